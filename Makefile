@@ -1,0 +1,85 @@
+# offheap — plain Makefile; everything is built into build/.
+# Honours CC, CFLAGS, CPPFLAGS, LDFLAGS; our warnings live in WARN (with -Werror when CI=true).
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wvla
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+BASE_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -Isrc
+LIBS := -lsqlite3 -lm
+
+B := build
+SRC_LIB := $(filter-out src/offheap.c,$(wildcard src/*.c))
+SRC_CMD := $(wildcard src/cmd/*.c)
+OBJ_LIB := $(SRC_LIB:src/%.c=$(B)/obj/%.o)
+OBJ_CMD := $(SRC_CMD:src/%.c=$(B)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/helpers/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
+
+.PHONY: all deps test-deps test check demo bench asan clean tidy format
+all: $(B)/offheap $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
+
+$(B)/offheap: $(B)/obj/offheap.o $(OBJ_CMD) $(B)/liboffheap-core.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/liboffheap-core.a: $(OBJ_LIB)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(B)/liboffheap-core.a
+	@mkdir -p $(dir $@) $(B)/dep
+	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(B)/dep/$(@F).d -Itests/unit $(LDFLAGS) -o $@ $< $(B)/liboffheap-core.a $(LIBS)
+
+$(B)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< -lpthread -lm
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< -lpthread -lm
+
+deps:
+	@scripts/setup-deps
+
+test-deps:
+	@scripts/setup-deps --test
+
+# The whole suite: unit tests (C, TAP) and end-to-end tests (shell, TAP), run by prove.
+test: test-deps
+	@$(MAKE) --no-print-directory all
+	@tests/run
+
+check: test
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+bench: all
+	@bench/run
+
+# The suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in build-asan/.
+asan: test-deps
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" all
+	@OFFHEAP_BUILD=build-asan tests/run
+
+format:
+	clang-format -i src/*.c src/*.h src/cmd/*.c src/cmd/*.h
+
+clean:
+	rm -rf build build-asan
+
+-include $(OBJ_LIB:.o=.d) $(OBJ_CMD:.o=.d) $(B)/obj/offheap.d $(wildcard $(B)/dep/*.d)

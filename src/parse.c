@@ -1,0 +1,131 @@
+/* parse: strict number, size and duration parsing (no trailing garbage, no overflow). */
+#include "parse.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_int(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+	uint64_t mul = 1;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'b': case 'B': mul = 1; end++; break;
+	case 'k': case 'K': mul = 1ULL << 10; end++; break;
+	case 'm': case 'M': mul = 1ULL << 20; end++; break;
+	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	case 't': case 'T': mul = 1ULL << 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (mul > 1 && (!strcasecmp(end, "ib") || !strcasecmp(end, "b")))
+		end += strlen(end);
+	if (*end)
+		return -EINVAL;
+	v *= (double)mul;
+	if (v >= 18446744073709551615.0)
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, uint64_t *out_ms)
+{
+	char *end;
+	double v, mul = 1000;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		mul = 1;
+	else if (!*end || !strcmp(end, "s"))
+		mul = 1000;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mul = 60000;
+	else if (!strcmp(end, "h"))
+		mul = 3600000;
+	else if (!strcmp(end, "d"))
+		mul = 86400000;
+	else
+		return -EINVAL;
+	v *= mul;
+	if (v > 1e15)
+		return -EINVAL;
+	*out_ms = (uint64_t)llround(v);
+	return 0;
+}
+
+const char *format_size(char *buf, size_t n, uint64_t bytes)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, n, "%" PRIu64 " B", bytes);
+	else if (v < 100)
+		snprintf(buf, n, "%.1f %s", v, unit[u]);
+	else
+		snprintf(buf, n, "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+const char *format_dsize(char *buf, size_t n, int64_t bytes)
+{
+	char tmp[32];
+	uint64_t mag = bytes < 0 ? (uint64_t)0 - (uint64_t)bytes : (uint64_t)bytes;
+
+	format_size(tmp, sizeof(tmp), mag);
+	snprintf(buf, n, "%s%s", bytes < 0 ? "-" : bytes > 0 ? "+" : "", tmp);
+	return buf;
+}

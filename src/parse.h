@@ -1,0 +1,22 @@
+/* parse: numbers, sizes and durations from the command line, and sizes back to text. */
+#ifndef OFFHEAP_PARSE_H
+#define OFFHEAP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Each returns 0, or -EINVAL for text that is not wholly a value in range. */
+int parse_u64(const char *s, uint64_t *out);
+int parse_int(const char *s, int min, int max, int *out);
+/* "512k", "4M", "1g", "1024" (bytes; k/m/g/t are powers of 1024, "KiB"/"KB" accepted). */
+int parse_size(const char *s, uint64_t *out);
+/* "3s", "500ms", "2m", "1h", "1.5" (seconds) → milliseconds. */
+int parse_duration_ms(const char *s, uint64_t *out_ms);
+
+/* "12.3 MiB": a human size into buf, 1024-based, one decimal under 100. */
+const char *format_size(char *buf, size_t n, uint64_t bytes);
+/* As format_size with a sign: "+12.3 MiB", "-4.0 KiB", "0 B". */
+const char *format_dsize(char *buf, size_t n, int64_t bytes);
+
+#endif

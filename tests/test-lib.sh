@@ -1,0 +1,150 @@
+# test-lib.sh: what every end-to-end test sources (after git's t/test-lib.sh).
+#
+#   . "$(dirname "$0")/test-lib.sh"
+#   test_expect_success 'what it checks' '
+#           offheap maps $pid >out && grep heap out
+#   '
+#   test_done
+#
+# Every process a test starts goes through start_bg, which records its PID;
+# all of them are killed by PID when the script ends, however it ends. A
+# watchdog ends the script after TEST_TIMEOUT seconds (default 120).
+
+TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$TEST_DIRECTORY/.." && pwd)
+BUILD="$ROOT/${OFFHEAP_BUILD:-build}"
+OFFHEAP="$BUILD/offheap"
+HELPERS="$BUILD/helpers"
+FIXTURES="$TEST_DIRECTORY/fixtures"
+SHARED="$ROOT/../shared"
+export LC_ALL=C
+export ROOT BUILD OFFHEAP HELPERS FIXTURES
+
+test_count=0
+test_failed=0
+BG_PIDS=""
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/offheap-test.XXXXXX") || exit 1
+: "${TEST_TIMEOUT:=120}"
+
+offheap() { "$OFFHEAP" "$@"; }
+
+_cleanup() {
+	for p in $BG_PIDS; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in $BG_PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	[ -n "${_watchdog:-}" ] && kill "$_watchdog" 2>/dev/null
+	cd /
+	rm -rf "$TRASH"
+}
+trap _cleanup EXIT
+trap 'echo "# interrupted"; exit 1' INT TERM
+
+# The watchdog: a test that overruns its time is failed, not left hanging.
+_test_pid=$$
+(
+	sleep "$TEST_TIMEOUT" &
+	spid=$!
+	trap 'kill $spid 2>/dev/null; exit 0' TERM
+	wait $spid
+	echo "not ok - $(basename "$0") timed out after ${TEST_TIMEOUT}s"
+	kill -TERM "$_test_pid" 2>/dev/null
+) &
+_watchdog=$!
+
+cd "$TRASH" || exit 1
+
+say() { echo "# $*"; }
+
+# start_bg CMD ARGS...: runs CMD in the background, sets $BG_PID, records it for cleanup.
+start_bg() {
+	"$@" &
+	BG_PID=$!
+	BG_PIDS="$BG_PIDS $BG_PID"
+}
+
+# stop_bg PID: kills one background process by PID now.
+stop_bg() {
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# wait_for SECONDS 'shell condition': polls every 50 ms; fails after SECONDS.
+wait_for() {
+	_wf_end=$(( $(date +%s) + $1 ))
+	while ! eval "$2"; do
+		[ "$(date +%s)" -ge "$_wf_end" ] && { say "gave up waiting for: $2"; return 1; }
+		sleep 0.05
+	done
+}
+
+# A helper started with --ready FILE writes it once set up; this waits for it.
+wait_ready() { wait_for "${2:-10}" "test -s '$1'"; }
+
+_run_test() {
+	test_count=$((test_count + 1))
+	: >"$TRASH/.log"
+	if ( eval "$2" ) >"$TRASH/.log" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		echo "not ok $test_count - $1"
+		sed -e 's/^/#   /' "$TRASH/.log" | tail -n 40
+		test_failed=$((test_failed + 1))
+	fi
+}
+
+# test_expect_success 'description' 'commands': passes when the commands exit 0.
+test_expect_success() { _run_test "$1" "$2"; }
+
+# test_skip 'description' 'reason': counts as a skipped test and says why.
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # skip $2"
+}
+
+# skip_all 'reason': the whole script is skipped (e.g. a JDK that is absent).
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# test_must_fail CMD...: CMD must exit non-zero without crashing (no signal death).
+test_must_fail() {
+	"$@"
+	_rc=$?
+	if [ $_rc -eq 0 ]; then
+		echo "test_must_fail: command succeeded: $*"
+		return 1
+	elif [ $_rc -gt 128 ]; then
+		echo "test_must_fail: command died by signal $((_rc - 128)): $*"
+		return 1
+	fi
+	return 0
+}
+
+# test_exit_code N CMD...: CMD must exit with exactly N.
+test_exit_code() {
+	_want=$1
+	shift
+	"$@"
+	_rc=$?
+	[ $_rc -eq "$_want" ] || { echo "exit code $_rc, want $_want: $*"; return 1; }
+}
+
+# within_pct GOT WANT PCT: GOT is within PCT percent of WANT.
+within_pct() {
+	awk -v g="$1" -v w="$2" -v p="$3" 'BEGIN {
+		d = g - w; if (d < 0) d = -d
+		if (w == 0) exit (g == 0 ? 0 : 1)
+		exit (d * 100 <= p * w ? 0 : 1) }' ||
+		{ echo "$1 is not within $3% of $2"; return 1; }
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failed" -eq 0 ]
+	exit $?
+}
