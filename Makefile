@@ -9,7 +9,7 @@ ifeq ($(CI),true)
 WARN += -Werror
 endif
 BASE_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -Isrc
-LIBS := -lsqlite3 -lm
+LIBS := -lsqlite3 -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lpthread -lm
 
 B := build
 SRC_LIB := $(filter-out src/offheap.c,$(wildcard src/*.c))
