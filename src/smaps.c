@@ -194,9 +194,10 @@ static uint64_t *field_for(struct mem_counts *m, const char *key, size_t klen, b
 }
 
 /*
- * "Key:   123 kB". Lines without " kB" (VmFlags, THPeligible,
- * ProtectionKey) are not sizes and are skipped; a size line whose number does
- * not parse is an error.
+ * "Key:   123 kB". Keys we do not keep (VmFlags, THPeligible,
+ * ProtectionKey, newer ones) are skipped whatever follows; a kept key whose
+ * value is not exactly "N kB" is an error, so that a truncated line is
+ * noticed rather than read as zero.
  */
 static int parse_field(const char *s, const char *end, struct mem_counts *m)
 {
@@ -206,11 +207,11 @@ static int parse_field(const char *s, const char *end, struct mem_counts *m)
 
 	if (!colon || colon == s)
 		return -EINVAL;
-	if (end - colon < 3 || memcmp(end - 3, " kB", 3))
-		return 0;
 	dst = field_for(m, s, (size_t)(colon - s), &add);
 	if (!dst)
 		return 0;
+	if (end - colon < 4 || memcmp(end - 3, " kB", 3))
+		return -EINVAL;
 	s = colon + 1;
 	skip_spaces(&s, end);
 	if (!scan_dec(&s, end, &v) || v > KB_MAX || s != end - 3)
