@@ -486,6 +486,14 @@ static int64_t long_or(const struct hsperf *h, const char *name)
 	return hsperf_get_long(h, name, &v) ? -1 : v;
 }
 
+/* a + b, or a alone when b is absent, -1 when a is. */
+static int64_t sum_of(const struct hsperf *h, const char *a, const char *b)
+{
+	int64_t x = long_or(h, a), y = long_or(h, b);
+
+	return x < 0 ? -1 : y < 0 ? x : x + y;
+}
+
 void hsperf_vm_info(const struct hsperf *h, struct hsperf_vm *vm)
 {
 	int64_t ticks = long_or(h, "sun.os.hrt.ticks"), freq = long_or(h, "sun.os.hrt.frequency");
@@ -495,8 +503,10 @@ void hsperf_vm_info(const struct hsperf *h, struct hsperf_vm *vm)
 	vm->threads_daemon = long_or(h, "java.threads.daemon");
 	vm->threads_peak = long_or(h, "java.threads.livePeak");
 	vm->threads_started = long_or(h, "java.threads.started");
-	vm->classes_loaded = long_or(h, "java.cls.loadedClasses");
-	vm->classes_unloaded = long_or(h, "java.cls.unloadedClasses");
+	/* As jstat -class: classes from the CDS archive are counted apart. */
+	vm->classes_loaded = sum_of(h, "java.cls.loadedClasses", "java.cls.sharedLoadedClasses");
+	vm->classes_unloaded = sum_of(h, "java.cls.unloadedClasses",
+				      "java.cls.sharedUnloadedClasses");
 	vm->metaspace_capacity = long_or(h, "sun.gc.metaspace.capacity");
 	vm->metaspace_used = long_or(h, "sun.gc.metaspace.used");
 	vm->ccs_capacity = long_or(h, "sun.gc.compressedclassspace.capacity");

@@ -102,7 +102,7 @@ const char *hsperf_nmt_name(enum hsperf_nmt m);
 struct hsperf_vm {
 	enum hsperf_nmt nmt;
 	int64_t threads_live, threads_daemon, threads_peak, threads_started;
-	int64_t classes_loaded, classes_unloaded;
+	int64_t classes_loaded, classes_unloaded;	/* including shared (CDS) classes */
 	int64_t metaspace_capacity, metaspace_used;	/* bytes */
 	int64_t ccs_capacity, ccs_used;			/* compressed class space, bytes */
 	int64_t nmethod_code_size;			/* bytes of JIT-compiled code */

@@ -66,7 +66,7 @@ static const struct gc_col gc_cols[] = {
 struct gc_val {
 	bool set;
 	double d;	/* KiB or seconds */
-	int64_t n;	/* counts */
+	int64_t n;	/* counts, and bytes for sizes */
 };
 
 static void usage(FILE *out)
@@ -80,8 +80,9 @@ static void usage(FILE *out)
 		"  -gc, --gc          the -gc columns (the default and only set)\n"
 		"  -hN, --header N    repeat the header every N samples\n"
 		"  -l, --list         list the JVMs that have hsperfdata\n"
-		"      --json         one JSON object per sample, with the columns and more\n"
-		"                     (threads, classes, NMT level, VM version, command)\n"
+		"      --json         one JSON object per sample: the columns (sizes in bytes,\n"
+		"                     times in seconds) and more (threads, classes, NMT level,\n"
+		"                     VM version, command)\n"
 		"  -h, --help         this help\n\n"
 		"INTERVAL is milliseconds, or a duration with a unit (500ms, 1s, 2m);\n"
 		"COUNT is the number of samples (default: one sample without INTERVAL,\n"
@@ -112,6 +113,7 @@ static void sample(const struct hsperf *h, struct gc_val *vals)
 			if (!hsperf_get_long(h, c->counter, &v)) {
 				o->set = true;
 				o->d = (double)v / 1024;
+				o->n = v;
 			}
 			break;
 		case GC_COUNT:
@@ -192,7 +194,7 @@ static void print_json(const struct hsperf *h, pid_t pid, const struct gc_val *v
 
 		if (!v->set)
 			json_null(&j, gc_cols[i].header);
-		else if (gc_cols[i].kind == GC_COUNT)
+		else if (gc_cols[i].kind == GC_COUNT || gc_cols[i].kind == GC_KIB)
 			json_i64(&j, gc_cols[i].header, v->n);
 		else
 			json_double(&j, gc_cols[i].header, v->d);
