@@ -61,7 +61,7 @@ static bool parse_num(const char *s, long min, long max, long *out)
 bool pslist_parse_status(const char *text, struct ps_proc *p)
 {
 	const char *line = text;
-	bool vm = false;
+	bool vm = false, kthread = false;
 
 	snprintf(p->name, sizeof(p->name), "?");
 	p->state = '?';
@@ -101,6 +101,8 @@ bool pslist_parse_status(const char *text, struct ps_proc *p)
 						p->uid = (uid_t)e;
 						p->have_uid = true;
 					}
+				} else if (KEY("Kthread") && parse_num(v, 0, 1, &n)) {
+					kthread = n == 1;
 				} else if (KEY("Threads") && parse_num(v, 0, INT32_MAX, &n)) {
 					p->threads = (int)n;
 				} else if (KEY("VmRSS") && parse_kb(v, &p->rss)) {
@@ -119,7 +121,8 @@ bool pslist_parse_status(const char *text, struct ps_proc *p)
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	return !vm && (p->pid == 2 || p->ppid == 2);
+	/* "Kthread:" exists since Linux 6.x; before, kthreadd and its children. */
+	return kthread || (!vm && (p->pid == 2 || p->ppid == 2));
 }
 
 enum ps_tri pslist_is_jvm(pid_t pid)
