@@ -340,6 +340,42 @@ static int read_and_parse(struct hsperf *h, struct strbuf *err)
 	return ret;
 }
 
+/*
+ * Opens <tmp>/<hsperfdata dir>/<file> refusing a symlink in either of the last two
+ * components, so a directory swapped for a link after hsperf_find cannot redirect us.
+ * Returns an fd or -errno.
+ */
+static int open_nofollow(const char *path)
+{
+	char dir[PATH_MAX];
+	char *file, *sub;
+	int tfd, dfd, fd, ret;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	file = strrchr(dir, '/');
+	if (!file || file == dir)
+		return -EINVAL;
+	*file++ = '\0';
+	sub = strrchr(dir, '/');
+	if (!sub || sub == dir)
+		return -EINVAL;
+	*sub++ = '\0';
+	/* The tmp dir itself may be /proc/PID/root/tmp, a magic link that must be followed. */
+	tfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return -errno;
+	dfd = openat(tfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ret = -errno;
+	close(tfd);
+	if (dfd < 0)
+		return ret == -ENOTDIR ? -ELOOP : ret;
+	fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	ret = -errno;
+	close(dfd);
+	return fd < 0 ? ret : fd;
+}
+
 int hsperf_open(struct hsperf *h, pid_t pid, struct strbuf *err)
 {
 	uid_t uid = 0;
@@ -354,9 +390,10 @@ int hsperf_open(struct hsperf *h, pid_t pid, struct strbuf *err)
 	ret = read_status(pid, &uid, &nspid, err);
 	if (ret)
 		return ret;
-	h->fd = open(h->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	h->fd = open_nofollow(h->path);
 	if (h->fd < 0) {
-		ret = -errno;
+		ret = h->fd;
+		h->fd = -1;
 		if (ret == -ELOOP)
 			strbuf_addf(err, "refusing '%s': it is a symbolic link", h->path);
 		else

@@ -26,6 +26,10 @@ printf 'this is not hsperfdata, but long enough to pass the size check\n' \
 mkproc 4248 "$me"
 mkdir -p root/tmp/hsperfdata_app/4248
 mkproc 4249 "$me"
+mkproc 4250 "$me"
+mkdir -p root/elsewhere
+cp "$FIXTURES/hsperf/jdk17-g1-nmt.hsperf" root/elsewhere/4250
+ln -s ../elsewhere root/tmp/hsperfdata_linked
 PR="--proc-root $TRASH/root/proc"
 
 test_expect_success 'JDK 17 G1 recording prints exactly what jstat -gc printed' '
@@ -50,6 +54,11 @@ test_expect_success 'a symlink planted as the hsperfdata file is refused' '
 	test_exit_code 1 offheap $PR jstat 4242 2>err &&
 	grep "error: refusing .*hsperfdata_evil/4242.: it is a symbolic link" err &&
 	grep "^hint:" err
+'
+
+test_expect_success 'an hsperfdata directory that is a symlink is not followed' '
+	test_exit_code 1 offheap $PR jstat 4250 2>err &&
+	grep "error: no hsperfdata for process 4250" err
 '
 
 test_expect_success 'a file owned by another user than the process is refused' '
@@ -81,7 +90,7 @@ test_expect_success '--list on the recording shows the readable JVMs only' '
 	offheap $PR jstat --list >out &&
 	grep "^4245 *summary *17.0.15+6-Debian-1deb12u1 *jdk.compiler" out &&
 	grep "^4246 *off *25.0.3+9-LTS" out &&
-	! grep -E "^(4242|4243|4244|4247|4248|4249) " out &&
+	! grep -E "^(4242|4243|4244|4247|4248|4249|4250) " out &&
 	offheap $PR jstat --list --json | jq -e "[.jvms[].pid] == [4245, 4246]"
 '
 
