@@ -31,7 +31,6 @@
 
 #define PROLOGUE_SIZE 32
 #define ENTRY_HEADER_SIZE 20
-#define UNITS_STRING 5
 
 static uint32_t get_u32(const struct hsperf *h, size_t off)
 {
@@ -186,6 +185,13 @@ int hsperf_parse(struct hsperf *h, const void *buf, size_t len, struct strbuf *e
 	return 0;
 }
 
+static char *next_line(char *s)
+{
+	char *nl = strchr(s, '\n');
+
+	return nl ? nl + 1 : NULL;
+}
+
 static int read_status(pid_t pid, uid_t *uid, pid_t *nspid, struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -202,7 +208,7 @@ static int read_status(pid_t pid, uid_t *uid, pid_t *nspid, struct strbuf *err)
 				    strerror(-ret));
 		goto out;
 	}
-	for (line = sb.buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (line = sb.buf; line && *line; line = next_line(line)) {
 		if (!strncmp(line, "Uid:", 4)) {
 			unsigned long r, e;
 

@@ -14,6 +14,8 @@ mkproc 4245 "$me"
 cp "$FIXTURES/hsperf/jdk17-g1-nmt.hsperf" root/tmp/hsperfdata_app/4245
 mkproc 4246 "$me"
 cp "$FIXTURES/hsperf/jdk25-parallel.hsperf" root/tmp/hsperfdata_app/4246
+mkproc 4251 "$me"
+cp "$FIXTURES/hsperf/jdk17-serial-gc.hsperf" root/tmp/hsperfdata_app/4251
 mkproc 4242 "$me"
 ln -s ../hsperfdata_app/4245 root/tmp/hsperfdata_evil/4242
 mkproc 4243 12345
@@ -40,6 +42,11 @@ test_expect_success 'JDK 17 G1 recording prints exactly what jstat -gc printed' 
 test_expect_success 'JDK 25 ParallelGC recording: "-" for the missing collector, as jstat' '
 	offheap $PR jstat -gc 4246 >out &&
 	diff -u "$FIXTURES/hsperf/jdk25-parallel.jstat-gc" out
+'
+
+test_expect_success 'JDK 17 SerialGC after collections: fractions and times as jstat' '
+	offheap $PR jstat 4251 >out &&
+	diff -u "$FIXTURES/hsperf/jdk17-serial-gc.jstat-gc" out
 '
 
 test_expect_success '--json of a recording: columns, nulls, extra counters' '
@@ -91,7 +98,7 @@ test_expect_success '--list on the recording shows the readable JVMs only' '
 	grep "^4245 *summary *17.0.15+6-Debian-1deb12u1 *jdk.compiler" out &&
 	grep "^4246 *off *25.0.3+9-LTS" out &&
 	! grep -E "^(4242|4243|4244|4247|4248|4249|4250) " out &&
-	offheap $PR jstat --list --json | jq -e "[.jvms[].pid] == [4245, 4246]"
+	offheap $PR jstat --list --json | jq -e "[.jvms[].pid] == [4245, 4246, 4251]"
 '
 
 test_expect_success 'live: a symlink planted in /tmp for a non-JVM process is refused' '
