@@ -99,9 +99,9 @@ test_expect_success 'sampling stops when the JVM exits' '
 
 test_expect_success '--list shows the JVMs with hsperfdata, not the one without' '
 	offheap jstat --list >out &&
-	grep "^$pid_17g1 *summary *17\." out &&
-	grep "^$pid_17serial " out &&
-	! grep "^$pid_17noperf " out
+	grep "^ *$pid_17g1 *summary *17\." out &&
+	grep "^ *$pid_17serial " out &&
+	! grep "^ *$pid_17noperf " out
 '
 
 test_expect_success 'a JVM with -XX:-UsePerfData: clear error and hint' '

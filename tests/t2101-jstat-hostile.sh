@@ -95,9 +95,9 @@ test_expect_success 'no such process' '
 
 test_expect_success '--list on the recording shows the readable JVMs only' '
 	offheap $PR jstat --list >out &&
-	grep "^4245 *summary *17.0.15+6-Debian-1deb12u1 *jdk.compiler" out &&
-	grep "^4246 *off *25.0.3+9-LTS" out &&
-	! grep -E "^(4242|4243|4244|4247|4248|4249|4250) " out &&
+	grep "^ *4245 *summary *17.0.15+6-Debian-1deb12u1 *jdk.compiler" out &&
+	grep "^ *4246 *off *25.0.3+9-LTS" out &&
+	! grep -E "^ *(4242|4243|4244|4247|4248|4249|4250) " out &&
 	offheap $PR jstat --list --json | jq -e "[.jvms[].pid] == [4245, 4246, 4251]"
 '
 
