@@ -265,7 +265,6 @@ static int list_jvms(bool json)
 	if (ret)
 		return error("cannot list processes: %s", strerror(-ret)), EXIT_RUNTIME;
 	table_init(&t, cols, 4);
-	t.last_col_free = true;
 	for (size_t i = 0; i < n; i++) {
 		struct hsperf h = HSPERF_INIT;
 		struct strbuf err = STRBUF_INIT;

@@ -149,7 +149,6 @@ static void print_text(const struct ps_proc *v, size_t n, bool wide, struct user
 	struct table t;
 
 	table_init(&t, cols, NCOL);
-	t.last_col_free = true;
 	for (size_t i = 0; i < n; i++) {
 		const struct ps_proc *p = &v[i];
 		size_t r = table_add_row(&t);
