@@ -216,10 +216,12 @@ static const char *scan_delta(struct parser *p, const char *s, bool size, int64_
 	uint64_t v;
 	int sign;
 
-	if (*q != ' ' || (q[1] != '+' && q[1] != '-') || !isdigit((unsigned char)q[2]))
+	while (*q == ' ')
+		q++;
+	if (q == s || (q[0] != '+' && q[0] != '-') || !isdigit((unsigned char)q[1]))
 		return s;
-	sign = q[1] == '-' ? -1 : 1;
-	q = size ? scan_size(q + 2, &v) : scan_u64(q + 2, &v);
+	sign = q[0] == '-' ? -1 : 1;
+	q = size ? scan_size(q + 1, &v) : scan_u64(q + 1, &v);
 	if (!q || v > INT64_MAX)
 		return NULL;
 	*d = sign * (int64_t)v;
@@ -539,6 +541,11 @@ static int read_total(struct parser *p, const char *s)
 		}
 		return 0;
 	}
+	if (starts(s, "malloc=")) {	/* 25's summary.diff: "malloc=NKB +NKB #N +N" */
+		char *g[1] = { (char *)s };
+
+		return read_alloc(p, g, 1, "malloc=", &r->total_malloc);
+	}
 	/* "mmap:   reserved=NKB, committed=NKB" */
 	return read_vm(p, s, &r->total_mmap);
 }
@@ -830,7 +837,8 @@ static int read_line(struct parser *p, char *line)
 		if (line[0] == '-')
 			return read_category(p, line);
 		if (starts(s, "Total:") ||
-		    (p->r->has_total && !p->r->ncats && (starts(s, "malloc:") || starts(s, "mmap:"))))
+		    (p->r->has_total && !p->r->ncats &&
+		     (starts(s, "malloc:") || starts(s, "malloc=") || starts(s, "mmap:"))))
 			return read_total(p, s);
 		if (*s == '(' || *s == ':') {
 			if (line[0] == '(') {	/* "(Omitting categories weighting less than 1KB)" */
