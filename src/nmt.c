@@ -180,7 +180,7 @@ static const char *scan_hex(const char *s, uint64_t *v)
 	return s;
 }
 
-/* A size "NKB" (also B, MB, GB, or no unit = bytes) into bytes. */
+/* A size "NKB" (also B, MB, GB) into bytes. */
 static const char *scan_size(const char *s, uint64_t *bytes)
 {
 	uint64_t n, mult = 1;
@@ -199,6 +199,8 @@ static const char *scan_size(const char *s, uint64_t *bytes)
 		s += 2;
 	} else if (*s == 'B') {
 		s++;
+	} else {
+		return NULL;	/* the JVM always prints a unit: no unit means a cut line */
 	}
 	if (n > UINT64_MAX / mult)
 		return NULL;
@@ -344,6 +346,32 @@ static int split_groups(char *s, char **g, int max)
 	return n;
 }
 
+/*
+ * In detail.diff the size's delta follows the category:
+ * "(malloc=76292KB type=Other +21200KB #19073 +5300)" (also tag=, 24+).
+ */
+static int site_delta(struct parser *p, const char *g, struct nmt_num *size)
+{
+	const char *q = find_key(g, "type=");
+	int64_t d = 0;
+
+	if (!q)
+		q = find_key(g, "tag=");
+	if (!q || size->delta)
+		return 0;
+	for (; *q; q++) {
+		if (q[0] == ' ' && (q[1] == '+' || q[1] == '-') && isdigit((unsigned char)q[2])) {
+			if (!scan_delta(p, q, true, &d))
+				return bad(p, "bad change in a malloc site");
+			size->delta = d;
+			return 0;
+		}
+		if (q[0] == ' ' && q[1] == '#')
+			return 0;
+	}
+	return 0;
+}
+
 /* "(at peak)" or "(peak=NKB #N)" after a malloc/arena group. */
 static int read_alloc_peak(struct parser *p, const char *g, struct nmt_alloc *a)
 {
@@ -368,6 +396,9 @@ static int read_alloc(struct parser *p, char **g, int ng, const char *key, struc
 
 	if (ret <= 0)
 		return ret ? ret : bad(p, "no size after '%s'", key);
+	ret = site_delta(p, g[0], &a->size);
+	if (ret < 0)
+		return ret;
 	ret = get_count(p, g[0], &a->count);
 	if (ret < 0)
 		return ret;
@@ -499,6 +530,8 @@ static int read_category(struct parser *p, char *line)
 	c->name = xstrndup(name, end - name);
 	p->cat = c;
 	p->meta = NULL;
+	if (line[strlen(line) - 1] != ')')
+		return bad(p, "category line cut short: '%.60s'", line);
 	if (get_size(p, open, "reserved=", &c->reserved) <= 0 ||
 	    get_size(p, open, "committed=", &c->committed) <= 0)
 		return bad(p, "category '%s' without reserved= and committed=", c->name);
