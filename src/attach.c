@@ -307,19 +307,41 @@ static int load_proc(struct attach_ctx *c)
 	return ret;
 }
 
-/* Gone: no such pid, or a zombie (kill(pid, 0) still succeeds on those). */
-static bool proc_gone(pid_t pid)
+/*
+ * The process's state letter from /proc/PID/status ('R', 'S', 'T'...), or 0 when it is
+ * gone: no such pid, or a zombie (kill(pid, 0) still succeeds on those).
+ */
+static char proc_state(pid_t pid)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct attach_proc p;
-	bool gone;
+	const char *v;
+	char state = 0;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return true;
-	gone = procfs_read_pid(pid, "status", &sb, 1 << 16) == -ESRCH ||
-	       (!attach_parse_status(sb.buf, pid, &p) && p.gone);
+		return 0;
+	if (procfs_read_pid(pid, "status", &sb, 1 << 16) == -ESRCH)
+		goto out;
+	if (!attach_parse_status(sb.buf, pid, &p) && p.gone)
+		goto out;
+	v = status_field(sb.buf, "State:");
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	state = v && *v && *v != '\n' ? *v : '?';
+out:
 	strbuf_release(&sb);
-	return gone;
+	return state;
+}
+
+static bool proc_gone(pid_t pid)
+{
+	return !proc_state(pid);
+}
+
+/* Stopped by SIGSTOP ('T') or by a tracer ('t'): it can neither see a signal nor answer. */
+static bool state_stopped(char state)
+{
+	return state == 'T' || state == 't';
 }
 
 static int gone_error(struct attach_ctx *c)
@@ -584,14 +606,15 @@ static int send_quit(struct attach_ctx *c)
 
 /*
  * Makes the JVM open its socket: trigger file + SIGQUIT, then poll with growing sleeps
- * (100, 200, 300 ms... as JDK's VirtualMachineImpl does), sending SIGQUIT once more at
- * half time in case the first arrived before the JVM's signal handler was ready.
+ * (JDK's VirtualMachineImpl: 100, 200, 300 ms...; we start at 10 ms since a JVM
+ * usually answers within a few), sending SIGQUIT once more at half time in case the
+ * first arrived before the JVM's signal handler was ready.
  */
 static int start_listener(struct attach_ctx *c)
 {
 	char trigger[PATH_MAX];
 	long long start, deadline;
-	bool resent = false;
+	bool signalled = false, resent = false;
 	int ret, m;
 
 	m = maps_have_libjvm(c->pid);
@@ -625,19 +648,37 @@ static int start_listener(struct attach_ctx *c)
 	creds_leave(c);
 	if (ret)
 		return ret;
-	ret = send_quit(c);
-	if (ret)
-		goto out;
-
+	/*
+	 * A stopped JVM keeps the signal pending; should we give up before it resumes, it
+	 * would find no trigger and print a thread dump instead. So signal only a running
+	 * process, and wait for a stopped one to resume.
+	 */
 	start = now_ms();
 	deadline = start + c->timeout_ms;
-	for (long step = 100;; step += 100) {
+	for (long step = 10;; step = step < 500 ? step * 2 : 1000) {
+		char state = proc_state(c->pid);
 		long long now = now_ms();
 		long nap = step;
 
+		if (!state) {
+			ret = gone_error(c);
+			break;
+		}
+		if (!state_stopped(state) &&
+		    (!signalled || (!resent && now - start >= c->timeout_ms / 2))) {
+			resent = signalled;
+			signalled = true;
+			ret = send_quit(c);
+			if (ret)
+				break;
+		}
 		if (now >= deadline) {
-			strbuf_addf(c->err, "process %d did not open its attach socket '%s' within %gs",
-				    (int)c->pid, c->sock, c->timeout_ms / 1000.0);
+			if (state_stopped(state))
+				strbuf_addf(c->err, "process %d is stopped (SIGSTOP or a debugger) and did not open its attach socket within %gs",
+					    (int)c->pid, c->timeout_ms / 1000.0);
+			else
+				strbuf_addf(c->err, "process %d did not open its attach socket '%s' within %gs",
+					    (int)c->pid, c->sock, c->timeout_ms / 1000.0);
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -647,18 +688,7 @@ static int start_listener(struct attach_ctx *c)
 		ret = attach_check_socket(c->sock, c->proc.euid, c->err);
 		if (ret != -ENOENT)
 			break;
-		if (proc_gone(c->pid)) {
-			ret = gone_error(c);
-			break;
-		}
-		if (!resent && now_ms() - start >= c->timeout_ms / 2) {
-			resent = true;
-			ret = send_quit(c);
-			if (ret)
-				break;
-		}
 	}
-out:
 	if (trigger[0])
 		unlink(trigger);
 	return ret;
@@ -856,7 +886,7 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 		goto out;
 	/* The JVM rejects any peer but its own user and root: say so before touching it. */
 	if (geteuid() != 0 && geteuid() != c.proc.euid) {
-		strbuf_addf(err, "process %d belongs to uid %u and offheap runs as uid %u",
+		strbuf_addf(err, "not allowed to attach to process %d: it belongs to uid %u and offheap runs as uid %u",
 			    (int)pid, (unsigned)c.proc.euid, (unsigned)geteuid());
 		ret = -EACCES;
 		goto out;

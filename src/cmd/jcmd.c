@@ -107,7 +107,11 @@ static int attach_failed(pid_t pid, int ret, const struct strbuf *err)
 		hint("offheap jcmd talks to HotSpot JVMs (OpenJDK, Temurin, Oracle...); 'offheap jcmd -l' lists them");
 		break;
 	case -ECONNREFUSED:
-		hint("the JVM must run without -XX:+DisableAttachMechanism (and, with -Xrs, be fully started)");
+		if (strstr(err->buf, "DisableAttachMechanism"))
+			hint("restart the JVM without -XX:+DisableAttachMechanism to run commands in it");
+		else
+			hint("a JVM that crashed or was restarted can leave a stale socket behind; is process %d still the JVM?",
+			     (int)pid);
 		break;
 	case -EACCES:
 	case -EPERM:
