@@ -416,8 +416,8 @@ static bool has_hsperfdata(const char *tmpdir, pid_t nspid)
 
 bool attach_is_jvm(pid_t pid)
 {
-	struct attach_ctx c = { .pid = pid };
 	struct strbuf err = STRBUF_INIT;
+	struct attach_ctx c = { .pid = pid, .err = &err };
 	bool yes = false;
 	int m;
 
