@@ -307,7 +307,7 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 	nl = memchr(sb.buf, '\n', sb.len);
 	if (strncmp(sb.buf, BASELINE_MAGIC, strlen(BASELINE_MAGIC)) || !nl || nl - sb.buf > 512) {
 		error("'%s' is not an offheap NMT baseline", o->since);
-		hint("save one with 'offheap nmt %d baseline -o %s'", (int)o->pid, o->since);
+		hint("save one with 'offheap nmt %d baseline -o FILE'", (int)o->pid);
 		goto out;
 	}
 	hlen = nl - sb.buf + 1;
@@ -324,7 +324,7 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 	if (sb.len - hlen != bytes) {
 		error("baseline '%s' is truncated: %zu of %" PRIu64 " bytes of NMT text", o->since,
 		      sb.len - hlen, bytes);
-		hint("take a new baseline with 'offheap nmt %d baseline -o %s'", (int)o->pid, o->since);
+		hint("take a new baseline with 'offheap nmt %d baseline -o FILE'", (int)o->pid);
 		goto out;
 	}
 	if ((pid_t)pid != o->pid) {
