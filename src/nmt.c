@@ -825,6 +825,11 @@ static const struct {
 	{ "Native memory tracking is not enabled", NMT_NOT_ENABLED },
 	{ "Detail tracking is not enabled", NMT_NO_DETAIL },
 	{ "No baseline for comparison", NMT_NO_BASELINE },
+	/* detail.diff when the baseline was taken in summary mode, or not at all */
+	{ "No detail baseline for comparison", NMT_NO_BASELINE },
+	/* 8 and 11 could stop NMT at run time (VM.native_memory shutdown) */
+	{ "Native memory tracking has been shutdown", NMT_NOT_ENABLED },
+	{ "Native memory tracking has been turned off", NMT_NOT_ENABLED },
 	{ "Baseline succeeded", NMT_BASELINE_TAKEN },
 	{ "Baseline taken", NMT_BASELINE_TAKEN },
 };

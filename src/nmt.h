@@ -22,9 +22,9 @@ enum nmt_kind {
 	NMT_DETAIL,		/* detail: summary + virtual memory map + sites */
 	NMT_SUMMARY_DIFF,	/* summary.diff, or nmt_diff's result */
 	NMT_DETAIL_DIFF,	/* detail.diff: summary diff + sites with deltas */
-	NMT_NOT_ENABLED,	/* "Native memory tracking is not enabled" */
+	NMT_NOT_ENABLED,	/* "Native memory tracking is not enabled" (or "has been shutdown") */
 	NMT_NO_DETAIL,		/* "Detail tracking is not enabled" */
-	NMT_NO_BASELINE,	/* "No baseline for comparison" */
+	NMT_NO_BASELINE,	/* "No [detail ]baseline for comparison" */
 	NMT_BASELINE_TAKEN,	/* "Baseline taken" (17+) / "Baseline succeeded" (8, 11) */
 };
 

@@ -153,7 +153,8 @@ static int fetch(const struct opts *o, const char *what, struct strbuf *text, st
 		hint("restart the JVM with -XX:NativeMemoryTracking=detail for call sites");
 		goto out;
 	case NMT_NO_BASELINE:
-		error("JVM %d has no NMT baseline to compare with", (int)o->pid);
+		error("JVM %d has no NMT %sbaseline to compare with", (int)o->pid,
+		      !strcmp(what, "detail.diff") ? "detail " : "");
 		hint("take one with 'offheap nmt %d baseline' (add -o FILE to keep your own copy), or use --since FILE",
 		     (int)o->pid);
 		goto out;

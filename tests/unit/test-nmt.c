@@ -582,6 +582,10 @@ static void test_hostile(void)
 	       0, "unknown category and sub-line are accepted");
 	is_int(parse_text("4242:\nNative memory tracking is not enabled\n", &err), 0,
 	       "control message parses");
+	nmt_parse("No detail baseline for comparison\n", 34, &r, &err);
+	is_str(nmt_kind_name(r.kind), "no-baseline", "'No detail baseline' is no-baseline");
+	nmt_parse("Native memory tracking has been shutdown\n", 41, &r, &err);
+	is_str(nmt_kind_name(r.kind), "not-enabled", "NMT shut down (8, 11) is not-enabled");
 	ok(nmt_parse("x", (size_t)NMT_MAX_TEXT + 1, &r, &err) == -EFBIG, "oversized text: -EFBIG");
 
 	/* many frames before one site: bounded */
