@@ -51,6 +51,7 @@ struct parser {
 	struct nmt_stack pending;	/* frames waiting for their site line */
 	size_t pending_line;		/* where the pending frames began */
 	struct nmt_stack *vm_stack;	/* where vmap frames go (region or commit) */
+	size_t entries;			/* frames, regions, commits, sites so far */
 };
 
 const char *nmt_kind_name(enum nmt_kind k)
@@ -130,6 +131,15 @@ __attribute__((format(printf, 2, 3))) static int bad(struct parser *p, const cha
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+/* Counts one more entry against NMT_MAX_ENTRIES. */
+static int take_entry(struct parser *p)
+{
+	if (++p->entries <= NMT_MAX_ENTRIES)
+		return 0;
+	bad(p, "more than %u frames, regions and sites: not NMT output", NMT_MAX_ENTRIES);
+	return -EFBIG;
 }
 
 static const char *skip_ws(const char *s)
@@ -596,6 +606,8 @@ static int read_frame(struct parser *p, const char *s, struct nmt_stack *st)
 		return bad(p, "bad frame address: '%.40s'", s);
 	if (st->nframes >= NMT_MAX_FRAMES)
 		return 0;
+	if (take_entry(p))
+		return -EFBIG;
 	ALLOC_GROW(st->frames, st->nframes + 1, st->alloc);
 	f = &st->frames[st->nframes++];
 	memset(f, 0, sizeof(*f));
@@ -678,8 +690,8 @@ static int read_vmap(struct parser *p, const char *line)
 			p->vm_stack = NULL;
 			return 0;
 		}
-		if (r->nregions >= NMT_MAX_SITES)
-			return bad(p, "more than %u regions", NMT_MAX_SITES);
+		if (take_entry(p))
+			return -EFBIG;
 		ALLOC_GROW(r->regions, r->nregions + 1, r->alloc_regions);
 		g = &r->regions[r->nregions++];
 		memset(g, 0, sizeof(*g));
@@ -710,8 +722,8 @@ static int read_vmap(struct parser *p, const char *line)
 		if (!r->nregions)
 			return bad(p, "committed range outside a region");
 		g = &r->regions[r->nregions - 1];
-		if (g->ncommits >= NMT_MAX_COMMITS)
-			return bad(p, "more than %u committed ranges in one region", NMT_MAX_COMMITS);
+		if (take_entry(p))
+			return -EFBIG;
 		ALLOC_GROW(g->commits, g->ncommits + 1, g->alloc_commits);
 		c = &g->commits[g->ncommits++];
 		memset(c, 0, sizeof(*c));
@@ -759,8 +771,8 @@ static int read_site(struct parser *p, char *line)
 	if (starts(s, "malloc=")) {
 		struct nmt_malloc_site *m;
 
-		if (r->nmalloc_sites >= NMT_MAX_SITES)
-			return bad(p, "more than %u malloc sites", NMT_MAX_SITES);
+		if (take_entry(p))
+			return -EFBIG;
 		ALLOC_GROW(r->malloc_sites, r->nmalloc_sites + 1, r->alloc_malloc_sites);
 		m = &r->malloc_sites[r->nmalloc_sites++];
 		memset(m, 0, sizeof(*m));
@@ -772,8 +784,8 @@ static int read_site(struct parser *p, char *line)
 	} else if (starts(s, "reserved=")) {
 		struct nmt_mmap_site *m;
 
-		if (r->nmmap_sites >= NMT_MAX_SITES)
-			return bad(p, "more than %u mmap sites", NMT_MAX_SITES);
+		if (take_entry(p))
+			return -EFBIG;
 		ALLOC_GROW(r->mmap_sites, r->nmmap_sites + 1, r->alloc_mmap_sites);
 		m = &r->mmap_sites[r->nmmap_sites++];
 		memset(m, 0, sizeof(*m));

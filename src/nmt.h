@@ -10,11 +10,14 @@ struct strbuf;
 
 /* Largest text nmt_parse accepts: a detail report of a big JVM is a few MiB. */
 #define NMT_MAX_TEXT (64u << 20)
-/* Bounds on what one report may hold, so hostile input cannot exhaust memory. */
+/*
+ * Bounds on what one report may hold, so hostile input cannot exhaust memory:
+ * a parsed report takes at most about NMT_MAX_ENTRIES * 100 bytes plus the
+ * text's size. A large real detail report has some 10^4 sites and frames.
+ */
 #define NMT_MAX_CATEGORIES 256
 #define NMT_MAX_FRAMES 64		/* per call stack; the rest are dropped */
-#define NMT_MAX_SITES (1u << 20)	/* malloc sites, mmap sites, regions each */
-#define NMT_MAX_COMMITS (1u << 16)	/* committed sub-regions of one region */
+#define NMT_MAX_ENTRIES (1u << 20)	/* frames + regions + committed parts + sites */
 
 /* What the text was. The last four are the JVM's one-line answers. */
 enum nmt_kind {
@@ -160,7 +163,7 @@ void nmt_report_release(struct nmt_report *r);
  * leading "PID:" line. Returns 0 with r->kind saying what the text was
  * (a control message such as NMT_NOT_ENABLED is a successful parse), or
  * -EINVAL with "line N: …" in err for text that is not NMT or is cut short,
- * -EFBIG for text over NMT_MAX_TEXT. r must be initialised; it is reset
+ * -EFBIG for text over NMT_MAX_TEXT or holding over NMT_MAX_ENTRIES entries. r must be initialised; it is reset
  * first, and holds nothing the caller must keep after an error (release it
  * either way).
  */

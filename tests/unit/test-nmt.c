@@ -598,6 +598,16 @@ static void test_hostile(void)
 		   r.malloc_sites[0].stack.nframes == NMT_MAX_FRAMES,
 	   "5000 frames are capped at NMT_MAX_FRAMES");
 
+	/* more entries than NMT_MAX_ENTRIES: refused, not hoarded */
+	strbuf_reset(&big);
+	strbuf_addstr(&big, "Native Memory Tracking:\nTotal: reserved=1KB, committed=1KB\nDetails:\n");
+	for (unsigned i = 0; i < NMT_MAX_ENTRIES / 50 + 1; i++) {
+		for (int k = 0; k < 50; k++)
+			strbuf_addstr(&big, "[0x1]\n");
+		strbuf_addstr(&big, "(malloc=1KB #1)\n");
+	}
+	is_int(nmt_parse(big.buf, big.len, &r, &err), -EFBIG, "over NMT_MAX_ENTRIES: -EFBIG");
+
 	/* a very long line */
 	strbuf_reset(&big);
 	strbuf_addstr(&big, "Native Memory Tracking:\nTotal: reserved=1KB, committed=1KB\n-");
