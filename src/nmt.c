@@ -616,8 +616,10 @@ static int read_frame(struct parser *p, const char *s, struct nmt_stack *st)
 	n = strlen(sym);
 	if (!n)
 		return 0;
-	/* 25: " in libjli.so" after the offset */
-	in = strstr(sym, " in ");
+	/* 25: " in libjli.so" after the offset (the last " in ": names may hold one) */
+	in = NULL;
+	for (const char *q = strstr(sym, " in "); q; q = strstr(q + 1, " in "))
+		in = q;
 	if (in && !strchr(in + 4, ' ') && in[4]) {
 		f->lib = xstrdup(in + 4);
 		n = in - sym;

@@ -72,7 +72,8 @@ test_expect_success 'diff text: largest committed growth first' '
 '
 
 test_expect_success '--since works although the JVM baseline is replaced' '
-	offheap nmt $NPID baseline >/dev/null &&
+	offheap nmt $NPID baseline --json >b.json &&
+	jq -e ".pid == $NPID and .jvm_baseline == true and .file == null" b.json &&
 	offheap nmt $NPID diff --json >j.json &&
 	test "$(json_cat j.json Other .committed_delta)" -lt 1048576 &&
 	offheap nmt $NPID diff --since base.nmt --json >s.json &&

@@ -292,7 +292,12 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 		error("cannot open '%s': %s", o->since, strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > NMT_MAX_TEXT + 4096) {
+	if (fstat(fd, &st)) {
+		error("cannot read '%s': %s", o->since, strerror(errno));
+		close(fd);
+		return EXIT_RUNTIME;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > NMT_MAX_TEXT + 4096) {
 		error("'%s' is not an offheap NMT baseline (%s)", o->since,
 		      !S_ISREG(st.st_mode) ? "not a regular file" : "too large");
 		close(fd);

@@ -588,6 +588,28 @@ static void test_hostile(void)
 	is_str(nmt_kind_name(r.kind), "not-enabled", "NMT shut down (8, 11) is not-enabled");
 	ok(nmt_parse("x", (size_t)NMT_MAX_TEXT + 1, &r, &err) == -EFBIG, "oversized text: -EFBIG");
 
+	/* frames: " in " inside a name, "+0x" inside a name, no offset */
+	{
+		const char *t = "Native Memory Tracking:\nTotal: reserved=1KB, committed=1KB\nDetails:\n"
+				"[0xa]f(char const* in x)+0x10 in libz.so.1\n"
+				"[0xb] operator+0x(int)+0x2\n"
+				"[0xc] plain\n"
+				"                             ((malloc=1KB tag=Other #1) (at peak))\n";
+
+		ok(!nmt_parse(t, strlen(t), &r, &err) && r.nmalloc_sites == 1, "odd frames: parse");
+		if (r.nmalloc_sites == 1) {
+			const struct nmt_stack *s = &r.malloc_sites[0].stack;
+
+			is_str(frame(s, 0)->sym, "f(char const* in x)", "name with ' in ' kept whole");
+			is_str(frame(s, 0)->lib, "libz.so.1", "library after the last ' in '");
+			is_u64(frame(s, 0)->off, 0x10, "offset before the library");
+			is_str(frame(s, 1)->sym, "operator+0x(int)", "name with '+0x' inside");
+			is_u64(frame(s, 1)->off, 2, "the last +0x is the offset");
+			is_str(frame(s, 2)->sym, "plain", "frame without an offset");
+			is_u64(frame(s, 2)->off, 0, "no offset is 0");
+		}
+	}
+
 	/* many frames before one site: bounded */
 	strbuf_reset(&big);
 	strbuf_addstr(&big, "Native Memory Tracking:\nTotal: reserved=1KB, committed=1KB\nDetails:\n");
