@@ -87,6 +87,7 @@ test_expect_success 'attach disabled: refused at once, the JVM left alone' '
 	! ls -a "$TRASH" | grep attach_pid
 '
 stop_bg "$DPID"
+rm -f /tmp/hsperfdata_*/$DPID
 
 test_expect_success 'JVM gone mid-way: noticed well before the timeout' '
 	wait_ready "$TRASH/ready2" 60 &&
@@ -101,6 +102,8 @@ test_expect_success 'JVM gone mid-way: noticed well before the timeout' '
 	grep "^offheap: error: process $GPID exited during the attach" err &&
 	! ls -a "$TRASH" | grep attach_pid
 '
+
+rm -f /tmp/hsperfdata_*/$GPID
 
 test_expect_success 'JVM gone before: no process' '
 	test_exit_code 1 offheap jcmd $GPID VM.version 2>err &&
