@@ -560,35 +560,36 @@ static void creds_leave(struct attach_ctx *c)
 /*
  * Creates the trigger file, in the JVM's cwd first (where every HotSpot looks), else in
  * its tmp. O_EXCL: never reuse or truncate a file someone else placed. Returns 0 with
- * path set to the file to unlink afterwards.
+ * *dirfd and name set for unlinkat(): /proc/PID/cwd stops resolving once the process
+ * exits, the directory it pointed to does not.
  */
-static int create_trigger(struct attach_ctx *c, char *path, size_t n)
+static int create_trigger(struct attach_ctx *c, int *dirfd, char *name, size_t n)
 {
+	snprintf(name, n, ".attach_pid%d", (int)c->proc.nspid);
 	for (int where = 0; where < 2; where++) {
+		char dir[PATH_MAX];
 		struct stat st;
-		int fd, ret;
+		int fd;
 
-		if (where == 0)
-			ret = procfs_path(path, n, "%d/cwd/.attach_pid%d", (int)c->pid,
-					  (int)c->proc.nspid);
-		else
-			ret = snprintf(path, n, "%s/.attach_pid%d", c->tmpdir,
-				       (int)c->proc.nspid) >= (int)n ? -ENAMETOOLONG : 0;
-		if (ret)
+		if (where == 0 ? procfs_path(dir, sizeof(dir), "%d/cwd", (int)c->pid) :
+				 snprintf(dir, sizeof(dir), "%s", c->tmpdir) >= (int)sizeof(dir))
 			continue;
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
+		*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*dirfd < 0)
 			continue;
-		/* Some file systems (root-squashed NFS) give it another owner: the JVM would ignore it. */
-		if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+		fd = openat(*dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			/* Root-squashed NFS and the like give it another owner: the JVM would ignore it. */
+			if (!fstat(fd, &st) && st.st_uid == geteuid()) {
+				close(fd);
+				return 0;
+			}
 			close(fd);
-			unlink(path);
-			continue;
+			unlinkat(*dirfd, name, 0);
 		}
-		close(fd);
-		return 0;
+		close(*dirfd);
 	}
-	path[0] = '\0';
+	*dirfd = -1;
 	strbuf_addf(c->err, "cannot create the attach trigger file for process %d in its cwd or in '%s'",
 		    (int)c->pid, c->tmpdir);
 	return -EACCES;
@@ -612,7 +613,8 @@ static int send_quit(struct attach_ctx *c)
  */
 static int start_listener(struct attach_ctx *c)
 {
-	char trigger[PATH_MAX];
+	char trigger[64];
+	int trigger_dir;
 	long long start, deadline;
 	bool signalled = false, resent = false;
 	int ret, m;
@@ -644,7 +646,7 @@ static int start_listener(struct attach_ctx *c)
 	ret = creds_enter(c);
 	if (ret)
 		return ret;
-	ret = create_trigger(c, trigger, sizeof(trigger));
+	ret = create_trigger(c, &trigger_dir, trigger, sizeof(trigger));
 	creds_leave(c);
 	if (ret)
 		return ret;
@@ -689,8 +691,8 @@ static int start_listener(struct attach_ctx *c)
 		if (ret != -ENOENT)
 			break;
 	}
-	if (trigger[0])
-		unlink(trigger);
+	unlinkat(trigger_dir, trigger, 0);
+	close(trigger_dir);
 	return ret;
 }
 

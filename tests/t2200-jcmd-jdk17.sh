@@ -89,4 +89,6 @@ test_expect_success 'the JVM printed no thread dump (SIGQUIT only ever started t
 '
 
 stop_bg "$JPID"
+# A killed JVM leaves its socket and hsperfdata file behind.
+rm -f /tmp/.java_pid$JPID /tmp/hsperfdata_*/$JPID
 test_done
