@@ -190,8 +190,8 @@ static const char *scan_hex(const char *s, uint64_t *v)
 	return s;
 }
 
-/* A size "NKB" (also B, MB, GB) into bytes. */
-static const char *scan_size(const char *s, uint64_t *bytes)
+/* A size "NKB" (also B, MB, GB) into bytes; *unit (when not NULL) gets the multiplier. */
+static const char *scan_size_unit(const char *s, uint64_t *bytes, uint64_t *unit)
 {
 	uint64_t n, mult = 1;
 
@@ -215,14 +215,24 @@ static const char *scan_size(const char *s, uint64_t *bytes)
 	if (n > UINT64_MAX / mult)
 		return NULL;
 	*bytes = n * mult;
+	if (unit)
+		*unit = mult;
 	return s;
+}
+
+static const char *scan_size(const char *s, uint64_t *bytes)
+{
+	return scan_size_unit(s, bytes, NULL);
 }
 
 /*
  * A diff's " +NKB"/" -NKB" (size) or " +N"/" -N" (count) after a value.
- * Returns the end (s itself when there is no delta), NULL when malformed.
+ * unit is the value's multiplier: JDK 17 prints the arena delta without
+ * one ("(arena=131KB -1 #3 -1)"), in the value's scale. Returns the end
+ * (s itself when there is no delta), NULL when malformed.
  */
-static const char *scan_delta(struct parser *p, const char *s, bool size, int64_t *d)
+static const char *scan_delta_unit(struct parser *p, const char *s, bool size, uint64_t unit,
+				   int64_t *d)
 {
 	const char *q = s;
 	uint64_t v;
@@ -233,12 +243,29 @@ static const char *scan_delta(struct parser *p, const char *s, bool size, int64_
 	if (q == s || (q[0] != '+' && q[0] != '-') || !isdigit((unsigned char)q[1]))
 		return s;
 	sign = q[0] == '-' ? -1 : 1;
-	q = size ? scan_size(q + 1, &v) : scan_u64(q + 1, &v);
+	if (size) {
+		const char *e = scan_size(q + 1, &v);
+
+		if (!e) {	/* no unit: the value's */
+			e = scan_u64(q + 1, &v);
+			if (!e || (*e && *e != ' ' && *e != ')' && *e != ',') || v > INT64_MAX / unit)
+				return NULL;
+			v *= unit;
+		}
+		q = e;
+	} else {
+		q = scan_u64(q + 1, &v);
+	}
 	if (!q || v > INT64_MAX)
 		return NULL;
 	*d = sign * (int64_t)v;
 	p->diff = true;
 	return q;
+}
+
+static const char *scan_delta(struct parser *p, const char *s, bool size, int64_t *d)
+{
+	return scan_delta_unit(p, s, size, 1024, d);
 }
 
 /* Where "key" starts in s as a whole word (after start, space, '(' or ','), or NULL. */
@@ -259,11 +286,12 @@ static const char *find_key(const char *s, const char *key)
 static int get_size(struct parser *p, const char *s, const char *key, struct nmt_num *num)
 {
 	const char *q = find_key(s, key), *e;
+	uint64_t unit = 1024;
 	int64_t d = 0;
 
 	if (!q)
 		return 0;
-	e = scan_size(q, &num->val);
+	e = scan_size_unit(q, &num->val, &unit);
 	if (!e)
 		return bad(p, "bad size after '%s'", key);
 	/* waste=NKB =P.PP% +NKB: the percentage comes before the delta */
@@ -274,7 +302,7 @@ static int get_size(struct parser *p, const char *s, const char *key, struct nmt
 		if (*e == '%')
 			e++;
 	}
-	if (!scan_delta(p, e, true, &d))
+	if (!scan_delta_unit(p, e, true, unit, &d))
 		return bad(p, "bad change after '%s'", key);
 	num->delta = d;
 	num->set = true;

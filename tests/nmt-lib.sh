@@ -38,3 +38,8 @@ allocate() {
 	: >"$1/alloc" &&
 	wait_for 30 "test ! -e '$1/alloc' && grep -qx '$2' '$1/allocated' 2>/dev/null"
 }
+
+# same_kb JSON-BYTES JCMD-KB WHAT: offheap's bytes equal jcmd's KB (says both when not).
+same_kb() {
+	[ "$1" -eq $(($2 * 1024)) ] || { echo "$3: offheap $1 bytes, jcmd $2 KB"; return 1; }
+}

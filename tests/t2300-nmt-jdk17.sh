@@ -20,11 +20,11 @@ wait_ready "$TRASH/d/ready" 60 && wait_ready "$TRASH/off/ready" 60 ||
 test_expect_success 'summary --json: stable figures equal what jcmd reports' '
 	offheap nmt $NPID summary --json >s.json &&
 	heap=$(jcmd_kb $JCMD $NPID "Java Heap" reserved) &&
-	test "$(json_cat s.json "Java Heap" .reserved)" -eq $((heap * 1024)) &&
-	cls=$(jcmd_kb $JCMD $NPID Class reserved) &&
-	test "$(json_cat s.json Class .reserved)" -eq $((cls * 1024)) &&
+	same_kb "$(json_cat s.json "Java Heap" .reserved)" $heap "Java Heap reserved" &&
+	cds=$(jcmd_kb $JCMD $NPID "Shared class space" reserved) &&
+	same_kb "$(json_cat s.json "Shared class space" .reserved)" $cds "CDS reserved" &&
 	cds=$(jcmd_kb $JCMD $NPID "Shared class space" committed) &&
-	test "$(json_cat s.json "Shared class space" .committed)" -eq $((cds * 1024)) &&
+	same_kb "$(json_cat s.json "Shared class space" .committed)" $cds "CDS committed" &&
 	total=$(jcmd_kb $JCMD $NPID Total reserved) &&
 	within_pct "$(jq .total.reserved s.json)" $((total * 1024)) 1 &&
 	test "$(jq -r .kind s.json)" = summary &&

@@ -14,9 +14,9 @@ wait_ready "$TRASH/d/ready" 60 || skip_all "the JVM did not start within 60s"
 test_expect_success 'summary --json: stable figures equal what jcmd (25) reports' '
 	offheap nmt $JPID summary --json >s.json &&
 	heap=$(jcmd_kb $J25/jcmd $JPID "Java Heap" reserved) &&
-	test "$(json_cat s.json "Java Heap" .reserved)" -eq $((heap * 1024)) &&
-	cls=$(jcmd_kb $J25/jcmd $JPID Class reserved) &&
-	test "$(json_cat s.json Class .reserved)" -eq $((cls * 1024)) &&
+	same_kb "$(json_cat s.json "Java Heap" .reserved)" $heap "Java Heap reserved" &&
+	cds=$(jcmd_kb $J25/jcmd $JPID "Shared class space" reserved) &&
+	same_kb "$(json_cat s.json "Shared class space" .reserved)" $cds "CDS reserved" &&
 	total=$(jcmd_kb $J25/jcmd $JPID Total reserved) &&
 	within_pct "$(jq .total.reserved s.json)" $((total * 1024)) 1 &&
 	test "$(jq .total.malloc.count s.json)" -gt 1000 &&

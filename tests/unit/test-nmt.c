@@ -250,6 +250,15 @@ static void test_diffs(void)
 	is_int(c->malloc.count.delta, 1, "25 diff Other count +1");
 	nmt_report_release(&r);
 
+	/* real JDK 17 output: "(arena=131KB -1 #3 -1)", the size change without its unit */
+	parse_file("jdk17-summary-diff-arena.txt", &r);
+	c = cat(&r, "Compiler");
+	is_u64(c->arena.size.val, KB(131), "17 diff arena");
+	is_int(c->arena.size.delta, -(int64_t)KB(1), "17 diff arena change without unit is KB");
+	is_int(c->arena.count.delta, -1, "17 diff arena count change");
+	is_int(cat(&r, "Other")->committed.delta, KB(32768), "17 diff Other +32768KB");
+	nmt_report_release(&r);
+
 	parse_file("jdk8-summary-diff.txt", &r);
 	is_str(nmt_kind_name(r.kind), "summary.diff", "8 summary.diff: kind");
 	c = cat(&r, "Internal");
