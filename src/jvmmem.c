@@ -1,0 +1,384 @@
+/*
+ * jvmmem: one view of a JVM's memory, joined from four sources:
+ *   /proc (smaps, status, cgroup)  what the kernel charges to the process
+ *   hsperfdata                     heap generations, threads, metaspace (no attach)
+ *   attach: VM.flags               the caps (-Xmx, -Xss, MaxMetaspaceSize, …)
+ *   attach: GC.heap_info           where the heap is, to count its resident part
+ *   attach: VM.native_memory       NMT categories, when NMT is on
+ *   attach: VM.info                "C-Heap outstanding" (glibc, JDK 21+)
+ *
+ * The triage rule (shared/JVM.md H): a committed Java heap is not resident
+ * until touched, so RssAnon is compared with NMT committed where the heap
+ * counts only by its resident bytes; what RssAnon holds beyond that was
+ * allocated by native code NMT does not track (zlib, JNI libraries), or is
+ * malloc retention. VM.info's C-Heap outstanding minus NMT's malloc total
+ * is the same question asked of glibc directly.
+ */
+#include "jvmmem.h"
+#include "attach.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* MaxMetaspaceSize's default is "unlimited": max_uintx rounded down. */
+#define UNLIMITED_FLAG (1ULL << 62)
+
+void jvmmem_init(struct jvmmem *j)
+{
+	memset(j, 0, sizeof(*j));
+	snapshot_init(&j->snap);
+	nmt_report_init(&j->nmt);
+}
+
+void jvmmem_release(struct jvmmem *j)
+{
+	snapshot_release(&j->snap);
+	if (j->have_hsperf)
+		hsperf_vm_release(&j->vm);
+	nmt_report_release(&j->nmt);
+	memset(j, 0, sizeof(*j));
+}
+
+static bool parse_u64_prefix(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || (*end && *end != ' ' && *end != '\n' && *end != '\t'))
+		return false;
+	*v = x;
+	return true;
+}
+
+/*
+ * Reads both forms: "VM.flags" prints "-XX:MaxHeapSize=268435456 …" (only
+ * the flags that were set), "VM.flags -all" a table row per flag:
+ * "   size_t MaxHeapSize        = 268435456      {product} {command line}".
+ */
+int jvmmem_parse_flags(const char *text, struct jvm_flags *f)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} want[] = {
+		{ "MaxHeapSize", offsetof(struct jvm_flags, max_heap) },
+		{ "ThreadStackSize", offsetof(struct jvm_flags, thread_stack) },
+		{ "MaxMetaspaceSize", offsetof(struct jvm_flags, max_metaspace) },
+		{ "CompressedClassSpaceSize", offsetof(struct jvm_flags, ccs_size) },
+		{ "MaxDirectMemorySize", offsetof(struct jvm_flags, max_direct) },
+		{ "ReservedCodeCacheSize", offsetof(struct jvm_flags, code_cache) },
+	};
+	int found = 0;
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct jvm_flag *fl = (struct jvm_flag *)((char *)f + want[i].off);
+		size_t n = strlen(want[i].name);
+		const char *p = text;
+
+		while (!fl->set && (p = strstr(p, want[i].name))) {
+			const char *q = p + n;
+			bool starts = p == text || p[-1] == ' ' || p[-1] == ':' || p[-1] == '\n';
+
+			p = q;
+			if (!starts)
+				continue;
+			while (*q == ' ')
+				q++;
+			if (*q != '=')
+				continue;
+			q++;
+			while (*q == ' ')
+				q++;
+			if (parse_u64_prefix(q, &fl->val)) {
+				fl->set = true;
+				found++;
+			}
+		}
+	}
+	return found ? 0 : -EINVAL;
+}
+
+int jvmmem_parse_heap_range(const char *text, uint64_t *lo, uint64_t *hi)
+{
+	const char *p = text;
+	bool any = false;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	/* Each space prints "[0xLOW, 0xTOP)" or "[0xLOW, 0xUSED, 0xHIGH)". */
+	while ((p = strstr(p, "[0x"))) {
+		const char *close = strchr(p, ')'), *nl = strchr(p, '\n');
+		uint64_t first = 0, last = 0;
+		int n = 0;
+
+		if (!close || (nl && nl < close))
+			break;
+		for (const char *q = p + 1; q < close;) {
+			char *end;
+			unsigned long long v;
+
+			while (q < close && (*q == ' ' || *q == ','))
+				q++;
+			if (q >= close)
+				break;
+			errno = 0;
+			v = strtoull(q, &end, 16);
+			if (errno || end == q || end > close)
+				break;
+			if (!n++)
+				first = v;
+			last = v;
+			q = end;
+		}
+		if (n >= 2 && last > first) {
+			if (first < *lo)
+				*lo = first;
+			if (last > *hi)
+				*hi = last;
+			any = true;
+		}
+		p = close;
+	}
+	return any ? 0 : -EINVAL;
+}
+
+int jvmmem_parse_cheap(const char *text, uint64_t *outstanding, uint64_t *retained)
+{
+	const char *p = strstr(text, "C-Heap outstanding allocations: ");
+	unsigned long long o, r;
+
+	if (!p || sscanf(p, "C-Heap outstanding allocations: %lluK, retained: %lluK", &o, &r) != 2)
+		return -EINVAL;
+	*outstanding = o * 1024;
+	*retained = r * 1024;
+	return 0;
+}
+
+static int64_t counter(const struct hsperf *h, const char *name)
+{
+	int64_t v;
+
+	return hsperf_get_long(h, name, &v) ? -1 : v;
+}
+
+/* Heap figures from the generations hsperfdata exports (Serial, Parallel, G1). */
+static void heap_from_hsperf(const struct hsperf *h, struct jvmmem *j)
+{
+	char name[96];
+
+	for (int g = 0; g < 2; g++) {
+		int64_t cap, max;
+
+		snprintf(name, sizeof(name), "sun.gc.generation.%d.capacity", g);
+		cap = counter(h, name);
+		snprintf(name, sizeof(name), "sun.gc.generation.%d.maxCapacity", g);
+		max = counter(h, name);
+		if (cap > 0)
+			j->heap_committed += (uint64_t)cap;
+		if (max > 0)
+			j->heap_max += (uint64_t)max;
+		for (int s = 0; s < 3; s++) {
+			int64_t used;
+
+			snprintf(name, sizeof(name), "sun.gc.generation.%d.space.%d.used", g, s);
+			used = counter(h, name);
+			if (used > 0)
+				j->heap_used += (uint64_t)used;
+		}
+	}
+}
+
+/* Runs one jcmd line; returns the text or NULL, noting the first failure. */
+static char *jcmd(struct jvmmem *j, pid_t pid, const char *line, int timeout_ms)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int status = 0, ret;
+
+	if (j->attach_error[0])
+		return NULL;
+	ret = attach_jcmd(pid, line, timeout_ms, &status, &out, &err);
+	if (ret) {
+		snprintf(j->attach_error, sizeof(j->attach_error), "%s", err.buf);
+		strbuf_release(&out);
+		strbuf_release(&err);
+		return NULL;
+	}
+	strbuf_release(&err);
+	j->attach_ok = true;
+	if (status != 0) {
+		strbuf_release(&out);
+		return NULL;
+	}
+	return strbuf_detach(&out, NULL);
+}
+
+int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *err)
+{
+	struct hsperf h = HSPERF_INIT;
+	struct strbuf perr = STRBUF_INIT;
+	char *text;
+	int ret;
+
+	ret = snapshot_take(pid, 0, &j->snap, err);
+	if (ret)
+		return ret;
+	if (!j->snap.is_jvm) {
+		strbuf_addf(err, "process %d is not a JVM (no libjvm.so in its memory map)",
+			    (int)pid);
+		return -ENOTSUP;
+	}
+	if (!hsperf_open(&h, pid, &perr)) {
+		hsperf_vm_info(&h, &j->vm);
+		j->have_hsperf = true;
+		heap_from_hsperf(&h, j);
+	}
+	hsperf_release(&h);
+
+	text = jcmd(j, pid, "VM.flags -all", timeout_ms);
+	if (text && !jvmmem_parse_flags(text, &j->flags))
+		j->have_flags = true;
+	free(text);
+	/* G1 reports the whole heap as each generation's max: the flag is exact. */
+	if (j->flags.max_heap.set)
+		j->heap_max = j->flags.max_heap.val;
+
+	text = jcmd(j, pid, "GC.heap_info", timeout_ms);
+	if (text && !jvmmem_parse_heap_range(text, &j->heap_lo, &j->heap_hi))
+		j->have_heap_range = true;
+	free(text);
+
+	if (!j->have_hsperf || j->vm.nmt != HSPERF_NMT_OFF) {
+		text = jcmd(j, pid, "VM.native_memory summary scale=KB", timeout_ms);
+		strbuf_reset(&perr);
+		if (text && !nmt_parse(text, strlen(text), &j->nmt, &perr) &&
+		    (j->nmt.kind == NMT_SUMMARY || j->nmt.kind == NMT_DETAIL))
+			j->have_nmt = true;
+		free(text);
+	}
+
+	text = jcmd(j, pid, "VM.info", timeout_ms);
+	if (text && !jvmmem_parse_cheap(text, &j->cheap_outstanding, &j->cheap_retained))
+		j->have_cheap = true;
+	free(text);
+
+	for (size_t i = 0; i < j->snap.nregions; i++) {
+		struct region *r = &j->snap.regions[i];
+
+		if (j->have_heap_range && r->start < j->heap_hi && r->end > j->heap_lo &&
+		    (r->cls == RC_ANON || r->cls == RC_ARENA)) {
+			r->cls = RC_JAVA_HEAP;
+			j->heap_rss += r->m.rss;
+		}
+		if (r->cls == RC_STACK)
+			j->stack_rss += r->m.rss;
+		if (r->cls == RC_ARENA && !r->guard) {
+			j->arena_rss += r->m.rss;
+			j->arena_count++;
+		}
+	}
+	if (!j->heap_committed && j->have_nmt) {
+		const struct nmt_category *c = nmt_category_find(&j->nmt, "Java Heap");
+
+		if (c)
+			j->heap_committed = c->committed.val;
+	}
+	strbuf_release(&perr);
+	return 0;
+}
+
+static int64_t cat_committed(const struct nmt_report *r, const char *name)
+{
+	const struct nmt_category *c = nmt_category_find(r, name);
+
+	return c ? (int64_t)c->committed.val : -1;
+}
+
+void jvmmem_budget(const struct jvmmem *j, struct jvm_budget *b)
+{
+	const struct jvm_flags *f = &j->flags;
+	/* Every OS thread has a stack of -Xss or so, the JVM's own threads too. */
+	uint64_t threads = (uint64_t)j->snap.nthreads;
+
+	memset(b, 0, sizeof(*b));
+	b->nmt_committed = b->nmt_touched = b->outside_nmt_rss = b->outside_nmt_cheap = -1;
+	b->direct = b->worst_case = -1;
+	b->limit = j->snap.cgroup.known ? j->snap.cgroup.limit : -1;
+
+	if (j->have_nmt) {
+		b->nmt_committed = (int64_t)j->nmt.total_committed.val;
+		/*
+		 * Summary NMT says what is committed, not what is resident. Count
+		 * the heap and the stacks by their RSS, leave out the CDS archive
+		 * (a file mapping), and take every other category as fully
+		 * touched: an upper bound of NMT's anonymous RSS, so what is left
+		 * of RssAnon is a lower bound of the memory NMT cannot see.
+		 */
+		b->nmt_touched = (int64_t)j->heap_rss + (int64_t)j->stack_rss;
+		for (size_t i = 0; i < j->nmt.ncats; i++) {
+			const struct nmt_category *c = &j->nmt.cats[i];
+			int64_t v = (int64_t)c->committed.val;
+
+			if (!strcmp(c->name, "Java Heap") || !strcmp(c->name, "Shared class space"))
+				continue;
+			if (!strcmp(c->name, "Thread") && c->stack.committed.set)
+				v -= (int64_t)c->stack.committed.val;
+			b->nmt_touched += v > 0 ? v : 0;
+		}
+		b->outside_nmt_rss = (int64_t)j->snap.status.rss_anon - b->nmt_touched;
+		if (b->outside_nmt_rss < 0)
+			b->outside_nmt_rss = 0;
+		b->direct = cat_committed(&j->nmt, "Other");
+		if (b->direct < 0)
+			b->direct = cat_committed(&j->nmt, "Internal");
+		if (j->have_cheap && j->nmt.total_malloc.size.set)
+			b->outside_nmt_cheap = (int64_t)j->cheap_outstanding -
+					       (int64_t)j->nmt.total_malloc.size.val;
+	}
+
+	if (j->have_flags && f->max_heap.set && f->code_cache.set && f->thread_stack.set) {
+		uint64_t heap = f->max_heap.val;
+		uint64_t direct = f->max_direct.set && f->max_direct.val ? f->max_direct.val : heap;
+		uint64_t meta = 0;
+		int64_t rest = 0;
+
+		if (f->max_metaspace.set && f->max_metaspace.val < UNLIMITED_FLAG)
+			meta = f->max_metaspace.val;
+		else
+			b->worst_unbounded = true;
+		/* What the flags do not cap is counted at today's size. */
+		if (j->have_nmt) {
+			static const char *const capped[] = { "Java Heap", "Class", "Thread", "Code",
+							      "Other", "Metaspace" };
+
+			for (size_t i = 0; i < j->nmt.ncats; i++) {
+				const struct nmt_category *c = &j->nmt.cats[i];
+				bool is_capped = false;
+
+				for (size_t k = 0; k < sizeof(capped) / sizeof(capped[0]); k++)
+					if (!strcmp(c->name, capped[k]))
+						is_capped = true;
+				if (!is_capped)
+					rest += (int64_t)c->committed.val;
+			}
+			if (b->worst_unbounded)
+				meta = (uint64_t)(cat_committed(&j->nmt, "Class") > 0
+							  ? cat_committed(&j->nmt, "Class")
+							  : 0);
+		}
+		if (b->outside_nmt_rss > 0)
+			rest += b->outside_nmt_rss;
+		b->worst_case = (int64_t)(heap + direct + meta + f->code_cache.val +
+					  threads * f->thread_stack.val * 1024) +
+				rest;
+	}
+}
