@@ -582,6 +582,7 @@ static int find_process(struct store *st, const struct snapshot *s, int64_t *id,
 	int rc, i = 1;
 
 	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
 	sqlite3_bind_int64(q, 1, s->pid);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)s->start_time);
 	rc = sqlite3_step(q);
@@ -595,6 +596,7 @@ static int find_process(struct store *st, const struct snapshot *s, int64_t *id,
 		return sql_error(st, err, "read");
 	q = st->ins_proc;
 	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
 	sqlite3_bind_int64(q, i++, s->pid);
 	sqlite3_bind_int64(q, i++, ps->nspid ? ps->nspid : s->pid);
 	bind_u64(q, &i, s->start_time);
@@ -622,6 +624,7 @@ static int insert_sample(struct store *st, const struct snapshot *s, int64_t pro
 	int i = 1;
 
 	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
 	sqlite3_bind_int64(q, i++, proc_id);
 	bind_u64(q, &i, s->time_ns);
 	sqlite3_bind_text(q, i++, state, -1, SQLITE_TRANSIENT);
@@ -696,6 +699,7 @@ static int insert_classes(struct store *st, const struct snapshot *s, int64_t si
 		if (!c[k].count)
 			continue;
 		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
 		sqlite3_bind_int64(q, i++, sid);
 		sqlite3_bind_text(q, i++, region_class_name(k), -1, SQLITE_STATIC);
 		bind_u64(q, &i, c[k].count);
@@ -721,6 +725,7 @@ static int insert_regions(struct store *st, const struct snapshot *s, int64_t si
 		int i = 1;
 
 		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
 		sqlite3_bind_int64(q, i++, sid);
 		bind_u64(q, &i, reg->start);
 		bind_u64(q, &i, reg->end);
@@ -750,6 +755,7 @@ static int insert_threads(struct store *st, const struct snapshot *s, int64_t si
 		sqlite3_stmt *q = st->ins_thread;
 
 		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
 		sqlite3_bind_int64(q, 1, sid);
 		sqlite3_bind_int64(q, 2, th->tid);
 		sqlite3_bind_text(q, 3, th->name, -1, SQLITE_STATIC);
