@@ -69,6 +69,10 @@ static void format_cell(const struct table_col *col, const struct table_cell *c,
 		snprintf(buf, n, "-");
 		return;
 	}
+	if (c->str && col->kind != TK_STR) {
+		snprintf(buf, n, "%s", c->str);	/* text in a number column, e.g. "total" */
+		return;
+	}
 	switch (col->kind) {
 	case TK_STR: snprintf(buf, n, "%s", c->str ? c->str : ""); break;
 	case TK_U64: snprintf(buf, n, "%" PRIu64, c->u); break;

@@ -25,7 +25,7 @@ struct table_col {
 
 struct table_cell {
 	bool set;		/* false: printed as "-" / null */
-	char *str;		/* TK_STR (owned) */
+	char *str;		/* TK_STR (owned); in other kinds, text shown instead */
 	int64_t i;		/* TK_I64, TK_DKIB */
 	uint64_t u;		/* TK_U64, TK_KIB, TK_HEX */
 	double d;		/* TK_DOUBLE */
@@ -44,6 +44,7 @@ void table_init(struct table *t, const struct table_col *cols, int ncols);
 void table_release(struct table *t);
 /* Appends an empty row and returns its index. */
 size_t table_add_row(struct table *t);
+/* In a column that is not TK_STR, s is shown in text output instead of the value. */
 void table_set_str(struct table *t, size_t row, int col, const char *s);
 void table_set_u64(struct table *t, size_t row, int col, uint64_t v);
 void table_set_i64(struct table *t, size_t row, int col, int64_t v);

@@ -1,0 +1,205 @@
+/*
+ * classify: names what each mapping is used for.
+ *
+ * Kernels since 4.5 label only the main thread's stack ("[stack]"); the
+ * others are plain anonymous mappings. A thread's stack is found from its
+ * stack pointer (/proc/PID/task/TID/syscall): the mapping that contains the
+ * SP is that thread's stack, and a PROT_NONE mapping right below it is its
+ * guard (glibc's guard page, or HotSpot's guard zones merged with it).
+ *
+ * glibc's non-main arenas live in "heaps" that new_heap() maps as
+ * HEAP_MAX_SIZE (64 MiB) of PROT_NONE aligned to 64 MiB, then mprotects the
+ * low part read-write as the arena grows (glibc malloc/arena.c). So an arena
+ * heap shows as an anonymous rw-p mapping at a 64 MiB-aligned address whose
+ * size, together with the ---p mapping right after it, is exactly 64 MiB.
+ * A Java heap is aligned too but reserved as a multiple of its own size, so
+ * the exact 64 MiB total keeps most of them out; the JVM's own view (NMT)
+ * can later reclassify.
+ */
+#include "classify.h"
+
+#include <string.h>
+
+static const char *const class_names[RC_NR] = {
+	[RC_HEAP] = "heap",
+	[RC_STACK] = "stack",
+	[RC_ARENA] = "arena",
+	[RC_ANON] = "anon",
+	[RC_LIB] = "lib",
+	[RC_JAR] = "jar",
+	[RC_FILE] = "file",
+	[RC_SHM] = "shm",
+	[RC_SPECIAL] = "special",
+	[RC_JAVA_HEAP] = "java-heap",
+	[RC_CODE_CACHE] = "code-cache",
+	[RC_METASPACE] = "metaspace",
+};
+
+const char *region_class_name(enum region_class c)
+{
+	return (unsigned)c < RC_NR ? class_names[c] : "?";
+}
+
+int region_class_parse(const char *name)
+{
+	for (int i = 0; i < RC_NR; i++)
+		if (!strcmp(name, class_names[i]))
+			return i;
+	return -1;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* An ELF object: "libz.so.1.2.13", "ld-linux-x86-64.so.2", "x.so (deleted)". */
+static bool is_shared_object(const char *path)
+{
+	const char *b = basename_of(path), *so = strstr(b, ".so");
+
+	return so && (so[3] == '\0' || so[3] == '.' || so[3] == ' ');
+}
+
+static bool is_shm_path(const char *path)
+{
+	return starts_with(path, "/dev/shm/") || starts_with(path, "/SYSV") ||
+	       starts_with(path, "/memfd:") || starts_with(path, "/dev/zero") ||
+	       starts_with(path, "[anon_shmem");
+}
+
+static enum region_class by_path(const struct region *r, const char *exe)
+{
+	const char *p = r->path;
+	bool shared = r->perms[3] == 's';
+
+	if (!strcmp(p, "[heap]"))
+		return RC_HEAP;
+	if (!strcmp(p, "[stack]"))
+		return RC_STACK;
+	if (is_shm_path(p) || (shared && !*p))
+		return RC_SHM;
+	if (p[0] == '[')
+		return starts_with(p, "[anon:") ? RC_ANON : RC_SPECIAL;
+	if (!*p)
+		return RC_ANON;
+	if (ends_with(p, ".jar") || ends_with(p, ".jmod") || ends_with(p, "/lib/modules") ||
+	    ends_with(p, ".jar (deleted)"))
+		return RC_JAR;
+	if (is_shared_object(p) || (exe && *exe && !strcmp(p, exe)))
+		return RC_LIB;
+	return RC_FILE;
+}
+
+static bool anon_private(const struct region *r)
+{
+	return !r->path[0] && r->perms[3] == 'p';
+}
+
+static bool is_none(const struct region *r)
+{
+	return !strncmp(r->perms, "---", 3);
+}
+
+struct region *classify_find(struct region *regions, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < regions[mid].start)
+			hi = mid;
+		else if (addr >= regions[mid].end)
+			lo = mid + 1;
+		else
+			return &regions[mid];
+	}
+	return NULL;
+}
+
+static void mark_arenas(struct region *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct region *rw = &r[i], *reserve = NULL;
+		uint64_t total;
+
+		if (rw->cls != RC_ANON || strncmp(rw->perms, "rw-", 3) ||
+		    rw->start % GLIBC_ARENA_HEAP_SIZE)
+			continue;
+		total = rw->end - rw->start;
+		if (i + 1 < n && r[i + 1].start == rw->end && r[i + 1].cls == RC_ANON &&
+		    is_none(&r[i + 1])) {
+			reserve = &r[i + 1];
+			total += reserve->end - reserve->start;
+		}
+		if (total != GLIBC_ARENA_HEAP_SIZE)
+			continue;
+		rw->cls = RC_ARENA;
+		if (reserve) {
+			reserve->cls = RC_ARENA;
+			reserve->guard = true;
+		}
+	}
+}
+
+static void mark_stacks(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nregions; i++)
+		if (s->regions[i].cls == RC_STACK && !strcmp(s->regions[i].path, "[stack]"))
+			s->regions[i].tid = s->pid;
+	for (size_t t = 0; t < s->nthreads; t++) {
+		struct region *r;
+		size_t idx;
+
+		if (!s->threads[t].sp)
+			continue;
+		r = classify_find(s->regions, s->nregions, s->threads[t].sp);
+		if (!r || (r->cls != RC_ANON && r->cls != RC_STACK && r->cls != RC_ARENA))
+			continue;
+		r->cls = RC_STACK;
+		r->tid = s->threads[t].tid;
+		r->guard = false;
+		idx = (size_t)(r - s->regions);
+		if (idx > 0) {
+			struct region *g = &s->regions[idx - 1];
+
+			if (g->end == r->start && anon_private(g) && is_none(g) &&
+			    (g->cls == RC_ANON || g->cls == RC_ARENA)) {
+				g->cls = RC_STACK;
+				g->tid = r->tid;
+				g->guard = true;
+			}
+		}
+	}
+}
+
+void classify_regions(struct snapshot *s)
+{
+	s->is_jvm = false;
+	for (size_t i = 0; i < s->nregions; i++) {
+		struct region *r = &s->regions[i];
+
+		r->cls = by_path(r, s->exe);
+		r->tid = 0;
+		r->guard = false;
+		if (r->cls == RC_LIB && !strcmp(basename_of(r->path), "libjvm.so"))
+			s->is_jvm = true;
+	}
+	mark_arenas(s->regions, s->nregions);
+	mark_stacks(s);
+}

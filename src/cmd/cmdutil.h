@@ -1,0 +1,31 @@
+/* cmdutil: what several subcommands do the same way when they talk to the user. */
+#ifndef OFFHEAP_CMDUTIL_H
+#define OFFHEAP_CMDUTIL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*
+ * Resolves a PID-or-name argument. On failure prints the error
+ * ("offheap: error: no process 4242") and returns -1.
+ */
+int cmd_resolve_pid(const char *arg, pid_t *pid);
+
+/*
+ * Prints "offheap: error: MSG" for a failure that returned -errno, and a
+ * hint: line where one helps (permission, a vanished process).
+ * Returns EXIT_RUNTIME.
+ */
+int cmd_report_error(int ret, const char *msg);
+
+/*
+ * getopt_long for commands that take options around one positional argument
+ * ("maps 4242 --sort rss" and "maps --sort rss 4242" alike) while keeping
+ * the '+' optstring: the first operand goes to *operand, a second one returns
+ * 1 so the caller can refuse it. Everything after "--" is left at optind.
+ */
+int cmd_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
+	       const char **operand);
+
+#endif

@@ -1,0 +1,53 @@
+/* proc: per-process facts from /proc — status, start time, threads, command line, cgroup. */
+#ifndef OFFHEAP_PROC_H
+#define OFFHEAP_PROC_H
+
+#include "snapshot.h"
+
+struct strbuf;
+
+/*
+ * Parses /proc/PID/status text into st. Lines it does not know are
+ * skipped; a known line with a malformed value gives -EINVAL (err names it).
+ * Sizes become bytes. A status without "Name:" is -EINVAL.
+ */
+int proc_status_parse(const char *text, size_t len, struct proc_status *st, struct strbuf *err);
+int proc_status_read(pid_t pid, struct proc_status *st, struct strbuf *err);
+
+/*
+ * Parses /proc/PID/stat for field 22, starttime (clock ticks after boot):
+ * with the PID it names one process for good, even when PIDs are reused.
+ * The comm field may hold spaces and parentheses, so fields are counted
+ * from the last ')'.
+ */
+int proc_stat_starttime(const char *text, size_t len, uint64_t *starttime);
+int proc_read_starttime(pid_t pid, uint64_t *starttime);
+
+/*
+ * Parses /proc/PID/task/TID/syscall for the stack pointer: "NR a0…a5 SP PC"
+ * in a syscall, "-1 SP PC" blocked outside one, "running" (no SP: *sp = 0).
+ */
+int proc_syscall_sp(const char *text, size_t len, uint64_t *sp);
+
+/*
+ * Lists the threads of pid with their names and, unless skip_sp, their stack
+ * pointers. Threads that exit during the walk are left out. *threads is
+ * malloc'd (caller frees). -ESRCH when the process is gone.
+ */
+int proc_threads_read(pid_t pid, bool skip_sp, struct thread **threads, size_t *n);
+
+/* argv joined by single spaces (caller frees); "" for kernel threads. */
+int proc_cmdline_read(pid_t pid, char **out);
+/* The executable's path (caller frees); "" when it cannot be read. */
+char *proc_exe_read(pid_t pid);
+
+/*
+ * Parses /proc/PID/cgroup and reads the memory controller's limit and usage
+ * (v2: memory.max/current/swap.*; v1: memory.limit_in_bytes/usage_in_bytes)
+ * under the system root's /sys/fs/cgroup. cg->known stays false when there
+ * is no memory controller to read; that is not an error.
+ */
+int proc_cgroup_parse(const char *text, size_t len, struct cgroup_mem *cg);
+void proc_cgroup_read(pid_t pid, struct cgroup_mem *cg);
+
+#endif

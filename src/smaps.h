@@ -1,0 +1,23 @@
+/* smaps: parser for /proc/PID/smaps and smaps_rollup. */
+#ifndef OFFHEAP_SMAPS_H
+#define OFFHEAP_SMAPS_H
+
+#include "snapshot.h"
+
+struct strbuf;
+
+/*
+ * Parses smaps text (len bytes, need not be NUL-terminated) and appends one
+ * struct region per mapping to *regions (grown with ALLOC_GROW; *n and *alloc
+ * updated). Paths are copied. Unknown field lines are ignored, so new kernels
+ * parse; a header or field line that does not parse gives -EINVAL and err
+ * names the line. On error the regions appended so far stay in *regions for
+ * the caller to free (snapshot_release does).
+ */
+int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n, size_t *alloc,
+		struct strbuf *err);
+
+/* Parses smaps_rollup into m (size left 0: the rollup has none). */
+int smaps_parse_rollup(const char *text, size_t len, struct mem_counts *m, struct strbuf *err);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * snapshot: one consistent-as-possible look at a process.
+ *
+ * /proc gives no atomic view: status, smaps and the task list are read one
+ * after the other while the process runs. The order here (status first to
+ * learn the process exists, then smaps and its rollup back to back, then
+ * threads) keeps the figures that are compared with each other as close in
+ * time as /proc allows. A process that exits in between makes the whole
+ * snapshot fail with -ESRCH: a half snapshot would mislead a diff.
+ */
+#include "snapshot.h"
+#include "classify.h"
+#include "proc.h"
+#include "procfs.h"
+#include "smaps.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* smaps of a process with a million mappings is ~1 GB; refuse beyond that. */
+#define SMAPS_MAX (1024UL << 20)
+
+void snapshot_init(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void snapshot_release(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nregions; i++)
+		free(s->regions[i].path);
+	free(s->regions);
+	free(s->threads);
+	free(s->cmdline);
+	free(s->exe);
+	snapshot_init(s);
+}
+
+void mem_counts_add(struct mem_counts *acc, const struct mem_counts *r)
+{
+	acc->size += r->size;
+	acc->rss += r->rss;
+	acc->pss += r->pss;
+	acc->shared_clean += r->shared_clean;
+	acc->shared_dirty += r->shared_dirty;
+	acc->private_clean += r->private_clean;
+	acc->private_dirty += r->private_dirty;
+	acc->referenced += r->referenced;
+	acc->anon += r->anon;
+	acc->swap += r->swap;
+	acc->swap_pss += r->swap_pss;
+	acc->locked += r->locked;
+	acc->thp += r->thp;
+}
+
+const struct thread *snapshot_thread(const struct snapshot *s, pid_t tid)
+{
+	size_t lo = 0, hi = s->nthreads;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->threads[mid].tid == tid)
+			return &s->threads[mid];
+		if (s->threads[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct region *x = a, *y = b;
+
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Turns a read error into the message a user needs. */
+static int read_failed(pid_t pid, const char *what, int ret, struct strbuf *err)
+{
+	if (ret == -ESRCH)
+		strbuf_addf(err, "process %d exited during the snapshot", (int)pid);
+	else
+		strbuf_addf(err, "cannot read /proc/%d/%s: %s", (int)pid, what, strerror(-ret));
+	return ret;
+}
+
+int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT, perr = STRBUF_INIT;
+	struct timespec ts;
+	bool sorted = true;
+	int ret;
+
+	snapshot_init(s);
+	s->pid = pid;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+
+	ret = procfs_read_pid(pid, "status", &sb, 1 << 20);
+	if (ret) {
+		if (ret == -ESRCH)
+			strbuf_addf(err, "no process %d", (int)pid);
+		else
+			strbuf_addf(err, "cannot read /proc/%d/status: %s", (int)pid,
+				    strerror(-ret));
+		goto fail;
+	}
+	ret = proc_status_parse(sb.buf, sb.len, &s->status, &perr);
+	if (ret) {
+		strbuf_addf(err, "/proc/%d/status: %s", (int)pid, perr.buf);
+		goto fail;
+	}
+	if (!s->status.has_mm) {
+		strbuf_addf(err, "process %d has no user memory (a kernel thread or a zombie)",
+			    (int)pid);
+		ret = -EINVAL;
+		goto fail;
+	}
+	ret = proc_read_starttime(pid, &s->start_time);
+	if (ret) {
+		read_failed(pid, "stat", ret, err);
+		goto fail;
+	}
+
+	ret = procfs_read_pid(pid, "smaps", &sb, SMAPS_MAX);
+	if (ret) {
+		read_failed(pid, "smaps", ret, err);
+		goto fail;
+	}
+	/* A process that exits while smaps is read leaves an empty file. */
+	if (!sb.len && !procfs_pid_alive(pid)) {
+		ret = read_failed(pid, "smaps", -ESRCH, err);
+		goto fail;
+	}
+	ret = smaps_parse(sb.buf, sb.len, &s->regions, &s->nregions, &s->alloc_regions, &perr);
+	if (ret) {
+		strbuf_addf(err, "/proc/%d/smaps: %s", (int)pid, perr.buf);
+		goto fail;
+	}
+	for (size_t i = 1; i < s->nregions; i++)
+		if (s->regions[i].start < s->regions[i - 1].start)
+			sorted = false;
+	if (!sorted)
+		qsort(s->regions, s->nregions, sizeof(*s->regions), cmp_region);
+
+	ret = procfs_read_pid(pid, "smaps_rollup", &sb, 1 << 16);
+	if (!ret) {
+		strbuf_reset(&perr);
+		ret = smaps_parse_rollup(sb.buf, sb.len, &s->totals, &perr);
+		if (ret) {
+			strbuf_addf(err, "/proc/%d/smaps_rollup: %s", (int)pid, perr.buf);
+			goto fail;
+		}
+		s->totals_from_rollup = true;
+	} else if (ret == -ESRCH) {
+		read_failed(pid, "smaps_rollup", ret, err);
+		goto fail;
+	}
+	/* The rollup has no Size line: virtual size is the sum of the mappings. */
+	{
+		struct mem_counts sum = { 0 };
+
+		for (size_t i = 0; i < s->nregions; i++)
+			mem_counts_add(&sum, &s->regions[i].m);
+		if (!s->totals_from_rollup)
+			s->totals = sum;
+		s->totals.size = sum.size;
+	}
+
+	ret = proc_threads_read(pid, flags & SNAP_NO_THREAD_SP, &s->threads, &s->nthreads);
+	if (ret) {
+		read_failed(pid, "task", ret, err);
+		goto fail;
+	}
+	s->alloc_threads = s->nthreads;
+
+	ret = proc_cmdline_read(pid, &s->cmdline);
+	if (ret) {
+		read_failed(pid, "cmdline", ret, err);
+		goto fail;
+	}
+	s->exe = proc_exe_read(pid);
+	proc_cgroup_read(pid, &s->cgroup);
+	classify_regions(s);
+
+	/* The last word on whether the process lived through all of it. */
+	if (!procfs_pid_alive(pid)) {
+		ret = read_failed(pid, "status", -ESRCH, err);
+		goto fail;
+	}
+	ret = 0;
+	goto out;
+fail:
+	snapshot_release(s);
+	s->pid = pid;
+out:
+	strbuf_release(&sb);
+	strbuf_release(&perr);
+	return ret;
+}
