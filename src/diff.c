@@ -20,7 +20,7 @@
 #include <string.h>
 
 static const char *const match_names[] = {
-	[DM_EXACT] = "same", [DM_START] = "grew-end", [DM_END] = "grew-start",
+	[DM_EXACT] = "exact", [DM_START] = "same-start", [DM_END] = "same-end",
 	[DM_OVERLAP] = "overlap", [DM_BORN] = "born", [DM_GONE] = "gone",
 };
 

@@ -30,7 +30,7 @@ enum diff_match {
 	DM_GONE,	/* only in the first */
 };
 
-/* "same", "grew-end", "grew-start", "overlap", "born", "gone". */
+/* "exact", "same-start", "same-end", "overlap", "born", "gone". */
 const char *diff_match_name(enum diff_match m);
 
 /* Signed differences, after − before, in bytes. */

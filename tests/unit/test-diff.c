@@ -201,7 +201,7 @@ int main(void)
 
 	is_int(diff_key_parse("anon"), DK_ANON, "key anon");
 	is_int(diff_key_parse("bogus"), -1, "key bogus");
-	is_str(diff_match_name(DM_END), "grew-start", "match name");
+	is_str(diff_match_name(DM_END), "same-end", "match name");
 
 	snapshot_release(&a);
 	snapshot_release(&b);
