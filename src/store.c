@@ -1014,7 +1014,10 @@ int store_read_snapshot(struct store *st, int64_t n, struct snapshot *s, struct 
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
 		ret = -ENOENT;
-		strbuf_addf(err, "'%s' has no sample %lld", st->path, (long long)n);
+		if (n < 0)
+			strbuf_addf(err, "'%s' holds no sample", st->path);
+		else
+			strbuf_addf(err, "'%s' has no sample %lld", st->path, (long long)n);
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {

@@ -421,7 +421,7 @@ static int load(const char *file, struct snapshot *s)
 			hint("give a file written by 'offheap snap'");
 		else if (ret == -EBADMSG)
 			hint("the file was cut short or damaged; take a new snapshot");
-		else if (ret == -ENOENT && !strstr(err.buf, "no sample"))
+		else if (ret == -ENOENT && !strstr(err.buf, " sample"))
 			hint("'offheap diff PID --since FILE' compares a live process with FILE");
 	}
 	store_close(st);
