@@ -61,7 +61,7 @@ test_expect_success 'diff text: header, totals, class table, mappings, threads' 
 	cat d.txt &&
 	grep -q "^pid $pid (leaker)  .* -> .*  interval [0-9.]* s$" d.txt &&
 	grep -q "^RSS .* -> .* (+[0-9.]* MiB)$" d.txt &&
-	grep -q "^anon  *[0-9]*  *+[0-9]*  *[0-9]*  *[0-9]*  *+[1-9][0-9]*" d.txt &&
+	grep -q "^anon  *[0-9]*  *[-+][0-9]*  *[0-9]*  *[0-9]*  *+[1-9][0-9]*" d.txt &&
 	grep -q "^Mappings changed: [1-9]" d.txt &&
 	grep -E -q "^(grew|born) .* anon .*\[anon\]$" d.txt &&
 	grep -q "^Threads: 2 -> 2, 0 born, 0 gone$" d.txt

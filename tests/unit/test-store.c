@@ -99,12 +99,24 @@ static int count_entries(void)
 	return n;
 }
 
+/* Paths live until free_paths at the end. */
+static char *paths[32];
+static int npaths;
+
 static char *path_in(const char *name)
 {
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addf(&sb, "%s/%s", dir, name);
-	return strbuf_detach(&sb, NULL);
+	if (npaths == (int)(sizeof(paths) / sizeof(paths[0])))
+		abort();
+	return paths[npaths++] = strbuf_detach(&sb, NULL);
+}
+
+static void free_paths(void)
+{
+	while (npaths)
+		free(paths[--npaths]);
 }
 
 static void write_file(const char *path, const void *data, size_t n)
@@ -239,7 +251,6 @@ int main(void)
 	is_int(store_create(bad, STORE_SNAPSHOT, false, &st, &err), -ENOENT,
 	       "a directory that does not exist");
 	ok(strstr(err.buf, "No such file or directory") != NULL, "says why");
-	free(bad);
 
 	/* A recording: stays open after commit, every append visible. */
 	rec = path_in("rec.db");
@@ -349,5 +360,6 @@ int main(void)
 	}
 	strbuf_release(&err);
 	strbuf_release(&meta);
+	free_paths();
 	return done_testing();
 }
