@@ -47,9 +47,9 @@ $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< -lpthread -lm
 
-$(B)/bench/%: bench/%.c
+$(B)/bench/%: bench/%.c $(B)/liboffheap-core.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< -lpthread -lm
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liboffheap-core.a $(LIBS)
 
 deps:
 	@scripts/setup-deps

@@ -188,6 +188,25 @@ static void mark_stacks(struct snapshot *s)
 	}
 }
 
+/*
+ * An executable whose path is not known (a recorded tree has no exe link)
+ * is still an ELF file: a file with an executable mapping. Its other
+ * mappings sit next to that one, so looking at the neighbours is enough.
+ */
+static void mark_elf_neighbours(struct region *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].cls != RC_FILE)
+			continue;
+		for (size_t j = i >= 4 ? i - 4 : 0; j < n && j <= i + 4; j++) {
+			if (r[j].perms[2] == 'x' && !strcmp(r[j].path, r[i].path)) {
+				r[i].cls = RC_LIB;
+				break;
+			}
+		}
+	}
+}
+
 void classify_regions(struct snapshot *s)
 {
 	s->is_jvm = false;
@@ -200,6 +219,7 @@ void classify_regions(struct snapshot *s)
 		if (r->cls == RC_LIB && !strcmp(basename_of(r->path), "libjvm.so"))
 			s->is_jvm = true;
 	}
+	mark_elf_neighbours(s->regions, s->nregions);
 	mark_arenas(s->regions, s->nregions);
 	mark_stacks(s);
 }

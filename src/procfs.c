@@ -76,24 +76,36 @@ int sysroot_path(char *buf, size_t n, const char *fmt, ...)
 	return ret;
 }
 
-int procfs_read_file(const char *path, struct strbuf *sb, size_t max)
+/* Opens a file to read: never through a symlink, never a FIFO or device. */
+static int open_regular(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	int ret = 0;
 	struct stat st;
+	int ret;
 
-	strbuf_reset(sb);
 	if (fd < 0)
 		return -errno;
 	/* A recorded tree is hostile input: a FIFO or device would hang or lie. */
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
-		goto out;
+		close(fd);
+		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out;
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
+	return fd;
+}
+
+int procfs_read_file(const char *path, struct strbuf *sb, size_t max)
+{
+	int fd = open_regular(path);
+	int ret = 0;
+
+	strbuf_reset(sb);
+	if (fd < 0)
+		return fd;
 	for (;;) {
 		ssize_t r;
 
@@ -119,6 +131,19 @@ out:
 	close(fd);
 	if (ret)
 		strbuf_reset(sb);
+	return ret;
+}
+
+int procfs_open_pid(pid_t pid, const char *name)
+{
+	char path[PATH_MAX];
+	int ret = procfs_path(path, sizeof(path), "%d/%s", (int)pid, name);
+
+	if (ret)
+		return ret;
+	ret = open_regular(path);
+	if ((ret == -ENOENT || ret == -ESRCH) && (!procfs_pid_alive(pid) || procfs_is_live()))
+		return -ESRCH;
 	return ret;
 }
 

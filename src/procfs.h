@@ -33,6 +33,12 @@ int procfs_read_file(const char *path, struct strbuf *sb, size_t max);
  * gives -ESRCH rather than -ENOENT, so callers can say so.
  */
 int procfs_read_pid(pid_t pid, const char *name, struct strbuf *sb, size_t max);
+/*
+ * Opens /proc/PID/NAME for reading with the same checks as procfs_read_pid
+ * (regular file, no symlink), for callers that stream a large file. Returns
+ * the fd or -errno (-ESRCH when the process is gone).
+ */
+int procfs_open_pid(pid_t pid, const char *name);
 /* True while /proc/PID exists. */
 bool procfs_pid_alive(pid_t pid);
 

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Values above this many kB are refused: 2^53 kB is far beyond any machine. */
 #define KB_MAX (1ULL << 53)
@@ -194,9 +195,10 @@ static uint64_t *field_for(struct mem_counts *m, const char *key, size_t klen, b
 }
 
 /*
- * "Key:   123 kB". Lines without " kB" (VmFlags, THPeligible,
- * ProtectionKey) are not sizes and are skipped; a size line whose number does
- * not parse is an error.
+ * "Key:   123 kB". Keys we do not keep (VmFlags, THPeligible,
+ * ProtectionKey, newer ones) are skipped whatever follows; a kept key whose
+ * value is not exactly "N kB" is an error, so that a truncated line is
+ * noticed rather than read as zero.
  */
 static int parse_field(const char *s, const char *end, struct mem_counts *m)
 {
@@ -206,11 +208,11 @@ static int parse_field(const char *s, const char *end, struct mem_counts *m)
 
 	if (!colon || colon == s)
 		return -EINVAL;
-	if (end - colon < 3 || memcmp(end - 3, " kB", 3))
-		return 0;
 	dst = field_for(m, s, (size_t)(colon - s), &add);
 	if (!dst)
 		return 0;
+	if (end - colon < 4 || memcmp(end - 3, " kB", 3))
+		return -EINVAL;
 	s = colon + 1;
 	skip_spaces(&s, end);
 	if (!scan_dec(&s, end, &v) || v > KB_MAX || s != end - 3)
@@ -226,12 +228,14 @@ static void bad_line(struct strbuf *err, size_t lineno, const char *line, const 
 	strbuf_addf(err, "line %zu does not parse: '%.*s'", lineno, n, line);
 }
 
-int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n, size_t *alloc,
-		struct strbuf *err)
+/* Parses whole lines; fields go to the last region, so chunks can follow each other. */
+static int parse_lines(const char *text, size_t len, struct region **regions, size_t *n,
+		       size_t *alloc, size_t *linep, struct strbuf *err)
 {
 	const char *p = text, *end = text + len;
-	struct region *cur = NULL;
-	size_t lineno = 0;
+	struct region *cur = *n ? &(*regions)[*n - 1] : NULL;
+	size_t lineno = *linep;
+	int ret = 0;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -244,7 +248,8 @@ int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n
 		}
 		if (memchr(p, '\0', (size_t)(eol - p))) {
 			bad_line(err, lineno, p, eol);
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
 		if (is_header(p, eol)) {
 			ALLOC_GROW(*regions, *n + 1, *alloc);
@@ -252,16 +257,78 @@ int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n
 			if (parse_header(p, eol, cur)) {
 				free(cur->path);
 				bad_line(err, lineno, p, eol);
-				return -EINVAL;
+				ret = -EINVAL;
+				break;
 			}
 			(*n)++;
 		} else if (!cur || parse_field(p, eol, &cur->m)) {
 			bad_line(err, lineno, p, eol);
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
 		p = eol + 1;
 	}
-	return 0;
+	*linep = lineno;
+	return ret;
+}
+
+int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n, size_t *alloc,
+		struct strbuf *err)
+{
+	size_t lineno = 0;
+
+	return parse_lines(text, len, regions, n, alloc, &lineno, err);
+}
+
+#define SMAPS_CHUNK (256 * 1024)
+
+int smaps_read(int fd, size_t max, struct region **regions, size_t *n, size_t *alloc,
+	       struct strbuf *err)
+{
+	char *buf = xmalloc(SMAPS_CHUNK);
+	size_t have = 0, total = 0, lineno = 0;
+	int ret = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, buf + have, SMAPS_CHUNK - have);
+		char *last;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		total += (size_t)r;
+		if (total > max) {
+			ret = -EFBIG;
+			break;
+		}
+		have += (size_t)r;
+		if (r == 0) {
+			/* The last line may lack its newline. */
+			if (have)
+				ret = parse_lines(buf, have, regions, n, alloc, &lineno, err);
+			break;
+		}
+		last = memrchr(buf, '\n', have);
+		if (!last) {
+			if (have == SMAPS_CHUNK) {
+				strbuf_addf(err, "line %zu is longer than %d bytes", lineno + 1,
+					    SMAPS_CHUNK);
+				ret = -EINVAL;
+				break;
+			}
+			continue;
+		}
+		ret = parse_lines(buf, (size_t)(last + 1 - buf), regions, n, alloc, &lineno, err);
+		if (ret)
+			break;
+		have -= (size_t)(last + 1 - buf);
+		memmove(buf, last + 1, have);
+	}
+	free(buf);
+	return ret;
 }
 
 int smaps_parse_rollup(const char *text, size_t len, struct mem_counts *m, struct strbuf *err)

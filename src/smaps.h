@@ -17,6 +17,14 @@ struct strbuf;
 int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n, size_t *alloc,
 		struct strbuf *err);
 
+/*
+ * As smaps_parse, reading the text from fd in chunks until EOF or max
+ * bytes (-EFBIG beyond): a 10,000-mapping smaps never sits in memory whole.
+ * A read error gives -errno.
+ */
+int smaps_read(int fd, size_t max, struct region **regions, size_t *n, size_t *alloc,
+	       struct strbuf *err);
+
 /* Parses smaps_rollup into m (size left 0: the rollup has none). */
 int smaps_parse_rollup(const char *text, size_t len, struct mem_counts *m, struct strbuf *err);
 

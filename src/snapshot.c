@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* smaps of a process with a million mappings is ~1 GB; refuse beyond that. */
 #define SMAPS_MAX (1024UL << 20)
@@ -96,7 +97,7 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 	struct strbuf sb = STRBUF_INIT, perr = STRBUF_INIT;
 	struct timespec ts;
 	bool sorted = true;
-	int ret;
+	int ret, fd;
 
 	snapshot_init(s);
 	s->pid = pid;
@@ -129,19 +130,24 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 		goto fail;
 	}
 
-	ret = procfs_read_pid(pid, "smaps", &sb, SMAPS_MAX);
-	if (ret) {
-		read_failed(pid, "smaps", ret, err);
+	fd = procfs_open_pid(pid, "smaps");
+	if (fd < 0) {
+		ret = read_failed(pid, "smaps", fd, err);
 		goto fail;
 	}
-	/* A process that exits while smaps is read leaves an empty file. */
-	if (!sb.len && !procfs_pid_alive(pid)) {
+	ret = smaps_read(fd, SMAPS_MAX, &s->regions, &s->nregions, &s->alloc_regions, &perr);
+	close(fd);
+	if (ret == -ESRCH || (ret == 0 && !s->nregions && !procfs_pid_alive(pid))) {
+		/* A process that exits while smaps is read leaves it short or empty. */
 		ret = read_failed(pid, "smaps", -ESRCH, err);
 		goto fail;
 	}
-	ret = smaps_parse(sb.buf, sb.len, &s->regions, &s->nregions, &s->alloc_regions, &perr);
-	if (ret) {
+	if (ret == -EINVAL) {
 		strbuf_addf(err, "/proc/%d/smaps: %s", (int)pid, perr.buf);
+		goto fail;
+	}
+	if (ret) {
+		read_failed(pid, "smaps", ret, err);
 		goto fail;
 	}
 	for (size_t i = 1; i < s->nregions; i++)

@@ -1,6 +1,7 @@
 /* table: column-driven rows printed as aligned text or as JSON from one description. */
 #include "table.h"
 #include "json.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #include <inttypes.h>
@@ -89,42 +90,66 @@ static bool left_aligned(const struct table_col *col)
 	return col->left || col->kind == TK_STR || col->kind == TK_HEX;
 }
 
+/* Writes n spaces. */
+static void pad(FILE *out, size_t n)
+{
+	static const char spaces[] = "                                                                ";
+
+	while (n > 0) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		fwrite(spaces, 1, k, out);
+		n -= k;
+	}
+}
+
 void table_print(const struct table *t, FILE *out)
 {
+	size_t ncells = (t->nrows + 1) * (size_t)t->ncols;
 	size_t *width = xcalloc((size_t)t->ncols, sizeof(*width));
+	size_t *off = xmalloc(sizeof(*off) * (ncells + 1));
+	struct strbuf text = STRBUF_INIT;
 	char buf[4096];
 
-	for (int c = 0; c < t->ncols; c++)
-		width[c] = strlen(t->cols[c].header);
-	for (size_t r = 0; r < t->nrows; r++)
+	/* Format every cell once (row 0 is the header), then pad and write. */
+	for (size_t r = 0; r <= t->nrows; r++) {
 		for (int c = 0; c < t->ncols; c++) {
-			format_cell(&t->cols[c], &t->cells[r * (size_t)t->ncols + (size_t)c], buf,
-				    sizeof(buf));
-			if (strlen(buf) > width[c])
-				width[c] = strlen(buf);
+			size_t i = r * (size_t)t->ncols + (size_t)c, len;
+
+			if (r == 0)
+				snprintf(buf, sizeof(buf), "%s", t->cols[c].header);
+			else
+				format_cell(&t->cols[c], &t->cells[i - (size_t)t->ncols], buf,
+					    sizeof(buf));
+			len = strlen(buf);
+			off[i] = text.len;
+			strbuf_add(&text, buf, len);
+			if (len > width[c])
+				width[c] = len;
 		}
+	}
+	off[ncells] = text.len;
 	for (size_t r = 0; r <= t->nrows; r++) {
 		for (int c = 0; c < t->ncols; c++) {
 			const struct table_col *col = &t->cols[c];
+			size_t i = r * (size_t)t->ncols + (size_t)c, len = off[i + 1] - off[i];
 			bool last = c == t->ncols - 1;
-			int w = (int)width[c];
 
-			if (r == 0)
-				snprintf(buf, sizeof(buf), "%s", col->header);
-			else
-				format_cell(col, &t->cells[(r - 1) * (size_t)t->ncols + (size_t)c],
-					    buf, sizeof(buf));
-			if (last && left_aligned(col) && t->last_col_free)
-				fputs(buf, out);
-			else if (left_aligned(col))
-				fprintf(out, "%-*s", last ? 0 : w, buf);
-			else
-				fprintf(out, "%*s", w, buf);
+			if (left_aligned(col)) {
+				fwrite(text.buf + off[i], 1, len, out);
+				if (!last)
+					pad(out, width[c] - len);
+			} else {
+				pad(out, width[c] - len);
+				fwrite(text.buf + off[i], 1, len, out);
+			}
 			if (!last)
 				fputs("  ", out);
 		}
 		fputc('\n', out);
 	}
+	strbuf_release(&text);
+	free(off);
 	free(width);
 }
 

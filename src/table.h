@@ -36,7 +36,6 @@ struct table {
 	int ncols;
 	struct table_cell *cells;	/* nrows * ncols */
 	size_t nrows, alloc;
-	bool last_col_free;		/* text: last column not padded (paths) */
 };
 
 /* cols is borrowed and must outlive the table. */
@@ -49,7 +48,7 @@ void table_set_str(struct table *t, size_t row, int col, const char *s);
 void table_set_u64(struct table *t, size_t row, int col, uint64_t v);
 void table_set_i64(struct table *t, size_t row, int col, int64_t v);
 void table_set_double(struct table *t, size_t row, int col, double v);
-/* Text: a header line, then aligned rows. */
+/* Text: a header line, then aligned rows; the last column is never padded. */
 void table_print(const struct table *t, FILE *out);
 /* JSON: an array of objects under key (NULL at top level). */
 struct json;

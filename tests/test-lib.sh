@@ -87,7 +87,8 @@ wait_ready() { wait_for "${2:-10}" "test -s '$1'"; }
 _run_test() {
 	test_count=$((test_count + 1))
 	: >"$TRASH/.log"
-	if ( eval "$2" ) >"$TRASH/.log" 2>&1; then
+	# In this shell, not a subshell: start_bg inside a test must record its PID.
+	if eval "$2" >"$TRASH/.log" 2>&1; then
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"

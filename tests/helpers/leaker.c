@@ -77,6 +77,14 @@ static void write_status(void)
 	pthread_mutex_unlock(&status_lock);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void sleep_s(double s)
 {
 	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
@@ -198,7 +206,7 @@ int main(int argc, char **argv)
 	const char *ready = NULL, *mmap_name = NULL, *churn_name = NULL;
 	long malloc_threads = 0, idle_threads = 0, nmaps = 0;
 	double lifetime = 60;
-	time_t start = time(NULL);
+	double start = now();
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -258,7 +266,7 @@ int main(int argc, char **argv)
 		spawn(malloc_thread, (void *)i);
 	/* Let the malloc threads finish their one allocation before saying ready. */
 	while (malloc_threads && atomic_load(&malloc_bytes) < (size_t)malloc_threads * malloc_size &&
-	       time(NULL) - start < 10)
+	       now() - start < 10)
 		sleep_s(0.01);
 	if (mmap_name)
 		spawn(mmap_thread, (void *)mmap_name);
@@ -267,7 +275,7 @@ int main(int argc, char **argv)
 	write_status();
 	if (ready)
 		write_file(ready, "ready\n");
-	while (time(NULL) - start < lifetime) {
+	while (now() - start < lifetime) {
 		if (brk_rate && atomic_load(&brk_bytes) + brk_rate / 10 <= max_bytes) {
 			char *p = sbrk((intptr_t)(brk_rate / 10));
 
@@ -277,7 +285,7 @@ int main(int argc, char **argv)
 				write_status();
 			}
 		}
-		sleep_s(0.1);
+		sleep_s(lifetime < 0.1 ? lifetime / 2 : 0.1);
 	}
 	return 0;
 }

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Bad input on live processes: no such PID, permission denied, a process that exits mid-read.
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'no such PID: the exact message, exit 1' '
+	pid=4194303 &&
+	while test -d /proc/$pid; do pid=$((pid - 1)); done &&
+	test_exit_code 1 offheap maps $pid 2>err &&
+	echo "offheap: error: no process $pid" >want &&
+	diff -u want err
+'
+
+test_expect_success 'no process by that name: exit 1' '
+	test_exit_code 1 offheap maps no-such-process-name-xyz 2>err &&
+	grep "offheap: error: no process named .no-such-process-name-xyz." err
+'
+
+test_expect_success 'a kernel thread has no memory map: clear error' '
+	test_exit_code 1 offheap maps 2 2>err &&
+	grep "has no user memory" err
+'
+
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	test_expect_success 'permission denied: error and a hint, exit 1' '
+		start_bg "$HELPERS/leaker" --lifetime 30 --ready ready &&
+		wait_ready ready &&
+		test_exit_code 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$OFFHEAP" maps $BG_PID 2>err &&
+		grep "offheap: error: cannot read /proc/$BG_PID/smaps: Permission denied" err &&
+		grep "^hint: run as the process owner or as root" err
+	'
+else
+	test_skip 'permission denied: error and a hint, exit 1' 'needs root and setpriv'
+fi
+
+# Processes that exit while offheap reads them: every run must end in a map
+# (exit 0) or a clean error (exit 1), never a crash. Bounded: 40 processes.
+test_expect_success 'a process exiting mid-read: a clean error or a map, never a crash' '
+	i=0 && errors=0 &&
+	while [ $i -lt 40 ]; do
+		# Lifetimes from 0 to 28 ms put the exit at every stage of the snapshot.
+		lt=$(awk -v i=$i "BEGIN { printf \"%.4f\", (i % 20) * 0.0015 }") &&
+		"$HELPERS/leaker" --maps 3000 --idle-threads 4 --lifetime $lt &
+		p=$! &&
+		offheap maps $p >/dev/null 2>err
+		rc=$?
+		wait $p
+		case $rc in
+		0) ;;
+		1) grep -E "no process $p|process $p exited during the snapshot|cannot read /proc/$p" err ||
+			{ cat err; return 1; }; errors=$((errors + 1)) ;;
+		*) echo "exit $rc"; cat err; return 1 ;;
+		esac
+		i=$((i + 1))
+	done &&
+	say "$errors of 40 runs saw the process go"
+'
+
+test_expect_success 'unknown command: exit 2' '
+	test_exit_code 2 offheap frobnicate 2>err && grep "is not an offheap command" err
+'
+
+test_expect_success 'help and version go to stdout, exit 0' '
+	offheap --help | grep "^usage: offheap" &&
+	offheap maps --help | grep EXAMPLES &&
+	offheap help maps | grep "offheap maps PID" &&
+	offheap --version | grep "^offheap [0-9]"
+'
+
+test_done
