@@ -289,7 +289,6 @@ static void print_text(const struct diff *d, const struct opts *o)
 		for (int c = 0; c < nc; c++)
 			text_cols[c] = map_cols[map_text_cols[c]];
 		table_init(&shown, text_cols, nc);
-		shown.last_col_free = true;
 		for (size_t r = 0; r < full.nrows; r++) {
 			size_t row = table_add_row(&shown);
 
