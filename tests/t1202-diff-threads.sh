@@ -85,6 +85,15 @@ test_expect_success 'diff A B of two processes warns but compares' '
 	grep -q "^Threads" out
 '
 
+test_expect_success 'a snapshot without threads: the thread section says so' '
+	offheap snap $pid -o nothreads.db --no-threads 2>/dev/null &&
+	offheap diff nothreads.db b.db >out &&
+	grep -q "^Threads: 4 -> 4 (the list was not recorded: snap --no-threads)$" out &&
+	! grep -q "^born" out &&
+	offheap diff $pid --since nothreads.db --json >out.json &&
+	test "$(jq .threads out.json)" = null
+'
+
 test_expect_success 'diff --since a process that is gone: exit 1' '
 	test_exit_code 1 offheap diff 4242999 --since a.db 2>err &&
 	test "$(cat err)" = "offheap: error: no process 4242999"

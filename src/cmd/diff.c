@@ -77,6 +77,7 @@ struct opts {
 	int top;			/* mappings and threads shown; -1 all */
 	enum diff_key key;
 	bool json, force;
+	bool no_threads;		/* a snapshot was taken with --no-threads */
 	bool fail_on_growth;
 	uint64_t growth_limit;
 };
@@ -317,7 +318,10 @@ static void print_text(const struct diff *d, const struct opts *o)
 		table_release(&shown);
 		table_release(&full);
 	}
-	if (o->sections & SEC_THREAD) {
+	if ((o->sections & SEC_THREAD) && o->no_threads) {
+		printf("\nThreads: %d -> %d (the list was not recorded: snap --no-threads)\n",
+		       a->status.threads, b->status.threads);
+	} else if (o->sections & SEC_THREAD) {
 		printf("\nThreads: %zu -> %zu, %zu born, %zu gone\n", a->nthreads, b->nthreads,
 		       d->threads_born, d->threads_gone);
 		if (d->nthreads) {
@@ -384,7 +388,9 @@ static void print_json(const struct diff *d, const struct opts *o, const char *f
 		table_json(&t, &j, "mappings");
 		table_release(&t);
 	}
-	if (o->sections & SEC_THREAD) {
+	if ((o->sections & SEC_THREAD) && o->no_threads) {
+		json_null(&j, "threads");
+	} else if (o->sections & SEC_THREAD) {
 		json_obj_begin(&j, "threads");
 		json_u64(&j, "before", d->a->nthreads);
 		json_u64(&j, "after", d->b->nthreads);
@@ -558,6 +564,8 @@ int cmd_diff(int argc, char **argv)
 				(int)a.pid, a.status.name, (int)b.pid, b.status.name);
 	}
 
+	/* A live process always has a thread; none stored means snap --no-threads. */
+	o.no_threads = (!a.nthreads && a.status.threads > 0) || (!b.nthreads && b.status.threads > 0);
 	diff_compute(&a, &b, o.key, &d);
 	if (o.json)
 		print_json(&d, &o, since ? since : operands[0], since ? NULL : operands[1]);
