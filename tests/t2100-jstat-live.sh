@@ -1,0 +1,120 @@
+#!/bin/sh
+# offheap jstat against real JVMs: the same text as the JDK's jstat -gc, on JDK 17 and 25,
+# with SerialGC, ParallelGC and G1; --json, --list, header repetition, and a JVM without
+# hsperfdata.
+TEST_TIMEOUT=150
+. "$(dirname "$0")/test-lib.sh"
+
+J17=/usr/bin
+J25=/usr/lib/jvm/temurin-25-jdk-amd64/bin
+[ -x $J17/java ] && [ -x $J17/javac ] && [ -x $J17/jstat ] || skip_all "no JDK 17 at $J17"
+$J17/javac -d "$TRASH" "$TEST_DIRECTORY/java/GcIdle.java" || skip_all "javac failed"
+
+# All JVMs start at once (starting is the slow part); each writes its ready file after a GC.
+JVMS=""
+start_jvm() {	# start_jvm TAG BIN ARGS...
+	tag=$1 bin=$2
+	shift 2
+	start_bg "$bin/java" -Xmx64m -Xss512k -XX:TieredStopAtLevel=1 "$@" -cp "$TRASH" \
+		GcIdle "$TRASH/$tag.ready" >"$TRASH/$tag.log" 2>&1
+	eval "pid_$tag=$BG_PID"
+	JVMS="$JVMS $tag"
+}
+start_jvm 17serial $J17 -XX:+UseSerialGC
+start_jvm 17parallel $J17 -XX:+UseParallelGC
+start_jvm 17g1 $J17 -XX:+UseG1GC -XX:NativeMemoryTracking=summary
+start_jvm 17noperf $J17 -XX:-UsePerfData
+if [ -x $J25/java ] && [ -x $J25/jstat ]; then
+	start_jvm 25serial $J25 -XX:+UseSerialGC
+	start_jvm 25parallel $J25 -XX:+UseParallelGC
+	start_jvm 25g1 $J25 -XX:+UseG1GC -XX:NativeMemoryTracking=detail
+	have25=1
+fi
+for tag in $JVMS; do
+	wait_ready "$TRASH/$tag.ready" 60 || { cat "$TRASH/$tag.log"; exit 1; }
+done
+
+# same_as_jstat TAG JSTATDIR: offheap's text equals jstat's; counters of an idle JVM can
+# still move between the two reads, so up to three tries.
+same_as_jstat() {
+	eval "p=\$pid_$1"
+	for try in 1 2 3; do
+		"$2/jstat" -gc "$p" >"$1.want" 2>&1 &&
+		offheap jstat "$p" >"$1.got" &&
+		diff -u "$1.want" "$1.got" >"$1.diff" && return 0
+	done
+	cat "$1.diff"
+	return 1
+}
+
+for gc in serial parallel g1; do
+	test_expect_success "JDK 17 $gc: offheap jstat PID = jstat -gc PID" "
+		same_as_jstat 17$gc $J17
+	"
+	if [ -n "${have25:-}" ]; then
+		test_expect_success "JDK 25 $gc: offheap jstat PID = jstat -gc PID" "
+			same_as_jstat 25$gc $J25
+		"
+	else
+		test_skip "JDK 25 $gc: offheap jstat PID = jstat -gc PID" "no JDK 25 at $J25"
+	fi
+done
+
+test_expect_success 'the GC was seen: YGC or FGC counted, old gen in use' '
+	offheap jstat --json $pid_17serial >s.json &&
+	jq -e "(.YGC + .FGC) >= 1 and .OU > 0 and .MU > 0 and .GCT > 0" s.json
+'
+
+test_expect_success '--json: extra counters of a G1 JVM with NMT' '
+	offheap jstat --json $pid_17g1 >g.json &&
+	jq -e ".pid == $pid_17g1 and .nmt == \"summary\" and .CGC != null" g.json &&
+	jq -e ".threads.live >= 5 and .threads.peak >= .threads.live" g.json &&
+	jq -e ".classes.loaded > 400 and .nmethod_code_bytes >= 0" g.json &&
+	jq -e "(.vm_version | startswith(\"17.\")) and (.command | startswith(\"GcIdle \"))" g.json
+'
+
+if [ -n "${have25:-}" ]; then
+	test_expect_success '--json: JDK 25 with NMT detail, ParallelGC without collector 2' '
+		offheap jstat --json $pid_25g1 | jq -e ".nmt == \"detail\"" &&
+		offheap jstat --json $pid_25parallel >p.json &&
+		jq -e ".CGC == null and .CGCT == null and (.vm_version | startswith(\"25\"))" p.json
+	'
+fi
+
+test_expect_success 'INTERVAL COUNT and -hN: samples and repeated headers as jstat' '
+	offheap jstat -h2 $pid_17g1 20ms 5 >out &&
+	test $(grep -c "S0C" out) = 3 && test $(wc -l <out) = 8 &&
+	$J17/jstat -gc -h2 $pid_17g1 20 5 >want &&
+	test "$(grep -n S0C out | cut -d: -f1)" = "$(grep -n S0C want | cut -d: -f1)" &&
+	offheap jstat --json $pid_17g1 1 3 | jq -s -e "length == 3"
+'
+
+test_expect_success 'sampling stops when the JVM exits' '
+	start_jvm short $J17 -XX:+UseSerialGC &&
+	wait_ready "$TRASH/short.ready" 60 || exit 1
+	( sleep 1; kill $pid_short ) &
+	offheap jstat $pid_short 100 600 >out &&
+	n=$(wc -l <out) && test $n -gt 2 && test $n -lt 100
+'
+
+test_expect_success '--list shows the JVMs with hsperfdata, not the one without' '
+	offheap jstat --list >out &&
+	grep "^ *$pid_17g1 *summary *17\." out &&
+	grep "^ *$pid_17serial " out &&
+	! grep "^ *$pid_17noperf " out
+'
+
+test_expect_success 'a JVM with -XX:-UsePerfData: clear error and hint' '
+	test_exit_code 1 offheap jstat $pid_17noperf 2>err &&
+	grep "error: no hsperfdata for process $pid_17noperf" err &&
+	grep "hint: process $pid_17noperf is a JVM without hsperfdata: it runs with -XX:-UsePerfData" err
+'
+
+test_expect_success 'not a JVM: clear error and hint' '
+	start_bg sleep 300 &&
+	test_exit_code 1 offheap jstat $BG_PID 2>err &&
+	grep "error: no hsperfdata for process $BG_PID" err &&
+	grep "hint: .offheap jstat --list" err
+'
+
+test_done
