@@ -109,8 +109,30 @@ test_expect_success '--by, --top and --sort shape the output' '
 	test "$(jq ".delta.rss < 0" r.json)" = true
 '
 
+test_expect_success 'diff RECORDING compares its first sample with its last' '
+	cp b.db b2.db &&
+	sqlite3 b2.db "UPDATE sample SET id = 2; UPDATE region SET sample_id = 2;
+		UPDATE class_total SET sample_id = 2; UPDATE thread SET sample_id = 2" &&
+	cp a.db rec.db &&
+	sqlite3 rec.db "ATTACH '\''b2.db'\'' AS b;
+		INSERT INTO sample SELECT * FROM b.sample; INSERT INTO region SELECT * FROM b.region;
+		INSERT INTO class_total SELECT * FROM b.class_total;
+		INSERT INTO thread SELECT * FROM b.thread;
+		UPDATE meta SET value = '\''recording'\'' WHERE key = '\''kind'\''" &&
+	offheap diff rec.db --json >rec.json &&
+	test "$(jq .delta rec.json)" = "$(jq .delta d.json)" &&
+	test "$(jq .classes rec.json)" = "$(jq .classes d.json)" &&
+	offheap diff a.db rec.db --json >last.json &&
+	test "$(jq .delta last.json)" = "$(jq .delta d.json)" &&
+	offheap diff a.db >one.txt 2>err &&
+	grep -q "^offheap: warning: .a.db. holds one sample: nothing to compare it with$" err &&
+	grep -q "^RSS .* (0 B)$" one.txt
+'
+
 test_expect_success 'usage errors exit 2' '
-	test_exit_code 2 offheap diff a.db 2>/dev/null &&
+	test_exit_code 2 offheap diff 2>/dev/null &&
+	test_exit_code 2 offheap diff $pid 2>/dev/null &&
+	test_exit_code 2 offheap diff nosuch.db 2>/dev/null &&
 	test_exit_code 2 offheap diff a.db b.db c.db 2>/dev/null &&
 	test_exit_code 2 offheap diff a.db b.db --sort pss 2>/dev/null &&
 	test_exit_code 2 offheap diff a.db b.db --by heap 2>/dev/null &&

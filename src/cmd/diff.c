@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 enum section {
@@ -85,13 +86,16 @@ struct opts {
 static void print_help(void)
 {
 	printf("usage: offheap diff BEFORE.db AFTER.db [options]\n"
-	       "       offheap diff PID --since BEFORE.db [options]\n\n"
+	       "       offheap diff PID --since BEFORE.db [options]\n"
+	       "       offheap diff RECORDING.db [options]\n\n"
 	       "What changed between two snapshots of a process (files written by 'offheap snap'),\n"
 	       "or between a snapshot and the live process now: total RSS, anonymous and swapped\n"
 	       "memory before -> after; per class of mapping (heap, stack, arena, anon, lib, ...)\n"
 	       "the change in mappings, RSS, anon, swap and size; the mappings that changed most,\n"
 	       "marked born (new), gone (unmapped), grew, shrank or changed (same range, other\n"
-	       "pages resident); and the threads born and gone, by TID and name.\n\n"
+	       "pages resident); and the threads born and gone, by TID and name. Of a file with\n"
+	       "several samples (a recording) the last is used; given alone, a recording's first\n"
+	       "sample is compared with its last.\n\n"
 	       "Mappings are paired by address and path: same start, end and path first; then\n"
 	       "same start (grew or shrank at the end); then same end (anonymous memory often\n"
 	       "grows downwards, as the kernel merges a new mmap placed below an existing one);\n"
@@ -410,16 +414,21 @@ static void print_json(const struct diff *d, const struct opts *o, const char *f
 	json_finish(&j);
 }
 
-/* Reads the last sample of file into s; prints the error and returns -1 on failure. */
-static int load(const char *file, struct snapshot *s)
+/*
+ * Reads sample n of file (-1 = the last) into s; prints the error and
+ * returns -1 on failure. *nsamples gets the file's sample count when wanted.
+ */
+static int load(const char *file, int64_t n, struct snapshot *s, uint64_t *nsamples)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct store *st = NULL;
 	int ret;
 
 	ret = store_open(file, &st, &err);
+	if (!ret && nsamples)
+		ret = store_count_samples(st, nsamples, &err);
 	if (!ret)
-		ret = store_read_snapshot(st, -1, s, &err);
+		ret = store_read_snapshot(st, n, s, &err);
 	if (ret) {
 		error("%s", err.buf);
 		if (ret == -ENOTSUP || ret == -EPROTO || ret == -ENODATA)
@@ -472,6 +481,7 @@ int cmd_diff(int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	int nops = 0, c, k, ret = EXIT_RUNTIME;
 	struct diff d;
+	struct stat sb;
 	pid_t pid;
 
 	snapshot_init(&a);
@@ -532,11 +542,13 @@ int cmd_diff(int argc, char **argv)
 		o.sections = SEC_ALL;
 	if (since && nops != 1)
 		usage_die("diff", "--since FILE takes one PID (offheap diff PID --since FILE)");
-	if (!since && nops != 2)
-		usage_die("diff", "give two snapshot files, or a PID and --since FILE");
+	if (!since && nops == 1 && stat(operands[0], &sb))
+		usage_die("diff", "give two snapshot files, a recording, or a PID and --since FILE");
+	if (!since && nops == 0)
+		usage_die("diff", "give two snapshot files, a recording, or a PID and --since FILE");
 
 	if (since) {
-		if (cmd_resolve_pid(operands[0], &pid) || load(since, &a))
+		if (cmd_resolve_pid(operands[0], &pid) || load(since, -1, &a, NULL))
 			goto out;
 		if (a.pid != pid && !o.force) {
 			error("'%s' is a snapshot of process %d (%s), not of %d", since, (int)a.pid,
@@ -556,8 +568,16 @@ int cmd_diff(int argc, char **argv)
 			hint("use --force to compare anyway");
 			goto out;
 		}
+	} else if (nops == 1) {
+		uint64_t n = 0;
+
+		/* A recording: its first sample against its last. */
+		if (load(operands[0], 0, &a, &n) || load(operands[0], -1, &b, NULL))
+			goto out;
+		if (n < 2)
+			warning("'%s' holds one sample: nothing to compare it with", operands[0]);
 	} else {
-		if (load(operands[0], &a) || load(operands[1], &b))
+		if (load(operands[0], -1, &a, NULL) || load(operands[1], -1, &b, NULL))
 			goto out;
 		if ((a.pid != b.pid || a.start_time != b.start_time) && !o.force && !o.json)
 			warning("the snapshots are of different processes: %d (%s) and %d (%s)",
@@ -568,7 +588,8 @@ int cmd_diff(int argc, char **argv)
 	o.no_threads = (!a.nthreads && a.status.threads > 0) || (!b.nthreads && b.status.threads > 0);
 	diff_compute(&a, &b, o.key, &d);
 	if (o.json)
-		print_json(&d, &o, since ? since : operands[0], since ? NULL : operands[1]);
+		print_json(&d, &o, since ? since : operands[0],
+			   since ? NULL : nops == 1 ? operands[0] : operands[1]);
 	else
 		print_text(&d, &o);
 	ret = EXIT_OK;
