@@ -151,6 +151,11 @@ static void finalize_all(struct store *st)
 	st->ins_class = st->ins_region = st->ins_thread = NULL;
 }
 
+const char *store_temp_path(const struct store *st)
+{
+	return st ? st->tmp : NULL;
+}
+
 void store_close(struct store *st)
 {
 	if (!st)
@@ -263,13 +268,13 @@ int store_create(const char *path, enum store_kind kind, bool overwrite, struct 
 	struct stat sb;
 	int ret;
 
+	if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) {
+		strbuf_addf(err, "'%s' is a directory", path);
+		return -EISDIR;
+	}
 	if (!overwrite && !lstat(path, &sb)) {
 		strbuf_addf(err, "'%s' already exists", path);
 		return -EEXIST;
-	}
-	if (overwrite && !stat(path, &sb) && S_ISDIR(sb.st_mode)) {
-		strbuf_addf(err, "'%s' is a directory", path);
-		return -EISDIR;
 	}
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);

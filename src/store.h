@@ -68,6 +68,12 @@ int store_commit(struct store *st, struct strbuf *err);
  */
 int store_open(const char *path, struct store **out, struct strbuf *err);
 
+/*
+ * The temporary file of a created store not yet committed, else NULL. For a
+ * signal handler that must unlink it (unlink is async-signal-safe).
+ */
+const char *store_temp_path(const struct store *st);
+
 /* Frees st; NULL is a no-op. An uncommitted created file is unlinked. */
 void store_close(struct store *st);
 

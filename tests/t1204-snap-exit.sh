@@ -50,4 +50,31 @@ test_expect_success 'a process that exits during the snapshot leaves no file' '
 	test $caught = 1
 '
 
+# Interrupted (Ctrl-C, a timeout's SIGTERM) while reading: the temporary file goes too.
+test_expect_success 'snap killed by SIGTERM or SIGINT leaves no temporary file' '
+	rm -f ready &&
+	start_bg "$HELPERS/leaker" --maps 60000 --ready ready --lifetime 60 &&
+	lp=$BG_PID &&
+	wait_ready ready 20 &&
+	caught=0 &&
+	for sig in TERM INT TERM INT; do
+		# not the offheap function: $! must be the offheap process itself
+		"$OFFHEAP" snap $lp -o out/s.db 2>err &
+		sp=$!
+		sleep 0.2
+		kill -$sig $sp
+		wait $sp
+		rc=$?
+		if [ $rc -eq 0 ]; then
+			rm out/s.db
+			continue
+		fi
+		test $rc -gt 128 || { echo "exit code $rc"; exit 1; }
+		test -z "$(ls -A out)" || { echo "left behind: $(ls -A out)"; exit 1; }
+		caught=$((caught + 1))
+	done &&
+	kill -KILL $lp &&
+	test $caught -ge 1
+'
+
 test_done
