@@ -13,7 +13,7 @@ try_once() {
 	start_bg "$HELPERS/leaker" --maps 60000 --ready ready --lifetime 60
 	lp=$BG_PID
 	wait_ready ready 20 || { kill -KILL $lp; wait $lp; return 2; }
-	offheap snap $lp -o out/s.db 2>err &
+	"$OFFHEAP" snap $lp -o out/s.db 2>err &
 	sp=$!
 	sleep "$1"
 	kill -KILL $lp
