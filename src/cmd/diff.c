@@ -42,7 +42,7 @@ static const struct table_col class_cols[K_NR] = {
 	[K_DSIZE] = { "size_delta", "Size delta", TK_DKIB, false },
 };
 
-enum map_col { M_STATE, M_START, M_END, M_PERM, M_CLASS, M_RSS_A, M_RSS_B, M_DRSS, M_DANON,
+enum map_col { M_STATE, M_START, M_END, M_PERM, M_CLASS, M_CLASS_A, M_RSS_A, M_RSS_B, M_DRSS, M_DANON,
 	       M_DSWAP, M_DSIZE, M_MATCH, M_MAPPING, M_NR };
 
 static const struct table_col map_cols[M_NR] = {
@@ -51,6 +51,7 @@ static const struct table_col map_cols[M_NR] = {
 	[M_END] = { "end", "End", TK_HEX, false },
 	[M_PERM] = { "perms", "Perm", TK_STR, false },
 	[M_CLASS] = { "class", "Class", TK_STR, false },
+	[M_CLASS_A] = { "class_before", "Class before", TK_STR, false },
 	[M_RSS_A] = { "rss_before", "RSS before", TK_KIB, false },
 	[M_RSS_B] = { "rss_after", "RSS after", TK_KIB, false },
 	[M_DRSS] = { "rss_delta", "RSS delta", TK_DKIB, false },
@@ -92,10 +93,11 @@ static void print_help(void)
 	       "or between a snapshot and the live process now: total RSS, anonymous and swapped\n"
 	       "memory before -> after; per class of mapping (heap, stack, arena, anon, lib, ...)\n"
 	       "the change in mappings, RSS, anon, swap and size; the mappings that changed most,\n"
-	       "marked born (new), gone (unmapped), grew, shrank or changed (same range, other\n"
-	       "pages resident); and the threads born and gone, by TID and name. Of a file with\n"
-	       "several samples (a recording) the last is used; given alone, a recording's first\n"
-	       "sample is compared with its last.\n\n"
+	       "marked born (new), gone (unmapped), grew, shrank, changed (same range, other\n"
+	       "pages resident) or reclassified (e.g. the stack of a thread that ended is now\n"
+	       "plain anonymous memory); and the threads born and gone, by TID and name.\n"
+	       "Of a file with several samples (a recording) the last is used; given alone, a\n"
+	       "recording's first sample is compared with its last.\n\n"
 	       "Mappings are paired by address and path: same start, end and path first; then\n"
 	       "same start (grew or shrank at the end); then same end (anonymous memory often\n"
 	       "grows downwards, as the kernel merges a new mmap placed below an existing one);\n"
@@ -160,13 +162,16 @@ static const char *region_state(const struct diff_region *r)
 		return "grew";
 	if (r->d.size < 0)
 		return "shrank";
+	if (r->how == DM_EXACT && !r->d.rss && !r->d.anon && !r->d.swap && r->a->cls != r->b->cls)
+		return "reclassified";
 	return r->how == DM_EXACT ? "changed" : "moved";
 }
 
 static bool region_changed(const struct diff_region *r)
 {
 	/* PSS moves whenever another process maps the same pages: not a change of this one. */
-	return r->how != DM_EXACT || r->d.size || r->d.rss || r->d.anon || r->d.swap;
+	return r->how != DM_EXACT || r->d.size || r->d.rss || r->d.anon || r->d.swap ||
+	       r->a->cls != r->b->cls;
 }
 
 static void fill_classes(const struct diff *d, struct table *t)
@@ -212,6 +217,8 @@ static size_t fill_mappings(const struct diff *d, int top, struct table *t)
 		table_set_u64(t, row, M_END, x->end);
 		table_set_str(t, row, M_PERM, x->perms);
 		table_set_str(t, row, M_CLASS, region_class_name(x->cls));
+		if (r->a)
+			table_set_str(t, row, M_CLASS_A, region_class_name(r->a->cls));
 		if (r->a)
 			table_set_u64(t, row, M_RSS_A, r->a->m.rss);
 		if (r->b)
@@ -301,9 +308,19 @@ static void print_text(const struct diff *d, const struct opts *o)
 				const struct table_cell *cell =
 					&full.cells[r * M_NR + map_text_cols[c]];
 
+				const struct table_cell *before = &full.cells[r * M_NR + M_CLASS_A];
+
 				if (!cell->set)
 					continue;
-				if (text_cols[c].kind == TK_STR)
+				/* A class that changed shows as "stack->anon". */
+				if (map_text_cols[c] == M_CLASS && before->set &&
+				    strcmp(before->str, cell->str)) {
+					struct strbuf sb = STRBUF_INIT;
+
+					strbuf_addf(&sb, "%s->%s", before->str, cell->str);
+					table_set_str(&shown, row, c, sb.buf);
+					strbuf_release(&sb);
+				} else if (text_cols[c].kind == TK_STR)
 					table_set_str(&shown, row, c, cell->str);
 				else if (text_cols[c].kind == TK_DKIB)
 					table_set_i64(&shown, row, c, cell->i);
