@@ -72,6 +72,14 @@ test_expect_success '--no-threads stores no thread rows' '
 	rm out/b.db
 '
 
+test_expect_success '--json prints the summary on stdout' '
+	offheap snap $pid -o out/j.db --json >j.json 2>/dev/null &&
+	test "$(jq -r ".file, .pid, .name, .threads, .mappings" j.json | tr "\n" " ")" = \
+		"out/j.db $pid spawner 4 $(wc -l </proc/$pid/maps) " &&
+	test "$(jq .rss j.json)" = "$(sqlite3 out/j.db "SELECT rss FROM sample")" &&
+	rm out/j.db
+'
+
 test_expect_success 'a process name works as PID' '
 	offheap snap spawner -o out/c.db 2>/dev/null &&
 	test "$(sqlite3 out/c.db "SELECT pid FROM process")" = $pid &&

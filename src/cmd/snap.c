@@ -1,6 +1,7 @@
 /* snap: save one snapshot of a process's memory to a file, the baseline for 'offheap diff'. */
 #include "cmd.h"
 #include "cmdutil.h"
+#include "../json.h"
 #include "../parse.h"
 #include "../snapshot.h"
 #include "../store.h"
@@ -64,7 +65,7 @@ static void release_signals(void)
 
 static void print_help(void)
 {
-	printf("usage: offheap snap PID -o FILE [--force] [--no-threads]\n\n"
+	printf("usage: offheap snap PID -o FILE [--force] [--no-threads] [--json]\n\n"
 	       "Saves a snapshot of process PID to FILE: every mapping with its RSS, PSS,\n"
 	       "anonymous, swapped and locked memory and its class, the totals, the threads\n"
 	       "(TID and name), the memory cgroup and the process's identity (start time,\n"
@@ -76,6 +77,7 @@ static void print_help(void)
 	       "  -o, --output FILE  where to write the snapshot (required)\n"
 	       "  -f, --force        replace FILE if it exists\n"
 	       "      --no-threads   do not store the thread list (diff then shows no threads)\n"
+	       "      --json         also print the summary as JSON on stdout\n"
 	       "  -h, --help         this help\n\n"
 	       "A one-line summary goes to stderr.\n\n"
 	       "Exit status: 0 saved, 1 the process could not be read or FILE not written\n"
@@ -89,16 +91,17 @@ static void print_help(void)
 
 int cmd_snap(int argc, char **argv)
 {
-	enum { OPT_NO_THREADS = 256 };
+	enum { OPT_NO_THREADS = 256, OPT_JSON };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-threads", no_argument, NULL, OPT_NO_THREADS },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pid_arg = NULL, *out = NULL;
-	bool force = false, no_threads = false;
+	bool force = false, no_threads = false, json = false;
 	struct strbuf err = STRBUF_INIT;
 	struct store *st = NULL;
 	struct snapshot s;
@@ -118,6 +121,9 @@ int cmd_snap(int argc, char **argv)
 			break;
 		case OPT_NO_THREADS:
 			no_threads = true;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case 'h':
 			print_help();
@@ -171,6 +177,27 @@ int cmd_snap(int argc, char **argv)
 		if (rc == -EEXIST)
 			hint("use --force to replace it, or choose another file");
 		goto out;
+	}
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_str(&j, "file", out);
+		json_u64(&j, "pid", (uint64_t)s.pid);
+		json_str(&j, "name", s.status.name);
+		json_u64(&j, "start_time", s.start_time);
+		json_u64(&j, "time_ns", s.time_ns);
+		json_u64(&j, "rss", s.totals.rss);
+		json_u64(&j, "pss", s.totals.pss);
+		json_u64(&j, "anon", s.totals.anon);
+		json_u64(&j, "swap", s.totals.swap);
+		json_u64(&j, "size", s.totals.size);
+		json_u64(&j, "mappings", s.nregions);
+		json_u64(&j, "threads", (uint64_t)s.status.threads);
+		json_bool(&j, "is_jvm", s.is_jvm);
+		json_obj_end(&j);
+		json_finish(&j);
 	}
 	fprintf(stderr, "offheap: saved %d (%s) to '%s': RSS %s, anon %s, swap %s, %zu mappings, %d threads\n",
 		(int)s.pid, s.status.name, out, format_size(rss, sizeof(rss), s.totals.rss),
