@@ -1,0 +1,939 @@
+/*
+ * attach: the HotSpot dynamic attach client — run a diagnostic command inside a live JVM.
+ *
+ * A HotSpot JVM listens for "attach" requests on a Unix socket <tmp>/.java_pid<nspid>
+ * that it only creates on demand: a client drops a trigger file .attach_pid<nspid> in
+ * the JVM's cwd or tmp and sends SIGQUIT; the JVM's signal thread sees the file and
+ * starts the listener instead of printing a thread dump. Each connection carries one
+ * request, NUL-separated:
+ *   protocol 1 (JDK 6+):  "1" NUL cmd NUL arg0 NUL arg1 NUL arg2 NUL
+ *   protocol 2 (JDK 24+): "2" NUL size NUL cmd[ opt=v,...] NUL { arg NUL }
+ * and the reply is "<decimal status>\n" then text until EOF. Protocol 2 is announced
+ * by a protocol-1 "getversion options" request answering "0\n2 streaming"; older JVMs
+ * answer -1. Facts and constants: /work/shared/JVM.md sections A-C; the JVM side is
+ * src/hotspot/os/posix/attachListener_posix.cpp (attachListener_linux.cpp before 22)
+ * and jdk.attach's VirtualMachineImpl.java.
+ *
+ * Safety rules: a process that does not catch SIGQUIT is never signalled (the default
+ * action dumps core); files in a shared /tmp are trusted only when they are what they
+ * claim (a socket, not a symlink, owned by the JVM's user, private mode); as root we act
+ * with the target's effective ids, so the files we leave behind are the JVM's user's.
+ */
+#include "attach.h"
+#include "procfs.h"
+#include "strbuf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define V1_MAX_CMD 16
+#define V1_MAX_ARG 1024
+#define V2_MAX_BODY (256 * 1024)
+#define SIGQUIT_MASK 0x4ULL	/* bit (SIGQUIT - 1) of SigCgt/SigIgn */
+
+struct attach_ctx {
+	pid_t pid;			/* host pid */
+	struct attach_proc proc;	/* from /proc/PID/status */
+	int timeout_ms;			/* per wait */
+	char tmpdir[PATH_MAX];		/* the JVM's /tmp as we can reach it */
+	char sock[PATH_MAX];		/* <tmpdir>/.java_pid<nspid> */
+	bool switched;			/* effective ids are the target's */
+	uid_t saved_euid;		/* ours, restored by creds_leave */
+	gid_t saved_egid;
+	struct strbuf *err;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* --- pure parts: status file, requests, replies ---------------------------------- */
+
+/* The value text after "Name:" at the start of a line, or NULL. */
+static const char *status_field(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n))
+			return p + n;
+	return NULL;
+}
+
+/* The second number of a "Uid:\tR\tE\tS\tF" line: the effective id. */
+static int parse_effective(const char *v, unsigned long *out)
+{
+	char *end;
+
+	if (!v)
+		return -EPROTO;
+	errno = 0;
+	strtoul(v, &end, 10);
+	if (end == v || errno)
+		return -EPROTO;
+	v = end;
+	*out = strtoul(v, &end, 10);
+	if (end == v || errno || *out > UINT_MAX - 1)
+		return -EPROTO;
+	return 0;
+}
+
+static int parse_sigmask(const char *v, unsigned long long *out)
+{
+	char *end;
+
+	if (!v)
+		return -EPROTO;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	errno = 0;
+	*out = strtoull(v, &end, 16);
+	if (end == v || errno || (*end && *end != '\n'))
+		return -EPROTO;
+	return 0;
+}
+
+int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p)
+{
+	unsigned long uid, gid;
+	unsigned long long cgt, ign;
+	const char *v;
+
+	if (parse_effective(status_field(text, "Uid:"), &uid) ||
+	    parse_effective(status_field(text, "Gid:"), &gid) ||
+	    parse_sigmask(status_field(text, "SigCgt:"), &cgt) ||
+	    parse_sigmask(status_field(text, "SigIgn:"), &ign))
+		return -EPROTO;
+	p->euid = (uid_t)uid;
+	p->egid = (gid_t)gid;
+	p->quit_caught = (cgt & SIGQUIT_MASK) && !(ign & SIGQUIT_MASK);
+
+	/* NSpid lists the pid in each nested namespace, outermost first (Linux 4.1+). */
+	p->nspid = pid;
+	v = status_field(text, "NSpid:");
+	if (!v)
+		v = status_field(text, "NStgid:");
+	if (v) {
+		const char *eol = strchr(v, '\n');
+		long last = -1;
+
+		for (;;) {
+			char *end;
+			long n;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (!*v || *v == '\n')
+				break;
+			errno = 0;
+			n = strtol(v, &end, 10);
+			if (end == v || errno || n <= 0 || n > INT_MAX || (eol && end > eol))
+				return -EPROTO;
+			last = n;
+			v = end;
+		}
+		if (last > 0)
+			p->nspid = (pid_t)last;
+	}
+	v = status_field(text, "State:");
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	p->gone = v && (*v == 'Z' || *v == 'X');
+	return 0;
+}
+
+int attach_encode_v1(struct strbuf *req, const char *cmd, const char *arg0, const char *arg1,
+		     const char *arg2)
+{
+	const char *args[3] = { arg0, arg1, arg2 };
+
+	if (strlen(cmd) > V1_MAX_CMD)
+		return -E2BIG;
+	for (int i = 0; i < 3; i++)
+		if (args[i] && strlen(args[i]) > V1_MAX_ARG)
+			return -E2BIG;
+	strbuf_add(req, "1", 2);
+	strbuf_add(req, cmd, strlen(cmd) + 1);
+	/* The JVM reads exactly three arguments; a missing one is an empty string. */
+	for (int i = 0; i < 3; i++)
+		strbuf_add(req, args[i] ? args[i] : "", args[i] ? strlen(args[i]) + 1 : 1);
+	return 0;
+}
+
+int attach_encode_v2(struct strbuf *req, const char *cmd, const char *const *args, size_t nargs)
+{
+	size_t body = strlen(cmd) + 1;
+
+	for (size_t i = 0; i < nargs; i++) {
+		body += strlen(args[i]) + 1;
+		if (body > V2_MAX_BODY)
+			return -E2BIG;
+	}
+	if (body > V2_MAX_BODY)
+		return -E2BIG;
+	strbuf_add(req, "2", 2);
+	/* The size lets the JVM read the whole request before parsing it. */
+	strbuf_addf(req, "%zu", body);
+	strbuf_addch(req, '\0');
+	strbuf_add(req, cmd, strlen(cmd) + 1);
+	for (size_t i = 0; i < nargs; i++)
+		strbuf_add(req, args[i], strlen(args[i]) + 1);
+	return 0;
+}
+
+int attach_parse_reply(const char *buf, size_t len, int *status, size_t *text_off)
+{
+	size_t i = 0, digits = 0;
+	long long v = 0;
+	bool neg = false;
+
+	if (len && buf[0] == '-') {
+		neg = true;
+		i++;
+	}
+	for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) {
+		if (++digits > 10)
+			return -EPROTO;
+		v = v * 10 + (buf[i] - '0');
+	}
+	if (i == len)
+		return digits <= 10 ? -EAGAIN : -EPROTO;
+	if (buf[i] != '\n' || !digits)
+		return -EPROTO;
+	if (digits > 1 && buf[neg ? 1 : 0] == '0')
+		return -EPROTO;
+	if (neg)
+		v = -v;
+	if (v < INT_MIN || v > INT_MAX)
+		return -EPROTO;
+	*status = (int)v;
+	*text_off = i + 1;
+	return 0;
+}
+
+int attach_parse_version(int status, const char *text, bool *streaming)
+{
+	char *end;
+	long v;
+
+	*streaming = false;
+	if (status != 0)
+		return 1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (end == text || errno || v < 1 || v > 1000)
+		return 1;
+	/* Options follow the version: "2 streaming", maybe more, comma separated. */
+	for (const char *p = end; *p;) {
+		size_t n;
+
+		p += strspn(p, " ,\n");
+		n = strcspn(p, " ,\n");
+		if (n == 9 && !strncmp(p, "streaming", 9))
+			*streaming = true;
+		p += n;
+	}
+	return (int)v;
+}
+
+int attach_check_socket(const char *path, uid_t owner, struct strbuf *err)
+{
+	struct stat st;
+
+	/* lstat: a symlink planted in a shared /tmp must not lead us elsewhere. */
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		strbuf_addf(err, "refusing '%s': not a socket%s", path,
+			    S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
+		return -EPERM;
+	}
+	if (st.st_uid != owner) {
+		strbuf_addf(err, "refusing '%s': owned by uid %u, the JVM runs as uid %u", path,
+			    (unsigned)st.st_uid, (unsigned)owner);
+		return -EPERM;
+	}
+	if (st.st_mode & 077) {
+		strbuf_addf(err, "refusing '%s': mode %04o lets other users in", path,
+			    (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* --- the target process ---------------------------------------------------------- */
+
+static int load_proc(struct attach_ctx *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = procfs_read_pid(c->pid, "status", &sb, 1 << 16);
+
+	if (ret == -ESRCH)
+		strbuf_addf(c->err, "no process %d", (int)c->pid);
+	else if (ret)
+		strbuf_addf(c->err, "cannot read the status of process %d: %s", (int)c->pid,
+			    strerror(-ret));
+	else if ((ret = attach_parse_status(sb.buf, c->pid, &c->proc)))
+		strbuf_addf(c->err, "cannot parse the status of process %d", (int)c->pid);
+	else if (c->proc.gone) {
+		strbuf_addf(c->err, "process %d has exited", (int)c->pid);
+		ret = -ESRCH;
+	}
+	strbuf_release(&sb);
+	return ret;
+}
+
+/*
+ * The process's state letter from /proc/PID/status ('R', 'S', 'T'...), or 0 when it is
+ * gone: no such pid, or a zombie (kill(pid, 0) still succeeds on those).
+ */
+static char proc_state(pid_t pid)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct attach_proc p;
+	const char *v;
+	char state = 0;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	if (procfs_read_pid(pid, "status", &sb, 1 << 16) == -ESRCH)
+		goto out;
+	if (!attach_parse_status(sb.buf, pid, &p) && p.gone)
+		goto out;
+	v = status_field(sb.buf, "State:");
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	state = v && *v && *v != '\n' ? *v : '?';
+out:
+	strbuf_release(&sb);
+	return state;
+}
+
+static bool proc_gone(pid_t pid)
+{
+	return !proc_state(pid);
+}
+
+/* Stopped by SIGSTOP ('T') or by a tracer ('t'): it can neither see a signal nor answer. */
+static bool state_stopped(char state)
+{
+	return state == 'T' || state == 't';
+}
+
+static int gone_error(struct attach_ctx *c)
+{
+	strbuf_reset(c->err);
+	strbuf_addf(c->err, "process %d exited during the attach", (int)c->pid);
+	return -ESRCH;
+}
+
+/*
+ * The JVM's temp dir is always /tmp as the JVM sees it (not java.io.tmpdir).
+ * /proc/PID/root/tmp reaches into another mount namespace; it is unreadable for
+ * another user's non-dumpable process, hence the fallback.
+ */
+static void find_tmpdir(struct attach_ctx *c)
+{
+	struct stat st;
+
+	if (!procfs_path(c->tmpdir, sizeof(c->tmpdir), "%d/root/tmp", (int)c->pid) &&
+	    !stat(c->tmpdir, &st) && S_ISDIR(st.st_mode))
+		return;
+	if (sysroot_path(c->tmpdir, sizeof(c->tmpdir), "/tmp"))
+		snprintf(c->tmpdir, sizeof(c->tmpdir), "/tmp");
+}
+
+static bool is_openj9(struct attach_ctx *c)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof(path), "%s/.com_ibm_tools_attach/%d/attachInfo", c->tmpdir,
+			 (int)c->proc.nspid);
+
+	return n > 0 && (size_t)n < sizeof(path) && !lstat(path, &st);
+}
+
+/* -1 unknown (maps unreadable), 0 no, 1 yes. */
+static int maps_have_libjvm(pid_t pid)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = procfs_read_pid(pid, "maps", &sb, 64u << 20);
+
+	if (!ret)
+		ret = strstr(sb.buf, "/libjvm.so\n") || strstr(sb.buf, "/libjvm.so (deleted)\n");
+	else
+		ret = -1;
+	strbuf_release(&sb);
+	return ret;
+}
+
+static bool has_hsperfdata(const char *tmpdir, pid_t nspid)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+		int n;
+
+		if (strncmp(de->d_name, "hsperfdata_", 11))
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s/%d", tmpdir, de->d_name, (int)nspid);
+		found = n > 0 && (size_t)n < sizeof(path) && !lstat(path, &st) &&
+			S_ISREG(st.st_mode);
+	}
+	closedir(d);
+	return found;
+}
+
+bool attach_is_jvm(pid_t pid)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct attach_ctx c = { .pid = pid, .err = &err };
+	bool yes = false;
+	int m;
+
+	if (load_proc(&c))
+		goto out;
+	find_tmpdir(&c);
+	m = maps_have_libjvm(pid);
+	if (m >= 0) {
+		yes = m;
+		goto out;
+	}
+	if (snprintf(c.sock, sizeof(c.sock), "%s/.java_pid%d", c.tmpdir, (int)c.proc.nspid) >=
+	    (int)sizeof(c.sock))
+		goto out;
+	yes = !attach_check_socket(c.sock, c.proc.euid, &err) ||
+	      has_hsperfdata(c.tmpdir, c.proc.nspid);
+out:
+	strbuf_release(&err);
+	return yes;
+}
+
+/* Launcher options that take the next word as their value (not the main class). */
+static bool takes_value(const char *a)
+{
+	static const char *const opts[] = { "-cp", "-classpath", "--class-path", "-p",
+		"--module-path", "--upgrade-module-path", "--add-modules", "--limit-modules",
+		"--add-reads", "--add-exports", "--add-opens", "--patch-module", "--source",
+		"--enable-native-access", NULL };
+
+	for (int i = 0; opts[i]; i++)
+		if (!strcmp(a, opts[i]))
+			return true;
+	return false;
+}
+
+/* Applies one JVM option word to *disabled when it sets DisableAttachMechanism. */
+static void apply_option(const char *a, size_t n, bool *disabled)
+{
+	static const char flag[] = "DisableAttachMechanism";
+
+	if (n == 5 + sizeof(flag) - 1 && !strncmp(a, "-XX:", 4) && (a[4] == '+' || a[4] == '-') &&
+	    !strncmp(a + 5, flag, sizeof(flag) - 1))
+		*disabled = a[4] == '+';
+}
+
+static void apply_env(const char *env, const char *name, bool *disabled)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(env, name, n) || env[n] != '=')
+		return;
+	for (const char *p = env + n + 1; *p;) {
+		size_t w;
+
+		p += strspn(p, " \t");
+		w = strcspn(p, " \t");
+		apply_option(p, w, disabled);
+		p += w;
+	}
+}
+
+/*
+ * -XX:+DisableAttachMechanism: the JVM never starts a listener, and SIGQUIT would only
+ * print a thread dump into its stdout. Later settings win: JAVA_TOOL_OPTIONS, then the
+ * command line up to the main class, then _JAVA_OPTIONS.
+ */
+static bool attach_disabled(pid_t pid)
+{
+	struct strbuf cmd = STRBUF_INIT, env = STRBUF_INIT;
+	bool disabled = false;
+	bool have_env = !procfs_read_pid(pid, "environ", &env, 4u << 20);
+
+	for (size_t i = 0; have_env && i < env.len; i += strlen(env.buf + i) + 1)
+		apply_env(env.buf + i, "JAVA_TOOL_OPTIONS", &disabled);
+	if (!procfs_read_pid(pid, "cmdline", &cmd, 4u << 20)) {
+		size_t i = cmd.len ? strlen(cmd.buf) + 1 : 0;	/* skip argv[0] */
+
+		while (i < cmd.len) {
+			const char *a = cmd.buf + i;
+
+			i += strlen(a) + 1;
+			if (a[0] != '-' || !strcmp(a, "-jar") || !strcmp(a, "-m") ||
+			    !strcmp(a, "--module"))
+				break;
+			apply_option(a, strlen(a), &disabled);
+			if (takes_value(a) && i < cmd.len)
+				i += strlen(cmd.buf + i) + 1;
+		}
+	}
+	for (size_t i = 0; have_env && i < env.len; i += strlen(env.buf + i) + 1)
+		apply_env(env.buf + i, "_JAVA_OPTIONS", &disabled);
+	strbuf_release(&cmd);
+	strbuf_release(&env);
+	return disabled;
+}
+
+/* --- credentials ----------------------------------------------------------------- */
+
+/*
+ * As root, act as the JVM's user: the JVM accepts a peer with its own effective
+ * ids (JDK 8 accepts nothing else) and checks the trigger file's owner. The gid
+ * must change first: once the uid is not 0 we could no longer change it.
+ */
+static int creds_enter(struct attach_ctx *c)
+{
+	if (geteuid() != 0 || (c->proc.euid == 0 && c->proc.egid == getegid()))
+		return 0;
+	c->saved_euid = geteuid();
+	c->saved_egid = getegid();
+	if (setegid(c->proc.egid) < 0)
+		goto fail;
+	if (seteuid(c->proc.euid) < 0) {
+		int e = errno;
+
+		if (setegid(c->saved_egid) < 0)
+			abort();	/* cannot happen as root; never go on with the wrong ids */
+		errno = e;
+		goto fail;
+	}
+	c->switched = true;
+	return 0;
+fail:
+	strbuf_addf(c->err, "cannot switch to uid %u gid %u of process %d: %s",
+		    (unsigned)c->proc.euid, (unsigned)c->proc.egid, (int)c->pid, strerror(errno));
+	return -errno;
+}
+
+static void creds_leave(struct attach_ctx *c)
+{
+	if (!c->switched)
+		return;
+	/* Going back to root cannot fail; carrying on as another user would be worse. */
+	if (seteuid(c->saved_euid) < 0 || setegid(c->saved_egid) < 0)
+		abort();
+	c->switched = false;
+}
+
+/* --- starting the listener ------------------------------------------------------- */
+
+/*
+ * Creates the trigger file, in the JVM's cwd first (where every HotSpot looks), else in
+ * its tmp. O_EXCL: never reuse or truncate a file someone else placed. Returns 0 with
+ * *dirfd and name set for unlinkat(): /proc/PID/cwd stops resolving once the process
+ * exits, the directory it pointed to does not.
+ */
+static int create_trigger(struct attach_ctx *c, int *dirfd, char *name, size_t n)
+{
+	snprintf(name, n, ".attach_pid%d", (int)c->proc.nspid);
+	for (int where = 0; where < 2; where++) {
+		char dir[PATH_MAX];
+		struct stat st;
+		int fd;
+
+		if (where == 0 ? procfs_path(dir, sizeof(dir), "%d/cwd", (int)c->pid) :
+				 snprintf(dir, sizeof(dir), "%s", c->tmpdir) >= (int)sizeof(dir))
+			continue;
+		*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*dirfd < 0)
+			continue;
+		fd = openat(*dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			/* Root-squashed NFS and the like give it another owner: the JVM would ignore it. */
+			if (!fstat(fd, &st) && st.st_uid == geteuid()) {
+				close(fd);
+				return 0;
+			}
+			close(fd);
+			unlinkat(*dirfd, name, 0);
+		}
+		close(*dirfd);
+	}
+	*dirfd = -1;
+	strbuf_addf(c->err, "cannot create the attach trigger file for process %d in its cwd or in '%s'",
+		    (int)c->pid, c->tmpdir);
+	return -EACCES;
+}
+
+static int send_quit(struct attach_ctx *c)
+{
+	if (kill(c->pid, SIGQUIT) == 0)
+		return 0;
+	if (errno == ESRCH)
+		return gone_error(c);
+	strbuf_addf(c->err, "cannot signal process %d: %s", (int)c->pid, strerror(errno));
+	return -errno;
+}
+
+/*
+ * Makes the JVM open its socket: trigger file + SIGQUIT, then poll with growing sleeps
+ * (JDK's VirtualMachineImpl: 100, 200, 300 ms...; we start at 10 ms since a JVM
+ * usually answers within a few), sending SIGQUIT once more at half time in case the
+ * first arrived before the JVM's signal handler was ready.
+ */
+static int start_listener(struct attach_ctx *c)
+{
+	char trigger[64];
+	int trigger_dir;
+	long long start, deadline;
+	bool signalled = false, resent = false;
+	int ret, m;
+
+	m = maps_have_libjvm(c->pid);
+	if (m == 0 || (m < 0 && !has_hsperfdata(c->tmpdir, c->proc.nspid))) {
+		if (proc_gone(c->pid))
+			return gone_error(c);
+		if (m < 0)
+			strbuf_addf(c->err, "cannot tell whether process %d is a JVM: its memory map is unreadable and it has no hsperfdata file",
+				    (int)c->pid);
+		else
+			strbuf_addf(c->err, "process %d is not a HotSpot JVM (no libjvm.so in its memory map)",
+				    (int)c->pid);
+		return m < 0 ? -EACCES : -ENOTSUP;
+	}
+	if (attach_disabled(c->pid)) {
+		strbuf_addf(c->err, "process %d does not accept attach requests: it runs with -XX:+DisableAttachMechanism",
+			    (int)c->pid);
+		return -ECONNREFUSED;
+	}
+	if (!c->proc.quit_caught) {
+		/* -Xrs JVMs open the socket at startup; none here means it is not listening. */
+		strbuf_addf(c->err, "process %d has no attach socket and does not catch SIGQUIT (started with -Xrs, or still starting)",
+			    (int)c->pid);
+		return -ECONNREFUSED;
+	}
+
+	ret = creds_enter(c);
+	if (ret)
+		return ret;
+	ret = create_trigger(c, &trigger_dir, trigger, sizeof(trigger));
+	creds_leave(c);
+	if (ret)
+		return ret;
+	/*
+	 * A stopped JVM keeps the signal pending; should we give up before it resumes, it
+	 * would find no trigger and print a thread dump instead. So signal only a running
+	 * process, and wait for a stopped one to resume.
+	 */
+	start = now_ms();
+	deadline = start + c->timeout_ms;
+	for (long step = 10;; step = step < 500 ? step * 2 : 1000) {
+		char state = proc_state(c->pid);
+		long long now = now_ms();
+		long nap = step;
+
+		if (!state) {
+			ret = gone_error(c);
+			break;
+		}
+		if (!state_stopped(state) &&
+		    (!signalled || (!resent && now - start >= c->timeout_ms / 2))) {
+			resent = signalled;
+			signalled = true;
+			ret = send_quit(c);
+			if (ret)
+				break;
+		}
+		if (now >= deadline) {
+			if (state_stopped(state))
+				strbuf_addf(c->err, "process %d is stopped (SIGSTOP or a debugger) and did not open its attach socket within %gs",
+					    (int)c->pid, c->timeout_ms / 1000.0);
+			else
+				strbuf_addf(c->err, "process %d did not open its attach socket '%s' within %gs",
+					    (int)c->pid, c->sock, c->timeout_ms / 1000.0);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (nap > deadline - now)
+			nap = (long)(deadline - now);
+		sleep_ms(nap);
+		ret = attach_check_socket(c->sock, c->proc.euid, c->err);
+		if (ret != -ENOENT)
+			break;
+	}
+	unlinkat(trigger_dir, trigger, 0);
+	close(trigger_dir);
+	return ret;
+}
+
+/* --- one request over one connection --------------------------------------------- */
+
+static int sock_connect(struct attach_ctx *c, int *fdp)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+	int fd, ret = 0;
+
+	if (strlen(c->sock) >= sizeof(sa.sun_path)) {
+		strbuf_addf(c->err, "socket path '%s' is too long", c->sock);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, c->sock, strlen(c->sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		strbuf_addf(c->err, "cannot create a socket: %s", strerror(errno));
+		return -errno;
+	}
+	/* A Unix connect blocks only while the backlog is full; SO_SNDTIMEO bounds that. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ret = creds_enter(c);
+	if (ret)
+		goto out;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		ret = -errno;
+	creds_leave(c);
+	if (ret == -EAGAIN || ret == -EINPROGRESS) {
+		strbuf_addf(c->err, "process %d did not accept a connection within %gs",
+			    (int)c->pid, c->timeout_ms / 1000.0);
+		ret = -ETIMEDOUT;
+	} else if (ret == -ECONNREFUSED) {
+		if (proc_gone(c->pid))
+			ret = gone_error(c);
+		else
+			strbuf_addf(c->err, "process %d does not listen on '%s' (a stale socket?)",
+				    (int)c->pid, c->sock);
+	} else if (ret) {
+		strbuf_addf(c->err, "cannot connect to '%s': %s", c->sock, strerror(-ret));
+	}
+	if (!ret && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		ret = -errno;
+out:
+	if (ret)
+		close(fd);
+	else
+		*fdp = fd;
+	return ret;
+}
+
+/* Waits for events on fd; 0 ready, -ETIMEDOUT after timeout_ms, -ESRCH if the JVM died. */
+static int wait_fd(struct attach_ctx *c, int fd, short events, const char *what)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	long long deadline = now_ms() + c->timeout_ms;
+
+	for (;;) {
+		long long left = deadline - now_ms();
+		int r;
+
+		if (left <= 0) {
+			strbuf_addf(c->err, "process %d did not %s within %gs", (int)c->pid, what,
+				    c->timeout_ms / 1000.0);
+			return -ETIMEDOUT;
+		}
+		/* Wake up now and then to notice a JVM that died without closing (a zombie). */
+		r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR) {
+			strbuf_addf(c->err, "poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (r == 0 && proc_gone(c->pid))
+			return gone_error(c);
+	}
+}
+
+static int send_all(struct attach_ctx *c, int fd, const char *buf, size_t len)
+{
+	while (len) {
+		/* MSG_NOSIGNAL: a JVM that closes early must not kill us with SIGPIPE. */
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			int ret;
+
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				if (proc_gone(c->pid))
+					return gone_error(c);
+				strbuf_addf(c->err, "cannot send the request to process %d: %s",
+					    (int)c->pid, strerror(errno));
+				return -errno;
+			}
+			ret = wait_fd(c, fd, POLLOUT, "take the request");
+			if (ret)
+				return ret;
+			continue;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads the whole reply into out, then strips and parses its status line. */
+static int read_reply(struct attach_ctx *c, int fd, int *status, struct strbuf *out)
+{
+	size_t off;
+	int ret;
+
+	strbuf_reset(out);
+	for (;;) {
+		ssize_t r;
+
+		if (out->alloc - out->len < 4096 + 1)
+			strbuf_grow(out, out->len < 16384 ? 16384 : out->len);
+		r = recv(fd, out->buf + out->len, out->alloc - out->len - 1, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				ret = wait_fd(c, fd, POLLIN, "answer");
+				if (ret)
+					return ret;
+				continue;
+			}
+			if (proc_gone(c->pid))
+				return gone_error(c);
+			strbuf_addf(c->err, "cannot read the reply of process %d: %s", (int)c->pid,
+				    strerror(errno));
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		out->buf[out->len] = '\0';
+		if (out->len > ATTACH_MAX_REPLY) {
+			strbuf_addf(c->err, "the reply of process %d is larger than %u MiB",
+				    (int)c->pid, ATTACH_MAX_REPLY >> 20);
+			return -EFBIG;
+		}
+		/* Refuse garbage early rather than after reading 64 MiB of it. */
+		if (attach_parse_reply(out->buf, out->len, status, &off) == -EPROTO)
+			break;
+	}
+	ret = attach_parse_reply(out->buf, out->len, status, &off);
+	if (ret) {
+		if (!out->len && proc_gone(c->pid))
+			return gone_error(c);
+		if (!out->len)
+			strbuf_addf(c->err, "process %d closed the connection without a reply",
+				    (int)c->pid);
+		else
+			strbuf_addf(c->err, "process %d sent a malformed reply (no status line)",
+				    (int)c->pid);
+		return -EPROTO;
+	}
+	memmove(out->buf, out->buf + off, out->len - off);
+	strbuf_setlen(out, out->len - off);
+	return 0;
+}
+
+static int request(struct attach_ctx *c, const struct strbuf *req, int *status,
+		   struct strbuf *out)
+{
+	int fd = -1, ret = sock_connect(c, &fd);
+
+	if (ret)
+		return ret;
+	ret = send_all(c, fd, req->buf, req->len);
+	if (!ret)
+		ret = read_reply(c, fd, status, out);
+	close(fd);
+	return ret;
+}
+
+int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, struct strbuf *out,
+		struct strbuf *err)
+{
+	struct attach_ctx c = { .pid = pid, .err = err };
+	struct strbuf req = STRBUF_INIT;
+	bool streaming;
+	int ret, version;
+
+	c.timeout_ms = timeout_ms > 0 ? timeout_ms : ATTACH_DEFAULT_TIMEOUT_MS;
+	ret = load_proc(&c);
+	if (ret)
+		goto out;
+	/* The JVM rejects any peer but its own user and root: say so before touching it. */
+	if (geteuid() != 0 && geteuid() != c.proc.euid) {
+		strbuf_addf(err, "not allowed to attach to process %d: it belongs to uid %u and offheap runs as uid %u",
+			    (int)pid, (unsigned)c.proc.euid, (unsigned)geteuid());
+		ret = -EACCES;
+		goto out;
+	}
+	find_tmpdir(&c);
+	if (is_openj9(&c)) {
+		strbuf_addf(err, "process %d is an OpenJ9 JVM: only HotSpot's attach protocol is supported",
+			    (int)pid);
+		ret = -ENOTSUP;
+		goto out;
+	}
+	if (snprintf(c.sock, sizeof(c.sock), "%s/.java_pid%d", c.tmpdir, (int)c.proc.nspid) >=
+	    (int)sizeof(c.sock)) {
+		ret = -ENAMETOOLONG;
+		goto out;
+	}
+	ret = attach_check_socket(c.sock, c.proc.euid, err);
+	if (ret == -ENOENT)
+		ret = start_listener(&c);
+	if (ret)
+		goto out;
+
+	/* Protocol 1 cannot say "getversion": an old JVM answers -1, which means 1. */
+	attach_encode_v1(&req, "getversion", "options", NULL, NULL);
+	ret = request(&c, &req, status, out);
+	if (ret)
+		goto out;
+	version = attach_parse_version(*status, out->buf, &streaming);
+
+	strbuf_reset(&req);
+	if (version >= 2) {
+		/* As JDK 25's jcmd: the line is one argument, output streamed as produced. */
+		ret = attach_encode_v2(&req, streaming ? "jcmd streaming=1" : "jcmd", &cmdline, 1);
+	} else {
+		ret = attach_encode_v1(&req, "jcmd", cmdline, NULL, NULL);
+	}
+	if (ret) {
+		strbuf_addf(err, "the command line is too long for attach protocol %d (%zu bytes)",
+			    version >= 2 ? 2 : 1, strlen(cmdline));
+		goto out;
+	}
+	ret = request(&c, &req, status, out);
+out:
+	strbuf_release(&req);
+	if (ret)
+		strbuf_reset(out);
+	return ret;
+}

@@ -1,0 +1,139 @@
+#!/bin/sh
+# offheap nmt against OpenJDK 17 with -XX:NativeMemoryTracking=summary: figures equal jcmd's,
+# baseline and diff (the JVM's and --since FILE) see 32 MiB of direct memory, bad baseline
+# files are refused, a JVM without NMT gets the error and the hint.
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/nmt-lib.sh"
+
+JAVA=/usr/bin/java
+JCMD=/usr/bin/jcmd
+[ -x "$JAVA" ] && [ -x "$JCMD" ] || skip_all "OpenJDK 17 (java and jcmd in /usr/bin) is not installed"
+
+# two JVMs started together: one with NMT, one without
+start_nmt_jvm "$JAVA" summary "$TRASH/d" 32
+NPID=$JPID
+start_nmt_jvm "$JAVA" off "$TRASH/off" 1
+OFFPID=$JPID
+wait_ready "$TRASH/d/ready" 60 && wait_ready "$TRASH/off/ready" 60 ||
+	skip_all "the JVMs did not start within 60s"
+
+test_expect_success 'summary --json: stable figures equal what jcmd reports' '
+	offheap nmt $NPID summary --json >s.json &&
+	heap=$(jcmd_kb $JCMD $NPID "Java Heap" reserved) &&
+	same_kb "$(json_cat s.json "Java Heap" .reserved)" $heap "Java Heap reserved" &&
+	cds=$(jcmd_kb $JCMD $NPID "Shared class space" reserved) &&
+	same_kb "$(json_cat s.json "Shared class space" .reserved)" $cds "CDS reserved" &&
+	cds=$(jcmd_kb $JCMD $NPID "Shared class space" committed) &&
+	same_kb "$(json_cat s.json "Shared class space" .committed)" $cds "CDS committed" &&
+	total=$(jcmd_kb $JCMD $NPID Total reserved) &&
+	within_pct "$(jq .total.reserved s.json)" $((total * 1024)) 1 &&
+	test "$(jq -r .kind s.json)" = summary &&
+	test "$(json_cat s.json Thread .threads)" -ge 5 &&
+	test "$(json_cat s.json Class .classes)" -ge 100 &&
+	test "$(json_cat s.json Class .metadata.used)" -gt 0
+'
+
+test_expect_success 'summary text: a table of categories and the total' '
+	offheap nmt $NPID >s.txt &&
+	head -n 1 s.txt | grep "^JVM $NPID: native memory tracked by NMT" &&
+	grep "^CATEGORY  *RESERVED  *COMMITTED" s.txt &&
+	grep "^Java Heap  *131072  *131072 " s.txt &&
+	grep "^Total " s.txt &&
+	grep "^threads: " s.txt
+'
+
+test_expect_success 'baseline -o FILE: the JVM takes its baseline and FILE is saved' '
+	offheap nmt $NPID baseline -o base.nmt >b.txt &&
+	grep "^JVM $NPID took its NMT baseline" b.txt &&
+	head -n 1 base.nmt | grep "^offheap-nmt-baseline 1 pid=$NPID start=[0-9]* time=[0-9]* kind=summary bytes=[0-9]*$" &&
+	grep "^Total: reserved=" base.nmt &&
+	! ls -a | grep offheap-nmt
+'
+
+test_expect_success 'direct memory grows Other by 32 MiB: JVM baseline diff' '
+	allocate "$TRASH/d" 32 &&
+	offheap nmt $NPID diff --json >d.json &&
+	test "$(jq -r .kind d.json)" = summary.diff &&
+	within_pct "$(json_cat d.json Other .committed_delta)" 33554432 5 &&
+	within_pct "$(json_cat d.json Other .malloc.size_delta)" 33554432 5 &&
+	test "$(json_cat d.json "Java Heap" .committed_delta)" -eq 0
+'
+
+test_expect_success 'the same growth with --since FILE (offheap computes the diff)' '
+	offheap nmt $NPID diff --since base.nmt --json >s.json &&
+	test "$(jq -r .baseline.file s.json)" = base.nmt &&
+	within_pct "$(json_cat s.json Other .committed_delta)" 33554432 5 &&
+	test "$(json_cat s.json "Java Heap" .committed_delta)" -eq 0
+'
+
+test_expect_success 'diff text: largest committed growth first' '
+	offheap nmt $NPID diff --since base.nmt >d.txt &&
+	sed -n 3p d.txt | grep "^Other  *[0-9]*  *+3[0-9]*  *[0-9]*  *+3[0-9][0-9][0-9][0-9]$"
+'
+
+test_expect_success '--since works although the JVM baseline is replaced' '
+	offheap nmt $NPID baseline --json >b.json &&
+	jq -e ".pid == $NPID and .jvm_baseline == true and .file == null" b.json &&
+	offheap nmt $NPID diff --json >j.json &&
+	test "$(json_cat j.json Other .committed_delta)" -lt 1048576 &&
+	offheap nmt $NPID diff --since base.nmt --json >s.json &&
+	within_pct "$(json_cat s.json Other .committed_delta)" 33554432 5
+'
+
+test_expect_success 'a baseline of another process is refused' '
+	sed "1s/pid=$NPID /pid=1 /" base.nmt >other.nmt &&
+	test_exit_code 1 offheap nmt $NPID diff --since other.nmt 2>err &&
+	grep "^offheap: error: baseline .other.nmt. was taken from process 1, not $NPID$" err &&
+	grep "^hint: " err
+'
+
+test_expect_success 'a baseline of an earlier JVM with the same PID is refused' '
+	sed "1s/ start=[0-9]* / start=12345 /" base.nmt >old.nmt &&
+	test_exit_code 1 offheap nmt $NPID diff --since old.nmt 2>err &&
+	grep "is from an earlier JVM that had PID $NPID" err
+'
+
+test_expect_success 'a truncated or foreign baseline file is refused' '
+	head -c 1500 base.nmt >cut.nmt &&
+	test_exit_code 1 offheap nmt $NPID diff --since cut.nmt 2>err &&
+	grep "^offheap: error: baseline .cut.nmt. is truncated: [0-9]* of [0-9]* bytes" err &&
+	printf "hello\n" >foreign.nmt &&
+	test_exit_code 1 offheap nmt $NPID diff --since foreign.nmt 2>err &&
+	grep "^offheap: error: .foreign.nmt. is not an offheap NMT baseline$" err &&
+	sed "s/^Total: reserved=[0-9]/Total: reserved=x/" base.nmt >bad.nmt &&
+	line=$(grep -n "^Total: reserved=x" bad.nmt | cut -d: -f1) &&
+	test_exit_code 1 offheap nmt $NPID diff --since bad.nmt 2>err &&
+	grep "^offheap: error: baseline .bad.nmt. does not parse: line $line: " err &&
+	test_exit_code 1 offheap nmt $NPID diff --since missing.nmt 2>err &&
+	grep "cannot open .missing.nmt." err
+'
+
+test_expect_success 'detail on a summary-mode JVM: error and hint, exit 1' '
+	test_exit_code 1 offheap nmt $NPID detail 2>err &&
+	grep "^offheap: error: JVM $NPID tracks native memory in summary mode only" err &&
+	grep "^hint: .*-XX:NativeMemoryTracking=detail" err
+'
+
+test_expect_success 'NMT off: the error, the restart hint, exit 1' '
+	test_exit_code 1 offheap nmt $OFFPID >out 2>err &&
+	test ! -s out &&
+	grep -x "offheap: error: native memory tracking is not enabled in JVM $OFFPID" err &&
+	grep -x "hint: NMT is chosen at launch: restart the JVM with -XX:NativeMemoryTracking=summary" err &&
+	test_exit_code 1 offheap nmt $OFFPID diff 2>err &&
+	grep "not enabled in JVM $OFFPID" err
+'
+
+test_expect_success 'no such process; usage errors exit 2' '
+	test_exit_code 1 offheap nmt 999999999 2>err &&
+	grep -x "offheap: error: no process 999999999" err &&
+	test_exit_code 2 offheap nmt 2>/dev/null &&
+	test_exit_code 2 offheap nmt $NPID frobnicate 2>err &&
+	grep "unknown mode" err &&
+	test_exit_code 2 offheap nmt $NPID summary -o x 2>/dev/null &&
+	test_exit_code 2 offheap nmt $NPID diff --since x --detail 2>/dev/null &&
+	offheap nmt --help | grep -A3 "^Examples:" | grep "offheap nmt"
+'
+
+stop_bg $NPID
+stop_bg $OFFPID
+test_done
