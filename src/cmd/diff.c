@@ -1,4 +1,4 @@
-/* diff: what grew between two snapshots of a process, or since a snapshot — by class, mapping, thread. */
+/* diff: what grew between two snapshots of a process, or since one — by class, mapping, thread. */
 #include "cmd.h"
 #include "cmdutil.h"
 #include "../diff.h"
@@ -42,7 +42,8 @@ static const struct table_col class_cols[K_NR] = {
 	[K_DSIZE] = { "size_delta", "Size delta", TK_DKIB, false },
 };
 
-enum map_col { M_STATE, M_START, M_END, M_PERM, M_CLASS, M_CLASS_A, M_RSS_A, M_RSS_B, M_DRSS, M_DANON,
+enum map_col { M_STATE, M_START, M_END, M_PERM, M_CLASS, M_CLASS_A, M_RSS_A, M_RSS_B, M_DRSS,
+	       M_DANON,
 	       M_DSWAP, M_DSIZE, M_MATCH, M_MAPPING, M_NR };
 
 static const struct table_col map_cols[M_NR] = {
@@ -192,7 +193,7 @@ static void fill_classes(const struct diff *d, struct table *t)
 	}
 }
 
-/* Fills the mapping table (all columns) with at most top changed mappings; returns how many changed. */
+/* Fills t (all columns) with at most top changed mappings; returns how many changed. */
 static size_t fill_mappings(const struct diff *d, int top, struct table *t)
 {
 	struct strbuf sb = STRBUF_INIT;
