@@ -1,0 +1,95 @@
+/* store: snapshots and recordings in one SQLite file (docs/SCHEMA.md is the format). */
+#ifndef OFFHEAP_STORE_H
+#define OFFHEAP_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct snapshot;
+struct strbuf;
+
+/*
+ * A file is a series of samples of one or more processes; a snapshot file
+ * is a recording of one sample. The file is marked as ours by
+ * PRAGMA application_id = STORE_APPLICATION_ID and carries its schema
+ * version in PRAGMA user_version. A reader refuses versions newer than
+ * STORE_SCHEMA_VERSION.
+ */
+#define STORE_APPLICATION_ID 0x4f464850	/* "OFHP" */
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+enum store_kind {
+	STORE_SNAPSHOT,		/* meta kind = "snapshot": one sample */
+	STORE_RECORDING,	/* meta kind = "recording": a series */
+};
+
+/*
+ * Creates a new file at path, atomically: everything is written to a
+ * temporary file in the same directory ("." + name + ".tmp-XXXXXX"), which
+ * store_commit fsyncs and renames onto path. Until then path is untouched;
+ * store_close without a commit (or any failure) unlinks the temporary file.
+ * With overwrite false the commit fails with -EEXIST if path exists by then;
+ * store_create checks it first too, so no work is wasted.
+ * Returns 0 and *out (freed by store_close), or -errno with err filled.
+ */
+int store_create(const char *path, enum store_kind kind, bool overwrite, struct store **out,
+		 struct strbuf *err);
+
+enum store_append_flags {
+	STORE_NO_REGIONS = 1 << 0,	/* keep class totals only (long recordings) */
+	STORE_NO_THREADS = 1 << 1,	/* leave the thread table empty for this sample */
+};
+
+/*
+ * Appends one sample of s (process row found or added by pid + start_time),
+ * its class totals, and unless flags say otherwise its regions and threads,
+ * in one transaction: a failure leaves the file as it was.
+ * Returns 0, or -errno (-EIO for an SQLite failure) with err filled.
+ */
+int store_append_snapshot(struct store *st, const struct snapshot *s, unsigned flags,
+			  struct strbuf *err);
+
+/*
+ * Makes a created file visible at its path: fsync, rename, fsync of the
+ * directory. A recording stays open for more appends, which then go to the
+ * file at its final path. Returns 0 or -errno with err filled (the
+ * temporary file is then unlinked by store_close).
+ */
+int store_commit(struct store *st, struct strbuf *err);
+
+/*
+ * Opens an existing file read-only and checks it is ours. Errors, each with
+ * its own message in err: -ENOENT/-EACCES… (cannot open), -ENODATA (empty
+ * file), -ENOTSUP (not an SQLite database, e.g. a text file), -EPROTO (an
+ * SQLite database of another program, or of a newer offheap), -EBADMSG
+ * (truncated or corrupt). Returns 0 and *out (freed by store_close).
+ */
+int store_open(const char *path, struct store **out, struct strbuf *err);
+
+/*
+ * The temporary file of a created store not yet committed, else NULL. For a
+ * signal handler that must unlink it (unlink is async-signal-safe).
+ */
+const char *store_temp_path(const struct store *st);
+
+/* Frees st; NULL is a no-op. An uncommitted created file is unlinked. */
+void store_close(struct store *st);
+
+/* The number of samples in the file. Returns 0 or -errno with err filled. */
+int store_count_samples(struct store *st, uint64_t *n, struct strbuf *err);
+
+/*
+ * Reads sample number n (0 = the first, in the order they were appended;
+ * -1 = the last) into s, which must be initialised and empty; the caller
+ * releases it with snapshot_release. A sample stored without regions or
+ * threads comes back with none. Returns 0, -ENOENT when there is no such
+ * sample, or -errno with err filled.
+ */
+int store_read_snapshot(struct store *st, int64_t n, struct snapshot *s, struct strbuf *err);
+
+/* The value of a meta key into out (replacing it); -ENOENT when absent. */
+int store_meta(struct store *st, const char *key, struct strbuf *out, struct strbuf *err);
+
+#endif
