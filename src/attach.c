@@ -314,7 +314,6 @@ static int load_proc(struct attach_ctx *c)
 static char proc_state(pid_t pid)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct attach_proc p;
 	const char *v;
 	char state = 0;
 
@@ -322,12 +321,12 @@ static char proc_state(pid_t pid)
 		return 0;
 	if (procfs_read_pid(pid, "status", &sb, 1 << 16) == -ESRCH)
 		goto out;
-	if (!attach_parse_status(sb.buf, pid, &p) && p.gone)
-		goto out;
 	v = status_field(sb.buf, "State:");
 	while (v && (*v == ' ' || *v == '\t'))
 		v++;
 	state = v && *v && *v != '\n' ? *v : '?';
+	if (state == 'Z' || state == 'X')
+		state = 0;
 out:
 	strbuf_release(&sb);
 	return state;

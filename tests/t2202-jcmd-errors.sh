@@ -92,11 +92,14 @@ rm -f /tmp/hsperfdata_*/$DPID
 test_expect_success 'JVM gone mid-way: noticed well before the timeout' '
 	wait_ready "$TRASH/ready2" 60 &&
 	kill -STOP $GPID &&
+	# kill returns before the signal takes effect
+	wait_for 10 "grep -q \"^State:.*T\" /proc/$GPID/status" &&
 	( offheap jcmd --timeout 60s $GPID VM.version >out 2>err; echo $? >rc ) &
 	OPID=$! &&
 	sleep 1 &&
 	stop_bg $GPID &&
-	wait_for 10 "test -s rc" &&
+	wait_for 10 "test -s rc";
+	cat err;
 	wait $OPID &&
 	test "$(cat rc)" = 1 &&
 	grep "^offheap: error: process $GPID exited during the attach" err &&
