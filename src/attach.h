@@ -47,11 +47,11 @@ bool attach_is_jvm(pid_t pid);
 
 /* What attach needs from /proc/PID/status. */
 struct attach_proc {
-	pid_t nspid;		/* pid inside the target's own pid namespace */
-	uid_t euid;		/* effective uid: the socket's owner, the peer the JVM accepts */
-	gid_t egid;		/* effective gid */
-	bool quit_caught;	/* SigCgt has SIGQUIT and SigIgn does not */
-	bool gone;		/* state Z (zombie) or X (dead) */
+	pid_t nspid;	  /* pid inside the target's own pid namespace */
+	uid_t euid;	  /* effective uid: the socket's owner, the peer the JVM accepts */
+	gid_t egid;	  /* effective gid */
+	bool quit_caught; /* SigCgt has SIGQUIT and SigIgn does not */
+	bool gone;	  /* state Z (zombie) or X (dead) */
 };
 
 /*
