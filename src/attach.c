@@ -638,8 +638,7 @@ static int start_listener(struct attach_ctx *c)
 			return gone_error(c);
 		if (m < 0)
 			strbuf_addf(c->err,
-				    "cannot tell whether process %d is a JVM: its memory map is "
-				    "unreadable and it has no hsperfdata file",
+				    "cannot tell whether process %d is a JVM: its memory map is unreadable and it has no hsperfdata file",
 				    (int)c->pid);
 		else
 			strbuf_addf(
@@ -650,16 +649,14 @@ static int start_listener(struct attach_ctx *c)
 	}
 	if (attach_disabled(c->pid)) {
 		strbuf_addf(c->err,
-			    "process %d does not accept attach requests: it runs with "
-			    "-XX:+DisableAttachMechanism",
+			    "process %d does not accept attach requests: it runs with -XX:+DisableAttachMechanism",
 			    (int)c->pid);
 		return -ECONNREFUSED;
 	}
 	if (!c->proc.quit_caught) {
 		/* -Xrs JVMs open the socket at startup; none here means it is not listening. */
 		strbuf_addf(c->err,
-			    "process %d has no attach socket and does not catch SIGQUIT (started "
-			    "with -Xrs, or still starting)",
+			    "process %d has no attach socket and does not catch SIGQUIT (started with -Xrs, or still starting)",
 			    (int)c->pid);
 		return -ECONNREFUSED;
 	}
@@ -698,8 +695,7 @@ static int start_listener(struct attach_ctx *c)
 		if (now >= deadline) {
 			if (state_stopped(state))
 				strbuf_addf(c->err,
-					    "process %d is stopped (SIGSTOP or a debugger) and did "
-					    "not open its attach socket within %gs",
+					    "process %d is stopped (SIGSTOP or a debugger) and did not open its attach socket within %gs",
 					    (int)c->pid, c->timeout_ms / 1000.0);
 			else
 				strbuf_addf(
@@ -912,33 +908,36 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 		goto out;
 	/* The JVM rejects any peer but its own user and root: say so before touching it. */
 	if (geteuid() != 0 && geteuid() != c.proc.euid) {
-		strbuf_addf(err,
-			    "not allowed to attach to process %d: it belongs to uid %u and offheap "
-			    "runs as uid %u",
+		/* clang-format off */
+		strbuf_addf(err, "not allowed to attach to process %d: it belongs to uid %u and offheap runs as uid %u",
 			    (int)pid, (unsigned)c.proc.euid, (unsigned)geteuid());
+		/* clang-format on */
 		ret = -EACCES;
 		goto out;
 	}
 	find_tmpdir(&c);
-	if (is_openj9(&c)) {
-		strbuf_addf(
-		    err, "process %d is an OpenJ9 JVM: only HotSpot's attach protocol is supported",
-		    (int)pid);
-		ret = -ENOTSUP;
-		goto out;
-	}
 	if (snprintf(c.sock, sizeof(c.sock), "%s/.java_pid%d", c.tmpdir, (int)c.proc.nspid) >=
 	    (int)sizeof(c.sock)) {
 		ret = -ENAMETOOLONG;
 		goto out;
 	}
 	ret = attach_check_socket(c.sock, c.proc.euid, err);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && is_openj9(&c)) {
+		/* clang-format off */
+		strbuf_addf(err, "process %d is an OpenJ9 JVM: only HotSpot's attach protocol is supported",
+			    (int)pid);
+		/* clang-format on */
+		ret = -ENOTSUP;
+	} else if (ret == -ENOENT) {
 		ret = start_listener(&c);
+	}
 	if (ret)
 		goto out;
 
-	/* Protocol 1 cannot say "getversion": an old JVM answers -1, which means 1. */
+	/*
+	 * The probe is a protocol-1 request every JVM parses: JDK 24+ answers with its
+	 * version and options, older ones -1 (unknown operation), which means protocol 1.
+	 */
 	attach_encode_v1(&req, "getversion", "options", NULL, NULL);
 	ret = request(&c, &req, status, out);
 	if (ret)
