@@ -134,6 +134,7 @@ int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p)
 
 	/* NSpid lists the pid in each nested namespace, outermost first (Linux 4.1+). */
 	p->nspid = pid;
+	p->nspid_known = false;
 	v = status_field(text, "NSpid:");
 	if (!v)
 		v = status_field(text, "NStgid:");
@@ -156,13 +157,34 @@ int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p)
 			last = n;
 			v = end;
 		}
-		if (last > 0)
+		if (last > 0) {
 			p->nspid = (pid_t)last;
+			p->nspid_known = true;
+		}
 	}
 	v = status_field(text, "State:");
 	while (v && (*v == ' ' || *v == '\t'))
 		v++;
 	p->gone = v && (*v == 'Z' || *v == 'X');
+	return 0;
+}
+
+int attach_parse_sched_pid(const char *text, pid_t *pid)
+{
+	/* The name may itself hold " (": the pid follows the last one on the line. */
+	const char *eol = strchr(text, '\n'), *open = NULL, *p;
+	char *end;
+	long v;
+
+	for (p = text; (p = strstr(p, " (")) && (!eol || p < eol); p++)
+		open = p;
+	if (!open)
+		return -EPROTO;
+	errno = 0;
+	v = strtol(open + 2, &end, 10);
+	if (end == open + 2 || errno || v <= 0 || v > INT_MAX || strncmp(end, ", #threads:", 11))
+		return -EPROTO;
+	*pid = (pid_t)v;
 	return 0;
 }
 
@@ -894,6 +916,38 @@ static int request(struct attach_ctx *c, const struct strbuf *req, int *status, 
 	return ret;
 }
 
+/*
+ * Kernels before 4.1 have no NSpid: line. Then the target's own /proc (reached through
+ * /proc/PID/root/proc) has one entry whose sched line names our pid for it.
+ */
+static void nspid_from_sched(struct attach_ctx *c)
+{
+	char dir[PATH_MAX];
+	struct strbuf sb = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	if (procfs_path(dir, sizeof(dir), "%d/root/proc", (int)c->pid) || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX + 300];
+		pid_t host;
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+
+		if (*end || n <= 0 || n > INT_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/sched", dir, de->d_name);
+		if (!procfs_read_file(path, &sb, 1 << 16) && !attach_parse_sched_pid(sb.buf, &host) &&
+		    host == c->pid) {
+			c->proc.nspid = (pid_t)n;
+			break;
+		}
+	}
+	closedir(d);
+	strbuf_release(&sb);
+}
+
 int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, struct strbuf *out,
 		struct strbuf *err)
 {
@@ -915,6 +969,8 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 		ret = -EACCES;
 		goto out;
 	}
+	if (!c.proc.nspid_known)
+		nspid_from_sched(&c);
 	find_tmpdir(&c);
 	if (snprintf(c.sock, sizeof(c.sock), "%s/.java_pid%d", c.tmpdir, (int)c.proc.nspid) >=
 	    (int)sizeof(c.sock)) {

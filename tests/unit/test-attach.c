@@ -56,6 +56,20 @@ static void test_status(void)
 	load("status-jvm17-no-nspid", &sb);
 	is_int(attach_parse_status(sb.buf, 13228, &p), 0, "status: no NSpid line parses");
 	is_int(p.nspid, 13228, "status: without NSpid the nspid is the pid");
+	ok(!p.nspid_known, "status: and says it is not known");
+
+	pid_t host = 0;
+
+	is_int(attach_parse_sched_pid("java (4242, #threads: 19)\n----\n", &host), 0,
+	       "sched: parses");
+	is_int(host, 4242, "sched: the pid");
+	is_int(attach_parse_sched_pid("a (b) (17, #threads: 1)\n", &host), 0,
+	       "sched: a name with parentheses");
+	is_int(host, 17, "sched: the last parenthesis holds the pid");
+	is_int(attach_parse_sched_pid("java (x, #threads: 1)\n", &host), -EPROTO,
+	       "sched: a bad pid refused");
+	is_int(attach_parse_sched_pid("java\n (1, #threads: 1)\n", &host), -EPROTO,
+	       "sched: only the first line counts");
 
 	load("status-sleep", &sb);
 	is_int(attach_parse_status(sb.buf, 1, &p), 0, "status: sleep parses");
