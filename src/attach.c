@@ -38,19 +38,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define V1_MAX_CMD 16
-#define V1_MAX_ARG 1024
-#define V2_MAX_BODY (256 * 1024)
-#define SIGQUIT_MASK 0x4ULL	/* bit (SIGQUIT - 1) of SigCgt/SigIgn */
+#define V1_MAX_CMD   16
+#define V1_MAX_ARG   1024
+#define V2_MAX_BODY  (256 * 1024)
+#define SIGQUIT_MASK 0x4ULL /* bit (SIGQUIT - 1) of SigCgt/SigIgn */
 
 struct attach_ctx {
-	pid_t pid;			/* host pid */
-	struct attach_proc proc;	/* from /proc/PID/status */
-	int timeout_ms;			/* per wait */
-	char tmpdir[PATH_MAX];		/* the JVM's /tmp as we can reach it */
-	char sock[PATH_MAX];		/* <tmpdir>/.java_pid<nspid> */
-	bool switched;			/* effective ids are the target's */
-	uid_t saved_euid;		/* ours, restored by creds_leave */
+	pid_t pid;		 /* host pid */
+	struct attach_proc proc; /* from /proc/PID/status */
+	int timeout_ms;		 /* per wait */
+	char tmpdir[PATH_MAX];	 /* the JVM's /tmp as we can reach it */
+	char sock[PATH_MAX];	 /* <tmpdir>/.java_pid<nspid> */
+	bool switched;		 /* effective ids are the target's */
+	uid_t saved_euid;	 /* ours, restored by creds_leave */
 	gid_t saved_egid;
 	struct strbuf *err;
 };
@@ -65,7 +65,7 @@ static long long now_ms(void)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -134,6 +134,7 @@ int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p)
 
 	/* NSpid lists the pid in each nested namespace, outermost first (Linux 4.1+). */
 	p->nspid = pid;
+	p->nspid_known = false;
 	v = status_field(text, "NSpid:");
 	if (!v)
 		v = status_field(text, "NStgid:");
@@ -156,8 +157,10 @@ int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p)
 			last = n;
 			v = end;
 		}
-		if (last > 0)
+		if (last > 0) {
 			p->nspid = (pid_t)last;
+			p->nspid_known = true;
+		}
 	}
 	v = status_field(text, "State:");
 	while (v && (*v == ' ' || *v == '\t'))
@@ -166,10 +169,29 @@ int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p)
 	return 0;
 }
 
+int attach_parse_sched_pid(const char *text, pid_t *pid)
+{
+	/* The name may itself hold " (": the pid follows the last one on the line. */
+	const char *eol = strchr(text, '\n'), *open = NULL, *p;
+	char *end;
+	long v;
+
+	for (p = text; (p = strstr(p, " (")) && (!eol || p < eol); p++)
+		open = p;
+	if (!open)
+		return -EPROTO;
+	errno = 0;
+	v = strtol(open + 2, &end, 10);
+	if (end == open + 2 || errno || v <= 0 || v > INT_MAX || strncmp(end, ", #threads:", 11))
+		return -EPROTO;
+	*pid = (pid_t)v;
+	return 0;
+}
+
 int attach_encode_v1(struct strbuf *req, const char *cmd, const char *arg0, const char *arg1,
 		     const char *arg2)
 {
-	const char *args[3] = { arg0, arg1, arg2 };
+	const char *args[3] = {arg0, arg1, arg2};
 
 	if (strlen(cmd) > V1_MAX_CMD)
 		return -E2BIG;
@@ -314,7 +336,6 @@ static int load_proc(struct attach_ctx *c)
 static char proc_state(pid_t pid)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct attach_proc p;
 	const char *v;
 	char state = 0;
 
@@ -322,12 +343,12 @@ static char proc_state(pid_t pid)
 		return 0;
 	if (procfs_read_pid(pid, "status", &sb, 1 << 16) == -ESRCH)
 		goto out;
-	if (!attach_parse_status(sb.buf, pid, &p) && p.gone)
-		goto out;
 	v = status_field(sb.buf, "State:");
 	while (v && (*v == ' ' || *v == '\t'))
 		v++;
 	state = v && *v && *v != '\n' ? *v : '?';
+	if (state == 'Z' || state == 'X')
+		state = 0;
 out:
 	strbuf_release(&sb);
 	return state;
@@ -407,8 +428,8 @@ static bool has_hsperfdata(const char *tmpdir, pid_t nspid)
 		if (strncmp(de->d_name, "hsperfdata_", 11))
 			continue;
 		n = snprintf(path, sizeof(path), "%s/%s/%d", tmpdir, de->d_name, (int)nspid);
-		found = n > 0 && (size_t)n < sizeof(path) && !lstat(path, &st) &&
-			S_ISREG(st.st_mode);
+		found =
+		    n > 0 && (size_t)n < sizeof(path) && !lstat(path, &st) && S_ISREG(st.st_mode);
 	}
 	closedir(d);
 	return found;
@@ -417,7 +438,7 @@ static bool has_hsperfdata(const char *tmpdir, pid_t nspid)
 bool attach_is_jvm(pid_t pid)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct attach_ctx c = { .pid = pid, .err = &err };
+	struct attach_ctx c = {.pid = pid, .err = &err};
 	bool yes = false;
 	int m;
 
@@ -442,10 +463,21 @@ out:
 /* Launcher options that take the next word as their value (not the main class). */
 static bool takes_value(const char *a)
 {
-	static const char *const opts[] = { "-cp", "-classpath", "--class-path", "-p",
-		"--module-path", "--upgrade-module-path", "--add-modules", "--limit-modules",
-		"--add-reads", "--add-exports", "--add-opens", "--patch-module", "--source",
-		"--enable-native-access", NULL };
+	static const char *const opts[] = {"-cp",
+					   "-classpath",
+					   "--class-path",
+					   "-p",
+					   "--module-path",
+					   "--upgrade-module-path",
+					   "--add-modules",
+					   "--limit-modules",
+					   "--add-reads",
+					   "--add-exports",
+					   "--add-opens",
+					   "--patch-module",
+					   "--source",
+					   "--enable-native-access",
+					   NULL};
 
 	for (int i = 0; opts[i]; i++)
 		if (!strcmp(a, opts[i]))
@@ -493,7 +525,7 @@ static bool attach_disabled(pid_t pid)
 	for (size_t i = 0; have_env && i < env.len; i += strlen(env.buf + i) + 1)
 		apply_env(env.buf + i, "JAVA_TOOL_OPTIONS", &disabled);
 	if (!procfs_read_pid(pid, "cmdline", &cmd, 4u << 20)) {
-		size_t i = cmd.len ? strlen(cmd.buf) + 1 : 0;	/* skip argv[0] */
+		size_t i = cmd.len ? strlen(cmd.buf) + 1 : 0; /* skip argv[0] */
 
 		while (i < cmd.len) {
 			const char *a = cmd.buf + i;
@@ -533,7 +565,7 @@ static int creds_enter(struct attach_ctx *c)
 		int e = errno;
 
 		if (setegid(c->saved_egid) < 0)
-			abort();	/* cannot happen as root; never go on with the wrong ids */
+			abort(); /* cannot happen as root; never go on with the wrong ids */
 		errno = e;
 		goto fail;
 	}
@@ -571,15 +603,17 @@ static int create_trigger(struct attach_ctx *c, int *dirfd, char *name, size_t n
 		struct stat st;
 		int fd;
 
-		if (where == 0 ? procfs_path(dir, sizeof(dir), "%d/cwd", (int)c->pid) :
-				 snprintf(dir, sizeof(dir), "%s", c->tmpdir) >= (int)sizeof(dir))
+		if (where == 0 ? procfs_path(dir, sizeof(dir), "%d/cwd", (int)c->pid)
+			       : snprintf(dir, sizeof(dir), "%s", c->tmpdir) >= (int)sizeof(dir))
 			continue;
 		*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (*dirfd < 0)
 			continue;
-		fd = openat(*dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(*dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
 		if (fd >= 0) {
-			/* Root-squashed NFS and the like give it another owner: the JVM would ignore it. */
+			/* Root-squashed NFS and the like give it another owner: the JVM would
+			 * ignore it. */
 			if (!fstat(fd, &st) && st.st_uid == geteuid()) {
 				close(fd);
 				return 0;
@@ -590,7 +624,8 @@ static int create_trigger(struct attach_ctx *c, int *dirfd, char *name, size_t n
 		close(*dirfd);
 	}
 	*dirfd = -1;
-	strbuf_addf(c->err, "cannot create the attach trigger file for process %d in its cwd or in '%s'",
+	strbuf_addf(c->err,
+		    "cannot create the attach trigger file for process %d in its cwd or in '%s'",
 		    (int)c->pid, c->tmpdir);
 	return -EACCES;
 }
@@ -624,21 +659,26 @@ static int start_listener(struct attach_ctx *c)
 		if (proc_gone(c->pid))
 			return gone_error(c);
 		if (m < 0)
-			strbuf_addf(c->err, "cannot tell whether process %d is a JVM: its memory map is unreadable and it has no hsperfdata file",
+			strbuf_addf(c->err,
+				    "cannot tell whether process %d is a JVM: its memory map is unreadable and it has no hsperfdata file",
 				    (int)c->pid);
 		else
-			strbuf_addf(c->err, "process %d is not a HotSpot JVM (no libjvm.so in its memory map)",
-				    (int)c->pid);
+			strbuf_addf(
+			    c->err,
+			    "process %d is not a HotSpot JVM (no libjvm.so in its memory map)",
+			    (int)c->pid);
 		return m < 0 ? -EACCES : -ENOTSUP;
 	}
 	if (attach_disabled(c->pid)) {
-		strbuf_addf(c->err, "process %d does not accept attach requests: it runs with -XX:+DisableAttachMechanism",
+		strbuf_addf(c->err,
+			    "process %d does not accept attach requests: it runs with -XX:+DisableAttachMechanism",
 			    (int)c->pid);
 		return -ECONNREFUSED;
 	}
 	if (!c->proc.quit_caught) {
 		/* -Xrs JVMs open the socket at startup; none here means it is not listening. */
-		strbuf_addf(c->err, "process %d has no attach socket and does not catch SIGQUIT (started with -Xrs, or still starting)",
+		strbuf_addf(c->err,
+			    "process %d has no attach socket and does not catch SIGQUIT (started with -Xrs, or still starting)",
 			    (int)c->pid);
 		return -ECONNREFUSED;
 	}
@@ -676,11 +716,14 @@ static int start_listener(struct attach_ctx *c)
 		}
 		if (now >= deadline) {
 			if (state_stopped(state))
-				strbuf_addf(c->err, "process %d is stopped (SIGSTOP or a debugger) and did not open its attach socket within %gs",
+				strbuf_addf(c->err,
+					    "process %d is stopped (SIGSTOP or a debugger) and did not open its attach socket within %gs",
 					    (int)c->pid, c->timeout_ms / 1000.0);
 			else
-				strbuf_addf(c->err, "process %d did not open its attach socket '%s' within %gs",
-					    (int)c->pid, c->sock, c->timeout_ms / 1000.0);
+				strbuf_addf(
+				    c->err,
+				    "process %d did not open its attach socket '%s' within %gs",
+				    (int)c->pid, c->sock, c->timeout_ms / 1000.0);
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -700,8 +743,8 @@ static int start_listener(struct attach_ctx *c)
 
 static int sock_connect(struct attach_ctx *c, int *fdp)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
 	int fd, ret = 0;
 
 	if (strlen(c->sock) >= sizeof(sa.sun_path)) {
@@ -748,7 +791,7 @@ out:
 /* Waits for events on fd; 0 ready, -ETIMEDOUT after timeout_ms, -ESRCH if the JVM died. */
 static int wait_fd(struct attach_ctx *c, int fd, short events, const char *what)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
+	struct pollfd pfd = {.fd = fd, .events = events};
 	long long deadline = now_ms() + c->timeout_ms;
 
 	for (;;) {
@@ -860,8 +903,7 @@ static int read_reply(struct attach_ctx *c, int fd, int *status, struct strbuf *
 	return 0;
 }
 
-static int request(struct attach_ctx *c, const struct strbuf *req, int *status,
-		   struct strbuf *out)
+static int request(struct attach_ctx *c, const struct strbuf *req, int *status, struct strbuf *out)
 {
 	int fd = -1, ret = sock_connect(c, &fd);
 
@@ -874,10 +916,42 @@ static int request(struct attach_ctx *c, const struct strbuf *req, int *status,
 	return ret;
 }
 
+/*
+ * Kernels before 4.1 have no NSpid: line. Then the target's own /proc (reached through
+ * /proc/PID/root/proc) has one entry whose sched line names our pid for it.
+ */
+static void nspid_from_sched(struct attach_ctx *c)
+{
+	char dir[PATH_MAX];
+	struct strbuf sb = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	if (procfs_path(dir, sizeof(dir), "%d/root/proc", (int)c->pid) || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX + 300];
+		pid_t host;
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+
+		if (*end || n <= 0 || n > INT_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/sched", dir, de->d_name);
+		if (!procfs_read_file(path, &sb, 1 << 16) && !attach_parse_sched_pid(sb.buf, &host) &&
+		    host == c->pid) {
+			c->proc.nspid = (pid_t)n;
+			break;
+		}
+	}
+	closedir(d);
+	strbuf_release(&sb);
+}
+
 int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, struct strbuf *out,
 		struct strbuf *err)
 {
-	struct attach_ctx c = { .pid = pid, .err = err };
+	struct attach_ctx c = {.pid = pid, .err = err};
 	struct strbuf req = STRBUF_INIT;
 	bool streaming;
 	int ret, version;
@@ -888,30 +962,38 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 		goto out;
 	/* The JVM rejects any peer but its own user and root: say so before touching it. */
 	if (geteuid() != 0 && geteuid() != c.proc.euid) {
+		/* clang-format off */
 		strbuf_addf(err, "not allowed to attach to process %d: it belongs to uid %u and offheap runs as uid %u",
 			    (int)pid, (unsigned)c.proc.euid, (unsigned)geteuid());
+		/* clang-format on */
 		ret = -EACCES;
 		goto out;
 	}
+	if (!c.proc.nspid_known)
+		nspid_from_sched(&c);
 	find_tmpdir(&c);
-	if (is_openj9(&c)) {
-		strbuf_addf(err, "process %d is an OpenJ9 JVM: only HotSpot's attach protocol is supported",
-			    (int)pid);
-		ret = -ENOTSUP;
-		goto out;
-	}
 	if (snprintf(c.sock, sizeof(c.sock), "%s/.java_pid%d", c.tmpdir, (int)c.proc.nspid) >=
 	    (int)sizeof(c.sock)) {
 		ret = -ENAMETOOLONG;
 		goto out;
 	}
 	ret = attach_check_socket(c.sock, c.proc.euid, err);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && is_openj9(&c)) {
+		/* clang-format off */
+		strbuf_addf(err, "process %d is an OpenJ9 JVM: only HotSpot's attach protocol is supported",
+			    (int)pid);
+		/* clang-format on */
+		ret = -ENOTSUP;
+	} else if (ret == -ENOENT) {
 		ret = start_listener(&c);
+	}
 	if (ret)
 		goto out;
 
-	/* Protocol 1 cannot say "getversion": an old JVM answers -1, which means 1. */
+	/*
+	 * The probe is a protocol-1 request every JVM parses: JDK 24+ answers with its
+	 * version and options, older ones -1 (unknown operation), which means protocol 1.
+	 */
 	attach_encode_v1(&req, "getversion", "options", NULL, NULL);
 	ret = request(&c, &req, status, out);
 	if (ret)

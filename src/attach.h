@@ -47,11 +47,12 @@ bool attach_is_jvm(pid_t pid);
 
 /* What attach needs from /proc/PID/status. */
 struct attach_proc {
-	pid_t nspid;		/* pid inside the target's own pid namespace */
-	uid_t euid;		/* effective uid: the socket's owner, the peer the JVM accepts */
-	gid_t egid;		/* effective gid */
-	bool quit_caught;	/* SigCgt has SIGQUIT and SigIgn does not */
-	bool gone;		/* state Z (zombie) or X (dead) */
+	pid_t nspid;	  /* pid inside the target's own pid namespace */
+	uid_t euid;	  /* effective uid: the socket's owner, the peer the JVM accepts */
+	gid_t egid;	  /* effective gid */
+	bool quit_caught; /* SigCgt has SIGQUIT and SigIgn does not */
+	bool gone;	  /* state Z (zombie) or X (dead) */
+	bool nspid_known; /* status had NSpid:/NStgid: (Linux 4.1+) */
 };
 
 /*
@@ -60,6 +61,13 @@ struct attach_proc {
  * line (Uid:, Gid:, SigCgt:, SigIgn:) is missing or malformed.
  */
 int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p);
+
+/*
+ * The host pid in the first line of /proc/PID/sched, "java (4242, #threads: 19)",
+ * as the kernel prints it for a reader outside the task's pid namespace. Returns 0
+ * or -EPROTO. (How to find the nspid on kernels before 4.1, which lack NSpid:.)
+ */
+int attach_parse_sched_pid(const char *text, pid_t *pid);
 
 /*
  * Appends a protocol 1 request to req: "1" NUL cmd NUL arg0 NUL arg1 NUL

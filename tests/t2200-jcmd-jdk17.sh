@@ -62,9 +62,12 @@ test_expect_success '-l lists the JVM with its main class and arguments' '
 
 test_expect_success 'a stopped JVM with its socket open: --timeout 1s, exit 1, then it works again' '
 	kill -STOP $JPID &&
+	# kill returns before the signal takes effect
+	wait_for 10 "grep -q \"^State:.*T\" /proc/$JPID/status" &&
 	test_exit_code 1 offheap jcmd --timeout 1s $JPID VM.version >out 2>err;
 	rc=$?;
 	kill -CONT $JPID;
+	cat err;
 	test $rc = 0 &&
 	grep "did not answer within 1s" err &&
 	grep "^hint: .*stopped" err &&

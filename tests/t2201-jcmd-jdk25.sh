@@ -13,11 +13,14 @@ wait_ready "$TRASH/ready" 60 || { stop_bg "$JPID"; skip_all "the JVM did not sta
 
 test_expect_success 'stopped before the first attach: times out, sends no signal' '
 	kill -STOP $JPID &&
+	# kill returns before the signal takes effect
+	wait_for 10 "grep -q \"^State:.*T\" /proc/$JPID/status" &&
 	test_exit_code 1 offheap jcmd --timeout 1s $JPID VM.version >out 2>err;
 	rc=$?;
 	grep SigPnd /proc/$JPID/status >pending;
 	grep ShdPnd /proc/$JPID/status >>pending;
 	kill -CONT $JPID;
+	cat err;
 	test $rc = 0 &&
 	grep "^offheap: error: process $JPID is stopped" err &&
 	test "$(grep -c "Pnd:[[:space:]]*0*\$" pending)" = 2 &&

@@ -77,6 +77,10 @@ start_bg "$JAVA" -XX:+DisableAttachMechanism "$ROOT/tests/java/Idle.java" 120 "$
 DPID=$BG_PID
 start_bg "$JAVA" "$ROOT/tests/java/Idle.java" 120 "$TRASH/ready2" >"$TRASH/jvm2.out" 2>&1
 GPID=$BG_PID
+# -Xrs: the JVM leaves SIGQUIT alone (default action: core dump) and listens from the start.
+start_bg env --default-signal=QUIT "$JAVA" -Xrs "$ROOT/tests/java/Idle.java" 120 "$TRASH/ready3" \
+	>"$TRASH/jvm3.out" 2>&1
+XPID=$BG_PID
 
 test_expect_success 'attach disabled: refused at once, the JVM left alone' '
 	wait_ready "$TRASH/ready1" 60 &&
@@ -92,11 +96,14 @@ rm -f /tmp/hsperfdata_*/$DPID
 test_expect_success 'JVM gone mid-way: noticed well before the timeout' '
 	wait_ready "$TRASH/ready2" 60 &&
 	kill -STOP $GPID &&
+	# kill returns before the signal takes effect
+	wait_for 10 "grep -q \"^State:.*T\" /proc/$GPID/status" &&
 	( offheap jcmd --timeout 60s $GPID VM.version >out 2>err; echo $? >rc ) &
 	OPID=$! &&
 	sleep 1 &&
 	stop_bg $GPID &&
-	wait_for 10 "test -s rc" &&
+	wait_for 10 "test -s rc";
+	cat err;
 	wait $OPID &&
 	test "$(cat rc)" = 1 &&
 	grep "^offheap: error: process $GPID exited during the attach" err &&
@@ -109,5 +116,27 @@ test_expect_success 'JVM gone before: no process' '
 	test_exit_code 1 offheap jcmd $GPID VM.version 2>err &&
 	grep "^offheap: error: no process $GPID" err
 '
+
+test_expect_success 'a -Xrs JVM: its socket is open from the start' '
+	wait_ready "$TRASH/ready3" 60 &&
+	test -S /tmp/.java_pid$XPID &&
+	offheap jcmd $XPID VM.version >out &&
+	grep "^JDK 17" out
+'
+
+test_expect_success 'a -Xrs JVM whose socket is gone: refused, never signalled' '
+	cgt=$(sed -n "s/^SigCgt:[[:space:]]*//p" /proc/$XPID/status) &&
+	ign=$(sed -n "s/^SigIgn:[[:space:]]*//p" /proc/$XPID/status) &&
+	test $((0x$cgt & 4)) = 0 && test $((0x$ign & 4)) = 0 &&
+	rm /tmp/.java_pid$XPID &&
+	test_exit_code 1 offheap jcmd $XPID VM.version >out 2>err &&
+	cat err &&
+	grep "^offheap: error: process $XPID has no attach socket and does not catch SIGQUIT" err &&
+	kill -0 $XPID &&
+	grep "^State:[[:space:]]*S" /proc/$XPID/status &&
+	! ls -a "$TRASH" | grep attach_pid
+'
+stop_bg "$XPID"
+rm -f /tmp/hsperfdata_*/$XPID
 
 test_done

@@ -21,26 +21,25 @@
 
 static void print_help(FILE *out)
 {
-	fprintf(out,
-		"usage: offheap jcmd [--timeout DURATION] [--json] PID COMMAND [ARGS...]\n"
-		"       offheap jcmd -l\n\n"
-		"Run a diagnostic command inside a running HotSpot JVM, as JDK's jcmd does,\n"
-		"without a JDK. The arguments are joined by spaces into one command line.\n"
-		"The output is the JVM's, byte for byte as jcmd prints it.\n\n"
-		"Options:\n"
-		"  -l, --list            list the JVMs on this machine (PID and main class)\n"
-		"  -t, --timeout DURATION  how long to wait for the JVM at each step\n"
-		"                        (default 10s; e.g. 500ms, 3s, 1m)\n"
-		"      --json            print {\"pid\", \"status\", \"output\"} as JSON\n"
-		"  -h, --help            this help\n\n"
-		"PID may be a process ID or a process name that matches one process.\n\n"
-		"Exit codes: 0 ok, 1 the JVM could not be reached or refused the command,\n"
-		"2 usage error.\n\n"
-		"Examples:\n"
-		"  offheap jcmd 4242 help\n"
-		"  offheap jcmd 4242 VM.native_memory summary scale=MB\n"
-		"  offheap jcmd --timeout 3s java Thread.print\n"
-		"  offheap jcmd -l\n");
+	fprintf(out, "usage: offheap jcmd [--timeout DURATION] [--json] PID COMMAND [ARGS...]\n"
+		     "       offheap jcmd -l\n\n"
+		     "Run a diagnostic command inside a running HotSpot JVM, as JDK's jcmd does,\n"
+		     "without a JDK. The arguments are joined by spaces into one command line.\n"
+		     "The output is the JVM's, byte for byte as jcmd prints it.\n\n"
+		     "Options:\n"
+		     "  -l, --list               list the JVMs on this machine (PID and main class)\n"
+		     "  -t, --timeout DURATION   how long to wait for the JVM at each step\n"
+		     "                           (default 10s; e.g. 500ms, 3s, 1m)\n"
+		     "      --json               print pid, command, status and output as JSON\n"
+		     "  -h, --help               this help\n\n"
+		     "PID may be a process ID or a process name that matches one process.\n\n"
+		     "Exit codes: 0 ok, 1 the JVM could not be reached or refused the command,\n"
+		     "2 usage error.\n\n"
+		     "Examples:\n"
+		     "  offheap jcmd 4242 help\n"
+		     "  offheap jcmd 4242 VM.native_memory summary scale=MB\n"
+		     "  offheap jcmd --timeout 3s java Thread.print\n"
+		     "  offheap jcmd -l\n");
 }
 
 /*
@@ -49,9 +48,13 @@ static void print_help(FILE *out)
  */
 static void print_java_command(pid_t pid)
 {
-	static const char *const with_value[] = { "-cp", "-classpath", "--class-path", "-p",
-		"--module-path", "--upgrade-module-path", "--add-modules", "--limit-modules",
-		"--add-reads", "--add-exports", "--add-opens", "--patch-module", "--source", NULL };
+	static const char *const with_value[] = {"-cp",		  "-classpath",
+						 "--class-path",  "-p",
+						 "--module-path", "--upgrade-module-path",
+						 "--add-modules", "--limit-modules",
+						 "--add-reads",	  "--add-exports",
+						 "--add-opens",	  "--patch-module",
+						 "--source",	  NULL};
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 
@@ -104,13 +107,16 @@ static int attach_failed(pid_t pid, int ret, const struct strbuf *err)
 	error("%s", err->len ? err->buf : strerror(-ret));
 	switch (ret) {
 	case -ENOTSUP:
-		hint("offheap jcmd talks to HotSpot JVMs (OpenJDK, Temurin, Oracle...); 'offheap jcmd -l' lists them");
+		hint("offheap jcmd talks to HotSpot JVMs (OpenJDK, Temurin, Oracle...); 'offheap "
+		     "jcmd -l' lists them");
 		break;
 	case -ECONNREFUSED:
 		if (strstr(err->buf, "DisableAttachMechanism"))
-			hint("restart the JVM without -XX:+DisableAttachMechanism to run commands in it");
+			hint("restart the JVM without -XX:+DisableAttachMechanism to run commands "
+			     "in it");
 		else
-			hint("a JVM that crashed or was restarted can leave a stale socket behind; is process %d still the JVM?",
+			hint("a JVM that crashed or was restarted can leave a stale socket behind; "
+			     "is process %d still the JVM?",
 			     (int)pid);
 		break;
 	case -EACCES:
@@ -139,11 +145,11 @@ static void print_jvm_error(const struct strbuf *out)
 int cmd_jcmd(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "list", no_argument, NULL, 'l' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"list", no_argument, NULL, 'l'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct strbuf line = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	uint64_t timeout = ATTACH_DEFAULT_TIMEOUT_MS;
@@ -159,8 +165,10 @@ int cmd_jcmd(int argc, char **argv)
 		case 't':
 			if (parse_duration_ms(optarg, &timeout) || timeout == 0 ||
 			    timeout > 3600 * 1000)
-				usage_die("jcmd", "invalid --timeout '%s' (a duration from 1ms to 1h, e.g. 3s)",
-					  optarg);
+				usage_die(
+				    "jcmd",
+				    "invalid --timeout '%s' (a duration from 1ms to 1h, e.g. 3s)",
+				    optarg);
 			break;
 		case 'j':
 			as_json = true;
@@ -186,7 +194,8 @@ int cmd_jcmd(int argc, char **argv)
 	if (argc < 1)
 		usage_die("jcmd", "missing PID");
 	if (argc < 2)
-		usage_die("jcmd", "missing the command to run (try 'offheap jcmd %s help')", argv[0]);
+		usage_die("jcmd", "missing the command to run (try 'offheap jcmd %s help')",
+			  argv[0]);
 
 	ret = procfs_resolve_pid(argv[0], &pid, &err);
 	if (ret) {

@@ -56,6 +56,20 @@ static void test_status(void)
 	load("status-jvm17-no-nspid", &sb);
 	is_int(attach_parse_status(sb.buf, 13228, &p), 0, "status: no NSpid line parses");
 	is_int(p.nspid, 13228, "status: without NSpid the nspid is the pid");
+	ok(!p.nspid_known, "status: and says it is not known");
+
+	pid_t host = 0;
+
+	is_int(attach_parse_sched_pid("java (4242, #threads: 19)\n----\n", &host), 0,
+	       "sched: parses");
+	is_int(host, 4242, "sched: the pid");
+	is_int(attach_parse_sched_pid("a (b) (17, #threads: 1)\n", &host), 0,
+	       "sched: a name with parentheses");
+	is_int(host, 17, "sched: the last parenthesis holds the pid");
+	is_int(attach_parse_sched_pid("java (x, #threads: 1)\n", &host), -EPROTO,
+	       "sched: a bad pid refused");
+	is_int(attach_parse_sched_pid("java\n (1, #threads: 1)\n", &host), -EPROTO,
+	       "sched: only the first line counts");
 
 	load("status-sleep", &sb);
 	is_int(attach_parse_status(sb.buf, 1, &p), 0, "status: sleep parses");
@@ -66,8 +80,9 @@ static void test_status(void)
 	ok(p.gone, "status: a zombie is gone");
 
 	is_int(attach_parse_status("Uid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nSigIgn:\t0000000000000004\n"
-				   "SigCgt:\t0000000000000004\n", 9, &p), 0,
-	       "status: minimal text parses");
+				   "SigCgt:\t0000000000000004\n",
+				   9, &p),
+	       0, "status: minimal text parses");
 	is_int(p.euid, 2, "status: euid is the second Uid field");
 	is_int(p.egid, 6, "status: egid is the second Gid field");
 	ok(!p.quit_caught, "status: SIGQUIT caught but ignored counts as not caught");
@@ -78,7 +93,8 @@ static void test_status(void)
 	is_int(attach_parse_status("Uid:\t1\t2\nGid:\t5\t6\nSigIgn:\tzz\nSigCgt:\t4\n", 9, &p),
 	       -EPROTO, "status: bad mask refused");
 	is_int(attach_parse_status("Uid:\t1\t2\nGid:\t5\t6\nSigIgn:\t0\nSigCgt:\t4\nNSpid:\t9 x\n",
-				   9, &p), -EPROTO, "status: bad NSpid refused");
+				   9, &p),
+	       -EPROTO, "status: bad NSpid refused");
 	is_int(attach_parse_status("", 9, &p), -EPROTO, "status: empty refused");
 	strbuf_release(&sb);
 }
@@ -88,9 +104,10 @@ static void test_encode(void)
 	struct strbuf req = STRBUF_INIT;
 	char big[1100];
 	const char *arg = "Foo.bar";
-	static const char v1[] = "1\0jcmd\0VM.version\0\0";	/* + the literal's own NUL */
+	static const char v1[] = "1\0jcmd\0VM.version\0\0"; /* + the literal's own NUL */
 	static const char v1probe[] = "1\0getversion\0options\0\0";
-	static const char v2[] = "2\0" "25\0jcmd streaming=1\0Foo.bar";
+	static const char v2[] = "2\0"
+				 "25\0jcmd streaming=1\0Foo.bar";
 
 	/* Seen on the wire from JDK 17's and JDK 25's jcmd. */
 	is_int(attach_encode_v1(&req, "jcmd", "VM.version", NULL, NULL), 0, "v1: encodes");
@@ -179,7 +196,7 @@ static void test_reply(void)
 
 static int make_socket(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -222,7 +239,8 @@ static void test_socket(void)
 	ok(strstr(err.buf, "symbolic link") != NULL, "socket: the reason says symlink");
 	strbuf_reset(&err);
 	close(creat(file, 0600));
-	is_int(attach_check_socket(file, geteuid(), &err), -EPERM, "socket: a regular file refused");
+	is_int(attach_check_socket(file, geteuid(), &err), -EPERM,
+	       "socket: a regular file refused");
 	strbuf_reset(&err);
 	snprintf(file, sizeof(file), "%s/.java_pid45", dir);
 	is_int(attach_check_socket(file, geteuid(), &err), -ENOENT, "socket: absent is ENOENT");
