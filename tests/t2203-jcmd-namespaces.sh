@@ -16,9 +16,12 @@ start_bg setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	sh -c 'cd / && exec "$0" "$@"' "$JAVA" -Xmx32m "$ROOT/tests/java/Idle.java" 120 \
 	>"$TRASH/nobody.out" 2>&1
 NPID=$BG_PID
+# The private /tmp hides everything under the host's /tmp, this checkout too
+# when it lives there: the program's source is carried into the new /tmp.
 start_bg unshare --pid --fork --kill-child --mount --mount-proc \
-	sh -c 'mount -t tmpfs tmpfs /tmp && exec "$0" "$@"' "$JAVA" -Xmx32m \
-	"$ROOT/tests/java/Idle.java" 120 /tmp/ready >"$TRASH/ns.out" 2>&1
+	sh -c 'src=$(cat "$1") && mount -t tmpfs tmpfs /tmp &&
+		printf "%s\n" "$src" >/tmp/Idle.java && exec "$0" -Xmx32m /tmp/Idle.java 120 /tmp/ready' \
+	"$JAVA" "$ROOT/tests/java/Idle.java" >"$TRASH/ns.out" 2>&1
 UPID=$BG_PID
 
 test_expect_success 'a JVM of another user: attach as root switches to its ids' '
