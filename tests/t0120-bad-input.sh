@@ -24,8 +24,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	test_expect_success 'permission denied: error and a hint, exit 1' '
 		start_bg "$HELPERS/leaker" --lifetime 30 --ready ready &&
 		wait_ready ready &&
-		test_exit_code 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$OFFHEAP" maps $BG_PID 2>err &&
+		test_exit_code 1 offheap_as_nobody maps $BG_PID 2>err &&
 		grep "offheap: error: cannot read /proc/$BG_PID/smaps: Permission denied" err &&
 		grep "^hint: run as the process owner or as root" err
 	'

@@ -71,7 +71,7 @@ test_expect_success 'kernel threads are left out' '
 
 test_expect_success 'as an unprivileged user: other users processes still listed, JVM "?"' '
 	command -v setpriv >/dev/null || { echo "no setpriv"; return 0; }
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$OFFHEAP" ps --json >u.json &&
+	offheap_as_nobody ps --json >u.json &&
 	jq -e ".processes[] | select(.pid == $hold) | .jvm == null and .rss > 0" u.json &&
 	if [ -n "${jvm:-}" ]; then
 		jq -e ".processes[] | select(.pid == $jvm) | .jvm == null and .nmt == null" u.json

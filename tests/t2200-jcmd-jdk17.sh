@@ -77,8 +77,7 @@ test_expect_success 'a stopped JVM with its socket open: --timeout 1s, exit 1, t
 
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	test_expect_success 'another user: a permission error and a hint, nothing sent' '
-		test_exit_code 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$OFFHEAP" jcmd $JPID VM.version >out 2>err &&
+		test_exit_code 1 offheap_as_nobody jcmd $JPID VM.version >out 2>err &&
 		grep "^offheap: error: not allowed to attach to process $JPID: it belongs to uid 0" err &&
 		grep "^hint: run offheap as the JVM.s user or as root" err &&
 		test_must_fail test -s out

@@ -12,8 +12,9 @@ command -v setpriv >/dev/null && command -v unshare >/dev/null || skip_all "need
 NOBODY_UID=$(id -u nobody) || skip_all "no user nobody"
 
 # Started together: JVM start-up is the slow part on 2 cores.
+nobody_dir && cp "$ROOT/tests/java/Idle.java" "$NOBODY_DIR/" || exit 1
 start_bg setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	sh -c 'cd / && exec "$0" "$@"' "$JAVA" -Xmx32m "$ROOT/tests/java/Idle.java" 120 \
+	sh -c 'cd / && exec "$0" "$@"' "$JAVA" -Xmx32m "$NOBODY_DIR/Idle.java" 120 \
 	>"$TRASH/nobody.out" 2>&1
 NPID=$BG_PID
 # The private /tmp hides everything under the host's /tmp, this checkout too

@@ -38,6 +38,7 @@ _cleanup() {
 	[ -n "${_watchdog:-}" ] && kill "$_watchdog" 2>/dev/null
 	cd /
 	rm -rf "$TRASH"
+	[ -n "${NOBODY_DIR:-}" ] && rm -rf "$NOBODY_DIR"
 }
 trap _cleanup EXIT
 trap 'echo "# interrupted"; exit 1' INT TERM
@@ -59,6 +60,8 @@ cd "$TRASH" || exit 1
 say() { echo "# $*"; }
 
 # start_bg CMD ARGS...: runs CMD in the background, sets $BG_PID, records it for cleanup.
+# CMD must be a program, not a shell function (a function runs in a subshell,
+# and $BG_PID would be that subshell): use "$OFFHEAP", not offheap.
 start_bg() {
 	"$@" &
 	BG_PID=$!
@@ -70,6 +73,28 @@ stop_bg() {
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 0
+}
+
+# nobody_dir: a world-readable folder holding a copy of the offheap binary (and
+# whatever a test copies there), for commands run as nobody: the checkout itself
+# may sit below a folder that only root can enter. Sets $NOBODY_DIR.
+nobody_dir() {
+	if [ -z "${NOBODY_DIR:-}" ]; then
+		NOBODY_DIR=$(mktemp -d /tmp/offheap-nobody.XXXXXX) && chmod 755 "$NOBODY_DIR" &&
+			cp "$OFFHEAP" "$NOBODY_DIR/offheap" && chmod 755 "$NOBODY_DIR/offheap" || return 1
+	fi
+}
+
+# as_nobody CMD...: runs CMD as user nobody (needs root and setpriv). Being a
+# function, it runs in a subshell when put in the background: use setpriv itself
+# with start_bg, so that $BG_PID is the process.
+as_nobody() {
+	nobody_dir && setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+
+# offheap_as_nobody ARGS...: runs the copy of offheap as nobody.
+offheap_as_nobody() {
+	nobody_dir && as_nobody "$NOBODY_DIR/offheap" "$@"
 }
 
 # wait_for SECONDS 'shell condition': polls every 50 ms; fails after SECONDS.
