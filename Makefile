@@ -68,7 +68,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
-bench: all
+bench: test-deps
+	@$(MAKE) --no-print-directory all
 	@bench/run
 
 # The suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in build-asan/.
