@@ -129,3 +129,52 @@ const char *format_dsize(char *buf, size_t n, int64_t bytes)
 	snprintf(buf, n, "%s%s", bytes < 0 ? "-" : bytes > 0 ? "+" : "", tmp);
 	return buf;
 }
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool scan_hex(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int nd = 0, h;
+
+	while (s < end && (h = hexval((unsigned char)*s)) >= 0) {
+		if (++nd > 16)
+			return false;
+		v = v << 4 | (uint64_t)h;
+		s++;
+	}
+	if (!nd)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
+bool scan_dec(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int nd = 0;
+
+	while (s < end && *s >= '0' && *s <= '9') {
+		if (++nd > 19)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
+	if (!nd)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}

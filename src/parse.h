@@ -14,6 +14,15 @@ int parse_size(const char *s, uint64_t *out);
 /* "3s", "500ms", "2m", "1h", "1.5" (seconds) → milliseconds. */
 int parse_duration_ms(const char *s, uint64_t *out_ms);
 
+/*
+ * Scanners for hand-written parsers of hostile text: read the digits at *p
+ * (not past end; no sign, no spaces, at most 19 decimal / 16 hex digits so
+ * nothing overflows), advance *p past them and return true; false when there
+ * is no digit or too many.
+ */
+bool scan_dec(const char **p, const char *end, uint64_t *out);
+bool scan_hex(const char **p, const char *end, uint64_t *out);
+
 /* "12.3 MiB": a human size into buf, 1024-based, one decimal under 100. */
 const char *format_size(char *buf, size_t n, uint64_t bytes);
 /* As format_size with a sign: "+12.3 MiB", "-4.0 KiB", "0 B". */

@@ -5,6 +5,7 @@
  * input as hostile (bounded numbers, no assumptions on line order).
  */
 #include "proc.h"
+#include "parse.h"
 #include "procfs.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -17,58 +18,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* scan_dec after blanks. */
 static bool dec(const char **p, const char *end, uint64_t *out)
 {
-	const char *s = *p;
-	uint64_t v = 0;
-	int nd = 0;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	while (s < end && *s >= '0' && *s <= '9') {
-		if (++nd > 19)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		s++;
-	}
-	if (!nd)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
+	while (*p < end && (**p == ' ' || **p == '\t'))
+		(*p)++;
+	return scan_dec(p, end, out);
 }
 
+/* scan_hex after blanks and an optional 0x. */
 static bool hex(const char **p, const char *end, uint64_t *out)
 {
-	const char *s = *p;
-	uint64_t v = 0;
-	int nd = 0;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	while (s < end) {
-		int c = (unsigned char)*s, h;
-
-		if (c >= '0' && c <= '9')
-			h = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			h = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			h = c - 'A' + 10;
-		else
-			break;
-		if (++nd > 16)
-			return false;
-		v = v << 4 | (uint64_t)h;
-		s++;
-	}
-	if (!nd)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
+	while (*p < end && (**p == ' ' || **p == '\t'))
+		(*p)++;
+	if (end - *p > 2 && (*p)[0] == '0' && ((*p)[1] == 'x' || (*p)[1] == 'X'))
+		*p += 2;
+	return scan_hex(p, end, out);
 }
 
 /* "   123 kB" → bytes. */

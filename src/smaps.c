@@ -15,6 +15,7 @@
  * bounded.
  */
 #include "smaps.h"
+#include "parse.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -25,56 +26,6 @@
 
 /* Values above this many kB are refused: 2^53 kB is far beyond any machine. */
 #define KB_MAX (1ULL << 53)
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parses hex digits at *p (at least one, at most 16); advances *p. */
-static bool scan_hex(const char **p, const char *end, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	int nd = 0, h;
-
-	while (s < end && (h = hexval((unsigned char)*s)) >= 0) {
-		if (++nd > 16)
-			return false;
-		v = v << 4 | (uint64_t)h;
-		s++;
-	}
-	if (!nd)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
-}
-
-static bool scan_dec(const char **p, const char *end, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	int nd = 0;
-
-	while (s < end && *s >= '0' && *s <= '9') {
-		if (++nd > 19)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		s++;
-	}
-	if (!nd)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
-}
 
 static bool expect(const char **p, const char *end, char c)
 {
@@ -95,7 +46,7 @@ static bool is_header(const char *line, const char *end)
 {
 	const char *s = line;
 
-	while (s < end && hexval((unsigned char)*s) >= 0)
+	while (s < end && ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
 		s++;
 	return s > line && s < end && *s == '-';
 }

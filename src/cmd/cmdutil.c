@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
 
 int cmd_resolve_pid(const char *arg, pid_t *pid)
 {
@@ -44,3 +45,33 @@ int cmd_getopt(int argc, char **argv, const char *optstring, const struct option
 		*operand = argv[optind++];
 	}
 }
+
+int cmd_attach_failed(const char *cmd, pid_t pid, int ret, const struct strbuf *err)
+{
+	error("%s", err->len ? err->buf : strerror(-ret));
+	switch (ret) {
+	case -ENOTSUP:
+		hint("offheap %s talks to HotSpot JVMs (OpenJDK, Temurin, Oracle...); 'offheap "
+		     "jcmd -l' lists them", cmd);
+		break;
+	case -ECONNREFUSED:
+		if (strstr(err->buf, "DisableAttachMechanism"))
+			hint("restart the JVM without -XX:+DisableAttachMechanism to run commands "
+			     "in it");
+		else
+			hint("a JVM that crashed or was restarted can leave a stale socket behind; "
+			     "is process %d still the JVM?",
+			     (int)pid);
+		break;
+	case -EACCES:
+	case -EPERM:
+		hint("run offheap as the JVM's user or as root");
+		break;
+	case -ETIMEDOUT:
+		hint("is process %d stopped or overloaded? a longer --timeout may help", (int)pid);
+		break;
+	}
+	return EXIT_RUNTIME;
+}
+
+/* The JVM's error text as jcmd prints it: its lines run together (Java's readLine loop). */

@@ -19,6 +19,14 @@ int cmd_resolve_pid(const char *arg, pid_t *pid);
  */
 int cmd_report_error(int ret, const char *msg);
 
+struct strbuf;
+
+/*
+ * Reports a failed attach_jcmd() (ret, err from it) for command cmd: the
+ * reason, then a hint where we know what to do. Returns EXIT_RUNTIME.
+ */
+int cmd_attach_failed(const char *cmd, pid_t pid, int ret, const struct strbuf *err);
+
 /*
  * getopt_long for commands that take options around one positional argument
  * ("maps 4242 --sort rss" and "maps --sort rss 4242" alike) while keeping

@@ -4,6 +4,7 @@
  * successfully" when the JVM said nothing), without a JDK.
  */
 #include "cmd.h"
+#include "cmdutil.h"
 #include "../attach.h"
 #include "../json.h"
 #include "../parse.h"
@@ -101,36 +102,6 @@ static int list_jvms(void)
 	return EXIT_OK;
 }
 
-/* A failed attach: the reason, then what to do about it where we know. */
-static int attach_failed(pid_t pid, int ret, const struct strbuf *err)
-{
-	error("%s", err->len ? err->buf : strerror(-ret));
-	switch (ret) {
-	case -ENOTSUP:
-		hint("offheap jcmd talks to HotSpot JVMs (OpenJDK, Temurin, Oracle...); 'offheap "
-		     "jcmd -l' lists them");
-		break;
-	case -ECONNREFUSED:
-		if (strstr(err->buf, "DisableAttachMechanism"))
-			hint("restart the JVM without -XX:+DisableAttachMechanism to run commands "
-			     "in it");
-		else
-			hint("a JVM that crashed or was restarted can leave a stale socket behind; "
-			     "is process %d still the JVM?",
-			     (int)pid);
-		break;
-	case -EACCES:
-	case -EPERM:
-		hint("run offheap as the JVM's user or as root");
-		break;
-	case -ETIMEDOUT:
-		hint("is process %d stopped or overloaded? a longer --timeout may help", (int)pid);
-		break;
-	}
-	return EXIT_RUNTIME;
-}
-
-/* The JVM's error text as jcmd prints it: its lines run together (Java's readLine loop). */
 static void print_jvm_error(const struct strbuf *out)
 {
 	struct strbuf msg = STRBUF_INIT;
@@ -212,7 +183,7 @@ int cmd_jcmd(int argc, char **argv)
 	}
 	ret = attach_jcmd(pid, line.buf, (int)timeout, &status, &out, &err);
 	if (ret) {
-		rc = attach_failed(pid, ret, &err);
+		rc = cmd_attach_failed("jcmd", pid, ret, &err);
 		goto out;
 	}
 	if (as_json) {

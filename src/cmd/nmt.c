@@ -11,6 +11,7 @@
  * N is the length of the text, so a cut-off file is told apart.
  */
 #include "cmd.h"
+#include "cmdutil.h"
 #include "../attach.h"
 #include "../json.h"
 #include "../nmt.h"
@@ -92,33 +93,6 @@ static void print_help(FILE *out)
 
 /* ---- talking to the JVM ---- */
 
-static int attach_failed(pid_t pid, int ret, const struct strbuf *err)
-{
-	error("%s", err->len ? err->buf : strerror(-ret));
-	switch (ret) {
-	case -ENOTSUP:
-		hint("offheap nmt reads HotSpot JVMs (OpenJDK, Temurin, Oracle...); 'offheap jcmd -l' lists them");
-		break;
-	case -ECONNREFUSED:
-		hint("a JVM started with -XX:+DisableAttachMechanism cannot be asked; is process %d still the JVM?",
-		     (int)pid);
-		break;
-	case -EACCES:
-	case -EPERM:
-		hint("run offheap as the JVM's user or as root");
-		break;
-	case -ETIMEDOUT:
-		hint("is process %d stopped or overloaded? a longer --timeout may help", (int)pid);
-		break;
-	}
-	return EXIT_RUNTIME;
-}
-
-/*
- * Runs "VM.native_memory WHAT scale=KB" and parses the answer into r, keeping
- * the raw text in text. Returns 0, or an exit code after saying what failed
- * (NMT off, no detail, no baseline are reported here).
- */
 static int fetch(const struct opts *o, const char *what, struct strbuf *text, struct nmt_report *r)
 {
 	struct strbuf line = STRBUF_INIT, err = STRBUF_INIT;
@@ -128,7 +102,7 @@ static int fetch(const struct opts *o, const char *what, struct strbuf *text, st
 	strbuf_reset(text);
 	ret = attach_jcmd(o->pid, line.buf, o->timeout_ms, &status, text, &err);
 	if (ret) {
-		rc = attach_failed(o->pid, ret, &err);
+		rc = cmd_attach_failed("nmt", o->pid, ret, &err);
 		goto out;
 	}
 	if (status != 0) {
