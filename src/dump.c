@@ -225,3 +225,242 @@ int dump_select(const struct snapshot *s, const struct dump_sel *sel, struct dum
 	*n = nr;
 	return 0;
 }
+
+/* A small reader for the sidecar's JSON: objects, arrays, strings, numbers, literals. */
+struct jr {
+	const char *p, *end;
+	int depth;
+};
+
+static void jr_ws(struct jr *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r'))
+		j->p++;
+}
+
+static bool jr_lit(struct jr *j, char c)
+{
+	jr_ws(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return true;
+	}
+	return false;
+}
+
+/* A string into out (at most n - 1 bytes, escapes kept but not decoded but \" skipped). */
+static int jr_str(struct jr *j, char *out, size_t n)
+{
+	size_t k = 0;
+
+	if (!jr_lit(j, '"'))
+		return -EINVAL;
+	while (j->p < j->end && *j->p != '"') {
+		if (*j->p == '\\') {
+			if (++j->p >= j->end)
+				return -EINVAL;
+		}
+		if (out && k + 1 < n)
+			out[k++] = *j->p;
+		j->p++;
+	}
+	if (j->p >= j->end)
+		return -EINVAL;
+	j->p++;
+	if (out)
+		out[k] = 0;
+	return 0;
+}
+
+static int jr_skip(struct jr *j);
+
+static int jr_skip_container(struct jr *j, char close, bool obj)
+{
+	if (++j->depth > 32)
+		return -EINVAL;
+	if (jr_lit(j, close)) {
+		j->depth--;
+		return 0;
+	}
+	do {
+		if (obj && (jr_str(j, NULL, 0) || !jr_lit(j, ':')))
+			return -EINVAL;
+		if (jr_skip(j))
+			return -EINVAL;
+	} while (jr_lit(j, ','));
+	j->depth--;
+	return jr_lit(j, close) ? 0 : -EINVAL;
+}
+
+static int jr_skip(struct jr *j)
+{
+	jr_ws(j);
+	if (j->p >= j->end)
+		return -EINVAL;
+	if (*j->p == '"')
+		return jr_str(j, NULL, 0);
+	if (*j->p == '{') {
+		j->p++;
+		return jr_skip_container(j, '}', true);
+	}
+	if (*j->p == '[') {
+		j->p++;
+		return jr_skip_container(j, ']', false);
+	}
+	if (!strchr("-0123456789tfn", *j->p))
+		return -EINVAL;
+	while (j->p < j->end && strchr("-+.eE0123456789truefalsn", *j->p))
+		j->p++;
+	return 0;
+}
+
+static int jr_u64(struct jr *j, uint64_t *v)
+{
+	uint64_t x = 0;
+	const char *s;
+
+	jr_ws(j);
+	s = j->p;
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+		if (x > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		x = x * 10 + (uint64_t)(*j->p - '0');
+		j->p++;
+	}
+	if (j->p == s)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static int parse_range(struct jr *j, struct dump_file_range *fr)
+{
+	char key[32], val[64];
+	unsigned seen = 0;
+
+	memset(fr, 0, sizeof(*fr));
+	fr->cls = -1;
+	if (!jr_lit(j, '{'))
+		return -EINVAL;
+	if (jr_lit(j, '}'))
+		return -EINVAL;
+	do {
+		uint64_t *num = NULL;
+
+		if (jr_str(j, key, sizeof(key)) || !jr_lit(j, ':'))
+			return -EINVAL;
+		if (!strcmp(key, "start"))
+			num = &fr->start, seen |= 1;
+		else if (!strcmp(key, "end"))
+			num = &fr->end, seen |= 2;
+		else if (!strcmp(key, "file_offset"))
+			num = &fr->file_offset, seen |= 4;
+		else if (!strcmp(key, "mapping_start"))
+			num = &fr->map_start;
+		else if (!strcmp(key, "mapping_end"))
+			num = &fr->map_end;
+		if (num) {
+			if (jr_u64(j, num))
+				return -EINVAL;
+		} else if (!strcmp(key, "class")) {
+			if (jr_str(j, val, sizeof(val)))
+				return -EINVAL;
+			fr->cls = region_class_parse(val);
+		} else if (jr_skip(j)) {
+			return -EINVAL;
+		}
+	} while (jr_lit(j, ','));
+	if (!jr_lit(j, '}') || seen != 7)
+		return -EINVAL;
+	return 0;
+}
+
+int dump_sidecar_parse(const char *text, size_t len, struct dump_sidecar *sc, struct strbuf *err)
+{
+	struct jr j = { text, text + len, 0 };
+	char key[32], val[32];
+	size_t alloc = 0;
+	bool have_regions = false, have_format = false;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->pid = -1;
+	if (!jr_lit(&j, '{'))
+		goto bad;
+	do {
+		if (jr_str(&j, key, sizeof(key)) || !jr_lit(&j, ':'))
+			goto bad;
+		if (!strcmp(key, "format")) {
+			if (jr_str(&j, val, sizeof(val)) || strcmp(val, "offheap-dump-1"))
+				goto bad;
+			have_format = true;
+		} else if (!strcmp(key, "pid")) {
+			uint64_t v;
+
+			if (jr_u64(&j, &v) || v > INT32_MAX)
+				goto bad;
+			sc->pid = (long)v;
+		} else if (!strcmp(key, "bytes")) {
+			if (jr_u64(&j, &sc->bytes))
+				goto bad;
+		} else if (!strcmp(key, "partial")) {
+			jr_ws(&j);
+			if ((size_t)(j.end - j.p) >= 4 && !strncmp(j.p, "true", 4))
+				sc->partial = true, j.p += 4;
+			else if ((size_t)(j.end - j.p) >= 5 && !strncmp(j.p, "false", 5))
+				j.p += 5;
+			else
+				goto bad;
+		} else if (!strcmp(key, "regions")) {
+			if (!jr_lit(&j, '['))
+				goto bad;
+			have_regions = true;
+			if (jr_lit(&j, ']'))
+				continue;
+			do {
+				struct dump_file_range fr;
+				uint64_t want = sc->nranges ? sc->ranges[sc->nranges - 1].file_offset +
+							      sc->ranges[sc->nranges - 1].end -
+							      sc->ranges[sc->nranges - 1].start
+							    : 0;
+
+				if (sc->nranges >= 1000000 || parse_range(&j, &fr))
+					goto bad;
+				if (fr.end <= fr.start || fr.file_offset != want ||
+				    (sc->nranges && fr.start < sc->ranges[sc->nranges - 1].end))
+					goto bad;
+				ALLOC_GROW(sc->ranges, sc->nranges + 1, alloc);
+				sc->ranges[sc->nranges++] = fr;
+			} while (jr_lit(&j, ','));
+			if (!jr_lit(&j, ']'))
+				goto bad;
+		} else if (!strcmp(key, "holes")) {
+			const char *s;
+
+			jr_ws(&j);
+			s = j.p;
+			if (jr_skip(&j))
+				goto bad;
+			for (; s < j.p; s++)
+				sc->nholes += *s == '{';
+		} else if (jr_skip(&j)) {
+			goto bad;
+		}
+	} while (jr_lit(&j, ','));
+	if (!jr_lit(&j, '}'))
+		goto bad;
+	jr_ws(&j);
+	if (j.p != j.end || !have_regions || !have_format || !sc->nranges)
+		goto bad;
+	return 0;
+bad:
+	strbuf_addf(err, "not a sidecar written by 'offheap dump' (bad JSON near byte %zu)",
+		    (size_t)(j.p - text));
+	dump_sidecar_release(sc);
+	return -EINVAL;
+}
+
+void dump_sidecar_release(struct dump_sidecar *sc)
+{
+	free(sc->ranges);
+	memset(sc, 0, sizeof(*sc));
+}

@@ -70,3 +70,26 @@ struct dump_range {
  */
 int dump_select(const struct snapshot *s, const struct dump_sel *sel, struct dump_range **out,
 		size_t *n, struct strbuf *err);
+
+/* One range of a dump file, as its sidecar FILE.json describes it. */
+struct dump_file_range {
+	uint64_t start, end, file_offset;
+	uint64_t map_start, map_end;	/* the mapping holding it; 0 when not known */
+	int cls;			/* enum region_class, -1 when not known */
+};
+
+struct dump_sidecar {
+	long pid;
+	bool partial;
+	uint64_t bytes;			/* bytes in the dump file */
+	struct dump_file_range *ranges;	/* owned, ascending, contiguous in the file */
+	size_t nranges;
+	uint64_t nholes;
+};
+
+/*
+ * Parses the text of a sidecar written by 'offheap dump'. Input is hostile:
+ * anything unexpected is -EINVAL with the reason in err.
+ */
+int dump_sidecar_parse(const char *text, size_t len, struct dump_sidecar *sc, struct strbuf *err);
+void dump_sidecar_release(struct dump_sidecar *sc);

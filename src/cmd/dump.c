@@ -105,6 +105,8 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 		json_u64(&j, "start", v[i].start);
 		json_u64(&j, "end", v[i].end);
 		json_u64(&j, "file_offset", off);
+		json_u64(&j, "mapping_start", v[i].r->start);
+		json_u64(&j, "mapping_end", v[i].r->end);
 		json_str(&j, "class", region_class_name(v[i].r->cls));
 		json_str(&j, "perms", v[i].r->perms);
 		json_str(&j, "path", v[i].r->path);

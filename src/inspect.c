@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: MIT
+/* inspect: what the bytes of a memory region are — strings, entropy, signatures, pointers, chunks. */
+#include "inspect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define PAGE 4096u
+#define STR_SLOTS (INSPECT_STR_CAP * 2)
+#define SIZE_SLOTS (INSPECT_SIZE_CAP * 2)
+
+static const char *const page_names[IP_NR] = { "zero", "text", "compressed_or_random", "other" };
+static const char *const sig_names[IS_NR] = { "gzip",	   "zlib", "zlib_stream_state",
+					      "java_class", "elf",  "json",
+					      "xml" };
+
+const char *inspect_page_name(enum inspect_page p)
+{
+	return p < IP_NR ? page_names[p] : "?";
+}
+
+const char *inspect_sig_name(enum inspect_sig s)
+{
+	return s < IS_NR ? sig_names[s] : "?";
+}
+
+static unsigned char printable[256];
+static double nlogn[PAGE + 1];	/* n * log2(n) */
+
+static void init_tables(void)
+{
+	if (printable['A'])
+		return;
+	for (int c = 0x20; c < 0x7f; c++)
+		printable[c] = 1;
+	printable['\t'] = 1;
+	nlogn[0] = 0;
+	for (unsigned n = 1; n <= PAGE; n++)
+		nlogn[n] = n * log2((double)n);
+}
+
+void inspect_init(struct inspect *in, const struct inspect_map *maps, size_t nmaps, int ncls)
+{
+	init_tables();
+	memset(in, 0, sizeof(*in));
+	in->strs = xcalloc(STR_SLOTS, sizeof(*in->strs));
+	in->sizes = xcalloc(SIZE_SLOTS, sizeof(*in->sizes));
+	in->maps = maps;
+	in->nmaps = maps ? nmaps : 0;
+	in->ncls = ncls;
+	in->ptr_cls = xcalloc((size_t)ncls + 1, sizeof(*in->ptr_cls));
+}
+
+void inspect_release(struct inspect *in)
+{
+	if (in->strs)
+		for (size_t i = 0; i < STR_SLOTS; i++)
+			free(in->strs[i].s);
+	free(in->strs);
+	free(in->sizes);
+	free(in->ptr_cls);
+	free(in->walks);
+	memset(in, 0, sizeof(*in));
+}
+
+static uint64_t hash_str(const unsigned char *s, size_t n, bool utf16)
+{
+	uint64_t h = utf16 ? 0x9e3779b97f4a7c15ULL : 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void str_insert(struct inspect_string *tab, struct inspect_string *e)
+{
+	size_t i = hash_str((unsigned char *)e->s, e->len, e->utf16) & (STR_SLOTS - 1);
+
+	while (tab[i].s)
+		i = (i + 1) & (STR_SLOTS - 1);
+	tab[i] = *e;
+}
+
+/* Makes room: drops the strings seen fewer than t times, t doubling until half is free. */
+static void str_sweep(struct inspect *in)
+{
+	uint64_t t = 2;
+
+	in->sweeps++;
+	while (in->nstrs >= INSPECT_STR_CAP / 2) {
+		struct inspect_string *old = in->strs;
+
+		in->strs = xcalloc(STR_SLOTS, sizeof(*in->strs));
+		in->nstrs = 0;
+		for (size_t i = 0; i < STR_SLOTS; i++) {
+			if (!old[i].s)
+				continue;
+			if (old[i].count < t) {
+				free(old[i].s);
+				continue;
+			}
+			str_insert(in->strs, &old[i]);
+			in->nstrs++;
+		}
+		free(old);
+		t *= 2;
+	}
+}
+
+static void str_add(struct inspect *in, const unsigned char *s, size_t n, bool utf16)
+{
+	size_t i;
+	uint64_t h;
+
+	if (n > INSPECT_STR_MAX)
+		n = INSPECT_STR_MAX;
+	h = hash_str(s, n, utf16);
+	for (i = h & (STR_SLOTS - 1); in->strs[i].s; i = (i + 1) & (STR_SLOTS - 1)) {
+		struct inspect_string *e = &in->strs[i];
+
+		if (e->len == n && e->utf16 == utf16 && !memcmp(e->s, s, n)) {
+			e->count++;
+			return;
+		}
+	}
+	if (in->nstrs >= INSPECT_STR_CAP) {
+		str_sweep(in);
+		str_add(in, s, n, utf16);
+		return;
+	}
+	in->strs[i].s = xmalloc(n + 1);
+	memcpy(in->strs[i].s, s, n);
+	in->strs[i].s[n] = 0;
+	in->strs[i].len = (uint32_t)n;
+	in->strs[i].utf16 = utf16;
+	in->strs[i].count = 1;
+	in->nstrs++;
+}
+
+static void scan_ascii(struct inspect *in, const unsigned char *d, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j;
+
+		while (i < len && !printable[d[i]])
+			i++;
+		j = i;
+		while (j < len && printable[d[j]])
+			j++;
+		if (j - i >= INSPECT_STR_MIN)
+			str_add(in, d + i, j - i, false);
+		i = j;
+	}
+}
+
+static void scan_utf16(struct inspect *in, const unsigned char *d, size_t len)
+{
+	unsigned char buf[INSPECT_STR_MAX];
+	size_t i = 0;
+
+	while (i + 1 < len) {
+		size_t j = i, n = 0;
+
+		if (!(printable[d[i]] && d[i + 1] == 0)) {
+			i++;
+			continue;
+		}
+		while (j + 1 < len && printable[d[j]] && d[j + 1] == 0) {
+			if (n < sizeof(buf))
+				buf[n] = d[j];
+			n++;
+			j += 2;
+		}
+		if (n >= INSPECT_STR_MIN)
+			str_add(in, buf, n < sizeof(buf) ? n : sizeof(buf), true);
+		i = j;
+	}
+}
+
+static void scan_pages(struct inspect *in, const unsigned char *d, size_t len)
+{
+	for (size_t off = 0; off < len; off += PAGE) {
+		unsigned cnt[256] = { 0 };
+		size_t n = len - off < PAGE ? len - off : PAGE, print = 0;
+		const unsigned char *p = d + off;
+		double h;
+
+		for (size_t i = 0; i < n; i++)
+			cnt[p[i]]++;
+		if (cnt[0] == n) {
+			in->pages[IP_ZERO]++;
+			in->page_bytes += n;
+			continue;
+		}
+		h = nlogn[n];
+		for (int c = 0; c < 256; c++) {
+			h -= nlogn[cnt[c]];
+			if (printable[c] || c == '\n' || c == '\r')
+				print += cnt[c];
+		}
+		h /= (double)n;
+		in->entropy_sum += h;
+		in->page_bytes += n;
+		if (print * 4 >= n * 3)
+			in->pages[IP_TEXT]++;
+		else if (h >= 7.0)
+			in->pages[IP_RANDOM]++;
+		else
+			in->pages[IP_OTHER]++;
+	}
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The fed region holding [addr, addr + n), or NULL. */
+static const struct inspect_region *find_reg(const struct inspect *in, uint64_t addr, uint64_t n)
+{
+	size_t lo = 0, hi = in->nregs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct inspect_region *r = &in->regs[mid];
+
+		if (addr < r->start)
+			hi = mid;
+		else if (addr >= r->end)
+			lo = mid + 1;
+		else
+			return addr + n <= r->end && addr + n > addr ? r : NULL;
+	}
+	return NULL;
+}
+
+static bool zlib_status(uint32_t s)
+{
+	/* deflate_state.status, then inflate_state.mode (HEAD … SYNC) */
+	return s == 42 || s == 57 || s == 69 || s == 73 || s == 91 || s == 103 || s == 113 ||
+	       s == 666 || (s >= 16180 && s <= 16211);
+}
+
+static void scan_sigs(struct inspect *in, const unsigned char *d, size_t len)
+{
+	static const unsigned char trig[] = { 0x1f, 0x78, 0xca, 0x7f, '{', '<' };
+
+	for (size_t t = 0; t < sizeof(trig); t++) {
+		const unsigned char *p = d, *end = d + len;
+
+		while ((p = memchr(p, trig[t], (size_t)(end - p)))) {
+			size_t left = (size_t)(end - p);
+
+			switch (trig[t]) {
+			case 0x1f:
+				if (left >= 10 && p[1] == 0x8b && p[2] == 8 && !(p[3] & 0xe0))
+					in->sigs[IS_GZIP]++;
+				break;
+			case 0x78:
+				if (left >= 2 && (p[1] == 0x01 || p[1] == 0x5e || p[1] == 0x9c ||
+						  p[1] == 0xda) &&
+				    (p[0] * 256 + p[1]) % 31 == 0)
+					in->sigs[IS_ZLIB]++;
+				break;
+			case 0xca:
+				if (left >= 8 && p[1] == 0xfe && p[2] == 0xba && p[3] == 0xbe) {
+					unsigned major = (unsigned)p[6] << 8 | p[7];
+
+					if (major >= 45 && major <= 80)
+						in->sigs[IS_JAVA_CLASS]++;
+				}
+				break;
+			case 0x7f:
+				if (left >= 16 && !memcmp(p + 1, "ELF", 3) && (p[4] == 1 || p[4] == 2) &&
+				    (p[5] == 1 || p[5] == 2) && p[6] == 1)
+					in->sigs[IS_ELF]++;
+				break;
+			case '{':
+				if (left >= 4 && p[1] == '"' && printable[p[2]]) {
+					/* {"key": */
+					size_t k = 2;
+
+					while (k < left && k < 66 && printable[p[k]] && p[k] != '"')
+						k++;
+					if (k + 1 < left && p[k] == '"' && p[k + 1] == ':')
+						in->sigs[IS_JSON]++;
+				}
+				break;
+			case '<':
+				if ((left >= 5 && !memcmp(p, "<?xml", 5)) ||
+				    (left >= 3 && p[1] == '/' &&
+				     ((p[2] | 0x20) >= 'a' && (p[2] | 0x20) <= 'z')))
+					in->sigs[IS_XML]++;
+				break;
+			}
+			p++;
+		}
+	}
+}
+
+static int map_class(const struct inspect *in, uint64_t v)
+{
+	size_t lo = 0, hi = in->nmaps;
+
+	if (!in->nmaps || v < in->maps[0].start || v >= in->maps[in->nmaps - 1].end)
+		return -1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v < in->maps[mid].start)
+			hi = mid;
+		else if (v >= in->maps[mid].end)
+			lo = mid + 1;
+		else
+			return in->maps[mid].cls;
+	}
+	return -1;
+}
+
+static void scan_words(struct inspect *in, const struct inspect_region *r)
+{
+	uint64_t a = (r->start + 7) & ~7ULL;
+	uint64_t lo = in->nregs ? in->regs[0].start : 0, hi = in->nregs ? in->regs[in->nregs - 1].end : 0;
+
+	for (; a + 8 <= r->end; a += 8) {
+		uint64_t v = rd64(r->data + (a - r->start));
+
+		if (in->maps) {
+			int c;
+
+			in->words++;
+			c = v ? map_class(in, v) : -1;
+			if (c >= 0 && c < in->ncls)
+				in->ptr_cls[c]++;
+			else
+				in->ptr_none++;
+		}
+		if (v >= lo && v < hi && !(v & 7)) {
+			/* z_stream.state (offset 56) pointing back here: a zlib stream's state */
+			const struct inspect_region *z = find_reg(in, v, 64);
+
+			if (z && rd64(z->data + (v - z->start) + 56) == a && a + 12 <= r->end &&
+			    zlib_status(rd32(r->data + (a - r->start) + 8)))
+				in->sigs[IS_ZLIB_STATE]++;
+		}
+	}
+}
+
+void inspect_run(struct inspect *in, const struct inspect_region *regs, size_t n)
+{
+	in->regs = (struct inspect_region *)regs;
+	in->nregs = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct inspect_region *r = &regs[i];
+		size_t len = (size_t)(r->end - r->start);
+
+		in->bytes += len;
+		scan_ascii(in, r->data, len);
+		scan_utf16(in, r->data, len);
+		scan_pages(in, r->data, len);
+		scan_sigs(in, r->data, len);
+		scan_words(in, r);
+	}
+}
+
+static void size_add(struct inspect *in, uint64_t sz, bool inuse)
+{
+	size_t i = (size_t)((sz >> 4) * 0x9e3779b97f4a7c15ULL >> 40) & (SIZE_SLOTS - 1);
+
+	while (in->sizes[i].size && in->sizes[i].size != sz)
+		i = (i + 1) & (SIZE_SLOTS - 1);
+	if (!in->sizes[i].size) {
+		if (in->nsizes >= INSPECT_SIZE_CAP) {
+			in->sizes_dropped++;
+			return;
+		}
+		in->sizes[i].size = sz;
+		in->nsizes++;
+	}
+	if (inuse)
+		in->sizes[i].inuse++;
+	else
+		in->sizes[i].freed++;
+}
+
+#define PREV_INUSE 1ULL
+#define IS_MMAPPED 2ULL
+#define NON_MAIN_ARENA 4ULL
+
+/* Checks the chunk at off: its size, or 0 when it is not plausible. */
+static uint64_t chunk_size(const struct inspect_region *r, uint64_t off, bool main_arena)
+{
+	uint64_t len = r->end - r->start, size, sz;
+
+	if (off + 16 > len)
+		return 0;
+	size = rd64(r->data + off + 8);
+	sz = size & ~7ULL;
+	if ((size & IS_MMAPPED) || !!(size & NON_MAIN_ARENA) == main_arena)
+		return 0;
+	if (sz < 32 || (sz & 15) || sz > len - off)
+		return 0;
+	return sz;
+}
+
+/* A plausible first chunk: 16 chunks in a row check out, or the chain reaches the end. */
+static bool plausible_chain(const struct inspect_region *r, uint64_t off, bool main_arena)
+{
+	uint64_t len = r->end - r->start;
+
+	for (int k = 0; k < 16; k++) {
+		uint64_t sz = chunk_size(r, off, main_arena);
+
+		if (!sz)
+			return false;
+		off += sz;
+		if (off == len)
+			return true;
+	}
+	return true;
+}
+
+void inspect_walk_chunks(struct inspect *in, const struct inspect_region *r, bool main_arena)
+{
+	struct inspect_walk *w;
+	uint64_t len = r->end - r->start, off = 0;
+	bool found = false;
+
+	ALLOC_GROW(in->walks, in->nwalks + 1, in->alloc_walks);
+	w = &in->walks[in->nwalks++];
+	memset(w, 0, sizeof(*w));
+	w->start = r->start;
+	w->end = r->end;
+	if (main_arena) {
+		/* brk starts page-aligned: the first chunk is at the start */
+		off = (16 - (r->start & 15)) & 15;
+		found = chunk_size(r, off, true) != 0;
+	} else {
+		/*
+		 * heap_info, then (in an arena's first heap) its malloc_state,
+		 * come before the first chunk: take the first 16-byte aligned
+		 * place from 32 bytes on where a chain of chunks checks out.
+		 */
+		for (off = 32; off + 16 <= len && off < 16384; off += 16) {
+			if ((r->start + off) & 15)
+				continue;
+			if (plausible_chain(r, off, false)) {
+				found = true;
+				break;
+			}
+		}
+	}
+	if (!found) {
+		w->stop = "no plausible first chunk";
+		w->stop_addr = r->start + off;
+		return;
+	}
+	w->first = r->start + off;
+	for (uint64_t steps = 0;; steps++) {
+		uint64_t sz = chunk_size(r, off, main_arena);
+
+		if (steps >= INSPECT_WALK_MAX) {
+			w->stop = "step limit";
+			break;
+		}
+		if (!sz) {
+			w->stop = off + 16 > len ? "end of region" : "implausible chunk header";
+			break;
+		}
+		if (off + sz + 16 > len) {
+			/* the top chunk runs to the end of the heap */
+			w->top_size = sz;
+			w->stop = off + sz == len ? "top chunk" : "chunk at the end";
+			break;
+		}
+		w->chunks++;
+		if (rd64(r->data + off + sz + 8) & PREV_INUSE) {
+			w->inuse_bytes += sz;
+			size_add(in, sz, true);
+		} else {
+			w->free_bytes += sz;
+			size_add(in, sz, false);
+		}
+		off += sz;
+	}
+	w->stop_addr = r->start + off;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	const struct inspect_string *x = *(const struct inspect_string *const *)a;
+	const struct inspect_string *y = *(const struct inspect_string *const *)b;
+	uint64_t bx = x->count * x->len, by = y->count * y->len;
+
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->s, y->s);
+}
+
+size_t inspect_top_strings(const struct inspect *in, const struct inspect_string **out, size_t n)
+{
+	const struct inspect_string **all = xmalloc((in->nstrs + 1) * sizeof(*all));
+	size_t k = 0;
+
+	for (size_t i = 0; i < STR_SLOTS; i++)
+		if (in->strs[i].s && in->strs[i].count > 1)
+			all[k++] = &in->strs[i];
+	qsort(all, k, sizeof(*all), cmp_str);
+	if (k > n)
+		k = n;
+	memcpy(out, all, k * sizeof(*all));
+	free(all);
+	return k;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	const struct inspect_size *x = *(const struct inspect_size *const *)a;
+	const struct inspect_size *y = *(const struct inspect_size *const *)b;
+	uint64_t bx = x->inuse * x->size, by = y->inuse * y->size;
+
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	if (x->freed * x->size != y->freed * y->size)
+		return x->freed * x->size > y->freed * y->size ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+size_t inspect_top_sizes(const struct inspect *in, const struct inspect_size **out, size_t n)
+{
+	const struct inspect_size **all = xmalloc((in->nsizes + 1) * sizeof(*all));
+	size_t k = 0;
+
+	for (size_t i = 0; i < SIZE_SLOTS; i++)
+		if (in->sizes[i].size)
+			all[k++] = &in->sizes[i];
+	qsort(all, k, sizeof(*all), cmp_size);
+	if (k > n)
+		k = n;
+	memcpy(out, all, k * sizeof(*all));
+	free(all);
+	return k;
+}
