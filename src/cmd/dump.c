@@ -273,12 +273,14 @@ int cmd_dump(int argc, char **argv)
 				rc = EXIT_RUNTIME;
 				goto fail;
 			}
-			if ((ret = write_all(fd, buf, ret ? got : len))) {
+			if (!ret)
+				got = len;
+			if ((ret = write_all(fd, buf, got))) {
 				error("cannot write '%s': %s", tmp, strerror(-ret));
 				rc = EXIT_RUNTIME;
 				goto fail;
 			}
-			done += ret ? got : len;
+			done += got;
 			if (rd.exited) {
 				partial = true;
 				break;
