@@ -142,37 +142,58 @@ static void str_add(struct inspect *in, const unsigned char *s, size_t n, bool u
 	in->nstrs++;
 }
 
+/*
+ * Both scanners skip ahead: a run of at least INSPECT_STR_MIN characters
+ * starting anywhere in [i, i + k] covers the byte(s) checked at i + k, so
+ * when those do not fit, no run starts there and i jumps past them. Runs
+ * starting before i were handled already (or are shorter than the minimum).
+ */
 static void scan_ascii(struct inspect *in, const unsigned char *d, size_t len)
 {
+	const size_t k = INSPECT_STR_MIN - 1;
 	size_t i = 0;
 
-	while (i < len) {
-		size_t j;
+	while (i + k < len) {
+		size_t b, j;
 
-		while (i < len && !printable[d[i]])
-			i++;
-		j = i;
-		while (j < len && printable[d[j]])
-			j++;
-		if (j - i >= INSPECT_STR_MIN)
-			str_add(in, d + i, j - i, false);
+		if (!printable[d[i + k]]) {
+			i += k + 1;
+			continue;
+		}
+		/* the run holding i + k starts at i or later (see above) */
+		for (b = i + k; b > i && printable[d[b - 1]]; b--)
+			;
+		for (j = i + k + 1; j < len && printable[d[j]]; j++)
+			;
+		if (j - b >= INSPECT_STR_MIN)
+			str_add(in, d + b, j - b, false);
 		i = j;
 	}
 }
 
+static bool u16char(const unsigned char *d)
+{
+	return printable[d[0]] && d[1] == 0;
+}
+
 static void scan_utf16(struct inspect *in, const unsigned char *d, size_t len)
 {
+	const size_t k = 2 * INSPECT_STR_MIN - 2;	/* bytes k and k + 1 of every run */
 	unsigned char buf[INSPECT_STR_MAX];
 	size_t i = 0;
 
 	while (i + 1 < len) {
 		size_t j = i, n = 0;
 
-		if (!(printable[d[i]] && d[i + 1] == 0)) {
+		if (i + k + 1 < len && !u16char(d + i + k) && !u16char(d + i + k - 1)) {
+			i += k + 1;
+			continue;
+		}
+		if (!u16char(d + i)) {
 			i++;
 			continue;
 		}
-		while (j + 1 < len && printable[d[j]] && d[j + 1] == 0) {
+		while (j + 1 < len && u16char(d + j)) {
 			if (n < sizeof(buf))
 				buf[n] = d[j];
 			n++;
