@@ -1,0 +1,259 @@
+/* Unit tests for inspect.c (strings, pages, signatures, chunk walk) and dump.c's parsers. */
+#include "tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump.h"
+#include "inspect.h"
+#include "snapshot.h"
+#include "strbuf.h"
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint64_t count_of(const struct inspect *in, const char *s, bool utf16)
+{
+	const struct inspect_string *top[64];
+	size_t n = inspect_top_strings(in, top, 64);
+
+	for (size_t i = 0; i < n; i++)
+		if (top[i]->utf16 == utf16 && !strcmp(top[i]->s, s))
+			return top[i]->count;
+	return 0;
+}
+
+static void run(struct inspect *in, unsigned char *buf, size_t len, int cls)
+{
+	struct inspect_region r = { 0x10000, 0x10000 + len, cls, buf };
+
+	inspect_init(in, NULL, 0, RC_NR);
+	inspect_run(in, &r, 1);
+}
+
+static void put_utf16(unsigned char *p, const char *s)
+{
+	for (; *s; s++, p += 2) {
+		p[0] = (unsigned char)*s;
+		p[1] = 0;
+	}
+}
+
+static void test_strings(void)
+{
+	size_t len = 1 << 20;
+	unsigned char *buf = calloc(len, 1);
+	static const char *const words[3] = { "alpha-key", "\"beta\":", "gamma_gamma_gamma" };
+	uint64_t want[3] = { 0, 0, 0 }, u16 = 0;
+	struct inspect in;
+
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v = next();
+
+		memcpy(buf + i, &v, 8);
+	}
+	/* at the very start and the very end, with NULs around */
+	memcpy(buf, "alpha-key", 10);
+	want[0]++;
+	buf[len - 10] = 0;
+	memcpy(buf + len - 9, "alpha-key", 9);
+	want[0]++;
+	for (int n = 0; n < 3000; n++) {
+		size_t k = next() % 3, w = strlen(words[k]);
+		size_t off = (next() % (len / 64 - 1)) * 64 + 16;
+
+		if (off + w + 2 >= len - 16)
+			continue;
+		buf[off - 1] = 0;
+		memcpy(buf + off, words[k], w + 1);
+	}
+	for (int n = 0; n < 50; n++) {
+		size_t off = (next() % (len / 64 - 1)) * 64 + 31;
+
+		buf[off - 1] = buf[off - 2] = 1;
+		put_utf16(buf + off, "WideString");
+		buf[off + 20] = 1;
+		buf[off + 21] = 1;
+	}
+	for (size_t i = 0; i + 20 <= len; i++) {
+		unsigned char w[20];
+
+		put_utf16(w, "WideString");
+		if (!memcmp(buf + i, w, 20) && !(buf[i - 1] == 0 && buf[i - 2] >= 0x20))
+			u16++;
+	}
+	/* count what is really there: each word framed by NULs */
+	want[0] = want[1] = want[2] = 0;
+	for (size_t i = 0; i < len; i++)
+		for (int k = 0; k < 3; k++) {
+			size_t w = strlen(words[k]);
+
+			if (i + w <= len && !memcmp(buf + i, words[k], w) && (i == 0 || !buf[i - 1]) &&
+			    (i + w == len || !buf[i + w]))
+				want[k]++;
+		}
+	run(&in, buf, len, -1);
+	is_u64(count_of(&in, "alpha-key", false), want[0], "ascii string, at both ends too");
+	is_u64(count_of(&in, "\"beta\":", false), want[1], "a JSON key");
+	is_u64(count_of(&in, "gamma_gamma_gamma", false), want[2], "a long string");
+	is_u64(count_of(&in, "WideString", true), u16, "UTF-16LE string");
+	ok(want[0] > 500 && want[1] > 500 && want[2] > 500 && u16 >= 40, "the planted strings are there");
+	inspect_release(&in);
+	free(buf);
+}
+
+static void test_pages(void)
+{
+	size_t len = 4 * 4096;
+	unsigned char *buf = calloc(len, 1);
+	struct inspect in;
+
+	for (size_t i = 4096; i < 8192; i++)
+		buf[i] = "The quick brown fox jumps over the lazy dog. "[i % 45];
+	for (size_t i = 8192; i < 12288; i++)
+		buf[i] = (unsigned char)next();
+	for (size_t i = 12288; i < len; i++)
+		buf[i] = (unsigned char)(i % 7 == 0 ? 0x80 : 0);
+	/* signatures in the last page */
+	memcpy(buf + 12300, "\x1f\x8b\x08\x00", 4);
+	memcpy(buf + 12400, "\x78\x9c", 2);
+	memcpy(buf + 12500, "\xca\xfe\xba\xbe\x00\x00\x00\x3d", 8);
+	memcpy(buf + 12600, "\x7f" "ELF\x02\x01\x01", 7);
+	memcpy(buf + 12700, "{\"key\":1}", 9);
+	memcpy(buf + 12800, "<?xml version", 13);
+	run(&in, buf, len, -1);
+	is_u64(in.pages[IP_ZERO], 1, "one zero page");
+	is_u64(in.pages[IP_TEXT], 1, "one text page");
+	is_u64(in.pages[IP_RANDOM], 1, "one random page");
+	is_u64(in.pages[IP_OTHER], 1, "one other page");
+	is_u64(in.sigs[IS_GZIP], 1, "gzip");
+	is_u64(in.sigs[IS_ZLIB], 1, "zlib");
+	is_u64(in.sigs[IS_JAVA_CLASS], 1, "Java class file");
+	is_u64(in.sigs[IS_ELF], 1, "ELF");
+	is_u64(in.sigs[IS_JSON], 1, "JSON");
+	is_u64(in.sigs[IS_XML], 1, "XML");
+	inspect_release(&in);
+	free(buf);
+}
+
+static void put_chunk(unsigned char *heap, size_t off, uint64_t size)
+{
+	memcpy(heap + off + 8, &size, 8);
+}
+
+static void test_chunks(void)
+{
+	size_t len = 1 << 16, off = 0;
+	unsigned char *heap = calloc(len, 1);
+	struct inspect in;
+	struct inspect_region r = { 0x20000, 0x20000 + len, RC_HEAP, heap };
+	const struct inspect_size *top[8];
+	size_t n;
+
+	/* 10 in-use 48-byte chunks, one free 96-byte, 5 in-use 1040, then the top */
+	for (int i = 0; i < 10; i++, off += 48)
+		put_chunk(heap, off, 48 | 1);
+	put_chunk(heap, off, 96 | 1);
+	off += 96;
+	for (int i = 0; i < 5; i++, off += 1040)
+		put_chunk(heap, off, 1040 | (i ? 1 : 0));	/* i == 0: previous (96) free */
+	put_chunk(heap, off, (len - off) | 1);
+	inspect_init(&in, NULL, 0, RC_NR);
+	inspect_walk_chunks(&in, &r, true);
+	is_u64(in.nwalks, 1, "one walk");
+	is_u64(in.walks[0].chunks, 16, "16 chunks before the top");
+	is_str(in.walks[0].stop, "top chunk", "stops at the top chunk");
+	is_u64(in.walks[0].top_size, len - off, "top size");
+	n = inspect_top_sizes(&in, top, 8);
+	is_u64(n, 3, "three sizes");
+	is_u64(top[0]->size, 1040, "1040 first by bytes in use");
+	is_u64(top[0]->inuse, 5, "five of them");
+	is_u64(top[2]->size, 96, "96 last");
+	is_u64(top[2]->freed, 1, "free");
+	inspect_release(&in);
+
+	/* a broken header: stops, never runs off */
+	put_chunk(heap, 48 * 3, 7);
+	inspect_init(&in, NULL, 0, RC_NR);
+	inspect_walk_chunks(&in, &r, true);
+	is_str(in.walks[0].stop, "implausible chunk header", "stops at a bad size");
+	is_u64(in.walks[0].chunks, 3, "three chunks before it");
+	inspect_release(&in);
+
+	/* an arena heap: heap_info + malloc_state, then chunks with NON_MAIN_ARENA */
+	memset(heap, 0xee, len);
+	off = 2240;
+	for (int i = 0; i < 20; i++, off += 64)
+		put_chunk(heap, off, 64 | 4 | 1);
+	put_chunk(heap, off, (len - off) | 4 | 1);
+	r.cls = RC_ARENA;
+	inspect_init(&in, NULL, 0, RC_NR);
+	inspect_walk_chunks(&in, &r, false);
+	is_u64(in.walks[0].first, r.start + 2240, "arena: first chunk found after the header");
+	is_u64(in.walks[0].chunks, 20, "arena: 20 chunks");
+	is_str(in.walks[0].stop, "top chunk", "arena: stops at the top");
+	inspect_release(&in);
+
+	/* all garbage: no first chunk */
+	memset(heap, 0xff, len);
+	inspect_init(&in, NULL, 0, RC_NR);
+	inspect_walk_chunks(&in, &r, false);
+	is_u64(in.walks[0].first, 0, "garbage: no first chunk");
+	inspect_release(&in);
+	free(heap);
+}
+
+static void test_parsers(void)
+{
+	uint64_t a, b;
+	struct dump_sidecar sc;
+	struct strbuf err = STRBUF_INIT;
+	const char *good = "{\"format\": \"offheap-dump-1\", \"pid\": 42, \"partial\": false, "
+			   "\"bytes\": 8192, \"regions\": [{\"start\": 4096, \"end\": 8192, "
+			   "\"file_offset\": 0, \"class\": \"heap\", \"path\": \"[he}ap\\\"]\"}, "
+			   "{\"start\": 65536, \"end\": 69632, \"file_offset\": 4096, \"class\": "
+			   "\"arena\"}], \"holes\": [{\"start\": 1, \"end\": 2}]}";
+
+	ok(!dump_parse_range("7f00+4K", &a, &b) && a == 0x7f00 && b == 0x7f00 + 4096, "START+SIZE");
+	ok(!dump_parse_range("0x1000-0x2000", &a, &b) && a == 0x1000 && b == 0x2000, "START-END");
+	ok(!dump_parse_range("1000+0x10", &a, &b) && b == 0x1010, "START+0xLEN");
+	ok(dump_parse_range("2000-1000", &a, &b) < 0, "END before START");
+	ok(dump_parse_range("zz-1000", &a, &b) < 0, "not hex");
+	ok(dump_parse_range("1000", &a, &b) < 0, "no END");
+	ok(dump_parse_range("ffffffffffffffff+2", &a, &b) < 0, "wraps");
+	ok(dump_parse_range("1+0", &a, &b) < 0, "empty");
+
+	ok(!dump_sidecar_parse(good, strlen(good), &sc, &err), "a good sidecar");
+	is_u64(sc.nranges, 2, "two ranges");
+	is_int(sc.ranges[1].cls, RC_ARENA, "class");
+	is_u64(sc.nholes, 1, "one hole");
+	is_int((int)sc.pid, 42, "pid");
+	dump_sidecar_release(&sc);
+	/* every prefix of a good sidecar is bad, and none crashes */
+	for (size_t n = 0; n + 1 < strlen(good); n++) {
+		strbuf_reset(&err);
+		if (!dump_sidecar_parse(good, n, &sc, &err)) {
+			ok(0, "a prefix parsed");
+			dump_sidecar_release(&sc);
+			break;
+		}
+	}
+	ok(1, "no prefix parses");
+	strbuf_release(&err);
+}
+
+int main(void)
+{
+	test_strings();
+	test_pages();
+	test_chunks();
+	test_parsers();
+	return done_testing();
+}
