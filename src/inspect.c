@@ -9,6 +9,7 @@
 #include "xalloc.h"
 
 #define PAGE 4096u
+#define BLOCK (64u * PAGE)
 #define STR_SLOTS (INSPECT_STR_CAP * 2)
 #define SIZE_SLOTS (INSPECT_SIZE_CAP * 2)
 
@@ -148,12 +149,12 @@ static void str_add(struct inspect *in, const unsigned char *s, size_t n, bool u
  * when those do not fit, no run starts there and i jumps past them. Runs
  * starting before i were handled already (or are shorter than the minimum).
  */
-static void scan_ascii(struct inspect *in, const unsigned char *d, size_t len)
+static size_t scan_ascii(struct inspect *in, const unsigned char *d, size_t len, size_t i,
+			 size_t until)
 {
 	const size_t k = INSPECT_STR_MIN - 1;
-	size_t i = 0;
 
-	while (i + k < len) {
+	while (i < until && i + k < len) {
 		size_t b, j;
 
 		if (!printable[d[i + k]]) {
@@ -169,6 +170,7 @@ static void scan_ascii(struct inspect *in, const unsigned char *d, size_t len)
 			str_add(in, d + b, j - b, false);
 		i = j;
 	}
+	return i;
 }
 
 static bool u16char(const unsigned char *d)
@@ -176,13 +178,13 @@ static bool u16char(const unsigned char *d)
 	return printable[d[0]] && d[1] == 0;
 }
 
-static void scan_utf16(struct inspect *in, const unsigned char *d, size_t len)
+static size_t scan_utf16(struct inspect *in, const unsigned char *d, size_t len, size_t i,
+			 size_t until)
 {
 	const size_t k = 2 * INSPECT_STR_MIN - 2;	/* bytes k and k + 1 of every run */
 	unsigned char buf[INSPECT_STR_MAX];
-	size_t i = 0;
 
-	while (i + 1 < len) {
+	while (i < until && i + 1 < len) {
 		size_t j = i, n = 0;
 
 		if (i + k + 1 < len && !u16char(d + i + k) && !u16char(d + i + k - 1)) {
@@ -203,32 +205,56 @@ static void scan_utf16(struct inspect *in, const unsigned char *d, size_t len)
 			str_add(in, buf, n < sizeof(buf) ? n : sizeof(buf), true);
 		i = j;
 	}
+	return i;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	uint64_t acc = 0, v;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&v, p + i, 8);
+		acc |= v;
+	}
+	for (; i < n; i++)
+		acc |= p[i];
+	return !acc;
 }
 
 static void scan_pages(struct inspect *in, const unsigned char *d, size_t len)
 {
 	for (size_t off = 0; off < len; off += PAGE) {
-		unsigned cnt[256] = { 0 };
-		size_t n = len - off < PAGE ? len - off : PAGE, print = 0;
+		/* four histograms: a run of one byte value does not serialise on one counter */
+		unsigned cnt[4][256];
+		size_t n = len - off < PAGE ? len - off : PAGE, print = 0, i = 0;
 		const unsigned char *p = d + off;
 		double h;
 
-		for (size_t i = 0; i < n; i++)
-			cnt[p[i]]++;
-		if (cnt[0] == n) {
+		in->page_bytes += n;
+		if (all_zero(p, n)) {
 			in->pages[IP_ZERO]++;
-			in->page_bytes += n;
 			continue;
 		}
+		memset(cnt, 0, sizeof(cnt));
+		for (; i + 4 <= n; i += 4) {
+			cnt[0][p[i]]++;
+			cnt[1][p[i + 1]]++;
+			cnt[2][p[i + 2]]++;
+			cnt[3][p[i + 3]]++;
+		}
+		for (; i < n; i++)
+			cnt[0][p[i]]++;
 		h = nlogn[n];
 		for (int c = 0; c < 256; c++) {
-			h -= nlogn[cnt[c]];
+			unsigned t = cnt[0][c] + cnt[1][c] + cnt[2][c] + cnt[3][c];
+
+			h -= nlogn[t];
 			if (printable[c] || c == '\n' || c == '\r')
-				print += cnt[c];
+				print += t;
 		}
 		h /= (double)n;
 		in->entropy_sum += h;
-		in->page_bytes += n;
 		if (print * 4 >= n * 3)
 			in->pages[IP_TEXT]++;
 		else if (h >= 7.0)
@@ -280,15 +306,16 @@ static bool zlib_status(uint32_t s)
 	       s == 666 || (s >= 16180 && s <= 16211);
 }
 
-static void scan_sigs(struct inspect *in, const unsigned char *d, size_t len)
+/* Signatures starting in [d, d + len); their bytes may run on to d + room. */
+static void scan_sigs(struct inspect *in, const unsigned char *d, size_t len, size_t room)
 {
 	static const unsigned char trig[] = { 0x1f, 0x78, 0xca, 0x7f, '{', '<' };
 
 	for (size_t t = 0; t < sizeof(trig); t++) {
 		const unsigned char *p = d, *end = d + len;
 
-		while ((p = memchr(p, trig[t], (size_t)(end - p)))) {
-			size_t left = (size_t)(end - p);
+		while (p < end && (p = memchr(p, trig[t], (size_t)(end - p)))) {
+			size_t left = (size_t)(d + room - p);
 
 			switch (trig[t]) {
 			case 0x1f:
@@ -356,12 +383,14 @@ static int map_class(const struct inspect *in, uint64_t v)
 	return -1;
 }
 
-static void scan_words(struct inspect *in, const struct inspect_region *r)
+/* The aligned words of r in [from, until). */
+static void scan_words(struct inspect *in, const struct inspect_region *r, uint64_t from,
+		       uint64_t until)
 {
-	uint64_t a = (r->start + 7) & ~7ULL;
+	uint64_t a = (from + 7) & ~7ULL;
 	uint64_t lo = in->nregs ? in->regs[0].start : 0, hi = in->nregs ? in->regs[in->nregs - 1].end : 0;
 
-	for (; a + 8 <= r->end; a += 8) {
+	for (; a + 8 <= until; a += 8) {
 		uint64_t v = rd64(r->data + (a - r->start));
 
 		if (in->maps) {
@@ -394,11 +423,18 @@ void inspect_run(struct inspect *in, const struct inspect_region *regs, size_t n
 		size_t len = (size_t)(r->end - r->start);
 
 		in->bytes += len;
-		scan_ascii(in, r->data, len);
-		scan_utf16(in, r->data, len);
-		scan_pages(in, r->data, len);
-		scan_sigs(in, r->data, len);
-		scan_words(in, r);
+		size_t ai = 0, ui = 0;
+
+		/* in blocks, so that each pass finds the block in the cache */
+		for (size_t off = 0; off < len; off += BLOCK) {
+			size_t bl = len - off < BLOCK ? len - off : BLOCK;
+
+			scan_pages(in, r->data + off, bl);
+			scan_sigs(in, r->data + off, bl, len - off);
+			scan_words(in, r, r->start + off, r->start + off + bl);
+			ai = scan_ascii(in, r->data, len, ai, off + bl);
+			ui = scan_utf16(in, r->data, len, ui, off + bl);
+		}
 	}
 }
 
