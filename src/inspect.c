@@ -149,6 +149,19 @@ static void str_add(struct inspect *in, const unsigned char *s, size_t n, bool u
  * when those do not fit, no run starts there and i jumps past them. Runs
  * starting before i were handled already (or are shorter than the minimum).
  */
+/* All 8 bytes at p are in 0x20..0x7e (a tab makes it false: the byte loop takes over). */
+static bool printable8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	if (v & high)
+		return false;
+	/* no byte below 0x20, none above 0x7e (each byte is below 0x80 here) */
+	return !((v - ones * 0x20) & high) && !((v + ones * 1) & high);
+}
+
 static size_t scan_ascii(struct inspect *in, const unsigned char *d, size_t len, size_t i,
 			 size_t until)
 {
@@ -164,7 +177,9 @@ static size_t scan_ascii(struct inspect *in, const unsigned char *d, size_t len,
 		/* the run holding i + k starts at i or later (see above) */
 		for (b = i + k; b > i && printable[d[b - 1]]; b--)
 			;
-		for (j = i + k + 1; j < len && printable[d[j]]; j++)
+		for (j = i + k + 1; j + 8 <= len && printable8(d + j); j += 8)
+			;
+		for (; j < len && printable[d[j]]; j++)
 			;
 		if (j - b >= INSPECT_STR_MIN)
 			str_add(in, d + b, j - b, false);
