@@ -553,6 +553,13 @@ void inspect_walk_chunks(struct inspect *in, const struct inspect_region *r, boo
 			w->stop = "step limit";
 			break;
 		}
+		if (!sz && off + 16 <= len &&
+		    (rd64(r->data + off + 8) & ~(PREV_INUSE | NON_MAIN_ARENA)) == len - off) {
+			/* the top chunk: glibc does not set NON_MAIN_ARENA on it */
+			w->top_size = len - off;
+			w->stop = "top chunk";
+			break;
+		}
 		if (!sz) {
 			w->stop = off + 16 > len ? "end of region" : "implausible chunk header";
 			break;

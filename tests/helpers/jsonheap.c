@@ -5,12 +5,16 @@
  * The blocks come from the main thread with a high mmap threshold, so they sit
  * in the brk heap.
  *
- *   jsonheap MIB STATUS_FILE [LIFETIME]
+ *   jsonheap MIB STATUS_FILE [LIFETIME [arena]]
+ *
+ * With "arena" the blocks are allocated by a second thread, from a glibc
+ * arena (the thread then waits too, so the arena stays as it is).
  *
  * STATUS_FILE: "pid N", "chunk N" (the blocks' chunk size), "n0 N", "n1 N",
  * "n2 N" (how many blocks carry each name), in that order.
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,30 +39,17 @@ static uint64_t next(void)
 	return rng;
 }
 
-int main(int argc, char **argv)
-{
-	size_t n, count[3] = { 0, 0, 0 }, chunk = 0;
-	char **blocks;
-	FILE *f;
-	char tmp[4096];
+static size_t n, count[3], chunk;
+static char **blocks;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: jsonheap MIB STATUS_FILE [LIFETIME]\n");
-		return 2;
-	}
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	n = (strtoul(argv[1], NULL, 10) << 20) / BLOCK;
-	blocks = calloc(n, sizeof(*blocks));
-	if (!blocks)
-		return 1;
-	rng ^= (uint64_t)getpid() << 32;
+static void *fill(void *arg)
+{
 	for (size_t i = 0; i < n; i++) {
 		char *b = malloc(BLOCK);
 		size_t k, len, off;
 
 		if (!b)
-			return 1;
+			exit(1);
 		for (size_t j = 0; j < BLOCK; j += 8) {
 			uint64_t v = next();
 
@@ -73,6 +64,33 @@ int main(int argc, char **argv)
 		blocks[i] = b;
 		if (!chunk)
 			chunk = malloc_usable_size(b) + sizeof(size_t);
+	}
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f;
+	char tmp[4096];
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: jsonheap MIB STATUS_FILE [LIFETIME [arena]]\n");
+		return 2;
+	}
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	n = (strtoul(argv[1], NULL, 10) << 20) / BLOCK;
+	blocks = calloc(n, sizeof(*blocks));
+	if (!blocks)
+		return 1;
+	rng ^= (uint64_t)getpid() << 32;
+	if (argc > 4 && !strcmp(argv[4], "arena")) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, fill, NULL) || pthread_join(t, NULL))
+			return 1;
+	} else {
+		fill(NULL);
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", argv[2]);
 	f = fopen(tmp, "w");

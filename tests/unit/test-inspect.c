@@ -192,13 +192,15 @@ static void test_chunks(void)
 	off = 2240;
 	for (int i = 0; i < 20; i++, off += 64)
 		put_chunk(heap, off, 64 | 4 | 1);
-	put_chunk(heap, off, (len - off) | 4 | 1);
+	put_chunk(heap, off, (len - off) | 1);	/* glibc leaves NON_MAIN_ARENA off the top */
 	r.cls = RC_ARENA;
 	inspect_init(&in, NULL, 0, RC_NR);
 	inspect_walk_chunks(&in, &r, false);
 	is_u64(in.walks[0].first, r.start + 2240, "arena: first chunk found after the header");
 	is_u64(in.walks[0].chunks, 20, "arena: 20 chunks");
 	is_str(in.walks[0].stop, "top chunk", "arena: stops at the top");
+	is_u64(in.walks[0].top_size, len - off, "arena: top size");
+	is_u64(in.walks[0].stop_addr, r.start + off, "arena: top address");
 	inspect_release(&in);
 
 	/* all garbage: no first chunk */
