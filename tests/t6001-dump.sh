@@ -121,6 +121,15 @@ for l in open(\"/proc/$victim/maps\"):
 	grep "partial dump" perr && grep PARTIAL pout
 '
 
+test_expect_success 'interrupted by SIGTERM: no file, no temporary file' '
+	start_bg env OFFHEAP_DUMP_TEST_DELAY_MS=3000 "$OFFHEAP" dump $pid --class heap -o sig.bin &&
+	wait_for 5 "ls sig.bin.* >/dev/null 2>&1" &&
+	kill -TERM $BG_PID &&
+	rc=0 && { wait $BG_PID || rc=$?; } &&
+	test "$rc" -eq 143 &&
+	! ls sig.bin* 2>/dev/null
+'
+
 test_expect_success 'no temporary files are left behind' '
 	! ls *.bin.* 2>/dev/null | grep -v "\.json\$"
 '

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,62 @@
 #include <unistd.h>
 
 #define CHUNK (1u << 20)
+
+/* The temporary files while they exist, for the signal handler to remove. */
+static char temp_paths[2][4300];
+static const int caught_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+
+static void on_signal(int sig)
+{
+	for (int i = 0; i < 2; i++)
+		if (temp_paths[i][0])
+			unlink(temp_paths[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(caught_sigs) / sizeof(caught_sigs[0]); i++)
+		sigaddset(&set, caught_sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* Creates a temporary file from tmpl, to be removed on a fatal signal; returns its fd. */
+static int make_temp(char *tmpl, int slot)
+{
+	struct sigaction sa;
+	sigset_t old;
+	int fd, e;
+
+	block_signals(&old);
+	fd = mkstemp(tmpl);
+	e = errno;
+	if (fd >= 0) {
+		snprintf(temp_paths[slot], sizeof(temp_paths[slot]), "%s", tmpl);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		for (size_t i = 0; i < sizeof(caught_sigs) / sizeof(caught_sigs[0]); i++)
+			sigaction(caught_sigs[i], &sa, NULL);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return fd;
+}
+
+/* The file is renamed or removed: no longer the handler's business. */
+static void forget_temp(int slot)
+{
+	sigset_t old;
+
+	block_signals(&old);
+	temp_paths[slot][0] = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
 
 static void print_help(void)
 {
@@ -81,7 +138,7 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = mkstemp(tmp);
+	fd = make_temp(tmp, 1);
 	if (fd < 0)
 		return -errno;
 	f = fdopen(fd, "w");
@@ -127,6 +184,7 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 	if (fflush(f) || ferror(f) || fsync(fileno(f))) {
 		fclose(f);
 		unlink(tmp);
+		forget_temp(1);
 		return -EIO;
 	}
 	fclose(f);
@@ -134,8 +192,10 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 		int e = -errno;
 
 		unlink(tmp);
+		forget_temp(1);
 		return e;
 	}
+	forget_temp(1);
 	return 0;
 }
 
@@ -254,7 +314,7 @@ int cmd_dump(int argc, char **argv)
 	}
 
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out);
-	fd = mkstemp(tmp);
+	fd = make_temp(tmp, 0);
 	if (fd < 0) {
 		rc = error("cannot create '%s': %s", tmp, strerror(errno)) ? EXIT_RUNTIME : 0;
 		goto out_sel;
@@ -315,6 +375,7 @@ int cmd_dump(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto fail;
 	}
+	forget_temp(0);
 	if (partial) {
 		char a[32], b[32];
 
@@ -334,6 +395,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	forget_temp(0);
 out_rd:
 	dump_reader_release(&rd);
 	free(buf);
