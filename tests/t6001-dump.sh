@@ -8,23 +8,43 @@ wait_ready "$TRASH/status" 10 || { echo "not ok - holey did not start"; exit 1; 
 pid=$(awk '$1 == "pid" { print $2 }' "$TRASH/status")
 addr=$(awk '$1 == "addr" { print $2 }' "$TRASH/status")
 
-test_expect_success 'a range with PROT_NONE pages: holes zero-filled and recorded' '
-	offheap dump $pid $addr+64K -o r.bin 2>err &&
-	grep "1 hole" err &&
+# check_holey FILE HOLES: the 64 KiB from addr as holey maps them, with the
+# pages of HOLES ("4 5 12 13") zero and listed in the sidecar.
+check_holey() {
 	python3 -c "
 import json
-b = open(\"r.bin\", \"rb\").read()
+b = open(\"$1\", \"rb\").read()
+holes = [int(x) for x in \"$2\".split()]
 assert len(b) == 65536, len(b)
-assert b[:16384] == b\"\\xab\" * 16384
-assert b[16384:24576] == bytes(8192)
-assert b[24576:] == b\"\\xab\" * (65536 - 24576)
-d = json.load(open(\"r.bin.json\"))
+for p in range(16):
+    want = bytes(4096) if p in holes else b\"\\xab\" * 4096
+    assert b[p * 4096:(p + 1) * 4096] == want, p
+d = json.load(open(\"$1.json\"))
 a = int(\"$addr\", 16)
-assert d[\"holes\"] == [{\"start\": a + 16384, \"end\": a + 24576}], d[\"holes\"]
+runs = []
+for p in holes:
+    if runs and runs[-1][\"end\"] == a + p * 4096:
+        runs[-1][\"end\"] += 4096
+    else:
+        runs.append({\"start\": a + p * 4096, \"end\": a + (p + 1) * 4096})
+assert d[\"holes\"] == runs, (d[\"holes\"], runs)
 assert d[\"regions\"][0][\"start\"] == a and d[\"regions\"][0][\"end\"] == a + 65536
-assert d[\"bytes\"] == 65536 and d[\"bytes_read\"] == 65536 - 8192
+assert d[\"bytes\"] == 65536 and d[\"bytes_read\"] == 65536 - 4096 * len(holes)
 assert d[\"partial\"] is False and d[\"pid\"] == $pid
 "
+}
+
+test_expect_success 'PROT_NONE and unmapped pages: holes zero-filled and recorded' '
+	offheap dump $pid $addr+64K -o r.bin 2>err &&
+	grep "2 holes" err &&
+	check_holey r.bin "4 5 12 13"
+'
+
+test_expect_success 'the /proc/PID/mem fallback: unmapped pages are holes' '
+	# /proc/PID/mem reads PROT_NONE pages (as gdb does); process_vm_readv does not
+	OFFHEAP_DUMP_FORCE_PROC_MEM=1 "$OFFHEAP" dump $pid $addr+64K -o mem.bin 2>err &&
+	grep "1 hole" err &&
+	check_holey mem.bin "12 13"
 '
 
 test_expect_success 'START-END gives the same bytes as START+LEN' '

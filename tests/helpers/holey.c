@@ -1,6 +1,6 @@
 /*
  * holey: maps 16 pages filled with 0xab, makes pages 4 and 5 PROT_NONE,
- * writes STATUS_FILE ("pid N", "addr 0xADDR"), then sleeps (at most LIFETIME
+ * unmaps pages 12 and 13, writes STATUS_FILE ("pid N", "addr 0xADDR"), then sleeps (at most LIFETIME
  * seconds).
  *
  *   holey STATUS_FILE [LIFETIME]
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	if (p == MAP_FAILED)
 		return 1;
 	memset(p, 0xab, 16 * pg);
-	if (mprotect(p + 4 * pg, 2 * pg, PROT_NONE))
+	if (mprotect(p + 4 * pg, 2 * pg, PROT_NONE) || munmap(p + 12 * pg, 2 * pg))
 		return 1;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", argv[1]);
 	f = fopen(tmp, "w");
