@@ -49,8 +49,8 @@ static ssize_t read_once(struct dump_reader *r, uint64_t addr, void *buf, size_t
 	ssize_t n;
 
 	if (!r->use_mem) {
-		struct iovec local = { buf, len };
-		struct iovec remote = { (void *)(uintptr_t)addr, len };
+		struct iovec local = {buf, len};
+		struct iovec remote = {(void *)(uintptr_t)addr, len};
 
 		n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
 		if (n >= 0)
@@ -379,7 +379,7 @@ static int parse_range(struct jr *j, struct dump_file_range *fr)
 
 int dump_sidecar_parse(const char *text, size_t len, struct dump_sidecar *sc, struct strbuf *err)
 {
-	struct jr j = { text, text + len, 0 };
+	struct jr j = {text, text + len, 0};
 	char key[32], val[32];
 	size_t alloc = 0;
 	bool have_regions = false, have_format = false;
@@ -420,10 +420,11 @@ int dump_sidecar_parse(const char *text, size_t len, struct dump_sidecar *sc, st
 				continue;
 			do {
 				struct dump_file_range fr;
-				uint64_t want = sc->nranges ? sc->ranges[sc->nranges - 1].file_offset +
-							      sc->ranges[sc->nranges - 1].end -
-							      sc->ranges[sc->nranges - 1].start
-							    : 0;
+				uint64_t want = sc->nranges
+						    ? sc->ranges[sc->nranges - 1].file_offset +
+							  sc->ranges[sc->nranges - 1].end -
+							  sc->ranges[sc->nranges - 1].start
+						    : 0;
 
 				if (sc->nranges >= 1000000 || parse_range(&j, &fr))
 					goto bad;

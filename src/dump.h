@@ -11,18 +11,18 @@ struct strbuf;
 #define DUMP_PAGE 4096ULL
 
 struct dump_hole {
-	uint64_t start, end;	/* [start, end) in the target's address space */
+	uint64_t start, end; /* [start, end) in the target's address space */
 };
 
 /* Where the bytes come from; one per process. */
 struct dump_reader {
 	pid_t pid;
-	int memfd;		/* /proc/PID/mem once process_vm_readv was refused, else -1 */
-	bool use_mem;		/* process_vm_readv not permitted: pread /proc/PID/mem */
-	struct dump_hole *holes;	/* owned, ascending */
+	int memfd;		 /* /proc/PID/mem once process_vm_readv was refused, else -1 */
+	bool use_mem;		 /* process_vm_readv not permitted: pread /proc/PID/mem */
+	struct dump_hole *holes; /* owned, ascending */
 	size_t nholes, alloc_holes;
-	uint64_t bytes_read;	/* bytes actually copied (holes excluded) */
-	bool exited;		/* the process went away: what follows was not read */
+	uint64_t bytes_read; /* bytes actually copied (holes excluded) */
+	bool exited;	     /* the process went away: what follows was not read */
 };
 
 void dump_reader_init(struct dump_reader *r, pid_t pid);
@@ -53,14 +53,14 @@ int dump_parse_range(const char *arg, uint64_t *start, uint64_t *end);
 enum dump_sel_kind { DUMP_SEL_RANGE, DUMP_SEL_MAP, DUMP_SEL_CLASS };
 struct dump_sel {
 	enum dump_sel_kind kind;
-	uint64_t start, end;	/* DUMP_SEL_RANGE */
-	long map;		/* DUMP_SEL_MAP: 0-based, in address order */
-	int cls;		/* DUMP_SEL_CLASS: enum region_class */
+	uint64_t start, end; /* DUMP_SEL_RANGE */
+	long map;	     /* DUMP_SEL_MAP: 0-based, in address order */
+	int cls;	     /* DUMP_SEL_CLASS: enum region_class */
 };
 
 struct dump_range {
 	uint64_t start, end;
-	const struct region *r;	/* the mapping holding start (points into the snapshot) */
+	const struct region *r; /* the mapping holding start (points into the snapshot) */
 };
 
 /*
@@ -74,15 +74,15 @@ int dump_select(const struct snapshot *s, const struct dump_sel *sel, struct dum
 /* One range of a dump file, as its sidecar FILE.json describes it. */
 struct dump_file_range {
 	uint64_t start, end, file_offset;
-	uint64_t map_start, map_end;	/* the mapping holding it; 0 when not known */
-	int cls;			/* enum region_class, -1 when not known */
+	uint64_t map_start, map_end; /* the mapping holding it; 0 when not known */
+	int cls;		     /* enum region_class, -1 when not known */
 };
 
 struct dump_sidecar {
 	long pid;
 	bool partial;
 	uint64_t bytes;			/* bytes in the dump file */
-	struct dump_file_range *ranges;	/* owned, ascending, contiguous in the file */
+	struct dump_file_range *ranges; /* owned, ascending, contiguous in the file */
 	size_t nranges;
 	uint64_t nholes;
 };

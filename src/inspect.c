@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* inspect: what the bytes of a memory region are — strings, entropy, signatures, pointers, chunks. */
+/* inspect: what the bytes of a memory region are — strings, entropy, signatures, pointers, chunks.
+ */
 #include "inspect.h"
 
 #include <math.h>
@@ -8,15 +9,14 @@
 
 #include "xalloc.h"
 
-#define PAGE 4096u
-#define BLOCK (64u * PAGE)
-#define STR_SLOTS (INSPECT_STR_CAP * 2)
+#define PAGE	   4096u
+#define BLOCK	   (64u * PAGE)
+#define STR_SLOTS  (INSPECT_STR_CAP * 2)
 #define SIZE_SLOTS (INSPECT_SIZE_CAP * 2)
 
-static const char *const page_names[IP_NR] = { "zero", "text", "compressed_or_random", "other" };
-static const char *const sig_names[IS_NR] = { "gzip",	   "zlib", "zlib_stream_state",
-					      "java_class", "elf",  "json",
-					      "xml" };
+static const char *const page_names[IP_NR] = {"zero", "text", "compressed_or_random", "other"};
+static const char *const sig_names[IS_NR] = {
+    "gzip", "zlib", "zlib_stream_state", "java_class", "elf", "json", "xml"};
 
 const char *inspect_page_name(enum inspect_page p)
 {
@@ -29,7 +29,7 @@ const char *inspect_sig_name(enum inspect_sig s)
 }
 
 static unsigned char printable[256];
-static double nlogn[PAGE + 1];	/* n * log2(n) */
+static double nlogn[PAGE + 1]; /* n * log2(n) */
 
 static void init_tables(void)
 {
@@ -196,7 +196,7 @@ static bool u16char(const unsigned char *d)
 static size_t scan_utf16(struct inspect *in, const unsigned char *d, size_t len, size_t i,
 			 size_t until)
 {
-	const size_t k = 2 * INSPECT_STR_MIN - 2;	/* bytes k and k + 1 of every run */
+	const size_t k = 2 * INSPECT_STR_MIN - 2; /* bytes k and k + 1 of every run */
 	unsigned char buf[INSPECT_STR_MAX];
 
 	while (i < until && i + 1 < len) {
@@ -324,7 +324,7 @@ static bool zlib_status(uint32_t s)
 /* Signatures starting in [d, d + len); their bytes may run on to d + room. */
 static void scan_sigs(struct inspect *in, const unsigned char *d, size_t len, size_t room)
 {
-	static const unsigned char trig[] = { 0x1f, 0x78, 0xca, 0x7f, '{', '<' };
+	static const unsigned char trig[] = {0x1f, 0x78, 0xca, 0x7f, '{', '<'};
 
 	for (size_t t = 0; t < sizeof(trig); t++) {
 		const unsigned char *p = d, *end = d + len;
@@ -338,8 +338,9 @@ static void scan_sigs(struct inspect *in, const unsigned char *d, size_t len, si
 					in->sigs[IS_GZIP]++;
 				break;
 			case 0x78:
-				if (left >= 2 && (p[1] == 0x01 || p[1] == 0x5e || p[1] == 0x9c ||
-						  p[1] == 0xda) &&
+				if (left >= 2 &&
+				    (p[1] == 0x01 || p[1] == 0x5e || p[1] == 0x9c ||
+				     p[1] == 0xda) &&
 				    (p[0] * 256 + p[1]) % 31 == 0)
 					in->sigs[IS_ZLIB]++;
 				break;
@@ -352,8 +353,9 @@ static void scan_sigs(struct inspect *in, const unsigned char *d, size_t len, si
 				}
 				break;
 			case 0x7f:
-				if (left >= 16 && !memcmp(p + 1, "ELF", 3) && (p[4] == 1 || p[4] == 2) &&
-				    (p[5] == 1 || p[5] == 2) && p[6] == 1)
+				if (left >= 16 && !memcmp(p + 1, "ELF", 3) &&
+				    (p[4] == 1 || p[4] == 2) && (p[5] == 1 || p[5] == 2) &&
+				    p[6] == 1)
 					in->sigs[IS_ELF]++;
 				break;
 			case '{':
@@ -403,7 +405,8 @@ static void scan_words(struct inspect *in, const struct inspect_region *r, uint6
 		       uint64_t until)
 {
 	uint64_t a = (from + 7) & ~7ULL;
-	uint64_t lo = in->nregs ? in->regs[0].start : 0, hi = in->nregs ? in->regs[in->nregs - 1].end : 0;
+	uint64_t lo = in->nregs ? in->regs[0].start : 0,
+		 hi = in->nregs ? in->regs[in->nregs - 1].end : 0;
 
 	for (; a + 8 <= until; a += 8) {
 		uint64_t v = rd64(r->data + (a - r->start));
@@ -473,8 +476,8 @@ static void size_add(struct inspect *in, uint64_t sz, bool inuse)
 		in->sizes[i].freed++;
 }
 
-#define PREV_INUSE 1ULL
-#define IS_MMAPPED 2ULL
+#define PREV_INUSE     1ULL
+#define IS_MMAPPED     2ULL
 #define NON_MAIN_ARENA 4ULL
 
 /* Checks the chunk at off: its size, or 0 when it is not plausible. */

@@ -1,4 +1,5 @@
-/* inspect: what the bytes of a memory region are — strings, entropy, signatures, pointers, chunks. */
+/* inspect: what the bytes of a memory region are — strings, entropy, signatures, pointers, chunks.
+ */
 #ifndef OFFHEAP_INSPECT_H
 #define OFFHEAP_INSPECT_H
 
@@ -6,22 +7,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INSPECT_STR_MIN 6	/* shortest string counted, in characters */
-#define INSPECT_STR_MAX 256	/* longer runs are keyed by their first 256 characters */
-#define INSPECT_STR_CAP (1u << 18)	/* distinct strings held at most */
-#define INSPECT_SIZE_CAP 65536	/* distinct chunk sizes held at most */
-#define INSPECT_WALK_MAX 100000000	/* chunk steps at most per region */
+#define INSPECT_STR_MIN	 6	    /* shortest string counted, in characters */
+#define INSPECT_STR_MAX	 256	    /* longer runs are keyed by their first 256 characters */
+#define INSPECT_STR_CAP	 (1u << 18) /* distinct strings held at most */
+#define INSPECT_SIZE_CAP 65536	    /* distinct chunk sizes held at most */
+#define INSPECT_WALK_MAX 100000000  /* chunk steps at most per region */
 
 enum inspect_page { IP_ZERO, IP_TEXT, IP_RANDOM, IP_OTHER, IP_NR };
-enum inspect_sig {
-	IS_GZIP, IS_ZLIB, IS_ZLIB_STATE, IS_JAVA_CLASS, IS_ELF, IS_JSON, IS_XML, IS_NR
-};
+enum inspect_sig { IS_GZIP, IS_ZLIB, IS_ZLIB_STATE, IS_JAVA_CLASS, IS_ELF, IS_JSON, IS_XML, IS_NR };
 
 const char *inspect_page_name(enum inspect_page p);
 const char *inspect_sig_name(enum inspect_sig s);
 
 struct inspect_string {
-	char *s;		/* owned; the characters (UTF-16 ones converted to ASCII) */
+	char *s; /* owned; the characters (UTF-16 ones converted to ASCII) */
 	uint32_t len;
 	bool utf16;
 	uint64_t count;
@@ -30,40 +29,40 @@ struct inspect_string {
 /* A mapping that pointers may point into (for the pointer analysis). */
 struct inspect_map {
 	uint64_t start, end;
-	int cls;		/* enum region_class */
+	int cls; /* enum region_class */
 };
 
 struct inspect_size {
 	uint64_t size;
-	uint64_t inuse, freed;	/* chunk counts */
+	uint64_t inuse, freed; /* chunk counts */
 };
 
 /* The malloc chunk walk of one region. */
 struct inspect_walk {
-	uint64_t start, end;	/* the region walked */
-	uint64_t first;		/* address of the first chunk, 0 when none was found */
+	uint64_t start, end; /* the region walked */
+	uint64_t first;	     /* address of the first chunk, 0 when none was found */
 	uint64_t chunks, inuse_bytes, free_bytes, top_size;
-	uint64_t stop_addr;	/* where the walk stopped */
-	const char *stop;	/* why: "top chunk", "bad size", … */
+	uint64_t stop_addr; /* where the walk stopped */
+	const char *stop;   /* why: "top chunk", "bad size", … */
 };
 
 struct inspect {
 	/* strings */
-	struct inspect_string *strs;	/* open addressing, INSPECT_STR_CAP * 2 slots */
+	struct inspect_string *strs; /* open addressing, INSPECT_STR_CAP * 2 slots */
 	size_t nstrs;
-	uint64_t sweeps;	/* times strings seen once were dropped to make room */
+	uint64_t sweeps; /* times strings seen once were dropped to make room */
 	/* pages */
 	uint64_t pages[IP_NR], page_bytes;
 	double entropy_sum;
 	/* signatures */
 	uint64_t sigs[IS_NR];
 	/* pointers */
-	const struct inspect_map *maps;	/* sorted, NULL: no pointer analysis */
+	const struct inspect_map *maps; /* sorted, NULL: no pointer analysis */
 	size_t nmaps;
-	uint64_t words, ptr_none, *ptr_cls;	/* ptr_cls[class] */
+	uint64_t words, ptr_none, *ptr_cls; /* ptr_cls[class] */
 	int ncls;
 	/* chunks */
-	struct inspect_size *sizes;	/* open addressing, INSPECT_SIZE_CAP * 2 slots */
+	struct inspect_size *sizes; /* open addressing, INSPECT_SIZE_CAP * 2 slots */
 	size_t nsizes;
 	uint64_t sizes_dropped;
 	struct inspect_walk *walks;
@@ -76,8 +75,8 @@ struct inspect {
 
 struct inspect_region {
 	uint64_t start, end;
-	int cls;		/* enum region_class, -1 when not known */
-	const unsigned char *data;	/* end - start bytes */
+	int cls;		   /* enum region_class, -1 when not known */
+	const unsigned char *data; /* end - start bytes */
 };
 
 /* maps (sorted, may be NULL) for the pointer analysis; ncls classes. */

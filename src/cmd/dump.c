@@ -22,7 +22,7 @@
 
 /* The temporary files while they exist, for the signal handler to remove. */
 static char temp_paths[2][4300];
-static const int caught_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+static const int caught_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
 
 static void on_signal(int sig)
 {
@@ -78,26 +78,27 @@ static void forget_temp(int slot)
 
 static void print_help(void)
 {
-	printf("usage: offheap dump PID REGION -o FILE [options]\n\n"
-	       "Copies memory of PID to FILE without stopping it (process_vm_readv, else\n"
-	       "/proc/PID/mem) and writes FILE.json describing it. Unreadable pages are\n"
-	       "zero-filled and listed as holes, so FILE has the layout of gdb's\n"
-	       "'dump binary memory FILE START END'.\n\n"
-	       "REGION:\n"
-	       "  START-END          an address range (hexadecimal)\n"
-	       "  START+LEN          LEN bytes from START (hexadecimal 0x…, or a size: 4M)\n"
-	       "  --map N            the N-th mapping (0-based) of 'offheap maps --sort addr'\n"
-	       "  --class CLASS      every readable mapping of CLASS (heap, arena, anon, stack…)\n\n"
-	       "options:\n"
-	       "  -o, --output FILE  where to write (required)\n"
-	       "  --limit SIZE       refuse more than SIZE (default 1G)\n"
-	       "  -f, --force        dump even beyond --limit\n"
-	       "  -q, --quiet        no progress bar\n"
-	       "  -h, --help         this help\n\n"
-	       "exit status: 0 ok, 1 failed or partial (the process exited), 2 usage\n\n"
-	       "EXAMPLES\n"
-	       "  offheap dump 4242 --class heap -o heap.bin\n"
-	       "  offheap dump 4242 7f3a00000000+64M -o arena.bin && offheap inspect arena.bin\n");
+	printf(
+	    "usage: offheap dump PID REGION -o FILE [options]\n\n"
+	    "Copies memory of PID to FILE without stopping it (process_vm_readv, else\n"
+	    "/proc/PID/mem) and writes FILE.json describing it. Unreadable pages are\n"
+	    "zero-filled and listed as holes, so FILE has the layout of gdb's\n"
+	    "'dump binary memory FILE START END'.\n\n"
+	    "REGION:\n"
+	    "  START-END          an address range (hexadecimal)\n"
+	    "  START+LEN          LEN bytes from START (hexadecimal 0x…, or a size: 4M)\n"
+	    "  --map N            the N-th mapping (0-based) of 'offheap maps --sort addr'\n"
+	    "  --class CLASS      every readable mapping of CLASS (heap, arena, anon, stack…)\n\n"
+	    "options:\n"
+	    "  -o, --output FILE  where to write (required)\n"
+	    "  --limit SIZE       refuse more than SIZE (default 1G)\n"
+	    "  -f, --force        dump even beyond --limit\n"
+	    "  -q, --quiet        no progress bar\n"
+	    "  -h, --help         this help\n\n"
+	    "exit status: 0 ok, 1 failed or partial (the process exited), 2 usage\n\n"
+	    "EXAMPLES\n"
+	    "  offheap dump 4242 --class heap -o heap.bin\n"
+	    "  offheap dump 4242 7f3a00000000+64M -o arena.bin && offheap inspect arena.bin\n");
 }
 
 static void progress(uint64_t done, uint64_t total)
@@ -203,17 +204,17 @@ int cmd_dump(int argc, char **argv)
 {
 	enum { OPT_LIMIT = 256, OPT_MAP, OPT_CLASS };
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ "force", no_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "map", required_argument, NULL, OPT_MAP },
-		{ "class", required_argument, NULL, OPT_CLASS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"force", no_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"map", required_argument, NULL, OPT_MAP},
+	    {"class", required_argument, NULL, OPT_CLASS},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *ops[2] = { NULL, NULL }, *out = NULL;
-	struct dump_sel sel = { .kind = DUMP_SEL_RANGE, .map = -1, .cls = -1 };
+	const char *ops[2] = {NULL, NULL}, *out = NULL;
+	struct dump_sel sel = {.kind = DUMP_SEL_RANGE, .map = -1, .cls = -1};
 	bool have_sel = false, force = false, quiet = false, partial = false;
 	uint64_t limit = 1ULL << 30, total = 0, done = 0;
 	struct snapshot s;
@@ -349,7 +350,7 @@ int cmd_dump(int argc, char **argv)
 			if (!quiet)
 				progress(done, total);
 			if (delay_ms > 0) {
-				struct timespec ts = { delay_ms / 1000, (delay_ms % 1000) * 1000000 };
+				struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
 
 				nanosleep(&ts, NULL);
 			}

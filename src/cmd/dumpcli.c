@@ -18,7 +18,8 @@ void dumpcli_map(const char *cmd, const char *arg, struct dump_sel *sel)
 	int n;
 
 	if (parse_int(arg, 0, INT_MAX, &n))
-		usage_die(cmd, "bad --map '%s' (want the 0-based row of 'offheap maps --sort addr')",
+		usage_die(cmd,
+			  "bad --map '%s' (want the 0-based row of 'offheap maps --sort addr')",
 			  arg);
 	sel->kind = DUMP_SEL_MAP;
 	sel->map = n;

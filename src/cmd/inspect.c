@@ -52,9 +52,9 @@ static void print_help(void)
 struct source {
 	struct inspect_region *regs;
 	size_t nregs;
-	void *map;		/* a mapped dump file */
+	void *map; /* a mapped dump file */
 	size_t maplen;
-	unsigned char *buf;	/* bytes read from a process */
+	unsigned char *buf; /* bytes read from a process */
 	struct inspect_map *maps;
 	size_t nmaps;
 	bool partial;
@@ -94,7 +94,7 @@ static int load_file(const char *path, bool raw, struct source *src)
 		if (!src->maplen)
 			return error("'%s' is empty", path);
 		src->regs = xcalloc(1, sizeof(*src->regs));
-		src->regs[0] = (struct inspect_region){ 0, src->maplen, -1, src->map };
+		src->regs[0] = (struct inspect_region){0, src->maplen, -1, src->map};
 		src->nregs = 1;
 		return 0;
 	}
@@ -102,7 +102,8 @@ static int load_file(const char *path, bool raw, struct source *src)
 	ret = procfs_read_file(sp, &side, 64 << 20);
 	if (ret) {
 		error("cannot read the sidecar '%s': %s", sp, strerror(-ret));
-		hint("'offheap dump' writes FILE and FILE.json; --raw inspects FILE without addresses");
+		hint("'offheap dump' writes FILE and FILE.json; --raw inspects FILE without "
+		     "addresses");
 		return -1;
 	}
 	if (dump_sidecar_parse(side.buf, side.len, &sc, &err)) {
@@ -120,13 +121,13 @@ static int load_file(const char *path, bool raw, struct source *src)
 		warning("'%s' is a partial dump: process %ld exited while it was dumped", path,
 			sc.pid);
 	if (have < sc.bytes || (!sc.partial && have != sc.ranges[sc.nranges - 1].file_offset +
-							    sc.ranges[sc.nranges - 1].end -
-							    sc.ranges[sc.nranges - 1].start)) {
+							   sc.ranges[sc.nranges - 1].end -
+							   sc.ranges[sc.nranges - 1].start)) {
 		char a[32], b[32];
 		uint64_t want = sc.partial ? sc.bytes
 					   : sc.ranges[sc.nranges - 1].file_offset +
-						     sc.ranges[sc.nranges - 1].end -
-						     sc.ranges[sc.nranges - 1].start;
+						 sc.ranges[sc.nranges - 1].end -
+						 sc.ranges[sc.nranges - 1].start;
 
 		error("'%s' is truncated: %s where its sidecar says %s; inspecting what is there",
 		      path, format_size(a, sizeof(a), have), format_size(b, sizeof(b), want));
@@ -142,11 +143,10 @@ static int load_file(const char *path, bool raw, struct source *src)
 		if (len > have - fr->file_offset)
 			len = have - fr->file_offset;
 		src->regs[src->nregs++] = (struct inspect_region){
-			fr->start, fr->start + len,
-			/* the chunk walk needs the mapping from its start */
-			fr->map_start == fr->start ? fr->cls : (fr->cls >= 0 ? -2 - fr->cls : -1),
-			(unsigned char *)src->map + fr->file_offset
-		};
+		    fr->start, fr->start + len,
+		    /* the chunk walk needs the mapping from its start */
+		    fr->map_start == fr->start ? fr->cls : (fr->cls >= 0 ? -2 - fr->cls : -1),
+		    (unsigned char *)src->map + fr->file_offset};
 	}
 	snprintf(src->label, sizeof(src->label), "file %s (process %ld, %zu range%s, %llu hole%s)",
 		 path, sc.pid, sc.nranges, sc.nranges == 1 ? "" : "s",
@@ -207,10 +207,9 @@ static int load_pid(pid_t pid, const struct dump_sel *sel, uint64_t limit, bool 
 			break;
 		}
 		src->regs[src->nregs++] = (struct inspect_region){
-			v[i].start, v[i].start + (ret ? got : len),
-			v[i].r->start == v[i].start ? (int)v[i].r->cls : -2 - (int)v[i].r->cls,
-			src->buf + off
-		};
+		    v[i].start, v[i].start + (ret ? got : len),
+		    v[i].r->start == v[i].start ? (int)v[i].r->cls : -2 - (int)v[i].r->cls,
+		    src->buf + off};
 		off += len;
 		if (ret) {
 			error("process %d exited while it was read: inspecting the %zu bytes read",
@@ -224,8 +223,8 @@ static int load_pid(pid_t pid, const struct dump_sel *sel, uint64_t limit, bool 
 	dump_reader_release(&rd);
 	src->maps = xcalloc(s.nregions + 1, sizeof(*src->maps));
 	for (size_t i = 0; i < s.nregions; i++)
-		src->maps[src->nmaps++] = (struct inspect_map){ s.regions[i].start, s.regions[i].end,
-							       (int)s.regions[i].cls };
+		src->maps[src->nmaps++] = (struct inspect_map){s.regions[i].start, s.regions[i].end,
+							       (int)s.regions[i].cls};
 out:
 	free(v);
 	snapshot_release(&s);
@@ -284,7 +283,8 @@ static void print_text(const struct inspect *in, const struct source *src, size_
 		       (unsigned long long)in->sigs[k], k + 1 < IS_NR ? "," : "\n");
 
 	if (in->maps) {
-		printf("\npointers: %llu aligned words; pointing into:", (unsigned long long)in->words);
+		printf("\npointers: %llu aligned words; pointing into:",
+		       (unsigned long long)in->words);
 		for (int c = 0; c < in->ncls; c++)
 			if (in->ptr_cls[c])
 				printf(" %s %.2f%%,", region_class_name((enum region_class)c),
@@ -305,7 +305,7 @@ static void print_text(const struct inspect *in, const struct source *src, size_
 		       (unsigned long long)k->chunks, (unsigned long long)k->first,
 		       format_size(a, sizeof(a), k->inuse_bytes),
 		       format_size(b, sizeof(b), k->free_bytes),
-		       format_size((char[32]){ 0 }, 32, k->top_size),
+		       format_size((char[32]){0}, 32, k->top_size),
 		       (unsigned long long)k->stop_addr, k->stop);
 	}
 	if (in->nwalks) {
@@ -356,8 +356,8 @@ static void print_json(const struct inspect *in, const struct source *src, size_
 	json_u64(&j, "total", pages);
 	json_double(&j, "mean_entropy",
 		    pages > in->pages[IP_ZERO]
-			    ? in->entropy_sum / (double)(pages - in->pages[IP_ZERO])
-			    : 0.0);
+			? in->entropy_sum / (double)(pages - in->pages[IP_ZERO])
+			: 0.0);
 	json_obj_end(&j);
 	json_obj_begin(&j, "signatures");
 	for (int k = 0; k < IS_NR; k++)
@@ -409,18 +409,18 @@ int cmd_inspect(int argc, char **argv)
 {
 	enum { OPT_LIMIT = 256, OPT_MAP, OPT_CLASS, OPT_JSON, OPT_TOP, OPT_RAW };
 	static const struct option opts[] = {
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "raw", no_argument, NULL, OPT_RAW },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ "force", no_argument, NULL, 'f' },
-		{ "map", required_argument, NULL, OPT_MAP },
-		{ "class", required_argument, NULL, OPT_CLASS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"top", required_argument, NULL, OPT_TOP},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"raw", no_argument, NULL, OPT_RAW},
+	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"force", no_argument, NULL, 'f'},
+	    {"map", required_argument, NULL, OPT_MAP},
+	    {"class", required_argument, NULL, OPT_CLASS},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *ops[2] = { NULL, NULL };
-	struct dump_sel sel = { .kind = DUMP_SEL_RANGE, .map = -1, .cls = -1 };
+	const char *ops[2] = {NULL, NULL};
+	struct dump_sel sel = {.kind = DUMP_SEL_RANGE, .map = -1, .cls = -1};
 	bool have_sel = false, force = false, json = false, raw = false;
 	uint64_t limit = 1ULL << 30;
 	struct source src;

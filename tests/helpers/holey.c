@@ -1,7 +1,7 @@
 /*
  * holey: maps 16 pages filled with 0xab, makes pages 4 and 5 PROT_NONE,
- * unmaps pages 12 and 13, writes STATUS_FILE ("pid N", "addr 0xADDR"), then sleeps (at most LIFETIME
- * seconds).
+ * unmaps pages 12 and 13, writes STATUS_FILE ("pid N", "addr 0xADDR"), then sleeps (at most
+ * LIFETIME seconds).
  *
  *   holey STATUS_FILE [LIFETIME]
  */

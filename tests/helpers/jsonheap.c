@@ -24,9 +24,9 @@
 #define BLOCK 4096
 
 static const char *const names[3] = {
-	"\"customerAccountId\":",
-	"\"transactionTimestamp\":",
-	"\"merchantCategoryCode\":",
+    "\"customerAccountId\":",
+    "\"transactionTimestamp\":",
+    "\"merchantCategoryCode\":",
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;

@@ -32,7 +32,7 @@ static uint64_t count_of(const struct inspect *in, const char *s, bool utf16)
 
 static void run(struct inspect *in, unsigned char *buf, size_t len, int cls)
 {
-	struct inspect_region r = { 0x10000, 0x10000 + len, cls, buf };
+	struct inspect_region r = {0x10000, 0x10000 + len, cls, buf};
 
 	inspect_init(in, NULL, 0, RC_NR);
 	inspect_run(in, &r, 1);
@@ -50,8 +50,8 @@ static void test_strings(void)
 {
 	size_t len = 1 << 20;
 	unsigned char *buf = calloc(len, 1);
-	static const char *const words[3] = { "alpha-key", "\"beta\":", "gamma_gamma_gamma" };
-	uint64_t want[3] = { 0, 0, 0 }, u16 = 0;
+	static const char *const words[3] = {"alpha-key", "\"beta\":", "gamma_gamma_gamma"};
+	uint64_t want[3] = {0, 0, 0}, u16 = 0;
 	struct inspect in;
 
 	for (size_t i = 0; i < len; i += 8) {
@@ -95,8 +95,8 @@ static void test_strings(void)
 		for (int k = 0; k < 3; k++) {
 			size_t w = strlen(words[k]);
 
-			if (i + w <= len && !memcmp(buf + i, words[k], w) && (i == 0 || !buf[i - 1]) &&
-			    (i + w == len || !buf[i + w]))
+			if (i + w <= len && !memcmp(buf + i, words[k], w) &&
+			    (i == 0 || !buf[i - 1]) && (i + w == len || !buf[i + w]))
 				want[k]++;
 		}
 	run(&in, buf, len, -1);
@@ -104,7 +104,8 @@ static void test_strings(void)
 	is_u64(count_of(&in, "\"beta\":", false), want[1], "a JSON key");
 	is_u64(count_of(&in, "gamma_gamma_gamma", false), want[2], "a long string");
 	is_u64(count_of(&in, "WideString", true), u16, "UTF-16LE string");
-	ok(want[0] > 500 && want[1] > 500 && want[2] > 500 && u16 >= 40, "the planted strings are there");
+	ok(want[0] > 500 && want[1] > 500 && want[2] > 500 && u16 >= 40,
+	   "the planted strings are there");
 	inspect_release(&in);
 	free(buf);
 }
@@ -125,7 +126,10 @@ static void test_pages(void)
 	memcpy(buf + 12300, "\x1f\x8b\x08\x00", 4);
 	memcpy(buf + 12400, "\x78\x9c", 2);
 	memcpy(buf + 12500, "\xca\xfe\xba\xbe\x00\x00\x00\x3d", 8);
-	memcpy(buf + 12600, "\x7f" "ELF\x02\x01\x01", 7);
+	memcpy(buf + 12600,
+	       "\x7f"
+	       "ELF\x02\x01\x01",
+	       7);
 	memcpy(buf + 12700, "{\"key\":1}", 9);
 	memcpy(buf + 12800, "<?xml version", 13);
 	run(&in, buf, len, -1);
@@ -153,7 +157,7 @@ static void test_chunks(void)
 	size_t len = 1 << 16, off = 0;
 	unsigned char *heap = calloc(len, 1);
 	struct inspect in;
-	struct inspect_region r = { 0x20000, 0x20000 + len, RC_HEAP, heap };
+	struct inspect_region r = {0x20000, 0x20000 + len, RC_HEAP, heap};
 	const struct inspect_size *top[8];
 	size_t n;
 
@@ -163,7 +167,7 @@ static void test_chunks(void)
 	put_chunk(heap, off, 96 | 1);
 	off += 96;
 	for (int i = 0; i < 5; i++, off += 1040)
-		put_chunk(heap, off, 1040 | (i ? 1 : 0));	/* i == 0: previous (96) free */
+		put_chunk(heap, off, 1040 | (i ? 1 : 0)); /* i == 0: previous (96) free */
 	put_chunk(heap, off, (len - off) | 1);
 	inspect_init(&in, NULL, 0, RC_NR);
 	inspect_walk_chunks(&in, &r, true);
@@ -192,7 +196,7 @@ static void test_chunks(void)
 	off = 2240;
 	for (int i = 0; i < 20; i++, off += 64)
 		put_chunk(heap, off, 64 | 4 | 1);
-	put_chunk(heap, off, (len - off) | 1);	/* glibc leaves NON_MAIN_ARENA off the top */
+	put_chunk(heap, off, (len - off) | 1); /* glibc leaves NON_MAIN_ARENA off the top */
 	r.cls = RC_ARENA;
 	inspect_init(&in, NULL, 0, RC_NR);
 	inspect_walk_chunks(&in, &r, false);
