@@ -1,5 +1,14 @@
-// SPDX-License-Identifier: MIT
-/* dump: copy a range of another process's memory without stopping it. */
+/*
+ * dump: copy a range of another process's memory without stopping it.
+ *
+ * process_vm_readv(2) (Linux 3.2) copies what the target may read: it stops at
+ * the first page that is not readable (PROT_NONE, unmapped) and returns the
+ * bytes before it, so a short read means "a hole at the next page". Where it
+ * is refused (EPERM under some seccomp filters) we pread /proc/PID/mem, which
+ * reads with FOLL_FORCE and so also returns PROT_NONE pages, as gdb does. Both
+ * fail with ESRCH once the process has exited. The sidecar format is
+ * described in docs/offheap-dump.1.
+ */
 #include "dump.h"
 
 #include <errno.h>
