@@ -8,6 +8,7 @@
 start_bg "$HELPERS/jsonheap" 50 "$TRASH/status" 100
 wait_ready "$TRASH/status" 30 || { echo "not ok - jsonheap did not start"; exit 1; }
 pid=$(awk '$1 == "pid" { print $2 }' "$TRASH/status")
+grep -q "^glibc 1" "$TRASH/status" || skip_all "the helper does not use glibc malloc (sanitizer build)"
 chunk=$(awk '$1 == "chunk" { print $2 }' "$TRASH/status")
 n0=$(awk '$1 == "n0" { print $2 }' "$TRASH/status")
 n1=$(awk '$1 == "n1" { print $2 }' "$TRASH/status")

@@ -73,10 +73,10 @@ test_expect_success '--map N is the N-th mapping (0-based) in address order' '
 	grep "\"class\": \"anon\"" m.bin.json
 '
 
-test_expect_success '--class heap dumps the brk heap' '
-	offheap dump $pid --class heap -o h.bin 2>/dev/null &&
-	grep "\"class\": \"heap\"" h.bin.json &&
-	grep "\"path\": \"\\[heap\\]\"" h.bin.json
+test_expect_success '--class stack dumps the main stack' '
+	offheap dump $pid --class stack -o h.bin 2>/dev/null &&
+	grep "\"class\": \"stack\"" h.bin.json &&
+	grep "\"path\": \"\\[stack\\]\"" h.bin.json
 '
 
 test_expect_success 'a range that is not mapped: exit 1, no file left' '
@@ -142,7 +142,7 @@ for l in open(\"/proc/$victim/maps\"):
 '
 
 test_expect_success 'interrupted by SIGTERM: no file, no temporary file' '
-	start_bg env OFFHEAP_DUMP_TEST_DELAY_MS=3000 "$OFFHEAP" dump $pid --class heap -o sig.bin &&
+	start_bg env OFFHEAP_DUMP_TEST_DELAY_MS=3000 "$OFFHEAP" dump $pid $addr+4K -o sig.bin &&
 	wait_for 5 "ls sig.bin.* >/dev/null 2>&1" &&
 	kill -TERM $BG_PID &&
 	rc=0 && { wait $BG_PID || rc=$?; } &&

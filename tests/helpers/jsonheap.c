@@ -11,7 +11,8 @@
  * arena (the thread then waits too, so the arena stays as it is).
  *
  * STATUS_FILE: "pid N", "chunk N" (the blocks' chunk size), "n0 N", "n1 N",
- * "n2 N" (how many blocks carry each name), in that order.
+ * "n2 N" (how many blocks carry each name), "glibc 1" (0 when a sanitizer's
+ * allocator replaces glibc's malloc), in that order.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -96,8 +97,13 @@ int main(int argc, char **argv)
 	f = fopen(tmp, "w");
 	if (!f)
 		return 1;
-	fprintf(f, "pid %d\nchunk %zu\nn0 %zu\nn1 %zu\nn2 %zu\n", (int)getpid(), chunk, count[0],
-		count[1], count[2]);
+#if defined(__SANITIZE_ADDRESS__)
+	const int glibc = 0;
+#else
+	const int glibc = 1;
+#endif
+	fprintf(f, "pid %d\nchunk %zu\nn0 %zu\nn1 %zu\nn2 %zu\nglibc %d\n", (int)getpid(), chunk,
+		count[0], count[1], count[2], glibc);
 	if (fclose(f) || rename(tmp, argv[2]))
 		return 1;
 	sleep(argc > 3 ? (unsigned)atoi(argv[3]) : 120);
