@@ -489,41 +489,62 @@ static uint64_t chunk_size(const struct inspect_region *r, uint64_t off, bool ma
 		return 0;
 	size = rd64(r->data + off + 8);
 	sz = size & ~7ULL;
-	if ((size & IS_MMAPPED) || !!(size & NON_MAIN_ARENA) == main_arena)
+	/* free chunks and the top lose NON_MAIN_ARENA: only the main arena's absence is sure */
+	if ((size & IS_MMAPPED) || (main_arena && (size & NON_MAIN_ARENA)))
 		return 0;
 	if (sz < 32 || (sz & 15) || sz > len - off)
 		return 0;
 	return sz;
 }
 
-/* A plausible first chunk: 16 chunks in a row check out, or the chain reaches the end. */
-static bool plausible_chain(const struct inspect_region *r, uint64_t off, bool main_arena)
+/*
+ * A plausible first chunk of an arena heap: 16 chunks in a row check out, or
+ * the chain reaches the end, and at least one of them (the top excepted)
+ * carries NON_MAIN_ARENA, as every chunk in use in an arena does.
+ */
+static bool plausible_chain(const struct inspect_region *r, uint64_t off)
 {
 	uint64_t len = r->end - r->start;
+	bool marked = false;
 
 	for (int k = 0; k < 16; k++) {
-		uint64_t sz = chunk_size(r, off, main_arena);
+		uint64_t sz = chunk_size(r, off, false);
 
 		if (!sz)
 			return false;
+		if (off + sz == len)
+			return marked || k == 0;
+		marked = marked || (rd64(r->data + off + 8) & NON_MAIN_ARENA);
 		off += sz;
-		if (off == len)
-			return true;
 	}
-	return true;
+	return marked;
 }
 
-void inspect_walk_chunks(struct inspect *in, const struct inspect_region *r, bool main_arena)
+void inspect_walk_chunks(struct inspect *in, const struct inspect_region *whole, bool main_arena)
 {
 	struct inspect_walk *w;
-	uint64_t len = r->end - r->start, off = 0;
+	struct inspect_region part = *whole;
+	const struct inspect_region *r = &part;
+	uint64_t len = whole->end - whole->start, off = 0;
 	bool found = false;
 
 	ALLOC_GROW(in->walks, in->nwalks + 1, in->alloc_walks);
 	w = &in->walks[in->nwalks++];
 	memset(w, 0, sizeof(*w));
-	w->start = r->start;
-	w->end = r->end;
+	w->start = whole->start;
+	w->end = whole->end;
+	if (!main_arena && len >= 32) {
+		/*
+		 * heap_info.size (third word) is where the heap ends now: a heap
+		 * shrunk with MADV_DONTNEED keeps its read-write mapping.
+		 */
+		uint64_t hsize = rd64(whole->data + 16);
+
+		if (hsize >= 4096 && hsize <= len && !(hsize & 4095)) {
+			part.end = part.start + hsize;
+			len = hsize;
+		}
+	}
 	if (main_arena) {
 		/* brk starts page-aligned: the first chunk is at the start */
 		off = (16 - (r->start & 15)) & 15;
@@ -537,7 +558,7 @@ void inspect_walk_chunks(struct inspect *in, const struct inspect_region *r, boo
 		for (off = 32; off + 16 <= len && off < 16384; off += 16) {
 			if ((r->start + off) & 15)
 				continue;
-			if (plausible_chain(r, off, false)) {
+			if (plausible_chain(r, off)) {
 				found = true;
 				break;
 			}
@@ -554,13 +575,6 @@ void inspect_walk_chunks(struct inspect *in, const struct inspect_region *r, boo
 
 		if (steps >= INSPECT_WALK_MAX) {
 			w->stop = "step limit";
-			break;
-		}
-		if (!sz && off + 16 <= len &&
-		    (rd64(r->data + off + 8) & ~(PREV_INUSE | NON_MAIN_ARENA)) == len - off) {
-			/* the top chunk: glibc does not set NON_MAIN_ARENA on it */
-			w->top_size = len - off;
-			w->stop = "top chunk";
 			break;
 		}
 		if (!sz) {

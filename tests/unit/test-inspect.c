@@ -207,6 +207,24 @@ static void test_chunks(void)
 	is_u64(in.walks[0].stop_addr, r.start + off, "arena: top address");
 	inspect_release(&in);
 
+	/* a shrunk arena heap: heap_info.size ends it before the mapping does */
+	memset(heap, 0, len);
+	off = 2240;
+	{
+		uint64_t hsize = len / 2;
+
+		memcpy(heap + 16, &hsize, 8);
+		for (int i = 0; i < 10; i++, off += 64)
+			put_chunk(heap, off, 64 | 4 | 1);
+		put_chunk(heap, off, (hsize - off) | 1);
+		inspect_init(&in, NULL, 0, RC_NR);
+		inspect_walk_chunks(&in, &r, false);
+		is_u64(in.walks[0].chunks, 10, "shrunk arena: 10 chunks");
+		is_str(in.walks[0].stop, "top chunk", "shrunk arena: the top ends at heap_info.size");
+		is_u64(in.walks[0].top_size, hsize - off, "shrunk arena: top size");
+		inspect_release(&in);
+	}
+
 	/* all garbage: no first chunk */
 	memset(heap, 0xff, len);
 	inspect_init(&in, NULL, 0, RC_NR);
