@@ -101,14 +101,30 @@ static void print_help(void)
 	    "  offheap dump 4242 7f3a00000000+64M -o arena.bin && offheap inspect arena.bin\n");
 }
 
+static int bar_shown = -1;	/* the percentage drawn last, -1 when none is on screen */
+
 static void progress(uint64_t done, uint64_t total)
 {
 	int w = 40, k = total ? (int)(done * w / total) : w;
+	int pc = total ? (int)(done * 100 / total) : 100;
 
+	if (pc == bar_shown)
+		return;
 	fprintf(stderr, "\rdump [%.*s%*s] %3d%%", k, "########################################",
-		w - k, "", total ? (int)(done * 100 / total) : 100);
-	if (done == total)
+		w - k, "", pc);
+	bar_shown = pc;
+	if (done == total) {
 		fputc('\n', stderr);
+		bar_shown = -1;
+	}
+}
+
+/* Ends an unfinished bar's line, so that a message starts on its own. */
+static void progress_end(void)
+{
+	if (bar_shown >= 0)
+		fputc('\n', stderr);
+	bar_shown = -1;
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -330,6 +346,7 @@ int cmd_dump(int argc, char **argv)
 			strbuf_reset(&err);
 			ret = dump_read(&rd, a, buf, len, &got, &err);
 			if (ret && ret != -ESRCH) {
+				progress_end();
 				error("%s", err.buf);
 				rc = EXIT_RUNTIME;
 				goto fail;
@@ -337,6 +354,7 @@ int cmd_dump(int argc, char **argv)
 			if (!ret)
 				got = len;
 			if ((ret = write_all(fd, buf, got))) {
+				progress_end();
 				error("cannot write '%s': %s", tmp, strerror(-ret));
 				rc = EXIT_RUNTIME;
 				goto fail;
@@ -377,6 +395,7 @@ int cmd_dump(int argc, char **argv)
 		goto fail;
 	}
 	forget_temp(0);
+	progress_end();
 	if (partial) {
 		char a[32], b[32];
 
@@ -393,6 +412,7 @@ int cmd_dump(int argc, char **argv)
 	}
 	goto out_rd;
 fail:
+	progress_end();
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
