@@ -150,6 +150,22 @@ test_expect_success 'interrupted by SIGTERM: no file, no temporary file' '
 	! ls sig.bin* 2>/dev/null
 '
 
+if command -v script >/dev/null 2>&1; then
+	test_expect_success 'a progress bar on a terminal for a large dump, none otherwise' '
+		start_bg "$HELPERS/anonhold" 80 "$TRASH/ready3" 100 &&
+		big=$BG_PID &&
+		wait_ready "$TRASH/ready3" &&
+		script -qec "$OFFHEAP dump $big --class anon -o bar.bin" /dev/null >tty.out &&
+		grep "dump \[#*\] 100%" tty.out &&
+		offheap dump $big --class anon -o bar2.bin 2>err &&
+		! grep "100%" err &&
+		cmp bar.bin bar2.bin &&
+		stop_bg $big
+	'
+else
+	test_skip 'a progress bar on a terminal for a large dump' 'script(1) is not installed'
+fi
+
 test_expect_success 'no temporary files are left behind' '
 	! ls *.bin.* 2>/dev/null | grep -v "\.json\$"
 '
