@@ -1,0 +1,216 @@
+/*
+ * mmapper: a test target for 'offheap trace' — named threads that map memory on a schedule.
+ *
+ * Thread "pool-grower" maps --grow-chunk bytes --grow-rate times a second in
+ * grow_pool() and never unmaps them; thread "churner" maps --churn-chunk bytes
+ * in churn_map() and unmaps them at once in churn_unmap(). The main thread
+ * writes a heartbeat counter to --heartbeat FILE every 20 ms (so a test can see
+ * that the process still runs after a tracer detached) and the grower's chunk
+ * count to --count FILE after every chunk, and --log FILE gets a line
+ * "UNIXTIME ADDRESS" for each grower chunk. The process ends after --lifetime
+ * seconds whatever happens, so a test can never leave it behind for long.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+static size_t grow_chunk = 1 << 20;
+static size_t churn_chunk = 4 << 20;
+static int grow_rate = 20;
+static int churn_rate = 20;
+static atomic_ulong grown_chunks;
+static const char *count_file;
+static FILE *log_file;
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Writes "TEXT\n" to path through a temporary file and rename, so readers never see half. */
+static void write_file(const char *path, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", text);
+	fclose(f);
+	rename(tmp, path);
+}
+
+static size_t parse_size_arg(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; break;
+	case 'm': case 'M': v <<= 20; break;
+	case 'g': case 'G': v <<= 30; break;
+	case '\0': break;
+	default:
+		fprintf(stderr, "mmapper: bad size '%s'\n", s);
+		exit(2);
+	}
+	return (size_t)v;
+}
+
+__attribute__((noinline)) static void *grow_pool(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	p[0] = 1;
+	return p;
+}
+
+__attribute__((noinline)) static void *churn_map(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	p[len - 1] = 2;
+	return p;
+}
+
+__attribute__((noinline)) static void churn_unmap(void *p, size_t len)
+{
+	munmap(p, len);
+}
+
+static void *grower(void *arg)
+{
+	char buf[64];
+
+	pthread_setname_np(pthread_self(), "pool-grower");
+	for (;;) {
+		void *p = grow_pool(grow_chunk);
+
+		if (p) {
+			unsigned long n = atomic_fetch_add(&grown_chunks, 1) + 1;
+
+			if (log_file) {
+				struct timespec ts;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				fprintf(log_file, "%lld.%06ld %p\n", (long long)ts.tv_sec,
+					ts.tv_nsec / 1000, p);
+				fflush(log_file);
+			}
+			if (count_file) {
+				snprintf(buf, sizeof(buf), "%lu", n);
+				write_file(count_file, buf);
+			}
+		}
+		sleep_ms(1000 / grow_rate);
+	}
+	return arg;
+}
+
+static void *churner(void *arg)
+{
+	pthread_setname_np(pthread_self(), "churner");
+	for (;;) {
+		void *p = churn_map(churn_chunk);
+
+		if (p)
+			churn_unmap(p, churn_chunk);
+		sleep_ms(1000 / churn_rate);
+	}
+	return arg;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: mmapper [--grow-chunk SIZE] [--grow-rate N/s] [--churn-chunk SIZE]\n"
+		"               [--churn-rate N/s] [--no-churn] [--lifetime SEC] [--ready FILE]\n"
+		"               [--count FILE] [--heartbeat FILE] [--log FILE]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "grow-chunk", required_argument, NULL, 'g' },
+		{ "grow-rate", required_argument, NULL, 'G' },
+		{ "churn-chunk", required_argument, NULL, 'c' },
+		{ "churn-rate", required_argument, NULL, 'C' },
+		{ "no-churn", no_argument, NULL, 'n' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ "ready", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'k' },
+		{ "heartbeat", required_argument, NULL, 'b' },
+		{ "log", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ready = NULL, *heartbeat = NULL;
+	int lifetime = 60, churn = 1, c;
+	pthread_t t1, t2;
+	struct timespec start, now;
+	unsigned long beat = 0;
+	char buf[64];
+
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g': grow_chunk = parse_size_arg(optarg); break;
+		case 'G': grow_rate = atoi(optarg); break;
+		case 'c': churn_chunk = parse_size_arg(optarg); break;
+		case 'C': churn_rate = atoi(optarg); break;
+		case 'n': churn = 0; break;
+		case 'l': lifetime = atoi(optarg); break;
+		case 'r': ready = optarg; break;
+		case 'k': count_file = optarg; break;
+		case 'b': heartbeat = optarg; break;
+		case 'L':
+			log_file = fopen(optarg, "a");
+			if (!log_file)
+				usage();
+			break;
+		default: usage();
+		}
+	}
+	if (grow_rate < 1 || grow_rate > 1000 || churn_rate < 1 || churn_rate > 1000 ||
+	    lifetime < 1 || !grow_chunk || !churn_chunk)
+		usage();
+	/* A hard stop even if the main loop below were stopped in a debugger. */
+	alarm((unsigned)lifetime + 5);
+	if (pthread_create(&t1, NULL, grower, NULL))
+		return 1;
+	if (churn && pthread_create(&t2, NULL, churner, NULL))
+		return 1;
+	if (ready) {
+		snprintf(buf, sizeof(buf), "%d", (int)getpid());
+		write_file(ready, buf);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (heartbeat) {
+			snprintf(buf, sizeof(buf), "%lu", ++beat);
+			write_file(heartbeat, buf);
+		}
+		sleep_ms(20);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= lifetime)
+			break;
+	}
+	return 0;
+}
