@@ -443,8 +443,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 			json_i64(&j, "exit_code", exit_code);
 		}
 		json_u64(&j, "duration_ms", t->elapsed_ns / 1000000);
-		json_double(&j, "started_at", (double)t->start_unix_ns / 1e9);
-		json_double(&j, "ended_at", (double)t->end_unix_ns / 1e9);
+		json_u64(&j, "started_at_ms", t->start_unix_ns / 1000000);
+		json_u64(&j, "ended_at_ms", t->end_unix_ns / 1000000);
 		json_u64(&j, "calls", t->seq);
 		json_u64(&j, "outstanding_bytes", outstanding);
 		json_u64(&j, "regions", nregs);
