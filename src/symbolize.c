@@ -162,6 +162,7 @@ static struct sym_module *module_info(struct symbolizer *sym, Dwfl_Module *mod)
 	const char *name = dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	const unsigned char *bits;
 	GElf_Addr vaddr;
+	Dwarf_Addr bias;
 	struct sym_module *m;
 	int len;
 
@@ -169,6 +170,8 @@ static struct sym_module *module_info(struct symbolizer *sym, Dwfl_Module *mod)
 		return *userdata;
 	m = xcalloc(1, sizeof(*m));
 	m->path = xstrdup(name ? name : "?");
+	/* The build-id note is read with the ELF file. */
+	dwfl_module_getelf(mod, &bias);
 	len = dwfl_module_build_id(mod, &bits, &vaddr);
 	if (len > 0) {
 		m->build_id = xmalloc((size_t)len * 2 + 1);

@@ -91,9 +91,13 @@ __attribute__((noinline)) static void *churn_map(size_t len)
 	return p;
 }
 
+static atomic_ulong churned;
+
 __attribute__((noinline)) static void churn_unmap(void *p, size_t len)
 {
-	munmap(p, len);
+	/* Not a tail call, so this frame is on the stack at the munmap. */
+	if (munmap(p, len) == 0)
+		atomic_fetch_add(&churned, 1);
 }
 
 static void *grower(void *arg)
@@ -209,7 +213,8 @@ int main(int argc, char **argv)
 		}
 		sleep_ms(20);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= lifetime)
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    lifetime * 1000L)
 			break;
 	}
 	return 0;
