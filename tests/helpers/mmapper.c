@@ -7,7 +7,9 @@
  * writes a heartbeat counter to --heartbeat FILE every 20 ms (so a test can see
  * that the process still runs after a tracer detached) and the grower's chunk
  * count to --count FILE after every chunk, and --log FILE gets a line
- * "UNIXTIME ADDRESS" for each grower chunk. The process ends after --lifetime
+ * "UNIXTIME ADDRESS" for each grower chunk. --spawn-rate starts that many
+ * short-lived threads a second (each maps and unmaps 64 KiB, then ends);
+ * --usr1 FILE counts the SIGUSR1s received. The process ends after --lifetime
  * seconds whatever happens, so a test can never leave it behind for long.
  */
 #include <errno.h>
@@ -142,12 +144,48 @@ static void *churner(void *arg)
 	return arg;
 }
 
+/* A thread that maps, unmaps and ends at once: it may exit while a tracer unwinds it. */
+static void *shortlived(void *arg)
+{
+	void *p = churn_map(64 << 10);
+
+	if (p)
+		churn_unmap(p, 64 << 10);
+	return arg;
+}
+
+static int spawn_rate;
+
+static void *spawner(void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_setname_np(pthread_self(), "spawner");
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		pthread_create(&t, &attr, shortlived, NULL);
+		sleep_ms(1000 / spawn_rate);
+	}
+	return arg;
+}
+
+static volatile sig_atomic_t usr1_count;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_count++;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: mmapper [--grow-chunk SIZE] [--grow-rate N/s] [--churn-chunk SIZE]\n"
 		"               [--churn-rate N/s] [--no-churn] [--lifetime SEC] [--ready FILE]\n"
-		"               [--count FILE] [--heartbeat FILE] [--log FILE]\n");
+		"               [--count FILE] [--heartbeat FILE] [--log FILE]\n"
+		"               [--spawn-rate N/s] [--usr1 FILE]\n");
 	exit(2);
 }
 
@@ -164,11 +202,14 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'k' },
 		{ "heartbeat", required_argument, NULL, 'b' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "spawn-rate", required_argument, NULL, 's' },
+		{ "usr1", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ready = NULL, *heartbeat = NULL;
+	const char *ready = NULL, *heartbeat = NULL, *usr1_file = NULL;
+	sig_atomic_t usr1_seen = 0;
 	int lifetime = 60, churn = 1, c;
-	pthread_t t1, t2;
+	pthread_t t1, t2, t3;
 	struct timespec start, now;
 	unsigned long beat = 0;
 	char buf[64];
@@ -184,6 +225,8 @@ int main(int argc, char **argv)
 		case 'r': ready = optarg; break;
 		case 'k': count_file = optarg; break;
 		case 'b': heartbeat = optarg; break;
+		case 's': spawn_rate = atoi(optarg); break;
+		case 'u': usr1_file = optarg; break;
 		case 'L':
 			log_file = fopen(optarg, "a");
 			if (!log_file)
@@ -201,6 +244,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (churn && pthread_create(&t2, NULL, churner, NULL))
 		return 1;
+	if (spawn_rate > 0 && pthread_create(&t3, NULL, spawner, NULL))
+		return 1;
+	signal(SIGUSR1, on_usr1);
 	if (ready) {
 		snprintf(buf, sizeof(buf), "%d", (int)getpid());
 		write_file(ready, buf);
@@ -210,6 +256,11 @@ int main(int argc, char **argv)
 		if (heartbeat) {
 			snprintf(buf, sizeof(buf), "%lu", ++beat);
 			write_file(heartbeat, buf);
+		}
+		if (usr1_file && usr1_count != usr1_seen) {
+			usr1_seen = usr1_count;
+			snprintf(buf, sizeof(buf), "%d", (int)usr1_seen);
+			write_file(usr1_file, buf);
 		}
 		sleep_ms(20);
 		clock_gettime(CLOCK_MONOTONIC, &now);
