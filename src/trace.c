@@ -258,19 +258,21 @@ static uint64_t region_remove(struct trace_mm *mm, uint64_t a, uint64_t b,
 	return removed;
 }
 
-/* Inserts r, replacing whatever it overlaps. */
-static void region_insert(struct trace_mm *mm, const struct trace_region *r)
+/* Inserts r, replacing whatever it overlaps; returns the bytes of known regions replaced. */
+static uint64_t region_insert(struct trace_mm *mm, const struct trace_region *r)
 {
+	uint64_t replaced;
 	size_t i;
 
 	if (r->end <= r->start)
-		return;
-	region_remove(mm, r->start, r->end, NULL, NULL, NULL);
+		return 0;
+	replaced = region_remove(mm, r->start, r->end, NULL, NULL, NULL);
 	i = region_find(mm, r->start);
 	ALLOC_GROW(mm->regions, mm->nregions + 1, mm->alloc);
 	memmove(&mm->regions[i + 1], &mm->regions[i], (mm->nregions - i) * sizeof(*mm->regions));
 	mm->regions[i] = *r;
 	mm->nregions++;
+	return replaced;
 }
 
 static uint32_t stack_intern(struct trace *t, struct trace_mm *mm, const uint64_t *pcs,
@@ -575,7 +577,8 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 		r.end = r.start + len;
 		r.prot = (int)ev->args[2];
 		r.kind = TRACE_REGION_MMAP;
-		region_insert(mm, &r);
+		/* MAP_FIXED over a mapping of ours unmaps it. */
+		ts->unmapped += region_insert(mm, &r);
 		ts->mapped += len;
 		if (st)
 			st->mapped += len;
@@ -606,7 +609,7 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 				parts[i].end = parts[i].end - a > newlen ? a + newlen : parts[i].end;
 				parts[i].start = parts[i].start - a + na;
 				parts[i].end = parts[i].end - a + na;
-				region_insert(mm, &parts[i]);
+				ts->unmapped += region_insert(mm, &parts[i]);
 			}
 			free(parts);
 		}
@@ -615,7 +618,7 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 			r.end = na + newlen;
 			r.prot = PROT_READ | PROT_WRITE;
 			r.kind = TRACE_REGION_MMAP;
-			region_insert(mm, &r);
+			ts->unmapped += region_insert(mm, &r);
 			ts->mapped += newlen - oldlen;
 			if (st)
 				st->mapped += newlen - oldlen;
@@ -661,7 +664,7 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 		r.end = r.start + PAGE_ROUND(ds.shm_segsz);
 		r.prot = PROT_READ | ((ev->args[2] & SHM_RDONLY) ? 0 : PROT_WRITE);
 		r.kind = TRACE_REGION_SHM;
-		region_insert(mm, &r);
+		ts->unmapped += region_insert(mm, &r);
 		ts->mapped += r.end - r.start;
 		if (st)
 			st->mapped += r.end - r.start;

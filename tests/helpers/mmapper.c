@@ -9,7 +9,8 @@
  * count to --count FILE after every chunk, and --log FILE gets a line
  * "UNIXTIME ADDRESS" for each grower chunk. --spawn-rate starts that many
  * short-lived threads a second (each maps and unmaps 64 KiB, then ends);
- * --usr1 FILE counts the SIGUSR1s received. The process ends after --lifetime
+ * --usr1 FILE counts the SIGUSR1s received; --remap starts thread "remapper"
+ * (partial munmap, mremap move/shrink, brk up and down: see remapper()). The process ends after --lifetime
  * seconds whatever happens, so a test can never leave it behind for long.
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,6 +173,52 @@ static void *spawner(void *arg)
 	return arg;
 }
 
+/*
+ * Thread "remapper", once: cuts, moves, shrinks and splits mappings so that
+ * exactly 6 MiB stay mapped (see the steps), moves the break up by 1 MiB and
+ * down by 512 KiB, madvises 1 MiB away, and leaves 1 MiB of System V shared
+ * memory attached (and 512 KiB attached and detached). 7.5 MiB in all. It
+ * never calls malloc (no arena of its own).
+ */
+static void *remapper(void *arg)
+{
+	const size_t M = 1 << 20;
+	char *a, *c, *b;
+
+	pthread_setname_np(pthread_self(), "remapper");
+	a = mmap(NULL, 8 * M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c = mmap(NULL, 6 * M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED || c == MAP_FAILED)
+		return NULL;
+	munmap(a + 2 * M, 2 * M);			/* [a, a+2M) [a+4M, a+8M): 6 MiB */
+	b = mremap(a + 4 * M, 4 * M, 6 * M, MREMAP_MAYMOVE | MREMAP_FIXED, c);
+	if (b == MAP_FAILED)				/* moved onto c: 2 + 6 = 8 MiB */
+		return NULL;
+	mremap(a, 2 * M, 1 * M, 0);			/* shrunk: 1 + 6 = 7 MiB */
+	munmap(b + M, M);				/* split: 1 + 1 + 4 = 6 MiB */
+	sbrk((intptr_t)M);
+	sbrk(-(intptr_t)(M / 2));
+	madvise(a, M, MADV_DONTNEED);			/* 1 MiB given back, still mapped */
+	/* System V shared memory: 1 MiB stays attached, 512 KiB comes and goes. */
+	int id1 = shmget(IPC_PRIVATE, M, IPC_CREAT | 0600);
+	int id2 = shmget(IPC_PRIVATE, M / 2, IPC_CREAT | 0600);
+
+	if (id1 >= 0) {
+		shmat(id1, NULL, 0);
+		shmctl(id1, IPC_RMID, NULL);
+	}
+	if (id2 >= 0) {
+		void *s2 = shmat(id2, NULL, 0);
+
+		shmctl(id2, IPC_RMID, NULL);
+		if (s2 != (void *)-1)
+			shmdt(s2);
+	}
+	for (;;)
+		sleep_ms(1000);
+	return arg;
+}
+
 static volatile sig_atomic_t usr1_count;
 
 static void on_usr1(int sig)
@@ -185,7 +233,7 @@ static void usage(void)
 		"usage: mmapper [--grow-chunk SIZE] [--grow-rate N/s] [--churn-chunk SIZE]\n"
 		"               [--churn-rate N/s] [--no-churn] [--lifetime SEC] [--ready FILE]\n"
 		"               [--count FILE] [--heartbeat FILE] [--log FILE]\n"
-		"               [--spawn-rate N/s] [--usr1 FILE]\n");
+		"               [--spawn-rate N/s] [--usr1 FILE] [--remap]\n");
 	exit(2);
 }
 
@@ -204,12 +252,13 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },
 		{ "spawn-rate", required_argument, NULL, 's' },
 		{ "usr1", required_argument, NULL, 'u' },
+		{ "remap", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ready = NULL, *heartbeat = NULL, *usr1_file = NULL;
 	sig_atomic_t usr1_seen = 0;
-	int lifetime = 60, churn = 1, c;
-	pthread_t t1, t2, t3;
+	int lifetime = 60, churn = 1, remap = 0, c;
+	pthread_t t1, t2, t3, t4;
 	struct timespec start, now;
 	unsigned long beat = 0;
 	char buf[64];
@@ -227,6 +276,7 @@ int main(int argc, char **argv)
 		case 'b': heartbeat = optarg; break;
 		case 's': spawn_rate = atoi(optarg); break;
 		case 'u': usr1_file = optarg; break;
+		case 'R': remap = 1; break;
 		case 'L':
 			log_file = fopen(optarg, "a");
 			if (!log_file)
@@ -245,6 +295,8 @@ int main(int argc, char **argv)
 	if (churn && pthread_create(&t2, NULL, churner, NULL))
 		return 1;
 	if (spawn_rate > 0 && pthread_create(&t3, NULL, spawner, NULL))
+		return 1;
+	if (remap && pthread_create(&t4, NULL, remapper, NULL))
 		return 1;
 	signal(SIGUSR1, on_usr1);
 	if (ready) {
