@@ -61,12 +61,18 @@
  * registers read once per stop (PTRACE_GETREGS instead of one PTRACE_PEEKUSER
  * each) and /proc/TID/mem for memory (one pread instead of PTRACE_PEEKDATA).
  */
+#define UA_PAGES 8
+
 struct unw_arg {
 	void *upt;			/* _UPT_create() state */
 	pid_t tid;
 	int memfd;			/* /proc/TID/mem, or -1 */
 	bool have_regs;			/* regs holds this stop's registers */
 	struct user_regs_struct regs;
+	/* Pages read during this stop: one pread of a page costs what one of a word does. */
+	uint64_t page_addr[UA_PAGES];	/* page address + 1, 0 = empty */
+	unsigned next_page;		/* round-robin victim */
+	unsigned char page[UA_PAGES][4096];
 };
 
 /* A traced thread. */
@@ -429,10 +435,27 @@ static int ua_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, 
 {
 	struct unw_arg *ua = ua_of(arg);
 
-	if (ua && !write && ua->memfd >= 0) {
-		if (pread(ua->memfd, val, sizeof(*val), (off_t)addr) == (ssize_t)sizeof(*val))
-			return 0;
-		return -UNW_EINVAL;
+	if (ua && !write && ua->memfd >= 0 && (addr & 7) == 0) {
+		uint64_t pa = addr & ~(uint64_t)4095;
+		unsigned i;
+
+		for (i = 0; i < UA_PAGES; i++)
+			if (ua->page_addr[i] == pa + 1)
+				break;
+		if (i == UA_PAGES) {
+			i = ua->next_page++ % UA_PAGES;
+			ua->page_addr[i] = 0;
+			if (pread(ua->memfd, ua->page[i], 4096, (off_t)pa) != 4096) {
+				/* The page may be readable in part only: fall back to the word. */
+				if (pread(ua->memfd, val, sizeof(*val), (off_t)addr) ==
+				    (ssize_t)sizeof(*val))
+					return 0;
+				return -UNW_EINVAL;
+			}
+			ua->page_addr[i] = pa + 1;
+		}
+		memcpy(val, ua->page[i] + (addr - pa), sizeof(*val));
+		return 0;
 	}
 	return _UPT_access_mem(as, addr, val, write, upt_of(arg));
 }
@@ -516,6 +539,7 @@ static uint32_t unwind(struct trace *t, struct tthread *th)
 	if (!th->upt)
 		return UINT32_MAX;
 	th->upt->have_regs = ptrace(PTRACE_GETREGS, th->tid, 0, &th->upt->regs) == 0;
+	memset(th->upt->page_addr, 0, sizeof(th->upt->page_addr));
 	ua_current = th->upt;
 	/* A thread that dies under us makes a step fail: keep what we have. */
 	if (unw_init_remote(&cur, th->mm->unw_as, th->upt) == 0) {
