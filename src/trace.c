@@ -711,20 +711,19 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 	}
 }
 
-static void on_exit_stop(struct trace *t, struct tthread *th, int64_t rval)
+/* A traced call's result arrived: account for it (the thread already runs on). */
+static void finish_event(struct trace *t, struct tthread *th, struct trace_event *ev,
+			 int64_t rval)
 {
-	if (!th->pending)
-		return;
-	th->pending = false;
-	th->ev.ret = rval;
-	th->ev.seq = ++t->seq;
-	apply(t, th, &th->ev);
+	ev->ret = rval;
+	ev->seq = ++t->seq;
+	apply(t, th, ev);
 	if (t->opts.keep_events) {
 		ALLOC_GROW(t->events, t->nevents + 1, t->events_alloc);
-		t->events[t->nevents++] = th->ev;
+		t->events[t->nevents++] = *ev;
 	}
 	if (t->opts.on_event)
-		t->opts.on_event(&th->ev, t->opts.arg);
+		t->opts.on_event(ev, t->opts.arg);
 }
 
 /* ---- ptrace plumbing ---- */
@@ -845,8 +844,14 @@ static void handle_stop(struct trace *t, struct tracer *tr, pid_t tid, int statu
 			on_entry(t, tr, th, info.entry.nr, info.entry.args);
 		} else if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
 			on_entry(t, tr, th, info.seccomp.nr, info.seccomp.args);
-		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
-			on_exit_stop(t, th, info.exit.rval);
+		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT && th->pending) {
+			struct trace_event ev = th->ev;
+
+			/* Let it run first: nothing below needs it stopped. */
+			th->pending = false;
+			resume(t, th, 0);
+			finish_event(t, th, &ev, info.exit.rval);
+			return;
 		}
 		resume(t, th, 0);
 		return;
