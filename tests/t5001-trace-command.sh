@@ -60,8 +60,8 @@ test_expect_success '--json: command, exit code, outstanding by thread' '
 	n=$(jq -r ".by_thread_name[] | select(.thread == \"pool-grower\") | .regions" out.json) &&
 	out=$(jq -r ".by_thread_name[] | select(.thread == \"pool-grower\") | .outstanding_bytes" out.json) &&
 	test "$n" -ge 10 && test "$out" -eq $((n * 1048576)) &&
-	jq -e ".by_stack[0].site | startswith(\"grow_pool \")" out.json &&
-	jq -e ".by_stack[0].frames[0].build_id | test(\"^[0-9a-f]{40}$\")" out.json
+	jq -e "[.by_stack[] | select(.threads == [\"pool-grower\"])][0].site | startswith(\"grow_pool \")" out.json &&
+	jq -e "[.by_stack[] | select(.threads == [\"pool-grower\"])][0].frames[0].build_id | test(\"^[0-9a-f]{40}$\")" out.json
 '
 
 test_expect_success 'children are followed through fork and exec' '
