@@ -945,7 +945,7 @@ static int seize(pid_t tid, unsigned long opts)
 /* Seizes every thread of pid, reading the task list until a pass finds none new. */
 static int attach_pid(struct trace *t, struct tracer *tr, struct strbuf *err)
 {
-	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE;
+	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
 	pid_t pid = t->opts.pid;
 	struct strbuf sb = STRBUF_INIT;
 	const char *p;

@@ -20,7 +20,10 @@ test_expect_success 'a command killed by a signal gives 128+N' '
 
 test_expect_success 'a command that cannot run gives 127 and says why' '
 	test_exit_code 127 offheap trace -- ./no-such-command 2>err &&
-	grep "offheap: error: cannot run .\./no-such-command.: No such file or directory" err
+	grep "offheap: error: cannot run .\./no-such-command.: No such file or directory" err &&
+	echo "not a program" >not-exec && chmod -x not-exec &&
+	test_exit_code 126 offheap trace -- ./not-exec 2>err &&
+	grep "offheap: error: cannot run .\./not-exec.: Permission denied" err
 '
 
 test_expect_success 'stdin and stdout reach the command' '

@@ -632,10 +632,15 @@ int cmd_trace(int argc, char **argv)
 			hint("a process can have one tracer only (a debugger, strace, or another "
 			     "offheap trace): stop that one first");
 		}
+		/* As a shell: 127 not found, 126 found but not runnable. */
+		if (command && t.child_exited && (ret == -ENOENT || ret == -EACCES || ret == -ENOEXEC))
+			exit_code = ret == -ENOENT ? 127 : 126;
+		else
+			exit_code = EXIT_RUNTIME;
 		trace_release(&t);
 		strbuf_release(&err);
 		strbuf_release(&cmdline);
-		return ret == -ENOENT ? 127 : EXIT_RUNTIME;
+		return exit_code;
 	}
 	if (command && t.child_exited) {
 		if (WIFEXITED(t.child_status))
