@@ -869,6 +869,11 @@ static void handle_stop(struct trace *t, struct tracer *tr, pid_t tid, int statu
 		handle_exec(t, tr, th);
 		resume(t, th, 0);
 		return;
+	case PTRACE_EVENT_EXIT:
+		/* Its last name: threads are often named after their first mappings. */
+		read_comm(th->mm->pid, tid, t->threads[th->stat].name);
+		resume(t, th, 0);
+		return;
 	case PTRACE_EVENT_STOP:
 		if (is_stop_signal(sig)) {
 			/* Group-stop: stay stopped until SIGCONT, but keep telling us. */
@@ -937,6 +942,41 @@ static void read_heap_end(struct trace_mm *mm)
 	strbuf_release(&sb);
 }
 
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct trace_thread *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/*
+ * Regions are grouped by thread name, and a thread's last name says more than
+ * the one it had at the call (JVM threads map their first memory before they
+ * are named): give every region its thread's last name.
+ */
+static void rename_regions(struct trace *t)
+{
+	struct trace_thread *by_tid = xmalloc((t->nthreads + 1) * sizeof(*by_tid));
+	size_t n = 0;
+
+	/* The latest thread of each TID (TIDs can be reused during a long trace). */
+	for (size_t i = t->nthreads; i-- > 0;)
+		by_tid[n++] = t->threads[i];
+	qsort(by_tid, n, sizeof(*by_tid), cmp_tid);
+	for (size_t m = 0; m < t->nmms; m++) {
+		struct trace_mm *mm = t->mms[m];
+
+		for (size_t i = 0; i < mm->nregions; i++) {
+			struct trace_thread key = { .tid = mm->regions[i].tid };
+			struct trace_thread *th = bsearch(&key, by_tid, n, sizeof(*by_tid), cmp_tid);
+
+			if (th && th->name[0])
+				mm->regions[i].name = intern_name(t, th->name);
+		}
+	}
+	free(by_tid);
+}
+
 static int seize(pid_t tid, unsigned long opts)
 {
 	return ptrace(PTRACE_SEIZE, tid, 0, (void *)opts) < 0 ? -errno : 0;
@@ -945,7 +985,8 @@ static int seize(pid_t tid, unsigned long opts)
 /* Seizes every thread of pid, reading the task list until a pass finds none new. */
 static int attach_pid(struct trace *t, struct tracer *tr, struct strbuf *err)
 {
-	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+			     PTRACE_O_TRACEEXIT;
 	pid_t pid = t->opts.pid;
 	struct strbuf sb = STRBUF_INIT;
 	const char *p;
@@ -1061,7 +1102,7 @@ static int start_command(struct trace *t, struct tracer *tr, const sigset_t *old
 {
 	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 			     PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP |
-			     PTRACE_O_EXITKILL;
+			     PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
 	int status, ret, pfd[2];
 	pid_t pid;
 
@@ -1176,6 +1217,12 @@ int trace_run(struct trace *t, const struct trace_opts *opts, struct strbuf *err
 		}
 	}
 	t->elapsed_ns = now_ns(tr);
+	for (size_t i = 0; i < tr->nthreads; i++) {
+		struct tthread *th = tr->threads[i];
+
+		if (!th->gone)
+			read_comm(th->mm->pid, th->tid, t->threads[th->stat].name);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->end_unix_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	if (t->child && !t->child_exited) {
@@ -1197,6 +1244,7 @@ int trace_run(struct trace *t, const struct trace_opts *opts, struct strbuf *err
 			ret = -e;
 		}
 	}
+	rename_regions(t);
 out:
 	if (tr->errpipe >= 0)
 		close(tr->errpipe);
