@@ -74,6 +74,16 @@ test_expect_success 'a group-stop stays a stop while traced, SIGCONT resumes' '
 	still_runs
 '
 
+test_expect_success 'a target stopped before the trace is still stopped after it' '
+	kill -STOP $pid &&
+	wait_for 5 "grep -q \"^State:[[:space:]]*T\" /proc/$pid/status" &&
+	offheap trace $pid -d 500ms >stopped.txt &&
+	grep -q "^State:[[:space:]]*T" /proc/$pid/status &&
+	grep -q "^TracerPid:[[:space:]]*0$" /proc/$pid/status &&
+	kill -CONT $pid &&
+	still_runs
+'
+
 test_expect_success 'a target already traced is refused with the tracer named' '
 	"$OFFHEAP" trace $pid -d 20s >first.txt 2>&1 &
 	tp=$! &&
