@@ -1,4 +1,4 @@
-/* symbolize: code addresses of a process → function, file:line, inlined frames, library, build-id. */
+/* symbolize: code addresses of a process → function, file:line, inlined frames, module. */
 #ifndef OFFHEAP_SYMBOLIZE_H
 #define OFFHEAP_SYMBOLIZE_H
 
