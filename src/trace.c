@@ -577,6 +577,75 @@ static void on_entry(struct trace *t, struct tracer *tr, struct tthread *th, uin
 	th->pending = true;
 }
 
+/* mremap: shrink, grow, or move (what we knew of the old range moves along). */
+static void apply_mremap(struct trace_mm *mm, struct trace_thread *ts, struct trace_stack *st,
+			 const struct trace_event *ev, struct trace_region *r)
+{
+	uint64_t a = ev->args[0], na = (uint64_t)ev->ret;
+	uint64_t oldlen = PAGE_ROUND(ev->args[1]), newlen = PAGE_ROUND(ev->args[2]);
+	struct trace_region *parts = NULL;
+	size_t np = 0, pa = 0;
+
+	if (na == a) {
+		if (newlen < oldlen)
+			region_remove(mm, a + newlen, a + oldlen, NULL, NULL, NULL);
+	} else {
+		region_remove(mm, a, a + oldlen, &parts, &np, &pa);
+		for (size_t i = 0; i < np; i++) {
+			if (parts[i].start - a >= newlen)
+				continue;
+			parts[i].end = parts[i].end - a > newlen ? a + newlen : parts[i].end;
+			parts[i].start = parts[i].start - a + na;
+			parts[i].end = parts[i].end - a + na;
+			/* Moving over mappings of ours (MREMAP_FIXED) unmaps them. */
+			ts->unmapped += region_insert(mm, &parts[i]);
+		}
+		free(parts);
+	}
+	if (newlen > oldlen) {
+		r->start = na + oldlen;
+		r->end = na + newlen;
+		r->prot = PROT_READ | PROT_WRITE;
+		r->kind = TRACE_REGION_MMAP;
+		ts->unmapped += region_insert(mm, r);
+		ts->mapped += newlen - oldlen;
+		if (st)
+			st->mapped += newlen - oldlen;
+	} else {
+		ts->unmapped += oldlen - newlen;
+	}
+}
+
+/* brk: the growth is a region of its own, a shrink cuts the top off. */
+static void apply_brk(struct trace_mm *mm, struct trace_thread *ts, struct trace_stack *st,
+		      const struct trace_event *ev, struct trace_region *r)
+{
+	uint64_t nb = (uint64_t)ev->ret;
+
+	/* brk(0) asks: it tells us where the break is, nothing moved. */
+	if (!mm->brk_cur || !ev->args[0]) {
+		/* Nothing moved since the start: the start was this (the heap's end is rounded). */
+		if (mm->brk_start == mm->brk_cur)
+			mm->brk_start = nb;
+		mm->brk_cur = nb;
+		return;
+	}
+	if (nb > mm->brk_cur) {
+		r->start = PAGE_ROUND(mm->brk_cur);
+		r->end = PAGE_ROUND(nb);
+		r->prot = PROT_READ | PROT_WRITE;
+		r->kind = TRACE_REGION_BRK;
+		region_insert(mm, r);
+		ts->brk_grown += nb - mm->brk_cur;
+		if (st)
+			st->mapped += r->end - r->start;
+	} else if (nb < mm->brk_cur) {
+		region_remove(mm, PAGE_ROUND(nb), PAGE_ROUND(mm->brk_cur), NULL, NULL, NULL);
+		ts->brk_shrunk += mm->brk_cur - nb;
+	}
+	mm->brk_cur = nb;
+}
+
 static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 {
 	struct trace_thread *ts = &t->threads[th->stat];
@@ -615,65 +684,12 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 		region_remove(mm, a, a + len, NULL, NULL, NULL);
 		ts->unmapped += len;
 		break;
-	case TRACE_MREMAP: {
-		uint64_t oldlen = PAGE_ROUND(ev->args[1]), newlen = PAGE_ROUND(ev->args[2]);
-		uint64_t na = (uint64_t)ev->ret;
-		struct trace_region *parts = NULL;
-		size_t np = 0, pa = 0;
-
-		if (na == a) {
-			if (newlen < oldlen)
-				region_remove(mm, a + newlen, a + oldlen, NULL, NULL, NULL);
-		} else {
-			/* Moved: what we knew of the old range moves with it. */
-			region_remove(mm, a, a + oldlen, &parts, &np, &pa);
-			for (size_t i = 0; i < np; i++) {
-				if (parts[i].start - a >= newlen)
-					continue;
-				parts[i].end = parts[i].end - a > newlen ? a + newlen : parts[i].end;
-				parts[i].start = parts[i].start - a + na;
-				parts[i].end = parts[i].end - a + na;
-				ts->unmapped += region_insert(mm, &parts[i]);
-			}
-			free(parts);
-		}
-		if (newlen > oldlen) {
-			r.start = na + oldlen;
-			r.end = na + newlen;
-			r.prot = PROT_READ | PROT_WRITE;
-			r.kind = TRACE_REGION_MMAP;
-			ts->unmapped += region_insert(mm, &r);
-			ts->mapped += newlen - oldlen;
-			if (st)
-				st->mapped += newlen - oldlen;
-		} else {
-			ts->unmapped += oldlen - newlen;
-		}
+	case TRACE_MREMAP:
+		apply_mremap(mm, ts, st, ev, &r);
 		break;
-	}
-	case TRACE_BRK: {
-		uint64_t nb = (uint64_t)ev->ret;
-
-		if (!mm->brk_cur) {
-			mm->brk_start = mm->brk_cur = nb;
-			break;
-		}
-		if (nb > mm->brk_cur) {
-			r.start = PAGE_ROUND(mm->brk_cur);
-			r.end = PAGE_ROUND(nb);
-			r.prot = PROT_READ | PROT_WRITE;
-			r.kind = TRACE_REGION_BRK;
-			region_insert(mm, &r);
-			ts->brk_grown += nb - mm->brk_cur;
-			if (st)
-				st->mapped += r.end - r.start;
-		} else if (nb < mm->brk_cur) {
-			region_remove(mm, PAGE_ROUND(nb), PAGE_ROUND(mm->brk_cur), NULL, NULL, NULL);
-			ts->brk_shrunk += mm->brk_cur - nb;
-		}
-		mm->brk_cur = nb;
+	case TRACE_BRK:
+		apply_brk(mm, ts, st, ev, &r);
 		break;
-	}
 	case TRACE_MADVISE:
 		if (ev->args[2] == MADV_DONTNEED || ev->args[2] == MADV_FREE)
 			ts->advised += PAGE_ROUND(ev->args[1]);
