@@ -1241,9 +1241,17 @@ int trace_run(struct trace *t, const struct trace_opts *opts, struct strbuf *err
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->end_unix_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	if (t->child && !t->child_exited) {
-		/* The filter would leave it with ENOSYS for its mmaps: end it instead. */
-		kill(t->child, SIGKILL);
+	if (t->opts.argv) {
+		/*
+		 * Ended early (-d, a second signal): the filter would leave the
+		 * command and its children with ENOSYS for their mmaps once we
+		 * detach, so end them instead.
+		 */
+		if (t->child && !t->child_exited)
+			kill(t->child, SIGKILL);
+		for (size_t i = 0; i < tr->nthreads; i++)
+			if (!tr->threads[i]->gone)
+				kill(tr->threads[i]->mm->pid, SIGKILL);
 	}
 	detach_all(t, tr);
 	if (t->child && !t->child_exited) {

@@ -86,6 +86,13 @@ test_expect_success '-o writes the trace_* tables; a second run appends' '
 	test "$(sqlite3 rec.db "select exit_status from trace_runs where run_id = 2")" = 0
 '
 
+test_expect_success '-d ends the command and its children (they cannot run on untraced)' '
+	test_exit_code 137 offheap trace -d 500ms -- sh -c "sleep 29.71 & sleep 29.72; true" >d.txt &&
+	grep -q "^offheap trace: .sh." d.txt &&
+	sleep 0.2 &&
+	! pgrep -f "sleep 29.7[12]"
+'
+
 test_expect_success 'SIGTERM goes to the command, and the report follows its exit' '
 	"$OFFHEAP" trace --json -- "$HELPERS/mmapper" --lifetime 30 --no-churn --ready ready >sig.json &
 	tp=$! &&

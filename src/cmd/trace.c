@@ -38,6 +38,7 @@ static void print_help(FILE *out)
 		"command, the first signal goes to the command and the report follows its exit).\n\n"
 		"Options:\n"
 		"  -d, --duration DUR   stop after DUR (e.g. 3s, 500ms, 2m); default: until the end\n"
+		"                       (a command is killed then: it cannot run on untraced)\n"
 		"      --events         a strace-like live log of each call on stderr\n"
 		"      --json           the report as JSON on stdout\n"
 		"  -o, --output FILE    also write the trace into SQLite FILE (tables trace_*)\n"
