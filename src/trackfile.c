@@ -1,0 +1,156 @@
+/* trackfile: reads the counters liboffheap.so shares through its file (src/trackshm.h). */
+
+/*
+ * The file is mapped read-only and shared; the target keeps writing while we
+ * read. Sizes come from the header and are checked against the file size
+ * before any entry is touched; the file may grow (an exec'd image with a
+ * larger table), in which case it is mapped again.
+ */
+#include "trackfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+struct trackfile {
+	int fd;
+	char *path;
+	void *map;
+	size_t len;
+};
+
+int trackfile_open(const char *path, struct trackfile **out, struct strbuf *err)
+{
+	struct trackfile *tf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int ret = -errno;
+
+		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		return ret;
+	}
+	tf = xcalloc(1, sizeof(*tf));
+	tf->fd = fd;
+	tf->path = xstrdup(path);
+	*out = tf;
+	return 0;
+}
+
+void trackfile_close(struct trackfile *tf)
+{
+	if (!tf)
+		return;
+	if (tf->map)
+		munmap(tf->map, tf->len);
+	close(tf->fd);
+	free(tf->path);
+	free(tf);
+}
+
+static int remap(struct trackfile *tf, struct strbuf *err)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(tf->fd, &st)) {
+		strbuf_addf(err, "cannot stat '%s': %s", tf->path, strerror(errno));
+		return -errno;
+	}
+	if ((size_t)st.st_size == tf->len && tf->map)
+		return 0;
+	if (tf->map)
+		munmap(tf->map, tf->len);
+	tf->map = NULL;
+	tf->len = 0;
+	if (st.st_size < (off_t)sizeof(struct trackshm_header))
+		return -EAGAIN;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, tf->fd, 0);
+	if (p == MAP_FAILED) {
+		strbuf_addf(err, "cannot map '%s': %s", tf->path, strerror(errno));
+		return -errno;
+	}
+	tf->map = p;
+	tf->len = (size_t)st.st_size;
+	return 0;
+}
+
+void track_view_release(struct track_view *v)
+{
+	free(v->sites);
+	memset(v, 0, sizeof(*v));
+}
+
+int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *err)
+{
+	const struct trackshm_header *h;
+	const char *base;
+	uint32_t i, depth;
+	int ret = remap(tf, err);
+
+	if (ret)
+		return ret;
+	h = tf->map;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != TRACKSHM_MAGIC)
+		return -EAGAIN;
+	if (h->version != TRACKSHM_VERSION || h->header_size != sizeof(*h) ||
+	    h->stack_size != sizeof(struct trackshm_stack)) {
+		strbuf_addf(err, "'%s': tracker format version %u, this offheap reads %u",
+			    tf->path, h->version, TRACKSHM_VERSION);
+		return -EPROTO;
+	}
+	if ((uint64_t)h->max_stacks * sizeof(struct trackshm_stack) + sizeof(*h) > tf->len) {
+		/* grown since mapped, or hostile: map again once */
+		tf->len = 0;
+		ret = remap(tf, err);
+		if (ret)
+			return ret;
+		h = tf->map;
+		if ((uint64_t)h->max_stacks * sizeof(struct trackshm_stack) + sizeof(*h) >
+		    tf->len) {
+			strbuf_addf(err, "'%s': stack table larger than the file", tf->path);
+			return -EPROTO;
+		}
+	}
+	v->generation = h->generation;
+	v->seq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	v->flags = h->flags;
+	v->sample_mean = h->sample_mean;
+	v->dropped = h->dropped;
+	v->pid = h->pid;
+	v->nr = 0;
+	v->live_bytes = 0;
+	base = (const char *)tf->map + sizeof(*h);
+	for (i = 0; i < h->max_stacks; i++) {
+		const struct trackshm_stack *s =
+			(const void *)(base + (size_t)i * sizeof(struct trackshm_stack));
+		struct track_site *o;
+
+		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED) ||
+		    !__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
+			continue;
+		if (!s->alloc_count && !s->alloc_bytes)
+			continue;
+		ALLOC_GROW(v->sites, v->nr + 1, v->alloc);
+		o = &v->sites[v->nr++];
+		depth = s->depth > TRACKSHM_MAX_DEPTH ? TRACKSHM_MAX_DEPTH : s->depth;
+		o->slot = i;
+		o->depth = depth;
+		o->live_bytes = __atomic_load_n(&s->live_bytes, __ATOMIC_RELAXED);
+		o->live_count = __atomic_load_n(&s->live_count, __ATOMIC_RELAXED);
+		o->alloc_bytes = __atomic_load_n(&s->alloc_bytes, __ATOMIC_RELAXED);
+		o->alloc_count = __atomic_load_n(&s->alloc_count, __ATOMIC_RELAXED);
+		o->free_bytes = __atomic_load_n(&s->free_bytes, __ATOMIC_RELAXED);
+		o->free_count = __atomic_load_n(&s->free_count, __ATOMIC_RELAXED);
+		memcpy(o->frames, s->frames, depth * sizeof(o->frames[0]));
+		v->live_bytes += o->live_bytes;
+	}
+	return 0;
+}
