@@ -430,7 +430,6 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 								      sizeof(buf)));
 		}
 	}
-	trg.last_col_free = true;
 
 	if (o->json) {
 		json_init(&j, stdout);
