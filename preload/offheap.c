@@ -12,6 +12,7 @@
  *   OFFHEAP_SAMPLE   mean bytes between samples (default 524288); 0: exact
  *   OFFHEAP_MAX_MEM  ceiling of the tracker's own memory (default 64 MiB)
  *   OFFHEAP_MAX_STACKS  entries in the stack table (default 16384)
+ *   OFFHEAP_SYNC     1: wait at start (at most 2 s) for the recorder's ack
  *
  * Sampling is Poisson by bytes: each thread counts bytes down from a value
  * drawn from an exponential distribution; the allocation that crosses zero is
@@ -223,6 +224,15 @@ static void open_shared(void)
 	__atomic_store_n(&hdr->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	if (env_u64("OFFHEAP_SYNC", 0)) {
+		struct timespec ms = { 0, 1000000 };
+
+		for (int i = 0; i < 2000; i++) {
+			if (__atomic_load_n(&hdr->ack, __ATOMIC_ACQUIRE) == hdr->generation)
+				break;
+			nanosleep(&ms, NULL);
+		}
+	}
 	pthread_atfork(NULL, NULL, child_after_fork);
 	active = true;
 }

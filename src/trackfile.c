@@ -29,7 +29,7 @@ struct trackfile {
 int trackfile_open(const char *path, struct trackfile **out, struct strbuf *err)
 {
 	struct trackfile *tf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
 		int ret = -errno;
@@ -72,7 +72,7 @@ static int remap(struct trackfile *tf, struct strbuf *err)
 	tf->len = 0;
 	if (st.st_size < (off_t)sizeof(struct trackshm_header))
 		return -EAGAIN;
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, tf->fd, 0);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, tf->fd, 0);
 	if (p == MAP_FAILED) {
 		strbuf_addf(err, "cannot map '%s': %s", tf->path, strerror(errno));
 		return -errno;
@@ -153,4 +153,27 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		v->live_bytes += o->live_bytes;
 	}
 	return 0;
+}
+
+void trackfile_ack(struct trackfile *tf, uint64_t generation)
+{
+	struct trackshm_header *h = tf->map;
+
+	if (h && tf->len >= sizeof(*h))
+		__atomic_store_n(&h->ack, generation, __ATOMIC_RELEASE);
+}
+
+uint64_t trackfile_generation(struct trackfile *tf)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct trackshm_header *h;
+	uint64_t g = 0;
+
+	if (!remap(tf, &err)) {
+		h = tf->map;
+		if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC)
+			g = h->generation;
+	}
+	strbuf_release(&err);
+	return g;
 }

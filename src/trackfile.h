@@ -29,7 +29,7 @@ struct track_view {
 };
 
 /*
- * Opens path for reading (the target creates and sizes it). Returns 0 and
+ * Opens path (the target creates and sizes it); only the ack field is written. Returns 0 and
  * *out (freed by trackfile_close), or -errno with err filled.
  */
 int trackfile_open(const char *path, struct trackfile **out, struct strbuf *err);
@@ -44,5 +44,11 @@ void trackfile_close(struct trackfile *tf);
 int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *err);
 
 void track_view_release(struct track_view *v);
+
+/* The generation of the image that initialised the file; 0 while none has. */
+uint64_t trackfile_generation(struct trackfile *tf);
+
+/* Tells the target its image with this generation has been seen (trackshm.h: ack). */
+void trackfile_ack(struct trackfile *tf, uint64_t generation);
 
 #endif

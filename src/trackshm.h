@@ -14,7 +14,11 @@
  * not be stored (table full). An entry is valid when ready is 1; its frames
  * are then final. hash 0 marks a free entry. All integers little-endian
  * (native; the recorder runs on the same host). The header's generation
- * changes when a new image (exec) re-initialises the file.
+ * changes when a new image (exec) re-initialises the file. With
+ * OFFHEAP_SYNC=1 the target waits (up to 2 s, in its constructor, never in a
+ * hook) until the recorder has written that generation into ack: the
+ * recorder reads the module list of every image while it is alive, even of a
+ * program that ends at once.
  */
 #include <stdint.h>
 
@@ -43,7 +47,8 @@ struct trackshm_header {
 	uint64_t dropped;		/* blocks not tracked (address table full) */
 	int32_t pid;
 	uint32_t pad;
-	uint64_t reserved[6];
+	uint64_t ack;			/* written by the recorder: generation it has seen */
+	uint64_t reserved[5];
 };
 
 struct trackshm_stack {

@@ -176,6 +176,7 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		return ret;
 	if (!r->any || v->generation != r->generation) {
 		ret = new_run(r, err);
+		trackfile_ack(r->tf, v->generation);
 		if (ret)
 			return ret;
 	}
@@ -291,6 +292,7 @@ static pid_t start_child(char **argv, const char *lib, const char *shm, const ch
 		setenv("OFFHEAP_OUT", shm, 1);
 		setenv("OFFHEAP_PID", pidbuf, 1);
 		setenv("OFFHEAP_SAMPLE", sample, 1);
+		setenv("OFFHEAP_SYNC", "1", 1);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		execvp(argv[0], argv);
 		e = errno;
@@ -420,6 +422,8 @@ int cmd_record(int argc, char **argv)
 		siginfo_t info;
 		int sig;
 
+		if (wait_ms > 10)
+			wait_ms = 10;
 		if (wait_ms < 0)
 			wait_ms = 0;
 		ts.tv_sec = wait_ms / 1000;
@@ -439,7 +443,12 @@ int cmd_record(int argc, char **argv)
 			    info.si_code == SI_TKILL)
 				kill(r.child, sig);
 		}
-		if (exited || elapsed_ms(&r) >= next_ms) {
+		/*
+		 * A new image (the start, an exec) waits for us: look every 10 ms,
+		 * its module list must be read while it lives.
+		 */
+		if (exited || elapsed_ms(&r) >= next_ms ||
+		    trackfile_generation(r.tf) != r.generation) {
 			strbuf_reset(&err);
 			ret = poll_once(&r, !exited, &err);
 			if (ret && ret != -EAGAIN) {
