@@ -35,7 +35,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS alloc_interval ("
 	" id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
 	" t_ms INTEGER NOT NULL, live_bytes INTEGER NOT NULL, sites INTEGER NOT NULL,"
-	" flags INTEGER NOT NULL, dropped INTEGER NOT NULL);"
+	" flags INTEGER NOT NULL, dropped INTEGER NOT NULL, final INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS alloc_site ("
 	" interval_id INTEGER NOT NULL REFERENCES alloc_interval(id),"
 	" stack_id INTEGER NOT NULL REFERENCES alloc_stack(id),"
@@ -84,7 +84,7 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 				err)) ||
 		    (ret = prep(a, &a->ins_interval,
 				"INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags,"
-				" dropped) VALUES (?,?,?,?,?,?)", err)) ||
+				" dropped, final) VALUES (?,?,?,?,?,?,?)", err)) ||
 		    (ret = prep(a, &a->ins_site,
 				"INSERT INTO alloc_site VALUES (?,?,?,?,?,?,?,?)", err)))
 			goto out;
@@ -183,7 +183,7 @@ int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const stru
 
 int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 			 const struct track_view *v, const int64_t *stack_ids, const bool *changed,
-			 struct strbuf *err)
+			 bool final, struct strbuf *err)
 {
 	int64_t iid;
 	int ret;
@@ -194,6 +194,7 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 	sqlite3_bind_int64(a->ins_interval, 4, (int64_t)v->nr);
 	sqlite3_bind_int64(a->ins_interval, 5, (int64_t)v->flags);
 	sqlite3_bind_int64(a->ins_interval, 6, (int64_t)v->dropped);
+	sqlite3_bind_int(a->ins_interval, 7, final);
 	ret = step(a, a->ins_interval, err);
 	if (ret)
 		return ret;
@@ -252,7 +253,7 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	memset(d, 0, sizeof(*d));
 	if ((ret = prep(a, &q,
 			"SELECT s.id, s.run_id, s.slot, (SELECT count(*) FROM alloc_interval i"
-			" WHERE i.run_id = s.run_id), r.sample_mean FROM alloc_stack s"
+			" WHERE i.run_id = s.run_id AND i.final = 0), r.sample_mean FROM alloc_stack s"
 			" JOIN alloc_run r ON r.id = s.run_id ORDER BY s.id", err)))
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -307,11 +308,16 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	sqlite3_finalize(q);
 	q = NULL;
 
-	/* Series: the interval's rank in its run gives the index. */
+	/*
+	 * Series: the interval's rank among its run's intervals taken while the
+	 * target ran gives the index; the one taken after its exit (final) only
+	 * sets the figures at the end.
+	 */
 	if ((ret = prep(a, &q,
 			"SELECT x.stack_id, (SELECT count(*) FROM alloc_interval j"
-			"  WHERE j.run_id = i.run_id AND j.id < i.id), x.live_bytes, x.live_count,"
-			" x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count"
+			"  WHERE j.run_id = i.run_id AND j.id < i.id AND j.final = 0), x.live_bytes,"
+			" x.live_count, x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count,"
+			" i.final"
 			" FROM alloc_site x JOIN alloc_interval i ON i.id = x.interval_id"
 			" ORDER BY x.stack_id, x.interval_id", err)))
 		goto out;
@@ -319,10 +325,11 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
 		int64_t k = sqlite3_column_int64(q, 1);
 
-		if (!s || k < 0 || (size_t)k >= s->n)
+		if (!s || k < 0 || (size_t)k > s->n)
 			continue;
-		for (size_t j = (size_t)k; j < s->n; j++)	/* fill forward */
-			s->live[j] = sqlite3_column_int64(q, 2);
+		if (!sqlite3_column_int(q, 8))
+			for (size_t j = (size_t)k; j < s->n; j++)	/* fill forward */
+				s->live[j] = sqlite3_column_int64(q, 2);
 		s->live_bytes = sqlite3_column_int64(q, 2);
 		s->live_count = sqlite3_column_int64(q, 3);
 		s->alloc_bytes = (uint64_t)sqlite3_column_int64(q, 4);

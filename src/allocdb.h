@@ -27,12 +27,13 @@ int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sa
 /*
  * One interval of run_id at t_ms after the start: the header figures and
  * the sites of v whose counters changed since the last interval (the caller
- * keeps that state; changed[i] says whether v->sites[i] is written).
+ * keeps that state; changed[i] says whether v->sites[i] is written). final:
+ * taken after the target exited (kept out of the trend: exit handlers free).
  * stack_ids[i] is the alloc_stack id of v->sites[i]. One transaction.
  */
 int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 			 const struct track_view *v, const int64_t *stack_ids, const bool *changed,
-			 struct strbuf *err);
+			 bool final, struct strbuf *err);
 
 /* A stack of run_id at slot (its frames come later); fills *stack_id. */
 int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
@@ -58,10 +59,10 @@ struct alloc_stack {
 	uint32_t slot;
 	struct alloc_frame *frames;
 	size_t nframes, aframes;
-	/* live bytes at each interval of the run (filled forward), n = run's intervals */
+	/* live bytes at each interval taken while the run's image ran (filled forward) */
 	int64_t *live;
 	size_t n;
-	int64_t live_bytes, live_count;		/* at the last interval */
+	int64_t live_bytes, live_count;		/* at the end (after exit when recorded) */
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
 };
 

@@ -224,7 +224,8 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		s->alloc_count = site->alloc_count;
 		s->free_count = site->free_count;
 	}
-	ret = allocdb_add_interval(r->adb, r->run_id, elapsed_ms(r), v, r->ids, r->changed, err);
+	ret = allocdb_add_interval(r->adb, r->run_id, elapsed_ms(r), v, r->ids, r->changed, !alive,
+				   err);
 	if (ret)
 		goto fail;
 	return allocdb_commit(r->adb, err);

@@ -152,13 +152,13 @@ static void print_text(const struct alloc_data *d, struct site *v, size_t n, siz
 	for (size_t i = 0; i < shown; i++) {
 		const struct site *x = &v[i];
 
-		printf("\n#%zu %s live %s in %" PRId64 " blocks", i + 1,
+		printf("\n#%zu %s live %s in %" PRId64 " blocks at the end", i + 1,
 		       x->t.growing ? "GROWING" : "steady ",
 		       x->live < 0 || based ? format_dsize(a, sizeof(a), x->live) :
 					      format_size(a, sizeof(a), (uint64_t)x->live),
 		       x->s->live_count);
 		if (x->t.growing || x->t.growth > 0)
-			printf(", %s over the recording (R² %.2f, grew in %zu of %zu intervals)",
+			printf(", %s while running (R² %.2f, grew in %zu of %zu intervals)",
 			       format_dsize(b, sizeof(b), (int64_t)x->t.growth), x->t.r2, x->t.ups,
 			       x->s->n ? x->s->n - 1 : 0);
 		printf("; allocated %s in %" PRIu64 " calls\n",
