@@ -60,14 +60,23 @@ __attribute__((noinline)) static void *storm_keep(size_t n)
 	return p;
 }
 
+static volatile int calls;
+
+/* Not tail calls: these frames must stay on the stack. */
 __attribute__((noinline)) static void *realloc_keep(void *p, size_t n)
 {
-	return realloc(p, n);
+	void *q = realloc(p, n);
+
+	calls++;
+	return q;
 }
 
 __attribute__((noinline)) static void *fork_keep(size_t n)
 {
-	return malloc(n);
+	void *p = malloc(n);
+
+	calls++;
+	return p;
 }
 
 static int threads_n;
