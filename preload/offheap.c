@@ -88,6 +88,13 @@ static uint32_t max_stacks;
 static struct addr_slot *addrs;
 static uint64_t addr_mask;
 static uint64_t sample_mean;
+/*
+ * Sampled mode: one bit per hash bucket of addresses ever sampled (never
+ * cleared). A free whose bit is clear was never sampled and returns after one
+ * load from this 128 KiB map instead of a probe into the address table.
+ */
+#define FILTER_BITS 20
+static uint64_t *filter;
 
 static TLS int in_hook;
 static TLS int64_t countdown;
@@ -201,6 +208,7 @@ static void open_shared(void)
 		return;
 	}
 	addr_mask = nslots - 1;
+	filter = sys_mmap((1UL << FILTER_BITS) / 8);
 	hdr = p;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
@@ -449,7 +457,10 @@ static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 
 static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	uint64_t h = mix64(a) & addr_mask;
+	uint64_t h = mix64(a) & addr_mask, b = mix64(a) >> (64 - FILTER_BITS);
+
+	if (filter)
+		__atomic_fetch_or(&filter[b / 64], 1ULL << (b % 64), __ATOMIC_RELEASE);
 
 	for (int i = 0; i < PROBE_MAX; i++) {
 		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
@@ -475,7 +486,11 @@ static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t coun
 /* Removes a; fills what it was charged with. A miss costs a probe to EMPTY. */
 static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *count)
 {
-	uint64_t h = mix64(a) & addr_mask;
+	uint64_t m = mix64(a), h = m & addr_mask, b = m >> (64 - FILTER_BITS);
+
+	if (sample_mean && filter &&
+	    !(__atomic_load_n(&filter[b / 64], __ATOMIC_ACQUIRE) & (1ULL << (b % 64))))
+		return false;
 
 	for (int i = 0; i < PROBE_MAX; i++) {
 		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
