@@ -439,8 +439,6 @@ static void charge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
 	struct trackshm_stack *s = &stacks[idx];
 
-	__atomic_fetch_add(&s->live_bytes, (int64_t)bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->live_count, (int64_t)count, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->alloc_bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->alloc_count, count, __ATOMIC_RELAXED);
 }
@@ -449,8 +447,6 @@ static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
 	struct trackshm_stack *s = &stacks[idx];
 
-	__atomic_fetch_sub(&s->live_bytes, (int64_t)bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_sub(&s->live_count, (int64_t)count, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->free_bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->free_count, count, __ATOMIC_RELAXED);
 }

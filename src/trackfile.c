@@ -143,12 +143,13 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		depth = s->depth > TRACKSHM_MAX_DEPTH ? TRACKSHM_MAX_DEPTH : s->depth;
 		o->slot = i;
 		o->depth = depth;
-		o->live_bytes = __atomic_load_n(&s->live_bytes, __ATOMIC_RELAXED);
-		o->live_count = __atomic_load_n(&s->live_count, __ATOMIC_RELAXED);
-		o->alloc_bytes = __atomic_load_n(&s->alloc_bytes, __ATOMIC_RELAXED);
-		o->alloc_count = __atomic_load_n(&s->alloc_count, __ATOMIC_RELAXED);
-		o->free_bytes = __atomic_load_n(&s->free_bytes, __ATOMIC_RELAXED);
-		o->free_count = __atomic_load_n(&s->free_count, __ATOMIC_RELAXED);
+		/* frees first: a block's free never shows without its allocation */
+		o->free_bytes = __atomic_load_n(&s->free_bytes, __ATOMIC_ACQUIRE);
+		o->free_count = __atomic_load_n(&s->free_count, __ATOMIC_ACQUIRE);
+		o->alloc_bytes = __atomic_load_n(&s->alloc_bytes, __ATOMIC_ACQUIRE);
+		o->alloc_count = __atomic_load_n(&s->alloc_count, __ATOMIC_ACQUIRE);
+		o->live_bytes = (int64_t)(o->alloc_bytes - o->free_bytes);
+		o->live_count = (int64_t)(o->alloc_count - o->free_count);
 		memcpy(o->frames, s->frames, depth * sizeof(o->frames[0]));
 		v->live_bytes += o->live_bytes;
 	}

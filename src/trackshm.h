@@ -55,7 +55,7 @@ struct trackshm_stack {
 	uint64_t hash;			/* 0: free entry */
 	uint32_t ready;
 	uint32_t depth;
-	int64_t live_bytes;
+	int64_t live_bytes;		/* unused (0): live = alloc - free, fewer atomics */
 	int64_t live_count;
 	uint64_t alloc_bytes;
 	uint64_t alloc_count;
