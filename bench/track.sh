@@ -15,7 +15,14 @@ trap 'rm -rf "$TMP"' EXIT
 plain=$(median_ms "$N" "$MICRO" 2 2000000)
 exact=$(median_ms "$N" "$OFFHEAP" record -f --exact -o "$TMP/e.db" -- "$MICRO" 2 2000000)
 sampled=$(median_ms "$N" "$OFFHEAP" record -f -o "$TMP/s.db" -- "$MICRO" 2 2000000)
+# The tracker alone (no recorder: no start-up handshake, no symbolization at the end).
+pexact=$(OFFHEAP_OUT="$TMP/x.shm" OFFHEAP_SAMPLE=0 LD_PRELOAD="$BUILD/liboffheap.so" \
+	median_ms "$N" "$MICRO" 2 2000000)
+psampled=$(OFFHEAP_OUT="$TMP/x.shm" LD_PRELOAD="$BUILD/liboffheap.so" \
+	median_ms "$N" "$MICRO" 2 2000000)
 echo "micro: 2 threads x 2M malloc/free pairs, median of $N runs (ms)"
+echo "  liboffheap.so exact, no recorder    $pexact  ($(ratio "$pexact" "$plain")x plain)"
+echo "  liboffheap.so sampled, no recorder  $psampled  ($(ratio "$psampled" "$plain")x plain)"
 echo "  plain              $plain"
 echo "  offheap --exact    $exact  ($(ratio "$exact" "$plain")x plain)"
 echo "  offheap sampled    $sampled  ($(ratio "$sampled" "$plain")x plain)"
