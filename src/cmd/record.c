@@ -155,7 +155,8 @@ static int new_run(struct recorder *r, struct strbuf *err)
 		strbuf_reset(err);	/* frames stay bare addresses */
 		r->sym = NULL;
 	}
-	memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	if (r->slots)
+		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
 	r->generation = r->view.generation;
 	r->any = true;
 	return allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
