@@ -65,6 +65,17 @@ test_expect_success 'real programs print the same with and without the tracker' 
 	test "$(sqlite3 sq.db "SELECT count(*) FROM alloc_stack")" -gt 0
 '
 
+test_expect_success 'at the ceiling the tracker degrades, says so, and the program runs on' '
+	python3 -c "print(sum(len(str(i)) for i in range(100000)))" >cap.plain &&
+	OFFHEAP_MAX_STACKS=16 OFFHEAP_MAX_MEM=1m "$OFFHEAP" record --exact -o cap.db -- \
+		python3 -c "print(sum(len(str(i)) for i in range(100000)))" >cap.rec &&
+	cmp cap.plain cap.rec &&
+	"$OFFHEAP" report cap.db >out &&
+	grep -q "tracker reached its memory ceiling" out &&
+	grep -q "(other: stacks beyond the tracker" out &&
+	test "$(sqlite3 cap.db "SELECT count(*) FROM alloc_stack")" -le 16
+'
+
 test_expect_success 'exit code of the command is passed on' '
 	test_exit_code 3 "$OFFHEAP" record -o e3.db -- "$TRASH/trackee" exit 3 &&
 	test_exit_code 0 "$OFFHEAP" record -f -o e3.db -- "$TRASH/trackee" exit 0 &&
