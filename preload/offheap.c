@@ -54,17 +54,17 @@
 #include "../src/trackshm.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define TLS __thread __attribute__((tls_model("initial-exec")))
+#define TLS    __thread __attribute__((tls_model("initial-exec")))
 
 #define ADDR_EMPTY 0
-#define ADDR_TOMB 1
-#define PROBE_MAX 64
+#define ADDR_TOMB  1
+#define PROBE_MAX  64
 
 struct addr_slot {
-	uintptr_t addr;		/* ADDR_EMPTY, ADDR_TOMB or a block */
-	uint32_t stack;		/* entry in the stack table */
-	uint32_t count;		/* charged count (weight) */
-	uint64_t bytes;		/* charged bytes */
+	uintptr_t addr; /* ADDR_EMPTY, ADDR_TOMB or a block */
+	uint32_t stack; /* entry in the stack table */
+	uint32_t count; /* charged count (weight) */
+	uint64_t bytes; /* charged bytes */
 };
 
 static void *(*real_malloc)(size_t);
@@ -80,8 +80,8 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 
-static int state;		/* 0 not started, 1 starting, 2 ready */
-static bool active;		/* recording in this process */
+static int state;   /* 0 not started, 1 starting, 2 ready */
+static bool active; /* recording in this process */
 static struct trackshm_header *hdr;
 static struct trackshm_stack *stacks;
 static uint32_t max_stacks;
@@ -193,8 +193,8 @@ static void open_shared(void)
 	 * Never shrink: the recorder may have the file mapped (an exec
 	 * re-initialises it), and reading past a shrunk end would fault.
 	 */
-	if (fstat(fd, &st) || (st.st_size < (off_t)stack_bytes &&
-			       ftruncate(fd, (off_t)stack_bytes))) {
+	if (fstat(fd, &st) ||
+	    (st.st_size < (off_t)stack_bytes && ftruncate(fd, (off_t)stack_bytes))) {
 		close(fd);
 		return;
 	}
@@ -233,7 +233,7 @@ static void open_shared(void)
 
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	if (env_u64("OFFHEAP_SYNC", 0)) {
-		struct timespec ms = { 0, 1000000 };
+		struct timespec ms = {0, 1000000};
 
 		for (int i = 0; i < 2000; i++) {
 			if (__atomic_load_n(&hdr->ack, __ATOMIC_ACQUIRE) == hdr->generation)
@@ -254,7 +254,7 @@ static void init(void)
 	if (!__atomic_compare_exchange_n(&state, &expected, 1, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2)
-			if (in_hook)	/* our own thread, inside dlsym */
+			if (in_hook) /* our own thread, inside dlsym */
 				return;
 		return;
 	}
@@ -315,7 +315,7 @@ static uint64_t next_rand(void)
 /* -ln(u) for u uniform in (0,1], without libm: log2 by bit scan + polynomial. */
 static double neg_log_uniform(void)
 {
-	uint64_t r = next_rand() >> 11;		/* 53 bits */
+	uint64_t r = next_rand() >> 11; /* 53 bits */
 	double u = ((double)r + 1.0) / 9007199254740992.0;
 	int e = 0;
 	double m, t, ln;
@@ -327,8 +327,8 @@ static double neg_log_uniform(void)
 	/* u in [0.5, 1): ln(u) = 2 atanh((u-1)/(u+1)) */
 	m = (u - 1) / (u + 1);
 	t = m * m;
-	ln = 2 * m * (1 + t / 3 + t * t / 5 + t * t * t / 7 + t * t * t * t / 9 +
-		      t * t * t * t * t / 11);
+	ln = 2 * m *
+	     (1 + t / 3 + t * t / 5 + t * t * t / 7 + t * t * t * t / 9 + t * t * t * t * t / 11);
 	return -(ln + e * 0.6931471805599453);
 }
 
@@ -397,7 +397,7 @@ static uint32_t find_stack(uint64_t ret0)
 		}
 	frames[depth++] = ret0;
 	if (start < 0)
-		start = n > 2 ? 2 : n;	/* our hook frames; first frame set above */
+		start = n > 2 ? 2 : n; /* our hook frames; first frame set above */
 	else
 		start++;
 	for (i = start; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
@@ -417,8 +417,8 @@ static uint32_t find_stack(uint64_t ret0)
 		if (!cur) {
 			if (__atomic_load_n(&hdr->nstacks, __ATOMIC_RELAXED) >= max_stacks * 3 / 4)
 				break;
-			if (__atomic_compare_exchange_n(&s->hash, &zero, h, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (__atomic_compare_exchange_n(&s->hash, &zero, h, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE)) {
 				memcpy(s->frames, frames, (size_t)depth * sizeof(frames[0]));
 				s->depth = (uint32_t)depth;
 				__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
@@ -556,7 +556,7 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 	if (!real_calloc) {
 		if (size && nmemb > SIZE_MAX / size)
 			return NULL;
-		return boot_alloc(nmemb * size);	/* static, hence zeroed */
+		return boot_alloc(nmemb * size); /* static, hence zeroed */
 	}
 	p = real_calloc(nmemb, size);
 	if (p)
@@ -575,7 +575,7 @@ EXPORT void *realloc(void *old, size_t n)
 	if (is_boot(old)) {
 		p = malloc(n);
 		if (p)
-			memcpy(p, old, n < 256 ? n : 256);	/* boot blocks are tiny */
+			memcpy(p, old, n < 256 ? n : 256); /* boot blocks are tiny */
 		return p;
 	}
 	if (!real_realloc)

@@ -20,29 +20,29 @@
 #include "xalloc.h"
 
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS alloc_run ("
-	" id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
-	" sample_mean INTEGER NOT NULL, command TEXT);"
-	"CREATE TABLE IF NOT EXISTS alloc_stack ("
-	" id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
-	" slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
-	" UNIQUE (run_id, slot));"
-	"CREATE TABLE IF NOT EXISTS alloc_frame ("
-	" stack_id INTEGER NOT NULL REFERENCES alloc_stack(id), level INTEGER NOT NULL,"
-	" pc INTEGER NOT NULL, function TEXT, file TEXT, line INTEGER NOT NULL,"
-	" module TEXT, build_id TEXT, module_offset INTEGER NOT NULL, inlined INTEGER NOT NULL,"
-	" PRIMARY KEY (stack_id, level)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS alloc_interval ("
-	" id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
-	" t_ms INTEGER NOT NULL, live_bytes INTEGER NOT NULL, sites INTEGER NOT NULL,"
-	" flags INTEGER NOT NULL, dropped INTEGER NOT NULL, final INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS alloc_site ("
-	" interval_id INTEGER NOT NULL REFERENCES alloc_interval(id),"
-	" stack_id INTEGER NOT NULL REFERENCES alloc_stack(id),"
-	" live_bytes INTEGER NOT NULL, live_count INTEGER NOT NULL,"
-	" alloc_bytes INTEGER NOT NULL, alloc_count INTEGER NOT NULL,"
-	" free_bytes INTEGER NOT NULL, free_count INTEGER NOT NULL,"
-	" PRIMARY KEY (stack_id, interval_id)) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS alloc_run ("
+    " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
+    " sample_mean INTEGER NOT NULL, command TEXT);"
+    "CREATE TABLE IF NOT EXISTS alloc_stack ("
+    " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
+    " slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
+    " UNIQUE (run_id, slot));"
+    "CREATE TABLE IF NOT EXISTS alloc_frame ("
+    " stack_id INTEGER NOT NULL REFERENCES alloc_stack(id), level INTEGER NOT NULL,"
+    " pc INTEGER NOT NULL, function TEXT, file TEXT, line INTEGER NOT NULL,"
+    " module TEXT, build_id TEXT, module_offset INTEGER NOT NULL, inlined INTEGER NOT NULL,"
+    " PRIMARY KEY (stack_id, level)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alloc_interval ("
+    " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
+    " t_ms INTEGER NOT NULL, live_bytes INTEGER NOT NULL, sites INTEGER NOT NULL,"
+    " flags INTEGER NOT NULL, dropped INTEGER NOT NULL, final INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alloc_site ("
+    " interval_id INTEGER NOT NULL REFERENCES alloc_interval(id),"
+    " stack_id INTEGER NOT NULL REFERENCES alloc_stack(id),"
+    " live_bytes INTEGER NOT NULL, live_count INTEGER NOT NULL,"
+    " alloc_bytes INTEGER NOT NULL, alloc_count INTEGER NOT NULL,"
+    " free_bytes INTEGER NOT NULL, free_count INTEGER NOT NULL,"
+    " PRIMARY KEY (stack_id, interval_id)) WITHOUT ROWID;";
 
 struct allocdb {
 	sqlite3 *db;
@@ -75,18 +75,22 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 		}
 		if ((ret = prep(a, &a->ins_run,
 				"INSERT INTO alloc_run (generation, pid, sample_mean, command)"
-				" VALUES (?,?,?,?)", err)) ||
-		    (ret = prep(a, &a->ins_stack,
-				"INSERT INTO alloc_stack (run_id, slot, depth, pcs) VALUES (?,?,?,?)",
+				" VALUES (?,?,?,?)",
 				err)) ||
+		    (ret =
+			 prep(a, &a->ins_stack,
+			      "INSERT INTO alloc_stack (run_id, slot, depth, pcs) VALUES (?,?,?,?)",
+			      err)) ||
 		    (ret = prep(a, &a->ins_frame,
 				"INSERT OR REPLACE INTO alloc_frame VALUES (?,?,?,?,?,?,?,?,?,?)",
 				err)) ||
-		    (ret = prep(a, &a->ins_interval,
-				"INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags,"
-				" dropped, final) VALUES (?,?,?,?,?,?,?)", err)) ||
-		    (ret = prep(a, &a->ins_site,
-				"INSERT INTO alloc_site VALUES (?,?,?,?,?,?,?,?)", err)))
+		    (ret =
+			 prep(a, &a->ins_interval,
+			      "INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags,"
+			      " dropped, final) VALUES (?,?,?,?,?,?,?)",
+			      err)) ||
+		    (ret = prep(a, &a->ins_site, "INSERT INTO alloc_site VALUES (?,?,?,?,?,?,?,?)",
+				err)))
 			goto out;
 	}
 out:
@@ -120,8 +124,9 @@ static int step(struct allocdb *a, sqlite3_stmt *st, struct strbuf *err)
 
 int allocdb_begin(struct allocdb *a, struct strbuf *err)
 {
-	return sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 :
-	       sql_err(a, err, "write");
+	return sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+		   ? 0
+		   : sql_err(a, err, "write");
 }
 
 int allocdb_commit(struct allocdb *a, struct strbuf *err)
@@ -231,7 +236,7 @@ static struct alloc_stack *find(struct alloc_data *d, int64_t id)
 {
 	size_t lo = 0, hi = d->nr;
 
-	while (lo < hi) {	/* stacks are loaded ordered by id */
+	while (lo < hi) { /* stacks are loaded ordered by id */
 		size_t mid = (lo + hi) / 2;
 
 		if (d->stacks[mid].id == id)
@@ -251,10 +256,12 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	int64_t last_run = -1;
 
 	memset(d, 0, sizeof(*d));
-	if ((ret = prep(a, &q,
-			"SELECT s.id, s.run_id, s.slot, (SELECT count(*) FROM alloc_interval i"
-			" WHERE i.run_id = s.run_id AND i.final = 0), r.sample_mean FROM alloc_stack s"
-			" JOIN alloc_run r ON r.id = s.run_id ORDER BY s.id", err)))
+	if ((ret = prep(
+		 a, &q,
+		 "SELECT s.id, s.run_id, s.slot, (SELECT count(*) FROM alloc_interval i"
+		 " WHERE i.run_id = s.run_id AND i.final = 0), r.sample_mean FROM alloc_stack s"
+		 " JOIN alloc_run r ON r.id = s.run_id ORDER BY s.id",
+		 err)))
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct alloc_stack *s;
@@ -282,9 +289,11 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	sqlite3_finalize(q);
 	q = NULL;
 
-	if ((ret = prep(a, &q,
-			"SELECT stack_id, pc, function, file, line, module, inlined FROM alloc_frame"
-			" ORDER BY stack_id, level", err)))
+	if ((ret =
+		 prep(a, &q,
+		      "SELECT stack_id, pc, function, file, line, module, inlined FROM alloc_frame"
+		      " ORDER BY stack_id, level",
+		      err)))
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
@@ -313,13 +322,15 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	 * target ran gives the index; the one taken after its exit (final) only
 	 * sets the figures at the end.
 	 */
-	if ((ret = prep(a, &q,
-			"SELECT x.stack_id, (SELECT count(*) FROM alloc_interval j"
-			"  WHERE j.run_id = i.run_id AND j.id < i.id AND j.final = 0), x.live_bytes,"
-			" x.live_count, x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count,"
-			" i.final"
-			" FROM alloc_site x JOIN alloc_interval i ON i.id = x.interval_id"
-			" ORDER BY x.stack_id, x.interval_id", err)))
+	if ((ret =
+		 prep(a, &q,
+		      "SELECT x.stack_id, (SELECT count(*) FROM alloc_interval j"
+		      "  WHERE j.run_id = i.run_id AND j.id < i.id AND j.final = 0), x.live_bytes,"
+		      " x.live_count, x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count,"
+		      " i.final"
+		      " FROM alloc_site x JOIN alloc_interval i ON i.id = x.interval_id"
+		      " ORDER BY x.stack_id, x.interval_id",
+		      err)))
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
@@ -328,7 +339,7 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 		if (!s || k < 0 || (size_t)k > s->n)
 			continue;
 		if (!sqlite3_column_int(q, 8))
-			for (size_t j = (size_t)k; j < s->n; j++)	/* fill forward */
+			for (size_t j = (size_t)k; j < s->n; j++) /* fill forward */
 				s->live[j] = sqlite3_column_int64(q, 2);
 		s->live_bytes = sqlite3_column_int64(q, 2);
 		s->live_count = sqlite3_column_int64(q, 3);
@@ -347,7 +358,8 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	if ((ret = prep(a, &q,
 			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
 			" (SELECT coalesce(sum(DISTINCT flags), 0) FROM alloc_interval)"
-			" FROM alloc_interval", err)))
+			" FROM alloc_interval",
+			err)))
 		goto out;
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		last_run = sqlite3_column_int64(q, 0);

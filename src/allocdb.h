@@ -62,16 +62,16 @@ struct alloc_stack {
 	/* live bytes at each interval taken while the run's image ran (filled forward) */
 	int64_t *live;
 	size_t n;
-	int64_t live_bytes, live_count;		/* at the end (after exit when recorded) */
+	int64_t live_bytes, live_count; /* at the end (after exit when recorded) */
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
 };
 
 struct alloc_data {
 	struct alloc_stack *stacks;
 	size_t nr, alloc;
-	uint64_t flags;			/* OR of every interval's tracker flags */
+	uint64_t flags; /* OR of every interval's tracker flags */
 	uint64_t dropped;
-	size_t intervals;		/* of the last run */
+	size_t intervals; /* of the last run */
 	uint64_t sample_mean;
 };
 

@@ -102,8 +102,8 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		return -EAGAIN;
 	if (h->version != TRACKSHM_VERSION || h->header_size != sizeof(*h) ||
 	    h->stack_size != sizeof(struct trackshm_stack)) {
-		strbuf_addf(err, "'%s': tracker format version %u, this offheap reads %u",
-			    tf->path, h->version, TRACKSHM_VERSION);
+		strbuf_addf(err, "'%s': tracker format version %u, this offheap reads %u", tf->path,
+			    h->version, TRACKSHM_VERSION);
 		return -EPROTO;
 	}
 	if ((uint64_t)h->max_stacks * sizeof(struct trackshm_stack) + sizeof(*h) > tf->len) {
@@ -130,7 +130,7 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	base = (const char *)tf->map + sizeof(*h);
 	for (i = 0; i < h->max_stacks; i++) {
 		const struct trackshm_stack *s =
-			(const void *)(base + (size_t)i * sizeof(struct trackshm_stack));
+		    (const void *)(base + (size_t)i * sizeof(struct trackshm_stack));
 		struct track_site *o;
 
 		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED) ||

@@ -12,7 +12,7 @@ struct trackfile;
 
 /* One stack entry as copied out of the file. */
 struct track_site {
-	uint32_t slot;			/* index in the file's stack table; 0 = "other" */
+	uint32_t slot; /* index in the file's stack table; 0 = "other" */
 	uint32_t depth;
 	int64_t live_bytes, live_count;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
@@ -23,9 +23,9 @@ struct track_site {
 struct track_view {
 	uint64_t generation, seq, flags, sample_mean, dropped;
 	int32_t pid;
-	struct track_site *sites;	/* nr entries, ready and non-empty only */
+	struct track_site *sites; /* nr entries, ready and non-empty only */
 	size_t nr, alloc;
-	int64_t live_bytes;		/* sum over sites */
+	int64_t live_bytes; /* sum over sites */
 };
 
 /*

@@ -22,40 +22,39 @@
  */
 #include <stdint.h>
 
-#define TRACKSHM_MAGIC 0x315041454846464fULL	/* "OFFHEAP1" */
-#define TRACKSHM_VERSION 1
+#define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
+#define TRACKSHM_VERSION   1
 #define TRACKSHM_MAX_DEPTH 32
 
 enum trackshm_flags {
-	TRACKSHM_STACKS_FULL = 1 << 0,	/* new stacks counted under entry 0 */
-	TRACKSHM_ADDRS_FULL = 1 << 1,	/* some blocks not tracked (address table full) */
-	TRACKSHM_EXACT = 1 << 2,	/* every allocation recorded */
-	TRACKSHM_FORKED = 1 << 3,	/* unused in the parent; documents the child rule */
+	TRACKSHM_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */
+	TRACKSHM_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
+	TRACKSHM_EXACT = 1 << 2,       /* every allocation recorded */
 };
 
 struct trackshm_header {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t header_size;		/* sizeof(struct trackshm_header) */
-	uint32_t stack_size;		/* sizeof(struct trackshm_stack) */
+	uint32_t header_size; /* sizeof(struct trackshm_header) */
+	uint32_t stack_size;  /* sizeof(struct trackshm_stack) */
 	uint32_t max_stacks;
-	uint64_t generation;		/* CLOCK_REALTIME ns at initialisation */
-	uint64_t seq;			/* bumped on every new stack */
-	uint64_t flags;			/* enum trackshm_flags */
-	uint64_t sample_mean;		/* 0 in exact mode */
-	uint64_t nstacks;		/* entries used (including 0) */
-	uint64_t dropped;		/* blocks not tracked (address table full) */
+	uint64_t generation;  /* CLOCK_REALTIME ns at initialisation */
+	uint64_t seq;	      /* bumped on every new stack */
+	uint64_t flags;	      /* enum trackshm_flags */
+	uint64_t sample_mean; /* 0 in exact mode */
+	uint64_t nstacks;     /* entries used (including 0) */
+	uint64_t dropped;     /* blocks not tracked (address table full) */
 	int32_t pid;
 	uint32_t pad;
-	uint64_t ack;			/* written by the recorder: generation it has seen */
+	uint64_t ack; /* written by the recorder: generation it has seen */
 	uint64_t reserved[5];
 };
 
 struct trackshm_stack {
-	uint64_t hash;			/* 0: free entry */
+	uint64_t hash; /* 0: free entry */
 	uint32_t ready;
 	uint32_t depth;
-	int64_t live_bytes;		/* unused (0): live = alloc - free, fewer atomics */
+	int64_t live_bytes; /* unused (0): live = alloc - free, fewer atomics */
 	int64_t live_count;
 	uint64_t alloc_bytes;
 	uint64_t alloc_count;

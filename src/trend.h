@@ -7,11 +7,11 @@
 #include <stdint.h>
 
 struct trend {
-	double slope;		/* per step, least squares */
-	double r2;		/* coefficient of determination of the fit, 0..1 */
-	double growth;		/* slope * (n - 1): fitted growth over the series */
-	size_t ups, downs;	/* steps that grew / shrank */
-	bool growing;		/* sustained: see trend_fit */
+	double slope;	   /* per step, least squares */
+	double r2;	   /* coefficient of determination of the fit, 0..1 */
+	double growth;	   /* slope * (n - 1): fitted growth over the series */
+	size_t ups, downs; /* steps that grew / shrank */
+	bool growing;	   /* sustained: see trend_fit */
 };
 
 /*

@@ -84,7 +84,7 @@ struct recorder {
 	struct symbolizer *sym;
 	uint64_t generation;
 	int64_t run_id;
-	struct rstack *slots;	/* by slot */
+	struct rstack *slots; /* by slot */
 	size_t nslots;
 	int64_t *ids;
 	bool *changed;
@@ -123,7 +123,7 @@ static int symbolize_run(struct recorder *r, struct strbuf *err)
 		for (uint32_t k = 0; k < s->depth; k++) {
 			const struct sym_frame *fr;
 			size_t n = 1;
-			struct sym_frame bare = { .pc = s->pcs[k] };
+			struct sym_frame bare = {.pc = s->pcs[k]};
 
 			if (r->sym)
 				symbolize_pc(r->sym, s->pcs[k], true, &fr, &n);
@@ -152,7 +152,7 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	symbolize_free(r->sym);
 	r->sym = NULL;
 	if (symbolize_new(r->view.pid, &r->sym, err)) {
-		strbuf_reset(err);	/* frames stay bare addresses */
+		strbuf_reset(err); /* frames stay bare addresses */
 		r->sym = NULL;
 	}
 	if (r->slots)
@@ -263,7 +263,7 @@ static int find_library(char *buf, size_t n)
 	return access(buf, R_OK) ? -errno : 0;
 }
 
-static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static pid_t start_child(char **argv, const char *lib, const char *shm, const char *sample,
 			 const sigset_t *oldmask, int *errpipe)
@@ -310,20 +310,20 @@ static pid_t start_child(char **argv, const char *lib, const char *shm, const ch
 int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "exact", no_argument, NULL, 'e' },
-		{ "sample", required_argument, NULL, 's' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"exact", no_argument, NULL, 'e'},
+	    {"sample", required_argument, NULL, 's'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *out = "offheap-record.db";
 	uint64_t sample = 512 * 1024, interval_ms = 1000;
 	bool force = false, exact = false, sampled = false;
 	struct strbuf err = STRBUF_INIT, cmdline = STRBUF_INIT;
 	char lib[PATH_MAX], shm[PATH_MAX], samplebuf[32];
-	struct recorder r = { 0 };
+	struct recorder r = {0};
 	struct store *st = NULL;
 	sigset_t set, oldmask;
 	int c, ret, status = 0, errpipe = -1, child_errno = 0, exit_code = EXIT_RUNTIME;
@@ -344,7 +344,8 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 's':
 			if (parse_size(optarg, &sample) || !sample)
-				usage_die("record", "--sample wants a size above 0 (e.g. 512k), not '%s'",
+				usage_die("record",
+					  "--sample wants a size above 0 (e.g. 512k), not '%s'",
 					  optarg);
 			sampled = true;
 			break;
@@ -476,8 +477,7 @@ int cmd_record(int argc, char **argv)
 	else
 		exit_code = 128 + WTERMSIG(status);
 	if (!r.any)
-		warning("the tracker reported nothing (is '%s' statically linked?)",
-			argv[optind]);
+		warning("the tracker reported nothing (is '%s' statically linked?)", argv[optind]);
 out_mask:
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:

@@ -57,8 +57,8 @@ enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED };
 struct site {
 	struct alloc_stack *s;
 	struct trend t;
-	int64_t live;		/* minus the base when --base */
-	char *key;		/* the frames, for --base */
+	int64_t live; /* minus the base when --base */
+	char *key;    /* the frames, for --base */
 };
 
 static const char *frame_name(const struct alloc_frame *f, char *buf, size_t n)
@@ -147,15 +147,16 @@ static void print_text(const struct alloc_data *d, struct site *v, size_t n, siz
 		growing += v[i].t.growing;
 	printf("%zu sites, %zu growing, %zu intervals%s%s\n", n, growing, d->intervals,
 	       d->sample_mean ? ", sampled" : ", exact",
-	       d->flags & (TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL) ?
-		       " (tracker reached its memory ceiling: figures are incomplete)" : "");
+	       d->flags & (TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL)
+		   ? " (tracker reached its memory ceiling: figures are incomplete)"
+		   : "");
 	for (size_t i = 0; i < shown; i++) {
 		const struct site *x = &v[i];
 
 		printf("\n#%zu %s live %s in %" PRId64 " blocks at the end", i + 1,
 		       x->t.growing ? "GROWING" : "steady ",
-		       x->live < 0 || based ? format_dsize(a, sizeof(a), x->live) :
-					      format_size(a, sizeof(a), (uint64_t)x->live),
+		       x->live < 0 || based ? format_dsize(a, sizeof(a), x->live)
+					    : format_size(a, sizeof(a), (uint64_t)x->live),
 		       x->s->live_count);
 		if (x->t.growing || x->t.growth > 0)
 			printf(", %s while running (R² %.2f, grew in %zu of %zu intervals)",
@@ -244,18 +245,15 @@ static void print_collapsed(struct site *v, size_t shown)
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "top", required_argument, NULL, 'n' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "base", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"top", required_argument, NULL, 'n'}, {"format", required_argument, NULL, 'F'},
+	    {"json", no_argument, NULL, 'j'},	   {"base", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	enum format fmt = FMT_TEXT;
 	const char *file = NULL, *base = NULL;
 	struct store *st = NULL, *bst = NULL;
 	struct allocdb *adb = NULL, *badb = NULL;
-	struct alloc_data d = { 0 }, bd = { 0 };
+	struct alloc_data d = {0}, bd = {0};
 	struct site *v = NULL;
 	size_t n = 0, shown;
 	int top = 10, c, rc = EXIT_RUNTIME;

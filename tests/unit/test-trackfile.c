@@ -43,7 +43,7 @@ int main(void)
 		struct trackshm_header h;
 		struct trackshm_stack s[4];
 	} f;
-	struct track_view v = { 0 };
+	struct track_view v = {0};
 	int fd = mkstemp(path);
 
 	ok(fd >= 0, "temporary file");
@@ -72,12 +72,12 @@ int main(void)
 	f.h.generation = 77;
 	f.s[2].hash = 123;
 	f.s[2].ready = 1;
-	f.s[2].depth = 1000;	/* hostile: clamped */
+	f.s[2].depth = 1000; /* hostile: clamped */
 	f.s[2].alloc_bytes = 5000;
 	f.s[2].alloc_count = 5;
 	f.s[2].free_bytes = 1000;
 	f.s[2].free_count = 1;
-	f.s[3].hash = 124;	/* not ready: skipped */
+	f.s[3].hash = 124; /* not ready: skipped */
 	f.s[3].alloc_count = 9;
 	write_file(&f, sizeof(f));
 	is_int(read_once(&v), 0, "a valid file reads");
