@@ -6,7 +6,7 @@
 
 # The target is built here, never sanitized: the build's helpers are ASan
 # programs under 'make asan', and an ASan program refuses a preloaded library.
-cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread ||
+cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl ||
 	skip_all "cannot build the trackee helper with cc"
 
 # The library leaks from a static function; -fomit-frame-pointer and -O2, so a

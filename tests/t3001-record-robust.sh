@@ -5,7 +5,7 @@
 
 # The target is built here, never sanitized: the build's helpers are ASan
 # programs under 'make asan', and an ASan program refuses a preloaded library.
-cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread ||
+cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl ||
 	skip_all "cannot build the trackee helper with cc"
 
 # live_of DB FUNCTION: live bytes at the end summed over the stacks holding FUNCTION.
@@ -74,6 +74,22 @@ test_expect_success 'at the ceiling the tracker degrades, says so, and the progr
 	grep -q "tracker reached its memory ceiling" out &&
 	grep -q "(other: stacks beyond the tracker" out &&
 	test "$(sqlite3 cap.db "SELECT count(*) FROM alloc_stack")" -le 16
+'
+
+test_expect_success 'allocation in signal handlers, at thread exit, across dlopen/dlclose' '
+	"$OFFHEAP" record --exact -o sig.db -- "$TRASH/trackee" signal 200000 >out &&
+	test "$(cat out)" = ok &&
+	"$OFFHEAP" record --exact -o tex.db -- "$TRASH/trackee" threadexit 200 >out &&
+	test "$(cat out)" = ok &&
+	"$OFFHEAP" report tex.db --top 0 --json >j &&
+	python3 -c "
+import json
+d = json.load(open(\"j\"))
+s = [t for t in d[\"top\"] if any((f[\"function\"] or \"\").startswith(\"at_thread_exit\") for f in t[\"frames\"])]
+assert s and s[0][\"alloc_count\"] == 200 and s[0][\"live_bytes\"] == 0, s
+" &&
+	"$OFFHEAP" record --exact -o dl.db -- "$TRASH/trackee" dlopen 50 >out &&
+	test "$(cat out)" = ok
 '
 
 test_expect_success 'exit code of the command is passed on' '

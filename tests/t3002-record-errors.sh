@@ -5,7 +5,7 @@
 
 # The target is built here, never sanitized: the build's helpers are ASan
 # programs under 'make asan', and an ASan program refuses a preloaded library.
-cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread ||
+cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl ||
 	skip_all "cannot build the trackee helper with cc"
 
 test_expect_success 'record: usage errors exit 2' '

@@ -10,18 +10,25 @@
  *   trackee fork                the child allocates and exits 7; the parent
  *                               holds 5000 bytes (fork_keep) and exits with the
  *                               child's code
+ *   trackee signal N            N malloc/free in main while a 1 ms timer's
+ *                               handler mallocs and frees too; prints "ok"
+ *   trackee threadexit N        N threads allocate from a thread-exit destructor;
+ *                               prints "ok"
+ *   trackee dlopen N            dlopens and dlcloses libz N times; prints "ok"
  *   trackee exit CODE           exits with CODE
  *   trackee sleep SECONDS       sleeps (at most SECONDS), for signal tests;
  *                               a SIGTERM handler exits 42
  *
  * Every mode ends by itself; nothing here runs longer than its arguments say.
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +110,33 @@ static void *storm_thread(void *arg)
 	return NULL;
 }
 
+static volatile sig_atomic_t handled;
+
+/* Not async-signal-safe by POSIX; programs do it anyway, the tracker must cope. */
+static void on_alarm(int sig)
+{
+	void *volatile p = malloc(64);
+
+	free(p);
+	handled++;
+}
+
+static pthread_key_t exit_key;
+
+static void at_thread_exit(void *v)
+{
+	void *volatile p = malloc(100);
+
+	free(p);
+	free(v);
+}
+
+static void *exiting_thread(void *arg)
+{
+	pthread_setspecific(exit_key, malloc(32));
+	return arg;
+}
+
 static void on_term(int sig)
 {
 	_exit(42);
@@ -171,6 +205,43 @@ int main(int argc, char **argv)
 		if (pid < 0 || waitpid(pid, &status, 0) != pid)
 			return 1;
 		return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	} else if (!strcmp(mode, "signal")) {
+		struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+
+		signal(SIGALRM, on_alarm);
+		setitimer(ITIMER_REAL, &it, NULL);
+		for (int i = 0; i < n; i++) {
+			void *volatile p = malloc(16 + (size_t)(i % 500));
+
+			free(p);
+			if (i % 1000 == 0)
+				nap_ms(1);
+		}
+		memset(&it, 0, sizeof(it));
+		setitimer(ITIMER_REAL, &it, NULL);
+		printf("ok\n");
+	} else if (!strcmp(mode, "threadexit")) {
+		pthread_key_create(&exit_key, at_thread_exit);
+		for (int i = 0; i < n; i++) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, exiting_thread, NULL) || pthread_join(t, NULL))
+				return 1;
+		}
+		printf("ok\n");
+	} else if (!strcmp(mode, "dlopen")) {
+		for (int i = 0; i < n; i++) {
+			void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+			const char *(*ver)(void);
+
+			if (!h)
+				return 1;
+			ver = (const char *(*)(void))dlsym(h, "zlibVersion");
+			if (!ver || !ver())
+				return 1;
+			dlclose(h);
+		}
+		printf("ok\n");
 	} else if (!strcmp(mode, "exit")) {
 		return n;
 	} else if (!strcmp(mode, "sleep")) {
@@ -178,7 +249,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n * 20; i++)
 			nap_ms(50);
 	} else {
-		fprintf(stderr, "usage: trackee grow|steady|storm|realloc|fork|exit|sleep N\n");
+		fprintf(stderr, "usage: trackee grow|steady|storm|realloc|fork|signal|threadexit|"
+				"dlopen|exit|sleep N\n");
 		return 2;
 	}
 	return 0;
