@@ -322,7 +322,7 @@ int cmd_record(int argc, char **argv)
 	uint64_t sample = 512 * 1024, interval_ms = 1000;
 	bool force = false, exact = false, sampled = false;
 	struct strbuf err = STRBUF_INIT, cmdline = STRBUF_INIT;
-	char lib[PATH_MAX], shm[PATH_MAX], samplebuf[32];
+	char lib[PATH_MAX], shm[PATH_MAX] = "", samplebuf[32];
 	struct recorder r = {0};
 	struct store *st = NULL;
 	sigset_t set, oldmask;
