@@ -92,6 +92,8 @@ struct recorder {
 	struct timespec start;
 	bool progress;
 	bool any;
+	bool have_first;
+	int64_t first_live;	/* live bytes at the first progress line */
 };
 
 static int64_t elapsed_ms(const struct recorder *r)
@@ -237,14 +239,20 @@ fail:
 
 static void show_progress(struct recorder *r)
 {
-	char live[32];
+	char live[32], growth[32];
+	int64_t secs = elapsed_ms(r) / 1000;
 
 	if (!r->progress || !r->any)
 		return;
-	fprintf(stderr, "\roffheap record: %" PRId64 "s, live %s, %zu sites\033[K",
-		elapsed_ms(r) / 1000,
+	if (!r->have_first) {
+		r->first_live = r->view.live_bytes;
+		r->have_first = true;
+	}
+	fprintf(stderr, "\roffheap record: %" PRId64 "s, live %s (%s since start), %zu sites\033[K",
+		secs,
 		format_size(live, sizeof(live),
 			    r->view.live_bytes > 0 ? (uint64_t)r->view.live_bytes : 0),
+		format_dsize(growth, sizeof(growth), r->view.live_bytes - r->first_live),
 		r->view.nr);
 	fflush(stderr);
 }
