@@ -97,6 +97,8 @@ static uint64_t sample_mean;
 static uint64_t *filter;
 
 static TLS int in_hook;
+static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
+static unsigned next_shard;
 static TLS int64_t countdown;
 static TLS uint64_t rng;
 static TLS bool rng_seeded;
@@ -435,20 +437,29 @@ static uint32_t find_stack(uint64_t ret0)
 	return 0;
 }
 
+static struct trackshm_counters *my_shard(uint32_t idx)
+{
+	if (!shard_plus1)
+		shard_plus1 = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) %
+				      TRACKSHM_SHARDS +
+			      1;
+	return &stacks[idx].shard[shard_plus1 - 1];
+}
+
 static void charge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	struct trackshm_stack *s = &stacks[idx];
+	struct trackshm_counters *c = my_shard(idx);
 
-	__atomic_fetch_add(&s->alloc_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->alloc_count, count, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->alloc_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->alloc_count, count, __ATOMIC_RELAXED);
 }
 
 static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	struct trackshm_stack *s = &stacks[idx];
+	struct trackshm_counters *c = my_shard(idx);
 
-	__atomic_fetch_add(&s->free_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->free_count, count, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->free_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->free_count, count, __ATOMIC_RELAXED);
 }
 
 static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)

@@ -136,18 +136,30 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED) ||
 		    !__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 			continue;
-		if (!s->alloc_count && !s->alloc_bytes)
-			continue;
-		ALLOC_GROW(v->sites, v->nr + 1, v->alloc);
-		o = &v->sites[v->nr++];
+		{
+			uint64_t ab = 0, ac = 0, fb = 0, fc = 0;
+
+			/* frees first: a block's free never shows without its allocation */
+			for (int k = 0; k < TRACKSHM_SHARDS; k++) {
+				fb += __atomic_load_n(&s->shard[k].free_bytes, __ATOMIC_ACQUIRE);
+				fc += __atomic_load_n(&s->shard[k].free_count, __ATOMIC_ACQUIRE);
+			}
+			for (int k = 0; k < TRACKSHM_SHARDS; k++) {
+				ab += __atomic_load_n(&s->shard[k].alloc_bytes, __ATOMIC_ACQUIRE);
+				ac += __atomic_load_n(&s->shard[k].alloc_count, __ATOMIC_ACQUIRE);
+			}
+			if (!ac && !ab)
+				continue;
+			ALLOC_GROW(v->sites, v->nr + 1, v->alloc);
+			o = &v->sites[v->nr++];
+			o->alloc_bytes = ab;
+			o->alloc_count = ac;
+			o->free_bytes = fb;
+			o->free_count = fc;
+		}
 		depth = s->depth > TRACKSHM_MAX_DEPTH ? TRACKSHM_MAX_DEPTH : s->depth;
 		o->slot = i;
 		o->depth = depth;
-		/* frees first: a block's free never shows without its allocation */
-		o->free_bytes = __atomic_load_n(&s->free_bytes, __ATOMIC_ACQUIRE);
-		o->free_count = __atomic_load_n(&s->free_count, __ATOMIC_ACQUIRE);
-		o->alloc_bytes = __atomic_load_n(&s->alloc_bytes, __ATOMIC_ACQUIRE);
-		o->alloc_count = __atomic_load_n(&s->alloc_count, __ATOMIC_ACQUIRE);
 		o->live_bytes = (int64_t)(o->alloc_bytes - o->free_bytes);
 		o->live_count = (int64_t)(o->alloc_count - o->free_count);
 		memcpy(o->frames, s->frames, depth * sizeof(o->frames[0]));

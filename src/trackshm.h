@@ -23,8 +23,9 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   1
+#define TRACKSHM_VERSION   2
 #define TRACKSHM_MAX_DEPTH 32
+#define TRACKSHM_SHARDS    4
 
 enum trackshm_flags {
 	TRACKSHM_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */
@@ -50,17 +51,26 @@ struct trackshm_header {
 	uint64_t reserved[5];
 };
 
-struct trackshm_stack {
-	uint64_t hash; /* 0: free entry */
-	uint32_t ready;
-	uint32_t depth;
-	int64_t live_bytes; /* unused (0): live = alloc - free, fewer atomics */
-	int64_t live_count;
+/*
+ * A stack's counters, in TRACKSHM_SHARDS copies on their own cache lines:
+ * each thread adds to one shard (threads are spread over them), so threads
+ * allocating from the same call site do not fight over one line. A reader
+ * sums the shards; live = alloc - free.
+ */
+struct trackshm_counters {
 	uint64_t alloc_bytes;
 	uint64_t alloc_count;
 	uint64_t free_bytes;
 	uint64_t free_count;
+	uint64_t pad[4];
+} __attribute__((aligned(64)));
+
+struct trackshm_stack {
+	uint64_t hash; /* 0: free entry */
+	uint32_t ready;
+	uint32_t depth;
 	uint64_t frames[TRACKSHM_MAX_DEPTH];
+	struct trackshm_counters shard[TRACKSHM_SHARDS];
 };
 
 #endif

@@ -73,12 +73,13 @@ int main(void)
 	f.s[2].hash = 123;
 	f.s[2].ready = 1;
 	f.s[2].depth = 1000; /* hostile: clamped */
-	f.s[2].alloc_bytes = 5000;
-	f.s[2].alloc_count = 5;
-	f.s[2].free_bytes = 1000;
-	f.s[2].free_count = 1;
+	f.s[2].shard[0].alloc_bytes = 3000; /* shards add up */
+	f.s[2].shard[3].alloc_bytes = 2000;
+	f.s[2].shard[1].alloc_count = 5;
+	f.s[2].shard[2].free_bytes = 1000;
+	f.s[2].shard[2].free_count = 1;
 	f.s[3].hash = 124; /* not ready: skipped */
-	f.s[3].alloc_count = 9;
+	f.s[3].shard[0].alloc_count = 9;
 	write_file(&f, sizeof(f));
 	is_int(read_once(&v), 0, "a valid file reads");
 	is_int((int)v.nr, 1, "one ready site");
