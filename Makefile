@@ -26,10 +26,18 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 
 .PHONY: all deps test-deps test check demo bench asan clean tidy format
-all: $(B)/offheap $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
+all: $(B)/offheap $(B)/liboffheap.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
 $(B)/offheap: $(B)/obj/offheap.o $(OBJ_CMD) $(B)/liboffheap-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The tracker preloaded into targets (preload/): exports only the interposed symbols;
+# never sanitized (an ASan runtime cannot be preloaded into arbitrary targets).
+$(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h) src/trackshm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) -fPIC -shared \
+		-fvisibility=hidden -ftls-model=initial-exec $(filter-out -fsanitize%,$(LDFLAGS)) \
+		-o $@ $(wildcard preload/*.c) -lunwind -ldl
 
 $(B)/liboffheap-core.a: $(OBJ_LIB)
 	@rm -f $@

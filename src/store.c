@@ -1041,3 +1041,8 @@ out:
 	sqlite3_finalize(q);
 	return ret;
 }
+
+struct sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}

@@ -92,4 +92,11 @@ int store_read_snapshot(struct store *st, int64_t n, struct snapshot *s, struct 
 /* The value of a meta key into out (replacing it); -ENOENT when absent. */
 int store_meta(struct store *st, const char *key, struct strbuf *out, struct strbuf *err);
 
+/*
+ * The SQLite handle of st, for modules that keep their own tables in the same
+ * file (allocdb: the alloc_* tables). Owned by st; NULL between a failed
+ * commit and store_close.
+ */
+struct sqlite3 *store_db(struct store *st);
+
 #endif

@@ -1,0 +1,763 @@
+/* liboffheap.so: allocation tracking by call stack inside the target (LD_PRELOAD). */
+
+/*
+ * Interposes the malloc family and anonymous mmap/munmap/mremap, and forwards
+ * to the next definitions (dlsym(RTLD_NEXT)). Recorded blocks are charged to
+ * their call stack; the per-stack counters live in a file shared with
+ * offheap record (src/trackshm.h). Configuration, read once at start:
+ *
+ *   OFFHEAP_OUT      the shared file; unset: the library only forwards
+ *   OFFHEAP_PID      record only in the process with this pid (the recorder
+ *                    sets it to the child it starts); descendants forward
+ *   OFFHEAP_SAMPLE   mean bytes between samples (default 524288); 0: exact
+ *   OFFHEAP_MAX_MEM  ceiling of the tracker's own memory (default 64 MiB)
+ *   OFFHEAP_MAX_STACKS  entries in the stack table (default 16384)
+ *   OFFHEAP_SYNC     1: wait at start (at most 2 s) for the recorder's ack
+ *
+ * Sampling is Poisson by bytes: each thread counts bytes down from a value
+ * drawn from an exponential distribution; the allocation that crosses zero is
+ * sampled and charged with its expected weight. Only sampled blocks enter the
+ * address table (lock-free open addressing, bounded probes), so the free of
+ * an unsampled block costs a hash and one or two loads.
+ *
+ * Inside the hooks: no malloc, no stdio, no locks of ours; our memory comes
+ * from mmap(2) directly. A thread-local flag (initial-exec TLS) stops
+ * re-entry (libunwind, dlsym). When the ceiling is reached the tracker
+ * degrades and says so in the header flags: new stacks are charged to entry
+ * 0 ("other"); blocks that find no address slot are counted as dropped.
+ *
+ * fork: the child stops recording (it would otherwise write into its
+ * parent's counters). exec: the environment carries on, so a process that
+ * execs under the same pid re-initialises the file (new generation) and the
+ * recorder follows the new image.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "../src/trackshm.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define TLS    __thread __attribute__((tls_model("initial-exec")))
+
+#define ADDR_EMPTY 0
+#define ADDR_TOMB  1
+#define PROBE_MAX  64
+
+struct addr_slot {
+	uintptr_t addr; /* ADDR_EMPTY, ADDR_TOMB or a block */
+	uint32_t stack; /* entry in the stack table */
+	uint32_t count; /* charged count (weight) */
+	uint64_t bytes; /* charged bytes */
+};
+
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void (*real_free)(void *);
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_aligned_alloc)(size_t, size_t);
+static void *(*real_memalign)(size_t, size_t);
+static void *(*real_valloc)(size_t);
+static void *(*real_pvalloc)(size_t);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
+static void *(*real_mremap)(void *, size_t, size_t, int, ...);
+
+static int state;   /* 0 not started, 1 starting, 2 ready */
+static bool active; /* recording in this process */
+static struct trackshm_header *hdr;
+static struct trackshm_stack *stacks;
+static uint32_t max_stacks;
+static struct addr_slot *addrs;
+static uint64_t addr_mask;
+static uint64_t sample_mean;
+/*
+ * Sampled mode: one bit per hash bucket of addresses ever sampled (never
+ * cleared). A free whose bit is clear was never sampled and returns after one
+ * load from this 128 KiB map instead of a probe into the address table.
+ */
+#define FILTER_BITS 20
+static uint64_t *filter;
+
+static TLS int in_hook;
+static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
+static unsigned next_shard;
+static TLS int64_t countdown;
+static TLS uint64_t rng;
+static TLS bool rng_seeded;
+
+/* dlsym may call calloc before real_calloc is known: serve it from here. */
+static char boot_buf[8192] __attribute__((aligned(16)));
+static size_t boot_used;
+
+static void *boot_alloc(size_t n)
+{
+	size_t off = __atomic_fetch_add(&boot_used, (n + 15) & ~(size_t)15, __ATOMIC_RELAXED);
+
+	if (off + n > sizeof(boot_buf))
+		return NULL;
+	return boot_buf + off;
+}
+
+static bool is_boot(const void *p)
+{
+	return (const char *)p >= boot_buf && (const char *)p < boot_buf + sizeof(boot_buf);
+}
+
+static void *sys_mmap(size_t len)
+{
+	long r = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return (r < 0 && r > -4096) ? NULL : (void *)r;
+}
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return def;
+	for (; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	if (*s == 'k' || *s == 'K')
+		v <<= 10;
+	else if (*s == 'm' || *s == 'M')
+		v <<= 20;
+	else if (*s == 'g' || *s == 'G')
+		v <<= 30;
+	return v;
+}
+
+static int64_t env_pid(void)
+{
+	const char *s = getenv("OFFHEAP_PID");
+
+	return s ? (int64_t)env_u64("OFFHEAP_PID", 0) : -1;
+}
+
+static void child_after_fork(void)
+{
+	active = false;
+}
+
+static void open_shared(void)
+{
+	const char *path = getenv("OFFHEAP_OUT");
+	uint64_t max_mem = env_u64("OFFHEAP_MAX_MEM", 64ULL << 20);
+	uint64_t stack_bytes, addr_bytes, nslots = 1;
+	struct timespec ts;
+	struct stat st;
+	int64_t want_pid = env_pid();
+	int fd;
+	void *p;
+
+	if (!path || !*path)
+		return;
+	if (want_pid >= 0 && want_pid != (int64_t)getpid())
+		return;
+	if (max_mem < (1ULL << 20))
+		max_mem = 1ULL << 20;
+	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);
+	if (max_stacks < 16)
+		max_stacks = 16;
+	stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	if (stack_bytes > max_mem / 2) {
+		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr)) / sizeof(*stacks));
+		stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	}
+	addr_bytes = max_mem - stack_bytes;
+	while (nslots * 2 * sizeof(struct addr_slot) <= addr_bytes)
+		nslots *= 2;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	/*
+	 * Never shrink: the recorder may have the file mapped (an exec
+	 * re-initialises it), and reading past a shrunk end would fault.
+	 */
+	if (fstat(fd, &st) ||
+	    (st.st_size < (off_t)stack_bytes && ftruncate(fd, (off_t)stack_bytes))) {
+		close(fd);
+		return;
+	}
+	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if ((long)p < 0 && (long)p > -4096)
+		return;
+	addrs = sys_mmap(nslots * sizeof(struct addr_slot));
+	if (!addrs) {
+		syscall(SYS_munmap, p, stack_bytes);
+		return;
+	}
+	addr_mask = nslots - 1;
+	filter = sys_mmap((1UL << FILTER_BITS) / 8);
+	hdr = p;
+	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
+	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
+	if (st.st_size)
+		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
+	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
+	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hdr->version = TRACKSHM_VERSION;
+	hdr->header_size = sizeof(*hdr);
+	hdr->stack_size = sizeof(*stacks);
+	hdr->max_stacks = max_stacks;
+	hdr->generation = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	hdr->flags = sample_mean ? 0 : TRACKSHM_EXACT;
+	hdr->sample_mean = sample_mean;
+	hdr->pid = (int32_t)getpid();
+	stacks[0].hash = 1;
+	stacks[0].ready = 1;
+	hdr->nstacks = 1;
+	__atomic_store_n(&hdr->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
+
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	if (env_u64("OFFHEAP_SYNC", 0)) {
+		struct timespec ms = {0, 1000000};
+
+		for (int i = 0; i < 2000; i++) {
+			if (__atomic_load_n(&hdr->ack, __ATOMIC_ACQUIRE) == hdr->generation)
+				break;
+			nanosleep(&ms, NULL);
+		}
+	}
+	pthread_atfork(NULL, NULL, child_after_fork);
+	active = true;
+}
+
+#define RESOLVE(name) real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name)
+
+static void init(void)
+{
+	int expected = 0;
+
+	if (!__atomic_compare_exchange_n(&state, &expected, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2)
+			if (in_hook) /* our own thread, inside dlsym */
+				return;
+		return;
+	}
+	in_hook++;
+	RESOLVE(calloc);
+	RESOLVE(malloc);
+	RESOLVE(realloc);
+	RESOLVE(free);
+	RESOLVE(posix_memalign);
+	RESOLVE(aligned_alloc);
+	RESOLVE(memalign);
+	RESOLVE(valloc);
+	RESOLVE(pvalloc);
+	RESOLVE(mmap);
+	RESOLVE(munmap);
+	RESOLVE(mremap);
+	__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
+	open_shared();
+	in_hook--;
+}
+
+__attribute__((constructor)) static void offheap_ctor(void)
+{
+	init();
+}
+
+static inline void ensure_init(void)
+{
+	if (__builtin_expect(__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2, 0))
+		init();
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t next_rand(void)
+{
+	if (!rng_seeded) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		rng = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)(uintptr_t)&rng << 16)) | 1;
+		rng_seeded = true;
+	}
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* -ln(u) for u uniform in (0,1], without libm: log2 by bit scan + polynomial. */
+static double neg_log_uniform(void)
+{
+	uint64_t r = next_rand() >> 11; /* 53 bits */
+	double u = ((double)r + 1.0) / 9007199254740992.0;
+	int e = 0;
+	double m, t, ln;
+
+	while (u < 0.5) {
+		u *= 2;
+		e--;
+	}
+	/* u in [0.5, 1): ln(u) = 2 atanh((u-1)/(u+1)) */
+	m = (u - 1) / (u + 1);
+	t = m * m;
+	ln = 2 * m *
+	     (1 + t / 3 + t * t / 5 + t * t * t / 7 + t * t * t * t / 9 + t * t * t * t * t / 11);
+	return -(ln + e * 0.6931471805599453);
+}
+
+static void new_countdown(void)
+{
+	countdown = (int64_t)(neg_log_uniform() * (double)sample_mean) + 1;
+}
+
+/*
+ * Decides whether a block of size n is recorded and with which weight
+ * (bytes and count it stands for).
+ */
+static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
+{
+	double p, w;
+
+	if (!sample_mean) {
+		*bytes = n;
+		*count = 1;
+		return true;
+	}
+	if (countdown == 0)
+		new_countdown();
+	countdown -= (int64_t)n;
+	if (countdown > 0)
+		return false;
+	new_countdown();
+	/* P(sampled) = 1 - exp(-n/mean); the block stands for 1/P blocks. */
+	if (n >= sample_mean * 20) {
+		*bytes = n;
+		*count = 1;
+		return true;
+	}
+	{
+		double x = (double)n / (double)sample_mean, e = 1, term = 1;
+
+		for (int i = 1; i < 30; i++) {
+			term *= -x / i;
+			e += term;
+		}
+		p = 1 - e;
+	}
+	if (p <= 0)
+		p = 1e-12;
+	w = 1.0 / p;
+	*bytes = (uint64_t)((double)n * w + 0.5);
+	*count = w > 4e9 ? 4000000000u : (uint32_t)(w + 0.5);
+	if (!*count)
+		*count = 1;
+	return true;
+}
+
+static uint32_t find_stack(uint64_t ret0)
+{
+	void *buf[TRACKSHM_MAX_DEPTH + 8];
+	uint64_t frames[TRACKSHM_MAX_DEPTH];
+	int n, i, start = -1, depth = 0;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t idx;
+
+	n = unw_backtrace(buf, TRACKSHM_MAX_DEPTH + 8);
+	for (i = 0; i < n && i < 8; i++)
+		if ((uint64_t)(uintptr_t)buf[i] == ret0) {
+			start = i;
+			break;
+		}
+	frames[depth++] = ret0;
+	if (start < 0)
+		start = n > 2 ? 2 : n; /* our hook frames; first frame set above */
+	else
+		start++;
+	for (i = start; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
+		frames[depth++] = (uint64_t)(uintptr_t)buf[i];
+	for (i = 0; i < depth; i++)
+		h = mix64(h ^ frames[i]) + (uint64_t)i;
+	if (h < 2)
+		h += 2;
+
+	idx = (uint32_t)(h % (max_stacks - 1)) + 1;
+	for (i = 0; i < PROBE_MAX; i++) {
+		struct trackshm_stack *s = &stacks[idx];
+		uint64_t cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE), zero = 0;
+
+		if (cur == h)
+			return idx;
+		if (!cur) {
+			if (__atomic_load_n(&hdr->nstacks, __ATOMIC_RELAXED) >= max_stacks * 3 / 4)
+				break;
+			if (__atomic_compare_exchange_n(&s->hash, &zero, h, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE)) {
+				memcpy(s->frames, frames, (size_t)depth * sizeof(frames[0]));
+				s->depth = (uint32_t)depth;
+				__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+				__atomic_fetch_add(&hdr->nstacks, 1, __ATOMIC_RELAXED);
+				__atomic_fetch_add(&hdr->seq, 1, __ATOMIC_RELEASE);
+				return idx;
+			}
+			if (zero == h)
+				return idx;
+		}
+		idx = idx + 1 == max_stacks ? 1 : idx + 1;
+	}
+	__atomic_fetch_or(&hdr->flags, TRACKSHM_STACKS_FULL, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static struct trackshm_counters *my_shard(uint32_t idx)
+{
+	if (!shard_plus1)
+		shard_plus1 = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) %
+				      TRACKSHM_SHARDS +
+			      1;
+	return &stacks[idx].shard[shard_plus1 - 1];
+}
+
+static void charge(uint32_t idx, uint64_t bytes, uint32_t count)
+{
+	struct trackshm_counters *c = my_shard(idx);
+
+	__atomic_fetch_add(&c->alloc_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->alloc_count, count, __ATOMIC_RELAXED);
+}
+
+static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
+{
+	struct trackshm_counters *c = my_shard(idx);
+
+	__atomic_fetch_add(&c->free_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->free_count, count, __ATOMIC_RELAXED);
+}
+
+static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
+{
+	uint64_t h = mix64(a) & addr_mask, b = mix64(a) >> (64 - FILTER_BITS);
+
+	if (filter)
+		__atomic_fetch_or(&filter[b / 64], 1ULL << (b % 64), __ATOMIC_RELEASE);
+
+	for (int i = 0; i < PROBE_MAX; i++) {
+		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
+		uintptr_t cur = __atomic_load_n(&s->addr, __ATOMIC_ACQUIRE);
+
+		if (cur != ADDR_EMPTY && cur != ADDR_TOMB)
+			continue;
+		/* Claim with a busy marker, fill, then publish the address. */
+		if (!__atomic_compare_exchange_n(&s->addr, &cur, (uintptr_t)2, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;
+		s->stack = idx;
+		s->bytes = bytes;
+		s->count = count;
+		__atomic_store_n(&s->addr, a, __ATOMIC_RELEASE);
+		return true;
+	}
+	__atomic_fetch_add(&hdr->dropped, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&hdr->flags, TRACKSHM_ADDRS_FULL, __ATOMIC_RELAXED);
+	return false;
+}
+
+/* Removes a; fills what it was charged with. A miss costs a probe to EMPTY. */
+static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *count)
+{
+	uint64_t m = mix64(a), h = m & addr_mask, b = m >> (64 - FILTER_BITS);
+
+	if (sample_mean && filter &&
+	    !(__atomic_load_n(&filter[b / 64], __ATOMIC_ACQUIRE) & (1ULL << (b % 64))))
+		return false;
+
+	for (int i = 0; i < PROBE_MAX; i++) {
+		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
+		uintptr_t cur = __atomic_load_n(&s->addr, __ATOMIC_ACQUIRE);
+
+		if (cur == ADDR_EMPTY)
+			return false;
+		if (cur != a)
+			continue;
+		*idx = s->stack;
+		*bytes = s->bytes;
+		*count = s->count;
+		if (__atomic_compare_exchange_n(&s->addr, &cur, (uintptr_t)ADDR_TOMB, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+		return false;
+	}
+	return false;
+}
+
+static void record_alloc(void *p, size_t n, uint64_t ret0)
+{
+	uint64_t bytes;
+	uint32_t count, idx;
+
+	if (!p || !active || in_hook)
+		return;
+	if (!sample(n, &bytes, &count))
+		return;
+	in_hook++;
+	idx = find_stack(ret0);
+	if (addr_insert((uintptr_t)p, idx, bytes, count))
+		charge(idx, bytes, count);
+	in_hook--;
+}
+
+static void record_free(void *p)
+{
+	uint64_t bytes;
+	uint32_t count, idx;
+
+	if (!p || !active || in_hook)
+		return;
+	if (addr_remove((uintptr_t)p, &idx, &bytes, &count))
+		discharge(idx, bytes, count);
+}
+
+#define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
+
+EXPORT void *malloc(size_t n)
+{
+	void *p;
+
+	ensure_init();
+	if (!real_malloc)
+		return boot_alloc(n);
+	p = real_malloc(n);
+	record_alloc(p, n, RET0);
+	return p;
+}
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	void *p;
+
+	ensure_init();
+	if (!real_calloc) {
+		if (size && nmemb > SIZE_MAX / size)
+			return NULL;
+		return boot_alloc(nmemb * size); /* static, hence zeroed */
+	}
+	p = real_calloc(nmemb, size);
+	if (p)
+		record_alloc(p, nmemb * size, RET0);
+	return p;
+}
+
+EXPORT void *realloc(void *old, size_t n)
+{
+	uint64_t bytes = 0;
+	uint32_t count = 0, idx = 0;
+	bool had = false;
+	void *p;
+
+	ensure_init();
+	if (is_boot(old)) {
+		p = malloc(n);
+		if (p)
+			memcpy(p, old, n < 256 ? n : 256); /* boot blocks are tiny */
+		return p;
+	}
+	if (!real_realloc)
+		return boot_alloc(n);
+	if (old && active && !in_hook)
+		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
+	p = real_realloc(old, n);
+	if (!p && n && old) {
+		/* failed: old is still live */
+		if (had && !addr_insert((uintptr_t)old, idx, bytes, count))
+			discharge(idx, bytes, count);
+		return p;
+	}
+	if (had)
+		discharge(idx, bytes, count);
+	record_alloc(p, n, RET0);
+	return p;
+}
+
+EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(old, nmemb * size);
+}
+
+EXPORT void free(void *p)
+{
+	if (!p || is_boot(p))
+		return;
+	ensure_init();
+	record_free(p);
+	if (real_free)
+		real_free(p);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	int r;
+
+	ensure_init();
+	if (!real_posix_memalign)
+		return ENOMEM;
+	r = real_posix_memalign(out, align, n);
+	if (!r)
+		record_alloc(*out, n, RET0);
+	return r;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	void *p;
+
+	ensure_init();
+	if (!real_aligned_alloc)
+		return NULL;
+	p = real_aligned_alloc(align, n);
+	record_alloc(p, n, RET0);
+	return p;
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+	void *p;
+
+	ensure_init();
+	if (!real_memalign)
+		return NULL;
+	p = real_memalign(align, n);
+	record_alloc(p, n, RET0);
+	return p;
+}
+
+EXPORT void *valloc(size_t n)
+{
+	void *p;
+
+	ensure_init();
+	if (!real_valloc)
+		return NULL;
+	p = real_valloc(n);
+	record_alloc(p, n, RET0);
+	return p;
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+	void *p;
+
+	ensure_init();
+	if (!real_pvalloc)
+		return NULL;
+	p = real_pvalloc(n);
+	record_alloc(p, n, RET0);
+	return p;
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *p;
+
+	ensure_init();
+	if (!real_mmap) {
+		long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+		if (r < 0 && r > -4096) {
+			errno = (int)-r;
+			return MAP_FAILED;
+		}
+		return (void *)r;
+	}
+	p = real_mmap(addr, len, prot, flags, fd, off);
+	if (p != MAP_FAILED && (flags & MAP_ANONYMOUS))
+		record_alloc(p, len, RET0);
+	return p;
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+	uint64_t bytes;
+	uint32_t count, idx;
+
+	ensure_init();
+	if (!real_munmap)
+		return (int)syscall(SYS_munmap, addr, len);
+	/*
+	 * Only an unmap that starts at a recorded mapping is seen; the rest of
+	 * a partly unmapped mapping stays charged to its stack.
+	 */
+	if (active && !in_hook && addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
+		if (len < bytes && !sample_mean &&
+		    addr_insert((uintptr_t)addr + len, idx, bytes - len, count)) {
+			discharge(idx, len, 0);
+		} else {
+			discharge(idx, bytes, count);
+		}
+	}
+	return real_munmap(addr, len);
+}
+
+EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL, *p;
+	uint64_t bytes = 0;
+	uint32_t count = 0, idx = 0;
+	bool had = false;
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	ensure_init();
+	if (!real_mremap) {
+		errno = ENOSYS;
+		return MAP_FAILED;
+	}
+	if (active && !in_hook)
+		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
+	p = real_mremap(old, old_len, new_len, flags, new_addr);
+	if (p == MAP_FAILED) {
+		if (had && !addr_insert((uintptr_t)old, idx, bytes, count))
+			discharge(idx, bytes, count);
+		return p;
+	}
+	if (had) {
+		discharge(idx, bytes, count);
+		record_alloc(p, new_len, RET0);
+	}
+	return p;
+}

@@ -1,0 +1,392 @@
+/* allocdb: the alloc_* tables of a recording (offheap record writes, offheap report reads). */
+
+/*
+ * The tables live next to the store's own in the same SQLite file and are
+ * created with CREATE TABLE IF NOT EXISTS, so a file without them is still a
+ * valid snapshot or recording. alloc_site holds a row only for a stack whose
+ * counters changed in that interval: the reader fills the series forward.
+ * See docs/SCHEMA.md.
+ */
+#include "allocdb.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "symbolize.h"
+#include "trackfile.h"
+#include "xalloc.h"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS alloc_run ("
+    " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
+    " sample_mean INTEGER NOT NULL, command TEXT);"
+    "CREATE TABLE IF NOT EXISTS alloc_stack ("
+    " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
+    " slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
+    " UNIQUE (run_id, slot));"
+    "CREATE TABLE IF NOT EXISTS alloc_frame ("
+    " stack_id INTEGER NOT NULL REFERENCES alloc_stack(id), level INTEGER NOT NULL,"
+    " pc INTEGER NOT NULL, function TEXT, file TEXT, line INTEGER NOT NULL,"
+    " module TEXT, build_id TEXT, module_offset INTEGER NOT NULL, inlined INTEGER NOT NULL,"
+    " PRIMARY KEY (stack_id, level)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alloc_interval ("
+    " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
+    " t_ms INTEGER NOT NULL, live_bytes INTEGER NOT NULL, sites INTEGER NOT NULL,"
+    " flags INTEGER NOT NULL, dropped INTEGER NOT NULL, final INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alloc_site ("
+    " interval_id INTEGER NOT NULL REFERENCES alloc_interval(id),"
+    " stack_id INTEGER NOT NULL REFERENCES alloc_stack(id),"
+    " live_bytes INTEGER NOT NULL, live_count INTEGER NOT NULL,"
+    " alloc_bytes INTEGER NOT NULL, alloc_count INTEGER NOT NULL,"
+    " free_bytes INTEGER NOT NULL, free_count INTEGER NOT NULL,"
+    " PRIMARY KEY (stack_id, interval_id)) WITHOUT ROWID;";
+
+struct allocdb {
+	sqlite3 *db;
+	sqlite3_stmt *ins_run, *ins_stack, *ins_frame, *ins_interval, *ins_site;
+};
+
+static int sql_err(struct allocdb *a, struct strbuf *err, const char *what)
+{
+	strbuf_addf(err, "cannot %s allocation data: %s", what, sqlite3_errmsg(a->db));
+	return -EIO;
+}
+
+static int prep(struct allocdb *a, sqlite3_stmt **st, const char *sql, struct strbuf *err)
+{
+	if (sqlite3_prepare_v2(a->db, sql, -1, st, NULL) != SQLITE_OK)
+		return sql_err(a, err, "prepare");
+	return 0;
+}
+
+int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct strbuf *err)
+{
+	struct allocdb *a = xcalloc(1, sizeof(*a));
+	int ret = 0;
+
+	a->db = db;
+	if (create) {
+		if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+			ret = sql_err(a, err, "create tables for");
+			goto out;
+		}
+		if ((ret = prep(a, &a->ins_run,
+				"INSERT INTO alloc_run (generation, pid, sample_mean, command)"
+				" VALUES (?,?,?,?)",
+				err)) ||
+		    (ret =
+			 prep(a, &a->ins_stack,
+			      "INSERT INTO alloc_stack (run_id, slot, depth, pcs) VALUES (?,?,?,?)",
+			      err)) ||
+		    (ret = prep(a, &a->ins_frame,
+				"INSERT OR REPLACE INTO alloc_frame VALUES (?,?,?,?,?,?,?,?,?,?)",
+				err)) ||
+		    (ret =
+			 prep(a, &a->ins_interval,
+			      "INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags,"
+			      " dropped, final) VALUES (?,?,?,?,?,?,?)",
+			      err)) ||
+		    (ret = prep(a, &a->ins_site, "INSERT INTO alloc_site VALUES (?,?,?,?,?,?,?,?)",
+				err)))
+			goto out;
+	}
+out:
+	if (ret)
+		allocdb_free(a);
+	else
+		*out = a;
+	return ret;
+}
+
+void allocdb_free(struct allocdb *a)
+{
+	if (!a)
+		return;
+	sqlite3_finalize(a->ins_run);
+	sqlite3_finalize(a->ins_stack);
+	sqlite3_finalize(a->ins_frame);
+	sqlite3_finalize(a->ins_interval);
+	sqlite3_finalize(a->ins_site);
+	free(a);
+}
+
+static int step(struct allocdb *a, sqlite3_stmt *st, struct strbuf *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(a, err, "write");
+}
+
+int allocdb_begin(struct allocdb *a, struct strbuf *err)
+{
+	return sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+		   ? 0
+		   : sql_err(a, err, "write");
+}
+
+int allocdb_commit(struct allocdb *a, struct strbuf *err)
+{
+	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	sql_err(a, err, "write");
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
+int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sample_mean,
+		    const char *command, int64_t *run_id, struct strbuf *err)
+{
+	int ret;
+
+	sqlite3_bind_int64(a->ins_run, 1, (int64_t)generation);
+	sqlite3_bind_int(a->ins_run, 2, pid);
+	sqlite3_bind_int64(a->ins_run, 3, (int64_t)sample_mean);
+	sqlite3_bind_text(a->ins_run, 4, command, -1, SQLITE_TRANSIENT);
+	ret = step(a, a->ins_run, err);
+	if (!ret)
+		*run_id = sqlite3_last_insert_rowid(a->db);
+	return ret;
+}
+
+int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
+		      uint32_t depth, int64_t *stack_id, struct strbuf *err)
+{
+	int ret;
+
+	sqlite3_bind_int64(a->ins_stack, 1, run_id);
+	sqlite3_bind_int64(a->ins_stack, 2, slot);
+	sqlite3_bind_int64(a->ins_stack, 3, depth);
+	sqlite3_bind_blob(a->ins_stack, 4, pcs, (int)(depth * sizeof(*pcs)), SQLITE_TRANSIENT);
+	ret = step(a, a->ins_stack, err);
+	if (!ret)
+		*stack_id = sqlite3_last_insert_rowid(a->db);
+	return ret;
+}
+
+int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const struct sym_frame *f,
+		      struct strbuf *err)
+{
+	sqlite3_stmt *s = a->ins_frame;
+
+	sqlite3_bind_int64(s, 1, stack_id);
+	sqlite3_bind_int(s, 2, level);
+	sqlite3_bind_int64(s, 3, (int64_t)f->pc);
+	sqlite3_bind_text(s, 4, f->function, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 5, f->file, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 6, f->line);
+	sqlite3_bind_text(s, 7, f->module, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 8, f->build_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 9, (int64_t)f->module_offset);
+	sqlite3_bind_int(s, 10, f->inlined);
+	return step(a, s, err);
+}
+
+int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
+			 const struct track_view *v, const int64_t *stack_ids, const bool *changed,
+			 bool final, struct strbuf *err)
+{
+	int64_t iid;
+	int ret;
+
+	sqlite3_bind_int64(a->ins_interval, 1, run_id);
+	sqlite3_bind_int64(a->ins_interval, 2, t_ms);
+	sqlite3_bind_int64(a->ins_interval, 3, v->live_bytes);
+	sqlite3_bind_int64(a->ins_interval, 4, (int64_t)v->nr);
+	sqlite3_bind_int64(a->ins_interval, 5, (int64_t)v->flags);
+	sqlite3_bind_int64(a->ins_interval, 6, (int64_t)v->dropped);
+	sqlite3_bind_int(a->ins_interval, 7, final);
+	ret = step(a, a->ins_interval, err);
+	if (ret)
+		return ret;
+	iid = sqlite3_last_insert_rowid(a->db);
+	for (size_t i = 0; i < v->nr; i++) {
+		const struct track_site *s = &v->sites[i];
+		sqlite3_stmt *q = a->ins_site;
+
+		if (!changed[i])
+			continue;
+		sqlite3_bind_int64(q, 1, iid);
+		sqlite3_bind_int64(q, 2, stack_ids[i]);
+		sqlite3_bind_int64(q, 3, s->live_bytes);
+		sqlite3_bind_int64(q, 4, s->live_count);
+		sqlite3_bind_int64(q, 5, (int64_t)s->alloc_bytes);
+		sqlite3_bind_int64(q, 6, (int64_t)s->alloc_count);
+		sqlite3_bind_int64(q, 7, (int64_t)s->free_bytes);
+		sqlite3_bind_int64(q, 8, (int64_t)s->free_count);
+		ret = step(a, q, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static struct alloc_stack *find(struct alloc_data *d, int64_t id)
+{
+	size_t lo = 0, hi = d->nr;
+
+	while (lo < hi) { /* stacks are loaded ordered by id */
+		size_t mid = (lo + hi) / 2;
+
+		if (d->stacks[mid].id == id)
+			return &d->stacks[mid];
+		if (d->stacks[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = 0, rc;
+	int64_t last_run = -1;
+
+	memset(d, 0, sizeof(*d));
+	if ((ret = prep(
+		 a, &q,
+		 "SELECT s.id, s.run_id, s.slot, (SELECT count(*) FROM alloc_interval i"
+		 " WHERE i.run_id = s.run_id AND i.final = 0), r.sample_mean FROM alloc_stack s"
+		 " JOIN alloc_run r ON r.id = s.run_id ORDER BY s.id",
+		 err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct alloc_stack *s;
+		int64_t n = sqlite3_column_int64(q, 3);
+
+		if (n < 0 || n > 100000000) {
+			strbuf_addstr(err, "corrupt allocation data: interval count");
+			ret = -EBADMSG;
+			goto out;
+		}
+		ALLOC_GROW(d->stacks, d->nr + 1, d->alloc);
+		s = &d->stacks[d->nr++];
+		memset(s, 0, sizeof(*s));
+		s->id = sqlite3_column_int64(q, 0);
+		s->run_id = sqlite3_column_int64(q, 1);
+		s->slot = (uint32_t)sqlite3_column_int64(q, 2);
+		s->n = (size_t)n;
+		s->live = xcalloc(s->n ? s->n : 1, sizeof(*s->live));
+		d->sample_mean = (uint64_t)sqlite3_column_int64(q, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	if ((ret =
+		 prep(a, &q,
+		      "SELECT stack_id, pc, function, file, line, module, inlined FROM alloc_frame"
+		      " ORDER BY stack_id, level",
+		      err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
+		struct alloc_frame *f;
+
+		if (!s)
+			continue;
+		ALLOC_GROW(s->frames, s->nframes + 1, s->aframes);
+		f = &s->frames[s->nframes++];
+		f->pc = (uint64_t)sqlite3_column_int64(q, 1);
+		f->function = col_dup(q, 2);
+		f->file = col_dup(q, 3);
+		f->line = sqlite3_column_int(q, 4);
+		f->module = col_dup(q, 5);
+		f->inlined = sqlite3_column_int(q, 6) != 0;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/*
+	 * Series: the interval's rank among its run's intervals taken while the
+	 * target ran gives the index; the one taken after its exit (final) only
+	 * sets the figures at the end.
+	 */
+	if ((ret =
+		 prep(a, &q,
+		      "SELECT x.stack_id, (SELECT count(*) FROM alloc_interval j"
+		      "  WHERE j.run_id = i.run_id AND j.id < i.id AND j.final = 0), x.live_bytes,"
+		      " x.live_count, x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count,"
+		      " i.final"
+		      " FROM alloc_site x JOIN alloc_interval i ON i.id = x.interval_id"
+		      " ORDER BY x.stack_id, x.interval_id",
+		      err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
+		int64_t k = sqlite3_column_int64(q, 1);
+
+		if (!s || k < 0 || (size_t)k > s->n)
+			continue;
+		if (!sqlite3_column_int(q, 8))
+			for (size_t j = (size_t)k; j < s->n; j++) /* fill forward */
+				s->live[j] = sqlite3_column_int64(q, 2);
+		s->live_bytes = sqlite3_column_int64(q, 2);
+		s->live_count = sqlite3_column_int64(q, 3);
+		s->alloc_bytes = (uint64_t)sqlite3_column_int64(q, 4);
+		s->alloc_count = (uint64_t)sqlite3_column_int64(q, 5);
+		s->free_bytes = (uint64_t)sqlite3_column_int64(q, 6);
+		s->free_count = (uint64_t)sqlite3_column_int64(q, 7);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	if ((ret = prep(a, &q,
+			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
+			" (SELECT coalesce(sum(DISTINCT flags), 0) FROM alloc_interval)"
+			" FROM alloc_interval",
+			err)))
+		goto out;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		last_run = sqlite3_column_int64(q, 0);
+		d->dropped = (uint64_t)sqlite3_column_int64(q, 1);
+		d->flags = (uint64_t)sqlite3_column_int64(q, 2);
+	}
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->stacks[i].run_id == last_run)
+			d->intervals = d->stacks[i].n;
+out:
+	sqlite3_finalize(q);
+	return ret;
+}
+
+void alloc_data_release(struct alloc_data *d)
+{
+	for (size_t i = 0; i < d->nr; i++) {
+		struct alloc_stack *s = &d->stacks[i];
+
+		for (size_t j = 0; j < s->nframes; j++) {
+			free(s->frames[j].function);
+			free(s->frames[j].file);
+			free(s->frames[j].module);
+		}
+		free(s->frames);
+		free(s->live);
+	}
+	free(d->stacks);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,82 @@
+/* allocdb: the alloc_* tables of a recording (offheap record writes, offheap report reads). */
+#ifndef OFFHEAP_ALLOCDB_H
+#define OFFHEAP_ALLOCDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sqlite3;
+struct strbuf;
+struct sym_frame;
+struct track_view;
+struct allocdb;
+
+/*
+ * Attaches to db (owned by the caller's store) and creates the alloc_*
+ * tables when absent (docs/SCHEMA.md). Returns 0 and *out (freed by
+ * allocdb_free, which does not close db) or -EIO with err filled.
+ */
+int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct strbuf *err);
+void allocdb_free(struct allocdb *a);
+
+/* A new run: one image of the target (a new one after exec). Fills *run_id. */
+int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sample_mean,
+		    const char *command, int64_t *run_id, struct strbuf *err);
+
+/*
+ * One interval of run_id at t_ms after the start: the header figures and
+ * the sites of v whose counters changed since the last interval (the caller
+ * keeps that state; changed[i] says whether v->sites[i] is written). final:
+ * taken after the target exited (kept out of the trend: exit handlers free).
+ * stack_ids[i] is the alloc_stack id of v->sites[i]. One transaction.
+ */
+int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
+			 const struct track_view *v, const int64_t *stack_ids, const bool *changed,
+			 bool final, struct strbuf *err);
+
+/* A stack of run_id at slot (its frames come later); fills *stack_id. */
+int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
+		      uint32_t depth, int64_t *stack_id, struct strbuf *err);
+
+/* Symbolized frame number level (source-level, innermost first) of a stack. */
+int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const struct sym_frame *f,
+		      struct strbuf *err);
+
+int allocdb_begin(struct allocdb *a, struct strbuf *err);
+int allocdb_commit(struct allocdb *a, struct strbuf *err);
+
+/* What offheap report reads back: per stack, its frames and its series. */
+struct alloc_frame {
+	uint64_t pc;
+	char *function, *file, *module;
+	int line;
+	bool inlined;
+};
+
+struct alloc_stack {
+	int64_t id, run_id;
+	uint32_t slot;
+	struct alloc_frame *frames;
+	size_t nframes, aframes;
+	/* live bytes at each interval taken while the run's image ran (filled forward) */
+	int64_t *live;
+	size_t n;
+	int64_t live_bytes, live_count; /* at the end (after exit when recorded) */
+	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
+};
+
+struct alloc_data {
+	struct alloc_stack *stacks;
+	size_t nr, alloc;
+	uint64_t flags; /* OR of every interval's tracker flags */
+	uint64_t dropped;
+	size_t intervals; /* of the last run */
+	uint64_t sample_mean;
+};
+
+/* Reads every stack of every run with its frames and series. */
+int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err);
+void alloc_data_release(struct alloc_data *d);
+
+#endif

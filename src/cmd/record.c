@@ -1,0 +1,507 @@
+/*
+ * record: 'offheap record -- CMD' — runs CMD with liboffheap.so and records its
+ * allocation sites by call stack into a SQLite recording.
+ *
+ * The tracker in the target keeps per-stack counters in a shared file
+ * (src/trackshm.h); every interval this command copies the stacks whose
+ * counters changed into the alloc_* tables (src/allocdb.c), one transaction
+ * per interval, in place: the recording is created atomically (empty, with
+ * its schema) before the command starts and then grows, so a recording ended
+ * by SIGKILL of either side is valid up to the last interval. Stacks are
+ * symbolized at the end (and at each exec) from the target's module list,
+ * which is read while it runs; the symbolized frames are stored, so the
+ * report needs neither the target nor its binaries.
+ */
+#include "cmd.h"
+#include "../allocdb.h"
+#include "../parse.h"
+#include "../procfs.h"
+#include "../store.h"
+#include "../strbuf.h"
+#include "../symbolize.h"
+#include "../trackfile.h"
+#include "../usage.h"
+#include "../xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void print_help(FILE *out)
+{
+	fprintf(out,
+		"usage: offheap record [-o FILE] [--exact | --sample BYTES] [--interval DUR]\n"
+		"                      [--force] -- COMMAND [ARGS...]\n\n"
+		"Run COMMAND with liboffheap.so preloaded: malloc, calloc, realloc, free, the\n"
+		"aligned allocators and anonymous mmap/munmap/mremap are charged to their call\n"
+		"stacks, and every interval the live bytes of each stack are written into the\n"
+		"SQLite recording FILE (tables alloc_*). Read it with 'offheap report FILE'.\n\n"
+		"Options:\n"
+		"  -o, --output FILE   the recording (default offheap-record.db)\n"
+		"  -f, --force         replace FILE if it exists\n"
+		"      --exact         record every allocation\n"
+		"      --sample BYTES  sample on average one allocation every BYTES allocated\n"
+		"                      (Poisson by bytes; default 512k)\n"
+		"  -i, --interval DUR  how often the counters are written (default 1s)\n"
+		"  -h, --help          this help\n\n"
+		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to offheap go to COMMAND. A child\n"
+		"that COMMAND forks is not recorded; a process that execs keeps the tracker.\n\n"
+		"Exit codes: COMMAND's exit code (128+N when killed by signal N), 127 COMMAND not\n"
+		"found, 126 not runnable, 1 runtime error, 2 usage error.\n\n"
+		"Examples:\n"
+		"  offheap record -o leak.db -- ./server --port 8080\n"
+		"  offheap record --exact -i 200ms -- python3 script.py\n"
+		"  offheap report leak.db\n");
+}
+
+/* One stack seen in the shared file, for the current run. */
+struct rstack {
+	int64_t id;
+	int64_t live_bytes;
+	uint64_t alloc_count, free_count;
+	uint32_t depth;
+	uint64_t pcs[TRACKSHM_MAX_DEPTH];
+	bool known;
+	bool symbolized;
+};
+
+struct recorder {
+	pid_t child;
+	const char *command;
+	struct allocdb *adb;
+	struct trackfile *tf;
+	struct track_view view;
+	struct symbolizer *sym;
+	uint64_t generation;
+	int64_t run_id;
+	struct rstack *slots; /* by slot */
+	size_t nslots;
+	int64_t *ids;
+	bool *changed;
+	size_t aids, achanged;
+	struct timespec start;
+	bool progress;
+	bool any;
+	bool have_first;
+	int64_t first_live;	/* live bytes at the first progress line */
+};
+
+static int64_t elapsed_ms(const struct recorder *r)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - r->start.tv_sec) * 1000 +
+	       (now.tv_nsec - r->start.tv_nsec) / 1000000;
+}
+
+/* Writes the frames of every stack of the current run not yet symbolized. */
+static int symbolize_run(struct recorder *r, struct strbuf *err)
+{
+	int ret;
+
+	if (!r->nslots)
+		return 0;
+	ret = allocdb_begin(r->adb, err);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < r->nslots; i++) {
+		struct rstack *s = &r->slots[i];
+		int level = 0;
+
+		if (!s->known || s->symbolized)
+			continue;
+		s->symbolized = true;
+		for (uint32_t k = 0; k < s->depth; k++) {
+			const struct sym_frame *fr;
+			size_t n = 1;
+			struct sym_frame bare = {.pc = s->pcs[k]};
+
+			if (r->sym)
+				symbolize_pc(r->sym, s->pcs[k], true, &fr, &n);
+			else
+				fr = &bare;
+			for (size_t j = 0; j < n; j++) {
+				ret = allocdb_add_frame(r->adb, s->id, level++, &fr[j], err);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return allocdb_commit(r->adb, err);
+}
+
+static int new_run(struct recorder *r, struct strbuf *err)
+{
+	int ret;
+
+	if (r->any) {
+		/* the previous image: symbolize what it left while its modules are known */
+		ret = symbolize_run(r, err);
+		if (ret)
+			return ret;
+	}
+	symbolize_free(r->sym);
+	r->sym = NULL;
+	if (symbolize_new(r->view.pid, &r->sym, err)) {
+		strbuf_reset(err); /* frames stay bare addresses */
+		r->sym = NULL;
+	}
+	if (r->slots)
+		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	r->generation = r->view.generation;
+	r->any = true;
+	return allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
+			       &r->run_id, err);
+}
+
+/* Copies the counters once; writes one interval. -EAGAIN: nothing yet. */
+static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
+{
+	struct track_view *v = &r->view;
+	bool invalidated = false;
+	int ret;
+
+	if (!r->tf)
+		return -EAGAIN;
+	ret = trackfile_read(r->tf, v, err);
+	if (ret)
+		return ret;
+	if (!r->any || v->generation != r->generation) {
+		ret = new_run(r, err);
+		trackfile_ack(r->tf, v->generation);
+		if (ret)
+			return ret;
+	}
+	ALLOC_GROW(r->ids, v->nr + 1, r->aids);
+	ALLOC_GROW(r->changed, v->nr + 1, r->achanged);
+	ret = allocdb_begin(r->adb, err);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < v->nr; i++) {
+		const struct track_site *site = &v->sites[i];
+		struct rstack *s;
+
+		if (site->slot >= r->nslots) {
+			size_t n = r->nslots ? r->nslots : 1024;
+
+			while (n <= site->slot)
+				n *= 2;
+			r->slots = xrealloc(r->slots, n * sizeof(*r->slots));
+			memset(r->slots + r->nslots, 0, (n - r->nslots) * sizeof(*r->slots));
+			r->nslots = n;
+		}
+		s = &r->slots[site->slot];
+		if (!s->known) {
+			ret = allocdb_add_stack(r->adb, r->run_id, site->slot, site->frames,
+						site->depth, &s->id, err);
+			if (ret)
+				goto fail;
+			s->known = true;
+			s->depth = site->depth;
+			memcpy(s->pcs, site->frames, site->depth * sizeof(s->pcs[0]));
+			s->live_bytes = INT64_MIN;
+			if (r->sym && alive) {
+				if (!invalidated)
+					symbolize_invalidate(r->sym);
+				invalidated = true;
+				for (uint32_t k = 0; k < site->depth; k++)
+					symbolize_note(r->sym, site->frames[k]);
+			}
+		}
+		r->ids[i] = s->id;
+		r->changed[i] = s->live_bytes != site->live_bytes ||
+				s->alloc_count != site->alloc_count ||
+				s->free_count != site->free_count;
+		s->live_bytes = site->live_bytes;
+		s->alloc_count = site->alloc_count;
+		s->free_count = site->free_count;
+	}
+	ret = allocdb_add_interval(r->adb, r->run_id, elapsed_ms(r), v, r->ids, r->changed, !alive,
+				   err);
+	if (ret)
+		goto fail;
+	return allocdb_commit(r->adb, err);
+fail:
+	allocdb_commit(r->adb, err);
+	return ret;
+}
+
+static void show_progress(struct recorder *r)
+{
+	char live[32], growth[32];
+	int64_t secs = elapsed_ms(r) / 1000;
+
+	if (!r->progress || !r->any)
+		return;
+	if (!r->have_first) {
+		r->first_live = r->view.live_bytes;
+		r->have_first = true;
+	}
+	fprintf(stderr, "\roffheap record: %" PRId64 "s, live %s (%s since start), %zu sites\033[K",
+		secs,
+		format_size(live, sizeof(live),
+			    r->view.live_bytes > 0 ? (uint64_t)r->view.live_bytes : 0),
+		format_dsize(growth, sizeof(growth), r->view.live_bytes - r->first_live),
+		r->view.nr);
+	fflush(stderr);
+}
+
+/* liboffheap.so next to our own binary. */
+static int find_library(char *buf, size_t n)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (len < 0)
+		return -errno;
+	self[len] = '\0';
+	if (snprintf(buf, n, "%s/liboffheap.so", dirname(self)) >= (int)n)
+		return -ENAMETOOLONG;
+	return access(buf, R_OK) ? -errno : 0;
+}
+
+static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static pid_t start_child(char **argv, const char *lib, const char *shm, const char *sample,
+			 const sigset_t *oldmask, int *errpipe)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		const char *old = getenv("LD_PRELOAD");
+		char pidbuf[32];
+		struct strbuf pre = STRBUF_INIT;
+		int e;
+
+		close(pfd[0]);
+		strbuf_addstr(&pre, lib);
+		if (old && *old)
+			strbuf_addf(&pre, " %s", old);
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+		setenv("LD_PRELOAD", pre.buf, 1);
+		setenv("OFFHEAP_OUT", shm, 1);
+		setenv("OFFHEAP_PID", pidbuf, 1);
+		setenv("OFFHEAP_SAMPLE", sample, 1);
+		setenv("OFFHEAP_SYNC", "1", 1);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(pfd[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(pfd[1]);
+	*errpipe = pfd[0];
+	return pid;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"exact", no_argument, NULL, 'e'},
+	    {"sample", required_argument, NULL, 's'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = "offheap-record.db";
+	uint64_t sample = 512 * 1024, interval_ms = 1000;
+	bool force = false, exact = false, sampled = false;
+	struct strbuf err = STRBUF_INIT, cmdline = STRBUF_INIT;
+	char lib[PATH_MAX], shm[PATH_MAX] = "", samplebuf[32];
+	struct recorder r = {0};
+	struct store *st = NULL;
+	sigset_t set, oldmask;
+	int c, ret, status = 0, errpipe = -1, child_errno = 0, exit_code = EXIT_RUNTIME;
+	int shmfd = -1;
+	bool exited = false;
+	int64_t next_ms;
+
+	while ((c = getopt_long(argc, argv, "+o:fi:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'e':
+			exact = true;
+			break;
+		case 's':
+			if (parse_size(optarg, &sample) || !sample)
+				usage_die("record",
+					  "--sample wants a size above 0 (e.g. 512k), not '%s'",
+					  optarg);
+			sampled = true;
+			break;
+		case 'i':
+			if (parse_duration_ms(optarg, &interval_ms) || interval_ms < 10 ||
+			    interval_ms > 3600 * 1000)
+				usage_die("record",
+					  "--interval wants a duration from 10ms to 1h, not '%s'",
+					  optarg);
+			break;
+		case 'h':
+			print_help(stdout);
+			return EXIT_OK;
+		default:
+			usage_die("record", "see 'offheap record --help'");
+		}
+	}
+	if (exact && sampled)
+		usage_die("record", "--exact and --sample exclude each other");
+	if (optind >= argc)
+		usage_die("record", "no command to run (offheap record -- COMMAND [ARGS...])");
+	if (exact)
+		sample = 0;
+	snprintf(samplebuf, sizeof(samplebuf), "%" PRIu64, sample);
+	for (int i = optind; i < argc; i++)
+		strbuf_addf(&cmdline, "%s%s", i > optind ? " " : "", argv[i]);
+
+	if (find_library(lib, sizeof(lib))) {
+		error("cannot find liboffheap.so next to the offheap binary");
+		hint("build it with 'make' or install it next to offheap");
+		goto out;
+	}
+	if (sysroot_path(shm, sizeof(shm), "/tmp/offheap-track.XXXXXX") ||
+	    (shmfd = mkstemp(shm)) < 0) {
+		error("cannot create the tracker's file in /tmp: %s", strerror(errno));
+		goto out;
+	}
+	close(shmfd);
+
+	ret = store_create(out, STORE_RECORDING, force, &st, &err);
+	if (!ret)
+		ret = store_commit(st, &err);
+	if (!ret)
+		ret = allocdb_open(store_db(st), true, &r.adb, &err);
+	if (ret) {
+		error("%s", err.buf);
+		if (ret == -EEXIST)
+			hint("use --force to replace it, or choose another file");
+		goto out;
+	}
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+		sigaddset(&set, passed[i]);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &oldmask);
+
+	r.command = cmdline.buf;
+	r.progress = isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &r.start);
+	r.child = start_child(argv + optind, lib, shm, samplebuf, &oldmask, &errpipe);
+	if (r.child < 0) {
+		error("cannot start '%s': %s", argv[optind], strerror(errno));
+		goto out_mask;
+	}
+	if (trackfile_open(shm, &r.tf, &err)) {
+		error("%s", err.buf);
+		kill(r.child, SIGKILL);
+		waitpid(r.child, &status, 0);
+		goto out_mask;
+	}
+
+	next_ms = (int64_t)interval_ms;
+	while (!exited) {
+		int64_t wait_ms = next_ms - elapsed_ms(&r);
+		struct timespec ts;
+		siginfo_t info;
+		int sig;
+
+		if (wait_ms > 10)
+			wait_ms = 10;
+		if (wait_ms < 0)
+			wait_ms = 0;
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (wait_ms % 1000) * 1000000;
+		sig = sigtimedwait(&set, &info, &ts);
+		if (sig == SIGCHLD) {
+			pid_t p = waitpid(r.child, &status, WNOHANG);
+
+			if (p == r.child && (WIFEXITED(status) || WIFSIGNALED(status)))
+				exited = true;
+		} else if (sig > 0) {
+			/*
+			 * Signals from the terminal reach the command's process
+			 * group already; pass on those sent to us alone.
+			 */
+			if (info.si_code == SI_USER || info.si_code == SI_QUEUE ||
+			    info.si_code == SI_TKILL)
+				kill(r.child, sig);
+		}
+		/*
+		 * A new image (the start, an exec) waits for us: look every 10 ms,
+		 * its module list must be read while it lives.
+		 */
+		if (exited || elapsed_ms(&r) >= next_ms ||
+		    trackfile_generation(r.tf) != r.generation) {
+			strbuf_reset(&err);
+			ret = poll_once(&r, !exited, &err);
+			if (ret && ret != -EAGAIN) {
+				warning("%s", err.buf);
+				strbuf_reset(&err);
+			}
+			show_progress(&r);
+			next_ms = elapsed_ms(&r) + (int64_t)interval_ms;
+		}
+	}
+	if (r.progress && r.any)
+		fputc('\n', stderr);
+	if (read(errpipe, &child_errno, sizeof(child_errno)) == (ssize_t)sizeof(child_errno)) {
+		error("cannot run '%s': %s", argv[optind], strerror(child_errno));
+		exit_code = child_errno == ENOENT ? 127 : 126;
+		goto out_mask;
+	}
+	strbuf_reset(&err);
+	if (r.any && symbolize_run(&r, &err))
+		warning("%s", err.buf);
+	if (WIFEXITED(status))
+		exit_code = WEXITSTATUS(status);
+	else
+		exit_code = 128 + WTERMSIG(status);
+	if (!r.any)
+		warning("the tracker reported nothing (is '%s' statically linked?)", argv[optind]);
+out_mask:
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+out:
+	if (errpipe >= 0)
+		close(errpipe);
+	if (shm[0] && shmfd >= 0)
+		unlink(shm);
+	trackfile_close(r.tf);
+	track_view_release(&r.view);
+	symbolize_free(r.sym);
+	free(r.slots);
+	free(r.ids);
+	free(r.changed);
+	allocdb_free(r.adb);
+	store_close(st);
+	strbuf_release(&err);
+	strbuf_release(&cmdline);
+	return exit_code;
+}

@@ -1,0 +1,347 @@
+/*
+ * report: 'offheap report FILE' — allocation sites of a recording ranked by
+ * sustained growth of their live bytes, then by live bytes.
+ *
+ * Reads the alloc_* tables (src/allocdb.c) written by offheap record; the
+ * frames are stored symbolized, so the target and its binaries are not
+ * needed. Formats: text, json, collapsed ("frame;frame;... bytes", root
+ * first, for flamegraph tools).
+ */
+#include "cmd.h"
+#include "cmdutil.h"
+#include "../allocdb.h"
+#include "../json.h"
+#include "../parse.h"
+#include "../store.h"
+#include "../strbuf.h"
+#include "../trackshm.h"
+#include "../trend.h"
+#include "../usage.h"
+#include "../xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(FILE *out)
+{
+	fprintf(out,
+		"usage: offheap report FILE [--top N] [--format text|json|collapsed]\n"
+		"                      [--base FILE] [--json]\n\n"
+		"Rank the allocation sites of a recording made by 'offheap record': first the\n"
+		"sites whose live bytes grew steadily across the intervals (least-squares slope,\n"
+		"R² of the fit, intervals that grew), then the others by live bytes; each with\n"
+		"its call stack (function, file:line, module).\n\n"
+		"Options:\n"
+		"  -n, --top N          sites shown (default 10; 0 = all)\n"
+		"      --format FMT     text (default), json, or collapsed (one line per site,\n"
+		"                       'root;...;leaf live_bytes', for flamegraph tools)\n"
+		"      --json           the same as --format json\n"
+		"      --base FILE      subtract the live bytes each stack has in the recording\n"
+		"                       FILE (stacks matched by their frames)\n"
+		"  -h, --help           this help\n\n"
+		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data),\n"
+		"2 usage error.\n\n"
+		"Examples:\n"
+		"  offheap report leak.db\n"
+		"  offheap report leak.db --top 3 --json\n"
+		"  offheap report leak.db --format collapsed | flamegraph.pl > leak.svg\n"
+		"  offheap report after.db --base before.db\n");
+}
+
+enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED };
+
+struct site {
+	struct alloc_stack *s;
+	struct trend t;
+	int64_t live; /* minus the base when --base */
+	char *key;    /* the frames, for --base */
+};
+
+static const char *frame_name(const struct alloc_frame *f, char *buf, size_t n)
+{
+	const char *mod;
+
+	if (f->function)
+		return f->function;
+	mod = f->module ? strrchr(f->module, '/') : NULL;
+	snprintf(buf, n, "0x%" PRIx64 "%s%s", f->pc, mod ? " in " : "", mod ? mod + 1 : "");
+	return buf;
+}
+
+static char *stack_key(const struct alloc_stack *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[128];
+
+	for (size_t i = 0; i < s->nframes; i++)
+		strbuf_addf(&sb, "%s;", frame_name(&s->frames[i], buf, sizeof(buf)));
+	return strbuf_detach(&sb, NULL);
+}
+
+static int cmp_sites(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	if (x->t.growing != y->t.growing)
+		return x->t.growing ? -1 : 1;
+	if (x->t.growing && x->t.growth != y->t.growth)
+		return x->t.growth > y->t.growth ? -1 : 1;
+	if (x->live != y->live)
+		return x->live > y->live ? -1 : 1;
+	return x->s->id < y->s->id ? -1 : x->s->id > y->s->id;
+}
+
+static int load(const char *path, struct store **st, struct allocdb **adb, struct alloc_data *d)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ret = store_open(path, st, &err);
+
+	if (!ret)
+		ret = allocdb_open(store_db(*st), false, adb, &err);
+	if (!ret)
+		ret = allocdb_load(*adb, d, &err);
+	if (ret) {
+		if (strstr(err.buf, "no such table"))
+			error("'%s' holds no allocation data", path);
+		else
+			error("%s", err.buf);
+		if (strstr(err.buf, "no such table"))
+			hint("make one with 'offheap record -o %s -- COMMAND'", path);
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+static void print_frames_text(const struct alloc_stack *s)
+{
+	char buf[128];
+
+	for (size_t i = 0; i < s->nframes; i++) {
+		const struct alloc_frame *f = &s->frames[i];
+		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
+
+		printf("      %s", frame_name(f, buf, sizeof(buf)));
+		if (f->file)
+			printf(" (%s:%d)", f->file, f->line);
+		if (f->inlined)
+			printf(" [inlined]");
+		if (mod && f->function)
+			printf(" %s", mod + 1);
+		putchar('\n');
+	}
+	if (!s->nframes)
+		printf("      (other: stacks beyond the tracker's table)\n");
+}
+
+static void print_text(const struct alloc_data *d, struct site *v, size_t n, size_t shown,
+		       bool based)
+{
+	char a[32], b[32];
+	size_t growing = 0;
+
+	for (size_t i = 0; i < n; i++)
+		growing += v[i].t.growing;
+	printf("%zu sites, %zu growing, %zu intervals%s%s\n", n, growing, d->intervals,
+	       d->sample_mean ? ", sampled" : ", exact",
+	       d->flags & (TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL)
+		   ? " (tracker reached its memory ceiling: figures are incomplete)"
+		   : "");
+	for (size_t i = 0; i < shown; i++) {
+		const struct site *x = &v[i];
+
+		printf("\n#%zu %s live %s in %" PRId64 " blocks at the end", i + 1,
+		       x->t.growing ? "GROWING" : "steady ",
+		       x->live < 0 || based ? format_dsize(a, sizeof(a), x->live)
+					    : format_size(a, sizeof(a), (uint64_t)x->live),
+		       x->s->live_count);
+		if (x->t.growing || x->t.growth > 0)
+			printf(", %s while running (R² %.2f, grew in %zu of %zu intervals)",
+			       format_dsize(b, sizeof(b), (int64_t)x->t.growth), x->t.r2, x->t.ups,
+			       x->s->n ? x->s->n - 1 : 0);
+		printf("; allocated %s in %" PRIu64 " calls\n",
+		       format_size(b, sizeof(b), x->s->alloc_bytes), x->s->alloc_count);
+		print_frames_text(x->s);
+	}
+}
+
+static void print_json(const struct alloc_data *d, struct site *v, size_t n, size_t shown)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j, NULL);
+	json_u64(&j, "sites", n);
+	json_u64(&j, "intervals", d->intervals);
+	json_u64(&j, "sample_mean", d->sample_mean);
+	json_bool(&j, "incomplete", d->flags & (TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL));
+	json_u64(&j, "dropped_blocks", d->dropped);
+	json_arr_begin(&j, "top");
+	for (size_t i = 0; i < shown; i++) {
+		const struct site *x = &v[i];
+
+		json_obj_begin(&j, NULL);
+		json_bool(&j, "growing", x->t.growing);
+		json_i64(&j, "live_bytes", x->live);
+		json_i64(&j, "live_count", x->s->live_count);
+		json_u64(&j, "alloc_bytes", x->s->alloc_bytes);
+		json_u64(&j, "alloc_count", x->s->alloc_count);
+		json_u64(&j, "free_bytes", x->s->free_bytes);
+		json_u64(&j, "free_count", x->s->free_count);
+		json_double(&j, "slope_bytes_per_interval", x->t.slope);
+		json_double(&j, "growth_bytes", x->t.growth);
+		json_double(&j, "r2", x->t.r2);
+		json_u64(&j, "intervals_grew", x->t.ups);
+		json_arr_begin(&j, "frames");
+		for (size_t k = 0; k < x->s->nframes; k++) {
+			const struct alloc_frame *f = &x->s->frames[k];
+			char pc[32];
+
+			json_obj_begin(&j, NULL);
+			snprintf(pc, sizeof(pc), "0x%" PRIx64, f->pc);
+			json_str(&j, "pc", pc);
+			json_str(&j, "function", f->function);
+			json_str(&j, "file", f->file);
+			json_i64(&j, "line", f->line);
+			json_str(&j, "module", f->module);
+			json_bool(&j, "inlined", f->inlined);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+static void print_collapsed(struct site *v, size_t shown)
+{
+	char buf[128];
+
+	for (size_t i = 0; i < shown; i++) {
+		const struct alloc_stack *s = v[i].s;
+
+		if (v[i].live <= 0)
+			continue;
+		for (size_t k = s->nframes; k-- > 0;) {
+			const char *name = frame_name(&s->frames[k], buf, sizeof(buf));
+
+			/* ';' and ' ' separate frames and the count */
+			for (const char *p = name; *p; p++)
+				putchar(*p == ';' || *p == ' ' ? '_' : *p);
+			if (k)
+				putchar(';');
+		}
+		if (!s->nframes)
+			fputs("[other]", stdout);
+		printf(" %" PRId64 "\n", v[i].live);
+	}
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"top", required_argument, NULL, 'n'}, {"format", required_argument, NULL, 'F'},
+	    {"json", no_argument, NULL, 'j'},	   {"base", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	};
+	enum format fmt = FMT_TEXT;
+	const char *file = NULL, *base = NULL;
+	struct store *st = NULL, *bst = NULL;
+	struct allocdb *adb = NULL, *badb = NULL;
+	struct alloc_data d = {0}, bd = {0};
+	struct site *v = NULL;
+	size_t n = 0, shown;
+	int top = 10, c, rc = EXIT_RUNTIME;
+
+	while ((c = cmd_getopt(argc, argv, "+n:h", longopts, &file)) != -1) {
+		switch (c) {
+		case 1:
+			usage_die("report", "one recording only (use --base FILE for a second)");
+		case 'n':
+			if (parse_int(optarg, 0, 1000000, &top))
+				usage_die("report", "--top wants a number >= 0, not '%s'", optarg);
+			break;
+		case 'F':
+			if (!strcmp(optarg, "text"))
+				fmt = FMT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				fmt = FMT_JSON;
+			else if (!strcmp(optarg, "collapsed"))
+				fmt = FMT_COLLAPSED;
+			else
+				usage_die("report", "--format is text, json or collapsed, not '%s'",
+					  optarg);
+			break;
+		case 'j':
+			fmt = FMT_JSON;
+			break;
+		case 'b':
+			base = optarg;
+			break;
+		case 'h':
+			print_help(stdout);
+			return EXIT_OK;
+		default:
+			usage_die("report", "see 'offheap report --help'");
+		}
+	}
+	if (!file && optind < argc)
+		file = argv[optind++];
+	if (!file)
+		usage_die("report", "no recording given (offheap report FILE)");
+	if (optind < argc)
+		usage_die("report", "unexpected '%s'", argv[optind]);
+	if (load(file, &st, &adb, &d))
+		goto out;
+	if (base && load(base, &bst, &badb, &bd))
+		goto out;
+
+	v = xcalloc(d.nr ? d.nr : 1, sizeof(*v));
+	for (size_t i = 0; i < d.nr; i++) {
+		struct alloc_stack *s = &d.stacks[i];
+
+		if (!s->alloc_count && !s->live_bytes)
+			continue;
+		v[n].s = s;
+		v[n].live = s->live_bytes;
+		trend_fit(s->live, s->n, &v[n].t);
+		if (base)
+			v[n].key = stack_key(s);
+		n++;
+	}
+	if (base) {
+		for (size_t i = 0; i < bd.nr; i++) {
+			char *k = stack_key(&bd.stacks[i]);
+
+			for (size_t j = 0; j < n; j++)
+				if (!strcmp(k, v[j].key))
+					v[j].live -= bd.stacks[i].live_bytes;
+			free(k);
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_sites);
+	shown = top && (size_t)top < n ? (size_t)top : n;
+	if (fmt == FMT_JSON)
+		print_json(&d, v, n, shown);
+	else if (fmt == FMT_COLLAPSED)
+		print_collapsed(v, shown);
+	else
+		print_text(&d, v, n, shown, base != NULL);
+	rc = EXIT_OK;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(v[i].key);
+	free(v);
+	alloc_data_release(&d);
+	alloc_data_release(&bd);
+	allocdb_free(adb);
+	allocdb_free(badb);
+	store_close(st);
+	store_close(bst);
+	return rc;
+}

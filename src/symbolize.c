@@ -1,0 +1,351 @@
+/*
+ * symbolize: code addresses of a process → source-level frames, with elfutils libdwfl.
+ *
+ * The module list comes from /proc/PID/maps (dwfl_linux_proc_maps_report);
+ * ELF files and their separate debug files are found by libdwfl's standard
+ * callbacks (build-id under /usr/lib/debug/.build-id, .gnu_debuglink, and
+ * debuginfod when DEBUGINFOD_URLS is set). Names come from DWARF when the
+ * module has it, else from the ELF symbol table. Inlined calls are recovered
+ * from the DW_TAG_inlined_subroutine scopes that enclose the address
+ * (dwarf_getscopes): each inlined frame's location is the line-table row
+ * for the address (innermost) or the DW_AT_call_file/DW_AT_call_line of the
+ * inline instance inside it, the same walk eu-addr2line -i does.
+ *
+ * Results are cached per (pc, is_return); libdwfl caches ELF and DWARF per
+ * module. Module lists are only ever added to (dwfl_report_begin_add) so
+ * addresses in a library that was unloaded since still resolve.
+ */
+#include "symbolize.h"
+#include "procfs.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sym_module {
+	char *path;		/* module name as reported (a path for files) */
+	char *build_id;		/* hex, or NULL */
+};
+
+struct sym_entry {
+	uint64_t key;		/* pc << 1 | is_return; 0 marks an empty slot */
+	struct sym_frame *frames;	/* nframes entries */
+	size_t nframes;
+};
+
+struct symbolizer {
+	pid_t pid;		/* the process whose maps we read */
+	Dwfl *dwfl;		/* module list and per-module ELF/DWARF caches */
+	bool stale;		/* the process may have loaded code since the last read */
+	struct sym_entry *tab;	/* open-addressing hash of resolved addresses */
+	size_t tab_size, tab_used;	/* slots (a power of 2), slots in use */
+	struct sym_module **mods;	/* every sym_module, to free */
+	size_t nmods, mods_alloc;
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static int read_maps(struct symbolizer *sym, struct strbuf *err)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int ret;
+
+	ret = procfs_path(path, sizeof(path), "/%d/maps", (int)sym->pid);
+	if (ret)
+		return ret;
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		if (err)
+			strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+		return ret;
+	}
+	dwfl_report_begin_add(sym->dwfl);
+	ret = dwfl_linux_proc_maps_report(sym->dwfl, f);
+	dwfl_report_end(sym->dwfl, NULL, NULL);
+	fclose(f);
+	sym->stale = false;
+	if (ret) {
+		if (err)
+			strbuf_addf(err, "cannot read the module list of process %d: %s",
+				    (int)sym->pid, ret > 0 ? strerror(ret) : dwfl_errmsg(-1));
+		return ret > 0 ? -ret : -EIO;
+	}
+	return 0;
+}
+
+int symbolize_new(pid_t pid, struct symbolizer **out, struct strbuf *err)
+{
+	struct symbolizer *sym = xcalloc(1, sizeof(*sym));
+	int ret;
+
+	sym->pid = pid;
+	sym->dwfl = dwfl_begin(&proc_callbacks);
+	if (!sym->dwfl) {
+		if (err)
+			strbuf_addf(err, "cannot start libdwfl: %s", dwfl_errmsg(-1));
+		free(sym);
+		return -ENOMEM;
+	}
+	sym->tab_size = 1024;
+	sym->tab = xcalloc(sym->tab_size, sizeof(*sym->tab));
+	ret = read_maps(sym, err);
+	if (ret) {
+		symbolize_free(sym);
+		return ret;
+	}
+	*out = sym;
+	return 0;
+}
+
+void symbolize_free(struct symbolizer *sym)
+{
+	if (!sym)
+		return;
+	for (size_t i = 0; i < sym->tab_size; i++) {
+		struct sym_entry *e = &sym->tab[i];
+
+		if (!e->key)
+			continue;
+		for (size_t k = 0; k < e->nframes; k++) {
+			free((char *)e->frames[k].function);
+			free((char *)e->frames[k].file);
+		}
+		free(e->frames);
+	}
+	free(sym->tab);
+	for (size_t i = 0; i < sym->nmods; i++) {
+		free(sym->mods[i]->path);
+		free(sym->mods[i]->build_id);
+		free(sym->mods[i]);
+	}
+	free(sym->mods);
+	if (sym->dwfl)
+		dwfl_end(sym->dwfl);
+	free(sym);
+}
+
+void symbolize_invalidate(struct symbolizer *sym)
+{
+	sym->stale = true;
+}
+
+int symbolize_note(struct symbolizer *sym, uint64_t pc)
+{
+	if (dwfl_addrmodule(sym->dwfl, pc))
+		return 0;
+	if (!sym->stale)
+		return -ENOENT;
+	read_maps(sym, NULL);
+	return dwfl_addrmodule(sym->dwfl, pc) ? 0 : -ENOENT;
+}
+
+/* Our per-module record (path, build-id), kept in the module's userdata slot. */
+static struct sym_module *module_info(struct symbolizer *sym, Dwfl_Module *mod)
+{
+	void **userdata;
+	const char *name = dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	Dwarf_Addr bias;
+	struct sym_module *m;
+	int len;
+
+	if (*userdata)
+		return *userdata;
+	m = xcalloc(1, sizeof(*m));
+	m->path = xstrdup(name ? name : "?");
+	/* The build-id note is read with the ELF file. */
+	dwfl_module_getelf(mod, &bias);
+	len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len > 0) {
+		m->build_id = xmalloc((size_t)len * 2 + 1);
+		for (int i = 0; i < len; i++)
+			snprintf(m->build_id + 2 * i, 3, "%02x", bits[i]);
+	}
+	ALLOC_GROW(sym->mods, sym->nmods + 1, sym->mods_alloc);
+	sym->mods[sym->nmods++] = m;
+	*userdata = m;
+	return m;
+}
+
+static char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name;
+
+	/* The linkage name is what the symbol table has: prefer it for C++. */
+	name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+	return name ? xstrdup(name) : NULL;
+}
+
+static void push_frame(struct sym_frame **v, size_t *n, size_t *alloc, const struct sym_frame *f)
+{
+	ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[(*n)++] = *f;
+}
+
+/* The frames for one address inside mod: inlined calls, then the enclosing function. */
+static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct sym_entry *e)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, addr);
+	struct sym_frame base = { .pc = pc };
+	struct sym_frame *v = NULL;
+	size_t n = 0, alloc = 0;
+	const char *symname = NULL, *file = NULL;
+	int line = 0;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie;
+	Dwarf_Die *scopes = NULL;
+	int nscopes;
+	bool have_sub = false;
+
+	if (!mod)
+		goto out;
+	struct sym_module *m = module_info(sym, mod);
+	Dwarf_Addr start;
+
+	dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	base.module = m->path;
+	base.build_id = m->build_id;
+	base.module_offset = pc - start;
+	symname = dwfl_module_addrname(mod, addr);
+
+	Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
+
+	if (dl)
+		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+	cudie = dwfl_module_addrdie(mod, addr, &bias);
+	nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+	for (int i = 0; i < nscopes; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		struct sym_frame f = base;
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		f.function = die_name(&scopes[i]);
+		if (tag == DW_TAG_subprogram && symname) {
+			free((char *)f.function);
+			f.function = xstrdup(symname);
+		}
+		f.file = file ? xstrdup(file) : NULL;
+		f.line = line;
+		if (tag == DW_TAG_subprogram) {
+			push_frame(&v, &n, &alloc, &f);
+			have_sub = true;
+			break;
+		}
+		f.inlined = true;
+		push_frame(&v, &n, &alloc, &f);
+		/* The next frame out is at this inline instance's call site. */
+		Dwarf_Attribute attr;
+		Dwarf_Word fidx = 0, cline = 0;
+		Dwarf_Files *files;
+		size_t nfiles;
+
+		file = NULL;
+		line = 0;
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &fidx) == 0 &&
+		    dwarf_getsrcfiles(cudie, &files, &nfiles) == 0 && fidx < nfiles)
+			file = dwarf_filesrc(files, fidx, NULL, NULL);
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &cline) == 0)
+			line = (int)cline;
+	}
+	free(scopes);
+	if (!have_sub) {
+		struct sym_frame f = base;
+
+		f.function = symname ? xstrdup(symname) : NULL;
+		f.file = file ? xstrdup(file) : NULL;
+		f.line = line;
+		push_frame(&v, &n, &alloc, &f);
+	}
+out:
+	if (!n)
+		push_frame(&v, &n, &alloc, &base);
+	e->frames = v;
+	e->nframes = n;
+}
+
+static uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static void tab_grow(struct symbolizer *sym)
+{
+	struct sym_entry *old = sym->tab;
+	size_t oldn = sym->tab_size;
+
+	sym->tab_size *= 2;
+	sym->tab = xcalloc(sym->tab_size, sizeof(*sym->tab));
+	for (size_t i = 0; i < oldn; i++) {
+		if (!old[i].key)
+			continue;
+		size_t j = hash64(old[i].key) & (sym->tab_size - 1);
+
+		while (sym->tab[j].key)
+			j = (j + 1) & (sym->tab_size - 1);
+		sym->tab[j] = old[i];
+	}
+	free(old);
+}
+
+void symbolize_pc(struct symbolizer *sym, uint64_t pc, bool is_return,
+		  const struct sym_frame **frames, size_t *n)
+{
+	uint64_t key = (pc << 1) | is_return | (pc ? 0 : 2);
+	size_t j;
+
+	if ((sym->tab_used + 1) * 4 > sym->tab_size * 3)
+		tab_grow(sym);
+	j = hash64(key) & (sym->tab_size - 1);
+	while (sym->tab[j].key && sym->tab[j].key != key)
+		j = (j + 1) & (sym->tab_size - 1);
+	if (!sym->tab[j].key) {
+		sym->tab[j].key = key;
+		sym->tab_used++;
+		resolve(sym, pc, is_return && pc ? pc - 1 : pc, &sym->tab[j]);
+	}
+	*frames = sym->tab[j].frames;
+	*n = sym->tab[j].nframes;
+}
+
+const char *symbolize_format(const struct sym_frame *f, char *buf, size_t n)
+{
+	const char *base = f->module ? strrchr(f->module, '/') : NULL;
+
+	base = base ? base + 1 : f->module;
+	if (f->function && f->file)
+		snprintf(buf, n, "%s (%s:%d)%s", f->function, f->file, f->line,
+			 f->inlined ? " [inlined]" : "");
+	else if (f->function)
+		snprintf(buf, n, "%s (%s)", f->function, base ? base : "?");
+	else if (base)
+		snprintf(buf, n, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", f->pc, base, f->module_offset);
+	else
+		snprintf(buf, n, "0x%" PRIx64 " (?)", f->pc);
+	return buf;
+}

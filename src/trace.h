@@ -1,0 +1,149 @@
+/* trace: follow a process's memory-mapping system calls with ptrace, by thread and call stack. */
+#ifndef OFFHEAP_TRACE_H
+#define OFFHEAP_TRACE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct strbuf;
+struct symbolizer;
+
+enum trace_sys {
+	TRACE_MMAP,
+	TRACE_MUNMAP,
+	TRACE_MREMAP,
+	TRACE_BRK,
+	TRACE_MADVISE,
+	TRACE_SHMAT,
+	TRACE_SHMDT,
+	TRACE_NSYS,
+};
+
+/* "mmap", "munmap", … */
+const char *trace_sys_name(enum trace_sys sys);
+
+enum trace_kind {
+	TRACE_REGION_MMAP,	/* mmap or mremap growth */
+	TRACE_REGION_BRK,	/* brk growth */
+	TRACE_REGION_SHM,	/* shmat */
+};
+
+/* One address space (a process image: a new one at each exec). */
+struct trace_mm {
+	unsigned id;			/* 1, 2, … in order of creation */
+	pid_t pid;			/* the process (thread-group leader) */
+	char comm[16];			/* its name when first seen */
+	struct trace_region *regions;	/* born during the trace and still mapped, by start */
+	size_t nregions, alloc;
+	uint64_t brk_start;		/* the break when first known, 0 = unknown */
+	uint64_t brk_cur;		/* the current break, 0 = unknown */
+	struct symbolizer *sym;		/* for its stacks; NULL until first needed */
+	void *unw_as;			/* libunwind address space */
+	bool exited;			/* the process exited or exec'd another image */
+};
+
+/* A mapping born during the trace, or the part of it still mapped. */
+struct trace_region {
+	uint64_t start, end;	/* [start, end), page-aligned */
+	uint64_t born_ns;	/* trace time of the call that made it */
+	uint32_t stack;		/* index into trace.stacks */
+	uint32_t name;		/* index into trace.names: the thread's name then */
+	pid_t tid;		/* the thread that made it */
+	int prot;		/* PROT_* at mmap time */
+	uint8_t kind;		/* enum trace_kind */
+};
+
+/* A distinct call stack, innermost first. */
+struct trace_stack {
+	struct trace_mm *mm;	/* whose code the addresses are in */
+	uint64_t *pcs;		/* depth return addresses; pcs[0] is at the syscall */
+	uint32_t depth;
+	uint64_t hash;
+	uint64_t mapped;	/* bytes mapped by calls from this stack */
+	uint64_t calls;		/* traced calls from this stack */
+};
+
+/* Per thread (by TID) totals, over the whole trace. */
+struct trace_thread {
+	pid_t tid, pid;		/* thread, its process */
+	char name[16];		/* last name seen (comm) */
+	uint64_t calls;		/* traced calls that succeeded */
+	uint64_t mapped;	/* bytes mapped (mmap, mremap growth, shmat) */
+	uint64_t unmapped;	/* bytes unmapped (munmap, mremap shrink, shmdt) */
+	uint64_t brk_grown;	/* bytes the break grew by */
+	uint64_t brk_shrunk;	/* bytes it shrank by */
+	uint64_t advised;	/* bytes given back with madvise DONTNEED/FREE */
+	uint64_t failed;	/* traced calls that failed */
+};
+
+/* One traced system call, complete (entry and result). */
+struct trace_event {
+	uint64_t seq;		/* 1, 2, … */
+	uint64_t ts_ns;		/* since the trace began */
+	pid_t tid, pid;
+	uint32_t name;		/* index into trace.names */
+	enum trace_sys sys;
+	uint64_t args[6];	/* as passed */
+	int64_t ret;		/* result, or -errno */
+	uint32_t stack;		/* index into trace.stacks, UINT32_MAX = none */
+	struct trace_mm *mm;
+};
+
+struct trace_opts {
+	pid_t pid;		/* attach to this process, or 0 */
+	char **argv;		/* or run this command (execvp) */
+	uint64_t duration_ms;	/* stop after this long, 0 = until the target ends */
+	int depth;		/* frames per stack, 0 = no stacks */
+	bool keep_events;	/* keep every event in trace.events */
+	/* Called for each complete event, if set. */
+	void (*on_event)(const struct trace_event *ev, void *arg);
+	void *arg;
+};
+
+struct trace {
+	struct trace_opts opts;
+	struct trace_mm **mms;		/* every address space seen */
+	size_t nmms, mms_alloc;
+	struct trace_stack *stacks;
+	size_t nstacks, stacks_alloc;
+	uint32_t *stack_hash;		/* open-addressing index into stacks (+1) */
+	size_t stack_hash_size;
+	char (*names)[16];		/* thread names (interned) */
+	size_t nnames, names_alloc;
+	struct trace_thread *threads;	/* every thread seen, by first sight */
+	size_t nthreads, threads_alloc;
+	struct trace_event *events;	/* when opts.keep_events */
+	size_t nevents, events_alloc;
+	uint64_t seq;			/* events so far */
+	uint64_t elapsed_ns;		/* length of the trace */
+	uint64_t start_unix_ns;		/* wall-clock time the trace began (after attaching) */
+	uint64_t end_unix_ns;		/* and ended (before detaching) */
+	pid_t child;			/* the command's PID with opts.argv */
+	int child_status;		/* its wait status, when child_exited */
+	bool child_exited;
+	int stop_signal;		/* the signal that ended the trace, or 0 */
+	bool seccomp;			/* only traced calls stop (the command mode) */
+	unsigned undetached;		/* threads we could not detach from cleanly */
+	void *priv;			/* the tracer's own state */
+};
+
+/*
+ * Traces per opts until the duration passes, the target ends, or SIGINT,
+ * SIGTERM or SIGHUP arrives (those are blocked and waited for here; with a
+ * command the first one is passed on to it and the second ends the trace).
+ * On return every thread is detached (or the command has exited).
+ *
+ * Returns 0, or -errno with err filled: -EPERM (not allowed to trace),
+ * -EBUSY (already traced by another process), -ESRCH (no such process).
+ * The trace is filled in either way; release it with trace_release().
+ */
+int trace_run(struct trace *t, const struct trace_opts *opts, struct strbuf *err);
+void trace_release(struct trace *t);
+
+/* The symbolizer for a stack's address space (made when the stack was seen), or NULL. */
+struct symbolizer *trace_symbolizer(const struct trace_stack *st);
+
+#endif

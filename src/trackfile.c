@@ -1,0 +1,192 @@
+/* trackfile: reads the counters liboffheap.so shares through its file (src/trackshm.h). */
+
+/*
+ * The file is mapped read-only and shared; the target keeps writing while we
+ * read. Sizes come from the header and are checked against the file size
+ * before any entry is touched; the file may grow (an exec'd image with a
+ * larger table), in which case it is mapped again.
+ */
+#include "trackfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+struct trackfile {
+	int fd;
+	char *path;
+	void *map;
+	size_t len;
+};
+
+int trackfile_open(const char *path, struct trackfile **out, struct strbuf *err)
+{
+	struct trackfile *tf;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		int ret = -errno;
+
+		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		return ret;
+	}
+	tf = xcalloc(1, sizeof(*tf));
+	tf->fd = fd;
+	tf->path = xstrdup(path);
+	*out = tf;
+	return 0;
+}
+
+void trackfile_close(struct trackfile *tf)
+{
+	if (!tf)
+		return;
+	if (tf->map)
+		munmap(tf->map, tf->len);
+	close(tf->fd);
+	free(tf->path);
+	free(tf);
+}
+
+static int remap(struct trackfile *tf, struct strbuf *err)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(tf->fd, &st)) {
+		strbuf_addf(err, "cannot stat '%s': %s", tf->path, strerror(errno));
+		return -errno;
+	}
+	if ((size_t)st.st_size == tf->len && tf->map)
+		return 0;
+	if (tf->map)
+		munmap(tf->map, tf->len);
+	tf->map = NULL;
+	tf->len = 0;
+	if (st.st_size < (off_t)sizeof(struct trackshm_header))
+		return -EAGAIN;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, tf->fd, 0);
+	if (p == MAP_FAILED) {
+		strbuf_addf(err, "cannot map '%s': %s", tf->path, strerror(errno));
+		return -errno;
+	}
+	tf->map = p;
+	tf->len = (size_t)st.st_size;
+	return 0;
+}
+
+void track_view_release(struct track_view *v)
+{
+	free(v->sites);
+	memset(v, 0, sizeof(*v));
+}
+
+int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *err)
+{
+	const struct trackshm_header *h;
+	const char *base;
+	uint32_t i, depth;
+	int ret = remap(tf, err);
+
+	if (ret)
+		return ret;
+	h = tf->map;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != TRACKSHM_MAGIC)
+		return -EAGAIN;
+	if (h->version != TRACKSHM_VERSION || h->header_size != sizeof(*h) ||
+	    h->stack_size != sizeof(struct trackshm_stack)) {
+		strbuf_addf(err, "'%s': tracker format version %u, this offheap reads %u", tf->path,
+			    h->version, TRACKSHM_VERSION);
+		return -EPROTO;
+	}
+	if ((uint64_t)h->max_stacks * sizeof(struct trackshm_stack) + sizeof(*h) > tf->len) {
+		/* grown since mapped, or hostile: map again once */
+		tf->len = 0;
+		ret = remap(tf, err);
+		if (ret)
+			return ret;
+		h = tf->map;
+		if ((uint64_t)h->max_stacks * sizeof(struct trackshm_stack) + sizeof(*h) >
+		    tf->len) {
+			strbuf_addf(err, "'%s': stack table larger than the file", tf->path);
+			return -EPROTO;
+		}
+	}
+	v->generation = h->generation;
+	v->seq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	v->flags = h->flags;
+	v->sample_mean = h->sample_mean;
+	v->dropped = h->dropped;
+	v->pid = h->pid;
+	v->nr = 0;
+	v->live_bytes = 0;
+	base = (const char *)tf->map + sizeof(*h);
+	for (i = 0; i < h->max_stacks; i++) {
+		const struct trackshm_stack *s =
+		    (const void *)(base + (size_t)i * sizeof(struct trackshm_stack));
+		struct track_site *o;
+
+		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED) ||
+		    !__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
+			continue;
+		{
+			uint64_t ab = 0, ac = 0, fb = 0, fc = 0;
+
+			/* frees first: a block's free never shows without its allocation */
+			for (int k = 0; k < TRACKSHM_SHARDS; k++) {
+				fb += __atomic_load_n(&s->shard[k].free_bytes, __ATOMIC_ACQUIRE);
+				fc += __atomic_load_n(&s->shard[k].free_count, __ATOMIC_ACQUIRE);
+			}
+			for (int k = 0; k < TRACKSHM_SHARDS; k++) {
+				ab += __atomic_load_n(&s->shard[k].alloc_bytes, __ATOMIC_ACQUIRE);
+				ac += __atomic_load_n(&s->shard[k].alloc_count, __ATOMIC_ACQUIRE);
+			}
+			if (!ac && !ab)
+				continue;
+			ALLOC_GROW(v->sites, v->nr + 1, v->alloc);
+			o = &v->sites[v->nr++];
+			o->alloc_bytes = ab;
+			o->alloc_count = ac;
+			o->free_bytes = fb;
+			o->free_count = fc;
+		}
+		depth = s->depth > TRACKSHM_MAX_DEPTH ? TRACKSHM_MAX_DEPTH : s->depth;
+		o->slot = i;
+		o->depth = depth;
+		o->live_bytes = (int64_t)(o->alloc_bytes - o->free_bytes);
+		o->live_count = (int64_t)(o->alloc_count - o->free_count);
+		memcpy(o->frames, s->frames, depth * sizeof(o->frames[0]));
+		v->live_bytes += o->live_bytes;
+	}
+	return 0;
+}
+
+void trackfile_ack(struct trackfile *tf, uint64_t generation)
+{
+	struct trackshm_header *h = tf->map;
+
+	if (h && tf->len >= sizeof(*h))
+		__atomic_store_n(&h->ack, generation, __ATOMIC_RELEASE);
+}
+
+uint64_t trackfile_generation(struct trackfile *tf)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct trackshm_header *h;
+	uint64_t g = 0;
+
+	if (!remap(tf, &err)) {
+		h = tf->map;
+		if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC)
+			g = h->generation;
+	}
+	strbuf_release(&err);
+	return g;
+}

@@ -1,0 +1,76 @@
+/* trackshm: the layout of the file liboffheap.so shares with offheap record. */
+#ifndef OFFHEAP_TRACKSHM_H
+#define OFFHEAP_TRACKSHM_H
+
+/*
+ * The tracker in the target (preload/) creates the file named by OFFHEAP_OUT,
+ * sizes it with ftruncate and maps it MAP_SHARED; the recorder maps the same
+ * file read-only and copies the counters every interval. The counters live
+ * in the file itself and are updated with relaxed atomics, so a SIGKILLed
+ * target loses nothing the recorder could still have read.
+ *
+ * Layout: struct trackshm_header at offset 0, then max_stacks entries of
+ * struct trackshm_stack. Entry 0 is "other": allocations whose stack could
+ * not be stored (table full). An entry is valid when ready is 1; its frames
+ * are then final. hash 0 marks a free entry. All integers little-endian
+ * (native; the recorder runs on the same host). The header's generation
+ * changes when a new image (exec) re-initialises the file. With
+ * OFFHEAP_SYNC=1 the target waits (up to 2 s, in its constructor, never in a
+ * hook) until the recorder has written that generation into ack: the
+ * recorder reads the module list of every image while it is alive, even of a
+ * program that ends at once.
+ */
+#include <stdint.h>
+
+#define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
+#define TRACKSHM_VERSION   2
+#define TRACKSHM_MAX_DEPTH 32
+#define TRACKSHM_SHARDS    4
+
+enum trackshm_flags {
+	TRACKSHM_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */
+	TRACKSHM_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
+	TRACKSHM_EXACT = 1 << 2,       /* every allocation recorded */
+};
+
+struct trackshm_header {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size; /* sizeof(struct trackshm_header) */
+	uint32_t stack_size;  /* sizeof(struct trackshm_stack) */
+	uint32_t max_stacks;
+	uint64_t generation;  /* CLOCK_REALTIME ns at initialisation */
+	uint64_t seq;	      /* bumped on every new stack */
+	uint64_t flags;	      /* enum trackshm_flags */
+	uint64_t sample_mean; /* 0 in exact mode */
+	uint64_t nstacks;     /* entries used (including 0) */
+	uint64_t dropped;     /* blocks not tracked (address table full) */
+	int32_t pid;
+	uint32_t pad;
+	uint64_t ack; /* written by the recorder: generation it has seen */
+	uint64_t reserved[5];
+};
+
+/*
+ * A stack's counters, in TRACKSHM_SHARDS copies on their own cache lines:
+ * each thread adds to one shard (threads are spread over them), so threads
+ * allocating from the same call site do not fight over one line. A reader
+ * sums the shards; live = alloc - free.
+ */
+struct trackshm_counters {
+	uint64_t alloc_bytes;
+	uint64_t alloc_count;
+	uint64_t free_bytes;
+	uint64_t free_count;
+	uint64_t pad[4];
+} __attribute__((aligned(64)));
+
+struct trackshm_stack {
+	uint64_t hash; /* 0: free entry */
+	uint32_t ready;
+	uint32_t depth;
+	uint64_t frames[TRACKSHM_MAX_DEPTH];
+	struct trackshm_counters shard[TRACKSHM_SHARDS];
+};
+
+#endif

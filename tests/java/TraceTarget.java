@@ -1,0 +1,40 @@
+// TraceTarget: a JVM for 'offheap trace' tests. Thread "direct-grower" allocates a 1 MiB
+// direct buffer every 50 ms and keeps it (glibc serves it with mmap); the main thread writes a
+// heartbeat counter to args[0] every 20 ms; the JVM exits after args[1] seconds.
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+public class TraceTarget {
+	public static void main(String[] args) throws Exception {
+		Path beat = Path.of(args[0]);
+		long end = System.currentTimeMillis() + Long.parseLong(args[1]) * 1000;
+		List<ByteBuffer> kept = new ArrayList<>();
+		Thread grower = new Thread(() -> {
+			try {
+				while (true) {
+					ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+					b.put(0, (byte) 1);
+					synchronized (kept) {
+						kept.add(b);
+					}
+					Thread.sleep(50);
+				}
+			} catch (InterruptedException e) {
+				// exit
+			}
+		}, "direct-grower");
+		grower.setDaemon(true);
+		grower.start();
+		Path tmp = Path.of(args[0] + ".tmp");
+		for (long n = 1; System.currentTimeMillis() < end; n++) {
+			Files.writeString(tmp, Long.toString(n));
+			Files.move(tmp, beat, StandardCopyOption.REPLACE_EXISTING);
+			Thread.sleep(20);
+		}
+		System.exit(0);
+	}
+}

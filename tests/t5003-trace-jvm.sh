@@ -1,0 +1,60 @@
+#!/bin/sh
+# offheap trace on real JVMs: a start traced end to end (both JDKs when present) exits as
+# java does; attaching to a running JVM finds the thread that maps and leaves the JVM running.
+. "$(dirname "$0")/test-lib.sh"
+
+JAVA17=/usr/bin/java
+JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+test -x $JAVA17 || skip_all "OpenJDK 17 (/usr/bin/java) is not installed"
+
+javac -d . "$TEST_DIRECTORY/java/TraceExit.java" "$TEST_DIRECTORY/java/TraceTarget.java" ||
+	{ echo "not ok - javac failed"; exit 1; }
+
+for java in $JAVA17 $JAVA25; do
+	case $java in
+	$JAVA17) name="OpenJDK 17" ;;
+	*) name="Temurin 25" ;;
+	esac
+	if ! test -x "$java"; then
+		test_skip "java -version traced end to end ($java)" "$java is not installed"
+		continue
+	fi
+	test_expect_success "java -version traced end to end ($name)" '
+		offheap trace --json -- '"$java"' -version >v.json 2>v.err &&
+		grep -q "version" v.err &&
+		jq -e ".exit_code == 0" v.json &&
+		jq -e ".calls > 50" v.json &&
+		jq -e ".outstanding_bytes > 0" v.json &&
+		jq -e "[.by_stack[].frames[].module // empty | select(endswith(\"libjvm.so\"))] | length > 0" v.json
+	'
+done
+
+test_expect_success 'java exit code passes through; its threads are attributed' '
+	test_exit_code 42 offheap trace --json -- $JAVA17 -cp . TraceExit 42 >x.json &&
+	jq -e ".exit_code == 42" x.json &&
+	jq -e "[.threads[].name] | index(\"worker-0\")" x.json &&
+	jq -e "[.threads[] | select(.name == \"java\")] | length >= 1" x.json
+'
+
+start_bg $JAVA17 -Xmx64m -XX:MaxDirectMemorySize=1g -cp . TraceTarget "$TRASH/beat" 60
+jpid=$BG_PID
+wait_for 30 "test -s beat" || { echo "not ok - TraceTarget did not start"; exit 1; }
+
+test_expect_success 'attached to a running JVM: direct buffers are direct-grower'"'"'s, via Unsafe' '
+	offheap trace $jpid -d 2s --json >a.json &&
+	got=$(jq ".by_thread_name[] | select(.thread == \"direct-grower\") | .outstanding_bytes" a.json) &&
+	echo "direct-grower outstanding: $got" &&
+	test "$got" -ge $((20 * 1048576)) &&
+	jq -e ".by_stack[0].threads == [\"direct-grower\"]" a.json &&
+	jq -e "[.by_stack[0].frames[].function] | index(\"Unsafe_AllocateMemory0\")" a.json
+'
+
+test_expect_success 'the JVM runs on untraced and unstopped afterwards' '
+	grep -q "^TracerPid:[[:space:]]*0$" /proc/$jpid/status &&
+	! grep -q "^State:[[:space:]]*[tT]" /proc/$jpid/status &&
+	b=$(cat beat) && wait_for 5 "test \$(cat beat) -gt $b" &&
+	jcmd $jpid VM.version >jv.txt && grep -q "JDK" jv.txt
+'
+
+stop_bg $jpid
+test_done

@@ -1,0 +1,92 @@
+/* test-symbolize: symbolize addresses of this very process (functions, inlining, modules). */
+#include "tap.h"
+#include "strbuf.h"
+#include "symbolize.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+__attribute__((noinline)) int probe_function(int x);
+__attribute__((noinline)) int probe_function(int x)
+{
+	__asm__ volatile("" ::: "memory");
+	return x * 3 + 1;
+}
+
+static inline __attribute__((always_inline)) uintptr_t inlined_here(void)
+{
+	uintptr_t pc;
+
+	__asm__ volatile("lea 0(%%rip), %0" : "=r"(pc));
+	return pc;
+}
+
+__attribute__((noinline)) uintptr_t outer_of_inline(void);
+__attribute__((noinline)) uintptr_t outer_of_inline(void)
+{
+	return inlined_here();
+}
+
+int main(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct symbolizer *sym = NULL;
+	const struct sym_frame *f, *f2;
+	size_t n, n2;
+	char buf[512];
+	int ret;
+
+	ret = symbolize_new(getpid(), &sym, &err);
+	is_int(ret, 0, "symbolize_new on ourselves");
+	if (ret)
+		return done_testing();
+
+	symbolize_pc(sym, (uint64_t)(uintptr_t)probe_function, false, &f, &n);
+	ok(n >= 1, "a function gives at least one frame");
+	is_str(f[n - 1].function, "probe_function", "its name");
+	ok(f[n - 1].file && strstr(f[n - 1].file, "test-symbolize.c"), "its source file");
+	ok(f[n - 1].line > 0, "a line number");
+	ok(f[n - 1].module && strstr(f[n - 1].module, "test-symbolize"), "the module is this test");
+	ok(f[n - 1].build_id && strlen(f[n - 1].build_id) == 40, "a 20-byte build-id in hex");
+	ok(!f[n - 1].inlined, "the outermost frame is not inlined");
+
+	symbolize_pc(sym, (uint64_t)(uintptr_t)probe_function, false, &f2, &n2);
+	ok(f2 == f && n2 == n, "a second lookup comes from the cache");
+
+	/* The address after the lea: look up as a return address (pc - 1). */
+	symbolize_pc(sym, outer_of_inline(), true, &f, &n);
+	is_int(n, 2, "an inlined call gives two frames");
+	if (n == 2) {
+		is_str(f[0].function, "inlined_here", "innermost: the inlined function");
+		ok(f[0].inlined, "marked inlined");
+		is_str(f[1].function, "outer_of_inline", "then the function it is inlined into");
+		ok(f[1].line > 0 && f[1].line != f[0].line, "at the call site's line");
+	}
+
+	/* Not free or malloc: a sanitizer build interposes those. */
+	symbolize_pc(sym, (uint64_t)(uintptr_t)&getppid, false, &f, &n);
+	ok(f[n - 1].module && strstr(f[n - 1].module, "libc.so"), "a libc address is in libc.so");
+
+	symbolize_pc(sym, 0x10, false, &f, &n);
+	ok(n == 1 && !f[0].function && !f[0].module, "an unmapped address gives a bare frame");
+	ok(strstr(symbolize_format(&f[0], buf, sizeof(buf)), "0x10") != NULL, "formatted as hex");
+	is_int(symbolize_note(sym, 0x10), -ENOENT, "note: no module holds it");
+
+	/* A library loaded after the symbolizer read the module list. */
+	void *h = dlopen("libresolv.so.2", RTLD_NOW);
+	void *fn = h ? dlsym(h, "__b64_ntop") : NULL;
+
+	if (fn) {
+		symbolize_invalidate(sym);
+		is_int(symbolize_note(sym, (uint64_t)(uintptr_t)fn), 0, "note re-reads the modules");
+		symbolize_pc(sym, (uint64_t)(uintptr_t)fn, false, &f, &n);
+		ok(f[n - 1].function && strstr(f[n - 1].function, "b64_ntop"), "a symbol in the new library");
+	}
+	symbolize_free(sym);
+	symbolize_free(NULL);
+	strbuf_release(&err);
+	return done_testing();
+}

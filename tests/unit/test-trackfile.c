@@ -1,0 +1,94 @@
+/* Unit tests for trackfile: the shared file read as hostile input. */
+#include "tap.h"
+#include "../../src/strbuf.h"
+#include "../../src/trackfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char path[] = "/tmp/offheap-test-trackfile.XXXXXX";
+
+static int write_file(const void *buf, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	w = write(fd, buf, n);
+	close(fd);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+static int read_once(struct track_view *v)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct trackfile *tf;
+	int ret = trackfile_open(path, &tf, &err);
+
+	if (!ret) {
+		ret = trackfile_read(tf, v, &err);
+		trackfile_close(tf);
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+int main(void)
+{
+	struct {
+		struct trackshm_header h;
+		struct trackshm_stack s[4];
+	} f;
+	struct track_view v = {0};
+	int fd = mkstemp(path);
+
+	ok(fd >= 0, "temporary file");
+	close(fd);
+
+	is_int(read_once(&v), -EAGAIN, "empty file: not started yet");
+
+	memset(&f, 0, sizeof(f));
+	write_file(&f, sizeof(f));
+	is_int(read_once(&v), -EAGAIN, "no magic yet: not started yet");
+
+	f.h.magic = TRACKSHM_MAGIC;
+	f.h.version = 99;
+	f.h.header_size = sizeof(f.h);
+	f.h.stack_size = sizeof(f.s[0]);
+	f.h.max_stacks = 4;
+	write_file(&f, sizeof(f));
+	is_int(read_once(&v), -EPROTO, "newer version refused");
+
+	f.h.version = TRACKSHM_VERSION;
+	f.h.max_stacks = 1000000;
+	write_file(&f, sizeof(f));
+	is_int(read_once(&v), -EPROTO, "stack table larger than the file refused");
+
+	f.h.max_stacks = 4;
+	f.h.generation = 77;
+	f.s[2].hash = 123;
+	f.s[2].ready = 1;
+	f.s[2].depth = 1000; /* hostile: clamped */
+	f.s[2].shard[0].alloc_bytes = 3000; /* shards add up */
+	f.s[2].shard[3].alloc_bytes = 2000;
+	f.s[2].shard[1].alloc_count = 5;
+	f.s[2].shard[2].free_bytes = 1000;
+	f.s[2].shard[2].free_count = 1;
+	f.s[3].hash = 124; /* not ready: skipped */
+	f.s[3].shard[0].alloc_count = 9;
+	write_file(&f, sizeof(f));
+	is_int(read_once(&v), 0, "a valid file reads");
+	is_int((int)v.nr, 1, "one ready site");
+	is_int((int)v.sites[0].slot, 2, "its slot");
+	is_int((int)v.sites[0].depth, TRACKSHM_MAX_DEPTH, "depth clamped");
+	is_int((int)v.sites[0].live_bytes, 4000, "live = alloc - free");
+	is_int((int)v.live_bytes, 4000, "total live");
+	is_u64(v.generation, 77, "generation");
+	track_view_release(&v);
+	unlink(path);
+	return done_testing();
+}
