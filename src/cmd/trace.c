@@ -363,9 +363,11 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		nr[n].unmapped += th->unmapped + th->brk_shrunk;
 		nr[n].calls += th->calls;
 	}
-	qsort(nr, t->nnames, sizeof(*nr), cmp_name_row);
+	if (t->nnames)
+		qsort(nr, t->nnames, sizeof(*nr), cmp_name_row);
 	qsort(sr, nsr, sizeof(*sr), cmp_stack_row);
-	qsort(regs, nregs, sizeof(*regs), cmp_region);
+	if (nregs)
+		qsort(regs, nregs, sizeof(*regs), cmp_region);
 
 	table_init(&tn, name_cols, 7);
 	for (size_t i = 0; i < t->nnames; i++) {
