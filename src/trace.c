@@ -85,6 +85,7 @@ struct tthread {
 	struct trace_event ev;		/* that call */
 	bool gone;			/* exited or detached */
 	bool foreign;			/* not ours (another process in attach mode): detach */
+	uint64_t comm_ns;		/* trace time its name was last read */
 };
 
 struct tracer {
@@ -571,7 +572,11 @@ static void on_entry(struct trace *t, struct tracer *tr, struct tthread *th, uin
 	th->ev.sys = sys;
 	th->ev.mm = th->mm;
 	memcpy(th->ev.args, args, sizeof(th->ev.args));
-	read_comm(th->mm->pid, th->tid, ts->name);
+	/* Names change seldom: read again at most every 20 ms (three system calls). */
+	if (!th->comm_ns || th->ev.ts_ns - th->comm_ns > 20000000ULL) {
+		read_comm(th->mm->pid, th->tid, ts->name);
+		th->comm_ns = th->ev.ts_ns ? th->ev.ts_ns : 1;
+	}
 	th->ev.name = intern_name(t, ts->name);
 	th->ev.stack = unwind(t, th);
 	th->pending = true;
