@@ -23,6 +23,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -30,9 +31,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A function symbol, for the binary search that replaces libdwfl's linear one. */
+struct sym_sym {
+	uint64_t addr;		/* absolute, in the process */
+	uint64_t size;		/* st_size, 0 when unknown */
+	const char *name;	/* in the module's string table (lives with the Dwfl) */
+	int global;		/* 1 for global/weak: preferred at equal addresses */
+};
+
 struct sym_module {
 	char *path;		/* module name as reported (a path for files) */
 	char *build_id;		/* hex, or NULL */
+	struct sym_sym *syms;	/* function symbols by address, once loaded */
+	size_t nsyms;
+	bool syms_loaded;
 };
 
 struct sym_entry {
@@ -130,6 +142,7 @@ void symbolize_free(struct symbolizer *sym)
 	}
 	free(sym->tab);
 	for (size_t i = 0; i < sym->nmods; i++) {
+		free(sym->mods[i]->syms);
 		free(sym->mods[i]->path);
 		free(sym->mods[i]->build_id);
 		free(sym->mods[i]);
@@ -184,6 +197,76 @@ static struct sym_module *module_info(struct symbolizer *sym, Dwfl_Module *mod)
 	return m;
 }
 
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return y->global - x->global;	/* globals first */
+}
+
+/*
+ * dwfl_module_addrname scans the whole symbol table for each address
+ * (elfutils 0.188): with libjvm.so's 57 000 symbols that is most of a
+ * report's time. Read the function symbols once and sort them instead.
+ */
+static void load_syms(struct sym_module *m, Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+	size_t alloc = 0;
+
+	m->syms_loaded = true;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym gs;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &gs, &addr, &shndx, NULL, NULL);
+		int type = GELF_ST_TYPE(gs.st_info);
+
+		if (!name || !*name || shndx == SHN_UNDEF || !addr ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		ALLOC_GROW(m->syms, m->nsyms + 1, alloc);
+		m->syms[m->nsyms++] = (struct sym_sym){
+			addr, gs.st_size, name, GELF_ST_BIND(gs.st_info) != STB_LOCAL,
+		};
+	}
+	if (m->nsyms)
+		qsort(m->syms, m->nsyms, sizeof(*m->syms), cmp_sym);
+}
+
+/* The function symbol holding addr, or NULL. */
+static const char *find_sym(struct sym_module *m, Dwfl_Module *mod, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!m->syms_loaded)
+		load_syms(m, mod);
+	hi = m->nsyms;
+	/* The last symbol starting at or below addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct sym_sym *sy = &m->syms[lo - 1];
+
+	/* The global one of several at the same address. */
+	while (sy > m->syms && sy[-1].addr == sy->addr)
+		sy--;
+	if (sy->size && addr >= sy->addr + sy->size) {
+		/* Past its end: a symbol without size may still cover it, else none. */
+		return dwfl_module_addrname(mod, addr);
+	}
+	return sy->name;
+}
+
 static char *die_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute attr;
@@ -228,7 +311,7 @@ static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct s
 	base.module = m->path;
 	base.build_id = m->build_id;
 	base.module_offset = pc - start;
-	symname = dwfl_module_addrname(mod, addr);
+	symname = find_sym(m, mod, addr);
 
 	Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
 
