@@ -54,7 +54,7 @@ struct sym_entry {
 };
 
 struct symbolizer {
-	pid_t pid;		/* the process whose maps we read */
+	pid_t pid;		/* the process whose maps we read, 0 for a captured list */
 	Dwfl *dwfl;		/* module list and per-module ELF/DWARF caches */
 	bool stale;		/* the process may have loaded code since the last read */
 	struct sym_entry *tab;	/* open-addressing hash of resolved addresses */
@@ -125,6 +125,44 @@ int symbolize_new(pid_t pid, struct symbolizer **out, struct strbuf *err)
 	return 0;
 }
 
+int symbolize_new_maps(const char *maps, size_t len, struct symbolizer **out,
+		       struct strbuf *err)
+{
+	struct symbolizer *sym = xcalloc(1, sizeof(*sym));
+	FILE *f;
+	int ret;
+
+	sym->dwfl = dwfl_begin(&proc_callbacks);
+	if (!sym->dwfl) {
+		if (err)
+			strbuf_addf(err, "cannot start libdwfl: %s", dwfl_errmsg(-1));
+		free(sym);
+		return -ENOMEM;
+	}
+	sym->tab_size = 1024;
+	sym->tab = xcalloc(sym->tab_size, sizeof(*sym->tab));
+	f = len ? fmemopen((void *)maps, len, "r") : NULL;
+	if (!f) {
+		if (err)
+			strbuf_addf(err, "an empty module list");
+		symbolize_free(sym);
+		return -EINVAL;
+	}
+	dwfl_report_begin(sym->dwfl);
+	ret = dwfl_linux_proc_maps_report(sym->dwfl, f);
+	dwfl_report_end(sym->dwfl, NULL, NULL);
+	fclose(f);
+	if (ret) {
+		if (err)
+			strbuf_addf(err, "cannot read the module list: %s",
+				    ret > 0 ? strerror(ret) : dwfl_errmsg(-1));
+		symbolize_free(sym);
+		return ret > 0 ? -ret : -EINVAL;
+	}
+	*out = sym;
+	return 0;
+}
+
 void symbolize_free(struct symbolizer *sym)
 {
 	if (!sym)
@@ -162,7 +200,7 @@ int symbolize_note(struct symbolizer *sym, uint64_t pc)
 {
 	if (dwfl_addrmodule(sym->dwfl, pc))
 		return 0;
-	if (!sym->stale)
+	if (!sym->stale || !sym->pid)
 		return -ENOENT;
 	read_maps(sym, NULL);
 	return dwfl_addrmodule(sym->dwfl, pc) ? 0 : -ENOENT;

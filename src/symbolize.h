@@ -45,6 +45,16 @@ int symbolize_new(pid_t pid, struct symbolizer **out, struct strbuf *err);
 void symbolize_free(struct symbolizer *sym);
 
 /*
+ * A symbolizer for a process that may be gone: its module list is given as
+ * the text of a /proc/PID/maps captured earlier (say, stored in a recording),
+ * and the files are opened by the paths in it, so they must still be there
+ * (checked against the build-ids a caller kept, if it cares). Notes and
+ * invalidation do nothing. Returns 0 or -errno with err filled.
+ */
+int symbolize_new_maps(const char *maps, size_t len, struct symbolizer **out,
+		       struct strbuf *err);
+
+/*
  * The process may have loaded code since the module list was read. After
  * this, the next symbolize_note() of an address outside every known module
  * reads /proc/PID/maps again (once, not per address).

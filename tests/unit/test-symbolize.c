@@ -87,6 +87,40 @@ int main(void)
 	}
 	symbolize_free(sym);
 	symbolize_free(NULL);
+
+	/* From a captured module list, as for a process that is gone. */
+	struct strbuf maps = STRBUF_INIT;
+	FILE *mf = fopen("/proc/self/maps", "r");
+	char line[4096];
+
+	while (mf && fgets(line, sizeof(line), mf))
+		strbuf_addstr(&maps, line);
+	if (mf)
+		fclose(mf);
+	sym = NULL;
+	is_int(symbolize_new_maps(maps.buf, maps.len, &sym, &err), 0, "symbolize_new_maps");
+	if (sym) {
+		symbolize_pc(sym, (uint64_t)(uintptr_t)probe_function, false, &f, &n);
+		is_str(f[n - 1].function, "probe_function", "a name from a captured list");
+		ok(f[n - 1].build_id && strlen(f[n - 1].build_id) == 40, "and the build-id");
+		symbolize_free(sym);
+	}
+	sym = NULL;
+	ok(symbolize_new_maps("", 0, &sym, &err) < 0 && !sym, "an empty list is refused");
+	strbuf_release(&maps);
+
+	/* Hostile text: refused or empty, never a crash. */
+	static const char bad[] = "zzzz-yyyy r-xp nonsense\n7f00-7e00 r-xp 00000000 00:00 1 /x\n-\n";
+
+	sym = NULL;
+	ret = symbolize_new_maps(bad, sizeof(bad) - 1, &sym, &err);
+	if (sym) {
+		symbolize_pc(sym, 0x7f00, false, &f, &n);
+		ok(n == 1 && !f[0].function, "garbage maps: no names");
+		symbolize_free(sym);
+	} else {
+		ok(ret < 0, "garbage maps: refused");
+	}
 	strbuf_release(&err);
 	return done_testing();
 }
