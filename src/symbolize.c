@@ -24,6 +24,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -173,6 +174,8 @@ void symbolize_free(struct symbolizer *sym)
 		if (!e->key)
 			continue;
 		for (size_t k = 0; k < e->nframes; k++) {
+			if (e->frames[k].demangled != e->frames[k].function)
+				free((char *)e->frames[k].demangled);
 			free((char *)e->frames[k].function);
 			free((char *)e->frames[k].file);
 		}
@@ -233,6 +236,39 @@ static struct sym_module *module_info(struct symbolizer *sym, Dwfl_Module *mod)
 	sym->mods[sym->nmods++] = m;
 	*userdata = m;
 	return m;
+}
+
+/*
+ * C++ names through libstdc++'s __cxa_demangle, loaded on first use with
+ * dlopen so that a C program does not link the C++ runtime for it; when it
+ * is absent, names stay mangled.
+ */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+static char *demangle(const char *name)
+{
+	static demangle_fn fn;
+	static bool tried;
+	int status = -1;
+	char *out;
+
+	if (!name || strncmp(name, "_Z", 2))
+		return NULL;
+	if (!tried) {
+		void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+
+		tried = true;
+		if (h)
+			*(void **)&fn = dlsym(h, "__cxa_demangle");
+	}
+	if (!fn)
+		return NULL;
+	out = fn(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 static int cmp_sym(const void *a, const void *b)
@@ -321,8 +357,12 @@ static char *die_name(Dwarf_Die *die)
 
 static void push_frame(struct sym_frame **v, size_t *n, size_t *alloc, const struct sym_frame *f)
 {
+	char *d = demangle(f->function);
+
 	ALLOC_GROW(*v, *n + 1, *alloc);
-	(*v)[(*n)++] = *f;
+	(*v)[*n] = *f;
+	(*v)[*n].demangled = d ? d : f->function;
+	(*n)++;
 }
 
 /* The frames for one address inside mod: inlined calls, then the enclosing function. */
@@ -459,11 +499,12 @@ const char *symbolize_format(const struct sym_frame *f, char *buf, size_t n)
 	const char *base = f->module ? strrchr(f->module, '/') : NULL;
 
 	base = base ? base + 1 : f->module;
-	if (f->function && f->file)
-		snprintf(buf, n, "%s (%s:%d)%s", f->function, f->file, f->line,
-			 f->inlined ? " [inlined]" : "");
-	else if (f->function)
-		snprintf(buf, n, "%s (%s)", f->function, base ? base : "?");
+	const char *fn = f->demangled ? f->demangled : f->function;
+
+	if (fn && f->file)
+		snprintf(buf, n, "%s (%s:%d)%s", fn, f->file, f->line, f->inlined ? " [inlined]" : "");
+	else if (fn)
+		snprintf(buf, n, "%s (%s)", fn, base ? base : "?");
 	else if (base)
 		snprintf(buf, n, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", f->pc, base, f->module_offset);
 	else

@@ -18,7 +18,8 @@ struct strbuf;
  */
 struct sym_frame {
 	uint64_t pc;		/* the address asked about */
-	const char *function;	/* symbol or DWARF name, as in the binary (not demangled) */
+	const char *function;	/* symbol or DWARF name, as in the binary (mangled for C++) */
+	const char *demangled;	/* C++ names demangled, else the same pointer as function */
 	const char *file;	/* source file, or NULL */
 	int line;		/* source line, 0 when unknown */
 	const char *module;	/* path of the ELF module, or NULL */
@@ -78,7 +79,7 @@ int symbolize_note(struct symbolizer *sym, uint64_t pc);
 void symbolize_pc(struct symbolizer *sym, uint64_t pc, bool is_return,
 		  const struct sym_frame **frames, size_t *n);
 
-/* "function (file:line)" or "0xADDR (module+0xOFF)" into buf for one frame. */
+/* "function (file:line)" or "0xADDR (module+0xOFF)" into buf for one frame (demangled). */
 const char *symbolize_format(const struct sym_frame *f, char *buf, size_t n);
 
 #endif

@@ -298,6 +298,7 @@ static void json_stack(struct json *j, const struct trace_stack *st)
 			json_str(j, "pc", buf);
 			if (n) {
 				json_str(j, "function", f[k].function);
+				json_str(j, "demangled", f[k].demangled);
 				json_str(j, "file", f[k].file);
 				json_u64(j, "line", (uint64_t)f[k].line);
 				json_str(j, "module", f[k].module);

@@ -85,6 +85,23 @@ int main(void)
 		symbolize_pc(sym, (uint64_t)(uintptr_t)fn, false, &f, &n);
 		ok(f[n - 1].function && strstr(f[n - 1].function, "b64_ntop"), "a symbol in the new library");
 	}
+	/* A C++ symbol is demangled (libstdc++ is there wherever a JDK is). */
+	void *cxx = dlopen("libstdc++.so.6", RTLD_NOW);
+	void *dtor = cxx ? dlsym(cxx, "_ZNSt9exceptionD2Ev") : NULL;
+
+	if (dtor) {
+		symbolize_invalidate(sym);
+		symbolize_note(sym, (uint64_t)(uintptr_t)dtor);
+		symbolize_pc(sym, (uint64_t)(uintptr_t)dtor, false, &f, &n);
+		ok(f[n - 1].function && !strncmp(f[n - 1].function, "_ZN", 3), "raw name is mangled");
+		ok(f[n - 1].demangled && strstr(f[n - 1].demangled, "exception::~exception()"),
+		   "demangled");
+		ok(strstr(symbolize_format(&f[n - 1], buf, sizeof(buf)), "::~exception()") != NULL,
+		   "formatted demangled");
+	}
+	symbolize_pc(sym, (uint64_t)(uintptr_t)probe_function, false, &f, &n);
+	ok(f[n - 1].demangled == f[n - 1].function, "a C name is its own demangled name");
+
 	symbolize_free(sym);
 	symbolize_free(NULL);
 
