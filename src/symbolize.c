@@ -508,6 +508,6 @@ const char *symbolize_format(const struct sym_frame *f, char *buf, size_t n)
 	else if (base)
 		snprintf(buf, n, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", f->pc, base, f->module_offset);
 	else
-		snprintf(buf, n, "0x%" PRIx64 " (?)", f->pc);
+		snprintf(buf, n, "0x%" PRIx64 " (no module: JIT or generated code)", f->pc);
 	return buf;
 }
