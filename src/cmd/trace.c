@@ -372,7 +372,12 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 
 	table_init(&tn, name_cols, 7);
 	for (size_t i = 0; i < t->nnames; i++) {
-		size_t row = table_add_row(&tn);
+		size_t row;
+
+		/* A name only seen at a call, the thread renamed since: nothing of its own. */
+		if (!nr[i].outstanding && !nr[i].calls && !nr[i].mapped && !nr[i].unmapped)
+			continue;
+		row = table_add_row(&tn);
 
 		table_set_str(&tn, row, NC_NAME, t->names[nr[i].name]);
 		table_set_u64(&tn, row, NC_OUT, nr[i].outstanding);
