@@ -502,7 +502,8 @@ const char *symbolize_format(const struct sym_frame *f, char *buf, size_t n)
 	const char *fn = f->demangled ? f->demangled : f->function;
 
 	if (fn && f->file)
-		snprintf(buf, n, "%s (%s:%d)%s", fn, f->file, f->line, f->inlined ? " [inlined]" : "");
+		snprintf(buf, n, "%s (%s:%d)%s", fn, f->file, f->line,
+			 f->inlined ? " [inlined]" : "");
 	else if (fn)
 		snprintf(buf, n, "%s (%s)", fn, base ? base : "?");
 	else if (base)

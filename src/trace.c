@@ -931,8 +931,8 @@ static void detach_all(struct trace *t, struct tracer *tr)
 
 	tr->stopping = true;
 	for (size_t i = 0; i < tr->nthreads; i++)
-		if (!tr->threads[i]->gone && ptrace(PTRACE_INTERRUPT, tr->threads[i]->tid, 0, 0) < 0 &&
-		    errno == ESRCH)
+		if (!tr->threads[i]->gone &&
+		    ptrace(PTRACE_INTERRUPT, tr->threads[i]->tid, 0, 0) < 0 && errno == ESRCH)
 			thread_gone(tr->threads[i]);
 	for (int round = 0; round < 150 && live_threads(tr); round++) {
 		while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
@@ -951,7 +951,8 @@ static void read_heap_end(struct trace_mm *mm)
 	struct strbuf sb = STRBUF_INIT;
 	const char *p;
 
-	if (procfs_read_pid(mm->pid, "maps", &sb, 64 << 20) == 0 && (p = strstr(sb.buf, " [heap]\n"))) {
+	if (procfs_read_pid(mm->pid, "maps", &sb, 64 << 20) == 0 &&
+	    (p = strstr(sb.buf, " [heap]\n"))) {
 		while (p > sb.buf && p[-1] != '\n')
 			p--;
 		const char *dash = strchr(p, '-');
@@ -989,7 +990,9 @@ static void rename_regions(struct trace *t)
 
 		for (size_t i = 0; i < mm->nregions; i++) {
 			struct trace_thread key = { .tid = mm->regions[i].tid };
-			struct trace_thread *th = bsearch(&key, by_tid, n, sizeof(*by_tid), cmp_tid);
+			struct trace_thread *th;
+
+			th = bsearch(&key, by_tid, n, sizeof(*by_tid), cmp_tid);
 
 			if (th && th->name[0])
 				mm->regions[i].name = intern_name(t, th->name);
@@ -1088,7 +1091,8 @@ static int install_filter(void)
 
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						 offsetof(struct seccomp_data, arch));
-	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1,
+						 0);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						 offsetof(struct seccomp_data, nr));
