@@ -95,6 +95,7 @@ struct tracer {
 	bool stopping;
 	bool execd;			/* the command's execve succeeded */
 	int errpipe;			/* the command's exec errno arrives here, or -1 */
+	struct tthread *recent[1024];	/* by TID % 1024: most lookups end here */
 };
 
 static const int sys_nr[TRACE_NSYS] = {
@@ -339,9 +340,17 @@ struct symbolizer *trace_symbolizer(const struct trace_stack *st)
 
 static struct tthread *thread_find(struct tracer *tr, pid_t tid)
 {
-	for (size_t i = tr->nthreads; i-- > 0;)
-		if (tr->threads[i]->tid == tid && !tr->threads[i]->gone)
-			return tr->threads[i];
+	struct tthread **slot = &tr->recent[(unsigned)tid % 1024];
+
+	if (*slot && (*slot)->tid == tid && !(*slot)->gone)
+		return *slot;
+	/* Every thread ever seen stays in the list: search from the newest. */
+	for (size_t i = tr->nthreads; i-- > 0;) {
+		if (tr->threads[i]->tid == tid && !tr->threads[i]->gone) {
+			*slot = tr->threads[i];
+			return *slot;
+		}
+	}
 	return NULL;
 }
 
@@ -369,6 +378,7 @@ static struct tthread *thread_add(struct trace *t, struct tracer *tr, pid_t tid,
 	th->stat = (unsigned)t->nthreads++;
 	ALLOC_GROW(tr->threads, tr->nthreads + 1, tr->alloc);
 	tr->threads[tr->nthreads++] = th;
+	tr->recent[(unsigned)tid % 1024] = th;
 	return th;
 }
 
