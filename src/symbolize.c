@@ -23,6 +23,8 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -30,9 +32,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A function symbol, for the binary search that replaces libdwfl's linear one. */
+struct sym_sym {
+	uint64_t addr;		/* absolute, in the process */
+	uint64_t size;		/* st_size, 0 when unknown */
+	const char *name;	/* in the module's string table (lives with the Dwfl) */
+	int global;		/* 1 for global/weak: preferred at equal addresses */
+};
+
 struct sym_module {
 	char *path;		/* module name as reported (a path for files) */
 	char *build_id;		/* hex, or NULL */
+	struct sym_sym *syms;	/* function symbols by address, once loaded */
+	size_t nsyms;
+	bool syms_loaded;
 };
 
 struct sym_entry {
@@ -42,7 +55,7 @@ struct sym_entry {
 };
 
 struct symbolizer {
-	pid_t pid;		/* the process whose maps we read */
+	pid_t pid;		/* the process whose maps we read, 0 for a captured list */
 	Dwfl *dwfl;		/* module list and per-module ELF/DWARF caches */
 	bool stale;		/* the process may have loaded code since the last read */
 	struct sym_entry *tab;	/* open-addressing hash of resolved addresses */
@@ -113,6 +126,44 @@ int symbolize_new(pid_t pid, struct symbolizer **out, struct strbuf *err)
 	return 0;
 }
 
+int symbolize_new_maps(const char *maps, size_t len, struct symbolizer **out,
+		       struct strbuf *err)
+{
+	struct symbolizer *sym = xcalloc(1, sizeof(*sym));
+	FILE *f;
+	int ret;
+
+	sym->dwfl = dwfl_begin(&proc_callbacks);
+	if (!sym->dwfl) {
+		if (err)
+			strbuf_addf(err, "cannot start libdwfl: %s", dwfl_errmsg(-1));
+		free(sym);
+		return -ENOMEM;
+	}
+	sym->tab_size = 1024;
+	sym->tab = xcalloc(sym->tab_size, sizeof(*sym->tab));
+	f = len ? fmemopen((void *)maps, len, "r") : NULL;
+	if (!f) {
+		if (err)
+			strbuf_addf(err, "an empty module list");
+		symbolize_free(sym);
+		return -EINVAL;
+	}
+	dwfl_report_begin(sym->dwfl);
+	ret = dwfl_linux_proc_maps_report(sym->dwfl, f);
+	dwfl_report_end(sym->dwfl, NULL, NULL);
+	fclose(f);
+	if (ret) {
+		if (err)
+			strbuf_addf(err, "cannot read the module list: %s",
+				    ret > 0 ? strerror(ret) : dwfl_errmsg(-1));
+		symbolize_free(sym);
+		return ret > 0 ? -ret : -EINVAL;
+	}
+	*out = sym;
+	return 0;
+}
+
 void symbolize_free(struct symbolizer *sym)
 {
 	if (!sym)
@@ -123,6 +174,8 @@ void symbolize_free(struct symbolizer *sym)
 		if (!e->key)
 			continue;
 		for (size_t k = 0; k < e->nframes; k++) {
+			if (e->frames[k].demangled != e->frames[k].function)
+				free((char *)e->frames[k].demangled);
 			free((char *)e->frames[k].function);
 			free((char *)e->frames[k].file);
 		}
@@ -130,6 +183,7 @@ void symbolize_free(struct symbolizer *sym)
 	}
 	free(sym->tab);
 	for (size_t i = 0; i < sym->nmods; i++) {
+		free(sym->mods[i]->syms);
 		free(sym->mods[i]->path);
 		free(sym->mods[i]->build_id);
 		free(sym->mods[i]);
@@ -149,7 +203,7 @@ int symbolize_note(struct symbolizer *sym, uint64_t pc)
 {
 	if (dwfl_addrmodule(sym->dwfl, pc))
 		return 0;
-	if (!sym->stale)
+	if (!sym->stale || !sym->pid)
 		return -ENOENT;
 	read_maps(sym, NULL);
 	return dwfl_addrmodule(sym->dwfl, pc) ? 0 : -ENOENT;
@@ -184,6 +238,109 @@ static struct sym_module *module_info(struct symbolizer *sym, Dwfl_Module *mod)
 	return m;
 }
 
+/*
+ * C++ names through libstdc++'s __cxa_demangle, loaded on first use with
+ * dlopen so that a C program does not link the C++ runtime for it; when it
+ * is absent, names stay mangled.
+ */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+static char *demangle(const char *name)
+{
+	static demangle_fn fn;
+	static bool tried;
+	int status = -1;
+	char *out;
+
+	if (!name || strncmp(name, "_Z", 2))
+		return NULL;
+	if (!tried) {
+		void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+
+		tried = true;
+		if (h)
+			*(void **)&fn = dlsym(h, "__cxa_demangle");
+	}
+	if (!fn)
+		return NULL;
+	out = fn(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return y->global - x->global;	/* globals first */
+}
+
+/*
+ * dwfl_module_addrname scans the whole symbol table for each address
+ * (elfutils 0.188): with libjvm.so's 57 000 symbols that is most of a
+ * report's time. Read the function symbols once and sort them instead.
+ */
+static void load_syms(struct sym_module *m, Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+	size_t alloc = 0;
+
+	m->syms_loaded = true;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym gs;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &gs, &addr, &shndx, NULL, NULL);
+		int type = GELF_ST_TYPE(gs.st_info);
+
+		if (!name || !*name || shndx == SHN_UNDEF || !addr ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		ALLOC_GROW(m->syms, m->nsyms + 1, alloc);
+		m->syms[m->nsyms++] = (struct sym_sym){
+			addr, gs.st_size, name, GELF_ST_BIND(gs.st_info) != STB_LOCAL,
+		};
+	}
+	if (m->nsyms)
+		qsort(m->syms, m->nsyms, sizeof(*m->syms), cmp_sym);
+}
+
+/* The function symbol holding addr, or NULL. */
+static const char *find_sym(struct sym_module *m, Dwfl_Module *mod, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!m->syms_loaded)
+		load_syms(m, mod);
+	hi = m->nsyms;
+	/* The last symbol starting at or below addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct sym_sym *sy = &m->syms[lo - 1];
+
+	/* The global one of several at the same address. */
+	while (sy > m->syms && sy[-1].addr == sy->addr)
+		sy--;
+	if (sy->size && addr >= sy->addr + sy->size) {
+		/* Past its end: a symbol without size may still cover it, else none. */
+		return dwfl_module_addrname(mod, addr);
+	}
+	return sy->name;
+}
+
 static char *die_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute attr;
@@ -200,8 +357,12 @@ static char *die_name(Dwarf_Die *die)
 
 static void push_frame(struct sym_frame **v, size_t *n, size_t *alloc, const struct sym_frame *f)
 {
+	char *d = demangle(f->function);
+
 	ALLOC_GROW(*v, *n + 1, *alloc);
-	(*v)[(*n)++] = *f;
+	(*v)[*n] = *f;
+	(*v)[*n].demangled = d ? d : f->function;
+	(*n)++;
 }
 
 /* The frames for one address inside mod: inlined calls, then the enclosing function. */
@@ -228,7 +389,7 @@ static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct s
 	base.module = m->path;
 	base.build_id = m->build_id;
 	base.module_offset = pc - start;
-	symname = dwfl_module_addrname(mod, addr);
+	symname = find_sym(m, mod, addr);
 
 	Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
 
@@ -338,14 +499,16 @@ const char *symbolize_format(const struct sym_frame *f, char *buf, size_t n)
 	const char *base = f->module ? strrchr(f->module, '/') : NULL;
 
 	base = base ? base + 1 : f->module;
-	if (f->function && f->file)
-		snprintf(buf, n, "%s (%s:%d)%s", f->function, f->file, f->line,
+	const char *fn = f->demangled ? f->demangled : f->function;
+
+	if (fn && f->file)
+		snprintf(buf, n, "%s (%s:%d)%s", fn, f->file, f->line,
 			 f->inlined ? " [inlined]" : "");
-	else if (f->function)
-		snprintf(buf, n, "%s (%s)", f->function, base ? base : "?");
+	else if (fn)
+		snprintf(buf, n, "%s (%s)", fn, base ? base : "?");
 	else if (base)
 		snprintf(buf, n, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", f->pc, base, f->module_offset);
 	else
-		snprintf(buf, n, "0x%" PRIx64 " (?)", f->pc);
+		snprintf(buf, n, "0x%" PRIx64 " (no module: JIT or generated code)", f->pc);
 	return buf;
 }

@@ -18,7 +18,8 @@ struct strbuf;
  */
 struct sym_frame {
 	uint64_t pc;		/* the address asked about */
-	const char *function;	/* symbol or DWARF name, as in the binary (not demangled) */
+	const char *function;	/* symbol or DWARF name, as in the binary (mangled for C++) */
+	const char *demangled;	/* C++ names demangled, else the same pointer as function */
 	const char *file;	/* source file, or NULL */
 	int line;		/* source line, 0 when unknown */
 	const char *module;	/* path of the ELF module, or NULL */
@@ -45,6 +46,16 @@ int symbolize_new(pid_t pid, struct symbolizer **out, struct strbuf *err);
 void symbolize_free(struct symbolizer *sym);
 
 /*
+ * A symbolizer for a process that may be gone: its module list is given as
+ * the text of a /proc/PID/maps captured earlier (say, stored in a recording),
+ * and the files are opened by the paths in it, so they must still be there
+ * (checked against the build-ids a caller kept, if it cares). Notes and
+ * invalidation do nothing. Returns 0 or -errno with err filled.
+ */
+int symbolize_new_maps(const char *maps, size_t len, struct symbolizer **out,
+		       struct strbuf *err);
+
+/*
  * The process may have loaded code since the module list was read. After
  * this, the next symbolize_note() of an address outside every known module
  * reads /proc/PID/maps again (once, not per address).
@@ -68,7 +79,7 @@ int symbolize_note(struct symbolizer *sym, uint64_t pc);
 void symbolize_pc(struct symbolizer *sym, uint64_t pc, bool is_return,
 		  const struct sym_frame **frames, size_t *n);
 
-/* "function (file:line)" or "0xADDR (module+0xOFF)" into buf for one frame. */
+/* "function (file:line)" or "0xADDR (module+0xOFF)" into buf for one frame (demangled). */
 const char *symbolize_format(const struct sym_frame *f, char *buf, size_t n);
 
 #endif

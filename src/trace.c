@@ -85,6 +85,7 @@ struct tthread {
 	struct trace_event ev;		/* that call */
 	bool gone;			/* exited or detached */
 	bool foreign;			/* not ours (another process in attach mode): detach */
+	uint64_t comm_ns;		/* trace time its name was last read */
 };
 
 struct tracer {
@@ -94,6 +95,7 @@ struct tracer {
 	bool stopping;
 	bool execd;			/* the command's execve succeeded */
 	int errpipe;			/* the command's exec errno arrives here, or -1 */
+	struct tthread *recent[1024];	/* by TID % 1024: most lookups end here */
 };
 
 static const int sys_nr[TRACE_NSYS] = {
@@ -338,9 +340,17 @@ struct symbolizer *trace_symbolizer(const struct trace_stack *st)
 
 static struct tthread *thread_find(struct tracer *tr, pid_t tid)
 {
-	for (size_t i = tr->nthreads; i-- > 0;)
-		if (tr->threads[i]->tid == tid && !tr->threads[i]->gone)
-			return tr->threads[i];
+	struct tthread **slot = &tr->recent[(unsigned)tid % 1024];
+
+	if (*slot && (*slot)->tid == tid && !(*slot)->gone)
+		return *slot;
+	/* Every thread ever seen stays in the list: search from the newest. */
+	for (size_t i = tr->nthreads; i-- > 0;) {
+		if (tr->threads[i]->tid == tid && !tr->threads[i]->gone) {
+			*slot = tr->threads[i];
+			return *slot;
+		}
+	}
 	return NULL;
 }
 
@@ -368,6 +378,7 @@ static struct tthread *thread_add(struct trace *t, struct tracer *tr, pid_t tid,
 	th->stat = (unsigned)t->nthreads++;
 	ALLOC_GROW(tr->threads, tr->nthreads + 1, tr->alloc);
 	tr->threads[tr->nthreads++] = th;
+	tr->recent[(unsigned)tid % 1024] = th;
 	return th;
 }
 
@@ -571,7 +582,11 @@ static void on_entry(struct trace *t, struct tracer *tr, struct tthread *th, uin
 	th->ev.sys = sys;
 	th->ev.mm = th->mm;
 	memcpy(th->ev.args, args, sizeof(th->ev.args));
-	read_comm(th->mm->pid, th->tid, ts->name);
+	/* Names change seldom: read again at most every 20 ms (three system calls). */
+	if (!th->comm_ns || th->ev.ts_ns - th->comm_ns > 20000000ULL) {
+		read_comm(th->mm->pid, th->tid, ts->name);
+		th->comm_ns = th->ev.ts_ns ? th->ev.ts_ns : 1;
+	}
 	th->ev.name = intern_name(t, ts->name);
 	th->ev.stack = unwind(t, th);
 	th->pending = true;
@@ -926,8 +941,8 @@ static void detach_all(struct trace *t, struct tracer *tr)
 
 	tr->stopping = true;
 	for (size_t i = 0; i < tr->nthreads; i++)
-		if (!tr->threads[i]->gone && ptrace(PTRACE_INTERRUPT, tr->threads[i]->tid, 0, 0) < 0 &&
-		    errno == ESRCH)
+		if (!tr->threads[i]->gone &&
+		    ptrace(PTRACE_INTERRUPT, tr->threads[i]->tid, 0, 0) < 0 && errno == ESRCH)
 			thread_gone(tr->threads[i]);
 	for (int round = 0; round < 150 && live_threads(tr); round++) {
 		while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
@@ -946,7 +961,8 @@ static void read_heap_end(struct trace_mm *mm)
 	struct strbuf sb = STRBUF_INIT;
 	const char *p;
 
-	if (procfs_read_pid(mm->pid, "maps", &sb, 64 << 20) == 0 && (p = strstr(sb.buf, " [heap]\n"))) {
+	if (procfs_read_pid(mm->pid, "maps", &sb, 64 << 20) == 0 &&
+	    (p = strstr(sb.buf, " [heap]\n"))) {
 		while (p > sb.buf && p[-1] != '\n')
 			p--;
 		const char *dash = strchr(p, '-');
@@ -984,7 +1000,9 @@ static void rename_regions(struct trace *t)
 
 		for (size_t i = 0; i < mm->nregions; i++) {
 			struct trace_thread key = { .tid = mm->regions[i].tid };
-			struct trace_thread *th = bsearch(&key, by_tid, n, sizeof(*by_tid), cmp_tid);
+			struct trace_thread *th;
+
+			th = bsearch(&key, by_tid, n, sizeof(*by_tid), cmp_tid);
 
 			if (th && th->name[0])
 				mm->regions[i].name = intern_name(t, th->name);
@@ -1083,7 +1101,8 @@ static int install_filter(void)
 
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						 offsetof(struct seccomp_data, arch));
-	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1,
+						 0);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						 offsetof(struct seccomp_data, nr));

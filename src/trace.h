@@ -119,7 +119,7 @@ struct trace {
 	size_t nevents, events_alloc;
 	uint64_t seq;			/* events so far */
 	uint64_t elapsed_ns;		/* length of the trace */
-	uint64_t start_unix_ns;		/* wall-clock time the trace began (after attaching) */
+	uint64_t start_unix_ns;		/* wall-clock time the trace began (attached) */
 	uint64_t end_unix_ns;		/* and ended (before detaching) */
 	pid_t child;			/* the command's PID with opts.argv */
 	int child_status;		/* its wait status, when child_exited */

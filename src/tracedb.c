@@ -19,7 +19,7 @@ static const char schema[] =
 	" depth INTEGER, calls INTEGER, mapped INTEGER, PRIMARY KEY(run_id, stack_id));"
 	"CREATE TABLE IF NOT EXISTS trace_frames(run_id INTEGER, stack_id INTEGER,"
 	" level INTEGER, pc INTEGER, function TEXT, file TEXT, line INTEGER, module TEXT,"
-	" build_id TEXT, inlined INTEGER);"
+	" build_id TEXT, inlined INTEGER, demangled TEXT);"
 	"CREATE TABLE IF NOT EXISTS trace_events(run_id INTEGER, seq INTEGER, ts_ns INTEGER,"
 	" tid INTEGER, pid INTEGER, thread TEXT, syscall TEXT, arg0 INTEGER, arg1 INTEGER,"
 	" arg2 INTEGER, arg3 INTEGER, arg4 INTEGER, arg5 INTEGER, result INTEGER,"
@@ -56,7 +56,7 @@ int tracedb_write(const char *path, const struct trace *t, const char *command,
 		" VALUES(?,?,?,?,?,?)",
 		"INSERT INTO trace_threads VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 		"INSERT INTO trace_stacks VALUES(?,?,?,?,?,?)",
-		"INSERT INTO trace_frames VALUES(?,?,?,?,?,?,?,?,?,?)",
+		"INSERT INTO trace_frames VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 		"INSERT INTO trace_events VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		"INSERT INTO trace_regions VALUES(?,?,?,?,?,?,?,?,?)",
 	};
@@ -131,6 +131,7 @@ int tracedb_write(const char *path, const struct trace *t, const char *command,
 					bind_text_or_null(st[3], 8, fr[k].module);
 					bind_text_or_null(st[3], 9, fr[k].build_id);
 					sqlite3_bind_int(st[3], 10, fr[k].inlined);
+					bind_text_or_null(st[3], 11, fr[k].demangled);
 				}
 				if ((rc = step(st[3])))
 					goto fail;

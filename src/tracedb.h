@@ -15,8 +15,8 @@ struct strbuf;
  *                 brk_shrunk, advised, failed)
  *   trace_stacks(run_id, stack_id, pid, depth, calls, mapped)
  *   trace_frames(run_id, stack_id, level, pc, function, file, line, module,
- *                build_id, inlined)   -- level 0 is innermost; inlined frames
- *                                        get their own levels
+ *                build_id, inlined, demangled)  -- level 0 is innermost;
+ *                                        inlined frames get their own levels
  *   trace_events(run_id, seq, ts_ns, tid, pid, thread, syscall, arg0..arg5,
  *                result, stack_id)    -- result is -errno on failure
  *   trace_regions(run_id, pid, start, end, kind, tid, thread, stack_id, born_ns)

@@ -43,7 +43,8 @@ test_expect_success 'the top stack is pool-grower in grow_pool' '
 
 test_expect_success 'per-thread totals and alive regions are listed' '
 	jq -e "[.threads[] | select(.name == \"churner\")] | length == 1" out.json &&
-	jq -e "[.regions_alive[] | select(.thread == \"pool-grower\" and .size_bytes == 1048576)] | length == 10" out.json
+	# Of the 10 largest, one may be a churner chunk caught between its mmap and munmap.
+	jq -e "[.regions_alive[] | select(.thread == \"pool-grower\" and .size_bytes == 1048576)] | length >= 9" out.json
 '
 
 test_expect_success 'the target runs on untraced after the trace' '

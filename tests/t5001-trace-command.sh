@@ -56,15 +56,18 @@ test_expect_success '--events logs each call with TID, thread and site' '
 	grep "^pool-grower " report
 '
 
-test_expect_success '--json: command, exit code, outstanding by thread' '
+test_expect_success '--json: command, exit code, outstanding by thread and stack' '
 	offheap trace --json -- "$HELPERS/mmapper" --lifetime 1 --no-churn >out.json &&
 	jq -e ".exit_code == 0" out.json &&
 	jq -e ".command[1] == \"--lifetime\"" out.json &&
-	n=$(jq -r ".by_thread_name[] | select(.thread == \"pool-grower\") | .regions" out.json) &&
+	jq -e "[.by_stack[] | select(.threads == [\"pool-grower\"])][0]" out.json >grow.json &&
+	jq -e ".site | startswith(\"grow_pool \")" grow.json &&
+	n=$(jq -r .regions grow.json) &&
+	test "$n" -ge 10 &&
+	jq -e ".outstanding_bytes == $n * 1048576" grow.json &&
+	jq -e ".frames[0].build_id | test(\"^[0-9a-f]{40}$\")" grow.json &&
 	out=$(jq -r ".by_thread_name[] | select(.thread == \"pool-grower\") | .outstanding_bytes" out.json) &&
-	test "$n" -ge 10 && test "$out" -eq $((n * 1048576)) &&
-	jq -e "[.by_stack[] | select(.threads == [\"pool-grower\"])][0].site | startswith(\"grow_pool \")" out.json &&
-	jq -e "[.by_stack[] | select(.threads == [\"pool-grower\"])][0].frames[0].build_id | test(\"^[0-9a-f]{40}$\")" out.json
+	test "$out" -ge $((n * 1048576))
 '
 
 test_expect_success 'children are followed through fork and exec' '

@@ -31,7 +31,8 @@ test_expect_success 'threads born and dying during the trace are followed, never
 test_expect_success 'SIGINT ends an attached trace with a report, and the target runs on' '
 	"$OFFHEAP" trace $pid --json >int.json &
 	tp=$! &&
-	sleep 1 &&
+	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*$tp\$\" /proc/$pid/status" &&
+	sleep 0.5 &&
 	kill -INT $tp &&
 	{ wait $tp; rc=$?; } ;
 	test "$rc" = 0 &&
@@ -42,7 +43,8 @@ test_expect_success 'SIGINT ends an attached trace with a report, and the target
 test_expect_success 'SIGTERM likewise' '
 	"$OFFHEAP" trace $pid >term.txt &
 	tp=$! &&
-	sleep 1 &&
+	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*$tp\$\" /proc/$pid/status" &&
+	sleep 0.5 &&
 	kill -TERM $tp &&
 	{ wait $tp; rc=$?; } ;
 	test "$rc" = 0 &&
@@ -51,9 +53,9 @@ test_expect_success 'SIGTERM likewise' '
 '
 
 test_expect_success 'signals reach the target while traced' '
-	"$OFFHEAP" trace $pid -d 2s >sig.txt &
+	"$OFFHEAP" trace $pid -d 3s >sig.txt &
 	tp=$! &&
-	sleep 0.5 &&
+	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*$tp\$\" /proc/$pid/status" &&
 	kill -USR1 $pid &&
 	wait_for 5 "test -s usr1" &&
 	wait $tp &&
@@ -64,7 +66,7 @@ test_expect_success 'signals reach the target while traced' '
 test_expect_success 'a group-stop stays a stop while traced, SIGCONT resumes' '
 	"$OFFHEAP" trace $pid -d 3s >stop.txt &
 	tp=$! &&
-	sleep 0.5 &&
+	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*$tp\$\" /proc/$pid/status" &&
 	kill -STOP $pid &&
 	wait_for 5 "grep -q \"^State:[[:space:]]*T\" /proc/$pid/status" &&
 	b1=$(cat beat) && sleep 0.3 && test "$(cat beat)" = "$b1" &&

@@ -31,13 +31,14 @@ static void print_help(FILE *out)
 	fprintf(out,
 		"usage: offheap trace [OPTIONS] PID\n"
 		"       offheap trace [OPTIONS] -- COMMAND [ARGS...]\n\n"
-		"Follow mmap, munmap, mremap, brk, madvise(DONTNEED/FREE), shmat and shmdt of a\n"
-		"process (every thread, also threads born during the trace) with ptrace, and report\n"
-		"the mapped bytes still outstanding at the end by thread name and by call stack.\n"
-		"Ends after --duration, when the target ends, or on Ctrl-C/SIGTERM (with a\n"
-		"command, the first signal goes to the command and the report follows its exit).\n\n"
+		"Follow mmap, munmap, mremap, brk, madvise(DONTNEED/FREE), shmat and\n"
+		"shmdt of a process (every thread, also threads born during the trace)\n"
+		"with ptrace, and report the mapped bytes still outstanding at the end by\n"
+		"thread name and by call stack. Ends after --duration, when the target\n"
+		"ends, or on Ctrl-C/SIGTERM (with a command, the first signal goes to the\n"
+		"command and the report follows its exit).\n\n"
 		"Options:\n"
-		"  -d, --duration DUR   stop after DUR (e.g. 3s, 500ms, 2m); default: until the end\n"
+		"  -d, --duration DUR   stop after DUR (3s, 500ms, 2m); default: until the end\n"
 		"                       (a command is killed then: it cannot run on untraced)\n"
 		"      --events         a strace-like live log of each call on stderr\n"
 		"      --json           the report as JSON on stdout\n"
@@ -48,7 +49,8 @@ static void print_help(FILE *out)
 		"Attaching to a PID stops every system call of the target twice (entry and exit);\n"
 		"with a command only the traced calls stop (a seccomp filter). With a command,\n"
 		"offheap exits with the command's exit code.\n\n"
-		"Exit codes: 0 ok (or the command's code), 1 runtime error, 2 usage error.\n\n"
+		"Exit codes: 0 ok (or the command's code; 126/127 when it cannot run),\n"
+		"1 runtime error, 2 usage error.\n\n"
 		"Examples:\n"
 		"  offheap trace 4242 -d 10s\n"
 		"  offheap trace --events -- java -version\n"
@@ -141,7 +143,8 @@ static void on_event(const struct trace_event *ev, void *arg)
 	const uint64_t *a = ev->args;
 	char buf[512];
 
-	strbuf_addf(&sb, "%3" PRIu64 ".%06" PRIu64 " [%d %s] %s(", (uint64_t)(ev->ts_ns / 1000000000ULL),
+	strbuf_addf(&sb, "%3" PRIu64 ".%06" PRIu64 " [%d %s] %s(",
+		    (uint64_t)(ev->ts_ns / 1000000000ULL),
 		    (uint64_t)(ev->ts_ns / 1000 % 1000000), (int)ev->tid, t->names[ev->name],
 		    trace_sys_name(ev->sys));
 	switch (ev->sys) {
@@ -163,8 +166,8 @@ static void on_event(const struct trace_event *ev, void *arg)
 		strbuf_addch(&sb, ')');
 		break;
 	case TRACE_MREMAP:
-		strbuf_addf(&sb, "%#" PRIx64 ", %" PRIu64 ", %" PRIu64 ", %#" PRIx64 ")", a[0], a[1],
-			    a[2], a[3]);
+		strbuf_addf(&sb, "%#" PRIx64 ", %" PRIu64 ", %" PRIu64 ", %#" PRIx64 ")", a[0],
+			    a[1], a[2], a[3]);
 		break;
 	case TRACE_BRK:
 		strbuf_addf(&sb, "%#" PRIx64 ")", a[0]);
@@ -298,6 +301,7 @@ static void json_stack(struct json *j, const struct trace_stack *st)
 			json_str(j, "pc", buf);
 			if (n) {
 				json_str(j, "function", f[k].function);
+				json_str(j, "demangled", f[k].demangled);
 				json_str(j, "file", f[k].file);
 				json_u64(j, "line", (uint64_t)f[k].line);
 				json_str(j, "module", f[k].module);
@@ -363,13 +367,20 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		nr[n].unmapped += th->unmapped + th->brk_shrunk;
 		nr[n].calls += th->calls;
 	}
-	qsort(nr, t->nnames, sizeof(*nr), cmp_name_row);
+	if (t->nnames)
+		qsort(nr, t->nnames, sizeof(*nr), cmp_name_row);
 	qsort(sr, nsr, sizeof(*sr), cmp_stack_row);
-	qsort(regs, nregs, sizeof(*regs), cmp_region);
+	if (nregs)
+		qsort(regs, nregs, sizeof(*regs), cmp_region);
 
 	table_init(&tn, name_cols, 7);
 	for (size_t i = 0; i < t->nnames; i++) {
-		size_t row = table_add_row(&tn);
+		size_t row;
+
+		/* A name only seen at a call, the thread renamed since: nothing of its own. */
+		if (!nr[i].outstanding && !nr[i].calls && !nr[i].mapped && !nr[i].unmapped)
+			continue;
+		row = table_add_row(&tn);
 
 		table_set_str(&tn, row, NC_NAME, t->names[nr[i].name]);
 		table_set_u64(&tn, row, NC_OUT, nr[i].outstanding);
@@ -463,7 +474,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 
 				json_u64(&j, "mapped_bytes", st->mapped);
 				json_u64(&j, "calls", st->calls);
-				json_str(&j, "site", frame_text(st, site_index(st), buf, sizeof(buf)));
+				json_str(&j, "site",
+					 frame_text(st, site_index(st), buf, sizeof(buf)));
 				json_stack(&j, st);
 			}
 			json_obj_end(&j);
@@ -509,7 +521,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 					continue;
 				}
 				for (size_t k = 0; k < n; k++)
-					printf("    %s\n", symbolize_format(&f[k], buf, sizeof(buf)));
+					printf("    %s\n",
+					       symbolize_format(&f[k], buf, sizeof(buf)));
 			}
 		}
 		printf("\nPer thread:\n");
@@ -633,7 +646,8 @@ int cmd_trace(int argc, char **argv)
 			     "offheap trace): stop that one first");
 		}
 		/* As a shell: 127 not found, 126 found but not runnable. */
-		if (command && t.child_exited && (ret == -ENOENT || ret == -EACCES || ret == -ENOEXEC))
+		if (command && t.child_exited &&
+		    (ret == -ENOENT || ret == -EACCES || ret == -ENOEXEC))
 			exit_code = ret == -ENOENT ? 127 : 126;
 		else
 			exit_code = EXIT_RUNTIME;

@@ -85,8 +85,59 @@ int main(void)
 		symbolize_pc(sym, (uint64_t)(uintptr_t)fn, false, &f, &n);
 		ok(f[n - 1].function && strstr(f[n - 1].function, "b64_ntop"), "a symbol in the new library");
 	}
+	/* A C++ symbol is demangled (libstdc++ is there wherever a JDK is). */
+	void *cxx = dlopen("libstdc++.so.6", RTLD_NOW);
+	void *dtor = cxx ? dlsym(cxx, "_ZNSt9exceptionD2Ev") : NULL;
+
+	if (dtor) {
+		symbolize_invalidate(sym);
+		symbolize_note(sym, (uint64_t)(uintptr_t)dtor);
+		symbolize_pc(sym, (uint64_t)(uintptr_t)dtor, false, &f, &n);
+		ok(f[n - 1].function && !strncmp(f[n - 1].function, "_ZN", 3), "raw name is mangled");
+		ok(f[n - 1].demangled && strstr(f[n - 1].demangled, "exception::~exception()"),
+		   "demangled");
+		ok(strstr(symbolize_format(&f[n - 1], buf, sizeof(buf)), "::~exception()") != NULL,
+		   "formatted demangled");
+	}
+	symbolize_pc(sym, (uint64_t)(uintptr_t)probe_function, false, &f, &n);
+	ok(f[n - 1].demangled == f[n - 1].function, "a C name is its own demangled name");
+
 	symbolize_free(sym);
 	symbolize_free(NULL);
+
+	/* From a captured module list, as for a process that is gone. */
+	struct strbuf maps = STRBUF_INIT;
+	FILE *mf = fopen("/proc/self/maps", "r");
+	char line[4096];
+
+	while (mf && fgets(line, sizeof(line), mf))
+		strbuf_addstr(&maps, line);
+	if (mf)
+		fclose(mf);
+	sym = NULL;
+	is_int(symbolize_new_maps(maps.buf, maps.len, &sym, &err), 0, "symbolize_new_maps");
+	if (sym) {
+		symbolize_pc(sym, (uint64_t)(uintptr_t)probe_function, false, &f, &n);
+		is_str(f[n - 1].function, "probe_function", "a name from a captured list");
+		ok(f[n - 1].build_id && strlen(f[n - 1].build_id) == 40, "and the build-id");
+		symbolize_free(sym);
+	}
+	sym = NULL;
+	ok(symbolize_new_maps("", 0, &sym, &err) < 0 && !sym, "an empty list is refused");
+	strbuf_release(&maps);
+
+	/* Hostile text: refused or empty, never a crash. */
+	static const char bad[] = "zzzz-yyyy r-xp nonsense\n7f00-7e00 r-xp 00000000 00:00 1 /x\n-\n";
+
+	sym = NULL;
+	ret = symbolize_new_maps(bad, sizeof(bad) - 1, &sym, &err);
+	if (sym) {
+		symbolize_pc(sym, 0x7f00, false, &f, &n);
+		ok(n == 1 && !f[0].function, "garbage maps: no names");
+		symbolize_free(sym);
+	} else {
+		ok(ret < 0, "garbage maps: refused");
+	}
 	strbuf_release(&err);
 	return done_testing();
 }
