@@ -119,8 +119,14 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 		goto fail;
 	}
 	if (!s->status.has_mm) {
-		strbuf_addf(err, "process %d has no user memory (a kernel thread or a zombie)",
-			    (int)pid);
+		/* A process that has exited but is not yet reaped keeps only its status. */
+		if (s->status.state == 'Z' || s->status.state == 'X') {
+			strbuf_addf(err, "process %d has exited (a zombie its parent has not reaped)",
+				    (int)pid);
+			ret = -ESRCH;
+			goto fail;
+		}
+		strbuf_addf(err, "process %d has no user memory (a kernel thread)", (int)pid);
 		ret = -EINVAL;
 		goto fail;
 	}

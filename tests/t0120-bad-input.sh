@@ -46,13 +46,21 @@ test_expect_success 'a process exiting mid-read: a clean error or a map, never a
 		wait $p
 		case $rc in
 		0) ;;
-		1) grep -E "no process $p|process $p exited during the snapshot|cannot read /proc/$p" err ||
+		1) grep -E "no process $p|process $p exited during the snapshot|process $p has exited|cannot read /proc/$p" err ||
 			{ cat err; return 1; }; errors=$((errors + 1)) ;;
 		*) echo "exit $rc"; cat err; return 1 ;;
 		esac
 		i=$((i + 1))
 	done &&
 	say "$errors of 40 runs saw the process go"
+'
+
+test_expect_success 'a zombie: it has exited, exit 1' '
+	start_bg sh -c "sleep 0.1 & exec sleep 20" &&
+	wait_for 10 "pgrep -P $BG_PID >kid && grep -q \"^State:[[:space:]]*Z\" /proc/\$(cat kid)/status" &&
+	z=$(cat kid) &&
+	test_exit_code 1 offheap maps $z 2>err &&
+	grep "offheap: error: process $z has exited (a zombie its parent has not reaped)" err
 '
 
 test_expect_success 'unknown command: exit 2' '

@@ -45,7 +45,7 @@ test_expect_success 'a process that exits during the snapshot leaves no file' '
 		try_once $delay
 		rc=$?
 		[ $rc -eq 0 ] && { caught=1; break; }
-		[ $rc -eq 3 ] || exit 1
+		[ $rc -eq 3 ] || return 1
 	done &&
 	test $caught = 1
 '
@@ -69,8 +69,8 @@ test_expect_success 'snap killed by SIGTERM or SIGINT leaves no temporary file' 
 			rm out/s.db
 			continue
 		fi
-		test $rc -gt 128 || { echo "exit code $rc"; exit 1; }
-		test -z "$(ls -A out)" || { echo "left behind: $(ls -A out)"; exit 1; }
+		test $rc -gt 128 || { echo "exit code $rc"; return 1; }
+		test -z "$(ls -A out)" || { echo "left behind: $(ls -A out)"; return 1; }
 		caught=$((caught + 1))
 	done &&
 	kill -KILL $lp &&

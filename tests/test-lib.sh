@@ -109,11 +109,18 @@ wait_for() {
 # A helper started with --ready FILE writes it once set up; this waits for it.
 wait_ready() { wait_for "${2:-10}" "test -s '$1'"; }
 
+# The body runs in this shell (start_bg inside a test must record its PID) and
+# inside a function of its own, so that "return 1" in a body fails that test
+# instead of returning from _run_test before it prints a result. A body must
+# not call exit: that would end the whole script.
+_eval_body() {
+	eval "$1"
+}
+
 _run_test() {
 	test_count=$((test_count + 1))
 	: >"$TRASH/.log"
-	# In this shell, not a subshell: start_bg inside a test must record its PID.
-	if eval "$2" >"$TRASH/.log" 2>&1; then
+	if _eval_body "$2" >"$TRASH/.log" 2>&1; then
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"
