@@ -51,9 +51,12 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(B)/liboffheap-core.a
 	@mkdir -p $(dir $@) $(B)/dep
 	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(B)/dep/$(@F).d -Itests/unit $(LDFLAGS) -o $@ $< $(B)/liboffheap-core.a $(LIBS)
 
+# Helpers are the processes offheap observes, not offheap: they stay plain glibc
+# programs in a sanitizer build too (ASan's allocator has no arenas to find).
 $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< -lpthread -lm
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
+		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $< -lpthread -lm
 
 $(B)/bench/%: bench/%.c $(B)/liboffheap-core.a
 	@mkdir -p $(dir $@)
