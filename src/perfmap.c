@@ -197,9 +197,24 @@ const struct perfmap_entry *perfmap_find(const struct perfmap *m, uint64_t pc)
 	return NULL;
 }
 
+/*
+ * A Java method: HotSpot's "RET pkg.Class.method(ARGS)" (a '.' before the
+ * '(' that follows a name), or an agent's "Lpkg/Class;::method". Stubs
+ * such as "StubRoutines (1)" or "Interpreter" are not.
+ */
+static bool is_java_method(const char *name)
+{
+	const char *paren = strchr(name, '(');
+
+	if (paren && paren > name && paren[-1] != ' ' &&
+	    memchr(name, '.', (size_t)(paren - name)))
+		return true;
+	return name[0] == 'L' && strstr(name, ";::");
+}
+
 const char *perfmap_frame_name(const struct perfmap_entry *e, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s%s", strchr(e->name, '(') ? "[java] " : "", e->name);
+	snprintf(buf, n, "%s%s", is_java_method(e->name) ? "[java] " : "", e->name);
 	return buf;
 }
 

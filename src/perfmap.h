@@ -35,7 +35,8 @@ const struct perfmap_entry *perfmap_find(const struct perfmap *m, uint64_t pc);
 
 /*
  * How offheap names a frame in the entry: "[java] NAME" for a Java method
- * (the name has a '('), else NAME itself ("Interpreter", "I2C/C2I adapters").
+ * ("long java.util.zip.Inflater.init(boolean)", "Lfoo/Bar;::baz"), else NAME
+ * itself ("Interpreter", "I2C/C2I adapters", "StubRoutines (1)").
  * Written into buf (truncated to n), which is returned.
  */
 const char *perfmap_frame_name(const struct perfmap_entry *e, char *buf, size_t n);

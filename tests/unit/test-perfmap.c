@@ -138,8 +138,18 @@ int main(int argc, char **argv)
 	ok(e && !strcmp(e->name, "Interpreter"), "0x prefix and CR stripped");
 	e = perfmap_find(&m, 0x7f0000005000);
 	ok(e && !strcmp(e->name, "no newline at the end"), "last line without newline");
-	is_str(perfmap_frame_name(&m.v[0], buf, sizeof(buf)), "Lfoo/Bar;::baz",
-	       "a name without '(' is kept as it is");
+	is_str(perfmap_frame_name(&m.v[0], buf, sizeof(buf)), "[java] Lfoo/Bar;::baz",
+	       "an agent's method name is Java");
+	perfmap_release(&m);
+	perfmap_add(&m, 0x1000, 0x10, "StubRoutines (1)");
+	perfmap_add(&m, 0x2000, 0x10, "I2C/C2I adapters");
+	perfmap_add(&m, 0x3000, 0x10, "void Foo.<init>()");
+	is_str(perfmap_frame_name(&m.v[0], buf, sizeof(buf)), "StubRoutines (1)",
+	       "a stub with a number in parentheses is no Java method");
+	is_str(perfmap_frame_name(&m.v[1], buf, sizeof(buf)), "I2C/C2I adapters",
+	       "adapters keep their name");
+	is_str(perfmap_frame_name(&m.v[2], buf, sizeof(buf)), "[java] void Foo.<init>()",
+	       "a constructor is Java");
 	perfmap_release(&m);
 
 	is_int(perfmap_parse(&m, overlap, sizeof(overlap) - 1, NULL), 0, "overlaps parse");
