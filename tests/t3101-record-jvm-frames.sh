@@ -60,6 +60,19 @@ if [ -x /usr/bin/java ]; then
 else
 	test_skip 'OpenJDK 17' '/usr/bin/java is absent'
 fi
+if [ -x /usr/bin/java ]; then
+	test_expect_success 'a JVM that disables attach: a warning, no SIGQUIT dump, addresses' '
+		"$OFFHEAP" record -i 200ms -o noattach.db -- /usr/bin/java \
+			-XX:+DisableAttachMechanism -cp "$TRASH/classes" InflaterLoop 8 100 100 \
+			>noattach.out 2>noattach.err &&
+		cat noattach.err &&
+		grep -q "^kept 800$" noattach.out && ! grep -q "Full thread dump" noattach.out &&
+		grep -q "disables attach: Java frames stay addresses" noattach.err &&
+		test "$(sqlite3 noattach.db "SELECT count(*) FROM alloc_jitmap")" = 0 &&
+		"$OFFHEAP" report noattach.db --top 1 >top &&
+		grep -q Java_java_util_zip_Inflater_init top && ! grep -q "\[java\]" top
+	'
+fi
 T25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 if [ -x "$T25" ]; then
 	jvm_case jdk25 "$T25"

@@ -65,7 +65,9 @@ static void print_help(FILE *out)
 		"  -i, --interval DUR  how often the counters are written (default 1s)\n"
 		"  -h, --help          this help\n\n"
 		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to offheap go to COMMAND. A child\n"
-		"that COMMAND forks is not recorded; a process that execs keeps the tracker.\n\n"
+		"that COMMAND forks is not recorded; a process that execs keeps the tracker.\n"
+		"A JVM (JDK 17+) is asked for its perf map (Compiler.perfmap) while it runs\n"
+		"and before a signal is passed on, so the report names JIT frames.\n\n"
 		"Exit codes: COMMAND's exit code (128+N when killed by signal N), 127 COMMAND not\n"
 		"found, 126 not runnable, 1 runtime error, 2 usage error.\n\n"
 		"Examples:\n"
@@ -283,6 +285,12 @@ static void check_jvm(struct recorder *r)
 		goto out;
 	r->jvm = true;
 	r->nspid = p.nspid;
+	/* a JVM that refuses attach would only be sent SIGQUIT for nothing */
+	if (!procfs_read_pid(r->child, "cmdline", &sb, 1u << 20) &&
+	    memmem(sb.buf, sb.len, "-XX:+DisableAttachMechanism", 27)) {
+		warning("the JVM %d disables attach: Java frames stay addresses", (int)r->child);
+		r->map_given_up = true;
+	}
 out:
 	strbuf_release(&sb);
 }
