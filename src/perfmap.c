@@ -206,8 +206,7 @@ static bool is_java_method(const char *name)
 {
 	const char *paren = strchr(name, '(');
 
-	if (paren && paren > name && paren[-1] != ' ' &&
-	    memchr(name, '.', (size_t)(paren - name)))
+	if (paren && paren > name && paren[-1] != ' ' && memchr(name, '.', (size_t)(paren - name)))
 		return true;
 	return name[0] == 'L' && strstr(name, ";::");
 }

@@ -9,7 +9,7 @@ struct strbuf;
 
 struct perfmap_entry {
 	uint64_t start, size; /* the code range [start, start + size) */
-	char *name;	      /* as the JVM wrote it, e.g. "long java.util.zip.Inflater.init(boolean)" */
+	char *name; /* as the JVM wrote it, e.g. "long java.util.zip.Inflater.init(boolean)" */
 };
 
 struct perfmap {

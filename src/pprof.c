@@ -117,9 +117,8 @@ struct builder {
 	size_t astr, afunc, aloc, amap, asample;
 };
 
-#define GROW(arr, nr, alloc)                                                             \
-	((nr) < (alloc) ? 0                                                              \
-			: grow_array((void **)&(arr), &(alloc), sizeof(*(arr)), (nr) + 1))
+#define GROW(arr, nr, alloc)                                                                       \
+	((nr) < (alloc) ? 0 : grow_array((void **)&(arr), &(alloc), sizeof(*(arr)), (nr) + 1))
 
 static int grow_array(void **arr, size_t *alloc, size_t size, size_t need)
 {
@@ -432,8 +431,7 @@ int pprof_write(int fd, const struct pprof_site *v, size_t n, uint64_t sample_me
 		if (str_index(&b, types[i][0], &t->type) || str_index(&b, types[i][1], &t->unit))
 			goto out;
 	}
-	if (str_index(&b, "space", &period_type.type) ||
-	    str_index(&b, "bytes", &period_type.unit))
+	if (str_index(&b, "space", &period_type.type) || str_index(&b, "bytes", &period_type.unit))
 		goto out;
 	b.p.period_type = &period_type;
 	b.p.period = sample_mean ? (int64_t)sample_mean : 1; /* exact: every event */
