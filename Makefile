@@ -9,12 +9,12 @@ ifeq ($(CI),true)
 WARN += -Werror
 endif
 BASE_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -Isrc
-LIBS := -lsqlite3 -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lpthread -lm
+LIBS := -lsqlite3 -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lprotobuf-c -lpthread -lm
 
 B := build
 SRC_LIB := $(filter-out src/offheap.c,$(wildcard src/*.c))
 SRC_CMD := $(wildcard src/cmd/*.c)
-OBJ_LIB := $(SRC_LIB:src/%.c=$(B)/obj/%.o)
+OBJ_LIB := $(SRC_LIB:src/%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o
 OBJ_CMD := $(SRC_CMD:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -38,6 +38,18 @@ $(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h) src/trackshm.h
 	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) -fPIC -shared \
 		-fvisibility=hidden -ftls-model=initial-exec $(filter-out -fsanitize%,$(LDFLAGS)) \
 		-o $@ $(wildcard preload/*.c) -lunwind -ldl
+
+# pprof's profile.proto → C with protoc-c, generated into build/gen (src/pprof.c includes it).
+$(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: proto/profile.proto
+	@mkdir -p $(B)/gen
+	protoc-c --proto_path=proto --c_out=$(B)/gen $<
+
+$(B)/obj/gen/profile.pb-c.o: $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -I$(B)/gen -c -o $@ $<
+
+$(B)/obj/pprof.o: $(B)/gen/profile.pb-c.h
+$(B)/obj/pprof.o: ALL_CFLAGS += -I$(B)/gen
 
 $(B)/liboffheap-core.a: $(OBJ_LIB)
 	@rm -f $@

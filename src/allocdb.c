@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfmap.h"
 #include "strbuf.h"
 #include "symbolize.h"
 #include "trackfile.h"
@@ -42,7 +43,11 @@ static const char schema[] =
     " live_bytes INTEGER NOT NULL, live_count INTEGER NOT NULL,"
     " alloc_bytes INTEGER NOT NULL, alloc_count INTEGER NOT NULL,"
     " free_bytes INTEGER NOT NULL, free_count INTEGER NOT NULL,"
-    " PRIMARY KEY (stack_id, interval_id)) WITHOUT ROWID;";
+    " PRIMARY KEY (stack_id, interval_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alloc_jitmap ("
+    " run_id INTEGER NOT NULL REFERENCES alloc_run(id), start INTEGER NOT NULL,"
+    " size INTEGER NOT NULL, name TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, start)) WITHOUT ROWID;";
 
 struct allocdb {
 	sqlite3 *db;
@@ -225,6 +230,30 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 	return 0;
 }
 
+int allocdb_set_jitmap(struct allocdb *a, int64_t run_id, const struct perfmap *m,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *del = NULL, *ins = NULL;
+	int ret;
+
+	if ((ret = prep(a, &del, "DELETE FROM alloc_jitmap WHERE run_id = ?", err)) ||
+	    (ret = prep(a, &ins, "INSERT OR REPLACE INTO alloc_jitmap VALUES (?,?,?,?)", err)))
+		goto out;
+	sqlite3_bind_int64(del, 1, run_id);
+	ret = step(a, del, err);
+	for (size_t i = 0; !ret && i < m->nr; i++) {
+		sqlite3_bind_int64(ins, 1, run_id);
+		sqlite3_bind_int64(ins, 2, (int64_t)m->v[i].start);
+		sqlite3_bind_int64(ins, 3, (int64_t)m->v[i].size);
+		sqlite3_bind_text(ins, 4, m->v[i].name, -1, SQLITE_STATIC);
+		ret = step(a, ins, err);
+	}
+out:
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	return ret;
+}
+
 static char *col_dup(sqlite3_stmt *q, int i)
 {
 	const unsigned char *t = sqlite3_column_text(q, i);
@@ -247,6 +276,71 @@ static struct alloc_stack *find(struct alloc_data *d, int64_t id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* Frames without a function that fall into the JIT code of their run's perf map. */
+static void name_run(struct alloc_data *d, int64_t run_id, const struct perfmap *m)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < d->nr; i++) {
+		struct alloc_stack *s = &d->stacks[i];
+
+		if (s->run_id != run_id)
+			continue;
+		for (size_t k = 0; k < s->nframes; k++) {
+			struct alloc_frame *f = &s->frames[k];
+			const struct perfmap_entry *e;
+
+			if (f->function || f->module || !(e = perfmap_find(m, f->pc)))
+				continue;
+			f->function = xstrdup(perfmap_frame_name(e, buf, sizeof(buf)));
+			f->jit = true;
+		}
+	}
+}
+
+/* Recordings made before alloc_jitmap existed have no such table: nothing to name. */
+static int name_jit_frames(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct perfmap m = {0};
+	int64_t run = -1;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(a->db,
+			       "SELECT run_id, start, size, name FROM alloc_jitmap"
+			       " ORDER BY run_id, start",
+			       -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t r = sqlite3_column_int64(q, 0);
+		const unsigned char *name = sqlite3_column_text(q, 3);
+
+		if (r != run) {
+			perfmap_sort(&m);
+			name_run(d, run, &m);
+			perfmap_release(&m);
+			run = r;
+		}
+		if (name && sqlite3_column_int64(q, 2) > 0 &&
+		    perfmap_add(&m, (uint64_t)sqlite3_column_int64(q, 1),
+				(uint64_t)sqlite3_column_int64(q, 2), (const char *)name)) {
+			strbuf_addstr(err, "out of memory reading the JIT map");
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	perfmap_sort(&m);
+	name_run(d, run, &m);
+out:
+	perfmap_release(&m);
+	sqlite3_finalize(q);
+	return ret;
 }
 
 int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
@@ -316,6 +410,9 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
+	ret = name_jit_frames(a, d, err);
+	if (ret)
+		goto out;
 
 	/*
 	 * Series: the interval's rank among its run's intervals taken while the

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct perfmap;
 struct sqlite3;
 struct strbuf;
 struct sym_frame;
@@ -43,6 +44,13 @@ int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const ui
 int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const struct sym_frame *f,
 		      struct strbuf *err);
 
+/*
+ * Replaces the JIT map of run_id (the JVM's perf map, docs/SCHEMA.md
+ * alloc_jitmap) by m. Call inside allocdb_begin/allocdb_commit.
+ */
+int allocdb_set_jitmap(struct allocdb *a, int64_t run_id, const struct perfmap *m,
+		       struct strbuf *err);
+
 int allocdb_begin(struct allocdb *a, struct strbuf *err);
 int allocdb_commit(struct allocdb *a, struct strbuf *err);
 
@@ -52,6 +60,7 @@ struct alloc_frame {
 	char *function, *file, *module;
 	int line;
 	bool inlined;
+	bool jit; /* function named from the run's JIT map (alloc_jitmap) */
 };
 
 struct alloc_stack {
@@ -75,7 +84,11 @@ struct alloc_data {
 	uint64_t sample_mean;
 };
 
-/* Reads every stack of every run with its frames and series. */
+/*
+ * Reads every stack of every run with its frames and series. Frames with no
+ * function and no module that fall into the run's JIT map are named after it
+ * ("[java] long java.util.zip.Inflater.init(boolean)", "Interpreter").
+ */
 int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err);
 void alloc_data_release(struct alloc_data *d);
 

@@ -11,10 +11,20 @@
  * symbolized at the end (and at each exec) from the target's module list,
  * which is read while it runs; the symbolized frames are stored, so the
  * report needs neither the target nor its binaries.
+ *
+ * JVM targets (libjvm.so mapped): JIT code has no symbols, so while the JVM
+ * lives this command asks it for its perf map ('jcmd PID Compiler.perfmap',
+ * JDK 17+, over the attach socket) whenever new stacks appeared, at most
+ * every JIT_MAP_MIN_MS, and once more when a signal is passed on to it;
+ * each map read (/proc/PID/root/tmp/perf-NSPID.map) replaces the run's
+ * alloc_jitmap rows, and the map file is removed when it was ours. A JVM
+ * that exits on its own keeps the last map asked for.
  */
 #include "cmd.h"
 #include "../allocdb.h"
+#include "../attach.h"
 #include "../parse.h"
+#include "../perfmap.h"
 #include "../procfs.h"
 #include "../store.h"
 #include "../strbuf.h"
@@ -55,7 +65,9 @@ static void print_help(FILE *out)
 		"  -i, --interval DUR  how often the counters are written (default 1s)\n"
 		"  -h, --help          this help\n\n"
 		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to offheap go to COMMAND. A child\n"
-		"that COMMAND forks is not recorded; a process that execs keeps the tracker.\n\n"
+		"that COMMAND forks is not recorded; a process that execs keeps the tracker.\n"
+		"A JVM (JDK 17+) is asked for its perf map (Compiler.perfmap) while it runs\n"
+		"and before a signal is passed on, so the report names JIT frames.\n\n"
 		"Exit codes: COMMAND's exit code (128+N when killed by signal N), 127 COMMAND not\n"
 		"found, 126 not runnable, 1 runtime error, 2 usage error.\n\n"
 		"Examples:\n"
@@ -94,7 +106,21 @@ struct recorder {
 	bool any;
 	bool have_first;
 	int64_t first_live;	/* live bytes at the first progress line */
+	/* JVM targets: the perf map (see the file header) */
+	bool jvm;		/* the current image has libjvm.so mapped */
+	int jvm_checks;		/* looks for libjvm.so in the current image */
+	int map_failures;	/* consecutive failed requests; JIT_MAP_TRIES stops them */
+	bool map_given_up;
+	pid_t nspid;		/* the JVM's pid in its namespace: the map's name */
+	int64_t map_ms;		/* when the map was last asked for; -1 never */
+	size_t map_sites;	/* sites at that moment */
+	int map_file;		/* -1 unknown, 0 the map file was absent before us, 1 it existed */
 };
+
+#define JIT_MAP_MIN_MS 2000
+#define JIT_MAP_TIMEOUT_MS 3000
+#define JIT_MAP_TRIES 5
+#define JVM_CHECKS 20
 
 static int64_t elapsed_ms(const struct recorder *r)
 {
@@ -159,6 +185,12 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	}
 	if (r->slots)
 		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	r->jvm = false;
+	r->jvm_checks = r->map_failures = 0;
+	r->map_given_up = false;
+	r->map_ms = -1;
+	r->map_sites = 0;
+	r->map_file = -1;
 	r->generation = r->view.generation;
 	r->any = true;
 	return allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
@@ -235,6 +267,89 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 fail:
 	allocdb_commit(r->adb, err);
 	return ret;
+}
+
+static void check_jvm(struct recorder *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct attach_proc p;
+
+	if (r->jvm || r->jvm_checks >= JVM_CHECKS || !r->any)
+		return;
+	r->jvm_checks++;
+	if (procfs_read_pid(r->child, "maps", &sb, 256u << 20) ||
+	    (!strstr(sb.buf, "/libjvm.so\n") && !strstr(sb.buf, "/libjvm.so (deleted)\n")))
+		goto out;
+	if (procfs_read_pid(r->child, "status", &sb, 1u << 20) ||
+	    attach_parse_status(sb.buf, r->child, &p))
+		goto out;
+	r->jvm = true;
+	r->nspid = p.nspid;
+	/* a JVM that refuses attach would only be sent SIGQUIT for nothing */
+	if (!procfs_read_pid(r->child, "cmdline", &sb, 1u << 20) &&
+	    memmem(sb.buf, sb.len, "-XX:+DisableAttachMechanism", 27)) {
+		warning("the JVM %d disables attach: Java frames stay addresses", (int)r->child);
+		r->map_given_up = true;
+	}
+out:
+	strbuf_release(&sb);
+}
+
+/*
+ * Asks the live JVM for its perf map and stores it for the current run.
+ * Failures only warn (Java frames then stay addresses); after JIT_MAP_TRIES
+ * in a row, or a JVM without Compiler.perfmap, it stops asking.
+ */
+static void jit_map(struct recorder *r)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, text = STRBUF_INIT;
+	struct perfmap m = {0};
+	char path[PATH_MAX];
+	int status = 0, ret;
+
+	if (!r->jvm || r->map_given_up)
+		return;
+	r->map_ms = elapsed_ms(r);
+	r->map_sites = r->view.nr;
+	if (procfs_path(path, sizeof(path), "/%d/root/tmp/perf-%d.map", (int)r->child,
+			(int)r->nspid))
+		goto out;
+	if (r->map_file < 0)
+		r->map_file = access(path, F_OK) == 0;
+	ret = attach_jcmd(r->child, "Compiler.perfmap", JIT_MAP_TIMEOUT_MS, &status, &out, &err);
+	if (!ret && (status || strstr(out.buf, "Unknown diagnostic command") ||
+		     strstr(out.buf, "Exception"))) {
+		/* JDK 16 and older have no Compiler.perfmap */
+		warning("the JVM %d gives no perf map: Java frames stay addresses", (int)r->child);
+		hint("Compiler.perfmap needs JDK 17 or newer");
+		r->map_given_up = true;
+		goto out;
+	}
+	if (ret) {
+		if (ret != -ESRCH && ++r->map_failures >= JIT_MAP_TRIES) {
+			warning("cannot ask the JVM %d for its perf map: %s", (int)r->child,
+				err.buf);
+			r->map_given_up = true;
+		}
+		goto out;
+	}
+	r->map_failures = 0;
+	ret = procfs_read_file(path, &text, 256u << 20);
+	if (r->map_file == 0)
+		unlink(path);
+	if (ret)
+		goto out;
+	if (perfmap_parse(&m, text.buf, text.len, NULL))
+		goto out;
+	strbuf_reset(&err);
+	if (allocdb_begin(r->adb, &err) || allocdb_set_jitmap(r->adb, r->run_id, &m, &err) ||
+	    allocdb_commit(r->adb, &err))
+		warning("%s", err.buf);
+out:
+	perfmap_release(&m);
+	strbuf_release(&text);
+	strbuf_release(&out);
+	strbuf_release(&err);
 }
 
 static void show_progress(struct recorder *r)
@@ -451,8 +566,14 @@ int cmd_record(int argc, char **argv)
 			 * group already; pass on those sent to us alone.
 			 */
 			if (info.si_code == SI_USER || info.si_code == SI_QUEUE ||
-			    info.si_code == SI_TKILL)
+			    info.si_code == SI_TKILL) {
+				/* the JVM may exit on it: its last chance to name Java frames */
+				if (sig != SIGQUIT)
+					jit_map(&r);
 				kill(r.child, sig);
+			} else if (sig != SIGQUIT) {
+				jit_map(&r);
+			}
 		}
 		/*
 		 * A new image (the start, an exec) waits for us: look every 10 ms,
@@ -465,6 +586,12 @@ int cmd_record(int argc, char **argv)
 			if (ret && ret != -EAGAIN) {
 				warning("%s", err.buf);
 				strbuf_reset(&err);
+			}
+			if (!exited) {
+				check_jvm(&r);
+				if (r.jvm && r.view.nr != r.map_sites &&
+				    (r.map_ms < 0 || elapsed_ms(&r) - r.map_ms >= JIT_MAP_MIN_MS))
+					jit_map(&r);
 			}
 			show_progress(&r);
 			next_ms = elapsed_ms(&r) + (int64_t)interval_ms;

@@ -5,13 +5,14 @@
  * Reads the alloc_* tables (src/allocdb.c) written by offheap record; the
  * frames are stored symbolized, so the target and its binaries are not
  * needed. Formats: text, json, collapsed ("frame;frame;... bytes", root
- * first, for flamegraph tools).
+ * first, for flamegraph tools), pprof (gzipped profile.proto, src/pprof.c).
  */
 #include "cmd.h"
 #include "cmdutil.h"
 #include "../allocdb.h"
 #include "../json.h"
 #include "../parse.h"
+#include "../pprof.h"
 #include "../store.h"
 #include "../strbuf.h"
 #include "../trackshm.h"
@@ -20,17 +21,19 @@
 #include "../xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void print_help(FILE *out)
 {
 	fprintf(out,
-		"usage: offheap report FILE [--top N] [--format text|json|collapsed]\n"
-		"                      [--base FILE] [--json]\n\n"
+		"usage: offheap report FILE [--top N] [--format text|json|collapsed|pprof]\n"
+		"                      [-o OUT] [--base FILE] [--json]\n\n"
 		"Rank the allocation sites of a recording made by 'offheap record': first the\n"
 		"sites whose live bytes grew steadily across the intervals (least-squares slope,\n"
 		"R² of the fit, intervals that grew), then the others by live bytes; each with\n"
@@ -38,7 +41,12 @@ static void print_help(FILE *out)
 		"Options:\n"
 		"  -n, --top N          sites shown (default 10; 0 = all)\n"
 		"      --format FMT     text (default), json, or collapsed (one line per site,\n"
-		"                       'root;...;leaf live_bytes', for flamegraph tools)\n"
+		"                       'root;...;leaf live_bytes', for flamegraph tools),\n"
+		"                       or pprof (gzipped profile.proto for 'go tool pprof':\n"
+		"                       every site, whatever --top; sample types inuse_space,\n"
+		"                       inuse_objects, alloc_space, alloc_objects)\n"
+		"  -o, --output OUT     write the pprof profile to OUT (default: stdout when it\n"
+		"                       is not a terminal)\n"
 		"      --json           the same as --format json\n"
 		"      --base FILE      subtract the live bytes each stack has in the recording\n"
 		"                       FILE (stacks matched by their frames)\n"
@@ -49,10 +57,11 @@ static void print_help(FILE *out)
 		"  offheap report leak.db\n"
 		"  offheap report leak.db --top 3 --json\n"
 		"  offheap report leak.db --format collapsed | flamegraph.pl > leak.svg\n"
+		"  offheap report leak.db --format pprof -o leak.pb.gz && go tool pprof -top leak.pb.gz\n"
 		"  offheap report after.db --base before.db\n");
 }
 
-enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED };
+enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED, FMT_PPROF };
 
 struct site {
 	struct alloc_stack *s;
@@ -242,15 +251,48 @@ static void print_collapsed(struct site *v, size_t shown)
 	}
 }
 
+/* Every site (a profile is filtered in pprof, not here), to path or stdout. */
+static int write_pprof(const char *path, const struct alloc_data *d, const struct site *v,
+		       size_t n)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct pprof_site *ps = xcalloc(n ? n : 1, sizeof(*ps));
+	int fd = STDOUT_FILENO, ret;
+
+	for (size_t i = 0; i < n; i++) {
+		ps[i].s = v[i].s;
+		ps[i].live = v[i].live;
+	}
+	if (path) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			ret = error("cannot create '%s': %s", path, strerror(errno));
+			goto out;
+		}
+	} else {
+		fflush(stdout);
+	}
+	ret = pprof_write(fd, ps, n, d->sample_mean, &err);
+	if (ret)
+		error("%s%s%s", path ? path : "", path ? ": " : "", err.buf);
+	if (path && close(fd) && !ret)
+		ret = error("cannot write '%s': %s", path, strerror(errno));
+out:
+	free(ps);
+	strbuf_release(&err);
+	return ret;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"top", required_argument, NULL, 'n'}, {"format", required_argument, NULL, 'F'},
 	    {"json", no_argument, NULL, 'j'},	   {"base", required_argument, NULL, 'b'},
-	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},	   {"output", required_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
 	};
 	enum format fmt = FMT_TEXT;
-	const char *file = NULL, *base = NULL;
+	const char *file = NULL, *base = NULL, *outpath = NULL;
 	struct store *st = NULL, *bst = NULL;
 	struct allocdb *adb = NULL, *badb = NULL;
 	struct alloc_data d = {0}, bd = {0};
@@ -258,7 +300,7 @@ int cmd_report(int argc, char **argv)
 	size_t n = 0, shown;
 	int top = 10, c, rc = EXIT_RUNTIME;
 
-	while ((c = cmd_getopt(argc, argv, "+n:h", longopts, &file)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+n:o:h", longopts, &file)) != -1) {
 		switch (c) {
 		case 1:
 			usage_die("report", "one recording only (use --base FILE for a second)");
@@ -273,9 +315,15 @@ int cmd_report(int argc, char **argv)
 				fmt = FMT_JSON;
 			else if (!strcmp(optarg, "collapsed"))
 				fmt = FMT_COLLAPSED;
+			else if (!strcmp(optarg, "pprof"))
+				fmt = FMT_PPROF;
 			else
-				usage_die("report", "--format is text, json or collapsed, not '%s'",
+				usage_die("report",
+					  "--format is text, json, collapsed or pprof, not '%s'",
 					  optarg);
+			break;
+		case 'o':
+			outpath = optarg;
 			break;
 		case 'j':
 			fmt = FMT_JSON;
@@ -296,6 +344,13 @@ int cmd_report(int argc, char **argv)
 		usage_die("report", "no recording given (offheap report FILE)");
 	if (optind < argc)
 		usage_die("report", "unexpected '%s'", argv[optind]);
+	if (outpath && fmt != FMT_PPROF)
+		usage_die("report", "-o is for --format pprof (other formats go to stdout)");
+	if (fmt == FMT_PPROF && !outpath && isatty(STDOUT_FILENO)) {
+		error("not writing a binary profile to a terminal");
+		hint("add -o FILE.pb.gz, or redirect the output");
+		return EXIT_USAGE;
+	}
 	if (load(file, &st, &adb, &d))
 		goto out;
 	if (base && load(base, &bst, &badb, &bd))
@@ -326,7 +381,10 @@ int cmd_report(int argc, char **argv)
 	}
 	qsort(v, n, sizeof(*v), cmp_sites);
 	shown = top && (size_t)top < n ? (size_t)top : n;
-	if (fmt == FMT_JSON)
+	if (fmt == FMT_PPROF) {
+		if (write_pprof(outpath, &d, v, n))
+			goto out;
+	} else if (fmt == FMT_JSON)
 		print_json(&d, v, n, shown);
 	else if (fmt == FMT_COLLAPSED)
 		print_collapsed(v, shown);

@@ -1,0 +1,83 @@
+#!/bin/sh
+# offheap record of a JVM: Inflaters that are never end()ed leak zlib's
+# state; the top growing site names inflateInit2_ under
+# Java_java_util_zip_Inflater_init, and the JIT frames above them by their
+# Java method through the perf map record asked the JVM for (alloc_jitmap).
+# Run on OpenJDK 17 and Temurin 25.
+. "$(dirname "$0")/test-lib.sh"
+TEST_TIMEOUT=110
+
+command -v javac >/dev/null || skip_all "javac is not installed (Debian openjdk-17-jdk-headless)"
+javac -d "$TRASH/classes" "$ROOT/tests/java/InflaterLoop.java" ||
+	skip_all "cannot compile tests/java/InflaterLoop.java"
+
+# jvm_case NAME JAVA
+jvm_case() {
+	name=$1 java=$2
+	test_expect_success "$name: record the leaking JVM (exits on its own)" '
+		"$OFFHEAP" record -i 200ms -o $name.db -- \
+			"$java" -cp "$TRASH/classes" InflaterLoop 30 100 100 >$name.out &&
+		grep -q "^kept 3000$" $name.out
+	'
+	test_expect_success "$name: top growing site is inflateInit2_ under the JNI function" '
+		"$OFFHEAP" report $name.db --top 1 >$name.top &&
+		cat $name.top &&
+		grep -q "^#1 GROWING" $name.top &&
+		grep -n "^ *inflateInit2_ " $name.top | head -1 | cut -d: -f1 >zl &&
+		grep -n "^ *Java_java_util_zip_Inflater_init " $name.top | head -1 | cut -d: -f1 >jni &&
+		test "$(cat zl)" -lt "$(cat jni)"
+	'
+	test_expect_success "$name: JIT frames named from the perf map, interpreter too" '
+		test "$(sqlite3 $name.db "SELECT count(*) FROM alloc_jitmap")" -gt 10 &&
+		grep -n "^ *\[java\] long java.util.zip.Inflater.init(boolean)$" $name.top |
+			head -1 | cut -d: -f1 >init &&
+		test "$(cat jni)" -lt "$(cat init)" &&
+		"$OFFHEAP" report $name.db --top 0 | grep -q "^ *Interpreter$" &&
+		! grep -q "^ *0x[0-9a-f]*$" $name.top
+	'
+	test_expect_success "$name: the map file offheap caused is removed" '
+		pid=$(sqlite3 $name.db "SELECT pid FROM alloc_run LIMIT 1") &&
+		test -n "$pid" && test ! -e /tmp/perf-$pid.map
+	'
+	test_expect_success "$name: json, collapsed and pprof carry the Java names" '
+		"$OFFHEAP" report $name.db --top 1 --json >j &&
+		python3 -c "
+import json
+t = json.load(open(\"j\"))[\"top\"][0]
+names = [f[\"function\"] for f in t[\"frames\"]]
+assert names[0] == \"inflateInit2_\", names
+assert \"[java] long java.util.zip.Inflater.init(boolean)\" in names, names
+" &&
+		"$OFFHEAP" report $name.db --top 1 --format collapsed >c &&
+		grep -q "\[java\]_long_java.util.zip.Inflater.init(boolean);Java_java_util_zip_Inflater_init;inflateInit2_ " c &&
+		"$OFFHEAP" report $name.db --format pprof -o $name.pb.gz &&
+		gzip -dc $name.pb.gz | grep -aq "\[java\] long java.util.zip.Inflater.init(boolean)"
+	'
+}
+
+if [ -x /usr/bin/java ]; then
+	jvm_case jdk17 /usr/bin/java
+else
+	test_skip 'OpenJDK 17' '/usr/bin/java is absent'
+fi
+if [ -x /usr/bin/java ]; then
+	test_expect_success 'a JVM that disables attach: a warning, no SIGQUIT dump, addresses' '
+		"$OFFHEAP" record -i 200ms -o noattach.db -- /usr/bin/java \
+			-XX:+DisableAttachMechanism -cp "$TRASH/classes" InflaterLoop 8 100 100 \
+			>noattach.out 2>noattach.err &&
+		cat noattach.err &&
+		grep -q "^kept 800$" noattach.out && ! grep -q "Full thread dump" noattach.out &&
+		grep -q "disables attach: Java frames stay addresses" noattach.err &&
+		test "$(sqlite3 noattach.db "SELECT count(*) FROM alloc_jitmap")" = 0 &&
+		"$OFFHEAP" report noattach.db --top 1 >top &&
+		grep -q Java_java_util_zip_Inflater_init top && ! grep -q "\[java\]" top
+	'
+fi
+T25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+if [ -x "$T25" ]; then
+	jvm_case jdk25 "$T25"
+else
+	test_skip 'Temurin 25' "$T25 is absent"
+fi
+
+test_done
