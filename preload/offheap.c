@@ -70,7 +70,9 @@ struct addr_slot {
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
-static void (*real_free)(void *);
+static void free_slow(void *p);
+/* free_slow until resolved: the free hot path needs no NULL check */
+static void (*real_free)(void *) = free_slow;
 static int (*real_posix_memalign)(void **, size_t, size_t);
 static void *(*real_aligned_alloc)(size_t, size_t);
 static void *(*real_memalign)(size_t, size_t);
@@ -89,17 +91,41 @@ static struct addr_slot *addrs;
 static uint64_t addr_mask;
 static uint64_t sample_mean;
 /*
- * Sampled mode: one bit per hash bucket of addresses ever sampled (never
- * cleared). A free whose bit is clear was never sampled and returns after one
- * load from this 128 KiB map instead of a probe into the address table.
+ * A counting filter in front of the address table: one byte per hash bucket
+ * of addresses, the number of tracked blocks in the bucket (255 sticks). A
+ * free whose byte is 0 concerns no tracked block and goes straight to the
+ * real free after one load from this 1 MiB map (only touched pages are
+ * backed).
  */
 #define FILTER_BITS 20
-static uint64_t *filter;
+static uint8_t filter[1UL << FILTER_BITS];
+
+static inline uint64_t filter_bit(uintptr_t a)
+{
+	return ((uint64_t)(a >> 4) * 0x9e3779b97f4a7c15ULL) >> (64 - FILTER_BITS);
+}
+
+static inline bool filter_test(uintptr_t a)
+{
+	return __atomic_load_n(&filter[filter_bit(a)], __ATOMIC_RELAXED) != 0;
+}
+
+static void filter_add(uintptr_t a, int d)
+{
+	uint8_t *f = &filter[filter_bit(a)];
+	uint8_t cur = __atomic_load_n(f, __ATOMIC_RELAXED);
+
+	do {
+		if (cur == 255 || (d < 0 && cur == 0))
+			return;
+	} while (!__atomic_compare_exchange_n(f, &cur, (uint8_t)(cur + d), true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+}
 
 static TLS int in_hook;
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
 static unsigned next_shard;
-static TLS int64_t countdown;
+static TLS uint64_t countdown; /* bytes before the next sample; 0: slow path */
 static TLS uint64_t rng;
 static TLS bool rng_seeded;
 
@@ -113,6 +139,7 @@ static void *boot_alloc(size_t n)
 
 	if (off + n > sizeof(boot_buf))
 		return NULL;
+	filter_add((uintptr_t)(boot_buf + off), 1); /* its free takes the slow path */
 	return boot_buf + off;
 }
 
@@ -210,7 +237,6 @@ static void open_shared(void)
 		return;
 	}
 	addr_mask = nslots - 1;
-	filter = sys_mmap((1UL << FILTER_BITS) / 8);
 	hdr = p;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
@@ -336,7 +362,7 @@ static double neg_log_uniform(void)
 
 static void new_countdown(void)
 {
-	countdown = (int64_t)(neg_log_uniform() * (double)sample_mean) + 1;
+	countdown = (uint64_t)(neg_log_uniform() * (double)sample_mean) + 1;
 }
 
 /*
@@ -352,11 +378,12 @@ static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
 		*count = 1;
 		return true;
 	}
-	if (countdown == 0)
-		new_countdown();
-	countdown -= (int64_t)n;
-	if (countdown > 0)
+	if (__builtin_expect(!rng_seeded, 0))
+		new_countdown(); /* this thread's first allocation */
+	if (n < countdown) {
+		countdown -= n;
 		return false;
+	}
 	new_countdown();
 	/* P(sampled) = 1 - exp(-n/mean); the block stands for 1/P blocks. */
 	if (n >= sample_mean * 20) {
@@ -464,10 +491,9 @@ static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 
 static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	uint64_t h = mix64(a) & addr_mask, b = mix64(a) >> (64 - FILTER_BITS);
+	uint64_t h = mix64(a) & addr_mask;
 
-	if (filter)
-		__atomic_fetch_or(&filter[b / 64], 1ULL << (b % 64), __ATOMIC_RELEASE);
+	filter_add(a, 1);
 
 	for (int i = 0; i < PROBE_MAX; i++) {
 		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
@@ -485,6 +511,7 @@ static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t coun
 		__atomic_store_n(&s->addr, a, __ATOMIC_RELEASE);
 		return true;
 	}
+	filter_add(a, -1);
 	__atomic_fetch_add(&hdr->dropped, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_or(&hdr->flags, TRACKSHM_ADDRS_FULL, __ATOMIC_RELAXED);
 	return false;
@@ -493,11 +520,11 @@ static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t coun
 /* Removes a; fills what it was charged with. A miss costs a probe to EMPTY. */
 static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *count)
 {
-	uint64_t m = mix64(a), h = m & addr_mask, b = m >> (64 - FILTER_BITS);
+	uint64_t h;
 
-	if (sample_mean && filter &&
-	    !(__atomic_load_n(&filter[b / 64], __ATOMIC_ACQUIRE) & (1ULL << (b % 64))))
+	if (!filter_test(a))
 		return false;
+	h = mix64(a) & addr_mask;
 
 	for (int i = 0; i < PROBE_MAX; i++) {
 		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
@@ -511,8 +538,10 @@ static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *c
 		*bytes = s->bytes;
 		*count = s->count;
 		if (__atomic_compare_exchange_n(&s->addr, &cur, (uintptr_t)ADDR_TOMB, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			filter_add(a, -1);
 			return true;
+		}
 		return false;
 	}
 	return false;
@@ -523,8 +552,12 @@ static void record_alloc(void *p, size_t n, uint64_t ret0)
 	uint64_t bytes;
 	uint32_t count, idx;
 
-	if (!p || !active || in_hook)
+	if (!p || in_hook)
 		return;
+	if (!active) {
+		countdown = UINT64_MAX; /* the fast path forwards from now on */
+		return;
+	}
 	if (!sample(n, &bytes, &count))
 		return;
 	in_hook++;
@@ -547,7 +580,14 @@ static void record_free(void *p)
 
 #define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
 
-EXPORT void *malloc(size_t n)
+/*
+ * The hot paths. countdown (bytes left before the next sample) is positive
+ * only once this thread has drawn one in a ready, recording process (or
+ * forever when not recording); in exact mode it stays 0 and every call takes
+ * the slow path. The free filter has a bit set for every block ever recorded
+ * (and for boot blocks): a free whose bit is clear cannot concern us.
+ */
+static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ret0)
 {
 	void *p;
 
@@ -555,11 +595,39 @@ EXPORT void *malloc(size_t n)
 	if (!real_malloc)
 		return boot_alloc(n);
 	p = real_malloc(n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, ret0);
 	return p;
 }
 
-EXPORT void *calloc(size_t nmemb, size_t size)
+EXPORT void *malloc(size_t n)
+{
+	if (__builtin_expect(n < countdown, 1)) {
+		countdown -= n;
+		return real_malloc(n);
+	}
+	return malloc_slow(n, RET0);
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
+{
+	if (is_boot(p))
+		return;
+	ensure_init();
+	record_free(p);
+	if (real_free != free_slow)
+		real_free(p);
+}
+
+EXPORT void free(void *p)
+{
+	if (__builtin_expect(!filter_test((uintptr_t)p), 1)) {
+		real_free(p);
+		return;
+	}
+	free_slow(p);
+}
+
+static __attribute__((noinline)) void *calloc_slow(size_t nmemb, size_t size, uint64_t ret0)
 {
 	void *p;
 
@@ -571,8 +639,21 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 	}
 	p = real_calloc(nmemb, size);
 	if (p)
-		record_alloc(p, nmemb * size, RET0);
+		record_alloc(p, nmemb * size, ret0);
 	return p;
+}
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	size_t n;
+
+	if (__builtin_expect(__builtin_mul_overflow(nmemb, size, &n), 0))
+		return calloc_slow(nmemb, size, RET0);
+	if (__builtin_expect(n < countdown, 1)) {
+		countdown -= n;
+		return real_calloc(nmemb, size);
+	}
+	return calloc_slow(nmemb, size, RET0);
 }
 
 EXPORT void *realloc(void *old, size_t n)
@@ -613,16 +694,6 @@ EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 		return NULL;
 	}
 	return realloc(old, nmemb * size);
-}
-
-EXPORT void free(void *p)
-{
-	if (!p || is_boot(p))
-		return;
-	ensure_init();
-	record_free(p);
-	if (real_free)
-		real_free(p);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
