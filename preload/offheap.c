@@ -87,6 +87,9 @@ static bool active; /* recording in this process */
 static struct trackshm_header *hdr;
 static struct trackshm_stack *stacks;
 static uint32_t max_stacks;
+static uint32_t stack_mask; /* a power of two minus 1, below max_stacks - 1 */
+static TLS uint64_t last_hash; /* this thread's last stack and its entry */
+static TLS uint32_t last_idx;
 static struct addr_slot *addrs;
 static uint64_t addr_mask;
 static uint64_t sample_mean;
@@ -212,6 +215,9 @@ static void open_shared(void)
 		stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	}
 	addr_bytes = max_mem - stack_bytes;
+	for (stack_mask = 1; stack_mask * 2 <= max_stacks - 1;)
+		stack_mask *= 2;
+	stack_mask--;
 	while (nslots * 2 * sizeof(struct addr_slot) <= addr_bytes)
 		nslots *= 2;
 
@@ -410,39 +416,192 @@ static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
 	return true;
 }
 
-static uint32_t find_stack(uint64_t ret0)
-{
-	void *buf[TRACKSHM_MAX_DEPTH + 8];
-	uint64_t frames[TRACKSHM_MAX_DEPTH];
-	int n, i, start = -1, depth = 0;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	uint32_t idx;
+/*
+ * Stack capture. The fast way is the frame-pointer chain: each frame of a
+ * function built with frame pointers holds the caller's frame pointer at
+ * [fp] and the return address at [fp + 8]. A function built without them
+ * (-fomit-frame-pointer, most of libc) breaks the chain, so the chain is
+ * followed only past return addresses known to lie in functions whose frame
+ * pointer is set up (a global direct-mapped verdict cache, filled from the
+ * DWARF unwinds). At the first return address that is not known good, the
+ * rest of the stack comes from a per-thread cache of stack tails keyed by
+ * (return address, the stack slot holding it); a cached tail is used only if
+ * every one of its return addresses is still in its stack slot now. Only
+ * when that fails does the DWARF unwinder (libunwind) run; it fills both
+ * caches. A steady program thus unwinds with DWARF once per new call path.
+ */
+#define VERDICT_BITS 14
+#define TAILS	     16
+#define WALK_MAX     (TRACKSHM_MAX_DEPTH + 8)
 
-	n = unw_backtrace(buf, TRACKSHM_MAX_DEPTH + 8);
-	for (i = 0; i < n && i < 8; i++)
-		if ((uint64_t)(uintptr_t)buf[i] == ret0) {
-			start = i;
+static uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
+
+struct tail {
+	uint64_t pc, slot; /* key: return address and where it is stored */
+	uint32_t n;
+	uint64_t pcs[TRACKSHM_MAX_DEPTH];
+	uint64_t slots[TRACKSHM_MAX_DEPTH];
+};
+
+static TLS struct tail tails[TAILS];
+
+static inline uint64_t *verdict_slot(uint64_t pc)
+{
+	return &verdict[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - VERDICT_BITS)];
+}
+
+/* 1: the function at pc has its frame pointer set up; 0: not; -1: unknown. */
+static inline int verdict_get(uint64_t pc)
+{
+	uint64_t v = __atomic_load_n(verdict_slot(pc), __ATOMIC_RELAXED);
+
+	if (v >> 1 != pc || !v)
+		return -1;
+	return (int)(v & 1);
+}
+
+static inline struct tail *tail_slot(uint64_t pc, uint64_t slot)
+{
+	return &tails[((pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - 4)];
+}
+
+/*
+ * The frame-pointer walk from fp, a frame whose return address (at fp + 8)
+ * is ret0. Returns the depth, or 0 if the caches cannot complete the stack.
+ */
+static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames)
+{
+	uintptr_t lo = fp;
+	uint64_t pc = ret0, slot = fp + 8;
+	int depth = 0;
+
+	if (!fp || (fp & 7) || *(uint64_t *)(fp + 8) != ret0)
+		return 0;
+	for (;;) {
+		int v;
+
+		frames[depth++] = pc;
+		if (depth == TRACKSHM_MAX_DEPTH)
+			return depth;
+		v = verdict_get(pc);
+		if (v == 1) {
+			uintptr_t nfp = *(uintptr_t *)fp;
+
+			if (!nfp)
+				return depth; /* the outermost frame */
+			if (nfp <= fp || (nfp & 7) || nfp - lo > (64U << 20))
+				return 0;
+			fp = nfp;
+			slot = fp + 8;
+			pc = *(uint64_t *)slot;
+			if (!pc)
+				return depth;
+			continue;
+		}
+		if (v == 0) {
+			struct tail *t = tail_slot(pc, slot);
+
+			if (t->pc != pc || t->slot != slot)
+				return 0;
+			for (uint32_t i = 0; i < t->n; i++)
+				if (*(uint64_t *)t->slots[i] != t->pcs[i])
+					return 0;
+			for (uint32_t i = 0; i < t->n && depth < TRACKSHM_MAX_DEPTH; i++)
+				frames[depth++] = t->pcs[i];
+			return depth;
+		}
+		return 0;
+	}
+}
+
+/* The DWARF unwind; fills the verdict and tail caches. Returns the depth. */
+static int dwarf_walk(uint64_t ret0, uint64_t *frames)
+{
+	uint64_t ip[WALK_MAX], sp[WALK_MAX], bp[WALK_MAX];
+	unw_context_t uc;
+	unw_cursor_t c;
+	int n = 0, k = -1, depth = 0;
+
+	if (unw_getcontext(&uc) || unw_init_local(&c, &uc))
+		goto out;
+	do {
+		unw_word_t w;
+
+		unw_get_reg(&c, UNW_REG_IP, &w);
+		ip[n] = w;
+		unw_get_reg(&c, UNW_REG_SP, &w);
+		sp[n] = w;
+		unw_get_reg(&c, UNW_X86_64_RBP, &w);
+		bp[n] = w;
+		n++;
+	} while (n < WALK_MAX && unw_step(&c) > 0);
+	for (int i = 1; i < n && i < 8; i++)
+		if (ip[i] == ret0) {
+			k = i;
 			break;
 		}
+	if (k < 0) {
+		/* not found: our hook frames are the first two */
+		frames[depth++] = ret0;
+		for (int i = n > 2 ? 2 : n; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
+			frames[depth++] = ip[i];
+		return depth;
+	}
+	for (int i = k; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
+		frames[depth++] = ip[i];
+	/* The frame pointer walk stops at the first frame without one. */
+	for (int i = k; i < n; i++) {
+		bool ok = i + 1 < n && bp[i] == sp[i + 1] - 16;
+
+		__atomic_store_n(verdict_slot(ip[i]), ip[i] << 1 | ok, __ATOMIC_RELAXED);
+		if (!ok) {
+			struct tail *t = tail_slot(ip[i], sp[i] - 8);
+			uint32_t m = 0;
+
+			for (int j = i + 1; j < n && m < TRACKSHM_MAX_DEPTH; j++, m++) {
+				t->pcs[m] = ip[j];
+				t->slots[m] = sp[j] - 8;
+			}
+			t->pc = ip[i];
+			t->slot = sp[i] - 8;
+			t->n = m;
+			break;
+		}
+	}
+	return depth;
+out:
 	frames[depth++] = ret0;
-	if (start < 0)
-		start = n > 2 ? 2 : n; /* our hook frames; first frame set above */
-	else
-		start++;
-	for (i = start; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
-		frames[depth++] = (uint64_t)(uintptr_t)buf[i];
+	return depth;
+}
+
+static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
+{
+	uint64_t frames[TRACKSHM_MAX_DEPTH];
+	int i, depth;
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	uint32_t idx;
+
+	depth = fp_walk(fp, ret0, frames);
+	if (!depth)
+		depth = dwarf_walk(ret0, frames);
 	for (i = 0; i < depth; i++)
-		h = mix64(h ^ frames[i]) + (uint64_t)i;
+		h = (h ^ frames[i]) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 29;
 	if (h < 2)
 		h += 2;
+	if (h == last_hash)
+		return last_idx;
 
-	idx = (uint32_t)(h % (max_stacks - 1)) + 1;
+	idx = (uint32_t)(h & stack_mask) + 1;
 	for (i = 0; i < PROBE_MAX; i++) {
 		struct trackshm_stack *s = &stacks[idx];
 		uint64_t cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE), zero = 0;
 
-		if (cur == h)
+		if (cur == h) {
+			last_hash = h;
+			last_idx = idx;
 			return idx;
+		}
 		if (!cur) {
 			if (__atomic_load_n(&hdr->nstacks, __ATOMIC_RELAXED) >= max_stacks * 3 / 4)
 				break;
@@ -547,7 +706,7 @@ static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *c
 	return false;
 }
 
-static void record_alloc(void *p, size_t n, uint64_t ret0)
+static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 {
 	uint64_t bytes;
 	uint32_t count, idx;
@@ -561,7 +720,7 @@ static void record_alloc(void *p, size_t n, uint64_t ret0)
 	if (!sample(n, &bytes, &count))
 		return;
 	in_hook++;
-	idx = find_stack(ret0);
+	idx = find_stack(ret0, fp);
 	if (addr_insert((uintptr_t)p, idx, bytes, count))
 		charge(idx, bytes, count);
 	in_hook--;
@@ -579,6 +738,8 @@ static void record_free(void *p)
 }
 
 #define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
+/* This function's frame: holds RET0 at + 8 (asking for it sets the frame up). */
+#define FRAME ((uintptr_t)__builtin_frame_address(0))
 
 /*
  * The hot paths. countdown (bytes left before the next sample) is positive
@@ -595,7 +756,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ret0)
 	if (!real_malloc)
 		return boot_alloc(n);
 	p = real_malloc(n);
-	record_alloc(p, n, ret0);
+	record_alloc(p, n, ret0, FRAME);
 	return p;
 }
 
@@ -639,7 +800,7 @@ static __attribute__((noinline)) void *calloc_slow(size_t nmemb, size_t size, ui
 	}
 	p = real_calloc(nmemb, size);
 	if (p)
-		record_alloc(p, nmemb * size, ret0);
+		record_alloc(p, nmemb * size, ret0, FRAME);
 	return p;
 }
 
@@ -683,7 +844,7 @@ EXPORT void *realloc(void *old, size_t n)
 	}
 	if (had)
 		discharge(idx, bytes, count);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -705,7 +866,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		return ENOMEM;
 	r = real_posix_memalign(out, align, n);
 	if (!r)
-		record_alloc(*out, n, RET0);
+		record_alloc(*out, n, RET0, FRAME);
 	return r;
 }
 
@@ -717,7 +878,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 	if (!real_aligned_alloc)
 		return NULL;
 	p = real_aligned_alloc(align, n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -729,7 +890,7 @@ EXPORT void *memalign(size_t align, size_t n)
 	if (!real_memalign)
 		return NULL;
 	p = real_memalign(align, n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -741,7 +902,7 @@ EXPORT void *valloc(size_t n)
 	if (!real_valloc)
 		return NULL;
 	p = real_valloc(n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -753,7 +914,7 @@ EXPORT void *pvalloc(size_t n)
 	if (!real_pvalloc)
 		return NULL;
 	p = real_pvalloc(n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -773,7 +934,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	}
 	p = real_mmap(addr, len, prot, flags, fd, off);
 	if (p != MAP_FAILED && (flags & MAP_ANONYMOUS))
-		record_alloc(p, len, RET0);
+		record_alloc(p, len, RET0, FRAME);
 	return p;
 }
 
@@ -828,7 +989,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	}
 	if (had) {
 		discharge(idx, bytes, count);
-		record_alloc(p, new_len, RET0);
+		record_alloc(p, new_len, RET0, FRAME);
 	}
 	return p;
 }
