@@ -113,10 +113,16 @@ static inline bool filter_test(uintptr_t a)
 	return __atomic_load_n(&filter[filter_bit(a)], __ATOMIC_RELAXED) != 0;
 }
 
+static bool filter_full; /* exact mode: every byte 255, every free looks */
+
 static void filter_add(uintptr_t a, int d)
 {
 	uint8_t *f = &filter[filter_bit(a)];
-	uint8_t cur = __atomic_load_n(f, __ATOMIC_RELAXED);
+	uint8_t cur;
+
+	if (filter_full)
+		return;
+	cur = __atomic_load_n(f, __ATOMIC_RELAXED);
 
 	do {
 		if (cur == 255 || (d < 0 && cur == 0))
@@ -250,6 +256,10 @@ static void open_shared(void)
 		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
 	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
+	if (!sample_mean) {
+		memset(filter, 255, sizeof(filter));
+		filter_full = true;
+	}
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hdr->version = TRACKSHM_VERSION;
@@ -623,34 +633,58 @@ static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
 	return 0;
 }
 
-static struct trackshm_counters *my_shard(uint32_t idx)
+/*
+ * The first TRACKSHM_SHARDS - 1 threads that record own shards 1.. and add to
+ * them without atomic read-modify-writes (a plain 64-bit store is atomic for
+ * the reader; in_hook keeps a signal handler of the same thread out); later
+ * threads share shard 0 with atomic adds.
+ */
+static inline unsigned my_shard(void)
 {
-	if (!shard_plus1)
-		shard_plus1 = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) %
-				      TRACKSHM_SHARDS +
-			      1;
-	return &stacks[idx].shard[shard_plus1 - 1];
+	if (__builtin_expect(!shard_plus1, 0)) {
+		unsigned n = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED);
+
+		shard_plus1 = n < TRACKSHM_SHARDS - 1 ? n + 2 : 1;
+	}
+	return shard_plus1 - 1;
+}
+
+static inline void add_counter(uint64_t *c, uint64_t v, bool own)
+{
+	if (own)
+		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
 }
 
 static void charge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	struct trackshm_counters *c = my_shard(idx);
+	unsigned sh = my_shard();
+	struct trackshm_counters *c = &stacks[idx].shard[sh];
 
-	__atomic_fetch_add(&c->alloc_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&c->alloc_count, count, __ATOMIC_RELAXED);
+	add_counter(&c->alloc_bytes, bytes, sh);
+	add_counter(&c->alloc_count, count, sh);
 }
 
 static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	struct trackshm_counters *c = my_shard(idx);
+	unsigned sh = my_shard();
+	struct trackshm_counters *c = &stacks[idx].shard[sh];
 
-	__atomic_fetch_add(&c->free_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&c->free_count, count, __ATOMIC_RELAXED);
+	add_counter(&c->free_bytes, bytes, sh);
+	add_counter(&c->free_count, count, sh);
+}
+
+static inline uint64_t addr_hash(uintptr_t a)
+{
+	uint64_t m = (uint64_t)(a >> 4) * 0xc4ceb9fe1a85ec53ULL;
+
+	return (m ^ (m >> 32)) & addr_mask;
 }
 
 static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	uint64_t h = mix64(a) & addr_mask;
+	uint64_t h = addr_hash(a);
 
 	filter_add(a, 1);
 
@@ -683,7 +717,7 @@ static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *c
 
 	if (!filter_test(a))
 		return false;
-	h = mix64(a) & addr_mask;
+	h = addr_hash(a);
 
 	for (int i = 0; i < PROBE_MAX; i++) {
 		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
@@ -733,8 +767,10 @@ static void record_free(void *p)
 
 	if (!p || !active || in_hook)
 		return;
+	in_hook++;
 	if (addr_remove((uintptr_t)p, &idx, &bytes, &count))
 		discharge(idx, bytes, count);
+	in_hook--;
 }
 
 #define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
