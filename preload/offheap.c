@@ -34,6 +34,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -202,6 +203,7 @@ static void open_shared(void)
 	uint64_t stack_bytes, addr_bytes, nslots = 1;
 	struct timespec ts;
 	struct stat st;
+	bool punched;
 	int64_t want_pid = env_pid();
 	int fd;
 	void *p;
@@ -239,6 +241,9 @@ static void open_shared(void)
 		close(fd);
 		return;
 	}
+	/* A file used before: zero the stack table without touching its pages. */
+	punched = st.st_size && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					   (off_t)sizeof(*hdr), (off_t)(stack_bytes - sizeof(*hdr)));
 	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if ((long)p < 0 && (long)p > -4096)
@@ -252,7 +257,7 @@ static void open_shared(void)
 	hdr = p;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
-	if (st.st_size)
+	if (st.st_size && !punched)
 		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
 	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
