@@ -32,6 +32,7 @@
  * recorder follows the new image.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -41,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -82,6 +84,7 @@ static void *(*real_pvalloc)(size_t);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static void *(*real_mremap)(void *, size_t, size_t, int, ...);
+static int (*real_dlclose)(void *);
 
 static int state;   /* 0 not started, 1 starting, 2 ready */
 static bool active; /* recording in this process */
@@ -133,6 +136,7 @@ static void filter_add(uintptr_t a, int d)
 }
 
 static TLS int in_hook;
+static TLS int in_loader; /* inside dlclose */
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
 static unsigned next_shard;
 static TLS uint64_t countdown; /* bytes before the next sample; 0: slow path */
@@ -320,6 +324,7 @@ static void init(void)
 	RESOLVE(mmap);
 	RESOLVE(munmap);
 	RESOLVE(mremap);
+	RESOLVE(dlclose);
 	__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
 	open_shared();
 	in_hook--;
@@ -459,6 +464,8 @@ struct tail {
 };
 
 static TLS struct tail tails[TAILS];
+/* Above the outermost frame a DWARF unwind of this thread has seen: no frame is. */
+static TLS uint64_t stack_hi;
 
 static inline uint64_t *verdict_slot(uint64_t pc)
 {
@@ -482,51 +489,56 @@ static inline struct tail *tail_slot(uint64_t pc, uint64_t slot)
 
 /*
  * The frame-pointer walk from fp, a frame whose return address (at fp + 8)
- * is ret0. Returns the depth, or 0 if the caches cannot complete the stack.
+ * is ret0. Returns the depth; *partial is set when the caches could not
+ * complete the stack (frames then holds what the walk got to).
  */
-static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames)
+static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial)
 {
-	uintptr_t lo = fp;
-	uint64_t pc = ret0, slot = fp + 8;
+	uint64_t pc = ret0, slot = fp + 8, hi = stack_hi;
 	int depth = 0;
 
-	if (!fp || (fp & 7) || *(uint64_t *)(fp + 8) != ret0)
-		return 0;
+	*partial = true;
+	frames[0] = ret0;
+	if (!fp || (fp & 7) || fp + 16 > hi || *(uint64_t *)(fp + 8) != ret0)
+		return 1;
 	for (;;) {
 		int v;
 
 		frames[depth++] = pc;
 		if (depth == TRACKSHM_MAX_DEPTH)
-			return depth;
+			goto done;
 		v = verdict_get(pc);
 		if (v == 1) {
 			uintptr_t nfp = *(uintptr_t *)fp;
 
 			if (!nfp)
-				return depth; /* the outermost frame */
-			if (nfp <= fp || (nfp & 7) || nfp - lo > (64U << 20))
-				return 0;
+				goto done; /* the outermost frame */
+			if (nfp <= fp || (nfp & 7) || nfp + 16 > hi)
+				return depth;
 			fp = nfp;
 			slot = fp + 8;
 			pc = *(uint64_t *)slot;
 			if (!pc)
-				return depth;
+				goto done;
 			continue;
 		}
 		if (v == 0) {
 			struct tail *t = tail_slot(pc, slot);
 
 			if (t->pc != pc || t->slot != slot)
-				return 0;
+				return depth;
 			for (uint32_t i = 0; i < t->n; i++)
-				if (*(uint64_t *)t->slots[i] != t->pcs[i])
-					return 0;
+				if (t->slots[i] + 8 > hi || *(uint64_t *)t->slots[i] != t->pcs[i])
+					return depth;
 			for (uint32_t i = 0; i < t->n && depth < TRACKSHM_MAX_DEPTH; i++)
 				frames[depth++] = t->pcs[i];
-			return depth;
+			goto done;
 		}
-		return 0;
+		return depth;
 	}
+done:
+	*partial = false;
+	return depth;
 }
 
 /* The DWARF unwind; fills the verdict and tail caches. Returns the depth. */
@@ -564,6 +576,9 @@ static int dwarf_walk(uint64_t ret0, uint64_t *frames)
 	}
 	for (int i = k; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
 		frames[depth++] = ip[i];
+	for (int i = 0; i < n; i++)
+		if (sp[i] > stack_hi)
+			stack_hi = sp[i];
 	/* The frame pointer walk stops at the first frame without one. */
 	for (int i = k; i < n; i++) {
 		bool ok = i + 1 < n && bp[i] == sp[i + 1] - 16;
@@ -589,16 +604,53 @@ out:
 	return depth;
 }
 
+#ifdef OFFHEAP_CHECK_WALK
+static unsigned long walk_match, walk_mismatch;
+__attribute__((destructor)) static void walk_report(void)
+{
+	char b[96];
+	int n = snprintf(b, sizeof(b), "walk check: %lu match, %lu mismatch\n", walk_match, walk_mismatch);
+
+	if (write(2, b, (size_t)n) < 0)
+		return;
+}
+#endif
+
 static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
 {
 	uint64_t frames[TRACKSHM_MAX_DEPTH];
 	int i, depth;
 	uint64_t h = 0x9e3779b97f4a7c15ULL;
 	uint32_t idx;
+	bool partial;
 
-	depth = fp_walk(fp, ret0, frames);
-	if (!depth)
+	depth = fp_walk(fp, ret0, frames, &partial);
+#ifdef OFFHEAP_CHECK_WALK
+	if (!partial) {
+		uint64_t check[TRACKSHM_MAX_DEPTH];
+		int d2 = dwarf_walk(ret0, check);
+
+		if (d2 != depth || memcmp(check, frames, (size_t)depth * 8)) {
+			walk_mismatch++;
+			if (getenv("OFFHEAP_CHECK_ABORT"))
+				abort();
+		} else {
+			walk_match++;
+		}
+	}
+#endif
+	/*
+	 * While the loader changes the module list (dlopen or dlclose under
+	 * way in any thread, perhaps the one this hook interrupted in a signal
+	 * handler) the DWARF unwinder's dl_iterate_phdr could wait for the
+	 * loader's lock or walk a list being changed: keep the partial stack
+	 * instead. _r_debug.r_state is a plain load, no lock.
+	 */
+	if (partial && !in_loader &&
+	    __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) == RT_CONSISTENT)
 		depth = dwarf_walk(ret0, frames);
+	else if (partial)
+		__atomic_fetch_add(&hdr->partial, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < depth; i++)
 		h = (h ^ frames[i]) * 0xff51afd7ed558ccdULL;
 	h ^= h >> 29;
@@ -1034,3 +1086,23 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	}
 	return p;
 }
+
+/*
+ * Code unloaded: its addresses may come back as other code, so forget what
+ * the frame-pointer verdicts say about them. (The stack tails check their
+ * return addresses against the stack on every use.)
+ */
+EXPORT int dlclose(void *handle)
+{
+	int r;
+
+	ensure_init();
+	if (!real_dlclose)
+		return -1;
+	in_loader++;
+	r = real_dlclose(handle);
+	in_loader--;
+	memset(verdict, 0, sizeof(verdict));
+	return r;
+}
+
