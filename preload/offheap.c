@@ -136,6 +136,9 @@ static void filter_add(uintptr_t a, int d)
 }
 
 static TLS int in_hook;
+#ifdef OFFHEAP_CHECK_WALK
+static bool check_poison; /* tests: claim every frame has a frame pointer */
+#endif
 static TLS int in_loader; /* inside dlclose */
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
 static unsigned next_shard;
@@ -265,6 +268,9 @@ static void open_shared(void)
 		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
 	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
+#ifdef OFFHEAP_CHECK_WALK
+	check_poison = env_u64("OFFHEAP_CHECK_POISON", 0);
+#endif
 	if (!sample_mean) {
 		memset(filter, 255, sizeof(filter));
 		filter_full = true;
@@ -451,7 +457,7 @@ static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
  * caches. A steady program thus unwinds with DWARF once per new call path.
  */
 #define VERDICT_BITS 14
-#define TAILS	     16
+#define TAILS_BITS   5
 #define WALK_MAX     (TRACKSHM_MAX_DEPTH + 8)
 
 static uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
@@ -463,7 +469,7 @@ struct tail {
 	uint64_t slots[TRACKSHM_MAX_DEPTH];
 };
 
-static TLS struct tail tails[TAILS];
+static TLS struct tail tails[1U << TAILS_BITS];
 /* Above the outermost frame a DWARF unwind of this thread has seen: no frame is. */
 static TLS uint64_t stack_hi;
 
@@ -484,7 +490,7 @@ static inline int verdict_get(uint64_t pc)
 
 static inline struct tail *tail_slot(uint64_t pc, uint64_t slot)
 {
-	return &tails[((pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - 4)];
+	return &tails[((pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)];
 }
 
 /*
@@ -582,6 +588,11 @@ static int dwarf_walk(uint64_t ret0, uint64_t *frames)
 	/* The frame pointer walk stops at the first frame without one. */
 	for (int i = k; i < n; i++) {
 		bool ok = i + 1 < n && bp[i] == sp[i + 1] - 16;
+
+#ifdef OFFHEAP_CHECK_WALK
+		if (check_poison && i + 1 < n)
+			ok = true; /* the test that the check can fail */
+#endif
 
 		__atomic_store_n(verdict_slot(ip[i]), ip[i] << 1 | ok, __ATOMIC_RELAXED);
 		if (!ok) {
