@@ -762,14 +762,16 @@ static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t coun
 
 		if (cur != ADDR_EMPTY && cur != ADDR_TOMB)
 			continue;
-		/* Claim with a busy marker, fill, then publish the address. */
-		if (!__atomic_compare_exchange_n(&s->addr, &cur, (uintptr_t)2, false,
-						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		/*
+		 * Claim with the address itself: nobody reads this slot's
+		 * fields before block a is freed, which is after we return.
+		 */
+		if (!__atomic_compare_exchange_n(&s->addr, &cur, a, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
 			continue;
 		s->stack = idx;
 		s->bytes = bytes;
 		s->count = count;
-		__atomic_store_n(&s->addr, a, __ATOMIC_RELEASE);
 		return true;
 	}
 	filter_add(a, -1);
@@ -795,15 +797,16 @@ static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *c
 			return false;
 		if (cur != a)
 			continue;
+		/*
+		 * Only the owner of block a frees it, and no insert touches a
+		 * slot holding a live address: a plain store releases it.
+		 */
 		*idx = s->stack;
 		*bytes = s->bytes;
 		*count = s->count;
-		if (__atomic_compare_exchange_n(&s->addr, &cur, (uintptr_t)ADDR_TOMB, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			filter_add(a, -1);
-			return true;
-		}
-		return false;
+		__atomic_store_n(&s->addr, (uintptr_t)ADDR_TOMB, __ATOMIC_RELEASE);
+		filter_add(a, -1);
+		return true;
 	}
 	return false;
 }
