@@ -498,7 +498,7 @@ static inline struct tail *tail_slot(uint64_t pc, uint64_t slot)
  * is ret0. Returns the depth; *partial is set when the caches could not
  * complete the stack (frames then holds what the walk got to).
  */
-static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial)
+static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial, bool tails_ok)
 {
 	uint64_t pc = ret0, slot = fp + 8, hi = stack_hi;
 	int depth = 0;
@@ -528,7 +528,7 @@ static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial)
 				goto done;
 			continue;
 		}
-		if (v == 0) {
+		if (v == 0 && tails_ok) {
 			struct tail *t = tail_slot(pc, slot);
 
 			if (t->pc != pc || t->slot != slot)
@@ -627,7 +627,7 @@ __attribute__((destructor)) static void walk_report(void)
 }
 #endif
 
-static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
+static uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 {
 	uint64_t frames[TRACKSHM_MAX_DEPTH];
 	int i, depth;
@@ -635,9 +635,9 @@ static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
 	uint32_t idx;
 	bool partial;
 
-	depth = fp_walk(fp, ret0, frames, &partial);
+	depth = fp_walk(fp, ret0, frames, &partial, !nested);
 #ifdef OFFHEAP_CHECK_WALK
-	if (!partial) {
+	if (!partial && !nested) {
 		uint64_t check[TRACKSHM_MAX_DEPTH];
 		int d2 = dwarf_walk(ret0, check);
 
@@ -657,7 +657,7 @@ static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
 	 * loader's lock or walk a list being changed: keep the partial stack
 	 * instead. _r_debug.r_state is a plain load, no lock.
 	 */
-	if (partial && !in_loader &&
+	if (partial && !nested && !in_loader &&
 	    __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) == RT_CONSISTENT)
 		depth = dwarf_walk(ret0, frames);
 	else if (partial)
@@ -667,7 +667,7 @@ static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
 	h ^= h >> 29;
 	if (h < 2)
 		h += 2;
-	if (h == last_hash)
+	if (!nested && h == last_hash)
 		return last_idx;
 
 	idx = (uint32_t)(h & stack_mask) + 1;
@@ -676,8 +676,10 @@ static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
 		uint64_t cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE), zero = 0;
 
 		if (cur == h) {
-			last_hash = h;
-			last_idx = idx;
+			if (!nested) {
+				last_hash = h;
+				last_idx = idx;
+			}
 			return idx;
 		}
 		if (!cur) {
@@ -704,9 +706,11 @@ static uint32_t find_stack(uint64_t ret0, uintptr_t fp)
 /*
  * The first TRACKSHM_SHARDS - 1 threads that record own shards 1.. and add to
  * them without atomic read-modify-writes (a plain 64-bit store is atomic for
- * the reader; in_hook keeps a signal handler of the same thread out); later
- * threads share shard 0 with atomic adds.
+ * the reader); later threads share shard 0 with atomic adds, and so does a
+ * signal handler that interrupts its thread's own update (counting is set).
  */
+static TLS int counting;
+
 static inline unsigned my_shard(void)
 {
 	if (__builtin_expect(!shard_plus1, 0)) {
@@ -717,30 +721,34 @@ static inline unsigned my_shard(void)
 	return shard_plus1 - 1;
 }
 
-static inline void add_counter(uint64_t *c, uint64_t v, bool own)
+static void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
 {
-	if (own)
-		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+	unsigned sh = counting ? 0 : my_shard();
+	struct trackshm_counters *c = &stacks[idx].shard[sh];
+	uint64_t *b = is_free ? &c->free_bytes : &c->alloc_bytes;
+	uint64_t *n = is_free ? &c->free_count : &c->alloc_count;
+
+	if (!sh) {
+		__atomic_fetch_add(b, bytes, __ATOMIC_RELAXED);
+		__atomic_fetch_add(n, count, __ATOMIC_RELAXED);
+		return;
+	}
+	counting = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	counting = 0;
 }
 
 static void charge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	unsigned sh = my_shard();
-	struct trackshm_counters *c = &stacks[idx].shard[sh];
-
-	add_counter(&c->alloc_bytes, bytes, sh);
-	add_counter(&c->alloc_count, count, sh);
+	add_counts(idx, false, bytes, count);
 }
 
 static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	unsigned sh = my_shard();
-	struct trackshm_counters *c = &stacks[idx].shard[sh];
-
-	add_counter(&c->free_bytes, bytes, sh);
-	add_counter(&c->free_count, count, sh);
+	add_counts(idx, true, bytes, count);
 }
 
 static inline uint64_t addr_hash(uintptr_t a)
@@ -816,16 +824,25 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 	uint64_t bytes;
 	uint32_t count, idx;
 
-	if (!p || in_hook)
+	bool nested;
+
+	if (!p)
 		return;
 	if (!active) {
-		countdown = UINT64_MAX; /* the fast path forwards from now on */
+		if (!in_hook)
+			countdown = UINT64_MAX; /* the fast path forwards from now on */
 		return;
 	}
 	if (!sample(n, &bytes, &count))
 		return;
+	/*
+	 * nested: a signal handler that interrupted a hook of this thread (or
+	 * an allocation of the unwinder itself): recorded, with the stack the
+	 * frame-pointer walk alone gets.
+	 */
+	nested = in_hook;
 	in_hook++;
-	idx = find_stack(ret0, fp);
+	idx = find_stack(ret0, fp, nested);
 	if (addr_insert((uintptr_t)p, idx, bytes, count))
 		charge(idx, bytes, count);
 	in_hook--;
@@ -836,12 +853,10 @@ static void record_free(void *p)
 	uint64_t bytes;
 	uint32_t count, idx;
 
-	if (!p || !active || in_hook)
+	if (!p || !active)
 		return;
-	in_hook++;
 	if (addr_remove((uintptr_t)p, &idx, &bytes, &count))
 		discharge(idx, bytes, count);
-	in_hook--;
 }
 
 #define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
@@ -940,7 +955,7 @@ EXPORT void *realloc(void *old, size_t n)
 	}
 	if (!real_realloc)
 		return boot_alloc(n);
-	if (old && active && !in_hook)
+	if (old && active)
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_realloc(old, n);
 	if (!p && n && old) {
@@ -1057,7 +1072,7 @@ EXPORT int munmap(void *addr, size_t len)
 	 * Only an unmap that starts at a recorded mapping is seen; the rest of
 	 * a partly unmapped mapping stays charged to its stack.
 	 */
-	if (active && !in_hook && addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
+	if (active && addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
 		if (len < bytes && !sample_mean &&
 		    addr_insert((uintptr_t)addr + len, idx, bytes - len, count)) {
 			discharge(idx, len, 0);
@@ -1086,7 +1101,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		errno = ENOSYS;
 		return MAP_FAILED;
 	}
-	if (active && !in_hook)
+	if (active)
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_mremap(old, old_len, new_len, flags, new_addr);
 	if (p == MAP_FAILED) {
