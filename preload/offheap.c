@@ -16,15 +16,23 @@
  *
  * Sampling is Poisson by bytes: each thread counts bytes down from a value
  * drawn from an exponential distribution; the allocation that crosses zero is
- * sampled and charged with its expected weight. Only sampled blocks enter the
- * address table (lock-free open addressing, bounded probes), so the free of
- * an unsampled block costs a hash and one or two loads.
+ * sampled and charged with its expected weight. The malloc/calloc hot path is
+ * that subtraction on an initial-exec TLS countdown and a jump through the
+ * cached pointer; free's is one byte load from a counting filter of tracked
+ * addresses. Only sampled blocks enter the address table (lock-free open
+ * addressing, bounded probes).
+ *
+ * Stacks come from a frame-pointer walk completed by caches that DWARF
+ * unwinds (libunwind) fill; see "Stack capture" below. libunwind never runs
+ * while the loader changes the module list, inside dlclose, or in a hook
+ * nested in a hook (a signal handler): those stacks stay partial.
  *
  * Inside the hooks: no malloc, no stdio, no locks of ours; our memory comes
- * from mmap(2) directly. A thread-local flag (initial-exec TLS) stops
- * re-entry (libunwind, dlsym). When the ceiling is reached the tracker
- * degrades and says so in the header flags: new stacks are charged to entry
- * 0 ("other"); blocks that find no address slot are counted as dropped.
+ * from mmap(2) directly. A thread-local depth (initial-exec TLS) marks nested
+ * hooks (a signal handler, the unwinder's own allocations): they are recorded
+ * without unwinding. When the ceiling is reached the tracker degrades and
+ * says so in the header flags: new stacks are charged to entry 0 ("other");
+ * blocks that find no address slot are counted as dropped.
  *
  * fork: the child stops recording (it would otherwise write into its
  * parent's counters). exec: the environment carries on, so a process that
