@@ -16,15 +16,23 @@
  *
  * Sampling is Poisson by bytes: each thread counts bytes down from a value
  * drawn from an exponential distribution; the allocation that crosses zero is
- * sampled and charged with its expected weight. Only sampled blocks enter the
- * address table (lock-free open addressing, bounded probes), so the free of
- * an unsampled block costs a hash and one or two loads.
+ * sampled and charged with its expected weight. The malloc/calloc hot path is
+ * that subtraction on an initial-exec TLS countdown and a jump through the
+ * cached pointer; free's is one byte load from a counting filter of tracked
+ * addresses. Only sampled blocks enter the address table (lock-free open
+ * addressing, bounded probes).
+ *
+ * Stacks come from a frame-pointer walk completed by caches that DWARF
+ * unwinds (libunwind) fill; see "Stack capture" below. libunwind never runs
+ * while the loader changes the module list, inside dlclose, or in a hook
+ * nested in a hook (a signal handler): those stacks stay partial.
  *
  * Inside the hooks: no malloc, no stdio, no locks of ours; our memory comes
- * from mmap(2) directly. A thread-local flag (initial-exec TLS) stops
- * re-entry (libunwind, dlsym). When the ceiling is reached the tracker
- * degrades and says so in the header flags: new stacks are charged to entry
- * 0 ("other"); blocks that find no address slot are counted as dropped.
+ * from mmap(2) directly. A thread-local depth (initial-exec TLS) marks nested
+ * hooks (a signal handler, the unwinder's own allocations): they are recorded
+ * without unwinding. When the ceiling is reached the tracker degrades and
+ * says so in the header flags: new stacks are charged to entry 0 ("other");
+ * blocks that find no address slot are counted as dropped.
  *
  * fork: the child stops recording (it would otherwise write into its
  * parent's counters). exec: the environment carries on, so a process that
@@ -32,14 +40,17 @@
  * recorder follows the new image.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,7 +81,9 @@ struct addr_slot {
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
-static void (*real_free)(void *);
+static void free_slow(void *p);
+/* free_slow until resolved: the free hot path needs no NULL check */
+static void (*real_free)(void *) = free_slow;
 static int (*real_posix_memalign)(void **, size_t, size_t);
 static void *(*real_aligned_alloc)(size_t, size_t);
 static void *(*real_memalign)(size_t, size_t);
@@ -79,27 +92,65 @@ static void *(*real_pvalloc)(size_t);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static void *(*real_mremap)(void *, size_t, size_t, int, ...);
+static int (*real_dlclose)(void *);
 
 static int state;   /* 0 not started, 1 starting, 2 ready */
 static bool active; /* recording in this process */
 static struct trackshm_header *hdr;
 static struct trackshm_stack *stacks;
 static uint32_t max_stacks;
+static uint32_t stack_mask; /* a power of two minus 1, below max_stacks - 1 */
+static TLS uint64_t last_hash; /* this thread's last stack and its entry */
+static TLS uint32_t last_idx;
 static struct addr_slot *addrs;
 static uint64_t addr_mask;
 static uint64_t sample_mean;
 /*
- * Sampled mode: one bit per hash bucket of addresses ever sampled (never
- * cleared). A free whose bit is clear was never sampled and returns after one
- * load from this 128 KiB map instead of a probe into the address table.
+ * A counting filter in front of the address table: one byte per hash bucket
+ * of addresses, the number of tracked blocks in the bucket (255 sticks). A
+ * free whose byte is 0 concerns no tracked block and goes straight to the
+ * real free after one load from this 1 MiB map (only touched pages are
+ * backed).
  */
 #define FILTER_BITS 20
-static uint64_t *filter;
+static uint8_t filter[1UL << FILTER_BITS];
+
+static inline uint64_t filter_bit(uintptr_t a)
+{
+	return ((uint64_t)(a >> 4) * 0x9e3779b97f4a7c15ULL) >> (64 - FILTER_BITS);
+}
+
+static inline bool filter_test(uintptr_t a)
+{
+	return __atomic_load_n(&filter[filter_bit(a)], __ATOMIC_RELAXED) != 0;
+}
+
+static bool filter_full; /* exact mode: every byte 255, every free looks */
+
+static void filter_add(uintptr_t a, int d)
+{
+	uint8_t *f = &filter[filter_bit(a)];
+	uint8_t cur;
+
+	if (filter_full)
+		return;
+	cur = __atomic_load_n(f, __ATOMIC_RELAXED);
+
+	do {
+		if (cur == 255 || (d < 0 && cur == 0))
+			return;
+	} while (!__atomic_compare_exchange_n(f, &cur, (uint8_t)(cur + d), true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+}
 
 static TLS int in_hook;
+#ifdef OFFHEAP_CHECK_WALK
+static bool check_poison; /* tests: claim every frame has a frame pointer */
+#endif
+static TLS int in_loader; /* inside dlclose */
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
 static unsigned next_shard;
-static TLS int64_t countdown;
+static TLS uint64_t countdown; /* bytes before the next sample; 0: slow path */
 static TLS uint64_t rng;
 static TLS bool rng_seeded;
 
@@ -113,6 +164,7 @@ static void *boot_alloc(size_t n)
 
 	if (off + n > sizeof(boot_buf))
 		return NULL;
+	filter_add((uintptr_t)(boot_buf + off), 1); /* its free takes the slow path */
 	return boot_buf + off;
 }
 
@@ -166,6 +218,7 @@ static void open_shared(void)
 	uint64_t stack_bytes, addr_bytes, nslots = 1;
 	struct timespec ts;
 	struct stat st;
+	bool punched;
 	int64_t want_pid = env_pid();
 	int fd;
 	void *p;
@@ -185,6 +238,9 @@ static void open_shared(void)
 		stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	}
 	addr_bytes = max_mem - stack_bytes;
+	for (stack_mask = 1; stack_mask * 2 <= max_stacks - 1;)
+		stack_mask *= 2;
+	stack_mask--;
 	while (nslots * 2 * sizeof(struct addr_slot) <= addr_bytes)
 		nslots *= 2;
 
@@ -200,6 +256,9 @@ static void open_shared(void)
 		close(fd);
 		return;
 	}
+	/* A file used before: zero the stack table without touching its pages. */
+	punched = st.st_size && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					   (off_t)sizeof(*hdr), (off_t)(stack_bytes - sizeof(*hdr)));
 	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if ((long)p < 0 && (long)p > -4096)
@@ -210,14 +269,20 @@ static void open_shared(void)
 		return;
 	}
 	addr_mask = nslots - 1;
-	filter = sys_mmap((1UL << FILTER_BITS) / 8);
 	hdr = p;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
-	if (st.st_size)
+	if (st.st_size && !punched)
 		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
 	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
+#ifdef OFFHEAP_CHECK_WALK
+	check_poison = env_u64("OFFHEAP_CHECK_POISON", 0);
+#endif
+	if (!sample_mean) {
+		memset(filter, 255, sizeof(filter));
+		filter_full = true;
+	}
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hdr->version = TRACKSHM_VERSION;
@@ -273,6 +338,7 @@ static void init(void)
 	RESOLVE(mmap);
 	RESOLVE(munmap);
 	RESOLVE(mremap);
+	RESOLVE(dlclose);
 	__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
 	open_shared();
 	in_hook--;
@@ -336,7 +402,7 @@ static double neg_log_uniform(void)
 
 static void new_countdown(void)
 {
-	countdown = (int64_t)(neg_log_uniform() * (double)sample_mean) + 1;
+	countdown = (uint64_t)(neg_log_uniform() * (double)sample_mean) + 1;
 }
 
 /*
@@ -352,11 +418,12 @@ static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
 		*count = 1;
 		return true;
 	}
-	if (countdown == 0)
-		new_countdown();
-	countdown -= (int64_t)n;
-	if (countdown > 0)
+	if (__builtin_expect(!rng_seeded, 0))
+		new_countdown(); /* this thread's first allocation */
+	if (n < countdown) {
+		countdown -= n;
 		return false;
+	}
 	new_countdown();
 	/* P(sampled) = 1 - exp(-n/mean); the block stands for 1/P blocks. */
 	if (n >= sample_mean * 20) {
@@ -383,39 +450,246 @@ static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
 	return true;
 }
 
-static uint32_t find_stack(uint64_t ret0)
-{
-	void *buf[TRACKSHM_MAX_DEPTH + 8];
-	uint64_t frames[TRACKSHM_MAX_DEPTH];
-	int n, i, start = -1, depth = 0;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	uint32_t idx;
+/*
+ * Stack capture. The fast way is the frame-pointer chain: each frame of a
+ * function built with frame pointers holds the caller's frame pointer at
+ * [fp] and the return address at [fp + 8]. A function built without them
+ * (-fomit-frame-pointer, most of libc) breaks the chain, so the chain is
+ * followed only past return addresses known to lie in functions whose frame
+ * pointer is set up (a global direct-mapped verdict cache, filled from the
+ * DWARF unwinds). At the first return address that is not known good, the
+ * rest of the stack comes from a per-thread cache of stack tails keyed by
+ * (return address, the stack slot holding it); a cached tail is used only if
+ * every one of its return addresses is still in its stack slot now. Only
+ * when that fails does the DWARF unwinder (libunwind) run; it fills both
+ * caches. A steady program thus unwinds with DWARF once per new call path.
+ */
+#define VERDICT_BITS 14
+#define TAILS_BITS   5
+#define WALK_MAX     (TRACKSHM_MAX_DEPTH + 8)
 
-	n = unw_backtrace(buf, TRACKSHM_MAX_DEPTH + 8);
-	for (i = 0; i < n && i < 8; i++)
-		if ((uint64_t)(uintptr_t)buf[i] == ret0) {
-			start = i;
+static uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
+
+struct tail {
+	uint64_t pc, slot; /* key: return address and where it is stored */
+	uint32_t n;
+	uint64_t pcs[TRACKSHM_MAX_DEPTH];
+	uint64_t slots[TRACKSHM_MAX_DEPTH];
+};
+
+static TLS struct tail tails[1U << TAILS_BITS];
+/* Above the outermost frame a DWARF unwind of this thread has seen: no frame is. */
+static TLS uint64_t stack_hi;
+
+static inline uint64_t *verdict_slot(uint64_t pc)
+{
+	return &verdict[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - VERDICT_BITS)];
+}
+
+/* 1: the function at pc has its frame pointer set up; 0: not; -1: unknown. */
+static inline int verdict_get(uint64_t pc)
+{
+	uint64_t v = __atomic_load_n(verdict_slot(pc), __ATOMIC_RELAXED);
+
+	if (v >> 1 != pc || !v)
+		return -1;
+	return (int)(v & 1);
+}
+
+static inline struct tail *tail_slot(uint64_t pc, uint64_t slot)
+{
+	return &tails[((pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)];
+}
+
+/*
+ * The frame-pointer walk from fp, a frame whose return address (at fp + 8)
+ * is ret0. Returns the depth; *partial is set when the caches could not
+ * complete the stack (frames then holds what the walk got to).
+ */
+static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial, bool tails_ok)
+{
+	uint64_t pc = ret0, slot = fp + 8, hi = stack_hi;
+	int depth = 0;
+
+	*partial = true;
+	frames[0] = ret0;
+	if (!fp || (fp & 7) || fp + 16 > hi || *(uint64_t *)(fp + 8) != ret0)
+		return 1;
+	for (;;) {
+		int v;
+
+		frames[depth++] = pc;
+		if (depth == TRACKSHM_MAX_DEPTH)
+			goto done;
+		v = verdict_get(pc);
+		if (v == 1) {
+			uintptr_t nfp = *(uintptr_t *)fp;
+
+			if (!nfp)
+				goto done; /* the outermost frame */
+			if (nfp <= fp || (nfp & 7) || nfp + 16 > hi)
+				return depth;
+			fp = nfp;
+			slot = fp + 8;
+			pc = *(uint64_t *)slot;
+			if (!pc)
+				goto done;
+			continue;
+		}
+		if (v == 0 && tails_ok) {
+			struct tail *t = tail_slot(pc, slot);
+
+			if (t->pc != pc || t->slot != slot)
+				return depth;
+			for (uint32_t i = 0; i < t->n; i++)
+				if (t->slots[i] + 8 > hi || *(uint64_t *)t->slots[i] != t->pcs[i])
+					return depth;
+			for (uint32_t i = 0; i < t->n && depth < TRACKSHM_MAX_DEPTH; i++)
+				frames[depth++] = t->pcs[i];
+			goto done;
+		}
+		return depth;
+	}
+done:
+	*partial = false;
+	return depth;
+}
+
+/* The DWARF unwind; fills the verdict and tail caches. Returns the depth. */
+static int dwarf_walk(uint64_t ret0, uint64_t *frames)
+{
+	uint64_t ip[WALK_MAX], sp[WALK_MAX], bp[WALK_MAX];
+	unw_context_t uc;
+	unw_cursor_t c;
+	int n = 0, k = -1, depth = 0;
+
+	if (unw_getcontext(&uc) || unw_init_local(&c, &uc))
+		goto out;
+	do {
+		unw_word_t w;
+
+		unw_get_reg(&c, UNW_REG_IP, &w);
+		ip[n] = w;
+		unw_get_reg(&c, UNW_REG_SP, &w);
+		sp[n] = w;
+		unw_get_reg(&c, UNW_X86_64_RBP, &w);
+		bp[n] = w;
+		n++;
+	} while (n < WALK_MAX && unw_step(&c) > 0);
+	for (int i = 1; i < n && i < 8; i++)
+		if (ip[i] == ret0) {
+			k = i;
 			break;
 		}
+	if (k < 0) {
+		/* not found: our hook frames are the first two */
+		frames[depth++] = ret0;
+		for (int i = n > 2 ? 2 : n; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
+			frames[depth++] = ip[i];
+		return depth;
+	}
+	for (int i = k; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
+		frames[depth++] = ip[i];
+	for (int i = 0; i < n; i++)
+		if (sp[i] > stack_hi)
+			stack_hi = sp[i];
+	/* The frame pointer walk stops at the first frame without one. */
+	for (int i = k; i < n; i++) {
+		bool ok = i + 1 < n && bp[i] == sp[i + 1] - 16;
+
+#ifdef OFFHEAP_CHECK_WALK
+		if (check_poison && i + 1 < n)
+			ok = true; /* the test that the check can fail */
+#endif
+
+		__atomic_store_n(verdict_slot(ip[i]), ip[i] << 1 | ok, __ATOMIC_RELAXED);
+		if (!ok) {
+			struct tail *t = tail_slot(ip[i], sp[i] - 8);
+			uint32_t m = 0;
+
+			for (int j = i + 1; j < n && m < TRACKSHM_MAX_DEPTH; j++, m++) {
+				t->pcs[m] = ip[j];
+				t->slots[m] = sp[j] - 8;
+			}
+			t->pc = ip[i];
+			t->slot = sp[i] - 8;
+			t->n = m;
+			break;
+		}
+	}
+	return depth;
+out:
 	frames[depth++] = ret0;
-	if (start < 0)
-		start = n > 2 ? 2 : n; /* our hook frames; first frame set above */
-	else
-		start++;
-	for (i = start; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
-		frames[depth++] = (uint64_t)(uintptr_t)buf[i];
+	return depth;
+}
+
+#ifdef OFFHEAP_CHECK_WALK
+static unsigned long walk_match, walk_mismatch;
+__attribute__((destructor)) static void walk_report(void)
+{
+	char b[96];
+	int n = snprintf(b, sizeof(b), "walk check: %lu match, %lu mismatch\n", walk_match, walk_mismatch);
+
+	if (write(2, b, (size_t)n) < 0)
+		return;
+}
+#endif
+
+static uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
+{
+	uint64_t frames[TRACKSHM_MAX_DEPTH];
+	int i, depth;
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	uint32_t idx;
+	bool partial;
+
+	depth = fp_walk(fp, ret0, frames, &partial, !nested);
+#ifdef OFFHEAP_CHECK_WALK
+	if (!partial && !nested) {
+		uint64_t check[TRACKSHM_MAX_DEPTH];
+		int d2 = dwarf_walk(ret0, check);
+
+		if (d2 != depth || memcmp(check, frames, (size_t)depth * 8)) {
+			walk_mismatch++;
+			if (getenv("OFFHEAP_CHECK_ABORT"))
+				abort();
+		} else {
+			walk_match++;
+		}
+	}
+#endif
+	/*
+	 * While the loader changes the module list (dlopen or dlclose under
+	 * way in any thread, perhaps the one this hook interrupted in a signal
+	 * handler) the DWARF unwinder's dl_iterate_phdr could wait for the
+	 * loader's lock or walk a list being changed: keep the partial stack
+	 * instead. _r_debug.r_state is a plain load, no lock.
+	 */
+	if (partial && !nested && !in_loader &&
+	    __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) == RT_CONSISTENT)
+		depth = dwarf_walk(ret0, frames);
+	else if (partial)
+		__atomic_fetch_add(&hdr->partial, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < depth; i++)
-		h = mix64(h ^ frames[i]) + (uint64_t)i;
+		h = (h ^ frames[i]) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 29;
 	if (h < 2)
 		h += 2;
+	if (!nested && h == last_hash)
+		return last_idx;
 
-	idx = (uint32_t)(h % (max_stacks - 1)) + 1;
+	idx = (uint32_t)(h & stack_mask) + 1;
 	for (i = 0; i < PROBE_MAX; i++) {
 		struct trackshm_stack *s = &stacks[idx];
 		uint64_t cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE), zero = 0;
 
-		if (cur == h)
+		if (cur == h) {
+			if (!nested) {
+				last_hash = h;
+				last_idx = idx;
+			}
 			return idx;
+		}
 		if (!cur) {
 			if (__atomic_load_n(&hdr->nstacks, __ATOMIC_RELAXED) >= max_stacks * 3 / 4)
 				break;
@@ -437,37 +711,66 @@ static uint32_t find_stack(uint64_t ret0)
 	return 0;
 }
 
-static struct trackshm_counters *my_shard(uint32_t idx)
+/*
+ * The first TRACKSHM_SHARDS - 1 threads that record own shards 1.. and add to
+ * them without atomic read-modify-writes (a plain 64-bit store is atomic for
+ * the reader); later threads share shard 0 with atomic adds, and so does a
+ * signal handler that interrupts its thread's own update (counting is set).
+ */
+static TLS int counting;
+
+static inline unsigned my_shard(void)
 {
-	if (!shard_plus1)
-		shard_plus1 = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) %
-				      TRACKSHM_SHARDS +
-			      1;
-	return &stacks[idx].shard[shard_plus1 - 1];
+	if (__builtin_expect(!shard_plus1, 0)) {
+		unsigned n = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED);
+
+		shard_plus1 = n < TRACKSHM_SHARDS - 1 ? n + 2 : 1;
+	}
+	return shard_plus1 - 1;
+}
+
+static void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
+{
+	unsigned sh = counting ? 0 : my_shard();
+	struct trackshm_counters *c = &stacks[idx].shard[sh];
+	uint64_t *b = is_free ? &c->free_bytes : &c->alloc_bytes;
+	uint64_t *n = is_free ? &c->free_count : &c->alloc_count;
+
+	if (!sh) {
+		__atomic_fetch_add(b, bytes, __ATOMIC_RELAXED);
+		__atomic_fetch_add(n, count, __ATOMIC_RELAXED);
+		return;
+	}
+	counting = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	counting = 0;
 }
 
 static void charge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	struct trackshm_counters *c = my_shard(idx);
-
-	__atomic_fetch_add(&c->alloc_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&c->alloc_count, count, __ATOMIC_RELAXED);
+	add_counts(idx, false, bytes, count);
 }
 
 static void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	struct trackshm_counters *c = my_shard(idx);
+	add_counts(idx, true, bytes, count);
+}
 
-	__atomic_fetch_add(&c->free_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&c->free_count, count, __ATOMIC_RELAXED);
+static inline uint64_t addr_hash(uintptr_t a)
+{
+	uint64_t m = (uint64_t)(a >> 4) * 0xc4ceb9fe1a85ec53ULL;
+
+	return (m ^ (m >> 32)) & addr_mask;
 }
 
 static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 {
-	uint64_t h = mix64(a) & addr_mask, b = mix64(a) >> (64 - FILTER_BITS);
+	uint64_t h = addr_hash(a);
 
-	if (filter)
-		__atomic_fetch_or(&filter[b / 64], 1ULL << (b % 64), __ATOMIC_RELEASE);
+	filter_add(a, 1);
 
 	for (int i = 0; i < PROBE_MAX; i++) {
 		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
@@ -475,16 +778,19 @@ static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t coun
 
 		if (cur != ADDR_EMPTY && cur != ADDR_TOMB)
 			continue;
-		/* Claim with a busy marker, fill, then publish the address. */
-		if (!__atomic_compare_exchange_n(&s->addr, &cur, (uintptr_t)2, false,
-						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		/*
+		 * Claim with the address itself: nobody reads this slot's
+		 * fields before block a is freed, which is after we return.
+		 */
+		if (!__atomic_compare_exchange_n(&s->addr, &cur, a, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
 			continue;
 		s->stack = idx;
 		s->bytes = bytes;
 		s->count = count;
-		__atomic_store_n(&s->addr, a, __ATOMIC_RELEASE);
 		return true;
 	}
+	filter_add(a, -1);
 	__atomic_fetch_add(&hdr->dropped, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_or(&hdr->flags, TRACKSHM_ADDRS_FULL, __ATOMIC_RELAXED);
 	return false;
@@ -493,11 +799,11 @@ static bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t coun
 /* Removes a; fills what it was charged with. A miss costs a probe to EMPTY. */
 static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *count)
 {
-	uint64_t m = mix64(a), h = m & addr_mask, b = m >> (64 - FILTER_BITS);
+	uint64_t h;
 
-	if (sample_mean && filter &&
-	    !(__atomic_load_n(&filter[b / 64], __ATOMIC_ACQUIRE) & (1ULL << (b % 64))))
+	if (!filter_test(a))
 		return false;
+	h = addr_hash(a);
 
 	for (int i = 0; i < PROBE_MAX; i++) {
 		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
@@ -507,28 +813,44 @@ static bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *c
 			return false;
 		if (cur != a)
 			continue;
+		/*
+		 * Only the owner of block a frees it, and no insert touches a
+		 * slot holding a live address: a plain store releases it.
+		 */
 		*idx = s->stack;
 		*bytes = s->bytes;
 		*count = s->count;
-		if (__atomic_compare_exchange_n(&s->addr, &cur, (uintptr_t)ADDR_TOMB, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return true;
-		return false;
+		__atomic_store_n(&s->addr, (uintptr_t)ADDR_TOMB, __ATOMIC_RELEASE);
+		filter_add(a, -1);
+		return true;
 	}
 	return false;
 }
 
-static void record_alloc(void *p, size_t n, uint64_t ret0)
+static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 {
 	uint64_t bytes;
 	uint32_t count, idx;
 
-	if (!p || !active || in_hook)
+	bool nested;
+
+	if (!p)
 		return;
+	if (!active) {
+		if (!in_hook)
+			countdown = UINT64_MAX; /* the fast path forwards from now on */
+		return;
+	}
 	if (!sample(n, &bytes, &count))
 		return;
+	/*
+	 * nested: a signal handler that interrupted a hook of this thread (or
+	 * an allocation of the unwinder itself): recorded, with the stack the
+	 * frame-pointer walk alone gets.
+	 */
+	nested = in_hook;
 	in_hook++;
-	idx = find_stack(ret0);
+	idx = find_stack(ret0, fp, nested);
 	if (addr_insert((uintptr_t)p, idx, bytes, count))
 		charge(idx, bytes, count);
 	in_hook--;
@@ -539,15 +861,24 @@ static void record_free(void *p)
 	uint64_t bytes;
 	uint32_t count, idx;
 
-	if (!p || !active || in_hook)
+	if (!p || !active)
 		return;
 	if (addr_remove((uintptr_t)p, &idx, &bytes, &count))
 		discharge(idx, bytes, count);
 }
 
 #define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
+/* This function's frame: holds RET0 at + 8 (asking for it sets the frame up). */
+#define FRAME ((uintptr_t)__builtin_frame_address(0))
 
-EXPORT void *malloc(size_t n)
+/*
+ * The hot paths. countdown (bytes left before the next sample) is positive
+ * only once this thread has drawn one in a ready, recording process (or
+ * forever when not recording); in exact mode it stays 0 and every call takes
+ * the slow path. The free filter has a bit set for every block ever recorded
+ * (and for boot blocks): a free whose bit is clear cannot concern us.
+ */
+static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ret0)
 {
 	void *p;
 
@@ -555,11 +886,39 @@ EXPORT void *malloc(size_t n)
 	if (!real_malloc)
 		return boot_alloc(n);
 	p = real_malloc(n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, ret0, FRAME);
 	return p;
 }
 
-EXPORT void *calloc(size_t nmemb, size_t size)
+EXPORT void *malloc(size_t n)
+{
+	if (__builtin_expect(n < countdown, 1)) {
+		countdown -= n;
+		return real_malloc(n);
+	}
+	return malloc_slow(n, RET0);
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
+{
+	if (is_boot(p))
+		return;
+	ensure_init();
+	record_free(p);
+	if (real_free != free_slow)
+		real_free(p);
+}
+
+EXPORT void free(void *p)
+{
+	if (__builtin_expect(!filter_test((uintptr_t)p), 1)) {
+		real_free(p);
+		return;
+	}
+	free_slow(p);
+}
+
+static __attribute__((noinline)) void *calloc_slow(size_t nmemb, size_t size, uint64_t ret0)
 {
 	void *p;
 
@@ -571,8 +930,21 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 	}
 	p = real_calloc(nmemb, size);
 	if (p)
-		record_alloc(p, nmemb * size, RET0);
+		record_alloc(p, nmemb * size, ret0, FRAME);
 	return p;
+}
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	size_t n;
+
+	if (__builtin_expect(__builtin_mul_overflow(nmemb, size, &n), 0))
+		return calloc_slow(nmemb, size, RET0);
+	if (__builtin_expect(n < countdown, 1)) {
+		countdown -= n;
+		return real_calloc(nmemb, size);
+	}
+	return calloc_slow(nmemb, size, RET0);
 }
 
 EXPORT void *realloc(void *old, size_t n)
@@ -591,7 +963,7 @@ EXPORT void *realloc(void *old, size_t n)
 	}
 	if (!real_realloc)
 		return boot_alloc(n);
-	if (old && active && !in_hook)
+	if (old && active)
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_realloc(old, n);
 	if (!p && n && old) {
@@ -602,7 +974,7 @@ EXPORT void *realloc(void *old, size_t n)
 	}
 	if (had)
 		discharge(idx, bytes, count);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -615,16 +987,6 @@ EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 	return realloc(old, nmemb * size);
 }
 
-EXPORT void free(void *p)
-{
-	if (!p || is_boot(p))
-		return;
-	ensure_init();
-	record_free(p);
-	if (real_free)
-		real_free(p);
-}
-
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	int r;
@@ -634,7 +996,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		return ENOMEM;
 	r = real_posix_memalign(out, align, n);
 	if (!r)
-		record_alloc(*out, n, RET0);
+		record_alloc(*out, n, RET0, FRAME);
 	return r;
 }
 
@@ -646,7 +1008,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 	if (!real_aligned_alloc)
 		return NULL;
 	p = real_aligned_alloc(align, n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -658,7 +1020,7 @@ EXPORT void *memalign(size_t align, size_t n)
 	if (!real_memalign)
 		return NULL;
 	p = real_memalign(align, n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -670,7 +1032,7 @@ EXPORT void *valloc(size_t n)
 	if (!real_valloc)
 		return NULL;
 	p = real_valloc(n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -682,7 +1044,7 @@ EXPORT void *pvalloc(size_t n)
 	if (!real_pvalloc)
 		return NULL;
 	p = real_pvalloc(n);
-	record_alloc(p, n, RET0);
+	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
 
@@ -702,7 +1064,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	}
 	p = real_mmap(addr, len, prot, flags, fd, off);
 	if (p != MAP_FAILED && (flags & MAP_ANONYMOUS))
-		record_alloc(p, len, RET0);
+		record_alloc(p, len, RET0, FRAME);
 	return p;
 }
 
@@ -718,7 +1080,7 @@ EXPORT int munmap(void *addr, size_t len)
 	 * Only an unmap that starts at a recorded mapping is seen; the rest of
 	 * a partly unmapped mapping stays charged to its stack.
 	 */
-	if (active && !in_hook && addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
+	if (active && addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
 		if (len < bytes && !sample_mean &&
 		    addr_insert((uintptr_t)addr + len, idx, bytes - len, count)) {
 			discharge(idx, len, 0);
@@ -747,7 +1109,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		errno = ENOSYS;
 		return MAP_FAILED;
 	}
-	if (active && !in_hook)
+	if (active)
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_mremap(old, old_len, new_len, flags, new_addr);
 	if (p == MAP_FAILED) {
@@ -757,7 +1119,27 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	}
 	if (had) {
 		discharge(idx, bytes, count);
-		record_alloc(p, new_len, RET0);
+		record_alloc(p, new_len, RET0, FRAME);
 	}
 	return p;
 }
+
+/*
+ * Code unloaded: its addresses may come back as other code, so forget what
+ * the frame-pointer verdicts say about them. (The stack tails check their
+ * return addresses against the stack on every use.)
+ */
+EXPORT int dlclose(void *handle)
+{
+	int r;
+
+	ensure_init();
+	if (!real_dlclose)
+		return -1;
+	in_loader++;
+	r = real_dlclose(handle);
+	in_loader--;
+	memset(verdict, 0, sizeof(verdict));
+	return r;
+}
+

@@ -124,6 +124,7 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	v->flags = h->flags;
 	v->sample_mean = h->sample_mean;
 	v->dropped = h->dropped;
+	v->partial = h->partial;
 	v->pid = h->pid;
 	v->nr = 0;
 	v->live_bytes = 0;

@@ -22,6 +22,7 @@ struct track_site {
 /* A consistent-enough copy of the file (counters are read one by one). */
 struct track_view {
 	uint64_t generation, seq, flags, sample_mean, dropped;
+	uint64_t partial; /* stacks cut short: the DWARF unwind was not safe */
 	int32_t pid;
 	struct track_site *sites; /* nr entries, ready and non-empty only */
 	size_t nr, alloc;

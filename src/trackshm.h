@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   2
+#define TRACKSHM_VERSION   3
 #define TRACKSHM_MAX_DEPTH 32
 #define TRACKSHM_SHARDS    4
 
@@ -48,7 +48,8 @@ struct trackshm_header {
 	int32_t pid;
 	uint32_t pad;
 	uint64_t ack; /* written by the recorder: generation it has seen */
-	uint64_t reserved[5];
+	uint64_t partial; /* stacks cut short (DWARF unwind unsafe: loader busy) */
+	uint64_t reserved[4];
 };
 
 /*
