@@ -115,13 +115,13 @@ test_expect_success 'build the fixtures' '
 '
 
 test_expect_success 'exact: signals into dlopen/dlclose, no deadlock, no crash' '
-	OFFHEAP_OUT="$TRASH/e.shm" OFFHEAP_SAMPLE=0 LD_PRELOAD="$ROOT/build/liboffheap.so" \
+	OFFHEAP_OUT="$TRASH/e.shm" OFFHEAP_SAMPLE=0 LD_PRELOAD="$BUILD/liboffheap.so" \
 		timeout -k 5 90 ./sigdl "$TRASH/libplug.so" 300 >out &&
 	grep -q "^ok 8$" out
 '
 
 test_expect_success 'sampled: the same' '
-	OFFHEAP_OUT="$TRASH/s.shm" OFFHEAP_SAMPLE=4096 LD_PRELOAD="$ROOT/build/liboffheap.so" \
+	OFFHEAP_OUT="$TRASH/s.shm" OFFHEAP_SAMPLE=4096 LD_PRELOAD="$BUILD/liboffheap.so" \
 		timeout -k 5 90 ./sigdl "$TRASH/libplug.so" 300 >out &&
 	grep -q "^ok 8$" out
 '
