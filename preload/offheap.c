@@ -96,6 +96,7 @@ static int (*real_dlclose)(void *);
 
 static int state;   /* 0 not started, 1 starting, 2 ready */
 static bool active; /* recording in this process */
+static bool sync_mode; /* OFFHEAP_SYNC: the recorder waits on our handshakes */
 static struct trackshm_header *hdr;
 static struct trackshm_stack *stacks;
 static uint32_t max_stacks;
@@ -299,7 +300,8 @@ static void open_shared(void)
 	__atomic_store_n(&hdr->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	if (env_u64("OFFHEAP_SYNC", 0)) {
+	sync_mode = env_u64("OFFHEAP_SYNC", 0) != 0;
+	if (sync_mode) {
 		struct timespec ms = {0, 1000000};
 
 		for (int i = 0; i < 2000; i++) {
@@ -310,6 +312,28 @@ static void open_shared(void)
 	}
 	pthread_atfork(NULL, NULL, child_after_fork);
 	active = true;
+}
+
+/*
+ * At exit the libraries loaded since the start (a JVM's libjvm.so is
+ * dlopened) are still mapped: let the recorder read the last stacks and the
+ * module list now, or their frames could not be named once we are gone.
+ * Bounded wait; a process that ends by _exit or a signal skips this.
+ */
+__attribute__((destructor)) static void exit_handshake(void)
+{
+	struct timespec ms = {0, 1000000};
+	uint64_t gen;
+
+	if (!active || !sync_mode || !hdr || hdr->pid != (int32_t)getpid())
+		return;
+	gen = hdr->generation;
+	__atomic_store_n(&hdr->exiting, gen, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2000; i++) {
+		if (__atomic_load_n(&hdr->exit_ack, __ATOMIC_ACQUIRE) == gen)
+			break;
+		nanosleep(&ms, NULL);
+	}
 }
 
 #define RESOLVE(name) real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name)

@@ -181,7 +181,8 @@ int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const stru
 	sqlite3_bind_int64(s, 1, stack_id);
 	sqlite3_bind_int(s, 2, level);
 	sqlite3_bind_int64(s, 3, (int64_t)f->pc);
-	sqlite3_bind_text(s, 4, f->function, -1, SQLITE_TRANSIENT);
+	/* the readable name: what a report shows and pprof names the function */
+	sqlite3_bind_text(s, 4, f->demangled ? f->demangled : f->function, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 5, f->file, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 6, f->line);
 	sqlite3_bind_text(s, 7, f->module, -1, SQLITE_TRANSIENT);

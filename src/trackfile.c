@@ -191,3 +191,26 @@ uint64_t trackfile_generation(struct trackfile *tf)
 	strbuf_release(&err);
 	return g;
 }
+
+uint64_t trackfile_exiting(struct trackfile *tf)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct trackshm_header *h;
+	uint64_t g = 0;
+
+	if (!remap(tf, &err)) {
+		h = tf->map;
+		if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC)
+			g = __atomic_load_n(&h->exiting, __ATOMIC_ACQUIRE);
+	}
+	strbuf_release(&err);
+	return g;
+}
+
+void trackfile_ack_exit(struct trackfile *tf, uint64_t generation)
+{
+	struct trackshm_header *h = tf->map;
+
+	if (h && tf->len >= sizeof(*h))
+		__atomic_store_n(&h->exit_ack, generation, __ATOMIC_RELEASE);
+}

@@ -51,5 +51,8 @@ uint64_t trackfile_generation(struct trackfile *tf);
 
 /* Tells the target its image with this generation has been seen (trackshm.h: ack). */
 void trackfile_ack(struct trackfile *tf, uint64_t generation);
+/* The generation of an image that is exiting and waits for exit_ack, or 0. */
+uint64_t trackfile_exiting(struct trackfile *tf);
+void trackfile_ack_exit(struct trackfile *tf, uint64_t generation);
 
 #endif

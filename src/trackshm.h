@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   3
+#define TRACKSHM_VERSION   4
 #define TRACKSHM_MAX_DEPTH 32
 #define TRACKSHM_SHARDS    4
 
@@ -49,7 +49,14 @@ struct trackshm_header {
 	uint32_t pad;
 	uint64_t ack; /* written by the recorder: generation it has seen */
 	uint64_t partial; /* stacks cut short (DWARF unwind unsafe: loader busy) */
-	uint64_t reserved[4];
+	/*
+	 * The exit handshake: a process that exits with OFFHEAP_SYNC set stores
+	 * its generation in exiting and waits (at most 2 s) until the recorder
+	 * has read its last stacks and module list and copied it into exit_ack.
+	 */
+	uint64_t exiting;
+	uint64_t exit_ack;
+	uint64_t reserved[2];
 };
 
 /*

@@ -95,6 +95,7 @@ struct recorder {
 	struct track_view view;
 	struct symbolizer *sym;
 	uint64_t generation;
+	bool exiting;		/* this poll is the exit handshake of the current image */
 	int64_t run_id;
 	struct rstack *slots; /* by slot */
 	size_t nslots;
@@ -259,8 +260,13 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		s->alloc_count = site->alloc_count;
 		s->free_count = site->free_count;
 	}
-	ret = allocdb_add_interval(r->adb, r->run_id, elapsed_ms(r), v, r->ids, r->changed, !alive,
-				   err);
+	/*
+	 * The poll of an exiting image (exit handshake) sees memory that exit
+	 * handlers already freed: like the one after exit, it is the final
+	 * interval, kept out of the growth trend.
+	 */
+	ret = allocdb_add_interval(r->adb, r->run_id, elapsed_ms(r), v, r->ids, r->changed,
+				   !alive || r->exiting, err);
 	if (ret)
 		goto fail;
 	return allocdb_commit(r->adb, err);
@@ -543,6 +549,7 @@ int cmd_record(int argc, char **argv)
 
 	next_ms = (int64_t)interval_ms;
 	while (!exited) {
+		uint64_t exiting;
 		int64_t wait_ms = next_ms - elapsed_ms(&r);
 		struct timespec ts;
 		siginfo_t info;
@@ -579,9 +586,11 @@ int cmd_record(int argc, char **argv)
 		 * A new image (the start, an exec) waits for us: look every 10 ms,
 		 * its module list must be read while it lives.
 		 */
-		if (exited || elapsed_ms(&r) >= next_ms ||
+		exiting = trackfile_exiting(r.tf);
+		if (exited || elapsed_ms(&r) >= next_ms || exiting == r.generation ||
 		    trackfile_generation(r.tf) != r.generation) {
 			strbuf_reset(&err);
+			r.exiting = exiting && exiting == r.generation;
 			ret = poll_once(&r, !exited, &err);
 			if (ret && ret != -EAGAIN) {
 				warning("%s", err.buf);
@@ -595,6 +604,9 @@ int cmd_record(int argc, char **argv)
 			}
 			show_progress(&r);
 			next_ms = elapsed_ms(&r) + (int64_t)interval_ms;
+			/* its last stacks are in: the exiting image may go */
+			if (exiting && exiting == r.generation)
+				trackfile_ack_exit(r.tf, exiting);
 		}
 	}
 	if (r.progress && r.any)
