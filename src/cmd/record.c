@@ -596,7 +596,11 @@ int cmd_record(int argc, char **argv)
 				warning("%s", err.buf);
 				strbuf_reset(&err);
 			}
-			if (!exited) {
+			/* its last stacks are in: the exiting image may go on */
+			if (r.exiting)
+				trackfile_ack_exit(r.tf, exiting);
+			/* an exiting JVM can no longer answer on its attach socket */
+			if (!exited && !r.exiting) {
 				check_jvm(&r);
 				if (r.jvm && r.view.nr != r.map_sites &&
 				    (r.map_ms < 0 || elapsed_ms(&r) - r.map_ms >= JIT_MAP_MIN_MS))
@@ -604,9 +608,6 @@ int cmd_record(int argc, char **argv)
 			}
 			show_progress(&r);
 			next_ms = elapsed_ms(&r) + (int64_t)interval_ms;
-			/* its last stacks are in: the exiting image may go */
-			if (exiting && exiting == r.generation)
-				trackfile_ack_exit(r.tf, exiting);
 		}
 	}
 	if (r.progress && r.any)
