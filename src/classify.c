@@ -207,6 +207,46 @@ static void mark_elf_neighbours(struct region *r, size_t n)
 	}
 }
 
+/*
+ * A thread that was running on a CPU when sampled has no readable stack
+ * pointer. Its stack still has the shape glibc gives every thread stack: a
+ * PROT_NONE guard right below a read-write mapping whose size is the default
+ * (soft RLIMIT_STACK) or the size of a stack found by its SP in this same
+ * process. Such mappings become stacks of an unknown thread (tid 0), at most
+ * as many as there are threads without an SP, so that a diff does not see a
+ * stack turn into anonymous memory because a thread happened to run.
+ */
+static void mark_unseen_stacks(struct snapshot *s)
+{
+	size_t unseen = 0;
+
+	for (size_t t = 0; t < s->nthreads; t++)
+		if (!s->threads[t].sp && s->threads[t].tid != s->pid)
+			unseen++;
+	for (size_t i = 1; i < s->nregions && unseen; i++) {
+		struct region *r = &s->regions[i], *g = &s->regions[i - 1];
+		uint64_t size = r->end - r->start;
+		bool shape = size == s->stack_rlimit;
+
+		if (r->cls != RC_ANON || strncmp(r->perms, "rw-p", 4) || r->path[0] ||
+		    g->end != r->start || g->cls != RC_ANON || !is_none(g) ||
+		    g->end - g->start > (1 << 20))
+			continue;
+		for (size_t k = 0; k < s->nregions && !shape; k++) {
+			const struct region *q = &s->regions[k];
+
+			shape = q->cls == RC_STACK && !q->guard && q->tid != s->pid &&
+				q->end - q->start == size;
+		}
+		if (!shape)
+			continue;
+		r->cls = g->cls = RC_STACK;
+		r->tid = g->tid = 0;
+		g->guard = true;
+		unseen--;
+	}
+}
+
 void classify_regions(struct snapshot *s)
 {
 	s->is_jvm = false;
@@ -222,4 +262,5 @@ void classify_regions(struct snapshot *s)
 	mark_elf_neighbours(s->regions, s->nregions);
 	mark_arenas(s->regions, s->nregions);
 	mark_stacks(s);
+	mark_unseen_stacks(s);
 }

@@ -287,6 +287,18 @@ int proc_threads_read(pid_t pid, bool skip_sp, struct thread **threads, size_t *
 	return 0;
 }
 
+uint64_t proc_limits_stack(const char *text, size_t len)
+{
+	static const char key[] = "Max stack size";
+	const char *p = memmem(text, len, key, sizeof(key) - 1), *end = text + len;
+	uint64_t v;
+
+	if (!p)
+		return 0;
+	p += sizeof(key) - 1;
+	return dec(&p, end, &v) ? v : 0;
+}
+
 int proc_cmdline_read(pid_t pid, char **out)
 {
 	struct strbuf sb = STRBUF_INIT;

@@ -36,6 +36,12 @@ int proc_syscall_sp(const char *text, size_t len, uint64_t *sp);
  */
 int proc_threads_read(pid_t pid, bool skip_sp, struct thread **threads, size_t *n);
 
+/*
+ * Parses /proc/PID/limits for the soft "Max stack size" in bytes (0 when
+ * unlimited or absent): the size glibc gives a thread's stack by default.
+ */
+uint64_t proc_limits_stack(const char *text, size_t len);
+
 /* argv joined by single spaces (caller frees); "" for kernel threads. */
 int proc_cmdline_read(pid_t pid, char **out);
 /* The executable's path (caller frees); "" when it cannot be read. */

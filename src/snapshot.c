@@ -200,6 +200,8 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 	}
 	s->exe = proc_exe_read(pid);
 	proc_cgroup_read(pid, &s->cgroup);
+	if (!procfs_read_pid(pid, "limits", &sb, 1 << 16))
+		s->stack_rlimit = proc_limits_stack(sb.buf, sb.len);
 	classify_regions(s);
 
 	/* The last word on whether the process lived through all of it. */

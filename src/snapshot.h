@@ -103,6 +103,7 @@ struct snapshot {
 	struct thread *threads;	/* owned, ascending by tid */
 	size_t nthreads, alloc_threads;
 	struct cgroup_mem cgroup;
+	uint64_t stack_rlimit;	/* soft RLIMIT_STACK: glibc's default thread stack size; 0 unknown */
 	bool is_jvm;		/* libjvm.so is mapped */
 };
 

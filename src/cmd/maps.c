@@ -98,8 +98,10 @@ static void mapping_label(const struct snapshot *s, const struct region *r, stru
 		if (r->tid)
 			strbuf_addf(out, "[stack:%d %s]%s", (int)r->tid, t ? t->name : "?",
 				    r->guard ? " guard" : "");
-		else
+		else if (*r->path)
 			strbuf_addstr(out, r->path);
+		else	/* the stack of a thread that was running when sampled */
+			strbuf_addf(out, "[stack:? running thread]%s", r->guard ? " guard" : "");
 		return;
 	case RC_ARENA:
 		strbuf_addstr(out, r->guard ? "[arena reserve]" : "[arena]");

@@ -90,5 +90,34 @@ int main(void)
 	s.threads = NULL;
 	s.nthreads = 0;
 	snapshot_release(&s);
+
+	/* A thread running when sampled (no SP): its stack is found by its shape. */
+	{
+		struct thread th[3] = { { 200, "main", 0 }, { 201, "busy", 0 }, { 202, "idle", 0 } };
+
+		snapshot_init(&s);
+		s.pid = 200;
+		s.exe = xstrdup("");
+		s.cmdline = xstrdup("");
+		s.stack_rlimit = 8 * MiB;
+		add(0x7e0000000000, 0x7e0000001000, "---p", "");		/* 0 guard */
+		add(0x7e0000001000, 0x7e0000801000, "rw-p", "");		/* 1 8 MiB */
+		add(0x7e0001000000, 0x7e0001001000, "---p", "");		/* 2 */
+		add(0x7e0001001000, 0x7e0001401000, "rw-p", "");		/* 3 4 MiB */
+		add(0x7e0002000000, 0x7e0002001000, "---p", "");		/* 4 */
+		add(0x7e0002001000, 0x7e0002801000, "rw-p", "");		/* 5 8 MiB */
+		s.threads = th;
+		s.nthreads = 2;
+		classify_regions(&s);
+		r = s.regions;
+		ok(r[1].cls == RC_STACK && r[1].tid == 0 && r[0].cls == RC_STACK && r[0].guard,
+		   "guard + rlimit-sized rw mapping: the stack of a thread without SP");
+		is_str(region_class_name(r[3].cls), "anon", "another size stays anon");
+		is_str(region_class_name(r[5].cls), "anon",
+		       "no more such stacks than threads without an SP");
+		s.threads = NULL;
+		s.nthreads = 0;
+		snapshot_release(&s);
+	}
 	return done_testing();
 }

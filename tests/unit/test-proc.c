@@ -93,6 +93,14 @@ int main(void)
 		is_str(cg.path, "/system.slice/x.service", "v2 path");
 		ok(proc_cgroup_parse("junk", 4, &cg) < 0, "junk has no cgroup");
 	}
+	{
+		const char *lim = "Limit                     Soft Limit           Hard Limit           Units     \n"
+				  "Max stack size            8388608              unlimited            bytes     \n";
+
+		is_u64(proc_limits_stack(lim, strlen(lim)), 8388608, "soft stack limit");
+		is_u64(proc_limits_stack("Max stack size unlimited", 24), 0, "unlimited is 0");
+		is_u64(proc_limits_stack("junk", 4), 0, "absent is 0");
+	}
 	strbuf_release(&err);
 	return done_testing();
 }
