@@ -35,6 +35,12 @@ _cleanup() {
 	for p in $BG_PIDS; do
 		wait "$p" 2>/dev/null
 	done
+	# A JVM killed by SIGKILL cannot remove its attach socket and perf data:
+	# remove those of the processes this test started, now gone.
+	for p in $BG_PIDS; do
+		[ -d "/proc/$p" ] && continue
+		rm -f "/tmp/.java_pid$p" "/tmp/.attach_pid$p" /tmp/hsperfdata_*/"$p"
+	done
 	[ -n "${_watchdog:-}" ] && kill "$_watchdog" 2>/dev/null
 	cd /
 	rm -rf "$TRASH"
