@@ -3,6 +3,7 @@
 #define OFFHEAP_CMDUTIL_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -35,5 +36,22 @@ int cmd_attach_failed(const char *cmd, pid_t pid, int ret, const struct strbuf *
  */
 int cmd_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
 	       const char **operand);
+
+/*
+ * Temporary files a command is writing (a snapshot, a dump before its
+ * rename): a signal that ends the command (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT) removes them first, so no half-written file is left behind.
+ * cmd_temp_block/unblock bracket the creation, so that no signal lands
+ * between creating a file and registering it; cmd_temp_set(slot, NULL)
+ * forgets one (after its rename) and must also be called blocked.
+ */
+#define CMD_TEMP_SLOTS 2
+void cmd_temp_block(sigset_t *old);
+void cmd_temp_unblock(const sigset_t *old);
+void cmd_temp_set(int slot, const char *path);
+/* mkstemp(tmpl) registered in slot, atomically; returns the fd or -1 (errno). */
+int cmd_temp_mkstemp(char *tmpl, int slot);
+/* Blocks, forgets slot, unblocks. */
+void cmd_temp_forget(int slot);
 
 #endif

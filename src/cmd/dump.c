@@ -20,62 +20,6 @@
 
 #define CHUNK (1u << 20)
 
-/* The temporary files while they exist, for the signal handler to remove. */
-static char temp_paths[2][4300];
-static const int caught_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
-
-static void on_signal(int sig)
-{
-	for (int i = 0; i < 2; i++)
-		if (temp_paths[i][0])
-			unlink(temp_paths[i]);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void block_signals(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(caught_sigs) / sizeof(caught_sigs[0]); i++)
-		sigaddset(&set, caught_sigs[i]);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
-/* Creates a temporary file from tmpl, to be removed on a fatal signal; returns its fd. */
-static int make_temp(char *tmpl, int slot)
-{
-	struct sigaction sa;
-	sigset_t old;
-	int fd, e;
-
-	block_signals(&old);
-	fd = mkstemp(tmpl);
-	e = errno;
-	if (fd >= 0) {
-		snprintf(temp_paths[slot], sizeof(temp_paths[slot]), "%s", tmpl);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		for (size_t i = 0; i < sizeof(caught_sigs) / sizeof(caught_sigs[0]); i++)
-			sigaction(caught_sigs[i], &sa, NULL);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = e;
-	return fd;
-}
-
-/* The file is renamed or removed: no longer the handler's business. */
-static void forget_temp(int slot)
-{
-	sigset_t old;
-
-	block_signals(&old);
-	temp_paths[slot][0] = 0;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
 static void print_help(void)
 {
 	printf(
@@ -155,7 +99,7 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = make_temp(tmp, 1);
+	fd = cmd_temp_mkstemp(tmp, 1);
 	if (fd < 0)
 		return -errno;
 	f = fdopen(fd, "w");
@@ -201,7 +145,7 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 	if (fflush(f) || ferror(f) || fsync(fileno(f))) {
 		fclose(f);
 		unlink(tmp);
-		forget_temp(1);
+		cmd_temp_forget(1);
 		return -EIO;
 	}
 	fclose(f);
@@ -209,10 +153,10 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 		int e = -errno;
 
 		unlink(tmp);
-		forget_temp(1);
+		cmd_temp_forget(1);
 		return e;
 	}
-	forget_temp(1);
+	cmd_temp_forget(1);
 	return 0;
 }
 
@@ -331,7 +275,7 @@ int cmd_dump(int argc, char **argv)
 	}
 
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out);
-	fd = make_temp(tmp, 0);
+	fd = cmd_temp_mkstemp(tmp, 0);
 	if (fd < 0) {
 		rc = error("cannot create '%s': %s", tmp, strerror(errno)) ? EXIT_RUNTIME : 0;
 		goto out_sel;
@@ -394,7 +338,7 @@ int cmd_dump(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto fail;
 	}
-	forget_temp(0);
+	cmd_temp_forget(0);
 	progress_end();
 	if (partial) {
 		char a[32], b[32];
@@ -416,7 +360,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	forget_temp(0);
+	cmd_temp_forget(0);
 out_rd:
 	dump_reader_release(&rd);
 	free(buf);

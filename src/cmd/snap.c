@@ -15,54 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The temporary file while it exists, for the signal handler to remove. */
-static char temp_path[4096];
-static const int caught_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-
-static void on_signal(int sig)
-{
-	if (temp_path[0])
-		unlink(temp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void block_signals(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(caught_sigs) / sizeof(caught_sigs[0]); i++)
-		sigaddset(&set, caught_sigs[i]);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
-/* Called with the signals blocked, so none lands between mkstemp and here. */
-static void catch_signals(const char *tmp)
-{
-	struct sigaction sa;
-
-	if (!tmp || strlen(tmp) >= sizeof(temp_path))
-		return;
-	memcpy(temp_path, tmp, strlen(tmp) + 1);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(caught_sigs) / sizeof(caught_sigs[0]); i++)
-		sigaction(caught_sigs[i], &sa, NULL);
-}
-
-static void release_signals(void)
-{
-	sigset_t old;
-
-	block_signals(&old);
-	temp_path[0] = 0;
-	for (size_t i = 0; i < sizeof(caught_sigs) / sizeof(caught_sigs[0]); i++)
-		signal(caught_sigs[i], SIG_DFL);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
 static void print_help(void)
 {
 	printf("usage: offheap snap PID -o FILE [--force] [--no-threads] [--json]\n\n"
@@ -144,11 +96,11 @@ int cmd_snap(int argc, char **argv)
 	if (cmd_resolve_pid(pid_arg, &pid))
 		return EXIT_RUNTIME;
 	/* The file first: a bad -o fails before the process is read. */
-	block_signals(&oldmask);
+	cmd_temp_block(&oldmask);
 	rc = store_create(out, STORE_SNAPSHOT, force, &st, &err);
 	if (!rc)
-		catch_signals(store_temp_path(st));
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		cmd_temp_set(0, store_temp_path(st));
+	cmd_temp_unblock(&oldmask);
 	if (rc) {
 		error("%s", err.buf);
 		if (rc == -EEXIST)
@@ -164,13 +116,12 @@ int cmd_snap(int argc, char **argv)
 	rc = store_append_snapshot(st, &s, no_threads ? STORE_NO_THREADS : 0, &err);
 	if (!rc) {
 		/* Once renamed there is nothing to remove: the handler must not unlink. */
-		sigset_t set, old;
+		sigset_t old;
 
-		sigfillset(&set);
-		sigprocmask(SIG_BLOCK, &set, &old);
+		cmd_temp_block(&old);
 		rc = store_commit(st, &err);
-		temp_path[0] = 0;
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		cmd_temp_set(0, NULL);
+		cmd_temp_unblock(&old);
 	}
 	if (rc) {
 		error("%s", err.buf);
@@ -206,7 +157,7 @@ int cmd_snap(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	store_close(st);
-	release_signals();
+	cmd_temp_forget(0);
 	snapshot_release(&s);
 	strbuf_release(&err);
 	return ret;
