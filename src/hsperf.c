@@ -569,3 +569,25 @@ void hsperf_vm_release(struct hsperf_vm *vm)
 	free(vm->vm_name);
 	memset(vm, 0, sizeof(*vm));
 }
+
+void hsperf_heap(const struct hsperf *h, uint64_t *used, uint64_t *committed, uint64_t *max)
+{
+	char name[96];
+
+	*used = *committed = *max = 0;
+	for (int g = 0; g < 2; g++) {
+		int64_t v;
+
+		snprintf(name, sizeof(name), "sun.gc.generation.%d.capacity", g);
+		v = long_or(h, name);
+		*committed += v > 0 ? (uint64_t)v : 0;
+		snprintf(name, sizeof(name), "sun.gc.generation.%d.maxCapacity", g);
+		v = long_or(h, name);
+		*max += v > 0 ? (uint64_t)v : 0;
+		for (int s = 0; s < 3; s++) {
+			snprintf(name, sizeof(name), "sun.gc.generation.%d.space.%d.used", g, s);
+			v = long_or(h, name);
+			*used += v > 0 ? (uint64_t)v : 0;
+		}
+	}
+}

@@ -93,6 +93,13 @@ int hsperf_get_long(const struct hsperf *h, const char *name, int64_t *val);
 /* A 'B' counter as a malloc'd NUL-terminated string (caller frees), or NULL. */
 char *hsperf_get_string(const struct hsperf *h, const char *name);
 
+/*
+ * The Java heap from the generations hsperfdata exports (Serial, Parallel,
+ * G1): the sum of their spaces' use, their capacity and maxCapacity, in
+ * bytes; 0 where none is exported (ZGC, Shenandoah).
+ */
+void hsperf_heap(const struct hsperf *h, uint64_t *used, uint64_t *committed, uint64_t *max);
+
 /* The NMT level from -XX:NativeMemoryTracking= in java.rt.vmArgs (the last one wins). */
 enum hsperf_nmt hsperf_nmt(const struct hsperf *h);
 /* "off", "summary", "detail", "?" */

@@ -164,38 +164,19 @@ int jvmmem_parse_cheap(const char *text, uint64_t *outstanding, uint64_t *retain
 	return 0;
 }
 
-static int64_t counter(const struct hsperf *h, const char *name)
+uint64_t jvmmem_mark_heap(struct snapshot *s, uint64_t lo, uint64_t hi)
 {
-	int64_t v;
+	uint64_t rss = 0;
 
-	return hsperf_get_long(h, name, &v) ? -1 : v;
-}
+	for (size_t i = 0; i < s->nregions; i++) {
+		struct region *r = &s->regions[i];
 
-/* Heap figures from the generations hsperfdata exports (Serial, Parallel, G1). */
-static void heap_from_hsperf(const struct hsperf *h, struct jvmmem *j)
-{
-	char name[96];
-
-	for (int g = 0; g < 2; g++) {
-		int64_t cap, max;
-
-		snprintf(name, sizeof(name), "sun.gc.generation.%d.capacity", g);
-		cap = counter(h, name);
-		snprintf(name, sizeof(name), "sun.gc.generation.%d.maxCapacity", g);
-		max = counter(h, name);
-		if (cap > 0)
-			j->heap_committed += (uint64_t)cap;
-		if (max > 0)
-			j->heap_max += (uint64_t)max;
-		for (int s = 0; s < 3; s++) {
-			int64_t used;
-
-			snprintf(name, sizeof(name), "sun.gc.generation.%d.space.%d.used", g, s);
-			used = counter(h, name);
-			if (used > 0)
-				j->heap_used += (uint64_t)used;
+		if (r->start < hi && r->end > lo && (r->cls == RC_ANON || r->cls == RC_ARENA)) {
+			r->cls = RC_JAVA_HEAP;
+			rss += r->m.rss;
 		}
 	}
+	return rss;
 }
 
 /* Runs one jcmd line; returns the text or NULL, noting the first failure. */
@@ -240,7 +221,7 @@ int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *e
 	if (!hsperf_open(&h, pid, &perr)) {
 		hsperf_vm_info(&h, &j->vm);
 		j->have_hsperf = true;
-		heap_from_hsperf(&h, j);
+		hsperf_heap(&h, &j->heap_used, &j->heap_committed, &j->heap_max);
 	}
 	hsperf_release(&h);
 
@@ -271,14 +252,11 @@ int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *e
 		j->have_cheap = true;
 	free(text);
 
+	if (j->have_heap_range)
+		j->heap_rss = jvmmem_mark_heap(&j->snap, j->heap_lo, j->heap_hi);
 	for (size_t i = 0; i < j->snap.nregions; i++) {
 		struct region *r = &j->snap.regions[i];
 
-		if (j->have_heap_range && r->start < j->heap_hi && r->end > j->heap_lo &&
-		    (r->cls == RC_ANON || r->cls == RC_ARENA)) {
-			r->cls = RC_JAVA_HEAP;
-			j->heap_rss += r->m.rss;
-		}
 		if (r->cls == RC_STACK)
 			j->stack_rss += r->m.rss;
 		if (r->cls == RC_ARENA && !r->guard) {

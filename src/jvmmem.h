@@ -56,6 +56,12 @@ void jvmmem_release(struct jvmmem *j);
  */
 int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *err);
 
+/*
+ * Marks the anonymous mappings of s inside the Java heap's reservation
+ * [lo, hi) (from GC.heap_info) as RC_JAVA_HEAP; returns their resident bytes.
+ */
+uint64_t jvmmem_mark_heap(struct snapshot *s, uint64_t lo, uint64_t hi);
+
 /* Parsers of the jcmd replies used above (exposed for the unit tests). */
 int jvmmem_parse_flags(const char *text, struct jvm_flags *f);
 int jvmmem_parse_heap_range(const char *text, uint64_t *lo, uint64_t *hi);

@@ -778,6 +778,14 @@ static int insert_threads(struct store *st, const struct snapshot *s, int64_t si
 int store_append_snapshot(struct store *st, const struct snapshot *s, unsigned flags,
 			  struct strbuf *err)
 {
+	return store_append_sample(st, s, flags, NULL, NULL, NULL, err);
+}
+
+int store_append_sample(struct store *st, const struct snapshot *s, unsigned flags,
+			int (*extra)(struct sqlite3 *db, int64_t sample_id, void *ctx,
+				     struct strbuf *err),
+			void *ctx, int64_t *sample_id, struct strbuf *err)
+{
 	int64_t proc_id = 0, sid = 0;
 	int ret;
 
@@ -800,8 +808,12 @@ int store_append_snapshot(struct store *st, const struct snapshot *s, unsigned f
 		ret = insert_regions(st, s, sid, err);
 	if (!ret && !(flags & STORE_NO_THREADS))
 		ret = insert_threads(st, s, sid, err);
+	if (!ret && extra)
+		ret = extra(st->db, sid, ctx, err);
 	if (!ret)
 		ret = exec(st, "COMMIT", "write", err);
+	if (!ret && sample_id)
+		*sample_id = sid;
 	if (ret)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct snapshot;
+struct sqlite3;
 struct strbuf;
 
 /*
@@ -50,6 +51,17 @@ enum store_append_flags {
  */
 int store_append_snapshot(struct store *st, const struct snapshot *s, unsigned flags,
 			  struct strbuf *err);
+
+/*
+ * As store_append_snapshot, and then, inside the same transaction, extra(db,
+ * sample id, ctx) writes the caller's rows for this sample (series: the JVM
+ * tables); its failure rolls the whole sample back. *sample_id (may be
+ * NULL) gets the new sample's id.
+ */
+int store_append_sample(struct store *st, const struct snapshot *s, unsigned flags,
+			int (*extra)(struct sqlite3 *db, int64_t sample_id, void *ctx,
+				     struct strbuf *err),
+			void *ctx, int64_t *sample_id, struct strbuf *err);
 
 /*
  * Makes a created file visible at its path: fsync, rename, fsync of the

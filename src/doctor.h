@@ -1,0 +1,93 @@
+/*
+ * doctor: rules that turn a sampled series (and what the probes found) into
+ * findings — the pattern, the evidence, the culprit and the fix.
+ *
+ * Pure computation: the command gathers the inputs (src/cmd/doctor.c) and
+ * prints the findings; the HTML report shows the same findings.
+ */
+#ifndef OFFHEAP_DOCTOR_H
+#define OFFHEAP_DOCTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct alloc_data;
+struct series;
+
+enum finding_severity {
+	FS_LEAK,	/* sustained growth that will run out of memory */
+	FS_WARNING,	/* costs memory but is not a leak (fragmentation, a budget over the limit) */
+	FS_INFO,	/* worth knowing */
+};
+
+const char *finding_severity_name(enum finding_severity s);
+
+#define FINDING_MAX_EVIDENCE 8
+
+/*
+ * One finding. pattern is a stable id ("zlib-inflater", "direct-buffers",
+ * "thread-leak", "classloader-leak", "interned-strings", "code-cache",
+ * "java-heap", "native-outside-nmt", "arena-fragmentation", "malloc-leak",
+ * "mmap-growth", "native-growth", "budget-over-limit").
+ */
+struct finding {
+	const char *pattern;
+	enum finding_severity severity;
+	char title[160];		/* one line: what is happening */
+	char evidence[FINDING_MAX_EVIDENCE][200];	/* the numbers behind it */
+	size_t nevidence;
+	char culprit[200];		/* which code / category / site */
+	char fix[300];			/* what to do */
+	double bytes_per_hour;		/* growth rate, 0 when not a growth */
+	double confidence;		/* 0..1 */
+};
+
+/* What the probes found beyond the series; each "have" says it was read. */
+struct doctor_probes {
+	/* zlib stream states found in the grown native regions (src/inspect.c) */
+	bool have_zlib;
+	uint64_t zlib_first, zlib_last;	/* at the start and at the end */
+	/* glibc chunk walk of the brk heap and arenas */
+	bool have_chunks;
+	uint64_t chunk_inuse, chunk_free;	/* bytes */
+	uint64_t malloc_rss;			/* resident bytes of the walked regions */
+	/* VM.classloader_stats: the loader type holding the most classes */
+	bool have_loaders;
+	char loader_type[160];
+	uint64_t loader_count, loader_classes;
+	/* VM.stringtable: entries at the start and at the end */
+	bool have_strings;
+	uint64_t strings_first, strings_last;
+	/* JVM flags (bytes; 0 = not set) and the cgroup limit */
+	bool have_flags;
+	uint64_t max_heap, max_direct, max_metaspace, code_cache, thread_stack;
+	int64_t cgroup_limit;		/* -1 none */
+	bool nmt_on;			/* NMT summary or detail */
+	/* a recording with allocation tracking (offheap record) */
+	const struct alloc_data *allocs;
+	uint64_t alloc_interval_ms;	/* its interval, for the rate */
+};
+
+struct doctor_report {
+	struct finding *f;		/* owned, most severe and fastest first */
+	size_t n, alloc;
+	char **unchecked;		/* owned: what could not be checked, and why */
+	size_t nunchecked, alloc_unchecked;
+};
+
+void doctor_report_init(struct doctor_report *r);
+void doctor_report_release(struct doctor_report *r);
+
+/* Adds a line to what could not be checked (printf-like). */
+void doctor_unchecked(struct doctor_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Runs every rule over s (which may be empty when only allocs is given). */
+void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
+		     struct doctor_report *r);
+
+/* True when r holds a finding of severity FS_LEAK (for --fail-on-leak). */
+bool doctor_has_leak(const struct doctor_report *r);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * sampler: one point of a process per tick, from the cheapest sources that
+ * answer: /proc (always), hsperfdata (a JVM's shared counters: a file read,
+ * no attach), and the NMT summary over the attach socket when NMT is on.
+ *
+ * A JVM is asked nothing that stops it: VM.native_memory summary and
+ * GC.heap_info run in its attach listener thread without a safepoint;
+ * VM.info (for C-Heap outstanding) prints every thread, so it is asked only
+ * when the caller says so (doctor: at the first and the last point).
+ */
+#include "sampler.h"
+#include "attach.h"
+#include "jvmmem.h"
+#include "nmt.h"
+#include "snapshot.h"
+#include "store.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Runs one jcmd line into out; on failure notes why in note (once) and returns -errno. */
+static int jcmd(struct sampler *sp, const char *line, struct strbuf *out, char *note, size_t n)
+{
+	struct strbuf err = STRBUF_INIT;
+	int status = 0, ret;
+
+	strbuf_reset(out);
+	ret = attach_jcmd(sp->pid, line, sp->timeout_ms, &status, out, &err);
+	if (!ret && status)
+		ret = -EPROTO;
+	if (ret && !note[0])
+		snprintf(note, n, "%s", err.len ? err.buf : out->buf);
+	strbuf_release(&err);
+	return ret;
+}
+
+static void open_jvm(struct sampler *sp)
+{
+	struct strbuf perr = STRBUF_INIT, out = STRBUF_INIT;
+
+	if (hsperf_open(&sp->h, sp->pid, &perr)) {
+		snprintf(sp->hsperf_error, sizeof(sp->hsperf_error), "%s", perr.buf);
+		hsperf_release(&sp->h);
+		sp->nmt_mode = HSPERF_NMT_UNKNOWN;
+	} else {
+		sp->have_hsperf = true;
+		sp->nmt_mode = hsperf_nmt(&sp->h);
+	}
+	if (!jcmd(sp, "GC.heap_info", &out, sp->attach_error, sizeof(sp->attach_error)) &&
+	    !jvmmem_parse_heap_range(out.buf, &sp->heap_lo, &sp->heap_hi))
+		sp->have_heap_range = true;
+	if (sp->nmt_mode == HSPERF_NMT_OFF) {
+		snprintf(sp->nmt_error, sizeof(sp->nmt_error),
+			 "NMT is off (the JVM was started without -XX:NativeMemoryTracking)");
+		sp->flags |= SAMPLER_NO_NMT;
+	}
+	strbuf_release(&perr);
+	strbuf_release(&out);
+}
+
+int sampler_open(struct sampler *sp, pid_t pid, unsigned flags, int timeout_ms, struct series *s,
+		 struct store *st, struct strbuf *err)
+{
+	struct snapshot snap;
+	int ret;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->h = (struct hsperf)HSPERF_INIT;
+	sp->pid = pid;
+	sp->flags = flags;
+	sp->timeout_ms = timeout_ms;
+	sp->s = s;
+	sp->st = st;
+	snapshot_init(&snap);
+	ret = snapshot_take(pid, SNAP_NO_THREAD_SP, &snap, err);
+	sp->jvm = !ret && snap.is_jvm;
+	snapshot_release(&snap);
+	if (ret)
+		return ret;
+	if (st) {
+		ret = series_db_create(store_db(st), err);
+		if (ret)
+			return ret;
+	}
+	if (sp->jvm && !(flags & SAMPLER_NO_JVM))
+		open_jvm(sp);
+	return 0;
+}
+
+struct extra_ctx {
+	const struct series_point *p;
+};
+
+static int write_extra(struct sqlite3 *db, int64_t sid, void *ctx, struct strbuf *err)
+{
+	return series_db_write(db, sid, ((struct extra_ctx *)ctx)->p, err);
+}
+
+int sampler_tick(struct sampler *sp, unsigned tick_flags, struct strbuf *err)
+{
+	struct snapshot snap;
+	struct nmt_report nmt;
+	struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
+	struct series_point *p;
+	bool have_nmt = false, have_hsperf = false;
+	uint64_t cheap = 0, retained;
+	bool have_cheap = false;
+	int ret;
+
+	snapshot_init(&snap);
+	nmt_report_init(&nmt);
+	ret = snapshot_take(sp->pid, 0, &snap, err);
+	if (ret)
+		goto out;
+	if (sp->s->n && snap.start_time != sp->s->start_time) {
+		strbuf_addf(err, "process %d has exited (its PID now names another process)",
+			    (int)sp->pid);
+		ret = -ESRCH;
+		goto out;
+	}
+	if (sp->have_heap_range)
+		jvmmem_mark_heap(&snap, sp->heap_lo, sp->heap_hi);
+	if (sp->have_hsperf) {
+		strbuf_reset(&perr);
+		if (hsperf_refresh(&sp->h, &perr)) {
+			snprintf(sp->hsperf_error, sizeof(sp->hsperf_error), "%s", perr.buf);
+			hsperf_release(&sp->h);
+			sp->have_hsperf = false;
+		} else {
+			have_hsperf = true;
+		}
+	}
+	if (sp->jvm && !(sp->flags & (SAMPLER_NO_JVM | SAMPLER_NO_NMT))) {
+		sp->nmt_ok = false;
+		if (!jcmd(sp, "VM.native_memory summary scale=KB", &out, sp->nmt_error,
+			  sizeof(sp->nmt_error))) {
+			strbuf_reset(&perr);
+			if (nmt_parse(out.buf, out.len, &nmt, &perr)) {
+				if (!sp->nmt_error[0])
+					snprintf(sp->nmt_error, sizeof(sp->nmt_error),
+						 "the NMT summary does not parse: %s", perr.buf);
+			} else if (nmt.kind == NMT_SUMMARY || nmt.kind == NMT_DETAIL) {
+				have_nmt = sp->nmt_ok = true;
+			} else if (nmt.kind == NMT_NOT_ENABLED) {
+				snprintf(sp->nmt_error, sizeof(sp->nmt_error),
+					 "NMT is off (the JVM was started without -XX:NativeMemoryTracking)");
+				sp->flags |= SAMPLER_NO_NMT;
+			}
+		}
+	}
+	if (sp->jvm && !(sp->flags & SAMPLER_NO_JVM) && (tick_flags & TICK_CHEAP) &&
+	    !jcmd(sp, "VM.info", &out, sp->attach_error, sizeof(sp->attach_error)) &&
+	    !jvmmem_parse_cheap(out.buf, &cheap, &retained))
+		have_cheap = true;
+
+	p = series_add(sp->s, &snap, have_hsperf ? &sp->h : NULL, have_nmt ? &nmt : NULL);
+	if (have_cheap)
+		p->counter[SC_CHEAP_OUTSTANDING] = (int64_t)cheap;
+	sp->ticks++;
+	if (sp->st) {
+		struct extra_ctx ctx = { p };
+		unsigned sflags = tick_flags & TICK_REGIONS ? 0 : STORE_NO_REGIONS | STORE_NO_THREADS;
+
+		ret = store_append_sample(sp->st, &snap, sflags, write_extra, &ctx, NULL, err);
+	}
+out:
+	nmt_report_release(&nmt);
+	snapshot_release(&snap);
+	strbuf_release(&out);
+	strbuf_release(&perr);
+	return ret;
+}
+
+void sampler_close(struct sampler *sp)
+{
+	hsperf_release(&sp->h);
+}
