@@ -16,7 +16,7 @@ import java.util.List;
  * The class: public class Leaky { public int m0() { return 42; } ... m49 }
  * (class file version 52, so straight-line code needs no StackMapTable).
  *
- * Usage: java LoaderLeak.java READY [PER_SEC=20] [LIFETIME_S=600]
+ * Usage: java LoaderLeak.java READY [PER_SEC=50] [LIFETIME_S=600]
  */
 public class LoaderLeak {
 	static final int METHODS = 50;
@@ -74,7 +74,7 @@ public class LoaderLeak {
 	}
 
 	public static void main(String[] args) throws Exception {
-		double perSec = args.length > 1 ? Double.parseDouble(args[1]) : 20;
+		double perSec = args.length > 1 ? Double.parseDouble(args[1]) : 50;
 		long lifetime = args.length > 2 ? Long.parseLong(args[2]) : 600;
 		byte[] bytes = leakyClass();
 		long start = System.nanoTime();
