@@ -1,0 +1,44 @@
+# doctor-lib.sh: running offheap doctor on the JVM leak fixtures (sourced after test-lib.sh).
+
+JAVA17=/usr/bin/java
+JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+
+# compile_fixtures JAVA CLASS...: compiles tests/java/CLASS.java into ./classes-VERSION
+# with that JDK's javac (skips the script when it cannot).
+compile_fixtures() {
+	_java=$1
+	shift
+	CLASSES=$TRASH/classes-$(basename "$(dirname "$(dirname "$_java")")")
+	mkdir -p "$CLASSES"
+	for _c in "$@"; do
+		cp "$ROOT/tests/java/$_c.java" "$TRASH/" || return 1
+	done
+	(cd "$TRASH" && "${_java%/java}/javac" -d "$CLASSES" $(for _c in "$@"; do echo "$_c.java"; done)) ||
+		skip_all "javac of $_java failed"
+}
+
+# start_fixture JAVA NMT CLASS ARGS...: starts the fixture (NMT = summary|off),
+# sets JPID, waits for its ready file and 2 s of warm-up.
+start_fixture() {
+	_java=$1 _nmt=$2 _cls=$3
+	shift 3
+	rm -f "ready.$_cls"
+	start_bg "$_java" -XX:NativeMemoryTracking="$_nmt" -Xmx128m -Xss512k -cp "$CLASSES" \
+		"$_cls" "ready.$_cls" "$@"
+	JPID=$BG_PID
+	wait_for 60 "test -s ready.$_cls" || { say "$_cls did not start"; return 1; }
+	sleep 2
+}
+
+# doctor_json PID FILE [ARGS...]: offheap doctor --json for 10 s (or ARGS).
+doctor_json() {
+	_pid=$1 _out=$2
+	shift 2
+	offheap doctor "$_pid" -q --json -d 10s "$@" >"$_out" || return 1
+	jq -r '.findings[] | "# \(.severity) \(.pattern): \(.title) | \(.culprit)"' "$_out"
+}
+
+# first_leak FILE: the pattern of the first finding of severity leak.
+first_leak() {
+	jq -r '[.findings[] | select(.severity == "leak")][0].pattern' "$1"
+}

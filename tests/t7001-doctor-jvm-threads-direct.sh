@@ -1,0 +1,32 @@
+#!/bin/sh
+# offheap doctor on JDK 17 fixtures: a thread leak (named by its thread
+# group) and direct buffers kept reachable (NMT Other).
+. "$(dirname "$0")/test-lib.sh"
+. "$ROOT/tests/doctor-lib.sh"
+TEST_TIMEOUT=150
+
+[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
+compile_fixtures "$JAVA17" ThreadLeak DirectLeak
+
+test_expect_success 'a thread leak is found and its thread group named' '
+	start_fixture "$JAVA17" summary ThreadLeak 5 &&
+	doctor_json $JPID t.json &&
+	stop_bg $JPID &&
+	test "$(first_leak t.json)" = thread-leak &&
+	jq -e ".findings[0].culprit | test(\"leaky-worker-#\")" t.json &&
+	jq -e ".findings[0].evidence | map(test(\"java.threads.live\")) | any" t.json &&
+	jq -e ".findings[0].fix | test(\"pool\")" t.json &&
+	jq -e ".is_jvm and .nmt == \"summary\"" t.json
+'
+
+test_expect_success 'direct buffers kept reachable are found in NMT Other' '
+	start_fixture "$JAVA17" summary DirectLeak 2048 &&
+	doctor_json $JPID d.json &&
+	stop_bg $JPID &&
+	test "$(first_leak d.json)" = direct-buffers &&
+	jq -e ".findings[0].culprit | test(\"allocateDirect\")" d.json &&
+	jq -e ".findings[0].fix | test(\"MaxDirectMemorySize\")" d.json &&
+	jq -e "[.findings[] | select(.pattern == \"thread-leak\")] | length == 0" d.json
+'
+
+test_done

@@ -1,0 +1,40 @@
+#!/bin/sh
+# offheap doctor on JDK 17 fixtures: Inflaters never end()ed (native memory
+# outside NMT, the zlib states found in the arenas), the same without NMT,
+# and a busy healthy JVM that must get no leak finding.
+. "$(dirname "$0")/test-lib.sh"
+. "$ROOT/tests/doctor-lib.sh"
+TEST_TIMEOUT=170
+
+[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
+compile_fixtures "$JAVA17" InflaterDrip BusyHealthy
+
+test_expect_success 'Inflaters never ended: zlib named as the culprit, outside NMT' '
+	start_fixture "$JAVA17" summary InflaterDrip 50 &&
+	doctor_json $JPID z.json &&
+	stop_bg $JPID &&
+	test "$(first_leak z.json)" = zlib-inflater &&
+	jq -e ".findings[0].culprit | test(\"Inflater\")" z.json &&
+	jq -e ".findings[0].fix | test(\"end\\\\(\\\\)\")" z.json &&
+	jq -e ".findings[0].evidence | map(test(\"NMT committed outside the Java heap moved only\")) | any" z.json
+'
+
+test_expect_success 'without NMT the Inflaters are still found, and NMT is listed as not checked' '
+	start_fixture "$JAVA17" off InflaterDrip 50 &&
+	doctor_json $JPID zo.json -d 8s &&
+	stop_bg $JPID &&
+	test "$(first_leak zo.json)" = zlib-inflater &&
+	jq -e ".nmt == \"off\"" zo.json &&
+	jq -e ".not_checked | map(test(\"NativeMemoryTracking\")) | any" zo.json
+'
+
+test_expect_success 'a busy healthy JVM gets no leak finding' '
+	start_fixture "$JAVA17" summary BusyHealthy &&
+	doctor_json $JPID h.json --fail-on-leak &&
+	stop_bg $JPID &&
+	jq -e ".leak | not" h.json &&
+	jq -e "[.findings[] | select(.severity == \"leak\")] | length == 0" h.json &&
+	jq -e ".samples >= 25" h.json
+'
+
+test_done
