@@ -267,6 +267,151 @@ const struct series_tgroup *series_point_tgroup(const struct series_point *p, co
 	return NULL;
 }
 
+/* Trends. */
+
+struct trend_acc {
+	struct series_trend *v;
+	size_t n, alloc;
+	uint64_t *t;
+	int64_t *y;
+};
+
+/* Fits the points where get() knows the figure (returns false where it does not). */
+static void add_trend(struct trend_acc *a, const struct series *s, const char *name, bool bytes,
+		      bool (*get)(const struct series_point *, const void *, int64_t *),
+		      const void *arg)
+{
+	struct series_trend *st;
+	size_t m = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (get(&s->pts[i], arg, &a->y[m]))
+			a->t[m++] = s->pts[i].t_ns;
+	if (!m)
+		return;
+	ALLOC_GROW(a->v, a->n + 1, a->alloc);
+	st = &a->v[a->n++];
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	st->bytes = bytes;
+	st->n = m;
+	trend_judge(a->t, a->y, m, bytes ? 1 << 20 : 2, &st->j);
+}
+
+static bool get_total(const struct series_point *p, const void *arg, int64_t *v)
+{
+	const char *what = arg;
+
+	if (!strcmp(what, "rss"))
+		*v = (int64_t)p->totals.rss;
+	else if (!strcmp(what, "anon"))
+		*v = (int64_t)p->rss_anon;
+	else if (!strcmp(what, "swap"))
+		*v = (int64_t)p->totals.swap;
+	else
+		*v = p->threads;
+	return true;
+}
+
+static bool get_class(const struct series_point *p, const void *arg, int64_t *v)
+{
+	*v = (int64_t)p->cls[*(const int *)arg].rss;
+	return true;
+}
+
+static bool get_counter(const struct series_point *p, const void *arg, int64_t *v)
+{
+	*v = p->counter[*(const int *)arg];
+	return *v >= 0;
+}
+
+static bool get_nmt(const struct series_point *p, const void *arg, int64_t *v)
+{
+	const struct series_nmt *n = series_point_nmt(p, arg);
+
+	*v = n ? n->committed : -1;
+	return *v >= 0;
+}
+
+static bool get_tgroup(const struct series_point *p, const void *arg, int64_t *v)
+{
+	const struct series_tgroup *g = series_point_tgroup(p, arg);
+
+	*v = g ? g->count : 0;
+	return true;
+}
+
+/* Adds name to the list when absent (the union of names over all points). */
+static void add_name(char (**names)[64], size_t *n, size_t *alloc, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*names)[i], name))
+			return;
+	ALLOC_GROW(*names, *n + 1, *alloc);
+	snprintf((*names)[(*n)++], 64, "%s", name);
+}
+
+size_t series_trends(const struct series *s, struct series_trend **out)
+{
+	static const char *const totals[] = { "rss", "anon", "swap", "threads" };
+	struct trend_acc a = { 0 };
+	char (*names)[64] = NULL, label[80];
+	size_t nn = 0, an = 0;
+	int idx[(int)RC_NR + (int)SC_NR];
+
+	a.t = xmalloc((s->n + 1) * sizeof(*a.t));
+	a.y = xmalloc((s->n + 1) * sizeof(*a.y));
+	for (size_t i = 0; i < 4; i++)
+		add_trend(&a, s, totals[i], i < 3, get_total, totals[i]);
+	for (int c = 0; c < RC_NR; c++) {
+		bool present = false;
+
+		for (size_t i = 0; i < s->n && !present; i++)
+			present = s->pts[i].cls_count[c] > 0;
+		if (!present)
+			continue;
+		idx[c] = c;
+		snprintf(label, sizeof(label), "class:%s", region_class_name(c));
+		add_trend(&a, s, label, true, get_class, &idx[c]);
+	}
+	for (int c = 0; c < SC_NR; c++) {
+		idx[RC_NR + c] = c;
+		snprintf(label, sizeof(label), "counter:%s", counter_names[c]);
+		add_trend(&a, s, label,
+			  (c >= SC_META_USED && c <= SC_OLD_USED) || c == SC_CHEAP_OUTSTANDING,
+			  get_counter, &idx[RC_NR + c]);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t k = 0; k < s->pts[i].nnmt; k++)
+			add_name(&names, &nn, &an, s->pts[i].nmt[k].name);
+	for (size_t k = 0; k < nn; k++) {
+		snprintf(label, sizeof(label), "nmt:%s", names[k]);
+		add_trend(&a, s, label, true, get_nmt, names[k]);
+	}
+	nn = 0;
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t k = 0; k < s->pts[i].ntgroups; k++)
+			if (s->pts[i].tgroups[k].count >= 2)
+				add_name(&names, &nn, &an, s->pts[i].tgroups[k].name);
+	for (size_t k = 0; k < nn; k++) {
+		snprintf(label, sizeof(label), "tgroup:%s", names[k]);
+		add_trend(&a, s, label, false, get_tgroup, names[k]);
+	}
+	free(names);
+	free(a.t);
+	free(a.y);
+	*out = a.v;
+	return a.n;
+}
+
+const struct series_trend *series_trend_find(const struct series_trend *t, size_t n,
+					     const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return &t[i];
+	return NULL;
+}
+
 /* The recording's extra tables. */
 
 static const char extra_schema[] =

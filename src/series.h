@@ -11,6 +11,7 @@
 #define OFFHEAP_SERIES_H
 
 #include "snapshot.h"
+#include "trend.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -114,6 +115,29 @@ const struct series_tgroup *series_point_tgroup(const struct series_point *p, co
 
 /* Folds the digits of a thread name into '#' (runs of digits become one '#'). */
 void series_fold_thread_name(const char *name, char *out, size_t n);
+
+/*
+ * The trend of every figure of a series over its whole span: totals
+ * ("rss", "anon", "swap", "threads"), each class present ("class:arena"),
+ * each JVM counter known ("counter:java.threads.live"), each NMT
+ * category's committed bytes ("nmt:Thread") and each thread group that
+ * ever held 2 or more threads ("tgroup:pool-#-thread-#"). Points where a
+ * figure is not known are left out of its fit. Byte figures use a floor of
+ * 1 MiB, counts a floor of 2 (see trend_judge).
+ */
+struct series_trend {
+	char name[80];
+	bool bytes;			/* a size in bytes, else a count */
+	size_t n;			/* points in the fit */
+	struct trend_judgement j;
+};
+
+/* Fills *out (malloc'd) and returns how many. */
+size_t series_trends(const struct series *s, struct series_trend **out);
+
+/* The trend named name in t[0..n), or NULL. */
+const struct series_trend *series_trend_find(const struct series_trend *t, size_t n,
+					     const char *name);
 
 /*
  * The extra tables of a recording (sample_counter, sample_nmt,

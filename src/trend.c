@@ -31,3 +31,85 @@ void trend_fit(const int64_t *y, size_t n, struct trend *t)
 	t->growth = t->slope * (double)(n - 1);
 	t->growing = t->growth > 0 && t->r2 >= 0.7 && y[n - 1] > y[n / 2] && t->ups > t->downs;
 }
+
+const char *trend_kind_name(enum trend_kind k)
+{
+	switch (k) {
+	case TREND_FLAT: return "flat";
+	case TREND_GROWING: return "growing";
+	case TREND_STEP: return "step";
+	case TREND_NOISY: return "noisy";
+	case TREND_SHRINKING: return "shrinking";
+	}
+	return "?";
+}
+
+void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor,
+		 struct trend_judgement *j)
+{
+	double span, rises = 0, top = 0, q, mid, sx = 0, sy = 0, sxx = 0, sxy = 0, vx;
+	size_t qn = 0, mn = 0;
+
+	memset(j, 0, sizeof(*j));
+	j->kind = TREND_FLAT;
+	if (!n)
+		return;
+	j->first = j->min = j->max = y[0];
+	j->last = y[n - 1];
+	for (size_t i = 0; i < n; i++) {
+		double x = (double)(t_ns[i] - t_ns[0]) / 1e9, v = (double)y[i];
+
+		if (y[i] < j->min)
+			j->min = y[i];
+		if (y[i] > j->max)
+			j->max = y[i];
+		sx += x;
+		sy += v;
+		sxx += x * x;
+		sxy += x * v;
+		if (i && y[i] > y[i - 1]) {
+			double d = (double)(y[i] - y[i - 1]);
+
+			rises += d;
+			if (d > top)
+				top = d;
+		}
+	}
+	trend_fit(y, n, &j->fit);
+	if (n < 3 || t_ns[n - 1] <= t_ns[0])
+		return;
+	vx = sxx - sx * sx / (double)n;
+	j->per_hour = vx > 0 ? (sxy - sx * sy / (double)n) / vx * 3600.0 : 0;
+	span = (double)(t_ns[n - 1] - t_ns[0]) / 1e9;
+	j->step_share = rises > 0 ? top / rises : 0;
+	if (j->fit.ups + j->fit.downs)
+		j->confidence = j->fit.r2 * (double)j->fit.ups / (double)(j->fit.ups + j->fit.downs);
+	if (j->per_hour / 3600.0 * span < (double)floor &&
+	    j->per_hour / 3600.0 * span > -(double)floor) {
+		/* A fit that barely moves; a jump of the floor or more is still a step. */
+		if ((double)(j->max - j->min) >= (double)floor && floor > 0)
+			j->kind = j->step_share >= 0.6 && j->last > j->first ? TREND_STEP : TREND_NOISY;
+		return;
+	}
+	if (j->per_hour < 0) {
+		j->kind = j->fit.r2 >= 0.5 ? TREND_SHRINKING : TREND_NOISY;
+		return;
+	}
+	/* The mean of the last quarter against the mean of the middle half. */
+	q = mid = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i >= n - (n + 3) / 4) {
+			q += (double)y[i];
+			qn++;
+		} else if (i >= n / 4) {
+			mid += (double)y[i];
+			mn++;
+		}
+	}
+	if (j->step_share > 0.6)
+		j->kind = TREND_STEP;
+	else if (j->fit.r2 >= 0.7 && j->fit.ups > j->fit.downs && (!mn || q / qn > mid / mn))
+		j->kind = TREND_GROWING;
+	else
+		j->kind = TREND_NOISY;
+}

@@ -22,4 +22,33 @@ struct trend {
  */
 void trend_fit(const int64_t *y, size_t n, struct trend *t);
 
+/* What a series did over a span of time (trend_judge). */
+enum trend_kind {
+	TREND_FLAT,	  /* moved less than the floor */
+	TREND_GROWING,	  /* sustained growth: a leak looks like this */
+	TREND_STEP,	  /* grew, but most of it in one jump (a cache filled, a pool grew) */
+	TREND_NOISY,	  /* moved up and down without a clear direction */
+	TREND_SHRINKING,  /* fell */
+};
+
+const char *trend_kind_name(enum trend_kind k);
+
+struct trend_judgement {
+	enum trend_kind kind;
+	struct trend fit;	/* against the index, as trend_fit */
+	int64_t first, last, min, max;
+	double per_hour;	/* fitted slope against time, units per hour */
+	double confidence;	/* 0..1 that it grows steadily: R² times the share of steps up */
+	double step_share;	/* the largest rise between two points / all rises */
+};
+
+/*
+ * Judges y[0..n), sampled at t_ns[0..n) (ascending): growing when the fit
+ * rises by at least floor over the span, explains the series (R² >= 0.7),
+ * more steps rose than fell, the last quarter stands above the middle, and
+ * no single step holds more than 60% of the rise (else a step).
+ */
+void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor,
+		 struct trend_judgement *j);
+
 #endif
