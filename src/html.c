@@ -403,7 +403,7 @@ static const char css[] =
 	".chart .yl{text-anchor:end}.chart .xl{text-anchor:middle}\n"
 	".grid{stroke:#e4e4e4}.axis,.tick{stroke:#888}\n"
 	".area{stroke:none}.line{fill:none;stroke-width:1.6}.dash{stroke-dasharray:5 3}\n"
-	".small{display:inline-block;margin-right:14px;vertical-align:top}\n"
+	".small{display:inline-block;width:470px;margin-right:14px;vertical-align:top}\n"
 	"ul.legend{list-style:none;padding:0;margin:2px 0 8px}ul.legend li{display:inline-block;"
 	"margin-right:14px}\n"
 	".sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;"
@@ -484,8 +484,9 @@ static void section_header(struct strbuf *o, const struct html_input *in)
 
 		for (size_t i = 0; i < in->nsites; i++)
 			growing += in->sites[i].t.growing;
-		strbuf_addf(o, "<tr><th>allocations</th><td>%zu sites, %zu growing, %zu intervals, %s",
-			    in->nsites, growing, d->intervals, d->sample_mean ? "sampled" : "exact");
+		strbuf_addf(o, "<tr><th>allocations</th><td>%zu site%s, %zu growing, %zu intervals, %s",
+			    in->nsites, in->nsites == 1 ? "" : "s", growing, d->intervals,
+			    d->sample_mean ? "sampled" : "exact");
 		if (d->sample_mean)
 			strbuf_addf(o, " (one sample per %s on average)",
 				    format_size(a, sizeof(a), d->sample_mean));
