@@ -456,7 +456,9 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 
 	if ((ret = prep(a, &q,
 			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
-			" (SELECT coalesce(sum(DISTINCT flags), 0) FROM alloc_interval)"
+			" (SELECT coalesce(sum(DISTINCT flags), 0) FROM alloc_interval),"
+			" (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
+			"  WHERE final = 0 AND run_id = (SELECT max(run_id) FROM alloc_interval))"
 			" FROM alloc_interval",
 			err)))
 		goto out;
@@ -464,6 +466,7 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 		last_run = sqlite3_column_int64(q, 0);
 		d->dropped = (uint64_t)sqlite3_column_int64(q, 1);
 		d->flags = (uint64_t)sqlite3_column_int64(q, 2);
+		d->span_ms = (uint64_t)sqlite3_column_int64(q, 3);
 	}
 	for (size_t i = 0; i < d->nr; i++)
 		if (d->stacks[i].run_id == last_run)

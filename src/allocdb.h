@@ -81,6 +81,7 @@ struct alloc_data {
 	uint64_t flags; /* OR of every interval's tracker flags */
 	uint64_t dropped;
 	size_t intervals; /* of the last run */
+	uint64_t span_ms; /* from its first to its last interval taken while it ran */
 	uint64_t sample_mean;
 };
 

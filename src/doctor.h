@@ -52,6 +52,7 @@ struct doctor_probes {
 	bool have_chunks;
 	uint64_t chunk_inuse, chunk_free;	/* bytes */
 	uint64_t malloc_rss;			/* resident bytes of the walked regions */
+	uint64_t arenas;			/* arena heaps walked */
 	/* VM.classloader_stats: the loader type holding the most classes */
 	bool have_loaders;
 	char loader_type[160];
@@ -66,7 +67,6 @@ struct doctor_probes {
 	bool nmt_on;			/* NMT summary or detail */
 	/* a recording with allocation tracking (offheap record) */
 	const struct alloc_data *allocs;
-	uint64_t alloc_interval_ms;	/* its interval, for the rate */
 };
 
 struct doctor_report {

@@ -1,0 +1,613 @@
+/*
+ * doctor: 'offheap doctor PID|FILE' — the seeds' whole procedure in one
+ * command: is it a JVM, is NMT on, what do the flags and the cgroup allow;
+ * sample for a while; look inside the malloc heaps; then name the pattern,
+ * the evidence, the culprit and the fix (src/doctor.c), and say what could
+ * not be checked and why.
+ *
+ * With a FILE (a recording of offheap watch, doctor -o, or offheap record)
+ * the same rules run on what the file holds; a process is not needed.
+ */
+#include "cmd.h"
+#include "cmdutil.h"
+#include "../allocdb.h"
+#include "../attach.h"
+#include "../doctor.h"
+#include "../json.h"
+#include "../jvmmem.h"
+#include "../parse.h"
+#include "../probe.h"
+#include "../sampler.h"
+#include "../series.h"
+#include "../store.h"
+#include "../strbuf.h"
+#include "../usage.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bytes of malloc heaps read by one probe: a bound on the time and memory it takes. */
+#define PROBE_LIMIT (512ULL << 20)
+
+static void print_help(void)
+{
+	printf("usage: offheap doctor PID|FILE [-d DURATION] [-i INTERVAL] [-o FILE]\n"
+	       "                      [--recording REC] [--json] [--fail-on-leak] [--quiet]\n\n"
+	       "Diagnose where a process's memory goes and what leaks. For a PID: find out\n"
+	       "whether it is a JVM, whether NMT is on, what its flags and its cgroup limit\n"
+	       "allow; sample it for DURATION (totals, classes, threads, hsperfdata counters,\n"
+	       "NMT); look inside its malloc heaps (zlib streams, free chunks); then print the\n"
+	       "findings: the pattern, the evidence, the culprit and the fix, and what could\n"
+	       "not be checked and why. The target is only read: never stopped or changed.\n"
+	       "For a FILE (a recording of 'offheap watch', 'doctor -o' or 'offheap record'),\n"
+	       "the same rules run on the file.\n\n"
+	       "Patterns: zlib Inflater/Deflater never ended, native memory outside NMT (JNI),\n"
+	       "direct buffers, thread leak, class loader/metaspace leak, interned strings,\n"
+	       "code cache, the Java heap, malloc fragmentation (not a leak), a budget above\n"
+	       "the cgroup limit; for any process: malloc leak by site (with a recording of\n"
+	       "'offheap record'), anonymous mmap growth, malloc growth.\n\n"
+	       "Options:\n"
+	       "  -d, --duration DUR   how long to sample (default 30s)\n"
+	       "  -i, --interval DUR   time between samples (default: DURATION / 30, 200ms to 10s)\n"
+	       "  -o, --output FILE    also keep the samples as a recording in FILE\n"
+	       "      --recording REC  an 'offheap record' recording of this process: adds\n"
+	       "                       malloc growth by allocation site\n"
+	       "      --json           the findings as JSON\n"
+	       "      --fail-on-leak   exit 3 when a leak is found (for CI pipelines)\n"
+	       "  -q, --quiet          no progress on stderr\n"
+	       "  -h, --help           this help\n\n"
+	       "Exit codes: 0 done (findings or not), 1 runtime error, 2 usage error,\n"
+	       "3 a leak was found and --fail-on-leak was given.\n\n"
+	       "Examples:\n"
+	       "  offheap doctor 4242\n"
+	       "  offheap doctor java -d 2m --json\n"
+	       "  offheap record -o rec.db -- ./server && offheap doctor rec.db\n"
+	       "  offheap doctor 4242 -d 10m --fail-on-leak || page-the-team\n");
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+struct jvm_probe {
+	bool loaders_ok, strings_ok;
+	struct loader_stats loaders;
+	uint64_t strings;
+};
+
+/* The class loader and string table statistics (two cheap jcmds). */
+static void probe_jvm(pid_t pid, struct jvm_probe *jp)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int status;
+
+	memset(jp, 0, sizeof(*jp));
+	if (!attach_jcmd(pid, "VM.classloader_stats", 5000, &status, &out, &err) && !status &&
+	    !probe_parse_loaders(out.buf, &jp->loaders))
+		jp->loaders_ok = true;
+	strbuf_reset(&out);
+	strbuf_reset(&err);
+	if (!attach_jcmd(pid, "VM.stringtable", 5000, &status, &out, &err) && !status &&
+	    !probe_parse_table_entries(out.buf, &jp->strings))
+		jp->strings_ok = true;
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void flags_probe(pid_t pid, struct doctor_probes *p)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct jvm_flags f;
+	int status;
+
+	memset(&f, 0, sizeof(f));
+	if (!attach_jcmd(pid, "VM.flags -all", 5000, &status, &out, &err) && !status &&
+	    !jvmmem_parse_flags(out.buf, &f)) {
+		p->have_flags = true;
+		p->max_heap = f.max_heap.set ? f.max_heap.val : 0;
+		p->max_direct = f.max_direct.set ? f.max_direct.val : 0;
+		p->max_metaspace = f.max_metaspace.set ? f.max_metaspace.val : 0;
+		p->code_cache = f.code_cache.set ? f.code_cache.val : 0;
+		p->thread_stack = f.thread_stack.set ? f.thread_stack.val * 1024 : 0;
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void progress(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void progress(bool quiet, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("offheap doctor: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* What the run found out about the process, for the report's header. */
+struct facts {
+	bool live;
+	const char *file;
+	char nmt[32];
+	uint64_t samples;
+	double span_s;
+};
+
+static void print_text(const struct series *s, const struct facts *fx,
+		       const struct doctor_report *r)
+{
+	char a[32], b[32];
+
+	if (s->n) {
+		const struct series_point *first = &s->pts[0], *last = &s->pts[s->n - 1];
+
+		printf("%s %d (%s)%s: %zu samples over %.0f s; RSS %s -> %s", fx->live ? "process" : "recording of",
+		       (int)s->pid, s->name, s->is_jvm ? ", a JVM" : "", s->n, fx->span_s,
+		       format_size(a, sizeof(a), first->totals.rss),
+		       format_size(b, sizeof(b), last->totals.rss));
+		if (last->cgroup_limit > 0)
+			printf(", cgroup limit %s",
+			       format_size(a, sizeof(a), (uint64_t)last->cgroup_limit));
+		if (s->is_jvm && fx->nmt[0])
+			printf(", NMT %s", fx->nmt);
+		printf("\n");
+	}
+	if (!r->n)
+		printf("\nNo leak found: nothing grew steadily%s.\n",
+		       s->n ? "" : " in the allocation data");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct finding *f = &r->f[i];
+
+		printf("\n[%s] %s  (%s)\n", finding_severity_name(f->severity), f->title, f->pattern);
+		for (size_t k = 0; k < f->nevidence; k++)
+			printf("  evidence: %s\n", f->evidence[k]);
+		printf("  culprit:  %s\n", f->culprit);
+		printf("  fix:      %s\n", f->fix);
+	}
+	if (r->nunchecked) {
+		printf("\nNot checked:\n");
+		for (size_t i = 0; i < r->nunchecked; i++)
+			printf("  - %s\n", r->unchecked[i]);
+	}
+}
+
+static void print_json(const struct series *s, const struct facts *fx,
+		       const struct doctor_report *r)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j, NULL);
+	json_u64(&j, "pid", (uint64_t)s->pid);
+	json_str(&j, "name", s->name);
+	json_bool(&j, "is_jvm", s->is_jvm);
+	json_bool(&j, "live", fx->live);
+	if (fx->file)
+		json_str(&j, "file", fx->file);
+	json_str(&j, "nmt", fx->nmt);
+	json_u64(&j, "samples", s->n);
+	json_double(&j, "duration_s", fx->span_s);
+	if (s->n) {
+		json_u64(&j, "rss_first", s->pts[0].totals.rss);
+		json_u64(&j, "rss_last", s->pts[s->n - 1].totals.rss);
+	}
+	json_bool(&j, "leak", doctor_has_leak(r));
+	json_arr_begin(&j, "findings");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct finding *f = &r->f[i];
+
+		json_obj_begin(&j, NULL);
+		json_str(&j, "pattern", f->pattern);
+		json_str(&j, "severity", finding_severity_name(f->severity));
+		json_str(&j, "title", f->title);
+		json_arr_begin(&j, "evidence");
+		for (size_t k = 0; k < f->nevidence; k++)
+			json_str(&j, NULL, f->evidence[k]);
+		json_arr_end(&j);
+		json_str(&j, "culprit", f->culprit);
+		json_str(&j, "fix", f->fix);
+		json_double(&j, "bytes_per_hour", f->bytes_per_hour);
+		json_double(&j, "confidence", f->confidence);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_arr_begin(&j, "not_checked");
+	for (size_t i = 0; i < r->nunchecked; i++)
+		json_str(&j, NULL, r->unchecked[i]);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+/* Loads the allocation data of a recording; 1 when it has none. */
+static int load_allocs(const char *path, struct store *st, struct alloc_data *d)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct allocdb *adb = NULL;
+	int ret = allocdb_open(store_db(st), false, &adb, &err);
+
+	if (!ret)
+		ret = allocdb_load(adb, d, &err);
+	allocdb_free(adb);
+	if (ret && strstr(err.buf, "no such table"))
+		ret = 1;
+	else if (ret)
+		error("%s: %s", path, err.buf);
+	strbuf_release(&err);
+	return ret;
+}
+
+static bool looks_like_file(const char *arg)
+{
+	struct stat sb;
+
+	return strspn(arg, "0123456789") != strlen(arg) && !stat(arg, &sb) && !S_ISDIR(sb.st_mode);
+}
+
+static int diagnose_file(const char *path, struct series *s, struct doctor_report *r,
+			 struct alloc_data *allocs, struct facts *fx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct doctor_probes p;
+	struct store *st = NULL;
+	int ret = store_open(path, &st, &err);
+	bool have_allocs;
+
+	if (ret) {
+		error("%s", err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	ret = series_load(st, s, &err);
+	if (ret && ret != -ENOENT) {
+		error("%s: %s", path, err.buf);
+		goto out;
+	}
+	ret = load_allocs(path, st, allocs);
+	if (ret < 0)
+		goto out;
+	have_allocs = !ret && allocs->nr;
+	if (!s->n && !have_allocs) {
+		error("'%s' holds neither samples nor allocation data", path);
+		hint("make one with 'offheap watch PID -o %s' or 'offheap record -o %s -- CMD'", path,
+		     path);
+		ret = -1;
+		goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = have_allocs ? allocs : NULL;
+	if (!have_allocs)
+		doctor_unchecked(r, "allocation sites: the file has no allocation data (record with 'offheap record')");
+	doctor_unchecked(r, "inside the malloc heaps (zlib streams, fragmentation): needs the live process");
+	if (s->is_jvm)
+		doctor_unchecked(r, "JVM flags, class loaders and the string table: need the live JVM");
+	fx->samples = s->n;
+	fx->span_s = s->n > 1 ? (double)(s->pts[s->n - 1].t_ns - s->pts[0].t_ns) / 1e9 : 0;
+	doctor_diagnose(s, &p, r);
+	ret = 0;
+out:
+	store_close(st);
+	strbuf_release(&err);
+	return ret;
+}
+
+struct live_opts {
+	uint64_t duration_ms, interval_ms;
+	const char *out, *recording;
+	bool quiet;
+};
+
+static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
+			 struct doctor_report *r, struct alloc_data *allocs, struct facts *fx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct doctor_probes p;
+	struct store *st = NULL, *rec = NULL;
+	struct sampler sp;
+	struct malloc_probe m0, m1;
+	struct jvm_probe j0, j1;
+	struct sigaction sa, old_int, old_term;
+	bool have_m0 = false, have_m1 = false, sampler = false;
+	uint64_t ticks, start;
+	sigset_t oldmask;
+	char a[32];
+	int ret = -1, rc;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	if (o->recording) {
+		rc = store_open(o->recording, &rec, &err);
+		if (rc) {
+			error("%s", err.buf);
+			goto out;
+		}
+		rc = load_allocs(o->recording, rec, allocs);
+		if (rc < 0)
+			goto out;
+		if (rc || !allocs->nr) {
+			error("'%s' holds no allocation data", o->recording);
+			hint("make one with 'offheap record -o %s -- COMMAND'", o->recording);
+			goto out;
+		}
+		p.allocs = allocs;
+	}
+	if (o->out) {
+		cmd_temp_block(&oldmask);
+		rc = store_create(o->out, STORE_RECORDING, false, &st, &err);
+		if (!rc)
+			cmd_temp_set(0, store_temp_path(st));
+		cmd_temp_unblock(&oldmask);
+		if (rc) {
+			error("%s", err.buf);
+			if (rc == -EEXIST)
+				hint("choose another file, or remove it first");
+			goto out;
+		}
+	}
+	rc = sampler_open(&sp, pid, 0, 5000, s, st, &err);
+	if (rc) {
+		cmd_report_error(rc, err.buf);
+		goto out;
+	}
+	sampler = true;
+	if (sp.jvm) {
+		snprintf(fx->nmt, sizeof(fx->nmt), "%s", hsperf_nmt_name(sp.nmt_mode));
+		flags_probe(pid, &p);
+		probe_jvm(pid, &j0);
+	}
+	strbuf_reset(&err);
+	have_m0 = !probe_malloc(pid, PROBE_LIMIT, &m0, &err);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	ticks = o->duration_ms / o->interval_ms + 1;
+	progress(o->quiet, "sampling %d for %.1f s (%" PRIu64 " samples)%s", (int)pid,
+		 (double)o->duration_ms / 1000, ticks, sp.jvm ? ", a JVM" : "");
+	start = 0;
+	for (uint64_t i = 0; i < ticks; i++) {
+		struct timespec now, ts;
+		uint64_t next;
+		unsigned tf = (i == 0 || i + 1 == ticks) ? TICK_CHEAP : 0;
+
+		if (i == 0 || i + 1 == ticks)
+			tf |= TICK_REGIONS;
+		strbuf_reset(&err);
+		rc = sampler_tick(&sp, tf, &err);
+		if (rc == -ESRCH) {
+			if (!s->n) {
+				cmd_report_error(rc, err.buf);
+				goto out;
+			}
+			doctor_unchecked(r, "the process exited after %zu samples: the trends cover only those", s->n);
+			break;
+		}
+		if (rc) {
+			error("%s", err.buf);
+			goto out;
+		}
+		if (i == 0) {
+			if (st) {
+				sigset_t old;
+
+				cmd_temp_block(&old);
+				rc = store_commit(st, &err);
+				cmd_temp_set(0, NULL);
+				cmd_temp_unblock(&old);
+				if (rc) {
+					error("%s", err.buf);
+					goto out;
+				}
+			}
+			/* Ctrl-C now ends the sampling early and still diagnoses. */
+			sigaction(SIGINT, &sa, &old_int);
+			sigaction(SIGTERM, &sa, &old_term);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			start = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+		}
+		if (i + 1 == ticks)
+			break;
+		next = start + (i + 1) * o->interval_ms * 1000000u;
+		ts.tv_sec = (time_t)(next / 1000000000u);
+		ts.tv_nsec = (long)(next % 1000000000u);
+		while (!stop_signal &&
+		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		if (stop_signal) {
+			doctor_unchecked(r, "sampling was cut short by a signal after %zu samples", s->n);
+			break;
+		}
+	}
+	if (start) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	strbuf_reset(&err);
+	have_m1 = !probe_malloc(pid, PROBE_LIMIT, &m1, &err);
+	if (sp.jvm)
+		probe_jvm(pid, &j1);
+
+	/* What the probes saw, and what they could not. */
+	if (have_m0 && have_m1) {
+		p.have_zlib = true;
+		p.zlib_first = m0.zlib_states;
+		p.zlib_last = m1.zlib_states;
+		p.have_chunks = true;
+		p.chunk_inuse = m1.inuse;
+		p.chunk_free = m1.free;
+		p.malloc_rss = m1.rss;
+		p.arenas = m1.arenas;
+		if (m1.truncated)
+			doctor_unchecked(r, "malloc heaps beyond the first %s were not read",
+					 format_size(a, sizeof(a), PROBE_LIMIT));
+	} else {
+		doctor_unchecked(r, "inside the malloc heaps (zlib streams, fragmentation): %s",
+				 err.len ? err.buf : "not readable");
+	}
+	if (sp.jvm) {
+		if (j1.loaders_ok) {
+			p.have_loaders = true;
+			snprintf(p.loader_type, sizeof(p.loader_type), "%s", j1.loaders.top_type);
+			p.loader_count = j1.loaders.top_count;
+			p.loader_classes = j1.loaders.top_classes;
+		}
+		if (j0.strings_ok && j1.strings_ok) {
+			p.have_strings = true;
+			p.strings_first = j0.strings;
+			p.strings_last = j1.strings;
+		}
+		if (sp.hsperf_error[0])
+			doctor_unchecked(r, "JVM counters (threads, classes, heap): %s", sp.hsperf_error);
+		if (sp.nmt_error[0])
+			doctor_unchecked(r, "NMT categories (direct buffers, symbols, metaspace, what is outside NMT): %s",
+					 sp.nmt_error);
+		if (sp.attach_error[0])
+			doctor_unchecked(r, "attach (flags, class loaders, string table, C-Heap): %s",
+					 sp.attach_error);
+		else if (!p.have_flags)
+			doctor_unchecked(r, "JVM flags: VM.flags did not answer");
+		if (sp.nmt_mode == HSPERF_NMT_OFF || sp.nmt_error[0])
+			doctor_unchecked(r, "hint: start the JVM with -XX:NativeMemoryTracking=summary (about 1%% overhead) to tell direct buffers, threads, metaspace and symbols apart");
+	}
+	if (!p.allocs && !sp.jvm)
+		doctor_unchecked(r, "malloc growth by allocation site: run the program under 'offheap record' and pass --recording");
+	if (s->n)
+		p.cgroup_limit = s->pts[s->n - 1].cgroup_limit;
+	fx->samples = s->n;
+	fx->span_s = s->n > 1 ? (double)(s->pts[s->n - 1].t_ns - s->pts[0].t_ns) / 1e9 : 0;
+	doctor_diagnose(s, &p, r);
+	ret = 0;
+out:
+	if (sampler)
+		sampler_close(&sp);
+	store_close(st);
+	store_close(rec);
+	cmd_temp_forget(0);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING };
+	static const struct option opts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "recording", required_argument, NULL, OPT_RECORDING },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "fail-on-leak", no_argument, NULL, OPT_FAIL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct live_opts o = { .duration_ms = 30000 };
+	const char *arg = NULL;
+	bool json = false, fail = false, have_interval = false;
+	struct series s;
+	struct doctor_report r;
+	struct alloc_data allocs;
+	struct facts fx = { 0 };
+	pid_t pid;
+	int c, ret;
+
+	while ((c = cmd_getopt(argc, argv, "+d:i:o:qh", opts, &arg)) != -1) {
+		switch (c) {
+		case 'd':
+			if (parse_duration_ms(optarg, &o.duration_ms) || o.duration_ms < 1000 ||
+			    o.duration_ms > 7 * 24 * 3600000ULL)
+				usage_die("doctor", "-d takes a duration from 1s to 7d, not '%s'", optarg);
+			break;
+		case 'i':
+			if (parse_duration_ms(optarg, &o.interval_ms) || o.interval_ms < 100 ||
+			    o.interval_ms > 3600000)
+				usage_die("doctor", "-i takes a duration from 100ms to 1h, not '%s'",
+					  optarg);
+			have_interval = true;
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case OPT_RECORDING:
+			o.recording = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_FAIL:
+			fail = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			print_help();
+			return EXIT_OK;
+		case 1:
+			usage_die("doctor", "one PID or FILE only, not '%s'", argv[optind - 1]);
+		default:
+			usage_die("doctor", "unknown option");
+		}
+	}
+	if (optind < argc)
+		usage_die("doctor", "unexpected argument '%s'", argv[optind]);
+	if (!arg)
+		usage_die("doctor", "which process or recording? (offheap doctor PID|FILE)");
+	if (o.out && !*o.out)
+		usage_die("doctor", "-o needs a file name");
+	if (!have_interval) {
+		o.interval_ms = o.duration_ms / 30;
+		o.interval_ms = o.interval_ms < 200 ? 200 : o.interval_ms > 10000 ? 10000 : o.interval_ms;
+	}
+	if (o.interval_ms * 3 > o.duration_ms)
+		usage_die("doctor", "-i must leave room for at least 3 samples in -d");
+
+	series_init(&s);
+	doctor_report_init(&r);
+	memset(&allocs, 0, sizeof(allocs));
+	if (looks_like_file(arg)) {
+		if (o.out || o.recording || have_interval)
+			usage_die("doctor", "-o, -i and --recording are for a live process, not a file");
+		fx.file = arg;
+		ret = diagnose_file(arg, &s, &r, &allocs, &fx);
+	} else {
+		if (cmd_resolve_pid(arg, &pid)) {
+			ret = -1;
+		} else {
+			fx.live = true;
+			fx.file = o.out;
+			ret = diagnose_live(pid, &o, &s, &r, &allocs, &fx);
+		}
+	}
+	if (!ret) {
+		if (json)
+			print_json(&s, &fx, &r);
+		else
+			print_text(&s, &fx, &r);
+		ret = fail && doctor_has_leak(&r) ? EXIT_THRESHOLD : EXIT_OK;
+	} else {
+		ret = EXIT_RUNTIME;
+	}
+	alloc_data_release(&allocs);
+	doctor_report_release(&r);
+	series_release(&s);
+	return ret;
+}
