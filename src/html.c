@@ -498,19 +498,6 @@ static void section_header(struct strbuf *o, const struct html_input *in)
 	strbuf_addstr(o, "</table>\n");
 }
 
-static const char *severity_name(enum finding_severity s)
-{
-	switch (s) {
-	case FS_LEAK:
-		return "leak";
-	case FS_WARNING:
-		return "warning";
-	case FS_INFO:
-		return "info";
-	}
-	return "info";
-}
-
 static void section_findings(struct strbuf *o, const struct doctor_report *r)
 {
 	char a[32];
@@ -520,7 +507,7 @@ static void section_findings(struct strbuf *o, const struct doctor_report *r)
 		strbuf_addstr(o, "<p class=\"absent\">no findings: nothing grew or stood out</p>\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct finding *f = &r->f[i];
-		const char *sev = severity_name(f->severity);
+		const char *sev = finding_severity_name(f->severity);
 
 		strbuf_addf(o, "<div class=\"finding %s\"><span class=\"sev\">%s</span><b>", sev,
 			    sev);

@@ -1,10 +1,11 @@
 #!/bin/sh
 # offheap report --format html: one self-contained page from a real
 # recording of offheap record (sites, flame graph), of offheap watch (RSS by
-# class growing, threads by group) and of a JVM with NMT (NMT categories, JVM
-# counters); errors; and the pages rendered in headless Chromium: the DOM
-# holds the charts and the flame graph, the screenshot shows them (the anon
-# area grows to the right). Screenshots go to tests/out/t7200/ (ignored).
+# class growing, threads by group, the doctor's finding) and of a JVM with NMT
+# (NMT categories, JVM counters, the direct-buffers finding); errors; and the
+# pages rendered in headless Chromium: the DOM holds the charts and the flame
+# graph, the screenshot shows them (the anon area grows to the right).
+# Screenshots go to tests/out/t7200/ (ignored by git).
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/nmt-lib.sh"
 
@@ -54,6 +55,7 @@ test_expect_success 'watch: RSS by class grows, threads by group, the JVM parts 
 	grep -q "id=\"rss-change\">[^<]*(+[1-9]" w.html &&
 	sed -n "/id=\"threads-table\"/,/<\/table>/p" w.html | grep -q ">idle-#</td><td class=\"n\">3</td>" &&
 	grep -q "no NMT data: not a JVM" w.html &&
+	grep -q "<div class=\"finding leak\">.*<code>mmap-growth</code>" w.html &&
 	grep -q "no allocation data: record with offheap record" w.html
 '
 
@@ -95,7 +97,8 @@ if [ -x /usr/bin/java ]; then
 			grep -q "<td class=\"n\">+[1-9][0-9.]* MiB</td>" &&
 		grep -q "id=\"counter-java-threads-live\"" j.html &&
 		grep -q "id=\"counter-offheap-heap-used\"" j.html &&
-		grep -q "(a JVM)" j.html
+		grep -q "(a JVM)" j.html &&
+		grep -q "<div class=\"finding leak\">.*<code>direct-buffers</code>" j.html
 	'
 else
 	test_skip 'a JVM with NMT: NMT categories over time, JVM counters' '/usr/bin/java is absent'

@@ -14,6 +14,7 @@
 #include "cmdutil.h"
 #include "../allocdb.h"
 #include "../allocrank.h"
+#include "../doctor.h"
 #include "../html.h"
 #include "../json.h"
 #include "../parse.h"
@@ -196,13 +197,14 @@ static int write_file_atomic(const char *path, const char *buf, size_t len)
 
 static int write_html(const char *path, const char *file, struct store *st,
 		      const struct series *s, const struct alloc_data *d,
-		      const struct alloc_site *v, size_t n, size_t shown)
+		      const struct alloc_site *v, size_t n, size_t shown,
+		      const struct doctor_report *findings)
 {
 	struct strbuf page = STRBUF_INIT, created = STRBUF_INIT, host = STRBUF_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct html_input in = {
 	    .source = file, .series = s, .allocs = d, .sites = v, .nsites = n,
-	    .top = shown ? shown : 1,
+	    .top = shown ? shown : 1, .findings = findings,
 	};
 	int ret = 0;
 
@@ -398,12 +400,14 @@ int cmd_report(int argc, char **argv)
 	struct alloc_data d = {0}, bd = {0};
 	struct alloc_site *v = NULL;
 	struct series series;
+	struct doctor_report findings;
 	bool have_series = false, have_allocs = true;
 	char **keys = NULL;
 	size_t n = 0, shown;
 	int top = 10, c, rc = EXIT_RUNTIME;
 
 	series_init(&series);
+	doctor_report_init(&findings);
 	while ((c = cmd_getopt(argc, argv, "+n:o:h", longopts, &file)) != -1) {
 		switch (c) {
 		case 1:
@@ -488,8 +492,17 @@ int cmd_report(int argc, char **argv)
 	allocrank_sort(v, n);
 	shown = top && (size_t)top < n ? (size_t)top : n;
 	if (fmt == FMT_HTML) {
+		/* the doctor's rules over what the file holds; live probes need the process */
+		struct doctor_probes probes = {
+		    .cgroup_limit = -1, .allocs = have_allocs && d.nr ? &d : NULL,
+		};
+
+		doctor_diagnose(&series, &probes, &findings);
+		doctor_unchecked(&findings, "inside the malloc heaps, JVM flags, class loaders and"
+					    " the string table: need the live process"
+					    " ('offheap doctor PID')");
 		if (write_html(outpath, file, st, have_series ? &series : NULL,
-			       have_allocs ? &d : NULL, v, n, shown))
+			       have_allocs ? &d : NULL, v, n, shown, &findings))
 			goto out;
 	} else if (fmt == FMT_PPROF) {
 		if (write_pprof(outpath, &d, v, n))
@@ -508,6 +521,7 @@ out:
 	free(keys);
 	free(v);
 	series_release(&series);
+	doctor_report_release(&findings);
 	alloc_data_release(&d);
 	alloc_data_release(&bd);
 	allocdb_free(adb);

@@ -195,7 +195,7 @@ static void test_full(void)
 	struct series s;
 	struct alloc_data d;
 	struct alloc_site *v;
-	struct doctor_report r = {0};
+	struct doctor_report r;
 	struct strbuf page = STRBUF_INIT, again = STRBUF_INIT;
 	struct html_input in = {0};
 	char *part, *poly;
@@ -205,8 +205,10 @@ static void test_full(void)
 	make_allocs(&d, 0);
 	n = allocrank_sites(&d, &v);
 	allocrank_sort(v, n);
-	r.f = xcalloc(1, sizeof(*r.f));
-	r.n = r.alloc = 1;
+	doctor_report_init(&r);
+	ALLOC_GROW(r.f, 1, r.alloc);
+	memset(r.f, 0, sizeof(*r.f));
+	r.n = 1;
 	r.f[0].pattern = "malloc-leak";
 	r.f[0].severity = FS_LEAK;
 	snprintf(r.f[0].title, sizeof(r.f[0].title), "a leak in %s", HOSTILE);
@@ -215,9 +217,7 @@ static void test_full(void)
 	snprintf(r.f[0].culprit, sizeof(r.f[0].culprit), "site %s", HOSTILE);
 	snprintf(r.f[0].fix, sizeof(r.f[0].fix), "free it");
 	r.f[0].bytes_per_hour = 1 << 30;
-	r.unchecked = xcalloc(1, sizeof(*r.unchecked));
-	r.unchecked[0] = xstrdup("zlib: not a JVM <x>");
-	r.nunchecked = r.alloc_unchecked = 1;
+	doctor_unchecked(&r, "zlib: %s", "not a JVM <x>");
 
 	in.source = "/tmp/" HOSTILE ".db";
 	in.created = "2026-01-01T00:00:00Z";
@@ -298,9 +298,7 @@ static void test_full(void)
 	strbuf_release(&page);
 	strbuf_release(&again);
 	free(v);
-	free(r.f);
-	free(r.unchecked[0]);
-	free(r.unchecked);
+	doctor_report_release(&r);
 	series_release(&s);
 	alloc_data_release(&d);
 }
