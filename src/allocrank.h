@@ -16,9 +16,9 @@ struct alloc_frame;
 struct alloc_stack;
 
 struct alloc_site {
-	const struct alloc_stack *s;	/* not owned: points into the alloc_data */
-	struct trend t;			/* fit of s->live over the intervals */
-	int64_t live;			/* live bytes at the end (a caller may subtract a base) */
+	const struct alloc_stack *s; /* not owned: points into the alloc_data */
+	struct trend t;		     /* fit of s->live over the intervals */
+	int64_t live;		     /* live bytes at the end (a caller may subtract a base) */
 };
 
 /*

@@ -35,15 +35,15 @@
 #include <string.h>
 #include <time.h>
 
-#define CHART_W 960
-#define CHART_H 300
-#define SMALL_W 460
-#define SMALL_H 180
-#define FLAME_W 1200
-#define FLAME_ROW 17
+#define CHART_W		960
+#define CHART_H		300
+#define SMALL_W		460
+#define SMALL_H		180
+#define FLAME_W		1200
+#define FLAME_ROW	17
 #define FLAME_MAX_DEPTH 128
-#define NMT_TOP 8
-#define TGROUP_TOP 6
+#define NMT_TOP		8
+#define TGROUP_TOP	6
 
 void html_escape(struct strbuf *out, const char *s)
 {
@@ -70,7 +70,8 @@ void html_escape(struct strbuf *out, const char *s)
 			break;
 		default:
 			/* control characters are not allowed in HTML text */
-			strbuf_addch(out, (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? '?' : c);
+			strbuf_addch(out,
+				     (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? '?' : c);
 		}
 	}
 }
@@ -158,11 +159,11 @@ static const char *utc_str(char *buf, size_t n, uint64_t t_ns)
 
 /* Where the drawn points go along x. */
 struct xaxis {
-	size_t *idx;		/* indices into the caller's points */
-	double *xs;		/* their x in pixels */
+	size_t *idx; /* indices into the caller's points */
+	double *xs;  /* their x in pixels */
 	size_t m;
-	uint64_t span_ms;	/* of the whole series */
-	bool by_time;		/* false: times do not increase, x is the point's rank */
+	uint64_t span_ms; /* of the whole series */
+	bool by_time;	  /* false: times do not increase, x is the point's rank */
 	int x0, x1;
 };
 
@@ -170,8 +171,8 @@ struct xaxis {
  * Picks at most HTML_MAX_POINTS of n points at t_ms (after the series'
  * start; span_ms is its end). One point is drawn across the whole width.
  */
-static void xaxis_build(struct xaxis *a, const uint64_t *t_ms, size_t n, uint64_t span_ms,
-			int x0, int x1)
+static void xaxis_build(struct xaxis *a, const uint64_t *t_ms, size_t n, uint64_t span_ms, int x0,
+			int x1)
 {
 	size_t m = n > HTML_MAX_POINTS ? HTML_MAX_POINTS : n;
 
@@ -207,9 +208,9 @@ static void xaxis_release(struct xaxis *a)
 
 struct chart {
 	struct strbuf *o;
-	int w, h, x0, x1, y0, y1;	/* the picture and its plot area */
+	int w, h, x0, x1, y0, y1; /* the picture and its plot area */
 	double ymax, ystep;
-	bool bytes;			/* y is bytes (else a count) */
+	bool bytes; /* y is bytes (else a count) */
 };
 
 /* A round step for about four ticks up to max: 1-2-5 of a power of 1024 (bytes) or 10. */
@@ -251,8 +252,8 @@ static double chart_y(const struct chart *c, double v)
 	return c->y1 - v / c->ymax * (c->y1 - c->y0);
 }
 
-static void chart_begin(struct chart *c, struct strbuf *o, const char *id, const char *label,
-			int w, int h, bool bytes, double max)
+static void chart_begin(struct chart *c, struct strbuf *o, const char *id, const char *label, int w,
+			int h, bool bytes, double max)
 {
 	c->o = o;
 	c->w = w;
@@ -263,19 +264,21 @@ static void chart_begin(struct chart *c, struct strbuf *o, const char *id, const
 	c->y1 = h - 26;
 	c->bytes = bytes;
 	chart_scale(c, max);
-	strbuf_addf(o, "<svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-		       " role=\"img\" aria-label=\"",
-		    id, w, h, w, h);
+	strbuf_addf(
+	    o,
+	    "<svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
+	    " role=\"img\" aria-label=\"",
+	    id, w, h, w, h);
 	esc(o, label);
 	strbuf_addstr(o, "\">\n");
 }
 
 static void chart_axes(struct chart *c, const struct xaxis *a)
 {
-	static const uint64_t steps[] = {100,	  200,	   500,	    1000,    2000,    5000,
-					 10000,	  15000,   30000,   60000,   120000,  300000,
-					 600000,  900000,  1800000, 3600000, 7200000, 10800000,
-					 21600000, 43200000, 86400000, 172800000, 604800000};
+	static const uint64_t steps[] = {
+	    100,     200,      500,	 1000,	   2000,     5000,	10000,	  15000,
+	    30000,   60000,    120000,	 300000,   600000,   900000,	1800000,  3600000,
+	    7200000, 10800000, 21600000, 43200000, 86400000, 172800000, 604800000};
 	struct strbuf *o = c->o;
 	char buf[48];
 
@@ -298,8 +301,9 @@ static void chart_axes(struct chart *c, const struct xaxis *a)
 		for (uint64_t t = 0; t <= a->span_ms; t += step) {
 			double x = a->x0 + (double)t / (double)a->span_ms * (a->x1 - a->x0);
 
-			strbuf_addf(o, "<line class=\"tick\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>",
-				    x, c->y1, x, c->y1 + 4);
+			strbuf_addf(
+			    o, "<line class=\"tick\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>",
+			    x, c->y1, x, c->y1 + 4);
 			strbuf_addf(o, "<text class=\"xl\" x=\"%.1f\" y=\"%d\">%s</text>\n", x,
 				    c->y1 + 17, elapsed_str(buf, sizeof(buf), t, a->span_ms));
 		}
@@ -309,13 +313,13 @@ static void chart_axes(struct chart *c, const struct xaxis *a)
 		strbuf_addf(o, "<text class=\"xl\" x=\"%d\" y=\"%d\">last</text>\n", a->x1 - 10,
 			    c->y1 + 17);
 	}
-	strbuf_addf(o, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", c->x0, c->y1,
-		    c->x1, c->y1);
+	strbuf_addf(o, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", c->x0,
+		    c->y1, c->x1, c->y1);
 }
 
 /* A filled area from the baseline up to top[] (m values on a's points). */
-static void chart_area(struct chart *c, const struct xaxis *a, const double *top,
-		       const char *color, const struct strbuf *title)
+static void chart_area(struct chart *c, const struct xaxis *a, const double *top, const char *color,
+		       const struct strbuf *title)
 {
 	struct strbuf *o = c->o;
 
@@ -349,8 +353,7 @@ static void chart_end(struct chart *c)
 }
 
 /* "NAME: first A, last B, max C" (escaped) into t, for hover text and legends. */
-static void series_title(struct strbuf *t, const char *name, const double *v, size_t m,
-			 bool bytes)
+static void series_title(struct strbuf *t, const char *name, const double *v, size_t m, bool bytes)
 {
 	double first = NAN, last = NAN, max = 0;
 	char a[32], b[32], c[32];
@@ -389,33 +392,33 @@ static void legend_item(struct strbuf *o, const char *color, const char *name, c
 /* ---- page parts ------------------------------------------------------------------------- */
 
 static const char css[] =
-	"body{font:14px/1.4 system-ui,sans-serif;color:#222;margin:20px auto;max-width:1240px;"
-	"padding:0 12px}\n"
-	"h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;"
-	"border-bottom:1px solid #ccc}h3{font-size:15px;margin:14px 0 4px}\n"
-	"table{border-collapse:collapse;margin:6px 0}td,th{padding:2px 8px;text-align:left;"
-	"vertical-align:top}th{background:#f0f0f0}tr:nth-child(even) td{background:#fafafa}\n"
-	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-	"table.kv th{background:none;color:#555;font-weight:normal}\n"
-	"code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}\n"
-	".absent{color:#777;font-style:italic}\n"
-	".chart{display:block;margin:4px 0}.chart text{font:11px sans-serif;fill:#444}\n"
-	".chart .yl{text-anchor:end}.chart .xl{text-anchor:middle}\n"
-	".grid{stroke:#e4e4e4}.axis,.tick{stroke:#888}\n"
-	".area{stroke:none}.line{fill:none;stroke-width:1.6}.dash{stroke-dasharray:5 3}\n"
-	".small{display:inline-block;width:470px;margin-right:14px;vertical-align:top}\n"
-	"ul.legend{list-style:none;padding:0;margin:2px 0 8px}ul.legend li{display:inline-block;"
-	"margin-right:14px}\n"
-	".sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;"
-	"border:1px solid #0003}.swd{height:3px;vertical-align:3px}\n"
-	".finding{border-left:6px solid #888;padding:4px 12px;margin:10px 0;background:#f8f8f8}\n"
-	".finding.leak{border-color:#c0392b}.finding.warning{border-color:#e67e22}"
-	".finding.info{border-color:#2980b9}\n"
-	".sev{font-weight:bold;text-transform:uppercase;font-size:12px;margin-right:6px}\n"
-	".grow{color:#c0392b;font-weight:bold}\n"
-	".fg rect{stroke:#fff;stroke-width:.5}.fg text{font:11px ui-monospace,monospace;"
-	"fill:#000;pointer-events:none}\n"
-	"details summary{cursor:pointer}\n";
+    "body{font:14px/1.4 system-ui,sans-serif;color:#222;margin:20px auto;max-width:1240px;"
+    "padding:0 12px}\n"
+    "h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;"
+    "border-bottom:1px solid #ccc}h3{font-size:15px;margin:14px 0 4px}\n"
+    "table{border-collapse:collapse;margin:6px 0}td,th{padding:2px 8px;text-align:left;"
+    "vertical-align:top}th{background:#f0f0f0}tr:nth-child(even) td{background:#fafafa}\n"
+    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "table.kv th{background:none;color:#555;font-weight:normal}\n"
+    "code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}\n"
+    ".absent{color:#777;font-style:italic}\n"
+    ".chart{display:block;margin:4px 0}.chart text{font:11px sans-serif;fill:#444}\n"
+    ".chart .yl{text-anchor:end}.chart .xl{text-anchor:middle}\n"
+    ".grid{stroke:#e4e4e4}.axis,.tick{stroke:#888}\n"
+    ".area{stroke:none}.line{fill:none;stroke-width:1.6}.dash{stroke-dasharray:5 3}\n"
+    ".small{display:inline-block;width:470px;margin-right:14px;vertical-align:top}\n"
+    "ul.legend{list-style:none;padding:0;margin:2px 0 8px}ul.legend li{display:inline-block;"
+    "margin-right:14px}\n"
+    ".sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;"
+    "border:1px solid #0003}.swd{height:3px;vertical-align:3px}\n"
+    ".finding{border-left:6px solid #888;padding:4px 12px;margin:10px 0;background:#f8f8f8}\n"
+    ".finding.leak{border-color:#c0392b}.finding.warning{border-color:#e67e22}"
+    ".finding.info{border-color:#2980b9}\n"
+    ".sev{font-weight:bold;text-transform:uppercase;font-size:12px;margin-right:6px}\n"
+    ".grow{color:#c0392b;font-weight:bold}\n"
+    ".fg rect{stroke:#fff;stroke-width:.5}.fg text{font:11px ui-monospace,monospace;"
+    "fill:#000;pointer-events:none}\n"
+    "details summary{cursor:pointer}\n";
 
 static void section_header(struct strbuf *o, const struct html_input *in)
 {
@@ -464,15 +467,15 @@ static void section_header(struct strbuf *o, const struct html_input *in)
 			strbuf_addf(o, "<tr><th>span</th><td>%s &rarr; ",
 				    utc_str(a, sizeof(a), p0->t_ns));
 			strbuf_addf(o, "%s (%s, %zu sample%s)</td></tr>\n",
-				    utc_str(b, sizeof(b), pn->t_ns), duration_str(c, sizeof(c), span),
-				    s->n, s->n == 1 ? "" : "s");
+				    utc_str(b, sizeof(b), pn->t_ns),
+				    duration_str(c, sizeof(c), span), s->n, s->n == 1 ? "" : "s");
 			strbuf_addf(o, "<tr><th>RSS</th><td id=\"rss-change\">%s &rarr; %s",
 				    format_size(a, sizeof(a), p0->totals.rss),
 				    format_size(b, sizeof(b), pn->totals.rss));
-			strbuf_addf(o, " (%s, peak %s)</td></tr>\n",
-				    format_dsize(c, sizeof(c),
-						 (int64_t)(pn->totals.rss - p0->totals.rss)),
-				    format_size(a, sizeof(a), peak));
+			strbuf_addf(
+			    o, " (%s, peak %s)</td></tr>\n",
+			    format_dsize(c, sizeof(c), (int64_t)(pn->totals.rss - p0->totals.rss)),
+			    format_size(a, sizeof(a), peak));
 			if (pn->cgroup_limit > 0)
 				strbuf_addf(o, "<tr><th>cgroup limit</th><td>%s</td></tr>\n",
 					    format_size(a, sizeof(a), (uint64_t)pn->cgroup_limit));
@@ -484,9 +487,10 @@ static void section_header(struct strbuf *o, const struct html_input *in)
 
 		for (size_t i = 0; i < in->nsites; i++)
 			growing += in->sites[i].t.growing;
-		strbuf_addf(o, "<tr><th>allocations</th><td>%zu site%s, %zu growing, %zu intervals, %s",
-			    in->nsites, in->nsites == 1 ? "" : "s", growing, d->intervals,
-			    d->sample_mean ? "sampled" : "exact");
+		strbuf_addf(
+		    o, "<tr><th>allocations</th><td>%zu site%s, %zu growing, %zu intervals, %s",
+		    in->nsites, in->nsites == 1 ? "" : "s", growing, d->intervals,
+		    d->sample_mean ? "sampled" : "exact");
 		if (d->sample_mean)
 			strbuf_addf(o, " (one sample per %s on average)",
 				    format_size(a, sizeof(a), d->sample_mean));
@@ -504,7 +508,8 @@ static void section_findings(struct strbuf *o, const struct doctor_report *r)
 
 	strbuf_addstr(o, "<h2 id=\"findings\">Findings</h2>\n");
 	if (!r->n)
-		strbuf_addstr(o, "<p class=\"absent\">no findings: nothing grew or stood out</p>\n");
+		strbuf_addstr(o,
+			      "<p class=\"absent\">no findings: nothing grew or stood out</p>\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct finding *f = &r->f[i];
 		const char *sev = finding_severity_name(f->severity);
@@ -570,16 +575,16 @@ static uint64_t *point_times(const struct series *s, uint64_t *span_ms)
 
 /* Region classes bottom-up in the stack: the JVM's own first, then native, then files. */
 static const enum region_class class_order[] = {
-	RC_JAVA_HEAP, RC_METASPACE, RC_CODE_CACHE, RC_HEAP, RC_ARENA, RC_ANON,
-	RC_STACK,     RC_SHM,	    RC_LIB,	   RC_JAR,  RC_FILE,  RC_SPECIAL,
+    RC_JAVA_HEAP, RC_METASPACE, RC_CODE_CACHE, RC_HEAP, RC_ARENA, RC_ANON,
+    RC_STACK,	  RC_SHM,	RC_LIB,	       RC_JAR,	RC_FILE,  RC_SPECIAL,
 };
 
 static const char *class_color(enum region_class c)
 {
 	static const char *colors[RC_NR] = {
-	    [RC_HEAP] = "#e15759",	  [RC_STACK] = "#f28e2b", [RC_ARENA] = "#ff9da7",
-	    [RC_ANON] = "#4e79a7",	  [RC_LIB] = "#76b7b2",	  [RC_JAR] = "#59a14f",
-	    [RC_FILE] = "#edc948",	  [RC_SHM] = "#b07aa1",	  [RC_SPECIAL] = "#bab0ac",
+	    [RC_HEAP] = "#e15759",	[RC_STACK] = "#f28e2b",	     [RC_ARENA] = "#ff9da7",
+	    [RC_ANON] = "#4e79a7",	[RC_LIB] = "#76b7b2",	     [RC_JAR] = "#59a14f",
+	    [RC_FILE] = "#edc948",	[RC_SHM] = "#b07aa1",	     [RC_SPECIAL] = "#bab0ac",
 	    [RC_JAVA_HEAP] = "#9c755f", [RC_CODE_CACHE] = "#86bcb6", [RC_METASPACE] = "#d37295",
 	};
 
@@ -633,14 +638,16 @@ static double stack_max(const struct stack *st, size_t m)
 }
 
 /* A table row per layer: first, last, change, max (over every point, not the drawn ones). */
-static void stack_table(struct strbuf *o, const char *id, const char *what,
-			const struct stack *st, const double *const *all, size_t n, bool bytes)
+static void stack_table(struct strbuf *o, const char *id, const char *what, const struct stack *st,
+			const double *const *all, size_t n, bool bytes)
 {
 	char a[32], b[32], c[32], d[32];
 
-	strbuf_addf(o, "<table id=\"%s\"><tr><th>%s</th><th class=\"n\">first</th>"
-		       "<th class=\"n\">last</th><th class=\"n\">change</th><th class=\"n\">max</th></tr>\n",
-		    id, what);
+	strbuf_addf(
+	    o,
+	    "<table id=\"%s\"><tr><th>%s</th><th class=\"n\">first</th>"
+	    "<th class=\"n\">last</th><th class=\"n\">change</th><th class=\"n\">max</th></tr>\n",
+	    id, what);
 	for (size_t l = st->n; l-- > 0;) {
 		double max = 0;
 
@@ -650,8 +657,9 @@ static void stack_table(struct strbuf *o, const char *id, const char *what,
 		strbuf_addf(o, "<tr><td><span class=\"sw\" style=\"background:%s\"></span>",
 			    st->color[l]);
 		esc(o, st->name[l]);
-		strbuf_addf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			       "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+		strbuf_addf(o,
+			    "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			    "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
 			    value_str(a, sizeof(a), all[l][0], bytes),
 			    value_str(b, sizeof(b), all[l][n - 1], bytes),
 			    delta_str(c, sizeof(c), all[l][n - 1] - all[l][0], bytes),
@@ -727,8 +735,8 @@ static void section_rss(struct strbuf *o, const struct series *s)
 	chart_end(&c);
 
 	strbuf_addstr(o, "<ul class=\"legend\" id=\"rss-legend\">");
-	legend_item(o, "#000000", "RSS",
-		    format_size(buf, sizeof(buf), s->pts[s->n - 1].totals.rss), true);
+	legend_item(o, "#000000", "RSS", format_size(buf, sizeof(buf), s->pts[s->n - 1].totals.rss),
+		    true);
 	if (have_anon)
 		legend_item(o, "#555555", "anonymous",
 			    format_size(buf, sizeof(buf), s->pts[s->n - 1].rss_anon), true);
@@ -753,8 +761,8 @@ static void section_rss(struct strbuf *o, const struct series *s)
 }
 
 static const char *nmt_colors[NMT_TOP + 1] = {
-	"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-	"#edc948", "#b07aa1", "#9c755f", "#bab0ac",
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#9c755f", "#bab0ac",
 };
 
 static double nmt_committed(const struct series_point *p, const char *name)
@@ -802,7 +810,7 @@ static void section_nmt(struct strbuf *o, const struct series *s)
 	if (!n) {
 		strbuf_addstr(o, s->is_jvm ? "<p class=\"absent\">no NMT data: the JVM ran without"
 					     " -XX:NativeMemoryTracking=summary</p>\n"
-				       : "<p class=\"absent\">no NMT data: not a JVM</p>\n");
+					   : "<p class=\"absent\">no NMT data: not a JVM</p>\n");
 		goto out;
 	}
 	/* categories of every point, ranked by their value at the last one */
@@ -1079,8 +1087,9 @@ static void section_threads(struct strbuf *o, const struct series *s)
 		for (size_t j = 0; j < ng && j < 16; j++) {
 			strbuf_addstr(o, "<tr><td class=\"mono\">");
 			esc(o, g[j].name);
-			strbuf_addf(o, "</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
-				       "<td class=\"n\">%d</td></tr>\n",
+			strbuf_addf(o,
+				    "</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
+				    "<td class=\"n\">%d</td></tr>\n",
 				    g[j].first, g[j].last, g[j].max);
 		}
 		strbuf_addstr(o, "</table>\n");
@@ -1105,8 +1114,9 @@ static void sparkline(struct strbuf *o, const struct alloc_stack *s)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->live[i] > max)
 			max = s->live[i];
-	strbuf_addstr(o, "<svg class=\"spark\" width=\"120\" height=\"24\" viewBox=\"0 0 120 24\">"
-			 "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"1.2\" points=\"");
+	strbuf_addstr(o,
+		      "<svg class=\"spark\" width=\"120\" height=\"24\" viewBox=\"0 0 120 24\">"
+		      "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"1.2\" points=\"");
 	for (size_t k = 0; k < m; k++) {
 		size_t i = (size_t)((double)k * (double)(s->n - 1) / (double)(m - 1));
 		double v = s->live[i] > 0 ? (double)s->live[i] : 0;
@@ -1142,10 +1152,11 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 	char a[32], b[32], c[32];
 
 	strbuf_addf(o, "<h3>Top %zu of %zu sites</h3>\n", shown, in->nsites);
-	strbuf_addstr(o, "<table id=\"sites\"><tr><th>#</th><th>trend</th>"
-			 "<th class=\"n\">live at the end</th><th class=\"n\">growth</th>"
-			 "<th class=\"n\">R&sup2;</th><th class=\"n\">grew in</th>"
-			 "<th class=\"n\">allocated</th><th>live over time</th><th>stack</th></tr>\n");
+	strbuf_addstr(o,
+		      "<table id=\"sites\"><tr><th>#</th><th>trend</th>"
+		      "<th class=\"n\">live at the end</th><th class=\"n\">growth</th>"
+		      "<th class=\"n\">R&sup2;</th><th class=\"n\">grew in</th>"
+		      "<th class=\"n\">allocated</th><th>live over time</th><th>stack</th></tr>\n");
 	for (size_t i = 0; i < shown; i++) {
 		const struct alloc_site *x = &in->sites[i];
 		const struct alloc_stack *s = x->s;
@@ -1153,8 +1164,9 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 		strbuf_addf(o, "<tr><td>%zu</td><td>%s</td><td class=\"n\">%s</td>", i + 1,
 			    x->t.growing ? "<span class=\"grow\">GROWING</span>" : "steady",
 			    size_str(a, sizeof(a), (double)x->live));
-		strbuf_addf(o, "<td class=\"n\">%s</td><td class=\"n\">%.2f</td>"
-			       "<td class=\"n\">%zu of %zu</td><td class=\"n\">%s</td><td>",
+		strbuf_addf(o,
+			    "<td class=\"n\">%s</td><td class=\"n\">%.2f</td>"
+			    "<td class=\"n\">%zu of %zu</td><td class=\"n\">%s</td><td>",
 			    format_dsize(b, sizeof(b), (int64_t)x->t.growth), x->t.r2, x->t.ups,
 			    s->n ? s->n - 1 : 0, format_size(c, sizeof(c), s->alloc_bytes));
 		sparkline(o, s);
@@ -1179,17 +1191,17 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 #define NONE SIZE_MAX
 
 struct fnode {
-	char *name;			/* owned */
-	const struct alloc_frame *f;	/* the first frame merged here; NULL for the root */
+	char *name;		     /* owned */
+	const struct alloc_frame *f; /* the first frame merged here; NULL for the root */
 	uint64_t bytes;
-	size_t child, next;		/* first child, next sibling */
+	size_t child, next; /* first child, next sibling */
 	int depth;
 };
 
 struct flame {
 	struct fnode *n;
 	size_t nr, alloc;
-	uint64_t total, floor;		/* bytes of the root; narrower nodes are merged */
+	uint64_t total, floor; /* bytes of the root; narrower nodes are merged */
 	int maxdepth;
 	size_t rendered;
 };
@@ -1414,7 +1426,8 @@ static void flame_graph(struct strbuf *o, const struct alloc_site *v, size_t nv)
 	flame_build(&fl, v, nv);
 	strbuf_addstr(o, "<h3>Flame graph of live bytes at the end</h3>\n");
 	if (!fl.total) {
-		strbuf_addstr(o, "<p class=\"absent\">no live bytes at the end: nothing to draw</p>\n");
+		strbuf_addstr(
+		    o, "<p class=\"absent\">no live bytes at the end: nothing to draw</p>\n");
 		goto out;
 	}
 	/* one pixel at least, raised until the rectangles fit the cap */
@@ -1429,12 +1442,14 @@ static void flame_graph(struct strbuf *o, const struct alloc_site *v, size_t nv)
 		fl.floor *= 2;
 	}
 	height = (fl.maxdepth + 1) * FLAME_ROW + 2;
-	strbuf_addf(o, "<p>Root at the bottom, callers below callees; width = live bytes. Hover a"
-		       " frame for its name, place and bytes. Frames narrower than %.1f%% are"
-		       " merged.</p>\n",
+	strbuf_addf(o,
+		    "<p>Root at the bottom, callers below callees; width = live bytes. Hover a"
+		    " frame for its name, place and bytes. Frames narrower than %.1f%% are"
+		    " merged.</p>\n",
 		    100.0 * (double)fl.floor / (double)fl.total);
-	strbuf_addf(o, "<svg class=\"fg\" id=\"flame\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d"
-		       " %d\" role=\"img\" aria-label=\"flame graph of live bytes\">\n",
+	strbuf_addf(o,
+		    "<svg class=\"fg\" id=\"flame\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d"
+		    " %d\" role=\"img\" aria-label=\"flame graph of live bytes\">\n",
 		    FLAME_W, height, FLAME_W, height);
 	flame_draw(o, &fl, 0, 0, height);
 	strbuf_addstr(o, "</svg>\n");
@@ -1446,8 +1461,9 @@ static void section_allocs(struct strbuf *o, const struct html_input *in)
 {
 	strbuf_addstr(o, "<h2 id=\"allocs\">Allocation sites</h2>\n");
 	if (!in->allocs) {
-		strbuf_addstr(o, "<p class=\"absent\">no allocation data: record with offheap record"
-				 " -o FILE -- COMMAND</p>\n");
+		strbuf_addstr(o,
+			      "<p class=\"absent\">no allocation data: record with offheap record"
+			      " -o FILE -- COMMAND</p>\n");
 		return;
 	}
 	if (!in->nsites) {

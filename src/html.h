@@ -22,19 +22,19 @@ struct series;
 struct strbuf;
 
 struct html_input {
-	const char *source;			/* the file the report is of (shown, escaped) */
-	const char *created, *host;		/* the file's meta, NULL when unknown */
-	const struct series *series;		/* NULL: the file has no samples */
-	const struct alloc_data *allocs;	/* NULL: no allocation tracking */
-	const struct alloc_site *sites;		/* allocs ranked (src/allocrank.h) */
+	const char *source;		 /* the file the report is of (shown, escaped) */
+	const char *created, *host;	 /* the file's meta, NULL when unknown */
+	const struct series *series;	 /* NULL: the file has no samples */
+	const struct alloc_data *allocs; /* NULL: no allocation tracking */
+	const struct alloc_site *sites;	 /* allocs ranked (src/allocrank.h) */
 	size_t nsites;
-	size_t top;				/* sites in the table (0: all) */
-	const struct doctor_report *findings;	/* NULL: not diagnosed */
+	size_t top;			      /* sites in the table (0: all) */
+	const struct doctor_report *findings; /* NULL: not diagnosed */
 };
 
 /* Caps that keep the page small whatever the recording holds. */
-#define HTML_MAX_POINTS 600		/* points drawn per chart (downsampled beyond) */
-#define HTML_MAX_FLAME_NODES 3000	/* flame graph rectangles */
+#define HTML_MAX_POINTS	     600  /* points drawn per chart (downsampled beyond) */
+#define HTML_MAX_FLAME_NODES 3000 /* flame graph rectangles */
 
 /* Appends the whole page to out. Cannot fail (dies on out-of-memory). */
 void html_render(const struct html_input *in, struct strbuf *out);

@@ -38,8 +38,8 @@ test_expect_success 'record: stdout when not a terminal is the same page; -o lea
 	test "$(ls | grep -c "rec.html.")" = 0
 '
 
-test_expect_success 'watch: RSS by class grows, threads by group, the JVM parts say why they are absent' '
-	start_bg "$HELPERS/leaker" --mmap-thread grower --rate 10 --chunk 1M --idle-threads 3 \
+test_expect_success 'watch: RSS by class grows, threads by group (a hostile name escaped), absent parts said' '
+	start_bg "$HELPERS/leaker" --mmap-thread "<i>\"g&" --rate 10 --chunk 1M --idle-threads 3 \
 		--ready ready --lifetime 30 &&
 	lpid=$BG_PID &&
 	wait_ready ready &&
@@ -54,6 +54,9 @@ test_expect_success 'watch: RSS by class grows, threads by group, the JVM parts 
 	grep "</span>anon</td>" rss-table | grep -q "<td class=\"n\">+[1-9][0-9.]* MiB</td>" &&
 	grep -q "id=\"rss-change\">[^<]*(+[1-9]" w.html &&
 	sed -n "/id=\"threads-table\"/,/<\/table>/p" w.html | grep -q ">idle-#</td><td class=\"n\">3</td>" &&
+	grep -q "<td class=\"mono\">&lt;i&gt;&quot;g&amp;</td>" w.html &&
+	grep -q "<code>[^<]*--mmap-thread &lt;i&gt;&quot;g&amp; " w.html &&
+	! grep -qF "<i>" w.html &&
 	grep -q "no NMT data: not a JVM" w.html &&
 	grep -q "<div class=\"finding leak\">.*<code>mmap-growth</code>" w.html &&
 	grep -q "no allocation data: record with offheap record" w.html

@@ -16,12 +16,13 @@
 
 #include <stdlib.h>
 
-#define HOSTILE "<script>alert(1)</script>&\""
+#define HOSTILE	    "<script>alert(1)</script>&\""
 #define HOSTILE_ESC "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;"
 
 static const char *nmt_names[] = {
-	"Java Heap", "Class", "Thread", "Code", "GC", "Compiler", "Internal",
-	"Other",     "Symbol", "Native Memory Tracking", "Arena Chunk", "Metaspace",
+    "Java Heap",   "Class",	"Thread", "Code",   "GC",
+    "Compiler",	   "Internal",	"Other",  "Symbol", "Native Memory Tracking",
+    "Arena Chunk", "Metaspace",
 };
 
 static void make_series(struct series *s, size_t n, bool jvm, bool nmt)
@@ -40,7 +41,8 @@ static void make_series(struct series *s, size_t n, bool jvm, bool nmt)
 		p->cls[RC_ANON].rss = (20 + i) << 20;
 		p->cls[RC_HEAP].rss = 4 << 20;
 		p->cls[RC_JAVA_HEAP].rss = jvm ? 64 << 20 : 0;
-		p->totals.rss = p->cls[RC_ANON].rss + p->cls[RC_HEAP].rss + p->cls[RC_JAVA_HEAP].rss;
+		p->totals.rss =
+		    p->cls[RC_ANON].rss + p->cls[RC_HEAP].rss + p->cls[RC_JAVA_HEAP].rss;
 		p->rss_anon = p->cls[RC_ANON].rss;
 		p->threads = 10 + (int)(i % 3);
 		p->cgroup_usage = p->cgroup_limit = -1;
@@ -63,7 +65,8 @@ static void make_series(struct series *s, size_t n, bool jvm, bool nmt)
 			p->nmt = xcalloc(k + 1, sizeof(*p->nmt));
 			p->nnmt = k + 1;
 			for (size_t j = 0; j < k; j++) {
-				snprintf(p->nmt[j].name, sizeof(p->nmt[j].name), "%s", nmt_names[j]);
+				snprintf(p->nmt[j].name, sizeof(p->nmt[j].name), "%s",
+					 nmt_names[j]);
 				p->nmt[j].committed = (int64_t)(k - j) << 20;
 				if (!strcmp(nmt_names[j], "Other"))
 					p->nmt[j].committed = (int64_t)(1 + i) << 20;
@@ -158,8 +161,11 @@ static char *between(const char *hay, const char *start, const char *end)
 static bool valid_utf8(const unsigned char *p)
 {
 	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-			: (*p & 0xf8) == 0xf0 ? 3 : -1;
+		int n = *p < 0x80	      ? 0
+			: (*p & 0xe0) == 0xc0 ? 1
+			: (*p & 0xf0) == 0xe0 ? 2
+			: (*p & 0xf8) == 0xf0 ? 3
+					      : -1;
 
 		if (n < 0)
 			return false;
@@ -180,13 +186,13 @@ static void check_self_contained(const char *page, const char *what)
 	ok(!strstr(page, "http://") && !strstr(page, "https://"), msg);
 	snprintf(msg, sizeof(msg), "%s: no script, link, src= or url(", what);
 	ok(!strstr(page, "<script") && !strstr(page, "<link") && !strstr(page, " src=") &&
-		   !strstr(page, "url("),
+	       !strstr(page, "url("),
 	   msg);
 	snprintf(msg, sizeof(msg), "%s: no nan or inf in numbers", what);
 	ok(!strstr(page, "nan") && !strstr(page, "inf\"") && !strstr(page, "inf,"), msg);
 	snprintf(msg, sizeof(msg), "%s: a whole HTML5 document", what);
 	ok(!strncmp(page, "<!DOCTYPE html>", 15) && strstr(page, "</html>\n") &&
-		   !strcmp(strstr(page, "</html>\n"), "</html>\n"),
+	       !strcmp(strstr(page, "</html>\n"), "</html>\n"),
 	   msg);
 }
 
@@ -281,12 +287,14 @@ static void test_full(void)
 	ok(strstr(part, "GROWING") != NULL, "the growing site is marked");
 	ok(strstr(part, "<td>1</td><td><span class=\"grow\">GROWING") != NULL,
 	   "the growing site is first");
-	ok(strstr(part, "0x1001 in libjit.so") != NULL, "a frame without a function: pc and module");
+	ok(strstr(part, "0x1001 in libjit.so") != NULL,
+	   "a frame without a function: pc and module");
 	free(part);
 
 	part = between(page.buf, "id=\"flame\"", "</svg>");
 	is_int(count(part, "<rect"), 5, "flame graph: the root, main and the three leaves");
-	ok(strstr(part, "<title>main (main.c:3) in app ") != NULL, "a frame's title: name, place, module");
+	ok(strstr(part, "<title>main (main.c:3) in app ") != NULL,
+	   "a frame's title: name, place, module");
 	ok(strstr(part, "<title>all 167936 bytes") != NULL, "the root holds every live byte");
 	free(part);
 
@@ -332,7 +340,8 @@ static void test_absent(void)
 	strbuf_reset(&page);
 	make_series(&s, 3, false, false);
 	html_render(&in, &page);
-	ok(strstr(page.buf, "no NMT data: not a JVM") && strstr(page.buf, "not a JVM: no JVM counters"),
+	ok(strstr(page.buf, "no NMT data: not a JVM") &&
+	       strstr(page.buf, "not a JVM: no JVM counters"),
 	   "not a JVM: no NMT, no counters");
 	ok(!strstr(page.buf, ">java-heap"), "no Java heap class for a process without one");
 	series_release(&s);
