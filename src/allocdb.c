@@ -404,6 +404,7 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 		f->line = sqlite3_column_int(q, 4);
 		f->module = col_dup(q, 5);
 		f->inlined = sqlite3_column_int(q, 6) != 0;
+		f->jit = false; /* the array grows uninitialised; name_jit_frames sets it */
 	}
 	if (rc != SQLITE_DONE) {
 		ret = sql_err(a, err, "read");

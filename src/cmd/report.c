@@ -5,18 +5,24 @@
  * Reads the alloc_* tables (src/allocdb.c) written by offheap record; the
  * frames are stored symbolized, so the target and its binaries are not
  * needed. Formats: text, json, collapsed ("frame;frame;... bytes", root
- * first, for flamegraph tools), pprof (gzipped profile.proto, src/pprof.c).
+ * first, for flamegraph tools), pprof (gzipped profile.proto, src/pprof.c),
+ * html (one self-contained page, src/html.c: it also shows the samples of a
+ * recording made by offheap watch or snap, so it accepts a file with samples
+ * only, allocations only, or both).
  */
 #include "cmd.h"
 #include "cmdutil.h"
 #include "../allocdb.h"
+#include "../allocrank.h"
+#include "../doctor.h"
+#include "../html.h"
 #include "../json.h"
 #include "../parse.h"
 #include "../pprof.h"
+#include "../series.h"
 #include "../store.h"
 #include "../strbuf.h"
 #include "../trackshm.h"
-#include "../trend.h"
 #include "../usage.h"
 #include "../xalloc.h"
 
@@ -27,12 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void print_help(FILE *out)
 {
 	fprintf(out,
-		"usage: offheap report FILE [--top N] [--format text|json|collapsed|pprof]\n"
+		"usage: offheap report FILE [--top N] [--format text|json|collapsed|pprof|html]\n"
 		"                      [-o OUT] [--base FILE] [--json]\n\n"
 		"Rank the allocation sites of a recording made by 'offheap record': first the\n"
 		"sites whose live bytes grew steadily across the intervals (least-squares slope,\n"
@@ -44,42 +51,28 @@ static void print_help(FILE *out)
 		"                       'root;...;leaf live_bytes', for flamegraph tools),\n"
 		"                       or pprof (gzipped profile.proto for 'go tool pprof':\n"
 		"                       every site, whatever --top; sample types inuse_space,\n"
-		"                       inuse_objects, alloc_space, alloc_objects)\n"
-		"  -o, --output OUT     write the pprof profile to OUT (default: stdout when it\n"
-		"                       is not a terminal)\n"
+		"                       inuse_objects, alloc_space, alloc_objects), or html\n"
+		"                       (one self-contained page: RSS by class over time, NMT,\n"
+		"                       JVM counters, threads, the top sites, a flame graph;\n"
+		"                       also for a recording of 'offheap watch' or 'snap')\n"
+		"  -o, --output OUT     write the pprof profile or the HTML page (atomically)\n"
+		"                       to OUT (default: stdout when it is not a terminal)\n"
 		"      --json           the same as --format json\n"
 		"      --base FILE      subtract the live bytes each stack has in the recording\n"
 		"                       FILE (stacks matched by their frames)\n"
 		"  -h, --help           this help\n\n"
-		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data),\n"
-		"2 usage error.\n\n"
+		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data; for\n"
+		"html: neither samples nor allocation data), 2 usage error.\n\n"
 		"Examples:\n"
 		"  offheap report leak.db\n"
 		"  offheap report leak.db --top 3 --json\n"
 		"  offheap report leak.db --format collapsed | flamegraph.pl > leak.svg\n"
 		"  offheap report leak.db --format pprof -o leak.pb.gz && go tool pprof -top leak.pb.gz\n"
+		"  offheap report watch.db --format html -o watch.html\n"
 		"  offheap report after.db --base before.db\n");
 }
 
-enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED, FMT_PPROF };
-
-struct site {
-	struct alloc_stack *s;
-	struct trend t;
-	int64_t live; /* minus the base when --base */
-	char *key;    /* the frames, for --base */
-};
-
-static const char *frame_name(const struct alloc_frame *f, char *buf, size_t n)
-{
-	const char *mod;
-
-	if (f->function)
-		return f->function;
-	mod = f->module ? strrchr(f->module, '/') : NULL;
-	snprintf(buf, n, "0x%" PRIx64 "%s%s", f->pc, mod ? " in " : "", mod ? mod + 1 : "");
-	return buf;
-}
+enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED, FMT_PPROF, FMT_HTML };
 
 static char *stack_key(const struct alloc_stack *s)
 {
@@ -87,21 +80,8 @@ static char *stack_key(const struct alloc_stack *s)
 	char buf[128];
 
 	for (size_t i = 0; i < s->nframes; i++)
-		strbuf_addf(&sb, "%s;", frame_name(&s->frames[i], buf, sizeof(buf)));
+		strbuf_addf(&sb, "%s;", allocrank_frame_name(&s->frames[i], buf, sizeof(buf)));
 	return strbuf_detach(&sb, NULL);
-}
-
-static int cmp_sites(const void *a, const void *b)
-{
-	const struct site *x = a, *y = b;
-
-	if (x->t.growing != y->t.growing)
-		return x->t.growing ? -1 : 1;
-	if (x->t.growing && x->t.growth != y->t.growth)
-		return x->t.growth > y->t.growth ? -1 : 1;
-	if (x->live != y->live)
-		return x->live > y->live ? -1 : 1;
-	return x->s->id < y->s->id ? -1 : x->s->id > y->s->id;
 }
 
 static int load(const char *path, struct store **st, struct allocdb **adb, struct alloc_data *d)
@@ -125,6 +105,128 @@ static int load(const char *path, struct store **st, struct allocdb **adb, struc
 	return ret;
 }
 
+/*
+ * For --format html: the samples (series_load) and the allocation data,
+ * either of which may be missing; a file with neither is an error.
+ */
+static int load_html(const char *path, struct store **st, struct allocdb **adb,
+		     struct alloc_data *d, bool *have_allocs, struct series *s, bool *have_series)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ret = store_open(path, st, &err);
+
+	if (ret) {
+		error("%s", err.buf);
+		goto out;
+	}
+	ret = series_load(*st, s, &err);
+	if (ret == -ENOENT) {
+		series_release(s);
+		series_init(s);
+	} else if (ret) {
+		error("cannot read the samples of '%s': %s", path, err.buf);
+		goto out;
+	} else {
+		*have_series = true;
+	}
+	strbuf_reset(&err);
+	ret = allocdb_open(store_db(*st), false, adb, &err);
+	if (!ret)
+		ret = allocdb_load(*adb, d, &err);
+	if (ret && strstr(err.buf, "no such table")) {
+		alloc_data_release(d);
+		memset(d, 0, sizeof(*d));
+		*have_allocs = false;
+		ret = 0;
+	} else if (ret) {
+		error("%s", err.buf);
+		goto out;
+	}
+	if (!*have_series && !*have_allocs) {
+		ret = -ENOENT;
+		error("'%s' holds no samples and no allocation data", path);
+		hint("make one with 'offheap watch PID -o %s' or 'offheap record -o %s -- COMMAND'",
+		     path, path);
+	}
+out:
+	strbuf_release(&err);
+	return ret;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes len bytes to path through a temporary file and a rename: never a half file. */
+static int write_file_atomic(const char *path, const char *buf, size_t len)
+{
+	char tmp[4096];
+	mode_t mask;
+	int fd, ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = cmd_temp_mkstemp(tmp, 0);
+	if (fd < 0)
+		return -errno;
+	mask = umask(0);
+	umask(mask);
+	ret = write_all(fd, buf, len);
+	if (!ret && (fchmod(fd, 0666 & ~mask) || fsync(fd)))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	cmd_temp_forget(0);
+	return ret;
+}
+
+static int write_html(const char *path, const char *file, struct store *st,
+		      const struct series *s, const struct alloc_data *d,
+		      const struct alloc_site *v, size_t n, size_t shown,
+		      const struct doctor_report *findings)
+{
+	struct strbuf page = STRBUF_INIT, created = STRBUF_INIT, host = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct html_input in = {
+	    .source = file, .series = s, .allocs = d, .sites = v, .nsites = n,
+	    .top = shown ? shown : 1, .findings = findings,
+	};
+	int ret = 0;
+
+	if (!store_meta(st, "created", &created, &err))
+		in.created = created.buf;
+	if (!store_meta(st, "host", &host, &err))
+		in.host = host.buf;
+	html_render(&in, &page);
+	if (path) {
+		ret = write_file_atomic(path, page.buf, page.len);
+		if (ret)
+			error("cannot write '%s': %s", path, strerror(-ret));
+	} else if (fwrite(page.buf, 1, page.len, stdout) != page.len || fflush(stdout)) {
+		ret = error("cannot write the page to standard output: %s", strerror(errno));
+	}
+	strbuf_release(&page);
+	strbuf_release(&created);
+	strbuf_release(&host);
+	strbuf_release(&err);
+	return ret;
+}
+
 static void print_frames_text(const struct alloc_stack *s)
 {
 	char buf[128];
@@ -133,7 +235,7 @@ static void print_frames_text(const struct alloc_stack *s)
 		const struct alloc_frame *f = &s->frames[i];
 		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
 
-		printf("      %s", frame_name(f, buf, sizeof(buf)));
+		printf("      %s", allocrank_frame_name(f, buf, sizeof(buf)));
 		if (f->file)
 			printf(" (%s:%d)", f->file, f->line);
 		if (f->inlined)
@@ -146,7 +248,7 @@ static void print_frames_text(const struct alloc_stack *s)
 		printf("      (other: stacks beyond the tracker's table)\n");
 }
 
-static void print_text(const struct alloc_data *d, struct site *v, size_t n, size_t shown,
+static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown,
 		       bool based)
 {
 	char a[32], b[32];
@@ -160,7 +262,7 @@ static void print_text(const struct alloc_data *d, struct site *v, size_t n, siz
 		   ? " (tracker reached its memory ceiling: figures are incomplete)"
 		   : "");
 	for (size_t i = 0; i < shown; i++) {
-		const struct site *x = &v[i];
+		const struct alloc_site *x = &v[i];
 
 		printf("\n#%zu %s live %s in %" PRId64 " blocks at the end", i + 1,
 		       x->t.growing ? "GROWING" : "steady ",
@@ -177,7 +279,7 @@ static void print_text(const struct alloc_data *d, struct site *v, size_t n, siz
 	}
 }
 
-static void print_json(const struct alloc_data *d, struct site *v, size_t n, size_t shown)
+static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown)
 {
 	struct json j;
 
@@ -190,7 +292,7 @@ static void print_json(const struct alloc_data *d, struct site *v, size_t n, siz
 	json_u64(&j, "dropped_blocks", d->dropped);
 	json_arr_begin(&j, "top");
 	for (size_t i = 0; i < shown; i++) {
-		const struct site *x = &v[i];
+		const struct alloc_site *x = &v[i];
 
 		json_obj_begin(&j, NULL);
 		json_bool(&j, "growing", x->t.growing);
@@ -227,7 +329,7 @@ static void print_json(const struct alloc_data *d, struct site *v, size_t n, siz
 	json_finish(&j);
 }
 
-static void print_collapsed(struct site *v, size_t shown)
+static void print_collapsed(struct alloc_site *v, size_t shown)
 {
 	char buf[128];
 
@@ -237,7 +339,7 @@ static void print_collapsed(struct site *v, size_t shown)
 		if (v[i].live <= 0)
 			continue;
 		for (size_t k = s->nframes; k-- > 0;) {
-			const char *name = frame_name(&s->frames[k], buf, sizeof(buf));
+			const char *name = allocrank_frame_name(&s->frames[k], buf, sizeof(buf));
 
 			/* ';' and ' ' separate frames and the count */
 			for (const char *p = name; *p; p++)
@@ -252,7 +354,7 @@ static void print_collapsed(struct site *v, size_t shown)
 }
 
 /* Every site (a profile is filtered in pprof, not here), to path or stdout. */
-static int write_pprof(const char *path, const struct alloc_data *d, const struct site *v,
+static int write_pprof(const char *path, const struct alloc_data *d, const struct alloc_site *v,
 		       size_t n)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -296,10 +398,16 @@ int cmd_report(int argc, char **argv)
 	struct store *st = NULL, *bst = NULL;
 	struct allocdb *adb = NULL, *badb = NULL;
 	struct alloc_data d = {0}, bd = {0};
-	struct site *v = NULL;
+	struct alloc_site *v = NULL;
+	struct series series;
+	struct doctor_report findings;
+	bool have_series = false, have_allocs = true;
+	char **keys = NULL;
 	size_t n = 0, shown;
 	int top = 10, c, rc = EXIT_RUNTIME;
 
+	series_init(&series);
+	doctor_report_init(&findings);
 	while ((c = cmd_getopt(argc, argv, "+n:o:h", longopts, &file)) != -1) {
 		switch (c) {
 		case 1:
@@ -317,9 +425,11 @@ int cmd_report(int argc, char **argv)
 				fmt = FMT_COLLAPSED;
 			else if (!strcmp(optarg, "pprof"))
 				fmt = FMT_PPROF;
+			else if (!strcmp(optarg, "html"))
+				fmt = FMT_HTML;
 			else
 				usage_die("report",
-					  "--format is text, json, collapsed or pprof, not '%s'",
+					  "--format is text, json, collapsed, pprof or html, not '%s'",
 					  optarg);
 			break;
 		case 'o':
@@ -344,44 +454,57 @@ int cmd_report(int argc, char **argv)
 		usage_die("report", "no recording given (offheap report FILE)");
 	if (optind < argc)
 		usage_die("report", "unexpected '%s'", argv[optind]);
-	if (outpath && fmt != FMT_PPROF)
-		usage_die("report", "-o is for --format pprof (other formats go to stdout)");
+	if (outpath && fmt != FMT_PPROF && fmt != FMT_HTML)
+		usage_die("report", "-o is for --format pprof or html (other formats go to stdout)");
 	if (fmt == FMT_PPROF && !outpath && isatty(STDOUT_FILENO)) {
 		error("not writing a binary profile to a terminal");
 		hint("add -o FILE.pb.gz, or redirect the output");
 		return EXIT_USAGE;
 	}
-	if (load(file, &st, &adb, &d))
+	if (fmt == FMT_HTML && !outpath && isatty(STDOUT_FILENO)) {
+		error("not writing an HTML page to a terminal");
+		hint("add -o FILE.html, or redirect the output");
+		return EXIT_USAGE;
+	}
+	if (fmt == FMT_HTML) {
+		if (load_html(file, &st, &adb, &d, &have_allocs, &series, &have_series))
+			goto out;
+	} else if (load(file, &st, &adb, &d)) {
 		goto out;
+	}
 	if (base && load(base, &bst, &badb, &bd))
 		goto out;
 
-	v = xcalloc(d.nr ? d.nr : 1, sizeof(*v));
-	for (size_t i = 0; i < d.nr; i++) {
-		struct alloc_stack *s = &d.stacks[i];
-
-		if (!s->alloc_count && !s->live_bytes)
-			continue;
-		v[n].s = s;
-		v[n].live = s->live_bytes;
-		trend_fit(s->live, s->n, &v[n].t);
-		if (base)
-			v[n].key = stack_key(s);
-		n++;
-	}
+	n = allocrank_sites(&d, &v);
 	if (base) {
+		keys = xcalloc(n ? n : 1, sizeof(*keys));
+		for (size_t j = 0; j < n; j++)
+			keys[j] = stack_key(v[j].s);
 		for (size_t i = 0; i < bd.nr; i++) {
 			char *k = stack_key(&bd.stacks[i]);
 
 			for (size_t j = 0; j < n; j++)
-				if (!strcmp(k, v[j].key))
+				if (!strcmp(k, keys[j]))
 					v[j].live -= bd.stacks[i].live_bytes;
 			free(k);
 		}
 	}
-	qsort(v, n, sizeof(*v), cmp_sites);
+	allocrank_sort(v, n);
 	shown = top && (size_t)top < n ? (size_t)top : n;
-	if (fmt == FMT_PPROF) {
+	if (fmt == FMT_HTML) {
+		/* the doctor's rules over what the file holds; live probes need the process */
+		struct doctor_probes probes = {
+		    .cgroup_limit = -1, .allocs = have_allocs && d.nr ? &d : NULL,
+		};
+
+		doctor_diagnose(&series, &probes, &findings);
+		doctor_unchecked(&findings, "inside the malloc heaps, JVM flags, class loaders and"
+					    " the string table: need the live process"
+					    " ('offheap doctor PID')");
+		if (write_html(outpath, file, st, have_series ? &series : NULL,
+			       have_allocs ? &d : NULL, v, n, shown, &findings))
+			goto out;
+	} else if (fmt == FMT_PPROF) {
 		if (write_pprof(outpath, &d, v, n))
 			goto out;
 	} else if (fmt == FMT_JSON)
@@ -392,9 +515,13 @@ int cmd_report(int argc, char **argv)
 		print_text(&d, v, n, shown, base != NULL);
 	rc = EXIT_OK;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(v[i].key);
+	if (keys)
+		for (size_t i = 0; i < n; i++)
+			free(keys[i]);
+	free(keys);
 	free(v);
+	series_release(&series);
+	doctor_report_release(&findings);
 	alloc_data_release(&d);
 	alloc_data_release(&bd);
 	allocdb_free(adb);

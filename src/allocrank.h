@@ -1,0 +1,40 @@
+/*
+ * allocrank: the allocation sites of a recording ranked the way offheap
+ * report shows them — sustained growers first (src/trend.h), then by live
+ * bytes. Shared by the text/JSON/pprof formats and the HTML report.
+ */
+#ifndef OFFHEAP_ALLOCRANK_H
+#define OFFHEAP_ALLOCRANK_H
+
+#include "trend.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct alloc_data;
+struct alloc_frame;
+struct alloc_stack;
+
+struct alloc_site {
+	const struct alloc_stack *s; /* not owned: points into the alloc_data */
+	struct trend t;		     /* fit of s->live over the intervals */
+	int64_t live;		     /* live bytes at the end (a caller may subtract a base) */
+};
+
+/*
+ * The sites of d that allocated or still hold bytes, each with its trend,
+ * in d's order. Returns their number; *out is xmalloc'd (freed by the
+ * caller, never NULL), its entries point into d.
+ */
+size_t allocrank_sites(const struct alloc_data *d, struct alloc_site **out);
+
+/* Growing sites first by fitted growth, then by live, then by stack id. */
+void allocrank_sort(struct alloc_site *v, size_t n);
+
+/*
+ * The name of a frame: its function, else "0xPC in MODULE" written into
+ * buf (n bytes). Returns the function or buf.
+ */
+const char *allocrank_frame_name(const struct alloc_frame *f, char *buf, size_t n);
+
+#endif
