@@ -1,0 +1,301 @@
+/*
+ * Unit tests of the analysis behind watch and doctor: trend_judge's kinds,
+ * the jcmd reply parsers of src/probe.c on real replies (JDK 17 and 25) and
+ * on hostile text, and doctor's rules on synthetic series.
+ */
+#include "tap.h"
+
+#include "doctor.h"
+#include "probe.h"
+#include "series.h"
+#include "strbuf.h"
+#include "trend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB ((int64_t)1 << 20)
+#define N 30
+
+static char dir[4096];
+
+static void find_dir(const char *argv0)
+{
+	const char *env = getenv("OFFHEAP_FIXTURES");
+	const char *slash = strrchr(argv0, '/');
+
+	if (env)
+		snprintf(dir, sizeof(dir), "%s/jcmd", env);
+	else /* build/tests/test-doctor → tests/fixtures/jcmd */
+		snprintf(dir, sizeof(dir), "%.*s/../../tests/fixtures/jcmd",
+			 slash ? (int)(slash - argv0) : 1, slash ? argv0 : ".");
+}
+
+static char *load(const char *name)
+{
+	char path[4200];
+	struct strbuf sb = STRBUF_INIT;
+	char buf[8192];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sb, buf, n);
+	fclose(f);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void test_trend(void)
+{
+	uint64_t t[N];
+	int64_t y[N];
+	struct trend_judgement j;
+
+	for (int i = 0; i < N; i++)
+		t[i] = (uint64_t)i * 1000000000u; /* one a second */
+	for (int i = 0; i < N; i++)
+		y[i] = 100 * MIB + i * MIB + (i % 3) * 100000; /* 1 MiB/s and a little noise */
+	trend_judge(t, y, N, MIB, &j);
+	is_str(trend_kind_name(j.kind), "growing", "a steady rise is growing");
+	ok(j.per_hour > 3500.0 * MIB && j.per_hour < 3700.0 * MIB, "its rate is 3600 MiB/h");
+	ok(j.confidence > 0.9, "with a high confidence");
+
+	for (int i = 0; i < N; i++)
+		y[i] = 100 * MIB + (i >= N / 2 ? 64 * MIB : 0);
+	trend_judge(t, y, N, MIB, &j);
+	is_str(trend_kind_name(j.kind), "step", "one jump is a step, not growth");
+
+	for (int i = 0; i < N; i++)
+		y[i] = 100 * MIB + (i % 2 ? 3 * MIB : -3 * MIB);
+	trend_judge(t, y, N, MIB, &j);
+	ok(j.kind == TREND_NOISY || j.kind == TREND_FLAT, "up and down is not growth");
+
+	for (int i = 0; i < N; i++)
+		y[i] = 100 * MIB + (i < N / 3 ? i * 4 * MIB : N / 3 * 4 * MIB);
+	trend_judge(t, y, N, MIB, &j);
+	ok(j.kind != TREND_GROWING, "a cache that filled and holds is not growing");
+
+	for (int i = 0; i < N; i++)
+		y[i] = 100 * MIB + i * 1000;
+	trend_judge(t, y, N, MIB, &j);
+	is_str(trend_kind_name(j.kind), "flat", "growth under the floor is flat");
+
+	for (int i = 0; i < N; i++)
+		y[i] = 100 * MIB - i * MIB;
+	trend_judge(t, y, N, MIB, &j);
+	is_str(trend_kind_name(j.kind), "shrinking", "a fall is shrinking");
+
+	trend_judge(t, y, 2, MIB, &j);
+	is_str(trend_kind_name(j.kind), "flat", "two points make no trend");
+	trend_judge(t, y, 0, MIB, &j);
+	is_str(trend_kind_name(j.kind), "flat", "no points make no trend");
+	for (int i = 0; i < N; i++)
+		t[i] = 5;
+	trend_judge(t, y, N, MIB, &j);
+	is_str(trend_kind_name(j.kind), "flat", "points at one instant make no trend");
+}
+
+static void test_parsers(void)
+{
+	static const char *const vers[] = { "17", "25" };
+	struct loader_stats ls;
+	uint64_t e = 0;
+	char name[64], *text;
+
+	for (int v = 0; v < 2; v++) {
+		snprintf(name, sizeof(name), "%s/VM.classloader_stats.txt", vers[v]);
+		text = load(name);
+		ok(text != NULL, name);
+		if (!text)
+			continue;
+		is_int(probe_parse_loaders(text, &ls), 0, "classloader_stats parses");
+		is_str(ls.top_type, "LoaderLeak$ByteLoader", "the most numerous loader type");
+		ok(ls.top_count >= 4, "several loaders of that type");
+		ok(ls.loaders >= ls.top_count && ls.classes >= ls.top_classes, "totals cover it");
+		free(text);
+
+		snprintf(name, sizeof(name), "%s/VM.stringtable.txt", vers[v]);
+		text = load(name);
+		ok(text && !probe_parse_table_entries(text, &e), "stringtable parses");
+		is_u64(e, v == 0 ? 6265 : 5033, "the dynamic table's entries, not the shared one's");
+		free(text);
+	}
+	ok(probe_parse_loaders("", &ls) < 0, "an empty reply is refused");
+	ok(probe_parse_loaders("0x1 0x2", &ls) < 0, "a cut line is refused");
+	ok(probe_parse_loaders("0x1 0x2 0x3 notanumber 1 1 T\n", &ls) < 0, "a bad count is refused");
+	ok(probe_parse_loaders("0x1 0x2 0x3 99999999999999999999999 1 1 T\n", &ls) < 0,
+	   "an overflowing count is refused");
+	ok(probe_parse_table_entries("Number of entries", &e) < 0, "no colon");
+	ok(probe_parse_table_entries("Number of entries : x", &e) < 0, "no number");
+	ok(probe_parse_table_entries("Number of entries : 99999999999999999999999", &e) < 0,
+	   "an overflowing number");
+}
+
+/* A JVM series: t in seconds, the native classes and counters as given. */
+static struct series_point *point(struct series *s, int i)
+{
+	struct series_point *p;
+
+	s->pts = realloc(s->pts, (s->n + 1) * sizeof(*s->pts));
+	p = &s->pts[s->n++];
+	memset(p, 0, sizeof(*p));
+	p->t_ns = (uint64_t)i * 1000000000u;
+	p->cgroup_usage = p->cgroup_limit = -1;
+	for (int k = 0; k < SC_NR; k++)
+		p->counter[k] = -1;
+	p->cls[RC_ARENA].rss = 10 * MIB;
+	p->cls_count[RC_ARENA] = 2;
+	p->cls[RC_JAVA_HEAP].rss = 50 * MIB + i * 4 * MIB; /* first touch of the heap */
+	p->cls_count[RC_JAVA_HEAP] = 1;
+	p->threads = 20;
+	p->totals.rss = 100 * MIB;
+	p->counter[SC_THREADS_LIVE] = 12;
+	p->counter[SC_CLASSES_LOADED] = 3000;
+	p->counter[SC_CLASSES_UNLOADED] = 0;
+	p->counter[SC_HEAP_USED] = 30 * MIB + (i % 5) * 8 * MIB; /* a sawtooth */
+	p->counter[SC_YOUNG_GCS] = i / 5;
+	p->counter[SC_FULL_GCS] = 0;
+	p->counter[SC_HEAP_MAX] = 128 * MIB;
+	return p;
+}
+
+static void nmt(struct series_point *p, const char *cat, int64_t committed)
+{
+	p->nmt = realloc(p->nmt, (p->nnmt + 1) * sizeof(*p->nmt));
+	memset(&p->nmt[p->nnmt], 0, sizeof(*p->nmt));
+	snprintf(p->nmt[p->nnmt].name, sizeof(p->nmt[0].name), "%s", cat);
+	p->nmt[p->nnmt].committed = committed;
+	p->nmt[p->nnmt].reserved = committed;
+	p->nnmt++;
+}
+
+enum shape { HEALTHY, THREADS, DIRECT, OUTSIDE };
+
+static void make(struct series *s, enum shape shape)
+{
+	memset(s, 0, sizeof(*s));
+	s->is_jvm = true;
+	s->pid = 4242;
+	for (int i = 0; i < N; i++) {
+		struct series_point *p = point(s, i);
+		int64_t other = 2 * MIB, thread = 20 * MIB;
+
+		if (shape == THREADS) {
+			p->threads += i * 5;
+			p->counter[SC_THREADS_LIVE] += i * 5;
+			thread += i * 5 * MIB;
+			p->tgroups = calloc(1, sizeof(*p->tgroups));
+			p->ntgroups = 1;
+			strcpy(p->tgroups[0].name, "leaky-worker-#");
+			p->tgroups[0].count = i * 5;
+		}
+		if (shape == DIRECT) {
+			other += i * 2 * MIB;
+			p->cls[RC_ANON].rss += (uint64_t)(i * 2 * MIB);
+		}
+		if (shape == OUTSIDE)
+			p->cls[RC_ARENA].rss += (uint64_t)(i * 3 * MIB);
+		nmt(p, "Total", 300 * MIB + other + thread);
+		nmt(p, "Java Heap", 128 * MIB);
+		nmt(p, "Other", other);
+		nmt(p, "Thread", thread);
+		nmt(p, "Symbol", 3 * MIB);
+	}
+}
+
+static void test_rules(void)
+{
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+
+	make(&s, HEALTHY);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_int((int)r.n, 0, "a healthy JVM (heap first-touch, sawtooth) has no finding");
+	ok(!doctor_has_leak(&r), "and no leak");
+	doctor_report_release(&r);
+	series_release(&s);
+
+	make(&s, THREADS);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "thread-leak"), "threads rising: thread-leak");
+	ok(r.n >= 1 && strstr(r.f[0].culprit, "leaky-worker-#"), "named by its group");
+	ok(doctor_has_leak(&r), "a leak");
+	doctor_report_release(&r);
+	series_release(&s);
+
+	make(&s, DIRECT);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "direct-buffers"),
+	   "NMT Other rising: direct-buffers, and nothing outside NMT");
+	doctor_report_release(&r);
+	series_release(&s);
+
+	make(&s, OUTSIDE);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-outside-nmt"),
+	   "arenas rising with NMT flat: native-outside-nmt");
+	p.have_zlib = true;
+	p.zlib_first = 100;
+	p.zlib_last = 3000;
+	doctor_report_release(&r);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater"), "with zlib states: zlib-inflater");
+	ok(r.n == 1 && strstr(r.f[0].fix, "end()"), "the fix ends the Inflaters");
+	doctor_report_release(&r);
+	series_release(&s);
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.have_chunks = true;
+	p.chunk_inuse = 8 * MIB;
+	p.chunk_free = 500 * MIB;
+	make(&s, HEALTHY);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "arena-fragmentation") &&
+		   r.f[0].severity == FS_WARNING,
+	   "free chunks held: fragmentation, a warning");
+	ok(!doctor_has_leak(&r), "not a leak");
+	doctor_report_release(&r);
+
+	p.have_chunks = false;
+	p.have_flags = true;
+	p.max_heap = 4096 * MIB;
+	p.thread_stack = MIB;
+	p.cgroup_limit = 2048 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "budget-over-limit"), "flags above the cgroup limit");
+	doctor_report_release(&r);
+	series_release(&s);
+
+	memset(&s, 0, sizeof(s));
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_int((int)r.n, 0, "an empty series: nothing, no crash");
+	doctor_report_release(&r);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	find_dir(argv[0]);
+	test_trend();
+	test_parsers();
+	test_rules();
+	return done_testing();
+}
