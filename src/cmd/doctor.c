@@ -144,6 +144,7 @@ static void progress(bool quiet, const char *fmt, ...)
 /* What the run found out about the process, for the report's header. */
 struct facts {
 	bool live;
+	struct doctor_probes caps;	/* the JVM's flags, when read */
 	const char *file;
 	char nmt[32];
 	uint64_t samples;
@@ -168,6 +169,19 @@ static void print_text(const struct series *s, const struct facts *fx,
 		if (s->is_jvm && fx->nmt[0])
 			printf(", NMT %s", fx->nmt);
 		printf("\n");
+	}
+	if (fx->caps.have_flags) {
+		const struct doctor_probes *c = &fx->caps;
+		char d[32], e[32], g[32];
+
+		printf("JVM caps: heap %s, direct %s, metaspace %s, code cache %s, thread stack %s\n",
+		       format_size(a, sizeof(a), c->max_heap),
+		       c->max_direct ? format_size(b, sizeof(b), c->max_direct) : "= heap",
+		       c->max_metaspace && c->max_metaspace < (1ULL << 50)
+			       ? format_size(d, sizeof(d), c->max_metaspace)
+			       : "unlimited",
+		       format_size(e, sizeof(e), c->code_cache),
+		       format_size(g, sizeof(g), c->thread_stack));
 	}
 	if (!r->n)
 		printf("\nNo leak found: nothing grew steadily%s.\n",
@@ -208,6 +222,17 @@ static void print_json(const struct series *s, const struct facts *fx,
 		json_u64(&j, "rss_first", s->pts[0].totals.rss);
 		json_u64(&j, "rss_last", s->pts[s->n - 1].totals.rss);
 	}
+	if (fx->caps.have_flags) {
+		json_obj_begin(&j, "caps");
+		json_u64(&j, "max_heap", fx->caps.max_heap);
+		json_u64(&j, "max_direct", fx->caps.max_direct);
+		json_u64(&j, "max_metaspace", fx->caps.max_metaspace);
+		json_u64(&j, "code_cache", fx->caps.code_cache);
+		json_u64(&j, "thread_stack", fx->caps.thread_stack);
+		json_obj_end(&j);
+	}
+	if (s->n && s->pts[s->n - 1].cgroup_limit > 0)
+		json_u64(&j, "cgroup_limit", (uint64_t)s->pts[s->n - 1].cgroup_limit);
 	json_bool(&j, "leak", doctor_has_leak(r));
 	json_arr_begin(&j, "findings");
 	for (size_t i = 0; i < r->n; i++) {
@@ -493,6 +518,8 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		p.cgroup_limit = s->pts[s->n - 1].cgroup_limit;
 	fx->samples = s->n;
 	fx->span_s = s->n > 1 ? (double)(s->pts[s->n - 1].t_ns - s->pts[0].t_ns) / 1e9 : 0;
+	fx->caps = p;
+	fx->caps.allocs = NULL;
 	doctor_diagnose(s, &p, r);
 	ret = 0;
 out:
