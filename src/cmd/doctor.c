@@ -226,7 +226,10 @@ static void print_json(const struct series *s, const struct facts *fx,
 		json_obj_begin(&j, "caps");
 		json_u64(&j, "max_heap", fx->caps.max_heap);
 		json_u64(&j, "max_direct", fx->caps.max_direct);
-		json_u64(&j, "max_metaspace", fx->caps.max_metaspace);
+		if (fx->caps.max_metaspace && fx->caps.max_metaspace < (1ULL << 50))
+			json_u64(&j, "max_metaspace", fx->caps.max_metaspace);
+		else
+			json_null(&j, "max_metaspace"); /* unlimited */
 		json_u64(&j, "code_cache", fx->caps.code_cache);
 		json_u64(&j, "thread_stack", fx->caps.thread_stack);
 		json_obj_end(&j);
