@@ -35,8 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Bytes of malloc heaps read by one probe: a bound on the time and memory it takes. */
-#define PROBE_LIMIT (512ULL << 20)
+/*
+ * Bytes of malloc heaps read by one probe: a bound on the time and memory it
+ * takes (the bytes are held while analysed: about 1 s and this much RSS).
+ */
+#define PROBE_LIMIT (256ULL << 20)
 
 static void print_help(void)
 {
