@@ -80,7 +80,7 @@ test_expect_success 'a symlink as the socket, to a good socket: not followed' '
 
 test_expect_success 'a trigger symlink in the cwd to another user'\''s file: refused, no signal' '
 	echo precious >victim && chown nobody victim && cp victim victim.orig &&
-	ln -s "$TRASH/victim" cwd/.attach_pid$A &&
+	ln -sf "$TRASH/victim" cwd/.attach_pid$A &&
 	test_exit_code 1 offheap jcmd $A VM.version 2>err;
 	rc=$?; cat err;
 	test $rc = 0 &&
@@ -92,7 +92,7 @@ test_expect_success 'a trigger symlink in the cwd to another user'\''s file: ref
 '
 
 test_expect_success 'trigger symlinks in the cwd and in /tmp: a clear error, nothing written' '
-	ln -s "$TRASH/made-in-cwd" cwd/.attach_pid$A &&
+	ln -sf "$TRASH/made-in-cwd" cwd/.attach_pid$A &&
 	ln -s "$TRASH/made-in-tmp" /tmp/.attach_pid$A &&
 	test_exit_code 1 offheap jcmd --timeout 5s $A VM.version 2>err;
 	rc=$?; rm -f /tmp/.attach_pid$A; cat err;
@@ -104,7 +104,7 @@ test_expect_success 'trigger symlinks in the cwd and in /tmp: a clear error, not
 '
 
 test_expect_success 'a dangling trigger symlink in the cwd: the attach goes through /tmp' '
-	ln -s "$TRASH/made-in-cwd" cwd/.attach_pid$A &&
+	ln -sf "$TRASH/made-in-cwd" cwd/.attach_pid$A &&
 	offheap jcmd $A VM.version >out 2>err;
 	rc=$?; cat err;
 	test $rc = 0 && grep "^JDK 17" out &&
