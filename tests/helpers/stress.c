@@ -2,6 +2,7 @@
  * stress: a soak for the allocation tracker (offheap record), bounded in work and time.
  *
  *   stress THREADS OPS FORKS DLOPENS SECONDS
+ *   stress grow BYTES STEPS NAP_MS FILE
  *
  * THREADS workers (at most 64) each do OPS operations at full speed on a ring of 256
  * blocks: malloc, calloc, realloc, posix_memalign, aligned_alloc, anonymous mmap, free,
@@ -20,6 +21,10 @@
  *   forks_ok, execs_ok, dlopens_ok, errors
  * Exit status 0; 1 on a wrong pattern or a failed call; 3 when SECONDS ran out first
  * (then nothing is printed: the work was not all done).
+ *
+ * grow: allocates BYTES from stress_malloc STEPS times, NAP_MS apart, and after each
+ * step writes the bytes held so far into FILE (20 digits, in place): the bytes held
+ * when the process is killed are at least FILE's number, at most BYTES more.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -311,14 +316,43 @@ static void *loader(void *arg)
 	return NULL;
 }
 
+static int grow(char **argv)
+{
+	long bytes = atol(argv[2]), steps = atol(argv[3]), nap = atol(argv[4]);
+	struct timespec ts = {nap / 1000, (nap % 1000) * 1000000L};
+	FILE *f = fopen(argv[5], "w");
+	long held = 0;
+
+	if (!f || bytes < 1 || steps < 0 || nap < 0) {
+		fprintf(stderr, "stress: bad arguments\n");
+		return 2;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	for (long i = 0; i < steps; i++) {
+		char *p = stress_malloc((size_t)bytes);
+
+		if (!p)
+			return 1;
+		memset(p, 3, (size_t)bytes);
+		held += bytes;
+		if (fseek(f, 0, SEEK_SET) || fprintf(f, "%020ld\n", held) != 21)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long threads, ops, forks, dlopens, secs, errors = 0, blocks = 0;
 	uint64_t digest = 14695981039346656037ULL, held = 0;
 	pthread_t ft, lt;
 
+	if (argc == 6 && !strcmp(argv[1], "grow"))
+		return grow(argv);
 	if (argc != 6) {
-		fprintf(stderr, "usage: stress THREADS OPS FORKS DLOPENS SECONDS\n");
+		fprintf(stderr, "usage: stress THREADS OPS FORKS DLOPENS SECONDS\n"
+				"       stress grow BYTES STEPS NAP_MS FILE\n");
 		return 2;
 	}
 	threads = atol(argv[1]);
