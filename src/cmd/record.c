@@ -118,6 +118,7 @@ struct recorder {
 	size_t map_sites;	/* sites at that moment */
 	int map_file;		/* -1 unknown, 0 the map file was absent before us, 1 it existed */
 	unsigned lost;		/* intervals that could not be written */
+	bool names_lost;	/* the function names of the last image could not be written */
 	struct strbuf lost_why;	/* the first reason */
 };
 
@@ -627,18 +628,28 @@ int cmd_record(int argc, char **argv)
 		goto out_mask;
 	}
 	strbuf_reset(&err);
-	if (r.any && symbolize_run(&r, &err))
-		warning("%s", err.buf);
+	if (r.any && symbolize_run(&r, &err)) {
+		r.names_lost = true;
+		if (!r.lost_why.len)
+			strbuf_addstr(&r.lost_why, err.buf);
+	}
 	if (WIFEXITED(status))
 		exit_code = WEXITSTATUS(status);
 	else
 		exit_code = 128 + WTERMSIG(status);
 	if (!r.any)
 		warning("the tracker reported nothing (is '%s' statically linked?)", argv[optind]);
-	if (r.lost) {
+	if (r.lost || r.names_lost) {
+		struct strbuf what = STRBUF_INIT;
+
 		/* The file holds every interval committed before: readable, never half-written. */
-		error("the recording '%s' is incomplete: %u intervals could not be written (%s)", out,
-		      r.lost, r.lost_why.buf);
+		if (r.lost)
+			strbuf_addf(&what, "%u intervals", r.lost);
+		if (r.names_lost)
+			strbuf_addf(&what, "%sthe function names", r.lost ? " and " : "");
+		error("the recording '%s' is incomplete: %s could not be written (%s)", out, what.buf,
+		      r.lost_why.buf);
+		strbuf_release(&what);
 		hint("free space where the recording is written, or choose another file with -o");
 		if (exit_code == 0)
 			exit_code = EXIT_RUNTIME;
