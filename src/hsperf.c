@@ -281,8 +281,7 @@ static int find_in(const char *dir, pid_t nspid, uid_t uid, char *buf, size_t n,
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
 			/* Only to say why: a stat through the link, never an open. */
-			if (S_ISLNK(st.st_mode) && !links->len &&
-			    !lstat_in(path, nspid, &st))
+			if (S_ISLNK(st.st_mode) && !links->len && !lstat_in(path, nspid, &st))
 				strbuf_addstr(links, path);
 			continue;
 		}
