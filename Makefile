@@ -31,11 +31,13 @@ all: $(B)/offheap $(B)/liboffheap.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 $(B)/offheap: $(B)/obj/offheap.o $(OBJ_CMD) $(B)/liboffheap-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# The tracker preloaded into targets (preload/): exports only the interposed symbols;
-# never sanitized (an ASan runtime cannot be preloaded into arbitrary targets).
+# The tracker preloaded into targets (preload/): exports only the interposed symbols.
+# Never built with ASan (its runtime cannot be preloaded into arbitrary targets);
+# PRELOAD_SAN may add UBSan in trap mode, which needs no runtime (docs/RELIABILITY.md).
+PRELOAD_SAN ?=
 $(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h) src/trackshm.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) -fPIC -shared \
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(PRELOAD_SAN) $(WARN) -fPIC -shared \
 		-fvisibility=hidden -ftls-model=initial-exec $(filter-out -fsanitize%,$(LDFLAGS)) \
 		-o $@ $(wildcard preload/*.c) -lunwind -ldl
 
@@ -97,7 +99,7 @@ bench: test-deps
 
 # The suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in build-asan/.
 asan: test-deps
-	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" all
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" PRELOAD_SAN="-fsanitize=undefined -fsanitize-undefined-trap-on-error" all
 	@OFFHEAP_BUILD=build-asan tests/run
 
 format:

@@ -18,6 +18,9 @@
  * action dumps core); files in a shared /tmp are trusted only when they are what they
  * claim (a socket, not a symlink, owned by the JVM's user, private mode); as root we act
  * with the target's effective ids, so the files we leave behind are the JVM's user's.
+ * A pid can be reused between look-up and signal: the process is held by a pidfd
+ * (Linux 5.3+) opened before anything is read about it, and signalled through it, so a
+ * process that took over the pid is never signalled.
  */
 #include "attach.h"
 #include "procfs.h"
@@ -34,6 +37,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +49,7 @@
 
 struct attach_ctx {
 	pid_t pid;		 /* host pid */
+	int pidfd;		 /* the process as first seen (pidfd_open), -1 if unsupported */
 	struct attach_proc proc; /* from /proc/PID/status */
 	int timeout_ms;		 /* per wait */
 	char tmpdir[PATH_MAX];	 /* the JVM's /tmp as we can reach it */
@@ -354,9 +359,23 @@ out:
 	return state;
 }
 
-static bool proc_gone(pid_t pid)
+/*
+ * The target's state as proc_state, or 0 when the process the pidfd holds has exited
+ * (its pid may already belong to another process).
+ */
+static char target_state(struct attach_ctx *c)
 {
-	return !proc_state(pid);
+	struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+
+	/* A pidfd polls readable once its process has exited. */
+	if (c->pidfd >= 0 && poll(&pfd, 1, 0) != 0)
+		return 0;
+	return proc_state(c->pid);
+}
+
+static bool target_gone(struct attach_ctx *c)
+{
+	return !target_state(c);
 }
 
 /* Stopped by SIGSTOP ('T') or by a tracer ('t'): it can neither see a signal nor answer. */
@@ -438,7 +457,7 @@ static bool has_hsperfdata(const char *tmpdir, pid_t nspid)
 bool attach_is_jvm(pid_t pid)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct attach_ctx c = {.pid = pid, .err = &err};
+	struct attach_ctx c = {.pid = pid, .pidfd = -1, .err = &err};
 	bool yes = false;
 	int m;
 
@@ -594,23 +613,34 @@ static void creds_leave(struct attach_ctx *c)
  * its tmp. O_EXCL: never reuse or truncate a file someone else placed. Returns 0 with
  * *dirfd and name set for unlinkat(): /proc/PID/cwd stops resolving once the process
  * exits, the directory it pointed to does not.
+ *
+ * HotSpot stat()s <cwd>/.attach_pid<nspid> (following links) and looks in tmp only when
+ * that fails; a file it finds that is owned by neither its euid nor root is rejected, and
+ * the SIGQUIT then prints a thread dump (attachListener_linux.cpp, is_init_trigger). So a
+ * file someone else left in the cwd is checked as the JVM will see it, before any signal.
  */
 static int create_trigger(struct attach_ctx *c, int *dirfd, char *name, size_t n)
 {
+	int errs[2] = {ENOENT, ENOENT};
+
 	snprintf(name, n, ".attach_pid%d", (int)c->proc.nspid);
 	for (int where = 0; where < 2; where++) {
-		char dir[PATH_MAX];
+		char dir[PATH_MAX], shown[PATH_MAX];
 		struct stat st;
+		ssize_t len;
 		int fd;
 
 		if (where == 0 ? procfs_path(dir, sizeof(dir), "%d/cwd", (int)c->pid)
 			       : snprintf(dir, sizeof(dir), "%s", c->tmpdir) >= (int)sizeof(dir))
 			continue;
 		*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (*dirfd < 0)
+		if (*dirfd < 0) {
+			errs[where] = errno;
 			continue;
+		}
 		fd = openat(*dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
+		errs[where] = errno;
 		if (fd >= 0) {
 			/* Root-squashed NFS and the like give it another owner: the JVM would
 			 * ignore it. */
@@ -618,21 +648,37 @@ static int create_trigger(struct attach_ctx *c, int *dirfd, char *name, size_t n
 				close(fd);
 				return 0;
 			}
+			errs[where] = EPERM;
 			close(fd);
 			unlinkat(*dirfd, name, 0);
+		} else if (where == 0 && errs[0] == EEXIST && !fstatat(*dirfd, name, &st, 0) &&
+			   st.st_uid != c->proc.euid && st.st_uid != 0) {
+			len = readlink(dir, shown, sizeof(shown) - 1);
+			shown[len > 0 ? len : 0] = '\0';
+			/* clang-format off */
+			strbuf_addf(c->err, "refusing to signal process %d: '%s/%s' (owned by uid %u) is in the way: the JVM would find it first and print a thread dump instead of listening",
+				    (int)c->pid, len > 0 ? shown : dir, name, (unsigned)st.st_uid);
+			/* clang-format on */
+			close(*dirfd);
+			*dirfd = -1;
+			return -EEXIST;
 		}
 		close(*dirfd);
 	}
 	*dirfd = -1;
-	strbuf_addf(c->err,
-		    "cannot create the attach trigger file for process %d in its cwd or in '%s'",
-		    (int)c->pid, c->tmpdir);
+	/* clang-format off */
+	strbuf_addf(c->err, "cannot create the attach trigger file '%s' for process %d in its cwd (%s) or in '%s' (%s)",
+		    name, (int)c->pid, strerror(errs[0]), c->tmpdir, strerror(errs[1]));
+	/* clang-format on */
 	return -EACCES;
 }
 
 static int send_quit(struct attach_ctx *c)
 {
-	if (kill(c->pid, SIGQUIT) == 0)
+	int r = c->pidfd >= 0 ? (int)syscall(SYS_pidfd_send_signal, c->pidfd, SIGQUIT, NULL, 0)
+			      : kill(c->pid, SIGQUIT);
+
+	if (r == 0)
 		return 0;
 	if (errno == ESRCH)
 		return gone_error(c);
@@ -656,7 +702,7 @@ static int start_listener(struct attach_ctx *c)
 
 	m = maps_have_libjvm(c->pid);
 	if (m == 0 || (m < 0 && !has_hsperfdata(c->tmpdir, c->proc.nspid))) {
-		if (proc_gone(c->pid))
+		if (target_gone(c))
 			return gone_error(c);
 		if (m < 0)
 			strbuf_addf(c->err,
@@ -698,7 +744,7 @@ static int start_listener(struct attach_ctx *c)
 	start = now_ms();
 	deadline = start + c->timeout_ms;
 	for (long step = 10;; step = step < 500 ? step * 2 : 1000) {
-		char state = proc_state(c->pid);
+		char state = target_state(c);
 		long long now = now_ms();
 		long nap = step;
 
@@ -770,7 +816,7 @@ static int sock_connect(struct attach_ctx *c, int *fdp)
 			    (int)c->pid, c->timeout_ms / 1000.0);
 		ret = -ETIMEDOUT;
 	} else if (ret == -ECONNREFUSED) {
-		if (proc_gone(c->pid))
+		if (target_gone(c))
 			ret = gone_error(c);
 		else
 			strbuf_addf(c->err, "process %d does not listen on '%s' (a stale socket?)",
@@ -811,7 +857,7 @@ static int wait_fd(struct attach_ctx *c, int fd, short events, const char *what)
 			strbuf_addf(c->err, "poll: %s", strerror(errno));
 			return -errno;
 		}
-		if (r == 0 && proc_gone(c->pid))
+		if (r == 0 && target_gone(c))
 			return gone_error(c);
 	}
 }
@@ -828,7 +874,7 @@ static int send_all(struct attach_ctx *c, int fd, const char *buf, size_t len)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN) {
-				if (proc_gone(c->pid))
+				if (target_gone(c))
 					return gone_error(c);
 				strbuf_addf(c->err, "cannot send the request to process %d: %s",
 					    (int)c->pid, strerror(errno));
@@ -867,7 +913,7 @@ static int read_reply(struct attach_ctx *c, int fd, int *status, struct strbuf *
 					return ret;
 				continue;
 			}
-			if (proc_gone(c->pid))
+			if (target_gone(c))
 				return gone_error(c);
 			strbuf_addf(c->err, "cannot read the reply of process %d: %s", (int)c->pid,
 				    strerror(errno));
@@ -888,7 +934,7 @@ static int read_reply(struct attach_ctx *c, int fd, int *status, struct strbuf *
 	}
 	ret = attach_parse_reply(out->buf, out->len, status, &off);
 	if (ret) {
-		if (!out->len && proc_gone(c->pid))
+		if (!out->len && target_gone(c))
 			return gone_error(c);
 		if (!out->len)
 			strbuf_addf(c->err, "process %d closed the connection without a reply",
@@ -951,12 +997,14 @@ static void nspid_from_sched(struct attach_ctx *c)
 int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, struct strbuf *out,
 		struct strbuf *err)
 {
-	struct attach_ctx c = {.pid = pid, .err = err};
+	struct attach_ctx c = {.pid = pid, .pidfd = -1, .err = err};
 	struct strbuf req = STRBUF_INIT;
 	bool streaming;
 	int ret, version;
 
 	c.timeout_ms = timeout_ms > 0 ? timeout_ms : ATTACH_DEFAULT_TIMEOUT_MS;
+	/* Held before reading anything about the process: what we read is about this one. */
+	c.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	ret = load_proc(&c);
 	if (ret)
 		goto out;
@@ -978,7 +1026,14 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 		goto out;
 	}
 	ret = attach_check_socket(c.sock, c.proc.euid, err);
-	if (ret == -ENOENT && is_openj9(&c)) {
+	if (!ret && maps_have_libjvm(pid) == 0) {
+		/* A JVM killed by SIGKILL leaves its socket; its pid may now be another program's. */
+		/* clang-format off */
+		strbuf_addf(err, "process %d is not a HotSpot JVM (no libjvm.so in its memory map): '%s' is left over from an earlier process with that pid",
+			    (int)pid, c.sock);
+		/* clang-format on */
+		ret = -ENOTSUP;
+	} else if (ret == -ENOENT && is_openj9(&c)) {
 		/* clang-format off */
 		strbuf_addf(err, "process %d is an OpenJ9 JVM: only HotSpot's attach protocol is supported",
 			    (int)pid);
@@ -1014,6 +1069,8 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 	}
 	ret = request(&c, &req, status, out);
 out:
+	if (c.pidfd >= 0)
+		close(c.pidfd);
 	strbuf_release(&req);
 	if (ret)
 		strbuf_reset(out);

@@ -29,10 +29,12 @@ struct strbuf;
  *   -ECONNREFUSED the JVM does not listen (attach disabled, stale socket)
  *   -ETIMEDOUT    no socket appeared, or the JVM did not answer, within timeout_ms
  *   -EACCES/-EPERM not allowed (another user's JVM without root, unsafe socket)
+ *   -EEXIST       someone else's .attach_pid file in the JVM's cwd would defeat the trigger
  *   -EPROTO       a reply that does not parse
  *   -EFBIG        a reply larger than ATTACH_MAX_REPLY
  *   -E2BIG        a command line too long for the protocol
- * Never signals a process that does not catch SIGQUIT. Caller owns out/err.
+ * Never signals a process that does not catch SIGQUIT, nor one that took over the pid
+ * after the look-up (the process is held by a pidfd). Caller owns out/err.
  */
 int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, struct strbuf *out,
 		struct strbuf *err);

@@ -12,7 +12,9 @@
  * runs and bumps num_entries after each is complete, so it is re-read on
  * every sample. The file may belong to another user and lives in a world-
  * writable directory: it is opened without following symlinks, its owner
- * is checked, and every offset in it is validated before use.
+ * is checked, and every offset in it is validated before use. A JVM killed
+ * by SIGKILL leaves its file behind, and its pid may be reused: the live
+ * process must have the file mapped (/proc/PID/maps), else it is refused.
  */
 #include "hsperf.h"
 #include "procfs.h"
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define PROLOGUE_SIZE 32
@@ -242,8 +245,23 @@ out:
 	return ret;
 }
 
-/* Looks for hsperfdata_*\/<nspid> in dir; the one owned by uid first. */
-static int find_in(const char *dir, pid_t nspid, uid_t uid, char *buf, size_t n)
+/* lstat of dir/<nspid>. */
+static int lstat_in(const char *dir, pid_t nspid, struct stat *st)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%d", dir, (int)nspid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return lstat(path, st) ? -errno : 0;
+}
+
+/*
+ * Looks for hsperfdata_*\/<nspid> in dir; the one owned by uid first. The path
+ * of an hsperfdata_* symlink that leads to a file for nspid, not followed, goes
+ * into links (the first).
+ */
+static int find_in(const char *dir, pid_t nspid, uid_t uid, char *buf, size_t n,
+		   struct strbuf *links)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -259,8 +277,14 @@ static int find_in(const char *dir, pid_t nspid, uid_t uid, char *buf, size_t n)
 			continue;
 		/* A directory planted as a symlink could lead anywhere. */
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
-		    lstat(path, &st) || !S_ISDIR(st.st_mode))
+		    lstat(path, &st))
 			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			/* Only to say why: a stat through the link, never an open. */
+			if (S_ISLNK(st.st_mode) && !links->len && !lstat_in(path, nspid, &st))
+				strbuf_addstr(links, path);
+			continue;
+		}
 		if (snprintf(path, sizeof(path), "%s/%s/%d", dir, de->d_name, (int)nspid) >=
 		    (int)sizeof(path))
 			continue;
@@ -282,6 +306,7 @@ static int find_in(const char *dir, pid_t nspid, uid_t uid, char *buf, size_t n)
 
 int hsperf_find(pid_t pid, char *buf, size_t n, struct strbuf *err)
 {
+	struct strbuf links = STRBUF_INIT;
 	char dir[PATH_MAX];
 	uid_t uid = 0;
 	pid_t nspid;
@@ -291,17 +316,25 @@ int hsperf_find(pid_t pid, char *buf, size_t n, struct strbuf *err)
 		return ret;
 	/* The JVM's /tmp as it sees it; /tmp when its root is not reachable. */
 	if (!procfs_path(dir, sizeof(dir), "%d/root/tmp", (int)pid) &&
-	    !find_in(dir, nspid, uid, buf, n))
-		return 0;
-	if (!sysroot_path(dir, sizeof(dir), "/tmp") && !find_in(dir, nspid, uid, buf, n))
-		return 0;
+	    !find_in(dir, nspid, uid, buf, n, &links))
+		goto out;
+	if (!sysroot_path(dir, sizeof(dir), "/tmp") && !find_in(dir, nspid, uid, buf, n, &links))
+		goto out;
 	if (!procfs_pid_alive(pid)) {
 		strbuf_addf(err, "no process %d", (int)pid);
-		return -ESRCH;
+		ret = -ESRCH;
+	} else if (links.len) {
+		strbuf_addf(err, "no hsperfdata for process %d: refusing '%s', a symbolic link",
+			    (int)pid, links.buf);
+		ret = -ELOOP;
+	} else {
+		strbuf_addf(err, "no hsperfdata for process %d (not a JVM, or started with "
+				 "-XX:-UsePerfData)", (int)pid);
+		ret = -ENOENT;
 	}
-	strbuf_addf(err, "no hsperfdata for process %d (not a JVM, or started with "
-			 "-XX:-UsePerfData)", (int)pid);
-	return -ENOENT;
+out:
+	strbuf_release(&links);
+	return ret;
 }
 
 /* Reads the whole open file into a fresh buffer and parses it. */
@@ -382,6 +415,46 @@ static int open_nofollow(const char *path)
 	return fd < 0 ? ret : fd;
 }
 
+/*
+ * False when /proc/PID/maps is readable and maps neither the file st (by device
+ * and inode) nor a file named like path's last two components (overlayfs shows
+ * the inode of the layer below). True when maps cannot be read: no evidence.
+ */
+static bool maps_file(pid_t pid, const struct stat *st, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *tail = path + strlen(path);
+	bool yes = false;
+	size_t tlen;
+	char *line;
+
+	for (int slashes = 0; tail > path; tail--)
+		if (tail[-1] == '/' && ++slashes == 2)
+			break;
+	tlen = strlen(tail);
+	if (procfs_read_pid(pid, "maps", &sb, 64u << 20)) {
+		strbuf_release(&sb);
+		return true;
+	}
+	for (line = sb.buf; line && *line && !yes; line = next_line(line)) {
+		unsigned long long ino;
+		unsigned int maj, min;
+		char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		int name_at = 0;
+
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu %n", &maj, &min, &ino, &name_at) != 3)
+			continue;
+		if (maj == major(st->st_dev) && min == minor(st->st_dev) && ino == st->st_ino)
+			yes = true;
+		else if (name_at && len > tlen && !strncmp(line + len - tlen, tail, tlen) &&
+			 line[len - tlen - 1] == '/')
+			yes = true;
+	}
+	strbuf_release(&sb);
+	return yes;
+}
+
 int hsperf_open(struct hsperf *h, pid_t pid, struct strbuf *err)
 {
 	uid_t uid = 0;
@@ -420,6 +493,13 @@ int hsperf_open(struct hsperf *h, pid_t pid, struct strbuf *err)
 		strbuf_addf(err, "refusing '%s': owned by uid %lu, but process %d runs as uid %lu",
 			    h->path, (unsigned long)st.st_uid, (int)pid, (unsigned long)uid);
 		return -EPERM;
+	}
+	if (procfs_is_live() && !maps_file(pid, &st, h->path)) {
+		/* clang-format off */
+		strbuf_addf(err, "refusing '%s': process %d does not map it (left over from an earlier process with that pid)",
+			    h->path, (int)pid);
+		/* clang-format on */
+		return -ESTALE;
 	}
 	return read_and_parse(h, err);
 }

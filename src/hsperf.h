@@ -54,16 +54,19 @@ enum hsperf_nmt {
  * tmp is /proc/PID/root/tmp (the JVM's own /tmp, also inside a container),
  * else /tmp, and user is any (the JVM's, which may differ from ours).
  * Does not open it. Returns 0 and the path in buf, or -errno with err set:
- * -ESRCH no such process, -ENOENT no file (not a JVM, or -XX:-UsePerfData).
+ * -ESRCH no such process, -ENOENT no file (not a JVM, or -XX:-UsePerfData),
+ * -ELOOP the only file for it is behind an hsperfdata_* symlink (not followed).
  */
 int hsperf_find(pid_t pid, char *buf, size_t n, struct strbuf *err);
 
 /*
  * Opens and parses the hsperfdata file of pid. The file must be a regular
  * file (never a symlink), owned by the process's effective uid, at most
- * HSPERF_MAX_SIZE bytes. Returns 0, or -errno with err set: as hsperf_find,
- * and -ELOOP (a symlink), -EPERM (wrong owner or not a regular file),
- * -EFBIG, -EPROTO (not hsperfdata), -EAGAIN (the JVM is still starting).
+ * HSPERF_MAX_SIZE bytes, and mapped by the live process (else it is left
+ * over from an earlier process with the same pid). Returns 0, or -errno with
+ * err set: as hsperf_find, and -ELOOP (a symlink), -EPERM (wrong owner or not
+ * a regular file), -ESTALE (not mapped by the process), -EFBIG, -EPROTO (not
+ * hsperfdata), -EAGAIN (the JVM is still starting).
  * h must be HSPERF_INIT or released; release it after either outcome.
  */
 int hsperf_open(struct hsperf *h, pid_t pid, struct strbuf *err);

@@ -72,6 +72,9 @@ int cmd_attach_failed(const char *cmd, pid_t pid, int ret, const struct strbuf *
 	case -ETIMEDOUT:
 		hint("is process %d stopped or overloaded? a longer --timeout may help", (int)pid);
 		break;
+	case -EEXIST:
+		hint("remove that file if it is not yours to keep, then try again");
+		break;
 	}
 	return EXIT_RUNTIME;
 }

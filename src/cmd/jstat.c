@@ -245,6 +245,10 @@ static int open_failed(pid_t pid, int ret, const struct strbuf *err)
 	case -EAGAIN:
 		hint("the JVM is still starting; try again in a moment");
 		break;
+	case -ESTALE:
+		hint("the JVM that wrote it is gone and pid %d now belongs to another process; "
+		     "the file can be removed", (int)pid);
+		break;
 	}
 	return EXIT_RUNTIME;
 }

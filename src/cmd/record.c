@@ -69,7 +69,8 @@ static void print_help(FILE *out)
 		"A JVM (JDK 17+) is asked for its perf map (Compiler.perfmap) while it runs\n"
 		"and before a signal is passed on, so the report names JIT frames.\n\n"
 		"Exit codes: COMMAND's exit code (128+N when killed by signal N), 127 COMMAND not\n"
-		"found, 126 not runnable, 1 runtime error, 2 usage error.\n\n"
+		"found, 126 not runnable, 1 runtime error (also when COMMAND exited 0 but some\n"
+		"intervals could not be written, e.g. the disk is full), 2 usage error.\n\n"
 		"Examples:\n"
 		"  offheap record -o leak.db -- ./server --port 8080\n"
 		"  offheap record --exact -i 200ms -- python3 script.py\n"
@@ -116,6 +117,9 @@ struct recorder {
 	int64_t map_ms;		/* when the map was last asked for; -1 never */
 	size_t map_sites;	/* sites at that moment */
 	int map_file;		/* -1 unknown, 0 the map file was absent before us, 1 it existed */
+	unsigned lost;		/* intervals that could not be written */
+	bool names_lost;	/* the function names of the last image could not be written */
+	struct strbuf lost_why;	/* the first reason */
 };
 
 #define JIT_MAP_MIN_MS 2000
@@ -460,6 +464,7 @@ int cmd_record(int argc, char **argv)
 	bool exited = false;
 	int64_t next_ms;
 
+	strbuf_init(&r.lost_why, 0);
 	while ((c = getopt_long(argc, argv, "+o:fi:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -593,7 +598,12 @@ int cmd_record(int argc, char **argv)
 			r.exiting = exiting && exiting == r.generation;
 			ret = poll_once(&r, !exited, &err);
 			if (ret && ret != -EAGAIN) {
-				warning("%s", err.buf);
+				/* Once: a full disk would repeat it every interval. */
+				if (!r.lost++) {
+					warning("%s", err.buf);
+					warning("the recording misses intervals until it can be written again");
+					strbuf_addstr(&r.lost_why, err.buf);
+				}
 				strbuf_reset(&err);
 			}
 			/* its last stacks are in: the exiting image may go on */
@@ -618,14 +628,32 @@ int cmd_record(int argc, char **argv)
 		goto out_mask;
 	}
 	strbuf_reset(&err);
-	if (r.any && symbolize_run(&r, &err))
-		warning("%s", err.buf);
+	if (r.any && symbolize_run(&r, &err)) {
+		r.names_lost = true;
+		if (!r.lost_why.len)
+			strbuf_addstr(&r.lost_why, err.buf);
+	}
 	if (WIFEXITED(status))
 		exit_code = WEXITSTATUS(status);
 	else
 		exit_code = 128 + WTERMSIG(status);
 	if (!r.any)
 		warning("the tracker reported nothing (is '%s' statically linked?)", argv[optind]);
+	if (r.lost || r.names_lost) {
+		struct strbuf what = STRBUF_INIT;
+
+		/* The file holds every interval committed before: readable, never half-written. */
+		if (r.lost)
+			strbuf_addf(&what, "%u intervals", r.lost);
+		if (r.names_lost)
+			strbuf_addf(&what, "%sthe function names", r.lost ? " and " : "");
+		error("the recording '%s' is incomplete: %s could not be written (%s)", out, what.buf,
+		      r.lost_why.buf);
+		strbuf_release(&what);
+		hint("free space where the recording is written, or choose another file with -o");
+		if (exit_code == 0)
+			exit_code = EXIT_RUNTIME;
+	}
 out_mask:
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:
@@ -642,6 +670,7 @@ out:
 	allocdb_free(r.adb);
 	store_close(st);
 	strbuf_release(&err);
+	strbuf_release(&r.lost_why);
 	strbuf_release(&cmdline);
 	return exit_code;
 }
