@@ -21,7 +21,7 @@ for src in "$ROOT"/fuzz/fuzz-*.c; do
 		dirs="$TRASH/$name $ROOT/fuzz/corpus/$name" &&
 		test -n "$(ls "$ROOT/fuzz/corpus/$name")" &&
 		if test -d "$ROOT/fuzz/regress/$name"; then dirs="$dirs $ROOT/fuzz/regress/$name"; fi &&
-		"$FB/fuzz-$name" -max_total_time=$secs -timeout=10 -rss_limit_mb=2048 \
+		TMPDIR="$TRASH" "$FB/fuzz-$name" -max_total_time=$secs -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix="$TRASH/crash/$name-" $dirs >"$TRASH/$name.log" 2>&1 ||
 		{ grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$TRASH/$name.log" | head -20; false; }
 	'
