@@ -85,6 +85,7 @@ test-deps:
 # The whole suite: unit tests (C, TAP) and end-to-end tests (shell, TAP), run by prove.
 test: test-deps
 	@$(MAKE) --no-print-directory all
+	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
 	@tests/run
 
 check: test
@@ -102,10 +103,31 @@ asan: test-deps
 	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" PRELOAD_SAN="-fsanitize=undefined -fsanitize-undefined-trap-on-error" all
 	@OFFHEAP_BUILD=build-asan tests/run
 
+# libFuzzer harnesses (fuzz/fuzz-NAME.c) against the core built by clang with ASan and UBSan,
+# in build-fuzz/ (docs/RELIABILITY-fuzz.md). fuzz-smoke: each a few seconds on its seeds and
+# regressions; fuzz: the long run, FUZZ_TIME seconds each, corpus kept in build-fuzz/corpus/.
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_BIN := $(patsubst fuzz/%.c,build-fuzz/%,$(wildcard fuzz/fuzz-*.c))
+FUZZ_SMOKE ?= 3
+FUZZ_TIME ?= 600
+.PHONY: fuzz-build fuzz-smoke fuzz
+fuzz-build:
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" LDFLAGS= CI= $(FUZZ_BIN)
+
+$(B)/fuzz-%: fuzz/fuzz-%.c fuzz/fuzz.h $(B)/liboffheap-core.a
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/liboffheap-core.a $(LIBS)
+
+fuzz-smoke: fuzz-build
+	@fuzz/run smoke $(FUZZ_SMOKE)
+
+fuzz: fuzz-build
+	@fuzz/run long $(FUZZ_TIME)
+
 format:
 	clang-format -i src/*.c src/*.h src/cmd/*.c src/cmd/*.h
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(OBJ_LIB:.o=.d) $(OBJ_CMD:.o=.d) $(B)/obj/offheap.d $(wildcard $(B)/dep/*.d)

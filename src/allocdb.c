@@ -473,6 +473,8 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 			d->intervals = d->stacks[i].n;
 out:
 	sqlite3_finalize(q);
+	if (ret)
+		alloc_data_release(d);
 	return ret;
 }
 

@@ -89,6 +89,7 @@ struct alloc_data {
  * Reads every stack of every run with its frames and series. Frames with no
  * function and no module that fall into the run's JIT map are named after it
  * ("[java] long java.util.zip.Inflater.init(boolean)", "Interpreter").
+ * On error d is left empty (nothing to release).
  */
 int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err);
 void alloc_data_release(struct alloc_data *d);

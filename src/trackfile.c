@@ -107,7 +107,9 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		return -EPROTO;
 	}
 	if ((uint64_t)h->max_stacks * sizeof(struct trackshm_stack) + sizeof(*h) > tf->len) {
-		/* grown since mapped, or hostile: map again once */
+		/* grown since mapped, or hostile: map again once (remap keeps a same-size map) */
+		munmap(tf->map, tf->len);
+		tf->map = NULL;
 		tf->len = 0;
 		ret = remap(tf, err);
 		if (ret)
@@ -164,7 +166,8 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		o->live_bytes = (int64_t)(o->alloc_bytes - o->free_bytes);
 		o->live_count = (int64_t)(o->alloc_count - o->free_count);
 		memcpy(o->frames, s->frames, depth * sizeof(o->frames[0]));
-		v->live_bytes += o->live_bytes;
+		/* hostile counters: wrap as the differences above do, no signed overflow */
+		v->live_bytes = (int64_t)((uint64_t)v->live_bytes + (uint64_t)o->live_bytes);
 	}
 	return 0;
 }

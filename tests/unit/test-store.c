@@ -1,4 +1,5 @@
 /* test-store: round trip of snapshots through SQLite, atomic create, and every kind of bad file. */
+#include "allocdb.h"
 #include "snapshot.h"
 #include "store.h"
 #include "strbuf.h"
@@ -349,6 +350,31 @@ int main(void)
 	is_int(open_err(bad, &err), -EBADMSG, "ours by its header but tables missing");
 	ok(strstr(err.buf, "no table") != NULL, "names the missing table");
 	is_int(open_err(dir, &err), -EISDIR, "a directory");
+
+	/* fuzz/regress/store: allocdb_load failing after it read stacks kept them (a leak) */
+	{
+		struct allocdb *a = NULL;
+		struct alloc_data d;
+		uint64_t pcs[2] = { 0x401000, 0x402000 };
+		int64_t run, stack;
+
+		rec = path_in("alloc.db");
+		ret = store_create(rec, STORE_RECORDING, false, &st, &err);
+		ret = ret ? ret : allocdb_open(store_db(st), true, &a, &err);
+		ret = ret ? ret : allocdb_begin(a, &err);
+		ret = ret ? ret : allocdb_add_run(a, 1, 4242, 0, "prog", &run, &err);
+		ret = ret ? ret : allocdb_add_stack(a, run, 1, pcs, 2, &stack, &err);
+		ret = ret ? ret : allocdb_commit(a, &err);
+		is_int(ret, 0, "a recording with one stack");
+		is_int(sqlite3_exec(store_db(st), "DROP TABLE alloc_frame", NULL, NULL, NULL),
+		       SQLITE_OK, "its frame table dropped");
+		memset(&d, 0xff, sizeof(d));
+		ok(allocdb_load(a, &d, &err) < 0, "load fails after reading the stacks");
+		ok(d.nr == 0 && d.stacks == NULL, "and leaves nothing to release");
+		allocdb_free(a);
+		store_close(st);
+		st = NULL;
+	}
 
 	snapshot_release(&s);
 	{

@@ -4,6 +4,7 @@
 #include "../../src/trackfile.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,22 @@ static int write_file(const void *buf, size_t n)
 	w = write(fd, buf, n);
 	close(fd);
 	return w == (ssize_t)n ? 0 : -1;
+}
+
+/* Mappings of this process: a leaked mmap of the file shows as one more. */
+static int count_maps(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/maps", O_RDONLY), n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return n;
 }
 
 static int read_once(struct track_view *v)
@@ -68,6 +85,26 @@ int main(void)
 	write_file(&f, sizeof(f));
 	is_int(read_once(&v), -EPROTO, "stack table larger than the file refused");
 
+	/* fuzz/regress/trackfile: each read of that file mapped it again, the old map leaked */
+	{
+		struct strbuf err = STRBUF_INIT;
+		struct trackfile *tf;
+		int before, after, fails = 0;
+
+		ok(!trackfile_open(path, &tf, &err), "open a file with a hostile table size");
+		is_int(trackfile_read(tf, &v, &err), -EPROTO, "first read refused");
+		before = count_maps();
+		for (int i = 0; i < 50; i++)
+			fails += trackfile_read(tf, &v, &err) == -EPROTO;
+		after = count_maps();
+		is_int(fails, 50, "every read refused");
+		if (after > before)
+			printf("# %d mappings before, %d after\n", before, after);
+		ok(before > 0 && after <= before, "no mapping leaked by 50 reads");
+		trackfile_close(tf);
+		strbuf_release(&err);
+	}
+
 	f.h.max_stacks = 4;
 	f.h.generation = 77;
 	f.s[2].hash = 123;
@@ -88,6 +125,16 @@ int main(void)
 	is_int((int)v.sites[0].live_bytes, 4000, "live = alloc - free");
 	is_int((int)v.live_bytes, 4000, "total live");
 	is_u64(v.generation, 77, "generation");
+
+	/* fuzz/regress/trackfile: live bytes of hostile counters summed without overflow */
+	f.s[2].shard[0].alloc_bytes = (uint64_t)INT64_MAX;
+	f.s[2].shard[3].alloc_bytes = 0;
+	f.s[2].shard[2].free_bytes = 0;
+	f.s[1] = f.s[2];
+	write_file(&f, sizeof(f));
+	is_int(read_once(&v), 0, "sites with huge counters read");
+	is_int((int)v.nr, 2, "both sites");
+	ok(v.live_bytes == (int64_t)((uint64_t)INT64_MAX * 2), "their total wraps, as the counters do");
 	track_view_release(&v);
 	unlink(path);
 	return done_testing();
