@@ -1,7 +1,11 @@
-/* fuzz-jvmmem: the jcmd replies offheap jvm reads: VM.flags, GC.heap_info, VM.info. */
+/*
+ * fuzz-jvmmem: the jcmd replies offheap jvm and doctor read: VM.flags,
+ * GC.heap_info, VM.info, VM.classloader_stats, VM.stringtable.
+ */
 #include "fuzz.h"
 
 #include "jvmmem.h"
+#include "probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -13,6 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!jvmmem_parse_heap_range(text, &a, &b) && a >= b)
 		abort();
 	jvmmem_parse_cheap(text, &a, &b);
+	{
+		struct loader_stats ls;
+
+		if (!probe_parse_loaders(text, &ls) &&
+		    (ls.top_count > ls.loaders || ls.top_classes > ls.classes))
+			abort();
+		probe_parse_table_entries(text, &a);
+	}
 	free(text);
 	return 0;
 }

@@ -2,11 +2,16 @@
  * fuzz-store: the recording reader. The input is written to a file and read
  * as offheap diff, report and watch read a snapshot or recording: store_open
  * (header checks, required tables), every sample (bounded), the meta keys,
- * and the allocation tables of offheap record (allocdb_load).
+ * and the allocation tables of offheap record (allocdb_load); then what
+ * doctor and report --format html make of it: the series (series_load),
+ * the findings (doctor_diagnose) and the page (html_render).
  */
 #include "fuzz.h"
 
 #include "allocdb.h"
+#include "doctor.h"
+#include "html.h"
+#include "series.h"
 #include "snapshot.h"
 #include "store.h"
 #include "strbuf.h"
@@ -21,7 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strbuf err = STRBUF_INIT, val = STRBUF_INIT;
 	struct store *st = NULL;
 	struct allocdb *a = NULL;
+	struct alloc_data d;
+	bool have_allocs = false;
+	struct series ser;
 	uint64_t n = 0;
+
+	series_init(&ser);
 
 	if (store_open(path, &st, &err))
 		goto out;
@@ -44,13 +54,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		store_meta(st, keys[i], &val, &err);
 	if (store_db(st) && !allocdb_open(store_db(st), false, &a, &err)) {
-		struct alloc_data d;
-
-		if (!allocdb_load(a, &d, &err))
-			alloc_data_release(&d);
+		have_allocs = !allocdb_load(a, &d, &err);
 		allocdb_free(a);
 	}
+	if (store_db(st)) {
+		struct doctor_probes p = { .cgroup_limit = -1 };
+		struct doctor_report r;
+		struct html_input in = { .source = path };
+		struct strbuf page = STRBUF_INIT;
+
+		if (series_load(st, &ser, &err))
+			series_release(&ser);
+		p.allocs = have_allocs ? &d : NULL;
+		doctor_report_init(&r);
+		doctor_diagnose(&ser, &p, &r);
+		in.series = ser.n ? &ser : NULL;
+		in.allocs = p.allocs;
+		in.findings = &r;
+		html_render(&in, &page);
+		strbuf_release(&page);
+		doctor_report_release(&r);
+	}
+	if (have_allocs)
+		alloc_data_release(&d);
 out:
+	series_release(&ser);
 	store_close(st);
 	strbuf_release(&val);
 	strbuf_release(&err);
