@@ -38,7 +38,8 @@ struct trend_judgement {
 	struct trend fit;	/* against the index, as trend_fit */
 	int64_t first, last, min, max;
 	double per_hour;	/* fitted slope against time, units per hour */
-	double confidence;	/* 0..1 that it grows steadily: R² times the share of steps up */
+	double confidence;	/* 0..1 that it grows steadily: R² times the share of steps up,
+				   scaled down past a step_share of 0.6 (0 for one jump) */
 	double step_share;	/* the largest rise between two points / all rises */
 };
 
