@@ -73,6 +73,15 @@ void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor
 			rises += d;
 			if (d > top)
 				top = d;
+			/*
+			 * A jump that takes some milliseconds (faulting in 64 MiB) can
+			 * straddle a sample and show as two rises in a row: in a series
+			 * long enough for a steady rise to spread over many steps, two
+			 * neighbouring rises count as one jump.
+			 */
+			if (n >= 8 && i > 1 && y[i - 1] > y[i - 2] &&
+			    d + (double)(y[i - 1] - y[i - 2]) > top)
+				top = d + (double)(y[i - 1] - y[i - 2]);
 		}
 	}
 	trend_fit(y, n, &j->fit);

@@ -383,6 +383,9 @@ int cmd_watch(int argc, char **argv)
 		error("%s", err.buf);
 		if (rc == -EEXIST)
 			hint("use --force to replace it, or choose another file with -o");
+		else if (rc == -ENOSPC)
+			hint("the disk holding '%s' is full: free some space or choose another "
+			     "file with -o", out);
 		goto out;
 	}
 	rc = sampler_open(&sp, pid, no_jvm ? SAMPLER_NO_JVM : 0, 5000, &s, st, &err);
@@ -401,6 +404,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (rc) {
 		cmd_report_error(rc, err.buf);
+		/* The first sample holds every mapping: the largest write of a watch. */
+		if (rc == -ENOSPC)
+			hint("the disk holding '%s' is full: free some space or choose another "
+			     "file with -o (no recording was written)", out);
 		goto out_sampler;
 	}
 	/* From here on the file is in place: a signal ends the watch with its summary. */

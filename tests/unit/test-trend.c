@@ -36,6 +36,11 @@ static void judge_tests(void)
 	ok(j.fit.r2 > 0.7, "a step fits a line well enough to fool R² alone");
 	ok(j.confidence < 0.01, "one jump gives no confidence of steady growth");
 
+	step[8] = 33 << 20;	/* the jump straddles a sample: half before it, half after */
+	judge(step, &j);
+	is_str(trend_kind_name(j.kind), "step", "a jump split over two samples is a step");
+	ok(j.confidence < 0.01, "with no confidence either");
+
 	judge(two, &j);
 	is_str(trend_kind_name(j.kind), "growing", "two equal jumps are growth, not a step");
 	ok(j.confidence > 0.8, "and keep their confidence");
