@@ -143,7 +143,10 @@ test_expect_success 'SIGINT ends the watch with its summary, exit 0, the file co
 	wait $w &&
 	grep "(stopped by a signal) in .int.db.\$" int.out &&
 	test "$(samples int.db)" -eq "$(plain_lines int.out)" &&
-	readable int.db
+	readable int.db &&
+	sqlite3 int.db "SELECT DISTINCT sample_id FROM region ORDER BY 1" >with-regions &&
+	sqlite3 int.db "SELECT min(id) FROM sample UNION ALL SELECT max(id) FROM sample" >ends &&
+	cmp ends with-regions
 '
 
 test_expect_success 'SIGKILL of watch: the file stays readable, at most one sample lost' '
@@ -164,12 +167,26 @@ stop_bg $pleaker
 test_expect_success 'a target that exits mid-watch ends it: "the process exited", exit 0' '
 	start_bg "$HELPERS/leaker" --mmap-thread grower --rate 8 --ready erd --lifetime 1.5 &&
 	wait_ready erd &&
-	offheap watch $BG_PID -i 200ms -d 20s -o exit.db >exit.out &&
+	offheap watch $BG_PID -i 200ms -d 20s --regions-every 400ms -o exit.db >exit.out &&
 	grep "(the process exited) in .exit.db.\$" exit.out &&
 	test "$(samples exit.db)" -eq "$(plain_lines exit.out)" &&
 	readable exit.db &&
+	say "samples with regions: $(sqlite3 exit.db "SELECT group_concat(DISTINCT sample_id)
+		FROM region")" &&
+	offheap diff exit.db --json >exit.diff.json &&
+	jq -e ".classes[] | select(.class == \"anon\") | .rss_delta > 0" exit.diff.json &&
+	jq -e ".classes[] | select(.class == \"lib\") | .rss_after > 0 and .mappings_delta == 0" \
+		exit.diff.json &&
+	jq -e "[.mappings[] | select(.state == \"gone\")] | length == 0" exit.diff.json &&
 	offheap watch $BG_PID -d 1s -o exit2.db 2>exit2.err;
 	test $? -eq 1 && grep "^offheap: error: no process $BG_PID\$" exit2.err
+'
+
+test_expect_success 'diff refuses a recording whose only mappings are in its first sample' '
+	sqlite3 exit.db "DELETE FROM region WHERE sample_id > 1" &&
+	test_exit_code 1 offheap diff exit.db 2>err &&
+	grep "^offheap: error: no sample of .exit.db. after the first holds the mappings\$" err &&
+	grep "^hint: .*offheap doctor exit.db" err
 '
 
 test_expect_success 'SIGKILL of the target: the watch ends, exit 0, every sample kept' '
