@@ -725,6 +725,6 @@ void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 	if (s && s->n)
 		rule_fragmentation(&c);
 	rule_malloc_sites(&c);
-	if (r->n) /* qsort(NULL, 0, ...) is undefined: no findings, no array */
+	if (r->n)
 		qsort(r->f, r->n, sizeof(*r->f), cmp_finding);
 }
