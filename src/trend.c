@@ -73,6 +73,15 @@ void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor
 			rises += d;
 			if (d > top)
 				top = d;
+			/*
+			 * A jump that takes some milliseconds (faulting in 64 MiB) can
+			 * straddle a sample and show as two rises in a row: in a series
+			 * long enough for a steady rise to spread over many steps, two
+			 * neighbouring rises count as one jump.
+			 */
+			if (n >= 8 && i > 1 && y[i - 1] > y[i - 2] &&
+			    d + (double)(y[i - 1] - y[i - 2]) > top)
+				top = d + (double)(y[i - 1] - y[i - 2]);
 		}
 	}
 	trend_fit(y, n, &j->fit);
@@ -84,6 +93,14 @@ void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor
 	j->step_share = rises > 0 ? top / rises : 0;
 	if (j->fit.ups + j->fit.downs)
 		j->confidence = j->fit.r2 * (double)j->fit.ups / (double)(j->fit.ups + j->fit.downs);
+	/*
+	 * One jump between flat stretches fits a line with R² near 0.75 and has
+	 * only steps up: without this it would read as 0.75 sure of a leak. Past
+	 * the step threshold the confidence falls with the jump's share of the
+	 * rise, to 0 for a single jump; a growing series is never touched.
+	 */
+	if (j->step_share > 0.6)
+		j->confidence *= (1.0 - j->step_share) / 0.4;
 	if (j->per_hour / 3600.0 * span < (double)floor &&
 	    j->per_hour / 3600.0 * span > -(double)floor) {
 		/* A fit that barely moves; a jump of the floor or more is still a step. */

@@ -38,15 +38,18 @@ struct trend_judgement {
 	struct trend fit;	/* against the index, as trend_fit */
 	int64_t first, last, min, max;
 	double per_hour;	/* fitted slope against time, units per hour */
-	double confidence;	/* 0..1 that it grows steadily: R² times the share of steps up */
-	double step_share;	/* the largest rise between two points / all rises */
+	double confidence;	/* 0..1 that it grows steadily: R² times the share of steps up,
+				   scaled down past a step_share of 0.6 (0 for one jump) */
+	double step_share;	/* the largest rise between two points (or over two
+				   neighbouring steps, from 8 points) / all rises */
 };
 
 /*
  * Judges y[0..n), sampled at t_ns[0..n) (ascending): growing when the fit
  * rises by at least floor over the span, explains the series (R² >= 0.7),
  * more steps rose than fell, the last quarter stands above the middle, and
- * no single step holds more than 60% of the rise (else a step).
+ * no single step holds more than 60% of the rise (else a step; from 8 points
+ * on, two rises in a row count as one step: a jump can straddle a sample).
  */
 void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor,
 		 struct trend_judgement *j);

@@ -98,7 +98,7 @@ static void print_help(void)
 	       "pages resident) or reclassified (e.g. the stack of a thread that ended is now\n"
 	       "plain anonymous memory); and the threads born and gone, by TID and name.\n"
 	       "Of a file with several samples (a recording) the last is used; given alone, a\n"
-	       "recording's first sample is compared with its last.\n\n"
+	       "recording's first sample is compared with its last that holds the mappings.\n\n"
 	       "Mappings are paired by address and path: same start, end and path first; then\n"
 	       "same start (grew or shrank at the end); then same end (anonymous memory often\n"
 	       "grows downwards, as the kernel merges a new mmap placed below an existing one);\n"
@@ -588,10 +588,29 @@ int cmd_diff(int argc, char **argv)
 		}
 	} else if (nops == 1) {
 		uint64_t n = 0;
+		int64_t back = -1;
 
-		/* A recording: its first sample against its last. */
-		if (load(operands[0], 0, &a, &n) || load(operands[0], -1, &b, NULL))
+		/*
+		 * A recording: its first sample against its last that holds the
+		 * mappings. offheap watch stores them only now and then, and a
+		 * watch that ended with its process (or was killed) has samples
+		 * without them at its end: against those, every mapping is gone.
+		 */
+		if (load(operands[0], 0, &a, &n) || load(operands[0], back, &b, NULL))
 			goto out;
+		while (a.nregions && !b.nregions && -back < (int64_t)n - 1) {
+			snapshot_release(&b);
+			snapshot_init(&b);
+			if (load(operands[0], --back, &b, NULL))
+				goto out;
+		}
+		if (a.nregions && !b.nregions) {
+			error("no sample of '%s' after the first holds the mappings", operands[0]);
+			hint("the watch ended before storing them again: 'offheap doctor %s' reads "
+			     "the trends of every sample; 'offheap watch --regions-every' stores "
+			     "the mappings more often", operands[0]);
+			goto out;
+		}
 		if (n < 2)
 			warning("'%s' holds one sample: nothing to compare it with", operands[0]);
 	} else {

@@ -7,8 +7,9 @@
  * written in place, one transaction per sample (src/store.c), so a watch
  * killed by SIGKILL leaves a readable file missing at most the sample being
  * written. Regions are stored with the first sample, every --regions-every
- * and with the last one; the other samples keep class totals, counters and
- * NMT only, which bounds the file (docs/PERFORMANCE.md gives the figures).
+ * and with the last one (also when a signal ends the watch: one more sample
+ * is taken then); the other samples keep class totals, counters and NMT
+ * only, which bounds the file (docs/PERFORMANCE.md gives the figures).
  */
 #include "cmd.h"
 #include "cmdutil.h"
@@ -56,7 +57,7 @@ static void print_help(void)
 	       "      --no-jvm         do not read hsperfdata or attach to a JVM\n"
 	       "  -h, --help           this help\n\n"
 	       "Read the recording with 'offheap doctor FILE', 'offheap report FILE --format html',\n"
-	       "'offheap diff FILE FILE' or sqlite3 (docs/SCHEMA.md).\n\n"
+	       "'offheap diff FILE' (its first sample against its last) or sqlite3 (docs/SCHEMA.md).\n\n"
 	       "Exit codes: 0 ok (also when the process exits while watched), 1 runtime error,\n"
 	       "2 usage error.\n\n"
 	       "Examples:\n"
@@ -383,6 +384,9 @@ int cmd_watch(int argc, char **argv)
 		error("%s", err.buf);
 		if (rc == -EEXIST)
 			hint("use --force to replace it, or choose another file with -o");
+		else if (rc == -ENOSPC)
+			hint("the disk holding '%s' is full: free some space or choose another "
+			     "file with -o", out);
 		goto out;
 	}
 	rc = sampler_open(&sp, pid, no_jvm ? SAMPLER_NO_JVM : 0, 5000, &s, st, &err);
@@ -401,6 +405,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (rc) {
 		cmd_report_error(rc, err.buf);
+		/* The first sample holds every mapping: the largest write of a watch. */
+		if (rc == -ENOSPC)
+			hint("the disk holding '%s' is full: free some space or choose another "
+			     "file with -o (no recording was written)", out);
 		goto out_sampler;
 	}
 	/* From here on the file is in place: a signal ends the watch with its summary. */
@@ -418,6 +426,7 @@ int cmd_watch(int argc, char **argv)
 	for (;;) {
 		unsigned tf = 0;
 		uint64_t now;
+		bool last = false;
 
 		if (tty)
 			draw_view(&s, &sp, out, interval_ms);
@@ -426,8 +435,13 @@ int cmd_watch(int argc, char **argv)
 			break;
 		sleep_until(next);
 		if (stop_signal) {
+			/*
+			 * One last sample, with the mappings, as at the end of a
+			 * duration: 'offheap diff FILE' compares the first with it.
+			 */
 			why = "stopped by a signal";
-			break;
+			last = true;
+			tf |= TICK_REGIONS;
 		}
 		now = now_ns(CLOCK_MONOTONIC);
 		/* Late (a stopped machine, a slow sample): go on from now, do not burst. */
@@ -452,6 +466,8 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (!json && !tty)
 			plain_line(&s);
+		if (last)
+			break;
 	}
 	if (tty)
 		draw_view(&s, &sp, out, interval_ms);

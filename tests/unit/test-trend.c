@@ -1,6 +1,61 @@
-/* Unit tests for trend: steady growth, a plateau, noise, short series. */
+/* Unit tests for trend: steady growth, a plateau, noise, short series, steps. */
 #include "tap.h"
 #include "../../src/trend.h"
+
+/* trend_judge on 16 points 200 ms apart, the floor 1 MiB (as series_trends uses it). */
+static void judge(const int64_t *y, struct trend_judgement *j)
+{
+	uint64_t t[16];
+
+	for (int i = 0; i < 16; i++)
+		t[i] = 1000000000ull + (uint64_t)i * 200000000ull;
+	trend_judge(t, y, 16, 1 << 20, j);
+}
+
+static void judge_tests(void)
+{
+	int64_t leak[16], step[16], flat[16], saw[16], down[16], two[16];
+	struct trend_judgement j;
+
+	for (int i = 0; i < 16; i++) {
+		leak[i] = (3 << 20) + (int64_t)i * (8 << 20) / 5;	/* 8 MiB/s */
+		step[i] = i < 8 ? 1 << 20 : 65 << 20;		/* one 64 MiB jump */
+		flat[i] = 32 << 20;
+		saw[i] = i % 2 ? 40 << 20 : 20 << 20;
+		down[i] = (100 << 20) - (int64_t)i * (2 << 20);
+		two[i] = i < 5 ? 1 << 20 : i < 10 ? 9 << 20 : 17 << 20;	/* two equal jumps */
+	}
+	judge(leak, &j);
+	is_str(trend_kind_name(j.kind), "growing", "steady mmap growth is growing");
+	ok(j.per_hour > 0.99 * 8 * 3600.0 * (1 << 20) && j.per_hour < 1.01 * 8 * 3600.0 * (1 << 20),
+	   "its rate per hour is 8 MiB/s times 3600");
+	ok(j.confidence > 0.99, "a straight line of rises is sure");
+
+	judge(step, &j);
+	is_str(trend_kind_name(j.kind), "step", "one jump is a step");
+	ok(j.fit.r2 > 0.7, "a step fits a line well enough to fool R² alone");
+	ok(j.confidence < 0.01, "one jump gives no confidence of steady growth");
+
+	step[8] = 33 << 20;	/* the jump straddles a sample: half before it, half after */
+	judge(step, &j);
+	is_str(trend_kind_name(j.kind), "step", "a jump split over two samples is a step");
+	ok(j.confidence < 0.01, "with no confidence either");
+
+	judge(two, &j);
+	is_str(trend_kind_name(j.kind), "growing", "two equal jumps are growth, not a step");
+	ok(j.confidence > 0.8, "and keep their confidence");
+
+	judge(flat, &j);
+	is_str(trend_kind_name(j.kind), "flat", "a level series is flat");
+	ok(j.confidence == 0 && j.per_hour == 0, "with no rate and no confidence");
+
+	judge(saw, &j);
+	is_str(trend_kind_name(j.kind), "noisy", "up and down by 20 MiB is noisy");
+	ok(j.confidence < 0.1, "and not a leak");
+
+	judge(down, &j);
+	is_str(trend_kind_name(j.kind), "shrinking", "a falling series is shrinking");
+}
 
 int main(void)
 {
@@ -30,5 +85,7 @@ int main(void)
 
 	trend_fit(lin, 2, &t);
 	ok(!t.growing && t.slope == 0, "two points are too few");
+
+	judge_tests();
 	return done_testing();
 }
