@@ -16,6 +16,11 @@ unshare --pid --fork --mount --mount-proc true 2>/dev/null ||
 
 # The JVM's /tmp is $TRASH/jtmp; $TRASH itself stays reachable under its own name in it.
 mkdir -p jtmp/"${TRASH##*/}" jtmp/.hosttmp jcwd r
+# The checkout may itself sit under /tmp (a CI clone), hidden by the private /tmp: what
+# runs inside is copied into $TRASH first.
+cp "$OFFHEAP" offheap.bin && cp "$ROOT/tests/java/Idle.java" Idle.java ||
+	skip_all "cannot copy offheap and Idle.java into $TRASH"
+OFFHEAP=$TRASH/offheap.bin
 
 # Runs as pid 1 of the new namespace. Every step writes r/STEP.{rc,out,err}.
 cat >inner.sh <<'EOF'
@@ -43,7 +48,7 @@ waitfor() {	# waitfor TENTHS 'condition'
 	done
 }
 
-(cd jcwd && exec "$JAVA" "$ROOT/tests/java/Idle.java" 100 "$TRASH/ready") >jvm.out 2>&1 &
+(cd jcwd && exec "$JAVA" "$TRASH/Idle.java" 100 "$TRASH/ready") >jvm.out 2>&1 &
 J=$!
 echo $J >r/jpid
 waitfor 600 'test -s ready' || { echo "the JVM did not start" >r/fail; kill -9 $J; exit 1; }

@@ -94,13 +94,17 @@ int main(void)
 		ok(!trackfile_open(path, &tf, &err), "open a file with a hostile table size");
 		is_int(trackfile_read(tf, &v, &err), -EPROTO, "first read refused");
 		before = count_maps();
-		for (int i = 0; i < 50; i++)
+		for (int i = 0; i < 200; i++)
 			fails += trackfile_read(tf, &v, &err) == -EPROTO;
 		after = count_maps();
-		is_int(fails, 50, "every read refused");
+		is_int(fails, 200, "every read refused");
 		if (after > before)
 			printf("# %d mappings before, %d after\n", before, after);
-		ok(before > 0 && after <= before, "no mapping leaked by 50 reads");
+		/*
+		 * A leak is one mapping a read: 200. Under ASan its allocator maps
+		 * memory of its own as the error messages are built, a few dozen.
+		 */
+		ok(before > 0 && after - before < 100, "no mapping leaked by 200 reads");
 		trackfile_close(tf);
 		strbuf_release(&err);
 	}
