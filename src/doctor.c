@@ -150,7 +150,7 @@ static void growth_line(struct finding *f, const char *what, const struct series
 			 format_size(a, sizeof(a), (uint64_t)(t->j.first < 0 ? 0 : t->j.first)),
 			 format_size(b, sizeof(b), (uint64_t)(t->j.last < 0 ? 0 : t->j.last)),
 			 sz(c, sizeof(c), t->j.last - t->j.first), span_s,
-			 sz(d, sizeof(d), (int64_t)t->j.per_hour), t->j.fit.r2);
+			 sz(d, sizeof(d), sat_i64(t->j.per_hour)), t->j.fit.r2);
 	else
 		evidence(f, "%s: %" PRId64 " -> %" PRId64 " (%+" PRId64 " in %.0f s, %+.0f/h, R² %.2f)",
 			 what, t->j.first, t->j.last, t->j.last - t->j.first, span_s, t->j.per_hour,
@@ -398,7 +398,7 @@ static void rule_java_heap(struct ctx *c)
 	    sz(a, sizeof(a), j.last - j.first), c->span_s, m);
 	evidence(f, "heap used after GC: %s -> %s (%s/h, R² %.2f)",
 		 format_size(a, sizeof(a), (uint64_t)j.first),
-		 format_size(b, sizeof(b), (uint64_t)j.last), sz(b, sizeof(b), (int64_t)j.per_hour),
+		 format_size(b, sizeof(b), (uint64_t)j.last), sz(b, sizeof(b), sat_i64(j.per_hour)),
 		 j.fit.r2);
 	if (max > 0)
 		evidence(f, "maximum heap: %s", format_size(a, sizeof(a), (uint64_t)max));
@@ -535,7 +535,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	f->confidence = j.confidence;
 	evidence(f, "native resident memory (brk heap + arenas + anon): %s -> %s (%s/h, R² %.2f)",
 		 format_size(a, sizeof(a), (uint64_t)j.first), format_size(b, sizeof(b), (uint64_t)j.last),
-		 sz(e, sizeof(e), (int64_t)j.per_hour), j.fit.r2);
+		 sz(e, sizeof(e), sat_i64(j.per_hour)), j.fit.r2);
 	evidence(f, "class %s grew most: %s", cls, sz(a, sizeof(a), cls_d));
 	if (nmt_known)
 		evidence(f, "NMT committed outside the Java heap moved only %s", sz(a, sizeof(a), nmt_d));
@@ -652,7 +652,7 @@ static void rule_malloc_sites(struct ctx *c)
 		if (!t.growing || t.growth < (double)MIB)
 			continue;
 		nsites++;
-		total += (int64_t)t.growth;
+		total = sat_i64((double)total + t.growth);
 		if (!best || t.growth > bt.growth) {
 			best = st;
 			bt = t;
@@ -676,7 +676,7 @@ static void rule_malloc_sites(struct ctx *c)
 		SET(f->culprit, "stack %" PRId64 " (no frames)", best->id);
 	evidence(f, "top site: live %s, +%s over %zu intervals (R² %.2f, %zu of %zu intervals grew)",
 		 format_size(a, sizeof(a), (uint64_t)(best->live_bytes < 0 ? 0 : best->live_bytes)),
-		 format_size(b, sizeof(b), (uint64_t)bt.growth), best->n, bt.r2, bt.ups,
+		 format_size(b, sizeof(b), sat_u64(bt.growth)), best->n, bt.r2, bt.ups,
 		 best->n ? best->n - 1 : 0);
 	evidence(f, "the site allocated %" PRIu64 " times (%s) and freed %" PRIu64,
 		 best->alloc_count, format_size(a, sizeof(a), best->alloc_bytes), best->free_count);

@@ -86,8 +86,8 @@ static void esc(struct strbuf *o, const char *s)
 static const char *size_str(char *buf, size_t n, double v)
 {
 	if (v < 0)
-		return format_dsize(buf, n, (int64_t)v);
-	return format_size(buf, n, (uint64_t)v);
+		return format_dsize(buf, n, sat_i64(v));
+	return format_size(buf, n, sat_u64(v));
 }
 
 static const char *count_str(char *buf, size_t n, double v)
@@ -109,7 +109,7 @@ static const char *value_str(char *buf, size_t n, double v, bool bytes)
 static const char *delta_str(char *buf, size_t n, double v, bool bytes)
 {
 	if (bytes)
-		return format_dsize(buf, n, (int64_t)v);
+		return format_dsize(buf, n, sat_i64(v));
 	snprintf(buf, n, "%+.0f", v);
 	return buf;
 }
@@ -525,7 +525,7 @@ static void section_findings(struct strbuf *o, const struct doctor_report *r)
 		}
 		if (f->bytes_per_hour > 0)
 			strbuf_addf(o, " &mdash; %s/hour",
-				    format_size(a, sizeof(a), (uint64_t)f->bytes_per_hour));
+				    format_size(a, sizeof(a), sat_u64(f->bytes_per_hour)));
 		if (f->nevidence) {
 			strbuf_addstr(o, "<ul>");
 			for (size_t k = 0; k < f->nevidence && k < FINDING_MAX_EVIDENCE; k++) {
@@ -1167,7 +1167,7 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 		strbuf_addf(o,
 			    "<td class=\"n\">%s</td><td class=\"n\">%.2f</td>"
 			    "<td class=\"n\">%zu of %zu</td><td class=\"n\">%s</td><td>",
-			    format_dsize(b, sizeof(b), (int64_t)x->t.growth), x->t.r2, x->t.ups,
+			    format_dsize(b, sizeof(b), sat_i64(x->t.growth)), x->t.r2, x->t.ups,
 			    s->n ? s->n - 1 : 0, format_size(c, sizeof(c), s->alloc_bytes));
 		sparkline(o, s);
 		strbuf_addstr(o, "</td><td class=\"mono\">");

@@ -178,3 +178,23 @@ bool scan_dec(const char **p, const char *end, uint64_t *out)
 	*out = v;
 	return true;
 }
+
+int64_t sat_i64(double v)
+{
+	if (v != v)
+		return 0;
+	if (v >= 9223372036854775807.0)
+		return INT64_MAX;
+	if (v <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)v;
+}
+
+uint64_t sat_u64(double v)
+{
+	if (v != v || v <= 0)
+		return 0;
+	if (v >= 18446744073709551615.0)
+		return UINT64_MAX;
+	return (uint64_t)v;
+}

@@ -25,6 +25,14 @@ bool scan_hex(const char **p, const char *end, uint64_t *out);
 
 /* "12.3 MiB": a human size into buf, 1024-based, one decimal under 100. */
 const char *format_size(char *buf, size_t n, uint64_t bytes);
+
+/*
+ * A double as an integer, saturated: rates and fits computed from hostile
+ * or extreme input can exceed the range, where a plain cast is undefined.
+ * NaN is 0.
+ */
+int64_t sat_i64(double v);
+uint64_t sat_u64(double v);
 /* As format_size with a sign: "+12.3 MiB", "-4.0 KiB", "0 B". */
 const char *format_dsize(char *buf, size_t n, int64_t bytes);
 

@@ -845,9 +845,10 @@ int store_meta(struct store *st, const char *key, struct strbuf *out, struct str
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	strbuf_reset(out);
-	if (rc == SQLITE_ROW)
+	/* A NULL value (a file not written by us) reads as absent. */
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
 		strbuf_addstr(out, (const char *)sqlite3_column_text(q, 0));
-	else if (rc == SQLITE_DONE)
+	else if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		ret = -ENOENT;
 	else
 		ret = sql_error(st, err, "read");

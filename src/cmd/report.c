@@ -271,7 +271,7 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 		       x->s->live_count);
 		if (x->t.growing || x->t.growth > 0)
 			printf(", %s while running (R² %.2f, grew in %zu of %zu intervals)",
-			       format_dsize(b, sizeof(b), (int64_t)x->t.growth), x->t.r2, x->t.ups,
+			       format_dsize(b, sizeof(b), sat_i64(x->t.growth)), x->t.r2, x->t.ups,
 			       x->s->n ? x->s->n - 1 : 0);
 		printf("; allocated %s in %" PRIu64 " calls\n",
 		       format_size(b, sizeof(b), x->s->alloc_bytes), x->s->alloc_count);

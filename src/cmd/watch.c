@@ -121,7 +121,7 @@ static const char *rate_str(char *buf, size_t n, const struct series_trend *t)
 		snprintf(buf, n, "-");
 		return buf;
 	}
-	size_str(buf, n - 2, (int64_t)t->j.per_hour, t->bytes, true);
+	size_str(buf, n - 2, sat_i64(t->j.per_hour), t->bytes, true);
 	len = strlen(buf);
 	memcpy(buf + len, "/h", 3);
 	return buf;
@@ -232,7 +232,7 @@ static void fill_trends(struct table *tb, const struct series_trend *t, size_t n
 		table_set_i64(tb, r, 1, t[i].j.first);
 		table_set_i64(tb, r, 2, t[i].j.last);
 		table_set_i64(tb, r, 3, t[i].j.last - t[i].j.first);
-		table_set_i64(tb, r, 4, (int64_t)t[i].j.per_hour);
+		table_set_i64(tb, r, 4, sat_i64(t[i].j.per_hour));
 		if (t[i].bytes) {
 			table_set_str(tb, r, 1, size_str(buf, sizeof(buf), t[i].j.first, true, false));
 			table_set_str(tb, r, 2, size_str(buf, sizeof(buf), t[i].j.last, true, false));
