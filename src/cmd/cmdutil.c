@@ -1,5 +1,6 @@
 /* cmdutil: PID resolution and error reporting shared by the subcommands. */
 #include "cmdutil.h"
+#include "../store.h"
 #include "../procfs.h"
 #include "../strbuf.h"
 #include "../usage.h"
@@ -153,4 +154,41 @@ void cmd_temp_forget(int slot)
 	cmd_temp_block(&old);
 	cmd_temp_set(slot, NULL);
 	cmd_temp_unblock(&old);
+}
+
+int cmd_store_create(const char *path, int kind, bool overwrite, bool has_force,
+		     struct store **st)
+{
+	struct strbuf err = STRBUF_INIT;
+	sigset_t old;
+	int rc;
+
+	cmd_temp_block(&old);
+	rc = store_create(path, (enum store_kind)kind, overwrite, st, &err);
+	if (!rc)
+		cmd_temp_set(0, store_temp_path(*st));
+	cmd_temp_unblock(&old);
+	if (rc) {
+		error("%s", err.buf);
+		if (rc == -EEXIST)
+			hint(has_force ? "use --force to replace it, or choose another file"
+				       : "choose another file, or remove it first");
+		else if (rc == -ENOSPC)
+			hint("the disk holding '%s' is full: free some space or choose another file",
+			     path);
+	}
+	strbuf_release(&err);
+	return rc;
+}
+
+int cmd_store_commit(struct store *st, struct strbuf *err)
+{
+	sigset_t old;
+	int rc;
+
+	cmd_temp_block(&old);
+	rc = store_commit(st, err);
+	cmd_temp_set(0, NULL);
+	cmd_temp_unblock(&old);
+	return rc;
 }

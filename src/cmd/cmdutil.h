@@ -54,4 +54,19 @@ int cmd_temp_mkstemp(char *tmpl, int slot);
 /* Blocks, forgets slot, unblocks. */
 void cmd_temp_forget(int slot);
 
+/*
+ * store_create for a command that writes one file: its temporary file sits
+ * in slot 0 until cmd_store_commit, so that a signal removes it. A failure
+ * is printed, with a hint for a file that exists (--force when the command
+ * has it) or a full disk. Returns 0, or -errno once printed.
+ */
+struct store;
+int cmd_store_create(const char *path, int kind, bool overwrite, bool has_force,
+		     struct store **st);
+/*
+ * store_commit, blocked against the handler: once renamed the file is the
+ * user's and the handler must not remove it. Returns 0 or -errno with err.
+ */
+int cmd_store_commit(struct store *st, struct strbuf *err);
+
 #endif

@@ -358,7 +358,6 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct sigaction sa, old_int, old_term;
 	bool have_m0 = false, have_m1 = false, sampler = false;
 	uint64_t ticks, start;
-	sigset_t oldmask;
 	char a[32];
 	int ret = -1, rc;
 
@@ -381,17 +380,8 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		p.allocs = allocs;
 	}
 	if (o->out) {
-		cmd_temp_block(&oldmask);
-		rc = store_create(o->out, STORE_RECORDING, false, &st, &err);
-		if (!rc)
-			cmd_temp_set(0, store_temp_path(st));
-		cmd_temp_unblock(&oldmask);
-		if (rc) {
-			error("%s", err.buf);
-			if (rc == -EEXIST)
-				hint("choose another file, or remove it first");
+		if (cmd_store_create(o->out, STORE_RECORDING, false, false, &st))
 			goto out;
-		}
 	}
 	rc = sampler_open(&sp, pid, 0, 5000, s, st, &err);
 	if (rc) {
@@ -436,17 +426,9 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			goto out;
 		}
 		if (i == 0) {
-			if (st) {
-				sigset_t old;
-
-				cmd_temp_block(&old);
-				rc = store_commit(st, &err);
-				cmd_temp_set(0, NULL);
-				cmd_temp_unblock(&old);
-				if (rc) {
-					error("%s", err.buf);
-					goto out;
-				}
+			if (st && cmd_store_commit(st, &err)) {
+				error("%s", err.buf);
+				goto out;
 			}
 			/* Ctrl-C now ends the sampling early and still diagnoses. */
 			sigaction(SIGINT, &sa, &old_int);

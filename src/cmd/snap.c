@@ -58,7 +58,6 @@ int cmd_snap(int argc, char **argv)
 	struct store *st = NULL;
 	struct snapshot s;
 	char rss[32], anon[32], swap[32];
-	sigset_t oldmask;
 	pid_t pid;
 	int c, rc, ret = EXIT_RUNTIME;
 
@@ -96,17 +95,8 @@ int cmd_snap(int argc, char **argv)
 	if (cmd_resolve_pid(pid_arg, &pid))
 		return EXIT_RUNTIME;
 	/* The file first: a bad -o fails before the process is read. */
-	cmd_temp_block(&oldmask);
-	rc = store_create(out, STORE_SNAPSHOT, force, &st, &err);
-	if (!rc)
-		cmd_temp_set(0, store_temp_path(st));
-	cmd_temp_unblock(&oldmask);
-	if (rc) {
-		error("%s", err.buf);
-		if (rc == -EEXIST)
-			hint("use --force to replace it, or choose another file");
+	if (cmd_store_create(out, STORE_SNAPSHOT, force, true, &st))
 		goto out;
-	}
 	/* Stack pointers even with --no-threads: they tell thread stacks from anon memory. */
 	rc = snapshot_take(pid, 0, &s, &err);
 	if (rc) {
@@ -114,15 +104,8 @@ int cmd_snap(int argc, char **argv)
 		goto out;
 	}
 	rc = store_append_snapshot(st, &s, no_threads ? STORE_NO_THREADS : 0, &err);
-	if (!rc) {
-		/* Once renamed there is nothing to remove: the handler must not unlink. */
-		sigset_t old;
-
-		cmd_temp_block(&old);
-		rc = store_commit(st, &err);
-		cmd_temp_set(0, NULL);
-		cmd_temp_unblock(&old);
-	}
+	if (!rc)
+		rc = cmd_store_commit(st, &err);
 	if (rc) {
 		error("%s", err.buf);
 		if (rc == -EEXIST)

@@ -313,7 +313,6 @@ int cmd_watch(int argc, char **argv)
 	struct series s;
 	struct sampler sp;
 	struct sigaction sa;
-	sigset_t oldmask;
 	uint64_t start, next, last_regions = 0;
 	pid_t pid;
 	int c, rc, ret = EXIT_RUNTIME;
@@ -375,34 +374,16 @@ int cmd_watch(int argc, char **argv)
 	tty = !plain && !json && isatty(STDOUT_FILENO);
 	series_init(&s);
 
-	cmd_temp_block(&oldmask);
-	rc = store_create(out, STORE_RECORDING, force, &st, &err);
-	if (!rc)
-		cmd_temp_set(0, store_temp_path(st));
-	cmd_temp_unblock(&oldmask);
-	if (rc) {
-		error("%s", err.buf);
-		if (rc == -EEXIST)
-			hint("use --force to replace it, or choose another file with -o");
-		else if (rc == -ENOSPC)
-			hint("the disk holding '%s' is full: free some space or choose another "
-			     "file with -o", out);
+	if (cmd_store_create(out, STORE_RECORDING, force, true, &st))
 		goto out;
-	}
 	rc = sampler_open(&sp, pid, no_jvm ? SAMPLER_NO_JVM : 0, 5000, &s, st, &err);
 	if (rc) {
 		cmd_report_error(rc, err.buf);
 		goto out;
 	}
 	rc = sampler_tick(&sp, TICK_REGIONS, &err);
-	if (!rc) {
-		sigset_t old;
-
-		cmd_temp_block(&old);
-		rc = store_commit(st, &err);
-		cmd_temp_set(0, NULL);
-		cmd_temp_unblock(&old);
-	}
+	if (!rc)
+		rc = cmd_store_commit(st, &err);
 	if (rc) {
 		cmd_report_error(rc, err.buf);
 		/* The first sample holds every mapping: the largest write of a watch. */
