@@ -130,7 +130,8 @@ _run_test() {
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"
-		sed -e 's/^/#   /' "$TRASH/.log" | tail -n 40
+		# On stderr too: prove shows it even when not verbose (a CI log says why).
+		sed -e 's/^/#   /' "$TRASH/.log" | tail -n 40 | tee /dev/stderr
 		test_failed=$((test_failed + 1))
 	fi
 }
