@@ -77,6 +77,7 @@ test_expect_success 'snap killed by SIGTERM or SIGINT leaves no temporary file' 
 			test "$(sqlite3 out/s.db "SELECT count(*) FROM region")" -gt 60000 ||
 				{ echo "a partial s.db"; return 1; }
 			rm out/s.db
+			continue
 		fi
 		test -z "$(ls -A out)" || { echo "left behind: $(ls -A out)"; return 1; }
 		caught=$((caught + 1))
