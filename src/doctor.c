@@ -386,7 +386,7 @@ static void rule_java_heap(struct ctx *c)
 	}
 	if (c->p->have_flags && c->p->max_heap)
 		max = (int64_t)c->p->max_heap;
-	trend_judge(t, y, m, max > 0 ? max / 20 : (int64_t)(16 * MIB), &j);
+	trend_judge(t, y, m, max > 0 ? max / 10 : (int64_t)(16 * MIB), &j);
 	free(t);
 	free(y);
 	if (m < 4 || j.kind != TREND_GROWING)

@@ -18,7 +18,7 @@ compile_fixtures() {
 }
 
 # start_fixture JAVA NMT CLASS ARGS...: starts the fixture (NMT = summary|off),
-# sets JPID, waits for its ready file and 2 s of warm-up.
+# sets JPID, waits for its ready file and WARMUP seconds (default 2) of warm-up.
 start_fixture() {
 	_java=$1 _nmt=$2 _cls=$3
 	shift 3
@@ -27,7 +27,7 @@ start_fixture() {
 		"$_cls" "ready.$_cls" "$@"
 	JPID=$BG_PID
 	wait_for 60 "test -s ready.$_cls" || { say "$_cls did not start"; return 1; }
-	sleep 2
+	sleep "${WARMUP:-2}"
 }
 
 # doctor_json PID FILE [ARGS...]: offheap doctor --json for 10 s (or ARGS).
