@@ -4,6 +4,7 @@
  * on hostile text, and doctor's rules on synthetic series.
  */
 #include "tap.h"
+#include "fixture.h"
 
 #include "doctor.h"
 #include "probe.h"
@@ -17,38 +18,6 @@
 
 #define MIB ((int64_t)1 << 20)
 #define N 30
-
-static char dir[4096];
-
-static void find_dir(const char *argv0)
-{
-	const char *env = getenv("OFFHEAP_FIXTURES");
-	const char *slash = strrchr(argv0, '/');
-
-	if (env)
-		snprintf(dir, sizeof(dir), "%s/jcmd", env);
-	else /* build/tests/test-doctor → tests/fixtures/jcmd */
-		snprintf(dir, sizeof(dir), "%.*s/../../tests/fixtures/jcmd",
-			 slash ? (int)(slash - argv0) : 1, slash ? argv0 : ".");
-}
-
-static char *load(const char *name)
-{
-	char path[4200];
-	struct strbuf sb = STRBUF_INIT;
-	char buf[8192];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(f);
-	return strbuf_detach(&sb, NULL);
-}
 
 static void test_trend(void)
 {
@@ -103,28 +72,27 @@ static void test_trend(void)
 static void test_parsers(void)
 {
 	static const char *const vers[] = { "17", "25" };
+	struct strbuf sb = STRBUF_INIT;
 	struct loader_stats ls;
 	uint64_t e = 0;
-	char name[64], *text;
+	char name[64];
+	const char *text;
 
 	for (int v = 0; v < 2; v++) {
 		snprintf(name, sizeof(name), "%s/VM.classloader_stats.txt", vers[v]);
-		text = load(name);
-		ok(text != NULL, name);
-		if (!text)
-			continue;
+		ok(fixture_read(name, &sb), name);
+		text = sb.buf;
 		is_int(probe_parse_loaders(text, &ls), 0, "classloader_stats parses");
 		is_str(ls.top_type, "LoaderLeak$ByteLoader", "the most numerous loader type");
 		ok(ls.top_count >= 4, "several loaders of that type");
 		ok(ls.loaders >= ls.top_count && ls.classes >= ls.top_classes, "totals cover it");
-		free(text);
 
 		snprintf(name, sizeof(name), "%s/VM.stringtable.txt", vers[v]);
-		text = load(name);
-		ok(text && !probe_parse_table_entries(text, &e), "stringtable parses");
+		ok(fixture_read(name, &sb) && !probe_parse_table_entries(sb.buf, &e),
+		   "stringtable parses");
 		is_u64(e, v == 0 ? 6265 : 5033, "the dynamic table's entries, not the shared one's");
-		free(text);
 	}
+	strbuf_release(&sb);
 	ok(probe_parse_loaders("", &ls) < 0, "an empty reply is refused");
 	ok(probe_parse_loaders("0x1 0x2", &ls) < 0, "a cut line is refused");
 	ok(probe_parse_loaders("0x1 0x2 0x3 notanumber 1 1 T\n", &ls) < 0, "a bad count is refused");
@@ -293,7 +261,7 @@ static void test_rules(void)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	find_dir(argv[0]);
+	fixture_dir(argv[0], "jcmd");
 	test_trend();
 	test_parsers();
 	test_rules();

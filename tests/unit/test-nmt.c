@@ -1,5 +1,6 @@
 /* test-nmt: the NMT parser over real JDK 17/25 captures and JDK 8/11/21 samples, nmt_diff, hostile input. */
 #include "tap.h"
+#include "fixture.h"
 
 #include "nmt.h"
 #include "strbuf.h"
@@ -11,50 +12,6 @@
 
 #define KB(n) ((uint64_t)(n) * 1024)
 
-static char dir[4096];
-
-static void find_dir(const char *argv0)
-{
-	const char *env = getenv("OFFHEAP_FIXTURES");
-	const char *slash;
-	FILE *f;
-
-	if (env) {
-		snprintf(dir, sizeof(dir), "%s/nmt", env);
-		return;
-	}
-	snprintf(dir, sizeof(dir), "tests/fixtures/nmt");
-	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/README");
-	f = fopen(dir, "r");
-	dir[strlen(dir) - strlen("/README")] = '\0';
-	if (f) {
-		fclose(f);
-		return;
-	}
-	/* build/tests/test-nmt → tests/fixtures/nmt */
-	slash = strrchr(argv0, '/');
-	snprintf(dir, sizeof(dir), "%.*s/../../tests/fixtures/nmt",
-		 slash ? (int)(slash - argv0) : 1, slash ? argv0 : ".");
-}
-
-static void load(const char *name, struct strbuf *sb)
-{
-	char path[4200], buf[65536];
-	size_t n;
-	FILE *f;
-
-	strbuf_reset(sb);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f) {
-		printf("Bail out! cannot open %s\n", path);
-		exit(1);
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(sb, buf, n);
-	fclose(f);
-}
-
 /* Parses a fixture, which must succeed. */
 static void parse_file(const char *name, struct nmt_report *r)
 {
@@ -62,7 +19,7 @@ static void parse_file(const char *name, struct nmt_report *r)
 	char what[256];
 	int ret;
 
-	load(name, &sb);
+	fixture_load(name, &sb);
 	ret = nmt_parse(sb.buf, sb.len, r, &err);
 	snprintf(what, sizeof(what), "%s parses", name);
 	if (!ok(ret == 0, what))
@@ -493,7 +450,7 @@ static void check_own_diff(const char *summary, const char *diff, const char *gr
 	nmt_report_init(&mine);
 	parse_file(summary, &base);
 	parse_file(diff, &jvm);
-	load(diff, &sb);
+	fixture_load(diff, &sb);
 	strip_deltas(sb.buf, &now_text);
 	snprintf(what, sizeof(what), "%s without deltas parses as a summary", diff);
 	ok(!nmt_parse(now_text.buf, now_text.len, &now, &err) && now.kind == NMT_SUMMARY, what);
@@ -648,13 +605,13 @@ static void test_hostile(void)
 	ok(!nmt_parse(big.buf, big.len, &r, &err) && r.ncats == 1, "1 MiB category name");
 
 	/* every prefix of a summary, every 61st of a detail: 0 or -EINVAL, never a crash */
-	load("jdk17-summary.txt", &sb);
+	fixture_load("jdk17-summary.txt", &sb);
 	for (size_t n = 0; n <= sb.len; n++) {
 		int ret = nmt_parse(sb.buf, n, &r, NULL);
 
 		bad += ret != 0 && ret != -EINVAL;
 	}
-	load("jdk25-detail.txt", &sb);
+	fixture_load("jdk25-detail.txt", &sb);
 	for (size_t n = 0; n <= sb.len; n += 61) {
 		int ret = nmt_parse(sb.buf, n, &r, NULL);
 
@@ -663,7 +620,7 @@ static void test_hostile(void)
 	is_int(bad, 0, "truncated texts give 0 or -EINVAL");
 
 	/* random byte changes */
-	load("jdk25-summary-diff.txt", &sb);
+	fixture_load("jdk25-summary-diff.txt", &sb);
 	strbuf_reset(&big);
 	for (int i = 0; i < 3000; i++) {
 		strbuf_reset(&big);
@@ -686,7 +643,7 @@ static void test_hostile(void)
 
 int main(int argc, char **argv)
 {
-	find_dir(argc > 0 ? argv[0] : "test-nmt");
+	fixture_dir(argc > 0 ? argv[0] : "test-nmt", "nmt");
 
 	test_jdk17_summary();
 	test_jdk25_summary();

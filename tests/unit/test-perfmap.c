@@ -1,5 +1,6 @@
 /* Unit tests for perfmap: real JDK 17 and 25 maps, bare hex, hostile lines, overlaps. */
 #include "tap.h"
+#include "fixture.h"
 #include "../../src/perfmap.h"
 #include "../../src/strbuf.h"
 
@@ -7,50 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[4096], desc[256];
+static char desc[256];
 
 /* A test description with printf arguments (the tap.h macros take a plain string). */
 #define D(...) (snprintf(desc, sizeof(desc), __VA_ARGS__), desc)
-
-static void find_dir(const char *argv0)
-{
-	const char *env = getenv("OFFHEAP_FIXTURES");
-	const char *slash;
-	FILE *f;
-
-	if (env) {
-		snprintf(dir, sizeof(dir), "%s/perfmap", env);
-		return;
-	}
-	snprintf(dir, sizeof(dir), "tests/fixtures/perfmap/README");
-	f = fopen(dir, "r");
-	dir[strlen(dir) - strlen("/README")] = '\0';
-	if (f) {
-		fclose(f);
-		return;
-	}
-	slash = strrchr(argv0, '/');
-	snprintf(dir, sizeof(dir), "%.*s/../../tests/fixtures/perfmap",
-		 slash ? (int)(slash - argv0) : 1, slash ? argv0 : ".");
-}
-
-static void load(const char *name, struct strbuf *sb)
-{
-	char path[4200], buf[65536];
-	size_t n;
-	FILE *f;
-
-	strbuf_reset(sb);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f) {
-		printf("Bail out! cannot open %s\n", path);
-		exit(1);
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(sb, buf, n);
-	fclose(f);
-}
 
 /* The start of the line of the fixture naming exactly name, or 0. */
 static uint64_t start_of(const char *text, const char *name)
@@ -76,7 +37,7 @@ static void real_map(const char *file, size_t lines)
 	size_t skipped = 0;
 	char buf[256];
 
-	load(file, &sb);
+	fixture_load(file, &sb);
 	is_int(perfmap_parse(&m, sb.buf, sb.len, &skipped), 0, D("%s parses", file));
 	is_int((int)skipped, 0, D("%s: no line skipped", file));
 	ok(m.nr > 0 && m.nr <= lines, D("%s: %zu entries of %zu lines", file, m.nr, lines));
@@ -124,7 +85,7 @@ int main(int argc, char **argv)
 	char buf[64];
 
 	(void)argc;
-	find_dir(argv[0]);
+	fixture_dir(argv[0], "perfmap");
 	real_map("jdk17.map", 324);
 	real_map("jdk25.map", 351);
 
