@@ -218,12 +218,10 @@ int cmd_dump(int argc, char **argv)
 			quiet = true;
 			break;
 		case OPT_MAP:
-			dumpcli_map("dump", optarg, &sel);
-			have_sel = true;
+			dumpcli_map("dump", optarg, &sel, &have_sel);
 			break;
 		case OPT_CLASS:
-			dumpcli_class("dump", optarg, &sel);
-			have_sel = true;
+			dumpcli_class("dump", optarg, &sel, &have_sel);
 			break;
 		case 'h':
 			print_help();
@@ -234,12 +232,8 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (!ops[0])
 		usage_die("dump", "which process? (offheap dump PID REGION -o FILE)");
-	if (ops[1]) {
-		if (have_sel)
-			usage_die("dump", "give one region: '%s' or --map/--class", ops[1]);
-		dumpcli_range("dump", ops[1], &sel);
-		have_sel = true;
-	}
+	if (ops[1])
+		dumpcli_range("dump", ops[1], &sel, &have_sel);
 	if (!have_sel)
 		usage_die("dump", "which region? (START-END, START+LEN, --map N or --class CLASS)");
 	if (!out)

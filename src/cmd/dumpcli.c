@@ -5,16 +5,20 @@
 
 #include <limits.h>
 
-void dumpcli_range(const char *cmd, const char *arg, struct dump_sel *sel)
+void dumpcli_range(const char *cmd, const char *arg, struct dump_sel *sel, bool *have_sel)
 {
+	if (*have_sel)
+		usage_die(cmd, "give one region: '%s' or --map/--class", arg);
+	*have_sel = true;
 	if (dump_parse_range(arg, &sel->start, &sel->end))
 		usage_die(cmd, "bad region '%s' (want START-END or START+LEN, in hexadecimal)",
 			  arg);
 	sel->kind = DUMP_SEL_RANGE;
 }
 
-void dumpcli_map(const char *cmd, const char *arg, struct dump_sel *sel)
+void dumpcli_map(const char *cmd, const char *arg, struct dump_sel *sel, bool *have_sel)
 {
+	*have_sel = true;
 	int n;
 
 	if (parse_int(arg, 0, INT_MAX, &n))
@@ -25,8 +29,9 @@ void dumpcli_map(const char *cmd, const char *arg, struct dump_sel *sel)
 	sel->map = n;
 }
 
-void dumpcli_class(const char *cmd, const char *arg, struct dump_sel *sel)
+void dumpcli_class(const char *cmd, const char *arg, struct dump_sel *sel, bool *have_sel)
 {
+	*have_sel = true;
 	int c = region_class_parse(arg);
 
 	if (c < 0)

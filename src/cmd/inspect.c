@@ -460,12 +460,10 @@ int cmd_inspect(int argc, char **argv)
 			force = true;
 			break;
 		case OPT_MAP:
-			dumpcli_map("inspect", optarg, &sel);
-			have_sel = true;
+			dumpcli_map("inspect", optarg, &sel, &have_sel);
 			break;
 		case OPT_CLASS:
-			dumpcli_class("inspect", optarg, &sel);
-			have_sel = true;
+			dumpcli_class("inspect", optarg, &sel, &have_sel);
 			break;
 		case 'h':
 			print_help();
@@ -476,12 +474,8 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (!ops[0])
 		usage_die("inspect", "what? (offheap inspect FILE, or PID REGION)");
-	if (ops[1]) {
-		if (have_sel)
-			usage_die("inspect", "give one region: '%s' or --map/--class", ops[1]);
-		dumpcli_range("inspect", ops[1], &sel);
-		have_sel = true;
-	}
+	if (ops[1])
+		dumpcli_range("inspect", ops[1], &sel, &have_sel);
 	if (have_sel) {
 		if (raw)
 			usage_die("inspect", "--raw is for a FILE");
