@@ -8,7 +8,13 @@
 #
 # Every process a test starts goes through start_bg, which records its PID;
 # all of them are killed by PID when the script ends, however it ends. A
-# watchdog ends the script after TEST_TIMEOUT seconds (default 120).
+# watchdog ends the script after TEST_TIMEOUT seconds (default 120; set it
+# before sourcing this file).
+#
+# Time limits are limits, never waits: wait_for returns as soon as its
+# condition holds. On a loaded machine a limit must stretch, so every limit
+# (TEST_TIMEOUT and wait_for's) is multiplied by OFFHEAP_TIME_FACTOR, a whole
+# number the runner sets (tests/run; 1 when a script is run by hand).
 
 TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$TEST_DIRECTORY/.." && pwd)
@@ -25,10 +31,17 @@ test_failed=0
 BG_PIDS=""
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/offheap-test.XXXXXX") || exit 1
 : "${TEST_TIMEOUT:=120}"
+: "${OFFHEAP_TIME_FACTOR:=1}"
+case $OFFHEAP_TIME_FACTOR in
+'' | *[!0-9]* | 0) echo "Bail out! OFFHEAP_TIME_FACTOR must be a whole number >= 1" && exit 1 ;;
+esac
+export OFFHEAP_TIME_FACTOR
 
 offheap() { "$OFFHEAP" "$@"; }
 
 _cleanup() {
+	# The watchdog first: from here on the script is ending by itself.
+	[ -n "${_watchdog:-}" ] && kill -KILL "$_watchdog" 2>/dev/null
 	for p in $BG_PIDS; do
 		kill -KILL "$p" 2>/dev/null
 	done
@@ -41,25 +54,72 @@ _cleanup() {
 		[ -d "/proc/$p" ] && continue
 		rm -f "/tmp/.java_pid$p" "/tmp/.attach_pid$p" /tmp/hsperfdata_*/"$p"
 	done
-	[ -n "${_watchdog:-}" ] && kill "$_watchdog" 2>/dev/null
 	cd /
 	rm -rf "$TRASH"
 	[ -n "${NOBODY_DIR:-}" ] && rm -rf "$NOBODY_DIR"
 }
-trap _cleanup EXIT
-trap 'echo "# interrupted"; exit 1' INT TERM
 
-# The watchdog: a test that overruns its time is failed, not left hanging.
+# _starttime PID: the process's start time in clock ticks (field 22 of
+# /proc/PID/stat, counted after the command name, which may hold spaces), or
+# nothing when there is no such process. Together with the PID it names one
+# process: a PID alone may have been reused.
+_starttime() {
+	read -r _st_line <"/proc/$1/stat" 2>/dev/null || return 0
+	_st_line=${_st_line##*) }
+	# shellcheck disable=SC2086
+	set -- $_st_line
+	shift 19
+	echo "$1"
+}
+
+# The watchdog: a test that overruns its time is failed, not left hanging. It
+# watches the script rather than waiting to be told to stop: a signal sent to a
+# subshell that has not yet set its traps (skip_all at once) can be lost, and a
+# watchdog that outlives its script would print into the next script's output
+# and signal a PID that may belong to someone else. So it polls: the script
+# gone (or its PID reused), it leaves quietly.
 _test_pid=$$
+_test_start=$(_starttime $$)
+_test_limit=$((TEST_TIMEOUT * OFFHEAP_TIME_FACTOR))
+# _kill_children SIG: signals the script's children but this watchdog.
+_kill_children() {
+	for _c in $(pgrep -P "$_test_pid"); do
+		[ "$_c" = "$_me" ] || kill -"$1" "$_c" 2>/dev/null
+	done
+}
 (
-	sleep "$TEST_TIMEOUT" &
-	spid=$!
-	trap 'kill $spid 2>/dev/null; exit 0' TERM
-	wait $spid
-	echo "not ok - $(basename "$0") timed out after ${TEST_TIMEOUT}s"
+	trap - INT TERM EXIT
+	read -r _me </proc/self/stat # read is built in: this subshell's own stat
+	_me=${_me%% *}
+	_end=$(($(date +%s) + _test_limit))
+	while [ "$(date +%s)" -lt "$_end" ]; do
+		[ "$(_starttime "$_test_pid")" = "$_test_start" ] || exit 0
+		sleep 0.5 </dev/null >/dev/null 2>&1
+	done
+	[ "$(_starttime "$_test_pid")" = "$_test_start" ] || exit 0
+	echo "not ok - $(basename "$0") timed out after ${_test_limit}s"
+	# The script runs its trap only once its foreground command returns:
+	# end that command too, then give the trap time to clean up.
 	kill -TERM "$_test_pid" 2>/dev/null
+	_kill_children TERM
+	_i=0
+	while [ $_i -lt 100 ] && [ "$(_starttime "$_test_pid")" = "$_test_start" ]; do
+		sleep 0.1 </dev/null >/dev/null 2>&1
+		_i=$((_i + 1))
+	done
+	# Still there: the processes it started are listed in its trash folder.
+	if [ "$(_starttime "$_test_pid")" = "$_test_start" ]; then
+		[ -r "$TRASH/.bg_pids" ] && while read -r _p _s; do
+			[ "$(_starttime "$_p")" = "$_s" ] && kill -KILL "$_p" 2>/dev/null
+		done <"$TRASH/.bg_pids"
+		_kill_children KILL
+		kill -KILL "$_test_pid" 2>/dev/null
+	fi
+	exit 0
 ) &
 _watchdog=$!
+trap _cleanup EXIT
+trap 'echo "# interrupted"; exit 1' INT TERM
 
 cd "$TRASH" || exit 1
 
@@ -72,6 +132,7 @@ start_bg() {
 	"$@" &
 	BG_PID=$!
 	BG_PIDS="$BG_PIDS $BG_PID"
+	echo "$BG_PID $(_starttime "$BG_PID")" >>"$TRASH/.bg_pids"
 }
 
 # stop_bg PID: kills one background process by PID now.
@@ -103,11 +164,12 @@ offheap_as_nobody() {
 	nobody_dir && as_nobody "$NOBODY_DIR/offheap" "$@"
 }
 
-# wait_for SECONDS 'shell condition': polls every 50 ms; fails after SECONDS.
+# wait_for SECONDS 'shell condition': polls every 50 ms; fails after SECONDS
+# (times OFFHEAP_TIME_FACTOR).
 wait_for() {
-	_wf_end=$(( $(date +%s) + $1 ))
+	_wf_end=$(( $(date +%s) + $1 * OFFHEAP_TIME_FACTOR ))
 	while ! eval "$2"; do
-		[ "$(date +%s)" -ge "$_wf_end" ] && { say "gave up waiting for: $2"; return 1; }
+		[ "$(date +%s)" -ge "$_wf_end" ] && { say "gave up after $(($1 * OFFHEAP_TIME_FACTOR))s waiting for: $2"; return 1; }
 		sleep 0.05
 	done
 }
