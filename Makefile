@@ -90,7 +90,8 @@ test: test-deps
 
 check: test
 
-demo: deps
+demo:
+	@scripts/setup-deps --demo
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
