@@ -487,9 +487,17 @@ void jvmmem_budget(const struct jvmmem *j, struct jvm_budget *b)
 		b->outside_nmt_rss = (int64_t)j->snap.status.rss_anon - b->nmt_touched;
 		if (b->outside_nmt_rss < 0)
 			b->outside_nmt_rss = 0;
+		/*
+		 * Direct buffers are malloc'd by Unsafe_AllocateMemory0 under
+		 * "Other". NMT leaves out a category under 1 unit of the scale, so
+		 * a JVM without direct buffers prints no Other line at all: that
+		 * is 0, not a reason to look elsewhere — Internal is the JVM's own
+		 * data (several MiB in any JVM). JDK 8 counted direct buffers
+		 * under Internal; they are not told apart from it there.
+		 */
 		b->direct = cat_committed(&j->nmt, "Other");
 		if (b->direct < 0)
-			b->direct = cat_committed(&j->nmt, "Internal");
+			b->direct = 0;
 		if (j->have_cheap && j->nmt.total_malloc.size.set)
 			b->outside_nmt_cheap = (int64_t)j->cheap_outstanding -
 					       (int64_t)j->nmt.total_malloc.size.val;

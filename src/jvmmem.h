@@ -103,7 +103,7 @@ struct jvm_budget {
 	int64_t nmt_touched;		/* upper bound of NMT's resident anonymous bytes */
 	int64_t outside_nmt_rss;	/* lower bound: RssAnon minus nmt_touched, at least 0 */
 	int64_t outside_nmt_cheap;	/* C-Heap outstanding minus NMT malloc */
-	int64_t direct;			/* NMT Other (17+) / Internal (8): direct buffers */
+	int64_t direct;			/* NMT Other (direct buffers); 0 when not printed */
 	int64_t worst_case;		/* the most the flags allow, when bounded */
 	bool worst_unbounded;		/* MaxMetaspaceSize unlimited: no bound */
 	int64_t limit;			/* cgroup limit, -1 = none */

@@ -143,7 +143,8 @@ static void print_text(const struct jvmmem *j, const struct jvm_budget *b)
 		row("JIT code", j->vm.nmethod_code_size, "cap %s ReservedCodeCacheSize",
 		    sz(x, sizeof(x), f->code_cache.set ? (int64_t)f->code_cache.val : -1));
 	row("direct memory", b->direct, "%s",
-	    b->direct < 0 ? "needs NMT" : "NMT Other; cap MaxDirectMemorySize");
+	    b->direct < 0 ? "needs NMT"
+			  : "NMT Other (direct buffers, Unsafe); cap MaxDirectMemorySize");
 
 	printf("\nNative memory outside NMT\n");
 	row("at least", b->outside_nmt_rss, "%s",

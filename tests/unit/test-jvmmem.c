@@ -1,6 +1,6 @@
 /*
  * Unit tests for jvmmem's parsers of jcmd replies: VM.flags (both forms), GC.heap_info, VM.info;
- * GC.heap_info of every collector, on real JDK 17 and 25 captures.
+ * GC.heap_info of every collector and direct memory from NMT, on real JDK 17 and 25 captures.
  */
 #include "jvmmem.h"
 #include "fixture.h"
@@ -71,6 +71,39 @@ static void test_heap_info(void)
 	strbuf_release(&sb);
 }
 
+/* Direct memory is NMT Other, 0 when NMT prints none — never Internal. */
+static void test_direct(void)
+{
+	static const struct {
+		const char *file;
+		int64_t direct;
+	} cases[] = {
+		{ "nmt-summary-17-no-direct.txt", 0 },
+		{ "nmt-summary-25-no-direct.txt", 0 },
+		{ "nmt-summary-17-direct64m.txt", 64 * M },
+		{ "nmt-summary-25-direct64m.txt", 64 * M },
+	};
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jvmmem j;
+		struct jvm_budget b;
+
+		jvmmem_init(&j);
+		fixture_load(cases[i].file, &sb);
+		is_int(nmt_parse(sb.buf, sb.len, &j.nmt, &err), 0,
+		       what("%s parses", cases[i].file));
+		ok(nmt_category_find(&j.nmt, "Internal") != NULL,
+		   what("%s has Internal", cases[i].file));
+		j.have_nmt = true;
+		jvmmem_budget(&j, &b);
+		is_int(b.direct, cases[i].direct, what("%s: direct memory", cases[i].file));
+		jvmmem_release(&j);
+	}
+	strbuf_release(&sb);
+	strbuf_release(&err);
+}
+
 int main(int argc, char **argv)
 {
 	struct jvm_flags f;
@@ -78,6 +111,7 @@ int main(int argc, char **argv)
 
 	fixture_dir(argc > 0 ? argv[0] : "test-jvmmem", "jvmmem");
 	test_heap_info();
+	test_direct();
 
 	ok(jvmmem_parse_flags("-XX:CICompilerCount=2 -XX:MaxHeapSize=268435456 "
 			      "-XX:ReservedCodeCacheSize=251658240 -XX:ThreadStackSize=512\n",
