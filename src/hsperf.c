@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROLOGUE_SIZE 32
@@ -617,10 +618,27 @@ static int64_t sum_of(const struct hsperf *h, const char *a, const char *b)
 	return x < 0 ? -1 : y < 0 ? x : x + y;
 }
 
-void hsperf_vm_info(const struct hsperf *h, struct hsperf_vm *vm)
+int64_t hsperf_uptime_ms(const struct hsperf *h, int64_t now_ms)
 {
 	int64_t ticks = long_or(h, "sun.os.hrt.ticks"), freq = long_or(h, "sun.os.hrt.frequency");
+	int64_t begin = long_or(h, "sun.rt.createVmBeginTime");
 
+	if (ticks >= 0 && freq > 0)
+		return (int64_t)((double)ticks * 1000 / (double)freq);
+	if (now_ms < 0 || begin <= 0)
+		return -1;
+	/* A wall clock set back since the JVM started must not make it negative. */
+	return now_ms > begin ? now_ms - begin : 0;
+}
+
+void hsperf_vm_info(const struct hsperf *h, struct hsperf_vm *vm)
+{
+	int64_t now_ms = -1;
+	struct timespec ts;
+
+	/* A recorded file (a buffer, or a replayed /proc) was not written now. */
+	if (h->fd >= 0 && procfs_is_live() && !clock_gettime(CLOCK_REALTIME, &ts))
+		now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	vm->nmt = hsperf_nmt(h);
 	vm->threads_live = long_or(h, "java.threads.live");
 	vm->threads_daemon = long_or(h, "java.threads.daemon");
@@ -636,7 +654,7 @@ void hsperf_vm_info(const struct hsperf *h, struct hsperf_vm *vm)
 	vm->ccs_used = long_or(h, "sun.gc.compressedclassspace.used");
 	vm->nmethod_code_size = long_or(h, "sun.ci.nmethodCodeSize");
 	vm->start_time_ms = long_or(h, "sun.rt.createVmBeginTime");
-	vm->uptime_ms = ticks >= 0 && freq > 0 ? (int64_t)((double)ticks * 1000 / (double)freq) : -1;
+	vm->uptime_ms = hsperf_uptime_ms(h, now_ms);
 	vm->command = hsperf_get_string(h, "sun.rt.javaCommand");
 	vm->vm_version = hsperf_get_string(h, "java.property.java.vm.version");
 	vm->vm_name = hsperf_get_string(h, "java.property.java.vm.name");

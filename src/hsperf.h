@@ -117,13 +117,27 @@ struct hsperf_vm {
 	int64_t ccs_capacity, ccs_used;			/* compressed class space, bytes */
 	int64_t nmethod_code_size;			/* bytes of JIT-compiled code */
 	int64_t start_time_ms;				/* VM start, ms since the epoch */
-	int64_t uptime_ms;				/* hrt.ticks / hrt.frequency */
+	int64_t uptime_ms;				/* as hsperf_uptime_ms, now */
 	char *command;		/* sun.rt.javaCommand (main class and arguments), or NULL */
 	char *vm_version;	/* java.property.java.vm.version, or NULL */
 	char *vm_name;		/* java.property.java.vm.name, or NULL */
 };
 
-/* Fills vm from h; strings are malloc'd, freed by hsperf_vm_release. */
+/*
+ * How long the JVM has run at now_ms (ms since the epoch), in ms:
+ * sun.os.hrt.ticks / sun.os.hrt.frequency where the JVM exports the ticks
+ * (JDK 24 and older, refreshed every 50 ms by its StatSampler), else
+ * now_ms - sun.rt.createVmBeginTime (JDK 25 removed the sampler and the
+ * ticks, JDK-8241678; its jstat -t counts from createVmBeginTime too).
+ * now_ms < 0 means no clock (a file parsed from a buffer): ticks only.
+ * Returns -1 when neither way is open.
+ */
+int64_t hsperf_uptime_ms(const struct hsperf *h, int64_t now_ms);
+
+/*
+ * Fills vm from h; strings are malloc'd, freed by hsperf_vm_release. The
+ * uptime is taken at the current time when h is a live JVM's file.
+ */
 void hsperf_vm_info(const struct hsperf *h, struct hsperf_vm *vm);
 void hsperf_vm_release(struct hsperf_vm *vm);
 

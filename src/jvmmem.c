@@ -152,6 +152,134 @@ int jvmmem_parse_heap_range(const char *text, uint64_t *lo, uint64_t *hi)
 	return any ? 0 : -EINVAL;
 }
 
+/*
+ * A size as GC.heap_info prints it: digits and a unit, "1439K", "256M".
+ * Returns the character after it, or NULL.
+ */
+static const char *parse_size(const char *p, uint64_t *v)
+{
+	unsigned long long x;
+	uint64_t mul;
+	char *end;
+
+	if (*p < '0' || *p > '9')
+		return NULL;
+	errno = 0;
+	x = strtoull(p, &end, 10);
+	if (errno)
+		return NULL;
+	switch (*end) {
+	case 'B': mul = 1; break;
+	case 'K': mul = 1ULL << 10; break;
+	case 'M': mul = 1ULL << 20; break;
+	case 'G': mul = 1ULL << 30; break;
+	default: return NULL;
+	}
+	if (x > UINT64_MAX / mul)
+		return NULL;
+	end++;
+	if ((*end >= 'A' && *end <= 'Z') || (*end >= 'a' && *end <= 'z'))
+		return NULL;
+	*v = x * mul;
+	return end;
+}
+
+/* The size that follows key in [line, eol), e.g. key "used " in "…, used 1439K [". */
+static bool size_after(const char *line, const char *eol, const char *key, uint64_t *v)
+{
+	size_t n = strlen(key);
+	const char *p = memmem(line, (size_t)(eol - line), key, n);
+
+	return p && parse_size(p + n, v);
+}
+
+/* Shenandoah's sizes line: "256M max, 256M soft max, 256M committed, 1280K used". */
+static bool shenandoah_sizes(const char *line, const char *eol, struct jvm_heap_info *h)
+{
+	bool have_used = false, have_committed = false;
+
+	for (const char *p = line; p < eol;) {
+		const char *word, *comma;
+		uint64_t v;
+
+		while (p < eol && *p == ' ')
+			p++;
+		comma = memchr(p, ',', (size_t)(eol - p));
+		if (!comma)
+			comma = eol;
+		word = parse_size(p, &v);
+		if (word && word < comma && *word == ' ') {
+			size_t n = (size_t)(comma - ++word);
+
+			if (n == 3 && !strncmp(word, "max", 3)) {
+				h->max = v;
+			} else if (n == 9 && !strncmp(word, "committed", 9)) {
+				h->committed = v;
+				have_committed = true;
+			} else if (n == 4 && !strncmp(word, "used", 4)) {
+				h->used = v;
+				have_used = true;
+			}
+		}
+		p = comma + 1;
+	}
+	return have_used && have_committed;
+}
+
+/*
+ * The replies differ by collector and JDK (captures in tests/fixtures/jvmmem):
+ *   G1 17      " garbage-first heap   total 262144K, used 1439K [0x…, 0x…)"
+ *   G1 25      "garbage-first heap   total reserved 262144K, committed 262144K, used 2190K […)"
+ *   Parallel   " PSYoungGen      total 76288K, used 3932K [lo, top, end)" and "ParOldGen …"
+ *   Serial     "def new generation"/"tenured generation" (17), "DefNew"/"Tenured" (25)
+ *   Shenandoah " 256M max, 256M soft max, 256M committed, 1280K used" and
+ *              "Reserved region:" / " - [0x…, 0x…) "
+ *   ZGC        " ZHeap   used 4M, capacity 256M, max capacity 256M" (no addresses)
+ * A generation's "total" is its committed size; the spaces indented below a
+ * generation ("eden space 65536K, 6% used") are parts of it and not added.
+ * JDK 17 appends the Metaspace lines, which are not the heap.
+ */
+int jvmmem_parse_heap_info(const char *text, struct jvm_heap_info *h)
+{
+	memset(h, 0, sizeof(*h));
+	for (const char *line = text; *line;) {
+		const char *eol = strchrnul(line, '\n');
+		const char *t = line;
+		uint64_t used, committed, v;
+
+		while (*t == ' ')
+			t++;
+		if (!strncmp(t, "ZHeap ", 6)) {
+			if (size_after(t, eol, "used ", &used) &&
+			    size_after(t, eol, "capacity ", &committed)) {
+				h->used += used;
+				h->committed += committed;
+				h->have_sizes = true;
+			}
+			if (size_after(t, eol, "max capacity ", &v))
+				h->max = v;
+		} else if (memmem(t, (size_t)(eol - t), " max, ", 6) &&
+			   memmem(t, (size_t)(eol - t), " committed, ", 12)) {
+			if (shenandoah_sizes(t, eol, h))
+				h->have_sizes = true;
+		} else if (strncmp(t, "Metaspace ", 10) && strncmp(t, "class space ", 12) &&
+			   memmem(t, (size_t)(eol - t), " total ", 7)) {
+			if ((size_after(t, eol, "committed ", &committed) ||
+			     size_after(t, eol, "total ", &committed)) &&
+			    size_after(t, eol, "used ", &used)) {
+				h->used += used;
+				h->committed += committed;
+				h->have_sizes = true;
+			}
+			if (size_after(t, eol, "total reserved ", &v))
+				h->max += v;
+		}
+		line = *eol ? eol + 1 : eol;
+	}
+	h->have_range = !jvmmem_parse_heap_range(text, &h->lo, &h->hi);
+	return h->have_sizes || h->have_range ? 0 : -EINVAL;
+}
+
 int jvmmem_parse_cheap(const char *text, uint64_t *outstanding, uint64_t *retained)
 {
 	const char *p = strstr(text, "C-Heap outstanding allocations: ");
@@ -177,6 +305,27 @@ uint64_t jvmmem_mark_heap(struct snapshot *s, uint64_t lo, uint64_t hi)
 		}
 	}
 	return rss;
+}
+
+uint64_t jvmmem_mark_zheap(struct snapshot *s, bool *found)
+{
+	static const char name[] = "/memfd:java_heap";
+	uint64_t pss = 0;
+
+	*found = false;
+	for (size_t i = 0; i < s->nregions; i++) {
+		struct region *r = &s->regions[i];
+		const char *p = r->path;
+
+		/* The memfd is unlinked at once: its path ends in " (deleted)". */
+		if (strncmp(p, name, sizeof(name) - 1) ||
+		    (p[sizeof(name) - 1] && p[sizeof(name) - 1] != ' '))
+			continue;
+		r->cls = RC_JAVA_HEAP;
+		pss += r->m.pss;
+		*found = true;
+	}
+	return pss;
 }
 
 /* Runs one jcmd line; returns the text or NULL, noting the first failure. */
@@ -222,6 +371,7 @@ int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *e
 		hsperf_vm_info(&h, &j->vm);
 		j->have_hsperf = true;
 		hsperf_heap(&h, &j->heap_used, &j->heap_committed, &j->heap_max);
+		j->have_heap_used = true;
 	}
 	hsperf_release(&h);
 
@@ -233,9 +383,27 @@ int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *e
 	if (j->flags.max_heap.set)
 		j->heap_max = j->flags.max_heap.val;
 
+	/*
+	 * GC.heap_info is read now; hsperfdata's heap counters are as of the
+	 * last GC (G1, ZGC, and every collector on JDK 25): prefer the former.
+	 */
 	text = jcmd(j, pid, "GC.heap_info", timeout_ms);
-	if (text && !jvmmem_parse_heap_range(text, &j->heap_lo, &j->heap_hi))
-		j->have_heap_range = true;
+	if (text && !jvmmem_parse_heap_info(text, &j->heap)) {
+		j->have_heap_info = true;
+		if (j->heap.have_sizes) {
+			j->heap_used = j->heap.used;
+			j->heap_committed = j->heap.committed;
+			j->have_heap_used = true;
+			j->heap_from_jcmd = true;
+		}
+		if (j->heap.max && !j->flags.max_heap.set)
+			j->heap_max = j->heap.max;
+		if (j->heap.have_range) {
+			j->have_heap_range = true;
+			j->heap_lo = j->heap.lo;
+			j->heap_hi = j->heap.hi;
+		}
+	}
 	free(text);
 
 	if (!j->have_hsperf || j->vm.nmt != HSPERF_NMT_OFF) {
@@ -252,8 +420,12 @@ int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *e
 		j->have_cheap = true;
 	free(text);
 
-	if (j->have_heap_range)
+	if (j->have_heap_range) {
 		j->heap_rss = jvmmem_mark_heap(&j->snap, j->heap_lo, j->heap_hi);
+		j->have_heap_rss = true;
+	} else if (j->have_heap_info) {
+		j->heap_rss = jvmmem_mark_zheap(&j->snap, &j->have_heap_rss);
+	}
 	for (size_t i = 0; i < j->snap.nregions; i++) {
 		struct region *r = &j->snap.regions[i];
 
@@ -315,9 +487,17 @@ void jvmmem_budget(const struct jvmmem *j, struct jvm_budget *b)
 		b->outside_nmt_rss = (int64_t)j->snap.status.rss_anon - b->nmt_touched;
 		if (b->outside_nmt_rss < 0)
 			b->outside_nmt_rss = 0;
+		/*
+		 * Direct buffers are malloc'd by Unsafe_AllocateMemory0 under
+		 * "Other". NMT leaves out a category under 1 unit of the scale, so
+		 * a JVM without direct buffers prints no Other line at all: that
+		 * is 0, not a reason to look elsewhere — Internal is the JVM's own
+		 * data (several MiB in any JVM). JDK 8 counted direct buffers
+		 * under Internal; they are not told apart from it there.
+		 */
 		b->direct = cat_committed(&j->nmt, "Other");
 		if (b->direct < 0)
-			b->direct = cat_committed(&j->nmt, "Internal");
+			b->direct = 0;
 		if (j->have_cheap && j->nmt.total_malloc.size.set)
 			b->outside_nmt_cheap = (int64_t)j->cheap_outstanding -
 					       (int64_t)j->nmt.total_malloc.size.val;

@@ -23,15 +23,30 @@ struct jvm_flags {
 	struct jvm_flag code_cache;		/* ReservedCodeCacheSize */
 };
 
+/* What GC.heap_info says of the Java heap, in bytes. */
+struct jvm_heap_info {
+	bool have_sizes;	/* used and committed were printed */
+	uint64_t used;		/* in use, all generations together */
+	uint64_t committed;	/* "total"/"committed" summed, ZGC's "capacity" */
+	uint64_t max;		/* the most it may grow to; 0 when not printed */
+	bool have_range;	/* the reservation was printed (not by ZGC) */
+	uint64_t lo, hi;	/* [lo, hi): the union of the spaces' ranges */
+};
+
 struct jvmmem {
 	struct snapshot snap;		/* the process: regions (Java heap reclassified), totals */
 	struct hsperf_vm vm;		/* hsperfdata counters; vm.nmt says whether NMT is on */
 	bool have_hsperf;
-	uint64_t heap_committed, heap_used;	/* hsperfdata: generations' capacity and use */
-	uint64_t heap_max;			/* hsperfdata maxCapacity, else MaxHeapSize */
+	bool have_heap_used;		/* heap_used is known (from either source) */
+	bool heap_from_jcmd;		/* heap_used/committed are GC.heap_info's */
+	uint64_t heap_committed, heap_used;	/* GC.heap_info, else hsperfdata (last GC's) */
+	uint64_t heap_max;			/* MaxHeapSize, GC.heap_info's, hsperfdata's */
+	bool have_heap_info;		/* GC.heap_info answered and was understood */
+	struct jvm_heap_info heap;	/* what it said */
 	bool have_heap_range;
 	uint64_t heap_lo, heap_hi;		/* the heap's reservation, from GC.heap_info */
-	uint64_t heap_rss;			/* resident bytes inside it */
+	bool have_heap_rss;		/* heap_rss known: by the range, or ZGC's java_heap */
+	uint64_t heap_rss;			/* resident bytes of the heap */
 	struct jvm_flags flags;
 	bool have_flags;
 	bool attach_ok;			/* the attach socket answered */
@@ -62,9 +77,24 @@ int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *e
  */
 uint64_t jvmmem_mark_heap(struct snapshot *s, uint64_t lo, uint64_t hi);
 
+/*
+ * ZGC's heap is a shared memfd named "java_heap", mapped once (JDK 21+
+ * generational) or three times (JDK 17: one view per pointer colour) at
+ * addresses GC.heap_info does not print. Marks those mappings RC_JAVA_HEAP
+ * and returns their proportional resident bytes (a page seen through three
+ * views counts once); *found says whether there were any.
+ */
+uint64_t jvmmem_mark_zheap(struct snapshot *s, bool *found);
+
 /* Parsers of the jcmd replies used above (exposed for the unit tests). */
 int jvmmem_parse_flags(const char *text, struct jvm_flags *f);
 int jvmmem_parse_heap_range(const char *text, uint64_t *lo, uint64_t *hi);
+/*
+ * Reads GC.heap_info as G1, Parallel, Serial, Shenandoah and ZGC print it
+ * (JDK 17 and 25 layouts). Returns 0 when it found the sizes or the range
+ * (h says which), -EINVAL when neither.
+ */
+int jvmmem_parse_heap_info(const char *text, struct jvm_heap_info *h);
 int jvmmem_parse_cheap(const char *text, uint64_t *outstanding, uint64_t *retained);
 
 /* Derived figures, all in bytes; -1 where a source is missing. */
@@ -73,7 +103,7 @@ struct jvm_budget {
 	int64_t nmt_touched;		/* upper bound of NMT's resident anonymous bytes */
 	int64_t outside_nmt_rss;	/* lower bound: RssAnon minus nmt_touched, at least 0 */
 	int64_t outside_nmt_cheap;	/* C-Heap outstanding minus NMT malloc */
-	int64_t direct;			/* NMT Other (17+) / Internal (8): direct buffers */
+	int64_t direct;			/* NMT Other (direct buffers); 0 when not printed */
 	int64_t worst_case;		/* the most the flags allow, when bounded */
 	bool worst_unbounded;		/* MaxMetaspaceSize unlimited: no bound */
 	int64_t limit;			/* cgroup limit, -1 = none */

@@ -92,11 +92,20 @@ static void print_text(const struct jvmmem *j, const struct jvm_budget *b)
 	printf("\nJava heap\n");
 	row("max", j->heap_max ? (int64_t)j->heap_max : -1, "MaxHeapSize (-Xmx)");
 	row("committed", j->heap_committed ? (int64_t)j->heap_committed : -1, NULL);
-	row("used", j->have_hsperf ? (int64_t)j->heap_used : -1, "live and not yet collected objects");
-	row("resident", j->have_heap_range ? (int64_t)j->heap_rss : -1,
-	    j->have_heap_range ? "the part of the heap in RAM [%#" PRIx64 ", %#" PRIx64 ")"
-			       : "unknown: GC.heap_info did not answer",
-	    j->heap_lo, j->heap_hi);
+	row("used", j->have_heap_used ? (int64_t)j->heap_used : -1,
+	    "live and not yet collected objects (%s)",
+	    j->heap_from_jcmd ? "GC.heap_info" : "hsperfdata, as of the last GC");
+	if (j->have_heap_range)
+		row("resident", (int64_t)j->heap_rss,
+		    "the part of the heap in RAM [%#" PRIx64 ", %#" PRIx64 ")", j->heap_lo,
+		    j->heap_hi);
+	else if (j->have_heap_rss)
+		row("resident", (int64_t)j->heap_rss,
+		    "the part of the heap in RAM (ZGC's java_heap)");
+	else
+		row("resident", -1, "%s",
+		    j->have_heap_info ? "unknown: GC.heap_info printed no heap addresses"
+				      : "unknown: GC.heap_info did not answer");
 
 	if (j->have_nmt) {
 		const struct nmt_category **order = xmalloc(sizeof(*order) * (j->nmt.ncats + 1));
@@ -134,7 +143,8 @@ static void print_text(const struct jvmmem *j, const struct jvm_budget *b)
 		row("JIT code", j->vm.nmethod_code_size, "cap %s ReservedCodeCacheSize",
 		    sz(x, sizeof(x), f->code_cache.set ? (int64_t)f->code_cache.val : -1));
 	row("direct memory", b->direct, "%s",
-	    b->direct < 0 ? "needs NMT" : "NMT Other; cap MaxDirectMemorySize");
+	    b->direct < 0 ? "needs NMT"
+			  : "NMT Other (direct buffers, Unsafe); cap MaxDirectMemorySize");
 
 	printf("\nNative memory outside NMT\n");
 	row("at least", b->outside_nmt_rss, "%s",
@@ -200,8 +210,11 @@ static void print_json(const struct jvmmem *j, const struct jvm_budget *b)
 	json_u64(&js, "max", j->heap_max);
 	json_u64(&js, "committed", j->heap_committed);
 	json_u64(&js, "used", j->heap_used);
-	if (j->have_heap_range) {
+	json_str(&js, "source", j->heap_from_jcmd ? "GC.heap_info"
+				: j->have_heap_used ? "hsperfdata" : NULL);
+	if (j->have_heap_rss)
 		json_u64(&js, "resident", j->heap_rss);
+	if (j->have_heap_range) {
 		json_u64(&js, "start", j->heap_lo);
 		json_u64(&js, "end", j->heap_hi);
 	}

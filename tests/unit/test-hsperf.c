@@ -74,6 +74,8 @@ static void test_jdk17(void)
 	ok(vm.metaspace_capacity == 0 && vm.ccs_used == 0, "jdk17: metaspace before any GC");
 	ok(vm.start_time_ms == 1795280524978, "jdk17: VM start time");
 	ok(vm.uptime_ms == 9058, "jdk17: uptime from hrt ticks");
+	is_int(hsperf_uptime_ms(&h, 1795280524978 + 60000), 9058,
+	       "jdk17: the ticks win over the clock");
 	is_str(vm.vm_version, "17.0.15+6-Debian-1deb12u1", "jdk17: VM version");
 	is_str(vm.vm_name, "OpenJDK 64-Bit Server VM", "jdk17: VM name");
 	is_str(vm.command, "jdk.compiler/com.sun.tools.javac.launcher.Main Idle.java 900000",
@@ -90,6 +92,7 @@ static void test_jdk25(void)
 	struct strbuf err = STRBUF_INIT;
 	size_t len;
 	unsigned char *buf = load("jdk25-parallel.hsperf", &len);
+	struct hsperf_vm vm;
 	int64_t v;
 	char *s;
 
@@ -101,6 +104,16 @@ static void test_jdk25(void)
 	s = hsperf_get_string(&h, "java.property.java.vm.version");
 	is_str(s, "25.0.3+9-LTS", "jdk25: VM version");
 	free(s);
+	/* JDK 25 exports no sun.os.hrt.ticks (JDK-8241678): the age counts from the VM's start. */
+	is_int(hsperf_get_long(&h, "sun.os.hrt.ticks", &v), -ENOENT, "jdk25: no hrt ticks");
+	is_int(hsperf_uptime_ms(&h, 1795280524978 + 7500), 7500,
+	       "jdk25: uptime from createVmBeginTime");
+	is_int(hsperf_uptime_ms(&h, 1795280524978 - 1000), 0,
+	       "jdk25: a clock set back gives 0, not a negative age");
+	is_int(hsperf_uptime_ms(&h, -1), -1, "jdk25: no clock, no ticks: unknown");
+	hsperf_vm_info(&h, &vm);
+	is_int(vm.uptime_ms, -1, "jdk25: a parsed buffer was not written now: uptime unknown");
+	hsperf_vm_release(&vm);
 	hsperf_release(&h);
 	strbuf_release(&err);
 	free(buf);
