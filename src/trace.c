@@ -1335,7 +1335,11 @@ static int start_command(struct trace *t, struct tracer *tr, const sigset_t *old
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		/* Wait here until the parent has seized us. */
 		raise(SIGSTOP);
-		e = install_filter();
+		e = 0;
+		if (t->opts.stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			e = -errno;
+		if (!e)
+			e = install_filter();
 		if (!e) {
 			execvp(t->opts.argv[0], t->opts.argv);
 			e = -errno;
