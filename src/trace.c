@@ -23,6 +23,11 @@
  * signal-delivery-stop is resumed with its signal, so the target sees its
  * signals as before (man 2 ptrace, "Group-stop").
  *
+ * The calls that change the map of one address space are let into the
+ * kernel one at a time (gate_enter()): ptrace reports their exits in no
+ * particular order, and an munmap and the mmap that gets the same address
+ * back must be applied in the order the kernel made them.
+ *
  * The stack at each traced call is unwound remotely while the thread sits
  * in its syscall-entry stop, with libunwind-ptrace (DWARF CFI, so code
  * built without frame pointers unwinds too).
@@ -85,8 +90,24 @@ struct tthread {
 	struct trace_event ev;		/* that call */
 	bool gone;			/* exited or detached */
 	bool foreign;			/* not ours (another process in attach mode): detach */
+	bool waiting;			/* left stopped at entry until its gate opens */
+	struct tthread *next_waiting;	/* the next one in that gate's queue */
 	uint64_t comm_ns;		/* trace time its name was last read */
 };
+
+/*
+ * One per address space: the thread whose map-changing call is in the kernel
+ * (entered, exit not yet seen), and the threads stopped at the entry of such a
+ * call, in the order they arrived. See gate_enter().
+ */
+struct gate {
+	struct tthread *holder;		/* NULL: open */
+	uint64_t since_ns;		/* trace time the holder went in */
+	struct tthread *head, *tail;	/* waiting, through tthread.next_waiting */
+};
+
+/* A holder that takes longer lets the next one go (see gate_expire()). */
+#define GATE_HOLD_NS 1000000000ULL
 
 struct tracer {
 	struct tthread **threads;
@@ -96,6 +117,9 @@ struct tracer {
 	bool execd;			/* the command's execve succeeded */
 	int errpipe;			/* the command's exec errno arrives here, or -1 */
 	struct tthread *recent[1024];	/* by TID % 1024: most lookups end here */
+	struct gate *gates;		/* by trace_mm.id - 1 */
+	size_t ngates;
+	uint64_t gates_ns;		/* trace time gate_expire() last looked */
 };
 
 static const int sys_nr[TRACE_NSYS] = {
@@ -779,6 +803,132 @@ static void detach(struct tthread *th, int sig)
 	thread_gone(th);
 }
 
+/* ---- gates: one map-changing call at a time in each address space ---- */
+
+/* madvise changes no mapping: its calls need no turn. */
+static bool changes_map(enum trace_sys sys)
+{
+	return sys != TRACE_MADVISE;
+}
+
+static struct gate *gate_of(struct tracer *tr, const struct trace_mm *mm)
+{
+	if (mm->id > tr->ngates) {
+		size_t n = tr->ngates * 2 > mm->id ? tr->ngates * 2 : mm->id + 8;
+
+		tr->gates = xrealloc(tr->gates, n * sizeof(*tr->gates));
+		memset(tr->gates + tr->ngates, 0, (n - tr->ngates) * sizeof(*tr->gates));
+		tr->ngates = n;
+	}
+	return &tr->gates[mm->id - 1];
+}
+
+/*
+ * The holder's call is over (or it is gone, or took too long): the first
+ * waiter still alive goes in. When we are stopping, the waiters are let go
+ * instead, their calls not counted.
+ */
+static void gate_pass(struct trace *t, struct tracer *tr, struct gate *g)
+{
+	g->holder = NULL;
+	while (g->head) {
+		struct tthread *w = g->head;
+
+		g->head = w->next_waiting;
+		if (!g->head)
+			g->tail = NULL;
+		w->next_waiting = NULL;
+		w->waiting = false;
+		if (w->gone)
+			continue;
+		if (tr->stopping) {
+			w->pending = false;
+			detach(w, 0);
+			continue;
+		}
+		g->holder = w;
+		g->since_ns = now_ns(tr);
+		resume(t, w, 0);
+		if (!w->gone)
+			return;
+		g->holder = NULL;
+	}
+}
+
+/*
+ * th stopped at the entry of a call that changes the map (mmap, munmap, …):
+ * it goes on if no other such call of its address space is in the kernel,
+ * else it stays stopped in the queue until gate_pass().
+ *
+ * Why: the kernel makes the calls of one address space one after the other
+ * (mmap_lock), but nothing in ptrace tells us in which order. Each call is
+ * accounted at its exit stop, and waitpid(-1) reports stopped threads in the
+ * order of the tracer's list of tracees, not of their stops; a thread may
+ * also be preempted between the end of its call and its exit stop. So when
+ * thread A unmaps X and thread B's mmap is then given X, B's exit can reach
+ * us first: B's new region would replace the old X and A's munmap remove
+ * B's region. With one call in flight per address space, the exit order is
+ * the kernel's order.
+ */
+static void gate_enter(struct trace *t, struct tracer *tr, struct tthread *th)
+{
+	struct gate *g = gate_of(tr, th->mm);
+
+	if (g->holder && g->holder != th && (g->holder->gone || !g->holder->pending))
+		gate_pass(t, tr, g);
+	if (g->holder && g->holder != th) {
+		th->waiting = true;
+		th->next_waiting = NULL;
+		if (g->tail)
+			g->tail->next_waiting = th;
+		else
+			g->head = th;
+		g->tail = th;
+		return;
+	}
+	g->holder = th;
+	g->since_ns = now_ns(tr);
+	resume(t, th, 0);
+}
+
+/* A waiting thread reported a stop: only SIGKILL wakes it, and its call will not happen. */
+static void gate_unqueue(struct tracer *tr, struct tthread *th)
+{
+	struct gate *g = gate_of(tr, th->mm);
+	struct tthread **pp = &g->head, *prev = NULL;
+
+	while (*pp && *pp != th) {
+		prev = *pp;
+		pp = &(*pp)->next_waiting;
+	}
+	if (*pp) {
+		*pp = th->next_waiting;
+		if (g->tail == th)
+			g->tail = prev;
+	}
+	th->next_waiting = NULL;
+	th->waiting = false;
+	th->pending = false;
+}
+
+/*
+ * A call that holds its gate for more than GATE_HOLD_NS lets the next one
+ * in: a map-changing call that waits for another thread of its process (a
+ * userfaultfd monitor, a FUSE server in the same process) must not hang it.
+ * The order of those two calls is then the exit order, as without gates.
+ */
+static void gate_expire(struct trace *t, struct tracer *tr)
+{
+	uint64_t now = now_ns(tr);
+
+	for (size_t i = 0; i < tr->ngates; i++) {
+		struct gate *g = &tr->gates[i];
+
+		if (g->head && (!g->holder || now - g->since_ns > GATE_HOLD_NS))
+			gate_pass(t, tr, g);
+	}
+}
+
 static void handle_new(struct trace *t, struct tracer *tr, struct tthread *parent, int event)
 {
 	unsigned long msg = 0;
@@ -829,19 +979,11 @@ static void handle_exec(struct trace *t, struct tracer *tr, struct tthread *th)
 	th->upt = NULL;
 }
 
-static void handle_stop(struct trace *t, struct tracer *tr, pid_t tid, int status)
+static void handle_stop_of(struct trace *t, struct tracer *tr, struct tthread *th, pid_t tid,
+			   int status)
 {
-	struct tthread *th = thread_find(tr, tid);
 	int sig, event;
 
-	if (!th) {
-		/* A new thread can report before its parent's clone event. */
-		pid_t tgid = read_tgid(tid);
-
-		th = thread_add(t, tr, tid, tgid ? tgid : tid);
-		if (!t->opts.argv && tgid != (pid_t)t->opts.pid)
-			th->foreign = true;
-	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		if (tid == t->child && t->child) {
 			t->child_status = status;
@@ -877,14 +1019,24 @@ static void handle_stop(struct trace *t, struct tracer *tr, pid_t tid, int statu
 			on_entry(t, tr, th, info.seccomp.nr, info.seccomp.args);
 		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT && th->pending) {
 			struct trace_event ev = th->ev;
+			struct gate *g = gate_of(tr, th->mm);
 
-			/* Let it run first: nothing below needs it stopped. */
+			/*
+			 * Let it and the next call in its gate run first: nothing
+			 * below needs them stopped, and the next call's exit is
+			 * read after this one is accounted.
+			 */
 			th->pending = false;
 			resume(t, th, 0);
+			if (g->holder == th)
+				gate_pass(t, tr, g);
 			finish_event(t, th, &ev, info.exit.rval);
 			return;
 		}
-		resume(t, th, 0);
+		if (th->pending && changes_map(th->ev.sys))
+			gate_enter(t, tr, th);
+		else
+			resume(t, th, 0);
 		return;
 	}
 	switch (event) {
@@ -923,6 +1075,30 @@ static void handle_stop(struct trace *t, struct tracer *tr, pid_t tid, int statu
 	}
 }
 
+static void handle_stop(struct trace *t, struct tracer *tr, pid_t tid, int status)
+{
+	struct tthread *th = thread_find(tr, tid);
+	struct trace_mm *mm;
+	struct gate *g;
+
+	if (!th) {
+		/* A new thread can report before its parent's clone event. */
+		pid_t tgid = read_tgid(tid);
+
+		th = thread_add(t, tr, tid, tgid ? tgid : tid);
+		if (!t->opts.argv && tgid != (pid_t)t->opts.pid)
+			th->foreign = true;
+	}
+	if (th->waiting)
+		gate_unqueue(tr, th);
+	mm = th->mm;	/* an exec changes th->mm */
+	handle_stop_of(t, tr, th, tid, status);
+	/* A holder that exited, exec'd or was detached in its call opens its gate. */
+	g = gate_of(tr, mm);
+	if (g->holder && (g->holder->gone || !g->holder->pending))
+		gate_pass(t, tr, g);
+}
+
 static size_t live_threads(const struct tracer *tr)
 {
 	size_t n = 0;
@@ -940,6 +1116,9 @@ static void detach_all(struct trace *t, struct tracer *tr)
 	pid_t tid;
 
 	tr->stopping = true;
+	/* Threads left stopped at a call's entry report nothing more: let them go now. */
+	for (size_t i = 0; i < tr->ngates; i++)
+		gate_pass(t, tr, &tr->gates[i]);
 	for (size_t i = 0; i < tr->nthreads; i++)
 		if (!tr->threads[i]->gone &&
 		    ptrace(PTRACE_INTERRUPT, tr->threads[i]->tid, 0, 0) < 0 && errno == ESRCH)
@@ -1156,7 +1335,11 @@ static int start_command(struct trace *t, struct tracer *tr, const sigset_t *old
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		/* Wait here until the parent has seized us. */
 		raise(SIGSTOP);
-		e = install_filter();
+		e = 0;
+		if (t->opts.stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			e = -errno;
+		if (!e)
+			e = install_filter();
 		if (!e) {
 			execvp(t->opts.argv[0], t->opts.argv);
 			e = -errno;
@@ -1233,6 +1416,10 @@ int trace_run(struct trace *t, const struct trace_opts *opts, struct strbuf *err
 		now = now_ns(tr);
 		if (deadline_ns && now >= deadline_ns)
 			break;
+		if (now - tr->gates_ns >= 100000000ULL) {
+			gate_expire(t, tr);
+			tr->gates_ns = now;
+		}
 		if (deadline_ns && deadline_ns - now < 100000000ULL)
 			to.tv_nsec = (long)(deadline_ns - now);
 		int sig = sigtimedwait(&set, &si, &to);
@@ -1308,6 +1495,7 @@ void trace_release(struct trace *t)
 			free(tr->threads[i]);
 		}
 		free(tr->threads);
+		free(tr->gates);
 		free(tr);
 	}
 	for (size_t i = 0; i < t->nmms; i++)

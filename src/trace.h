@@ -98,6 +98,7 @@ struct trace_opts {
 	uint64_t duration_ms;	/* stop after this long, 0 = until the target ends */
 	int depth;		/* frames per stack, 0 = no stacks */
 	bool keep_events;	/* keep every event in trace.events */
+	bool stdout_to_stderr;	/* the command's stdout is our stderr (ours carries data) */
 	/* Called for each complete event, if set. */
 	void (*on_event)(const struct trace_event *ev, void *arg);
 	void *arg;

@@ -41,7 +41,8 @@ static void print_help(FILE *out)
 		"  -d, --duration DUR   stop after DUR (3s, 500ms, 2m); default: until the end\n"
 		"                       (a command is killed then: it cannot run on untraced)\n"
 		"      --events         a strace-like live log of each call on stderr\n"
-		"      --json           the report as JSON on stdout\n"
+		"      --json           the report as JSON on stdout (a command's own stdout\n"
+		"                       then goes to stderr, so stdout is JSON only)\n"
 		"  -o, --output FILE    also write the trace into SQLite FILE (tables trace_*)\n"
 		"      --depth N        frames per stack (default 24, 0 = no stacks)\n"
 		"      --top N          stacks and regions listed (default 10)\n"
@@ -54,7 +55,8 @@ static void print_help(FILE *out)
 		"Examples:\n"
 		"  offheap trace 4242 -d 10s\n"
 		"  offheap trace --events -- java -version\n"
-		"  offheap trace 4242 -d 1m --json -o trace.db\n");
+		"  offheap trace 4242 -d 1m --json -o trace.db\n"
+		"  offheap trace --json -- ./server 2>server.log | jq .outstanding_bytes\n");
 }
 
 struct opts {
@@ -629,6 +631,8 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	to.keep_events = output != NULL;
+	/* The command's output would break the JSON: it goes where our diagnostics go. */
+	to.stdout_to_stderr = command && o.json;
 	if (o.events) {
 		to.on_event = on_event;
 		to.arg = &t;
