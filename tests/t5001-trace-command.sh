@@ -26,8 +26,11 @@ test_expect_success 'a command that cannot run gives 127 and says why' '
 	grep "offheap: error: cannot run .\./not-exec.: Permission denied" err
 '
 
-test_expect_success 'stdin and stdout reach the command' '
-	echo hello | offheap trace --json -- cat >out &&
+test_expect_success 'stdin reaches the command; with --json its stdout goes to stderr' '
+	echo hello | offheap trace --json -- cat >out 2>err &&
+	grep -x hello err &&
+	jq -e .outstanding_bytes out &&
+	echo hello | offheap trace -- cat >out 2>err &&
 	head -n 1 out | grep -x hello
 '
 
