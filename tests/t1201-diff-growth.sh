@@ -13,7 +13,8 @@ mapped() { awk '/^mmap_bytes/ {print $2}' status; }
 # The helper's count is read just before and just after each snapshot: the snapshot
 # saw a value between the two, so the midpoints bound the error to about one chunk.
 m0=$(mapped); offheap snap $pid -o a.db 2>/dev/null; m1=$(mapped)
-sleep 3
+# Enough growth to measure (40 chunks), however slowly a loaded machine lets it come.
+wait_for 60 '[ "$(mapped)" -ge $((m1 + 40 * 1048576)) ]'
 m2=$(mapped); offheap snap $pid -o b.db 2>/dev/null; m3=$(mapped)
 want=$(( (m2 + m3) / 2 - (m0 + m1) / 2 ))
 say "helper mapped $want bytes between the snapshots ($m0 $m1 $m2 $m3)"
