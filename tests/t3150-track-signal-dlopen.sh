@@ -116,18 +116,18 @@ test_expect_success 'build the fixtures' '
 
 test_expect_success 'exact: signals into dlopen/dlclose, no deadlock, no crash' '
 	OFFHEAP_OUT="$TRASH/e.shm" OFFHEAP_SAMPLE=0 LD_PRELOAD="$BUILD/liboffheap.so" \
-		timeout -k 5 90 ./sigdl "$TRASH/libplug.so" 300 >out &&
+		timeout -k 5 $((90 * OFFHEAP_TIME_FACTOR)) ./sigdl "$TRASH/libplug.so" 300 >out &&
 	grep -q "^ok 8$" out
 '
 
 test_expect_success 'sampled: the same' '
 	OFFHEAP_OUT="$TRASH/s.shm" OFFHEAP_SAMPLE=4096 LD_PRELOAD="$BUILD/liboffheap.so" \
-		timeout -k 5 90 ./sigdl "$TRASH/libplug.so" 300 >out &&
+		timeout -k 5 $((90 * OFFHEAP_TIME_FACTOR)) ./sigdl "$TRASH/libplug.so" 300 >out &&
 	grep -q "^ok 8$" out
 '
 
 test_expect_success 'recorded: the handler mappings are charged to sig_map' '
-	timeout -k 5 90 "$OFFHEAP" record --exact -o sig.db -- ./sigdl "$TRASH/libplug.so" 100 >out &&
+	timeout -k 5 $((90 * OFFHEAP_TIME_FACTOR)) "$OFFHEAP" record --exact -o sig.db -- ./sigdl "$TRASH/libplug.so" 100 >out &&
 	grep -q "^ok 8$" out &&
 	"$OFFHEAP" report sig.db --top 100 --json >rep &&
 	python3 -c "

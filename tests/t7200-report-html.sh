@@ -114,7 +114,7 @@ fi
 
 # chrome ARGS...: headless Chromium that touches no network and nothing outside $TRASH.
 chrome() {
-	HOME="$TRASH" timeout -k 5 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	HOME="$TRASH" timeout -k 5 $((60 * OFFHEAP_TIME_FACTOR)) chromium --headless --no-sandbox --disable-gpu --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--user-data-dir="$TRASH/chrome" "$@" 2>>chrome.err
 }

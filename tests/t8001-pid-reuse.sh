@@ -41,10 +41,10 @@ step() {	# step NAME CMD...: runs CMD, keeps its exit code and output
 	echo $? >r/$_n.rc
 }
 state() { sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' /proc/$1/status 2>/dev/null; }
-waitfor() {	# waitfor TENTHS 'condition'
+waitfor() {	# waitfor TENTHS 'condition' (times the runner's OFFHEAP_TIME_FACTOR)
 	_i=0
 	while ! eval "$2"; do
-		_i=$((_i + 1)); [ $_i -ge "$1" ] && return 1; sleep 0.1
+		_i=$((_i + 1)); [ $_i -ge $(($1 * ${OFFHEAP_TIME_FACTOR:-1})) ] && return 1; sleep 0.1
 	done
 }
 
@@ -73,7 +73,7 @@ kill -KILL $J
 wait $J
 # The next pid is J: nothing else forks in this namespace until the sleep has it.
 echo $((J - 1)) >/proc/sys/kernel/ns_last_pid
-sleep 60 &
+sleep 600 &
 S=$!
 echo $S >r/spid
 kill -CONT $O
@@ -96,7 +96,7 @@ EOF
 
 test_expect_success 'setup: a JVM in its own pid namespace, offheap beside it' '
 	TRASH="$TRASH" JAVA="$JAVA" OFFHEAP="$OFFHEAP" ROOT="$ROOT" \
-		timeout -k 5 100 unshare --pid --fork --kill-child --mount --mount-proc sh inner.sh;
+		timeout -k 5 $((100 * OFFHEAP_TIME_FACTOR)) unshare --pid --fork --kill-child --mount --mount-proc sh inner.sh;
 	! test -e r/fail || { cat r/fail; false; }
 '
 
