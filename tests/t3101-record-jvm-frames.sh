@@ -4,8 +4,8 @@
 # Java_java_util_zip_Inflater_init, and the JIT frames above them by their
 # Java method through the perf map record asked the JVM for (alloc_jitmap).
 # Run on OpenJDK 17 and Temurin 25.
-. "$(dirname "$0")/test-lib.sh"
 TEST_TIMEOUT=110
+. "$(dirname "$0")/test-lib.sh"
 
 command -v javac >/dev/null || skip_all "javac is not installed (Debian openjdk-17-jdk-headless)"
 javac -d "$TRASH/classes" "$ROOT/tests/java/InflaterLoop.java" ||
