@@ -140,13 +140,14 @@ if command -v g++ >/dev/null; then
 		cat out &&
 		sed -n "/^#1/,/^$/p" out >top &&
 		grep -q "^#1 GROWING" top &&
-		grep -q "operator new" top || grep -q "_Znwm" top
+		{ grep -q "operator new" top || grep -q "_Znwm" top; }
 	'
 	test_expect_success 'C++: the growing stack reaches cxx_register' '
 		grep -q cxx_register top
 	'
 else
-	test_skip 'C++ growth' 'g++ is not installed'
+	test_skip 'C++: std::map growth through operator new is found' 'g++ is not installed'
+	test_skip 'C++: the growing stack reaches cxx_register' 'g++ is not installed'
 fi
 
 test_done
