@@ -6,7 +6,7 @@ TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
+require_jdk17 java javac
 compile_fixtures "$JAVA17" LoaderLeak InternLeak
 
 test_expect_success 'a class loader leak is found and the loader type named' '

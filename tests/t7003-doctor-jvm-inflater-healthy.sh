@@ -6,7 +6,7 @@ TEST_TIMEOUT=190
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
+require_jdk17 java javac
 compile_fixtures "$JAVA17" InflaterDrip BusyHealthy
 
 test_expect_success 'Inflaters never ended: zlib named as the culprit, outside NMT' '
