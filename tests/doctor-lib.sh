@@ -1,20 +1,22 @@
 # doctor-lib.sh: running offheap doctor on the JVM leak fixtures (sourced after test-lib.sh).
 
-JAVA17=/usr/bin/java
-JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+. "$TEST_DIRECTORY/require-lib.sh"
+
+JAVA17=$JDK17/java
+JAVA25=$JDK25/java
 
 # compile_fixtures JAVA CLASS...: compiles tests/java/CLASS.java into ./classes-VERSION
-# with that JDK's javac (skips the script when it cannot).
+# with that JDK's javac; the script fails when it cannot.
 compile_fixtures() {
 	_java=$1
 	shift
 	CLASSES=$TRASH/classes-$(basename "$(dirname "$(dirname "$_java")")")
-	mkdir -p "$CLASSES"
+	setup_or_fail "a folder for the classes" mkdir -p "$CLASSES"
 	for _c in "$@"; do
-		cp "$ROOT/tests/java/$_c.java" "$TRASH/" || return 1
+		setup_or_fail "$_c.java copied" cp "$ROOT/tests/java/$_c.java" "$TRASH/"
 	done
-	(cd "$TRASH" && "${_java%/java}/javac" -d "$CLASSES" $(for _c in "$@"; do echo "$_c.java"; done)) ||
-		skip_all "javac of $_java failed"
+	setup_or_fail "${_java%/java}/javac compiles $*" "${_java%/java}/javac" -d "$CLASSES" \
+		$(for _c in "$@"; do echo "$TRASH/$_c.java"; done)
 }
 
 # start_fixture JAVA NMT CLASS ARGS...: starts the fixture (NMT = summary|off),

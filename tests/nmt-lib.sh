@@ -23,7 +23,7 @@ json_cat() {
 }
 
 # start_nmt_jvm JAVA NMT-MODE DIR MIB [JVM-OPTS...]: starts tests/java/NmtAlloc.java,
-# sets JPID, waits for DIR/ready (skips the script when the JVM does not start).
+# sets JPID; its output goes to DIR.out (the caller waits for DIR/ready).
 start_nmt_jvm() {
 	_java=$1 _mode=$2 _dir=$3 _mib=$4
 	shift 4

@@ -17,7 +17,9 @@ test_expect_success 'maps --by class of the recorded leaker equals the golden ou
 
 test_expect_success 'the recorded thread stacks carry their thread names' '
 	offheap --proc-root "$tree/proc" maps $pid --json >j &&
-	jq -e "[.mappings[] | select(.class == \"stack\" and .guard == null) ] | length == 0" j >/dev/null;
+	jq -e "[.mappings[] | select(.class == \"stack\")] | length == 9 and
+		all(.tid != null and .thread != null) and
+		all((.perms == \"---p\") == (.mapping | endswith(\" guard\")))" j &&
 	jq -r ".mappings[] | select(.class == \"stack\") | .thread" j | sort -u >names &&
 	grep -x pool-grower names && grep -x worker-0 names && grep -x idle-0 names && grep -x leaker names
 '
@@ -72,14 +74,51 @@ test_expect_success 'missing smaps_rollup: totals are the sum of smaps' '
 	jq -e ".totals_source == \"smaps\" and .totals.rss == ([.mappings[].rss] | add)" j
 '
 
-test_expect_success 'random bytes everywhere: never a crash' '
+# random FILE BYTES: the damaged tree with BYTES random bytes in place of FILE.
+random() {
+	damage && head -c "$2" /dev/urandom >bad/proc/$pid/$1
+}
+
+# Each file read gets its own message and exit 1, nothing on stdout; a garbage
+# command line is only shown, the map is the same.
+test_expect_success 'random bytes in one file: its error and exit 1, or the same map' '
+	sed -n "/^Address/,\$p" "$tree/expect-maps-addr.txt" >want.table &&
+	for f in smaps smaps_rollup status stat cmdline; do
+		case $f in
+		smaps | smaps_rollup) want="^offheap: error: /proc/$pid/$f: line [0-9]+ does not parse: " ;;
+		status) want="^offheap: error: /proc/$pid/status: status has no Name: line$" ;;
+		stat) want="^offheap: error: cannot read /proc/$pid/stat: " ;;
+		cmdline) want= ;;
+		esac &&
+		for i in 1 2 3 4 5 6 7 8; do
+			random $f $((i * 700)) &&
+			if test -z "$want"; then
+				offheap --proc-root bad/proc maps $pid --sort addr >out 2>err &&
+				test ! -s err &&
+				sed -n "/^Address/,\$p" out >got.table &&
+				diff -u want.table got.table
+			else
+				test_exit_code 1 offheap --proc-root bad/proc maps $pid >out 2>err &&
+				test ! -s out &&
+				test "$(wc -l <err)" = 1 &&
+				grep -aEq "$want" err
+			fi ||
+			{ echo "$f, $((i * 700)) random bytes:"; cat -v err; return 1; }
+		done
+	done
+'
+
+test_expect_success 'random bytes everywhere: one error naming a damaged file, exit 1' '
 	for i in 1 2 3 4 5 6 7 8; do
 		damage &&
 		for f in smaps smaps_rollup status stat cmdline; do
 			head -c $((i * 700)) /dev/urandom >bad/proc/$pid/$f
 		done &&
-		offheap --proc-root bad/proc maps $pid >/dev/null 2>err
-		rc=$? && test $rc -le 1 || { echo "exit $rc"; cat err; return 1; }
+		test_exit_code 1 offheap --proc-root bad/proc maps $pid >out 2>err &&
+		test ! -s out &&
+		test "$(wc -l <err)" = 1 &&
+		grep -aEq "^offheap: error: (cannot read )?/proc/$pid/(smaps|smaps_rollup|status|stat): " err ||
+		{ echo "$((i * 700)) random bytes:"; cat -v err; return 1; }
 	done
 '
 

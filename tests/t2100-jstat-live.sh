@@ -4,11 +4,12 @@
 # hsperfdata.
 TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-J17=/usr/bin
-J25=/usr/lib/jvm/temurin-25-jdk-amd64/bin
-[ -x $J17/java ] && [ -x $J17/javac ] && [ -x $J17/jstat ] || skip_all "no JDK 17 at $J17"
-$J17/javac -d "$TRASH" "$TEST_DIRECTORY/java/GcIdle.java" || skip_all "javac failed"
+J17=$JDK17
+J25=$JDK25
+require_jdk17 java javac jstat
+setup_or_fail "javac compiles GcIdle.java" $J17/javac -d "$TRASH" "$TEST_DIRECTORY/java/GcIdle.java"
 
 # All JVMs start at once (starting is the slow part); each writes its ready file after a GC.
 JVMS=""
@@ -24,14 +25,15 @@ start_jvm 17serial $J17 -XX:+UseSerialGC
 start_jvm 17parallel $J17 -XX:+UseParallelGC
 start_jvm 17g1 $J17 -XX:+UseG1GC -XX:NativeMemoryTracking=summary
 start_jvm 17noperf $J17 -XX:-UsePerfData
-if [ -x $J25/java ] && [ -x $J25/jstat ]; then
+if have_jdk25 java jstat; then
 	start_jvm 25serial $J25 -XX:+UseSerialGC
 	start_jvm 25parallel $J25 -XX:+UseParallelGC
 	start_jvm 25g1 $J25 -XX:+UseG1GC -XX:NativeMemoryTracking=detail
 	have25=1
 fi
 for tag in $JVMS; do
-	wait_ready "$TRASH/$tag.ready" 60 || { cat "$TRASH/$tag.log"; exit 1; }
+	wait_ready "$TRASH/$tag.ready" 60 ||
+		fail_all "the $tag JVM starts within 60 s" "$TRASH/$tag.log"
 done
 
 # same_as_jstat TAG JSTATDIR: offheap's text equals jstat's; counters of an idle JVM can
@@ -56,7 +58,7 @@ for gc in serial parallel g1; do
 			same_as_jstat 25$gc $J25
 		"
 	else
-		test_skip "JDK 25 $gc: offheap jstat PID = jstat -gc PID" "no JDK 25 at $J25"
+		test_skip "JDK 25 $gc: offheap jstat PID = jstat -gc PID" "no Temurin 25 in $J25"
 	fi
 done
 
@@ -79,6 +81,9 @@ if [ -n "${have25:-}" ]; then
 		offheap jstat --json $pid_25parallel >p.json &&
 		jq -e ".CGC == null and .CGCT == null and (.vm_version | startswith(\"25\"))" p.json
 	'
+else
+	test_skip '--json: JDK 25 with NMT detail, ParallelGC without collector 2' \
+		"no Temurin 25 in $J25"
 fi
 
 test_expect_success 'INTERVAL COUNT and -hN: samples and repeated headers as jstat' '
@@ -89,12 +94,16 @@ test_expect_success 'INTERVAL COUNT and -hN: samples and repeated headers as jst
 	offheap jstat --json $pid_17g1 1 3 | jq -s -e "length == 3"
 '
 
+# 600 samples 100 ms apart: a sampler that missed the exit would print all of them.
 test_expect_success 'sampling stops when the JVM exits' '
 	start_jvm short $J17 -XX:+UseSerialGC &&
-	wait_ready "$TRASH/short.ready" 60 || exit 1
-	( sleep 1; kill $pid_short ) &
-	offheap jstat $pid_short 100 600 >out &&
-	n=$(wc -l <out) && test $n -gt 2 && test $n -lt 100
+	wait_ready "$TRASH/short.ready" 60 &&
+	start_bg "$OFFHEAP" jstat $pid_short 100 600 >out &&
+	sampler=$BG_PID &&
+	wait_for 30 "test \$(wc -l <out) -ge 3" &&
+	kill $pid_short &&
+	wait $sampler &&
+	n=$(wc -l <out) && say "$n lines" && test $n -lt 601
 '
 
 test_expect_success '--list shows the JVMs with hsperfdata, not the one without' '

@@ -2,14 +2,15 @@
 # offheap jcmd against a real OpenJDK 17 JVM (attach protocol 1): output byte for byte as
 # JDK's jcmd, the JVM's own errors, a stopped JVM, another user.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA=/usr/bin/java
-JCMD=/usr/bin/jcmd
-[ -x "$JAVA" ] && [ -x "$JCMD" ] || skip_all "OpenJDK 17 (java and jcmd in /usr/bin) is not installed"
+JAVA=$JDK17/java
+JCMD=$JDK17/jcmd
+require_jdk17 java jcmd
 
 start_bg "$JAVA" -Xmx64m "$ROOT/tests/java/Idle.java" 120 "$TRASH/ready" >"$TRASH/jvm.out" 2>&1
 JPID=$BG_PID
-wait_ready "$TRASH/ready" 60 || { stop_bg "$JPID"; skip_all "the JVM did not start within 60s"; }
+wait_ready "$TRASH/ready" 60 || fail_all "the JVM starts within 60 s" "$TRASH/jvm.out"
 
 test_expect_success 'first attach starts the listener and leaves no trigger file' '
 	offheap jcmd $JPID VM.version >out &&

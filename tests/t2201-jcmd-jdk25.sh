@@ -3,13 +3,14 @@
 # byte as JDK 25's jcmd; a JVM stopped before its first attach is waited for, never
 # signalled, and prints no thread dump when it resumes.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JDK=/usr/lib/jvm/temurin-25-jdk-amd64/bin
-[ -x "$JDK/java" ] && [ -x "$JDK/jcmd" ] || skip_all "Temurin 25 is not installed in $JDK"
+JDK=$JDK25
+have_jdk25 java jcmd || skip_all "no Temurin 25 in $JDK"
 
 start_bg "$JDK/java" -Xmx64m "$ROOT/tests/java/Idle.java" 120 "$TRASH/ready" >"$TRASH/jvm.out" 2>&1
 JPID=$BG_PID
-wait_ready "$TRASH/ready" 60 || { stop_bg "$JPID"; skip_all "the JVM did not start within 60s"; }
+wait_ready "$TRASH/ready" 60 || fail_all "the JVM starts within 60 s" "$TRASH/jvm.out"
 
 test_expect_success 'stopped before the first attach: times out, sends no signal' '
 	kill -STOP $JPID &&

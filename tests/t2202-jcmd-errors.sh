@@ -2,8 +2,9 @@
 # offheap jcmd failures: each a clear message, exit 1 (2 for usage), no hang, and no signal
 # to a process that is not a JVM or that refuses attach.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA=/usr/bin/java
+JAVA=$JDK17/java
 
 # A PID that does not exist now (pid_max is at least 32768).
 NOPID=4242
@@ -65,11 +66,7 @@ test_expect_success '--proc-root is refused: attach needs the live system' '
 	grep "live" err
 '
 
-if ! [ -x "$JAVA" ]; then
-	test_skip 'attach disabled' "no $JAVA"
-	test_skip 'JVM gone mid-way' "no $JAVA"
-	test_done
-fi
+require_jdk17 java
 
 # Both JVMs start together: JVM start-up is the slow part on 2 cores.
 start_bg "$JAVA" -XX:+DisableAttachMechanism "$ROOT/tests/java/Idle.java" 120 "$TRASH/ready1" \
@@ -98,13 +95,13 @@ test_expect_success 'JVM gone mid-way: noticed well before the timeout' '
 	kill -STOP $GPID &&
 	# kill returns before the signal takes effect
 	wait_for 10 "grep -q \"^State:.*T\" /proc/$GPID/status" &&
-	( offheap jcmd --timeout 60s $GPID VM.version >out 2>err; echo $? >rc ) &
-	OPID=$! &&
-	sleep 1 &&
+	start_bg sh -c "\"\$0\" jcmd --timeout 60s $GPID VM.version >out 2>err; echo \$? >rc" \
+		"$OFFHEAP" &&
+	# The trigger file is made before the wait for the stopped JVM to resume.
+	wait_for 10 "test -e \"$TRASH/.attach_pid$GPID\"" &&
 	stop_bg $GPID &&
-	wait_for 10 "test -s rc";
-	cat err;
-	wait $OPID &&
+	wait_for 10 "test -s rc" &&
+	cat err &&
 	test "$(cat rc)" = 1 &&
 	grep "^offheap: error: process $GPID exited during the attach" err &&
 	! ls -a "$TRASH" | grep attach_pid

@@ -3,16 +3,18 @@
 # to its uid/gid for the trigger file and the connection), and a JVM in its own pid and
 # mount namespace with a private /tmp (nspid from NSpid:, files through /proc/PID/root/tmp).
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA=/usr/bin/java
-[ -x "$JAVA" ] || skip_all "OpenJDK 17 is not installed"
+JAVA=$JDK17/java
+require_jdk17 java
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 command -v setpriv >/dev/null && command -v unshare >/dev/null || skip_all "needs setpriv and unshare"
 
 NOBODY_UID=$(id -u nobody) || skip_all "no user nobody"
 
 # Started together: JVM start-up is the slow part on 2 cores.
-nobody_dir && cp "$ROOT/tests/java/Idle.java" "$NOBODY_DIR/" || exit 1
+setup_or_fail "a folder for nobody" nobody_dir
+setup_or_fail "Idle.java copied for nobody" cp "$ROOT/tests/java/Idle.java" "$NOBODY_DIR/"
 start_bg setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	sh -c 'cd / && exec "$0" "$@"' "$JAVA" -Xmx32m "$NOBODY_DIR/Idle.java" 120 \
 	>"$TRASH/nobody.out" 2>&1

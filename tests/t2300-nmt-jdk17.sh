@@ -4,18 +4,19 @@
 # files are refused, a JVM without NMT gets the error and the hint.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/nmt-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA=/usr/bin/java
-JCMD=/usr/bin/jcmd
-[ -x "$JAVA" ] && [ -x "$JCMD" ] || skip_all "OpenJDK 17 (java and jcmd in /usr/bin) is not installed"
+JAVA=$JDK17/java
+JCMD=$JDK17/jcmd
+require_jdk17 java jcmd
 
 # two JVMs started together: one with NMT, one without
 start_nmt_jvm "$JAVA" summary "$TRASH/d" 32
 NPID=$JPID
 start_nmt_jvm "$JAVA" off "$TRASH/off" 1
 OFFPID=$JPID
-wait_ready "$TRASH/d/ready" 60 && wait_ready "$TRASH/off/ready" 60 ||
-	skip_all "the JVMs did not start within 60s"
+wait_ready "$TRASH/d/ready" 60 || fail_all "the JVM with NMT starts within 60 s" "$TRASH/d.out"
+wait_ready "$TRASH/off/ready" 60 || fail_all "the JVM without NMT starts within 60 s" "$TRASH/off.out"
 
 test_expect_success 'summary --json: stable figures equal what jcmd reports' '
 	offheap nmt $NPID summary --json >s.json &&

@@ -4,12 +4,13 @@
 # sites, a detail baseline, and 32 MiB of direct memory in detail.diff and --since.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/nmt-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-J25=/usr/lib/jvm/temurin-25-jdk-amd64/bin
-[ -x "$J25/java" ] && [ -x "$J25/jcmd" ] || skip_all "Temurin 25 is not installed in $J25"
+J25=$JDK25
+have_jdk25 java jcmd || skip_all "no Temurin 25 in $J25"
 
 start_nmt_jvm "$J25/java" detail "$TRASH/d" 32
-wait_ready "$TRASH/d/ready" 60 || skip_all "the JVM did not start within 60s"
+wait_ready "$TRASH/d/ready" 60 || fail_all "the JVM starts within 60 s" "$TRASH/d.out"
 
 test_expect_success 'summary --json: stable figures equal what jcmd (25) reports' '
 	offheap nmt $JPID summary --json >s.json &&

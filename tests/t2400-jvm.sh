@@ -2,18 +2,20 @@
 # offheap jvm on real JVMs: heap, NMT, native memory outside NMT (an Inflater leak), caps, budget.
 TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA17=/usr/bin/java
-JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
-cp "$ROOT/tests/java/InflaterLeak.java" .
+JAVA17=$JDK17/java
+JAVA25=$JDK25/java
+require_jdk17 java javac
+setup_or_fail "InflaterLeak.java copied" cp "$ROOT/tests/java/InflaterLeak.java" .
 # Single-file launch compiles in the JVM; precompile once so each JVM starts quicker.
-"${JAVA17%/java}/javac" -d classes InflaterLeak.java || skip_all "javac failed"
+setup_or_fail "javac compiles InflaterLeak.java" "$JDK17/javac" -d classes InflaterLeak.java
 
 start_bg "$JAVA17" -XX:NativeMemoryTracking=summary -Xmx256m -Xss512k -cp classes \
-	InflaterLeak trig 1500 120
+	InflaterLeak trig 1500 120 >"$TRASH/jvm.out" 2>&1
 jvm=$BG_PID
-wait_for 30 "$OFFHEAP jstat $jvm >/dev/null 2>&1"
+wait_for 30 "$OFFHEAP jstat $jvm >/dev/null 2>&1" ||
+	fail_all "the JVM starts (its hsperfdata readable) within 30 s" "$TRASH/jvm.out"
 
 test_expect_success 'JSON: heap max is -Xmx, stack size is -Xss, NMT categories present' '
 	offheap jvm $jvm --json >j1.json &&
@@ -59,7 +61,7 @@ test_expect_success 'a JVM that disables attach: the hsperfdata view, and why th
 	stop_bg $p
 '
 
-if [ -x "$JAVA25" ]; then
+if have_jdk25 java; then
 	test_expect_success 'Temurin 25 without NMT: says how to turn it on' '
 		start_bg "$JAVA25" -Xmx128m -cp classes InflaterLeak none 1 60 &&
 		p=$BG_PID && wait_for 30 "$OFFHEAP jstat $p >/dev/null 2>&1" &&
@@ -69,7 +71,7 @@ if [ -x "$JAVA25" ]; then
 		stop_bg $p
 	'
 else
-	test_skip 'Temurin 25 without NMT: says how to turn it on' "no JDK 25 at $JAVA25"
+	test_skip 'Temurin 25 without NMT: says how to turn it on' "no Temurin 25 in $JDK25"
 fi
 
 test_expect_success 'not a JVM: exit 1 with a hint' '

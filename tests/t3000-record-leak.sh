@@ -3,11 +3,12 @@
 # frame pointers (main -> library function -> its inner static function), in
 # C++ (operator new reaches malloc), and do not call a steady cache growing.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
 # The target is built here, never sanitized: the build's helpers are ASan
 # programs under 'make asan', and an ASan program refuses a preloaded library.
-cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl ||
-	skip_all "cannot build the trackee helper with cc"
+setup_or_fail "cc builds the trackee helper" \
+	cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl
 
 # The library leaks from a static function; -fomit-frame-pointer and -O2, so a
 # frame-pointer walk loses the chain and only DWARF CFI gets from inner to main.
@@ -140,13 +141,14 @@ if command -v g++ >/dev/null; then
 		cat out &&
 		sed -n "/^#1/,/^$/p" out >top &&
 		grep -q "^#1 GROWING" top &&
-		grep -q "operator new" top || grep -q "_Znwm" top
+		{ grep -q "operator new" top || grep -q "_Znwm" top; }
 	'
 	test_expect_success 'C++: the growing stack reaches cxx_register' '
 		grep -q cxx_register top
 	'
 else
-	test_skip 'C++ growth' 'g++ is not installed'
+	test_skip 'C++: std::map growth through operator new is found' 'g++ is not installed'
+	test_skip 'C++: the growing stack reaches cxx_register' 'g++ is not installed'
 fi
 
 test_done

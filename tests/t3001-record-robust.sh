@@ -2,11 +2,12 @@
 # offheap record under stress and with real programs: a 16-thread storm, realloc
 # corner cases, fork and exec, output unchanged, exit codes and signals passed on.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
 # The target is built here, never sanitized: the build's helpers are ASan
 # programs under 'make asan', and an ASan program refuses a preloaded library.
-cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl ||
-	skip_all "cannot build the trackee helper with cc"
+setup_or_fail "cc builds the trackee helper" \
+	cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl
 
 # live_of DB FUNCTION: live bytes at the end summed over the stacks holding FUNCTION.
 live_of() {

@@ -2,11 +2,12 @@
 # offheap record and report: usage errors (exit 2), bad files (exit 1, clear
 # message), never a crash.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
 # The target is built here, never sanitized: the build's helpers are ASan
 # programs under 'make asan', and an ASan program refuses a preloaded library.
-cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl ||
-	skip_all "cannot build the trackee helper with cc"
+setup_or_fail "cc builds the trackee helper" \
+	cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl
 
 test_expect_success 'record: usage errors exit 2' '
 	test_exit_code 2 "$OFFHEAP" record 2>err && grep -q "no command" err &&

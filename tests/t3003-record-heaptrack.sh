@@ -1,11 +1,12 @@
 #!/bin/sh
 # offheap record --exact and heaptrack agree on the bytes a C program leaks (within 1 %).
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
 command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null ||
 	skip_all "heaptrack is not installed (Debian heaptrack)"
-cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl ||
-	skip_all "cannot build the trackee helper with cc"
+setup_or_fail "cc builds the trackee helper" \
+	cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl
 
 # ht_leaked FILE: heaptrack_print's "total memory leaked" in bytes (its K/M/G are 1000s).
 ht_leaked() {

@@ -4,12 +4,13 @@
 # Java_java_util_zip_Inflater_init, and the JIT frames above them by their
 # Java method through the perf map record asked the JVM for (alloc_jitmap).
 # Run on OpenJDK 17 and Temurin 25.
-. "$(dirname "$0")/test-lib.sh"
 TEST_TIMEOUT=110
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-command -v javac >/dev/null || skip_all "javac is not installed (Debian openjdk-17-jdk-headless)"
-javac -d "$TRASH/classes" "$ROOT/tests/java/InflaterLoop.java" ||
-	skip_all "cannot compile tests/java/InflaterLoop.java"
+require_jdk17 java javac
+setup_or_fail "javac compiles tests/java/InflaterLoop.java" \
+	"$JDK17/javac" -d "$TRASH/classes" "$ROOT/tests/java/InflaterLoop.java"
 
 # jvm_case NAME JAVA
 jvm_case() {
@@ -55,29 +56,29 @@ assert \"[java] long java.util.zip.Inflater.init(boolean)\" in names, names
 	'
 }
 
-if [ -x /usr/bin/java ]; then
-	jvm_case jdk17 /usr/bin/java
+jvm_case jdk17 "$JDK17/java"
+test_expect_success 'a JVM that disables attach: a warning, no SIGQUIT dump, addresses' '
+	"$OFFHEAP" record -i 200ms -o noattach.db -- "$JDK17/java" \
+		-XX:+DisableAttachMechanism -cp "$TRASH/classes" InflaterLoop 8 100 100 \
+		>noattach.out 2>noattach.err &&
+	cat noattach.err &&
+	grep -q "^kept 800$" noattach.out && ! grep -q "Full thread dump" noattach.out &&
+	grep -q "disables attach: Java frames stay addresses" noattach.err &&
+	test "$(sqlite3 noattach.db "SELECT count(*) FROM alloc_jitmap")" = 0 &&
+	"$OFFHEAP" report noattach.db --top 1 >top &&
+	grep -q Java_java_util_zip_Inflater_init top && ! grep -q "\[java\]" top
+'
+if have_jdk25 java; then
+	jvm_case jdk25 "$JDK25/java"
 else
-	test_skip 'OpenJDK 17' '/usr/bin/java is absent'
-fi
-if [ -x /usr/bin/java ]; then
-	test_expect_success 'a JVM that disables attach: a warning, no SIGQUIT dump, addresses' '
-		"$OFFHEAP" record -i 200ms -o noattach.db -- /usr/bin/java \
-			-XX:+DisableAttachMechanism -cp "$TRASH/classes" InflaterLoop 8 100 100 \
-			>noattach.out 2>noattach.err &&
-		cat noattach.err &&
-		grep -q "^kept 800$" noattach.out && ! grep -q "Full thread dump" noattach.out &&
-		grep -q "disables attach: Java frames stay addresses" noattach.err &&
-		test "$(sqlite3 noattach.db "SELECT count(*) FROM alloc_jitmap")" = 0 &&
-		"$OFFHEAP" report noattach.db --top 1 >top &&
-		grep -q Java_java_util_zip_Inflater_init top && ! grep -q "\[java\]" top
-	'
-fi
-T25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-if [ -x "$T25" ]; then
-	jvm_case jdk25 "$T25"
-else
-	test_skip 'Temurin 25' "$T25 is absent"
+	# the tests of jvm_case
+	for t in "record the leaking JVM (exits on its own)" \
+		"top growing site is inflateInit2_ under the JNI function" \
+		"JIT frames named from the perf map, interpreter too" \
+		"the map file offheap caused is removed" \
+		"json, collapsed and pprof carry the Java names"; do
+		test_skip "jdk25: $t" "no Temurin 25 in $JDK25"
+	done
 fi
 
 test_done

@@ -4,6 +4,7 @@
 # lets the recorder read the module list before the process is gone). Also:
 # huge and overflowing sizes under the tracker, and java -version unchanged.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
 cat >plug.c <<'CEOF'
 #include <stdlib.h>
@@ -72,22 +73,18 @@ test_expect_success 'huge and overflowing sizes fail as glibc says, under the tr
 	test "$(cat sampled.out)" = ok
 '
 
-JAVA=/usr/bin/java
-if [ -x "$JAVA" ]; then
-	test_expect_success 'java -version prints the same under the tracker' '
-		"$JAVA" -version >jplain 2>&1 &&
-		"$OFFHEAP" record -o jvs.db -- "$JAVA" -version >jtracked 2>&1 &&
-		diff -u jplain jtracked
-	'
-	test_expect_success 'java -version: libjvm.so frames are named' '
-		"$OFFHEAP" record --exact -o jv.db -- "$JAVA" -version 2>/dev/null &&
-		"$OFFHEAP" report jv.db --top 3 >jrep &&
-		grep -q "JNI_CreateJavaVM libjvm.so" jrep &&
-		grep -q "os::malloc" jrep
-	'
-else
-	test_skip 'java -version prints the same under the tracker' "no JDK at $JAVA"
-	test_skip 'java -version: libjvm.so frames are named' "no JDK at $JAVA"
-fi
+require_jdk17 java
+JAVA=$JDK17/java
+test_expect_success 'java -version prints the same under the tracker' '
+	"$JAVA" -version >jplain 2>&1 &&
+	"$OFFHEAP" record -o jvs.db -- "$JAVA" -version >jtracked 2>&1 &&
+	diff -u jplain jtracked
+'
+test_expect_success 'java -version: libjvm.so frames are named' '
+	"$OFFHEAP" record --exact -o jv.db -- "$JAVA" -version 2>/dev/null &&
+	"$OFFHEAP" report jv.db --top 3 >jrep &&
+	grep -q "JNI_CreateJavaVM libjvm.so" jrep &&
+	grep -q "os::malloc" jrep
+'
 
 test_done

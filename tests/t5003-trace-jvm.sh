@@ -2,13 +2,13 @@
 # offheap trace on real JVMs: a start traced end to end (both JDKs when present) exits as
 # java does; attaching to a running JVM finds the thread that maps and leaves the JVM running.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA17=/usr/bin/java
-JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-test -x $JAVA17 || skip_all "OpenJDK 17 (/usr/bin/java) is not installed"
-
-javac -d . "$TEST_DIRECTORY/java/TraceExit.java" "$TEST_DIRECTORY/java/TraceTarget.java" ||
-	{ echo "not ok - javac failed"; exit 1; }
+JAVA17=$JDK17/java
+JAVA25=$JDK25/java
+require_jdk17 java javac
+setup_or_fail "javac compiles TraceExit.java and TraceTarget.java" \
+	"$JDK17/javac" -d . "$TEST_DIRECTORY/java/TraceExit.java" "$TEST_DIRECTORY/java/TraceTarget.java"
 
 for java in $JAVA17 $JAVA25; do
 	case $java in
@@ -16,7 +16,7 @@ for java in $JAVA17 $JAVA25; do
 	*) name="Temurin 25" ;;
 	esac
 	if ! test -x "$java"; then
-		test_skip "java -version traced end to end ($java)" "$java is not installed"
+		test_skip "java -version traced end to end ($name)" "no Temurin 25 in $JDK25"
 		continue
 	fi
 	test_expect_success "java -version traced end to end ($name)" '
@@ -36,9 +36,10 @@ test_expect_success 'java exit code passes through; its threads are attributed' 
 	jq -e "[.threads[] | select(.name == \"java\")] | length >= 1" x.json
 '
 
-start_bg $JAVA17 -Xmx64m -XX:MaxDirectMemorySize=1g -cp . TraceTarget "$TRASH/beat" 60
+start_bg $JAVA17 -Xmx64m -XX:MaxDirectMemorySize=1g -cp . TraceTarget "$TRASH/beat" 60 \
+	>"$TRASH/target.out" 2>&1
 jpid=$BG_PID
-wait_for 30 "test -s beat" || { echo "not ok - TraceTarget did not start"; exit 1; }
+wait_for 30 "test -s beat" || fail_all "TraceTarget starts within 30 s" "$TRASH/target.out"
 
 test_expect_success 'attached to a running JVM: direct buffers are direct-grower'"'"'s, via Unsafe' '
 	offheap trace $jpid -d 2s --json >a.json &&

@@ -4,15 +4,16 @@
 # walks reach their top chunks, and one chunk size is in use 2000 times
 # or more (the inflate_state).
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA17=/usr/bin/java
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
-cp "$ROOT/tests/java/InflaterLeak.java" .
-"${JAVA17%/java}/javac" -d classes InflaterLeak.java || skip_all "javac failed"
-start_bg "$JAVA17" -Xmx64m -cp classes InflaterLeak trig 2000 100
+JAVA17=$JDK17/java
+require_jdk17 java javac
+setup_or_fail "InflaterLeak.java copied" cp "$ROOT/tests/java/InflaterLeak.java" .
+setup_or_fail "javac compiles InflaterLeak.java" "$JDK17/javac" -d classes InflaterLeak.java
+start_bg "$JAVA17" -Xmx64m -cp classes InflaterLeak trig 2000 100 >"$TRASH/jvm.out" 2>&1
 jvm=$BG_PID
 : >trig
-wait_for 60 "test -s trig.done" || { echo "not ok - the JVM did not make its Inflaters"; exit 1; }
+wait_for 60 "test -s trig.done" || fail_all "the JVM makes its 2000 Inflaters within 60 s" "$TRASH/jvm.out"
 
 test_expect_success 'the zlib states of the Inflaters are found' '
 	offheap inspect $jvm --class arena --force --json >a.json &&

@@ -4,12 +4,14 @@
 # record' recording, a steady process that gets no finding; --json,
 # --fail-on-leak, and bad input.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
 # Built here, never sanitized: under 'make asan' the build's helpers use ASan's
 # allocator (no glibc arenas to fragment) and refuse a preloaded tracker.
-cc -O1 -g -o fragger "$ROOT/tests/helpers/fragger.c" -lpthread &&
-	cc -O0 -g -o mallocleak "$ROOT/tests/helpers/mallocleak.c" ||
-	skip_all "cannot build the helpers with cc"
+setup_or_fail "cc builds the fragger helper" \
+	cc -O1 -g -o fragger "$ROOT/tests/helpers/fragger.c" -lpthread
+setup_or_fail "cc builds the mallocleak helper" \
+	cc -O0 -g -o mallocleak "$ROOT/tests/helpers/mallocleak.c"
 
 start_bg "$HELPERS/leaker" --mmap-thread grower --rate 8 --ready lready --lifetime 60
 leaker=$BG_PID

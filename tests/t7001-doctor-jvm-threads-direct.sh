@@ -1,11 +1,11 @@
 #!/bin/sh
 # offheap doctor on JDK 17 fixtures: a thread leak (named by its thread
 # group) and direct buffers kept reachable (NMT Other).
+TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
-TEST_TIMEOUT=150
 
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
+require_jdk17 java javac
 compile_fixtures "$JAVA17" ThreadLeak DirectLeak
 
 test_expect_success 'a thread leak is found and its thread group named' '

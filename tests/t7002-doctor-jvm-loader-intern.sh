@@ -2,11 +2,11 @@
 # offheap doctor on JDK 17 fixtures: class loaders created and kept (named
 # by their type from VM.classloader_stats) and String.intern() of unbounded
 # keys (the StringTable and NMT Symbol grow).
+TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
-TEST_TIMEOUT=150
 
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
+require_jdk17 java javac
 compile_fixtures "$JAVA17" LoaderLeak InternLeak
 
 test_expect_success 'a class loader leak is found and the loader type named' '

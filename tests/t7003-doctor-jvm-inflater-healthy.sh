@@ -2,11 +2,11 @@
 # offheap doctor on JDK 17 fixtures: Inflaters never end()ed (native memory
 # outside NMT, the zlib states found in the arenas), the same without NMT,
 # and a busy healthy JVM that must get no leak finding.
+TEST_TIMEOUT=190
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
-TEST_TIMEOUT=190
 
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
+require_jdk17 java javac
 compile_fixtures "$JAVA17" InflaterDrip BusyHealthy
 
 test_expect_success 'Inflaters never ended: zlib named as the culprit, outside NMT' '

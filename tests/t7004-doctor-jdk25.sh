@@ -1,11 +1,11 @@
 #!/bin/sh
 # offheap doctor on Temurin 25: the Inflater leak (zlib outside NMT) and a
 # thread leak are found the same way as on JDK 17.
+TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
-TEST_TIMEOUT=150
 
-[ -x "$JAVA25" ] || skip_all "no Temurin 25 at $JAVA25"
+have_jdk25 java javac || skip_all "no Temurin 25 in $JDK25"
 compile_fixtures "$JAVA25" InflaterDrip ThreadLeak
 
 test_expect_success 'JDK 25: Inflaters never ended are named' '

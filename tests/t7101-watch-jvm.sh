@@ -5,13 +5,15 @@
 # NMT says so and is still sampled; JDK 25 once.
 TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA17=/usr/bin/java
-JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-[ -x "$JAVA17" ] || skip_all "no JDK 17 at $JAVA17"
-cp "$ROOT/tests/java/ThreadLeak.java" "$ROOT/tests/java/Idle.java" . &&
-	"${JAVA17%/java}/javac" --release 17 -d classes ThreadLeak.java Idle.java ||
-	skip_all "javac failed"
+JAVA17=$JDK17/java
+JAVA25=$JDK25/java
+require_jdk17 java javac
+setup_or_fail "ThreadLeak.java and Idle.java copied" \
+	cp "$ROOT/tests/java/ThreadLeak.java" "$ROOT/tests/java/Idle.java" .
+setup_or_fail "javac compiles ThreadLeak.java and Idle.java" \
+	"$JDK17/javac" --release 17 -d classes ThreadLeak.java Idle.java
 
 samples() { sqlite3 "$1" "SELECT count(*) FROM sample"; }
 # per_sample FILE SQL: SQL must count one row per sample; prints the samples it missed.
@@ -48,16 +50,16 @@ checks_leak() {
 	jq -e '[.trends[] | select(.figure == "nmt:Total")] | length == 1' "$2"
 }
 
-# start_jvm JAVA READY ARGS...: a JVM running classes/ARGS, waits until it is ready.
+# start_jvm JAVA READY ARGS...: a JVM running classes/ARGS (its output in READY.out),
+# waits until it is ready; the script fails when it does not start.
 start_jvm() {
 	_java=$1 _ready=$2
 	shift 2
-	start_bg "$_java" -Xmx64m -Xss512k -cp classes "$@" &&
-		wait_ready "$_ready" 60
+	start_bg "$_java" -Xmx64m -Xss512k -cp classes "$@" >"$_ready.out" 2>&1
+	wait_ready "$_ready" 60 || fail_all "$_java $* starts within 60 s" "$_ready.out"
 }
 
-start_jvm "$JAVA17" tl17 -XX:NativeMemoryTracking=summary ThreadLeak tl17 5 120 ||
-	{ echo "not ok - the JDK 17 ThreadLeak did not start"; exit 1; }
+start_jvm "$JAVA17" tl17 -XX:NativeMemoryTracking=summary ThreadLeak tl17 5 120
 leak17=$BG_PID
 
 test_expect_success 'JDK 17 thread leak: NMT, counters and thread groups at every sample' '
@@ -82,8 +84,7 @@ test_expect_success 'JDK 17: doctor reads the recording and names the thread lea
 '
 stop_bg $leak17
 
-start_jvm "$JAVA17" idle17 Idle 120 idle17 ||
-	{ echo "not ok - the JDK 17 Idle did not start"; exit 1; }
+start_jvm "$JAVA17" idle17 Idle 120 idle17
 idle17=$BG_PID
 
 test_expect_success 'a JVM without NMT: nmt_error says NMT is off, samples still recorded' '
@@ -108,9 +109,8 @@ test_expect_success '--no-jvm: no hsperfdata, no attach, the OS view only' '
 '
 stop_bg $idle17
 
-if [ -x "$JAVA25" ]; then
-	start_jvm "$JAVA25" tl25 -XX:NativeMemoryTracking=summary ThreadLeak tl25 5 120 ||
-		{ echo "not ok - the JDK 25 ThreadLeak did not start"; exit 1; }
+if have_jdk25 java; then
+	start_jvm "$JAVA25" tl25 -XX:NativeMemoryTracking=summary ThreadLeak tl25 5 120
 	leak25=$BG_PID
 	test_expect_success 'JDK 25 thread leak: the same figures' '
 		offheap watch $leak25 -i 500ms -d 3s --json -o leak25.db >leak25.json &&
@@ -118,7 +118,7 @@ if [ -x "$JAVA25" ]; then
 	'
 	stop_bg $leak25
 else
-	test_skip 'JDK 25 thread leak: the same figures' "no JDK 25 at $JAVA25"
+	test_skip 'JDK 25 thread leak: the same figures' "no Temurin 25 in $JDK25"
 fi
 
 test_done

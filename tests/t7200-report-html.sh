@@ -8,6 +8,7 @@
 # Screenshots go to tests/out/t7200/ (ignored by git).
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/nmt-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
 OUT="$ROOT/tests/out/t7200"
 PNGCHECK="$TEST_DIRECTORY/pngcheck.py"
@@ -81,34 +82,35 @@ test_expect_success 'errors: a terminal, an unwritable -o, a file with nothing t
 	fi
 '
 
-if [ -x /usr/bin/java ]; then
-	test_expect_success 'a JVM with NMT: NMT categories over time, JVM counters' '
-		start_nmt_jvm /usr/bin/java summary "$TRASH/jd" 4 &&
-		wait_ready "$TRASH/jd/ready" 60 &&
-		start_bg "$OFFHEAP" watch $JPID -i 250ms -d 4s -o j.db --plain &&
-		wpid=$BG_PID &&
-		for i in 1 2 3 4; do allocate "$TRASH/jd" $((i * 4)) || return 1; sleep 0.5; done &&
-		wait $wpid &&
-		stop_bg $JPID &&
-		"$OFFHEAP" report j.db --format html -o j.html &&
-		self_contained j.html &&
-		grep -q "id=\"nmt-chart\"" j.html &&
-		sed -n "/id=\"nmt-legend\"/,/<\/ul>/p" j.html >nmt-legend &&
-		grep -q "</span>Java Heap</li>" nmt-legend &&
-		grep -q "</span>Other</li>" nmt-legend &&
-		sed -n "/id=\"nmt-table\"/,/<\/table>/p" j.html | grep "</span>Other</td>" |
-			grep -q "<td class=\"n\">+[1-9][0-9.]* MiB</td>" &&
-		grep -q "id=\"counter-java-threads-live\"" j.html &&
-		grep -q "id=\"counter-offheap-heap-used\"" j.html &&
-		grep -q "(a JVM)" j.html &&
-		grep -q "<div class=\"finding leak\">.*<code>direct-buffers</code>" j.html
-	'
-else
-	test_skip 'a JVM with NMT: NMT categories over time, JVM counters' '/usr/bin/java is absent'
-fi
+require_jdk17 java
+test_expect_success 'a JVM with NMT: NMT categories over time, JVM counters' '
+	start_nmt_jvm "$JDK17/java" summary "$TRASH/jd" 4 &&
+	wait_ready "$TRASH/jd/ready" 60 &&
+	start_bg "$OFFHEAP" watch $JPID -i 250ms -d 4s -o j.db --plain &&
+	wpid=$BG_PID &&
+	for i in 1 2 3 4; do allocate "$TRASH/jd" $((i * 4)) || return 1; sleep 0.5; done &&
+	wait $wpid &&
+	stop_bg $JPID &&
+	"$OFFHEAP" report j.db --format html -o j.html &&
+	self_contained j.html &&
+	grep -q "id=\"nmt-chart\"" j.html &&
+	sed -n "/id=\"nmt-legend\"/,/<\/ul>/p" j.html >nmt-legend &&
+	grep -q "</span>Java Heap</li>" nmt-legend &&
+	grep -q "</span>Other</li>" nmt-legend &&
+	sed -n "/id=\"nmt-table\"/,/<\/table>/p" j.html | grep "</span>Other</td>" |
+		grep -q "<td class=\"n\">+[1-9][0-9.]* MiB</td>" &&
+	grep -q "id=\"counter-java-threads-live\"" j.html &&
+	grep -q "id=\"counter-offheap-heap-used\"" j.html &&
+	grep -q "(a JVM)" j.html &&
+	grep -q "<div class=\"finding leak\">.*<code>direct-buffers</code>" j.html
+'
 
 if ! command -v chromium >/dev/null; then
-	test_skip 'Chromium renders the pages' 'chromium is not installed (Debian chromium; scripts/setup-deps --test)'
+	for t in "the DOM of the watch page holds the charts and the legend" \
+		"the screenshot of the watch page shows the anon area growing" \
+		"the flame graph of the record page is drawn" "the JVM page renders its NMT chart"; do
+		test_skip "Chromium: $t" 'chromium is not installed (Debian chromium; scripts/setup-deps --test)'
+	done
 	test_done
 fi
 
@@ -151,14 +153,13 @@ test_expect_success 'Chromium: the flame graph of the record page is drawn' '
 	awk -v f="$fill" "\$1 == f {exit !(\$3 > 5000)}" png.out
 '
 
-if [ -s j.html ]; then
-	test_expect_success 'Chromium: the JVM page renders its NMT chart' '
-		rm -f "$OUT/jvm.png" &&
-		chrome --screenshot="$OUT/jvm.png" --window-size=1400,2400 "file://$TRASH/j.html" &&
-		python3 "$PNGCHECK" "$OUT/jvm.png" "#4e79a7" >png.out &&
-		cat png.out &&
-		awk "/^#4e79a7/ {exit !(\$3 > 20000)}" png.out
-	'
-fi
+test_expect_success 'Chromium: the JVM page renders its NMT chart' '
+	test -s j.html &&
+	rm -f "$OUT/jvm.png" &&
+	chrome --screenshot="$OUT/jvm.png" --window-size=1400,2400 "file://$TRASH/j.html" &&
+	python3 "$PNGCHECK" "$OUT/jvm.png" "#4e79a7" >png.out &&
+	cat png.out &&
+	awk "/^#4e79a7/ {exit !(\$3 > 20000)}" png.out
+'
 
 test_done

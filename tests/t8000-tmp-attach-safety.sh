@@ -5,9 +5,10 @@
 # clear error and exit 1; the JVM is never signalled in vain (no thread dump in its
 # output); nothing is created but the attach protocol's own files, and nothing left behind.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA=/usr/bin/java
-[ -x "$JAVA" ] || skip_all "OpenJDK 17 is not installed at $JAVA"
+JAVA=$JDK17/java
+require_jdk17 java
 [ "$(id -u)" = 0 ] || skip_all "needs root (chown to another user, setpriv)"
 command -v setpriv >/dev/null || skip_all "needs setpriv"
 command -v python3 >/dev/null || skip_all "needs python3 to plant a socket"

@@ -5,9 +5,10 @@
 # must not signal the sleep (SIGQUIT would kill it), and must refuse the dead JVM's
 # leftover hsperfdata file and socket. Also: the hsperfdata directory as a symlink.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA=/usr/bin/java
-[ -x "$JAVA" ] || skip_all "OpenJDK 17 is not installed at $JAVA"
+JAVA=$JDK17/java
+require_jdk17 java
 [ "$(id -u)" = 0 ] || skip_all "needs root (pid and mount namespaces)"
 command -v unshare >/dev/null || skip_all "needs unshare"
 command -v python3 >/dev/null || skip_all "needs python3 to plant a socket"
@@ -18,8 +19,8 @@ unshare --pid --fork --mount --mount-proc true 2>/dev/null ||
 mkdir -p jtmp/"${TRASH##*/}" jtmp/.hosttmp jcwd r
 # The checkout may itself sit under /tmp (a CI clone), hidden by the private /tmp: what
 # runs inside is copied into $TRASH first.
-cp "$OFFHEAP" offheap.bin && cp "$ROOT/tests/java/Idle.java" Idle.java ||
-	skip_all "cannot copy offheap and Idle.java into $TRASH"
+setup_or_fail "offheap copied into $TRASH" cp "$OFFHEAP" offheap.bin
+setup_or_fail "Idle.java copied into $TRASH" cp "$ROOT/tests/java/Idle.java" Idle.java
 OFFHEAP=$TRASH/offheap.bin
 
 # Runs as pid 1 of the new namespace. Every step writes r/STEP.{rc,out,err}.

@@ -3,8 +3,9 @@
 # no such process, not a JVM, permission denied (as nobody), NMT off, attach disabled.
 # Each: the documented message and exit code, no output file, the target left alone.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
 
-JAVA=/usr/bin/java
+JAVA=$JDK17/java
 
 # A PID that does not exist now.
 NOPID=4242
@@ -71,11 +72,7 @@ else
 		'needs root and setpriv'
 fi
 
-if ! [ -x "$JAVA" ]; then
-	test_skip 'NMT off: nmt and jvm' "no $JAVA"
-	test_skip 'attach disabled: nmt' "no $JAVA"
-	test_done
-fi
+require_jdk17 java
 
 start_bg "$JAVA" "$ROOT/tests/java/Idle.java" 100 "$TRASH/ready1" >jvm1.out 2>&1
 OFF=$BG_PID

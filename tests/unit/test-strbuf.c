@@ -27,8 +27,15 @@ int main(void)
 	is_str(s, "trail", "detach hands over the string");
 	ok(sb.len == 0 && sb.buf[0] == '\0', "detach re-initialises");
 	free(s);
+	strbuf_addstr(&sb, "held");
 	strbuf_release(&sb);
+	ok(sb.buf == strbuf_slopbuf && sb.alloc == 0 && sb.len == 0 && sb.buf[0] == '\0',
+	   "release frees and re-initialises");
 	strbuf_release(&sb);
-	ok(1, "double release is harmless");
+	ok(sb.buf == strbuf_slopbuf && sb.alloc == 0 && sb.len == 0 && sb.buf[0] == '\0',
+	   "a second release leaves it initialised");
+	strbuf_addstr(&sb, "again");
+	is_str(sb.buf, "again", "usable after a double release");
+	strbuf_release(&sb);
 	return done_testing();
 }
