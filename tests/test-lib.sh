@@ -24,6 +24,11 @@ HELPERS="$BUILD/helpers"
 FIXTURES="$TEST_DIRECTORY/fixtures"
 SHARED="$ROOT/../shared"
 export LC_ALL=C
+# The programs the tests run are Debian's (scripts/setup-deps --test), not whatever a
+# user's PATH puts first: a version manager's shim (pyenv's python3 is a bash script
+# that execs several times) changes what a tracked command is.
+PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
+export PATH
 export ROOT BUILD OFFHEAP HELPERS FIXTURES
 
 test_count=0
