@@ -74,7 +74,7 @@ test_expect_success 'the free bytes the chunk walk found are what glibc says is 
 stop_bg $frag
 
 test_expect_success 'a malloc leak recorded by offheap record is named by its site' '
-	offheap record --interval 200ms -o rec.db -- ./mallocleak 3 >/dev/null 2>rec.err &&
+	offheap record --exact --interval 200ms -o rec.db -- ./mallocleak 3 >/dev/null 2>rec.err &&
 	offheap doctor rec.db --json >rec.json &&
 	jq -e ".leak and (.live | not)" rec.json &&
 	jq -e ".findings[0].pattern == \"malloc-leak\"" rec.json &&
