@@ -456,7 +456,6 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 
 	if ((ret = prep(a, &q,
 			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
-			" (SELECT coalesce(sum(DISTINCT flags), 0) FROM alloc_interval),"
 			" (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
 			"  WHERE final = 0 AND run_id = (SELECT max(run_id) FROM alloc_interval))"
 			" FROM alloc_interval",
@@ -465,8 +464,19 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		last_run = sqlite3_column_int64(q, 0);
 		d->dropped = (uint64_t)sqlite3_column_int64(q, 1);
-		d->flags = (uint64_t)sqlite3_column_int64(q, 2);
-		d->span_ms = (uint64_t)sqlite3_column_int64(q, 3);
+		d->span_ms = (uint64_t)sqlite3_column_int64(q, 2);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* SQLite has no bitwise OR aggregate (a sum of distinct values is no OR: 1 + 3 = 4) */
+	if ((ret = prep(a, &q, "SELECT DISTINCT flags FROM alloc_interval", err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		d->flags |= (uint64_t)sqlite3_column_int64(q, 0);
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
 	}
 	for (size_t i = 0; i < d->nr; i++)
 		if (d->stacks[i].run_id == last_run)
