@@ -231,6 +231,25 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 	return 0;
 }
 
+int allocdb_end_run(struct allocdb *a, int64_t run_id, int64_t t_ms, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	ret = prep(a, &q,
+		   "INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags, dropped, final)"
+		   " SELECT run_id, ?, live_bytes, sites, flags, dropped, 1 FROM alloc_interval"
+		   " WHERE run_id = ? AND final = 0 ORDER BY id DESC LIMIT 1",
+		   err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(q, 1, t_ms);
+	sqlite3_bind_int64(q, 2, run_id);
+	ret = step(a, q, err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
 int allocdb_set_jitmap(struct allocdb *a, int64_t run_id, const struct perfmap *m,
 		       struct strbuf *err)
 {

@@ -36,6 +36,13 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 			 const struct track_view *v, const int64_t *stack_ids, const bool *changed,
 			 bool final, struct strbuf *err);
 
+/*
+ * The final interval of run_id when its image ended without one (by exec):
+ * a copy of its last interval's figures at t_ms, with no site rows (a
+ * reader fills forward). Nothing when the run has no interval.
+ */
+int allocdb_end_run(struct allocdb *a, int64_t run_id, int64_t t_ms, struct strbuf *err);
+
 /* A stack of run_id at slot (its frames come later); fills *stack_id. */
 int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
 		      uint32_t depth, int64_t *stack_id, struct strbuf *err);

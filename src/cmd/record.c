@@ -97,6 +97,7 @@ struct recorder {
 	struct symbolizer *sym;
 	uint64_t generation;
 	bool exiting;		/* this poll is the exit handshake of the current image */
+	uint64_t final_gen;	/* the image whose final interval is written; 0 none */
 	int64_t run_id;
 	struct rstack *slots; /* by slot */
 	size_t nslots;
@@ -181,6 +182,16 @@ static int new_run(struct recorder *r, struct strbuf *err)
 		ret = symbolize_run(r, err);
 		if (ret)
 			return ret;
+		/*
+		 * It ended by exec, which runs no exit handshake and reset the
+		 * counters: its final interval repeats the last one copied.
+		 */
+		if (r->final_gen != r->generation) {
+			ret = allocdb_end_run(r->adb, r->run_id, elapsed_ms(r), err);
+			if (ret)
+				return ret;
+			r->final_gen = r->generation;
+		}
 	}
 	symbolize_free(r->sym);
 	r->sym = NULL;
@@ -220,6 +231,9 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		if (ret)
 			return ret;
 	}
+	/* its final interval is in (exit handshake): what follows is not its to record */
+	if (r->final_gen == r->generation)
+		return 0;
 	ALLOC_GROW(r->ids, v->nr + 1, r->aids);
 	ALLOC_GROW(r->changed, v->nr + 1, r->achanged);
 	ret = allocdb_begin(r->adb, err);
@@ -273,7 +287,10 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 				   !alive || r->exiting, err);
 	if (ret)
 		goto fail;
-	return allocdb_commit(r->adb, err);
+	ret = allocdb_commit(r->adb, err);
+	if (!ret && (!alive || r->exiting))
+		r->final_gen = r->generation;
+	return ret;
 fail:
 	allocdb_commit(r->adb, err);
 	return ret;
@@ -592,7 +609,9 @@ int cmd_record(int argc, char **argv)
 		 * its module list must be read while it lives.
 		 */
 		exiting = trackfile_exiting(r.tf);
-		if (exited || elapsed_ms(&r) >= next_ms || exiting == r.generation ||
+		/* an exiting image is polled once: it waits for that, and exits after */
+		if (exited || elapsed_ms(&r) >= next_ms ||
+		    (exiting == r.generation && r.final_gen != r.generation) ||
 		    trackfile_generation(r.tf) != r.generation) {
 			strbuf_reset(&err);
 			r.exiting = exiting && exiting == r.generation;
