@@ -475,7 +475,7 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 
 	if ((ret = prep(a, &q,
 			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
-			" (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
+			" (SELECT count(*) FROM alloc_run), (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
 			"  WHERE final = 0 AND run_id = (SELECT max(run_id) FROM alloc_interval))"
 			" FROM alloc_interval",
 			err)))
@@ -483,7 +483,8 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		last_run = sqlite3_column_int64(q, 0);
 		d->dropped = (uint64_t)sqlite3_column_int64(q, 1);
-		d->span_ms = (uint64_t)sqlite3_column_int64(q, 2);
+		d->runs = (size_t)sqlite3_column_int64(q, 2);
+		d->span_ms = (uint64_t)sqlite3_column_int64(q, 3);
 	}
 	sqlite3_finalize(q);
 	q = NULL;

@@ -90,6 +90,7 @@ struct alloc_data {
 	size_t intervals; /* of the last run */
 	uint64_t span_ms; /* from its first to its last interval taken while it ran */
 	uint64_t sample_mean;
+	size_t runs; /* images the tracker started in (alloc_run rows) */
 };
 
 /*
