@@ -23,7 +23,7 @@
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_run ("
     " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
-    " sample_mean INTEGER NOT NULL, command TEXT);"
+    " sample_mean INTEGER NOT NULL, command TEXT, exe TEXT);"
     "CREATE TABLE IF NOT EXISTS alloc_stack ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
     " slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
@@ -155,6 +155,20 @@ int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sa
 	ret = step(a, a->ins_run, err);
 	if (!ret)
 		*run_id = sqlite3_last_insert_rowid(a->db);
+	return ret;
+}
+
+int allocdb_set_exe(struct allocdb *a, int64_t run_id, const char *exe, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = prep(a, &q, "UPDATE alloc_run SET exe = ? WHERE id = ?", err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(q, 1, exe, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, run_id);
+	ret = step(a, q, err);
+	sqlite3_finalize(q);
 	return ret;
 }
 
@@ -501,6 +515,14 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	for (size_t i = 0; i < d->nr; i++)
 		if (d->stacks[i].run_id == last_run)
 			d->intervals = d->stacks[i].n;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* recordings made before alloc_run.exe existed do not name it */
+	if (sqlite3_prepare_v2(a->db, "SELECT exe FROM alloc_run ORDER BY id DESC LIMIT 1", -1, &q,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		d->exe = col_dup(q, 0);
 out:
 	sqlite3_finalize(q);
 	if (ret)
@@ -522,5 +544,6 @@ void alloc_data_release(struct alloc_data *d)
 		free(s->live);
 	}
 	free(d->stacks);
+	free(d->exe);
 	memset(d, 0, sizeof(*d));
 }

@@ -25,6 +25,9 @@ void allocdb_free(struct allocdb *a);
 int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sample_mean,
 		    const char *command, int64_t *run_id, struct strbuf *err);
 
+/* The executable of run_id's image (alloc_run.exe; pprof's main binary). */
+int allocdb_set_exe(struct allocdb *a, int64_t run_id, const char *exe, struct strbuf *err);
+
 /*
  * One interval of run_id at t_ms after the start: the header figures and
  * the sites of v whose counters changed since the last interval (the caller
@@ -91,6 +94,7 @@ struct alloc_data {
 	uint64_t span_ms; /* from its first to its last interval taken while it ran */
 	uint64_t sample_mean;
 	size_t runs; /* images the tracker started in (alloc_run rows) */
+	char *exe;   /* the executable of the last run; NULL when not recorded */
 };
 
 /*

@@ -25,6 +25,7 @@
 #include "../attach.h"
 #include "../parse.h"
 #include "../perfmap.h"
+#include "../proc.h"
 #include "../procfs.h"
 #include "../store.h"
 #include "../strbuf.h"
@@ -175,6 +176,7 @@ static int symbolize_run(struct recorder *r, struct strbuf *err)
 
 static int new_run(struct recorder *r, struct strbuf *err)
 {
+	char *exe;
 	int ret;
 
 	if (r->any) {
@@ -209,8 +211,16 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	r->map_file = -1;
 	r->generation = r->view.generation;
 	r->any = true;
-	return allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
-			       &r->run_id, err);
+	ret = allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
+			      &r->run_id, err);
+	if (ret)
+		return ret;
+	/* the image waits for our ack (OFFHEAP_SYNC): its executable is still there to read */
+	exe = proc_exe_read(r->view.pid);
+	if (*exe)
+		ret = allocdb_set_exe(r->adb, r->run_id, exe, err);
+	free(exe);
+	return ret;
 }
 
 /* Copies the counters once; writes one interval. -EAGAIN: nothing yet. */

@@ -396,7 +396,7 @@ static int write_pprof(const char *path, const struct alloc_data *d, const struc
 	} else {
 		fflush(stdout);
 	}
-	ret = pprof_write(fd, ps, n, d->sample_mean, &err);
+	ret = pprof_write(fd, ps, n, d->sample_mean, d->exe, &err);
 	if (ret)
 		error("%s%s%s", path ? path : "", path ? ": " : "", err.buf);
 	if (path && close(fd) && !ret)
