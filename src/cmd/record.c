@@ -44,7 +44,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -424,6 +427,65 @@ static int find_library(char *buf, size_t n)
 	return access(buf, R_OK) ? -errno : 0;
 }
 
+/*
+ * The file execvp ran for name: name itself when it holds a '/', else the
+ * first executable file of that name in PATH. 0, or -ENOENT.
+ */
+static int find_program(const char *name, char *buf, size_t n)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (strchr(name, '/'))
+		return snprintf(buf, n, "%s", name) < (int)n ? 0 : -ENAMETOOLONG;
+	for (p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; *p; p = end + !!*end) {
+		end = strchrnul(p, ':');
+		if (snprintf(buf, n, "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "", name) <
+			(int)n &&
+		    !access(buf, X_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The tracker never started in the command: say why. ld.so ignores
+ * LD_PRELOAD (but for libraries in its trusted folders) in secure-execution
+ * mode (AT_SECURE), which the kernel sets when the program runs with other
+ * credentials than its caller's: set-user-ID or set-group-ID to another
+ * user or group, or file capabilities for a caller that is not root; not
+ * on a file system mounted nosuid. Otherwise the likely cause is a program
+ * linked statically: there is no loader to preload anything.
+ */
+static void explain_nothing(const char *name)
+{
+	char prog[PATH_MAX];
+	struct statvfs vfs;
+	struct stat st;
+	bool caps;
+
+	if (find_program(name, prog, sizeof(prog)) || stat(prog, &st) ||
+	    (!statvfs(prog, &vfs) && (vfs.f_flag & ST_NOSUID)))
+		goto static_linked;
+	caps = getxattr(prog, "security.capability", NULL, 0) > 0;
+	if ((st.st_mode & S_ISUID) && st.st_uid != getuid()) {
+		warning("the tracker reported nothing: '%s' is set-user-ID (to uid %u), and the loader ignores LD_PRELOAD for such a program", prog, (unsigned)st.st_uid);
+		hint("record it as the user it runs as (here uid %u), or record a copy without the set-user-ID bit", (unsigned)st.st_uid);
+		return;
+	}
+	if ((st.st_mode & S_ISGID) && st.st_gid != getgid()) {
+		warning("the tracker reported nothing: '%s' is set-group-ID (to gid %u), and the loader ignores LD_PRELOAD for such a program", prog, (unsigned)st.st_gid);
+		hint("record it with gid %u, or record a copy without the set-group-ID bit", (unsigned)st.st_gid);
+		return;
+	}
+	if (caps && getuid() != 0) {
+		warning("the tracker reported nothing: '%s' has file capabilities, and the loader ignores LD_PRELOAD for such a program", prog);
+		hint("record it as root, or record a copy without the capabilities (setcap -r)");
+		return;
+	}
+static_linked:
+	warning("the tracker reported nothing (is '%s' statically linked?)", name);
+}
+
 static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static pid_t start_child(char **argv, const char *lib, const char *shm, const char *sample,
@@ -668,7 +730,8 @@ int cmd_record(int argc, char **argv)
 	else
 		exit_code = 128 + WTERMSIG(status);
 	if (!r.any)
-		warning("the tracker reported nothing (is '%s' statically linked?)", argv[optind]);
+		explain_nothing(argv[optind]);
+
 	if (r.lost || r.names_lost) {
 		struct strbuf what = STRBUF_INIT;
 
