@@ -38,9 +38,11 @@
  * blocks that find no address slot are counted as dropped.
  *
  * fork: the child stops recording (it would otherwise write into its
- * parent's counters). exec: the environment carries on, so a process that
- * execs under the same pid re-initialises the file (new generation) and the
- * recorder follows the new image.
+ * parent's counters) and counts itself in the header's children; so does a
+ * descendant that loads the library (OFFHEAP_PID names another process), so
+ * the recorder can tell that the work went elsewhere. exec: the environment
+ * carries on, so a process that execs under the same pid re-initialises the
+ * file (new generation) and the recorder follows the new image.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -216,6 +218,31 @@ static int64_t env_pid(void)
 static void child_after_fork(void)
 {
 	active = false;
+	__atomic_fetch_add(&hdr->children, 1, __ATOMIC_RELAXED); /* the mapping is shared */
+}
+
+/* A descendant of the recorded process: counted in its header, not recorded. */
+static void count_descendant(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct trackshm_header *h;
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	/* a mapping past the end of a file faults */
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*h)) {
+		close(fd);
+		return;
+	}
+	h = (void *)syscall(SYS_mmap, NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if ((long)h < 0 && (long)h > -4096)
+		return;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC &&
+	    h->version == TRACKSHM_VERSION)
+		__atomic_fetch_add(&h->children, 1, __ATOMIC_RELAXED);
+	syscall(SYS_munmap, h, sizeof(*h));
 }
 
 static void open_shared(void)
@@ -232,8 +259,10 @@ static void open_shared(void)
 
 	if (!path || !*path)
 		return;
-	if (want_pid >= 0 && want_pid != (int64_t)getpid())
+	if (want_pid >= 0 && want_pid != (int64_t)getpid()) {
+		count_descendant(path);
 		return;
+	}
 	if (max_mem < (1ULL << 20))
 		max_mem = 1ULL << 20;
 	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);

@@ -103,6 +103,9 @@ struct recorder {
 	uint64_t generation;
 	bool exiting;		/* this poll is the exit handshake of the current image */
 	uint64_t final_gen;	/* the image whose final interval is written; 0 none */
+	uint64_t children;	/* processes started below the images, not recorded */
+	uint64_t gen_children;	/* of them, counted in the current image's header */
+	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
 	struct rstack *slots; /* by slot */
 	size_t nslots;
@@ -214,6 +217,7 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	r->map_sites = 0;
 	r->map_file = -1;
 	r->generation = r->view.generation;
+	r->gen_children = 0;
 	r->any = true;
 	ret = allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
 			      &r->run_id, err);
@@ -245,6 +249,10 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		if (ret)
 			return ret;
 	}
+	if (v->children > r->gen_children) {
+		r->children += v->children - r->gen_children;
+		r->gen_children = v->children;
+	}
 	/* its final interval is in (exit handshake): what follows is not its to record */
 	if (r->final_gen == r->generation)
 		return 0;
@@ -273,6 +281,7 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 			if (ret)
 				goto fail;
 			s->known = true;
+			r->stacks++;
 			s->depth = site->depth;
 			memcpy(s->pcs, site->frames, site->depth * sizeof(s->pcs[0]));
 			s->live_bytes = INT64_MIN;
@@ -731,7 +740,11 @@ int cmd_record(int argc, char **argv)
 		exit_code = 128 + WTERMSIG(status);
 	if (!r.any)
 		explain_nothing(argv[optind]);
-
+	else if (!r.stacks && r.children) {
+		warning("'%s' recorded no allocation and started other processes, which are not recorded",
+			argv[optind]);
+		hint("the tracker follows exec, not fork: record the program that does the work ('offheap record -- PROG ARGS'), or have the command exec it ('sh -c \"exec PROG ARGS\"')");
+	}
 	if (r.lost || r.names_lost) {
 		struct strbuf what = STRBUF_INIT;
 
