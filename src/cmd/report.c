@@ -61,9 +61,9 @@ static void print_help(FILE *out)
 		"      --base FILE      subtract the live bytes each stack has in the recording\n"
 		"                       FILE (stacks matched by their frames)\n"
 		"  -h, --help           this help\n\n"
-		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data: not\n"
-		"one site recorded; for html: neither samples nor allocation data), 2 usage\n"
-		"error.\n\n"
+		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data: no\n"
+		"alloc_* tables, or the tracker never started in the command; for html:\n"
+		"neither samples nor allocation data), 2 usage error.\n\n"
 		"Examples:\n"
 		"  offheap report leak.db\n"
 		"  offheap report leak.db --top 3 --json\n"
@@ -85,16 +85,11 @@ static char *stack_key(const struct alloc_stack *s)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* The hint for a recording whose alloc_* tables hold no site. */
-static void hint_no_sites(const struct alloc_data *d)
-{
-	if (!d->runs)
-		hint("the tracker never started in the recorded command (statically linked or setuid: 'offheap record' said which)");
-	else
-		hint("the recorded command allocated nothing the tracker saw; if it forked its work, record the program that does it: 'offheap record -- PROG ARGS'");
-}
-
-/* Loads the allocation data of path; a file without a single site is an error. */
+/*
+ * Loads the allocation data of path. A file without the alloc_* tables
+ * (snap, watch) or whose tables hold no run (the tracker never started in
+ * the command) is an error; a run in which no site was seen is data.
+ */
 static int load(const char *path, struct store **st, struct allocdb **adb, struct alloc_data *d)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -104,9 +99,9 @@ static int load(const char *path, struct store **st, struct allocdb **adb, struc
 		ret = allocdb_open(store_db(*st), false, adb, &err);
 	if (!ret)
 		ret = allocdb_load(*adb, d, &err);
-	if (!ret && !d->nr) {
-		error("'%s' holds no allocation data: no allocation site was recorded", path);
-		hint_no_sites(d);
+	if (!ret && !d->runs) {
+		error("'%s' holds no allocation data: the tracker never started in the recorded command", path);
+		hint("a statically linked or setuid program cannot be tracked ('offheap record' said which)");
 		ret = -ENOENT;
 	} else if (ret) {
 		if (strstr(err.buf, "no such table"))
@@ -157,15 +152,15 @@ static int load_html(const char *path, struct store **st, struct allocdb **adb,
 	} else if (ret) {
 		error("%s", err.buf);
 		goto out;
-	} else if (!d->nr) {
-		*have_allocs = false; /* the tables of a recording in which nothing was seen */
+	} else if (!d->runs) {
+		*have_allocs = false; /* the tables of a recording the tracker never wrote to */
 		tables = true;
 	}
 	if (!*have_series && !*have_allocs) {
 		ret = -ENOENT;
 		error("'%s' holds no samples and no allocation data", path);
 		if (tables)
-			hint_no_sites(d);
+			hint("the tracker never started in the recorded command: a statically linked or setuid program cannot be tracked");
 		else
 			hint("make one with 'offheap watch PID -o %s' or 'offheap record -o %s -- COMMAND'",
 			     path, path);
