@@ -105,8 +105,8 @@ asan: test-deps
 	@OFFHEAP_BUILD=build-asan tests/run
 
 # libFuzzer harnesses (fuzz/fuzz-NAME.c) against the core built by clang with ASan and UBSan,
-# in build-fuzz/ (docs/RELIABILITY-fuzz.md). fuzz-smoke: each a few seconds on its seeds and
-# regressions; fuzz: the long run, FUZZ_TIME seconds each, corpus kept in build-fuzz/corpus/.
+# in build-fuzz/ (docs/RELIABILITY.md, "Fuzzing"). fuzz-smoke: each a few seconds on its seeds
+# and regressions; fuzz: the long run, FUZZ_TIME seconds each, corpus kept in build-fuzz/corpus/.
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all
 FUZZ_BIN := $(patsubst fuzz/%.c,build-fuzz/%,$(wildcard fuzz/fuzz-*.c))

@@ -16,11 +16,14 @@
  *
  * Sampling is Poisson by bytes: each thread counts bytes down from a value
  * drawn from an exponential distribution; the allocation that crosses zero is
- * sampled and charged with its expected weight. The malloc/calloc hot path is
- * that subtraction on an initial-exec TLS countdown and a jump through the
- * cached pointer; free's is one byte load from a counting filter of tracked
- * addresses. Only sampled blocks enter the address table (lock-free open
- * addressing, bounded probes).
+ * sampled and charged with its expected weight, n / (1 - exp(-n/mean)). A
+ * block of at least BIG_MEANS means is always recorded, with weight 1: the
+ * countdown the hot path sees is capped there (the rest of the draw waits
+ * in countdown_rest), so no big block can slip through unseen. The
+ * malloc/calloc hot path is that subtraction on an initial-exec TLS countdown
+ * and a jump through the cached pointer; free's is one byte load from a
+ * counting filter of tracked addresses. Only sampled blocks enter the address
+ * table (lock-free open addressing, bounded probes).
  *
  * Stacks come from a frame-pointer walk completed by caches that DWARF
  * unwinds (libunwind) fill; see "Stack capture" below. libunwind never runs
@@ -35,9 +38,11 @@
  * blocks that find no address slot are counted as dropped.
  *
  * fork: the child stops recording (it would otherwise write into its
- * parent's counters). exec: the environment carries on, so a process that
- * execs under the same pid re-initialises the file (new generation) and the
- * recorder follows the new image.
+ * parent's counters) and counts itself in the header's children; so does a
+ * descendant that loads the library (OFFHEAP_PID names another process), so
+ * the recorder can tell that the work went elsewhere. exec: the environment
+ * carries on, so a process that execs under the same pid re-initialises the
+ * file (new generation) and the recorder follows the new image.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -106,6 +111,8 @@ static TLS uint32_t last_idx;
 static struct addr_slot *addrs;
 static uint64_t addr_mask;
 static uint64_t sample_mean;
+#define BIG_MEANS 4
+static uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
 /*
  * A counting filter in front of the address table: one byte per hash bucket
  * of addresses, the number of tracked blocks in the bucket (255 sticks). A
@@ -152,6 +159,7 @@ static TLS int in_loader; /* inside dlclose */
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
 static unsigned next_shard;
 static TLS uint64_t countdown; /* bytes before the next sample; 0: slow path */
+static TLS uint64_t countdown_rest; /* the draw beyond countdown (capped at sample_big) */
 static TLS uint64_t rng;
 static TLS bool rng_seeded;
 
@@ -210,6 +218,31 @@ static int64_t env_pid(void)
 static void child_after_fork(void)
 {
 	active = false;
+	__atomic_fetch_add(&hdr->children, 1, __ATOMIC_RELAXED); /* the mapping is shared */
+}
+
+/* A descendant of the recorded process: counted in its header, not recorded. */
+static void count_descendant(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct trackshm_header *h;
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	/* a mapping past the end of a file faults */
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*h)) {
+		close(fd);
+		return;
+	}
+	h = (void *)syscall(SYS_mmap, NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if ((long)h < 0 && (long)h > -4096)
+		return;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC &&
+	    h->version == TRACKSHM_VERSION)
+		__atomic_fetch_add(&h->children, 1, __ATOMIC_RELAXED);
+	syscall(SYS_munmap, h, sizeof(*h));
 }
 
 static void open_shared(void)
@@ -226,8 +259,10 @@ static void open_shared(void)
 
 	if (!path || !*path)
 		return;
-	if (want_pid >= 0 && want_pid != (int64_t)getpid())
+	if (want_pid >= 0 && want_pid != (int64_t)getpid()) {
+		count_descendant(path);
 		return;
+	}
 	if (max_mem < (1ULL << 20))
 		max_mem = 1ULL << 20;
 	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);
@@ -277,6 +312,7 @@ static void open_shared(void)
 		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
 	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
+	sample_big = sample_mean > UINT64_MAX / BIG_MEANS ? UINT64_MAX : sample_mean * BIG_MEANS;
 #ifdef OFFHEAP_CHECK_WALK
 	check_poison = env_u64("OFFHEAP_CHECK_POISON", 0);
 #endif
@@ -424,9 +460,53 @@ static double neg_log_uniform(void)
 	return -(ln + e * 0.6931471805599453);
 }
 
+static void set_countdown(uint64_t left)
+{
+	countdown = left < sample_big ? left : sample_big;
+	countdown_rest = left - countdown;
+}
+
 static void new_countdown(void)
 {
-	countdown = (uint64_t)(neg_log_uniform() * (double)sample_mean) + 1;
+	double c = neg_log_uniform() * (double)sample_mean;
+
+	set_countdown(c < 1.8e19 ? (uint64_t)c + 1 : UINT64_MAX);
+}
+
+#define LN2 0.6931471805599453
+
+/*
+ * 1 - exp(-x) for x >= 0 to about 1e-15 relative, without libm (the library
+ * links none). Small x: the series of 1 - exp(-x) itself, which cancels
+ * nothing; else exp(-x) = exp(-r) / 2^k with x = k ln2 + r, 0 <= r < ln2,
+ * where the series of exp(-r) converges in a few terms. (A Taylor series of
+ * exp(-x) around 0 for x of 10 to 20 has terms of 1e6 and error above 1:
+ * the sampled weight of a big block came out at 1/1000 of its size.)
+ */
+static double one_minus_exp_neg(double x)
+{
+	double term = x, sum = 0, e = 1;
+	int k;
+
+	if (x < 0.5) {
+		for (int i = 1; i < 20; i++) {
+			sum += term;
+			term *= -x / (i + 1);
+		}
+		return sum;
+	}
+	if (x > 40)
+		return 1; /* exp(-40) < 5e-18: below a double's resolution at 1 */
+	k = (int)(x / LN2);
+	x -= k * LN2;
+	term = 1;
+	for (int i = 1; i < 20; i++) {
+		term *= -x / i;
+		e += term;
+	}
+	while (k-- > 0)
+		e *= 0.5;
+	return 1 - e;
 }
 
 /*
@@ -435,37 +515,26 @@ static void new_countdown(void)
  */
 static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
 {
+	uint64_t left;
 	double p, w;
 
-	if (!sample_mean) {
+	if (!sample_mean || n >= sample_big) {
 		*bytes = n;
 		*count = 1;
 		return true;
 	}
 	if (__builtin_expect(!rng_seeded, 0))
 		new_countdown(); /* this thread's first allocation */
-	if (n < countdown) {
-		countdown -= n;
+	left = countdown + countdown_rest;
+	if (n < left) {
+		set_countdown(left - n);
 		return false;
 	}
 	new_countdown();
 	/* P(sampled) = 1 - exp(-n/mean); the block stands for 1/P blocks. */
-	if (n >= sample_mean * 20) {
-		*bytes = n;
-		*count = 1;
-		return true;
-	}
-	{
-		double x = (double)n / (double)sample_mean, e = 1, term = 1;
-
-		for (int i = 1; i < 30; i++) {
-			term *= -x / i;
-			e += term;
-		}
-		p = 1 - e;
-	}
+	p = one_minus_exp_neg((double)n / (double)sample_mean);
 	if (p <= 0)
-		p = 1e-12;
+		p = 1e-300; /* n = 0 */
 	w = 1.0 / p;
 	*bytes = (uint64_t)((double)n * w + 0.5);
 	*count = w > 4e9 ? 4000000000u : (uint32_t)(w + 0.5);

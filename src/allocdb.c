@@ -23,7 +23,7 @@
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_run ("
     " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
-    " sample_mean INTEGER NOT NULL, command TEXT);"
+    " sample_mean INTEGER NOT NULL, command TEXT, exe TEXT);"
     "CREATE TABLE IF NOT EXISTS alloc_stack ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
     " slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
@@ -158,6 +158,20 @@ int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sa
 	return ret;
 }
 
+int allocdb_set_exe(struct allocdb *a, int64_t run_id, const char *exe, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = prep(a, &q, "UPDATE alloc_run SET exe = ? WHERE id = ?", err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(q, 1, exe, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, run_id);
+	ret = step(a, q, err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
 int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
 		      uint32_t depth, int64_t *stack_id, struct strbuf *err)
 {
@@ -229,6 +243,25 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 			return ret;
 	}
 	return 0;
+}
+
+int allocdb_end_run(struct allocdb *a, int64_t run_id, int64_t t_ms, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	ret = prep(a, &q,
+		   "INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags, dropped, final)"
+		   " SELECT run_id, ?, live_bytes, sites, flags, dropped, 1 FROM alloc_interval"
+		   " WHERE run_id = ? AND final = 0 ORDER BY id DESC LIMIT 1",
+		   err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(q, 1, t_ms);
+	sqlite3_bind_int64(q, 2, run_id);
+	ret = step(a, q, err);
+	sqlite3_finalize(q);
+	return ret;
 }
 
 int allocdb_set_jitmap(struct allocdb *a, int64_t run_id, const struct perfmap *m,
@@ -456,8 +489,7 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 
 	if ((ret = prep(a, &q,
 			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
-			" (SELECT coalesce(sum(DISTINCT flags), 0) FROM alloc_interval),"
-			" (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
+			" (SELECT count(*) FROM alloc_run), (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
 			"  WHERE final = 0 AND run_id = (SELECT max(run_id) FROM alloc_interval))"
 			" FROM alloc_interval",
 			err)))
@@ -465,12 +497,32 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		last_run = sqlite3_column_int64(q, 0);
 		d->dropped = (uint64_t)sqlite3_column_int64(q, 1);
-		d->flags = (uint64_t)sqlite3_column_int64(q, 2);
+		d->runs = (size_t)sqlite3_column_int64(q, 2);
 		d->span_ms = (uint64_t)sqlite3_column_int64(q, 3);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* SQLite has no bitwise OR aggregate (a sum of distinct values is no OR: 1 + 3 = 4) */
+	if ((ret = prep(a, &q, "SELECT DISTINCT flags FROM alloc_interval", err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		d->flags |= (uint64_t)sqlite3_column_int64(q, 0);
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
 	}
 	for (size_t i = 0; i < d->nr; i++)
 		if (d->stacks[i].run_id == last_run)
 			d->intervals = d->stacks[i].n;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* recordings made before alloc_run.exe existed do not name it */
+	if (sqlite3_prepare_v2(a->db, "SELECT exe FROM alloc_run ORDER BY id DESC LIMIT 1", -1, &q,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		d->exe = col_dup(q, 0);
 out:
 	sqlite3_finalize(q);
 	if (ret)
@@ -492,5 +544,6 @@ void alloc_data_release(struct alloc_data *d)
 		free(s->live);
 	}
 	free(d->stacks);
+	free(d->exe);
 	memset(d, 0, sizeof(*d));
 }

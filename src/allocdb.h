@@ -25,6 +25,9 @@ void allocdb_free(struct allocdb *a);
 int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sample_mean,
 		    const char *command, int64_t *run_id, struct strbuf *err);
 
+/* The executable of run_id's image (alloc_run.exe; pprof's main binary). */
+int allocdb_set_exe(struct allocdb *a, int64_t run_id, const char *exe, struct strbuf *err);
+
 /*
  * One interval of run_id at t_ms after the start: the header figures and
  * the sites of v whose counters changed since the last interval (the caller
@@ -35,6 +38,13 @@ int allocdb_add_run(struct allocdb *a, uint64_t generation, int pid, uint64_t sa
 int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 			 const struct track_view *v, const int64_t *stack_ids, const bool *changed,
 			 bool final, struct strbuf *err);
+
+/*
+ * The final interval of run_id when its image ended without one (by exec):
+ * a copy of its last interval's figures at t_ms, with no site rows (a
+ * reader fills forward). Nothing when the run has no interval.
+ */
+int allocdb_end_run(struct allocdb *a, int64_t run_id, int64_t t_ms, struct strbuf *err);
 
 /* A stack of run_id at slot (its frames come later); fills *stack_id. */
 int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
@@ -83,6 +93,8 @@ struct alloc_data {
 	size_t intervals; /* of the last run */
 	uint64_t span_ms; /* from its first to its last interval taken while it ran */
 	uint64_t sample_mean;
+	size_t runs; /* images the tracker started in (alloc_run rows) */
+	char *exe;   /* the executable of the last run; NULL when not recorded */
 };
 
 /*

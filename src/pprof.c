@@ -218,7 +218,7 @@ static int mapping_id(struct builder *b, const char *module, uint64_t pc, uint64
 		perftools__profiles__mapping__init(m);
 		m->id = *id;
 		m->memory_start = pc;
-		m->memory_limit = pc + 1;
+		m->memory_limit = pc ? pc + 1 : 0; /* 0: no address seen yet (main_mapping) */
 		if (str_index(b, module, &m->filename)) {
 			free(m);
 			return -ENOMEM;
@@ -230,6 +230,8 @@ static int mapping_id(struct builder *b, const char *module, uint64_t pc, uint64
 	} else {
 		pb_mapping *m = b->p.mapping[*id - 1];
 
+		if (!m->memory_limit)
+			m->memory_start = pc;
 		if (pc < m->memory_start)
 			m->memory_start = pc;
 		if (pc >= m->memory_limit)
@@ -291,6 +293,25 @@ out:
 	}
 	strbuf_release(&key);
 	return ret;
+}
+
+/*
+ * Mapping 1 is the main executable: pprof calls the first mapping the
+ * profile's binary ("File:"), and would otherwise name whichever module the
+ * first sample's leaf is in (libz.so, libstdc++.so).
+ */
+static int main_mapping(struct builder *b, const struct pprof_site *v, size_t n, const char *exe)
+{
+	uint64_t id;
+
+	for (size_t i = 0; !exe && i < n; i++) {
+		const struct alloc_stack *s = v[i].s;
+		const struct alloc_frame *root = s->nframes ? &s->frames[s->nframes - 1] : NULL;
+
+		if (root && root->module && root->function && !strcmp(root->function, "_start"))
+			exe = root->module;
+	}
+	return exe ? mapping_id(b, exe, 0, &id) : 0;
 }
 
 static int add_sample(struct builder *b, const struct pprof_site *x)
@@ -399,7 +420,7 @@ static int write_gzip(int fd, const uint8_t *buf, size_t len, struct strbuf *err
 }
 
 int pprof_write(int fd, const struct pprof_site *v, size_t n, uint64_t sample_mean,
-		struct strbuf *err)
+		const char *exe, struct strbuf *err)
 {
 	static const char *const types[4][2] = {
 	    {"inuse_space", "bytes"},
@@ -436,6 +457,8 @@ int pprof_write(int fd, const struct pprof_site *v, size_t n, uint64_t sample_me
 	b.p.period_type = &period_type;
 	b.p.period = sample_mean ? (int64_t)sample_mean : 1; /* exact: every event */
 	b.p.default_sample_type = b.p.sample_type[0]->type;
+	if (main_mapping(&b, v, n, exe))
+		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (add_sample(&b, &v[i]))
 			goto out;

@@ -18,10 +18,12 @@ struct pprof_site {
  * inuse_space/bytes, inuse_objects/count, alloc_space/bytes,
  * alloc_objects/count (inuse_space the default); one Location per return
  * address with its inlined frames as several Lines (innermost first); one
- * Mapping per module. sample_mean (0 = exact) becomes the period.
+ * Mapping per module, the first one the main executable: exe, or when NULL
+ * the module of a stack's root frame _start (pprof names the first mapping
+ * as the profile's binary). sample_mean (0 = exact) becomes the period.
  * Returns 0, -ENOMEM, or -EIO with err filled.
  */
 int pprof_write(int fd, const struct pprof_site *v, size_t n, uint64_t sample_mean,
-		struct strbuf *err);
+		const char *exe, struct strbuf *err);
 
 #endif

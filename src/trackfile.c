@@ -127,6 +127,7 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	v->sample_mean = h->sample_mean;
 	v->dropped = h->dropped;
 	v->partial = h->partial;
+	v->children = h->children;
 	v->pid = h->pid;
 	v->nr = 0;
 	v->live_bytes = 0;

@@ -23,6 +23,7 @@ struct track_site {
 struct track_view {
 	uint64_t generation, seq, flags, sample_mean, dropped;
 	uint64_t partial; /* stacks cut short: the DWARF unwind was not safe */
+	uint64_t children; /* processes started below the image, not recorded */
 	int32_t pid;
 	struct track_site *sites; /* nr entries, ready and non-empty only */
 	size_t nr, alloc;

@@ -56,7 +56,14 @@ struct trackshm_header {
 	 */
 	uint64_t exiting;
 	uint64_t exit_ack;
-	uint64_t reserved[2];
+	/*
+	 * Processes started below the image, which are not recorded: each
+	 * fork of the recording image (counted in the child), and each
+	 * descendant that loaded the library (counted at its start; a forked
+	 * child that execs counts twice). Zero means it started none.
+	 */
+	uint64_t children;
+	uint64_t reserved[1];
 };
 
 /*

@@ -25,6 +25,7 @@
 #include "../attach.h"
 #include "../parse.h"
 #include "../perfmap.h"
+#include "../proc.h"
 #include "../procfs.h"
 #include "../store.h"
 #include "../strbuf.h"
@@ -43,7 +44,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,7 +65,8 @@ static void print_help(FILE *out)
 		"  -f, --force         replace FILE if it exists\n"
 		"      --exact         record every allocation\n"
 		"      --sample BYTES  sample on average one allocation every BYTES allocated\n"
-		"                      (Poisson by bytes; default 512k)\n"
+		"                      (Poisson by bytes; default 512k); a block of 4 times\n"
+		"                      BYTES or more is always recorded\n"
 		"  -i, --interval DUR  how often the counters are written (default 1s)\n"
 		"  -h, --help          this help\n\n"
 		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to offheap go to COMMAND. A child\n"
@@ -97,6 +102,10 @@ struct recorder {
 	struct symbolizer *sym;
 	uint64_t generation;
 	bool exiting;		/* this poll is the exit handshake of the current image */
+	uint64_t final_gen;	/* the image whose final interval is written; 0 none */
+	uint64_t children;	/* processes started below the images, not recorded */
+	uint64_t gen_children;	/* of them, counted in the current image's header */
+	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
 	struct rstack *slots; /* by slot */
 	size_t nslots;
@@ -174,6 +183,7 @@ static int symbolize_run(struct recorder *r, struct strbuf *err)
 
 static int new_run(struct recorder *r, struct strbuf *err)
 {
+	char *exe;
 	int ret;
 
 	if (r->any) {
@@ -181,6 +191,16 @@ static int new_run(struct recorder *r, struct strbuf *err)
 		ret = symbolize_run(r, err);
 		if (ret)
 			return ret;
+		/*
+		 * It ended by exec, which runs no exit handshake and reset the
+		 * counters: its final interval repeats the last one copied.
+		 */
+		if (r->final_gen != r->generation) {
+			ret = allocdb_end_run(r->adb, r->run_id, elapsed_ms(r), err);
+			if (ret)
+				return ret;
+			r->final_gen = r->generation;
+		}
 	}
 	symbolize_free(r->sym);
 	r->sym = NULL;
@@ -197,9 +217,18 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	r->map_sites = 0;
 	r->map_file = -1;
 	r->generation = r->view.generation;
+	r->gen_children = 0;
 	r->any = true;
-	return allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
-			       &r->run_id, err);
+	ret = allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
+			      &r->run_id, err);
+	if (ret)
+		return ret;
+	/* the image waits for our ack (OFFHEAP_SYNC): its executable is still there to read */
+	exe = proc_exe_read(r->view.pid);
+	if (*exe)
+		ret = allocdb_set_exe(r->adb, r->run_id, exe, err);
+	free(exe);
+	return ret;
 }
 
 /* Copies the counters once; writes one interval. -EAGAIN: nothing yet. */
@@ -220,6 +249,13 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		if (ret)
 			return ret;
 	}
+	if (v->children > r->gen_children) {
+		r->children += v->children - r->gen_children;
+		r->gen_children = v->children;
+	}
+	/* its final interval is in (exit handshake): what follows is not its to record */
+	if (r->final_gen == r->generation)
+		return 0;
 	ALLOC_GROW(r->ids, v->nr + 1, r->aids);
 	ALLOC_GROW(r->changed, v->nr + 1, r->achanged);
 	ret = allocdb_begin(r->adb, err);
@@ -245,6 +281,7 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 			if (ret)
 				goto fail;
 			s->known = true;
+			r->stacks++;
 			s->depth = site->depth;
 			memcpy(s->pcs, site->frames, site->depth * sizeof(s->pcs[0]));
 			s->live_bytes = INT64_MIN;
@@ -273,7 +310,10 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 				   !alive || r->exiting, err);
 	if (ret)
 		goto fail;
-	return allocdb_commit(r->adb, err);
+	ret = allocdb_commit(r->adb, err);
+	if (!ret && (!alive || r->exiting))
+		r->final_gen = r->generation;
+	return ret;
 fail:
 	allocdb_commit(r->adb, err);
 	return ret;
@@ -394,6 +434,65 @@ static int find_library(char *buf, size_t n)
 	if (snprintf(buf, n, "%s/liboffheap.so", dirname(self)) >= (int)n)
 		return -ENAMETOOLONG;
 	return access(buf, R_OK) ? -errno : 0;
+}
+
+/*
+ * The file execvp ran for name: name itself when it holds a '/', else the
+ * first executable file of that name in PATH. 0, or -ENOENT.
+ */
+static int find_program(const char *name, char *buf, size_t n)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (strchr(name, '/'))
+		return snprintf(buf, n, "%s", name) < (int)n ? 0 : -ENAMETOOLONG;
+	for (p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; *p; p = end + !!*end) {
+		end = strchrnul(p, ':');
+		if (snprintf(buf, n, "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "", name) <
+			(int)n &&
+		    !access(buf, X_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The tracker never started in the command: say why. ld.so ignores
+ * LD_PRELOAD (but for libraries in its trusted folders) in secure-execution
+ * mode (AT_SECURE), which the kernel sets when the program runs with other
+ * credentials than its caller's: set-user-ID or set-group-ID to another
+ * user or group, or file capabilities for a caller that is not root; not
+ * on a file system mounted nosuid. Otherwise the likely cause is a program
+ * linked statically: there is no loader to preload anything.
+ */
+static void explain_nothing(const char *name)
+{
+	char prog[PATH_MAX];
+	struct statvfs vfs;
+	struct stat st;
+	bool caps;
+
+	if (find_program(name, prog, sizeof(prog)) || stat(prog, &st) ||
+	    (!statvfs(prog, &vfs) && (vfs.f_flag & ST_NOSUID)))
+		goto static_linked;
+	caps = getxattr(prog, "security.capability", NULL, 0) > 0;
+	if ((st.st_mode & S_ISUID) && st.st_uid != getuid()) {
+		warning("the tracker reported nothing: '%s' is set-user-ID (to uid %u), and the loader ignores LD_PRELOAD for such a program", prog, (unsigned)st.st_uid);
+		hint("record it as the user it runs as (here uid %u), or record a copy without the set-user-ID bit", (unsigned)st.st_uid);
+		return;
+	}
+	if ((st.st_mode & S_ISGID) && st.st_gid != getgid()) {
+		warning("the tracker reported nothing: '%s' is set-group-ID (to gid %u), and the loader ignores LD_PRELOAD for such a program", prog, (unsigned)st.st_gid);
+		hint("record it with gid %u, or record a copy without the set-group-ID bit", (unsigned)st.st_gid);
+		return;
+	}
+	if (caps && getuid() != 0) {
+		warning("the tracker reported nothing: '%s' has file capabilities, and the loader ignores LD_PRELOAD for such a program", prog);
+		hint("record it as root, or record a copy without the capabilities (setcap -r)");
+		return;
+	}
+static_linked:
+	warning("the tracker reported nothing (is '%s' statically linked?)", name);
 }
 
 static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -592,7 +691,9 @@ int cmd_record(int argc, char **argv)
 		 * its module list must be read while it lives.
 		 */
 		exiting = trackfile_exiting(r.tf);
-		if (exited || elapsed_ms(&r) >= next_ms || exiting == r.generation ||
+		/* an exiting image is polled once: it waits for that, and exits after */
+		if (exited || elapsed_ms(&r) >= next_ms ||
+		    (exiting == r.generation && r.final_gen != r.generation) ||
 		    trackfile_generation(r.tf) != r.generation) {
 			strbuf_reset(&err);
 			r.exiting = exiting && exiting == r.generation;
@@ -638,7 +739,12 @@ int cmd_record(int argc, char **argv)
 	else
 		exit_code = 128 + WTERMSIG(status);
 	if (!r.any)
-		warning("the tracker reported nothing (is '%s' statically linked?)", argv[optind]);
+		explain_nothing(argv[optind]);
+	else if (!r.stacks && r.children) {
+		warning("'%s' recorded no allocation and started other processes, which are not recorded",
+			argv[optind]);
+		hint("the tracker follows exec, not fork: record the program that does the work ('offheap record -- PROG ARGS'), or have the command exec it ('sh -c \"exec PROG ARGS\"')");
+	}
 	if (r.lost || r.names_lost) {
 		struct strbuf what = STRBUF_INIT;
 

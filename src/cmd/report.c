@@ -61,8 +61,9 @@ static void print_help(FILE *out)
 		"      --base FILE      subtract the live bytes each stack has in the recording\n"
 		"                       FILE (stacks matched by their frames)\n"
 		"  -h, --help           this help\n\n"
-		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data; for\n"
-		"html: neither samples nor allocation data), 2 usage error.\n\n"
+		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data: no\n"
+		"alloc_* tables, or the tracker never started in the command; for html:\n"
+		"neither samples nor allocation data), 2 usage error.\n\n"
 		"Examples:\n"
 		"  offheap report leak.db\n"
 		"  offheap report leak.db --top 3 --json\n"
@@ -84,6 +85,11 @@ static char *stack_key(const struct alloc_stack *s)
 	return strbuf_detach(&sb, NULL);
 }
 
+/*
+ * Loads the allocation data of path. A file without the alloc_* tables
+ * (snap, watch) or whose tables hold no run (the tracker never started in
+ * the command) is an error; a run in which no site was seen is data.
+ */
 static int load(const char *path, struct store **st, struct allocdb **adb, struct alloc_data *d)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -93,7 +99,11 @@ static int load(const char *path, struct store **st, struct allocdb **adb, struc
 		ret = allocdb_open(store_db(*st), false, adb, &err);
 	if (!ret)
 		ret = allocdb_load(*adb, d, &err);
-	if (ret) {
+	if (!ret && !d->runs) {
+		error("'%s' holds no allocation data: the tracker never started in the recorded command", path);
+		hint("a statically linked or setuid program cannot be tracked ('offheap record' said which)");
+		ret = -ENOENT;
+	} else if (ret) {
 		if (strstr(err.buf, "no such table"))
 			error("'%s' holds no allocation data", path);
 		else
@@ -114,6 +124,7 @@ static int load_html(const char *path, struct store **st, struct allocdb **adb,
 {
 	struct strbuf err = STRBUF_INIT;
 	int ret = store_open(path, st, &err);
+	bool tables = false;
 
 	if (ret) {
 		error("%s", err.buf);
@@ -141,12 +152,18 @@ static int load_html(const char *path, struct store **st, struct allocdb **adb,
 	} else if (ret) {
 		error("%s", err.buf);
 		goto out;
+	} else if (!d->runs) {
+		*have_allocs = false; /* the tables of a recording the tracker never wrote to */
+		tables = true;
 	}
 	if (!*have_series && !*have_allocs) {
 		ret = -ENOENT;
 		error("'%s' holds no samples and no allocation data", path);
-		hint("make one with 'offheap watch PID -o %s' or 'offheap record -o %s -- COMMAND'",
-		     path, path);
+		if (tables)
+			hint("the tracker never started in the recorded command: a statically linked or setuid program cannot be tracked");
+		else
+			hint("make one with 'offheap watch PID -o %s' or 'offheap record -o %s -- COMMAND'",
+			     path, path);
 	}
 out:
 	strbuf_release(&err);
@@ -374,7 +391,7 @@ static int write_pprof(const char *path, const struct alloc_data *d, const struc
 	} else {
 		fflush(stdout);
 	}
-	ret = pprof_write(fd, ps, n, d->sample_mean, &err);
+	ret = pprof_write(fd, ps, n, d->sample_mean, d->exe, &err);
 	if (ret)
 		error("%s%s%s", path ? path : "", path ? ": " : "", err.buf);
 	if (path && close(fd) && !ret)
