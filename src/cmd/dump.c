@@ -2,12 +2,12 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "dumpcli.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../snapshot.h"
-#include "../strbuf.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "json.h"
+#include "parse.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,14 +2,14 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "dumpcli.h"
-#include "../inspect.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../procfs.h"
-#include "../snapshot.h"
-#include "../strbuf.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "inspect.h"
+#include "json.h"
+#include "parse.h"
+#include "procfs.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,15 +12,15 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../attach.h"
-#include "../json.h"
-#include "../nmt.h"
-#include "../parse.h"
-#include "../procfs.h"
-#include "../strbuf.h"
-#include "../table.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "attach.h"
+#include "json.h"
+#include "nmt.h"
+#include "parse.h"
+#include "procfs.h"
+#include "strbuf.h"
+#include "table.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -21,17 +21,17 @@
  * that exits on its own keeps the last map asked for.
  */
 #include "cmd.h"
-#include "../allocdb.h"
-#include "../attach.h"
-#include "../parse.h"
-#include "../perfmap.h"
-#include "../procfs.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../symbolize.h"
-#include "../trackfile.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "allocdb.h"
+#include "attach.h"
+#include "parse.h"
+#include "perfmap.h"
+#include "procfs.h"
+#include "store.h"
+#include "strbuf.h"
+#include "symbolize.h"
+#include "trackfile.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>

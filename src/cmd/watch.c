@@ -13,15 +13,15 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../sampler.h"
-#include "../series.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../table.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "json.h"
+#include "parse.h"
+#include "sampler.h"
+#include "series.h"
+#include "store.h"
+#include "strbuf.h"
+#include "table.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>

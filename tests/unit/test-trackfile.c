@@ -1,7 +1,7 @@
 /* Unit tests for trackfile: the shared file read as hostile input. */
 #include "tap.h"
-#include "../../src/strbuf.h"
-#include "../../src/trackfile.h"
+#include "strbuf.h"
+#include "trackfile.h"
 
 #include <errno.h>
 #include <stdio.h>

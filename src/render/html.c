@@ -24,7 +24,7 @@
 #include "series.h"
 #include "snapshot.h"
 #include "strbuf.h"
-#include "trackshm.h"
+#include "../../preload/trackshm.h"
 #include "xalloc.h"
 
 #include <inttypes.h>

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trackshm.h"
+#include "../../preload/trackshm.h"
 
 struct strbuf;
 struct trackfile;
