@@ -249,7 +249,7 @@ int cmd_dump(int argc, char **argv)
 		rc = cmd_report_error(ret, err.buf);
 		goto out_snap;
 	}
-	ret = dump_select(&s, &sel, &v, &nv, &err);
+	ret = dump_select(s.regions, s.nregions, s.pid, &sel, &v, &nv, &err);
 	if (ret) {
 		error("%s", err.buf);
 		hint("'offheap maps %d --sort addr' lists the mappings", (int)pid);
