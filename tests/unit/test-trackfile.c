@@ -2,6 +2,8 @@
 #include "tap.h"
 #include "strbuf.h"
 #include "trackfile.h"
+/* The test plays the tracker: it writes the file by the ABI. */
+#include "../../preload/trackshm.h"
 
 #include <errno.h>
 #include <stdio.h>
