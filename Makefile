@@ -28,7 +28,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 
-.PHONY: all deps test-deps test check demo bench asan clean tidy format
+.PHONY: all deps test-deps test check demo bench asan clean tidy format layers
 all: $(B)/offheap $(B)/liboffheap.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
 $(B)/offheap: $(OBJ_CMD) $(B)/liboffheap-core.a
@@ -85,8 +85,12 @@ deps:
 test-deps:
 	@scripts/setup-deps --test
 
+# Includes point one way only: down the layers of src/ (docs/ARCHITECTURE.md).
+layers:
+	@scripts/check-layers
+
 # The whole suite: unit tests (C, TAP) and end-to-end tests (shell, TAP), run by prove.
-test: test-deps
+test: test-deps layers
 	@$(MAKE) --no-print-directory all
 	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
 	@tests/run
