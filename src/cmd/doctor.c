@@ -2,7 +2,7 @@
  * doctor: 'offheap doctor PID|FILE' — the seeds' whole procedure in one
  * command: is it a JVM, is NMT on, what do the flags and the cgroup allow;
  * sample for a while; look inside the malloc heaps; then name the pattern,
- * the evidence, the culprit and the fix (src/doctor.c), and say what could
+ * the evidence, the culprit and the fix (src/analysis/doctor.c), and say what could
  * not be checked and why.
  *
  * With a FILE (a recording of offheap watch, doctor -o, or offheap record)

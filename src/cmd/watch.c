@@ -4,7 +4,7 @@
  * growth of each figure as a trend (rate per hour and a confidence).
  *
  * The recording is created atomically with its first sample and then
- * written in place, one transaction per sample (src/store.c), so a watch
+ * written in place, one transaction per sample (src/store/store.c), so a watch
  * killed by SIGKILL leaves a readable file missing at most the sample being
  * written. Regions are stored with the first sample, every --regions-every
  * and with the last one (also when a signal ends the watch: one more sample
