@@ -8,11 +8,14 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototyp
 ifeq ($(CI),true)
 WARN += -Werror
 endif
-BASE_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -Isrc
+# src/ is layered, lowest first (docs/ARCHITECTURE.md); headers are included by bare name.
+LAYERS := lib source model store analysis render cmd
+STD_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE
+BASE_CPPFLAGS := $(STD_CPPFLAGS) $(addprefix -Isrc/,$(LAYERS))
 LIBS := -lsqlite3 -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lprotobuf-c -lpthread -lm
 
 B := build
-SRC_LIB := $(filter-out src/offheap.c,$(wildcard src/*.c))
+SRC_LIB := $(foreach l,$(filter-out cmd,$(LAYERS)),$(wildcard src/$(l)/*.c))
 SRC_CMD := $(wildcard src/cmd/*.c)
 OBJ_LIB := $(SRC_LIB:src/%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o
 OBJ_CMD := $(SRC_CMD:src/%.c=$(B)/obj/%.o)
@@ -25,23 +28,23 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 
-.PHONY: all deps test-deps test check demo bench asan clean tidy format
+.PHONY: all deps test-deps test check demo bench asan clean tidy format layers
 all: $(B)/offheap $(B)/liboffheap.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
-$(B)/offheap: $(B)/obj/offheap.o $(OBJ_CMD) $(B)/liboffheap-core.a
+$(B)/offheap: $(OBJ_CMD) $(B)/liboffheap-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # The tracker preloaded into targets (preload/): exports only the interposed symbols.
 # Never built with ASan (its runtime cannot be preloaded into arbitrary targets);
 # PRELOAD_SAN may add UBSan in trap mode, which needs no runtime (docs/RELIABILITY.md).
 PRELOAD_SAN ?=
-$(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h) src/trackshm.h
+$(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(PRELOAD_SAN) $(WARN) -fPIC -shared \
+	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(PRELOAD_SAN) $(WARN) -fPIC -shared \
 		-fvisibility=hidden -ftls-model=initial-exec $(filter-out -fsanitize%,$(LDFLAGS)) \
 		-o $@ $(wildcard preload/*.c) -lunwind -ldl
 
-# pprof's profile.proto → C with protoc-c, generated into build/gen (src/pprof.c includes it).
+# pprof's profile.proto → C with protoc-c, generated into build/gen (src/render/pprof.c includes it).
 $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: proto/profile.proto
 	@mkdir -p $(B)/gen
 	protoc-c --proto_path=proto --c_out=$(B)/gen $<
@@ -50,8 +53,8 @@ $(B)/obj/gen/profile.pb-c.o: $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -I$(B)/gen -c -o $@ $<
 
-$(B)/obj/pprof.o: $(B)/gen/profile.pb-c.h
-$(B)/obj/pprof.o: ALL_CFLAGS += -I$(B)/gen
+$(B)/obj/render/pprof.o: $(B)/gen/profile.pb-c.h
+$(B)/obj/render/pprof.o: ALL_CFLAGS += -I$(B)/gen
 
 $(B)/liboffheap-core.a: $(OBJ_LIB)
 	@rm -f $@
@@ -69,7 +72,7 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(B)/liboffheap-core.a
 # programs in a sanitizer build too (ASan's allocator has no arenas to find).
 $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
+	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
 		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $< -lpthread -lm
 
 $(B)/bench/%: bench/%.c $(B)/liboffheap-core.a
@@ -82,8 +85,12 @@ deps:
 test-deps:
 	@scripts/setup-deps --test
 
+# Includes point one way only: down the layers of src/ (docs/ARCHITECTURE.md).
+layers:
+	@scripts/check-layers
+
 # The whole suite: unit tests (C, TAP) and end-to-end tests (shell, TAP), run by prove.
-test: test-deps
+test: test-deps layers
 	@$(MAKE) --no-print-directory all
 	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
 	@tests/run
@@ -126,9 +133,9 @@ fuzz: fuzz-build
 	@fuzz/run long $(FUZZ_TIME)
 
 format:
-	clang-format -i src/*.c src/*.h src/cmd/*.c src/cmd/*.h
+	clang-format -i src/*/*.c src/*/*.h
 
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJ_LIB:.o=.d) $(OBJ_CMD:.o=.d) $(B)/obj/offheap.d $(wildcard $(B)/dep/*.d)
+-include $(OBJ_LIB:.o=.d) $(OBJ_CMD:.o=.d) $(wildcard $(B)/dep/*.d)

@@ -1,6 +1,6 @@
 /*
  * fuzz-trackfile: the file liboffheap.so shares with offheap record
- * (src/trackshm.h), as the recorder reads it (trackfile_read and the
+ * (preload/trackshm.h), as the recorder reads it (trackfile_read and the
  * generation and exit handshake fields). The tracker runs in the target, so
  * the file is as hostile as the target.
  */
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (trackfile_read(tf, &v, &err))
 			break;
 		for (size_t i = 0; i < v.nr; i++)
-			if (v.sites[i].depth > TRACKSHM_MAX_DEPTH)
+			if (v.sites[i].depth > TRACK_MAX_DEPTH)
 				abort();
 	}
 	trackfile_exiting(tf);

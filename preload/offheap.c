@@ -67,7 +67,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "../src/trackshm.h"
+#include "trackshm.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define TLS    __thread __attribute__((tls_model("initial-exec")))

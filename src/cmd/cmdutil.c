@@ -1,9 +1,9 @@
 /* cmdutil: PID resolution and error reporting shared by the subcommands. */
 #include "cmdutil.h"
-#include "../store.h"
-#include "../procfs.h"
-#include "../strbuf.h"
-#include "../usage.h"
+#include "store.h"
+#include "procfs.h"
+#include "strbuf.h"
+#include "usage.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,15 +1,15 @@
 /* diff: what grew between two snapshots of a process, or since one — by class, mapping, thread. */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../diff.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../procfs.h"
-#include "../snapshot.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../table.h"
-#include "../usage.h"
+#include "diff.h"
+#include "json.h"
+#include "parse.h"
+#include "procfs.h"
+#include "snapshot.h"
+#include "store.h"
+#include "strbuf.h"
+#include "table.h"
+#include "usage.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,7 +2,7 @@
  * doctor: 'offheap doctor PID|FILE' — the seeds' whole procedure in one
  * command: is it a JVM, is NMT on, what do the flags and the cgroup allow;
  * sample for a while; look inside the malloc heaps; then name the pattern,
- * the evidence, the culprit and the fix (src/doctor.c), and say what could
+ * the evidence, the culprit and the fix (src/analysis/doctor.c), and say what could
  * not be checked and why.
  *
  * With a FILE (a recording of offheap watch, doctor -o, or offheap record)
@@ -10,18 +10,18 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../allocdb.h"
-#include "../attach.h"
-#include "../doctor.h"
-#include "../json.h"
-#include "../jvmmem.h"
-#include "../parse.h"
-#include "../probe.h"
-#include "../sampler.h"
-#include "../series.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../usage.h"
+#include "allocdb.h"
+#include "attach.h"
+#include "doctor.h"
+#include "json.h"
+#include "jvmmem.h"
+#include "parse.h"
+#include "probe.h"
+#include "sampler.h"
+#include "series.h"
+#include "store.h"
+#include "strbuf.h"
+#include "usage.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -2,12 +2,12 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "dumpcli.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../snapshot.h"
-#include "../strbuf.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "json.h"
+#include "parse.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -249,7 +249,7 @@ int cmd_dump(int argc, char **argv)
 		rc = cmd_report_error(ret, err.buf);
 		goto out_snap;
 	}
-	ret = dump_select(&s, &sel, &v, &nv, &err);
+	ret = dump_select(s.regions, s.nregions, s.pid, &sel, &v, &nv, &err);
 	if (ret) {
 		error("%s", err.buf);
 		hint("'offheap maps %d --sort addr' lists the mappings", (int)pid);

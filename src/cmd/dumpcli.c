@@ -1,7 +1,7 @@
 /* dumpcli: what 'offheap dump' and 'offheap inspect' share on the command line. */
 #include "dumpcli.h"
-#include "../parse.h"
-#include "../usage.h"
+#include "parse.h"
+#include "usage.h"
 
 #include <limits.h>
 

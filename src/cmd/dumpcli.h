@@ -2,7 +2,7 @@
 #ifndef OFFHEAP_DUMPCLI_H
 #define OFFHEAP_DUMPCLI_H
 
-#include "../dump.h"
+#include "dump.h"
 
 #include <stdbool.h>
 

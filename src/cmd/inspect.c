@@ -2,14 +2,14 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "dumpcli.h"
-#include "../inspect.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../procfs.h"
-#include "../snapshot.h"
-#include "../strbuf.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "inspect.h"
+#include "json.h"
+#include "parse.h"
+#include "procfs.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,7 +175,7 @@ static int load_pid(pid_t pid, const struct dump_sel *sel, uint64_t limit, bool 
 		rc = -1;
 		goto out;
 	}
-	ret = dump_select(&s, sel, &v, &nv, &err);
+	ret = dump_select(s.regions, s.nregions, s.pid, sel, &v, &nv, &err);
 	if (ret) {
 		error("%s", err.buf);
 		hint("'offheap maps %d --sort addr' lists the mappings", (int)pid);

@@ -5,13 +5,13 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../attach.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../procfs.h"
-#include "../strbuf.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "attach.h"
+#include "json.h"
+#include "parse.h"
+#include "procfs.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -6,7 +6,7 @@
  * sizes in KiB as "0.0", times in seconds as "0.000", counts as "0", a
  * counter the collector lacks as "-", columns separated by one space.
  */
-#include "cmd/cmd.h"
+#include "cmd.h"
 #include "hsperf.h"
 #include "json.h"
 #include "parse.h"

@@ -1,13 +1,13 @@
 /* jvm: one screen answering "where is this JVM's memory" — heap, NMT, what NMT cannot see, caps, budget. */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../attach.h"
-#include "../json.h"
-#include "../jvmmem.h"
-#include "../parse.h"
-#include "../strbuf.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "attach.h"
+#include "json.h"
+#include "jvmmem.h"
+#include "parse.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,13 +1,13 @@
 /* maps: every mapping of a process with its memory figures and its class — pmap -x, done right. */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../snapshot.h"
-#include "../strbuf.h"
-#include "../table.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "json.h"
+#include "parse.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "table.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -12,15 +12,16 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../attach.h"
-#include "../json.h"
-#include "../nmt.h"
-#include "../parse.h"
-#include "../procfs.h"
-#include "../strbuf.h"
-#include "../table.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "attach.h"
+#include "json.h"
+#include "nmt.h"
+#include "parse.h"
+#include "proc.h"
+#include "procfs.h"
+#include "strbuf.h"
+#include "table.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,32 +143,6 @@ out:
 	return rc;
 }
 
-/* The process start time, field 22 of /proc/PID/stat (clock ticks since boot). */
-static int proc_start_time(pid_t pid, uint64_t *start)
-{
-	struct strbuf sb = STRBUF_INIT;
-	const char *p;
-	int ret = procfs_read_pid(pid, "stat", &sb, 4096);
-
-	if (ret)
-		goto out;
-	ret = -EINVAL;
-	p = strrchr(sb.buf, ')');
-	if (!p)
-		goto out;
-	/* after "comm)" come fields 3 (state) … 22 (starttime) */
-	for (int field = 2; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			goto out;
-	}
-	if (sscanf(p + 1, "%" SCNu64, start) == 1)
-		ret = 0;
-out:
-	strbuf_release(&sb);
-	return ret;
-}
-
 /* ---- offheap's own baseline file ---- */
 
 static int write_baseline(const struct opts *o, const char *kind, const struct strbuf *text)
@@ -178,7 +153,7 @@ static int write_baseline(const struct opts *o, const char *kind, const struct s
 	int fd = -1, rc = EXIT_RUNTIME, ret;
 	FILE *f = NULL;
 
-	ret = proc_start_time(o->pid, &start);
+	ret = proc_read_starttime(o->pid, &start);
 	if (ret) {
 		error("cannot read the start time of process %d: %s", (int)o->pid, strerror(-ret));
 		goto out;
@@ -313,7 +288,7 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 		hint("take a baseline of this JVM with 'offheap nmt %d baseline -o FILE'", (int)o->pid);
 		goto out;
 	}
-	ret = proc_start_time(o->pid, &now_start);
+	ret = proc_read_starttime(o->pid, &now_start);
 	if (ret) {
 		error("cannot read the start time of process %d: %s", (int)o->pid, strerror(-ret));
 		goto out;

@@ -2,7 +2,7 @@
  * offheap ps: processes by resident memory, with the anonymous/file split and swap, and
  * which of them are JVMs and whether their Native Memory Tracking is on.
  */
-#include "cmd/cmd.h"
+#include "cmd.h"
 #include "json.h"
 #include "parse.h"
 #include "pslist.h"

@@ -3,7 +3,7 @@
  * allocation sites by call stack into a SQLite recording.
  *
  * The tracker in the target keeps per-stack counters in a shared file
- * (src/trackshm.h); every interval this command copies the stacks whose
+ * (preload/trackshm.h); every interval this command copies the stacks whose
  * counters changed into the alloc_* tables (src/allocdb.c), one transaction
  * per interval, in place: the recording is created atomically (empty, with
  * its schema) before the command starts and then grows, so a recording ended
@@ -21,18 +21,18 @@
  * that exits on its own keeps the last map asked for.
  */
 #include "cmd.h"
-#include "../allocdb.h"
-#include "../attach.h"
-#include "../parse.h"
-#include "../perfmap.h"
-#include "../proc.h"
-#include "../procfs.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../symbolize.h"
-#include "../trackfile.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "allocdb.h"
+#include "attach.h"
+#include "parse.h"
+#include "perfmap.h"
+#include "proc.h"
+#include "procfs.h"
+#include "store.h"
+#include "strbuf.h"
+#include "symbolize.h"
+#include "trackfile.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,7 +88,7 @@ struct rstack {
 	int64_t live_bytes;
 	uint64_t alloc_count, free_count;
 	uint32_t depth;
-	uint64_t pcs[TRACKSHM_MAX_DEPTH];
+	uint64_t pcs[TRACK_MAX_DEPTH];
 	bool known;
 	bool symbolized;
 };

@@ -12,19 +12,18 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../allocdb.h"
-#include "../allocrank.h"
-#include "../doctor.h"
-#include "../html.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../pprof.h"
-#include "../series.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../trackshm.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "allocdb.h"
+#include "allocrank.h"
+#include "doctor.h"
+#include "html.h"
+#include "json.h"
+#include "parse.h"
+#include "pprof.h"
+#include "series.h"
+#include "store.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -275,7 +274,7 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 		growing += v[i].t.growing;
 	printf("%zu sites, %zu growing, %zu intervals%s%s\n", n, growing, d->intervals,
 	       d->sample_mean ? ", sampled" : ", exact",
-	       d->flags & (TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL)
+	       d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL)
 		   ? " (tracker reached its memory ceiling: figures are incomplete)"
 		   : "");
 	for (size_t i = 0; i < shown; i++) {
@@ -305,7 +304,7 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 	json_u64(&j, "sites", n);
 	json_u64(&j, "intervals", d->intervals);
 	json_u64(&j, "sample_mean", d->sample_mean);
-	json_bool(&j, "incomplete", d->flags & (TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL));
+	json_bool(&j, "incomplete", d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL));
 	json_u64(&j, "dropped_blocks", d->dropped);
 	json_arr_begin(&j, "top");
 	for (size_t i = 0; i < shown; i++) {

@@ -1,12 +1,12 @@
 /* snap: save one snapshot of a process's memory to a file, the baseline for 'offheap diff'. */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../snapshot.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../usage.h"
+#include "json.h"
+#include "parse.h"
+#include "snapshot.h"
+#include "store.h"
+#include "strbuf.h"
+#include "usage.h"
 
 #include <errno.h>
 #include <getopt.h>

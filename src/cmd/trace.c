@@ -5,16 +5,16 @@
  * live --events log and the report (text or --json), and writes -o FILE.
  */
 #include "cmd.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../procfs.h"
-#include "../strbuf.h"
-#include "../symbolize.h"
-#include "../table.h"
-#include "../trace.h"
-#include "../tracedb.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "json.h"
+#include "parse.h"
+#include "procfs.h"
+#include "strbuf.h"
+#include "symbolize.h"
+#include "table.h"
+#include "trace.h"
+#include "tracedb.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>

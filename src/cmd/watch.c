@@ -4,7 +4,7 @@
  * growth of each figure as a trend (rate per hour and a confidence).
  *
  * The recording is created atomically with its first sample and then
- * written in place, one transaction per sample (src/store.c), so a watch
+ * written in place, one transaction per sample (src/store/store.c), so a watch
  * killed by SIGKILL leaves a readable file missing at most the sample being
  * written. Regions are stored with the first sample, every --regions-every
  * and with the last one (also when a signal ends the watch: one more sample
@@ -13,15 +13,15 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
-#include "../json.h"
-#include "../parse.h"
-#include "../sampler.h"
-#include "../series.h"
-#include "../store.h"
-#include "../strbuf.h"
-#include "../table.h"
-#include "../usage.h"
-#include "../xalloc.h"
+#include "json.h"
+#include "parse.h"
+#include "sampler.h"
+#include "series.h"
+#include "store.h"
+#include "strbuf.h"
+#include "table.h"
+#include "usage.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>

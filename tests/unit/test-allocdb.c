@@ -1,8 +1,8 @@
 /* test-allocdb: the alloc_* tables written by allocdb_add_* and read back by allocdb_load. */
 #include "tap.h"
-#include "../../src/allocdb.h"
-#include "../../src/strbuf.h"
-#include "../../src/trackfile.h"
+#include "allocdb.h"
+#include "strbuf.h"
+#include "trackfile.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -49,18 +49,18 @@ out:
 static void test_flags_or(void)
 {
 	/* stack table full, then also the address table: 1 | 3 = 3, not 1 + 3 = 4 (exact) */
-	static const uint64_t mixed[] = {TRACKSHM_STACKS_FULL, TRACKSHM_STACKS_FULL,
-					 TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL};
-	static const uint64_t exact[] = {TRACKSHM_EXACT, TRACKSHM_EXACT | TRACKSHM_ADDRS_FULL};
+	static const uint64_t mixed[] = {ALLOC_STACKS_FULL, ALLOC_STACKS_FULL,
+					 ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL};
+	static const uint64_t exact[] = {ALLOC_EXACT, ALLOC_EXACT | ALLOC_ADDRS_FULL};
 	struct alloc_data d;
 
 	ok(!record_flags(mixed, 3, &d), "flags {1,3}: loaded");
-	is_u64(d.flags, TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL, "flags {1,3}: OR is 3");
-	ok(!(d.flags & TRACKSHM_EXACT), "flags {1,3}: not read as exact");
+	is_u64(d.flags, ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL, "flags {1,3}: OR is 3");
+	ok(!(d.flags & ALLOC_EXACT), "flags {1,3}: not read as exact");
 	alloc_data_release(&d);
 
 	ok(!record_flags(exact, 2, &d), "flags {4,6}: loaded");
-	is_u64(d.flags, TRACKSHM_EXACT | TRACKSHM_ADDRS_FULL, "flags {4,6}: OR is 6");
+	is_u64(d.flags, ALLOC_EXACT | ALLOC_ADDRS_FULL, "flags {4,6}: OR is 6");
 	alloc_data_release(&d);
 }
 

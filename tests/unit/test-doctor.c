@@ -1,6 +1,6 @@
 /*
  * Unit tests of the analysis behind watch and doctor: trend_judge's kinds,
- * the jcmd reply parsers of src/probe.c on real replies (JDK 17 and 25) and
+ * the jcmd reply parsers of src/analysis/probe.c on real replies (JDK 17 and 25) and
  * on hostile text, and doctor's rules on synthetic series.
  */
 #include "tap.h"

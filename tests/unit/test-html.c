@@ -5,14 +5,14 @@
  * their one-line notes.
  */
 #include "tap.h"
-#include "../../src/allocdb.h"
-#include "../../src/allocrank.h"
-#include "../../src/doctor.h"
-#include "../../src/html.h"
-#include "../../src/series.h"
-#include "../../src/snapshot.h"
-#include "../../src/strbuf.h"
-#include "../../src/xalloc.h"
+#include "allocdb.h"
+#include "allocrank.h"
+#include "doctor.h"
+#include "html.h"
+#include "series.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 

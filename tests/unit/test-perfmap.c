@@ -1,8 +1,8 @@
 /* Unit tests for perfmap: real JDK 17 and 25 maps, bare hex, hostile lines, overlaps. */
 #include "tap.h"
 #include "fixture.h"
-#include "../../src/perfmap.h"
-#include "../../src/strbuf.h"
+#include "perfmap.h"
+#include "strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

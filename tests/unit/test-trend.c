@@ -1,6 +1,6 @@
 /* Unit tests for trend: steady growth, a plateau, noise, short series, steps. */
 #include "tap.h"
-#include "../../src/trend.h"
+#include "trend.h"
 
 /* trend_judge on 16 points 200 ms apart, the floor 1 MiB (as series_trends uses it). */
 static void judge(const int64_t *y, struct trend_judgement *j)

@@ -41,23 +41,6 @@ void snapshot_release(struct snapshot *s)
 	snapshot_init(s);
 }
 
-void mem_counts_add(struct mem_counts *acc, const struct mem_counts *r)
-{
-	acc->size += r->size;
-	acc->rss += r->rss;
-	acc->pss += r->pss;
-	acc->shared_clean += r->shared_clean;
-	acc->shared_dirty += r->shared_dirty;
-	acc->private_clean += r->private_clean;
-	acc->private_dirty += r->private_dirty;
-	acc->referenced += r->referenced;
-	acc->anon += r->anon;
-	acc->swap += r->swap;
-	acc->swap_pss += r->swap_pss;
-	acc->locked += r->locked;
-	acc->thp += r->thp;
-}
-
 const struct thread *snapshot_thread(const struct snapshot *s, pid_t tid)
 {
 	size_t lo = 0, hi = s->nthreads;

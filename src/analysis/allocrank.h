@@ -1,6 +1,6 @@
 /*
  * allocrank: the allocation sites of a recording ranked the way offheap
- * report shows them — sustained growers first (src/trend.h), then by live
+ * report shows them — sustained growers first (src/model/trend.h), then by live
  * bytes. Shared by the text/JSON/pprof formats and the HTML report.
  */
 #ifndef OFFHEAP_ALLOCRANK_H

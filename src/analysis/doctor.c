@@ -2,7 +2,7 @@
  * doctor: from a sampled series to findings.
  *
  * Each rule looks for one pattern of shared/JVM.md H in the trends of the
- * series (src/trend.c: a leak is sustained growth — a fit that explains
+ * series (src/model/trend.c: a leak is sustained growth — a fit that explains
  * the points, more steps up than down, still rising at the end, not one
  * jump) and in what the probes saw, and writes what grows, by how much,
  * which code does it and what to do. The thresholds are floors below which

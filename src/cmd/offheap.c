@@ -4,7 +4,7 @@
  * The dispatcher: global options, then a subcommand from the table below
  * (after git.c). Each subcommand lives in src/cmd/NAME.c.
  */
-#include "cmd/cmd.h"
+#include "cmd.h"
 #include "procfs.h"
 #include "usage.h"
 

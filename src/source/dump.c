@@ -175,26 +175,26 @@ int dump_parse_range(const char *arg, uint64_t *start, uint64_t *end)
 	return 0;
 }
 
-int dump_select(const struct snapshot *s, const struct dump_sel *sel, struct dump_range **out,
-		size_t *n, struct strbuf *err)
+int dump_select(const struct region *regions, size_t nregions, pid_t pid,
+		const struct dump_sel *sel, struct dump_range **out, size_t *n, struct strbuf *err)
 {
 	struct dump_range *v = NULL;
 	size_t nr = 0, alloc = 0;
 
 	if (sel->kind == DUMP_SEL_MAP) {
-		if (sel->map < 0 || (size_t)sel->map >= s->nregions) {
+		if (sel->map < 0 || (size_t)sel->map >= nregions) {
 			strbuf_addf(err, "no mapping %ld: process %d has %zu (0 to %zu)", sel->map,
-				    (int)s->pid, s->nregions, s->nregions ? s->nregions - 1 : 0);
+				    (int)pid, nregions, nregions ? nregions - 1 : 0);
 			return -ENOENT;
 		}
 		ALLOC_GROW(v, 1, alloc);
-		v[0].r = &s->regions[sel->map];
+		v[0].r = &regions[sel->map];
 		v[0].start = v[0].r->start;
 		v[0].end = v[0].r->end;
 		nr = 1;
 	} else if (sel->kind == DUMP_SEL_CLASS) {
-		for (size_t i = 0; i < s->nregions; i++) {
-			const struct region *r = &s->regions[i];
+		for (size_t i = 0; i < nregions; i++) {
+			const struct region *r = &regions[i];
 
 			if ((int)r->cls != sel->cls || r->guard || r->perms[0] != 'r')
 				continue;
@@ -205,15 +205,15 @@ int dump_select(const struct snapshot *s, const struct dump_sel *sel, struct dum
 			nr++;
 		}
 		if (!nr) {
-			strbuf_addf(err, "process %d has no readable %s mapping", (int)s->pid,
+			strbuf_addf(err, "process %d has no readable %s mapping", (int)pid,
 				    region_class_name((enum region_class)sel->cls));
 			return -ENOENT;
 		}
 	} else {
 		const struct region *hit = NULL;
 
-		for (size_t i = 0; i < s->nregions; i++) {
-			const struct region *r = &s->regions[i];
+		for (size_t i = 0; i < nregions; i++) {
+			const struct region *r = &regions[i];
 
 			if (r->end > sel->start && r->start < sel->end) {
 				hit = r;
@@ -223,7 +223,7 @@ int dump_select(const struct snapshot *s, const struct dump_sel *sel, struct dum
 		if (!hit) {
 			strbuf_addf(err, "0x%llx-0x%llx is not mapped in process %d",
 				    (unsigned long long)sel->start, (unsigned long long)sel->end,
-				    (int)s->pid);
+				    (int)pid);
 			return -ENOENT;
 		}
 		ALLOC_GROW(v, 1, alloc);

@@ -45,7 +45,7 @@ struct finding {
 
 /* What the probes found beyond the series; each "have" says it was read. */
 struct doctor_probes {
-	/* zlib stream states found in the grown native regions (src/inspect.c) */
+	/* zlib stream states found in the grown native regions (src/analysis/inspect.c) */
 	bool have_zlib;
 	uint64_t zlib_first, zlib_last;	/* at the start and at the end */
 	/* glibc chunk walk of the brk heap and arenas */

@@ -47,7 +47,7 @@ int dump_parse_range(const char *arg, uint64_t *start, uint64_t *end);
 
 #endif
 
-#include "snapshot.h"
+#include "region.h"
 
 /* What to read: an address range, the N-th mapping, or all mappings of a class. */
 enum dump_sel_kind { DUMP_SEL_RANGE, DUMP_SEL_MAP, DUMP_SEL_CLASS };
@@ -64,12 +64,13 @@ struct dump_range {
 };
 
 /*
- * The ranges sel names in s, ascending. A range that touches no mapping,
+ * The ranges sel names in the mappings regions[0..nregions) of process pid
+ * (ascending by start, as a snapshot holds them), ascending. A range that touches no mapping,
  * a map index out of bounds, or a class without mappings is -ENOENT with
  * the reason in err. Guard pages (---p) of a class are left out.
  */
-int dump_select(const struct snapshot *s, const struct dump_sel *sel, struct dump_range **out,
-		size_t *n, struct strbuf *err);
+int dump_select(const struct region *regions, size_t nregions, pid_t pid,
+		const struct dump_sel *sel, struct dump_range **out, size_t *n, struct strbuf *err);
 
 /* One range of a dump file, as its sidecar FILE.json describes it. */
 struct dump_file_range {

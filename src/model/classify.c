@@ -20,34 +20,6 @@
 
 #include <string.h>
 
-static const char *const class_names[RC_NR] = {
-	[RC_HEAP] = "heap",
-	[RC_STACK] = "stack",
-	[RC_ARENA] = "arena",
-	[RC_ANON] = "anon",
-	[RC_LIB] = "lib",
-	[RC_JAR] = "jar",
-	[RC_FILE] = "file",
-	[RC_SHM] = "shm",
-	[RC_SPECIAL] = "special",
-	[RC_JAVA_HEAP] = "java-heap",
-	[RC_CODE_CACHE] = "code-cache",
-	[RC_METASPACE] = "metaspace",
-};
-
-const char *region_class_name(enum region_class c)
-{
-	return (unsigned)c < RC_NR ? class_names[c] : "?";
-}
-
-int region_class_parse(const char *name)
-{
-	for (int i = 0; i < RC_NR; i++)
-		if (!strcmp(name, class_names[i]))
-			return i;
-	return -1;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);

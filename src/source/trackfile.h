@@ -1,14 +1,26 @@
-/* trackfile: reads the counters liboffheap.so shares through its file (src/trackshm.h). */
+/* trackfile: reads the counters liboffheap.so shares through its file (preload/trackshm.h). */
 #ifndef OFFHEAP_TRACKFILE_H
 #define OFFHEAP_TRACKFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trackshm.h"
-
 struct strbuf;
 struct trackfile;
+
+/*
+ * The tracker's ABI (preload/trackshm.h) stays with the tracker and this
+ * reader; the rest of offheap sees its facts here. trackfile.c checks that
+ * they agree.
+ */
+#define TRACK_MAX_DEPTH 32 /* frames kept per stack */
+
+/* track_view.flags: the tracker's state, the ABI's bits as they come. */
+enum track_flags {
+	TRACK_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */
+	TRACK_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
+	TRACK_EXACT = 1 << 2,	    /* every allocation recorded */
+};
 
 /* One stack entry as copied out of the file. */
 struct track_site {
@@ -16,12 +28,13 @@ struct track_site {
 	uint32_t depth;
 	int64_t live_bytes, live_count;
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
-	uint64_t frames[TRACKSHM_MAX_DEPTH];
+	uint64_t frames[TRACK_MAX_DEPTH];
 };
 
 /* A consistent-enough copy of the file (counters are read one by one). */
 struct track_view {
-	uint64_t generation, seq, flags, sample_mean, dropped;
+	uint64_t generation, seq, sample_mean, dropped;
+	uint64_t flags; /* enum track_flags */
 	uint64_t partial; /* stacks cut short: the DWARF unwind was not safe */
 	uint64_t children; /* processes started below the image, not recorded */
 	int32_t pid;

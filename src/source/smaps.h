@@ -2,7 +2,7 @@
 #ifndef OFFHEAP_SMAPS_H
 #define OFFHEAP_SMAPS_H
 
-#include "snapshot.h"
+#include "region.h"
 
 struct strbuf;
 

@@ -24,7 +24,6 @@
 #include "series.h"
 #include "snapshot.h"
 #include "strbuf.h"
-#include "trackshm.h"
 #include "xalloc.h"
 
 #include <inttypes.h>
@@ -494,7 +493,7 @@ static void section_header(struct strbuf *o, const struct html_input *in)
 		if (d->sample_mean)
 			strbuf_addf(o, " (one sample per %s on average)",
 				    format_size(a, sizeof(a), d->sample_mean));
-		if (d->flags & (TRACKSHM_STACKS_FULL | TRACKSHM_ADDRS_FULL))
+		if (d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL))
 			strbuf_addstr(o, "; the tracker reached its memory ceiling: figures are"
 					 " incomplete");
 		strbuf_addstr(o, "</td></tr>\n");

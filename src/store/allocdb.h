@@ -14,6 +14,17 @@ struct track_view;
 struct allocdb;
 
 /*
+ * alloc_interval.flags: the tracker's state in a recording (docs/SCHEMA.md).
+ * Stored in files, so these values never change; the recorder copies the
+ * tracker's enum track_flags, which allocdb.c checks are the same bits.
+ */
+enum alloc_flags {
+	ALLOC_STACKS_FULL = 1 << 0, /* stacks counted under "other": the stack table was full */
+	ALLOC_ADDRS_FULL = 1 << 1,  /* blocks not tracked: the address table was full */
+	ALLOC_EXACT = 1 << 2,	    /* every allocation recorded, not sampled */
+};
+
+/*
  * Attaches to db (owned by the caller's store) and creates the alloc_*
  * tables when absent (docs/SCHEMA.md). Returns 0 and *out (freed by
  * allocdb_free, which does not close db) or -EIO with err filled.
@@ -88,7 +99,7 @@ struct alloc_stack {
 struct alloc_data {
 	struct alloc_stack *stacks;
 	size_t nr, alloc;
-	uint64_t flags; /* OR of every interval's tracker flags */
+	uint64_t flags; /* OR of every interval's enum alloc_flags */
 	uint64_t dropped;
 	size_t intervals; /* of the last run */
 	uint64_t span_ms; /* from its first to its last interval taken while it ran */

@@ -1,10 +1,10 @@
 /*
  * probe: looks inside a live process once, for doctor.
  *
- * The malloc regions are copied with process_vm_readv (src/dump.c) while
+ * The malloc regions are copied with process_vm_readv (src/source/dump.c) while
  * the target runs: a chunk being changed while read can make one walk stop
  * early or one zlib state be missed, never harm the target. The analysis
- * is src/inspect.c's: a zlib state is recognised by the back pointer from
+ * is src/analysis/inspect.c's: a zlib state is recognised by the back pointer from
  * its z_stream, which glibc places in the same heap.
  */
 #include "probe.h"

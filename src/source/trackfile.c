@@ -1,4 +1,4 @@
-/* trackfile: reads the counters liboffheap.so shares through its file (src/trackshm.h). */
+/* trackfile: reads the counters liboffheap.so shares through its file (preload/trackshm.h). */
 
 /*
  * The file is mapped read-only and shared; the target keeps writing while we
@@ -7,6 +7,8 @@
  * larger table), in which case it is mapped again.
  */
 #include "trackfile.h"
+/* The one reader of the tracker's ABI outside preload/ (docs/ARCHITECTURE.md). */
+#include "../../preload/trackshm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,11 @@
 
 #include "strbuf.h"
 #include "xalloc.h"
+
+_Static_assert(TRACK_MAX_DEPTH == TRACKSHM_MAX_DEPTH, "trackfile.h and trackshm.h disagree");
+_Static_assert((int)TRACK_STACKS_FULL == (int)TRACKSHM_STACKS_FULL, "the ABI's bits");
+_Static_assert((int)TRACK_ADDRS_FULL == (int)TRACKSHM_ADDRS_FULL, "the ABI's bits");
+_Static_assert((int)TRACK_EXACT == (int)TRACKSHM_EXACT, "the ABI's bits");
 
 struct trackfile {
 	int fd;

@@ -20,6 +20,10 @@
 #include "trackfile.h"
 #include "xalloc.h"
 
+_Static_assert((int)ALLOC_STACKS_FULL == (int)TRACK_STACKS_FULL, "stored as they come");
+_Static_assert((int)ALLOC_ADDRS_FULL == (int)TRACK_ADDRS_FULL, "stored as they come");
+_Static_assert((int)ALLOC_EXACT == (int)TRACK_EXACT, "stored as they come");
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_run ("
     " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"

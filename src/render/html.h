@@ -3,7 +3,7 @@
  * inline CSS and SVG, no script, no external URL — for a browser or a
  * ticket attachment.
  *
- * Sections: the process and the span; the findings (src/doctor.h); RSS over
+ * Sections: the process and the span; the findings (src/analysis/doctor.h); RSS over
  * time stacked by region class; NMT categories over time; JVM counters and
  * threads by group; the top allocation sites with their trend and a flame
  * graph of live bytes. Each input may be absent: its section then says why
@@ -26,7 +26,7 @@ struct html_input {
 	const char *created, *host;	 /* the file's meta, NULL when unknown */
 	const struct series *series;	 /* NULL: the file has no samples */
 	const struct alloc_data *allocs; /* NULL: no allocation tracking */
-	const struct alloc_site *sites;	 /* allocs ranked (src/allocrank.h) */
+	const struct alloc_site *sites;	 /* allocs ranked (src/analysis/allocrank.h) */
 	size_t nsites;
 	size_t top;			      /* sites in the table (0: all) */
 	const struct doctor_report *findings; /* NULL: not diagnosed */

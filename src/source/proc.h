@@ -2,9 +2,41 @@
 #ifndef OFFHEAP_PROC_H
 #define OFFHEAP_PROC_H
 
-#include "snapshot.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 struct strbuf;
+
+/* From /proc/PID/status; sizes in bytes. */
+struct proc_status {
+	char name[64];		/* Name: (comm) */
+	char state;		/* R, S, D, Z … */
+	pid_t tgid, ppid, nspid;	/* nspid: last NSpid (pid inside its namespace) */
+	uid_t ruid, euid;
+	gid_t rgid, egid;
+	int threads;
+	uint64_t vm_peak, vm_size, vm_hwm, vm_rss, rss_anon, rss_file, rss_shmem, vm_swap;
+	uint64_t sig_blk, sig_ign, sig_cgt;
+	bool has_mm;		/* false for kernel threads and zombies (no Vm* lines) */
+};
+
+struct thread {
+	pid_t tid;
+	char name[64];		/* comm of the thread */
+	uint64_t sp;		/* stack pointer when sampled, 0 when not known */
+};
+
+/* Memory cgroup of the process (cgroup v2, or v1's memory controller). */
+struct cgroup_mem {
+	bool known;		/* found and read */
+	char path[512];		/* path inside the cgroup hierarchy */
+	int64_t limit;		/* memory.max / limit_in_bytes; -1 = unlimited */
+	uint64_t usage;		/* memory.current / usage_in_bytes */
+	int64_t swap_limit;	/* memory.swap.max; -1 unlimited or not known */
+	uint64_t swap_usage;	/* memory.swap.current */
+};
 
 /*
  * Parses /proc/PID/status text into st. Lines it does not know are
