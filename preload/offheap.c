@@ -4,7 +4,7 @@
  * Interposes the malloc family and anonymous mmap/munmap/mremap, and forwards
  * to the next definitions (dlsym(RTLD_NEXT)). Recorded blocks are charged to
  * their call stack; the per-stack counters live in a file shared with
- * offheap record (src/trackshm.h). Configuration, read once at start:
+ * offheap record (preload/trackshm.h). Configuration, read once at start:
  *
  *   OFFHEAP_OUT      the shared file; unset: the library only forwards
  *   OFFHEAP_PID      record only in the process with this pid (the recorder

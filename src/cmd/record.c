@@ -4,7 +4,7 @@
  *
  * The tracker in the target keeps per-stack counters in a shared file
  * (preload/trackshm.h); every interval this command copies the stacks whose
- * counters changed into the alloc_* tables (src/allocdb.c), one transaction
+ * counters changed into the alloc_* tables (src/store/allocdb.c), one transaction
  * per interval, in place: the recording is created atomically (empty, with
  * its schema) before the command starts and then grows, so a recording ended
  * by SIGKILL of either side is valid up to the last interval. Stacks are

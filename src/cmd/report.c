@@ -2,11 +2,11 @@
  * report: 'offheap report FILE' — allocation sites of a recording ranked by
  * sustained growth of their live bytes, then by live bytes.
  *
- * Reads the alloc_* tables (src/allocdb.c) written by offheap record; the
+ * Reads the alloc_* tables (src/store/allocdb.c) written by offheap record; the
  * frames are stored symbolized, so the target and its binaries are not
  * needed. Formats: text, json, collapsed ("frame;frame;... bytes", root
- * first, for flamegraph tools), pprof (gzipped profile.proto, src/pprof.c),
- * html (one self-contained page, src/html.c: it also shows the samples of a
+ * first, for flamegraph tools), pprof (gzipped profile.proto, src/render/pprof.c),
+ * html (one self-contained page, src/render/html.c: it also shows the samples of a
  * recording made by offheap watch or snap, so it accepts a file with samples
  * only, allocations only, or both).
  */

@@ -1,7 +1,7 @@
 /*
  * trace: 'offheap trace PID' / 'offheap trace -- CMD' — who maps memory, by thread and stack.
  *
- * The tracing is src/trace.c; this file parses the command line, prints the
+ * The tracing is src/source/trace.c; this file parses the command line, prints the
  * live --events log and the report (text or --json), and writes -o FILE.
  */
 #include "cmd.h"
