@@ -211,7 +211,7 @@ static void test_round_trip(void)
 	if (ok(s != NULL, "stack A read back")) {
 		is_int(s->run_id, ids[3], "A: its run");
 		is_u64(s->slot, 1, "A: its slot");
-		is_u64(s->n, 3, "A: one point per running interval of run 1 (not the end_run copy)");
+		is_u64(s->n, 3, "A: a point per running interval (not the end_run copy)");
 		ok(s->n == 3 && s->live[0] == 100 && s->live[1] == 200 && s->live[2] == 300,
 		   "A: the series as written");
 		is_int(s->live_bytes, 300, "A: live at the end");
@@ -232,7 +232,8 @@ static void test_round_trip(void)
 		ok(s->n == 3 && s->live[0] == 50 && s->live[1] == 50 && s->live[2] == 50,
 		   "B: written once, filled forward");
 		if (ok(s->nframes == 1, "B: one frame")) {
-			is_str(s->frames[0].function, HOSTILE_NAME, "B: hostile name kept byte for byte");
+			is_str(s->frames[0].function, HOSTILE_NAME,
+			       "B: hostile name kept byte for byte");
 			ok(!s->frames[0].file, "B: no file stays NULL");
 		}
 	}
@@ -266,8 +267,9 @@ static void test_hostile_rows(void)
 	   "hostile: recording written");
 	/* a site and a frame of a stack that does not exist; a frame with no text at all */
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO alloc_site (interval_id, stack_id, live_bytes, live_count, alloc_bytes,"
-		 " alloc_count, free_bytes, free_count) VALUES (1, 999, 5, 1, 5, 1, 0, 0);"
+		 "INSERT INTO alloc_site (interval_id, stack_id, live_bytes, live_count,"
+		 " alloc_bytes, alloc_count, free_bytes, free_count)"
+		 " VALUES (1, 999, 5, 1, 5, 1, 0, 0);"
 		 "INSERT INTO alloc_frame (stack_id, level, pc, line, module_offset, inlined)"
 		 " VALUES (999, 0, 1, 0, 0, 0);"
 		 "INSERT INTO alloc_frame (stack_id, level, pc, line, module_offset, inlined)"
@@ -280,10 +282,12 @@ static void test_hostile_rows(void)
 		printf("# %s\n", err.buf);
 	is_u64(d.nr, 3, "hostile: rows of unknown stacks ignored");
 	ok(!d.exe, "hostile: a run without exe gives none");
-	if (ok(stack_of(&d, ids[0]) && stack_of(&d, ids[0])->nframes == 4, "hostile: bare frame read")) {
+	if (ok(stack_of(&d, ids[0]) && stack_of(&d, ids[0])->nframes == 4,
+	       "hostile: bare frame read")) {
 		const struct alloc_frame *f = &stack_of(&d, ids[0])->frames[3];
 
-		ok(!f->function && !f->file && !f->module && f->pc == 2, "hostile: bare frame has no names");
+		ok(!f->function && !f->file && !f->module && f->pc == 2,
+		   "hostile: bare frame has no names");
 	}
 	alloc_data_release(&d);
 	allocdb_free(a);
@@ -293,7 +297,8 @@ static void test_hostile_rows(void)
 	/* intervals with no site rows at all (as allocdb_end_run writes, but not final) */
 	snprintf(sql, sizeof(sql),
 		 "WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < 3)"
-		 " INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags, dropped, final)"
+		 " INSERT INTO alloc_interval"
+		 " (run_id, t_ms, live_bytes, sites, flags, dropped, final)"
 		 " SELECT %lld, 2000 + x, 0, 0, 0, 0, 0 FROM k;",
 		 (long long)ids[4]);
 	ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,

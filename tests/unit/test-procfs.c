@@ -1,4 +1,4 @@
-/* test-procfs: paths under --proc-root, refusing symlinks and FIFOs, paths too long, a tree's PIDs. */
+/* test-procfs: --proc-root paths, symlink and FIFO refusal, paths too long, a tree's PIDs. */
 #include "procfs.h"
 #include "strbuf.h"
 #include "tap.h"
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 static char dir[] = "/tmp/test-procfs.XXXXXX";
-static char root[PATH_MAX];	/* dir/proc */
+static char root[PATH_MAX]; /* dir/proc */
 
 static void put(const char *rel, const char *text)
 {
@@ -80,9 +80,11 @@ static void make_tree(void)
 static void remove_tree(void)
 {
 	static const char *const files[] = {
-		"proc/42/status", "proc/42/big", "proc/42/maps", "proc/42/smaps",
-		"proc/42/task/43", "proc/42/task/42", "proc/42/task", "proc/42/fdinfo",
-		"proc/42", "proc/7", "proc/100", "proc/self-not-a-pid", "proc", "secret",
+	    "proc/42/status", "proc/42/big",	 "proc/42/maps",
+	    "proc/42/smaps",  "proc/42/task/43", "proc/42/task/42",
+	    "proc/42/task",   "proc/42/fdinfo",	 "proc/42",
+	    "proc/7",	      "proc/100",	 "proc/self-not-a-pid",
+	    "proc",	      "secret",
 	};
 	char path[PATH_MAX];
 
@@ -110,7 +112,8 @@ static void test_paths(void)
 	ok(!procfs_path(buf, sizeof(buf), "%d/%s", 42, "maps"), "recorded path built");
 	snprintf(want, sizeof(want), "%s/proc/42/maps", dir);
 	is_str(buf, want, "--proc-root: under the root");
-	ok(!sysroot_path(buf, sizeof(buf), "/tmp/hsperfdata_%s/%d", "app", 42), "recorded /tmp path");
+	ok(!sysroot_path(buf, sizeof(buf), "/tmp/hsperfdata_%s/%d", "app", 42),
+	   "recorded /tmp path");
 	snprintf(want, sizeof(want), "%s/tmp/hsperfdata_app/42", dir);
 	is_str(buf, want, "--proc-root: /tmp beside the recorded proc");
 
@@ -130,8 +133,7 @@ static void test_long_paths(void)
 	name[PATH_MAX + 9] = '\0';
 	procfs_set_root(NULL);
 	/* "/proc/1234567/abcdefg" is 21 bytes: it fits 22 with its NUL, not 21 */
-	ok(!procfs_path(small, 22, "%s/%s", "1234567", "abcdefg"),
-	   "a path of n - 1 bytes fits");
+	ok(!procfs_path(small, 22, "%s/%s", "1234567", "abcdefg"), "a path of n - 1 bytes fits");
 	is_str(small, "/proc/1234567/abcdefg", "all of it, not cut");
 	is_int(procfs_path(small, 21, "%s/%s", "1234567", "abcdefg"), -ENAMETOOLONG,
 	       "one byte short: ENAMETOOLONG, not a cut path");

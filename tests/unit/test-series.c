@@ -1,4 +1,4 @@
-/* test-series: a recording written as the series writer (watch) writes it, read back by series_load; trends. */
+/* test-series: a recording as watch writes it, read back by series_load; its trends. */
 #include "series.h"
 #include "snapshot.h"
 #include "store.h"
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define NPTS 12
-#define MIB (1 << 20)
+#define MIB  (1 << 20)
 
 static char dir[] = "/tmp/test-series.XXXXXX";
 
@@ -231,7 +231,7 @@ static void test_round_trip(const char *path)
 		is_int(r.pts[0].nmt ? r.pts[0].nmt[0].malloc_count : 0, -1,
 		       "an NMT figure not printed stays -1");
 		ok(series_point_tgroup(&r.pts[NPTS - 1], "pool-#-thread-#") &&
-		   series_point_tgroup(&r.pts[NPTS - 1], "pool-#-thread-#")->count == NPTS,
+		       series_point_tgroup(&r.pts[NPTS - 1], "pool-#-thread-#")->count == NPTS,
 		   "thread names folded into their pool");
 		ok(series_point_tgroup(&r.pts[0], "GC Thread#") != NULL, "GC Thread#0 folded");
 	}
@@ -275,7 +275,8 @@ static void test_trends(const char *path)
 	if (x) {
 		is_int(x->j.first, MIB, "heap: first");
 		is_int(x->j.last, MIB + (NPTS - 1) * 4 * MIB, "heap: last");
-		ok(x->j.per_hour > 0.99 * 4.0 * MIB * 3600 && x->j.per_hour < 1.01 * 4.0 * MIB * 3600,
+		ok(x->j.per_hour > 0.99 * 4.0 * MIB * 3600 &&
+		       x->j.per_hour < 1.01 * 4.0 * MIB * 3600,
 		   "heap: 4 MiB a second, per hour");
 	}
 	free(t);

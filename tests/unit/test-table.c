@@ -1,4 +1,4 @@
-/* test-table: one column table as golden text and JSON (alignment, column choice, empty, hostile strings). */
+/* test-table: golden text and JSON of a column table: alignment, columns, empty, hostile text. */
 #include "json.h"
 #include "table.h"
 #include "tap.h"
@@ -53,7 +53,8 @@ static void fill(struct table *t, const struct table_col *c, int nc, const int *
 		const char *name;
 	} rows[] = {
 		{ 0x7f0000001000, 123456789, 7, 1, -4096, 12, -3, 1.005, "[heap]" },
-		{ 0x400000, 8192, 123456, 22, 1048576, -5, 0, 1234.5, "/usr/lib/x86_64-linux-gnu/libc.so.6" },
+		{ 0x400000, 8192, 123456, 22, 1048576, -5, 0, 1234.5,
+		  "/usr/lib/x86_64-linux-gnu/libc.so.6" },
 	};
 	size_t r;
 
@@ -92,22 +93,28 @@ static void test_all_columns(void)
 	fill(&t, cols, C_NR, all);
 	s = render(&t, false);
 	is_str(s,
-	       "Address       Name                                    RSS  Delta  Growth   Count  Chg     Rate  Note\n"
-	       "7f0000001000  [heap]                               120563     -4     +12       7   -3     1.00  1\n"
-	       "000000400000  /usr/lib/x86_64-linux-gnu/libc.so.6       8  +1024      -5  123456   +0  1234.50  22\n"
-	       "total         -                                    120571      -       -       -    -        -  -\n",
-	       "text: strings and addresses left, numbers right, signs, KiB, text in a number column");
+	       "Address       Name                                 "
+	       "   RSS  Delta  Growth   Count  Chg     Rate  Note\n"
+	       "7f0000001000  [heap]                               "
+	       "120563     -4     +12       7   -3     1.00  1\n"
+	       "000000400000  /usr/lib/x86_64-linux-gnu/libc.so.6  "
+	       "     8  +1024      -5  123456   +0  1234.50  22\n"
+	       "total         -                                    "
+	       "120571      -       -       -    -        -  -\n",
+	       "text: strings and addresses left, numbers right, signs, KiB, text as a number");
 	free(s);
 	s = render(&t, true);
 	is_str(s,
 	       "[\n"
 	       "  {\n    \"addr\": \"0x7f0000001000\",\n    \"name\": \"[heap]\",\n"
 	       "    \"rss\": 123456789,\n    \"delta\": -4096,\n    \"growth\": 12,\n"
-	       "    \"count\": 7,\n    \"change\": -3,\n    \"rate\": 1.005,\n    \"note\": 1\n  },\n"
+	       "    \"count\": 7,\n    \"change\": -3,\n    \"rate\": 1.005,\n"
+	       "    \"note\": 1\n  },\n"
 	       "  {\n    \"addr\": \"0x400000\",\n"
 	       "    \"name\": \"/usr/lib/x86_64-linux-gnu/libc.so.6\",\n"
 	       "    \"rss\": 8192,\n    \"delta\": 1048576,\n    \"growth\": -5,\n"
-	       "    \"count\": 123456,\n    \"change\": 0,\n    \"rate\": 1234.5,\n    \"note\": 22\n  },\n"
+	       "    \"count\": 123456,\n    \"change\": 0,\n    \"rate\": 1234.5,\n"
+	       "    \"note\": 22\n  },\n"
 	       "  {\n    \"addr\": \"0x0\",\n    \"name\": null,\n    \"rss\": 123464981,\n"
 	       "    \"delta\": null,\n    \"growth\": null,\n    \"count\": null,\n"
 	       "    \"change\": null,\n    \"rate\": null,\n    \"note\": null\n  }\n"
@@ -139,7 +146,8 @@ static void test_column_choice(void)
 	s = render(&t, true);
 	is_str(s,
 	       "[\n  {\n    \"rss\": 123456789,\n    \"name\": \"[heap]\"\n  },\n"
-	       "  {\n    \"rss\": 8192,\n    \"name\": \"/usr/lib/x86_64-linux-gnu/libc.so.6\"\n  },\n"
+	       "  {\n    \"rss\": 8192,\n"
+	       "    \"name\": \"/usr/lib/x86_64-linux-gnu/libc.so.6\"\n  },\n"
 	       "  {\n    \"rss\": 123464981,\n    \"name\": null\n  }\n]\n",
 	       "JSON of chosen columns: only their keys");
 	free(s);
