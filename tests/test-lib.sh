@@ -198,7 +198,11 @@ _run_test() {
 	else
 		echo "not ok $test_count - $1"
 		# On stderr too: prove shows it even when not verbose (a CI log says why).
-		sed -e 's/^/#   /' "$TRASH/.log" | tail -n 40 | tee /dev/stderr
+		# (Not tee /dev/stderr: reopening a log file that stderr points to writes at
+		# offset 0, over what is already there.)
+		sed -e 's/^/#   /' "$TRASH/.log" | tail -n 40 >"$TRASH/.tail"
+		cat "$TRASH/.tail"
+		cat "$TRASH/.tail" >&2
 		test_failed=$((test_failed + 1))
 	fi
 }
