@@ -168,11 +168,7 @@ int cmd_jcmd(int argc, char **argv)
 		usage_die("jcmd", "missing the command to run (try 'offheap jcmd %s help')",
 			  argv[0]);
 
-	ret = procfs_resolve_pid(argv[0], &pid, &err);
-	if (ret) {
-		error("%s", err.buf);
-		if (ret == -EINVAL)
-			hint("give the PID instead of the name");
+	if (cmd_resolve_pid(argv[0], &pid)) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}

@@ -871,9 +871,8 @@ int cmd_nmt(int argc, char **argv)
 	static const char *const modes[] = { "summary", "detail", "baseline", "diff" };
 	struct opts o = { .timeout_ms = ATTACH_DEFAULT_TIMEOUT_MS, .top = 10 };
 	const char *pos[2] = { NULL, NULL };
-	struct strbuf err = STRBUF_INIT;
 	uint64_t ms;
-	int npos = 0, c, ret, top;
+	int npos = 0, c, top;
 
 	/* options may come before, between or after PID and the mode */
 	for (;;) {
@@ -943,15 +942,8 @@ int cmd_nmt(int argc, char **argv)
 		error("nmt talks to live JVMs and cannot work on a --proc-root tree");
 		return EXIT_RUNTIME;
 	}
-	ret = procfs_resolve_pid(pos[0], &o.pid, &err);
-	if (ret) {
-		error("%s", err.buf);
-		if (ret == -EINVAL)
-			hint("give the PID instead of the name");
-		strbuf_release(&err);
+	if (cmd_resolve_pid(pos[0], &o.pid))
 		return EXIT_RUNTIME;
-	}
-	strbuf_release(&err);
 	switch (o.mode) {
 	case M_SUMMARY:
 		return do_show(&o, "summary");

@@ -5,6 +5,7 @@
  * live --events log and the report (text or --json), and writes -o FILE.
  */
 #include "cmd.h"
+#include "cmdutil.h"
 #include "json.h"
 #include "parse.h"
 #include "procfs.h"
@@ -623,12 +624,8 @@ int cmd_trace(int argc, char **argv)
 	} else {
 		if (!procfs_is_live())
 			usage_die("trace", "--proc-root cannot be used with trace (it follows a live process)");
-		ret = procfs_resolve_pid(pid_arg, &to.pid, &err);
-		if (ret) {
-			error("%s", err.buf);
-			strbuf_release(&err);
+		if (cmd_resolve_pid(pid_arg, &to.pid))
 			return EXIT_RUNTIME;
-		}
 	}
 	to.keep_events = output != NULL;
 	/* The command's output would break the JSON: it goes where our diagnostics go. */
