@@ -153,10 +153,6 @@ int cmd_jcmd(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!procfs_is_live()) {
-		error("jcmd talks to live JVMs and cannot work on a --proc-root tree");
-		return EXIT_RUNTIME;
-	}
 	if (list) {
 		if (argc)
 			usage_die("jcmd", "-l takes no arguments");

@@ -17,7 +17,6 @@
 #include "nmt.h"
 #include "parse.h"
 #include "proc.h"
-#include "procfs.h"
 #include "strbuf.h"
 #include "table.h"
 #include "usage.h"
@@ -938,10 +937,6 @@ int cmd_nmt(int argc, char **argv)
 		usage_die("nmt", "--detail goes with 'baseline -o' or 'diff' (for a detail report use the 'detail' mode)");
 	if (o.detail && o.mode == M_BASELINE && !o.out_file)
 		usage_die("nmt", "--detail with 'baseline' needs -o FILE");
-	if (!procfs_is_live()) {
-		error("nmt talks to live JVMs and cannot work on a --proc-root tree");
-		return EXIT_RUNTIME;
-	}
 	if (cmd_resolve_pid(pos[0], &o.pid))
 		return EXIT_RUNTIME;
 	switch (o.mode) {

@@ -8,7 +8,6 @@
 #include "cmdutil.h"
 #include "json.h"
 #include "parse.h"
-#include "procfs.h"
 #include "strbuf.h"
 #include "symbolize.h"
 #include "table.h"
@@ -622,8 +621,6 @@ int cmd_trace(int argc, char **argv)
 		for (int i = optind; i < argc; i++)
 			strbuf_addf(&cmdline, "%s%s", i > optind ? " " : "", argv[i]);
 	} else {
-		if (!procfs_is_live())
-			usage_die("trace", "--proc-root cannot be used with trace (it follows a live process)");
 		if (cmd_resolve_pid(pid_arg, &to.pid))
 			return EXIT_RUNTIME;
 	}
