@@ -24,6 +24,7 @@
  */
 #include "attach.h"
 #include "procfs.h"
+#include "pslist.h"
 #include "strbuf.h"
 
 #include <dirent.h>
@@ -420,15 +421,9 @@ static bool is_openj9(struct attach_ctx *c)
 /* -1 unknown (maps unreadable), 0 no, 1 yes. */
 static int maps_have_libjvm(pid_t pid)
 {
-	struct strbuf sb = STRBUF_INIT;
-	int ret = procfs_read_pid(pid, "maps", &sb, 64u << 20);
+	int ret = pslist_maps_libjvm(pid);
 
-	if (!ret)
-		ret = strstr(sb.buf, "/libjvm.so\n") || strstr(sb.buf, "/libjvm.so (deleted)\n");
-	else
-		ret = -1;
-	strbuf_release(&sb);
-	return ret;
+	return ret < 0 ? -1 : ret;
 }
 
 static bool has_hsperfdata(const char *tmpdir, pid_t nspid)
