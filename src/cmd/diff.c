@@ -128,30 +128,6 @@ static void print_help(void)
 	       "  offheap diff before.db after.db --json | jq '.classes[] | {class, rss_delta}'\n");
 }
 
-static const char *region_label(const struct snapshot *s, const struct region *r,
-				struct strbuf *sb)
-{
-	const struct thread *th;
-
-	strbuf_reset(sb);
-	switch (r->cls) {
-	case RC_STACK:
-		th = r->tid ? snapshot_thread(s, r->tid) : NULL;
-		if (r->tid)
-			strbuf_addf(sb, "[stack tid %d%s%s]%s", (int)r->tid, th ? " " : "",
-				    th ? th->name : "", r->guard ? " guard" : "");
-		else
-			strbuf_addstr(sb, *r->path ? r->path : "[stack]");
-		break;
-	case RC_ARENA:
-		strbuf_addstr(sb, r->guard ? "[arena reserve]" : "[arena]");
-		break;
-	default:
-		strbuf_addstr(sb, *r->path ? r->path : "[anon]");
-	}
-	return sb->buf;
-}
-
 static const char *region_state(const struct diff_region *r)
 {
 	switch (r->how) {
@@ -229,7 +205,7 @@ static size_t fill_mappings(const struct diff *d, int top, struct table *t)
 		table_set_i64(t, row, M_DSWAP, r->d.swap);
 		table_set_i64(t, row, M_DSIZE, r->d.size);
 		table_set_str(t, row, M_MATCH, diff_match_name(r->how));
-		table_set_str(t, row, M_MAPPING, region_label(s, x, &sb));
+		table_set_str(t, row, M_MAPPING, snapshot_region_label(s, x, &sb));
 	}
 	strbuf_release(&sb);
 	return changed;

@@ -153,10 +153,6 @@ int cmd_jcmd(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!procfs_is_live()) {
-		error("jcmd talks to live JVMs and cannot work on a --proc-root tree");
-		return EXIT_RUNTIME;
-	}
 	if (list) {
 		if (argc)
 			usage_die("jcmd", "-l takes no arguments");
@@ -168,11 +164,7 @@ int cmd_jcmd(int argc, char **argv)
 		usage_die("jcmd", "missing the command to run (try 'offheap jcmd %s help')",
 			  argv[0]);
 
-	ret = procfs_resolve_pid(argv[0], &pid, &err);
-	if (ret) {
-		error("%s", err.buf);
-		if (ret == -EINVAL)
-			hint("give the PID instead of the name");
+	if (cmd_resolve_pid(argv[0], &pid)) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}

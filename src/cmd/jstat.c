@@ -7,6 +7,7 @@
  * counter the collector lacks as "-", columns separated by one space.
  */
 #include "cmd.h"
+#include "cmdutil.h"
 #include "hsperf.h"
 #include "json.h"
 #include "parse.h"
@@ -419,11 +420,8 @@ int cmd_jstat(int argc, char **argv)
 	if (argc == 3 && parse_int(argv[2], 1, INT_MAX, &count))
 		usage_die("jstat", "bad count '%s'", argv[2]);
 
-	if (procfs_resolve_pid(argv[0], &pid, &err)) {
-		error("%s", err.buf);
-		strbuf_release(&err);
+	if (cmd_resolve_pid(argv[0], &pid))
 		return EXIT_RUNTIME;
-	}
 	ret = hsperf_open(&h, pid, &err);
 	if (ret) {
 		ret = open_failed(pid, ret, &err);

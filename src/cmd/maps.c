@@ -86,31 +86,6 @@ static int cmp_region(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
-/* What the Mapping column shows: the path, or what an anonymous region is. */
-static void mapping_label(const struct snapshot *s, const struct region *r, struct strbuf *out)
-{
-	const struct thread *t;
-
-	strbuf_reset(out);
-	switch (r->cls) {
-	case RC_STACK:
-		t = r->tid ? snapshot_thread(s, r->tid) : NULL;
-		if (r->tid)
-			strbuf_addf(out, "[stack:%d %s]%s", (int)r->tid, t ? t->name : "?",
-				    r->guard ? " guard" : "");
-		else if (*r->path)
-			strbuf_addstr(out, r->path);
-		else	/* the stack of a thread that was running when sampled */
-			strbuf_addf(out, "[stack:? running thread]%s", r->guard ? " guard" : "");
-		return;
-	case RC_ARENA:
-		strbuf_addstr(out, r->guard ? "[arena reserve]" : "[arena]");
-		return;
-	default:
-		strbuf_addstr(out, *r->path ? r->path : "[anon]");
-	}
-}
-
 /* Where each column lands in the table being filled, -1 when not shown. */
 static int colidx[C_NR];
 
@@ -153,7 +128,7 @@ static void set_region_row(struct table *t, size_t row, const struct snapshot *s
 		put_str(t, row, C_THREAD, th ? th->name : "");
 	}
 	if (colidx[C_MAPPING] >= 0) {
-		mapping_label(s, r, tmp);
+		snapshot_region_label(s, r, tmp);
 		put_str(t, row, C_MAPPING, tmp->buf);
 	}
 }
@@ -195,7 +170,7 @@ static struct group *group_regions(const struct snapshot *s, bool by_class, size
 			else if (r->cls == RC_ARENA)
 				key = "[arenas]";
 			else {
-				mapping_label(s, r, &label);
+				snapshot_region_label(s, r, &label);
 				key = label.buf;
 			}
 		}

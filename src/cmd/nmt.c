@@ -17,7 +17,6 @@
 #include "nmt.h"
 #include "parse.h"
 #include "proc.h"
-#include "procfs.h"
 #include "strbuf.h"
 #include "table.h"
 #include "usage.h"
@@ -871,9 +870,8 @@ int cmd_nmt(int argc, char **argv)
 	static const char *const modes[] = { "summary", "detail", "baseline", "diff" };
 	struct opts o = { .timeout_ms = ATTACH_DEFAULT_TIMEOUT_MS, .top = 10 };
 	const char *pos[2] = { NULL, NULL };
-	struct strbuf err = STRBUF_INIT;
 	uint64_t ms;
-	int npos = 0, c, ret, top;
+	int npos = 0, c, top;
 
 	/* options may come before, between or after PID and the mode */
 	for (;;) {
@@ -939,19 +937,8 @@ int cmd_nmt(int argc, char **argv)
 		usage_die("nmt", "--detail goes with 'baseline -o' or 'diff' (for a detail report use the 'detail' mode)");
 	if (o.detail && o.mode == M_BASELINE && !o.out_file)
 		usage_die("nmt", "--detail with 'baseline' needs -o FILE");
-	if (!procfs_is_live()) {
-		error("nmt talks to live JVMs and cannot work on a --proc-root tree");
+	if (cmd_resolve_pid(pos[0], &o.pid))
 		return EXIT_RUNTIME;
-	}
-	ret = procfs_resolve_pid(pos[0], &o.pid, &err);
-	if (ret) {
-		error("%s", err.buf);
-		if (ret == -EINVAL)
-			hint("give the PID instead of the name");
-		strbuf_release(&err);
-		return EXIT_RUNTIME;
-	}
-	strbuf_release(&err);
 	switch (o.mode) {
 	case M_SUMMARY:
 		return do_show(&o, "summary");

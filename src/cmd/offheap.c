@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,29 +21,42 @@
 #endif
 const char offheap_version[] = OFFHEAP_VERSION;
 
+/* What the dispatcher sets up or checks before it runs a command (git.c's RUN_SETUP). */
+enum command_flags {
+	NEED_LIVE = 1 << 0,	/* works on a live process: --proc-root is refused */
+};
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	unsigned flags;		/* enum command_flags */
 };
 
 static const struct command commands[] = {
-	{ "ps", cmd_ps, "processes by RSS, anon and swap; marks JVMs" },
-	{ "maps", cmd_maps, "every mapping of a process, classified and sortable" },
-	{ "snap", cmd_snap, "save a snapshot of a process's memory to a file" },
-	{ "diff", cmd_diff, "what grew between two snapshots, or since one" },
-	{ "watch", cmd_watch, "sample a process over time into a recording" },
-	{ "jstat", cmd_jstat, "JVM GC counters from hsperfdata (jstat -gc)" },
-	{ "jcmd", cmd_jcmd, "run a JVM diagnostic command over the attach socket" },
-	{ "nmt", cmd_nmt, "JVM Native Memory Tracking: summary, detail, baseline, diff" },
-	{ "jvm", cmd_jvm, "where a JVM's memory is: heap, NMT, native outside NMT" },
-	{ "trace", cmd_trace, "mmap/munmap/brk by thread and call stack" },
-	{ "dump", cmd_dump, "copy a region's bytes without stopping the process" },
-	{ "inspect", cmd_inspect, "what a region's bytes are" },
-	{ "record", cmd_record, "track allocations by call stack into a recording" },
-	{ "report", cmd_report, "leak report from a recording" },
-	{ "doctor", cmd_doctor, "run the whole procedure and name the culprit" },
+	{ "ps", cmd_ps, "processes by RSS, anon and swap; marks JVMs", 0 },
+	{ "maps", cmd_maps, "every mapping of a process, classified and sortable", 0 },
+	{ "snap", cmd_snap, "save a snapshot of a process's memory to a file", 0 },
+	{ "diff", cmd_diff, "what grew between two snapshots, or since one", 0 },
+	{ "watch", cmd_watch, "sample a process over time into a recording", 0 },
+	{ "jstat", cmd_jstat, "JVM GC counters from hsperfdata (jstat -gc)", 0 },
+	{ "jcmd", cmd_jcmd, "run a JVM diagnostic command over the attach socket", NEED_LIVE },
+	{ "nmt", cmd_nmt, "JVM Native Memory Tracking: summary, detail, baseline, diff",
+	  NEED_LIVE },
+	{ "jvm", cmd_jvm, "where a JVM's memory is: heap, NMT, native outside NMT", 0 },
+	{ "trace", cmd_trace, "mmap/munmap/brk by thread and call stack", NEED_LIVE },
+	{ "dump", cmd_dump, "copy a region's bytes without stopping the process", NEED_LIVE },
+	{ "inspect", cmd_inspect, "what a region's bytes are", 0 },
+	{ "record", cmd_record, "track allocations by call stack into a recording", NEED_LIVE },
+	{ "report", cmd_report, "leak report from a recording", 0 },
+	{ "doctor", cmd_doctor, "run the whole procedure and name the culprit", 0 },
 };
+
+/* "offheap CMD -h" and "offheap help CMD" print the help whatever the global options. */
+static bool asks_help(int argc, char **argv)
+{
+	return argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+}
 
 static void print_help(FILE *out)
 {
@@ -54,7 +68,12 @@ static void print_help(FILE *out)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nGlobal options:\n"
 		     "  --proc-root DIR   read DIR instead of /proc (a recorded tree; /sys and /tmp\n"
-		     "                    are taken from DIR/..)\n"
+		     "                    are taken from DIR/..); refused by the commands that\n"
+		     "                    work on a live process:");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].flags & NEED_LIVE)
+			fprintf(out, " %s", commands[i].name);
+	fprintf(out, "\n"
 		     "  -h, --help        this help\n"
 		     "  -V, --version     print the version\n\n"
 		     "PID may be a process ID or a process name that matches one process.\n\n"
@@ -117,6 +136,12 @@ dispatch:
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[0], commands[i].name))
 			continue;
+		if ((commands[i].flags & NEED_LIVE) && !procfs_is_live() && !asks_help(argc, argv)) {
+			error("'%s' works on a live process and cannot read a --proc-root tree",
+			      argv[0]);
+			hint("run it without --proc-root, on the machine where the process runs");
+			return EXIT_RUNTIME;
+		}
 		optind = 0;	/* a fresh getopt for the subcommand */
 		int ret = commands[i].fn(argc, argv);
 

@@ -5,9 +5,9 @@
  * live --events log and the report (text or --json), and writes -o FILE.
  */
 #include "cmd.h"
+#include "cmdutil.h"
 #include "json.h"
 #include "parse.h"
-#include "procfs.h"
 #include "strbuf.h"
 #include "symbolize.h"
 #include "table.h"
@@ -621,14 +621,8 @@ int cmd_trace(int argc, char **argv)
 		for (int i = optind; i < argc; i++)
 			strbuf_addf(&cmdline, "%s%s", i > optind ? " " : "", argv[i]);
 	} else {
-		if (!procfs_is_live())
-			usage_die("trace", "--proc-root cannot be used with trace (it follows a live process)");
-		ret = procfs_resolve_pid(pid_arg, &to.pid, &err);
-		if (ret) {
-			error("%s", err.buf);
-			strbuf_release(&err);
+		if (cmd_resolve_pid(pid_arg, &to.pid))
 			return EXIT_RUNTIME;
-		}
 	}
 	to.keep_events = output != NULL;
 	/* The command's output would break the JSON: it goes where our diagnostics go. */

@@ -228,7 +228,7 @@ void classify_regions(struct snapshot *s)
 		r->cls = by_path(r, s->exe);
 		r->tid = 0;
 		r->guard = false;
-		if (r->cls == RC_LIB && !strcmp(basename_of(r->path), "libjvm.so"))
+		if (r->cls == RC_LIB && region_path_is_libjvm(r->path, strlen(r->path)))
 			s->is_jvm = true;
 	}
 	mark_elf_neighbours(s->regions, s->nregions);

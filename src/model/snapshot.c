@@ -58,6 +58,32 @@ const struct thread *snapshot_thread(const struct snapshot *s, pid_t tid)
 	return NULL;
 }
 
+const char *snapshot_region_label(const struct snapshot *s, const struct region *r,
+				  struct strbuf *sb)
+{
+	const struct thread *t;
+
+	strbuf_reset(sb);
+	switch (r->cls) {
+	case RC_STACK:
+		t = r->tid ? snapshot_thread(s, r->tid) : NULL;
+		if (r->tid)
+			strbuf_addf(sb, "[stack:%d %s]%s", (int)r->tid, t ? t->name : "?",
+				    r->guard ? " guard" : "");
+		else if (*r->path)
+			strbuf_addstr(sb, r->path);
+		else	/* the stack of a thread that was running when sampled */
+			strbuf_addf(sb, "[stack:? running thread]%s", r->guard ? " guard" : "");
+		break;
+	case RC_ARENA:
+		strbuf_addstr(sb, r->guard ? "[arena reserve]" : "[arena]");
+		break;
+	default:
+		strbuf_addstr(sb, *r->path ? r->path : "[anon]");
+	}
+	return sb->buf;
+}
+
 static int cmp_region(const void *a, const void *b)
 {
 	const struct region *x = a, *y = b;

@@ -49,4 +49,13 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 /* The thread with this tid, or NULL. */
 const struct thread *snapshot_thread(const struct snapshot *s, pid_t tid);
 
+/*
+ * What a region is called wherever one is listed (maps, diff): its path, or for an
+ * anonymous one what it is — "[stack:42 worker]", "[stack:42 worker] guard",
+ * "[stack:? running thread]", "[arena]", "[arena reserve]", "[anon]". Resets sb,
+ * fills it and returns sb->buf (the caller owns sb).
+ */
+const char *snapshot_region_label(const struct snapshot *s, const struct region *r,
+				  struct strbuf *sb);
+
 #endif

@@ -16,6 +16,7 @@
 #include "pprof.h"
 
 #include "allocdb.h"
+#include "allocrank.h"
 #include "strbuf.h"
 
 #include "profile.pb-c.h"
@@ -159,21 +160,10 @@ static int str_index(struct builder *b, const char *s, int64_t *idx)
 	return 0;
 }
 
-static const char *frame_label(const struct alloc_frame *f, char *buf, size_t n)
-{
-	const char *mod;
-
-	if (f->function)
-		return f->function;
-	mod = f->module ? strrchr(f->module, '/') : NULL;
-	snprintf(buf, n, "0x%" PRIx64 "%s%s", f->pc, mod ? " in " : "", mod ? mod + 1 : "");
-	return buf;
-}
-
 static int function_id(struct builder *b, const struct alloc_frame *f, uint64_t *id)
 {
 	char key[1024], name[128];
-	const char *label = frame_label(f, name, sizeof(name));
+	const char *label = allocrank_frame_name(f, name, sizeof(name));
 	int added;
 
 	snprintf(key, sizeof(key), "%s\n%s", label, f->file ? f->file : "");
@@ -250,7 +240,7 @@ static int location_id(struct builder *b, const struct alloc_frame *fr, size_t n
 
 	strbuf_addf(&key, "%" PRIx64, fr[0].pc);
 	for (size_t i = 0; i < nf; i++)
-		strbuf_addf(&key, "\n%s:%d", frame_label(&fr[i], name, sizeof(name)), fr[i].line);
+		strbuf_addf(&key, "\n%s:%d", allocrank_frame_name(&fr[i], name, sizeof(name)), fr[i].line);
 	if (intern_get(&b->locs, key.buf, id, &added))
 		goto out;
 	ret = 0;

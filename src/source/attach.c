@@ -23,7 +23,9 @@
  * process that took over the pid is never signalled.
  */
 #include "attach.h"
+#include "proc.h"
 #include "procfs.h"
+#include "pslist.h"
 #include "strbuf.h"
 
 #include <dirent.h>
@@ -78,99 +80,26 @@ static void sleep_ms(long ms)
 
 /* --- pure parts: status file, requests, replies ---------------------------------- */
 
-/* The value text after "Name:" at the start of a line, or NULL. */
-static const char *status_field(const char *text, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, name, n))
-			return p + n;
-	return NULL;
-}
-
-/* The second number of a "Uid:\tR\tE\tS\tF" line: the effective id. */
-static int parse_effective(const char *v, unsigned long *out)
-{
-	char *end;
-
-	if (!v)
-		return -EPROTO;
-	errno = 0;
-	strtoul(v, &end, 10);
-	if (end == v || errno)
-		return -EPROTO;
-	v = end;
-	*out = strtoul(v, &end, 10);
-	if (end == v || errno || *out > UINT_MAX - 1)
-		return -EPROTO;
-	return 0;
-}
-
-static int parse_sigmask(const char *v, unsigned long long *out)
-{
-	char *end;
-
-	if (!v)
-		return -EPROTO;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	errno = 0;
-	*out = strtoull(v, &end, 16);
-	if (end == v || errno || (*end && *end != '\n'))
-		return -EPROTO;
-	return 0;
-}
-
+/*
+ * What attach needs, from the one status parser (proc.c): Uid, Gid, SigIgn and
+ * SigCgt must be there, NSpid (or NStgid) may be.
+ */
 int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p)
 {
-	unsigned long uid, gid;
-	unsigned long long cgt, ign;
-	const char *v;
+	const unsigned need = PROC_SEEN_UID | PROC_SEEN_GID | PROC_SEEN_SIGIGN | PROC_SEEN_SIGCGT;
+	struct strbuf err = STRBUF_INIT;
+	struct proc_status st;
+	int ret = proc_status_scan(text, strlen(text), &st, &err);
 
-	if (parse_effective(status_field(text, "Uid:"), &uid) ||
-	    parse_effective(status_field(text, "Gid:"), &gid) ||
-	    parse_sigmask(status_field(text, "SigCgt:"), &cgt) ||
-	    parse_sigmask(status_field(text, "SigIgn:"), &ign))
+	strbuf_release(&err);
+	if (ret || (st.seen & need) != need || st.euid == (uid_t)-1 || st.egid == (gid_t)-1)
 		return -EPROTO;
-	p->euid = (uid_t)uid;
-	p->egid = (gid_t)gid;
-	p->quit_caught = (cgt & SIGQUIT_MASK) && !(ign & SIGQUIT_MASK);
-
-	/* NSpid lists the pid in each nested namespace, outermost first (Linux 4.1+). */
-	p->nspid = pid;
-	p->nspid_known = false;
-	v = status_field(text, "NSpid:");
-	if (!v)
-		v = status_field(text, "NStgid:");
-	if (v) {
-		const char *eol = strchr(v, '\n');
-		long last = -1;
-
-		for (;;) {
-			char *end;
-			long n;
-
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (!*v || *v == '\n')
-				break;
-			errno = 0;
-			n = strtol(v, &end, 10);
-			if (end == v || errno || n <= 0 || n > INT_MAX || (eol && end > eol))
-				return -EPROTO;
-			last = n;
-			v = end;
-		}
-		if (last > 0) {
-			p->nspid = (pid_t)last;
-			p->nspid_known = true;
-		}
-	}
-	v = status_field(text, "State:");
-	while (v && (*v == ' ' || *v == '\t'))
-		v++;
-	p->gone = v && (*v == 'Z' || *v == 'X');
+	p->euid = st.euid;
+	p->egid = st.egid;
+	p->quit_caught = (st.sig_cgt & SIGQUIT_MASK) && !(st.sig_ign & SIGQUIT_MASK);
+	p->nspid_known = st.seen & PROC_SEEN_NSPID;
+	p->nspid = p->nspid_known ? st.nspid : pid;
+	p->gone = st.state == 'Z' || st.state == 'X';
 	return 0;
 }
 
@@ -340,21 +269,19 @@ static int load_proc(struct attach_ctx *c)
  */
 static char proc_state(pid_t pid)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const char *v;
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	struct proc_status st;
 	char state = 0;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 0;
 	if (procfs_read_pid(pid, "status", &sb, 1 << 16) == -ESRCH)
 		goto out;
-	v = status_field(sb.buf, "State:");
-	while (v && (*v == ' ' || *v == '\t'))
-		v++;
-	state = v && *v && *v != '\n' ? *v : '?';
+	state = !proc_status_scan(sb.buf, sb.len, &st, &err) && st.state ? st.state : '?';
 	if (state == 'Z' || state == 'X')
 		state = 0;
 out:
+	strbuf_release(&err);
 	strbuf_release(&sb);
 	return state;
 }
@@ -420,15 +347,9 @@ static bool is_openj9(struct attach_ctx *c)
 /* -1 unknown (maps unreadable), 0 no, 1 yes. */
 static int maps_have_libjvm(pid_t pid)
 {
-	struct strbuf sb = STRBUF_INIT;
-	int ret = procfs_read_pid(pid, "maps", &sb, 64u << 20);
+	int ret = pslist_maps_libjvm(pid);
 
-	if (!ret)
-		ret = strstr(sb.buf, "/libjvm.so\n") || strstr(sb.buf, "/libjvm.so (deleted)\n");
-	else
-		ret = -1;
-	strbuf_release(&sb);
-	return ret;
+	return ret < 0 ? -1 : ret;
 }
 
 static bool has_hsperfdata(const char *tmpdir, pid_t nspid)

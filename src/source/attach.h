@@ -59,8 +59,9 @@ struct attach_proc {
 
 /*
  * Parses the text of /proc/PID/status for pid (whose number is the nspid
- * when the kernel has no NSpid: line). Returns 0, or -EPROTO when a needed
- * line (Uid:, Gid:, SigCgt:, SigIgn:) is missing or malformed.
+ * when the kernel has no NSpid: line) with proc_status_scan. Returns 0, or
+ * -EPROTO when a needed line (Uid:, Gid:, SigCgt:, SigIgn:) is missing or
+ * any line proc.c knows is malformed.
  */
 int attach_parse_status(const char *text, pid_t pid, struct attach_proc *p);
 

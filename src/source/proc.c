@@ -36,6 +36,16 @@ static bool hex(const char **p, const char *end, uint64_t *out)
 	return scan_hex(p, end, out);
 }
 
+/* A signal mask: hex, then nothing but blanks. */
+static bool mask(const char *s, const char *end, uint64_t *out)
+{
+	if (!hex(&s, end, out))
+		return false;
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	return s == end;
+}
+
 /* "   123 kB" → bytes. */
 static bool kb(const char *s, const char *end, uint64_t *out)
 {
@@ -79,10 +89,10 @@ static bool ids(const char *s, const char *end, uint32_t *real, uint32_t *eff)
 	return true;
 }
 
-int proc_status_parse(const char *text, size_t len, struct proc_status *st, struct strbuf *err)
+int proc_status_scan(const char *text, size_t len, struct proc_status *st, struct strbuf *err)
 {
 	const char *p = text, *end = text + len;
-	bool have_name = false;
+	bool from_nspid = false;
 
 	memset(st, 0, sizeof(*st));
 	while (p < end) {
@@ -105,24 +115,32 @@ int proc_status_parse(const char *text, size_t len, struct proc_status *st, stru
 				v++;
 			snprintf(st->name, sizeof(st->name), "%.*s",
 				 (int)(eol - v > 63 ? 63 : eol - v), v);
-			have_name = true;
+			st->seen |= PROC_SEEN_NAME;
 		} else if (K("State")) {
 			while (v < eol && (*v == ' ' || *v == '\t'))
 				v++;
 			st->state = v < eol ? *v : '?';
+			st->seen |= PROC_SEEN_STATE;
 		} else if (K("Tgid")) {
 			okv = dec(&v, eol, &x) && x <= INT_MAX;
 			st->tgid = (pid_t)x;
 		} else if (K("PPid")) {
 			okv = dec(&v, eol, &x) && x <= INT_MAX;
 			st->ppid = (pid_t)x;
-		} else if (K("NSpid")) {
-			okv = last_dec(v, eol, &x) && x <= INT_MAX;
-			st->nspid = (pid_t)x;
+		} else if (K("NSpid") || K("NStgid")) {
+			/* The pid in each nested namespace, outermost first; NStgid is the
+			 * same for a thread-group leader and stands in for an NSpid: line. */
+			okv = last_dec(v, eol, &x) && x >= 1 && x <= INT_MAX;
+			if (K("NSpid") || !from_nspid)
+				st->nspid = (pid_t)x;
+			from_nspid = from_nspid || K("NSpid");
+			st->seen |= PROC_SEEN_NSPID;
 		} else if (K("Uid")) {
 			okv = ids(v, eol, &st->ruid, &st->euid);
+			st->seen |= PROC_SEEN_UID;
 		} else if (K("Gid")) {
 			okv = ids(v, eol, &st->rgid, &st->egid);
+			st->seen |= PROC_SEEN_GID;
 		} else if (K("Threads")) {
 			okv = dec(&v, eol, &x) && x <= INT_MAX;
 			st->threads = (int)x;
@@ -144,11 +162,13 @@ int proc_status_parse(const char *text, size_t len, struct proc_status *st, stru
 		} else if (K("VmSwap")) {
 			okv = kb(v, eol, &st->vm_swap);
 		} else if (K("SigBlk")) {
-			okv = hex(&v, eol, &st->sig_blk);
+			okv = mask(v, eol, &st->sig_blk);
 		} else if (K("SigIgn")) {
-			okv = hex(&v, eol, &st->sig_ign);
+			okv = mask(v, eol, &st->sig_ign);
+			st->seen |= PROC_SEEN_SIGIGN;
 		} else if (K("SigCgt")) {
-			okv = hex(&v, eol, &st->sig_cgt);
+			okv = mask(v, eol, &st->sig_cgt);
+			st->seen |= PROC_SEEN_SIGCGT;
 		}
 #undef K
 		if (!okv) {
@@ -158,13 +178,20 @@ int proc_status_parse(const char *text, size_t len, struct proc_status *st, stru
 		}
 		p = eol + 1;
 	}
-	if (!have_name) {
-		strbuf_addstr(err, "status has no Name: line");
-		return -EINVAL;
-	}
 	if (!st->nspid)
 		st->nspid = st->tgid;
 	return 0;
+}
+
+int proc_status_parse(const char *text, size_t len, struct proc_status *st, struct strbuf *err)
+{
+	int ret = proc_status_scan(text, len, st, err);
+
+	if (!ret && !(st->seen & PROC_SEEN_NAME)) {
+		strbuf_addstr(err, "status has no Name: line");
+		ret = -EINVAL;
+	}
+	return ret;
 }
 
 int proc_status_read(pid_t pid, struct proc_status *st, struct strbuf *err)

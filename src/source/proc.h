@@ -9,6 +9,17 @@
 
 struct strbuf;
 
+/* The lines of /proc/PID/status that were found (struct proc_status.seen). */
+enum proc_status_seen {
+	PROC_SEEN_NAME = 1 << 0,
+	PROC_SEEN_STATE = 1 << 1,
+	PROC_SEEN_UID = 1 << 2,
+	PROC_SEEN_GID = 1 << 3,
+	PROC_SEEN_SIGIGN = 1 << 4,
+	PROC_SEEN_SIGCGT = 1 << 5,
+	PROC_SEEN_NSPID = 1 << 6,	/* NSpid: or, without it, NStgid: (Linux 4.1+) */
+};
+
 /* From /proc/PID/status; sizes in bytes. */
 struct proc_status {
 	char name[64];		/* Name: (comm) */
@@ -20,6 +31,7 @@ struct proc_status {
 	uint64_t vm_peak, vm_size, vm_hwm, vm_rss, rss_anon, rss_file, rss_shmem, vm_swap;
 	uint64_t sig_blk, sig_ign, sig_cgt;
 	bool has_mm;		/* false for kernel threads and zombies (no Vm* lines) */
+	unsigned seen;		/* enum proc_status_seen */
 };
 
 struct thread {
@@ -41,8 +53,11 @@ struct cgroup_mem {
 /*
  * Parses /proc/PID/status text into st. Lines it does not know are
  * skipped; a known line with a malformed value gives -EINVAL (err names it).
- * Sizes become bytes. A status without "Name:" is -EINVAL.
+ * Sizes become bytes; st->seen says which lines were there, for a caller
+ * that needs some (attach: Uid, Gid, SigIgn, SigCgt). proc_status_scan
+ * requires no line; proc_status_parse refuses a status without "Name:".
  */
+int proc_status_scan(const char *text, size_t len, struct proc_status *st, struct strbuf *err);
 int proc_status_parse(const char *text, size_t len, struct proc_status *st, struct strbuf *err);
 int proc_status_read(pid_t pid, struct proc_status *st, struct strbuf *err);
 

@@ -11,6 +11,7 @@
  */
 #include "pslist.h"
 #include "procfs.h"
+#include "region.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -125,27 +126,30 @@ bool pslist_parse_status(const char *text, struct ps_proc *p)
 	return kthread || (!vm && (p->pid == 2 || p->ppid == 2));
 }
 
-enum ps_tri pslist_is_jvm(pid_t pid)
+int pslist_maps_libjvm(pid_t pid)
 {
 	struct strbuf sb = STRBUF_INIT;
-	enum ps_tri ret = PS_NO;
-	int r = procfs_read_pid(pid, "maps", &sb, 256u << 20);
+	int ret = procfs_read_pid(pid, "maps", &sb, 256u << 20);
 
-	if (r == -EACCES || r == -EPERM)
-		ret = PS_UNKNOWN;
-	else if (!r) {
-		/* A path ends the line; " (deleted)" may follow after an upgrade. */
-		for (const char *s = sb.buf; (s = strstr(s, "/libjvm.so")); s++) {
-			char c = s[10];
+	for (const char *s = sb.buf; !ret && *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
 
-			if (c == '\n' || c == '\0' || c == ' ') {
-				ret = PS_YES;
-				break;
-			}
-		}
+		if (region_path_is_libjvm(s, len))
+			ret = 1;
+		s += len + !!nl;
 	}
 	strbuf_release(&sb);
 	return ret;
+}
+
+enum ps_tri pslist_is_jvm(pid_t pid)
+{
+	int r = pslist_maps_libjvm(pid);
+
+	if (r == -EACCES || r == -EPERM)
+		return PS_UNKNOWN;
+	return r > 0 ? PS_YES : PS_NO;
 }
 
 static char *read_cmdline(pid_t pid, struct strbuf *sb)

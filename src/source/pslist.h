@@ -40,9 +40,15 @@ struct ps_proc {
 bool pslist_parse_status(const char *text, struct ps_proc *p);
 
 /*
- * Is pid a HotSpot JVM: does /proc/PID/maps map a file named libjvm.so?
- * PS_UNKNOWN when maps cannot be read (another user's process without
- * root); -ESRCH cannot be told apart from no, so a gone process is PS_NO.
+ * Does pid map libjvm.so (region_path_is_libjvm on each line of /proc/PID/maps)?
+ * 1 yes, 0 no, -errno when maps cannot be read.
+ */
+int pslist_maps_libjvm(pid_t pid);
+
+/*
+ * Is pid a JVM: pslist_maps_libjvm as a tri-state. PS_UNKNOWN when maps cannot
+ * be read for want of rights (another user's process without root); any other
+ * failure, a gone process included, is PS_NO.
  */
 enum ps_tri pslist_is_jvm(pid_t pid);
 

@@ -1,4 +1,4 @@
-/* region: the names of the region classes, and byte counts added up. */
+/* region: the names of the region classes, the JVM library's path, byte counts added up. */
 #include "region.h"
 
 #include <string.h>
@@ -46,4 +46,16 @@ void mem_counts_add(struct mem_counts *acc, const struct mem_counts *r)
 	acc->swap_pss += r->swap_pss;
 	acc->locked += r->locked;
 	acc->thp += r->thp;
+}
+
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && !memcmp(s + len - n, suffix, n);
+}
+
+bool region_path_is_libjvm(const char *path, size_t len)
+{
+	return ends_with(path, len, "/libjvm.so") || ends_with(path, len, "/libjvm.so (deleted)");
 }

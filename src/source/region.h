@@ -6,6 +6,7 @@
 #define OFFHEAP_REGION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,6 +47,13 @@ struct mem_counts {
 	uint64_t locked;	/* Locked: */
 	uint64_t thp;		/* AnonHugePages + ShmemPmdMapped + FilePmdMapped */
 };
+
+/*
+ * True when the mapped file's path (len bytes, maybe a whole maps line) ends in
+ * "/libjvm.so", or in "/libjvm.so (deleted)" after the JDK was upgraded under the
+ * running JVM. A process that maps it is a JVM: HotSpot and OpenJ9 both ship one.
+ */
+bool region_path_is_libjvm(const char *path, size_t len);
 
 /* Adds r's counts to acc. */
 void mem_counts_add(struct mem_counts *acc, const struct mem_counts *r);

@@ -119,5 +119,21 @@ int main(void)
 		s.nthreads = 0;
 		snapshot_release(&s);
 	}
+	{
+		static const char line[] = "7f00-7f10 r-xp 0 08:01 42 /opt/jdk/lib/server/libjvm.so";
+
+		ok(region_path_is_libjvm(line, strlen(line)), "libjvm: a maps line naming it");
+		ok(region_path_is_libjvm("/j/libjvm.so (deleted)", 22), "libjvm: deleted still counts");
+		ok(!region_path_is_libjvm("/j/libjvm.so.bak", 16), "libjvm: another name does not");
+		ok(!region_path_is_libjvm("/j/notlibjvm.so", 15), "libjvm: a longer basename does not");
+		add(0x1000, 0x2000, "r-xp", "/opt/jdk/lib/server/libjvm.so (deleted)");
+		classify_regions(&s);
+		ok(s.is_jvm, "libjvm: a snapshot mapping the deleted library is a JVM");
+		snapshot_release(&s);
+		add(0x1000, 0x2000, "r-xp", "/usr/lib/libjvmti.so");
+		classify_regions(&s);
+		ok(!s.is_jvm, "libjvm: another library is not");
+		snapshot_release(&s);
+	}
 	return done_testing();
 }

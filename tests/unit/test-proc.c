@@ -59,6 +59,16 @@ int main(void)
 	ok(proc_status_parse("Name:\tx\nThreads:\t99999999999999999999999\n", 38, &st, &err) < 0,
 	   "an overflowing number refused");
 	ok(proc_status_parse("Name:\tx\nUid:\t\n", 14, &st, &err) < 0, "an empty Uid refused");
+	ok(proc_status_scan("Tgid:\t2\nSigIgn:\t0\n", 18, &st, &err) == 0 &&
+		   st.seen == PROC_SEEN_SIGIGN,
+	   "scan: no Name: needed, seen says which lines were there");
+	ok(proc_status_scan("NStgid:\t40\t4\nNSpid:\t41\t5\n", 25, &st, &err) == 0 &&
+		   st.nspid == 5 && (st.seen & PROC_SEEN_NSPID),
+	   "scan: NSpid wins over NStgid");
+	ok(proc_status_scan("NStgid:\t40\t4\n", 13, &st, &err) == 0 && st.nspid == 4,
+	   "scan: NStgid stands in for a missing NSpid");
+	ok(proc_status_scan("SigCgt:\t4 x\n", 12, &st, &err) < 0, "scan: a mask with garbage refused");
+	ok(proc_status_scan("NSpid:\t0\n", 9, &st, &err) < 0, "scan: NSpid 0 refused");
 
 	{
 		const char *stat = "4242 (a) b) (c) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 "
