@@ -47,9 +47,9 @@ test_expect_success 'the tracker ABI header outside its one reader fails' '
 
 test_expect_success 'preload/ including a header of src/ fails' '
 	copy_tree pre &&
-	echo "#include \"strbuf.h\"" >>pre/preload/offheap.c &&
+	echo "#include \"strbuf.h\"" >>pre/preload/hooks.c &&
 	test_exit_code 1 check "$TRASH/pre" >out &&
-	grep -q "^layers: preload/offheap.c:[0-9]*: preload/ includes \"strbuf.h\"" out
+	grep -q "^layers: preload/hooks.c:[0-9]*: preload/ includes \"strbuf.h\"" out
 '
 
 test_expect_success 'a path instead of a bare header name fails' '

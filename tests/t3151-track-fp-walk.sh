@@ -72,7 +72,7 @@ CEOF
 test_expect_success 'build the checking tracker and the mixed program' '
 	cc -std=gnu11 -D_GNU_SOURCE -I"$ROOT/src" -O2 -g -DOFFHEAP_CHECK_WALK -fPIC -shared \
 		-fvisibility=hidden -ftls-model=initial-exec -o check.so \
-		"$ROOT/preload/offheap.c" -lunwind -ldl &&
+		"$ROOT"/preload/*.c -lunwind -ldl &&
 	cc -O2 -g -fomit-frame-pointer -fPIC -shared -o libmix.so mix.c &&
 	cc -O2 -g -fno-omit-frame-pointer -o app app.c -L. -lmix -Wl,-rpath,"$TRASH" -lpthread
 '

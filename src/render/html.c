@@ -7,12 +7,8 @@
  * recording (process and thread names, command lines, function names,
  * paths) is hostile: it only ever reaches the page through html_escape.
  *
- * Charts are drawn from at most HTML_MAX_POINTS points (evenly picked, the
- * first and the last always), stacked areas painted from the top layer down
- * so that each polygon needs only its upper edge. The flame graph has its
- * root at the bottom and one rectangle per merged frame, width = live bytes
- * at the end; frames under a pixel are merged into one "other" rectangle
- * per parent, and the pixel floor rises until HTML_MAX_FLAME_NODES fit.
+ * The charts are drawn by the chart kit (svg.h), the flame graph by flame.h;
+ * both keep to the caps of html.h (HTML_MAX_POINTS, HTML_MAX_FLAME_NODES).
  * Page size is therefore bounded by the caps, not by the recording.
  */
 #include "html.h"
@@ -20,10 +16,12 @@
 #include "allocdb.h"
 #include "allocrank.h"
 #include "doctor.h"
+#include "flame.h"
 #include "parse.h"
 #include "series.h"
 #include "snapshot.h"
 #include "strbuf.h"
+#include "svg.h"
 #include "xalloc.h"
 
 #include <inttypes.h>
@@ -34,15 +32,12 @@
 #include <string.h>
 #include <time.h>
 
-#define CHART_W		960
-#define CHART_H		300
-#define SMALL_W		460
-#define SMALL_H		180
-#define FLAME_W		1200
-#define FLAME_ROW	17
-#define FLAME_MAX_DEPTH 128
-#define NMT_TOP		8
-#define TGROUP_TOP	6
+#define CHART_W	   960
+#define CHART_H	   300
+#define SMALL_W	   460
+#define SMALL_H	   180
+#define NMT_TOP	   8
+#define TGROUP_TOP 6
 
 void html_escape(struct strbuf *out, const char *s)
 {
@@ -82,49 +77,11 @@ static void esc(struct strbuf *o, const char *s)
 
 /* ---- numbers as text ------------------------------------------------------------------- */
 
-static const char *size_str(char *buf, size_t n, double v)
-{
-	if (v < 0)
-		return format_dsize(buf, n, sat_i64(v));
-	return format_size(buf, n, sat_u64(v));
-}
-
-static const char *count_str(char *buf, size_t n, double v)
-{
-	if (fabs(v) >= 1e6)
-		snprintf(buf, n, "%.1fM", v / 1e6);
-	else if (fabs(v) >= 1e4)
-		snprintf(buf, n, "%.1fk", v / 1e3);
-	else
-		snprintf(buf, n, "%.0f", v);
-	return buf;
-}
-
-static const char *value_str(char *buf, size_t n, double v, bool bytes)
-{
-	return bytes ? size_str(buf, n, v) : count_str(buf, n, v);
-}
-
 static const char *delta_str(char *buf, size_t n, double v, bool bytes)
 {
 	if (bytes)
 		return format_dsize(buf, n, sat_i64(v));
 	snprintf(buf, n, "%+.0f", v);
-	return buf;
-}
-
-/* Elapsed time on an axis: m:ss, m:ss.d for short spans, h:mm from an hour on. */
-static const char *elapsed_str(char *buf, size_t n, uint64_t ms, uint64_t span_ms)
-{
-	uint64_t s = ms / 1000;
-
-	if (span_ms >= 3600000)
-		snprintf(buf, n, "%" PRIu64 ":%02" PRIu64, s / 3600, s / 60 % 60);
-	else if (span_ms < 10000 && ms % 1000)
-		snprintf(buf, n, "%" PRIu64 ":%02" PRIu64 ".%" PRIu64, s / 60, s % 60,
-			 ms % 1000 / 100);
-	else
-		snprintf(buf, n, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
 	return buf;
 }
 
@@ -152,240 +109,6 @@ static const char *utc_str(char *buf, size_t n, uint64_t t_ns)
 	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
 		snprintf(buf, n, "?");
 	return buf;
-}
-
-/* ---- charts ---------------------------------------------------------------------------- */
-
-/* Where the drawn points go along x. */
-struct xaxis {
-	size_t *idx; /* indices into the caller's points */
-	double *xs;  /* their x in pixels */
-	size_t m;
-	uint64_t span_ms; /* of the whole series */
-	bool by_time;	  /* false: times do not increase, x is the point's rank */
-	int x0, x1;
-};
-
-/*
- * Picks at most HTML_MAX_POINTS of n points at t_ms (after the series'
- * start; span_ms is its end). One point is drawn across the whole width.
- */
-static void xaxis_build(struct xaxis *a, const uint64_t *t_ms, size_t n, uint64_t span_ms, int x0,
-			int x1)
-{
-	size_t m = n > HTML_MAX_POINTS ? HTML_MAX_POINTS : n;
-
-	a->x0 = x0;
-	a->x1 = x1;
-	a->span_ms = span_ms;
-	a->by_time = span_ms > 0;
-	for (size_t i = 1; i < n; i++)
-		if (t_ms[i] < t_ms[i - 1] || t_ms[i] > span_ms)
-			a->by_time = false;
-	if (m == 1)
-		m = 2;
-	a->m = m;
-	a->idx = xcalloc(m, sizeof(*a->idx));
-	a->xs = xcalloc(m, sizeof(*a->xs));
-	for (size_t k = 0; k < m && n; k++) {
-		double f;
-
-		a->idx[k] = n == 1 ? 0 : (size_t)((double)k * (double)(n - 1) / (double)(m - 1));
-		if (a->by_time && n > 1)
-			f = (double)t_ms[a->idx[k]] / (double)span_ms;
-		else
-			f = (double)k / (double)(m - 1);
-		a->xs[k] = x0 + f * (x1 - x0);
-	}
-}
-
-static void xaxis_release(struct xaxis *a)
-{
-	free(a->idx);
-	free(a->xs);
-}
-
-struct chart {
-	struct strbuf *o;
-	int w, h, x0, x1, y0, y1; /* the picture and its plot area */
-	double ymax, ystep;
-	bool bytes; /* y is bytes (else a count) */
-};
-
-/* A round step for about four ticks up to max: 1-2-5 of a power of 1024 (bytes) or 10. */
-static void chart_scale(struct chart *c, double max)
-{
-	static const double mult[] = {1, 2, 5, 10, 20, 50, 100, 200, 500};
-	double raw, unit = 1;
-
-	if (!(max > 0))
-		max = c->bytes ? 1024 : 1;
-	raw = max / 4;
-	if (c->bytes) {
-		while (raw >= 1024 * unit && unit < 1e18)
-			unit *= 1024;
-	} else {
-		while (raw >= 10 * unit)
-			unit *= 10;
-		if (raw < 1)
-			raw = 1;
-	}
-	/* past 500 units the next unit is the round step (1.0 MiB, not 1000 KiB) */
-	c->ystep = c->bytes ? unit * 1024 : unit * 1000;
-	for (size_t i = 0; i < sizeof(mult) / sizeof(mult[0]); i++)
-		if (mult[i] * unit >= raw) {
-			c->ystep = mult[i] * unit;
-			break;
-		}
-	c->ymax = ceil(max / c->ystep) * c->ystep;
-	if (c->ymax <= 0)
-		c->ymax = c->ystep;
-}
-
-static double chart_y(const struct chart *c, double v)
-{
-	if (v < 0)
-		v = 0;
-	if (v > c->ymax)
-		v = c->ymax;
-	return c->y1 - v / c->ymax * (c->y1 - c->y0);
-}
-
-static void chart_begin(struct chart *c, struct strbuf *o, const char *id, const char *label, int w,
-			int h, bool bytes, double max)
-{
-	c->o = o;
-	c->w = w;
-	c->h = h;
-	c->x0 = bytes ? 76 : 56;
-	c->x1 = w - 12;
-	c->y0 = 10;
-	c->y1 = h - 26;
-	c->bytes = bytes;
-	chart_scale(c, max);
-	strbuf_addf(
-	    o,
-	    "<svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-	    " role=\"img\" aria-label=\"",
-	    id, w, h, w, h);
-	esc(o, label);
-	strbuf_addstr(o, "\">\n");
-}
-
-static void chart_axes(struct chart *c, const struct xaxis *a)
-{
-	static const uint64_t steps[] = {
-	    100,     200,      500,	 1000,	   2000,     5000,	10000,	  15000,
-	    30000,   60000,    120000,	 300000,   600000,   900000,	1800000,  3600000,
-	    7200000, 10800000, 21600000, 43200000, 86400000, 172800000, 604800000};
-	struct strbuf *o = c->o;
-	char buf[48];
-
-	for (double v = 0; v <= c->ymax * 1.0001; v += c->ystep) {
-		double y = chart_y(c, v);
-
-		strbuf_addf(o, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>",
-			    c->x0, y, c->x1, y);
-		strbuf_addf(o, "<text class=\"yl\" x=\"%d\" y=\"%.1f\">%s</text>\n", c->x0 - 4,
-			    y + 4, value_str(buf, sizeof(buf), v, c->bytes));
-	}
-	if (a->by_time) {
-		uint64_t step = steps[sizeof(steps) / sizeof(steps[0]) - 1];
-
-		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-			if (a->span_ms / steps[i] <= 8) {
-				step = steps[i];
-				break;
-			}
-		for (uint64_t t = 0; t <= a->span_ms; t += step) {
-			double x = a->x0 + (double)t / (double)a->span_ms * (a->x1 - a->x0);
-
-			strbuf_addf(
-			    o, "<line class=\"tick\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>",
-			    x, c->y1, x, c->y1 + 4);
-			strbuf_addf(o, "<text class=\"xl\" x=\"%.1f\" y=\"%d\">%s</text>\n", x,
-				    c->y1 + 17, elapsed_str(buf, sizeof(buf), t, a->span_ms));
-		}
-	} else {
-		strbuf_addf(o, "<text class=\"xl\" x=\"%d\" y=\"%d\">first</text>", a->x0 + 10,
-			    c->y1 + 17);
-		strbuf_addf(o, "<text class=\"xl\" x=\"%d\" y=\"%d\">last</text>\n", a->x1 - 10,
-			    c->y1 + 17);
-	}
-	strbuf_addf(o, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", c->x0,
-		    c->y1, c->x1, c->y1);
-}
-
-/* A filled area from the baseline up to top[] (m values on a's points). */
-static void chart_area(struct chart *c, const struct xaxis *a, const double *top, const char *color,
-		       const struct strbuf *title)
-{
-	struct strbuf *o = c->o;
-
-	strbuf_addf(o, "<polygon class=\"area\" fill=\"%s\" points=\"", color);
-	for (size_t k = 0; k < a->m; k++)
-		strbuf_addf(o, "%.1f,%.1f ", a->xs[k], chart_y(c, top[k]));
-	strbuf_addf(o, "%.1f,%d %.1f,%d\"><title>", a->xs[a->m - 1], c->y1, a->xs[0], c->y1);
-	strbuf_add(o, title->buf, title->len);
-	strbuf_addstr(o, "</title></polygon>\n");
-}
-
-/* A line through y[] (NAN: no value at that point, the line skips it). */
-static void chart_line(struct chart *c, const struct xaxis *a, const double *y, const char *color,
-		       bool dashed, const struct strbuf *title)
-{
-	struct strbuf *o = c->o;
-
-	strbuf_addf(o, "<polyline class=\"line%s\" stroke=\"%s\" points=\"", dashed ? " dash" : "",
-		    color);
-	for (size_t k = 0; k < a->m; k++)
-		if (!isnan(y[k]))
-			strbuf_addf(o, "%.1f,%.1f ", a->xs[k], chart_y(c, y[k]));
-	strbuf_addstr(o, "\"><title>");
-	strbuf_add(o, title->buf, title->len);
-	strbuf_addstr(o, "</title></polyline>\n");
-}
-
-static void chart_end(struct chart *c)
-{
-	strbuf_addstr(c->o, "</svg>\n");
-}
-
-/* "NAME: first A, last B, max C" (escaped) into t, for hover text and legends. */
-static void series_title(struct strbuf *t, const char *name, const double *v, size_t m, bool bytes)
-{
-	double first = NAN, last = NAN, max = 0;
-	char a[32], b[32], c[32];
-
-	for (size_t k = 0; k < m; k++) {
-		if (isnan(v[k]))
-			continue;
-		if (isnan(first))
-			first = v[k];
-		last = v[k];
-		if (v[k] > max)
-			max = v[k];
-	}
-	strbuf_reset(t);
-	esc(t, name);
-	if (isnan(first))
-		return;
-	strbuf_addf(t, ": first %s, last %s, max %s", value_str(a, sizeof(a), first, bytes),
-		    value_str(b, sizeof(b), last, bytes), value_str(c, sizeof(c), max, bytes));
-}
-
-static void legend_item(struct strbuf *o, const char *color, const char *name, const char *value,
-			bool dashed)
-{
-	strbuf_addf(o, "<li><span class=\"sw%s\" style=\"background:%s\"></span>",
-		    dashed ? " swd" : "", color);
-	esc(o, name);
-	if (value) {
-		strbuf_addstr(o, " <b>");
-		esc(o, value);
-		strbuf_addstr(o, "</b>");
-	}
-	strbuf_addstr(o, "</li>");
 }
 
 /* ---- page parts ------------------------------------------------------------------------- */
@@ -605,7 +328,7 @@ static void stack_release(struct stack *st)
 }
 
 /* Draws the layers cumulated, topmost first; returns the max of the sum. */
-static void stack_draw(struct chart *c, const struct xaxis *a, const struct stack *st)
+static void stack_draw(struct svg_chart *c, const struct svg_xaxis *a, const struct stack *st)
 {
 	double *cum = xcalloc(st->n * a->m + 1, sizeof(*cum));
 	struct strbuf t = STRBUF_INIT;
@@ -614,8 +337,8 @@ static void stack_draw(struct chart *c, const struct xaxis *a, const struct stac
 		for (size_t k = 0; k < a->m; k++)
 			cum[l * a->m + k] = (l ? cum[(l - 1) * a->m + k] : 0) + st->v[l][k];
 	for (size_t l = st->n; l-- > 0;) {
-		series_title(&t, st->name[l], st->v[l], a->m, c->bytes);
-		chart_area(c, a, &cum[l * a->m], st->color[l], &t);
+		svg_series_title(&t, st->name[l], st->v[l], a->m, c->bytes);
+		svg_chart_area(c, a, &cum[l * a->m], st->color[l], &t);
 	}
 	free(cum);
 	strbuf_release(&t);
@@ -659,18 +382,18 @@ static void stack_table(struct strbuf *o, const char *id, const char *what, cons
 		strbuf_addf(o,
 			    "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			    "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-			    value_str(a, sizeof(a), all[l][0], bytes),
-			    value_str(b, sizeof(b), all[l][n - 1], bytes),
+			    svg_value_str(a, sizeof(a), all[l][0], bytes),
+			    svg_value_str(b, sizeof(b), all[l][n - 1], bytes),
 			    delta_str(c, sizeof(c), all[l][n - 1] - all[l][0], bytes),
-			    value_str(d, sizeof(d), max, bytes));
+			    svg_value_str(d, sizeof(d), max, bytes));
 	}
 	strbuf_addstr(o, "</table>\n");
 }
 
 static void section_rss(struct strbuf *o, const struct series *s)
 {
-	struct xaxis a;
-	struct chart c;
+	struct svg_xaxis a;
+	struct svg_chart c;
 	struct stack st = {0};
 	double *all[32];
 	double *rss, *anon, *swap, max;
@@ -680,7 +403,7 @@ static void section_rss(struct strbuf *o, const struct series *s)
 	char buf[32];
 
 	strbuf_addstr(o, "<h2 id=\"rss\">RSS over time, by region class</h2>\n");
-	xaxis_build(&a, t, s->n, span, 76, CHART_W - 12);
+	svg_xaxis_build(&a, t, s->n, span, 76, CHART_W - 12);
 	for (size_t i = 0; i < sizeof(class_order) / sizeof(class_order[0]); i++) {
 		enum region_class rc = class_order[i];
 		bool any = false;
@@ -717,33 +440,33 @@ static void section_rss(struct strbuf *o, const struct series *s)
 		if (swap[k] > max)
 			max = swap[k];
 	}
-	chart_begin(&c, o, "rss-chart", "RSS over time, stacked by region class", CHART_W, CHART_H,
-		    true, max);
-	chart_axes(&c, &a);
+	svg_chart_begin(&c, o, "rss-chart", "RSS over time, stacked by region class", CHART_W,
+			CHART_H, true, max);
+	svg_chart_axes(&c, &a);
 	stack_draw(&c, &a, &st);
-	series_title(&title, "RSS", rss, a.m, true);
-	chart_line(&c, &a, rss, "#000000", false, &title);
+	svg_series_title(&title, "RSS", rss, a.m, true);
+	svg_chart_line(&c, &a, rss, "#000000", false, &title);
 	if (have_anon) {
-		series_title(&title, "anonymous RSS (RssAnon)", anon, a.m, true);
-		chart_line(&c, &a, anon, "#555555", true, &title);
+		svg_series_title(&title, "anonymous RSS (RssAnon)", anon, a.m, true);
+		svg_chart_line(&c, &a, anon, "#555555", true, &title);
 	}
 	if (have_swap) {
-		series_title(&title, "swap", swap, a.m, true);
-		chart_line(&c, &a, swap, "#c0392b", true, &title);
+		svg_series_title(&title, "swap", swap, a.m, true);
+		svg_chart_line(&c, &a, swap, "#c0392b", true, &title);
 	}
-	chart_end(&c);
+	svg_chart_end(&c);
 
 	strbuf_addstr(o, "<ul class=\"legend\" id=\"rss-legend\">");
-	legend_item(o, "#000000", "RSS", format_size(buf, sizeof(buf), s->pts[s->n - 1].totals.rss),
-		    true);
+	svg_legend_item(o, "#000000", "RSS",
+			format_size(buf, sizeof(buf), s->pts[s->n - 1].totals.rss), true);
 	if (have_anon)
-		legend_item(o, "#555555", "anonymous",
-			    format_size(buf, sizeof(buf), s->pts[s->n - 1].rss_anon), true);
+		svg_legend_item(o, "#555555", "anonymous",
+				format_size(buf, sizeof(buf), s->pts[s->n - 1].rss_anon), true);
 	if (have_swap)
-		legend_item(o, "#c0392b", "swap", NULL, true);
+		svg_legend_item(o, "#c0392b", "swap", NULL, true);
 	for (size_t l = st.n; l-- > 0;)
-		legend_item(o, st.color[l], st.name[l],
-			    size_str(buf, sizeof(buf), all[l][s->n - 1]), false);
+		svg_legend_item(o, st.color[l], st.name[l],
+				svg_value_str(buf, sizeof(buf), all[l][s->n - 1], true), false);
 	strbuf_addstr(o, "</ul>\n");
 	if (st.n)
 		stack_table(o, "rss-table", "class (RSS)", &st, (const double *const *)all, s->n,
@@ -755,7 +478,7 @@ static void section_rss(struct strbuf *o, const struct series *s)
 	free(anon);
 	free(swap);
 	free(t);
-	xaxis_release(&a);
+	svg_xaxis_release(&a);
 	strbuf_release(&title);
 }
 
@@ -794,8 +517,8 @@ static void section_nmt(struct strbuf *o, const struct series *s)
 	const struct series_point *last = NULL;
 	struct stack st = {0};
 	double *all[NMT_TOP + 1], *total;
-	struct xaxis a;
-	struct chart c;
+	struct svg_xaxis a;
+	struct svg_chart c;
 	struct strbuf title = STRBUF_INIT;
 	bool have_total = false;
 
@@ -835,7 +558,7 @@ static void section_nmt(struct strbuf *o, const struct series *s)
 	qsort(cats, ncat, sizeof(*cats), cmp_nmt_cat);
 	top = ncat > NMT_TOP + 1 ? NMT_TOP : ncat;
 
-	xaxis_build(&a, tn, n, span, 76, CHART_W - 12);
+	svg_xaxis_build(&a, tn, n, span, 76, CHART_W - 12);
 	/* bottom-up: the largest first, "other" on top */
 	for (size_t j = 0; j <= top && j <= NMT_TOP; j++) {
 		bool other = j == top;
@@ -870,21 +593,21 @@ static void section_nmt(struct strbuf *o, const struct series *s)
 		for (size_t k = 0; k < a.m; k++)
 			if (total[k] > max)
 				max = total[k];
-		chart_begin(&c, o, "nmt-chart", "NMT committed by category over time", CHART_W,
-			    CHART_H, true, max);
+		svg_chart_begin(&c, o, "nmt-chart", "NMT committed by category over time", CHART_W,
+				CHART_H, true, max);
 	}
-	chart_axes(&c, &a);
+	svg_chart_axes(&c, &a);
 	stack_draw(&c, &a, &st);
 	if (have_total) {
-		series_title(&title, "NMT total committed", total, a.m, true);
-		chart_line(&c, &a, total, "#000000", false, &title);
+		svg_series_title(&title, "NMT total committed", total, a.m, true);
+		svg_chart_line(&c, &a, total, "#000000", false, &title);
 	}
-	chart_end(&c);
+	svg_chart_end(&c);
 	strbuf_addstr(o, "<ul class=\"legend\" id=\"nmt-legend\">");
 	if (have_total)
-		legend_item(o, "#000000", "Total", NULL, true);
+		svg_legend_item(o, "#000000", "Total", NULL, true);
 	for (size_t l = st.n; l-- > 0;)
-		legend_item(o, st.color[l], st.name[l], NULL, false);
+		svg_legend_item(o, st.color[l], st.name[l], NULL, false);
 	strbuf_addstr(o, "</ul>\n");
 	stack_table(o, "nmt-table", "category (committed)", &st, (const double *const *)all, n,
 		    true);
@@ -892,7 +615,7 @@ static void section_nmt(struct strbuf *o, const struct series *s)
 		free(all[l]);
 	stack_release(&st);
 	free(total);
-	xaxis_release(&a);
+	svg_xaxis_release(&a);
 out:
 	free(pi);
 	free(t);
@@ -905,8 +628,8 @@ static bool counter_chart(struct strbuf *o, const struct series *s, const uint64
 			  uint64_t span, enum series_counter sc, enum series_counter sc2,
 			  const char *label, const char *label2, bool bytes)
 {
-	struct xaxis a;
-	struct chart c;
+	struct svg_xaxis a;
+	struct svg_chart c;
 	double *y, *y2 = NULL, max = 0;
 	bool any = false, any2 = false;
 	struct strbuf title = STRBUF_INIT;
@@ -918,7 +641,7 @@ static bool counter_chart(struct strbuf *o, const struct series *s, const uint64
 	}
 	if (!any)
 		return false;
-	xaxis_build(&a, t, s->n, span, bytes ? 76 : 56, SMALL_W - 12);
+	svg_xaxis_build(&a, t, s->n, span, bytes ? 76 : 56, SMALL_W - 12);
 	y = xcalloc(a.m, sizeof(*y));
 	if (any2)
 		y2 = xcalloc(a.m, sizeof(*y2));
@@ -941,25 +664,25 @@ static bool counter_chart(struct strbuf *o, const struct series *s, const uint64
 	strbuf_addstr(o, "<div class=\"small\"><h3>");
 	esc(o, label);
 	strbuf_addstr(o, "</h3>\n");
-	chart_begin(&c, o, id, label, SMALL_W, SMALL_H, bytes, max);
-	chart_axes(&c, &a);
+	svg_chart_begin(&c, o, id, label, SMALL_W, SMALL_H, bytes, max);
+	svg_chart_axes(&c, &a);
 	if (y2) {
-		series_title(&title, label2, y2, a.m, bytes);
-		chart_line(&c, &a, y2, "#999999", true, &title);
+		svg_series_title(&title, label2, y2, a.m, bytes);
+		svg_chart_line(&c, &a, y2, "#999999", true, &title);
 	}
-	series_title(&title, label, y, a.m, bytes);
-	chart_line(&c, &a, y, "#4e79a7", false, &title);
-	chart_end(&c);
+	svg_series_title(&title, label, y, a.m, bytes);
+	svg_chart_line(&c, &a, y, "#4e79a7", false, &title);
+	svg_chart_end(&c);
 	strbuf_addstr(o, "<ul class=\"legend\">");
-	legend_item(o, "#4e79a7", title.buf, NULL, true);
+	svg_legend_item(o, "#4e79a7", title.buf, NULL, true);
 	if (y2) {
-		series_title(&title, label2, y2, a.m, bytes);
-		legend_item(o, "#999999", title.buf, NULL, true);
+		svg_series_title(&title, label2, y2, a.m, bytes);
+		svg_legend_item(o, "#999999", title.buf, NULL, true);
 	}
 	strbuf_addstr(o, "</ul></div>\n");
 	free(y);
 	free(y2);
-	xaxis_release(&a);
+	svg_xaxis_release(&a);
 	strbuf_release(&title);
 	return true;
 }
@@ -1020,8 +743,8 @@ static void section_threads(struct strbuf *o, const struct series *s)
 	struct tg_rank *g = NULL;
 	size_t ng = 0, ag = 0;
 	uint64_t span, *t = point_times(s, &span);
-	struct xaxis a;
-	struct chart c;
+	struct svg_xaxis a;
+	struct svg_chart c;
 	struct strbuf title = STRBUF_INIT;
 	double *y, max = 0;
 
@@ -1051,31 +774,31 @@ static void section_threads(struct strbuf *o, const struct series *s)
 			ng++;
 		}
 	}
-	xaxis_build(&a, t, s->n, span, 56, CHART_W - 12);
+	svg_xaxis_build(&a, t, s->n, span, 56, CHART_W - 12);
 	y = xcalloc(a.m, sizeof(*y));
 	for (size_t k = 0; k < a.m; k++)
 		if (s->pts[a.idx[k]].threads > max)
 			max = s->pts[a.idx[k]].threads;
-	chart_begin(&c, o, "threads-chart", "threads over time, by group", CHART_W, 220, false,
-		    max);
-	chart_axes(&c, &a);
+	svg_chart_begin(&c, o, "threads-chart", "threads over time, by group", CHART_W, 220, false,
+			max);
+	svg_chart_axes(&c, &a);
 	if (ng)
 		qsort(g, ng, sizeof(*g), cmp_tg);
 	for (size_t j = 0; j < ng && j < TGROUP_TOP; j++) {
 		for (size_t k = 0; k < a.m; k++)
 			y[k] = tgroup_count(&s->pts[a.idx[k]], g[j].name);
-		series_title(&title, g[j].name, y, a.m, false);
-		chart_line(&c, &a, y, colors[j], false, &title);
+		svg_series_title(&title, g[j].name, y, a.m, false);
+		svg_chart_line(&c, &a, y, colors[j], false, &title);
 	}
 	for (size_t k = 0; k < a.m; k++)
 		y[k] = s->pts[a.idx[k]].threads;
-	series_title(&title, "all threads", y, a.m, false);
-	chart_line(&c, &a, y, "#000000", true, &title);
-	chart_end(&c);
+	svg_series_title(&title, "all threads", y, a.m, false);
+	svg_chart_line(&c, &a, y, "#000000", true, &title);
+	svg_chart_end(&c);
 	strbuf_addstr(o, "<ul class=\"legend\" id=\"threads-legend\">");
-	legend_item(o, "#000000", "all threads", NULL, true);
+	svg_legend_item(o, "#000000", "all threads", NULL, true);
 	for (size_t j = 0; j < ng && j < TGROUP_TOP; j++)
-		legend_item(o, colors[j], g[j].name, NULL, true);
+		svg_legend_item(o, colors[j], g[j].name, NULL, true);
 	strbuf_addstr(o, "</ul>\n");
 	if (!ng) {
 		strbuf_addstr(o, "<p class=\"absent\">no thread names in this recording</p>\n");
@@ -1096,7 +819,7 @@ static void section_threads(struct strbuf *o, const struct series *s)
 	free(y);
 	free(g);
 	free(t);
-	xaxis_release(&a);
+	svg_xaxis_release(&a);
 	strbuf_release(&title);
 }
 
@@ -1162,7 +885,7 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 
 		strbuf_addf(o, "<tr><td>%zu</td><td>%s</td><td class=\"n\">%s</td>", i + 1,
 			    x->t.growing ? "<span class=\"grow\">GROWING</span>" : "steady",
-			    size_str(a, sizeof(a), (double)x->live));
+			    svg_value_str(a, sizeof(a), (double)x->live, true));
 		strbuf_addf(o,
 			    "<td class=\"n\">%s</td><td class=\"n\">%.2f</td>"
 			    "<td class=\"n\">%zu of %zu</td><td class=\"n\">%s</td><td>",
@@ -1185,275 +908,6 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 		strbuf_addstr(o, "</td></tr>\n");
 	}
 	strbuf_addstr(o, "</table>\n");
-}
-
-#define NONE SIZE_MAX
-
-struct fnode {
-	char *name;		     /* owned */
-	const struct alloc_frame *f; /* the first frame merged here; NULL for the root */
-	uint64_t bytes;
-	size_t child, next; /* first child, next sibling */
-	int depth;
-};
-
-struct flame {
-	struct fnode *n;
-	size_t nr, alloc;
-	uint64_t total, floor; /* bytes of the root; narrower nodes are merged */
-	int maxdepth;
-	size_t rendered;
-};
-
-static size_t flame_child(struct flame *fl, size_t parent, const char *name,
-			  const struct alloc_frame *f)
-{
-	size_t *link = &fl->n[parent].child;
-	struct fnode *n;
-
-	for (size_t c = *link; c != NONE; c = fl->n[c].next) {
-		if (!strcmp(fl->n[c].name, name))
-			return c;
-		link = &fl->n[c].next;
-	}
-	ALLOC_GROW(fl->n, fl->nr + 1, fl->alloc);
-	n = &fl->n[fl->nr];
-	n->name = xstrdup(name);
-	n->f = f;
-	n->bytes = 0;
-	n->child = n->next = NONE;
-	n->depth = fl->n[parent].depth + 1;
-	/* link may have moved with the array: find the last sibling again */
-	link = &fl->n[parent].child;
-	while (*link != NONE)
-		link = &fl->n[*link].next;
-	*link = fl->nr;
-	return fl->nr++;
-}
-
-static void flame_build(struct flame *fl, const struct alloc_site *v, size_t nv)
-{
-	char buf[128];
-
-	memset(fl, 0, sizeof(*fl));
-	ALLOC_GROW(fl->n, 1, fl->alloc);
-	fl->n[0] = (struct fnode){.name = xstrdup("all"), .child = NONE, .next = NONE};
-	fl->nr = 1;
-	for (size_t i = 0; i < nv; i++) {
-		const struct alloc_stack *s = v[i].s;
-		size_t cur = 0;
-
-		if (v[i].live <= 0)
-			continue;
-		fl->n[0].bytes += (uint64_t)v[i].live;
-		if (!s->nframes) {
-			cur = flame_child(fl, cur, "(other stacks)", NULL);
-			fl->n[cur].bytes += (uint64_t)v[i].live;
-			continue;
-		}
-		for (size_t k = s->nframes; k-- > 0;) {
-			const struct alloc_frame *f = &s->frames[k];
-
-			if (fl->n[cur].depth >= FLAME_MAX_DEPTH)
-				break;
-			cur = flame_child(fl, cur, allocrank_frame_name(f, buf, sizeof(buf)), f);
-			fl->n[cur].bytes += (uint64_t)v[i].live;
-		}
-	}
-	fl->total = fl->n[0].bytes;
-}
-
-static void flame_release(struct flame *fl)
-{
-	for (size_t i = 0; i < fl->nr; i++)
-		free(fl->n[i].name);
-	free(fl->n);
-}
-
-/* Nodes drawn at this floor (each "other" counts as one). */
-static size_t flame_count(const struct flame *fl, size_t node, uint64_t floor, int *maxdepth)
-{
-	size_t cnt = 1;
-	uint64_t small = 0;
-
-	if (fl->n[node].depth > *maxdepth)
-		*maxdepth = fl->n[node].depth;
-	for (size_t c = fl->n[node].child; c != NONE; c = fl->n[c].next) {
-		if (fl->n[c].bytes >= floor)
-			cnt += flame_count(fl, c, floor, maxdepth);
-		else
-			small += fl->n[c].bytes;
-	}
-	if (small && small >= floor) {
-		cnt++;
-		if (fl->n[node].depth + 1 > *maxdepth)
-			*maxdepth = fl->n[node].depth + 1;
-	}
-	return cnt;
-}
-
-/* A colour per module (hue from its name), a little lighter or darker per function. */
-static void flame_color(char *buf, size_t n, const struct fnode *node)
-{
-	const char *mod = node->f && node->f->module ? node->f->module : NULL;
-	uint32_t h = 2166136261u, hf = 2166136261u;
-
-	if (!node->f) {
-		snprintf(buf, n, "hsl(0,0%%,%d%%)", node->depth ? 80 : 70);
-		return;
-	}
-	if (node->f->jit) {
-		mod = "[java]";
-	} else if (!mod) {
-		snprintf(buf, n, "hsl(30,10%%,72%%)");
-		return;
-	}
-	if (strrchr(mod, '/'))
-		mod = strrchr(mod, '/') + 1;
-	for (const char *p = mod; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	for (const char *p = node->name; *p; p++)
-		hf = (hf ^ (unsigned char)*p) * 16777619u;
-	snprintf(buf, n, "hsl(%u,%u%%,%u%%)", h % 360, 50 + (h >> 9) % 25, 60 + hf % 16);
-}
-
-/* The part of name that fits in width pixels (11px monospace), cut on a UTF-8 boundary. */
-static void flame_label(struct strbuf *o, const char *name, double width)
-{
-	size_t fit = width > 8 ? (size_t)((width - 6) / 6.7) : 0, len = strlen(name), cut;
-	char *tmp;
-
-	if (fit < 3)
-		return;
-	if (len <= fit) {
-		esc(o, name);
-		return;
-	}
-	cut = fit - 2;
-	while (cut && ((unsigned char)name[cut] & 0xc0) == 0x80)
-		cut--;
-	tmp = xstrndup(name, cut);
-	esc(o, tmp);
-	strbuf_addstr(o, "..");
-	free(tmp);
-}
-
-static void flame_rect(struct strbuf *o, const struct flame *fl, double x, double w, int depth,
-		       const char *name, const struct fnode *node, uint64_t bytes, int height)
-{
-	double y = height - (double)(depth + 1) * FLAME_ROW;
-	char color[48], a[32];
-
-	if (node)
-		flame_color(color, sizeof(color), node);
-	else
-		snprintf(color, sizeof(color), "hsl(0,0%%,85%%)");
-	strbuf_addstr(o, "<g><title>");
-	esc(o, name);
-	if (node && node->f) {
-		const char *mod = node->f->module ? strrchr(node->f->module, '/') : NULL;
-
-		if (node->f->file) {
-			strbuf_addstr(o, " (");
-			esc(o, node->f->file);
-			strbuf_addf(o, ":%d)", node->f->line);
-		}
-		if (mod) {
-			strbuf_addstr(o, " in ");
-			esc(o, mod + 1);
-		}
-	}
-	strbuf_addf(o, " %" PRIu64 " bytes (%s, %.1f%%)</title>", bytes,
-		    format_size(a, sizeof(a), bytes),
-		    fl->total ? 100.0 * (double)bytes / (double)fl->total : 0);
-	strbuf_addf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>", x,
-		    y, w, FLAME_ROW - 1, color);
-	if (w > 26) {
-		strbuf_addf(o, "<text x=\"%.1f\" y=\"%.1f\">", x + 3, y + FLAME_ROW - 5);
-		flame_label(o, name, w);
-		strbuf_addstr(o, "</text>");
-	}
-	strbuf_addstr(o, "</g>\n");
-}
-
-static int cmp_fchild(const void *a, const void *b, void *ctx)
-{
-	const struct flame *fl = ctx;
-	const struct fnode *x = &fl->n[*(const size_t *)a], *y = &fl->n[*(const size_t *)b];
-
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static void flame_draw(struct strbuf *o, struct flame *fl, size_t node, double x, int height)
-{
-	const struct fnode *nd = &fl->n[node];
-	double scale = (double)FLAME_W / (double)fl->total;
-	size_t *kids = NULL, nk = 0, ak = 0;
-	uint64_t small = 0;
-
-	flame_rect(o, fl, x, (double)nd->bytes * scale, nd->depth, nd->name, nd, nd->bytes, height);
-	fl->rendered++;
-	for (size_t c = nd->child; c != NONE; c = fl->n[c].next) {
-		if (fl->n[c].bytes >= fl->floor) {
-			ALLOC_GROW(kids, nk + 1, ak);
-			kids[nk++] = c;
-		} else {
-			small += fl->n[c].bytes;
-		}
-	}
-	if (nk > 1)
-		qsort_r(kids, nk, sizeof(*kids), cmp_fchild, fl);
-	for (size_t i = 0; i < nk; i++) {
-		flame_draw(o, fl, kids[i], x, height);
-		x += (double)fl->n[kids[i]].bytes * scale;
-	}
-	if (small && small >= fl->floor) {
-		flame_rect(o, fl, x, (double)small * scale, nd->depth + 1, "(smaller frames)", NULL,
-			   small, height);
-		fl->rendered++;
-	}
-	free(kids);
-}
-
-static void flame_graph(struct strbuf *o, const struct alloc_site *v, size_t nv)
-{
-	struct flame fl;
-	int height;
-
-	flame_build(&fl, v, nv);
-	strbuf_addstr(o, "<h3>Flame graph of live bytes at the end</h3>\n");
-	if (!fl.total) {
-		strbuf_addstr(
-		    o, "<p class=\"absent\">no live bytes at the end: nothing to draw</p>\n");
-		goto out;
-	}
-	/* one pixel at least, raised until the rectangles fit the cap */
-	fl.floor = fl.total / FLAME_W ? fl.total / FLAME_W : 1;
-	for (;;) {
-		int maxdepth = 0;
-		size_t cnt = flame_count(&fl, 0, fl.floor, &maxdepth);
-
-		fl.maxdepth = maxdepth;
-		if (cnt <= HTML_MAX_FLAME_NODES || fl.floor > fl.total)
-			break;
-		fl.floor *= 2;
-	}
-	height = (fl.maxdepth + 1) * FLAME_ROW + 2;
-	strbuf_addf(o,
-		    "<p>Root at the bottom, callers below callees; width = live bytes. Hover a"
-		    " frame for its name, place and bytes. Frames narrower than %.1f%% are"
-		    " merged.</p>\n",
-		    100.0 * (double)fl.floor / (double)fl.total);
-	strbuf_addf(o,
-		    "<svg class=\"fg\" id=\"flame\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d"
-		    " %d\" role=\"img\" aria-label=\"flame graph of live bytes\">\n",
-		    FLAME_W, height, FLAME_W, height);
-	flame_draw(o, &fl, 0, 0, height);
-	strbuf_addstr(o, "</svg>\n");
-out:
-	flame_release(&fl);
 }
 
 static void section_allocs(struct strbuf *o, const struct html_input *in)

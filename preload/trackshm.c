@@ -1,0 +1,268 @@
+/* trackshm: liboffheap.so's side of the file shared with offheap record (trackshm.h). */
+
+/*
+ * open_shared sizes, maps and initialises the file named by OFFHEAP_OUT (a
+ * header, then the stack table; the address table is private memory in the
+ * same OFFHEAP_MAX_MEM budget), and handshakes with the recorder at start
+ * and at exit when OFFHEAP_SYNC asks for it. The per-stack counters are
+ * sharded by thread so that the common update needs no atomic
+ * read-modify-write. fork and descendants are counted in the header.
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+bool active; /* recording in this process */
+static bool sync_mode; /* OFFHEAP_SYNC: the recorder waits on our handshakes */
+struct trackshm_header *hdr;
+struct trackshm_stack *stacks;
+uint32_t max_stacks;
+uint32_t stack_mask; /* a power of two minus 1, below max_stacks - 1 */
+uint64_t sample_mean;
+uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
+static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
+static unsigned next_shard;
+
+static void *sys_mmap(size_t len)
+{
+	long r = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return (r < 0 && r > -4096) ? NULL : (void *)r;
+}
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return def;
+	for (; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	if (*s == 'k' || *s == 'K')
+		v <<= 10;
+	else if (*s == 'm' || *s == 'M')
+		v <<= 20;
+	else if (*s == 'g' || *s == 'G')
+		v <<= 30;
+	return v;
+}
+
+static int64_t env_pid(void)
+{
+	const char *s = getenv("OFFHEAP_PID");
+
+	return s ? (int64_t)env_u64("OFFHEAP_PID", 0) : -1;
+}
+
+static void child_after_fork(void)
+{
+	active = false;
+	__atomic_fetch_add(&hdr->children, 1, __ATOMIC_RELAXED); /* the mapping is shared */
+}
+
+/* A descendant of the recorded process: counted in its header, not recorded. */
+static void count_descendant(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct trackshm_header *h;
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	/* a mapping past the end of a file faults */
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*h)) {
+		close(fd);
+		return;
+	}
+	h = (void *)syscall(SYS_mmap, NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if ((long)h < 0 && (long)h > -4096)
+		return;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC &&
+	    h->version == TRACKSHM_VERSION)
+		__atomic_fetch_add(&h->children, 1, __ATOMIC_RELAXED);
+	syscall(SYS_munmap, h, sizeof(*h));
+}
+
+void open_shared(void)
+{
+	const char *path = getenv("OFFHEAP_OUT");
+	uint64_t max_mem = env_u64("OFFHEAP_MAX_MEM", 64ULL << 20);
+	uint64_t stack_bytes, addr_bytes, nslots = 1;
+	struct timespec ts;
+	struct stat st;
+	bool punched;
+	int64_t want_pid = env_pid();
+	int fd;
+	void *p;
+
+	if (!path || !*path)
+		return;
+	if (want_pid >= 0 && want_pid != (int64_t)getpid()) {
+		count_descendant(path);
+		return;
+	}
+	if (max_mem < (1ULL << 20))
+		max_mem = 1ULL << 20;
+	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);
+	if (max_stacks < 16)
+		max_stacks = 16;
+	stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	if (stack_bytes > max_mem / 2) {
+		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr)) / sizeof(*stacks));
+		stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	}
+	addr_bytes = max_mem - stack_bytes;
+	for (stack_mask = 1; stack_mask * 2 <= max_stacks - 1;)
+		stack_mask *= 2;
+	stack_mask--;
+	while (nslots * 2 * sizeof(struct addr_slot) <= addr_bytes)
+		nslots *= 2;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	/*
+	 * Never shrink: the recorder may have the file mapped (an exec
+	 * re-initialises it), and reading past a shrunk end would fault.
+	 */
+	if (fstat(fd, &st) ||
+	    (st.st_size < (off_t)stack_bytes && ftruncate(fd, (off_t)stack_bytes))) {
+		close(fd);
+		return;
+	}
+	/* A file used before: zero the stack table without touching its pages. */
+	punched = st.st_size && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					   (off_t)sizeof(*hdr), (off_t)(stack_bytes - sizeof(*hdr)));
+	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if ((long)p < 0 && (long)p > -4096)
+		return;
+	addrs = sys_mmap(nslots * sizeof(struct addr_slot));
+	if (!addrs) {
+		syscall(SYS_munmap, p, stack_bytes);
+		return;
+	}
+	addr_mask = nslots - 1;
+	hdr = p;
+	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
+	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
+	if (st.st_size && !punched)
+		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
+	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
+	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
+	sample_big = sample_mean > UINT64_MAX / BIG_MEANS ? UINT64_MAX : sample_mean * BIG_MEANS;
+#ifdef OFFHEAP_CHECK_WALK
+	check_poison = env_u64("OFFHEAP_CHECK_POISON", 0);
+#endif
+	if (!sample_mean) {
+		memset(filter, 255, sizeof(filter));
+		filter_full = true;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hdr->version = TRACKSHM_VERSION;
+	hdr->header_size = sizeof(*hdr);
+	hdr->stack_size = sizeof(*stacks);
+	hdr->max_stacks = max_stacks;
+	hdr->generation = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	hdr->flags = sample_mean ? 0 : TRACKSHM_EXACT;
+	hdr->sample_mean = sample_mean;
+	hdr->pid = (int32_t)getpid();
+	stacks[0].hash = 1;
+	stacks[0].ready = 1;
+	hdr->nstacks = 1;
+	__atomic_store_n(&hdr->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
+
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	sync_mode = env_u64("OFFHEAP_SYNC", 0) != 0;
+	if (sync_mode) {
+		struct timespec ms = {0, 1000000};
+
+		for (int i = 0; i < 2000; i++) {
+			if (__atomic_load_n(&hdr->ack, __ATOMIC_ACQUIRE) == hdr->generation)
+				break;
+			nanosleep(&ms, NULL);
+		}
+	}
+	pthread_atfork(NULL, NULL, child_after_fork);
+	active = true;
+}
+
+/*
+ * At exit the libraries loaded since the start (a JVM's libjvm.so is
+ * dlopened) are still mapped: let the recorder read the last stacks and the
+ * module list now, or their frames could not be named once we are gone.
+ * Bounded wait; a process that ends by _exit or a signal skips this.
+ */
+__attribute__((destructor)) static void exit_handshake(void)
+{
+	struct timespec ms = {0, 1000000};
+	uint64_t gen;
+
+	if (!active || !sync_mode || !hdr || hdr->pid != (int32_t)getpid())
+		return;
+	gen = hdr->generation;
+	__atomic_store_n(&hdr->exiting, gen, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2000; i++) {
+		if (__atomic_load_n(&hdr->exit_ack, __ATOMIC_ACQUIRE) == gen)
+			break;
+		nanosleep(&ms, NULL);
+	}
+}
+
+
+/*
+ * The first TRACKSHM_SHARDS - 1 threads that record own shards 1.. and add to
+ * them without atomic read-modify-writes (a plain 64-bit store is atomic for
+ * the reader); later threads share shard 0 with atomic adds, and so does a
+ * signal handler that interrupts its thread's own update (counting is set).
+ */
+static TLS int counting;
+
+static inline unsigned my_shard(void)
+{
+	if (__builtin_expect(!shard_plus1, 0)) {
+		unsigned n = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED);
+
+		shard_plus1 = n < TRACKSHM_SHARDS - 1 ? n + 2 : 1;
+	}
+	return shard_plus1 - 1;
+}
+
+void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
+{
+	unsigned sh = counting ? 0 : my_shard();
+	struct trackshm_counters *c = &stacks[idx].shard[sh];
+	uint64_t *b = is_free ? &c->free_bytes : &c->alloc_bytes;
+	uint64_t *n = is_free ? &c->free_count : &c->alloc_count;
+
+	if (!sh) {
+		__atomic_fetch_add(b, bytes, __ATOMIC_RELAXED);
+		__atomic_fetch_add(n, count, __ATOMIC_RELAXED);
+		return;
+	}
+	counting = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	counting = 0;
+}
