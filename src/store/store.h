@@ -27,10 +27,11 @@ enum store_kind {
 };
 
 /*
- * Creates a new file at path, atomically: everything is written to a
- * temporary file in the same directory ("." + name + ".tmp-XXXXXX"), which
- * store_commit fsyncs and renames onto path. Until then path is untouched;
- * store_close without a commit (or any failure) unlinks the temporary file.
+ * Creates a new file at path, atomically, through outfile (outfile.h): a
+ * temporary file in the same directory, which store_commit fsyncs and
+ * renames onto path; a symbolic link at path is refused. Until then path is
+ * untouched; store_close without a commit (or any failure, or a fatal
+ * signal) unlinks the temporary file.
  * With overwrite false the commit fails with -EEXIST if path exists by then;
  * store_create checks it first too, so no work is wasted.
  * Returns 0 and *out (freed by store_close), or -errno with err filled.
@@ -79,12 +80,6 @@ int store_commit(struct store *st, struct strbuf *err);
  * (truncated or corrupt). Returns 0 and *out (freed by store_close).
  */
 int store_open(const char *path, struct store **out, struct strbuf *err);
-
-/*
- * The temporary file of a created store not yet committed, else NULL. For a
- * signal handler that must unlink it (unlink is async-signal-safe).
- */
-const char *store_temp_path(const struct store *st);
 
 /* Frees st; NULL is a no-op. An uncommitted created file is unlinked. */
 void store_close(struct store *st);
