@@ -384,19 +384,27 @@ out:
 	return ret;
 }
 
-int store_open(const char *path, struct store **out, struct strbuf *err)
+/* Opens an existing file of ours, read-only or for appending (then never through a link). */
+static int open_existing(const char *path, bool writable, struct store **out,
+			 struct strbuf *err)
 {
 	struct store *st;
 	sqlite3_stmt *stmt = NULL;
+	struct stat sb;
 	int ret, rc;
 
+	if (writable && !lstat(path, &sb) && S_ISLNK(sb.st_mode)) {
+		strbuf_addf(err, "'%s' is a symbolic link: offheap does not write through one", path);
+		return -ELOOP;
+	}
 	ret = check_header(path, err);
 	if (ret)
 		return ret;
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
-	st->readonly = true;
-	ret = open_db(st, path, SQLITE_OPEN_READONLY, err);
+	st->readonly = !writable;
+	st->kind = STORE_RECORDING;
+	ret = open_db(st, path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, err);
 	if (ret)
 		goto fail;
 	for (size_t i = 0; i < sizeof(required_tables) / sizeof(required_tables[0]); i++) {
@@ -425,6 +433,25 @@ int store_open(const char *path, struct store **out, struct strbuf *err)
 fail:
 	store_close(st);
 	return ret;
+}
+
+int store_open(const char *path, struct store **out, struct strbuf *err)
+{
+	return open_existing(path, false, out, err);
+}
+
+int store_open_append(const char *path, struct store **out, struct strbuf *err)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) && errno == ENOENT)
+		return store_create(path, STORE_RECORDING, false, out, err);
+	return open_existing(path, true, out, err);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
 }
 
 static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)

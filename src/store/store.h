@@ -81,6 +81,18 @@ int store_commit(struct store *st, struct strbuf *err);
  */
 int store_open(const char *path, struct store **out, struct strbuf *err);
 
+/*
+ * Opens path to add rows to it (tracedb: the trace_* tables): an existing
+ * file of ours is opened read-write after store_open's checks (a symbolic
+ * link at path is refused, -ELOOP); an absent one is made by store_create
+ * (a recording) and is visible only after store_commit. Returns 0 and *out
+ * (freed by store_close), or -errno with err filled.
+ */
+int store_open_append(const char *path, struct store **out, struct strbuf *err);
+
+/* The path st was created or opened at (for messages). */
+const char *store_path(const struct store *st);
+
 /* Frees st; NULL is a no-op. An uncommitted created file is unlinked. */
 void store_close(struct store *st);
 
