@@ -36,7 +36,7 @@ test_expect_success 'record: the page has the growing site and the flame graph' 
 test_expect_success 'record: stdout when not a terminal is the same page; -o leaves no temporary file' '
 	"$OFFHEAP" report rec.db --format html >stdout.html &&
 	cmp rec.html stdout.html &&
-	test "$(ls | grep -c "rec.html.")" = 0
+	test "$(ls -A | grep -c "\.rec\.html\.tmp-")" = 0
 '
 
 test_expect_success 'watch: RSS by class grows, threads by group (a hostile name escaped), absent parts said' '

@@ -80,94 +80,12 @@ int cmd_attach_failed(const char *cmd, pid_t pid, int ret, const struct strbuf *
 	return EXIT_RUNTIME;
 }
 
-/* The JVM's error text as jcmd prints it: its lines run together (Java's readLine loop). */
-
-static char temp_paths[CMD_TEMP_SLOTS][4352];
-static const int temp_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-
-static void temp_on_signal(int sig)
-{
-	for (int i = 0; i < CMD_TEMP_SLOTS; i++)
-		if (temp_paths[i][0])
-			unlink(temp_paths[i]);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-void cmd_temp_block(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(temp_sigs) / sizeof(temp_sigs[0]); i++)
-		sigaddset(&set, temp_sigs[i]);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
-void cmd_temp_unblock(const sigset_t *old)
-{
-	sigprocmask(SIG_SETMASK, old, NULL);
-}
-
-void cmd_temp_set(int slot, const char *path)
-{
-	static bool installed;
-
-	if (slot < 0 || slot >= CMD_TEMP_SLOTS)
-		return;
-	if (!path || strlen(path) >= sizeof(temp_paths[slot])) {
-		temp_paths[slot][0] = '\0';
-		return;
-	}
-	memcpy(temp_paths[slot], path, strlen(path) + 1);
-	if (!installed) {
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = temp_on_signal;
-		sigemptyset(&sa.sa_mask);
-		for (size_t i = 0; i < sizeof(temp_sigs) / sizeof(temp_sigs[0]); i++)
-			sigaction(temp_sigs[i], &sa, NULL);
-		installed = true;
-	}
-}
-
-int cmd_temp_mkstemp(char *tmpl, int slot)
-{
-	sigset_t old;
-	int fd, e;
-
-	cmd_temp_block(&old);
-	fd = mkstemp(tmpl);
-	e = errno;
-	if (fd >= 0)
-		cmd_temp_set(slot, tmpl);
-	cmd_temp_unblock(&old);
-	errno = e;
-	return fd;
-}
-
-void cmd_temp_forget(int slot)
-{
-	sigset_t old;
-
-	cmd_temp_block(&old);
-	cmd_temp_set(slot, NULL);
-	cmd_temp_unblock(&old);
-}
-
 int cmd_store_create(const char *path, int kind, bool overwrite, bool has_force,
 		     struct store **st)
 {
 	struct strbuf err = STRBUF_INIT;
-	sigset_t old;
-	int rc;
+	int rc = store_create(path, (enum store_kind)kind, overwrite, st, &err);
 
-	cmd_temp_block(&old);
-	rc = store_create(path, (enum store_kind)kind, overwrite, st, &err);
-	if (!rc)
-		cmd_temp_set(0, store_temp_path(*st));
-	cmd_temp_unblock(&old);
 	if (rc) {
 		error("%s", err.buf);
 		if (rc == -EEXIST)
@@ -183,12 +101,5 @@ int cmd_store_create(const char *path, int kind, bool overwrite, bool has_force,
 
 int cmd_store_commit(struct store *st, struct strbuf *err)
 {
-	sigset_t old;
-	int rc;
-
-	cmd_temp_block(&old);
-	rc = store_commit(st, err);
-	cmd_temp_set(0, NULL);
-	cmd_temp_unblock(&old);
-	return rc;
+	return store_commit(st, err);
 }

@@ -38,35 +38,15 @@ int cmd_getopt(int argc, char **argv, const char *optstring, const struct option
 	       const char **operand);
 
 /*
- * Temporary files a command is writing (a snapshot, a dump before its
- * rename): a signal that ends the command (SIGINT, SIGTERM, SIGHUP,
- * SIGQUIT) removes them first, so no half-written file is left behind.
- * cmd_temp_block/unblock bracket the creation, so that no signal lands
- * between creating a file and registering it; cmd_temp_set(slot, NULL)
- * forgets one (after its rename) and must also be called blocked.
- */
-#define CMD_TEMP_SLOTS 2
-void cmd_temp_block(sigset_t *old);
-void cmd_temp_unblock(const sigset_t *old);
-void cmd_temp_set(int slot, const char *path);
-/* mkstemp(tmpl) registered in slot, atomically; returns the fd or -1 (errno). */
-int cmd_temp_mkstemp(char *tmpl, int slot);
-/* Blocks, forgets slot, unblocks. */
-void cmd_temp_forget(int slot);
-
-/*
- * store_create for a command that writes one file: its temporary file sits
- * in slot 0 until cmd_store_commit, so that a signal removes it. A failure
+ * store_create for a command that writes one file (a signal removes its
+ * temporary file until cmd_store_commit: outfile.h). A failure
  * is printed, with a hint for a file that exists (--force when the command
  * has it) or a full disk. Returns 0, or -errno once printed.
  */
 struct store;
 int cmd_store_create(const char *path, int kind, bool overwrite, bool has_force,
 		     struct store **st);
-/*
- * store_commit, blocked against the handler: once renamed the file is the
- * user's and the handler must not remove it. Returns 0 or -errno with err.
- */
+/* store_commit. Returns 0 or -errno with err. */
 int cmd_store_commit(struct store *st, struct strbuf *err);
 
 #endif

@@ -515,7 +515,6 @@ out:
 		sampler_close(&sp);
 	store_close(st);
 	store_close(rec);
-	cmd_temp_forget(0);
 	strbuf_release(&err);
 	return ret;
 }

@@ -3,6 +3,7 @@
 #include "cmdutil.h"
 #include "dumpcli.h"
 #include "json.h"
+#include "outfile.h"
 #include "parse.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -71,41 +72,23 @@ static void progress_end(void)
 	bar_shown = -1;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_sidecar(const char *path, const struct snapshot *s, const struct dump_range *v,
-			 size_t nv, const struct dump_reader *rd, uint64_t bytes, bool partial)
+			 size_t nv, const struct dump_reader *rd, uint64_t bytes, bool partial,
+			 struct strbuf *err)
 {
-	char tmp[4300];
+	struct outfile of;
 	FILE *f;
 	struct json j;
 	uint64_t off = 0;
-	int fd;
+	int ret;
 
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = cmd_temp_mkstemp(tmp, 1);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
+	ret = outfile_open(&of, path, true, err);
+	if (ret)
+		return ret;
+	f = outfile_stream(&of);
 	if (!f) {
-		close(fd);
-		unlink(tmp);
+		outfile_abort(&of);
+		strbuf_addf(err, "cannot write '%s': %s", path, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	json_init(&j, f);
@@ -142,22 +125,7 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 	json_arr_end(&j);
 	json_obj_end(&j);
 	json_finish(&j);
-	if (fflush(f) || ferror(f) || fsync(fileno(f))) {
-		fclose(f);
-		unlink(tmp);
-		cmd_temp_forget(1);
-		return -EIO;
-	}
-	fclose(f);
-	if (rename(tmp, path)) {
-		int e = -errno;
-
-		unlink(tmp);
-		cmd_temp_forget(1);
-		return e;
-	}
-	cmd_temp_forget(1);
-	return 0;
+	return outfile_commit(&of, err);
 }
 
 int cmd_dump(int argc, char **argv)
@@ -182,12 +150,13 @@ int cmd_dump(int argc, char **argv)
 	struct dump_range *v = NULL;
 	struct dump_reader rd;
 	size_t nv = 0, nops = 0;
-	char tmp[4200], side[4200];
+	char side[4200];
+	struct outfile of;
 	unsigned char *buf;
 	const char *delay_env = getenv("OFFHEAP_DUMP_TEST_DELAY_MS");
 	long delay_ms = delay_env ? atol(delay_env) : 0;
 	pid_t pid;
-	int c, fd, ret, rc = EXIT_OK;
+	int c, ret, rc = EXIT_OK;
 
 	optind = 1;
 	for (;;) {
@@ -268,10 +237,8 @@ int cmd_dump(int argc, char **argv)
 		goto out_sel;
 	}
 
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out);
-	fd = cmd_temp_mkstemp(tmp, 0);
-	if (fd < 0) {
-		rc = error("cannot create '%s': %s", tmp, strerror(errno)) ? EXIT_RUNTIME : 0;
+	if (outfile_open(&of, out, true, &err)) {
+		rc = error("%s", err.buf) ? EXIT_RUNTIME : 0;
 		goto out_sel;
 	}
 	buf = xmalloc(CHUNK);
@@ -291,9 +258,9 @@ int cmd_dump(int argc, char **argv)
 			}
 			if (!ret)
 				got = len;
-			if ((ret = write_all(fd, buf, got))) {
+			if ((ret = outfile_write(&of, buf, got))) {
 				progress_end();
-				error("cannot write '%s': %s", tmp, strerror(-ret));
+				error("cannot write '%s': %s", out, strerror(-ret));
 				rc = EXIT_RUNTIME;
 				goto fail;
 			}
@@ -312,27 +279,21 @@ int cmd_dump(int argc, char **argv)
 			}
 		}
 	}
-	if (fsync(fd) || close(fd)) {
-		fd = -1;
-		error("cannot write '%s': %s", tmp, strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto fail;
-	}
-	fd = -1;
 	snprintf(side, sizeof(side), "%s.json", out);
-	ret = write_sidecar(side, &s, v, nv, &rd, done, partial);
+	strbuf_reset(&err);
+	ret = write_sidecar(side, &s, v, nv, &rd, done, partial, &err);
 	if (ret) {
-		error("cannot write '%s': %s", side, strerror(-ret));
+		error("%s", err.buf);
 		rc = EXIT_RUNTIME;
 		goto fail;
 	}
-	if (rename(tmp, out)) {
-		error("cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
+	strbuf_reset(&err);
+	if (outfile_commit(&of, &err)) {
+		error("%s", err.buf);
 		unlink(side);
 		rc = EXIT_RUNTIME;
 		goto fail;
 	}
-	cmd_temp_forget(0);
 	progress_end();
 	if (partial) {
 		char a[32], b[32];
@@ -351,10 +312,7 @@ int cmd_dump(int argc, char **argv)
 	goto out_rd;
 fail:
 	progress_end();
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	cmd_temp_forget(0);
+	outfile_abort(&of);
 out_rd:
 	dump_reader_release(&rd);
 	free(buf);

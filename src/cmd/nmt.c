@@ -15,6 +15,7 @@
 #include "attach.h"
 #include "json.h"
 #include "nmt.h"
+#include "outfile.h"
 #include "parse.h"
 #include "proc.h"
 #include "strbuf.h"
@@ -26,7 +27,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,58 +146,38 @@ out:
 
 static int write_baseline(const struct opts *o, const char *kind, const struct strbuf *text)
 {
-	char *dup = xstrdup(o->out_file), tmp[4096];
-	struct strbuf head = STRBUF_INIT;
+	struct strbuf head = STRBUF_INIT, err = STRBUF_INIT;
+	struct outfile of;
 	uint64_t start = 0;
-	int fd = -1, rc = EXIT_RUNTIME, ret;
-	FILE *f = NULL;
+	int rc = EXIT_RUNTIME, ret;
 
 	ret = proc_read_starttime(o->pid, &start);
 	if (ret) {
 		error("cannot read the start time of process %d: %s", (int)o->pid, strerror(-ret));
 		goto out;
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s/.offheap-nmt.XXXXXX", dirname(dup)) >= (int)sizeof(tmp)) {
-		error("path too long: '%s'", o->out_file);
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		error("cannot create a file beside '%s': %s", o->out_file, strerror(errno));
-		goto out;
-	}
-	fchmod(fd, 0644);
-	f = fdopen(fd, "w");
-	if (!f) {
-		error("cannot write '%s': %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
+	if (outfile_open(&of, o->out_file, true, &err)) {
+		error("%s", err.buf);
 		goto out;
 	}
 	strbuf_addf(&head, BASELINE_MAGIC "pid=%d start=%" PRIu64 " time=%lld kind=%s bytes=%zu\n",
 		    (int)o->pid, start, (long long)time(NULL), kind, text->len);
-	fwrite(head.buf, 1, head.len, f);
-	fwrite(text->buf, 1, text->len, f);
-	if (fflush(f) || ferror(f) || fsync(fileno(f))) {
-		error("cannot write '%s': %s", tmp, strerror(errno));
-		fclose(f);
-		unlink(tmp);
+	ret = outfile_write(&of, head.buf, head.len);
+	if (!ret)
+		ret = outfile_write(&of, text->buf, text->len);
+	if (ret) {
+		error("cannot write '%s': %s", o->out_file, strerror(-ret));
+		outfile_abort(&of);
 		goto out;
 	}
-	if (fclose(f)) {
-		error("cannot write '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, o->out_file)) {
-		error("cannot rename '%s' to '%s': %s", tmp, o->out_file, strerror(errno));
-		unlink(tmp);
+	if (outfile_commit(&of, &err)) {
+		error("%s", err.buf);
 		goto out;
 	}
 	rc = 0;
 out:
-	free(dup);
 	strbuf_release(&head);
+	strbuf_release(&err);
 	return rc;
 }
 

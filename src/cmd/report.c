@@ -19,6 +19,7 @@
 #include "json.h"
 #include "parse.h"
 #include "pprof.h"
+#include "outfile.h"
 #include "series.h"
 #include "store.h"
 #include "strbuf.h"
@@ -169,45 +170,29 @@ out:
 	return ret;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Writes len bytes to path through a temporary file and a rename: never a half file. */
+/* Writes len bytes to path through outfile: never a half file, never through a link. */
 static int write_file_atomic(const char *path, const char *buf, size_t len)
 {
-	char tmp[4096];
-	mode_t mask;
-	int fd, ret;
+	struct strbuf err = STRBUF_INIT;
+	struct outfile of;
+	int ret;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = cmd_temp_mkstemp(tmp, 0);
-	if (fd < 0)
-		return -errno;
-	mask = umask(0);
-	umask(mask);
-	ret = write_all(fd, buf, len);
-	if (!ret && (fchmod(fd, 0666 & ~mask) || fsync(fd)))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
+	ret = outfile_open(&of, path, true, &err);
+	if (ret && ret != -ELOOP && ret != -EISDIR) {
+		strbuf_reset(&err);
+		strbuf_addf(&err, "cannot write '%s': %s", path, strerror(-ret));
+	} else if (!ret) {
+		ret = outfile_write(&of, buf, len);
+		if (ret) {
+			strbuf_addf(&err, "cannot write '%s': %s", path, strerror(-ret));
+			outfile_abort(&of);
+		} else {
+			ret = outfile_commit(&of, &err);
+		}
+	}
 	if (ret)
-		unlink(tmp);
-	cmd_temp_forget(0);
+		error("%s", err.buf);
+	strbuf_release(&err);
 	return ret;
 }
 
@@ -231,8 +216,6 @@ static int write_html(const char *path, const char *file, struct store *st,
 	html_render(&in, &page);
 	if (path) {
 		ret = write_file_atomic(path, page.buf, page.len);
-		if (ret)
-			error("cannot write '%s': %s", path, strerror(-ret));
 	} else if (fwrite(page.buf, 1, page.len, stdout) != page.len || fflush(stdout)) {
 		ret = error("cannot write the page to standard output: %s", strerror(errno));
 	}
@@ -376,25 +359,32 @@ static int write_pprof(const char *path, const struct alloc_data *d, const struc
 	struct strbuf err = STRBUF_INIT;
 	struct pprof_site *ps = xcalloc(n ? n : 1, sizeof(*ps));
 	int fd = STDOUT_FILENO, ret;
+	struct outfile of;
 
 	for (size_t i = 0; i < n; i++) {
 		ps[i].s = v[i].s;
 		ps[i].live = v[i].live;
 	}
 	if (path) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			ret = error("cannot create '%s': %s", path, strerror(errno));
+		ret = outfile_open(&of, path, true, &err);
+		if (ret) {
+			ret = error("%s", err.buf);
 			goto out;
 		}
+		fd = of.fd;
 	} else {
 		fflush(stdout);
 	}
 	ret = pprof_write(fd, ps, n, d->sample_mean, d->exe, &err);
 	if (ret)
 		error("%s%s%s", path ? path : "", path ? ": " : "", err.buf);
-	if (path && close(fd) && !ret)
-		ret = error("cannot write '%s': %s", path, strerror(errno));
+	if (path && ret) {
+		outfile_abort(&of);
+	} else if (path) {
+		strbuf_reset(&err);
+		if (outfile_commit(&of, &err))
+			ret = error("%s", err.buf);
+	}
 out:
 	free(ps);
 	strbuf_release(&err);

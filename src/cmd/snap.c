@@ -140,7 +140,6 @@ int cmd_snap(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	store_close(st);
-	cmd_temp_forget(0);
 	snapshot_release(&s);
 	strbuf_release(&err);
 	return ret;

@@ -8,6 +8,7 @@
 #include "cmdutil.h"
 #include "json.h"
 #include "parse.h"
+#include "store.h"
 #include "strbuf.h"
 #include "symbolize.h"
 #include "table.h"
@@ -665,12 +666,17 @@ int cmd_trace(int argc, char **argv)
 	report(&t, &o, exit_code);
 	fflush(stdout);
 	if (output) {
+		struct store *st = NULL;
+
 		strbuf_reset(&err);
-		if (tracedb_write(output, &t, command ? cmdline.buf : NULL, started_at,
-				  command && t.child_exited ? exit_code : -1, &err)) {
+		if (store_open_append(output, &st, &err) ||
+		    tracedb_write(st, &t, command ? cmdline.buf : NULL, started_at,
+				  command && t.child_exited ? exit_code : -1, &err) ||
+		    store_commit(st, &err)) {
 			error("%s", err.buf);
 			exit_code = EXIT_RUNTIME;
 		}
+		store_close(st);
 	}
 	trace_release(&t);
 	strbuf_release(&err);

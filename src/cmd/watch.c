@@ -458,7 +458,6 @@ out_sampler:
 	sampler_close(&sp);
 out:
 	store_close(st);
-	cmd_temp_forget(0);
 	series_release(&s);
 	strbuf_release(&err);
 	strbuf_release(&def);

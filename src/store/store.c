@@ -19,6 +19,7 @@
  * user_version (a newer format), so each kind of bad file gets its own error.
  */
 #include "store.h"
+#include "outfile.h"
 #include "snapshot.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -26,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -110,9 +110,9 @@ static const char region_cols[] =
 struct store {
 	sqlite3 *db;
 	char *path;		/* the final path */
-	char *tmp;		/* the temporary file while not committed, else NULL */
+	char *tmp;		/* the temporary file while not committed (out.tmp), else NULL */
+	struct outfile out;	/* the file being created, until committed */
 	enum store_kind kind;
-	bool overwrite;		/* the commit may replace an existing file */
 	bool readonly;		/* opened by store_open */
 	sqlite3_stmt *sel_proc, *ins_proc, *ins_sample, *ins_class, *ins_region, *ins_thread;
 };
@@ -151,46 +151,16 @@ static void finalize_all(struct store *st)
 	st->ins_class = st->ins_region = st->ins_thread = NULL;
 }
 
-const char *store_temp_path(const struct store *st)
-{
-	return st ? st->tmp : NULL;
-}
-
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
 	finalize_all(st);
 	sqlite3_close(st->db);
-	if (st->tmp) {
-		unlink(st->tmp);
-		free(st->tmp);
-	}
+	if (st->tmp)
+		outfile_abort(&st->out);
 	free(st->path);
 	free(st);
-}
-
-/* A 'dir/.name.tmp-XXXXXX' created empty; *fd is closed by the caller. */
-static int make_temp(const char *path, char **out, struct strbuf *err)
-{
-	char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
-	const char *dir = dirname(copy1), *base = basename(copy2);
-	struct strbuf sb = STRBUF_INIT;
-	int fd, ret = 0;
-
-	strbuf_addf(&sb, "%s/.%s.tmp-XXXXXX", dir, base);
-	fd = mkostemp(sb.buf, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		strbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
-		strbuf_release(&sb);
-	} else {
-		close(fd);
-		*out = strbuf_detach(&sb, NULL);
-	}
-	free(copy1);
-	free(copy2);
-	return ret;
 }
 
 /* A store is used by one thread: no per-call mutex (a tenth of the insert time). */
@@ -265,24 +235,17 @@ int store_create(const char *path, enum store_kind kind, bool overwrite, struct 
 		 struct strbuf *err)
 {
 	struct store *st;
-	struct stat sb;
 	int ret;
 
-	if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) {
-		strbuf_addf(err, "'%s' is a directory", path);
-		return -EISDIR;
-	}
-	if (!overwrite && !lstat(path, &sb)) {
-		strbuf_addf(err, "'%s' already exists", path);
-		return -EEXIST;
-	}
 	st = xcalloc(1, sizeof(*st));
+	ret = outfile_open(&st->out, path, overwrite, err);
+	if (ret) {
+		free(st);
+		return ret;
+	}
 	st->path = xstrdup(path);
+	st->tmp = st->out.tmp;
 	st->kind = kind;
-	st->overwrite = overwrite;
-	ret = make_temp(path, &st->tmp, err);
-	if (ret)
-		goto fail;
 	ret = open_db(st, st->tmp, SQLITE_OPEN_READWRITE, err);
 	if (ret)
 		goto fail;
@@ -299,37 +262,8 @@ fail:
 	return ret;
 }
 
-static int fsync_path(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) && errno != EINVAL)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Renames tmp onto path, refusing to replace it unless overwrite. */
-static int place(const char *tmp, const char *path, bool overwrite)
-{
-	if (overwrite)
-		return rename(tmp, path) ? -errno : 0;
-	if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE))
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	/* A file system without RENAME_NOREPLACE: link() fails on an existing name too. */
-	if (link(tmp, path))
-		return -errno;
-	unlink(tmp);
-	return 0;
-}
-
 int store_commit(struct store *st, struct strbuf *err)
 {
-	char *copy;
 	int ret;
 
 	if (!st->tmp)
@@ -340,25 +274,11 @@ int store_commit(struct store *st, struct strbuf *err)
 		return -EIO;
 	}
 	st->db = NULL;
-	ret = fsync_path(st->tmp, O_RDONLY);
-	if (ret) {
-		strbuf_addf(err, "cannot write '%s': %s", st->tmp, strerror(-ret));
-		return ret;
-	}
-	ret = place(st->tmp, st->path, st->overwrite);
-	if (ret) {
-		if (ret == -EEXIST)
-			strbuf_addf(err, "'%s' already exists", st->path);
-		else
-			strbuf_addf(err, "cannot rename '%s' to '%s': %s", st->tmp, st->path,
-				    strerror(-ret));
-		return ret;
-	}
-	free(st->tmp);
+	/* outfile_commit fsyncs its descriptor: the same file SQLite wrote. */
 	st->tmp = NULL;
-	copy = xstrdup(st->path);
-	fsync_path(dirname(copy), O_RDONLY | O_DIRECTORY);
-	free(copy);
+	ret = outfile_commit(&st->out, err);
+	if (ret)
+		return ret;
 	if (st->kind == STORE_RECORDING) {
 		ret = open_db(st, st->path, SQLITE_OPEN_READWRITE, err);
 		if (!ret)
@@ -464,19 +384,27 @@ out:
 	return ret;
 }
 
-int store_open(const char *path, struct store **out, struct strbuf *err)
+/* Opens an existing file of ours, read-only or for appending (then never through a link). */
+static int open_existing(const char *path, bool writable, struct store **out,
+			 struct strbuf *err)
 {
 	struct store *st;
 	sqlite3_stmt *stmt = NULL;
+	struct stat sb;
 	int ret, rc;
 
+	if (writable && !lstat(path, &sb) && S_ISLNK(sb.st_mode)) {
+		strbuf_addf(err, "'%s' is a symbolic link: offheap does not write through one", path);
+		return -ELOOP;
+	}
 	ret = check_header(path, err);
 	if (ret)
 		return ret;
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
-	st->readonly = true;
-	ret = open_db(st, path, SQLITE_OPEN_READONLY, err);
+	st->readonly = !writable;
+	st->kind = STORE_RECORDING;
+	ret = open_db(st, path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, err);
 	if (ret)
 		goto fail;
 	for (size_t i = 0; i < sizeof(required_tables) / sizeof(required_tables[0]); i++) {
@@ -505,6 +433,25 @@ int store_open(const char *path, struct store **out, struct strbuf *err)
 fail:
 	store_close(st);
 	return ret;
+}
+
+int store_open(const char *path, struct store **out, struct strbuf *err)
+{
+	return open_existing(path, false, out, err);
+}
+
+int store_open_append(const char *path, struct store **out, struct strbuf *err)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) && errno == ENOENT)
+		return store_create(path, STORE_RECORDING, false, out, err);
+	return open_existing(path, true, out, err);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
 }
 
 static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)

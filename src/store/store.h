@@ -27,10 +27,11 @@ enum store_kind {
 };
 
 /*
- * Creates a new file at path, atomically: everything is written to a
- * temporary file in the same directory ("." + name + ".tmp-XXXXXX"), which
- * store_commit fsyncs and renames onto path. Until then path is untouched;
- * store_close without a commit (or any failure) unlinks the temporary file.
+ * Creates a new file at path, atomically, through outfile (outfile.h): a
+ * temporary file in the same directory, which store_commit fsyncs and
+ * renames onto path; a symbolic link at path is refused. Until then path is
+ * untouched; store_close without a commit (or any failure, or a fatal
+ * signal) unlinks the temporary file.
  * With overwrite false the commit fails with -EEXIST if path exists by then;
  * store_create checks it first too, so no work is wasted.
  * Returns 0 and *out (freed by store_close), or -errno with err filled.
@@ -81,10 +82,16 @@ int store_commit(struct store *st, struct strbuf *err);
 int store_open(const char *path, struct store **out, struct strbuf *err);
 
 /*
- * The temporary file of a created store not yet committed, else NULL. For a
- * signal handler that must unlink it (unlink is async-signal-safe).
+ * Opens path to add rows to it (tracedb: the trace_* tables): an existing
+ * file of ours is opened read-write after store_open's checks (a symbolic
+ * link at path is refused, -ELOOP); an absent one is made by store_create
+ * (a recording) and is visible only after store_commit. Returns 0 and *out
+ * (freed by store_close), or -errno with err filled.
  */
-const char *store_temp_path(const struct store *st);
+int store_open_append(const char *path, struct store **out, struct strbuf *err);
+
+/* The path st was created or opened at (for messages). */
+const char *store_path(const struct store *st);
 
 /* Frees st; NULL is a no-op. An uncommitted created file is unlinked. */
 void store_close(struct store *st);

@@ -1,5 +1,6 @@
 /* tracedb: writes a trace into SQLite tables trace_*, one run per call (schema in tracedb.h). */
 #include "tracedb.h"
+#include "store.h"
 #include "strbuf.h"
 #include "symbolize.h"
 #include "trace.h"
@@ -46,10 +47,10 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-int tracedb_write(const char *path, const struct trace *t, const char *command,
+int tracedb_write(struct store *store, const struct trace *t, const char *command,
 		  long long started_at, int exit_status, struct strbuf *err)
 {
-	sqlite3 *db = NULL;
+	sqlite3 *db = store_db(store);
 	sqlite3_stmt *st[6] = { NULL };
 	static const char *const sql[6] = {
 		"INSERT INTO trace_runs(pid, command, started_at, duration_ns, calls, exit_status)"
@@ -63,10 +64,6 @@ int tracedb_write(const char *path, const struct trace *t, const char *command,
 	sqlite3_int64 run;
 	int rc, ret = 0;
 
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(db, 2000);
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
@@ -181,13 +178,11 @@ int tracedb_write(const char *path, const struct trace *t, const char *command,
 		goto fail;
 	goto out;
 fail:
-	strbuf_addf(err, "cannot write '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+	strbuf_addf(err, "cannot write '%s': %s", store_path(store), sqlite3_errmsg(db));
 	ret = -EIO;
-	if (db)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:
 	for (int i = 0; i < 6; i++)
 		sqlite3_finalize(st[i]);
-	sqlite3_close(db);
 	return ret;
 }

@@ -2,13 +2,15 @@
 #ifndef OFFHEAP_TRACEDB_H
 #define OFFHEAP_TRACEDB_H
 
+struct store;
 struct trace;
 struct strbuf;
 
 /*
- * Appends one run to the SQLite file path (created if absent). The tables
- * are made with CREATE TABLE IF NOT EXISTS and all named trace_*, so they can
- * live in a recording beside other tables; every row carries run_id:
+ * Appends one run to the recording st (store_open_append: an existing file
+ * of ours, or a new one committed by the caller). The tables are made with
+ * CREATE TABLE IF NOT EXISTS and all named trace_*, so they live beside the
+ * store's own tables (docs/SCHEMA.md); every row carries run_id:
  *
  *   trace_runs(run_id, pid, command, started_at, duration_ns, calls, exit_status)
  *   trace_threads(run_id, tid, pid, name, calls, mapped, unmapped, brk_grown,
@@ -23,10 +25,10 @@ struct strbuf;
  *                                      -- born during the trace, still mapped
  *
  * command is the traced command line (NULL when attached); started_at is a
- * Unix time. Returns 0 or -errno with err filled; the file is written in one
- * transaction, so a failure leaves it as it was.
+ * Unix time. Returns 0 or -errno with err filled; the run is written in one
+ * transaction, so a failure leaves the file as it was.
  */
-int tracedb_write(const char *path, const struct trace *t, const char *command,
+int tracedb_write(struct store *st, const struct trace *t, const char *command,
 		  long long started_at, int exit_status, struct strbuf *err);
 
 #endif
