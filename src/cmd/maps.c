@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "json.h"
+#include "mapgroup.h"
 #include "parse.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -86,31 +87,6 @@ static int cmp_region(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
-/* What the Mapping column shows: the path, or what an anonymous region is. */
-static void mapping_label(const struct snapshot *s, const struct region *r, struct strbuf *out)
-{
-	const struct thread *t;
-
-	strbuf_reset(out);
-	switch (r->cls) {
-	case RC_STACK:
-		t = r->tid ? snapshot_thread(s, r->tid) : NULL;
-		if (r->tid)
-			strbuf_addf(out, "[stack:%d %s]%s", (int)r->tid, t ? t->name : "?",
-				    r->guard ? " guard" : "");
-		else if (*r->path)
-			strbuf_addstr(out, r->path);
-		else	/* the stack of a thread that was running when sampled */
-			strbuf_addf(out, "[stack:? running thread]%s", r->guard ? " guard" : "");
-		return;
-	case RC_ARENA:
-		strbuf_addstr(out, r->guard ? "[arena reserve]" : "[arena]");
-		return;
-	default:
-		strbuf_addstr(out, *r->path ? r->path : "[anon]");
-	}
-}
-
 /* Where each column lands in the table being filled, -1 when not shown. */
 static int colidx[C_NR];
 
@@ -153,69 +129,9 @@ static void set_region_row(struct table *t, size_t row, const struct snapshot *s
 		put_str(t, row, C_THREAD, th ? th->name : "");
 	}
 	if (colidx[C_MAPPING] >= 0) {
-		mapping_label(s, r, tmp);
+		mapgroup_label(s, r, tmp);
 		put_str(t, row, C_MAPPING, tmp->buf);
 	}
-}
-
-struct group {
-	char *key;
-	size_t count;
-	struct mem_counts m;
-};
-
-static int cmp_group(const void *a, const void *b)
-{
-	const struct group *x = a, *y = b;
-	uint64_t vx = sort_value(&x->m), vy = sort_value(&y->m);
-
-	if (vx != vy)
-		return vx < vy ? 1 : -1;
-	return strcmp(x->key, y->key);
-}
-
-/* Groups regions by class or by mapping label; returns the groups, sorted. */
-static struct group *group_regions(const struct snapshot *s, bool by_class, size_t *ngroups)
-{
-	struct group *g = NULL;
-	size_t n = 0, alloc = 0;
-	struct strbuf label = STRBUF_INIT;
-
-	for (size_t i = 0; i < s->nregions; i++) {
-		const struct region *r = &s->regions[i];
-		const char *key;
-		size_t j;
-
-		if (by_class) {
-			key = region_class_name(r->cls);
-		} else {
-			/* Every thread's stack is one group, not one per thread. */
-			if (r->cls == RC_STACK)
-				key = "[stacks]";
-			else if (r->cls == RC_ARENA)
-				key = "[arenas]";
-			else {
-				mapping_label(s, r, &label);
-				key = label.buf;
-			}
-		}
-		for (j = 0; j < n; j++)
-			if (!strcmp(g[j].key, key))
-				break;
-		if (j == n) {
-			ALLOC_GROW(g, n + 1, alloc);
-			memset(&g[n], 0, sizeof(g[n]));
-			g[n].key = xstrdup(key);
-			n++;
-		}
-		g[j].count++;
-		mem_counts_add(&g[j].m, &r->m);
-	}
-	strbuf_release(&label);
-	if (n)
-		qsort(g, n, sizeof(*g), cmp_group);
-	*ngroups = n;
-	return g;
 }
 
 static void json_totals(struct json *j, const struct snapshot *s)
@@ -377,7 +293,8 @@ int cmd_maps(int argc, char **argv)
 
 	if (by_class || by_path) {
 		size_t ng;
-		struct group *g = group_regions(&s, by_class, &ng);
+		struct map_group *g = mapgroup_build(&s, by_class ? MAPGROUP_CLASS : MAPGROUP_PATH,
+						     sort_value, &ng);
 		struct table t;
 
 		table_init(&t, group_cols, G_NR);
@@ -420,9 +337,7 @@ int cmd_maps(int argc, char **argv)
 			table_print(&t, stdout);
 		}
 		table_release(&t);
-		for (size_t i = 0; i < ng; i++)
-			free(g[i].key);
-		free(g);
+		mapgroup_free(g, ng);
 		goto out;
 	}
 
