@@ -1,5 +1,7 @@
 /*
- * probe: looks inside a live process once, for doctor.
+ * probe: looks inside a live process once, for doctor: its malloc regions,
+ * and for a JVM its flags, class loaders and string table (jcmds over the
+ * attach socket, src/source/attach.c).
  *
  * The malloc regions are copied with process_vm_readv (src/source/dump.c) while
  * the target runs: a chunk being changed while read can make one walk stop
@@ -8,8 +10,11 @@
  * its z_stream, which glibc places in the same heap.
  */
 #include "probe.h"
+#include "attach.h"
+#include "doctor.h"
 #include "dump.h"
 #include "inspect.h"
+#include "jvmmem.h"
 #include "snapshot.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -18,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Each jcmd of the JVM probes; they are cheap, a JVM answers them at once. */
+#define PROBE_JCMD_TIMEOUT_MS 5000
 
 static int cmp_rss_desc(const void *a, const void *b)
 {
@@ -207,4 +215,43 @@ int probe_parse_table_entries(const char *text, uint64_t *entries)
 	errno = 0;
 	*entries = strtoull(p, &end, 10);
 	return errno || end == p ? -EINVAL : 0;
+}
+
+void probe_jvm(pid_t pid, struct jvm_probe *jp)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int status;
+
+	memset(jp, 0, sizeof(*jp));
+	if (!attach_jcmd(pid, "VM.classloader_stats", PROBE_JCMD_TIMEOUT_MS, &status, &out,
+			 &err) &&
+	    !status && !probe_parse_loaders(out.buf, &jp->loaders))
+		jp->loaders_ok = true;
+	strbuf_reset(&out);
+	strbuf_reset(&err);
+	if (!attach_jcmd(pid, "VM.stringtable", PROBE_JCMD_TIMEOUT_MS, &status, &out, &err) &&
+	    !status && !probe_parse_table_entries(out.buf, &jp->strings))
+		jp->strings_ok = true;
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+void probe_jvm_flags(pid_t pid, struct doctor_probes *p)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct jvm_flags f;
+	int status;
+
+	memset(&f, 0, sizeof(f));
+	if (!attach_jcmd(pid, "VM.flags -all", PROBE_JCMD_TIMEOUT_MS, &status, &out, &err) &&
+	    !status && !jvmmem_parse_flags(out.buf, &f)) {
+		p->have_flags = true;
+		p->max_heap = f.max_heap.set ? f.max_heap.val : 0;
+		p->max_direct = f.max_direct.set ? f.max_direct.val : 0;
+		p->max_metaspace = f.max_metaspace.set ? f.max_metaspace.val : 0;
+		p->code_cache = f.code_cache.set ? f.code_cache.val : 0;
+		p->thread_stack = f.thread_stack.set ? f.thread_stack.val * 1024 : 0;
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
 }

@@ -1,7 +1,7 @@
 /*
  * probe: one look inside a live process for what the series cannot show —
  * its malloc regions (zlib stream states, free chunks) and the JVM's
- * class loaders and string table (jcmd replies parsed).
+ * flags, class loaders and string table (jcmds asked and their replies parsed).
  */
 #ifndef OFFHEAP_PROBE_H
 #define OFFHEAP_PROBE_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct doctor_probes;
 struct strbuf;
 
 /* The glibc malloc regions (brk heap and arenas) read and analysed. */
@@ -45,5 +46,25 @@ int probe_parse_loaders(const char *text, struct loader_stats *out);
 
 /* Parses "Number of entries : N" of a VM.stringtable (or VM.symboltable) reply. */
 int probe_parse_table_entries(const char *text, uint64_t *entries);
+
+/* The class loader and string table statistics of a JVM, from probe_jvm. */
+struct jvm_probe {
+	bool loaders_ok, strings_ok;	/* which of the two replies were read */
+	struct loader_stats loaders;
+	uint64_t strings;		/* string table entries */
+};
+
+/*
+ * Asks the JVM pid for VM.classloader_stats and VM.stringtable (two cheap
+ * jcmds) and parses them into jp; a request that fails leaves its _ok false.
+ */
+void probe_jvm(pid_t pid, struct jvm_probe *jp);
+
+/*
+ * Asks the JVM pid for 'VM.flags -all' and sets the caps of p (have_flags,
+ * max_heap, max_direct, max_metaspace, code_cache, thread_stack) when it
+ * answers; otherwise p is left as it was.
+ */
+void probe_jvm_flags(pid_t pid, struct doctor_probes *p);
 
 #endif

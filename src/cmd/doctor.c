@@ -11,7 +11,6 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "allocdb.h"
-#include "attach.h"
 #include "doctor.h"
 #include "json.h"
 #include "jvmmem.h"
@@ -82,51 +81,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig)
 {
 	stop_signal = sig;
-}
-
-struct jvm_probe {
-	bool loaders_ok, strings_ok;
-	struct loader_stats loaders;
-	uint64_t strings;
-};
-
-/* The class loader and string table statistics (two cheap jcmds). */
-static void probe_jvm(pid_t pid, struct jvm_probe *jp)
-{
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status;
-
-	memset(jp, 0, sizeof(*jp));
-	if (!attach_jcmd(pid, "VM.classloader_stats", 5000, &status, &out, &err) && !status &&
-	    !probe_parse_loaders(out.buf, &jp->loaders))
-		jp->loaders_ok = true;
-	strbuf_reset(&out);
-	strbuf_reset(&err);
-	if (!attach_jcmd(pid, "VM.stringtable", 5000, &status, &out, &err) && !status &&
-	    !probe_parse_table_entries(out.buf, &jp->strings))
-		jp->strings_ok = true;
-	strbuf_release(&out);
-	strbuf_release(&err);
-}
-
-static void flags_probe(pid_t pid, struct doctor_probes *p)
-{
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	struct jvm_flags f;
-	int status;
-
-	memset(&f, 0, sizeof(f));
-	if (!attach_jcmd(pid, "VM.flags -all", 5000, &status, &out, &err) && !status &&
-	    !jvmmem_parse_flags(out.buf, &f)) {
-		p->have_flags = true;
-		p->max_heap = f.max_heap.set ? f.max_heap.val : 0;
-		p->max_direct = f.max_direct.set ? f.max_direct.val : 0;
-		p->max_metaspace = f.max_metaspace.set ? f.max_metaspace.val : 0;
-		p->code_cache = f.code_cache.set ? f.code_cache.val : 0;
-		p->thread_stack = f.thread_stack.set ? f.thread_stack.val * 1024 : 0;
-	}
-	strbuf_release(&out);
-	strbuf_release(&err);
 }
 
 static void progress(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -391,7 +345,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	sampler = true;
 	if (sp.jvm) {
 		snprintf(fx->nmt, sizeof(fx->nmt), "%s", hsperf_nmt_name(sp.nmt_mode));
-		flags_probe(pid, &p);
+		probe_jvm_flags(pid, &p);
 		probe_jvm(pid, &j0);
 	}
 	strbuf_reset(&err);

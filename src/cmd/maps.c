@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "json.h"
+#include "mapgroup.h"
 #include "parse.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -131,66 +132,6 @@ static void set_region_row(struct table *t, size_t row, const struct snapshot *s
 		snapshot_region_label(s, r, tmp);
 		put_str(t, row, C_MAPPING, tmp->buf);
 	}
-}
-
-struct group {
-	char *key;
-	size_t count;
-	struct mem_counts m;
-};
-
-static int cmp_group(const void *a, const void *b)
-{
-	const struct group *x = a, *y = b;
-	uint64_t vx = sort_value(&x->m), vy = sort_value(&y->m);
-
-	if (vx != vy)
-		return vx < vy ? 1 : -1;
-	return strcmp(x->key, y->key);
-}
-
-/* Groups regions by class or by mapping label; returns the groups, sorted. */
-static struct group *group_regions(const struct snapshot *s, bool by_class, size_t *ngroups)
-{
-	struct group *g = NULL;
-	size_t n = 0, alloc = 0;
-	struct strbuf label = STRBUF_INIT;
-
-	for (size_t i = 0; i < s->nregions; i++) {
-		const struct region *r = &s->regions[i];
-		const char *key;
-		size_t j;
-
-		if (by_class) {
-			key = region_class_name(r->cls);
-		} else {
-			/* Every thread's stack is one group, not one per thread. */
-			if (r->cls == RC_STACK)
-				key = "[stacks]";
-			else if (r->cls == RC_ARENA)
-				key = "[arenas]";
-			else {
-				snapshot_region_label(s, r, &label);
-				key = label.buf;
-			}
-		}
-		for (j = 0; j < n; j++)
-			if (!strcmp(g[j].key, key))
-				break;
-		if (j == n) {
-			ALLOC_GROW(g, n + 1, alloc);
-			memset(&g[n], 0, sizeof(g[n]));
-			g[n].key = xstrdup(key);
-			n++;
-		}
-		g[j].count++;
-		mem_counts_add(&g[j].m, &r->m);
-	}
-	strbuf_release(&label);
-	if (n)
-		qsort(g, n, sizeof(*g), cmp_group);
-	*ngroups = n;
-	return g;
 }
 
 static void json_totals(struct json *j, const struct snapshot *s)
@@ -352,7 +293,8 @@ int cmd_maps(int argc, char **argv)
 
 	if (by_class || by_path) {
 		size_t ng;
-		struct group *g = group_regions(&s, by_class, &ng);
+		struct map_group *g = mapgroup_build(&s, by_class ? MAPGROUP_CLASS : MAPGROUP_PATH,
+						     sort_value, &ng);
 		struct table t;
 
 		table_init(&t, group_cols, G_NR);
@@ -395,9 +337,7 @@ int cmd_maps(int argc, char **argv)
 			table_print(&t, stdout);
 		}
 		table_release(&t);
-		for (size_t i = 0; i < ng; i++)
-			free(g[i].key);
-		free(g);
+		mapgroup_free(g, ng);
 		goto out;
 	}
 

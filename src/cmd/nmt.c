@@ -4,17 +4,15 @@
  * printed as tables or as the whole model in JSON.
  *
  * Besides the JVM's own baseline (one per JVM, overwritten by anyone who
- * takes another), "baseline -o FILE" saves offheap's own copy: a header line
- * "offheap-nmt-baseline 1 pid=P start=T time=S kind=K bytes=N" then the JVM's
- * text as received. T is the process start time (/proc/PID/stat field 22),
- * so a baseline is never compared with another process that reused the PID;
- * N is the length of the text, so a cut-off file is told apart.
+ * takes another), "baseline -o FILE" saves offheap's own copy, whose format
+ * is src/analysis/nmtbase.h's; this file writes and reads it.
  */
 #include "cmd.h"
 #include "cmdutil.h"
 #include "attach.h"
 #include "json.h"
 #include "nmt.h"
+#include "nmtbase.h"
 #include "outfile.h"
 #include "parse.h"
 #include "proc.h"
@@ -33,8 +31,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define BASELINE_MAGIC "offheap-nmt-baseline 1 "
 
 enum mode { M_SUMMARY, M_DETAIL, M_BASELINE, M_DIFF };
 
@@ -160,8 +156,7 @@ static int write_baseline(const struct opts *o, const char *kind, const struct s
 		error("%s", err.buf);
 		goto out;
 	}
-	strbuf_addf(&head, BASELINE_MAGIC "pid=%d start=%" PRIu64 " time=%lld kind=%s bytes=%zu\n",
-		    (int)o->pid, start, (long long)time(NULL), kind, text->len);
+	nmtbase_format_header(&head, o->pid, start, (int64_t)time(NULL), kind, text->len);
 	ret = outfile_write(&of, head.buf, head.len);
 	if (!ret)
 		ret = outfile_write(&of, text->buf, text->len);
@@ -181,24 +176,6 @@ out:
 	return rc;
 }
 
-/* Reads "key=VALUE" from the header line into *v. */
-static bool header_u64(const char *head, const char *key, uint64_t *v)
-{
-	const char *p = strstr(head, key);
-	char num[24];
-	size_t n;
-
-	if (!p || (p != head && p[-1] != ' '))
-		return false;
-	p += strlen(key);
-	n = strspn(p, "0123456789");
-	if (!n || n >= sizeof(num))
-		return false;
-	memcpy(num, p, n);
-	num[n] = '\0';
-	return !parse_u64(num, v);
-}
-
 /*
  * Loads a baseline saved by 'baseline -o' and checks that it belongs to this
  * very process. Returns 0 with the parsed report in r, or an exit code after
@@ -207,9 +184,8 @@ static bool header_u64(const char *head, const char *key, uint64_t *v)
 static int read_baseline(const struct opts *o, struct nmt_report *r, struct since_info *si)
 {
 	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	uint64_t pid, start, bytes, when, now_start = 0;
-	const char *nl;
-	size_t hlen;
+	struct nmtbase b;
+	uint64_t now_start = 0;
 	int rc = EXIT_RUNTIME, ret, fd;
 	struct stat st;
 	char buf[65536];
@@ -238,31 +214,24 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 		error("cannot read '%s': %s", o->since, strerror(errno));
 		goto out;
 	}
-	nl = memchr(sb.buf, '\n', sb.len);
-	if (strncmp(sb.buf, BASELINE_MAGIC, strlen(BASELINE_MAGIC)) || !nl || nl - sb.buf > 512) {
+	ret = nmtbase_parse(sb.buf, sb.len, &b);
+	if (ret == -ENOMSG) {
 		error("'%s' is not an offheap NMT baseline", o->since);
 		hint("save one with 'offheap nmt %d baseline -o FILE'", (int)o->pid);
 		goto out;
 	}
-	hlen = nl - sb.buf + 1;
-	{
-		char head[520];
-
-		snprintf(head, sizeof(head), "%.*s", (int)(hlen - 1), sb.buf);
-		if (!header_u64(head, "pid=", &pid) || !header_u64(head, "start=", &start) ||
-		    !header_u64(head, "bytes=", &bytes) || !header_u64(head, "time=", &when)) {
-			error("'%s' has a damaged header line", o->since);
-			goto out;
-		}
+	if (ret == -EBADMSG) {
+		error("'%s' has a damaged header line", o->since);
+		goto out;
 	}
-	if (sb.len - hlen != bytes) {
+	if (ret) {
 		error("baseline '%s' is truncated: %zu of %" PRIu64 " bytes of NMT text", o->since,
-		      sb.len - hlen, bytes);
+		      b.have, b.bytes);
 		hint("take a new baseline with 'offheap nmt %d baseline -o FILE'", (int)o->pid);
 		goto out;
 	}
-	if ((pid_t)pid != o->pid) {
-		error("baseline '%s' was taken from process %" PRIu64 ", not %d", o->since, pid,
+	if ((pid_t)b.pid != o->pid) {
+		error("baseline '%s' was taken from process %" PRIu64 ", not %d", o->since, b.pid,
 		      (int)o->pid);
 		hint("take a baseline of this JVM with 'offheap nmt %d baseline -o FILE'", (int)o->pid);
 		goto out;
@@ -272,14 +241,14 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 		error("cannot read the start time of process %d: %s", (int)o->pid, strerror(-ret));
 		goto out;
 	}
-	if (now_start != start) {
+	if (now_start != b.start) {
 		error("baseline '%s' is from an earlier JVM that had PID %d: process %d was started since",
 		      o->since, (int)o->pid, (int)o->pid);
 		hint("take a baseline of this JVM with 'offheap nmt %d baseline -o FILE'", (int)o->pid);
 		goto out;
 	}
 	/* from the header's newline on, so the parser's line numbers are the file's */
-	ret = nmt_parse(sb.buf + hlen - 1, sb.len - hlen + 1, r, &err);
+	ret = nmt_parse(sb.buf + b.text, sb.len - b.text, r, &err);
 	if (ret) {
 		error("baseline '%s' does not parse: %s", o->since, err.buf);
 		goto out;
@@ -289,7 +258,7 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 		goto out;
 	}
 	si->file = o->since;
-	si->time = (int64_t)when;
+	si->time = (int64_t)b.time;
 	rc = 0;
 out:
 	strbuf_release(&sb);

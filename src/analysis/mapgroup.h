@@ -1,0 +1,39 @@
+/*
+ * mapgroup: the mappings of a snapshot summed by group — by class, or by
+ * what they map (the label 'offheap maps' shows, with every thread stack in
+ * one group and every arena in another).
+ */
+#ifndef OFFHEAP_MAPGROUP_H
+#define OFFHEAP_MAPGROUP_H
+
+#include "region.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct snapshot;
+struct strbuf;
+
+enum mapgroup_by {
+	MAPGROUP_CLASS,		/* region_class_name */
+	MAPGROUP_PATH,		/* snapshot_region_label; stacks and arenas as one group each */
+};
+
+struct map_group {
+	char *key;		/* the class name or the label (owned) */
+	size_t count;		/* mappings */
+	struct mem_counts m;	/* their sums */
+};
+
+/*
+ * Groups the regions of s; value gives the figure to sort by, largest first
+ * and then by key (NULL or 0 everywhere: by key). Returns the groups, *n of
+ * them (free with mapgroup_free), NULL when there is none.
+ */
+struct map_group *mapgroup_build(const struct snapshot *s, enum mapgroup_by by,
+				 uint64_t (*value)(const struct mem_counts *m), size_t *n);
+
+/* Frees what mapgroup_build returned; NULL is a no-op. */
+void mapgroup_free(struct map_group *g, size_t n);
+
+#endif
