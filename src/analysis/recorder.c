@@ -26,6 +26,7 @@
 #include "perfmap.h"
 #include "proc.h"
 #include "procfs.h"
+#include "pslist.h"
 #include "strbuf.h"
 #include "symbolize.h"
 #include "trackfile.h"
@@ -311,8 +312,7 @@ static void check_jvm(struct recorder *r)
 	if (r->jvm || r->jvm_checks >= JVM_CHECKS || !r->any)
 		return;
 	r->jvm_checks++;
-	if (procfs_read_pid(r->child, "maps", &sb, 256u << 20) ||
-	    (!strstr(sb.buf, "/libjvm.so\n") && !strstr(sb.buf, "/libjvm.so (deleted)\n")))
+	if (pslist_maps_libjvm(r->child) != 1)
 		goto out;
 	if (procfs_read_pid(r->child, "status", &sb, 1u << 20) ||
 	    attach_parse_status(sb.buf, r->child, &p))
