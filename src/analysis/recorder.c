@@ -299,8 +299,16 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 	if (!ret && (!alive || r->exiting))
 		r->final_gen = r->generation;
 	return ret;
-fail:
-	allocdb_commit(r->adb, err);
+fail:;
+	struct strbuf scratch = STRBUF_INIT;
+
+	/*
+	 * End the transaction without adding to err: after SQLITE_FULL SQLite has
+	 * already rolled it back, and the commit's own complaint would be glued
+	 * onto the reason that matters.
+	 */
+	allocdb_commit(r->adb, &scratch);
+	strbuf_release(&scratch);
 	return ret;
 }
 
