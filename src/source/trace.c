@@ -1195,6 +1195,28 @@ static int seize(pid_t tid, unsigned long opts)
 	return ptrace(PTRACE_SEIZE, tid, 0, (void *)opts) < 0 ? -errno : 0;
 }
 
+/*
+ * A thread that has begun to exit cannot be seized (EPERM: its exit_state
+ * is set) and is about to leave the task list: true when tid of pid is gone
+ * or a zombie, so that attaching to a process whose threads come and go
+ * does not fail on one that was leaving.
+ */
+static bool thread_leaving(pid_t pid, pid_t tid)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char rel[64];
+	const char *p;
+	bool leaving = true;
+
+	snprintf(rel, sizeof(rel), "task/%d/stat", (int)tid);
+	if (procfs_read_pid(pid, rel, &sb, 4096) == 0) {
+		p = strrchr(sb.buf, ')');
+		leaving = p && (p[1] == ' ') && (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x');
+	}
+	strbuf_release(&sb);
+	return leaving;
+}
+
 /* Seizes every thread of pid, reading the task list until a pass finds none new. */
 static int attach_pid(struct trace *t, struct tracer *tr, struct strbuf *err)
 {
@@ -1241,7 +1263,11 @@ static int attach_pid(struct trace *t, struct tracer *tr, struct strbuf *err)
 			ret = seize(tids[i], opts);
 			if (ret == -ESRCH)
 				continue;	/* exited meanwhile */
+			if (ret == -EPERM && tr->nthreads && thread_leaving(pid, tids[i]))
+				continue;
 			if (ret) {
+				pid_t tid = tids[i];
+
 				free(tids);
 				if (ret == -EPERM && tr->nthreads == 0) {
 					strbuf_addf(err, "cannot trace process %d: %s", (int)pid,
@@ -1249,7 +1275,7 @@ static int attach_pid(struct trace *t, struct tracer *tr, struct strbuf *err)
 					return ret;
 				}
 				strbuf_addf(err, "cannot trace thread %d of process %d: %s",
-					    (int)tids[i], (int)pid, strerror(-ret));
+					    (int)tid, (int)pid, strerror(-ret));
 				return ret;
 			}
 			struct tthread *th = thread_add(t, tr, tids[i], pid);
