@@ -97,7 +97,10 @@ test_expect_success 'exit code of the command is passed on' '
 	test_exit_code 3 "$OFFHEAP" record -o e3.db -- "$TRASH/trackee" exit 3 &&
 	test_exit_code 0 "$OFFHEAP" record -f -o e3.db -- "$TRASH/trackee" exit 0 &&
 	test_exit_code 127 "$OFFHEAP" record -o e127.db -- ./no-such-program 2>err &&
-	grep -q "cannot run" err
+	grep -q "cannot run" err &&
+	! test -e e127.db &&
+	test_exit_code 127 "$OFFHEAP" record -o e127.db -- ./no-such-program 2>err &&
+	! grep -q "already exists" err
 '
 
 test_expect_success 'SIGTERM to offheap reaches the command (its handler exits 42)' '

@@ -166,7 +166,7 @@ int cmd_record(int argc, char **argv)
 	};
 	const char *out = "offheap-record.db";
 	uint64_t sample = 512 * 1024, interval_ms = 1000;
-	bool force = false, exact = false, sampled = false;
+	bool force = false, exact = false, sampled = false, unlink_out = false;
 	struct strbuf err = STRBUF_INIT, cmdline = STRBUF_INIT;
 	char lib[PATH_MAX];
 	struct recorder *r = NULL;
@@ -257,6 +257,8 @@ int cmd_record(int argc, char **argv)
 	if (res.exec_errno) {
 		error("cannot run '%s': %s", argv[optind], strerror(res.exec_errno));
 		exit_code = res.exec_errno == ENOENT ? 127 : 126;
+		/* Nothing ran, so the recording holds nothing: leave no file to refuse later. */
+		unlink_out = true;
 		goto out;
 	}
 	if (WIFEXITED(res.status))
@@ -289,6 +291,8 @@ out:
 	recorder_free(r);
 	allocdb_free(adb);
 	store_close(st);
+	if (unlink_out)
+		unlink(out);
 	strbuf_release(&err);
 	strbuf_release(&cmdline);
 	return exit_code;
