@@ -217,23 +217,51 @@ int probe_parse_table_entries(const char *text, uint64_t *entries)
 	return errno || end == p ? -EINVAL : 0;
 }
 
+/*
+ * Runs one jcmd of a probe, twice at most; fills out with its reply and
+ * returns 0, or returns -1 with why in why[n].
+ */
+static int probe_jcmd(pid_t pid, const char *cmd, struct strbuf *out, char *why, size_t n)
+{
+	struct strbuf err = STRBUF_INIT;
+	int status = 0, ret = -1;
+
+	for (int tries = 0; tries < 2 && ret; tries++) {
+		strbuf_reset(out);
+		strbuf_reset(&err);
+		if (attach_jcmd(pid, cmd, PROBE_JCMD_TIMEOUT_MS, &status, out, &err))
+			snprintf(why, n, "%s", err.len ? err.buf : "attach failed");
+		else if (status)
+			snprintf(why, n, "%s answered with status %d", cmd, status);
+		else
+			ret = 0;
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
 void probe_jvm(pid_t pid, struct jvm_probe *jp)
 {
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status;
+	struct strbuf out = STRBUF_INIT;
 
 	memset(jp, 0, sizeof(*jp));
-	if (!attach_jcmd(pid, "VM.classloader_stats", PROBE_JCMD_TIMEOUT_MS, &status, &out,
-			 &err) &&
-	    !status && !probe_parse_loaders(out.buf, &jp->loaders))
-		jp->loaders_ok = true;
-	strbuf_reset(&out);
-	strbuf_reset(&err);
-	if (!attach_jcmd(pid, "VM.stringtable", PROBE_JCMD_TIMEOUT_MS, &status, &out, &err) &&
-	    !status && !probe_parse_table_entries(out.buf, &jp->strings))
-		jp->strings_ok = true;
+	if (!probe_jcmd(pid, "VM.classloader_stats", &out, jp->loaders_error,
+			sizeof(jp->loaders_error))) {
+		if (!probe_parse_loaders(out.buf, &jp->loaders))
+			jp->loaders_ok = true;
+		else
+			snprintf(jp->loaders_error, sizeof(jp->loaders_error),
+				 "its reply did not parse");
+	}
+	if (!probe_jcmd(pid, "VM.stringtable", &out, jp->strings_error,
+			sizeof(jp->strings_error))) {
+		if (!probe_parse_table_entries(out.buf, &jp->strings))
+			jp->strings_ok = true;
+		else
+			snprintf(jp->strings_error, sizeof(jp->strings_error),
+				 "its reply did not parse");
+	}
 	strbuf_release(&out);
-	strbuf_release(&err);
 }
 
 void probe_jvm_flags(pid_t pid, struct doctor_probes *p)

@@ -52,11 +52,15 @@ struct jvm_probe {
 	bool loaders_ok, strings_ok;	/* which of the two replies were read */
 	struct loader_stats loaders;
 	uint64_t strings;		/* string table entries */
+	char loaders_error[160];	/* why loaders_ok is false ("" when it is true) */
+	char strings_error[160];	/* why strings_ok is false */
 };
 
 /*
  * Asks the JVM pid for VM.classloader_stats and VM.stringtable (two cheap
- * jcmds) and parses them into jp; a request that fails leaves its _ok false.
+ * jcmds) and parses them into jp; a request that fails leaves its _ok false
+ * and says why in its _error. A request that fails is asked once more: a
+ * JVM on a saturated machine may miss one deadline and meet the next.
  */
 void probe_jvm(pid_t pid, struct jvm_probe *jp);
 

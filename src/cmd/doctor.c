@@ -440,7 +440,13 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			p.have_strings = true;
 			p.strings_first = j0.strings;
 			p.strings_last = j1.strings;
+		} else if (!sp.attach_error[0]) {
+			doctor_unchecked(r, "the StringTable (VM.stringtable): %s",
+					 j0.strings_ok ? j1.strings_error : j0.strings_error);
 		}
+		if (!j1.loaders_ok && !sp.attach_error[0])
+			doctor_unchecked(r, "class loaders (VM.classloader_stats): %s",
+					 j1.loaders_error);
 		if (sp.hsperf_error[0])
 			doctor_unchecked(r, "JVM counters (threads, classes, heap): %s", sp.hsperf_error);
 		if (sp.nmt_error[0])

@@ -1196,25 +1196,30 @@ static int seize(pid_t tid, unsigned long opts)
 }
 
 /*
- * A thread that has begun to exit cannot be seized (EPERM: its exit_state
- * is set) and is about to leave the task list: true when tid of pid is gone
- * or a zombie, so that attaching to a process whose threads come and go
- * does not fail on one that was leaving.
+ * Why PTRACE_SEIZE of tid may fail with EPERM and still leave nothing to do:
+ * the thread has begun to exit (its exit_state is set; it is about to leave
+ * the task list), or it is traced by us already — a thread that a seized
+ * thread cloned is attached by PTRACE_O_TRACECLONE before this loop has seen
+ * its clone event, and the main loop takes it in at its first stop. True in
+ * either case, or when the thread is gone.
  */
-static bool thread_leaving(pid_t pid, pid_t tid)
+static bool seize_needless(pid_t pid, pid_t tid)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char rel[64];
 	const char *p;
-	bool leaving = true;
+	bool needless = true;
 
-	snprintf(rel, sizeof(rel), "task/%d/stat", (int)tid);
-	if (procfs_read_pid(pid, rel, &sb, 4096) == 0) {
-		p = strrchr(sb.buf, ')');
-		leaving = p && (p[1] == ' ') && (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x');
+	snprintf(rel, sizeof(rel), "task/%d/status", (int)tid);
+	if (procfs_read_pid(pid, rel, &sb, 1 << 16) == 0) {
+		p = strstr(sb.buf, "\nState:");
+		needless = p && (strstr(p, "\nState:\tZ") == p || strstr(p, "\nState:\tX") == p);
+		p = strstr(sb.buf, "\nTracerPid:");
+		if (p && strtol(p + 11, NULL, 10) == (long)getpid())
+			needless = true;
 	}
 	strbuf_release(&sb);
-	return leaving;
+	return needless;
 }
 
 /* Seizes every thread of pid, reading the task list until a pass finds none new. */
@@ -1263,7 +1268,7 @@ static int attach_pid(struct trace *t, struct tracer *tr, struct strbuf *err)
 			ret = seize(tids[i], opts);
 			if (ret == -ESRCH)
 				continue;	/* exited meanwhile */
-			if (ret == -EPERM && tr->nthreads && thread_leaving(pid, tids[i]))
+			if (ret == -EPERM && tr->nthreads && seize_needless(pid, tids[i]))
 				continue;
 			if (ret) {
 				pid_t tid = tids[i];
