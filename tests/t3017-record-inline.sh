@@ -2,7 +2,8 @@
 # offheap record + report name every inlined level of a stack, as valgrind does: a C++
 # std::vector growth inlined five deep (resize -> _M_default_append -> _M_allocate ->
 # allocator_traits::allocate -> __new_allocator::allocate) shows each level at its own
-# file:line.
+# file:line. And a frame in code without DWARF (_start, from crt1.o) has no file:line,
+# though a CU's line table ends just before it.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
 
@@ -67,6 +68,16 @@ test_expect_success 'exact: every function valgrind names, in order, same file:l
 	        assert ours[k][1:] == (file, line), (name, file, line, ours[k])
 	    k += 1
 	PYEOF
+'
+
+test_expect_success 'the bottom frame _start has no file:line, main has one' '
+	"$OFFHEAP" record --exact -i 50ms -o leak.db -- "$HELPERS/mallocleak" 0.2 &&
+	"$OFFHEAP" report leak.db --top 1 >out &&
+	cat out &&
+	sed -n "/^#1/,/^\$/p" out >top &&
+	grep -q "^ *_start mallocleak$" top &&
+	! grep -q "_start (" top &&
+	grep -q "^ *main (tests/helpers/mallocleak.c:[0-9]*) mallocleak$" top
 '
 
 test_done

@@ -10,7 +10,8 @@
  * innermost scope from dwarf_getscopes, its parents from dwarf_getscopes_die):
  * each inlined frame's location is the line-table row for the address
  * (innermost) or the DW_AT_call_file/DW_AT_call_line of the inline instance
- * inside it, the same walk eu-addr2line -i does.
+ * inside it, the same walk eu-addr2line -i does. An address outside every
+ * CU's ranges has no file:line, even when a line table row precedes it.
  *
  * Results are cached per (pc, is_return); libdwfl caches ELF and DWARF per
  * module. Module lists are only ever added to (dwfl_report_begin_add) so
@@ -393,7 +394,15 @@ static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct s
 	symname = find_sym(m, mod, addr);
 
 	cudie = dwfl_module_addrdie(mod, addr, &bias);
-	{
+	/*
+	 * libdwfl picks the CU whose first address is the last one at or below
+	 * addr, and the line table then gives that CU's last row for any address
+	 * past its end: code without DWARF (crt1.o's _start) would get a line of
+	 * the CU before it. Only an address inside the CU's ranges has a line.
+	 */
+	if (cudie && dwarf_haspc(cudie, addr - bias) <= 0)
+		cudie = NULL;
+	if (cudie) {
 		Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
 
 		if (dl)

@@ -55,6 +55,9 @@ __attribute__((noinline)) uintptr_t outer_of_chain(void)
 	return inline_a();
 }
 
+/* crt1.o's entry point: no debug information, placed after our CUs. */
+extern char _start[];
+
 int main(void)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -105,6 +108,16 @@ int main(void)
 		   "each at its own call site (lines further down the file)");
 		ok(f[1].file && strstr(f[1].file, "test-symbolize.c"), "call sites are in this file");
 	}
+
+	/*
+	 * _start has no DWARF; the line table of the CU before it must not lend it
+	 * that CU's last line. A return address inside it, as a stack shows it.
+	 */
+	symbolize_pc(sym, (uint64_t)(uintptr_t)_start + 8, true, &f, &n);
+	ok(n == 1 && f[0].function && !strcmp(f[0].function, "_start"), "_start is named");
+	ok(!f[n - 1].file && f[n - 1].line == 0, "_start has no file:line");
+	symbolize_pc(sym, (uint64_t)(uintptr_t)main + 8, true, &f, &n);
+	ok(f[n - 1].file && f[n - 1].line > 0, "main still has one");
 
 	/* Not free or malloc: a sanitizer build interposes those. */
 	symbolize_pc(sym, (uint64_t)(uintptr_t)&getppid, false, &f, &n);
