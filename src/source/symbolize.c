@@ -6,10 +6,12 @@
  * callbacks (build-id under /usr/lib/debug/.build-id, .gnu_debuglink, and
  * debuginfod when DEBUGINFOD_URLS is set). Names come from DWARF when the
  * module has it, else from the ELF symbol table. Inlined calls are recovered
- * from the DW_TAG_inlined_subroutine scopes that enclose the address
- * (dwarf_getscopes): each inlined frame's location is the line-table row
- * for the address (innermost) or the DW_AT_call_file/DW_AT_call_line of the
- * inline instance inside it, the same walk eu-addr2line -i does.
+ * from the DW_TAG_inlined_subroutine DIEs that enclose the address (the
+ * innermost scope from dwarf_getscopes, its parents from dwarf_getscopes_die):
+ * each inlined frame's location is the line-table row for the address
+ * (innermost) or the DW_AT_call_file/DW_AT_call_line of the inline instance
+ * inside it, the same walk eu-addr2line -i does. An address outside every
+ * CU's ranges has no file:line, even when a line table row precedes it.
  *
  * Results are cached per (pc, is_return); libdwfl caches ELF and DWARF per
  * module. Module lists are only ever added to (dwfl_report_begin_add) so
@@ -391,12 +393,35 @@ static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct s
 	base.module_offset = pc - start;
 	symname = find_sym(m, mod, addr);
 
-	Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
-
-	if (dl)
-		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
 	cudie = dwfl_module_addrdie(mod, addr, &bias);
+	/*
+	 * libdwfl picks the CU whose first address is the last one at or below
+	 * addr, and the line table then gives that CU's last row for any address
+	 * past its end: code without DWARF (crt1.o's _start) would get a line of
+	 * the CU before it. Only an address inside the CU's ranges has a line.
+	 */
+	if (cudie && dwarf_haspc(cudie, addr - bias) <= 0)
+		cudie = NULL;
+	if (cudie) {
+		Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
+
+		if (dl)
+			file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+	}
 	nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+	/*
+	 * dwarf_getscopes stops at the innermost inline instance and goes on
+	 * with the scopes of its abstract definition, so it loses every level
+	 * it was inlined through. The DIE tree above the innermost scope, as
+	 * dwarf_getscopes_die gives it, has each of them.
+	 */
+	if (nscopes > 0) {
+		Dwarf_Die inner = scopes[0];
+
+		free(scopes);
+		scopes = NULL;
+		nscopes = dwarf_getscopes_die(&inner, &scopes);
+	}
 	for (int i = 0; i < nscopes; i++) {
 		int tag = dwarf_tag(&scopes[i]);
 		struct sym_frame f = base;

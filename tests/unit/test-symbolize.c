@@ -30,6 +30,34 @@ __attribute__((noinline)) uintptr_t outer_of_inline(void)
 	return inlined_here();
 }
 
+/* Three levels of inlining into one function: every level is a frame. */
+static inline __attribute__((always_inline)) uintptr_t inline_c(void)
+{
+	uintptr_t pc;
+
+	__asm__ volatile("lea 0(%%rip), %0" : "=r"(pc));
+	return pc;
+}
+
+static inline __attribute__((always_inline)) uintptr_t inline_b(void)
+{
+	return inline_c() + 0;	/* the call site of inline_c */
+}
+
+static inline __attribute__((always_inline)) uintptr_t inline_a(void)
+{
+	return inline_b() + 0;	/* the call site of inline_b */
+}
+
+__attribute__((noinline)) uintptr_t outer_of_chain(void);
+__attribute__((noinline)) uintptr_t outer_of_chain(void)
+{
+	return inline_a();
+}
+
+/* crt1.o's entry point: no debug information, placed after our CUs. */
+extern char _start[];
+
 int main(void)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -65,6 +93,31 @@ int main(void)
 		is_str(f[1].function, "outer_of_inline", "then the function it is inlined into");
 		ok(f[1].line > 0 && f[1].line != f[0].line, "at the call site's line");
 	}
+
+	/* Every level of a deep inline chain, each at its caller's call site. */
+	symbolize_pc(sym, outer_of_chain(), true, &f, &n);
+	is_int(n, 4, "three inlined calls give four frames");
+	if (n == 4) {
+		is_str(f[0].function, "inline_c", "innermost: inline_c");
+		is_str(f[1].function, "inline_b", "then inline_b, which called it");
+		is_str(f[2].function, "inline_a", "then inline_a");
+		is_str(f[3].function, "outer_of_chain", "then the function it all went into");
+		ok(f[0].inlined && f[1].inlined && f[2].inlined && !f[3].inlined,
+		   "the three inlined frames are marked, the last is not");
+		ok(f[1].line > f[0].line && f[2].line > f[1].line && f[3].line > f[2].line,
+		   "each at its own call site (lines further down the file)");
+		ok(f[1].file && strstr(f[1].file, "test-symbolize.c"), "call sites are in this file");
+	}
+
+	/*
+	 * _start has no DWARF; the line table of the CU before it must not lend it
+	 * that CU's last line. A return address inside it, as a stack shows it.
+	 */
+	symbolize_pc(sym, (uint64_t)(uintptr_t)_start + 8, true, &f, &n);
+	ok(n == 1 && f[0].function && !strcmp(f[0].function, "_start"), "_start is named");
+	ok(!f[n - 1].file && f[n - 1].line == 0, "_start has no file:line");
+	symbolize_pc(sym, (uint64_t)(uintptr_t)main + 8, true, &f, &n);
+	ok(f[n - 1].file && f[n - 1].line > 0, "main still has one");
 
 	/* Not free or malloc: a sanitizer build interposes those. */
 	symbolize_pc(sym, (uint64_t)(uintptr_t)&getppid, false, &f, &n);
