@@ -197,6 +197,7 @@ static pid_t read_tgid(pid_t tid)
 }
 
 static unw_accessors_t ua_accessors;
+static void mods_free(struct unw_mods *m);
 
 static struct trace_mm *mm_new(struct trace *t, pid_t pid)
 {
@@ -219,6 +220,7 @@ static void mm_free(struct trace_mm *mm)
 		return;
 	free(mm->regions);
 	symbolize_free(mm->sym);
+	mods_free(mm->unw_mods);
 	if (mm->unw_as)
 		unw_destroy_addr_space(mm->unw_as);
 	free(mm);
@@ -433,11 +435,15 @@ static void thread_gone(struct tthread *th)
 /*
  * The thread being unwound. libunwind-ptrace calls back into the address
  * space's accessors with its own state as the argument (from inside
- * _UPT_find_proc_info), so each accessor accepts either.
+ * _UPT_find_proc_info), so each accessor accepts either, and the module
+ * state mod_upt_current as well while one is in use (ua_find_proc_info()).
  */
+static void *mod_upt_current;
+
 static struct unw_arg *ua_of(void *arg)
 {
-	if (ua_current && (arg == ua_current || arg == ua_current->upt))
+	if (ua_current && (arg == ua_current || arg == ua_current->upt ||
+			   (mod_upt_current && arg == mod_upt_current)))
 		return ua_current;
 	return NULL;
 }
@@ -449,10 +455,151 @@ static void *upt_of(void *arg)
 	return ua ? ua->upt : arg;
 }
 
+/*
+ * Unwind tables by code module, per address space. A libunwind-ptrace state
+ * keeps the tables of the last module it looked in only, and a miss reads
+ * /proc/PID/maps and opens and maps the module's file again: one per thread
+ * thrashed on every stack that crosses modules (libc, libjvm, libc again) and
+ * every new thread started cold. Here each executable file mapping gets its
+ * own state, shared by the threads of the address space; a mapping that goes
+ * (munmap, mremap, MAP_FIXED over it) drops its state.
+ */
+#define MOD_SLOTS 32
+
+struct unw_mod {
+	uint64_t lo, hi;	/* the executable mapping: [lo, hi); hi 0 = empty slot */
+	void *upt;		/* _UPT_create() state for its tables, NULL: not a file (JIT) */
+	pid_t tid;		/* the thread it was made with (its /proc/TID/maps is read) */
+	uint64_t used;		/* clock for least-recently-used eviction */
+};
+
+struct unw_mods {
+	struct unw_mod slot[MOD_SLOTS];
+	uint64_t clock;
+};
+
+static struct unw_mods *mods_current;	/* the address space being unwound */
+
+static void mod_clear(struct unw_mod *s)
+{
+	if (s->upt)
+		_UPT_destroy(s->upt);
+	memset(s, 0, sizeof(*s));
+}
+
+static void mods_drop(struct unw_mods *m, uint64_t lo, uint64_t hi)
+{
+	for (int i = 0; m && i < MOD_SLOTS; i++)
+		if (m->slot[i].hi && m->slot[i].lo < hi && lo < m->slot[i].hi)
+			mod_clear(&m->slot[i]);
+}
+
+static void mods_free(struct unw_mods *m)
+{
+	mods_drop(m, 0, UINT64_MAX);
+	free(m);
+}
+
+/*
+ * The executable mapping of tid holding ip, from /proc/TID/maps: true and its
+ * range, *file telling whether a file backs it; false when no such mapping.
+ */
+static bool exec_mapping(pid_t tid, uint64_t ip, uint64_t *lo, uint64_t *hi, bool *file)
+{
+	struct strbuf sb = STRBUF_INIT;
+	bool found = false;
+
+	if (procfs_read_pid(tid, "maps", &sb, 64 << 20) == 0) {
+		for (const char *p = sb.buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+			char perms[5], *end;
+			uint64_t a = strtoull(p, &end, 16), b;
+
+			if (*end != '-')
+				break;
+			b = strtoull(end + 1, &end, 16);
+			if (ip < a || ip >= b)
+				continue;
+			const char *nl = strchr(end, '\n');
+			const char *path = strchr(end, '/');
+
+			found = sscanf(end, " %4s", perms) == 1 && perms[2] == 'x';
+			*file = path && (!nl || path < nl);
+			*lo = a;
+			*hi = b;
+			break;
+		}
+	}
+	strbuf_release(&sb);
+	return found;
+}
+
+/* The slot of the executable mapping holding ip (filled on first use), or NULL. */
+static struct unw_mod *mod_find(struct unw_mods *m, pid_t tid, uint64_t ip)
+{
+	struct unw_mod *victim;
+	uint64_t lo, hi;
+	bool file;
+
+	if (!m)
+		return NULL;
+	victim = &m->slot[0];
+	for (int i = 0; i < MOD_SLOTS; i++) {
+		struct unw_mod *s = &m->slot[i];
+
+		if (s->hi && s->lo <= ip && ip < s->hi) {
+			s->used = ++m->clock;
+			return s;
+		}
+		if (!s->hi || (victim->hi && s->used < victim->used))
+			victim = s;
+	}
+	if (!exec_mapping(tid, ip, &lo, &hi, &file))
+		return NULL;
+	mod_clear(victim);
+	victim->upt = file ? _UPT_create(tid) : NULL;
+	victim->tid = tid;
+	victim->lo = lo;
+	victim->hi = hi;
+	victim->used = ++m->clock;
+	return victim;
+}
+
+static int mod_find_proc_info(unw_addr_space_t as, struct unw_mod *s, unw_word_t ip,
+			      unw_proc_info_t *pi, int need)
+{
+	int ret;
+
+	/* Its tables are read from the target through the current thread (ua_of()). */
+	mod_upt_current = s->upt;
+	ret = _UPT_find_proc_info(as, ip, pi, need, s->upt);
+	mod_upt_current = NULL;
+	return ret;
+}
+
 static int ua_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need,
 			     void *arg)
 {
-	return _UPT_find_proc_info(as, ip, pi, need, upt_of(arg));
+	struct unw_arg *ua = ua_of(arg);
+	struct unw_mod *s = ua ? mod_find(mods_current, ua->tid, ip) : NULL;
+	int ret;
+
+	if (!s)
+		return _UPT_find_proc_info(as, ip, pi, need, upt_of(arg));
+	/* JIT or interpreter code: no tables, and no need to read the maps again. */
+	if (!s->upt)
+		return -UNW_ENOINFO;
+	ret = mod_find_proc_info(as, s, ip, pi, need);
+	/* Made with a thread gone since, whose maps cannot be read: make it again with ours. */
+	if (ret < 0 && s->tid != ua->tid && kill(s->tid, 0) < 0 && errno == ESRCH) {
+		_UPT_destroy(s->upt);
+		s->upt = _UPT_create(ua->tid);
+		s->tid = ua->tid;
+		if (s->upt)
+			ret = mod_find_proc_info(as, s, ip, pi, need);
+		else
+			s->hi = 0;
+	}
+	return ret;
 }
 
 static void ua_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
@@ -575,6 +722,9 @@ static uint32_t unwind(struct trace *t, struct tthread *th)
 		return UINT32_MAX;
 	th->upt->have_regs = ptrace(PTRACE_GETREGS, th->tid, 0, &th->upt->regs) == 0;
 	memset(th->upt->page_addr, 0, sizeof(th->upt->page_addr));
+	if (!th->mm->unw_mods)
+		th->mm->unw_mods = xcalloc(1, sizeof(struct unw_mods));
+	mods_current = th->mm->unw_mods;
 	ua_current = th->upt;
 	/* A thread that dies under us makes a step fail: keep what we have. */
 	if (unw_init_remote(&cur, th->mm->unw_as, th->upt) == 0) {
@@ -587,6 +737,7 @@ static uint32_t unwind(struct trace *t, struct tthread *th)
 		} while ((int)n < depth && unw_step(&cur) > 0);
 	}
 	ua_current = NULL;
+	mods_current = NULL;
 	return stack_intern(t, th->mm, pcs, n);
 }
 
@@ -709,6 +860,8 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 		r.end = r.start + len;
 		r.prot = (int)ev->args[2];
 		r.kind = TRACE_REGION_MMAP;
+		if (ev->args[3] & MAP_FIXED)
+			mods_drop(mm->unw_mods, r.start, r.end);
 		/* MAP_FIXED over a mapping of ours unmaps it. */
 		ts->unmapped += region_insert(mm, &r);
 		ts->mapped += len;
@@ -720,10 +873,12 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 		break;
 	case TRACE_MUNMAP:
 		len = PAGE_ROUND(ev->args[1]);
+		mods_drop(mm->unw_mods, a, a + len);
 		region_remove(mm, a, a + len, NULL, NULL, NULL);
 		ts->unmapped += len;
 		break;
 	case TRACE_MREMAP:
+		mods_drop(mm->unw_mods, a, a + PAGE_ROUND(ev->args[1]));
 		apply_mremap(mm, ts, st, ev, &r);
 		break;
 	case TRACE_BRK:

@@ -10,6 +10,7 @@
 
 struct strbuf;
 struct symbolizer;
+struct unw_mods;
 
 enum trace_sys {
 	TRACE_MMAP,
@@ -42,6 +43,7 @@ struct trace_mm {
 	uint64_t brk_cur;		/* the current break, 0 = unknown */
 	struct symbolizer *sym;		/* for its stacks; NULL until first needed */
 	void *unw_as;			/* libunwind address space */
+	struct unw_mods *unw_mods;	/* unwind tables by code module (trace.c's own) */
 	bool exited;			/* the process exited or exec'd another image */
 };
 
