@@ -59,8 +59,19 @@ static void install_handler(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < NSIGS; i++)
-		sigaction(temp_sigs[i], &sa, NULL);
+	for (size_t i = 0; i < NSIGS; i++) {
+		struct sigaction cur;
+
+		/*
+		 * Only where nothing else handles the signal: a command that stops
+		 * gracefully on Ctrl-C (watch, doctor) or passes SIGTERM on to its
+		 * child (record, trace) keeps its handler, and an ignored signal
+		 * stays ignored (nohup).
+		 */
+		if (sigaction(temp_sigs[i], NULL, &cur) == 0 && cur.sa_handler == SIG_DFL &&
+		    !(cur.sa_flags & SA_SIGINFO))
+			sigaction(temp_sigs[i], &sa, NULL);
+	}
 	installed = true;
 }
 
