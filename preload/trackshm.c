@@ -247,6 +247,70 @@ static inline unsigned my_shard(void)
 	return shard_plus1 - 1;
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Copies every stack's live bytes into its peak_live: the sites live at
+ * (about) the peak. One thread at a time; a thread that finds another
+ * copying skips (the next growth by 1/64 copies again). The copy is not
+ * atomic against other threads' updates, which may move it by what they
+ * allocate meanwhile; within one thread it is exact.
+ */
+static void copy_peak_sites(void)
+{
+	int64_t sum = 0;
+
+	if (__atomic_exchange_n(&hdr->sites_busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	for (uint32_t i = 0; i < max_stacks; i++) {
+		struct trackshm_stack *s = &stacks[i];
+		uint64_t live = 0;
+
+		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED))
+			continue;
+		for (int k = 0; k < TRACKSHM_SHARDS; k++)
+			live += __atomic_load_n(&s->shard[k].alloc_bytes, __ATOMIC_RELAXED) -
+				__atomic_load_n(&s->shard[k].free_bytes, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->peak_live, (int64_t)live, __ATOMIC_RELAXED);
+		sum += (int64_t)live;
+	}
+	__atomic_store_n(&hdr->sites_live, sum, __ATOMIC_RELAXED);
+	__atomic_store_n(&hdr->sites_ns, realtime_ns(), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&hdr->sites_seq, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&hdr->sites_busy, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * The total of live bytes after a change of d: one atomic add, so the
+ * totals the adds return are the successive values of one sequence and
+ * their maximum is the true peak (exact mode); a new peak is a CAS loop.
+ */
+static void add_live(int64_t d)
+{
+	int64_t now = __atomic_add_fetch(&hdr->live, d, __ATOMIC_RELAXED);
+	int64_t peak = __atomic_load_n(&hdr->peak, __ATOMIC_RELAXED);
+	int64_t snap;
+
+	if (d <= 0 || now <= peak)
+		return;
+	do {
+		if (__atomic_compare_exchange_n(&hdr->peak, &peak, now, true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			__atomic_store_n(&hdr->peak_ns, realtime_ns(), __ATOMIC_RELAXED);
+			break;
+		}
+	} while (now > peak);
+	snap = __atomic_load_n(&hdr->sites_live, __ATOMIC_RELAXED);
+	if (now >= TRACKSHM_PEAK_FLOOR && now - snap >= snap / 64 + 1)
+		copy_peak_sites();
+}
+
 void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
 {
 	unsigned sh = counting ? 0 : my_shard();
@@ -257,12 +321,16 @@ void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
 	if (!sh) {
 		__atomic_fetch_add(b, bytes, __ATOMIC_RELAXED);
 		__atomic_fetch_add(n, count, __ATOMIC_RELAXED);
-		return;
+	} else {
+		counting = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count,
+				 __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		counting = 0;
 	}
-	counting = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	counting = 0;
+	/* after the stack's counters: a copy of the sites taken now includes this block */
+	add_live(is_free ? -(int64_t)bytes : (int64_t)bytes);
 }
