@@ -324,10 +324,8 @@ void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
 	} else {
 		counting = 1;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes,
-				 __ATOMIC_RELAXED);
-		__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
+		__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		counting = 0;
 	}

@@ -271,7 +271,8 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 	char a[32], b[128];
 
 	if (d->has_peak) {
-		printf("peak %s at %.1f s (%s)\n", format_size(a, sizeof(a), (uint64_t)d->peak_bytes),
+		printf("peak %s at %.1f s (%s)\n",
+		       format_size(a, sizeof(a), (uint64_t)d->peak_bytes),
 		       (double)d->peak_ms / 1000.0,
 		       d->sample_mean ? "estimated from the samples" : "exact");
 		if (np)

@@ -108,10 +108,11 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 			      err)) ||
 		    (ret = prep(a, &a->ins_site, "INSERT INTO alloc_site VALUES (?,?,?,?,?,?,?,?)",
 				err)) ||
-		    (ret = prep(a, &a->set_peak,
-				"UPDATE alloc_run SET peak_bytes = ?, peak_ms = ?, peak_sites_bytes = ?,"
-				" peak_sites_ms = ? WHERE id = ?",
-				err)) ||
+		    (ret = prep(
+			 a, &a->set_peak,
+			 "UPDATE alloc_run SET peak_bytes = ?, peak_ms = ?, peak_sites_bytes = ?,"
+			 " peak_sites_ms = ? WHERE id = ?",
+			 err)) ||
 		    (ret = prep(a, &a->del_peak, "DELETE FROM alloc_peak WHERE run_id = ?", err)) ||
 		    (ret = prep(a, &a->ins_peak,
 				"INSERT OR REPLACE INTO alloc_peak (stack_id, run_id, live_bytes)"
@@ -582,10 +583,11 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	q = NULL;
 
 	/* recordings made before the peak was tracked have no alloc_peak nor these columns */
-	if (sqlite3_prepare_v2(a->db,
-			       "SELECT peak_bytes, peak_ms, peak_sites_bytes, peak_sites_ms, id FROM alloc_run"
-			       " WHERE peak_bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
-			       -1, &q, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(
+		a->db,
+		"SELECT peak_bytes, peak_ms, peak_sites_bytes, peak_sites_ms, id FROM alloc_run"
+		" WHERE peak_bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
+		-1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_step(q) == SQLITE_ROW) {
 		d->has_peak = true;
 		d->peak_bytes = sqlite3_column_int64(q, 0);

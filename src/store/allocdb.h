@@ -93,7 +93,7 @@ struct alloc_stack {
 	int64_t *live;
 	size_t n;
 	int64_t live_bytes, live_count; /* at the end (after exit when recorded) */
-	int64_t peak_live; /* live bytes at its run's peak (alloc_peak); 0 when none */
+	int64_t peak_live;		/* live bytes at its run's peak (alloc_peak); 0 when none */
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
 };
 
