@@ -65,11 +65,14 @@ struct trackshm_header {
 	uint64_t children;
 	uint64_t reserved[1];
 	/*
-	 * The peak, on a cache line of its own (every recorded block updates
-	 * live): live is the total of live bytes over the stacks (weighted
-	 * when sampled), updated with one atomic add per recorded block, so
-	 * peak is the true maximum of that total in exact mode; peak_ns is
-	 * when it was reached (CLOCK_REALTIME). The stacks' peak_live are a
+	 * The peak, on a cache line of its own: live is the total of live
+	 * bytes over the stacks (weighted when sampled). Each thread keeps its
+	 * own change of it and folds it in with one atomic add when that
+	 * reaches TRACKSHM_FOLD either way (and at thread exit, fork and
+	 * exit); peak is the maximum of the folded totals, so in exact mode
+	 * it is the true maximum to within nthreads x TRACKSHM_FOLD (one
+	 * thread: at most TRACKSHM_FOLD below it); peak_ns is when it was
+	 * reached (CLOCK_REALTIME). The stacks' peak_live are a
 	 * copy of their live bytes taken when live first reached sites_live;
 	 * a new copy is taken when live exceeds sites_live by 1/64 (and is at
 	 * least TRACKSHM_PEAK_FLOOR), so sites_live >= 64/65 of peak once peak
@@ -86,6 +89,7 @@ struct trackshm_header {
 };
 
 #define TRACKSHM_PEAK_FLOOR (256 * 1024) /* no copy of the stacks below this total */
+#define TRACKSHM_FOLD	    (256 * 1024) /* a thread folds its change of live from this */
 
 /*
  * A stack's counters, in TRACKSHM_SHARDS copies on their own cache lines:

@@ -6,6 +6,11 @@
 . "$(dirname "$0")/test-lib.sh"
 
 MiB=1048576
+# Each thread folds its change of the live total into the shared one from TRACKSHM_FOLD
+# (preload/trackshm.h) either way, and the peak is checked at the folds: in this
+# single-threaded helper the peak found is at most FOLD below the true one (64 MiB and the
+# C library's few KiB), and FOLD is 0.4 % of 64 MiB, inside the 1 % asked below.
+FOLD=$((256 * 1024))
 
 # peak_json DB: "PEAK SITES_BYTES TOP_FUNCTION TOP_BYTES LEAKED_BYTES LEAKED_BLOCKS"
 peak_json() {
@@ -28,7 +33,7 @@ test_expect_success 'exact: the peak is 64 MiB, its top site peak_burst, 8 MiB l
 	cat fig &&
 	read peak sites fn top leaked blocks <fig &&
 	within_pct "$peak" $((64 * MiB)) 1 &&
-	test "$peak" -ge $((64 * MiB)) &&
+	test "$peak" -gt $((64 * MiB - FOLD)) &&
 	test "$fn" = peak_burst &&
 	within_pct "$top" $((64 * MiB)) 2 &&
 	test $((sites * 65)) -ge $((peak * 64)) &&
