@@ -37,6 +37,8 @@ uint64_t sample_mean;
 uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
 static unsigned next_shard;
+static pthread_key_t live_key; /* its destructor folds a thread's delta of live bytes */
+static bool live_key_ok;
 
 static void *sys_mmap(size_t len)
 {
@@ -70,6 +72,10 @@ static int64_t env_pid(void)
 
 	return s ? (int64_t)env_u64("OFFHEAP_PID", 0) : -1;
 }
+
+static void fork_fold(void);
+static void thread_exit_fold(void *arg);
+static void fold_now(bool direct);
 
 static void child_after_fork(void)
 {
@@ -202,7 +208,8 @@ void open_shared(void)
 			nanosleep(&ms, NULL);
 		}
 	}
-	pthread_atfork(NULL, NULL, child_after_fork);
+	live_key_ok = !pthread_key_create(&live_key, thread_exit_fold);
+	pthread_atfork(fork_fold, NULL, child_after_fork);
 	active = true;
 }
 
@@ -217,7 +224,11 @@ __attribute__((destructor)) static void exit_handshake(void)
 	struct timespec ms = {0, 1000000};
 	uint64_t gen;
 
-	if (!active || !sync_mode || !hdr || hdr->pid != (int32_t)getpid())
+	if (!active || !hdr || hdr->pid != (int32_t)getpid())
+		return;
+	/* this thread's delta; threads still running keep theirs (< TRACKSHM_FOLD each) */
+	fold_now(true);
+	if (!sync_mode)
 		return;
 	gen = hdr->generation;
 	__atomic_store_n(&hdr->exiting, gen, __ATOMIC_RELEASE);
@@ -237,32 +248,175 @@ __attribute__((destructor)) static void exit_handshake(void)
  */
 static TLS int counting;
 
-static inline unsigned my_shard(void)
+/* The thread's first record: its shard, and its delta of live bytes folded when it exits. */
+__attribute__((noinline, cold)) static void add_first(uint32_t idx, bool is_free, uint64_t bytes,
+						      uint32_t count)
 {
-	if (__builtin_expect(!shard_plus1, 0)) {
-		unsigned n = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED);
+	unsigned n = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED);
 
-		shard_plus1 = n < TRACKSHM_SHARDS - 1 ? n + 2 : 1;
+	shard_plus1 = n < TRACKSHM_SHARDS - 1 ? n + 2 : 1;
+	if (live_key_ok)
+		pthread_setspecific(live_key, (void *)1);
+	add_counts(idx, is_free, bytes, count);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Copies every stack's live bytes into its peak_live: the sites live at
+ * (about) the peak. One thread at a time; a thread that finds another
+ * copying skips (the next growth by 1/64 copies again). The copy is not
+ * atomic against other threads' updates, which may move it by what they
+ * allocate meanwhile; within one thread it is exact.
+ */
+static void copy_peak_sites(void)
+{
+	int64_t sum = 0;
+
+	if (__atomic_exchange_n(&hdr->sites_busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	for (uint32_t i = 0; i < max_stacks; i++) {
+		struct trackshm_stack *s = &stacks[i];
+		uint64_t live = 0;
+
+		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED))
+			continue;
+		for (int k = 0; k < TRACKSHM_SHARDS; k++)
+			live += __atomic_load_n(&s->shard[k].alloc_bytes, __ATOMIC_RELAXED) -
+				__atomic_load_n(&s->shard[k].free_bytes, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->peak_live, (int64_t)live, __ATOMIC_RELAXED);
+		sum += (int64_t)live;
 	}
-	return shard_plus1 - 1;
+	__atomic_store_n(&hdr->sites_live, sum, __ATOMIC_RELAXED);
+	__atomic_store_n(&hdr->sites_ns, realtime_ns(), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&hdr->sites_seq, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&hdr->sites_busy, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Folds d into the total of live bytes: one atomic add, so the totals the
+ * adds return are the successive values of one sequence, and the peak is
+ * their maximum (a new peak is a CAS loop).
+ */
+static void add_live(int64_t d)
+{
+	int64_t now = __atomic_add_fetch(&hdr->live, d, __ATOMIC_RELAXED);
+	int64_t peak = __atomic_load_n(&hdr->peak, __ATOMIC_RELAXED);
+	int64_t snap;
+
+	if (d <= 0 || now <= peak)
+		return;
+	do {
+		if (__atomic_compare_exchange_n(&hdr->peak, &peak, now, true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			__atomic_store_n(&hdr->peak_ns, realtime_ns(), __ATOMIC_RELAXED);
+			break;
+		}
+	} while (now > peak);
+	snap = __atomic_load_n(&hdr->sites_live, __ATOMIC_RELAXED);
+	if (now >= TRACKSHM_PEAK_FLOOR && now - snap >= snap / 64 + 1)
+		copy_peak_sites();
+}
+
+/*
+ * Each thread keeps what it charged less what it discharged in live_delta
+ * and folds it into the shared total only when |live_delta| reaches
+ * TRACKSHM_FOLD (and at thread exit, fork and exit), so that the hot path
+ * touches no shared cache line for the total. The peak is checked at each
+ * fold, so it is exact to within nthreads x TRACKSHM_FOLD: each thread's
+ * unfolded part is below TRACKSHM_FOLD. In a single-threaded program the
+ * peak found is within TRACKSHM_FOLD below the true one.
+ *
+ * A thread folds directly (live_direct) once its exit has begun, as the
+ * last frees of pthread key destructors come after ours; so does the
+ * thread that runs the exit destructors. A signal handler that interrupts
+ * the thread's own update (counting is set) adds to the total directly.
+ */
+static TLS int64_t live_delta;
+static TLS bool live_direct;
+
+static void fold_mine(void)
+{
+	int64_t d = live_delta;
+
+	live_delta = 0;
+	if (d)
+		add_live(d);
+}
+
+/* Folds this thread's delta now; direct: and every later change as it comes. */
+__attribute__((noinline)) static void fold_now(bool direct)
+{
+	counting = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	live_direct |= direct;
+	fold_mine();
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	counting = 0;
+}
+
+static void thread_exit_fold(void *arg)
+{
+	(void)arg;
+	fold_now(true);
+}
+
+/* The forking thread's delta goes in before the child shares the mapping (not from a handler). */
+static void fork_fold(void)
+{
+	if (active && !counting)
+		fold_now(false);
+}
+
+/* A signal handler's record that interrupted its thread's own (counting is set). */
+__attribute__((noinline, cold)) static void add_nested(uint32_t idx, bool is_free, uint64_t bytes,
+						       uint32_t count)
+{
+	struct trackshm_counters *c = &stacks[idx].shard[0];
+
+	__atomic_fetch_add(is_free ? &c->free_bytes : &c->alloc_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(is_free ? &c->free_count : &c->alloc_count, count, __ATOMIC_RELAXED);
+	add_live(is_free ? -(int64_t)bytes : (int64_t)bytes);
 }
 
 void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
 {
-	unsigned sh = counting ? 0 : my_shard();
-	struct trackshm_counters *c = &stacks[idx].shard[sh];
-	uint64_t *b = is_free ? &c->free_bytes : &c->alloc_bytes;
-	uint64_t *n = is_free ? &c->free_count : &c->alloc_count;
+	struct trackshm_counters *c;
+	uint64_t *b, *n;
+	int64_t d;
 
-	if (!sh) {
-		__atomic_fetch_add(b, bytes, __ATOMIC_RELAXED);
-		__atomic_fetch_add(n, count, __ATOMIC_RELAXED);
+	/* the rare cases are tail calls, so that the common one saves no registers */
+	if (__builtin_expect(counting, 0)) {
+		add_nested(idx, is_free, bytes, count);
 		return;
 	}
+	if (__builtin_expect(!shard_plus1, 0)) {
+		add_first(idx, is_free, bytes, count);
+		return;
+	}
+	c = &stacks[idx].shard[shard_plus1 - 1];
+	b = is_free ? &c->free_bytes : &c->alloc_bytes;
+	n = is_free ? &c->free_count : &c->alloc_count;
 	counting = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count, __ATOMIC_RELAXED);
+	if (shard_plus1 == 1) {
+		__atomic_fetch_add(b, bytes, __ATOMIC_RELAXED);
+		__atomic_fetch_add(n, count, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + bytes, __ATOMIC_RELAXED);
+		__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + count, __ATOMIC_RELAXED);
+	}
+	/* after the stack's counters: a copy of the sites taken at the fold includes this block */
+	d = live_delta + (is_free ? -(int64_t)bytes : (int64_t)bytes);
+	live_delta = d;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	counting = 0;
+	if (__builtin_expect(d >= TRACKSHM_FOLD || d <= -TRACKSHM_FOLD || live_direct, 0))
+		fold_now(false);
 }

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   4
+#define TRACKSHM_VERSION   5
 #define TRACKSHM_MAX_DEPTH 32
 #define TRACKSHM_SHARDS    4
 
@@ -64,7 +64,32 @@ struct trackshm_header {
 	 */
 	uint64_t children;
 	uint64_t reserved[1];
+	/*
+	 * The peak, on a cache line of its own: live is the total of live
+	 * bytes over the stacks (weighted when sampled). Each thread keeps its
+	 * own change of it and folds it in with one atomic add when that
+	 * reaches TRACKSHM_FOLD either way (and at thread exit, fork and
+	 * exit); peak is the maximum of the folded totals, so in exact mode
+	 * it is the true maximum to within nthreads x TRACKSHM_FOLD (one
+	 * thread: at most TRACKSHM_FOLD below it); peak_ns is when it was
+	 * reached (CLOCK_REALTIME). The stacks' peak_live are a
+	 * copy of their live bytes taken when live first reached sites_live;
+	 * a new copy is taken when live exceeds sites_live by 1/64 (and is at
+	 * least TRACKSHM_PEAK_FLOOR), so sites_live >= 64/65 of peak once peak
+	 * passed the floor. sites_seq is bumped after each copy.
+	 */
+	int64_t live __attribute__((aligned(64)));
+	int64_t peak;
+	uint64_t peak_ns;
+	int64_t sites_live;
+	uint64_t sites_ns;
+	uint64_t sites_seq;
+	uint32_t sites_busy; /* a thread is copying */
+	uint32_t pad2;
 };
+
+#define TRACKSHM_PEAK_FLOOR (256 * 1024) /* no copy of the stacks below this total */
+#define TRACKSHM_FOLD	    (256 * 1024) /* a thread folds its change of live from this */
 
 /*
  * A stack's counters, in TRACKSHM_SHARDS copies on their own cache lines:
@@ -85,6 +110,7 @@ struct trackshm_stack {
 	uint32_t ready;
 	uint32_t depth;
 	uint64_t frames[TRACKSHM_MAX_DEPTH];
+	int64_t peak_live; /* live bytes at the header's sites_live (in the padding before shard) */
 	struct trackshm_counters shard[TRACKSHM_SHARDS];
 };
 

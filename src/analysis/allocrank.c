@@ -63,3 +63,41 @@ const char *allocrank_frame_name(const struct alloc_frame *f, char *buf, size_t 
 	snprintf(buf, n, "0x%" PRIx64 "%s%s", f->pc, mod ? " in " : "", mod ? mod + 1 : "");
 	return buf;
 }
+
+static int cmp_peak(const void *a, const void *b)
+{
+	const struct alloc_stack *x = *(const struct alloc_stack *const *)a;
+	const struct alloc_stack *y = *(const struct alloc_stack *const *)b;
+
+	if (x->peak_live != y->peak_live)
+		return x->peak_live > y->peak_live ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+size_t allocrank_peak(const struct alloc_data *d, const struct alloc_stack ***out)
+{
+	const struct alloc_stack **v = xcalloc(d->nr ? d->nr : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; d->has_peak && i < d->nr; i++)
+		if (d->stacks[i].run_id == d->peak_run && d->stacks[i].peak_live > 0)
+			v[n++] = &d->stacks[i];
+	qsort(v, n, sizeof(*v), cmp_peak);
+	*out = v;
+	return n;
+}
+
+void allocrank_at_exit(const struct alloc_data *d, int64_t *bytes, int64_t *count)
+{
+	int64_t last = -1;
+
+	*bytes = *count = 0;
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->stacks[i].run_id > last)
+			last = d->stacks[i].run_id;
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->stacks[i].run_id == last) {
+			*bytes += d->stacks[i].live_bytes;
+			*count += d->stacks[i].live_count;
+		}
+}

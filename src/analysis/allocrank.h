@@ -32,6 +32,19 @@ size_t allocrank_sites(const struct alloc_data *d, struct alloc_site **out);
 void allocrank_sort(struct alloc_site *v, size_t n);
 
 /*
+ * The stacks live at the last run's peak (d->has_peak: alloc_stack.peak_live
+ * > 0), most bytes first. Returns their number; *out is xmalloc'd (freed by
+ * the caller, never NULL) and points into d.
+ */
+size_t allocrank_peak(const struct alloc_data *d, const struct alloc_stack ***out);
+
+/*
+ * What the last run still held at the end (leaked at exit when the final
+ * interval was taken after it exited): live bytes and blocks over its stacks.
+ */
+void allocrank_at_exit(const struct alloc_data *d, int64_t *bytes, int64_t *count);
+
+/*
  * The name of a frame: its function, else "0xPC in MODULE" written into
  * buf (n bytes). Returns the function or buf.
  */

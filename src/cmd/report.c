@@ -44,7 +44,9 @@ static void print_help(FILE *out)
 		"Rank the allocation sites of a recording made by 'offheap record': first the\n"
 		"sites whose live bytes grew steadily across the intervals (least-squares slope,\n"
 		"R² of the fit, intervals that grew), then the others by live bytes; each with\n"
-		"its call stack (function, file:line, module).\n\n"
+		"its call stack (function, file:line, module). Before them: the peak of the\n"
+		"total live bytes the tracker saw (exact with --exact) and when, the sites live\n"
+		"at it, and what was still live at exit ('leaked at exit').\n\n"
 		"Options:\n"
 		"  -n, --top N          sites shown (default 10; 0 = all)\n"
 		"      --format FMT     text (default), json, or collapsed (one line per site,\n"
@@ -247,6 +249,51 @@ static void print_frames_text(const struct alloc_stack *s)
 		printf("      (other: stacks beyond the tracker's table)\n");
 }
 
+#define PEAK_SITES 5 /* sites shown at the peak, at most */
+
+/* The innermost named frame of s, for a one-line site. */
+static const char *site_name(const struct alloc_stack *s, char *buf, size_t n)
+{
+	for (size_t i = 0; i < s->nframes; i++)
+		if (s->frames[i].function)
+			return allocrank_frame_name(&s->frames[i], buf, n);
+	if (s->nframes)
+		return allocrank_frame_name(&s->frames[0], buf, n);
+	return "(other: stacks beyond the tracker's table)";
+}
+
+/* The peak, the sites live at it and what was left at exit. */
+static void print_peak_text(const struct alloc_data *d, size_t shown)
+{
+	const struct alloc_stack **p;
+	size_t np = allocrank_peak(d, &p);
+	int64_t bytes, count;
+	char a[32], b[128];
+
+	if (d->has_peak) {
+		printf("peak %s at %.1f s (%s)\n",
+		       format_size(a, sizeof(a), (uint64_t)d->peak_bytes),
+		       (double)d->peak_ms / 1000.0,
+		       d->sample_mean ? "estimated from the samples" : "exact");
+		if (np)
+			printf("  sites live at the peak (copied when %s were live, at %.1f s):\n",
+			       format_size(a, sizeof(a), (uint64_t)d->peak_sites_bytes),
+			       (double)d->peak_sites_ms / 1000.0);
+		for (size_t i = 0; i < np && i < PEAK_SITES && i < shown; i++) {
+			const struct alloc_frame *f = p[i]->nframes ? &p[i]->frames[0] : NULL;
+
+			printf("  %10s  %s", format_size(a, sizeof(a), (uint64_t)p[i]->peak_live),
+			       site_name(p[i], b, sizeof(b)));
+			if (f && f->file)
+				printf(" (%s:%d)", f->file, f->line);
+			putchar('\n');
+		}
+	}
+	free(p);
+	allocrank_at_exit(d, &bytes, &count);
+	printf("leaked at exit: %" PRId64 " bytes in %" PRId64 " blocks\n", bytes, count);
+}
+
 static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown,
 		       bool based)
 {
@@ -260,6 +307,7 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 	       d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL)
 		   ? " (tracker reached its memory ceiling: figures are incomplete)"
 		   : "");
+	print_peak_text(d, shown);
 	for (size_t i = 0; i < shown; i++) {
 		const struct alloc_site *x = &v[i];
 
@@ -278,6 +326,57 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 	}
 }
 
+static void print_frames_json(struct json *j, const struct alloc_stack *s)
+{
+	char pc[32];
+
+	json_arr_begin(j, "frames");
+	for (size_t k = 0; k < s->nframes; k++) {
+		const struct alloc_frame *f = &s->frames[k];
+
+		json_obj_begin(j, NULL);
+		snprintf(pc, sizeof(pc), "0x%" PRIx64, f->pc);
+		json_str(j, "pc", pc);
+		json_str(j, "function", f->function);
+		json_str(j, "file", f->file);
+		json_i64(j, "line", f->line);
+		json_str(j, "module", f->module);
+		json_bool(j, "inlined", f->inlined);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void print_peak_json(struct json *j, const struct alloc_data *d)
+{
+	const struct alloc_stack **p;
+	size_t np = allocrank_peak(d, &p);
+	int64_t bytes, count;
+
+	if (d->has_peak) {
+		json_obj_begin(j, "peak");
+		json_i64(j, "bytes", d->peak_bytes);
+		json_u64(j, "ms", d->peak_ms);
+		json_i64(j, "sites_bytes", d->peak_sites_bytes);
+		json_u64(j, "sites_ms", d->peak_sites_ms);
+		json_arr_begin(j, "sites");
+		for (size_t i = 0; i < np && i < PEAK_SITES; i++) {
+			json_obj_begin(j, NULL);
+			json_i64(j, "live_bytes", p[i]->peak_live);
+			print_frames_json(j, p[i]);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	free(p);
+	allocrank_at_exit(d, &bytes, &count);
+	json_obj_begin(j, "at_exit");
+	json_i64(j, "live_bytes", bytes);
+	json_i64(j, "live_count", count);
+	json_obj_end(j);
+}
+
 static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown)
 {
 	struct json j;
@@ -289,6 +388,7 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 	json_u64(&j, "sample_mean", d->sample_mean);
 	json_bool(&j, "incomplete", d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL));
 	json_u64(&j, "dropped_blocks", d->dropped);
+	print_peak_json(&j, d);
 	json_arr_begin(&j, "top");
 	for (size_t i = 0; i < shown; i++) {
 		const struct alloc_site *x = &v[i];
@@ -305,22 +405,7 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 		json_double(&j, "growth_bytes", x->t.growth);
 		json_double(&j, "r2", x->t.r2);
 		json_u64(&j, "intervals_grew", x->t.ups);
-		json_arr_begin(&j, "frames");
-		for (size_t k = 0; k < x->s->nframes; k++) {
-			const struct alloc_frame *f = &x->s->frames[k];
-			char pc[32];
-
-			json_obj_begin(&j, NULL);
-			snprintf(pc, sizeof(pc), "0x%" PRIx64, f->pc);
-			json_str(&j, "pc", pc);
-			json_str(&j, "function", f->function);
-			json_str(&j, "file", f->file);
-			json_i64(&j, "line", f->line);
-			json_str(&j, "module", f->module);
-			json_bool(&j, "inlined", f->inlined);
-			json_obj_end(&j);
-		}
-		json_arr_end(&j);
+		print_frames_json(&j, x->s);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);

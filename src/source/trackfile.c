@@ -95,6 +95,12 @@ void track_view_release(struct track_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+/* Milliseconds from the image's start to ns (both CLOCK_REALTIME); 0 when never or before. */
+static uint64_t since_ms(uint64_t ns, uint64_t generation)
+{
+	return ns > generation ? (ns - generation) / 1000000 : 0;
+}
+
 int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *err)
 {
 	const struct trackshm_header *h;
@@ -136,6 +142,11 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	v->partial = h->partial;
 	v->children = h->children;
 	v->pid = h->pid;
+	v->peak_bytes = __atomic_load_n(&h->peak, __ATOMIC_RELAXED);
+	v->peak_ms = since_ms(__atomic_load_n(&h->peak_ns, __ATOMIC_RELAXED), h->generation);
+	v->sites_seq = __atomic_load_n(&h->sites_seq, __ATOMIC_ACQUIRE);
+	v->sites_live = __atomic_load_n(&h->sites_live, __ATOMIC_RELAXED);
+	v->sites_ms = since_ms(__atomic_load_n(&h->sites_ns, __ATOMIC_RELAXED), h->generation);
 	v->nr = 0;
 	v->live_bytes = 0;
 	base = (const char *)tf->map + sizeof(*h);
@@ -173,6 +184,7 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		o->depth = depth;
 		o->live_bytes = (int64_t)(o->alloc_bytes - o->free_bytes);
 		o->live_count = (int64_t)(o->alloc_count - o->free_count);
+		o->peak_live = __atomic_load_n(&s->peak_live, __ATOMIC_RELAXED);
 		memcpy(o->frames, s->frames, depth * sizeof(o->frames[0]));
 		/* hostile counters: wrap as the differences above do, no signed overflow */
 		v->live_bytes = (int64_t)((uint64_t)v->live_bytes + (uint64_t)o->live_bytes);

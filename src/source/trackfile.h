@@ -27,6 +27,7 @@ struct track_site {
 	uint32_t slot; /* index in the file's stack table; 0 = "other" */
 	uint32_t depth;
 	int64_t live_bytes, live_count;
+	int64_t peak_live; /* live bytes when the view's sites_live was copied */
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
 	uint64_t frames[TRACK_MAX_DEPTH];
 };
@@ -41,6 +42,15 @@ struct track_view {
 	struct track_site *sites; /* nr entries, ready and non-empty only */
 	size_t nr, alloc;
 	int64_t live_bytes; /* sum over sites */
+	/*
+	 * The peak of the total of live bytes in the target (exact in exact
+	 * mode), peak_ms after the image started; the sites' peak_live were
+	 * copied when the total was sites_live (at least 64/65 of the peak
+	 * once it passed 256 KiB), sites_ms after the start; sites_seq
+	 * changes with each copy.
+	 */
+	int64_t peak_bytes, sites_live;
+	uint64_t peak_ms, sites_ms, sites_seq;
 };
 
 /*

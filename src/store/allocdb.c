@@ -27,7 +27,8 @@ _Static_assert((int)ALLOC_EXACT == (int)TRACK_EXACT, "stored as they come");
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_run ("
     " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
-    " sample_mean INTEGER NOT NULL, command TEXT, exe TEXT);"
+    " sample_mean INTEGER NOT NULL, command TEXT, exe TEXT,"
+    " peak_bytes INTEGER, peak_ms INTEGER, peak_sites_bytes INTEGER, peak_sites_ms INTEGER);"
     "CREATE TABLE IF NOT EXISTS alloc_stack ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
     " slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
@@ -51,11 +52,18 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_jitmap ("
     " run_id INTEGER NOT NULL REFERENCES alloc_run(id), start INTEGER NOT NULL,"
     " size INTEGER NOT NULL, name TEXT NOT NULL,"
-    " PRIMARY KEY (run_id, start)) WITHOUT ROWID;";
+    " PRIMARY KEY (run_id, start)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alloc_peak ("
+    " stack_id INTEGER PRIMARY KEY REFERENCES alloc_stack(id),"
+    " run_id INTEGER NOT NULL REFERENCES alloc_run(id), live_bytes INTEGER NOT NULL);";
 
 struct allocdb {
 	sqlite3 *db;
 	sqlite3_stmt *ins_run, *ins_stack, *ins_frame, *ins_interval, *ins_site;
+	sqlite3_stmt *set_peak, *del_peak, *ins_peak;
+	/* what alloc_run and alloc_peak hold of this run's peak */
+	int64_t peak_run, peak_bytes;
+	uint64_t peak_seq;
 };
 
 static int sql_err(struct allocdb *a, struct strbuf *err, const char *what)
@@ -99,6 +107,16 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 			      " dropped, final) VALUES (?,?,?,?,?,?,?)",
 			      err)) ||
 		    (ret = prep(a, &a->ins_site, "INSERT INTO alloc_site VALUES (?,?,?,?,?,?,?,?)",
+				err)) ||
+		    (ret = prep(
+			 a, &a->set_peak,
+			 "UPDATE alloc_run SET peak_bytes = ?, peak_ms = ?, peak_sites_bytes = ?,"
+			 " peak_sites_ms = ? WHERE id = ?",
+			 err)) ||
+		    (ret = prep(a, &a->del_peak, "DELETE FROM alloc_peak WHERE run_id = ?", err)) ||
+		    (ret = prep(a, &a->ins_peak,
+				"INSERT OR REPLACE INTO alloc_peak (stack_id, run_id, live_bytes)"
+				" VALUES (?,?,?)",
 				err)))
 			goto out;
 	}
@@ -119,6 +137,9 @@ void allocdb_free(struct allocdb *a)
 	sqlite3_finalize(a->ins_frame);
 	sqlite3_finalize(a->ins_interval);
 	sqlite3_finalize(a->ins_site);
+	sqlite3_finalize(a->set_peak);
+	sqlite3_finalize(a->del_peak);
+	sqlite3_finalize(a->ins_peak);
 	free(a);
 }
 
@@ -210,6 +231,45 @@ int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const stru
 	return step(a, s, err);
 }
 
+/*
+ * The run's peak in alloc_run when it grew, and the sites live at it in
+ * alloc_peak (replaced) when the tracker copied them again.
+ */
+static int write_peak(struct allocdb *a, int64_t run_id, const struct track_view *v,
+		      const int64_t *stack_ids, struct strbuf *err)
+{
+	bool new_run = a->peak_run != run_id;
+	int ret;
+
+	if (!new_run && v->peak_bytes == a->peak_bytes && v->sites_seq == a->peak_seq)
+		return 0;
+	sqlite3_bind_int64(a->set_peak, 1, v->peak_bytes);
+	sqlite3_bind_int64(a->set_peak, 2, (int64_t)v->peak_ms);
+	sqlite3_bind_int64(a->set_peak, 3, v->sites_live);
+	sqlite3_bind_int64(a->set_peak, 4, (int64_t)v->sites_ms);
+	sqlite3_bind_int64(a->set_peak, 5, run_id);
+	if ((ret = step(a, a->set_peak, err)))
+		return ret;
+	if (new_run || v->sites_seq != a->peak_seq) {
+		sqlite3_bind_int64(a->del_peak, 1, run_id);
+		if ((ret = step(a, a->del_peak, err)))
+			return ret;
+		for (size_t i = 0; i < v->nr; i++) {
+			if (v->sites[i].peak_live <= 0)
+				continue;
+			sqlite3_bind_int64(a->ins_peak, 1, stack_ids[i]);
+			sqlite3_bind_int64(a->ins_peak, 2, run_id);
+			sqlite3_bind_int64(a->ins_peak, 3, v->sites[i].peak_live);
+			if ((ret = step(a, a->ins_peak, err)))
+				return ret;
+		}
+	}
+	a->peak_run = run_id;
+	a->peak_bytes = v->peak_bytes;
+	a->peak_seq = v->sites_seq;
+	return 0;
+}
+
 int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 			 const struct track_view *v, const int64_t *stack_ids, const bool *changed,
 			 bool final, struct strbuf *err)
@@ -246,7 +306,7 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return write_peak(a, run_id, v, stack_ids, err);
 }
 
 int allocdb_end_run(struct allocdb *a, int64_t run_id, int64_t t_ms, struct strbuf *err)
@@ -519,6 +579,33 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	for (size_t i = 0; i < d->nr; i++)
 		if (d->stacks[i].run_id == last_run)
 			d->intervals = d->stacks[i].n;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* recordings made before the peak was tracked have no alloc_peak nor these columns */
+	if (sqlite3_prepare_v2(
+		a->db,
+		"SELECT peak_bytes, peak_ms, peak_sites_bytes, peak_sites_ms, id FROM alloc_run"
+		" WHERE peak_bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
+		-1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		d->has_peak = true;
+		d->peak_bytes = sqlite3_column_int64(q, 0);
+		d->peak_ms = (uint64_t)sqlite3_column_int64(q, 1);
+		d->peak_sites_bytes = sqlite3_column_int64(q, 2);
+		d->peak_sites_ms = (uint64_t)sqlite3_column_int64(q, 3);
+		d->peak_run = sqlite3_column_int64(q, 4);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(a->db, "SELECT stack_id, live_bytes FROM alloc_peak", -1, &q,
+			       NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
+
+			if (s)
+				s->peak_live = sqlite3_column_int64(q, 1);
+		}
 	sqlite3_finalize(q);
 	q = NULL;
 

@@ -93,6 +93,7 @@ struct alloc_stack {
 	int64_t *live;
 	size_t n;
 	int64_t live_bytes, live_count; /* at the end (after exit when recorded) */
+	int64_t peak_live;		/* live bytes at its run's peak (alloc_peak); 0 when none */
 	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
 };
 
@@ -106,6 +107,15 @@ struct alloc_data {
 	uint64_t sample_mean;
 	size_t runs; /* images the tracker started in (alloc_run rows) */
 	char *exe;   /* the executable of the last run; NULL when not recorded */
+	/*
+	 * The last run's peak of total live bytes, peak_ms after its image
+	 * started; the stacks' peak_live were copied at peak_sites_bytes (at
+	 * least 64/65 of it), peak_sites_ms. has_peak false: not recorded.
+	 */
+	bool has_peak;
+	int64_t peak_run; /* its alloc_run id: the stacks whose peak_live count */
+	int64_t peak_bytes, peak_sites_bytes;
+	uint64_t peak_ms, peak_sites_ms;
 };
 
 /*

@@ -123,6 +123,12 @@ int main(void)
 	f.s[2].shard[2].free_count = 1;
 	f.s[3].hash = 124; /* not ready: skipped */
 	f.s[3].shard[0].alloc_count = 9;
+	f.s[2].peak_live = 6000;
+	f.h.peak = 7000;
+	f.h.peak_ns = 77 + 1500000000ULL; /* 1.5 s after the generation */
+	f.h.sites_live = 6900;
+	f.h.sites_ns = 77 + 1400000000ULL;
+	f.h.sites_seq = 3;
 	write_file(&f, sizeof(f));
 	is_int(read_once(&v), 0, "a valid file reads");
 	is_int((int)v.nr, 1, "one ready site");
@@ -131,6 +137,12 @@ int main(void)
 	is_int((int)v.sites[0].live_bytes, 4000, "live = alloc - free");
 	is_int((int)v.live_bytes, 4000, "total live");
 	is_u64(v.generation, 77, "generation");
+	is_int((int)v.sites[0].peak_live, 6000, "the site's live bytes at the peak");
+	is_int((int)v.peak_bytes, 7000, "the peak");
+	is_u64(v.peak_ms, 1500, "the peak's time, after the image's start");
+	is_int((int)v.sites_live, 6900, "the total the sites were copied at");
+	is_u64(v.sites_ms, 1400, "and when");
+	is_u64(v.sites_seq, 3, "the copy's number");
 
 	/* fuzz/regress/trackfile: live bytes of hostile counters summed without overflow */
 	f.s[2].shard[0].alloc_bytes = (uint64_t)INT64_MAX;
