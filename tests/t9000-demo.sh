@@ -18,7 +18,7 @@ jvm_gone() {
 
 test_expect_success 'the demo runs to the end' '
 	mkdir tmp &&
-	TMPDIR=$TRASH/tmp "$ROOT/scripts/demo" >out 2>err &&
+	{ TMPDIR=$TRASH/tmp "$ROOT/scripts/demo" >out 2>err || { cat out err; false; }; } &&
 	cat out &&
 	grep "^demo: done" out
 '

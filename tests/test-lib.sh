@@ -44,6 +44,10 @@ export OFFHEAP_TIME_FACTOR
 
 offheap() { "$OFFHEAP" "$@"; }
 
+# sqlite3 reading a recording that offheap is still writing waits for the writer's
+# transaction instead of failing at once with "database is locked".
+sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
+
 _cleanup() {
 	# The watchdog first: from here on the script is ending by itself.
 	[ -n "${_watchdog:-}" ] && kill -KILL "$_watchdog" 2>/dev/null
