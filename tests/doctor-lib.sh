@@ -37,7 +37,9 @@ doctor_json() {
 	_pid=$1 _out=$2
 	shift 2
 	offheap doctor "$_pid" -q --json -d 10s "$@" >"$_out" || return 1
-	jq -r '.findings[] | "# \(.severity) \(.pattern): \(.title) | \(.culprit)"' "$_out"
+	jq -r '"# \(.samples) samples over \(.duration_s) s; \(.findings | length) findings",
+		(.findings[] | "# \(.severity) \(.pattern): \(.title) | \(.culprit)"),
+		(.not_checked[] | "# not checked: \(.)")' "$_out"
 }
 
 # first_leak FILE: the pattern of the first finding of severity leak.

@@ -204,6 +204,7 @@ _run_test() {
 		# On stderr too: prove shows it even when not verbose (a CI log says why).
 		# (Not tee /dev/stderr: reopening a log file that stderr points to writes at
 		# offset 0, over what is already there.)
+		[ -s "$TRASH/.log" ] || echo "(the body printed nothing before it failed)" >"$TRASH/.log"
 		sed -e 's/^/#   /' "$TRASH/.log" | tail -n 40 >"$TRASH/.tail"
 		cat "$TRASH/.tail"
 		cat "$TRASH/.tail" >&2
