@@ -19,8 +19,8 @@ test_expect_success 'setup: offheap, its library and a helper, runnable by nobod
 '
 
 test_expect_success 'as nobody, a plain copy is recorded (the setup works)' '
-	offheap_as_nobody record -o "$NOBODY_DIR/out/plain.db" -- "$NOBODY_DIR/keeper-plain" 1000000 1 \
-		>out 2>err &&
+	offheap_as_nobody record --exact -o "$NOBODY_DIR/out/plain.db" -- \
+		"$NOBODY_DIR/keeper-plain" 1000000 1 >out 2>err &&
 	cat err &&
 	! grep -q "reported nothing" err &&
 	"$OFFHEAP" report "$NOBODY_DIR/out/plain.db" | grep -q keep_block
