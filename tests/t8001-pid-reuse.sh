@@ -77,6 +77,9 @@ echo $((J - 1)) >/proc/sys/kernel/ns_last_pid
 sleep 600 &
 S=$!
 echo $S >r/spid
+# Asleep before offheap goes on: on a loaded machine a just-forked sleep can still be
+# running (R) when offheap is done, and only S says it is alive and was not signalled.
+waitfor 100 '[ "$(state $S)" = S ]' || echo "the sleep did not start" >r/fail
 kill -CONT $O
 wait $O
 echo $? >r/reuse.rc
