@@ -277,6 +277,37 @@ static bool follow_child(void)
 	return true;
 }
 
+/*
+ * An exec replaced the image that recorded into fd's file, and no exit
+ * handshake ran: do it on its behalf before the counters are reset, so
+ * that the recorder copies what the old image did since its last interval.
+ */
+static void exec_handshake(int fd)
+{
+	struct timespec ms = {0, 1000000};
+	struct trackshm_header *h;
+	struct stat st;
+	uint64_t gen;
+
+	if (!env_u64("OFFHEAP_SYNC", 0) || fstat(fd, &st) || st.st_size < (off_t)sizeof(*h))
+		return;
+	h = (void *)syscall(SYS_mmap, NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if ((long)h < 0 && (long)h > -4096)
+		return;
+	gen = h->generation;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC &&
+	    h->version == TRACKSHM_VERSION && h->pid == (int32_t)getpid() &&
+	    __atomic_load_n(&h->exit_ack, __ATOMIC_ACQUIRE) != gen) {
+		__atomic_store_n(&h->exiting, gen, __ATOMIC_RELEASE);
+		for (int i = 0; i < 2000; i++) {
+			if (__atomic_load_n(&h->exit_ack, __ATOMIC_ACQUIRE) == gen)
+				break;
+			nanosleep(&ms, NULL);
+		}
+	}
+	syscall(SYS_munmap, h, sizeof(*h));
+}
+
 void open_shared(void)
 {
 	const char *path = getenv("OFFHEAP_OUT");
@@ -321,6 +352,7 @@ void open_shared(void)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
+	exec_handshake(fd);
 	/*
 	 * Never shrink: the recorder may have the file mapped (an exec
 	 * re-initialises it), and reading past a shrunk end would fault.
