@@ -890,26 +890,26 @@ static void kid_step(struct recorder *r, struct recorder *k, bool last)
 
 	if (k->done)
 		return;
-	alive = kid_alive(k->child);
 	exiting = trackfile_exiting(k->tf);
-	if (last || !alive || elapsed_ms(k) >= k->next_ms ||
-	    (exiting == k->generation && k->final_gen != k->generation) ||
-	    trackfile_generation(k->tf) != k->generation) {
-		k->exiting = exiting && exiting == k->generation;
-		ret = poll_once(k, alive && !last, &err);
-		if (ret && ret != -EAGAIN && !r->lost++) {
-			notice(r, RECORDER_LOST, err.buf);
-			strbuf_addstr(&r->lost_why, err.buf);
-		}
-		if (k->exiting)
-			trackfile_ack_exit(k->tf, exiting);
-		k->next_ms = elapsed_ms(k) + (int64_t)k->interval_ms;
+	/* /proc is read when a poll is due: a kid killed is seen within an interval */
+	if (!last && elapsed_ms(k) < k->next_ms &&
+	    !(exiting == k->generation && k->final_gen != k->generation) &&
+	    trackfile_generation(k->tf) == k->generation)
+		return;
+	alive = kid_alive(k->child);
+	k->exiting = exiting && exiting == k->generation;
+	ret = poll_once(k, alive && !last, &err);
+	if (ret && ret != -EAGAIN && !r->lost++) {
+		notice(r, RECORDER_LOST, err.buf);
+		strbuf_addstr(&r->lost_why, err.buf);
 	}
-	if (!alive || last) {
-		/* its exit handshake wrote its final interval: it exited, else it was killed */
+	if (k->exiting)
+		trackfile_ack_exit(k->tf, exiting);
+	k->next_ms = elapsed_ms(k) + (int64_t)k->interval_ms;
+	/* its exit handshake wrote its final interval: it exited, else it was killed */
+	if (!alive || last)
 		kid_end(r, k, alive ? "running" : k->any && k->final_gen == k->generation &&
 						   k->exiting ? "exit" : "vanished");
-	}
 	strbuf_release(&err);
 }
 
