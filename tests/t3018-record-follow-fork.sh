@@ -92,6 +92,20 @@ test_expect_success 'without --follow-fork the children are absent' '
 	! grep -q "leak_in_child" rep
 '
 
+test_expect_success 'a process started by posix_spawn (no fork handler) is followed too' '
+	"$OFFHEAP" record --follow-fork --exact -o sp.db -- \
+		"$HELPERS/forker" spawn "$HELPERS/keeper" 4096 10 >out 2>err &&
+	cat err &&
+	! grep -q "started other processes" err &&
+	id=$(sqlite3 sp.db "SELECT id FROM alloc_run WHERE parent_run = 1 AND command LIKE \"%keeper 4096 10\"") &&
+	test -n "$id" &&
+	"$OFFHEAP" report sp.db --run "$id" >rep &&
+	cat rep &&
+	grep -q "^leaked at exit: 4[0-9]* bytes in 1[0-9] blocks$" rep &&
+	grep -q "^#[0-9] steady  live 40.0 KiB in 10 blocks at the end" rep &&
+	grep -q "keep_block" rep
+'
+
 test_expect_success '--max-children: the limit is kept and said' '
 	"$OFFHEAP" record --follow-fork --max-children 1 --exact -o m.db -- \
 		"$HELPERS/forkleak" 3 >out 2>err &&
