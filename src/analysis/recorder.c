@@ -828,11 +828,27 @@ static void kid_add(struct recorder *r, pid_t pid)
 	k->interval_ms = r->interval_ms;
 	ALLOC_GROW(r->kids, r->nkids + 1, r->akids);
 	r->kids[r->nkids++] = k;
-	/* a file that cannot be opened is a kid done at once, not tried again */
+	/* a file that cannot be opened is a kid done at once */
 	if (snprintf(path, sizeof(path), "%s/%d", r->follow, (int)pid) >= (int)sizeof(path) ||
-	    trackfile_open(path, &k->tf, &err))
+	    trackfile_open(path, &k->tf, &err)) {
 		k->done = true;
+		unlink(path);
+	}
 	strbuf_release(&err);
+}
+
+/*
+ * A kid's file, once it is done: the file is as large as the stack table
+ * (in /tmp, often memory), and the pid may come again as another process.
+ */
+static void kid_forget(struct recorder *r, struct recorder *k)
+{
+	char path[PATH_MAX];
+
+	trackfile_close(k->tf);
+	k->tf = NULL;
+	if (snprintf(path, sizeof(path), "%s/%d", r->follow, (int)k->child) < (int)sizeof(path))
+		unlink(path);
 }
 
 /* New files in the directory: new kids. */
@@ -851,7 +867,7 @@ static void follow_scan(struct recorder *r)
 		if (*end || end == e->d_name || pid <= 0 || pid > INT_MAX)
 			continue;
 		for (size_t i = 0; i < r->nkids && !known; i++)
-			known = r->kids[i]->child == (pid_t)pid;
+			known = r->kids[i]->child == (pid_t)pid && !r->kids[i]->done;
 		if (!known)
 			kid_add(r, (pid_t)pid);
 	}
@@ -877,6 +893,7 @@ static void kid_end(struct recorder *r, struct recorder *k, const char *how)
 		strbuf_addstr(&r->lost_why, err.buf);
 	}
 out:
+	kid_forget(r, k);
 	strbuf_release(&err);
 }
 
@@ -958,14 +975,8 @@ static void follow_scan_unlink(const char *dir)
 /* The kids and their files, then the directory. */
 static void follow_free(struct recorder *r)
 {
-	char path[PATH_MAX];
-
-	for (size_t i = 0; i < r->nkids; i++) {
-		if (snprintf(path, sizeof(path), "%s/%d", r->follow, (int)r->kids[i]->child) <
-		    (int)sizeof(path))
-			unlink(path);
+	for (size_t i = 0; i < r->nkids; i++)
 		recorder_free(r->kids[i]);
-	}
 	free(r->kids);
 	if (!r->follow[0] || r->top)
 		return;
