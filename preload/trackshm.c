@@ -214,17 +214,16 @@ static bool follow_image(char *path, size_t n, int32_t *ppid)
 }
 
 /*
- * In a forked child (atfork handler): its own file, with the parent's stack
- * entries at the same slots (this thread's stack caches name slots) but no
- * counts, and an empty address table (the inherited blocks were charged in
- * the parent). false: the child is not followed.
+ * In a forked child (atfork handler): its own file, with an empty stack
+ * table (the one cache that names an entry, this thread's last stack, is
+ * forgotten) and an empty address table (the inherited blocks were charged
+ * in the parent). false: the child is not followed.
  */
 static bool follow_child(void)
 {
 	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	size_t addr_bytes = (size_t)(addr_mask + 1) * sizeof(struct addr_slot);
 	struct trackshm_header *h;
-	struct trackshm_stack *s;
 	char path[PATH_MAX];
 	struct addr_slot *a;
 	void *p;
@@ -248,32 +247,25 @@ static bool follow_child(void)
 		return false;
 	}
 	h = p;
-	s = (struct trackshm_stack *)((char *)p + sizeof(*h));
-	for (uint32_t i = 0; i < max_stacks; i++) {
-		if (!stacks[i].hash || !__atomic_load_n(&stacks[i].ready, __ATOMIC_ACQUIRE))
-			continue;
-		s[i].hash = stacks[i].hash;
-		s[i].depth = stacks[i].depth;
-		memcpy(s[i].frames, stacks[i].frames, sizeof(s[i].frames));
-		s[i].ready = 1;
-	}
 	h->version = TRACKSHM_VERSION;
 	h->header_size = sizeof(*h);
-	h->stack_size = sizeof(*s);
+	h->stack_size = sizeof(*stacks);
 	h->max_stacks = max_stacks;
 	h->generation = realtime_ns();
-	h->seq = hdr->seq;
 	h->flags = hdr->flags & TRACKSHM_EXACT;
 	h->sample_mean = hdr->sample_mean;
-	h->nstacks = hdr->nstacks;
 	h->pid = (int32_t)getpid();
 	h->ppid = hdr->pid;
-	__atomic_store_n(&h->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 	syscall(SYS_munmap, addrs, addr_bytes);
 	addrs = a;
 	syscall(SYS_munmap, hdr, stack_bytes);
 	hdr = h;
-	stacks = s;
+	stacks = (struct trackshm_stack *)((char *)p + sizeof(*h));
+	stacks[0].hash = 1;
+	stacks[0].ready = 1;
+	hdr->nstacks = 1;
+	stackwalk_forget();
+	__atomic_store_n(&h->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 	return true;
 }
 

@@ -91,9 +91,8 @@ struct trackshm_header {
 /*
  * --follow-fork: OFFHEAP_FOLLOW names a directory of the recorder's (mode
  * 0700). A forked child of a recorded process creates its own file "<pid>"
- * there (O_EXCL), copies its parent's stack entries (not their counters:
- * slot numbers stay valid in its caches) and records into it from then on;
- * blocks it inherited are not its to count. A descendant the fork handler
+ * there (O_EXCL) with an empty stack table and records into it from then
+ * on; blocks it inherited are not its to count. A descendant the fork handler
  * did not see (vfork, posix_spawn) creates its file when its image starts;
  * an exec re-initialises the file like the command's. The file "follow"
  * holds struct trackshm_follow: a process takes a file only while taken <
