@@ -13,6 +13,8 @@
  *   OFFHEAP_MAX_MEM  ceiling of the tracker's own memory (default 64 MiB)
  *   OFFHEAP_MAX_STACKS  entries in the stack table (default 16384)
  *   OFFHEAP_SYNC     1: wait at start (at most 2 s) for the recorder's ack
+ *   OFFHEAP_FOLLOW   record --follow-fork: the directory where the command's
+ *                    descendants keep their own files (trackshm.h)
  *
  * Sampling is Poisson by bytes: each thread counts bytes down from a value
  * drawn from an exponential distribution; the allocation that crosses zero is
@@ -40,7 +42,8 @@
  * fork: the child stops recording (it would otherwise write into its
  * parent's counters) and counts itself in the header's children; so does a
  * descendant that loads the library (OFFHEAP_PID names another process), so
- * the recorder can tell that the work went elsewhere. exec: the environment
+ * the recorder can tell that the work went elsewhere. With OFFHEAP_FOLLOW
+ * both record into files of their own instead (trackshm.c). exec: the environment
  * carries on, so a process that execs under the same pid re-initialises the
  * file (new generation) and the recorder follows the new image.
  *

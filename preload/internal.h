@@ -70,6 +70,8 @@ extern bool check_poison; /* tests: claim every frame has a frame pointer */
  * nested: a hook inside a hook, which gets the frame-pointer walk alone.
  */
 uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested);
+/* A forked child with a stack table of its own: this thread's last entry is not in it. */
+void stackwalk_forget(void);
 
 /* ---- the address table (addrtable.c) ---- */
 

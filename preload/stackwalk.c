@@ -203,6 +203,11 @@ __attribute__((destructor)) static void walk_report(void)
 }
 #endif
 
+void stackwalk_forget(void)
+{
+	last_hash = 0;
+}
+
 uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 {
 	uint64_t frames[TRACKSHM_MAX_DEPTH];

@@ -6,11 +6,13 @@
  * same OFFHEAP_MAX_MEM budget), and handshakes with the recorder at start
  * and at exit when OFFHEAP_SYNC asks for it. The per-stack counters are
  * sharded by thread so that the common update needs no atomic
- * read-modify-write. fork and descendants are counted in the header.
+ * read-modify-write. fork and descendants are counted in the header, or
+ * (OFFHEAP_FOLLOW) record into files of their own.
  */
 #include "internal.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/falloc.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -74,11 +76,16 @@ static int64_t env_pid(void)
 }
 
 static void fork_fold(void);
+static uint64_t realtime_ns(void);
 static void thread_exit_fold(void *arg);
 static void fold_now(bool direct);
 
+static bool follow_child(void);
+
 static void child_after_fork(void)
 {
+	if (follow_child())
+		return;
 	active = false;
 	__atomic_fetch_add(&hdr->children, 1, __ATOMIC_RELAXED); /* the mapping is shared */
 }
@@ -107,6 +114,192 @@ static void count_descendant(const char *path)
 	syscall(SYS_munmap, h, sizeof(*h));
 }
 
+/* --follow-fork: a process of the command's tree records into its own file (trackshm.h). */
+static char follow_dir[PATH_MAX]; /* OFFHEAP_FOLLOW; "" when not following */
+
+static void follow_init(void)
+{
+	const char *d = getenv("OFFHEAP_FOLLOW");
+	size_t n = d ? strlen(d) : 0;
+
+	/* a copy: the program may change its environment */
+	if (n && n < sizeof(follow_dir) - 32 && d[0] == '/')
+		memcpy(follow_dir, d, n + 1);
+}
+
+/* follow_dir/name in buf, the name a pid or a word; false when there is no directory. */
+static bool follow_path(char *buf, size_t n, long pid, const char *word)
+{
+	size_t len = strlen(follow_dir), k = 0;
+	char digits[24];
+
+	if (!len || len + 32 > n)
+		return false;
+	memcpy(buf, follow_dir, len);
+	buf[len++] = '/';
+	if (word) {
+		k = strlen(word);
+		memcpy(buf + len, word, k + 1);
+		return true;
+	}
+	do
+		digits[k++] = (char)('0' + pid % 10);
+	while ((pid /= 10) && k < sizeof(digits));
+	while (k)
+		buf[len++] = digits[--k];
+	buf[len] = '\0';
+	return true;
+}
+
+/* One more followed process, if the recorder's limit allows it (trackshm_follow). */
+static bool follow_take(void)
+{
+	struct trackshm_follow *f;
+	char path[PATH_MAX];
+	struct stat st;
+	bool ok = false;
+	int fd;
+
+	if (!follow_path(path, sizeof(path), 0, "follow"))
+		return false;
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*f)) {
+		close(fd);
+		return false;
+	}
+	f = (void *)syscall(SYS_mmap, NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if ((long)f < 0 && (long)f > -4096)
+		return false;
+	if (__atomic_load_n(&f->magic, __ATOMIC_ACQUIRE) == TRACKSHM_FOLLOW_MAGIC) {
+		ok = __atomic_fetch_add(&f->taken, 1, __ATOMIC_RELAXED) <
+		     __atomic_load_n(&f->max, __ATOMIC_RELAXED);
+		if (!ok)
+			__atomic_fetch_add(&f->refused, 1, __ATOMIC_RELAXED);
+	}
+	syscall(SYS_munmap, f, sizeof(*f));
+	return ok;
+}
+
+/*
+ * A new image in a process other than the command's: its file in
+ * follow_dir, made at its fork (then *ppid is the forking process) or now
+ * (a descendant started without our fork handler: vfork, posix_spawn).
+ * false: not followed.
+ */
+static bool follow_image(char *path, size_t n, int32_t *ppid)
+{
+	struct trackshm_header h;
+	int fd;
+
+	if (!follow_path(path, n, (long)getpid(), NULL))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) && h.magic == TRACKSHM_MAGIC)
+			*ppid = h.ppid;
+		close(fd);
+		return true;
+	}
+	if (!follow_take())
+		return false;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return false;
+	close(fd);
+	*ppid = (int32_t)getppid();
+	return true;
+}
+
+/*
+ * In a forked child (atfork handler): its own file, with an empty stack
+ * table (the one cache that names an entry, this thread's last stack, is
+ * forgotten) and an empty address table (the inherited blocks were charged
+ * in the parent). false: the child is not followed.
+ */
+static bool follow_child(void)
+{
+	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	size_t addr_bytes = (size_t)(addr_mask + 1) * sizeof(struct addr_slot);
+	struct trackshm_header *h;
+	char path[PATH_MAX];
+	struct addr_slot *a;
+	void *p;
+	int fd;
+
+	if (!active || !follow_path(path, sizeof(path), (long)getpid(), NULL) || !follow_take())
+		return false;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return false;
+	if (ftruncate(fd, (off_t)stack_bytes)) {
+		close(fd);
+		unlink(path);
+		return false;
+	}
+	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	a = sys_mmap(addr_bytes);
+	if (((long)p < 0 && (long)p > -4096) || !a) {
+		unlink(path);
+		return false;
+	}
+	h = p;
+	h->version = TRACKSHM_VERSION;
+	h->header_size = sizeof(*h);
+	h->stack_size = sizeof(*stacks);
+	h->max_stacks = max_stacks;
+	h->generation = realtime_ns();
+	h->flags = hdr->flags & TRACKSHM_EXACT;
+	h->sample_mean = hdr->sample_mean;
+	h->pid = (int32_t)getpid();
+	h->ppid = hdr->pid;
+	syscall(SYS_munmap, addrs, addr_bytes);
+	addrs = a;
+	syscall(SYS_munmap, hdr, stack_bytes);
+	hdr = h;
+	stacks = (struct trackshm_stack *)((char *)p + sizeof(*h));
+	stacks[0].hash = 1;
+	stacks[0].ready = 1;
+	hdr->nstacks = 1;
+	stackwalk_forget();
+	__atomic_store_n(&h->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * An exec replaced the image that recorded into fd's file, and no exit
+ * handshake ran: do it on its behalf before the counters are reset, so
+ * that the recorder copies what the old image did since its last interval.
+ */
+static void exec_handshake(int fd)
+{
+	struct timespec ms = {0, 1000000};
+	struct trackshm_header *h;
+	struct stat st;
+	uint64_t gen;
+
+	if (!env_u64("OFFHEAP_SYNC", 0) || fstat(fd, &st) || st.st_size < (off_t)sizeof(*h))
+		return;
+	h = (void *)syscall(SYS_mmap, NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if ((long)h < 0 && (long)h > -4096)
+		return;
+	gen = h->generation;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TRACKSHM_MAGIC &&
+	    h->version == TRACKSHM_VERSION && h->pid == (int32_t)getpid() &&
+	    __atomic_load_n(&h->exit_ack, __ATOMIC_ACQUIRE) != gen) {
+		__atomic_store_n(&h->exiting, gen, __ATOMIC_RELEASE);
+		for (int i = 0; i < 2000; i++) {
+			if (__atomic_load_n(&h->exit_ack, __ATOMIC_ACQUIRE) == gen)
+				break;
+			nanosleep(&ms, NULL);
+		}
+	}
+	syscall(SYS_munmap, h, sizeof(*h));
+}
+
 void open_shared(void)
 {
 	const char *path = getenv("OFFHEAP_OUT");
@@ -116,14 +309,20 @@ void open_shared(void)
 	struct stat st;
 	bool punched;
 	int64_t want_pid = env_pid();
+	char own[PATH_MAX];
+	int32_t ppid = 0;
 	int fd;
 	void *p;
 
 	if (!path || !*path)
 		return;
+	follow_init();
 	if (want_pid >= 0 && want_pid != (int64_t)getpid()) {
-		count_descendant(path);
-		return;
+		if (!follow_image(own, sizeof(own), &ppid)) {
+			count_descendant(path);
+			return;
+		}
+		path = own;
 	}
 	if (max_mem < (1ULL << 20))
 		max_mem = 1ULL << 20;
@@ -145,6 +344,7 @@ void open_shared(void)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
+	exec_handshake(fd);
 	/*
 	 * Never shrink: the recorder may have the file mapped (an exec
 	 * re-initialises it), and reading past a shrunk end would fault.
@@ -192,6 +392,7 @@ void open_shared(void)
 	hdr->flags = sample_mean ? 0 : TRACKSHM_EXACT;
 	hdr->sample_mean = sample_mean;
 	hdr->pid = (int32_t)getpid();
+	hdr->ppid = ppid;
 	stacks[0].hash = 1;
 	stacks[0].ready = 1;
 	hdr->nstacks = 1;

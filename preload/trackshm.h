@@ -46,7 +46,7 @@ struct trackshm_header {
 	uint64_t nstacks;     /* entries used (including 0) */
 	uint64_t dropped;     /* blocks not tracked (address table full) */
 	int32_t pid;
-	uint32_t pad;
+	int32_t ppid; /* --follow-fork: the recorded process that forked this one; 0 none */
 	uint64_t ack; /* written by the recorder: generation it has seen */
 	uint64_t partial; /* stacks cut short (DWARF unwind unsafe: loader busy) */
 	/*
@@ -86,6 +86,25 @@ struct trackshm_header {
 	uint64_t sites_seq;
 	uint32_t sites_busy; /* a thread is copying */
 	uint32_t pad2;
+};
+
+/*
+ * --follow-fork: OFFHEAP_FOLLOW names a directory of the recorder's (mode
+ * 0700). A forked child of a recorded process creates its own file "<pid>"
+ * there (O_EXCL) with an empty stack table and records into it from then
+ * on; blocks it inherited are not its to count. A descendant the fork handler
+ * did not see (vfork, posix_spawn) creates its file when its image starts;
+ * an exec re-initialises the file like the command's. The file "follow"
+ * holds struct trackshm_follow: a process takes a file only while taken <
+ * max, else it counts itself in refused and in its parent's children.
+ */
+#define TRACKSHM_FOLLOW_MAGIC 0x574f4c4c4f464f46ULL /* "FOFOLLOW" */
+
+struct trackshm_follow {
+	uint64_t magic;
+	uint64_t max;	  /* processes that may take a file (written by the recorder) */
+	uint64_t taken;	  /* processes that tried to (each adds 1) */
+	uint64_t refused; /* of them, those beyond max */
 };
 
 #define TRACKSHM_PEAK_FLOOR (256 * 1024) /* no copy of the stacks below this total */

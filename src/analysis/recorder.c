@@ -32,7 +32,9 @@
 #include "trackfile.h"
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -103,6 +105,13 @@ struct recorder {
 	unsigned lost;		/* intervals that could not be written */
 	bool names_lost;	/* the function names of the last image could not be written */
 	struct strbuf lost_why;	/* the first reason */
+	/* --follow-fork: the command's descendants, each followed by a recorder of its own */
+	char follow[PATH_MAX];	/* their files' directory; "" when not following */
+	unsigned follow_max;	/* processes that may record */
+	struct recorder **kids;
+	size_t nkids, akids;
+	struct recorder *top;	/* of a descendant's recorder: the command's */
+	bool done;		/* a descendant that is gone: nothing more to poll */
 };
 
 #define JIT_MAP_MIN_MS 2000
@@ -166,9 +175,11 @@ static int symbolize_run(struct recorder *r, struct strbuf *err)
 	return allocdb_commit(r->adb, err);
 }
 
+static int follow_new_run(struct recorder *r, struct strbuf *err);
+
 static int new_run(struct recorder *r, struct strbuf *err)
 {
-	char *exe;
+	char *exe, *cmd = NULL;
 	int ret;
 
 	if (r->any) {
@@ -186,6 +197,9 @@ static int new_run(struct recorder *r, struct strbuf *err)
 				return ret;
 			r->final_gen = r->generation;
 		}
+		ret = allocdb_set_ended(r->adb, r->run_id, "exec", err);
+		if (ret)
+			return ret;
 	}
 	symbolize_free(r->sym);
 	r->sym = NULL;
@@ -204,8 +218,14 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	r->generation = r->view.generation;
 	r->gen_children = 0;
 	r->any = true;
-	ret = allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean, r->command,
-			      &r->run_id, err);
+	/* an exec'd image or a descendant: its own command line */
+	if ((r->any && r->run_id) || r->top)
+		proc_cmdline_read(r->view.pid, &cmd);
+	ret = allocdb_add_run(r->adb, r->generation, r->view.pid, r->view.sample_mean,
+			      cmd && *cmd ? cmd : r->command, &r->run_id, err);
+	free(cmd);
+	if (!ret && r->top)
+		ret = follow_new_run(r, err);
 	if (ret)
 		return ret;
 	/* the image waits for our ack (OFFHEAP_SYNC): its executable is still there to read */
@@ -456,7 +476,7 @@ static_linked:
 static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static pid_t start_child(char **argv, const char *lib, const char *shm, const char *sample,
-			 const sigset_t *oldmask, int *errpipe)
+			 const char *follow, const sigset_t *oldmask, int *errpipe)
 {
 	int pfd[2];
 	pid_t pid;
@@ -485,6 +505,10 @@ static pid_t start_child(char **argv, const char *lib, const char *shm, const ch
 		setenv("OFFHEAP_PID", pidbuf, 1);
 		setenv("OFFHEAP_SAMPLE", sample, 1);
 		setenv("OFFHEAP_SYNC", "1", 1);
+		if (*follow)
+			setenv("OFFHEAP_FOLLOW", follow, 1);
+		else
+			unsetenv("OFFHEAP_FOLLOW");
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		execvp(argv[0], argv);
 		e = errno;
@@ -538,7 +562,8 @@ int recorder_start(struct recorder *r, struct allocdb *adb, char **argv,
 	r->masked = true;
 
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	r->child = start_child(argv, r->lib, r->shm, r->sample, &r->oldmask, &r->errpipe);
+	r->child = start_child(argv, r->lib, r->shm, r->sample, r->follow, &r->oldmask,
+			       &r->errpipe);
 	if (r->child < 0) {
 		ret = -errno;
 		strbuf_addf(err, "cannot start '%s': %s", argv[0], strerror(errno));
@@ -553,6 +578,8 @@ int recorder_start(struct recorder *r, struct allocdb *adb, char **argv,
 	r->next_ms = (int64_t)interval_ms;
 	return 0;
 }
+
+static void follow_step(struct recorder *r);
 
 bool recorder_step(struct recorder *r)
 {
@@ -622,6 +649,7 @@ bool recorder_step(struct recorder *r)
 		r->next_ms = elapsed_ms(r) + (int64_t)r->interval_ms;
 		polled = true;
 	}
+	follow_step(r);
 	strbuf_release(&err);
 	return polled;
 }
@@ -652,6 +680,20 @@ void recorder_progress(const struct recorder *r, struct recorder_progress *p)
 	p->sites = r->view.nr;
 }
 
+static void follow_finish(struct recorder *r, struct recorder_result *res);
+
+/* How the command's last image ended, from its wait status. */
+static int end_command(struct recorder *r, struct strbuf *err)
+{
+	char how[32];
+
+	if (WIFSIGNALED(r->status))
+		snprintf(how, sizeof(how), "signal %d", WTERMSIG(r->status));
+	else
+		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(r->status));
+	return allocdb_set_ended(r->adb, r->run_id, how, err);
+}
+
 void recorder_finish(struct recorder *r, struct recorder_result *res)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -668,15 +710,21 @@ void recorder_finish(struct recorder *r, struct recorder_result *res)
 		if (!r->lost_why.len)
 			strbuf_addstr(&r->lost_why, err.buf);
 	}
+	strbuf_reset(&err);
+	if (r->any && end_command(r, &err) && !r->lost_why.len)
+		strbuf_addstr(&r->lost_why, err.buf);
+	follow_finish(r, res);
 	strbuf_release(&err);
 	res->status = r->status;
 	res->any = r->any;
-	res->stacks = r->stacks;
-	res->children = r->children;
+	res->stacks += r->stacks;
+	res->children += r->children;
 	res->lost = r->lost;
 	res->names_lost = r->names_lost;
 	res->lost_why = r->lost_why.buf;
 }
+
+static void follow_free(struct recorder *r);
 
 void recorder_free(struct recorder *r)
 {
@@ -688,6 +736,7 @@ void recorder_free(struct recorder *r)
 		close(r->errpipe);
 	if (r->have_shm)
 		unlink(r->shm);
+	follow_free(r);
 	trackfile_close(r->tf);
 	track_view_release(&r->view);
 	symbolize_free(r->sym);
@@ -700,4 +749,238 @@ void recorder_free(struct recorder *r)
 	free(r->lib);
 	free(r->command);
 	free(r);
+}
+
+/*
+ * --follow-fork. Each process of the command's tree that the tracker follows
+ * creates its file in r->follow, named by its pid, before it first writes
+ * (preload/trackshm.h); the directory is the recorder's (0700), so what is
+ * there was made by the tree. It is scanned at every step: a new file gets
+ * a recorder of its own (a kid: same allocdb, same clock), polled like the
+ * command's, whose runs name the process's parent and its image. A kid is
+ * not our child, so its end is seen in /proc: gone or a zombie.
+ */
+int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err)
+{
+	int ret;
+
+	if (sysroot_path(r->follow, sizeof(r->follow), "/tmp/offheap-follow.XXXXXX") ||
+	    !mkdtemp(r->follow)) {
+		ret = -errno;
+		strbuf_addf(err, "cannot create a directory in /tmp for the children's files: %s",
+			    strerror(errno));
+		r->follow[0] = '\0';
+		return ret;
+	}
+	r->follow_max = max;
+	ret = trackfile_follow_create(r->follow, max, err);
+	if (ret) {
+		rmdir(r->follow);
+		r->follow[0] = '\0';
+	}
+	return ret;
+}
+
+/* A process that is neither gone nor a zombie (it may be reaped any time after). */
+static bool kid_alive(pid_t pid)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+	bool alive = false;
+
+	if (!procfs_read_pid(pid, "stat", &sb, 4096) && (p = strrchr(sb.buf, ')')) && p[1] == ' ')
+		alive = p[2] != 'Z' && p[2] != 'X';
+	strbuf_release(&sb);
+	return alive;
+}
+
+/* The run current in the recorded process pid; 0 when none. */
+static int64_t run_of(const struct recorder *top, pid_t pid)
+{
+	if (top->any && top->child == pid)
+		return top->run_id;
+	for (size_t i = 0; i < top->nkids; i++)
+		if (top->kids[i]->any && top->kids[i]->child == pid)
+			return top->kids[i]->run_id;
+	return 0;
+}
+
+/* A kid's new image: who forked its process. */
+static int follow_new_run(struct recorder *k, struct strbuf *err)
+{
+	return allocdb_set_parent(k->adb, k->run_id, k->view.ppid,
+				  k->view.ppid ? run_of(k->top, k->view.ppid) : 0, err);
+}
+
+static void kid_add(struct recorder *r, pid_t pid)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct recorder *k = xcalloc(1, sizeof(*k));
+	char path[PATH_MAX];
+
+	k->top = r;
+	k->child = pid;
+	k->command = xstrdup(r->command);
+	k->errpipe = -1;
+	strbuf_init(&k->lost_why, 0);
+	k->adb = r->adb;
+	k->start = r->start;
+	k->interval_ms = r->interval_ms;
+	ALLOC_GROW(r->kids, r->nkids + 1, r->akids);
+	r->kids[r->nkids++] = k;
+	/* a file that cannot be opened is a kid done at once */
+	if (snprintf(path, sizeof(path), "%s/%d", r->follow, (int)pid) >= (int)sizeof(path) ||
+	    trackfile_open(path, &k->tf, &err)) {
+		k->done = true;
+		unlink(path);
+	}
+	strbuf_release(&err);
+}
+
+/*
+ * A kid's file, once it is done: the file is as large as the stack table
+ * (in /tmp, often memory), and the pid may come again as another process.
+ */
+static void kid_forget(struct recorder *r, struct recorder *k)
+{
+	char path[PATH_MAX];
+
+	trackfile_close(k->tf);
+	k->tf = NULL;
+	if (snprintf(path, sizeof(path), "%s/%d", r->follow, (int)k->child) < (int)sizeof(path))
+		unlink(path);
+}
+
+/* New files in the directory: new kids. */
+static void follow_scan(struct recorder *r)
+{
+	struct dirent *e;
+	DIR *d = opendir(r->follow);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		bool known = false;
+
+		if (*end || end == e->d_name || pid <= 0 || pid > INT_MAX)
+			continue;
+		for (size_t i = 0; i < r->nkids && !known; i++)
+			known = r->kids[i]->child == (pid_t)pid && !r->kids[i]->done;
+		if (!known)
+			kid_add(r, (pid_t)pid);
+	}
+	closedir(d);
+}
+
+/* The end of a kid's last image: how, and its names while its modules are known. */
+static void kid_end(struct recorder *r, struct recorder *k, const char *how)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	k->done = true;
+	if (!k->any)
+		goto out;
+	if (symbolize_run(k, &err)) {
+		r->names_lost = true;
+		if (!r->lost_why.len)
+			strbuf_addstr(&r->lost_why, err.buf);
+		strbuf_reset(&err);
+	}
+	if (allocdb_set_ended(k->adb, k->run_id, how, &err) && !r->lost++) {
+		notice(r, RECORDER_LOST, err.buf);
+		strbuf_addstr(&r->lost_why, err.buf);
+	}
+out:
+	kid_forget(r, k);
+	strbuf_release(&err);
+}
+
+/* As recorder_step does for the command, without the wait; last: the command has exited. */
+static void kid_step(struct recorder *r, struct recorder *k, bool last)
+{
+	struct strbuf err = STRBUF_INIT;
+	uint64_t exiting;
+	bool alive;
+	int ret;
+
+	if (k->done)
+		return;
+	exiting = trackfile_exiting(k->tf);
+	/* /proc is read when a poll is due: a kid killed is seen within an interval */
+	if (!last && elapsed_ms(k) < k->next_ms &&
+	    !(exiting == k->generation && k->final_gen != k->generation) &&
+	    trackfile_generation(k->tf) == k->generation)
+		return;
+	alive = kid_alive(k->child);
+	k->exiting = exiting && exiting == k->generation;
+	ret = poll_once(k, alive && !last, &err);
+	if (ret && ret != -EAGAIN && !r->lost++) {
+		notice(r, RECORDER_LOST, err.buf);
+		strbuf_addstr(&r->lost_why, err.buf);
+	}
+	if (k->exiting)
+		trackfile_ack_exit(k->tf, exiting);
+	k->next_ms = elapsed_ms(k) + (int64_t)k->interval_ms;
+	/* its exit handshake wrote its final interval: it exited, else it was killed */
+	if (!alive || last)
+		kid_end(r, k, alive ? "running" : k->any && k->final_gen == k->generation &&
+						   k->exiting ? "exit" : "vanished");
+	strbuf_release(&err);
+}
+
+static void follow_step(struct recorder *r)
+{
+	if (!r->follow[0])
+		return;
+	follow_scan(r);
+	for (size_t i = 0; i < r->nkids; i++)
+		kid_step(r, r->kids[i], false);
+}
+
+/* After the command exited: the kids' last intervals, and what the result says of them. */
+static void follow_finish(struct recorder *r, struct recorder_result *res)
+{
+	if (!r->follow[0])
+		return;
+	follow_scan(r);
+	for (size_t i = 0; i < r->nkids; i++) {
+		struct recorder *k = r->kids[i];
+
+		kid_step(r, k, true);
+		res->followed += k->any;
+		res->stacks += k->stacks;
+		res->children += k->children;
+	}
+	res->refused = trackfile_follow_refused(r->follow);
+	res->follow_max = r->follow_max;
+}
+
+static void follow_scan_unlink(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			unlink(path);
+	closedir(d);
+}
+
+/* The kids and their files, then the directory. */
+static void follow_free(struct recorder *r)
+{
+	for (size_t i = 0; i < r->nkids; i++)
+		recorder_free(r->kids[i]);
+	free(r->kids);
+	if (!r->follow[0] || r->top)
+		return;
+	/* files of processes that never started recording, and the limit's */
+	follow_scan_unlink(r->follow);
+	rmdir(r->follow);
 }

@@ -51,6 +51,9 @@ struct recorder_result {
 	bool any;		/* the tracker reported at all */
 	size_t stacks;		/* stacks seen over every image */
 	uint64_t children;	/* processes started below the images, not recorded */
+	size_t followed;	/* --follow-fork: descendants recorded as runs of their own */
+	uint64_t refused;	/* of the descendants, those beyond the limit (not recorded) */
+	unsigned follow_max;	/* that limit */
 	unsigned lost;		/* intervals that could not be written */
 	bool names_lost;	/* the function names of the last image could not be written */
 	const char *lost_why;	/* the first reason, "" when none (owned by the recorder) */
@@ -78,6 +81,13 @@ struct recorder_nothing {
  */
 int recorder_new(const char *lib, uint64_t sample, const char *command, struct recorder **out,
 		 struct strbuf *err);
+
+/*
+ * --follow-fork, before recorder_start: the command's descendants (at most
+ * max of them) are recorded too, each image as a run of its own naming its
+ * parent's. 0, or -errno with err filled.
+ */
+int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err);
 
 /*
  * Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGCHLD (until recorder_free),

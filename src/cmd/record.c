@@ -28,7 +28,8 @@ static void print_help(FILE *out)
 {
 	fprintf(out,
 		"usage: offheap record [-o FILE] [--exact | --sample BYTES] [--interval DUR]\n"
-		"                      [--force] -- COMMAND [ARGS...]\n\n"
+		"                      [--follow-fork [--max-children N]] [--force]\n"
+		"                      -- COMMAND [ARGS...]\n\n"
 		"Run COMMAND with liboffheap.so preloaded: malloc, calloc, realloc, free, the\n"
 		"aligned allocators and anonymous mmap/munmap/mremap are charged to their call\n"
 		"stacks, and every interval the live bytes of each stack are written into the\n"
@@ -41,9 +42,14 @@ static void print_help(FILE *out)
 		"                      (Poisson by bytes; default 512k); a block of 4 times\n"
 		"                      BYTES or more is always recorded\n"
 		"  -i, --interval DUR  how often the counters are written (default 1s)\n"
+		"      --follow-fork   record the processes COMMAND forks or spawns (and theirs)\n"
+		"                      too, each image as a run of its own\n"
+		"      --max-children N  with --follow-fork, record at most N of them (default\n"
+		"                      64); the others are counted and said\n"
 		"  -h, --help          this help\n\n"
 		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to offheap go to COMMAND. A child\n"
-		"that COMMAND forks is not recorded; a process that execs keeps the tracker.\n"
+		"that COMMAND forks is not recorded unless --follow-fork; a process that execs\n"
+		"keeps the tracker, and each image is a run ('offheap report --run ID').\n"
 		"A JVM (JDK 17+) is asked for its perf map (Compiler.perfmap) while it runs\n"
 		"and before a signal is passed on, so the report names JIT frames.\n\n"
 		"Exit codes: COMMAND's exit code (128+N when killed by signal N), 127 COMMAND not\n"
@@ -52,6 +58,7 @@ static void print_help(FILE *out)
 		"Examples:\n"
 		"  offheap record -o leak.db -- ./server --port 8080\n"
 		"  offheap record --exact -i 200ms -- python3 script.py\n"
+		"  offheap record --follow-fork -o make.db -- make -j4\n"
 		"  offheap report leak.db\n");
 }
 
@@ -161,12 +168,15 @@ int cmd_record(int argc, char **argv)
 	    {"exact", no_argument, NULL, 'e'},
 	    {"sample", required_argument, NULL, 's'},
 	    {"interval", required_argument, NULL, 'i'},
+	    {"follow-fork", no_argument, NULL, 'F'},
+	    {"max-children", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *out = "offheap-record.db";
 	uint64_t sample = 512 * 1024, interval_ms = 1000;
-	bool force = false, exact = false, sampled = false, unlink_out = false;
+	bool force = false, exact = false, sampled = false, unlink_out = false, follow = false;
+	int max_children = -1;
 	struct strbuf err = STRBUF_INIT, cmdline = STRBUF_INIT;
 	char lib[PATH_MAX];
 	struct recorder *r = NULL;
@@ -201,6 +211,14 @@ int cmd_record(int argc, char **argv)
 					  "--interval wants a duration from 10ms to 1h, not '%s'",
 					  optarg);
 			break;
+		case 'F':
+			follow = true;
+			break;
+		case 'M':
+			if (parse_int(optarg, 1, 100000, &max_children))
+				usage_die("record", "--max-children wants a number from 1 to 100000, not '%s'",
+					  optarg);
+			break;
 		case 'h':
 			print_help(stdout);
 			return EXIT_OK;
@@ -210,6 +228,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (exact && sampled)
 		usage_die("record", "--exact and --sample exclude each other");
+	if (max_children >= 0 && !follow)
+		usage_die("record", "--max-children is for --follow-fork");
 	if (optind >= argc)
 		usage_die("record", "no command to run (offheap record -- COMMAND [ARGS...])");
 	if (exact)
@@ -222,7 +242,8 @@ int cmd_record(int argc, char **argv)
 		hint("build it with 'make' or install it next to offheap");
 		goto out;
 	}
-	if (recorder_new(lib, sample, cmdline.buf, &r, &err)) {
+	if (recorder_new(lib, sample, cmdline.buf, &r, &err) ||
+	    (follow && recorder_follow(r, max_children < 0 ? 64 : (unsigned)max_children, &err))) {
 		error("%s", err.buf);
 		goto out;
 	}
@@ -267,7 +288,12 @@ int cmd_record(int argc, char **argv)
 		exit_code = 128 + WTERMSIG(res.status);
 	if (!res.any)
 		explain_nothing(argv[optind]);
-	else if (!res.stacks && res.children) {
+	if (res.refused) {
+		warning("%" PRIu64 " processes of the command were not recorded: --follow-fork records at most %u",
+			res.refused, res.follow_max);
+		hint("raise the limit with --max-children N");
+	}
+	if (res.any && !res.stacks && res.children && !follow) {
 		warning("'%s' recorded no allocation and started other processes, which are not recorded",
 			argv[optind]);
 		hint("the tracker follows exec, not fork: record the program that does the work ('offheap record -- PROG ARGS'), or have the command exec it ('sh -c \"exec PROG ARGS\"')");

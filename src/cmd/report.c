@@ -40,13 +40,18 @@ static void print_help(FILE *out)
 {
 	fprintf(out,
 		"usage: offheap report FILE [--top N] [--format text|json|collapsed|pprof|html]\n"
-		"                      [-o OUT] [--base FILE] [--json]\n\n"
+		"                      [-o OUT] [--base FILE] [--run ID] [--json]\n\n"
 		"Rank the allocation sites of a recording made by 'offheap record': first the\n"
 		"sites whose live bytes grew steadily across the intervals (least-squares slope,\n"
 		"R² of the fit, intervals that grew), then the others by live bytes; each with\n"
 		"its call stack (function, file:line, module). Before them: the peak of the\n"
 		"total live bytes the tracker saw (exact with --exact) and when, the sites live\n"
 		"at it, and what was still live at exit ('leaked at exit').\n\n"
+		"A recording holds one run per image: an exec starts a new one, and with\n"
+		"'record --follow-fork' each descendant has its own. With several, the text\n"
+		"report lists them (id, pid, parent run, how each ended, live bytes at its\n"
+		"end, command) and shows one section per run; the other formats show the\n"
+		"last image of the command's own process, or the run --run picks.\n\n"
 		"Options:\n"
 		"  -n, --top N          sites shown (default 10; 0 = all)\n"
 		"      --format FMT     text (default), json, or collapsed (one line per site,\n"
@@ -62,6 +67,7 @@ static void print_help(FILE *out)
 		"      --json           the same as --format json\n"
 		"      --base FILE      subtract the live bytes each stack has in the recording\n"
 		"                       FILE (stacks matched by their frames)\n"
+		"      --run ID         only run ID (alloc_run.id, as the list of runs shows)\n"
 		"  -h, --help           this help\n\n"
 		"Exit codes: 0 ok, 1 runtime error (unreadable FILE, no allocation data: no\n"
 		"alloc_* tables, or the tracker never started in the command; for html:\n"
@@ -72,7 +78,8 @@ static void print_help(FILE *out)
 		"  offheap report leak.db --format collapsed | flamegraph.pl > leak.svg\n"
 		"  offheap report leak.db --format pprof -o leak.pb.gz && go tool pprof -top leak.pb.gz\n"
 		"  offheap report watch.db --format html -o watch.html\n"
-		"  offheap report after.db --base before.db\n");
+		"  offheap report after.db --base before.db\n"
+		"  offheap report make.db --run 3 --json\n");
 }
 
 enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED, FMT_PPROF, FMT_HTML };
@@ -92,7 +99,8 @@ static char *stack_key(const struct alloc_stack *s)
  * (snap, watch) or whose tables hold no run (the tracker never started in
  * the command) is an error; a run in which no site was seen is data.
  */
-static int load(const char *path, struct store **st, struct allocdb **adb, struct alloc_data *d)
+static int load(const char *path, struct store **st, struct allocdb **adb, struct alloc_data *d,
+		int64_t run)
 {
 	struct strbuf err = STRBUF_INIT;
 	int ret = store_open(path, st, &err);
@@ -100,7 +108,7 @@ static int load(const char *path, struct store **st, struct allocdb **adb, struc
 	if (!ret)
 		ret = allocdb_open(store_db(*st), false, adb, &err);
 	if (!ret)
-		ret = allocdb_load(*adb, d, &err);
+		ret = run > 0 ? allocdb_load_run(*adb, d, run, &err) : allocdb_load(*adb, d, &err);
 	if (!ret && !d->runs) {
 		error("'%s' holds no allocation data: the tracker never started in the recorded command", path);
 		hint("a statically linked or setuid program cannot be tracked ('offheap record' said which)");
@@ -122,7 +130,8 @@ static int load(const char *path, struct store **st, struct allocdb **adb, struc
  * either of which may be missing; a file with neither is an error.
  */
 static int load_html(const char *path, struct store **st, struct allocdb **adb,
-		     struct alloc_data *d, bool *have_allocs, struct series *s, bool *have_series)
+		     struct alloc_data *d, int64_t run, bool *have_allocs, struct series *s,
+		     bool *have_series)
 {
 	struct strbuf err = STRBUF_INIT;
 	int ret = store_open(path, st, &err);
@@ -145,7 +154,7 @@ static int load_html(const char *path, struct store **st, struct allocdb **adb,
 	strbuf_reset(&err);
 	ret = allocdb_open(store_db(*st), false, adb, &err);
 	if (!ret)
-		ret = allocdb_load(*adb, d, &err);
+		ret = run > 0 ? allocdb_load_run(*adb, d, run, &err) : allocdb_load(*adb, d, &err);
 	if (ret && strstr(err.buf, "no such table")) {
 		alloc_data_release(d);
 		memset(d, 0, sizeof(*d));
@@ -326,6 +335,52 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 	}
 }
 
+/* The runs of a recording (allocdb_runs), and the one shown. */
+struct runs {
+	struct alloc_run_info *v;
+	size_t n;
+	int64_t shown; /* alloc_run.id */
+};
+
+static const struct alloc_run_info *run_find(const struct runs *rs, int64_t id)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].id == id)
+			return &rs->v[i];
+	return NULL;
+}
+
+/* The list of runs: one line each. */
+static void print_runs_text(const struct runs *rs)
+{
+	char live[32], parent[32];
+
+	printf("%zu runs (one image each; 'offheap report FILE --run ID' shows one):\n", rs->n);
+	printf("  %4s %8s %6s %-10s %10s  %s\n", "run", "pid", "parent", "ended", "live at end",
+	       "command");
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct alloc_run_info *r = &rs->v[i];
+
+		snprintf(parent, sizeof(parent), "%" PRId64, r->parent_run);
+		printf("  %4" PRId64 " %8d %6s %-10s %10s  %s\n", r->id, r->pid,
+		       r->parent_run ? parent : "-", r->ended ? r->ended : "?",
+		       r->live_bytes < 0 ? format_dsize(live, sizeof(live), r->live_bytes)
+					 : format_size(live, sizeof(live), (uint64_t)r->live_bytes),
+		       r->command ? r->command : "");
+	}
+}
+
+/* The heading of run r's section. */
+static void print_run_heading(const struct alloc_run_info *r)
+{
+	printf("\n== run %" PRId64 ": pid %d", r->id, r->pid);
+	if (r->parent_run)
+		printf(", forked by run %" PRId64, r->parent_run);
+	else if (r->ppid)
+		printf(", forked by pid %d", r->ppid);
+	printf(", %s: %s ==\n", r->ended ? r->ended : "end unknown", r->command ? r->command : "");
+}
+
 static void print_frames_json(struct json *j, const struct alloc_stack *s)
 {
 	char pc[32];
@@ -377,12 +432,39 @@ static void print_peak_json(struct json *j, const struct alloc_data *d)
 	json_obj_end(j);
 }
 
-static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown)
+static void run_json(struct json *j, const char *key, const struct alloc_run_info *r)
 {
+	json_obj_begin(j, key);
+	json_i64(j, "id", r->id);
+	json_i64(j, "pid", r->pid);
+	if (r->ppid)
+		json_i64(j, "ppid", r->ppid);
+	if (r->parent_run)
+		json_i64(j, "parent_run", r->parent_run);
+	json_str(j, "command", r->command);
+	json_str(j, "exe", r->exe);
+	json_str(j, "ended", r->ended);
+	json_i64(j, "live_bytes", r->live_bytes);
+	json_i64(j, "live_count", r->live_count);
+	json_obj_end(j);
+}
+
+static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown,
+		       const struct runs *rs)
+{
+	const struct alloc_run_info *run = run_find(rs, d->run);
 	struct json j;
 
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
+	if (run)
+		run_json(&j, "run", run);
+	if (rs->n > 1) {
+		json_arr_begin(&j, "runs");
+		for (size_t i = 0; i < rs->n; i++)
+			run_json(&j, NULL, &rs->v[i]);
+		json_arr_end(&j);
+	}
 	json_u64(&j, "sites", n);
 	json_u64(&j, "intervals", d->intervals);
 	json_u64(&j, "sample_mean", d->sample_mean);
@@ -476,13 +558,93 @@ out:
 	return ret;
 }
 
+/* The sites of d ranked, less what each stack has in bd when based. *out freed by the caller. */
+static size_t rank(const struct alloc_data *d, const struct alloc_data *bd, bool based,
+		   struct alloc_site **out)
+{
+	size_t n = allocrank_sites(d, out);
+	struct alloc_site *v = *out;
+
+	if (based) {
+		char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+
+		for (size_t j = 0; j < n; j++)
+			keys[j] = stack_key(v[j].s);
+		for (size_t i = 0; i < bd->nr; i++) {
+			char *k = stack_key(&bd->stacks[i]);
+
+			for (size_t j = 0; j < n; j++)
+				if (!strcmp(k, keys[j]))
+					v[j].live -= bd->stacks[i].live_bytes;
+			free(k);
+		}
+		for (size_t j = 0; j < n; j++)
+			free(keys[j]);
+		free(keys);
+	}
+	allocrank_sort(v, n);
+	return n;
+}
+
+/* Text, several runs and no --run: the list, then each run's section. */
+static int print_sections(struct allocdb *adb, const struct runs *rs, const struct alloc_data *bd,
+			  bool based, int top)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ret = 0;
+
+	print_runs_text(rs);
+	for (size_t i = 0; i < rs->n && !ret; i++) {
+		struct alloc_data d;
+		struct alloc_site *v = NULL;
+		size_t n, shown;
+
+		ret = allocdb_load_run(adb, &d, rs->v[i].id, &err);
+		if (ret) {
+			error("%s", err.buf);
+			break;
+		}
+		n = rank(&d, bd, based, &v);
+		shown = top && (size_t)top < n ? (size_t)top : n;
+		print_run_heading(&rs->v[i]);
+		print_text(&d, v, n, shown, based);
+		free(v);
+		alloc_data_release(&d);
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+/* The runs of file's recording; run: the one --run asked for (0: none), checked. */
+static int list_runs(const char *file, struct allocdb *adb, int64_t run, struct runs *rs)
+{
+	struct strbuf err = STRBUF_INIT, ids = STRBUF_INIT;
+	int ret = allocdb_runs(adb, &rs->v, &rs->n, &err);
+
+	if (ret) {
+		error("%s", err.buf);
+		goto out;
+	}
+	if (run > 0 && !run_find(rs, run)) {
+		for (size_t i = 0; i < rs->n; i++)
+			strbuf_addf(&ids, "%s%" PRId64, i ? ", " : "", rs->v[i].id);
+		error("'%s' has no run %" PRId64, file, run);
+		hint("its runs are %s", ids.buf);
+		ret = -ENOENT;
+	}
+out:
+	strbuf_release(&err);
+	strbuf_release(&ids);
+	return ret;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"top", required_argument, NULL, 'n'}, {"format", required_argument, NULL, 'F'},
 	    {"json", no_argument, NULL, 'j'},	   {"base", required_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},	   {"output", required_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
+	    {"run", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0},
 	};
 	enum format fmt = FMT_TEXT;
 	const char *file = NULL, *base = NULL, *outpath = NULL;
@@ -493,9 +655,11 @@ int cmd_report(int argc, char **argv)
 	struct series series;
 	struct doctor_report findings;
 	bool have_series = false, have_allocs = true;
-	char **keys = NULL;
+	struct runs rs = {0};
 	size_t n = 0, shown;
 	int top = 10, c, rc = EXIT_RUNTIME;
+	int64_t run = 0;
+	uint64_t id;
 
 	series_init(&series);
 	doctor_report_init(&findings);
@@ -532,6 +696,11 @@ int cmd_report(int argc, char **argv)
 		case 'b':
 			base = optarg;
 			break;
+		case 'R':
+			if (parse_u64(optarg, &id) || !id || id > INT64_MAX)
+				usage_die("report", "--run wants a run id >= 1, not '%s'", optarg);
+			run = (int64_t)id;
+			break;
 		case 'h':
 			print_help(stdout);
 			return EXIT_OK;
@@ -558,29 +727,22 @@ int cmd_report(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (fmt == FMT_HTML) {
-		if (load_html(file, &st, &adb, &d, &have_allocs, &series, &have_series))
+		if (load_html(file, &st, &adb, &d, run, &have_allocs, &series, &have_series))
 			goto out;
-	} else if (load(file, &st, &adb, &d)) {
+	} else if (load(file, &st, &adb, &d, run)) {
 		goto out;
 	}
-	if (base && load(base, &bst, &badb, &bd))
+	if (adb && (have_allocs || run) && list_runs(file, adb, run, &rs))
 		goto out;
-
-	n = allocrank_sites(&d, &v);
-	if (base) {
-		keys = xcalloc(n ? n : 1, sizeof(*keys));
-		for (size_t j = 0; j < n; j++)
-			keys[j] = stack_key(v[j].s);
-		for (size_t i = 0; i < bd.nr; i++) {
-			char *k = stack_key(&bd.stacks[i]);
-
-			for (size_t j = 0; j < n; j++)
-				if (!strcmp(k, keys[j]))
-					v[j].live -= bd.stacks[i].live_bytes;
-			free(k);
-		}
+	if (base && load(base, &bst, &badb, &bd, 0))
+		goto out;
+	if (fmt == FMT_TEXT && !run && rs.n > 1) {
+		if (!print_sections(adb, &rs, &bd, base != NULL, top))
+			rc = EXIT_OK;
+		goto out;
 	}
-	allocrank_sort(v, n);
+
+	n = rank(&d, &bd, base != NULL, &v);
 	shown = top && (size_t)top < n ? (size_t)top : n;
 	if (fmt == FMT_HTML) {
 		/* the doctor's rules over what the file holds; live probes need the process */
@@ -599,17 +761,17 @@ int cmd_report(int argc, char **argv)
 		if (write_pprof(outpath, &d, v, n))
 			goto out;
 	} else if (fmt == FMT_JSON)
-		print_json(&d, v, n, shown);
+		print_json(&d, v, n, shown, &rs);
 	else if (fmt == FMT_COLLAPSED)
 		print_collapsed(v, shown);
-	else
+	else {
+		if (run)
+			print_run_heading(run_find(&rs, run));
 		print_text(&d, v, n, shown, base != NULL);
+	}
 	rc = EXIT_OK;
 out:
-	if (keys)
-		for (size_t i = 0; i < n; i++)
-			free(keys[i]);
-	free(keys);
+	alloc_runs_free(rs.v, rs.n);
 	free(v);
 	series_release(&series);
 	doctor_report_release(&findings);

@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -142,6 +144,7 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	v->partial = h->partial;
 	v->children = h->children;
 	v->pid = h->pid;
+	v->ppid = h->ppid;
 	v->peak_bytes = __atomic_load_n(&h->peak, __ATOMIC_RELAXED);
 	v->peak_ms = since_ms(__atomic_load_n(&h->peak_ns, __ATOMIC_RELAXED), h->generation);
 	v->sites_seq = __atomic_load_n(&h->sites_seq, __ATOMIC_ACQUIRE);
@@ -236,4 +239,41 @@ void trackfile_ack_exit(struct trackfile *tf, uint64_t generation)
 
 	if (h && tf->len >= sizeof(*h))
 		__atomic_store_n(&h->exit_ack, generation, __ATOMIC_RELEASE);
+}
+
+int trackfile_follow_create(const char *dir, uint64_t max, struct strbuf *err)
+{
+	struct trackshm_follow f = {.magic = TRACKSHM_FOLLOW_MAGIC, .max = max};
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	if (snprintf(path, sizeof(path), "%s/follow", dir) >= (int)sizeof(path)) {
+		strbuf_addf(err, "path too long: '%s'", dir);
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
+		ret = -errno;
+	if (ret)
+		strbuf_addf(err, "cannot create '%s': %s", path, strerror(-ret));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+uint64_t trackfile_follow_refused(const char *dir)
+{
+	struct trackshm_follow f;
+	char path[PATH_MAX];
+	ssize_t n = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/follow", dir) >= (int)sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, &f, sizeof(f), 0);
+	close(fd);
+	return n == (ssize_t)sizeof(f) && f.magic == TRACKSHM_FOLLOW_MAGIC ? f.refused : 0;
 }

@@ -39,6 +39,7 @@ struct track_view {
 	uint64_t partial; /* stacks cut short: the DWARF unwind was not safe */
 	uint64_t children; /* processes started below the image, not recorded */
 	int32_t pid;
+	int32_t ppid; /* --follow-fork: the recorded process that forked this one; 0 none */
 	struct track_site *sites; /* nr entries, ready and non-empty only */
 	size_t nr, alloc;
 	int64_t live_bytes; /* sum over sites */
@@ -78,5 +79,14 @@ void trackfile_ack(struct trackfile *tf, uint64_t generation);
 /* The generation of an image that is exiting and waits for exit_ack, or 0. */
 uint64_t trackfile_exiting(struct trackfile *tf);
 void trackfile_ack_exit(struct trackfile *tf, uint64_t generation);
+
+/*
+ * --follow-fork: the file "follow" in dir (the recorder's own directory,
+ * named to the tracker by OFFHEAP_FOLLOW), which lets at most max
+ * processes of the command's tree record. 0, or -errno with err filled.
+ */
+int trackfile_follow_create(const char *dir, uint64_t max, struct strbuf *err);
+/* The processes that max refused (trackfile_follow_create); 0 when unreadable. */
+uint64_t trackfile_follow_refused(const char *dir);
 
 #endif

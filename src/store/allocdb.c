@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_run ("
     " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
     " sample_mean INTEGER NOT NULL, command TEXT, exe TEXT,"
-    " peak_bytes INTEGER, peak_ms INTEGER, peak_sites_bytes INTEGER, peak_sites_ms INTEGER);"
+    " peak_bytes INTEGER, peak_ms INTEGER, peak_sites_bytes INTEGER, peak_sites_ms INTEGER,"
+    " ppid INTEGER, parent_run INTEGER, ended TEXT);"
     "CREATE TABLE IF NOT EXISTS alloc_stack ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
     " slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
@@ -191,6 +193,37 @@ int allocdb_set_exe(struct allocdb *a, int64_t run_id, const char *exe, struct s
 	if (ret)
 		return ret;
 	sqlite3_bind_text(q, 1, exe, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, run_id);
+	ret = step(a, q, err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int allocdb_set_parent(struct allocdb *a, int64_t run_id, int ppid, int64_t parent_run,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = prep(a, &q, "UPDATE alloc_run SET ppid = ?, parent_run = ? WHERE id = ?", err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int(q, 1, ppid);
+	if (parent_run > 0)
+		sqlite3_bind_int64(q, 2, parent_run);
+	sqlite3_bind_int64(q, 3, run_id);
+	ret = step(a, q, err);
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int allocdb_set_ended(struct allocdb *a, int64_t run_id, const char *ended, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = prep(a, &q, "UPDATE alloc_run SET ended = ? WHERE id = ?", err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(q, 1, ended, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 2, run_id);
 	ret = step(a, q, err);
 	sqlite3_finalize(q);
@@ -441,20 +474,49 @@ out:
 	return ret;
 }
 
+int allocdb_default_run(struct allocdb *a, int64_t *run_id, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = prep(a, &q,
+		       "SELECT coalesce(max(id), 0) FROM alloc_run"
+		       " WHERE pid = (SELECT pid FROM alloc_run ORDER BY id LIMIT 1)",
+		       err);
+
+	if (ret)
+		return ret;
+	*run_id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_finalize(q);
+	return 0;
+}
+
 int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
+{
+	int64_t run = 0;
+	int ret = allocdb_default_run(a, &run, err);
+
+	if (ret) {
+		memset(d, 0, sizeof(*d));
+		return ret;
+	}
+	return allocdb_load_run(a, d, run, err);
+}
+
+int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struct strbuf *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = 0, rc;
 	int64_t last_run = -1;
 
 	memset(d, 0, sizeof(*d));
+	d->run = run;
 	if ((ret = prep(
 		 a, &q,
 		 "SELECT s.id, s.run_id, s.slot, (SELECT count(*) FROM alloc_interval i"
 		 " WHERE i.run_id = s.run_id AND i.final = 0), r.sample_mean FROM alloc_stack s"
-		 " JOIN alloc_run r ON r.id = s.run_id ORDER BY s.id",
+		 " JOIN alloc_run r ON r.id = s.run_id WHERE ?1 = 0 OR s.run_id = ?1 ORDER BY s.id",
 		 err)))
 		goto out;
+	sqlite3_bind_int64(q, 1, run);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct alloc_stack *s;
 		int64_t n = sqlite3_column_int64(q, 3);
@@ -525,9 +587,10 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 		      " x.live_count, x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count,"
 		      " i.final"
 		      " FROM alloc_site x JOIN alloc_interval i ON i.id = x.interval_id"
-		      " ORDER BY x.stack_id, x.interval_id",
+		      " WHERE ?1 = 0 OR i.run_id = ?1 ORDER BY x.stack_id, x.interval_id",
 		      err)))
 		goto out;
+	sqlite3_bind_int64(q, 1, run);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
 		int64_t k = sqlite3_column_int64(q, 1);
@@ -554,10 +617,12 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	if ((ret = prep(a, &q,
 			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
 			" (SELECT count(*) FROM alloc_run), (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
-			"  WHERE final = 0 AND run_id = (SELECT max(run_id) FROM alloc_interval))"
-			" FROM alloc_interval",
+			"  WHERE final = 0 AND run_id = (SELECT max(run_id) FROM alloc_interval"
+			"   WHERE ?1 = 0 OR run_id = ?1))"
+			" FROM alloc_interval WHERE ?1 = 0 OR run_id = ?1",
 			err)))
 		goto out;
+	sqlite3_bind_int64(q, 1, run);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		last_run = sqlite3_column_int64(q, 0);
 		d->dropped = (uint64_t)sqlite3_column_int64(q, 1);
@@ -568,8 +633,10 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	q = NULL;
 
 	/* SQLite has no bitwise OR aggregate (a sum of distinct values is no OR: 1 + 3 = 4) */
-	if ((ret = prep(a, &q, "SELECT DISTINCT flags FROM alloc_interval", err)))
+	if ((ret = prep(a, &q, "SELECT DISTINCT flags FROM alloc_interval WHERE ?1 = 0 OR run_id = ?1",
+			err)))
 		goto out;
+	sqlite3_bind_int64(q, 1, run);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		d->flags |= (uint64_t)sqlite3_column_int64(q, 0);
 	if (rc != SQLITE_DONE) {
@@ -586,9 +653,9 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	if (sqlite3_prepare_v2(
 		a->db,
 		"SELECT peak_bytes, peak_ms, peak_sites_bytes, peak_sites_ms, id FROM alloc_run"
-		" WHERE peak_bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
+		" WHERE peak_bytes IS NOT NULL AND (?1 = 0 OR id = ?1) ORDER BY id DESC LIMIT 1",
 		-1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW) {
+	    sqlite3_bind_int64(q, 1, run) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
 		d->has_peak = true;
 		d->peak_bytes = sqlite3_column_int64(q, 0);
 		d->peak_ms = (uint64_t)sqlite3_column_int64(q, 1);
@@ -610,9 +677,11 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	q = NULL;
 
 	/* recordings made before alloc_run.exe existed do not name it */
-	if (sqlite3_prepare_v2(a->db, "SELECT exe FROM alloc_run ORDER BY id DESC LIMIT 1", -1, &q,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(a->db,
+			       "SELECT exe FROM alloc_run WHERE ?1 = 0 OR id = ?1"
+			       " ORDER BY id DESC LIMIT 1",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(q, 1, run) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
 		d->exe = col_dup(q, 0);
 out:
 	sqlite3_finalize(q);
@@ -637,4 +706,69 @@ void alloc_data_release(struct alloc_data *d)
 	free(d->stacks);
 	free(d->exe);
 	memset(d, 0, sizeof(*d));
+}
+
+/* The columns recordings made before --follow-fork lack are read as NULL. */
+static const char runs_sql[] =
+    "SELECT r.id, r.pid, r.command, r.exe, r.sample_mean, %s,"
+    " (SELECT coalesce(sum(x.live_bytes), 0) FROM alloc_site x JOIN alloc_stack s"
+    "  ON s.id = x.stack_id WHERE s.run_id = r.id AND x.interval_id ="
+    "  (SELECT max(y.interval_id) FROM alloc_site y WHERE y.stack_id = x.stack_id)),"
+    " (SELECT coalesce(sum(x.live_count), 0) FROM alloc_site x JOIN alloc_stack s"
+    "  ON s.id = x.stack_id WHERE s.run_id = r.id AND x.interval_id ="
+    "  (SELECT max(y.interval_id) FROM alloc_site y WHERE y.stack_id = x.stack_id))"
+    " FROM alloc_run r ORDER BY r.id";
+
+int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, struct strbuf *err)
+{
+	struct alloc_run_info *v = NULL;
+	size_t nr = 0, alloc = 0;
+	sqlite3_stmt *q = NULL;
+	char sql[sizeof(runs_sql) + 64];
+	int rc, ret = 0;
+
+	snprintf(sql, sizeof(sql), runs_sql, "r.ppid, r.parent_run, r.ended");
+	if (sqlite3_prepare_v2(a->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		snprintf(sql, sizeof(sql), runs_sql, "NULL, NULL, NULL");
+		if ((ret = prep(a, &q, sql, err)))
+			goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct alloc_run_info *r;
+
+		ALLOC_GROW(v, nr + 1, alloc);
+		r = &v[nr++];
+		r->id = sqlite3_column_int64(q, 0);
+		r->pid = sqlite3_column_int(q, 1);
+		r->command = col_dup(q, 2);
+		r->exe = col_dup(q, 3);
+		r->sample_mean = (uint64_t)sqlite3_column_int64(q, 4);
+		r->ppid = sqlite3_column_int(q, 5);
+		r->parent_run = sqlite3_column_int64(q, 6);
+		r->ended = col_dup(q, 7);
+		r->live_bytes = sqlite3_column_int64(q, 8);
+		r->live_count = sqlite3_column_int64(q, 9);
+	}
+	if (rc != SQLITE_DONE)
+		ret = sql_err(a, err, "read");
+out:
+	sqlite3_finalize(q);
+	if (ret) {
+		alloc_runs_free(v, nr);
+		v = NULL;
+		nr = 0;
+	}
+	*out = v;
+	*n = nr;
+	return ret;
+}
+
+void alloc_runs_free(struct alloc_run_info *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].command);
+		free(v[i].exe);
+		free(v[i].ended);
+	}
+	free(v);
 }

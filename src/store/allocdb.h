@@ -57,6 +57,16 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
  */
 int allocdb_end_run(struct allocdb *a, int64_t run_id, int64_t t_ms, struct strbuf *err);
 
+/*
+ * --follow-fork: run_id's process was forked by ppid, whose image then was
+ * parent_run (0: not recorded). alloc_run.ppid and parent_run.
+ */
+int allocdb_set_parent(struct allocdb *a, int64_t run_id, int ppid, int64_t parent_run,
+		       struct strbuf *err);
+
+/* How run_id's image ended (alloc_run.ended, docs/SCHEMA.md): "exec", "exit 0", ... */
+int allocdb_set_ended(struct allocdb *a, int64_t run_id, const char *ended, struct strbuf *err);
+
 /* A stack of run_id at slot (its frames come later); fills *stack_id. */
 int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
 		      uint32_t depth, int64_t *stack_id, struct strbuf *err);
@@ -105,6 +115,7 @@ struct alloc_data {
 	size_t intervals; /* of the last run */
 	uint64_t span_ms; /* from its first to its last interval taken while it ran */
 	uint64_t sample_mean;
+	int64_t run;  /* the run loaded (alloc_run.id); 0: every run */
 	size_t runs; /* images the tracker started in (alloc_run rows) */
 	char *exe;   /* the executable of the last run; NULL when not recorded */
 	/*
@@ -119,12 +130,37 @@ struct alloc_data {
 };
 
 /*
- * Reads every stack of every run with its frames and series. Frames with no
+ * Reads every stack of run (0: of every run) with its frames and series;
+ * the other figures of d (peak, intervals, exe, flags) are the run's, or
+ * the last run's when run is 0. Frames with no
  * function and no module that fall into the run's JIT map are named after it
  * ("[java] long java.util.zip.Inflater.init(boolean)", "Interpreter").
  * On error d is left empty (nothing to release).
  */
+int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struct strbuf *err);
+/* allocdb_load_run of allocdb_default_run: what report, doctor, html and pprof show by default. */
 int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err);
 void alloc_data_release(struct alloc_data *d);
+
+/*
+ * The default run: the last image of the command's own process (the pid of
+ * the first run), not a child's. 0 when there is no run.
+ */
+int allocdb_default_run(struct allocdb *a, int64_t *run_id, struct strbuf *err);
+
+/* One alloc_run row, for the list of runs of a report. */
+struct alloc_run_info {
+	int64_t id;
+	int pid, ppid;	    /* ppid 0: the command's own process */
+	int64_t parent_run; /* the image ppid had when it forked this one; 0 none */
+	char *command, *exe; /* NULL when not recorded */
+	char *ended;	    /* "exec", "exit N", "signal N", "exit", "vanished", "running"; NULL */
+	uint64_t sample_mean;
+	int64_t live_bytes, live_count; /* over its stacks at its last interval */
+};
+
+/* Every run, by id; *out freed with alloc_runs_free. 0 or -EIO with err filled. */
+int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, struct strbuf *err);
+void alloc_runs_free(struct alloc_run_info *v, size_t n);
 
 #endif

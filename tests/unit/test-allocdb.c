@@ -195,7 +195,7 @@ static void test_round_trip(void)
 	ret = record_runs(db, ids, &err);
 	if (!ok(!ret, "round trip: two runs written"))
 		printf("# %s\n", err.buf);
-	ret = allocdb_open(db, false, &a, &err) || allocdb_load(a, &d, &err);
+	ret = allocdb_open(db, false, &a, &err) || allocdb_load_run(a, &d, 0, &err);
 	if (!ok(!ret, "round trip: loaded"))
 		printf("# %s\n", err.buf);
 
@@ -277,7 +277,7 @@ static void test_hostile_rows(void)
 		 "UPDATE alloc_run SET exe = NULL WHERE id = %lld;",
 		 (long long)ids[0], (long long)ids[4]);
 	ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "hostile: rows added");
-	ret = allocdb_open(db, false, &a, &err) || allocdb_load(a, &d, &err);
+	ret = allocdb_open(db, false, &a, &err) || allocdb_load_run(a, &d, 0, &err);
 	if (!ok(!ret, "hostile: still loads"))
 		printf("# %s\n", err.buf);
 	is_u64(d.nr, 3, "hostile: rows of unknown stacks ignored");
@@ -303,7 +303,7 @@ static void test_hostile_rows(void)
 		 (long long)ids[4]);
 	ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
 	   "hostile: extra intervals added");
-	ret = allocdb_open(db, false, &a, &err) || allocdb_load(a, &d, &err);
+	ret = allocdb_open(db, false, &a, &err) || allocdb_load_run(a, &d, 0, &err);
 	ok(!ret, "hostile: extra intervals without sites load");
 	ok(stack_of(&d, ids[2]) && stack_of(&d, ids[2])->n == 5 &&
 	   stack_of(&d, ids[2])->live[4] == 128,
@@ -314,10 +314,69 @@ static void test_hostile_rows(void)
 	strbuf_release(&err);
 }
 
+/*
+ * The runs of record_runs, both of pid 42 (an exec), and a third of pid 43
+ * forked by the first (--follow-fork): the default run is the command's
+ * last image, not the child's; each run loads alone; the list names them.
+ */
+static void test_runs(void)
+{
+	static const uint64_t pc = 0x403000;
+	const struct site_fig k0[] = {{4000, 4000, 0}};
+	struct strbuf err = STRBUF_INIT;
+	struct alloc_run_info *v = NULL;
+	struct allocdb *a = NULL;
+	struct alloc_data d = {0};
+	int64_t ids[5] = {0}, run3 = 0, k = 0, def = 0;
+	sqlite3 *db = NULL;
+	size_t n = 0;
+	int ret;
+
+	ok(sqlite3_open(":memory:", &db) == SQLITE_OK, "runs: database");
+	ret = record_runs(db, ids, &err) || allocdb_open(db, true, &a, &err) ||
+	      allocdb_add_run(a, 3, 43, 0, "prog --child", &run3, &err) ||
+	      allocdb_set_parent(a, run3, 42, ids[3], &err) ||
+	      allocdb_add_stack(a, run3, 1, &pc, 1, &k, &err) ||
+	      add_sites(a, run3, &k, k0, 1, 500, 0, true, &err) ||
+	      allocdb_set_ended(a, ids[3], "exec", &err) ||
+	      allocdb_set_ended(a, ids[4], "exit 0", &err) ||
+	      allocdb_set_ended(a, run3, "vanished", &err);
+	if (!ok(!ret, "runs: three written"))
+		printf("# %s\n", err.buf);
+	ok(!allocdb_default_run(a, &def, &err) && def == ids[4],
+	   "runs: the default is the last image of the command's pid");
+	ok(!allocdb_load(a, &d, &err) && d.run == ids[4] && d.nr == 1 && d.stacks[0].id == ids[2],
+	   "runs: allocdb_load reads the default run alone");
+	alloc_data_release(&d);
+	ok(!allocdb_load_run(a, &d, ids[3], &err) && d.nr == 2 && d.intervals == 3 &&
+	   !strcmp(d.exe, "/usr/bin/prog"),
+	   "runs: one run with its own intervals and exe");
+	alloc_data_release(&d);
+	ok(!allocdb_load_run(a, &d, run3, &err) && d.nr == 1 && d.stacks[0].live_bytes == 4000,
+	   "runs: the child's run holds the child's site alone");
+	alloc_data_release(&d);
+	ret = allocdb_runs(a, &v, &n, &err);
+	is_u64(n, 3, "runs: listed");
+	if (!ret && n == 3) {
+		ok(v[0].id == ids[3] && v[0].pid == 42 && !v[0].ppid && !v[0].parent_run &&
+		   !strcmp(v[0].ended, "exec") && v[0].live_bytes == 350 && v[0].live_count == 350 / 16,
+		   "runs: the first image, ended by exec, its live bytes at its end");
+		ok(!strcmp(v[1].ended, "exit 0") && !strcmp(v[1].command, "other") &&
+		   v[1].live_bytes == 0, "runs: the second image, freed at exit");
+		ok(v[2].pid == 43 && v[2].ppid == 42 && v[2].parent_run == ids[3] &&
+		   !strcmp(v[2].ended, "vanished"), "runs: the child names its parent run");
+	}
+	alloc_runs_free(v, n);
+	allocdb_free(a);
+	sqlite3_close(db);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	test_flags_or();
 	test_round_trip();
 	test_hostile_rows();
+	test_runs();
 	return done_testing();
 }
