@@ -42,7 +42,7 @@ $(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(PRELOAD_SAN) $(WARN) -fPIC -shared \
 		-fvisibility=hidden -ftls-model=initial-exec $(filter-out -fsanitize%,$(LDFLAGS)) \
-		-o $@ $(wildcard preload/*.c) -lunwind -ldl
+		-Wl,-z,nodelete -o $@ $(wildcard preload/*.c) -lunwind -ldl
 
 # pprof's profile.proto → C with protoc-c, generated into build/gen (src/render/pprof.c includes it).
 $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: proto/profile.proto

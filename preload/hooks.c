@@ -82,6 +82,7 @@ static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 static int (*real_dlclose)(void *);
 
 static int state;   /* 0 not started, 1 starting, 2 ready */
+bool attach_mode; /* loaded to attach: hooks are called only while attached */
 static TLS int in_hook;
 TLS int in_loader; /* inside dlclose */
 static TLS uint64_t countdown; /* bytes before the next sample; 0: slow path */
@@ -289,7 +290,8 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 	if (!p)
 		return;
 	if (!active) {
-		if (!in_hook)
+		/* (an attached process may be attached again: keep sampling then) */
+		if (!in_hook && !attach_mode)
 			countdown = UINT64_MAX; /* the fast path forwards from now on */
 		return;
 	}
@@ -418,6 +420,9 @@ EXPORT void *realloc(void *old, size_t n)
 	if (old && active)
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_realloc(old, n);
+	/* exact mode, attached: a block we do not know is from before the attach */
+	if (old && !had && attach_mode && !sample_mean)
+		return p;
 	if (!p && n && old) {
 		/* failed: old is still live */
 		if (had && !addr_insert((uintptr_t)old, idx, bytes, count))
@@ -430,13 +435,16 @@ EXPORT void *realloc(void *old, size_t n)
 	return p;
 }
 
+extern __typeof__(realloc) hook_realloc __attribute__((visibility("hidden")));
+
 EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 {
 	if (size && nmemb > SIZE_MAX / size) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return realloc(old, nmemb * size);
+	/* our realloc, not the one the global scope finds (libc's, when attached) */
+	return hook_realloc(old, nmemb * size);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -594,3 +602,45 @@ EXPORT int dlclose(void *handle)
 	memset(verdict, 0, sizeof(verdict));
 	return r;
 }
+
+/*
+ * The hooks by their local addresses (hidden aliases: the exported names
+ * would resolve to the global scope's, libc's, in a dlopen'ed copy), for
+ * attach.c to patch into GOTs. reallocarray forwards to our realloc.
+ */
+#define HOOK_ALIAS(name) \
+	extern __typeof__(name) hook_##name                                                     \
+		__attribute__((alias(#name), visibility("hidden"), copy(name)))
+HOOK_ALIAS(malloc);
+HOOK_ALIAS(calloc);
+HOOK_ALIAS(realloc);
+HOOK_ALIAS(reallocarray);
+HOOK_ALIAS(free);
+HOOK_ALIAS(posix_memalign);
+HOOK_ALIAS(aligned_alloc);
+HOOK_ALIAS(memalign);
+HOOK_ALIAS(valloc);
+HOOK_ALIAS(pvalloc);
+HOOK_ALIAS(mmap);
+HOOK_ALIAS(munmap);
+HOOK_ALIAS(mremap);
+HOOK_ALIAS(dlclose);
+
+#define HOOK(name, real) {#name, (void *)hook_##name, (void **)(real)}
+const struct hook_sym hook_syms[] = {
+	HOOK(malloc, &real_malloc),
+	HOOK(calloc, &real_calloc),
+	HOOK(realloc, &real_realloc),
+	HOOK(reallocarray, NULL),
+	HOOK(free, &real_free),
+	HOOK(posix_memalign, &real_posix_memalign),
+	HOOK(aligned_alloc, &real_aligned_alloc),
+	HOOK(memalign, &real_memalign),
+	HOOK(valloc, &real_valloc),
+	HOOK(pvalloc, &real_pvalloc),
+	HOOK(mmap, &real_mmap),
+	HOOK(munmap, &real_munmap),
+	HOOK(mremap, &real_mremap),
+	HOOK(dlclose, &real_dlclose),
+};
+const int nhook_syms = sizeof(hook_syms) / sizeof(hook_syms[0]);
