@@ -249,8 +249,14 @@ static void patch_new(void)
 static void detach_locked(bool handshake)
 {
 	gotpatch_restore();
-	__atomic_store_n(&active, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&active, false, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&watch_gen, 1, __ATOMIC_RELEASE);
+	/*
+	 * A thread still inside a hook finishes with the tables it started
+	 * with; a hook stuck for 2 s (stopped by a debugger) may then count
+	 * into the next attach's file, no worse.
+	 */
+	hooks_quiesce();
 	shared_close(handshake ? recorder_alive : NULL);
 	attached = false;
 }

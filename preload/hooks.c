@@ -54,6 +54,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -280,6 +281,61 @@ static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
 	return true;
 }
 
+/*
+ * Attached, a detach restores the GOT while threads may be inside a hook:
+ * each hook that uses the tracker's state (the file, the address table) is
+ * counted in inflight from before its check of active to its last use, so
+ * that the detach, once active is false, can wait until the count is zero
+ * before it lets the file go or a new attach resets the tables. The counts
+ * are spread over cache lines by thread. Not counted when preloaded.
+ */
+static uint64_t inflight[8][8] __attribute__((aligned(64)));
+
+static inline uint64_t *inflight_slot(void)
+{
+	return inflight[((uintptr_t)&in_hook * 0x9e3779b97f4a7c15ULL) >> 61];
+}
+
+/* Whether the hook may record; if so, leave() when done with the tracker's state. */
+static inline bool enter(void)
+{
+	uint64_t *c;
+
+	if (!attach_mode)
+		return active;
+	c = inflight_slot();
+	__atomic_add_fetch(c, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&active, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_sub_fetch(c, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
+static inline void leave(void)
+{
+	if (attach_mode)
+		__atomic_sub_fetch(inflight_slot(), 1, __ATOMIC_RELEASE);
+}
+
+bool hooks_quiesce(void)
+{
+	struct timespec ms = {0, 1000000};
+
+	for (int i = 0; i < 2100; i++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < 8; k++)
+			n += __atomic_load_n(&inflight[k][0], __ATOMIC_ACQUIRE);
+		if (!n)
+			return true;
+		if (i < 100)
+			sched_yield();
+		else
+			nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
 static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 {
 	uint64_t bytes;
@@ -289,14 +345,16 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 
 	if (!p)
 		return;
-	if (!active) {
+	if (!enter()) {
 		/* (an attached process may be attached again: keep sampling then) */
 		if (!in_hook && !attach_mode)
 			countdown = UINT64_MAX; /* the fast path forwards from now on */
 		return;
 	}
-	if (!sample(n, &bytes, &count))
+	if (!sample(n, &bytes, &count)) {
+		leave();
 		return;
+	}
 	/*
 	 * nested: a signal handler that interrupted a hook of this thread (or
 	 * an allocation of the unwinder itself): recorded, with the stack the
@@ -308,6 +366,7 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 	if (addr_insert((uintptr_t)p, idx, bytes, count))
 		charge(idx, bytes, count);
 	in_hook--;
+	leave();
 }
 
 static void record_free(void *p)
@@ -315,10 +374,11 @@ static void record_free(void *p)
 	uint64_t bytes;
 	uint32_t count, idx;
 
-	if (!p || !active)
+	if (!p || !enter())
 		return;
 	if (addr_remove((uintptr_t)p, &idx, &bytes, &count))
 		discharge(idx, bytes, count);
+	leave();
 }
 
 #define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
@@ -405,7 +465,7 @@ EXPORT void *realloc(void *old, size_t n)
 {
 	uint64_t bytes = 0;
 	uint32_t count = 0, idx = 0;
-	bool had = false;
+	bool had = false, in = false;
 	void *p;
 
 	ensure_init();
@@ -417,20 +477,26 @@ EXPORT void *realloc(void *old, size_t n)
 	}
 	if (!real_realloc)
 		return boot_alloc(n);
-	if (old && active)
+	if (old && (in = enter()))
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_realloc(old, n);
 	/* exact mode, attached: a block we do not know is from before the attach */
-	if (old && !had && attach_mode && !sample_mean)
+	if (in && !had && attach_mode && !sample_mean) {
+		leave();
 		return p;
+	}
 	if (!p && n && old) {
 		/* failed: old is still live */
 		if (had && !addr_insert((uintptr_t)old, idx, bytes, count))
 			discharge(idx, bytes, count);
+		if (in)
+			leave();
 		return p;
 	}
 	if (had)
 		discharge(idx, bytes, count);
+	if (in)
+		leave();
 	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
@@ -540,13 +606,16 @@ EXPORT int munmap(void *addr, size_t len)
 	 * Only an unmap that starts at a recorded mapping is seen; the rest of
 	 * a partly unmapped mapping stays charged to its stack.
 	 */
-	if (active && addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
-		if (len < bytes && !sample_mean &&
-		    addr_insert((uintptr_t)addr + len, idx, bytes - len, count)) {
-			discharge(idx, len, 0);
-		} else {
-			discharge(idx, bytes, count);
+	if (enter()) {
+		if (addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
+			if (len < bytes && !sample_mean &&
+			    addr_insert((uintptr_t)addr + len, idx, bytes - len, count)) {
+				discharge(idx, len, 0);
+			} else {
+				discharge(idx, bytes, count);
+			}
 		}
+		leave();
 	}
 	return real_munmap(addr, len);
 }
@@ -556,7 +625,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	void *new_addr = NULL, *p;
 	uint64_t bytes = 0;
 	uint32_t count = 0, idx = 0;
-	bool had = false;
+	bool had = false, in;
 	va_list ap;
 
 	if (flags & MREMAP_FIXED) {
@@ -569,18 +638,22 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		errno = ENOSYS;
 		return MAP_FAILED;
 	}
-	if (active)
+	if ((in = enter()))
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_mremap(old, old_len, new_len, flags, new_addr);
 	if (p == MAP_FAILED) {
 		if (had && !addr_insert((uintptr_t)old, idx, bytes, count))
 			discharge(idx, bytes, count);
+		if (in)
+			leave();
 		return p;
 	}
-	if (had) {
+	if (had)
 		discharge(idx, bytes, count);
+	if (in)
+		leave();
+	if (had)
 		record_alloc(p, new_len, RET0, FRAME);
-	}
 	return p;
 }
 

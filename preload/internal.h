@@ -82,6 +82,11 @@ struct hook_sym {
 extern const struct hook_sym hook_syms[];
 extern const int nhook_syms;
 extern bool attach_mode; /* the library was loaded to attach (offheap_attach) */
+/*
+ * Attached, once active is false: waits (at most about 2 s) until no hook
+ * uses the tracker's state any more; false when some still did.
+ */
+bool hooks_quiesce(void);
 
 /* ---- attaching to a running process (attach.c, gotpatch.c) ---- */
 

@@ -457,14 +457,15 @@ __attribute__((noinline)) static void fold_now(bool direct)
 static void thread_exit_fold(void *arg)
 {
 	(void)arg;
-	fold_now(true);
+	if (shard_epoch == __atomic_load_n(&shm_epoch, __ATOMIC_ACQUIRE))
+		fold_now(true); /* (else its delta was an earlier attach's) */
 	stackwalk_thread_exit();
 }
 
 /* The forking thread's delta goes in before the child shares the mapping (not from a handler). */
 static void fork_fold(void)
 {
-	if (active && !counting)
+	if (active && !counting && shard_epoch == __atomic_load_n(&shm_epoch, __ATOMIC_ACQUIRE))
 		fold_now(false);
 }
 
