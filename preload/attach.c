@@ -147,7 +147,10 @@ static int parse_args(const char *args, struct attach_args *a)
 
 /* ---- the recorder ---- */
 
-/* Field 22 of /proc/PID/stat (after the command, which may hold ')'); 0 if none. */
+/*
+ * Field 22 of /proc/PID/stat (after the command, which may hold ')'), the
+ * start time; 0 if there is no such process or it has ended.
+ */
 static uint64_t start_time(int pid)
 {
 	char path[64] = "/proc/", digits[16], buf[1024];
@@ -171,7 +174,8 @@ static uint64_t start_time(int pid)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p)
+	/* a zombie (a recorder whose parent has not reaped it yet) is gone */
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return 0;
 	for (p++; *p && field < 22; p++)
 		if (*p == ' ')
