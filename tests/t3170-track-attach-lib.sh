@@ -7,8 +7,8 @@
 # without RELRO); after each detach every GOT entry holds what it held
 # before, no stack freed more than it allocated (frees of blocks from
 # before the attach count nothing) and blocks from the attach are freed
-# after it. The recorder killed while attached: the library detaches
-# itself and the program goes on, unpatched.
+# after it. The recorder killed while attached (reaped, or a zombie): the
+# library detaches itself and the program goes on, unpatched.
 TEST_TIMEOUT=400
 . "$(dirname "$0")/test-lib.sh"
 
@@ -31,6 +31,23 @@ test_expect_success 'the recorder killed while attached: the library detaches it
 	stop_bg "$rec" &&
 	wait "$tgt" &&
 	grep "^detached itself$" out.w
+'
+
+# The recorder killed but not reaped (its parent does not wait): a zombie
+# keeps its pid and start time, and is gone all the same.
+test_expect_success 'the recorder a zombie: the library detaches itself' '
+	start_bg sh -c "sleep 3600 & echo \$! >rec.pid; exec sleep 3600" &&
+	wait_ready rec.pid &&
+	rec=$(cat rec.pid) &&
+	BG_PIDS="$BG_PIDS $rec" &&
+	: >track.z &&
+	start_bg "$HELPERS/attacher" --watch "$LIB" "$TRASH/track.z" "$rec" "$TRASH/ready.z" \
+		>out.z && tgt=$BG_PID &&
+	wait_ready ready.z &&
+	kill -KILL "$rec" &&
+	wait_for 10 "grep -q \"^State:.*Z\" /proc/$rec/status" &&
+	wait "$tgt" &&
+	grep "^detached itself$" out.z
 '
 
 test_done

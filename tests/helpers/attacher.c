@@ -13,7 +13,8 @@
  * CYCLES times: reads the GOT entries of the malloc family in every object (through
  * dl_iterate_phdr), allocates 16 blocks, attaches (exact mode on even cycles, sampled
  * on odd ones) with this process as the recorder, checks that its own malloc entry
- * now points elsewhere, frees the 16 blocks, waits for the workers to do some work,
+ * now points elsewhere, frees the 16 blocks, (the first time) dlopens libz.so.1 and
+ * checks that its malloc entry was patched too, waits for the workers to do some work,
  * detaches (every third cycle by the header's detach request instead of
  * offheap_detach), acting as the recorder for the exit handshake, and checks that
  * every entry holds what it held before and that no stack of the file freed more
@@ -237,6 +238,8 @@ static const char *const names[] = {
 struct got {
 	uintptr_t addr, value;
 	int own_malloc; /* this program's malloc entry */
+	int malloc;     /* an entry for malloc */
+	const char *obj;
 };
 
 struct got_list {
@@ -269,6 +272,8 @@ static void scan_rela(struct got_list *l, const struct dl_phdr_info *info, const
 		l->e[l->n].addr = info->dlpi_addr + r[i].r_offset;
 		l->e[l->n].value = *(uintptr_t *)l->e[l->n].addr;
 		l->e[l->n].own_malloc = main_obj && !strcmp(name, "malloc");
+		l->e[l->n].malloc = !strcmp(name, "malloc");
+		l->e[l->n].obj = info->dlpi_name;
 		l->n++;
 	}
 }
@@ -345,6 +350,26 @@ static int got_changed(const struct got_list *a, const struct got_list *b, int o
 			}
 	}
 	return changed;
+}
+
+/* This program's malloc entry's value. */
+static uintptr_t own_malloc(const struct got_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->e[i].own_malloc)
+			return l->e[i].value;
+	return 0;
+}
+
+/* Entries for malloc in objects whose name holds obj (NULL: any) that hold v. */
+static int holding(const struct got_list *l, const char *obj, uintptr_t v)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->n; i++)
+		n += l->e[i].malloc && l->e[i].value == v &&
+		     (!obj || (l->e[i].obj && strstr(l->e[i].obj, obj)));
+	return n;
 }
 
 /* ---- the recorder's side of the file ---- */
@@ -571,6 +596,14 @@ int main(int argc, char **argv)
 			return fail("malloc's GOT entry not patched", c, 0);
 		for (int i = 0; i < 16; i++)
 			free(pre[i]);
+		/* a library loaded while attached is patched too, and restored at detach */
+		if (c == 0) {
+			if (!dlopen("libz.so.1", RTLD_NOW))
+				return fail("cannot dlopen libz.so.1", c, 0);
+			got_read(&after);
+			if (!holding(&after, "libz.so", own_malloc(&during)))
+				return fail("libz's malloc entry not patched after its dlopen", c, 0);
+		}
 		/* the workers run through the hooks for a while */
 		ops = total_ops() + 500L * nworkers;
 		for (int i = 0; i < 100000 && total_ops() < ops; i++)
@@ -594,6 +627,8 @@ int main(int argc, char **argv)
 		got_read(&after);
 		if ((r = got_changed(&before, &after, 0)))
 			return fail("GOT entries not restored", c, r);
+		if ((r = holding(&after, NULL, own_malloc(&during))))
+			return fail("malloc entries still hooked after the detach", c, r);
 		bad_total += file_bad_stacks(rec_hdr, &stacks);
 		stacks_total += stacks;
 		if (stacks < 2)
