@@ -14,6 +14,9 @@
  *   OFFHEAP_MAX_STACKS  entries in the stack table (default 16384)
  *   OFFHEAP_SYNC     1: wait at start (at most 2 s) for the recorder's ack
  *
+ * Or, loaded into a running process, by offheap_attach's arguments (attach.c),
+ * which patches the hooks into the objects' GOTs by their hidden aliases.
+ *
  * Sampling is Poisson by bytes: each thread counts bytes down from a value
  * drawn from an exponential distribution; the allocation that crosses zero is
  * sampled and charged with its expected weight, n / (1 - exp(-n/mean)). A
