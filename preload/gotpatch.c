@@ -310,7 +310,12 @@ static int restore_one(struct dl_phdr_info *info, size_t size, void *arg)
 	(void)size;
 	if (skip_object(info))
 		return 0;
-	for (uint32_t i = 0; i < npatched; i++) {
+	/*
+	 * Newest first: an object dlclose'd while attached may have been
+	 * replaced at the same address by another, patched later, whose
+	 * record is then the one that counts.
+	 */
+	for (uint32_t i = npatched; i-- > 0;) {
 		struct patched *p = &patched[i];
 
 		/* an entry of an object unloaded since is not there any more */
