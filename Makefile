@@ -23,6 +23,8 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/helpers/%)
+# the attach test's helper again, bound at load under full RELRO, and lazily without RELRO
+HELPER_BIN += $(B)/helpers/attacher-relro $(B)/helpers/attacher-lazy
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
@@ -42,7 +44,7 @@ $(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(PRELOAD_SAN) $(WARN) -fPIC -shared \
 		-fvisibility=hidden -ftls-model=initial-exec $(filter-out -fsanitize%,$(LDFLAGS)) \
-		-o $@ $(wildcard preload/*.c) -lunwind -ldl
+		-Wl,-z,nodelete -o $@ $(wildcard preload/*.c) -lunwind -ldl
 
 # pprof's profile.proto → C with protoc-c, generated into build/gen (src/render/pprof.c includes it).
 $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: proto/profile.proto
@@ -74,6 +76,13 @@ $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
 		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $< -lpthread -lm
+
+$(B)/helpers/attacher-relro: LINK_MODE := -Wl,-z,relro,-z,now
+$(B)/helpers/attacher-lazy: LINK_MODE := -Wl,-z,lazy,-z,norelro
+$(B)/helpers/attacher-relro $(B)/helpers/attacher-lazy: tests/helpers/attacher.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
+		$(filter-out -fsanitize%,$(LDFLAGS)) $(LINK_MODE) -o $@ $< -lpthread -lm
 
 $(B)/bench/%: bench/%.c $(B)/liboffheap-core.a
 	@mkdir -p $(dir $@)

@@ -16,6 +16,9 @@
  *   OFFHEAP_FOLLOW   record --follow-fork: the directory where the command's
  *                    descendants keep their own files (trackshm.h)
  *
+ * Or, loaded into a running process, by offheap_attach's arguments (attach.c),
+ * which patches the hooks into the objects' GOTs by their hidden aliases.
+ *
  * Sampling is Poisson by bytes: each thread counts bytes down from a value
  * drawn from an exponential distribution; the allocation that crosses zero is
  * sampled and charged with its expected weight, n / (1 - exp(-n/mean)). A
@@ -57,6 +60,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -85,6 +89,7 @@ static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 static int (*real_dlclose)(void *);
 
 static int state;   /* 0 not started, 1 starting, 2 ready */
+bool attach_mode; /* loaded to attach: hooks are called only while attached */
 static TLS int in_hook;
 TLS int in_loader; /* inside dlclose */
 static TLS uint64_t countdown; /* bytes before the next sample; 0: slow path */
@@ -282,6 +287,61 @@ static bool sample(size_t n, uint64_t *bytes, uint32_t *count)
 	return true;
 }
 
+/*
+ * Attached, a detach restores the GOT while threads may be inside a hook:
+ * each hook that uses the tracker's state (the file, the address table) is
+ * counted in inflight from before its check of active to its last use, so
+ * that the detach, once active is false, can wait until the count is zero
+ * before it lets the file go or a new attach resets the tables. The counts
+ * are spread over cache lines by thread. Not counted when preloaded.
+ */
+static uint64_t inflight[8][8] __attribute__((aligned(64)));
+
+static inline uint64_t *inflight_slot(void)
+{
+	return inflight[((uintptr_t)&in_hook * 0x9e3779b97f4a7c15ULL) >> 61];
+}
+
+/* Whether the hook may record; if so, leave() when done with the tracker's state. */
+static inline bool enter(void)
+{
+	uint64_t *c;
+
+	if (!attach_mode)
+		return active;
+	c = inflight_slot();
+	__atomic_add_fetch(c, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&active, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_sub_fetch(c, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
+static inline void leave(void)
+{
+	if (attach_mode)
+		__atomic_sub_fetch(inflight_slot(), 1, __ATOMIC_RELEASE);
+}
+
+bool hooks_quiesce(void)
+{
+	struct timespec ms = {0, 1000000};
+
+	for (int i = 0; i < 2100; i++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < 8; k++)
+			n += __atomic_load_n(&inflight[k][0], __ATOMIC_ACQUIRE);
+		if (!n)
+			return true;
+		if (i < 100)
+			sched_yield();
+		else
+			nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
 static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 {
 	uint64_t bytes;
@@ -291,13 +351,16 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 
 	if (!p)
 		return;
-	if (!active) {
-		if (!in_hook)
+	if (!enter()) {
+		/* (an attached process may be attached again: keep sampling then) */
+		if (!in_hook && !attach_mode)
 			countdown = UINT64_MAX; /* the fast path forwards from now on */
 		return;
 	}
-	if (!sample(n, &bytes, &count))
+	if (!sample(n, &bytes, &count)) {
+		leave();
 		return;
+	}
 	/*
 	 * nested: a signal handler that interrupted a hook of this thread (or
 	 * an allocation of the unwinder itself): recorded, with the stack the
@@ -309,6 +372,7 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 	if (addr_insert((uintptr_t)p, idx, bytes, count))
 		charge(idx, bytes, count);
 	in_hook--;
+	leave();
 }
 
 static void record_free(void *p)
@@ -316,10 +380,11 @@ static void record_free(void *p)
 	uint64_t bytes;
 	uint32_t count, idx;
 
-	if (!p || !active)
+	if (!p || !enter())
 		return;
 	if (addr_remove((uintptr_t)p, &idx, &bytes, &count))
 		discharge(idx, bytes, count);
+	leave();
 }
 
 #define RET0 ((uint64_t)(uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
@@ -406,7 +471,7 @@ EXPORT void *realloc(void *old, size_t n)
 {
 	uint64_t bytes = 0;
 	uint32_t count = 0, idx = 0;
-	bool had = false;
+	bool had = false, in = false;
 	void *p;
 
 	ensure_init();
@@ -418,20 +483,31 @@ EXPORT void *realloc(void *old, size_t n)
 	}
 	if (!real_realloc)
 		return boot_alloc(n);
-	if (old && active)
+	if (old && (in = enter()))
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_realloc(old, n);
+	/* exact mode, attached: a block we do not know is from before the attach */
+	if (in && !had && attach_mode && !sample_mean) {
+		leave();
+		return p;
+	}
 	if (!p && n && old) {
 		/* failed: old is still live */
 		if (had && !addr_insert((uintptr_t)old, idx, bytes, count))
 			discharge(idx, bytes, count);
+		if (in)
+			leave();
 		return p;
 	}
 	if (had)
 		discharge(idx, bytes, count);
+	if (in)
+		leave();
 	record_alloc(p, n, RET0, FRAME);
 	return p;
 }
+
+extern __typeof__(realloc) hook_realloc __attribute__((visibility("hidden")));
 
 EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 {
@@ -439,7 +515,8 @@ EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return realloc(old, nmemb * size);
+	/* our realloc, not the one the global scope finds (libc's, when attached) */
+	return hook_realloc(old, nmemb * size);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -535,13 +612,16 @@ EXPORT int munmap(void *addr, size_t len)
 	 * Only an unmap that starts at a recorded mapping is seen; the rest of
 	 * a partly unmapped mapping stays charged to its stack.
 	 */
-	if (active && addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
-		if (len < bytes && !sample_mean &&
-		    addr_insert((uintptr_t)addr + len, idx, bytes - len, count)) {
-			discharge(idx, len, 0);
-		} else {
-			discharge(idx, bytes, count);
+	if (enter()) {
+		if (addr_remove((uintptr_t)addr, &idx, &bytes, &count)) {
+			if (len < bytes && !sample_mean &&
+			    addr_insert((uintptr_t)addr + len, idx, bytes - len, count)) {
+				discharge(idx, len, 0);
+			} else {
+				discharge(idx, bytes, count);
+			}
 		}
+		leave();
 	}
 	return real_munmap(addr, len);
 }
@@ -551,7 +631,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	void *new_addr = NULL, *p;
 	uint64_t bytes = 0;
 	uint32_t count = 0, idx = 0;
-	bool had = false;
+	bool had = false, in;
 	va_list ap;
 
 	if (flags & MREMAP_FIXED) {
@@ -564,18 +644,22 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		errno = ENOSYS;
 		return MAP_FAILED;
 	}
-	if (active)
+	if ((in = enter()))
 		had = addr_remove((uintptr_t)old, &idx, &bytes, &count);
 	p = real_mremap(old, old_len, new_len, flags, new_addr);
 	if (p == MAP_FAILED) {
 		if (had && !addr_insert((uintptr_t)old, idx, bytes, count))
 			discharge(idx, bytes, count);
+		if (in)
+			leave();
 		return p;
 	}
-	if (had) {
+	if (had)
 		discharge(idx, bytes, count);
+	if (in)
+		leave();
+	if (had)
 		record_alloc(p, new_len, RET0, FRAME);
-	}
 	return p;
 }
 
@@ -597,3 +681,45 @@ EXPORT int dlclose(void *handle)
 	memset(verdict, 0, sizeof(verdict));
 	return r;
 }
+
+/*
+ * The hooks by their local addresses (hidden aliases: the exported names
+ * would resolve to the global scope's, libc's, in a dlopen'ed copy), for
+ * attach.c to patch into GOTs. reallocarray forwards to our realloc.
+ */
+#define HOOK_ALIAS(name) \
+	extern __typeof__(name) hook_##name                                                     \
+		__attribute__((alias(#name), visibility("hidden"), copy(name)))
+HOOK_ALIAS(malloc);
+HOOK_ALIAS(calloc);
+HOOK_ALIAS(realloc);
+HOOK_ALIAS(reallocarray);
+HOOK_ALIAS(free);
+HOOK_ALIAS(posix_memalign);
+HOOK_ALIAS(aligned_alloc);
+HOOK_ALIAS(memalign);
+HOOK_ALIAS(valloc);
+HOOK_ALIAS(pvalloc);
+HOOK_ALIAS(mmap);
+HOOK_ALIAS(munmap);
+HOOK_ALIAS(mremap);
+HOOK_ALIAS(dlclose);
+
+#define HOOK(name, real) {#name, (void *)hook_##name, (void **)(real)}
+const struct hook_sym hook_syms[] = {
+	HOOK(malloc, &real_malloc),
+	HOOK(calloc, &real_calloc),
+	HOOK(realloc, &real_realloc),
+	HOOK(reallocarray, NULL),
+	HOOK(free, &real_free),
+	HOOK(posix_memalign, &real_posix_memalign),
+	HOOK(aligned_alloc, &real_aligned_alloc),
+	HOOK(memalign, &real_memalign),
+	HOOK(valloc, &real_valloc),
+	HOOK(pvalloc, &real_pvalloc),
+	HOOK(mmap, &real_mmap),
+	HOOK(munmap, &real_munmap),
+	HOOK(mremap, &real_mremap),
+	HOOK(dlclose, &real_dlclose),
+};
+const int nhook_syms = sizeof(hook_syms) / sizeof(hook_syms[0]);

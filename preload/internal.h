@@ -37,8 +37,24 @@ extern uint64_t sample_mean;
 #define BIG_MEANS 4
 extern uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
 
+extern uint32_t shm_epoch; /* bumped by each shared_open: per-thread state of older files is stale */
+
 /* Maps OFFHEAP_OUT and starts recording (sets active), or leaves the tracker off. */
 void open_shared(void);
+/*
+ * Maps the file at path (create: O_CREAT, else it must exist and be no
+ * symbolic link) as the shared file and starts recording. sync: the exit
+ * handshake is made; wait_ack: and the start one. 0 or -errno (nothing
+ * changed then).
+ */
+int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample, bool sync,
+		bool wait_ack, int32_t ppid);
+/*
+ * After a detach (active already false): folds this thread's live delta,
+ * makes the exit handshake unless recorder_alive is NULL or says the
+ * recorder is gone, and lets the file go.
+ */
+void shared_close(bool (*recorder_alive)(void));
 /* Adds to entry idx's counters in this thread's shard. */
 void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count);
 
@@ -56,6 +72,41 @@ static inline void discharge(uint32_t idx, uint64_t bytes, uint32_t count)
 
 extern TLS int in_loader; /* inside dlclose */
 
+/* An interposed function: its hook, and where the hook finds the real one (NULL: none). */
+struct hook_sym {
+	const char *name;
+	void *hook;
+	void **real;
+};
+
+extern const struct hook_sym hook_syms[];
+extern const int nhook_syms;
+extern bool attach_mode; /* the library was loaded to attach (offheap_attach) */
+/*
+ * Attached, once active is false: waits (at most about 2 s) until no hook
+ * uses the tracker's state any more; false when some still did.
+ */
+bool hooks_quiesce(void);
+
+/* ---- attaching to a running process (attach.c, gotpatch.c) ---- */
+
+/*
+ * Points every loaded object's GOT entries (JUMP_SLOT, GLOB_DAT) for the
+ * n symbols of w at their hooks, but in liboffheap.so and the loader;
+ * entries already patched are left. An entry is patched when it holds the
+ * real function (or, a JUMP_SLOT, a lazy binding stub of its own object).
+ * Returns the number of entries patched or -errno.
+ */
+struct got_want {
+	const char *name;
+	void *hook;   /* what the entry is set to */
+	void *expect; /* the real function: an entry holding it is patched */
+};
+
+int gotpatch_apply(const struct got_want *w, int n);
+/* Puts back every patched entry still holding its hook, in objects still loaded. */
+void gotpatch_restore(void);
+
 /* ---- the stack walk (stackwalk.c) ---- */
 
 #define VERDICT_BITS 14
@@ -72,6 +123,8 @@ extern bool check_poison; /* tests: claim every frame has a frame pointer */
 uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested);
 /* A forked child with a stack table of its own: this thread's last entry is not in it. */
 void stackwalk_forget(void);
+/* Lets go of this thread's caches (at its exit). */
+void stackwalk_thread_exit(void);
 
 /* ---- the address table (addrtable.c) ---- */
 

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define UNW_LOCAL_ONLY
@@ -39,12 +41,18 @@ struct tail {
 	uint64_t slots[TRACKSHM_MAX_DEPTH];
 };
 
-static TLS struct tail tails[1U << TAILS_BITS];
+/*
+ * This thread's tails, mmap'ed at its first DWARF unwind: 17 KiB of
+ * initial-exec TLS would not fit the static TLS a dlopen'ed library (an
+ * attach) can get. Unmapped by stackwalk_thread_exit.
+ */
+static TLS struct tail *tails;
 /* Above the outermost frame a DWARF unwind of this thread has seen: no frame is. */
 static TLS uint64_t stack_hi;
 
 static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
+static TLS uint32_t last_epoch; /* the shm_epoch last_idx belongs to */
 #ifdef OFFHEAP_CHECK_WALK
 bool check_poison;
 #endif
@@ -104,7 +112,7 @@ static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial,
 				goto done;
 			continue;
 		}
-		if (v == 0 && tails_ok) {
+		if (v == 0 && tails_ok && tails) {
 			struct tail *t = tail_slot(pc, slot);
 
 			if (t->pc != pc || t->slot != slot)
@@ -121,6 +129,26 @@ static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial,
 done:
 	*partial = false;
 	return depth;
+}
+
+static bool tails_new(void)
+{
+	long r = syscall(SYS_mmap, NULL, sizeof(struct tail) << TAILS_BITS,
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (r < 0 && r > -4096)
+		return false;
+	tails = (struct tail *)r;
+	return true;
+}
+
+void stackwalk_thread_exit(void)
+{
+	struct tail *t = tails;
+
+	tails = NULL;
+	if (t)
+		syscall(SYS_munmap, t, sizeof(struct tail) << TAILS_BITS);
 }
 
 /* The DWARF unwind; fills the verdict and tail caches. Returns the depth. */
@@ -172,8 +200,12 @@ static int dwarf_walk(uint64_t ret0, uint64_t *frames)
 
 		__atomic_store_n(verdict_slot(ip[i]), ip[i] << 1 | ok, __ATOMIC_RELAXED);
 		if (!ok) {
-			struct tail *t = tail_slot(ip[i], sp[i] - 8);
+			struct tail *t;
 			uint32_t m = 0;
+
+			if (!tails && !tails_new())
+				break;
+			t = tail_slot(ip[i], sp[i] - 8);
 
 			for (int j = i + 1; j < n && m < TRACKSHM_MAX_DEPTH; j++, m++) {
 				t->pcs[m] = ip[j];
@@ -248,7 +280,7 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 	h ^= h >> 29;
 	if (h < 2)
 		h += 2;
-	if (!nested && h == last_hash)
+	if (!nested && h == last_hash && last_epoch == shm_epoch)
 		return last_idx;
 
 	idx = (uint32_t)(h & stack_mask) + 1;
@@ -260,6 +292,7 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 			if (!nested) {
 				last_hash = h;
 				last_idx = idx;
+				last_epoch = shm_epoch;
 			}
 			return idx;
 		}

@@ -11,6 +11,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/falloc.h>
@@ -41,6 +42,12 @@ static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chos
 static unsigned next_shard;
 static pthread_key_t live_key; /* its destructor folds a thread's delta of live bytes */
 static bool live_key_ok;
+static bool once; /* the key and the fork handlers are set up */
+uint32_t shm_epoch; /* bumped by each shared_open */
+static TLS uint32_t shard_epoch; /* the shm_epoch of shard_plus1 and live_delta */
+static size_t shm_bytes; /* the mapping of hdr */
+static void *grave; /* the last detached file's address, now anonymous memory */
+static size_t grave_bytes;
 
 static void *sys_mmap(size_t len)
 {
@@ -78,6 +85,7 @@ static int64_t env_pid(void)
 static void fork_fold(void);
 static uint64_t realtime_ns(void);
 static void thread_exit_fold(void *arg);
+static void live_reset(void);
 static void fold_now(bool direct);
 
 static bool follow_child(void);
@@ -300,30 +308,31 @@ static void exec_handshake(int fd)
 	syscall(SYS_munmap, h, sizeof(*h));
 }
 
-void open_shared(void)
+/* Zeroes the free filter: whole pages by giving them back, the edges by hand. */
+static void filter_clear(void)
 {
-	const char *path = getenv("OFFHEAP_OUT");
-	uint64_t max_mem = env_u64("OFFHEAP_MAX_MEM", 64ULL << 20);
+	uintptr_t a = (uintptr_t)filter, e = a + sizeof(filter);
+	uintptr_t pa = (a + 4095) & ~(uintptr_t)4095, pe = e & ~(uintptr_t)4095;
+
+	filter_full = false;
+	if (pe <= pa || madvise((void *)pa, pe - pa, MADV_DONTNEED)) {
+		memset(filter, 0, sizeof(filter));
+		return;
+	}
+	memset(filter, 0, pa - a);
+	memset((void *)pe, 0, e - pe);
+}
+
+int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample, bool sync,
+		bool wait_ack, int32_t ppid)
+{
 	uint64_t stack_bytes, addr_bytes, nslots = 1;
 	struct timespec ts;
 	struct stat st;
 	bool punched;
-	int64_t want_pid = env_pid();
-	char own[PATH_MAX];
-	int32_t ppid = 0;
 	int fd;
 	void *p;
 
-	if (!path || !*path)
-		return;
-	follow_init();
-	if (want_pid >= 0 && want_pid != (int64_t)getpid()) {
-		if (!follow_image(own, sizeof(own), &ppid)) {
-			count_descendant(path);
-			return;
-		}
-		path = own;
-	}
 	if (max_mem < (1ULL << 20))
 		max_mem = 1ULL << 20;
 	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);
@@ -341,18 +350,21 @@ void open_shared(void)
 	while (nslots * 2 * sizeof(struct addr_slot) <= addr_bytes)
 		nslots *= 2;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : O_NOFOLLOW), 0600);
 	if (fd < 0)
-		return;
-	exec_handshake(fd);
+		return -errno;
+	if (create)
+		exec_handshake(fd);
 	/*
 	 * Never shrink: the recorder may have the file mapped (an exec
 	 * re-initialises it), and reading past a shrunk end would fault.
 	 */
-	if (fstat(fd, &st) ||
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    (st.st_size < (off_t)stack_bytes && ftruncate(fd, (off_t)stack_bytes))) {
+		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+
 		close(fd);
-		return;
+		return -e;
 	}
 	/* A file used before: zero the stack table without touching its pages. */
 	punched = st.st_size && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -360,20 +372,34 @@ void open_shared(void)
 	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if ((long)p < 0 && (long)p > -4096)
-		return;
-	addrs = sys_mmap(nslots * sizeof(struct addr_slot));
-	if (!addrs) {
-		syscall(SYS_munmap, p, stack_bytes);
-		return;
+		return (int)(long)p;
+	/*
+	 * Another attach: the blocks of the last one are forgotten. A table of
+	 * the same size is zeroed in place (a hook still running since the
+	 * detach finds nothing in it); one of another size is left mapped.
+	 */
+	if (addrs && addr_mask + 1 == nslots) {
+		madvise(addrs, nslots * sizeof(struct addr_slot), MADV_DONTNEED);
+	} else {
+		struct addr_slot *a = sys_mmap(nslots * sizeof(struct addr_slot));
+
+		if (!a) {
+			syscall(SYS_munmap, p, stack_bytes);
+			return -ENOMEM;
+		}
+		addrs = a;
 	}
+	if (shm_epoch)
+		filter_clear();
 	addr_mask = nslots - 1;
 	hdr = p;
+	shm_bytes = stack_bytes;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
 	if (st.st_size && !punched)
 		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
-	sample_mean = env_u64("OFFHEAP_SAMPLE", 512 * 1024);
+	sample_mean = sample;
 	sample_big = sample_mean > UINT64_MAX / BIG_MEANS ? UINT64_MAX : sample_mean * BIG_MEANS;
 #ifdef OFFHEAP_CHECK_WALK
 	check_poison = env_u64("OFFHEAP_CHECK_POISON", 0);
@@ -396,11 +422,14 @@ void open_shared(void)
 	stacks[0].hash = 1;
 	stacks[0].ready = 1;
 	hdr->nstacks = 1;
+	next_shard = 0;
+	/* every thread's shard, live delta and last stack belong to the last file */
+	__atomic_add_fetch(&shm_epoch, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&hdr->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	sync_mode = env_u64("OFFHEAP_SYNC", 0) != 0;
-	if (sync_mode) {
+	sync_mode = sync;
+	if (sync_mode && wait_ack) {
 		struct timespec ms = {0, 1000000};
 
 		for (int i = 0; i < 2000; i++) {
@@ -409,9 +438,64 @@ void open_shared(void)
 			nanosleep(&ms, NULL);
 		}
 	}
-	live_key_ok = !pthread_key_create(&live_key, thread_exit_fold);
-	pthread_atfork(fork_fold, NULL, child_after_fork);
-	active = true;
+	if (!once) {
+		once = true;
+		live_key_ok = !pthread_key_create(&live_key, thread_exit_fold);
+		pthread_atfork(fork_fold, NULL, child_after_fork);
+	}
+	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void open_shared(void)
+{
+	const char *path = getenv("OFFHEAP_OUT");
+	int64_t want_pid = env_pid();
+	char own[PATH_MAX];
+	int32_t ppid = 0;
+
+	if (!path || !*path)
+		return;
+	follow_init();
+	if (want_pid >= 0 && want_pid != (int64_t)getpid()) {
+		if (!follow_image(own, sizeof(own), &ppid)) {
+			count_descendant(path);
+			return;
+		}
+		path = own;
+	}
+	shared_open(path, true, env_u64("OFFHEAP_MAX_MEM", 64ULL << 20),
+		    env_u64("OFFHEAP_SAMPLE", 512 * 1024), env_u64("OFFHEAP_SYNC", 0) != 0, true, ppid);
+}
+
+void shared_close(bool (*recorder_alive)(void))
+{
+	struct timespec ms = {0, 1000000};
+	uint64_t gen = hdr->generation;
+	void *anon;
+
+	fold_now(false);
+	if (sync_mode && recorder_alive) {
+		__atomic_store_n(&hdr->exiting, gen, __ATOMIC_RELEASE);
+		for (int i = 0; i < 2000; i++) {
+			if (__atomic_load_n(&hdr->exit_ack, __ATOMIC_ACQUIRE) == gen)
+				break;
+			if (i % 100 == 99 && !recorder_alive())
+				break;
+			nanosleep(&ms, NULL);
+		}
+	}
+	/*
+	 * The recorder's file is let go, but its address stays mapped (to
+	 * anonymous memory) for a hook still running since the detach; the
+	 * last detach's such mapping is surely unused by now.
+	 */
+	if (grave)
+		syscall(SYS_munmap, grave, grave_bytes);
+	anon = (void *)syscall(SYS_mmap, hdr, shm_bytes, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	grave = anon == (void *)hdr ? (void *)hdr : NULL;
+	grave_bytes = shm_bytes;
 }
 
 /*
@@ -455,6 +539,8 @@ __attribute__((noinline, cold)) static void add_first(uint32_t idx, bool is_free
 {
 	unsigned n = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED);
 
+	if (shard_epoch != shm_epoch)
+		live_reset();
 	shard_plus1 = n < TRACKSHM_SHARDS - 1 ? n + 2 : 1;
 	if (live_key_ok)
 		pthread_setspecific(live_key, (void *)1);
@@ -542,6 +628,14 @@ static void add_live(int64_t d)
 static TLS int64_t live_delta;
 static TLS bool live_direct;
 
+/* An earlier attach's delta is not this file's. */
+static void live_reset(void)
+{
+	live_delta = 0;
+	live_direct = false;
+	shard_epoch = __atomic_load_n(&shm_epoch, __ATOMIC_ACQUIRE);
+}
+
 static void fold_mine(void)
 {
 	int64_t d = live_delta;
@@ -565,13 +659,15 @@ __attribute__((noinline)) static void fold_now(bool direct)
 static void thread_exit_fold(void *arg)
 {
 	(void)arg;
-	fold_now(true);
+	if (shard_epoch == __atomic_load_n(&shm_epoch, __ATOMIC_ACQUIRE))
+		fold_now(true); /* (else its delta was an earlier attach's) */
+	stackwalk_thread_exit();
 }
 
 /* The forking thread's delta goes in before the child shares the mapping (not from a handler). */
 static void fork_fold(void)
 {
-	if (active && !counting)
+	if (active && !counting && shard_epoch == __atomic_load_n(&shm_epoch, __ATOMIC_ACQUIRE))
 		fold_now(false);
 }
 
@@ -597,7 +693,7 @@ void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count)
 		add_nested(idx, is_free, bytes, count);
 		return;
 	}
-	if (__builtin_expect(!shard_plus1, 0)) {
+	if (__builtin_expect(!shard_plus1 || shard_epoch != shm_epoch, 0)) {
 		add_first(idx, is_free, bytes, count);
 		return;
 	}

@@ -63,7 +63,11 @@ struct trackshm_header {
 	 * child that execs counts twice). Zero means it started none.
 	 */
 	uint64_t children;
-	uint64_t reserved[1];
+	/*
+	 * A tracker attached to a running process (offheap_attach) detaches
+	 * itself when the recorder stores its generation here.
+	 */
+	uint64_t detach;
 	/*
 	 * The peak, on a cache line of its own: live is the total of live
 	 * bytes over the stacks (weighted when sampled). Each thread keeps its
