@@ -193,6 +193,9 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	}
 	symbolize_free(r->sym);
 	r->sym = NULL;
+	/* record -p: the tracker's getpid() is the target's pid in its own namespace */
+	if (r->att)
+		r->view.pid = r->child;
 	if (symbolize_new(r->view.pid, &r->sym, err)) {
 		strbuf_reset(err); /* frames stay bare addresses */
 		r->sym = NULL;
