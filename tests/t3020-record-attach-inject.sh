@@ -71,4 +71,20 @@ test_expect_success '20 attach/detach cycles: every one detaches, the target sti
 	test_exit_code 0 wait $PID
 '
 
+test_expect_success 'a target that mallocs and frees all the time: 20 cycles, no deadlock, right answer' '
+	: >stub.log &&
+	INJSTUB_LOG=$TRASH/stub.log start_bg "$HELPERS/attachee" --ready cready --until cuntil \
+		--churn 2000 --lifetime 100 &&
+	CPID=$BG_PID &&
+	wait_ready cready &&
+	i=0 &&
+	while [ $i -lt 20 ]; do
+		"$OFFHEAP" record -p $CPID -d 100ms -o churn.db -f 2>err || { cat err; return 1; }
+		i=$((i + 1))
+	done &&
+	test $(grep -c "^detach$" stub.log) -eq 20 &&
+	touch cuntil &&
+	test_exit_code 0 wait $CPID
+'
+
 test_done

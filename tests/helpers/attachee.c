@@ -11,6 +11,8 @@
  *   --attached FILE    written when it has seen NAME
  *   --leak-size N      bytes per leaked block (default 65536), every 10 ms
  *   --leak-max N       stop leaking after N blocks (default 300)
+ *   --churn N          the main thread also mallocs and frees N blocks per burst, so
+ *                      that a stop often lands inside malloc (the attach must wait)
  *   --lifetime SECS    exit 5 after this long (default 60)
  *
  * Exit: 0 the computation was right, 3 it was not, 4 a sleep failed (an
@@ -27,7 +29,7 @@
 #include <unistd.h>
 
 static const char *wait_lib, *attached_path;
-static size_t leak_size = 65536, leak_max = 300;
+static size_t leak_size = 65536, leak_max = 300, churn;
 
 static void touch(const char *path)
 {
@@ -90,6 +92,20 @@ static void *leaker(void *arg)
 	return NULL;
 }
 
+/* Blocks of many sizes, each freed at once: the allocator's locks taken and released. */
+static void churn_blocks(uint64_t seed)
+{
+	for (size_t i = 0; i < churn; i++) {
+		size_t n = 16 + (size_t)((seed * 2654435761u + i * 40503u) % 70000);
+		char *p = malloc(n);
+
+		if (!p)
+			exit(2);
+		p[0] = p[n - 1] = 1;
+		free(p);
+	}
+}
+
 /* One burst: integers and doubles kept in registers. */
 static void burst(uint64_t *acc, double *d, uint64_t from, uint64_t n)
 {
@@ -126,6 +142,8 @@ int main(int argc, char **argv)
 			leak_size = strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--leak-max"))
 			leak_max = strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--churn"))
+			churn = strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--lifetime"))
 			lifetime = strtol(argv[i + 1], NULL, 0);
 		else
@@ -142,6 +160,7 @@ int main(int argc, char **argv)
 		if (now_ms() > end)
 			return 5;
 		burst(&acc, &d, bursts * 20000, 20000);
+		churn_blocks(bursts);
 		bursts++;
 		/* EINTR here: a system call the attach interrupted did not restart */
 		if (nanosleep(&ts, NULL))
