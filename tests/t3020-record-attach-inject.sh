@@ -58,6 +58,24 @@ test_expect_success 'record --stop with no recorder for the pid fails and says s
 	grep -q "^offheap: error: no '\''offheap record -p $PID'\'' is running as this user$" err
 '
 
+test_expect_success 'the target exits while recorded: the recording ends, no detach is tried' '
+	: >stub.log &&
+	INJSTUB_LOG=$TRASH/stub.log start_bg "$HELPERS/attachee" --ready eready --until euntil \
+		--lifetime 100 &&
+	EPID=$BG_PID &&
+	wait_ready eready &&
+	start_bg "$OFFHEAP" record -p $EPID -o exited.db 2>eerr &&
+	REC=$BG_PID &&
+	wait_for 10 "grep -q ^attach stub.log" &&
+	touch euntil &&
+	test_exit_code 0 wait $EPID &&
+	test_exit_code 0 wait $REC &&
+	cat eerr &&
+	grep -q "^offheap record: process $EPID exited$" eerr &&
+	! grep -q "^detach" stub.log &&
+	test ! -e /tmp/offheap-$(id -u)/record-$EPID.pid
+'
+
 test_expect_success '20 attach/detach cycles: every one detaches, the target still computes right' '
 	: >stub.log &&
 	i=0 &&
