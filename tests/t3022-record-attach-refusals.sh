@@ -1,8 +1,8 @@
 #!/bin/sh
 # offheap record -p refuses what it cannot attach to, with the reason, a hint and exit
 # code 1, leaving neither the target changed nor a recording behind: no such process,
-# another tracer, a statically linked program; a target killed in the middle of the
-# attach ends the recorder with an error. 'record 1234' hints at -p.
+# another tracer, another user's process, a statically linked program; a target killed
+# in the middle of the attach ends the recorder with an error. 'record 1234' hints at -p.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
 
@@ -52,6 +52,20 @@ test_expect_success 'another tracer holds the target: refused, the target is lef
 	test ! -e stub.log &&
 	stop_bg $HOLDER
 '
+
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	test_expect_success 'another user'\''s process, offheap not root: refused before ptrace' '
+		nobody_dir &&
+		mkdir -p "$NOBODY_DIR/out" && chown nobody "$NOBODY_DIR/out" &&
+		test_exit_code 1 offheap_as_nobody record -p $PID -o "$NOBODY_DIR/out/other.db" 2>err &&
+		cat err &&
+		grep -q "^offheap: error: process $PID belongs to uid 0 and offheap runs as uid $(id -u nobody)$" err &&
+		grep -q "^hint: run as the process owner or as root; " err &&
+		test ! -e "$NOBODY_DIR/out/other.db"
+	'
+else
+	test_skip "another user's process" "needs root and setpriv to run offheap as nobody"
+fi
 
 test_expect_success 'the target, no longer traced, computed right' '
 	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*0$\" /proc/$PID/status" &&
