@@ -741,8 +741,13 @@ static int call(struct session *s, uint64_t fn, uint64_t a0, const char *s0, uin
 	int64_t deadline = now_ms() + s->timeout_ms;
 	int status, r;
 
+	if ((s0 && strnlen(s0, MAX_STRING) == MAX_STRING) ||
+	    (s1 && strnlen(s1, MAX_STRING) == MAX_STRING)) {
+		strbuf_addf(s->err, "an argument of %d bytes or more cannot be passed", MAX_STRING);
+		return -E2BIG;
+	}
 	if (s0) {
-		size_t len = strnlen(s0, MAX_STRING) + 1;
+		size_t len = strlen(s0) + 1;
 
 		sp = (sp - len) & ~(uint64_t)7;
 		if ((r = poke(s, sp, s0, len)))
@@ -750,7 +755,7 @@ static int call(struct session *s, uint64_t fn, uint64_t a0, const char *s0, uin
 		a0 = sp;
 	}
 	if (s1) {
-		size_t len = strnlen(s1, MAX_STRING) + 1;
+		size_t len = strlen(s1) + 1;
 
 		sp = (sp - len) & ~(uint64_t)7;
 		if ((r = poke(s, sp, s1, len)))
@@ -782,16 +787,18 @@ static int call(struct session *s, uint64_t fn, uint64_t a0, const char *s0, uin
 		if (!WIFSTOPPED(status))
 			continue;
 		if ((status >> 16) == 0 && WSTOPSIG(status) == SIGSEGV) {
-			s->stopped = true;
 			if (ptrace(PTRACE_GETREGS, s->tid, 0, &now))
 				return -errno;
-			if (now.rip != 0) {
-				strbuf_addf(s->err, "a call injected into process %d crashed at 0x%llx",
-					    (int)s->pid, (unsigned long long)now.rip);
-				return -EFAULT;
+			if (now.rip == 0) {
+				s->stopped = true;
+				*ret = now.rax;
+				return 0;
 			}
-			*ret = now.rax;
-			return 0;
+			/*
+			 * Not our return: a fault the process may handle itself (a JVM's
+			 * null checks and safepoint polls are SIGSEGVs). It gets it; a real
+			 * crash ends the process, which the next wait sees.
+			 */
 		}
 		/* a group stop or another signal: the call goes on, the signal is delivered */
 		if (ptrace(PTRACE_CONT, s->tid, 0,

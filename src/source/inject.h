@@ -59,7 +59,7 @@ void inject_remove_copy(pid_t pid, const char *path);
  *   -ENOENT    dlopen failed (err has dlerror's text) or func is not in the library
  *   -ETIMEDOUT the thread did not stop, or a call did not return, in time
  *   -EDEADLK   no safe point (always inside malloc or the loader) after bounded retries
- *   -EFAULT    a call crashed: the target's state is unknown (it was restored anyway)
+ *   -E2BIG     a string argument of 4 KiB or more
  */
 int inject_dlcall(pid_t pid, const char *path, const char *func, const char *arg, unsigned flags,
 		  int timeout_ms, long *result, struct strbuf *err);
