@@ -2,7 +2,8 @@
 # offheap record -p refuses what it cannot attach to, with the reason, a hint and exit
 # code 1, leaving neither the target changed nor a recording behind: no such process,
 # another tracer, another user's process, a statically linked program; a target killed
-# in the middle of the attach ends the recorder with an error. 'record 1234' hints at -p.
+# in the middle of the attach ends the recorder with an error; a recorder killed there
+# leaves a target that finishes the attach and goes on. 'record 1234' hints at -p.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
 
@@ -87,7 +88,7 @@ test_expect_success 'a statically linked program: refused, with what to use inst
 
 test_expect_success 'the target killed in the middle of the attach: an error, no recording' '
 	rm -f ready stub.log &&
-	INJSTUB_LOG=$TRASH/stub.log INJSTUB_HANG=1 start_bg "$HELPERS/attachee" --ready ready --lifetime 100 &&
+	INJSTUB_LOG=$TRASH/stub.log INJSTUB_HANG=30 start_bg "$HELPERS/attachee" --ready ready --lifetime 100 &&
 	HPID=$BG_PID &&
 	wait_ready ready &&
 	start_bg "$OFFHEAP" record -p $HPID -o killed.db 2>kerr &&
@@ -99,6 +100,21 @@ test_expect_success 'the target killed in the middle of the attach: an error, no
 	grep -q "^offheap: error: process $HPID exited during the injection$" kerr &&
 	test ! -e killed.db &&
 	test ! -e /tmp/offheap-$(id -u)/record-$HPID.pid
+'
+
+test_expect_success 'offheap killed in the middle of the attach: the target finishes it and goes on' '
+	rm -f ready stub.log &&
+	INJSTUB_LOG=$TRASH/stub.log INJSTUB_HANG=2 start_bg "$HELPERS/attachee" --ready ready \
+		--until until2 --lifetime 100 &&
+	HPID=$BG_PID &&
+	wait_ready ready &&
+	start_bg "$OFFHEAP" record -p $HPID -o orphan.db &&
+	REC=$BG_PID &&
+	wait_for 10 "grep -q ^attach stub.log" &&
+	kill -KILL $REC &&
+	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*0$\" /proc/$HPID/status" &&
+	touch until2 &&
+	test_exit_code 0 wait $HPID
 '
 
 test_done

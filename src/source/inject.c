@@ -4,17 +4,23 @@
  *
  * One thread is taken with PTRACE_SEIZE and stopped with PTRACE_INTERRUPT
  * (no SIGSTOP: the process sees no signal). Its registers, general and
- * extended (XSAVE area: the called code may use vector registers the
- * interrupted code holds live), are saved. Each call is set up on that
- * thread's own stack, below the 128-byte red zone of the x86-64 ABI: the
- * string arguments, then a return address of 0, so the callee's `ret`
- * faults at address 0 and we see a SIGSEGV signal-delivery-stop, read rax
- * and suppress the signal. orig_rax is set to -1 for the calls, so the
- * kernel does not take the injected rip for an interrupted system call to
- * restart; at the end the saved registers are put back exactly, with
- * orig_rax and the -ERESTART* code in rax, so a system call the stop
- * interrupted restarts as it would after any signal (kernel:
- * arch/x86/kernel/signal.c, arch_do_signal_or_restart).
+ * extended (the XSAVE area: the called code may use vector registers the
+ * interrupted code holds live), are saved. Two short calls are made on its
+ * own stack, below the 128-byte red zone of the x86-64 ABI, each returning
+ * to address 0 so that its end is a SIGSEGV we catch: mmap for a few pages
+ * and mprotect to make the first executable. Into them go a trampoline, the
+ * saved registers and the strings. The thread is then pointed at the
+ * trampoline and detached: untraced, it calls dlopen, dlsym and the
+ * function, stores the result and a status where we poll them, reloads
+ * every register (xrstor, then the general ones, rflags, rsp) and jumps
+ * back to where it was stopped. So a recorder killed at any moment after
+ * the detach leaves a target that finishes the calls and goes on; only the
+ * microseconds of the two short calls depend on us. orig_rax is set to -1
+ * while we run calls, so the kernel does not take the new rip for an
+ * interrupted system call to restart; the trampoline restarts one itself,
+ * as the kernel would (arch/x86/kernel/signal.c, arch_do_signal_or_restart):
+ * rax = the call's number, rip back over the 2-byte syscall instruction.
+ * The pages stay mapped in the target (a few KiB per call).
  *
  * Safe point: the thread must not be inside the allocator or the dynamic
  * loader, since dlopen takes their locks and would deadlock on (or corrupt)
@@ -63,7 +69,7 @@
 #define SAFE_TRIES 50		/* stops tried before giving up on a safe point */
 #define STACK_SCAN 2048		/* bytes of the stack top searched for return addresses */
 #define XSTATE_MAX (64u << 10)	/* bigger than any XSAVE area (AMX: about 11 KiB) */
-#define MAX_STRING 4096		/* bytes of a string argument */
+#define MAX_STRING 1024		/* bytes of a string argument, its NUL included */
 
 /* Where a function of the target lies, to tell whether a thread is inside it. */
 struct range {
@@ -73,6 +79,7 @@ struct range {
 /* What the target's libc and loader give us. */
 struct target_libc {
 	uint64_t dlopen, dlsym, dlerror; /* addresses in the target; dlerror may be 0 */
+	uint64_t mmap, mprotect;	 /* for the trampoline's pages */
 	struct range *unsafe;		 /* malloc family, dl* functions, ld.so's text */
 	size_t nunsafe, aunsafe;
 };
@@ -356,6 +363,14 @@ static int load_target_libc(pid_t pid, struct target_libc *t, struct strbuf *err
 	}
 	if (!t->dlopen || !t->dlsym) {
 		strbuf_addf(err, "no dlopen in the libc of process %d ('%s')", (int)pid, libc->path);
+		ret = -ENOEXEC;
+		goto out;
+	}
+	t->mmap = sym_addr(data, len, bias, "mmap");
+	t->mprotect = sym_addr(data, len, bias, "mprotect");
+	if (!t->mmap || !t->mprotect) {
+		strbuf_addf(err, "no mmap or mprotect in the libc of process %d ('%s')", (int)pid,
+			    libc->path);
 		ret = -ENOEXEC;
 		goto out;
 	}
@@ -707,69 +722,42 @@ static int poke(struct session *s, uint64_t addr, const void *data, size_t len)
 	return 0;
 }
 
-/* Reads a NUL-terminated string of at most n - 1 bytes at addr into buf. */
-static void peek_string(struct session *s, uint64_t addr, char *buf, size_t n)
+/* Reads the target's memory at addr (the thread need not be stopped). 0 or -errno. */
+static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t n)
 {
-	size_t i = 0;
+	int fd = procfs_open_pid(pid, "mem");
+	ssize_t got;
 
-	while (i + 1 < n) {
-		uint64_t word;
-
-		errno = 0;
-		word = (uint64_t)ptrace(PTRACE_PEEKDATA, s->tid, (void *)(addr + i), 0);
-		if (errno)
-			break;
-		for (int k = 0; k < 8 && i + 1 < n; k++, i++) {
-			buf[i] = (char)(word >> (8 * k));
-			if (!buf[i]) {
-				return;
-			}
-		}
-	}
-	buf[i] = '\0';
+	if (fd < 0)
+		return fd;
+	got = pread(fd, buf, n, (off_t)addr);
+	close(fd);
+	return got == (ssize_t)n ? 0 : got < 0 ? -errno : -EIO;
 }
 
 /*
- * Calls fn(a0, a1) in the stopped thread, where a string argument (s0, s1
- * not NULL) is copied onto its stack and replaces a0 (a1). *ret is rax.
+ * Calls fn(a[0], ..., a[5]) in the stopped thread, on its stack below the
+ * red zone, returning to address 0. *ret is rax.
  */
-static int call(struct session *s, uint64_t fn, uint64_t a0, const char *s0, uint64_t a1,
-		const char *s1, uint64_t *ret)
+static int call6(struct session *s, uint64_t fn, const uint64_t a[6], uint64_t *ret)
 {
 	struct user_regs_struct regs = s->saved, now;
 	uint64_t sp = s->saved.rsp - 128, zero = 0;
 	int64_t deadline = now_ms() + s->timeout_ms;
 	int status, r;
 
-	if ((s0 && strnlen(s0, MAX_STRING) == MAX_STRING) ||
-	    (s1 && strnlen(s1, MAX_STRING) == MAX_STRING)) {
-		strbuf_addf(s->err, "an argument of %d bytes or more cannot be passed", MAX_STRING);
-		return -E2BIG;
-	}
-	if (s0) {
-		size_t len = strlen(s0) + 1;
-
-		sp = (sp - len) & ~(uint64_t)7;
-		if ((r = poke(s, sp, s0, len)))
-			return r;
-		a0 = sp;
-	}
-	if (s1) {
-		size_t len = strlen(s1) + 1;
-
-		sp = (sp - len) & ~(uint64_t)7;
-		if ((r = poke(s, sp, s1, len)))
-			return r;
-		a1 = sp;
-	}
 	/* at the callee's entry rsp + 8 is 16-aligned (the ABI), and [rsp] returns to 0 */
 	sp = (sp & ~(uint64_t)15) - 8;
 	if ((r = poke(s, sp, &zero, 8)))
 		return r;
 	regs.rip = fn;
 	regs.rsp = sp;
-	regs.rdi = a0;
-	regs.rsi = a1;
+	regs.rdi = a[0];
+	regs.rsi = a[1];
+	regs.rdx = a[2];
+	regs.rcx = a[3];
+	regs.r8 = a[4];
+	regs.r9 = a[5];
 	regs.rax = 0;
 	/* not a system call to restart: the kernel would move rip back by 2 */
 	regs.orig_rax = (uint64_t)-1;
@@ -807,6 +795,190 @@ static int call(struct session *s, uint64_t fn, uint64_t a0, const char *s0, uin
 	}
 }
 
+/*
+ * The trampoline: the thread runs dlopen, dlsym and the function by itself,
+ * untraced, then puts every register back and jumps to where it was
+ * stopped. Nothing then depends on offheap staying alive: a recorder killed
+ * in the middle leaves a target that finishes the calls and goes on.
+ *
+ * Its pages, mapped in the target by an injected mmap (left there, 3 pages
+ * or more): the code (made read+exec), the data below, and the XSAVE area.
+ */
+enum {
+	TR_STATUS = 0,	  /* 0 running, 1 done, 2 dlopen failed, 3 no such function */
+	TR_RESULT = 8,	  /* the function's rax; dlerror()'s pointer on status 2 */
+	TR_RIP = 16,	  /* where the thread goes back to */
+	TR_REGS = 64,	  /* the general registers, TRR_* below */
+	TR_STRINGS = 512, /* path, function name, argument */
+};
+/* Offsets of the registers in the TR_REGS block. */
+enum { TRR_RAX, TRR_RBX, TRR_RCX, TRR_RDX, TRR_RSI, TRR_RDI, TRR_RBP, TRR_R8, TRR_R9, TRR_R10,
+       TRR_R11, TRR_R12, TRR_R13, TRR_R14, TRR_R15, TRR_RSP, TRR_FLAGS, TRR_N };
+
+/* Machine code, appended byte by byte. */
+struct code {
+	unsigned char b[1024];
+	size_t n;
+};
+
+static void emit(struct code *c, const void *bytes, size_t n)
+{
+	if (c->n + n <= sizeof(c->b))
+		memcpy(c->b + c->n, bytes, n);
+	c->n += n;
+}
+
+static void emit1(struct code *c, unsigned v)
+{
+	unsigned char b = (unsigned char)v;
+
+	emit(c, &b, 1);
+}
+
+static void emit32(struct code *c, uint32_t v)
+{
+	emit(c, &v, 4);
+}
+
+/* movabs reg, imm64 (reg: 0 rax, 1 rcx, 6 rsi, 7 rdi) */
+static void emit_movabs(struct code *c, unsigned reg, uint64_t v)
+{
+	emit1(c, 0x48);
+	emit1(c, 0xb8 + reg);
+	emit(c, &v, 8);
+}
+
+/* A jump or jz with a 32-bit displacement to fill in later: returns where. */
+static size_t emit_jump(struct code *c, bool jz)
+{
+	if (jz) {
+		emit1(c, 0x0f);
+		emit1(c, 0x84);
+	} else {
+		emit1(c, 0xe9);
+	}
+	emit32(c, 0);
+	return c->n - 4;
+}
+
+static void patch_jump(struct code *c, size_t at)
+{
+	uint32_t rel = (uint32_t)(c->n - (at + 4));
+
+	if (at + 4 <= sizeof(c->b))
+		memcpy(c->b + at, &rel, 4);
+}
+
+/* The restart of a system call the stop interrupted, as the kernel would do it. */
+static void restart_syscall_regs(struct user_regs_struct *r)
+{
+	long rax = (long)r->rax;
+
+	if ((long)r->orig_rax < 0)
+		return;
+	/*
+	 * -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND: the call again.
+	 * -ERESTART_RESTARTBLOCK (nanosleep, poll, futex waits with a timeout)
+	 * would go on through restart_syscall(2) from the thread's restart block,
+	 * but the injected calls may have reset it (every nanosleep does): the
+	 * call is made again with its arguments, which the kernel kept in their
+	 * registers; a relative timeout starts over.
+	 */
+	if (rax == -512 || rax == -513 || rax == -514 || rax == -516) {
+		r->rax = r->orig_rax;
+		r->rip -= 2;
+	}
+}
+
+/* Writes the trampoline's code for base (its code page) into c. */
+static void build_trampoline(struct code *c, const struct target_libc *t, uint64_t base,
+			     uint64_t data, uint64_t xarea, bool xsave, uint64_t path,
+			     uint64_t func, uint64_t arg, unsigned dlflags)
+{
+	static const unsigned char regs_load[][3] = {
+		/* mov REG, [rcx+d8]: REX, 8B, modrm (01 reg 001) — rax..r15 but rcx, rsp */
+		{0x48, 0x8b, 0x41}, {0x48, 0x8b, 0x59}, {0, 0, 0},	    {0x48, 0x8b, 0x51},
+		{0x48, 0x8b, 0x71}, {0x48, 0x8b, 0x79}, {0x48, 0x8b, 0x69}, {0x4c, 0x8b, 0x41},
+		{0x4c, 0x8b, 0x49}, {0x4c, 0x8b, 0x51}, {0x4c, 0x8b, 0x59}, {0x4c, 0x8b, 0x61},
+		{0x4c, 0x8b, 0x69}, {0x4c, 0x8b, 0x71}, {0x4c, 0x8b, 0x79},
+	};
+	size_t fail_open, fail_sym, to_store1, to_store2;
+	uint32_t rel;
+
+	c->n = 0;
+	/* h = dlopen(path, flags) */
+	emit_movabs(c, 7, path);
+	emit1(c, 0xbe); /* mov esi, imm32 */
+	emit32(c, dlflags);
+	emit_movabs(c, 0, t->dlopen);
+	emit(c, "\xff\xd0", 2);	    /* call rax */
+	emit(c, "\x48\x85\xc0", 3); /* test rax, rax */
+	fail_open = emit_jump(c, true);
+	/* f = dlsym(h, func) */
+	emit(c, "\x48\x89\xc7", 3); /* mov rdi, rax */
+	emit_movabs(c, 6, func);
+	emit_movabs(c, 0, t->dlsym);
+	emit(c, "\xff\xd0", 2);
+	emit(c, "\x48\x85\xc0", 3);
+	fail_sym = emit_jump(c, true);
+	/* f(arg) */
+	emit_movabs(c, 7, arg);
+	emit(c, "\xff\xd0", 2);
+	emit1(c, 0xba); /* mov edx, 1 */
+	emit32(c, 1);
+	to_store1 = emit_jump(c, false);
+	/* dlopen failed: keep dlerror()'s text */
+	patch_jump(c, fail_open);
+	if (t->dlerror) {
+		emit_movabs(c, 0, t->dlerror);
+		emit(c, "\xff\xd0", 2);
+	} else {
+		emit(c, "\x31\xc0", 2); /* xor eax, eax */
+	}
+	emit1(c, 0xba);
+	emit32(c, 2);
+	to_store2 = emit_jump(c, false);
+	patch_jump(c, fail_sym);
+	emit(c, "\x31\xc0", 2);
+	emit1(c, 0xba);
+	emit32(c, 3);
+	/* store: the result, then the status the tracer polls */
+	patch_jump(c, to_store1);
+	patch_jump(c, to_store2);
+	emit_movabs(c, 1, data);
+	emit(c, "\x48\x89\x41\x08", 4); /* mov [rcx+8], rax */
+	emit(c, "\x48\x89\x11", 3);	/* mov [rcx], rdx */
+	/* the vector and x87 state: xrstor64 [rcx] with every component, or fxrstor64 */
+	emit1(c, 0xb8);
+	emit32(c, 0xffffffff);
+	emit1(c, 0xba);
+	emit32(c, 0xffffffff);
+	emit_movabs(c, 1, xarea);
+	emit(c, xsave ? "\x48\x0f\xae\x29" : "\x48\x0f\xae\x09", 4);
+	/*
+	 * The general registers: flags first (popfq needs the stack), rsp and rcx
+	 * last. rcx points 64 bytes into the block: every offset fits a signed byte.
+	 */
+	emit_movabs(c, 1, data + TR_REGS + 64);
+	emit(c, "\xff\x71", 2); /* push qword [rcx+d8] */
+	emit1(c, TRR_FLAGS * 8 - 64);
+	emit1(c, 0x9d); /* popfq */
+	for (unsigned i = 0; i < TRR_RSP; i++) {
+		if (i == TRR_RCX)
+			continue;
+		emit(c, regs_load[i], 3);
+		emit1(c, i * 8 - 64);
+	}
+	emit(c, "\x48\x8b\x61", 3); /* mov rsp, [rcx+d8] */
+	emit1(c, TRR_RSP * 8 - 64);
+	emit(c, "\x48\x8b\x49", 3); /* mov rcx, [rcx+d8] */
+	emit1(c, TRR_RCX * 8 - 64);
+	/* jmp [rip + rel32] to TR_RIP, read from the data page */
+	emit(c, "\xff\x25", 2);
+	rel = (uint32_t)((data + TR_RIP) - (base + c->n + 4));
+	emit32(c, rel);
+}
+
 /* Puts the thread back as it was and lets it go. */
 static void end_session(struct session *s)
 {
@@ -832,12 +1004,24 @@ int inject_dlcall(pid_t pid, const char *path, const char *func, const char *arg
 {
 	struct session s = {.pid = pid, .err = err};
 	struct target_libc t = {0};
+	struct user_regs_struct back, launch;
+	struct code code;
+	uint64_t regs[TRR_N], hdr[3];
 	int64_t deadline;
-	uint64_t handle = 0, fn = 0, rv = 0;
+	uint64_t base = 0, data, xarea, size, str, a[6];
+	size_t lens[3];
+	const char *strs[3] = {path, func, arg};
 	int ret, tries;
 
 	s.timeout_ms = timeout_ms > 0 ? timeout_ms : INJECT_DEFAULT_TIMEOUT_MS;
 	deadline = now_ms() + s.timeout_ms;
+	for (int i = 0; i < 3; i++) {
+		lens[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
+		if (lens[i] > MAX_STRING) {
+			strbuf_addf(err, "an argument of more than 1 KiB cannot be passed");
+			return -E2BIG;
+		}
+	}
 	ret = load_target_libc(pid, &t, err);
 	if (ret)
 		goto out;
@@ -879,31 +1063,109 @@ int inject_dlcall(pid_t pid, const char *path, const char *func, const char *arg
 		nap_us(2000);
 	}
 
-	ret = call(&s, t.dlopen, 0, path, RTLD_NOW | ((flags & INJECT_LOADED) ? RTLD_NOLOAD : 0),
-		   NULL, &handle);
-	if (!ret && !handle) {
-		char why[512] = "";
-		uint64_t msg = 0;
+	/* the pages: code, data, then the XSAVE area (64-byte aligned: page aligned) */
+	size = 8192 + (((s.xstate ? s.xlen : sizeof(s.fp)) + 4095) & ~(uint64_t)4095);
+	a[0] = 0, a[1] = size, a[2] = PROT_READ | PROT_WRITE;
+	a[3] = MAP_PRIVATE | MAP_ANONYMOUS, a[4] = (uint64_t)-1, a[5] = 0;
+	ret = call6(&s, t.mmap, a, &base);
+	if (!ret && base >= (uint64_t)-4095) {
+		strbuf_addf(err, "process %d cannot map the trampoline's pages: %s", (int)pid,
+			    strerror((int)-(int64_t)base));
+		ret = -ENOMEM;
+	}
+	if (ret)
+		goto out;
+	data = base + 4096;
+	xarea = base + 8192;
 
-		if (t.dlerror && !call(&s, t.dlerror, 0, NULL, 0, NULL, &msg) && msg)
-			peek_string(&s, msg, why, sizeof(why));
+	/* where the thread goes back to: as the kernel would restart its system call */
+	back = s.saved;
+	restart_syscall_regs(&back);
+	regs[TRR_RAX] = back.rax, regs[TRR_RBX] = back.rbx, regs[TRR_RCX] = back.rcx;
+	regs[TRR_RDX] = back.rdx, regs[TRR_RSI] = back.rsi, regs[TRR_RDI] = back.rdi;
+	regs[TRR_RBP] = back.rbp, regs[TRR_R8] = back.r8, regs[TRR_R9] = back.r9;
+	regs[TRR_R10] = back.r10, regs[TRR_R11] = back.r11, regs[TRR_R12] = back.r12;
+	regs[TRR_R13] = back.r13, regs[TRR_R14] = back.r14, regs[TRR_R15] = back.r15;
+	regs[TRR_RSP] = back.rsp, regs[TRR_FLAGS] = back.eflags;
+	hdr[0] = 0, hdr[1] = 0, hdr[2] = back.rip;
+	str = data + TR_STRINGS;
+	ret = poke(&s, data, hdr, sizeof(hdr));
+	if (!ret)
+		ret = poke(&s, data + TR_REGS, regs, sizeof(regs));
+	for (int i = 0; i < 3 && !ret; i++)
+		if (strs[i])
+			ret = poke(&s, str + MAX_STRING * i, strs[i], lens[i]);
+	if (!ret)
+		ret = s.xstate ? poke(&s, xarea, s.xstate, s.xlen) : poke(&s, xarea, &s.fp, sizeof(s.fp));
+	build_trampoline(&code, &t, base, data, xarea, s.xstate != NULL, str,
+			 str + MAX_STRING, strs[2] ? str + 2 * MAX_STRING : 0,
+			 RTLD_NOW | ((flags & INJECT_LOADED) ? RTLD_NOLOAD : 0));
+	if (!ret && code.n > sizeof(code.b))
+		ret = -E2BIG;
+	if (!ret)
+		ret = poke(&s, base, code.b, code.n);
+	if (ret) {
+		if (!err->len)
+			strbuf_addf(err, "cannot write into process %d: %s", (int)pid, strerror(-ret));
+		goto out;
+	}
+	a[0] = base, a[1] = 4096, a[2] = PROT_READ | PROT_EXEC, a[3] = a[4] = a[5] = 0;
+	ret = call6(&s, t.mprotect, a, &hdr[0]);
+	if (!ret && hdr[0]) {
+		strbuf_addf(err, "process %d cannot make the trampoline executable", (int)pid);
+		ret = -EPERM;
+	}
+	if (ret)
+		goto out;
+
+	/* off it goes, untraced: the thread restores itself at the end */
+	launch = s.saved;
+	launch.rip = base;
+	launch.rsp = ((s.saved.rsp - 256) & ~(uint64_t)15);
+	launch.orig_rax = (uint64_t)-1;
+	if (ptrace(PTRACE_SETREGS, s.tid, 0, &launch) || ptrace(PTRACE_DETACH, s.tid, 0, 0)) {
+		ret = -errno;
+		strbuf_addf(err, "cannot start the trampoline in process %d: %s", (int)pid,
+			    strerror(errno));
+		goto out;
+	}
+	s.attached = false;
+
+	for (;;) {
+		if (read_mem(pid, data, hdr, 2 * sizeof(uint64_t))) {
+			strbuf_addf(err, "process %d exited during the injection", (int)pid);
+			ret = -ESRCH;
+			goto out;
+		}
+		if (hdr[0])
+			break;
+		if (now_ms() >= deadline) {
+			strbuf_addf(err, "a call injected into process %d did not return within %d ms",
+				    (int)pid, s.timeout_ms);
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		nap_us(500);
+	}
+	if (hdr[0] == 2) {
+		char why[512] = "";
+
+		if (hdr[1] && !read_mem(pid, hdr[1], why, sizeof(why) - 1))
+			why[sizeof(why) - 1] = '\0';
+		else
+			why[0] = '\0';
 		if (flags & INJECT_LOADED)
 			strbuf_addf(err, "'%s' is not loaded in process %d", path, (int)pid);
 		else
 			strbuf_addf(err, "process %d cannot load '%s': %s", (int)pid, path,
 				    *why ? why : "dlopen failed");
 		ret = -ENOENT;
-	}
-	if (!ret)
-		ret = call(&s, t.dlsym, handle, NULL, 0, func, &fn);
-	if (!ret && !fn) {
+	} else if (hdr[0] == 3) {
 		strbuf_addf(err, "'%s' has no function '%s'", path, func);
 		ret = -ENOENT;
+	} else {
+		*result = (long)(int)hdr[1]; /* the functions called return an int */
 	}
-	if (!ret)
-		ret = call(&s, fn, 0, arg, 0, NULL, &rv);
-	if (!ret)
-		*result = (long)(int)rv; /* the functions called return an int */
 out:
 	end_session(&s);
 	free(t.unsafe);

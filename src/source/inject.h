@@ -45,11 +45,12 @@ void inject_remove_copy(pid_t pid, const char *path);
  * In one thread of pid, stopped with PTRACE_SEIZE + PTRACE_INTERRUPT at a
  * point outside its malloc and its dynamic loader: h = dlopen(path, RTLD_NOW)
  * (RTLD_NOLOAD too with INJECT_LOADED), f = dlsym(h, func), *result = f(arg)
- * (arg NULL: f gets NULL), each a call that returns to address 0 so that its
- * end is a SIGSEGV we catch; then every register (general and extended
- * state) is put back as it was, an interrupted system call restarts, and the
- * thread is detached. path and func are as the target sees them; dlopen,
- * dlsym and dlerror are found in the target's own libc file.
+ * (arg NULL: f gets NULL), run by a trampoline the thread executes untraced
+ * (see inject.c), which then puts every register (general and extended
+ * state) back as it was, restarts an interrupted system call and returns to
+ * where the thread was. path and func are as the target sees them; dlopen,
+ * dlsym and dlerror are found in the target's own libc file. The trampoline's
+ * pages (3 or more) stay mapped in the target.
  *
  * timeout_ms bounds every wait (the stop, each call). Returns 0, or -errno
  * with err filled:
@@ -59,7 +60,8 @@ void inject_remove_copy(pid_t pid, const char *path);
  *   -ENOENT    dlopen failed (err has dlerror's text) or func is not in the library
  *   -ETIMEDOUT the thread did not stop, or a call did not return, in time
  *   -EDEADLK   no safe point (always inside malloc or the loader) after bounded retries
- *   -E2BIG     a string argument of 4 KiB or more
+ *   -E2BIG     a string argument of more than 1 KiB
+ *   -ENOMEM    the target could not map the trampoline's pages
  */
 int inject_dlcall(pid_t pid, const char *path, const char *func, const char *arg, unsigned flags,
 		  int timeout_ms, long *result, struct strbuf *err);

@@ -3,8 +3,9 @@
  * injector alone (t3020). Each call appends one line to the file named by
  * INJSTUB_LOG in the target's environment: "attach ARGS", "detach", "agent
  * OPTIONS". A second attach without a detach answers -EALREADY, as the
- * tracker does. INJSTUB_HANG set: the attach hangs (30 s) after its line, for
- * a target killed in the middle of it. Built by the test itself: cc -shared -fPIC.
+ * tracker does. INJSTUB_HANG=N: the attach hangs N seconds after its line, for
+ * a target or a recorder killed in the middle of it. Built by the test itself:
+ * cc -shared -fPIC.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@ int offheap_attach(const char *args)
 {
 	log_line("attach", args ? args : "(null)");
 	if (getenv("INJSTUB_HANG"))
-		sleep(30);
+		sleep((unsigned)atoi(getenv("INJSTUB_HANG")));
 	if (attached)
 		return -EALREADY;
 	attached = 1;
