@@ -114,7 +114,9 @@ test_expect_success 'offheap killed in the middle of the attach: the target fini
 	kill -KILL $REC &&
 	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*0$\" /proc/$HPID/status" &&
 	touch until2 &&
-	test_exit_code 0 wait $HPID
+	test_exit_code 0 wait $HPID &&
+	# what a recorder killed by SIGKILL cannot remove: its pid file and the shared file
+	rm -f /tmp/offheap-$(id -u)/record-$HPID.pid "$(sed -n "s/^attach out=\([^,]*\),.*/\1/p" stub.log)"
 '
 
 test_done
