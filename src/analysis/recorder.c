@@ -23,6 +23,7 @@
 #include "recorder.h"
 #include "allocdb.h"
 #include "attach.h"
+#include "inject.h"
 #include "perfmap.h"
 #include "proc.h"
 #include "procfs.h"
@@ -37,12 +38,14 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -112,6 +115,7 @@ struct recorder {
 	size_t nkids, akids;
 	struct recorder *top;	/* of a descendant's recorder: the command's */
 	bool done;		/* a descendant that is gone: nothing more to poll */
+	struct rattach *att;	/* record -p: the attached target; NULL for record -- CMD */
 };
 
 #define JIT_MAP_MIN_MS 2000
@@ -203,6 +207,9 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	}
 	symbolize_free(r->sym);
 	r->sym = NULL;
+	/* record -p: the tracker's getpid() is the target's pid in its own namespace */
+	if (r->att)
+		r->view.pid = r->child;
 	if (symbolize_new(r->view.pid, &r->sym, err)) {
 		strbuf_reset(err); /* frames stay bare addresses */
 		r->sym = NULL;
@@ -725,6 +732,375 @@ void recorder_finish(struct recorder *r, struct recorder_result *res)
 }
 
 static void follow_free(struct recorder *r);
+/*
+ * record -p PID: the tracker is loaded into a process that runs already.
+ *
+ * The tracker's file must be reachable from the target: when the target's
+ * /tmp is not ours (another mount namespace), the file is created in its
+ * root and handed over by its path there, owned by the target's user. The
+ * tracker learns the file, the sampling and our pid (it ends itself when we
+ * die) from offheap_attach's argument. Nothing runs before the call returns:
+ * the first interval comes once the tracker has initialised the file.
+ * 'record --stop PID' finds us through a pid file in our runtime directory
+ * (/tmp/offheap-UID, mode 0700), keyed by the target's pid.
+ */
+struct rattach {
+	pid_t pid;		/* the target */
+	int pidfd;		/* holds the target; POLLIN once it exited; -1 unsupported */
+	char lib[PATH_MAX];	/* the tracker's path inside the target */
+	bool lib_copied;	/* lib is a copy we made in the target's /tmp */
+	enum recorder_way way;
+	uint64_t duration_ms;	/* 0: none */
+	enum recorder_end end;
+	char pidfile[PATH_MAX + 32]; /* '' when none */
+};
+
+#define ATTACH_CALL_TIMEOUT_MS 10000
+
+/* The directory of our pid files, created 0700 and checked to be ours. */
+static int runtime_dir(char *buf, size_t n, bool create)
+{
+	struct stat st;
+
+	if (sysroot_path(buf, n, "/tmp/offheap-%u", (unsigned)geteuid()))
+		return -ENAMETOOLONG;
+	if (create && mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	if (lstat(buf, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	return 0;
+}
+
+static void write_pidfile(struct rattach *a)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 32];
+	char line[32];
+	int fd, len;
+
+	if (runtime_dir(dir, sizeof(dir), true))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/.record-%d.XXXXXX", dir, (int)a->pid);
+	snprintf(a->pidfile, sizeof(a->pidfile), "%s/record-%d.pid", dir, (int)a->pid);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		a->pidfile[0] = '\0';
+		return;
+	}
+	len = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	if (write(fd, line, (size_t)len) != len || rename(tmp, a->pidfile)) {
+		unlink(tmp);
+		a->pidfile[0] = '\0';
+	}
+	close(fd);
+}
+
+static void rattach_release(struct recorder *r)
+{
+	struct rattach *a = r->att;
+
+	if (!a)
+		return;
+	if (a->pidfile[0])
+		unlink(a->pidfile);
+	if (a->lib_copied)
+		inject_remove_copy(a->pid, a->lib);
+	if (a->pidfd >= 0)
+		close(a->pidfd);
+	free(a);
+	r->att = NULL;
+}
+
+/*
+ * When the target's /tmp is not ours, moves the tracker's file into it;
+ * *inside is the path the target opens. 0 or -errno.
+ */
+static int place_trackfile(struct recorder *r, const struct proc_status *st, char *inside,
+			   size_t n, struct strbuf *err)
+{
+	char ours[PATH_MAX], theirs[PATH_MAX];
+	struct stat a, b;
+	int fd;
+
+	if (sysroot_path(ours, sizeof(ours), "/tmp") ||
+	    procfs_path(theirs, sizeof(theirs), "/%d/root/tmp", (int)r->att->pid))
+		return -ENAMETOOLONG;
+	if (stat(ours, &a) || stat(theirs, &b) || (a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+		/* the same /tmp (or none to tell): the file as recorder_new made it */
+		if (snprintf(inside, n, "%s", r->shm) >= (int)n)
+			return -ENAMETOOLONG;
+	} else {
+		unlink(r->shm);
+		r->have_shm = false;
+		if (procfs_path(r->shm, sizeof(r->shm), "/%d/root/tmp/offheap-track.XXXXXX",
+				(int)r->att->pid))
+			return -ENAMETOOLONG;
+		fd = mkstemp(r->shm);
+		if (fd < 0) {
+			int e = errno;
+
+			strbuf_addf(err, "cannot create the tracker's file in the /tmp of process %d: %s",
+				    (int)r->att->pid, strerror(e));
+			return -e;
+		}
+		r->have_shm = true;
+		if (snprintf(inside, n, "/tmp/%s", strrchr(r->shm, '/') + 1) >= (int)n) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		close(fd);
+	}
+	/* root records another user's process: the tracker opens the file as that user */
+	if (geteuid() == 0 && st->euid != 0 && chown(r->shm, st->euid, st->egid)) {
+		int e = errno;
+
+		strbuf_addf(err, "cannot hand the tracker's file '%s' to uid %u: %s", r->shm,
+			    (unsigned)st->euid, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Says what offheap_attach's return value means. */
+static int attach_answer(struct recorder *r, long rv, struct strbuf *err)
+{
+	if (rv == 0)
+		return 0;
+	if (rv == -EALREADY)
+		strbuf_addf(err, "process %d is already being recorded (its tracker is attached)",
+			    (int)r->att->pid);
+	else
+		strbuf_addf(err, "the tracker could not start in process %d: %s", (int)r->att->pid,
+			    rv < 0 && rv > -4096 ? strerror((int)-rv) : "unknown error");
+	return rv < 0 && rv > -4096 ? (int)rv : -EPROTO;
+}
+
+int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t interval_ms,
+		    uint64_t duration_ms, enum recorder_way *way, struct strbuf *err)
+{
+	struct strbuf args = STRBUF_INIT, reply = STRBUF_INIT, why = STRBUF_INIT;
+	struct proc_status st;
+	struct rattach *a;
+	char inside[PATH_MAX];
+	long rv = -1;
+	int ret;
+
+	a = r->att = xcalloc(1, sizeof(*r->att));
+	a->pid = pid;
+	a->pidfd = -1;
+	a->duration_ms = duration_ms;
+	r->child = pid;
+	r->adb = adb;
+	r->interval_ms = interval_ms;
+	sigemptyset(&r->set);
+	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+		sigaddset(&r->set, passed[i]);
+	sigprocmask(SIG_BLOCK, &r->set, &r->oldmask);
+	r->masked = true;
+
+	/* held before anything is read: what follows is about this process */
+	a->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	ret = inject_check(pid, err);
+	if (ret)
+		goto out;
+	ret = proc_status_read(pid, &st, err);
+	if (!ret)
+		ret = place_trackfile(r, &st, inside, sizeof(inside), err);
+	if (!ret)
+		ret = inject_place_library(pid, r->lib, a->lib, sizeof(a->lib), &a->lib_copied, err);
+	if (!ret)
+		ret = trackfile_open(r->shm, &r->tf, err);
+	if (ret)
+		goto out;
+	strbuf_addf(&args, "out=%s,sample=%s,pid=%d", inside, r->sample, (int)getpid());
+
+	a->way = RECORDER_VIA_PTRACE;
+	if (attach_is_jvm(pid)) {
+		ret = attach_load(pid, a->lib, args.buf, ATTACH_CALL_TIMEOUT_MS, &reply, &why);
+		if (!ret) {
+			a->way = RECORDER_VIA_AGENT;
+		} else {
+			/* the agent's own refusal is final: ptrace would meet the same tracker */
+			if (ret == -EPERM && strstr(reply.buf, "return code: ") &&
+			    !strstr(reply.buf, "return code: -1\n")) {
+				ret = attach_answer(r, atol(strstr(reply.buf, "return code: ") + 13),
+						    err);
+				goto out;
+			}
+			notice(r, RECORDER_AGENT_REFUSED, why.buf);
+		}
+	}
+	if (a->way == RECORDER_VIA_PTRACE) {
+		ret = inject_dlcall(pid, a->lib, "offheap_attach", args.buf, 0,
+				    ATTACH_CALL_TIMEOUT_MS, &rv, err);
+		if (!ret)
+			ret = attach_answer(r, rv, err);
+		if (ret)
+			goto out;
+	}
+	*way = a->way;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->next_ms = (int64_t)interval_ms;
+	write_pidfile(a);
+out:
+	strbuf_release(&args);
+	strbuf_release(&reply);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* True once the target has exited (or its pid is another process's). */
+static bool target_gone(const struct rattach *a)
+{
+	struct pollfd pfd = {.fd = a->pidfd, .events = POLLIN};
+	struct strbuf sb = STRBUF_INIT;
+	struct proc_status st;
+	bool gone;
+
+	if (a->pidfd >= 0)
+		return poll(&pfd, 1, 0) == 1;
+	gone = proc_status_read(a->pid, &st, &sb) || st.state == 'Z' || st.state == 'X';
+	strbuf_release(&sb);
+	return gone;
+}
+
+bool recorder_attach_step(struct recorder *r)
+{
+	struct rattach *a = r->att;
+	struct strbuf err = STRBUF_INIT;
+	int64_t wait_ms = r->next_ms - elapsed_ms(r);
+	struct timespec ts;
+	siginfo_t info;
+	bool polled = false;
+	int ret;
+
+	if (a->end != RECORDER_END_NONE)
+		return false;
+	if (wait_ms > 10)
+		wait_ms = 10;
+	if (wait_ms < 0)
+		wait_ms = 0;
+	ts.tv_sec = wait_ms / 1000;
+	ts.tv_nsec = (wait_ms % 1000) * 1000000;
+	if (sigtimedwait(&r->set, &info, &ts) > 0)
+		a->end = RECORDER_END_SIGNAL;
+	else if (target_gone(a))
+		a->end = RECORDER_END_EXIT;
+	else if (a->duration_ms && elapsed_ms(r) >= (int64_t)a->duration_ms)
+		a->end = RECORDER_END_DURATION;
+	/* the end's own interval is written by recorder_attach_end */
+	if (a->end == RECORDER_END_NONE && elapsed_ms(r) >= r->next_ms) {
+		ret = poll_once(r, true, &err);
+		if (ret && ret != -EAGAIN && !r->lost++) {
+			notice(r, RECORDER_LOST, err.buf);
+			strbuf_addstr(&r->lost_why, err.buf);
+		}
+		check_jvm(r);
+		if (r->jvm && r->view.nr != r->map_sites &&
+		    (r->map_ms < 0 || elapsed_ms(r) - r->map_ms >= JIT_MAP_MIN_MS))
+			jit_map(r);
+		r->next_ms = elapsed_ms(r) + (int64_t)r->interval_ms;
+		polled = true;
+	}
+	strbuf_release(&err);
+	return polled;
+}
+
+enum recorder_end recorder_attach_done(const struct recorder *r)
+{
+	return r->att->end;
+}
+
+int recorder_attach_end(struct recorder *r, struct strbuf *err)
+{
+	struct rattach *a = r->att;
+	struct strbuf perr = STRBUF_INIT;
+	bool alive = a->end != RECORDER_END_EXIT && !target_gone(a);
+	long rv = 0;
+	int ret = 0;
+
+	/* the final interval: what is live now (after the target's exit: what it left) */
+	r->exited = !alive;
+	if (alive && r->jvm)
+		jit_map(r);
+	ret = poll_once(r, alive, &perr);
+	if (ret && ret != -EAGAIN && !r->lost++) {
+		notice(r, RECORDER_LOST, perr.buf);
+		strbuf_addstr(&r->lost_why, perr.buf);
+	}
+	ret = 0;
+	if (alive) {
+		ret = inject_dlcall(a->pid, a->lib, "offheap_detach", NULL, INJECT_LOADED,
+				    ATTACH_CALL_TIMEOUT_MS, &rv, err);
+		if (!ret && rv) {
+			strbuf_addf(err, "the tracker in process %d could not detach: %s",
+				    (int)a->pid, strerror(rv < 0 && rv > -4096 ? (int)-rv : EPROTO));
+			ret = rv < 0 && rv > -4096 ? (int)rv : -EPROTO;
+		}
+	}
+	if (a->pidfile[0])
+		unlink(a->pidfile);
+	a->pidfile[0] = '\0';
+	strbuf_release(&perr);
+	return ret;
+}
+
+int recorder_stop(pid_t pid, int timeout_ms, pid_t *recorder, struct strbuf *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	struct strbuf sb = STRBUF_INIT;
+	struct pollfd pfd = {.events = POLLIN};
+	char *end, *exe, *base;
+	long rec;
+	int ret;
+
+	ret = runtime_dir(dir, sizeof(dir), false);
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/record-%d.pid", dir, (int)pid);
+		ret = procfs_read_file(path, &sb, 64);
+	}
+	rec = ret ? 0 : strtol(sb.buf, &end, 10);
+	strbuf_release(&sb);
+	if (ret || rec <= 0 || rec > INT_MAX) {
+		strbuf_addf(err, "no 'offheap record -p %d' is running as this user", (int)pid);
+		return -ENOENT;
+	}
+	pfd.fd = (int)syscall(SYS_pidfd_open, (pid_t)rec, 0);
+	if (pfd.fd < 0) {
+		/* it died without removing its file */
+		unlink(path);
+		strbuf_addf(err, "no 'offheap record -p %d' is running as this user", (int)pid);
+		return -ENOENT;
+	}
+	*recorder = (pid_t)rec;
+	/* a recorder killed by SIGKILL leaves its file: its pid may be another program's now */
+	exe = proc_exe_read((pid_t)rec);
+	base = strrchr(exe, '/');
+	if (!base || strcmp(base, "/offheap")) {
+		free(exe);
+		unlink(path);
+		strbuf_addf(err, "no 'offheap record -p %d' is running as this user", (int)pid);
+		ret = -ENOENT;
+		goto out;
+	}
+	free(exe);
+	if (syscall(SYS_pidfd_send_signal, pfd.fd, SIGTERM, NULL, 0)) {
+		ret = -errno;
+		strbuf_addf(err, "cannot signal the recorder %ld: %s", rec, strerror(errno));
+		goto out;
+	}
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret == 1) {
+		ret = 0;
+	} else {
+		strbuf_addf(err, "the recorder %ld did not end within %d ms", rec, timeout_ms);
+		ret = -ETIMEDOUT;
+	}
+out:
+	close(pfd.fd);
+	return ret;
+}
 
 void recorder_free(struct recorder *r)
 {
@@ -737,6 +1113,7 @@ void recorder_free(struct recorder *r)
 	if (r->have_shm)
 		unlink(r->shm);
 	follow_free(r);
+	rattach_release(r);
 	trackfile_close(r->tf);
 	track_view_release(&r->view);
 	symbolize_free(r->sym);

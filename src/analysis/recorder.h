@@ -29,6 +29,7 @@ enum recorder_notice_kind {
 	RECORDER_MAP_FAILED,	/* the perf map requests failed; it stopped asking */
 	RECORDER_MAP_UNSTORED,	/* a perf map read could not be written */
 	RECORDER_LOST,		/* the first interval that could not be written */
+	RECORDER_AGENT_REFUSED,	/* record -p: the JVM refused the agent; ptrace is used instead */
 };
 
 struct recorder_notice {
@@ -131,5 +132,65 @@ void recorder_free(struct recorder *r);
  * rules (secure execution) or, by default, a statically linked program.
  */
 void recorder_explain_nothing(const char *name, struct recorder_nothing *out);
+
+/*
+ * 'offheap record -p PID': the tracker is loaded into a running process.
+ * Order of use: recorder_new, recorder_attach, recorder_attach_step until
+ * recorder_attach_done, recorder_attach_end, recorder_finish, recorder_free.
+ */
+
+/* How the tracker got in, and how the attached run ended. */
+enum recorder_way {
+	RECORDER_VIA_PTRACE,	/* a dlopen injected by ptrace (src/source/inject.c) */
+	RECORDER_VIA_AGENT,	/* a HotSpot JVM loaded it as an agent (attach "load") */
+};
+
+enum recorder_end {
+	RECORDER_END_NONE,	/* still recording */
+	RECORDER_END_DURATION,	/* the duration passed */
+	RECORDER_END_SIGNAL,	/* SIGINT, SIGTERM or SIGHUP: Ctrl-C or 'record --stop' */
+	RECORDER_END_EXIT,	/* the target exited */
+};
+
+/*
+ * Blocks SIGINT, SIGTERM, SIGHUP and SIGQUIT (until recorder_free), checks
+ * that pid can be attached to, makes the tracker and its file reachable in
+ * pid's mount namespace, loads the tracker (a HotSpot JVM: as an agent,
+ * else, or when the JVM refuses, by ptrace) and starts it with
+ * offheap_attach("out=FILE,sample=BYTES,pid=OURPID"). duration_ms 0: until a
+ * signal or the target's exit. Writes the pid file 'record --stop' reads.
+ * Returns 0, or -errno with err filled (nothing was changed in the target):
+ * those of inject_check and inject_dlcall, and -EALREADY (a tracker is
+ * attached already). *way says which way was taken.
+ */
+int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t interval_ms,
+		    uint64_t duration_ms, enum recorder_way *way, struct strbuf *err);
+
+/*
+ * One step of an attached run: waits at most 10 ms for a signal, notices the
+ * duration's end and the target's exit, writes an interval when one is due.
+ * Returns true when it polled.
+ */
+bool recorder_attach_step(struct recorder *r);
+
+/* Why the attached run ends; RECORDER_END_NONE while it goes on. */
+enum recorder_end recorder_attach_done(const struct recorder *r);
+
+/*
+ * Ends an attached run: writes the last interval and, when the target lives,
+ * calls offheap_detach in it (by ptrace, on both ways: an agent cannot be
+ * unloaded, it is made inert like the injected library). Returns 0, or -errno
+ * with err filled when the detach failed (the tracker then ends itself once
+ * it sees that the recorder is gone). Removes the pid file.
+ */
+int recorder_attach_end(struct recorder *r, struct strbuf *err);
+
+/*
+ * 'record --stop PID': finds the recorder that records pid (its pid file,
+ * ours only), sends it SIGTERM and waits at most timeout_ms for it to end.
+ * Returns 0 and *recorder, -ENOENT (no recorder for pid), -ETIMEDOUT, or
+ * -errno, with err filled.
+ */
+int recorder_stop(pid_t pid, int timeout_ms, pid_t *recorder, struct strbuf *err);
 
 #endif

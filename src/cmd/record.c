@@ -1,12 +1,14 @@
 /*
  * record: 'offheap record -- CMD' — runs CMD with liboffheap.so and records its
- * allocation sites by call stack into a SQLite recording. The engine (the
- * tracker's file, the exit handshake, intervals, perf maps of JVMs, symbols)
- * is src/analysis/recorder.c; this file holds the options, the messages and
- * the exit codes.
+ * allocation sites by call stack into a SQLite recording; 'offheap record -p
+ * PID' loads the tracker into a running process and detaches at the end. The
+ * engine (the tracker's file, the exit handshake, intervals, perf maps of
+ * JVMs, symbols, the attach) is src/analysis/recorder.c; this file holds the
+ * options, the messages and the exit codes.
  */
 #include "cmd.h"
 #include "allocdb.h"
+#include "cmdutil.h"
 #include "parse.h"
 #include "recorder.h"
 #include "store.h"
@@ -29,12 +31,19 @@ static void print_help(FILE *out)
 	fprintf(out,
 		"usage: offheap record [-o FILE] [--exact | --sample BYTES] [--interval DUR]\n"
 		"                      [--follow-fork [--max-children N]] [--force]\n"
-		"                      -- COMMAND [ARGS...]\n\n"
+		"                      -- COMMAND [ARGS...]\n"
+		"       offheap record -p PID [-d DURATION] [-o FILE] [--exact | --sample BYTES]\n"
+		"       offheap record --stop PID\n\n"
 		"Run COMMAND with liboffheap.so preloaded: malloc, calloc, realloc, free, the\n"
 		"aligned allocators and anonymous mmap/munmap/mremap are charged to their call\n"
 		"stacks, and every interval the live bytes of each stack are written into the\n"
 		"SQLite recording FILE (tables alloc_*). Read it with 'offheap report FILE'.\n\n"
 		"Options:\n"
+		"  -p, --pid PID       attach to the running process PID instead of running a\n"
+		"                      command, and detach at the end\n"
+		"  -d, --duration DUR  with -p: stop after DUR (default: Ctrl-C, --stop or the\n"
+		"                      process's exit)\n"
+		"      --stop PID      end the 'record -p PID' running in another shell\n"
 		"  -o, --output FILE   the recording (default offheap-record.db)\n"
 		"  -f, --force         replace FILE if it exists\n"
 		"      --exact         record every allocation\n"
@@ -52,13 +61,21 @@ static void print_help(FILE *out)
 		"keeps the tracker, and each image is a run ('offheap report --run ID').\n"
 		"A JVM (JDK 17+) is asked for its perf map (Compiler.perfmap) while it runs\n"
 		"and before a signal is passed on, so the report names JIT frames.\n\n"
+		"With -p the tracker is loaded into PID: a HotSpot JVM loads it as an agent\n"
+		"(attach 'load'), any other process by a dlopen injected with ptrace (so\n"
+		"not while another tracer holds it). Blocks allocated before the attach are\n"
+		"not counted. At the end the tracker is detached: it stays loaded, inert.\n\n"
 		"Exit codes: COMMAND's exit code (128+N when killed by signal N), 127 COMMAND not\n"
 		"found, 126 not runnable, 1 runtime error (also when COMMAND exited 0 but some\n"
-		"intervals could not be written, e.g. the disk is full), 2 usage error.\n\n"
+		"intervals could not be written, e.g. the disk is full), 2 usage error.\n"
+		"With -p or --stop: 0 recorded (or stopped), 1 runtime error (the process\n"
+		"cannot be attached to, the detach failed, intervals lost), 2 usage error.\n\n"
 		"Examples:\n"
 		"  offheap record -o leak.db -- ./server --port 8080\n"
 		"  offheap record --exact -i 200ms -- python3 script.py\n"
 		"  offheap record --follow-fork -o make.db -- make -j4\n"
+		"  offheap record -p 16473 -d 10m -o live.db\n"
+		"  offheap record --stop 16473\n"
 		"  offheap report leak.db\n");
 }
 
@@ -116,6 +133,10 @@ static void show_notices(struct recorder *r)
 			warning("%s", no[i].detail);
 			warning("the recording misses intervals until it can be written again");
 			break;
+		case RECORDER_AGENT_REFUSED:
+			warning("%s", no[i].detail);
+			warning("loading the tracker into the JVM %d by ptrace instead", (int)no[i].pid);
+			break;
 		}
 	}
 	recorder_clear_notices(r);
@@ -151,6 +172,11 @@ static int find_library(char *buf, size_t n)
 {
 	char self[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	/* the tests' stand-in tracker, to test the injector alone (t3020) */
+	const char *test = getenv("OFFHEAP_TEST_LIBRARY");
+
+	if (test && *test)
+		return snprintf(buf, n, "%s", test) < (int)n ? 0 : -ENAMETOOLONG;
 
 	if (len < 0)
 		return -errno;
@@ -158,6 +184,125 @@ static int find_library(char *buf, size_t n)
 	if (snprintf(buf, n, "%s/liboffheap.so", dirname(self)) >= (int)n)
 		return -ENAMETOOLONG;
 	return access(buf, R_OK) ? -errno : 0;
+}
+
+/* The hint for a process record -p cannot attach to. */
+static void attach_hint(int ret, pid_t pid)
+{
+	switch (ret) {
+	case -EBUSY:
+		hint("a debugger or strace holds it and a process has one tracer: detach it first");
+		break;
+	case -EPERM:
+	case -EACCES:
+		hint("run as the process owner or as root; Yama's kernel.yama.ptrace_scope 1 or more allows only root");
+		break;
+	case -ENOEXEC:
+		hint("the tracker can only be loaded into a dynamically linked program; 'offheap trace %d' follows the mmap calls of any program",
+		     (int)pid);
+		break;
+	case -EALREADY:
+		hint("end the other recording first ('offheap record --stop %d')", (int)pid);
+		break;
+	case -EDEADLK:
+	case -ETIMEDOUT:
+		hint("try again; nothing was changed in process %d", (int)pid);
+		break;
+	default:
+		break;
+	}
+}
+
+/* record --stop PID */
+static int record_stop(const char *arg)
+{
+	struct strbuf err = STRBUF_INIT;
+	pid_t pid, rec;
+	char *end;
+	long n = strtol(arg, &end, 10);
+	int ret;
+
+	if (*end || n <= 0 || n > INT_MAX)
+		usage_die("record", "--stop wants the PID given to 'record -p', not '%s'", arg);
+	pid = (pid_t)n;
+	ret = recorder_stop(pid, 60000, &rec, &err);
+	if (ret) {
+		error("%s", err.buf);
+		if (ret == -ENOENT)
+			hint("'record --stop' ends a 'record -p %d' started by the same user", (int)pid);
+		strbuf_release(&err);
+		return EXIT_RUNTIME;
+	}
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+/* record -p PID: attach, record until the end, detach. r and adb are set up. */
+static int record_attached(struct recorder *r, struct allocdb *adb, pid_t pid, const char *out,
+			   uint64_t interval_ms, uint64_t duration_ms, bool *unlink_out)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct recorder_result res;
+	struct progress pg = {0};
+	enum recorder_way way;
+	enum recorder_end end;
+	int ret, exit_code = EXIT_OK;
+
+	ret = recorder_attach(r, adb, pid, interval_ms, duration_ms, &way, &err);
+	show_notices(r);
+	if (ret) {
+		error("%s", err.buf);
+		attach_hint(ret, pid);
+		strbuf_release(&err);
+		/* nothing was recorded: leave no file to refuse later */
+		*unlink_out = true;
+		return EXIT_RUNTIME;
+	}
+	fprintf(stderr, "offheap record: attached to process %d (%s); stop with Ctrl-C or 'offheap record --stop %d'\n",
+		(int)pid, way == RECORDER_VIA_AGENT ? "as a JVM agent" : "by ptrace", (int)pid);
+	pg.on = isatty(STDERR_FILENO);
+	while ((end = recorder_attach_done(r)) == RECORDER_END_NONE) {
+		bool polled = recorder_attach_step(r);
+
+		show_notices(r);
+		if (polled)
+			show_progress(r, &pg);
+	}
+	if (pg.on && pg.have_first)
+		fputc('\n', stderr);
+	ret = recorder_attach_end(r, &err);
+	show_notices(r);
+	if (ret) {
+		error("%s", err.buf);
+		hint("the tracker turns itself off once this offheap has exited");
+		exit_code = EXIT_RUNTIME;
+	} else if (end == RECORDER_END_EXIT) {
+		fprintf(stderr, "offheap record: process %d exited\n", (int)pid);
+	} else {
+		fprintf(stderr, "offheap record: detached from process %d; the tracker stays loaded in it, inert%s\n",
+			(int)pid, way == RECORDER_VIA_AGENT ? " (a JVM never unloads an agent)" : "");
+	}
+	recorder_finish(r, &res);
+	if (!res.any)
+		warning("the tracker in process %d reported nothing", (int)pid);
+	if (res.lost || res.names_lost) {
+		error("the recording '%s' is incomplete: %s could not be written (%s)", out,
+		      res.lost ? "some intervals" : "the function names", res.lost_why);
+		hint("free space where the recording is written, or choose another file with -o");
+		exit_code = EXIT_RUNTIME;
+	}
+	strbuf_release(&err);
+	return exit_code;
+}
+
+/* "cannot run '16473'": a bare number was meant as a process to attach to. */
+static void hint_pid(const char *name)
+{
+	char *end;
+	long n = strtol(name, &end, 10);
+
+	if (*name && !*end && n > 0 && n <= INT_MAX)
+		hint("to record the running process %ld, use 'offheap record -p %ld'", n, n);
 }
 
 int cmd_record(int argc, char **argv)
@@ -170,11 +315,16 @@ int cmd_record(int argc, char **argv)
 	    {"interval", required_argument, NULL, 'i'},
 	    {"follow-fork", no_argument, NULL, 'F'},
 	    {"max-children", required_argument, NULL, 'M'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"stop", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *out = "offheap-record.db";
-	uint64_t sample = 512 * 1024, interval_ms = 1000;
+	uint64_t sample = 512 * 1024, interval_ms = 1000, duration_ms = 0;
+	const char *pid_arg = NULL, *stop_arg = NULL;
+	pid_t pid = 0;
 	bool force = false, exact = false, sampled = false, unlink_out = false, follow = false;
 	int max_children = -1;
 	struct strbuf err = STRBUF_INIT, cmdline = STRBUF_INIT;
@@ -186,7 +336,7 @@ int cmd_record(int argc, char **argv)
 	struct store *st = NULL;
 	int c, ret, exit_code = EXIT_RUNTIME;
 
-	while ((c = getopt_long(argc, argv, "+o:fi:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:fi:p:d:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -219,6 +369,18 @@ int cmd_record(int argc, char **argv)
 				usage_die("record", "--max-children wants a number from 1 to 100000, not '%s'",
 					  optarg);
 			break;
+		case 'p':
+			pid_arg = optarg;
+			break;
+		case 'd':
+			if (parse_duration_ms(optarg, &duration_ms) || duration_ms < 100 ||
+			    duration_ms > 7 * 24 * 3600000ULL)
+				usage_die("record", "-d takes a duration from 100ms to 7d, not '%s'",
+					  optarg);
+			break;
+		case 'S':
+			stop_arg = optarg;
+			break;
 		case 'h':
 			print_help(stdout);
 			return EXIT_OK;
@@ -230,10 +392,26 @@ int cmd_record(int argc, char **argv)
 		usage_die("record", "--exact and --sample exclude each other");
 	if (max_children >= 0 && !follow)
 		usage_die("record", "--max-children is for --follow-fork");
-	if (optind >= argc)
+	if (follow && pid_arg)
+		usage_die("record", "--follow-fork is for a command; -p records the one process");
+	if (stop_arg) {
+		if (pid_arg || optind < argc)
+			usage_die("record", "--stop takes only the PID of a 'record -p'");
+		return record_stop(stop_arg);
+	}
+	if (pid_arg && optind < argc)
+		usage_die("record", "-p and a command exclude each other");
+	if (duration_ms && !pid_arg)
+		usage_die("record", "-d goes with -p (a command is recorded until it exits)");
+	if (optind >= argc && !pid_arg)
 		usage_die("record", "no command to run (offheap record -- COMMAND [ARGS...])");
 	if (exact)
 		sample = 0;
+	if (pid_arg) {
+		if (cmd_resolve_pid(pid_arg, &pid))
+			return EXIT_RUNTIME;
+		strbuf_addf(&cmdline, "pid %d", (int)pid);
+	}
 	for (int i = optind; i < argc; i++)
 		strbuf_addf(&cmdline, "%s%s", i > optind ? " " : "", argv[i]);
 
@@ -260,6 +438,11 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	if (pid_arg) {
+		exit_code = record_attached(r, adb, pid, out, interval_ms, duration_ms,
+					    &unlink_out);
+		goto out;
+	}
 	pg.on = isatty(STDERR_FILENO);
 	if (recorder_start(r, adb, argv + optind, interval_ms, &err)) {
 		error("%s", err.buf);
@@ -277,6 +460,8 @@ int cmd_record(int argc, char **argv)
 	recorder_finish(r, &res);
 	if (res.exec_errno) {
 		error("cannot run '%s': %s", argv[optind], strerror(res.exec_errno));
+		if (res.exec_errno == ENOENT)
+			hint_pid(argv[optind]);
 		exit_code = res.exec_errno == ENOENT ? 127 : 126;
 		/* Nothing ran, so the recording holds nothing: leave no file to refuse later. */
 		unlink_out = true;

@@ -915,8 +915,12 @@ static void nspid_from_sched(struct attach_ctx *c)
 	strbuf_release(&sb);
 }
 
-int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, struct strbuf *out,
-		struct strbuf *err)
+/*
+ * Runs the attach operation op with up to three arguments (v1 allows three) in the JVM pid;
+ * as attach_jcmd. A jcmd is streamed where protocol 2 offers it.
+ */
+static int attach_op(pid_t pid, const char *op, const char *const *args, size_t nargs,
+		     int timeout_ms, int *status, struct strbuf *out, struct strbuf *err)
 {
 	struct attach_ctx c = {.pid = pid, .pidfd = -1, .err = err};
 	struct strbuf req = STRBUF_INIT;
@@ -978,14 +982,18 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 
 	strbuf_reset(&req);
 	if (version >= 2) {
+		bool jcmd = !strcmp(op, "jcmd");
+
 		/* As JDK 25's jcmd: the line is one argument, output streamed as produced. */
-		ret = attach_encode_v2(&req, streaming ? "jcmd streaming=1" : "jcmd", &cmdline, 1);
+		ret = attach_encode_v2(&req, jcmd && streaming ? "jcmd streaming=1" : op, args,
+				       nargs);
 	} else {
-		ret = attach_encode_v1(&req, "jcmd", cmdline, NULL, NULL);
+		ret = attach_encode_v1(&req, op, nargs > 0 ? args[0] : NULL,
+				       nargs > 1 ? args[1] : NULL, nargs > 2 ? args[2] : NULL);
 	}
 	if (ret) {
 		strbuf_addf(err, "the command line is too long for attach protocol %d (%zu bytes)",
-			    version >= 2 ? 2 : 1, strlen(cmdline));
+			    version >= 2 ? 2 : 1, strlen(nargs ? args[0] : op));
 		goto out;
 	}
 	ret = request(&c, &req, status, out);
@@ -996,4 +1004,31 @@ out:
 	if (ret)
 		strbuf_reset(out);
 	return ret;
+}
+
+int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, struct strbuf *out,
+		struct strbuf *err)
+{
+	return attach_op(pid, "jcmd", &cmdline, 1, timeout_ms, status, out, err);
+}
+
+int attach_load(pid_t pid, const char *path, const char *options, int timeout_ms,
+		struct strbuf *out, struct strbuf *err)
+{
+	/* "true": the path is absolute (JVM.md, "Dynamic agent") */
+	const char *args[] = {path, "true", options ? options : ""};
+	const char *rc;
+	int status = 0, ret;
+
+	ret = attach_op(pid, "load", args, 3, timeout_ms, &status, out, err);
+	if (ret)
+		return ret;
+	/* JDK 9+ answers "return code: N" with status 0; older ones the bare code */
+	rc = strstr(out->buf, "return code: ");
+	if (!status && (rc ? atoi(rc + 13) == 0 : out->buf[0] == '0' && atoi(out->buf) == 0))
+		return 0;
+	strbuf_rtrim(out);
+	strbuf_addf(err, "the JVM %d refused to load '%s' as an agent: %s", (int)pid, path,
+		    out->len ? out->buf : "no reason given");
+	return -EPERM;
 }

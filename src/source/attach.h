@@ -40,6 +40,17 @@ int attach_jcmd(pid_t pid, const char *cmdline, int timeout_ms, int *status, str
 		struct strbuf *err);
 
 /*
+ * Loads the library at path (absolute, as the JVM sees it) into the JVM pid as
+ * a JVMTI agent with the attach operation "load": the JVM dlopens it and calls
+ * its Agent_OnAttach(vm, options, NULL). Returns 0 when the agent's answer is
+ * 0; -EPERM when the JVM refused (JDK 21+ started with
+ * -XX:-EnableDynamicAgentLoading, or the agent returned an error: err quotes
+ * the JVM's reply); else the errors of attach_jcmd. out holds the reply.
+ */
+int attach_load(pid_t pid, const char *path, const char *options, int timeout_ms,
+		struct strbuf *out, struct strbuf *err);
+
+/*
  * True when pid looks like a HotSpot JVM offheap can attach to: libjvm.so in
  * its memory map, an attach socket, or an hsperfdata file. Sends nothing.
  */
