@@ -24,8 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef OFFHEAP_CHECK_WALK
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#endif
 
 bool active; /* recording in this process */
 static bool sync_mode; /* OFFHEAP_SYNC: the recorder waits on our handshakes */
@@ -197,7 +199,9 @@ void open_shared(void)
 	hdr->nstacks = 1;
 	__atomic_store_n(&hdr->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 
+#ifdef OFFHEAP_CHECK_WALK
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+#endif
 	sync_mode = env_u64("OFFHEAP_SYNC", 0) != 0;
 	if (sync_mode) {
 		struct timespec ms = {0, 1000000};
