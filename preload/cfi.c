@@ -378,11 +378,10 @@ struct rule_slot {
 };
 static struct rule_slot rules[1U << RULE_BITS];
 
+/* Never 0 (an empty slot); a torn entry mixes words of two rules and fails it. */
 static inline uint64_t rule_check(uint64_t pc, uint64_t cfa, uint64_t bp)
 {
-	uint64_t h = (pc ^ (cfa * 0x9e3779b97f4a7c15ULL) ^ (bp * 0xc2b2ae3d27d4eb4fULL)) | 1;
-
-	return h * 0xff51afd7ed558ccdULL | 1; /* never 0: 0 is an empty slot */
+	return (pc ^ cfa ^ (bp * 0x9e3779b97f4a7c15ULL)) | 1ULL << 63;
 }
 
 static inline struct rule_slot *rule_slot(uint64_t pc)
@@ -828,7 +827,7 @@ static bool stack_of(uint64_t sp, struct cfi_bounds *b)
 }
 
 /* Evaluates a DWARF expression (ULEB length first) with rsp, rbp and rip known. */
-static bool eval(uint64_t at, const struct cfi_frame *f, const struct cfi_bounds *b, uint64_t *out)
+static __attribute__((noinline)) bool eval(uint64_t at, const struct cfi_frame *f, const struct cfi_bounds *b, uint64_t *out)
 {
 	const uint8_t *p = (const uint8_t *)(uintptr_t)at, *end;
 	uint64_t st[16], len;
@@ -954,71 +953,84 @@ push:
 #define UC_RSP     UC_GREG(15)
 #define UC_RIP     UC_GREG(16)
 
+/* The rule for pc, not in the cache: found, cached and returned; false: pc is in no module. */
+static __attribute__((noinline)) bool rule_miss(const struct cfi_frame *f, uint64_t pc,
+						bool may_refresh, struct rule *r)
+{
+	const struct cfi_table *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+	const struct cfi_module *m = find_module(t, pc);
+
+	if (!m) {
+		/*
+		 * A module loaded behind dlopen's back (glibc's own NSS and
+		 * iconv loads), or JIT code: ask the loader once per pc and
+		 * table.
+		 */
+		uint64_t *u = &unknown[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - UNKNOWN_BITS)];
+
+		if (!may_refresh || __atomic_load_n(u, __ATOMIC_RELAXED) == (pc ^ (uintptr_t)t))
+			return false;
+		if (table_stale(t)) {
+			cfi_refresh();
+			t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+			m = find_module(t, pc);
+		}
+		if (!m) {
+			__atomic_store_n(u, pc ^ (uintptr_t)t, __ATOMIC_RELAXED);
+			return false;
+		}
+	}
+	compute_rule(m, pc, f->pc, r);
+	rule_put(pc, r);
+#ifdef OFFHEAP_CHECK_WALK
+	if (check_poison) {
+		r->cfa = MK(CFA_REG, (uint64_t)DW_RBP << 32 | 16);
+		r->bp = MK(BP_OFFSET, (uint32_t)-16);
+	}
+#endif
+	/* the frame-pointer walk may take this return address from now on */
+	if (!f->exact && r->cfa == MK(CFA_REG, (uint64_t)DW_RBP << 32 | 16) &&
+	    r->bp == MK(BP_OFFSET, (uint32_t)-16))
+		__atomic_store_n(verdict_slot(f->pc), f->pc << 1 | 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* The caller of the rt_sigreturn trampoline's frame f: the interrupted one, from the ucontext. */
+static __attribute__((noinline)) int signal_step(struct cfi_frame *f, struct cfi_bounds *b)
+{
+	uint64_t uc = f->sp;
+
+	if (!readable(b, uc + UC_RBP) || !readable(b, uc + UC_RIP))
+		return -1;
+	f->pc = *(const uint64_t *)(uintptr_t)(uc + UC_RIP);
+	f->sp = *(const uint64_t *)(uintptr_t)(uc + UC_RSP);
+	f->bp = *(const uint64_t *)(uintptr_t)(uc + UC_RBP);
+	f->bp_ok = true;
+	f->exact = true;
+	if (!f->pc)
+		return 0;
+	/* the interrupted code may run on another stack (sigaltstack) */
+	if (f->sp < b->lo || f->sp >= b->hi) {
+		if (!stack_of(f->sp, b))
+			return -1;
+	} else {
+		b->lo = f->sp;
+	}
+	return 1;
+}
+
 int cfi_step(struct cfi_frame *f, struct cfi_bounds *b, bool may_refresh)
 {
 	uint64_t pc = f->exact ? f->pc : f->pc - 1, cfa, ra;
-	const struct cfi_table *t;
-	const struct cfi_module *m;
 	struct rule r;
 
-	if (!rule_get(pc, &r)) {
-		t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
-		m = find_module(t, pc);
-		if (!m) {
-			/*
-			 * A module loaded behind dlopen's back (glibc's own
-			 * NSS and iconv loads), or JIT code: ask the loader
-			 * once per pc and table.
-			 */
-			uint64_t *u = &unknown[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - UNKNOWN_BITS)];
-
-			if (!may_refresh || __atomic_load_n(u, __ATOMIC_RELAXED) == (pc ^ (uintptr_t)t))
-				return -1;
-			if (table_stale(t)) {
-				cfi_refresh();
-				t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
-				m = find_module(t, pc);
-			}
-			if (!m) {
-				__atomic_store_n(u, pc ^ (uintptr_t)t, __ATOMIC_RELAXED);
-				return -1;
-			}
-		}
-		compute_rule(m, pc, f->pc, &r);
-		rule_put(pc, &r);
-#ifdef OFFHEAP_CHECK_WALK
-		if (check_poison)
-			r.cfa = MK(CFA_REG, (uint64_t)DW_RBP << 32 | 16), r.bp = MK(BP_OFFSET, (uint32_t)-16);
-#endif
-		/* the frame-pointer walk may take this return address from now on */
-		if (!f->exact && r.cfa == MK(CFA_REG, (uint64_t)DW_RBP << 32 | 16) &&
-		    r.bp == MK(BP_OFFSET, (uint32_t)-16))
-			__atomic_store_n(verdict_slot(f->pc), f->pc << 1 | 1, __ATOMIC_RELAXED);
-	}
+	if (!rule_get(pc, &r) && !rule_miss(f, pc, may_refresh, &r))
+		return -1; /* JIT or unknown code */
 	switch (KIND(r.cfa)) {
 	case CFA_OUTERMOST:
 		return 0;
-	case CFA_SIGNAL: {
-		uint64_t uc = f->sp;
-
-		if (!readable(b, uc + UC_RBP) || !readable(b, uc + UC_RIP))
-			return -1;
-		f->pc = *(const uint64_t *)(uintptr_t)(uc + UC_RIP);
-		f->sp = *(const uint64_t *)(uintptr_t)(uc + UC_RSP);
-		f->bp = *(const uint64_t *)(uintptr_t)(uc + UC_RBP);
-		f->bp_ok = true;
-		f->exact = true;
-		if (!f->pc)
-			return 0;
-		/* the interrupted code may run on another stack (sigaltstack) */
-		if (f->sp < b->lo || f->sp >= b->hi) {
-			if (!stack_of(f->sp, b))
-				return -1;
-		} else {
-			b->lo = f->sp;
-		}
-		return 1;
-	}
+	case CFA_SIGNAL:
+		return signal_step(f, b);
 	case CFA_REG: {
 		uint64_t base;
 

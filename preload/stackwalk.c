@@ -11,6 +11,9 @@
  * Every other step is the CFI unwinder's (cfi.c): its rules come from the
  * modules' .eh_frame and are cached per pc, so a steady program steps
  * through cached rules and never locks, masks signals or enters the kernel.
+ * In front of it, a per-thread cache of stack tails keyed by (return
+ * address, the stack slot holding it) gives the rest of a stack seen before
+ * when every one of its return addresses is still in its slot.
  *
  * The walk starts at the hook's frame fp, which holds ret0 at fp + 8 (the
  * hooks ask for their frame address, so they set up rbp); if it does not
@@ -36,7 +39,25 @@
 #include <libunwind.h>
 #endif
 
+#define TAILS_BITS 5
+
 uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
+
+/*
+ * A stack tail: the frames above the first frame the frame-pointer walk
+ * could not take, keyed by that frame's return address and the stack slot
+ * holding it, with the slot of every return address in it. It is used only
+ * if every return address is still in its slot; an unwind step is a chain
+ * of dependent loads, a check is independent loads.
+ */
+struct tail {
+	uint64_t pc, slot; /* key; 0: being written */
+	uint32_t n;
+	uint64_t pcs[TRACKSHM_MAX_DEPTH];
+	uint64_t slots[TRACKSHM_MAX_DEPTH];
+};
+
+static TLS struct tail tails[1U << TAILS_BITS];
 
 static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
@@ -52,6 +73,62 @@ static inline int verdict_get(uint64_t pc)
 	if (v >> 1 != pc || !v)
 		return -1;
 	return (int)(v & 1);
+}
+
+/*
+ * The frames above f (a return address, read from f->sp - 8), at most max,
+ * into out: from this thread's tails when one still matches the stack, else
+ * by the CFI unwinder, remembering the result as a tail. Sets *lost as walk.
+ */
+static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, int max,
+		    bool may_refresh, bool *lost)
+{
+	uint64_t key = f->pc, slot = f->sp - 8, slots[TRACKSHM_MAX_DEPTH];
+	struct tail *t = &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)];
+	bool keep = true;
+	int n = 0, r;
+
+	if (t->pc == key && t->slot == slot && t->n <= (uint32_t)max) {
+		uint32_t i;
+
+		for (i = 0; i < t->n; i++)
+			if (t->slots[i] < b->lo || t->slots[i] + 8 > b->hi ||
+			    *(uint64_t *)t->slots[i] != t->pcs[i])
+				break;
+		if (i == t->n) {
+			for (i = 0; i < t->n; i++)
+				out[i] = t->pcs[i];
+			*lost = false;
+			return (int)t->n;
+		}
+	}
+	for (;;) {
+		r = cfi_step(f, b, may_refresh);
+		if (r <= 0) {
+			*lost = r < 0;
+			break;
+		}
+		if (f->exact)
+			keep = false; /* a signal frame: its pc is in no slot */
+		out[n] = f->pc;
+		slots[n++] = f->sp - 8;
+		if (n == max) {
+			*lost = false;
+			break;
+		}
+	}
+	/* kept only whole: a cut or lost stack may end elsewhere next time */
+	if (keep && n < max && !*lost) {
+		t->pc = 0;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		memcpy(t->pcs, out, (size_t)n * sizeof(out[0]));
+		memcpy(t->slots, slots, (size_t)n * sizeof(slots[0]));
+		t->n = (uint32_t)n;
+		t->slot = slot;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->pc = key;
+	}
+	return n;
 }
 
 /*
@@ -99,6 +176,9 @@ static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t 
 			b.lo = f.sp;
 			r = f.pc ? 1 : 0;
 		} else {
+			if (!f.exact)
+				return depth + cfi_tail(&f, &b, frames + depth, TRACKSHM_MAX_DEPTH - depth,
+							may_refresh, lost);
 			r = cfi_step(&f, &b, may_refresh);
 		}
 		if (r <= 0) {
