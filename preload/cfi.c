@@ -11,11 +11,13 @@
  * Outside the hot path (at start, after dlopen and dlclose) dl_iterate_phdr
  * builds a table of the loaded modules sorted by text address, each with its
  * .eh_frame_hdr search table (PT_GNU_EH_FRAME: FDE initial locations sorted
- * for a binary search). The table is published by an atomic pointer swap and
- * an old one is never freed: a walker in another thread, or in a signal
- * handler, may still be reading it. Tables are a few KB and a program
- * dlopens a bounded number of times; the leak is the price of reading
- * without a lock.
+ * for a binary search). It is built aside, then copied into the published
+ * table under a sequence lock (walkers copy a module out and retry, or give
+ * up, when the lock moved). Only a table too small is replaced, by an atomic
+ * pointer swap, and the old one is never freed: a walker in another thread
+ * or in a signal handler may still be reading it. Capacities double, so the
+ * memory left behind stays below the live table's; a dlopen/dlclose loop
+ * costs none.
  *
  * On the hot path: the module by binary search, the FDE by binary search of
  * its search table, then the CIE's and the FDE's instructions are run up to
@@ -62,13 +64,15 @@ struct cfi_module {
 };
 
 struct cfi_table {
+	uint64_t seq;             /* odd while rewritten (a sequence lock) */
 	uint64_t gen;             /* dl_gen when built */
 	uint64_t adds, subs;      /* dl_iterate_phdr's load and unload counts when built */
 	uint32_t n, cap;
 	struct cfi_module mods[]; /* sorted by lo */
 };
 
-static struct cfi_table *table;
+static struct cfi_table *table;   /* the published table, read under its seq */
+static struct cfi_table *scratch; /* where the rebuilder builds: its own */
 static int rebuilding;
 static uint64_t dl_gen; /* dlopen calls so far */
 
@@ -262,34 +266,78 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+static size_t table_bytes(uint32_t cap)
+{
+	return sizeof(struct cfi_table) + cap * sizeof(struct cfi_module);
+}
+
+static struct cfi_table *table_new(uint32_t cap)
+{
+	struct cfi_table *t = sys_map(table_bytes(cap));
+
+	if (t)
+		t->cap = cap;
+	return t;
+}
+
 void cfi_refresh(void)
 {
+	struct cfi_table *t, *b;
 	uint32_t n = 0;
-	struct cfi_table *t;
-	size_t len;
+	uint64_t seq;
 
 	if (__atomic_exchange_n(&rebuilding, 1, __ATOMIC_ACQUIRE))
 		return; /* another thread is at it; a later miss retries */
 	dl_iterate_phdr(count_module, &n);
 	n += 16; /* modules loaded between the two walks */
-	len = sizeof(*t) + n * sizeof(t->mods[0]);
-	t = sys_map(len);
-	if (!t)
-		goto out;
-	t->cap = n;
-	t->gen = __atomic_load_n(&dl_gen, __ATOMIC_ACQUIRE);
-	dl_iterate_phdr(add_module, t);
+	if (!scratch || scratch->cap < n) {
+		if (scratch)
+			syscall(SYS_munmap, scratch, table_bytes(scratch->cap));
+		scratch = table_new(2 * n);
+		if (!scratch)
+			goto out;
+	}
+	b = scratch;
+	b->n = 0;
+	b->gen = __atomic_load_n(&dl_gen, __ATOMIC_ACQUIRE);
+	dl_iterate_phdr(add_module, b);
 	/* insertion sort: tens of modules, and no qsort (it may malloc) */
-	for (uint32_t i = 1; i < t->n; i++) {
-		struct cfi_module m = t->mods[i];
+	for (uint32_t i = 1; i < b->n; i++) {
+		struct cfi_module m = b->mods[i];
 		uint32_t j = i;
 
-		for (; j > 0 && t->mods[j - 1].lo > m.lo; j--)
-			t->mods[j] = t->mods[j - 1];
-		t->mods[j] = m;
+		for (; j > 0 && b->mods[j - 1].lo > m.lo; j--)
+			b->mods[j] = b->mods[j - 1];
+		b->mods[j] = m;
 	}
-	/* the old table stays mapped: see the file comment */
-	__atomic_store_n(&table, t, __ATOMIC_RELEASE);
+	t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+	if (!t || t->cap < b->n) {
+		/*
+		 * A bigger table, published by a pointer swap. The old one
+		 * stays mapped: a walker in another thread or in a signal
+		 * handler may be reading it. Capacities double, so what is
+		 * left behind is bounded.
+		 */
+		struct cfi_table *nt = table_new(2 * b->n);
+
+		if (!nt)
+			goto out;
+		memcpy(nt, b, table_bytes(b->n));
+		nt->seq = 0;
+		nt->cap = 2 * b->n;
+		__atomic_store_n(&table, nt, __ATOMIC_RELEASE);
+		goto out;
+	}
+	/* rewritten in place under its sequence lock: a dlopen/dlclose loop costs no memory */
+	seq = t->seq;
+	__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	t->gen = b->gen;
+	t->adds = b->adds;
+	t->subs = b->subs;
+	memcpy(t->mods, b->mods, b->n * sizeof(b->mods[0]));
+	__atomic_store_n(&t->n, b->n, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->seq, seq + 2, __ATOMIC_RELEASE);
 out:
 	__atomic_store_n(&rebuilding, 0, __ATOMIC_RELEASE);
 }
@@ -331,21 +379,45 @@ static bool table_stale(const struct cfi_table *t)
 	return !t || c[0] != t->adds || c[1] != t->subs;
 }
 
-static const struct cfi_module *find_module(const struct cfi_table *t, uint64_t pc)
+/*
+ * The module holding pc, copied out of table t under its sequence lock.
+ * 1: found; 0: in no module (*version names the table's state); -1: the
+ * table is being rewritten (perhaps by the thread this handler interrupted).
+ */
+static int find_module(const struct cfi_table *t, uint64_t pc, struct cfi_module *out,
+		       uint64_t *version)
 {
-	uint32_t lo = 0, hi = t ? t->n : 0;
+	for (int tries = 0; t && tries < 4; tries++) {
+		uint64_t seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+		uint32_t lo = 0, hi = __atomic_load_n(&t->n, __ATOMIC_RELAXED);
+		int found = 0;
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
+		if (seq & 1)
+			continue;
+		if (hi > t->cap)
+			hi = t->cap;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			uint64_t mlo = __atomic_load_n(&t->mods[mid].lo, __ATOMIC_RELAXED);
+			uint64_t mhi = __atomic_load_n(&t->mods[mid].hi, __ATOMIC_RELAXED);
 
-		if (pc < t->mods[mid].lo)
-			hi = mid;
-		else if (pc >= t->mods[mid].hi)
-			lo = mid + 1;
-		else
-			return &t->mods[mid];
+			if (pc < mlo) {
+				hi = mid;
+			} else if (pc >= mhi) {
+				lo = mid + 1;
+			} else {
+				memcpy(out, &t->mods[mid], sizeof(*out));
+				found = 1;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) == seq) {
+			*version = (uint64_t)(uintptr_t)t ^ seq << 47;
+			return found;
+		}
 	}
-	return NULL;
+	return -1;
 }
 
 /* ---- rules ---- */
@@ -958,29 +1030,34 @@ static __attribute__((noinline)) bool rule_miss(const struct cfi_frame *f, uint6
 						bool may_refresh, struct rule *r)
 {
 	const struct cfi_table *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
-	const struct cfi_module *m = find_module(t, pc);
+	struct cfi_module m;
+	uint64_t version = 0;
+	int found = find_module(t, pc, &m, &version);
 
-	if (!m) {
+	if (found < 0)
+		return false;
+	if (!found) {
 		/*
 		 * A module loaded behind dlopen's back (glibc's own NSS and
 		 * iconv loads), or JIT code: ask the loader once per pc and
-		 * table.
+		 * table state.
 		 */
 		uint64_t *u = &unknown[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - UNKNOWN_BITS)];
 
-		if (!may_refresh || __atomic_load_n(u, __ATOMIC_RELAXED) == (pc ^ (uintptr_t)t))
+		if (!may_refresh || __atomic_load_n(u, __ATOMIC_RELAXED) == (pc ^ version))
 			return false;
 		if (table_stale(t)) {
 			cfi_refresh();
 			t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
-			m = find_module(t, pc);
+			found = find_module(t, pc, &m, &version);
 		}
-		if (!m) {
-			__atomic_store_n(u, pc ^ (uintptr_t)t, __ATOMIC_RELAXED);
+		if (found <= 0) {
+			if (!found)
+				__atomic_store_n(u, pc ^ version, __ATOMIC_RELAXED);
 			return false;
 		}
 	}
-	compute_rule(m, pc, f->pc, r);
+	compute_rule(&m, pc, f->pc, r);
 	rule_put(pc, r);
 #ifdef OFFHEAP_CHECK_WALK
 	if (check_poison) {
