@@ -4,7 +4,7 @@
 # and counts the stacks that differ in any frame, on real Debian programs
 # (built without frame pointers: git, python3, sqlite3) and on a helper that
 # allocates in signal handlers, on the thread's stack and on an alternate
-# one. Then: the signal leak is charged through the signal frame to main; code
+# one, and on a loop whose signals land in PLT stubs. Then: the signal leak is charged through the signal frame to main; code
 # in no module (JIT) ends the stack cleanly; dlopen of a bare name still finds
 # the library through the caller's RUNPATH (the dlopen hook is transparent).
 . "$(dirname "$0")/test-lib.sh"
@@ -60,6 +60,72 @@ test_expect_success 'sqlite3: every stack equals libunwind'"'"'s' '
 test_expect_success 'signal handlers: every stack equals libunwind'"'"'s' '
 	checked sig "$UNWINDEE" signal 200 &&
 	grep -q "^ok 200$" sig.out
+'
+
+# A loop that is mostly a call through the PLT (toupper is glibc's inline
+# lookup through __ctype_toupper_loc, a function of a few instructions):
+# interrupted at random, some signals land in the PLT stub itself, whose CFA
+# is a DWARF expression of rip (by hand: 53 of 2000 had rip in the stub).
+cat >plt.c <<'CEOF'
+#include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static volatile int handled;
+static const int rounds = 2000;
+static pthread_t main_thread;
+static void *keep[64];
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	free(keep[handled % 64]);
+	keep[handled % 64] = malloc(64);
+	handled++;
+}
+
+static void *signaller(void *arg)
+{
+	struct timespec pause = { 0, 200000 };
+
+	for (int i = 0; i < rounds; i++) {
+		pthread_kill(main_thread, SIGUSR1);
+		for (int w = 0; handled <= i && w < 50000; w++)
+			nanosleep(&pause, NULL);
+		if (handled <= i) {
+			fprintf(stderr, "signal %d not handled\n", i);
+			exit(1);
+		}
+	}
+	return arg;
+}
+
+int main(void)
+{
+	volatile int c = 'a';
+	unsigned long x = 0;
+	pthread_t t;
+
+	main_thread = pthread_self();
+	signal(SIGUSR1, on_signal);
+	if (pthread_create(&t, NULL, signaller, NULL))
+		return 1;
+	while (handled < rounds)
+		x += (unsigned long)toupper(c);
+	pthread_join(t, NULL);
+	printf("handled %d %lu\n", handled, x & 0);
+	return 0;
+}
+CEOF
+
+test_expect_success 'signals into PLT stubs: every stack equals libunwind'"'"'s' '
+	cc -O2 -g -o plt plt.c -lpthread -Wl,-z,lazy &&
+	checked plt ./plt &&
+	grep -q "^handled 2000 0$" plt.out &&
+	test "$(awk "{ s += \$3 } END { print s }" plt.counts)" -ge 2000
 '
 
 test_expect_success 'the check can fail: a wrong rule is caught' '
