@@ -57,21 +57,21 @@ extern void *__libc_stack_end; /* ld.so: the main thread's stack pointer at _sta
 /* ---- the module table ---- */
 
 struct cfi_module {
-	uint64_t lo, hi;          /* executable segments: [lo, hi) */
-	const uint8_t *ehdr;      /* .eh_frame_hdr, mapped */
-	const int32_t *search;    /* its table: (initial location, FDE) pairs, ehdr-relative */
-	uint64_t nsearch;         /* pairs in search */
+	uint64_t lo, hi;       /* executable segments: [lo, hi) */
+	const uint8_t *ehdr;   /* .eh_frame_hdr, mapped */
+	const int32_t *search; /* its table: (initial location, FDE) pairs, ehdr-relative */
+	uint64_t nsearch;      /* pairs in search */
 };
 
 struct cfi_table {
-	uint64_t seq;             /* odd while rewritten (a sequence lock) */
-	uint64_t gen;             /* dl_gen when built */
-	uint64_t adds, subs;      /* dl_iterate_phdr's load and unload counts when built */
+	uint64_t seq;	     /* odd while rewritten (a sequence lock) */
+	uint64_t gen;	     /* dl_gen when built */
+	uint64_t adds, subs; /* dl_iterate_phdr's load and unload counts when built */
 	uint32_t n, cap;
 	struct cfi_module mods[]; /* sorted by lo */
 };
 
-static struct cfi_table *table;   /* the published table, read under its seq */
+static struct cfi_table *table;	  /* the published table, read under its seq */
 static struct cfi_table *scratch; /* where the rebuilder builds: its own */
 static int rebuilding;
 static uint64_t dl_gen; /* dlopen calls so far */
@@ -80,17 +80,17 @@ static uint64_t dl_gen; /* dlopen calls so far */
 #define UNKNOWN_BITS 8
 static uint64_t unknown[1U << UNKNOWN_BITS];
 
-#define DW_EH_PE_omit    0xff
-#define DW_EH_PE_uleb128 0x01
-#define DW_EH_PE_udata2  0x02
-#define DW_EH_PE_udata4  0x03
-#define DW_EH_PE_udata8  0x04
-#define DW_EH_PE_sleb128 0x09
-#define DW_EH_PE_sdata2  0x0a
-#define DW_EH_PE_sdata4  0x0b
-#define DW_EH_PE_sdata8  0x0c
-#define DW_EH_PE_pcrel   0x10
-#define DW_EH_PE_datarel 0x30
+#define DW_EH_PE_omit	  0xff
+#define DW_EH_PE_uleb128  0x01
+#define DW_EH_PE_udata2	  0x02
+#define DW_EH_PE_udata4	  0x03
+#define DW_EH_PE_udata8	  0x04
+#define DW_EH_PE_sleb128  0x09
+#define DW_EH_PE_sdata2	  0x0a
+#define DW_EH_PE_sdata4	  0x0b
+#define DW_EH_PE_sdata8	  0x0c
+#define DW_EH_PE_pcrel	  0x10
+#define DW_EH_PE_datarel  0x30
 #define DW_EH_PE_indirect 0x80
 
 static uint64_t uleb(const uint8_t **p, const uint8_t *end)
@@ -232,7 +232,7 @@ static int count_module(struct dl_phdr_info *info, size_t size, void *arg)
 static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct cfi_table *t = arg;
-	struct cfi_module m = { .lo = UINT64_MAX };
+	struct cfi_module m = {.lo = UINT64_MAX};
 	const uint8_t *p, *end;
 	uint64_t eh_frame, count;
 
@@ -373,7 +373,7 @@ static int stop_at_first(struct dl_phdr_info *info, size_t size, void *arg)
 /* The table lists other modules than are loaded now (dl_iterate_phdr's counts differ). */
 static bool table_stale(const struct cfi_table *t)
 {
-	uint64_t c[2] = { 0, 0 };
+	uint64_t c[2] = {0, 0};
 
 	dl_iterate_phdr(stop_at_first, c);
 	return !t || c[0] != t->adds || c[1] != t->subs;
@@ -432,7 +432,7 @@ static int find_module(const struct cfi_table *t, uint64_t pc, struct cfi_module
 enum { CFA_NONE, CFA_REG, CFA_EXPR, CFA_SIGNAL, CFA_OUTERMOST };
 enum { BP_SAME, BP_OFFSET, BP_EXPR, BP_UNKNOWN };
 
-#define KIND(w)    ((unsigned)((w) >> 56))
+#define KIND(w)	   ((unsigned)((w) >> 56))
 #define PAYLOAD(w) ((w) & ((1ULL << 56) - 1))
 #define MK(k, v)   ((uint64_t)(k) << 56 | ((v) & ((1ULL << 56) - 1)))
 
@@ -491,8 +491,8 @@ struct cie {
 	uint64_t code_align;
 	int64_t data_align;
 	uint8_t fde_enc;
-	bool has_aug;             /* 'z': FDEs have augmentation data */
-	bool signal;              /* 'S' */
+	bool has_aug; /* 'z': FDEs have augmentation data */
+	bool signal;  /* 'S' */
 };
 
 /* Reads the entry at p: its body [*body, *end); false when malformed. */
@@ -578,8 +578,8 @@ static bool parse_cie(const uint8_t *p, struct cie *c)
 
 struct cfa_state {
 	uint64_t cfa, bp;
-	bool ra_ok;               /* return address at CFA - 8 */
-	bool ra_undefined;        /* the outermost frame */
+	bool ra_ok;	   /* return address at CFA - 8 */
+	bool ra_undefined; /* the outermost frame */
 };
 
 #define STATE_STACK 8
@@ -755,12 +755,12 @@ static bool run(const uint8_t *p, const uint8_t *end, const struct cie *c, uint6
 			return false;
 		}
 		continue;
-advance:
+	advance:
 		*loc += delta * c->code_align;
 		if (*loc > pc)
 			return true;
 		continue;
-offset:
+	offset:
 		if (reg == DW_RBP) {
 			if (off < INT32_MIN || off > INT32_MAX)
 				return false;
@@ -770,7 +770,7 @@ offset:
 			s->ra_undefined = false;
 		}
 		continue;
-restore:
+	restore:
 		if (reg == DW_RBP)
 			s->bp = init ? init->bp : MK(BP_SAME, 0);
 		else if (reg == DW_RA && init) {
@@ -778,7 +778,7 @@ restore:
 			s->ra_undefined = init->ra_undefined;
 		}
 		continue;
-def_cfa:
+	def_cfa:
 		/* any register is kept; a step can only use rsp and rbp */
 		if (reg > 255 || off < INT32_MIN || off > INT32_MAX)
 			return false;
@@ -791,14 +791,13 @@ def_cfa:
 /* The sigreturn trampoline: mov $15, %rax; syscall. */
 static bool is_sigreturn(uint64_t pc)
 {
-	static const uint8_t code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	static const uint8_t code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
 
 	return !memcmp((const void *)(uintptr_t)pc, code, sizeof(code));
 }
 
 /* The rule at pc (the address looked up: a return address minus 1, or an exact pc). */
-static void compute_rule(const struct cfi_module *m, uint64_t pc, uint64_t code_pc,
-			 struct rule *r)
+static void compute_rule(const struct cfi_module *m, uint64_t pc, uint64_t code_pc, struct rule *r)
 {
 	const int32_t *tab = m->search;
 	uint64_t lo = 0, hi = m->nsearch, loc, range;
@@ -891,7 +890,8 @@ static bool stack_of(uint64_t sp, struct cfi_bounds *b)
 		return true;
 	}
 	if (!syscall(SYS_sigaltstack, NULL, &ss) && !(ss.ss_flags & SS_DISABLE) &&
-	    sp >= (uint64_t)(uintptr_t)ss.ss_sp && sp < (uint64_t)(uintptr_t)ss.ss_sp + ss.ss_size) {
+	    sp >= (uint64_t)(uintptr_t)ss.ss_sp &&
+	    sp < (uint64_t)(uintptr_t)ss.ss_sp + ss.ss_size) {
 		b->hi = ((uint64_t)(uintptr_t)ss.ss_sp + ss.ss_size) & ~7ULL;
 		return true;
 	}
@@ -899,7 +899,8 @@ static bool stack_of(uint64_t sp, struct cfi_bounds *b)
 }
 
 /* Evaluates a DWARF expression (ULEB length first) with rsp, rbp and rip known. */
-static __attribute__((noinline)) bool eval(uint64_t at, const struct cfi_frame *f, const struct cfi_bounds *b, uint64_t *out)
+static __attribute__((noinline)) bool eval(uint64_t at, const struct cfi_frame *f,
+					   const struct cfi_bounds *b, uint64_t *out)
 {
 	const uint8_t *p = (const uint8_t *)(uintptr_t)at, *end;
 	uint64_t st[16], len;
@@ -991,24 +992,53 @@ static __attribute__((noinline)) bool eval(uint64_t at, const struct cfi_frame *
 		x = st[n - 1];
 		n--;
 		switch (op) {
-		case 0x1a: st[n - 1] &= x; break;
-		case 0x1c: st[n - 1] -= x; break;
-		case 0x1e: st[n - 1] *= x; break;
-		case 0x21: st[n - 1] |= x; break;
-		case 0x22: st[n - 1] += x; break;
-		case 0x24: st[n - 1] = x < 64 ? st[n - 1] << x : 0; break;
-		case 0x25: st[n - 1] = x < 64 ? st[n - 1] >> x : 0; break;
-		case 0x27: st[n - 1] ^= x; break;
-		case 0x29: st[n - 1] = st[n - 1] == x; break;
-		case 0x2a: st[n - 1] = (int64_t)st[n - 1] >= (int64_t)x; break;
-		case 0x2b: st[n - 1] = (int64_t)st[n - 1] > (int64_t)x; break;
-		case 0x2c: st[n - 1] = (int64_t)st[n - 1] <= (int64_t)x; break;
-		case 0x2d: st[n - 1] = (int64_t)st[n - 1] < (int64_t)x; break;
-		case 0x2e: st[n - 1] = st[n - 1] != x; break;
-		default: return false;
+		case 0x1a:
+			st[n - 1] &= x;
+			break;
+		case 0x1c:
+			st[n - 1] -= x;
+			break;
+		case 0x1e:
+			st[n - 1] *= x;
+			break;
+		case 0x21:
+			st[n - 1] |= x;
+			break;
+		case 0x22:
+			st[n - 1] += x;
+			break;
+		case 0x24:
+			st[n - 1] = x < 64 ? st[n - 1] << x : 0;
+			break;
+		case 0x25:
+			st[n - 1] = x < 64 ? st[n - 1] >> x : 0;
+			break;
+		case 0x27:
+			st[n - 1] ^= x;
+			break;
+		case 0x29:
+			st[n - 1] = st[n - 1] == x;
+			break;
+		case 0x2a:
+			st[n - 1] = (int64_t)st[n - 1] >= (int64_t)x;
+			break;
+		case 0x2b:
+			st[n - 1] = (int64_t)st[n - 1] > (int64_t)x;
+			break;
+		case 0x2c:
+			st[n - 1] = (int64_t)st[n - 1] <= (int64_t)x;
+			break;
+		case 0x2d:
+			st[n - 1] = (int64_t)st[n - 1] < (int64_t)x;
+			break;
+		case 0x2e:
+			st[n - 1] = st[n - 1] != x;
+			break;
+		default:
+			return false;
 		}
 		continue;
-push:
+	push:
 		if (n == 16)
 			return false;
 		st[n++] = x;
@@ -1021,9 +1051,9 @@ push:
 
 /* ucontext_t: uc_flags, uc_link, uc_stack (24 bytes), then mcontext's gregs */
 #define UC_GREG(i) (40 + 8 * (i))
-#define UC_RBP     UC_GREG(10)
-#define UC_RSP     UC_GREG(15)
-#define UC_RIP     UC_GREG(16)
+#define UC_RBP	   UC_GREG(10)
+#define UC_RSP	   UC_GREG(15)
+#define UC_RIP	   UC_GREG(16)
 
 /* The rule for pc, not in the cache: found, cached and returned; false: pc is in no module. */
 static __attribute__((noinline)) bool rule_miss(const struct cfi_frame *f, uint64_t pc,
