@@ -31,7 +31,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 
 .PHONY: all deps test-deps test check demo bench asan clean tidy format layers
-all: $(B)/offheap $(B)/liboffheap.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
+all: $(B)/offheap $(B)/liboffheap.so $(B)/liboffheap-check.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
 $(B)/offheap: $(OBJ_CMD) $(B)/liboffheap-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -44,7 +44,15 @@ $(B)/liboffheap.so: $(wildcard preload/*.c preload/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(PRELOAD_SAN) $(WARN) -fPIC -shared \
 		-fvisibility=hidden -ftls-model=initial-exec $(filter-out -fsanitize%,$(LDFLAGS)) \
-		-Wl,-z,nodelete -o $@ $(wildcard preload/*.c) -lunwind -ldl
+		-Wl,-z,nodelete -o $@ $(wildcard preload/*.c) -ldl
+
+# The same tracker checking its own unwinder against libunwind's on every stack (the
+# tests' referee, stackwalk.c): the only build that links libunwind.
+$(B)/liboffheap-check.so: $(wildcard preload/*.c preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) -fPIC -shared \
+		-fvisibility=hidden -ftls-model=initial-exec -DOFFHEAP_CHECK_WALK \
+		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $(wildcard preload/*.c) -lunwind -ldl
 
 # pprof's profile.proto → C with protoc-c, generated into build/gen (src/render/pprof.c includes it).
 $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: proto/profile.proto

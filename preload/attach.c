@@ -410,6 +410,7 @@ static void *hook_dlopen(const char *file, int mode)
 {
 	void *h;
 
+	cfi_dlopen(); /* the unwinder's module table is rebuilt by the next walk */
 	if (caller_matters(file, __builtin_return_address(0)))
 		return real_dlopen(file, mode); /* a tail call: the watcher patches it */
 	h = real_dlopen(file, mode);

@@ -30,15 +30,16 @@
  * counting filter of tracked addresses. Only sampled blocks enter the address
  * table (lock-free open addressing, bounded probes).
  *
- * Stacks come from a frame-pointer walk completed by caches that DWARF
- * unwinds (libunwind) fill; see stackwalk.c. libunwind never runs
- * while the loader changes the module list, inside dlclose, or in a hook
- * nested in a hook (a signal handler): those stacks stay partial.
+ * Stacks come from a frame-pointer walk where it is known to hold and our
+ * own CFI unwinder elsewhere; see stackwalk.c and cfi.c. The unwinder's
+ * module table is rebuilt only outside the loader's changes, dlclose and
+ * nested hooks (a signal handler): there a pc in no known module ends the
+ * stack.
  *
  * Inside the hooks: no malloc, no stdio, no locks of ours; our memory comes
  * from mmap(2) directly. A thread-local depth (initial-exec TLS) marks nested
- * hooks (a signal handler, the unwinder's own allocations): they are recorded
- * without unwinding. When the ceiling is reached the tracker degrades and
+ * hooks (a signal handler): they are recorded with a walk that never enters
+ * the loader. When the ceiling is reached the tracker degrades and
  * says so in the header flags: new stacks are charged to entry 0 ("other");
  * blocks that find no address slot are counted as dropped.
  *
@@ -87,6 +88,7 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 static int (*real_dlclose)(void *);
+static void *(*real_dlopen)(const char *, int);
 
 static int state;   /* 0 not started, 1 starting, 2 ready */
 bool attach_mode; /* loaded to attach: hooks are called only while attached */
@@ -143,6 +145,7 @@ static void init(void)
 	RESOLVE(munmap);
 	RESOLVE(mremap);
 	RESOLVE(dlclose);
+	RESOLVE(dlopen);
 	__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
 	open_shared();
 	in_hook--;
@@ -363,8 +366,8 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 	}
 	/*
 	 * nested: a signal handler that interrupted a hook of this thread (or
-	 * an allocation of the unwinder itself): recorded, with the stack the
-	 * frame-pointer walk alone gets.
+	 * an allocation of the unwinder itself): recorded, with a stack whose
+	 * walk may not rebuild the module table.
 	 */
 	nested = in_hook;
 	in_hook++;
@@ -679,6 +682,8 @@ EXPORT int dlclose(void *handle)
 	r = real_dlclose(handle);
 	in_loader--;
 	memset(verdict, 0, sizeof(verdict));
+	cfi_forget();
+	cfi_refresh();
 	return r;
 }
 
@@ -723,3 +728,19 @@ const struct hook_sym hook_syms[] = {
 	HOOK(dlclose, &real_dlclose),
 };
 const int nhook_syms = sizeof(hook_syms) / sizeof(hook_syms[0]);
+
+/*
+ * Code loaded: the unwinder's module table is rebuilt by the next walk that
+ * may (cfi_sync), not here after the call. glibc's dlopen takes its caller
+ * from its return address (the caller's RPATH, RUNPATH and $ORIGIN find a
+ * bare library name), so the real dlopen must return straight to our
+ * caller: a tail call, which the optimize attribute asks for even at -O0/-O1.
+ */
+EXPORT __attribute__((optimize("optimize-sibling-calls"))) void *dlopen(const char *file, int mode)
+{
+	ensure_init();
+	if (!real_dlopen)
+		return NULL;
+	cfi_dlopen();
+	return real_dlopen(file, mode);
+}

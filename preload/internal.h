@@ -111,6 +111,11 @@ void gotpatch_restore(void);
 
 #define VERDICT_BITS 14
 extern uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
+
+static inline uint64_t *verdict_slot(uint64_t pc)
+{
+	return &verdict[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - VERDICT_BITS)];
+}
 #ifdef OFFHEAP_CHECK_WALK
 extern bool check_poison; /* tests: claim every frame has a frame pointer */
 #endif
@@ -125,6 +130,38 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested);
 void stackwalk_forget(void);
 /* Lets go of this thread's caches (at its exit). */
 void stackwalk_thread_exit(void);
+
+/* ---- the CFI unwinder (cfi.c) ---- */
+
+struct cfi_frame {
+	uint64_t pc;  /* a return address, or the exact pc below a signal frame */
+	uint64_t sp;  /* rsp in this frame (the CFA of its callee) */
+	uint64_t bp;  /* rbp in this frame, if bp_ok */
+	bool bp_ok;
+	bool exact;   /* pc is not a return address: look its rule up at pc, not pc - 1 */
+};
+
+struct cfi_bounds {
+	uint64_t lo, hi; /* the stack the walk may read: [lo, hi) */
+};
+
+/* Rebuilds the module table (dl_iterate_phdr); not on the hot path, not in a nested hook. */
+void cfi_refresh(void);
+/* dlopen is about to load code: the next cfi_sync rebuilds the module table. */
+void cfi_dlopen(void);
+/* Rebuilds the module table if a dlopen came since it was built; as cfi_refresh. */
+void cfi_sync(void);
+/* Forgets every cached rule (code was unloaded). */
+void cfi_forget(void);
+/* The stack holding sp, from sp up; false when sp is on no stack we know. */
+bool cfi_stack(uint64_t sp, struct cfi_bounds *b);
+/*
+ * One unwind step: f becomes its caller's frame. 1: done, 0: f was the
+ * outermost frame, -1: no rule or a bad read (JIT code, no unwind info, a
+ * CFA off the stack). may_refresh: a pc in no module may rebuild the table.
+ * No lock, no malloc; no system call but on an alternate signal stack.
+ */
+int cfi_step(struct cfi_frame *f, struct cfi_bounds *b, bool may_refresh);
 
 /* ---- the address table (addrtable.c) ---- */
 

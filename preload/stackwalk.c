@@ -4,15 +4,25 @@
  * Stack capture. The fast way is the frame-pointer chain: each frame of a
  * function built with frame pointers holds the caller's frame pointer at
  * [fp] and the return address at [fp + 8]. A function built without them
- * (-fomit-frame-pointer, most of libc) breaks the chain, so the chain is
- * followed only past return addresses known to lie in functions whose frame
- * pointer is set up (a global direct-mapped verdict cache, filled from the
- * DWARF unwinds). At the first return address that is not known good, the
- * rest of the stack comes from a per-thread cache of stack tails keyed by
- * (return address, the stack slot holding it); a cached tail is used only if
- * every one of its return addresses is still in its stack slot now. Only
- * when that fails does the DWARF unwinder (libunwind) run; it fills both
- * caches. A steady program thus unwinds with DWARF once per new call path.
+ * (-fomit-frame-pointer, most of a Debian system) breaks the chain, so the
+ * chain is followed only past return addresses known to lie where the frame
+ * pointer is set up (a global direct-mapped verdict cache, filled by the CFI
+ * unwinder when the rule it finds for a return address is exactly that).
+ * Every other step is the CFI unwinder's (cfi.c): its rules come from the
+ * modules' .eh_frame and are cached per pc, so a steady program steps
+ * through cached rules and never locks, masks signals or enters the kernel.
+ * In front of it, a per-thread cache of stack tails keyed by (return
+ * address, the stack slot holding it) gives the rest of a stack seen before
+ * when every one of its return addresses is still in its slot.
+ *
+ * The walk starts at the hook's frame fp, which holds ret0 at fp + 8 (the
+ * hooks ask for their frame address, so they set up rbp); if it does not
+ * (a hook called, not jumped to), the walk starts from its own frame and
+ * steps through the tracker's frames to the one returning to ret0.
+ *
+ * The OFFHEAP_CHECK_WALK build (build/liboffheap-check.so) also unwinds
+ * every stack with libunwind, the referee, and counts the stacks that differ
+ * in any frame; nothing else links libunwind.
  */
 #include "internal.h"
 
@@ -26,29 +36,35 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef OFFHEAP_CHECK_WALK
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#endif
 
-#define TAILS_BITS   5
-#define WALK_MAX     (TRACKSHM_MAX_DEPTH + 8)
+#define TAILS_BITS 5
 
 uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 
+/*
+ * A stack tail: the frames above the first frame the frame-pointer walk
+ * could not take, keyed by that frame's return address and the stack slot
+ * holding it, with the slot of every return address in it. It is used only
+ * if every return address is still in its slot; an unwind step is a chain
+ * of dependent loads, a check is independent loads.
+ */
 struct tail {
-	uint64_t pc, slot; /* key: return address and where it is stored */
+	uint64_t pc, slot; /* key; 0: being written */
 	uint32_t n;
 	uint64_t pcs[TRACKSHM_MAX_DEPTH];
 	uint64_t slots[TRACKSHM_MAX_DEPTH];
 };
 
 /*
- * This thread's tails, mmap'ed at its first DWARF unwind: 17 KiB of
- * initial-exec TLS would not fit the static TLS a dlopen'ed library (an
- * attach) can get. Unmapped by stackwalk_thread_exit.
+ * This thread's tails, mmap'ed at its first unwind: 17 KiB of initial-exec
+ * TLS would not fit the static TLS a dlopen'ed library (an attach) can get.
+ * Unmapped by stackwalk_thread_exit.
  */
 static TLS struct tail *tails;
-/* Above the outermost frame a DWARF unwind of this thread has seen: no frame is. */
-static TLS uint64_t stack_hi;
 
 static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
@@ -56,11 +72,6 @@ static TLS uint32_t last_epoch; /* the shm_epoch last_idx belongs to */
 #ifdef OFFHEAP_CHECK_WALK
 bool check_poison;
 #endif
-
-static inline uint64_t *verdict_slot(uint64_t pc)
-{
-	return &verdict[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - VERDICT_BITS)];
-}
 
 /* 1: the function at pc has its frame pointer set up; 0: not; -1: unknown. */
 static inline int verdict_get(uint64_t pc)
@@ -72,69 +83,10 @@ static inline int verdict_get(uint64_t pc)
 	return (int)(v & 1);
 }
 
-static inline struct tail *tail_slot(uint64_t pc, uint64_t slot)
-{
-	return &tails[((pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)];
-}
-
-/*
- * The frame-pointer walk from fp, a frame whose return address (at fp + 8)
- * is ret0. Returns the depth; *partial is set when the caches could not
- * complete the stack (frames then holds what the walk got to).
- */
-static int fp_walk(uintptr_t fp, uint64_t ret0, uint64_t *frames, bool *partial, bool tails_ok)
-{
-	uint64_t pc = ret0, slot = fp + 8, hi = stack_hi;
-	int depth = 0;
-
-	*partial = true;
-	frames[0] = ret0;
-	if (!fp || (fp & 7) || fp + 16 > hi || *(uint64_t *)(fp + 8) != ret0)
-		return 1;
-	for (;;) {
-		int v;
-
-		frames[depth++] = pc;
-		if (depth == TRACKSHM_MAX_DEPTH)
-			goto done;
-		v = verdict_get(pc);
-		if (v == 1) {
-			uintptr_t nfp = *(uintptr_t *)fp;
-
-			if (!nfp)
-				goto done; /* the outermost frame */
-			if (nfp <= fp || (nfp & 7) || nfp + 16 > hi)
-				return depth;
-			fp = nfp;
-			slot = fp + 8;
-			pc = *(uint64_t *)slot;
-			if (!pc)
-				goto done;
-			continue;
-		}
-		if (v == 0 && tails_ok && tails) {
-			struct tail *t = tail_slot(pc, slot);
-
-			if (t->pc != pc || t->slot != slot)
-				return depth;
-			for (uint32_t i = 0; i < t->n; i++)
-				if (t->slots[i] + 8 > hi || *(uint64_t *)t->slots[i] != t->pcs[i])
-					return depth;
-			for (uint32_t i = 0; i < t->n && depth < TRACKSHM_MAX_DEPTH; i++)
-				frames[depth++] = t->pcs[i];
-			goto done;
-		}
-		return depth;
-	}
-done:
-	*partial = false;
-	return depth;
-}
-
 static bool tails_new(void)
 {
-	long r = syscall(SYS_mmap, NULL, sizeof(struct tail) << TAILS_BITS,
-			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long r = syscall(SYS_mmap, NULL, sizeof(struct tail) << TAILS_BITS, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (r < 0 && r > -4096)
 		return false;
@@ -151,79 +103,164 @@ void stackwalk_thread_exit(void)
 		syscall(SYS_munmap, t, sizeof(struct tail) << TAILS_BITS);
 }
 
-/* The DWARF unwind; fills the verdict and tail caches. Returns the depth. */
+/* A forked child with a stack table of its own: this thread's last entry is not in it. */
+void stackwalk_forget(void)
+{
+	last_hash = 0;
+}
+
+/*
+ * The frames above f (a return address, read from f->sp - 8), at most max,
+ * into out: from this thread's tails when one still matches the stack, else
+ * by the CFI unwinder, remembering the result as a tail. Sets *lost as walk.
+ */
+static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, int max,
+		    bool may_refresh, bool *lost)
+{
+	uint64_t key = f->pc, slot = f->sp - 8, slots[TRACKSHM_MAX_DEPTH];
+	struct tail *t = tails ? &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)]
+			       : NULL;
+	bool keep = true;
+	int n = 0, r;
+
+	if (!t && tails_new())
+		t = &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)];
+	if (t && t->pc == key && t->slot == slot && t->n <= (uint32_t)max) {
+		uint32_t i;
+
+		for (i = 0; i < t->n; i++)
+			if (t->slots[i] < b->lo || t->slots[i] + 8 > b->hi ||
+			    *(uint64_t *)t->slots[i] != t->pcs[i])
+				break;
+		if (i == t->n) {
+			for (i = 0; i < t->n; i++)
+				out[i] = t->pcs[i];
+			*lost = false;
+			return (int)t->n;
+		}
+	}
+	for (;;) {
+		r = cfi_step(f, b, may_refresh);
+		if (r <= 0) {
+			*lost = r < 0;
+			break;
+		}
+		if (f->exact)
+			keep = false; /* a signal frame: its pc is in no slot */
+		out[n] = f->pc;
+		slots[n++] = f->sp - 8;
+		if (n == max) {
+			*lost = false;
+			break;
+		}
+	}
+	/* kept only whole: a cut or lost stack may end elsewhere next time */
+	if (t && keep && n < max && !*lost) {
+		t->pc = 0;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		memcpy(t->pcs, out, (size_t)n * sizeof(out[0]));
+		memcpy(t->slots, slots, (size_t)n * sizeof(slots[0]));
+		t->n = (uint32_t)n;
+		t->slot = slot;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->pc = key;
+	}
+	return n;
+}
+
+/*
+ * The stack whose innermost return address is ret0, from fp, the hook's
+ * frame. Returns the depth; *lost is set when the walk ended at a frame it
+ * could not unwind (JIT code, no unwind information, a CFA off the stack)
+ * rather than at the outermost frame.
+ */
+static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t *frames,
+					  bool may_refresh, bool *lost)
+{
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	struct cfi_frame f = { .bp_ok = true };
+	struct cfi_bounds b;
+	int depth = 0;
+
+	*lost = true;
+	frames[depth++] = ret0;
+	if (!cfi_stack(here, &b) || fp < here || (fp & 7) || fp + 16 > b.hi)
+		return depth;
+	if (*(uint64_t *)(fp + 8) == ret0) {
+		f.pc = ret0;
+		f.sp = fp + 16;
+		f.bp = *(uint64_t *)fp;
+	} else {
+		f.pc = *(uint64_t *)(here + 8);
+		f.sp = here + 16;
+		f.bp = *(uint64_t *)here;
+		for (int i = 0; f.pc != ret0; i++)
+			if (i == 8 || cfi_step(&f, &b, may_refresh) <= 0)
+				return depth;
+	}
+	b.lo = f.sp;
+	for (;;) {
+		int r;
+
+		if (!f.exact && f.bp_ok && verdict_get(f.pc) == 1) {
+			uint64_t nfp = f.bp;
+
+			if (nfp < f.sp || (nfp & 7) || nfp + 16 > b.hi)
+				return depth;
+			f.pc = *(uint64_t *)(nfp + 8);
+			f.sp = nfp + 16;
+			f.bp = *(uint64_t *)nfp;
+			b.lo = f.sp;
+			r = f.pc ? 1 : 0;
+		} else {
+			if (!f.exact)
+				return depth + cfi_tail(&f, &b, frames + depth, TRACKSHM_MAX_DEPTH - depth,
+							may_refresh, lost);
+			r = cfi_step(&f, &b, may_refresh);
+		}
+		if (r <= 0) {
+			*lost = r < 0;
+			return depth;
+		}
+		frames[depth++] = f.pc;
+		if (depth == TRACKSHM_MAX_DEPTH) {
+			*lost = false;
+			return depth;
+		}
+	}
+}
+
+#ifdef OFFHEAP_CHECK_WALK
+#define WALK_MAX (TRACKSHM_MAX_DEPTH + 8)
+
+/* The referee: libunwind's stack from the frame returning to ret0. */
 static int dwarf_walk(uint64_t ret0, uint64_t *frames)
 {
-	uint64_t ip[WALK_MAX], sp[WALK_MAX], bp[WALK_MAX];
+	uint64_t ip[WALK_MAX];
 	unw_context_t uc;
 	unw_cursor_t c;
 	int n = 0, k = -1, depth = 0;
 
 	if (unw_getcontext(&uc) || unw_init_local(&c, &uc))
-		goto out;
+		return 0;
 	do {
 		unw_word_t w;
 
 		unw_get_reg(&c, UNW_REG_IP, &w);
-		ip[n] = w;
-		unw_get_reg(&c, UNW_REG_SP, &w);
-		sp[n] = w;
-		unw_get_reg(&c, UNW_X86_64_RBP, &w);
-		bp[n] = w;
-		n++;
+		ip[n++] = w;
 	} while (n < WALK_MAX && unw_step(&c) > 0);
 	for (int i = 1; i < n && i < 8; i++)
 		if (ip[i] == ret0) {
 			k = i;
 			break;
 		}
-	if (k < 0) {
-		/* not found: our hook frames are the first two */
-		frames[depth++] = ret0;
-		for (int i = n > 2 ? 2 : n; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
-			frames[depth++] = ip[i];
-		return depth;
-	}
+	if (k < 0)
+		return 0;
 	for (int i = k; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
 		frames[depth++] = ip[i];
-	for (int i = 0; i < n; i++)
-		if (sp[i] > stack_hi)
-			stack_hi = sp[i];
-	/* The frame pointer walk stops at the first frame without one. */
-	for (int i = k; i < n; i++) {
-		bool ok = i + 1 < n && bp[i] == sp[i + 1] - 16;
-
-#ifdef OFFHEAP_CHECK_WALK
-		if (check_poison && i + 1 < n)
-			ok = true; /* the test that the check can fail */
-#endif
-
-		__atomic_store_n(verdict_slot(ip[i]), ip[i] << 1 | ok, __ATOMIC_RELAXED);
-		if (!ok) {
-			struct tail *t;
-			uint32_t m = 0;
-
-			if (!tails && !tails_new())
-				break;
-			t = tail_slot(ip[i], sp[i] - 8);
-
-			for (int j = i + 1; j < n && m < TRACKSHM_MAX_DEPTH; j++, m++) {
-				t->pcs[m] = ip[j];
-				t->slots[m] = sp[j] - 8;
-			}
-			t->pc = ip[i];
-			t->slot = sp[i] - 8;
-			t->n = m;
-			break;
-		}
-	}
-	return depth;
-out:
-	frames[depth++] = ret0;
 	return depth;
 }
 
-#ifdef OFFHEAP_CHECK_WALK
 static unsigned long walk_match, walk_mismatch;
 __attribute__((destructor)) static void walk_report(void)
 {
@@ -233,12 +270,34 @@ __attribute__((destructor)) static void walk_report(void)
 	if (write(2, b, (size_t)n) < 0)
 		return;
 }
-#endif
 
-void stackwalk_forget(void)
+/* Compares the walk with libunwind's, frame by frame; OFFHEAP_CHECK_SHOW prints a mismatch. */
+static void check_walk(uint64_t ret0, const uint64_t *frames, int depth)
 {
-	last_hash = 0;
+	uint64_t check[TRACKSHM_MAX_DEPTH];
+	int d2 = dwarf_walk(ret0, check);
+
+	if (d2 == depth && !memcmp(check, frames, (size_t)depth * 8)) {
+		walk_match++;
+		return;
+	}
+	walk_mismatch++;
+	if (getenv("OFFHEAP_CHECK_SHOW")) {
+		char b[64];
+
+		for (int i = 0; i < depth || i < d2; i++) {
+			int n = snprintf(b, sizeof(b), "%2d %16llx %16llx\n", i,
+					 i < depth ? (unsigned long long)frames[i] : 0ULL,
+					 i < d2 ? (unsigned long long)check[i] : 0ULL);
+
+			if (write(2, b, (size_t)n) < 0)
+				break;
+		}
+	}
+	if (getenv("OFFHEAP_CHECK_ABORT"))
+		abort();
 }
+#endif
 
 uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 {
@@ -246,35 +305,27 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 	int i, depth;
 	uint64_t h = 0x9e3779b97f4a7c15ULL;
 	uint32_t idx;
-	bool partial;
+	bool lost, loader_ok;
 
-	depth = fp_walk(fp, ret0, frames, &partial, !nested);
-#ifdef OFFHEAP_CHECK_WALK
-	if (!partial && !nested) {
-		uint64_t check[TRACKSHM_MAX_DEPTH];
-		int d2 = dwarf_walk(ret0, check);
-
-		if (d2 != depth || memcmp(check, frames, (size_t)depth * 8)) {
-			walk_mismatch++;
-			if (getenv("OFFHEAP_CHECK_ABORT"))
-				abort();
-		} else {
-			walk_match++;
-		}
-	}
-#endif
 	/*
 	 * While the loader changes the module list (dlopen or dlclose under
 	 * way in any thread, perhaps the one this hook interrupted in a signal
-	 * handler) the DWARF unwinder's dl_iterate_phdr could wait for the
-	 * loader's lock or walk a list being changed: keep the partial stack
-	 * instead. _r_debug.r_state is a plain load, no lock.
+	 * handler) dl_iterate_phdr could wait for the loader's lock or walk a
+	 * list being changed: a pc in no known module then ends the walk
+	 * instead of rebuilding the module table. _r_debug.r_state is a plain
+	 * load, no lock.
 	 */
-	if (partial && !nested && !in_loader &&
-	    __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) == RT_CONSISTENT)
-		depth = dwarf_walk(ret0, frames);
-	else if (partial)
+	loader_ok = !nested && !in_loader &&
+		    __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) == RT_CONSISTENT;
+	if (loader_ok)
+		cfi_sync();
+	depth = walk(ret0, fp, frames, loader_ok, &lost);
+	if (lost)
 		__atomic_fetch_add(&hdr->partial, 1, __ATOMIC_RELAXED);
+#ifdef OFFHEAP_CHECK_WALK
+	if (loader_ok)
+		check_walk(ret0, frames, depth);
+#endif
 	for (i = 0; i < depth; i++)
 		h = (h ^ frames[i]) * 0xff51afd7ed558ccdULL;
 	h ^= h >> 29;

@@ -27,8 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef OFFHEAP_CHECK_WALK
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#endif
 
 bool active; /* recording in this process */
 static bool sync_mode; /* OFFHEAP_SYNC: the recorder waits on our handshakes */
@@ -427,7 +429,9 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	__atomic_add_fetch(&shm_epoch, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&hdr->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 
+#ifdef OFFHEAP_CHECK_WALK
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+#endif
 	sync_mode = sync;
 	if (sync_mode && wait_ack) {
 		struct timespec ms = {0, 1000000};
