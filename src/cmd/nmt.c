@@ -191,19 +191,11 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 	char buf[65536];
 	ssize_t n;
 
-	fd = open(o->since, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		error("cannot open '%s': %s", o->since, strerror(errno));
+	fd = cmd_open_infile(o->since, "an NMT baseline file", &st);
+	if (fd < 0)
 		return EXIT_RUNTIME;
-	}
-	if (fstat(fd, &st)) {
-		error("cannot read '%s': %s", o->since, strerror(errno));
-		close(fd);
-		return EXIT_RUNTIME;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > NMT_MAX_TEXT + 4096) {
-		error("'%s' is not an offheap NMT baseline (%s)", o->since,
-		      !S_ISREG(st.st_mode) ? "not a regular file" : "too large");
+	if (st.st_size > NMT_MAX_TEXT + 4096) {
+		error("'%s' is not an offheap NMT baseline (too large)", o->since);
 		close(fd);
 		return EXIT_RUNTIME;
 	}

@@ -19,6 +19,7 @@
  * user_version (a newer format), so each kind of bad file gets its own error.
  */
 #include "store.h"
+#include "infile.h"
 #include "outfile.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -302,22 +303,9 @@ static int check_header(const char *path, struct strbuf *err)
 	ssize_t n;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &sb)) {
-		ret = -errno;
-		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		ret = -EISDIR;
-		strbuf_addf(err, "cannot open '%s': Is a directory", path);
-		goto out;
-	}
+	fd = infile_open(path, "an offheap recording", &sb, err);
+	if (fd < 0)
+		return fd;
 	if (sb.st_size == 0) {
 		ret = -ENODATA;
 		strbuf_addf(err, "'%s' is empty, not an offheap snapshot", path);
