@@ -94,6 +94,21 @@ test_expect_success 'dump -o, and its .json beside it' '
 	! ls -A | grep "\.tmp-"
 '
 
+test_expect_success 'dump -o: an existing FILE or FILE.json is kept without --force' '
+	echo mine >exists.bin &&
+	test_exit_code 1 offheap dump $pid $addr+4K -o exists.bin 2>err &&
+	grep -q "^offheap: error: .exists.bin. already exists" err &&
+	grep -q "^hint: use --force" err &&
+	test "$(cat exists.bin)" = mine && test ! -e exists.bin.json &&
+	echo mine >only.bin.json &&
+	test_exit_code 1 offheap dump $pid $addr+4K -o only.bin 2>err &&
+	grep -q "^offheap: error: .only.bin.json. already exists" err &&
+	test ! -e only.bin && test "$(cat only.bin.json)" = mine &&
+	offheap dump $pid $addr+4K -o exists.bin --force 2>/dev/null &&
+	test "$(wc -c <exists.bin)" = 4096 && mode_0600 exists.bin && mode_0600 exists.bin.json &&
+	! ls -A | grep "\.tmp-"
+'
+
 test_expect_success 'snap -o, with --force too' '
 	plant snap &&
 	test_exit_code 1 offheap snap $pid -o snap.victim 2>err.snap.victim &&
