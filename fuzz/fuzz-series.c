@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path = fuzz_write_file(data, size, "in.offheap");
 	struct strbuf err = STRBUF_INIT, page = STRBUF_INIT;
-	struct doctor_probes p = { .cgroup_limit = -1 };
-	struct html_input in = { .source = path };
+	struct doctor_probes p = {.cgroup_limit = -1};
+	struct html_input in = {.source = path};
 	struct store *st = NULL;
 	struct allocdb *a = NULL;
 	struct alloc_data d;

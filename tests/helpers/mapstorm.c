@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #define MAX_THREADS 64
-#define SLOTS 48
-#define MAX_PAGES 8
+#define SLOTS	    48
+#define MAX_PAGES   8
 
 static long page;
 static int nthreads = 16;
@@ -38,7 +38,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 struct slot {
 	char *addr;
 	size_t pages;
-	int flipped;			/* the page flipped read-only, or -1 */
+	int flipped; /* the page flipped read-only, or -1 */
 };
 
 static uint64_t next_rand(uint64_t *s)
@@ -54,7 +54,7 @@ static void *storm(void *arg)
 	uint64_t rnd = 0x9e3779b97f4a7c15ULL * ((uintptr_t)arg + 1);
 	struct slot slots[SLOTS];
 
-	struct timespec pause = { 0, 20 * 1000 };
+	struct timespec pause = {0, 20 * 1000};
 	unsigned ops = 0;
 
 	memset(slots, 0, sizeof(slots));
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 {
 	const char *ready = NULL;
 	pthread_t t;
-	struct timespec ts = { 0, 5 * 1000000L };
+	struct timespec ts = {0, 5 * 1000000L};
 	char line[32];
 	int fd, n;
 
@@ -109,7 +109,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--ready") && i + 1 < argc)
 			ready = argv[++i];
 		else {
-			fprintf(stderr, "usage: mapstorm [--threads N] [--seconds S] [--ready FILE]\n");
+			fprintf(stderr,
+				"usage: mapstorm [--threads N] [--seconds S] [--ready FILE]\n");
 			return 2;
 		}
 	}
