@@ -132,4 +132,17 @@ test_expect_success 'nmt baseline -o' '
 	mode_0600 base.nmt
 '
 
+test_expect_success 'nmt baseline -o: an existing FILE is kept without --force' '
+	echo mine >kept.nmt &&
+	test_exit_code 1 offheap nmt $NPID baseline -o kept.nmt >out 2>err &&
+	grep -q "^offheap: error: .kept.nmt. already exists" err &&
+	grep -q "^hint: use --force" err &&
+	test "$(cat kept.nmt)" = mine && ! test -s out &&
+	offheap nmt $NPID baseline -o kept.nmt --force >/dev/null &&
+	head -n 1 kept.nmt | grep -q "^offheap-nmt-baseline 1 pid=$NPID " &&
+	mode_0600 kept.nmt &&
+	test_exit_code 2 offheap nmt $NPID baseline --force 2>err &&
+	grep -q "force goes with" err
+'
+
 test_done
