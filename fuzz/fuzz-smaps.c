@@ -40,6 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!smaps_parse(text, size, &s.regions, &s.nregions, &s.alloc_regions, &err)) {
 		/* what a snap does next with the regions: classify them (no threads known) */
 		s.is_jvm = size && (data[0] & 1);
+		/* as snapshot_take: a read of a changing map made a map again */
+		smaps_reconcile(s.regions, &s.nregions);
+		for (size_t i = 1; i < s.nregions; i++)
+			if (s.regions[i].start < s.regions[i - 1].end ||
+			    s.regions[i].start <= s.regions[i - 1].start)
+				abort();
 		classify_regions(&s);
 	}
 	snapshot_release(&s);

@@ -73,7 +73,7 @@ test_expect_success 'a snapshot with no sample' '
 
 test_expect_success 'a directory' '
 	mkdir dir.db &&
-	bad_file dir.db "cannot open .dir.db.: Is a directory"
+	bad_file dir.db ".dir.db. is a directory, not a snapshot file"
 '
 
 test_expect_success 'garbage in the middle of a good file: an error, not a crash' '

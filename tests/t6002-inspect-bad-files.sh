@@ -73,7 +73,7 @@ test_expect_success 'empty file, a folder, a missing file: exit 1' '
 	: >empty.bin && cp good.bin.json empty.bin.json &&
 	test_exit_code 1 offheap inspect empty.bin 2>err && grep "holds no bytes" err &&
 	mkdir dir.bin &&
-	test_exit_code 1 offheap inspect dir.bin 2>err && grep "not a regular file" err &&
+	test_exit_code 1 offheap inspect dir.bin 2>err && grep "is a directory, not a dump file" err &&
 	test_exit_code 1 offheap inspect nosuch.bin 2>err &&
 	grep "cannot open .nosuch.bin.: No such file or directory" err
 '

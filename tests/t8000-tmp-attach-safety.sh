@@ -148,6 +148,18 @@ test_expect_success 'the hsperfdata file replaced by a symlink to it: refused' '
 	offheap jstat $A >out && test -s out && jvm_untouched
 '
 
+test_expect_success 'the hsperfdata file replaced by a symlink: jvm names the refusal' '
+	mv $PERF "$TRASH/perf" && ln -s "$TRASH/perf" $PERF &&
+	offheap jvm $A >out 2>err;
+	rc=$?; offheap jvm $A --json >out.json 2>>err;
+	rc2=$?; rm -f $PERF; mv "$TRASH/perf" $PERF; cat out err;
+	test $rc = 0 && test $rc2 = 0 &&
+	grep "^not checked: the JVM.s counters (hsperfdata): refusing .*/hsperfdata_root/$A.: it is a symbolic link$" out &&
+	! grep "not a JVM" out &&
+	grep -q "\"hsperf_error\": *\"refusing .*symbolic link\"" out.json &&
+	offheap jvm $A >out && ! grep "^not checked: the JVM.s counters" out && jvm_untouched
+'
+
 test_expect_success 'another user'\''s hsperfdata file in its place: refused' '
 	mv $PERF "$TRASH/perf" && cp "$TRASH/perf" $PERF && chown nobody $PERF &&
 	test_exit_code 1 offheap jstat $A >out 2>err;

@@ -4,7 +4,7 @@
 # and its regression inputs (fuzz/regress/NAME: inputs that once crashed, leaked or hung).
 # A crash, sanitizer report, leak or hang fails the harness. FUZZ_SMOKE_SECS (default 2)
 # is the time per harness; the new inputs found go to the trash, never into fuzz/.
-TEST_TIMEOUT=110
+TEST_TIMEOUT=140
 . "$(dirname "$0")/test-lib.sh"
 
 FB="$ROOT/build-fuzz"
@@ -21,7 +21,9 @@ for src in "$ROOT"/fuzz/fuzz-*.c; do
 		dirs="$TRASH/$name $ROOT/fuzz/corpus/$name" &&
 		test -n "$(ls "$ROOT/fuzz/corpus/$name")" &&
 		if test -d "$ROOT/fuzz/regress/$name"; then dirs="$dirs $ROOT/fuzz/regress/$name"; fi &&
-		TMPDIR="$TRASH" "$FB/fuzz-$name" -max_total_time=$secs -timeout=10 -rss_limit_mb=2048 \
+		opts= &&
+		if test -f "$ROOT/fuzz/fuzz-$name.options"; then opts=$(cat "$ROOT/fuzz/fuzz-$name.options"); fi &&
+		TMPDIR="$TRASH" "$FB/fuzz-$name" $opts -max_total_time=$secs -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix="$TRASH/crash/$name-" $dirs >"$TRASH/$name.log" 2>&1 ||
 		{ grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$TRASH/$name.log" | head -20; false; }
 	'

@@ -94,6 +94,21 @@ test_expect_success 'dump -o, and its .json beside it' '
 	! ls -A | grep "\.tmp-"
 '
 
+test_expect_success 'dump -o: an existing FILE or FILE.json is kept without --force' '
+	echo mine >exists.bin &&
+	test_exit_code 1 offheap dump $pid $addr+4K -o exists.bin 2>err &&
+	grep -q "^offheap: error: .exists.bin. already exists" err &&
+	grep -q "^hint: use --force" err &&
+	test "$(cat exists.bin)" = mine && test ! -e exists.bin.json &&
+	echo mine >only.bin.json &&
+	test_exit_code 1 offheap dump $pid $addr+4K -o only.bin 2>err &&
+	grep -q "^offheap: error: .only.bin.json. already exists" err &&
+	test ! -e only.bin && test "$(cat only.bin.json)" = mine &&
+	offheap dump $pid $addr+4K -o exists.bin --force 2>/dev/null &&
+	test "$(wc -c <exists.bin)" = 4096 && mode_0600 exists.bin && mode_0600 exists.bin.json &&
+	! ls -A | grep "\.tmp-"
+'
+
 test_expect_success 'snap -o, with --force too' '
 	plant snap &&
 	test_exit_code 1 offheap snap $pid -o snap.victim 2>err.snap.victim &&
@@ -115,6 +130,19 @@ test_expect_success 'nmt baseline -o' '
 	offheap nmt $NPID baseline -o base.nmt >/dev/null &&
 	head -n 1 base.nmt | grep -q "^offheap-nmt-baseline 1 pid=$NPID " &&
 	mode_0600 base.nmt
+'
+
+test_expect_success 'nmt baseline -o: an existing FILE is kept without --force' '
+	echo mine >kept.nmt &&
+	test_exit_code 1 offheap nmt $NPID baseline -o kept.nmt >out 2>err &&
+	grep -q "^offheap: error: .kept.nmt. already exists" err &&
+	grep -q "^hint: use --force" err &&
+	test "$(cat kept.nmt)" = mine && ! test -s out &&
+	offheap nmt $NPID baseline -o kept.nmt --force >/dev/null &&
+	head -n 1 kept.nmt | grep -q "^offheap-nmt-baseline 1 pid=$NPID " &&
+	mode_0600 kept.nmt &&
+	test_exit_code 2 offheap nmt $NPID baseline --force 2>err &&
+	grep -q "force goes with" err
 '
 
 test_done

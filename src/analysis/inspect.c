@@ -11,8 +11,14 @@
 
 #define PAGE	   4096u
 #define BLOCK	   (64u * PAGE)
+/*
+ * The hash tables start small and double while they are at most half full,
+ * up to twice their caps: a small region (a fuzzer's input, a few pages)
+ * does not pay for allocating and scanning 19 MiB of slots.
+ */
 #define STR_SLOTS  (INSPECT_STR_CAP * 2)
 #define SIZE_SLOTS (INSPECT_SIZE_CAP * 2)
+#define MIN_SLOTS  1024
 
 static const char *const page_names[IP_NR] = {"zero", "text", "compressed_or_random", "other"};
 static const char *const sig_names[IS_NR] = {
@@ -47,8 +53,9 @@ void inspect_init(struct inspect *in, const struct inspect_map *maps, size_t nma
 {
 	init_tables();
 	memset(in, 0, sizeof(*in));
-	in->strs = xcalloc(STR_SLOTS, sizeof(*in->strs));
-	in->sizes = xcalloc(SIZE_SLOTS, sizeof(*in->sizes));
+	in->str_slots = in->size_slots = MIN_SLOTS;
+	in->strs = xcalloc(in->str_slots, sizeof(*in->strs));
+	in->sizes = xcalloc(in->size_slots, sizeof(*in->sizes));
 	in->maps = maps;
 	in->nmaps = maps ? nmaps : 0;
 	in->ncls = ncls;
@@ -58,7 +65,7 @@ void inspect_init(struct inspect *in, const struct inspect_map *maps, size_t nma
 void inspect_release(struct inspect *in)
 {
 	if (in->strs)
-		for (size_t i = 0; i < STR_SLOTS; i++)
+		for (size_t i = 0; i < in->str_slots; i++)
 			free(in->strs[i].s);
 	free(in->strs);
 	free(in->sizes);
@@ -78,13 +85,35 @@ static uint64_t hash_str(const unsigned char *s, size_t n, bool utf16)
 	return h;
 }
 
-static void str_insert(struct inspect_string *tab, struct inspect_string *e)
+static void str_insert(struct inspect_string *tab, size_t slots, struct inspect_string *e)
 {
-	size_t i = hash_str((unsigned char *)e->s, e->len, e->utf16) & (STR_SLOTS - 1);
+	size_t i = hash_str((unsigned char *)e->s, e->len, e->utf16) & (slots - 1);
 
 	while (tab[i].s)
-		i = (i + 1) & (STR_SLOTS - 1);
+		i = (i + 1) & (slots - 1);
 	tab[i] = *e;
+}
+
+/* The strings into a new table of slots slots, dropping those seen fewer than t times. */
+static void str_rehash(struct inspect *in, size_t slots, uint64_t t)
+{
+	struct inspect_string *old = in->strs;
+	size_t nold = in->str_slots;
+
+	in->strs = xcalloc(slots, sizeof(*in->strs));
+	in->str_slots = slots;
+	in->nstrs = 0;
+	for (size_t i = 0; i < nold; i++) {
+		if (!old[i].s)
+			continue;
+		if (old[i].count < t) {
+			free(old[i].s);
+			continue;
+		}
+		str_insert(in->strs, slots, &old[i]);
+		in->nstrs++;
+	}
+	free(old);
 }
 
 /* Makes room: drops the strings seen fewer than t times, t doubling until half is free. */
@@ -94,21 +123,7 @@ static void str_sweep(struct inspect *in)
 
 	in->sweeps++;
 	while (in->nstrs >= INSPECT_STR_CAP / 2) {
-		struct inspect_string *old = in->strs;
-
-		in->strs = xcalloc(STR_SLOTS, sizeof(*in->strs));
-		in->nstrs = 0;
-		for (size_t i = 0; i < STR_SLOTS; i++) {
-			if (!old[i].s)
-				continue;
-			if (old[i].count < t) {
-				free(old[i].s);
-				continue;
-			}
-			str_insert(in->strs, &old[i]);
-			in->nstrs++;
-		}
-		free(old);
+		str_rehash(in, in->str_slots, t);
 		t *= 2;
 	}
 }
@@ -121,7 +136,7 @@ static void str_add(struct inspect *in, const unsigned char *s, size_t n, bool u
 	if (n > INSPECT_STR_MAX)
 		n = INSPECT_STR_MAX;
 	h = hash_str(s, n, utf16);
-	for (i = h & (STR_SLOTS - 1); in->strs[i].s; i = (i + 1) & (STR_SLOTS - 1)) {
+	for (i = h & (in->str_slots - 1); in->strs[i].s; i = (i + 1) & (in->str_slots - 1)) {
 		struct inspect_string *e = &in->strs[i];
 
 		if (e->len == n && e->utf16 == utf16 && !memcmp(e->s, s, n)) {
@@ -131,6 +146,11 @@ static void str_add(struct inspect *in, const unsigned char *s, size_t n, bool u
 	}
 	if (in->nstrs >= INSPECT_STR_CAP) {
 		str_sweep(in);
+		str_add(in, s, n, utf16);
+		return;
+	}
+	if ((in->nstrs + 1) * 2 > in->str_slots && in->str_slots < STR_SLOTS) {
+		str_rehash(in, in->str_slots * 2, 0);
 		str_add(in, s, n, utf16);
 		return;
 	}
@@ -456,16 +476,36 @@ void inspect_run(struct inspect *in, const struct inspect_region *regs, size_t n
 	}
 }
 
+static size_t size_slot(const struct inspect_size *tab, size_t slots, uint64_t sz)
+{
+	size_t i = (size_t)((sz >> 4) * 0x9e3779b97f4a7c15ULL >> 40) & (slots - 1);
+
+	while (tab[i].size && tab[i].size != sz)
+		i = (i + 1) & (slots - 1);
+	return i;
+}
+
 static void size_add(struct inspect *in, uint64_t sz, bool inuse)
 {
-	size_t i = (size_t)((sz >> 4) * 0x9e3779b97f4a7c15ULL >> 40) & (SIZE_SLOTS - 1);
+	size_t i = size_slot(in->sizes, in->size_slots, sz);
 
-	while (in->sizes[i].size && in->sizes[i].size != sz)
-		i = (i + 1) & (SIZE_SLOTS - 1);
 	if (!in->sizes[i].size) {
 		if (in->nsizes >= INSPECT_SIZE_CAP) {
 			in->sizes_dropped++;
 			return;
+		}
+		if ((in->nsizes + 1) * 2 > in->size_slots && in->size_slots < SIZE_SLOTS) {
+			struct inspect_size *old = in->sizes;
+			size_t nold = in->size_slots;
+
+			in->size_slots *= 2;
+			in->sizes = xcalloc(in->size_slots, sizeof(*in->sizes));
+			for (size_t k = 0; k < nold; k++)
+				if (old[k].size)
+					in->sizes[size_slot(in->sizes, in->size_slots, old[k].size)] =
+						old[k];
+			free(old);
+			i = size_slot(in->sizes, in->size_slots, sz);
 		}
 		in->sizes[i].size = sz;
 		in->nsizes++;
@@ -618,7 +658,7 @@ size_t inspect_top_strings(const struct inspect *in, const struct inspect_string
 	const struct inspect_string **all = xmalloc((in->nstrs + 1) * sizeof(*all));
 	size_t k = 0;
 
-	for (size_t i = 0; i < STR_SLOTS; i++)
+	for (size_t i = 0; i < in->str_slots; i++)
 		if (in->strs[i].s && in->strs[i].count > 1)
 			all[k++] = &in->strs[i];
 	qsort(all, k, sizeof(*all), cmp_str);
@@ -647,7 +687,7 @@ size_t inspect_top_sizes(const struct inspect *in, const struct inspect_size **o
 	const struct inspect_size **all = xmalloc((in->nsizes + 1) * sizeof(*all));
 	size_t k = 0;
 
-	for (size_t i = 0; i < SIZE_SLOTS; i++)
+	for (size_t i = 0; i < in->size_slots; i++)
 		if (in->sizes[i].size)
 			all[k++] = &in->sizes[i];
 	qsort(all, k, sizeof(*all), cmp_size);

@@ -48,8 +48,8 @@ struct inspect_walk {
 
 struct inspect {
 	/* strings */
-	struct inspect_string *strs; /* open addressing, INSPECT_STR_CAP * 2 slots */
-	size_t nstrs;
+	struct inspect_string *strs; /* open addressing, up to INSPECT_STR_CAP * 2 slots */
+	size_t nstrs, str_slots;
 	uint64_t sweeps; /* times strings seen once were dropped to make room */
 	/* pages */
 	uint64_t pages[IP_NR], page_bytes;
@@ -62,8 +62,8 @@ struct inspect {
 	uint64_t words, ptr_none, *ptr_cls; /* ptr_cls[class] */
 	int ncls;
 	/* chunks */
-	struct inspect_size *sizes; /* open addressing, INSPECT_SIZE_CAP * 2 slots */
-	size_t nsizes;
+	struct inspect_size *sizes; /* open addressing, up to INSPECT_SIZE_CAP * 2 slots */
+	size_t nsizes, size_slots;
 	uint64_t sizes_dropped;
 	struct inspect_walk *walks;
 	size_t nwalks, alloc_walks;

@@ -15,6 +15,7 @@
 #include "dump.h"
 #include "inspect.h"
 #include "jvmmem.h"
+#include "parse.h"
 #include "snapshot.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -137,6 +138,12 @@ static bool token(const char **p, const char *end, char *tok, size_t n)
 	return len > 0;
 }
 
+/* a + b, held at UINT64_MAX: a hostile reply's counts must not wrap a total below a part. */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 struct loader_type {
 	char name[160];
 	uint64_t count, classes;
@@ -152,8 +159,8 @@ int probe_parse_loaders(const char *text, struct loader_stats *out)
 	while (*line) {
 		const char *eol = strchr(line, '\n'), *p = line;
 		char tok[64], type[160];
+		const char *num;
 		uint64_t classes;
-		char *end;
 		size_t i;
 
 		if (!eol)
@@ -162,9 +169,9 @@ int probe_parse_loaders(const char *text, struct loader_stats *out)
 		if (token(&p, eol, tok, sizeof(tok)) && !strncmp(tok, "0x", 2) &&
 		    token(&p, eol, tok, sizeof(tok)) && token(&p, eol, tok, sizeof(tok)) &&
 		    token(&p, eol, tok, sizeof(tok))) {
-			errno = 0;
-			classes = strtoull(tok, &end, 10);
-			if (!errno && !*end && token(&p, eol, tok, sizeof(tok)) &&
+			num = tok;
+			if (scan_dec(&num, tok + strlen(tok), &classes) && !*num &&
+			    token(&p, eol, tok, sizeof(tok)) &&
 			    token(&p, eol, tok, sizeof(tok))) {
 				while (p < eol && *p == ' ')
 					p++;
@@ -180,10 +187,10 @@ int probe_parse_loaders(const char *text, struct loader_stats *out)
 				}
 				if (i < ntypes) {
 					types[i].count++;
-					types[i].classes += classes;
+					types[i].classes = add_sat(types[i].classes, classes);
 				}
 				out->loaders++;
-				out->classes += classes;
+				out->classes = add_sat(out->classes, classes);
 			}
 		}
 		line = *eol ? eol + 1 : eol;
@@ -202,7 +209,6 @@ int probe_parse_loaders(const char *text, struct loader_stats *out)
 int probe_parse_table_entries(const char *text, uint64_t *entries)
 {
 	const char *p = strstr(text, "Number of entries");
-	char *end;
 
 	if (!p)
 		return -EINVAL;
@@ -212,9 +218,7 @@ int probe_parse_table_entries(const char *text, uint64_t *entries)
 	p++;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	errno = 0;
-	*entries = strtoull(p, &end, 10);
-	return errno || end == p ? -EINVAL : 0;
+	return scan_dec(&p, p + strlen(p), entries) ? 0 : -EINVAL;
 }
 
 /*

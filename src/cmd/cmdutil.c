@@ -1,5 +1,6 @@
 /* cmdutil: PID resolution and error reporting shared by the subcommands. */
 #include "cmdutil.h"
+#include "infile.h"
 #include "store.h"
 #include "procfs.h"
 #include "strbuf.h"
@@ -31,6 +32,33 @@ int cmd_report_error(int ret, const char *msg)
 	if (ret == -EACCES || ret == -EPERM)
 		hint("run as the process owner or as root");
 	return EXIT_RUNTIME;
+}
+
+int cmd_open_infile(const char *path, const char *what, struct stat *st)
+{
+	struct strbuf err = STRBUF_INIT;
+	int fd = infile_open(path, what, st, &err);
+
+	if (fd < 0) {
+		error("%s", err.buf);
+		if (fd == -EINVAL)
+			hint("offheap reads FILE arguments from regular files only, never from a "
+			     "pipe, a device or a socket");
+		else if (fd == -EISDIR)
+			hint("give the path of a file in that directory");
+	}
+	strbuf_release(&err);
+	return fd < 0 ? -1 : fd;
+}
+
+int cmd_check_infile(const char *path, const char *what)
+{
+	int fd = cmd_open_infile(path, what, NULL);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
 }
 
 int cmd_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,

@@ -20,6 +20,16 @@ int cmd_resolve_pid(const char *arg, pid_t *pid);
  */
 int cmd_report_error(int ret, const char *msg);
 
+/*
+ * Checks that the FILE argument path is a regular file (infile.h); what
+ * names it ("a recording file"). On failure prints the error and a hint and
+ * returns -1 (exit with EXIT_RUNTIME).
+ */
+int cmd_check_infile(const char *path, const char *what);
+/* The same, keeping the file open: its descriptor (st filled), or -1 once printed. */
+struct stat;
+int cmd_open_infile(const char *path, const char *what, struct stat *st);
+
 struct strbuf;
 
 /*

@@ -418,6 +418,8 @@ static int load(const char *file, int64_t n, struct snapshot *s, uint64_t *nsamp
 	struct store *st = NULL;
 	int ret;
 
+	if (cmd_check_infile(file, "a snapshot file"))
+		return -1;
 	ret = store_open(file, &st, &err);
 	if (!ret && nsamples)
 		ret = store_count_samples(st, nsamples, &err);

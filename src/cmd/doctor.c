@@ -16,6 +16,7 @@
 #include "jvmmem.h"
 #include "parse.h"
 #include "probe.h"
+#include "procfs.h"
 #include "sampler.h"
 #include "series.h"
 #include "store.h"
@@ -246,15 +247,37 @@ static bool looks_like_file(const char *arg)
 	return strspn(arg, "0123456789") != strlen(arg) && !stat(arg, &sb) && !S_ISDIR(sb.st_mode);
 }
 
+/*
+ * A directory that names no process: a path given by mistake, to be refused
+ * as a file, not looked up as a process name ("no process named 'adir'").
+ */
+static bool dir_not_process(const char *arg)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct stat sb;
+	pid_t pid;
+	bool ret;
+
+	ret = strspn(arg, "0123456789") != strlen(arg) && !stat(arg, &sb) &&
+	      S_ISDIR(sb.st_mode) && procfs_resolve_pid(arg, &pid, &err) == -ESRCH;
+	strbuf_release(&err);
+	return ret;
+}
+
 static int diagnose_file(const char *path, struct series *s, struct doctor_report *r,
 			 struct alloc_data *allocs, struct facts *fx)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct doctor_probes p;
 	struct store *st = NULL;
-	int ret = store_open(path, &st, &err);
+	int ret = cmd_check_infile(path, "a recording file");
 	bool have_allocs;
 
+	if (ret) {
+		strbuf_release(&err);
+		return -1;
+	}
+	ret = store_open(path, &st, &err);
 	if (ret) {
 		error("%s", err.buf);
 		strbuf_release(&err);
@@ -318,6 +341,8 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	memset(&p, 0, sizeof(p));
 	p.cgroup_limit = -1;
 	if (o->recording) {
+		if (cmd_check_infile(o->recording, "a recording file"))
+			goto out;
 		rc = store_open(o->recording, &rec, &err);
 		if (rc) {
 			error("%s", err.buf);
@@ -562,6 +587,9 @@ int cmd_doctor(int argc, char **argv)
 			usage_die("doctor", "-o, -i and --recording are for a live process, not a file");
 		fx.file = arg;
 		ret = diagnose_file(arg, &s, &r, &allocs, &fx);
+	} else if (dir_not_process(arg)) {
+		cmd_check_infile(arg, "a recording file");
+		ret = -1;
 	} else {
 		if (cmd_resolve_pid(arg, &pid)) {
 			ret = -1;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK (1u << 20)
@@ -37,13 +38,19 @@ static void print_help(void)
 	    "options:\n"
 	    "  -o, --output FILE  where to write (required)\n"
 	    "  --limit SIZE       refuse more than SIZE (default 1G)\n"
-	    "  -f, --force        dump even beyond --limit\n"
+	    "  -f, --force        dump even beyond --limit; replace FILE and FILE.json\n"
 	    "  -q, --quiet        no progress bar\n"
 	    "  -h, --help         this help\n\n"
 	    "exit status: 0 ok, 1 failed or partial (the process exited), 2 usage\n\n"
 	    "EXAMPLES\n"
 	    "  offheap dump 4242 --class heap -o heap.bin\n"
 	    "  offheap dump 4242 7f3a00000000+64M -o arena.bin && offheap inspect arena.bin\n");
+}
+
+/* path is there and not a symbolic link */
+static bool exists(const char *path, struct stat *sb)
+{
+	return !lstat(path, sb) && !S_ISLNK(sb->st_mode);
 }
 
 static int bar_shown = -1;	/* the percentage drawn last, -1 when none is on screen */
@@ -72,9 +79,9 @@ static void progress_end(void)
 	bar_shown = -1;
 }
 
-static int write_sidecar(const char *path, const struct snapshot *s, const struct dump_range *v,
-			 size_t nv, const struct dump_reader *rd, uint64_t bytes, bool partial,
-			 struct strbuf *err)
+static int write_sidecar(const char *path, bool overwrite, const struct snapshot *s,
+			 const struct dump_range *v, size_t nv, const struct dump_reader *rd,
+			 uint64_t bytes, bool partial, struct strbuf *err)
 {
 	struct outfile of;
 	FILE *f;
@@ -82,7 +89,7 @@ static int write_sidecar(const char *path, const struct snapshot *s, const struc
 	uint64_t off = 0;
 	int ret;
 
-	ret = outfile_open(&of, path, true, err);
+	ret = outfile_open(&of, path, overwrite, err);
 	if (ret)
 		return ret;
 	f = outfile_stream(&of);
@@ -151,6 +158,7 @@ int cmd_dump(int argc, char **argv)
 	struct dump_reader rd;
 	size_t nv = 0, nops = 0;
 	char side[4200];
+	struct stat sb;
 	struct outfile of;
 	unsigned char *buf;
 	const char *delay_env = getenv("OFFHEAP_DUMP_TEST_DELAY_MS");
@@ -237,7 +245,18 @@ int cmd_dump(int argc, char **argv)
 		goto out_sel;
 	}
 
-	if (outfile_open(&of, out, true, &err)) {
+	/*
+	 * Existing files are refused before any memory is read, as snap and record
+	 * refuse theirs (a symbolic link is left to outfile, which says so).
+	 */
+	snprintf(side, sizeof(side), "%s.json", out);
+	if (!force && (exists(out, &sb) || exists(side, &sb))) {
+		error("'%s' already exists", exists(out, &sb) ? out : side);
+		hint("use --force to replace it, or choose another file");
+		rc = EXIT_RUNTIME;
+		goto out_sel;
+	}
+	if (outfile_open(&of, out, force, &err)) {
 		rc = error("%s", err.buf) ? EXIT_RUNTIME : 0;
 		goto out_sel;
 	}
@@ -279,9 +298,8 @@ int cmd_dump(int argc, char **argv)
 			}
 		}
 	}
-	snprintf(side, sizeof(side), "%s.json", out);
 	strbuf_reset(&err);
-	ret = write_sidecar(side, &s, v, nv, &rd, done, partial, &err);
+	ret = write_sidecar(side, force, &s, v, nv, &rd, done, partial, &err);
 	if (ret) {
 		error("%s", err.buf);
 		rc = EXIT_RUNTIME;

@@ -71,13 +71,9 @@ static int load_file(const char *path, bool raw, struct source *src)
 	int fd, ret;
 	uint64_t have;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = cmd_open_infile(path, raw ? NULL : "a dump file", &st);
 	if (fd < 0)
-		return error("cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return error("'%s' is not a regular file", path);
-	}
+		return -1;
 	snprintf(src->label, sizeof(src->label), "file %s", path);
 	if (st.st_size > 0) {
 		src->maplen = (size_t)st.st_size;

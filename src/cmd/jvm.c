@@ -181,6 +181,9 @@ static void print_text(const struct jvmmem *j, const struct jvm_budget *b)
 	}
 	if (!j->attach_ok || j->attach_error[0])
 		printf("\nnot checked: %s\n", j->attach_error[0] ? j->attach_error : "attach failed");
+	if (j->hsperf_error[0])
+		printf("%snot checked: the JVM's counters (hsperfdata): %s\n",
+		       !j->attach_ok || j->attach_error[0] ? "" : "\n", j->hsperf_error);
 }
 
 static void print_json(const struct jvmmem *j, const struct jvm_budget *b)
@@ -274,6 +277,7 @@ static void print_json(const struct jvmmem *j, const struct jvm_budget *b)
 	json_i64(&js, "limit", b->limit);
 	json_obj_end(&js);
 	json_str(&js, "attach_error", j->attach_error[0] ? j->attach_error : NULL);
+	json_str(&js, "hsperf_error", j->hsperf_error[0] ? j->hsperf_error : NULL);
 	json_obj_end(&js);
 	json_finish(&js);
 }

@@ -40,6 +40,7 @@ struct opts {
 	bool json;
 	bool detail;		/* baseline -o / diff: detail rather than summary */
 	const char *out_file;	/* baseline -o FILE */
+	bool force;		/* baseline -o: replace FILE */
 	const char *since;	/* diff --since FILE */
 	int timeout_ms;
 	long top;		/* sites printed in text */
@@ -68,6 +69,7 @@ static void print_help(FILE *out)
 		"              first; with --since FILE since a saved baseline\n\n"
 		"Options:\n"
 		"  -o, --output FILE     baseline: also save the summary to FILE\n"
+		"  -f, --force           baseline -o: replace FILE if it exists\n"
 		"      --detail          baseline -o: save the detail report; diff: ask\n"
 		"                        the JVM for detail.diff (sites with changes)\n"
 		"  -s, --since FILE      diff: compare the live summary with FILE, saved\n"
@@ -152,7 +154,7 @@ static int write_baseline(const struct opts *o, const char *kind, const struct s
 		error("cannot read the start time of process %d: %s", (int)o->pid, strerror(-ret));
 		goto out;
 	}
-	if (outfile_open(&of, o->out_file, true, &err)) {
+	if (outfile_open(&of, o->out_file, o->force, &err)) {
 		error("%s", err.buf);
 		goto out;
 	}
@@ -191,19 +193,11 @@ static int read_baseline(const struct opts *o, struct nmt_report *r, struct sinc
 	char buf[65536];
 	ssize_t n;
 
-	fd = open(o->since, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		error("cannot open '%s': %s", o->since, strerror(errno));
+	fd = cmd_open_infile(o->since, "an NMT baseline file", &st);
+	if (fd < 0)
 		return EXIT_RUNTIME;
-	}
-	if (fstat(fd, &st)) {
-		error("cannot read '%s': %s", o->since, strerror(errno));
-		close(fd);
-		return EXIT_RUNTIME;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > NMT_MAX_TEXT + 4096) {
-		error("'%s' is not an offheap NMT baseline (%s)", o->since,
-		      !S_ISREG(st.st_mode) ? "not a regular file" : "too large");
+	if (st.st_size > NMT_MAX_TEXT + 4096) {
+		error("'%s' is not an offheap NMT baseline (too large)", o->since);
 		close(fd);
 		return EXIT_RUNTIME;
 	}
@@ -810,6 +804,7 @@ int cmd_nmt(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "detail", no_argument, NULL, OPT_DETAIL },
 		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "since", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -819,12 +814,13 @@ int cmd_nmt(int argc, char **argv)
 	static const char *const modes[] = { "summary", "detail", "baseline", "diff" };
 	struct opts o = { .timeout_ms = ATTACH_DEFAULT_TIMEOUT_MS, .top = 10 };
 	const char *pos[2] = { NULL, NULL };
+	struct stat st;
 	uint64_t ms;
 	int npos = 0, c, top;
 
 	/* options may come before, between or after PID and the mode */
 	for (;;) {
-		c = getopt_long(argc, argv, "+o:s:n:t:h", options, NULL);
+		c = getopt_long(argc, argv, "+o:fs:n:t:h", options, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -842,6 +838,9 @@ int cmd_nmt(int argc, char **argv)
 			break;
 		case 'o':
 			o.out_file = optarg;
+			break;
+		case 'f':
+			o.force = true;
 			break;
 		case 's':
 			o.since = optarg;
@@ -878,6 +877,8 @@ int cmd_nmt(int argc, char **argv)
 	}
 	if (o.out_file && o.mode != M_BASELINE)
 		usage_die("nmt", "-o/--output goes with 'baseline'");
+	if (o.force && !o.out_file)
+		usage_die("nmt", "--force goes with 'baseline -o FILE'");
 	if (o.since && o.mode != M_DIFF)
 		usage_die("nmt", "--since goes with 'diff'");
 	if (o.since && o.detail)
@@ -888,6 +889,12 @@ int cmd_nmt(int argc, char **argv)
 		usage_die("nmt", "--detail with 'baseline' needs -o FILE");
 	if (cmd_resolve_pid(pos[0], &o.pid))
 		return EXIT_RUNTIME;
+	/* before the JVM is told to take its baseline, as snap and record refuse theirs */
+	if (o.out_file && !o.force && !lstat(o.out_file, &st) && !S_ISLNK(st.st_mode)) {
+		error("'%s' already exists", o.out_file);
+		hint("use --force to replace it, or choose another file");
+		return EXIT_RUNTIME;
+	}
 	switch (o.mode) {
 	case M_SUMMARY:
 		return do_show(&o, "summary");

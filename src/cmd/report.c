@@ -726,6 +726,9 @@ int cmd_report(int argc, char **argv)
 		hint("add -o FILE.html, or redirect the output");
 		return EXIT_USAGE;
 	}
+	if (cmd_check_infile(file, "a recording file") ||
+	    (base && cmd_check_infile(base, "a recording file")))
+		goto out;
 	if (fmt == FMT_HTML) {
 		if (load_html(file, &st, &adb, &d, run, &have_allocs, &series, &have_series))
 			goto out;

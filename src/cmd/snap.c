@@ -128,6 +128,7 @@ int cmd_snap(int argc, char **argv)
 		json_u64(&j, "swap", s.totals.swap);
 		json_u64(&j, "size", s.totals.size);
 		json_u64(&j, "mappings", s.nregions);
+		json_u64(&j, "reconciled", s.reconciled);
 		json_u64(&j, "threads", (uint64_t)s.status.threads);
 		json_bool(&j, "is_jvm", s.is_jvm);
 		json_obj_end(&j);
@@ -137,6 +138,9 @@ int cmd_snap(int argc, char **argv)
 		(int)s.pid, s.status.name, out, format_size(rss, sizeof(rss), s.totals.rss),
 		format_size(anon, sizeof(anon), s.totals.anon),
 		format_size(swap, sizeof(swap), s.totals.swap), s.nregions, s.status.threads);
+	if (s.reconciled)
+		fprintf(stderr, "offheap: the map changed while it was read: %zu %s reconciled\n",
+			s.reconciled, s.reconciled == 1 ? "entry" : "entries");
 	ret = EXIT_OK;
 out:
 	store_close(st);

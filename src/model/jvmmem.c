@@ -372,6 +372,9 @@ int jvmmem_collect(pid_t pid, int timeout_ms, struct jvmmem *j, struct strbuf *e
 		j->have_hsperf = true;
 		hsperf_heap(&h, &j->heap_used, &j->heap_committed, &j->heap_max);
 		j->have_heap_used = true;
+	} else {
+		/* a planted symlink or another owner's file must be named, not taken for -UsePerfData */
+		snprintf(j->hsperf_error, sizeof(j->hsperf_error), "%s", perr.buf);
 	}
 	hsperf_release(&h);
 

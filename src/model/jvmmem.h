@@ -51,6 +51,7 @@ struct jvmmem {
 	bool have_flags;
 	bool attach_ok;			/* the attach socket answered */
 	char attach_error[256];		/* why not, when it did not */
+	char hsperf_error[256];		/* why have_hsperf is false ("" when it is true) */
 	struct nmt_report nmt;		/* summary, when NMT is on and answered */
 	bool have_nmt;
 	bool have_cheap;		/* VM.info "C-Heap outstanding" (JDK 21+ on glibc) */

@@ -7,6 +7,13 @@
  * threads) keeps the figures that are compared with each other as close in
  * time as /proc allows. A process that exits in between makes the whole
  * snapshot fail with -ESRCH: a half snapshot would mislead a diff.
+ *
+ * smaps itself is not atomic either: the kernel releases the mmap lock
+ * between the pages of a read, and a process that maps, unmaps or
+ * mprotects meanwhile is listed partly before and partly after the change
+ * (a mapping twice under one start, one overlapping another). Such a read
+ * is made a map again by smaps_reconcile (the newer entry wins) and the
+ * snapshot says how many entries it changed: re-reading would race again.
  */
 #include "snapshot.h"
 #include "classify.h"
@@ -84,13 +91,6 @@ const char *snapshot_region_label(const struct snapshot *s, const struct region 
 	return sb->buf;
 }
 
-static int cmp_region(const void *a, const void *b)
-{
-	const struct region *x = a, *y = b;
-
-	return (x->start > y->start) - (x->start < y->start);
-}
-
 /* Turns a read error into the message a user needs. */
 static int read_failed(pid_t pid, const char *what, int ret, struct strbuf *err)
 {
@@ -105,7 +105,6 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 {
 	struct strbuf sb = STRBUF_INIT, perr = STRBUF_INIT;
 	struct timespec ts;
-	bool sorted = true;
 	int ret, fd;
 
 	snapshot_init(s);
@@ -165,11 +164,8 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 		read_failed(pid, "smaps", ret, err);
 		goto fail;
 	}
-	for (size_t i = 1; i < s->nregions; i++)
-		if (s->regions[i].start < s->regions[i - 1].start)
-			sorted = false;
-	if (!sorted)
-		qsort(s->regions, s->nregions, sizeof(*s->regions), cmp_region);
+	/* The map changed while it was read: the same start twice, or overlaps. */
+	s->reconciled = smaps_reconcile(s->regions, &s->nregions);
 
 	ret = procfs_read_pid(pid, "smaps_rollup", &sb, 1 << 16);
 	if (!ret) {

@@ -28,6 +28,7 @@ struct snapshot {
 	struct cgroup_mem cgroup;
 	uint64_t stack_rlimit;	/* soft RLIMIT_STACK: glibc's default thread stack size; 0 unknown */
 	bool is_jvm;		/* libjvm.so is mapped */
+	size_t reconciled;	/* smaps entries dropped or cut: the map changed while read */
 };
 
 void snapshot_init(struct snapshot *s);

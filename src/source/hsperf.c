@@ -17,6 +17,7 @@
  * process must have the file mapped (/proc/PID/maps), else it is refused.
  */
 #include "hsperf.h"
+#include "parse.h"
 #include "procfs.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -610,12 +611,15 @@ static int64_t long_or(const struct hsperf *h, const char *name)
 	return hsperf_get_long(h, name, &v) ? -1 : v;
 }
 
-/* a + b, or a alone when b is absent, -1 when a is. */
+/*
+ * a + b, held at INT64_MAX (a hostile file's counters must not overflow), or a
+ * alone when b is absent, -1 when a is.
+ */
 static int64_t sum_of(const struct hsperf *h, const char *a, const char *b)
 {
 	int64_t x = long_or(h, a), y = long_or(h, b);
 
-	return x < 0 ? -1 : y < 0 ? x : x + y;
+	return x < 0 ? -1 : y < 0 ? x : x > INT64_MAX - y ? INT64_MAX : x + y;
 }
 
 int64_t hsperf_uptime_ms(const struct hsperf *h, int64_t now_ms)
@@ -624,7 +628,7 @@ int64_t hsperf_uptime_ms(const struct hsperf *h, int64_t now_ms)
 	int64_t begin = long_or(h, "sun.rt.createVmBeginTime");
 
 	if (ticks >= 0 && freq > 0)
-		return (int64_t)((double)ticks * 1000 / (double)freq);
+		return sat_i64((double)ticks * 1000 / (double)freq);
 	if (now_ms < 0 || begin <= 0)
 		return -1;
 	/* A wall clock set back since the JVM started must not make it negative. */

@@ -282,6 +282,89 @@ int smaps_read(int fd, size_t max, struct region **regions, size_t *n, size_t *a
 	return ret;
 }
 
+_Static_assert(sizeof(struct mem_counts) == 13 * sizeof(uint64_t),
+	       "cut_region scales every field of mem_counts");
+
+/* r cut to its first keep bytes, its counts scaled to match (0 < keep < its length). */
+static void cut_region(struct region *r, uint64_t keep)
+{
+	uint64_t len = r->end - r->start;
+	struct mem_counts *m = &r->m;
+
+#define CUT(f) m->f = (uint64_t)((unsigned __int128)m->f * keep / len)
+	CUT(size); CUT(rss); CUT(pss); CUT(shared_clean); CUT(shared_dirty);
+	CUT(private_clean); CUT(private_dirty); CUT(referenced); CUT(anon); CUT(swap);
+	CUT(swap_pss); CUT(locked); CUT(thp);
+#undef CUT
+	r->end = r->start + keep;
+}
+
+struct read_order {
+	uint64_t start;
+	size_t idx;	/* place in the read: higher is newer */
+};
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct read_order *x = a, *y = b;
+
+	if (x->start != y->start)
+		return (x->start > y->start) - (x->start < y->start);
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+size_t smaps_reconcile(struct region *regions, size_t *n)
+{
+	struct read_order *o;
+	struct region *out;
+	size_t *out_idx, kept = 0, changed = 0, i;
+
+	for (i = 1; i < *n; i++)
+		if (regions[i].start < regions[i - 1].end ||
+		    regions[i].start <= regions[i - 1].start)
+			break;
+	if (i >= *n)
+		return 0;	/* ascending, none overlapping: the usual read */
+	o = xmalloc(*n * sizeof(*o));
+	out = xmalloc(*n * sizeof(*out));
+	out_idx = xmalloc(*n * sizeof(*out_idx));
+	for (i = 0; i < *n; i++)
+		o[i] = (struct read_order){ regions[i].start, i };
+	qsort(o, *n, sizeof(*o), cmp_order);
+	for (i = 0; i < *n; i++) {
+		struct region r = regions[o[i].idx];
+		bool dropped = false;
+
+		while (kept && (out[kept - 1].end > r.start || out[kept - 1].start == r.start)) {
+			struct region *old = &out[kept - 1];
+
+			changed++;
+			if (out_idx[kept - 1] > o[i].idx) {
+				/* r is the older view of addresses listed again later */
+				free(r.path);
+				dropped = true;
+				break;
+			}
+			if (old->start < r.start) {
+				cut_region(old, r.start - old->start);
+				break;
+			}
+			free(old->path);
+			kept--;
+		}
+		if (dropped)
+			continue;
+		out_idx[kept] = o[i].idx;
+		out[kept++] = r;
+	}
+	memcpy(regions, out, kept * sizeof(*out));
+	*n = kept;
+	free(o);
+	free(out);
+	free(out_idx);
+	return changed;
+}
+
 int smaps_parse_rollup(const char *text, size_t len, struct mem_counts *m, struct strbuf *err)
 {
 	const char *p = text, *end = text + len;

@@ -25,6 +25,21 @@ int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n
 int smaps_read(int fd, size_t max, struct region **regions, size_t *n, size_t *alloc,
 	       struct strbuf *err);
 
+/*
+ * Makes the regions of one smaps read (in the order read) a map again:
+ * ascending, none overlapping. The kernel releases the mmap lock between
+ * the pages of a read and resumes at an address, so a process that maps,
+ * unmaps or mprotects meanwhile can have a mapping listed twice under one
+ * start (merged with its neighbour after it was listed), or a later entry
+ * start inside or before an earlier one. The regions are put in address
+ * order, and where two overlap or share a start the one read later is the
+ * newer view and wins: the older is dropped (its path freed), or cut to end
+ * where the newer starts when it starts before it, its counts scaled to the
+ * part kept. *n is updated; returns how many entries were dropped or cut
+ * (0 for a read of a map that held still).
+ */
+size_t smaps_reconcile(struct region *regions, size_t *n);
+
 /* Parses smaps_rollup into m (size left 0: the rollup has none). */
 int smaps_parse_rollup(const char *text, size_t len, struct mem_counts *m, struct strbuf *err);
 

@@ -19,6 +19,7 @@
  * user_version (a newer format), so each kind of bad file gets its own error.
  */
 #include "store.h"
+#include "infile.h"
 #include "outfile.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -302,22 +303,9 @@ static int check_header(const char *path, struct strbuf *err)
 	ssize_t n;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &sb)) {
-		ret = -errno;
-		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		ret = -EISDIR;
-		strbuf_addf(err, "cannot open '%s': Is a directory", path);
-		goto out;
-	}
+	fd = infile_open(path, "an offheap recording", &sb, err);
+	if (fd < 0)
+		return fd;
 	if (sb.st_size == 0) {
 		ret = -ENODATA;
 		strbuf_addf(err, "'%s' is empty, not an offheap snapshot", path);
@@ -700,6 +688,24 @@ static int insert_regions(struct store *st, const struct snapshot *s, int64_t si
 	return 0;
 }
 
+/* Adds n to meta 'regions_reconciled' (smaps entries of a changing map dropped or cut). */
+static int count_reconciled(struct store *st, size_t n, struct strbuf *err)
+{
+	sqlite3_stmt *q;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO meta VALUES ('regions_reconciled', ?1) ON CONFLICT (key)"
+			       " DO UPDATE SET value = CAST(value AS INTEGER) + ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return sql_error(st, err, "write");
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		ret = sql_error(st, err, "write");
+	sqlite3_finalize(q);
+	return ret;
+}
+
 static int insert_threads(struct store *st, const struct snapshot *s, int64_t sid,
 			  struct strbuf *err)
 {
@@ -753,6 +759,8 @@ int store_append_sample(struct store *st, const struct snapshot *s, unsigned fla
 		ret = insert_classes(st, s, sid, err);
 	if (!ret && !(flags & STORE_NO_REGIONS))
 		ret = insert_regions(st, s, sid, err);
+	if (!ret && s->reconciled)
+		ret = count_reconciled(st, s->reconciled, err);
 	if (!ret && !(flags & STORE_NO_THREADS))
 		ret = insert_threads(st, s, sid, err);
 	if (!ret && extra)

@@ -98,6 +98,16 @@ static void test_parsers(void)
 	ok(probe_parse_loaders("0x1 0x2 0x3 notanumber 1 1 T\n", &ls) < 0, "a bad count is refused");
 	ok(probe_parse_loaders("0x1 0x2 0x3 99999999999999999999999 1 1 T\n", &ls) < 0,
 	   "an overflowing count is refused");
+	/* fuzz/regress/jvmmem/loaders-negative-count: strtoull took "-1" as 2^64 - 1 */
+	ok(probe_parse_loaders("0x 0 0 -1 0 0\n0x 0 0 2 0 0 B", &ls) == 0 && ls.loaders == 1 &&
+	   ls.classes == 2, "a negative count is not a loader line");
+	ok(probe_parse_loaders("0x 0 0 +1 0 0 T\n", &ls) < 0, "a signed count is refused");
+	ok(!probe_parse_loaders("0x 0 0 9999999999999999999 0 0 A\n"
+				"0x 0 0 9999999999999999999 0 0 B\n",
+				&ls) &&
+	   ls.classes == UINT64_MAX && ls.top_classes <= ls.classes,
+	   "huge counts: the total is held at the maximum, never below a part");
+	ok(probe_parse_table_entries("Number of entries : -1", &e) < 0, "a negative number");
 	ok(probe_parse_table_entries("Number of entries", &e) < 0, "no colon");
 	ok(probe_parse_table_entries("Number of entries : x", &e) < 0, "no number");
 	ok(probe_parse_table_entries("Number of entries : 99999999999999999999999", &e) < 0,

@@ -119,6 +119,35 @@ static void test_jdk25(void)
 	free(buf);
 }
 
+/*
+ * fuzz/regress/hsperf/vm-info-sum-overflow: loaded and shared class counts whose
+ * sum overflows int64 (UBSan in hsperf_vm_info); the sum is held at the maximum.
+ */
+static void test_sum_overflow(void)
+{
+	struct hsperf h = HSPERF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct hsperf_vm vm;
+	unsigned char *buf = malloc(1 << 16);
+	FILE *f = fopen("fuzz/regress/hsperf/vm-info-sum-overflow", "rb");
+	size_t len = f && buf ? fread(buf, 1, 1 << 16, f) : 0;
+	int64_t a = 0, b = 0;
+
+	if (f)
+		fclose(f);
+	is_int(hsperf_parse(&h, buf, len, &err), 0, "the overflowing counters parse");
+	ok(!hsperf_get_long(&h, "java.cls.loadedClasses", &a) &&
+	   !hsperf_get_long(&h, "java.cls.sharedLoadedClasses", &b) && a > INT64_MAX - b,
+	   "their sum is beyond int64");
+	hsperf_vm_info(&h, &vm);
+	ok(vm.classes_loaded == INT64_MAX, "classes loaded: held at the maximum, not wrapped");
+	ok(vm.uptime_ms >= -1, "uptime: not wrapped either");
+	hsperf_vm_release(&vm);
+	hsperf_release(&h);
+	strbuf_release(&err);
+	free(buf);
+}
+
 static void test_hostile(void)
 {
 	struct hsperf h = HSPERF_INIT;
@@ -264,6 +293,7 @@ int main(void)
 {
 	test_jdk17();
 	test_jdk25();
+	test_sum_overflow();
 	test_hostile();
 	return done_testing();
 }

@@ -60,6 +60,90 @@ static void expect_bad(const char *text, const char *what)
 	strbuf_release(&err);
 }
 
+static void free_paths(struct region *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(r[i].path);
+}
+
+/* region [start, end) with rss = its length, named for checking what was kept */
+static struct region reg(uint64_t start, uint64_t end, const char *name)
+{
+	struct region r;
+
+	memset(&r, 0, sizeof(r));
+	r.start = start;
+	r.end = end;
+	r.m.size = r.m.rss = end - start;
+	r.path = strdup(name);
+	return r;
+}
+
+/* smaps_reconcile on reads of a map that changed while it was read. */
+static void test_reconcile(void)
+{
+	struct region r[8];
+	size_t n;
+
+	/* [1000,2000) listed, merged with its neighbour, listed again as [1000,3000) */
+	n = 0;
+	r[n++] = reg(0x1000, 0x2000, "old");
+	r[n++] = reg(0x1000, 0x3000, "merged");
+	r[n++] = reg(0x4000, 0x5000, "next");
+	is_u64(smaps_reconcile(r, &n), 1, "a start listed twice: one entry reconciled");
+	is_u64(n, 2, "two mappings left");
+	ok(r[0].start == 0x1000 && r[0].end == 0x3000 && !strcmp(r[0].path, "merged"),
+	   "the later (merged) view is kept");
+	free_paths(r, n);
+
+	/* a later entry starting inside an earlier one: the earlier is cut, its counts too */
+	n = 0;
+	r[n++] = reg(0x10000, 0x14000, "whole");
+	r[n++] = reg(0x12000, 0x13000, "split");
+	r[n++] = reg(0x13000, 0x14000, "rest");
+	is_u64(smaps_reconcile(r, &n), 1, "an overlap: one entry cut");
+	is_u64(n, 3, "three mappings");
+	ok(r[0].end == 0x12000 && r[0].m.rss == 0x2000 && r[0].m.size == 0x2000,
+	   "the earlier entry ends where the later starts, its counts scaled");
+	ok(r[1].start == 0x12000 && r[2].start == 0x13000, "ascending");
+	free_paths(r, n);
+
+	/* the reader went back: entries read before are dropped where later ones cover them */
+	n = 0;
+	r[n++] = reg(0x1000, 0x2000, "a");
+	r[n++] = reg(0x3000, 0x4000, "b-old");
+	r[n++] = reg(0x2000, 0x5000, "b-new");
+	is_u64(smaps_reconcile(r, &n), 1, "the older view dropped");
+	ok(n == 2 && !strcmp(r[1].path, "b-new") && r[1].end == 0x5000, "the newer one kept");
+	free_paths(r, n);
+
+	/* an older entry after a newer one that covers its start is the one dropped */
+	n = 0;
+	r[n++] = reg(0x2000, 0x6000, "new-first");
+	r[n++] = reg(0x1000, 0x3000, "newest");
+	is_u64(smaps_reconcile(r, &n), 1, "overlap with a later entry that starts lower");
+	ok(n == 1 && !strcmp(r[0].path, "newest"), "the entry read last wins");
+	free_paths(r, n);
+
+	/* a consistent read, in any order, is only sorted */
+	n = 0;
+	r[n++] = reg(0x5000, 0x6000, "c");
+	r[n++] = reg(0x1000, 0x2000, "a");
+	r[n++] = reg(0x2000, 0x3000, "b");
+	is_u64(smaps_reconcile(r, &n), 0, "no overlap: nothing reconciled");
+	ok(n == 3 && r[0].start == 0x1000 && r[1].start == 0x2000 && r[2].start == 0x5000,
+	   "and put in address order");
+	free_paths(r, n);
+
+	/* empty mappings under one start (hostile input): one kept */
+	n = 0;
+	r[n++] = reg(0x1000, 0x1000, "e1");
+	r[n++] = reg(0x1000, 0x1000, "e2");
+	is_u64(smaps_reconcile(r, &n), 1, "two empty mappings at one start");
+	is_u64(n, 1, "one left: a start is never stored twice");
+	free_paths(r, n);
+}
+
 int main(void)
 {
 	struct strbuf err = STRBUF_INIT, file = STRBUF_INIT;
@@ -154,5 +238,6 @@ int main(void)
 	}
 	strbuf_release(&file);
 	strbuf_release(&err);
+	test_reconcile();
 	return done_testing();
 }
