@@ -972,6 +972,7 @@ bool recorder_attach_step(struct recorder *r)
 	int64_t wait_ms = r->next_ms - elapsed_ms(r);
 	struct timespec ts;
 	siginfo_t info;
+	uint64_t exiting;
 	bool polled = false;
 	int ret;
 
@@ -989,8 +990,23 @@ bool recorder_attach_step(struct recorder *r)
 		a->end = RECORDER_END_EXIT;
 	else if (a->duration_ms && elapsed_ms(r) >= (int64_t)a->duration_ms)
 		a->end = RECORDER_END_DURATION;
+	/*
+	 * The target exits (or its tracker detached on its own): its exit
+	 * handshake waits for this copy of its last stacks.
+	 */
+	exiting = trackfile_exiting(r->tf);
+	if (exiting && exiting != r->final_gen) {
+		r->exiting = true;
+		ret = poll_once(r, true, &err);
+		if (ret && ret != -EAGAIN && !r->lost++) {
+			notice(r, RECORDER_LOST, err.buf);
+			strbuf_addstr(&r->lost_why, err.buf);
+		}
+		trackfile_ack_exit(r->tf, exiting);
+		polled = true;
+	}
 	/* the end's own interval is written by recorder_attach_end */
-	if (a->end == RECORDER_END_NONE && elapsed_ms(r) >= r->next_ms) {
+	if (a->end == RECORDER_END_NONE && !polled && elapsed_ms(r) >= r->next_ms) {
 		ret = poll_once(r, true, &err);
 		if (ret && ret != -EAGAIN && !r->lost++) {
 			notice(r, RECORDER_LOST, err.buf);
@@ -1012,6 +1028,43 @@ enum recorder_end recorder_attach_done(const struct recorder *r)
 	return r->att->end;
 }
 
+#define DETACH_WAIT_MS 3000
+
+/*
+ * The detach asked through the header (trackfile_request_detach): the
+ * tracker's watcher restores the target, then makes its exit handshake,
+ * which this answers with the final interval. Asked this way, nothing
+ * waits on us while we wait on it (a detach called by ptrace would wait
+ * for an acknowledgement that the injecting recorder cannot give). False
+ * when the tracker did not answer in time (no watcher, nothing started).
+ */
+static bool detach_by_header(struct recorder *r, struct strbuf *perr)
+{
+	struct timespec ms5 = {0, 5000000};
+	uint64_t gen = trackfile_generation(r->tf);
+	int ret;
+
+	if (!gen)
+		return false;
+	trackfile_request_detach(r->tf, gen);
+	for (int i = 0; i < DETACH_WAIT_MS / 5; i++) {
+		if (trackfile_exiting(r->tf) == gen) {
+			r->exiting = true;
+			ret = poll_once(r, true, perr);
+			if (ret && ret != -EAGAIN && !r->lost++) {
+				notice(r, RECORDER_LOST, perr->buf);
+				strbuf_addstr(&r->lost_why, perr->buf);
+			}
+			trackfile_ack_exit(r->tf, gen);
+			return true;
+		}
+		if (target_gone(r->att))
+			return false;
+		nanosleep(&ms5, NULL);
+	}
+	return false;
+}
+
 int recorder_attach_end(struct recorder *r, struct strbuf *err)
 {
 	struct rattach *a = r->att;
@@ -1020,10 +1073,13 @@ int recorder_attach_end(struct recorder *r, struct strbuf *err)
 	long rv = 0;
 	int ret = 0;
 
-	/* the final interval: what is live now (after the target's exit: what it left) */
-	r->exited = !alive;
 	if (alive && r->jvm)
 		jit_map(r);
+	if (alive && detach_by_header(r, &perr))
+		goto done;
+	alive = alive && !target_gone(a);
+	/* the final interval: what is live now (after the target's exit: what it left) */
+	r->exited = !alive;
 	ret = poll_once(r, alive, &perr);
 	if (ret && ret != -EAGAIN && !r->lost++) {
 		notice(r, RECORDER_LOST, perr.buf);
@@ -1031,6 +1087,8 @@ int recorder_attach_end(struct recorder *r, struct strbuf *err)
 	}
 	ret = 0;
 	if (alive) {
+		/* its final interval is in: the detach's exit handshake need not wait */
+		trackfile_ack_exit(r->tf, trackfile_generation(r->tf));
 		ret = inject_dlcall(a->pid, a->lib, "offheap_detach", NULL, INJECT_LOADED,
 				    ATTACH_CALL_TIMEOUT_MS, &rv, err);
 		if (!ret && rv) {
@@ -1039,6 +1097,7 @@ int recorder_attach_end(struct recorder *r, struct strbuf *err)
 			ret = rv < 0 && rv > -4096 ? (int)rv : -EPROTO;
 		}
 	}
+done:
 	if (a->pidfile[0])
 		unlink(a->pidfile);
 	a->pidfile[0] = '\0';

@@ -241,6 +241,14 @@ void trackfile_ack_exit(struct trackfile *tf, uint64_t generation)
 		__atomic_store_n(&h->exit_ack, generation, __ATOMIC_RELEASE);
 }
 
+void trackfile_request_detach(struct trackfile *tf, uint64_t generation)
+{
+	struct trackshm_header *h = tf->map;
+
+	if (h && tf->len >= sizeof(*h))
+		__atomic_store_n(&h->detach, generation, __ATOMIC_RELEASE);
+}
+
 int trackfile_follow_create(const char *dir, uint64_t max, struct strbuf *err)
 {
 	struct trackshm_follow f = {.magic = TRACKSHM_FOLLOW_MAGIC, .max = max};

@@ -79,6 +79,12 @@ void trackfile_ack(struct trackfile *tf, uint64_t generation);
 /* The generation of an image that is exiting and waits for exit_ack, or 0. */
 uint64_t trackfile_exiting(struct trackfile *tf);
 void trackfile_ack_exit(struct trackfile *tf, uint64_t generation);
+/*
+ * Asks an attached tracker (offheap_attach) whose image has this generation
+ * to detach itself: its watcher restores the target and then makes the exit
+ * handshake (trackfile_exiting).
+ */
+void trackfile_request_detach(struct trackfile *tf, uint64_t generation);
 
 /*
  * --follow-fork: the file "follow" in dir (the recorder's own directory,
