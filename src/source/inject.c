@@ -62,6 +62,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libunwind-ptrace.h>
+
 #ifndef NT_X86_XSTATE
 #define NT_X86_XSTATE 0x202
 #endif
@@ -656,15 +658,59 @@ static int restore_regs(struct session *s)
 	return 0;
 }
 
-/* True when the stopped thread is outside the allocator and the loader. */
+#define UNWIND_MAX 64 /* frames of the stopped thread looked at */
+
+/*
+ * The stopped thread's call stack by its unwind tables (libunwind over
+ * ptrace): ips[0] is where it stopped. Returns the frames found; below 2
+ * when the stack could not be unwound.
+ */
+static int stopped_stack(pid_t tid, uint64_t *ips, int max)
+{
+	unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
+	void *upt = as ? _UPT_create(tid) : NULL;
+	unw_cursor_t c;
+	int n = 0;
+
+	if (upt && !unw_init_remote(&c, as, upt)) {
+		do {
+			unw_word_t ip;
+
+			if (unw_get_reg(&c, UNW_REG_IP, &ip))
+				break;
+			ips[n++] = ip;
+		} while (n < max && unw_step(&c) > 0);
+	}
+	if (upt)
+		_UPT_destroy(upt);
+	if (as)
+		unw_destroy_addr_space(as);
+	return n;
+}
+
+/*
+ * True when the stopped thread is outside the allocator and the loader.
+ * Its frames are unwound: the malloc family's helpers (_int_malloc, the
+ * arena locks) are no exported symbols, but they return into one. Where
+ * the stack cannot be unwound, every word of its top is taken for a return
+ * address, which a stale slot can make look unsafe (then another stop is
+ * tried).
+ */
 static bool at_safe_point(struct session *s, const struct target_libc *t)
 {
-	uint64_t words[STACK_SCAN / 8];
+	uint64_t words[STACK_SCAN / 8], ips[UNWIND_MAX];
 	ssize_t got;
-	int fd;
+	int fd, n;
 
 	if (in_unsafe(t, s->saved.rip))
 		return false;
+	n = stopped_stack(s->tid, ips, UNWIND_MAX);
+	if (n >= 2) {
+		for (int i = 0; i < n; i++)
+			if (in_unsafe(t, ips[i]) || (i && in_unsafe(t, ips[i] - 1)))
+				return false;
+		return true;
+	}
 	fd = procfs_open_pid(s->pid, "mem");
 	if (fd < 0)
 		return true; /* the rip was checked; the stack cannot be */
