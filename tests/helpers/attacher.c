@@ -237,6 +237,7 @@ static const char *const names[] = {
 
 struct got {
 	uintptr_t addr, value;
+	const char *name;
 	int own_malloc; /* this program's malloc entry */
 	int malloc;     /* an entry for malloc */
 	const char *obj;
@@ -271,6 +272,7 @@ static void scan_rela(struct got_list *l, const struct dl_phdr_info *info, const
 			continue;
 		l->e[l->n].addr = info->dlpi_addr + r[i].r_offset;
 		l->e[l->n].value = *(uintptr_t *)l->e[l->n].addr;
+		l->e[l->n].name = name;
 		l->e[l->n].own_malloc = main_obj && !strcmp(name, "malloc");
 		l->e[l->n].malloc = !strcmp(name, "malloc");
 		l->e[l->n].obj = info->dlpi_name;
@@ -326,6 +328,15 @@ static void got_read(struct got_list *l)
 	dl_iterate_phdr(got_one, l);
 }
 
+/* Whether e held a lazy binding stub: an address in its own object. */
+static int lazy_stub(const struct got *e)
+{
+	Dl_info entry, value;
+
+	return dladdr((void *)e->addr, &entry) && dladdr((void *)e->value, &value) &&
+	       entry.dli_fbase == value.dli_fbase;
+}
+
 /* The entries of a that b does not hold with the same value. */
 static int got_changed(const struct got_list *a, const struct got_list *b, int own_malloc_only)
 {
@@ -339,6 +350,13 @@ static int got_changed(const struct got_list *a, const struct got_list *b, int o
 				Dl_info di;
 
 				if (b->e[j].value == a->e[i].value)
+					break;
+				/*
+				 * A lazy entry put back to its PLT stub is bound by the
+				 * loader at its next call: to the global definition.
+				 */
+				if (b->e[j].value == (uintptr_t)dlsym(RTLD_DEFAULT, a->e[i].name) &&
+				    lazy_stub(&a->e[i]))
 					break;
 				changed++;
 				if (!own_malloc_only && dladdr((void *)a->e[i].addr, &di))
