@@ -86,8 +86,12 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 
 	a->db = db;
 	if (create) {
-		if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		/* one transaction: each statement alone would be a commit of its own */
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			ret = sql_err(a, err, "create tables for");
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;
 		}
 		if ((ret = prep(a, &a->ins_run,
