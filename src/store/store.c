@@ -265,8 +265,16 @@ int store_create(const char *path, enum store_kind kind, bool overwrite, struct 
 	ret = open_db(st, st->tmp, SQLITE_OPEN_READWRITE, err);
 	if (ret)
 		goto fail;
+	/*
+	 * Recordings hold a dozen tables that stay almost empty (a page each at
+	 * the least) and small rows: 1 KiB pages keep a short run's file small.
+	 */
+	if (kind == STORE_RECORDING)
+		ret = exec(st, "PRAGMA page_size = 1024;", "write", err);
 	/* The temporary file is thrown away on any failure: no journal needed until commit. */
-	ret = exec(st, "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;", "write", err);
+	if (!ret)
+		ret = exec(st, "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;", "write",
+			   err);
 	if (!ret)
 		ret = write_schema(st, err);
 	if (ret)
