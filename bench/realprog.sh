@@ -11,12 +11,16 @@
 # of the tree, which is the target for these workloads) of each configuration, the
 # recording's size (offheap's .db, heaptrack's .zst), and the ratios to plain and to heaptrack.
 # heaptrack is not run on cc1 unless HT_CC1=1: it needed 19 GB there on a 2-core machine.
-# Usage: bench/realprog.sh [N] [git|sqlite|cc1|python]...
+# Workload `true` is the recorder's fixed cost: start, first and final write, no work.
+# BASE=DIR (another build folder, e.g. BASE=/work/main/build) adds that build's offheap
+# record, exact and sampled, to every round: before and after in the same run.
+# Usage: [BASE=DIR] bench/realprog.sh [N] [true|git|sqlite|cc1|python]...
 set -eu
 . "$(dirname "$0")/lib.sh"
 N=${1:-3}
 [ $# -gt 0 ] && shift
-WORK=${*:-git sqlite cc1 python}
+WORK=${*:-true git sqlite cc1 python}
+BASE=${BASE:-}
 [ -x "$OFFHEAP" ] || { echo "bench/realprog.sh: build first (make)" >&2; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -79,6 +83,7 @@ EOF
 # cmd NAME: the workload's command line, in "$@" form via set.
 cmdline() {
 	case $1 in
+	true) echo "true" ;;
 	git) echo "git -C $TMP/repo --no-pager log -p -n 200" ;;
 	sqlite) echo "sqlite3 :memory: .read\\ $TMP/ins.sql" ;;
 	cc1) echo "$CC1 -quiet -O2 $TMP/gen.c -o $TMP/gen.s" ;;
@@ -119,6 +124,10 @@ while [ $i -lt "$N" ]; do
 		run "$w.plain" "$@"
 		run "$w.exact" "$OFFHEAP" record -f --exact -o "$TMP/$w.exact.db" -- "$@"
 		run "$w.sampled" "$OFFHEAP" record -f -o "$TMP/$w.sampled.db" -- "$@"
+		if [ -n "$BASE" ]; then
+			run "$w.bexact" "$BASE/offheap" record -f --exact -o "$TMP/$w.bexact.db" -- "$@"
+			run "$w.bsampled" "$BASE/offheap" record -f -o "$TMP/$w.bsampled.db" -- "$@"
+		fi
 		if [ -n "$HT" ] && { [ "$w" != cc1 ] || [ "${HT_CC1:-}" = 1 ]; }; then
 			rm -f "$TMP/$w.htrec".*
 			run "$w.ht" "$HT" -o "$TMP/$w.htrec" "$@"
@@ -134,12 +143,16 @@ line() {
 		"$(med "$2" 3)" "$(ratio "$(med "$2" 3)" "$(med "$w.plain" 3)")" "$3"
 }
 
-echo "real programs, median of $N interleaved rounds (x plain)"
+echo "real programs, median of $N interleaved rounds (x plain)${BASE:+; BASE is $BASE}"
 for w in $WORK; do
 	echo "$w: $(cmdline "$w" | sed "s|$TMP|\$TMP|g; s|\\\\||g")"
 	line "plain" "$w.plain" "-"
 	line "offheap record --exact" "$w.exact" "$(size_kib "$TMP/$w.exact.db")"
 	line "offheap record (512k)" "$w.sampled" "$(size_kib "$TMP/$w.sampled.db")"
+	if [ -n "$BASE" ]; then
+		line "BASE record --exact" "$w.bexact" "$(size_kib "$TMP/$w.bexact.db")"
+		line "BASE record (512k)" "$w.bsampled" "$(size_kib "$TMP/$w.bsampled.db")"
+	fi
 	if [ -s "$TMP/$w.ht" ]; then
 		htf=$(ls "$TMP/$w.htrec".* 2>/dev/null | head -n 1)
 		line "heaptrack" "$w.ht" "$(size_kib "$htf")"
