@@ -45,7 +45,7 @@ setup() {
 	cc1)
 		awk 'BEGIN { print "#include <stddef.h>";
 			print "struct node { struct node *next; long key; double w[4]; };";
-			for (f = 0; f < 300; f++) {
+			for (f = 0; f < 340; f++) {
 				printf "static long f%d(struct node *n, long k)\n{\n\tlong s = %d;\n", f, f;
 				print "\tfor (; n; n = n->next) {";
 				print "\t\tswitch ((n->key ^ k) & 7) {";
@@ -56,7 +56,7 @@ setup() {
 				print "\t}\n\treturn s;\n}\n";
 			}
 			print "long run(struct node *n)\n{\n\tlong s = 0;";
-			for (f = 0; f < 300; f++)
+			for (f = 0; f < 340; f++)
 				printf "\ts += f%d(n, %d);\n", f, f;
 			print "\treturn s;\n}" }' >"$TMP/gen.c"
 		;;
