@@ -183,6 +183,8 @@ out:
 	return ret;
 }
 
+static void forget_ids(struct allocdb *a);
+
 void allocdb_free(struct allocdb *a)
 {
 	if (!a)
@@ -193,12 +195,7 @@ void allocdb_free(struct allocdb *a)
 	sqlite3_finalize(a->ins_node);
 	sqlite3_finalize(a->ins_symbol);
 	sqlite3_finalize(a->ins_module);
-	free(a->pcs.v);
-	free(a->nodes.v);
-	for (size_t i = 0; i < a->nmods; i++) {
-		free(a->mods[i].path);
-		free(a->mods[i].build_id);
-	}
+	forget_ids(a);
 	free(a->mods);
 	sqlite3_finalize(a->ins_interval);
 	sqlite3_finalize(a->ins_site);
@@ -224,12 +221,94 @@ int allocdb_begin(struct allocdb *a, struct strbuf *err)
 		   : sql_err(a, err, "write");
 }
 
+static struct idmap_entry *idmap_slot(struct idmap *m, uint64_t a, uint64_t b);
+
+static void forget_ids(struct allocdb *a)
+{
+	free(a->pcs.v);
+	free(a->nodes.v);
+	memset(&a->pcs, 0, sizeof(a->pcs));
+	memset(&a->nodes, 0, sizeof(a->nodes));
+	for (size_t i = 0; i < a->nmods; i++) {
+		free(a->mods[i].path);
+		free(a->mods[i].build_id);
+	}
+	a->nmods = 0;
+}
+
+/*
+ * After a rollback the rows of the pcs, nodes and modules it took back are
+ * gone: what was written is read again from the file, so later stacks and
+ * symbols never point at a row that does not exist. Rare (a full disk).
+ */
+static void reload_ids(struct allocdb *a)
+{
+	sqlite3_stmt *q = NULL;
+
+	forget_ids(a);
+	if (sqlite3_prepare_v2(a->db, "SELECT id, run_id, pc FROM alloc_pc", -1, &q, NULL) ==
+	    SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			uint64_t run = (uint64_t)sqlite3_column_int64(q, 1);
+			uint64_t pc = (uint64_t)sqlite3_column_int64(q, 2);
+			struct idmap_entry *e = idmap_slot(&a->pcs, run, pc);
+
+			if (!e->id)
+				a->pcs.used++;
+			*e = (struct idmap_entry){run, pc, sqlite3_column_int64(q, 0), false};
+		}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(a->db,
+			       "SELECT p.run_id, p.pc FROM alloc_pc p"
+			       " WHERE EXISTS (SELECT 1 FROM alloc_symbol y WHERE y.pc_id = p.id)",
+			       -1, &q, NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			struct idmap_entry *e =
+			    idmap_slot(&a->pcs, (uint64_t)sqlite3_column_int64(q, 0),
+				       (uint64_t)sqlite3_column_int64(q, 1));
+
+			if (e->id)
+				e->done = true;
+		}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(a->db, "SELECT id, parent, pc_id FROM alloc_node", -1, &q, NULL) ==
+	    SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			uint64_t parent = (uint64_t)sqlite3_column_int64(q, 1);
+			uint64_t pc_id = (uint64_t)sqlite3_column_int64(q, 2);
+			struct idmap_entry *e = idmap_slot(&a->nodes, parent, pc_id);
+
+			if (!e->id)
+				a->nodes.used++;
+			*e = (struct idmap_entry){parent, pc_id, sqlite3_column_int64(q, 0), false};
+		}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(a->db, "SELECT id, path, build_id FROM alloc_module", -1, &q,
+			       NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const unsigned char *path = sqlite3_column_text(q, 1);
+			const unsigned char *bid = sqlite3_column_text(q, 2);
+			struct alloc_module_id *m;
+
+			ALLOC_GROW(a->mods, a->nmods + 1, a->amods);
+			m = &a->mods[a->nmods++];
+			m->id = sqlite3_column_int64(q, 0);
+			m->path = path ? xstrdup((const char *)path) : NULL;
+			m->build_id = bid ? xstrdup((const char *)bid) : NULL;
+		}
+	sqlite3_finalize(q);
+}
+
 int allocdb_commit(struct allocdb *a, struct strbuf *err)
 {
 	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
 	sql_err(a, err, "write");
 	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	reload_ids(a);
 	return -EIO;
 }
 

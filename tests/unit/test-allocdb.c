@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* One interval of one stack with the tracker's header flags set to flags. */
 static int add_interval(struct allocdb *a, int64_t run, int64_t stack, int64_t t_ms,
@@ -330,10 +331,58 @@ static void test_hostile_rows(void)
 	strbuf_release(&err);
 }
 
+/*
+ * A transaction taken back (as SQLite does on a full disk) takes its pcs and
+ * trie nodes with it: a stack written again afterwards, sharing its callers
+ * with a committed one, still has all its frames.
+ */
+static void test_rollback(void)
+{
+	static const uint64_t a_pcs[] = {0x401010, 0x401000},
+			      b_pcs[] = {0x402020, 0x402010, 0x401000};
+	struct strbuf err = STRBUF_INIT;
+	struct allocdb *a = NULL;
+	struct alloc_data d = {0};
+	const struct alloc_stack *s;
+	int64_t run = 0, sa = 0, sb = 0;
+	sqlite3 *db = NULL;
+
+	ok(sqlite3_open(":memory:", &db) == SQLITE_OK && !allocdb_open(db, true, &a, &err) &&
+	       !allocdb_begin(a, &err) && !allocdb_add_run(a, 1, 42, 0, "prog", &run, &err) &&
+	       !allocdb_add_stack(a, run, 1, a_pcs, 2, &sa, &err) && !allocdb_commit(a, &err),
+	   "rollback: a first stack committed");
+	ok(!allocdb_begin(a, &err) && !allocdb_add_stack(a, run, 2, b_pcs, 3, &sb, &err) &&
+	       !add_frames(a, run, 0x402020, NULL, 0, "inner", "b.c", 5, &err) &&
+	       sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK &&
+	       allocdb_commit(a, &err) < 0,
+	   "rollback: a second stack taken back, its commit fails");
+	strbuf_reset(&err);
+	ok(!allocdb_begin(a, &err) && !allocdb_add_stack(a, run, 2, b_pcs, 3, &sb, &err) &&
+	       !add_frames(a, run, 0x402020, NULL, 0, "inner", "b.c", 5, &err) &&
+	       !allocdb_commit(a, &err),
+	   "rollback: the second stack written again");
+	if (!ok(!allocdb_load(a, &d, &err), "rollback: loaded"))
+		printf("# %s\n", err.buf);
+	s = stack_of(&d, sb);
+	ok(s && s->nframes == 3 && s->frames[0].pc == 0x402020 && s->frames[2].pc == 0x401000,
+	   "rollback: the stack written again has all its frames");
+	ok(s && s->nframes == 3 && s->frames[0].function &&
+	       !strcmp(s->frames[0].function, "inner"),
+	   "rollback: and the symbols written again");
+	s = stack_of(&d, sa);
+	ok(s && s->nframes == 2 && s->frames[1].pc == 0x401000,
+	   "rollback: the committed stack keeps its frames");
+	alloc_data_release(&d);
+	allocdb_free(a);
+	sqlite3_close(db);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	test_flags_or();
 	test_round_trip();
 	test_hostile_rows();
+	test_rollback();
 	return done_testing();
 }
