@@ -5,7 +5,11 @@
  * created with CREATE TABLE IF NOT EXISTS, so a file without them is still a
  * valid snapshot or recording. alloc_site holds a row only for a stack whose
  * counters changed in that interval: the reader fills the series forward.
- * See docs/SCHEMA.md.
+ * A stack is a path in the trie alloc_node (outermost frame at the root), and
+ * a return address is an alloc_pc row symbolized once a run (alloc_symbol);
+ * alloc_frame, which older files store as a table, is a view over them, so
+ * one query reads both. The writer keeps the ids it wrote in memory (idmap)
+ * to write each row once. See docs/SCHEMA.md.
  */
 #include "allocdb.h"
 
