@@ -45,18 +45,18 @@ setup() {
 	cc1)
 		awk 'BEGIN { print "#include <stddef.h>";
 			print "struct node { struct node *next; long key; double w[4]; };";
-			for (f = 0; f < 340; f++) {
+			for (f = 0; f < 300; f++) {
 				printf "static long f%d(struct node *n, long k)\n{\n\tlong s = %d;\n", f, f;
 				print "\tfor (; n; n = n->next) {";
 				print "\t\tswitch ((n->key ^ k) & 7) {";
 				for (c = 0; c < 6; c++)
 					printf "\t\tcase %d: s += n->key * %d + (long)n->w[%d]; break;\n", c, c + f, c % 4;
 				print "\t\tdefault: s -= k; break;\n\t\t}";
-				printf "\t\tif (s > %d)\n\t\t\ts = s / 3 + f%d(NULL, s);\n", 1000 + f, f > 0 ? f - 1 : 0;
+				printf "\t\tif (s > %d)\n\t\t\ts = s / 3 + f%d(NULL, s);\n", 1000 + f, (f > 0 ? f - 1 : 0);
 				print "\t}\n\treturn s;\n}\n";
 			}
 			print "long run(struct node *n)\n{\n\tlong s = 0;";
-			for (f = 0; f < 340; f++)
+			for (f = 0; f < 300; f++)
 				printf "\ts += f%d(n, %d);\n", f, f;
 			print "\treturn s;\n}" }' >"$TMP/gen.c"
 		;;
