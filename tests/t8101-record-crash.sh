@@ -98,7 +98,8 @@ test_expect_success 'full disk while recording: said once, an error at the end, 
 	rc=$?; cat err; test $rc = 0 &&
 	cmp plain.out rec.out &&
 	test "$(grep -c "misses intervals" err)" = 1 &&
-	grep "^offheap: error: the recording .*small/rec.db. is incomplete: [0-9]* intervals and the function names could not be written (.*disk is full)$" err &&
+	# the function names, stored once per address, may fit in what the intervals left
+	grep "^offheap: error: the recording .*small/rec.db. is incomplete: [0-9]* intervals\( and the function names\)\? could not be written (.*disk is full)$" err &&
 	grep "^hint: free space" err &&
 	test "$(sqlite3 "$SMALL/rec.db" "PRAGMA integrity_check")" = ok &&
 	test "$(ls -A "$SMALL" | sort | tr "\n" " ")" = "filler rec.db " &&

@@ -155,25 +155,25 @@ static int symbolize_run(struct recorder *r, struct strbuf *err)
 		return ret;
 	for (size_t i = 0; i < r->nslots; i++) {
 		struct rstack *s = &r->slots[i];
-		int level = 0;
 
 		if (!s->known || s->symbolized)
 			continue;
 		s->symbolized = true;
+		/* a return address is stored once a run, whichever stacks hold it */
 		for (uint32_t k = 0; k < s->depth; k++) {
 			const struct sym_frame *fr;
 			size_t n = 1;
 			struct sym_frame bare = {.pc = s->pcs[k]};
 
+			if (allocdb_has_frames(r->adb, r->run_id, s->pcs[k]))
+				continue;
 			if (r->sym)
 				symbolize_pc(r->sym, s->pcs[k], true, &fr, &n);
 			else
 				fr = &bare;
-			for (size_t j = 0; j < n; j++) {
-				ret = allocdb_add_frame(r->adb, s->id, level++, &fr[j], err);
-				if (ret)
-					return ret;
-			}
+			ret = allocdb_add_frames(r->adb, r->run_id, fr, n, err);
+			if (ret)
+				return ret;
 		}
 	}
 	return allocdb_commit(r->adb, err);

@@ -5,7 +5,11 @@
  * created with CREATE TABLE IF NOT EXISTS, so a file without them is still a
  * valid snapshot or recording. alloc_site holds a row only for a stack whose
  * counters changed in that interval: the reader fills the series forward.
- * See docs/SCHEMA.md.
+ * A stack is a path in the trie alloc_node (outermost frame at the root), and
+ * a return address is an alloc_pc row symbolized once a run (alloc_symbol);
+ * alloc_frame, which older files store as a table, is a view over them, so
+ * one query reads both. The writer keeps the ids it wrote in memory (idmap)
+ * to write each row once. See docs/SCHEMA.md.
  */
 #include "allocdb.h"
 
@@ -33,13 +37,36 @@ static const char schema[] =
     " ppid INTEGER, parent_run INTEGER, ended TEXT);"
     "CREATE TABLE IF NOT EXISTS alloc_stack ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
-    " slot INTEGER NOT NULL, depth INTEGER NOT NULL, pcs BLOB NOT NULL,"
-    " UNIQUE (run_id, slot));"
-    "CREATE TABLE IF NOT EXISTS alloc_frame ("
-    " stack_id INTEGER NOT NULL REFERENCES alloc_stack(id), level INTEGER NOT NULL,"
-    " pc INTEGER NOT NULL, function TEXT, file TEXT, line INTEGER NOT NULL,"
-    " module TEXT, build_id TEXT, module_offset INTEGER NOT NULL, inlined INTEGER NOT NULL,"
-    " PRIMARY KEY (stack_id, level)) WITHOUT ROWID;"
+    " slot INTEGER NOT NULL, depth INTEGER NOT NULL, node INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alloc_pc ("
+    " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
+    " pc INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alloc_node ("
+    " id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, pc_id INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alloc_module ("
+    " id INTEGER PRIMARY KEY, path TEXT, build_id TEXT);"
+    "CREATE TABLE IF NOT EXISTS alloc_symbol ("
+    " pc_id INTEGER NOT NULL REFERENCES alloc_pc(id), level INTEGER NOT NULL,"
+    " function TEXT, file TEXT, line INTEGER NOT NULL, module_id INTEGER,"
+    " module_offset INTEGER NOT NULL, inlined INTEGER NOT NULL);"
+    /*
+     * The frames of every stack, as files before alloc_node stored them: walk
+     * from the stack's innermost node to the outermost (bounded, a damaged
+     * file may hold a cycle), and give each pc its inlined levels.
+     */
+    "CREATE VIEW IF NOT EXISTS alloc_frame AS"
+    " WITH RECURSIVE walk(stack_id, k, node) AS ("
+    "  SELECT id, 0, node FROM alloc_stack WHERE node > 0"
+    "  UNION ALL SELECT w.stack_id, w.k + 1, n.parent FROM walk w"
+    "  JOIN alloc_node n ON n.id = w.node WHERE n.parent > 0 AND w.k < 1024)"
+    " SELECT w.stack_id AS stack_id,"
+    "  row_number() OVER (PARTITION BY w.stack_id ORDER BY w.k, y.level) - 1 AS level,"
+    "  p.pc AS pc, y.function AS function, y.file AS file, coalesce(y.line, 0) AS line,"
+    "  m.path AS module, m.build_id AS build_id,"
+    "  coalesce(y.module_offset, 0) AS module_offset, coalesce(y.inlined, 0) AS inlined"
+    " FROM walk w JOIN alloc_node n ON n.id = w.node JOIN alloc_pc p ON p.id = n.pc_id"
+    " LEFT JOIN alloc_symbol y ON y.pc_id = p.id"
+    " LEFT JOIN alloc_module m ON m.id = y.module_id;"
     "CREATE TABLE IF NOT EXISTS alloc_interval ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
     " t_ms INTEGER NOT NULL, live_bytes INTEGER NOT NULL, sites INTEGER NOT NULL,"
@@ -50,7 +77,7 @@ static const char schema[] =
     " live_bytes INTEGER NOT NULL, live_count INTEGER NOT NULL,"
     " alloc_bytes INTEGER NOT NULL, alloc_count INTEGER NOT NULL,"
     " free_bytes INTEGER NOT NULL, free_count INTEGER NOT NULL,"
-    " PRIMARY KEY (stack_id, interval_id)) WITHOUT ROWID;"
+    " PRIMARY KEY (interval_id, stack_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS alloc_jitmap ("
     " run_id INTEGER NOT NULL REFERENCES alloc_run(id), start INTEGER NOT NULL,"
     " size INTEGER NOT NULL, name TEXT NOT NULL,"
@@ -59,9 +86,31 @@ static const char schema[] =
     " stack_id INTEGER PRIMARY KEY REFERENCES alloc_stack(id),"
     " run_id INTEGER NOT NULL REFERENCES alloc_run(id), live_bytes INTEGER NOT NULL);";
 
+/* (a, b) -> id, for the rows already written: pcs of a run, nodes of the stack trie. */
+struct idmap_entry {
+	uint64_t a, b;		/* the key */
+	int64_t id;		/* the row; 0 marks an empty slot */
+	bool done;		/* alloc_pc: its alloc_symbol rows are written */
+};
+
+struct idmap {
+	struct idmap_entry *v;	/* open addressing, size a power of 2 */
+	size_t size, used;
+};
+
+struct alloc_module_id {
+	char *path, *build_id;	/* as symbolize named them; NULL when unknown */
+	int64_t id;		/* its alloc_module row */
+};
+
 struct allocdb {
 	sqlite3 *db;
-	sqlite3_stmt *ins_run, *ins_stack, *ins_frame, *ins_interval, *ins_site;
+	sqlite3_stmt *ins_run, *ins_stack, *ins_interval, *ins_site;
+	sqlite3_stmt *ins_pc, *ins_node, *ins_symbol, *ins_module;
+	struct idmap pcs;	/* (run_id, pc) -> alloc_pc.id */
+	struct idmap nodes;	/* (parent node, pc_id) -> alloc_node.id */
+	struct alloc_module_id *mods;
+	size_t nmods, amods;
 	sqlite3_stmt *set_peak, *del_peak, *ins_peak;
 	/* what alloc_run and alloc_peak hold of this run's peak */
 	int64_t peak_run, peak_bytes;
@@ -88,8 +137,12 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 
 	a->db = db;
 	if (create) {
-		if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		/* one transaction: each statement alone would be a commit of its own */
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			ret = sql_err(a, err, "create tables for");
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;
 		}
 		if ((ret = prep(a, &a->ins_run,
@@ -98,11 +151,17 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 				err)) ||
 		    (ret =
 			 prep(a, &a->ins_stack,
-			      "INSERT INTO alloc_stack (run_id, slot, depth, pcs) VALUES (?,?,?,?)",
+			      "INSERT INTO alloc_stack (run_id, slot, depth, node) VALUES (?,?,?,?)",
 			      err)) ||
-		    (ret = prep(a, &a->ins_frame,
-				"INSERT OR REPLACE INTO alloc_frame VALUES (?,?,?,?,?,?,?,?,?,?)",
+		    (ret = prep(a, &a->ins_pc, "INSERT INTO alloc_pc (run_id, pc) VALUES (?,?)",
 				err)) ||
+		    (ret = prep(a, &a->ins_node,
+				"INSERT INTO alloc_node (parent, pc_id) VALUES (?,?)", err)) ||
+		    (ret = prep(a, &a->ins_symbol,
+				"INSERT INTO alloc_symbol VALUES (?,?,?,?,?,?,?,?)",
+				err)) ||
+		    (ret = prep(a, &a->ins_module,
+				"INSERT INTO alloc_module (path, build_id) VALUES (?,?)", err)) ||
 		    (ret =
 			 prep(a, &a->ins_interval,
 			      "INSERT INTO alloc_interval (run_id, t_ms, live_bytes, sites, flags,"
@@ -130,13 +189,20 @@ out:
 	return ret;
 }
 
+static void forget_ids(struct allocdb *a);
+
 void allocdb_free(struct allocdb *a)
 {
 	if (!a)
 		return;
 	sqlite3_finalize(a->ins_run);
 	sqlite3_finalize(a->ins_stack);
-	sqlite3_finalize(a->ins_frame);
+	sqlite3_finalize(a->ins_pc);
+	sqlite3_finalize(a->ins_node);
+	sqlite3_finalize(a->ins_symbol);
+	sqlite3_finalize(a->ins_module);
+	forget_ids(a);
+	free(a->mods);
 	sqlite3_finalize(a->ins_interval);
 	sqlite3_finalize(a->ins_site);
 	sqlite3_finalize(a->set_peak);
@@ -161,12 +227,94 @@ int allocdb_begin(struct allocdb *a, struct strbuf *err)
 		   : sql_err(a, err, "write");
 }
 
+static struct idmap_entry *idmap_slot(struct idmap *m, uint64_t a, uint64_t b);
+
+static void forget_ids(struct allocdb *a)
+{
+	free(a->pcs.v);
+	free(a->nodes.v);
+	memset(&a->pcs, 0, sizeof(a->pcs));
+	memset(&a->nodes, 0, sizeof(a->nodes));
+	for (size_t i = 0; i < a->nmods; i++) {
+		free(a->mods[i].path);
+		free(a->mods[i].build_id);
+	}
+	a->nmods = 0;
+}
+
+/*
+ * After a rollback the rows of the pcs, nodes and modules it took back are
+ * gone: what was written is read again from the file, so later stacks and
+ * symbols never point at a row that does not exist. Rare (a full disk).
+ */
+static void reload_ids(struct allocdb *a)
+{
+	sqlite3_stmt *q = NULL;
+
+	forget_ids(a);
+	if (sqlite3_prepare_v2(a->db, "SELECT id, run_id, pc FROM alloc_pc", -1, &q, NULL) ==
+	    SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			uint64_t run = (uint64_t)sqlite3_column_int64(q, 1);
+			uint64_t pc = (uint64_t)sqlite3_column_int64(q, 2);
+			struct idmap_entry *e = idmap_slot(&a->pcs, run, pc);
+
+			if (!e->id)
+				a->pcs.used++;
+			*e = (struct idmap_entry){run, pc, sqlite3_column_int64(q, 0), false};
+		}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(a->db,
+			       "SELECT p.run_id, p.pc FROM alloc_pc p"
+			       " WHERE EXISTS (SELECT 1 FROM alloc_symbol y WHERE y.pc_id = p.id)",
+			       -1, &q, NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			struct idmap_entry *e =
+			    idmap_slot(&a->pcs, (uint64_t)sqlite3_column_int64(q, 0),
+				       (uint64_t)sqlite3_column_int64(q, 1));
+
+			if (e->id)
+				e->done = true;
+		}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(a->db, "SELECT id, parent, pc_id FROM alloc_node", -1, &q, NULL) ==
+	    SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			uint64_t parent = (uint64_t)sqlite3_column_int64(q, 1);
+			uint64_t pc_id = (uint64_t)sqlite3_column_int64(q, 2);
+			struct idmap_entry *e = idmap_slot(&a->nodes, parent, pc_id);
+
+			if (!e->id)
+				a->nodes.used++;
+			*e = (struct idmap_entry){parent, pc_id, sqlite3_column_int64(q, 0), false};
+		}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(a->db, "SELECT id, path, build_id FROM alloc_module", -1, &q,
+			       NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const unsigned char *path = sqlite3_column_text(q, 1);
+			const unsigned char *bid = sqlite3_column_text(q, 2);
+			struct alloc_module_id *m;
+
+			ALLOC_GROW(a->mods, a->nmods + 1, a->amods);
+			m = &a->mods[a->nmods++];
+			m->id = sqlite3_column_int64(q, 0);
+			m->path = path ? xstrdup((const char *)path) : NULL;
+			m->build_id = bid ? xstrdup((const char *)bid) : NULL;
+		}
+	sqlite3_finalize(q);
+}
+
 int allocdb_commit(struct allocdb *a, struct strbuf *err)
 {
 	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
 	sql_err(a, err, "write");
 	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	reload_ids(a);
 	return -EIO;
 }
 
@@ -230,38 +378,165 @@ int allocdb_set_ended(struct allocdb *a, int64_t run_id, const char *ended, stru
 	return ret;
 }
 
+static size_t idmap_hash(uint64_t a, uint64_t b)
+{
+	uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The entry of (a, b): the one holding it, else the empty slot it would take. */
+static struct idmap_entry *idmap_slot(struct idmap *m, uint64_t a, uint64_t b)
+{
+	size_t i;
+
+	if (2 * (m->used + 1) > m->size) {
+		struct idmap old = *m;
+
+		m->size = old.size ? 2 * old.size : 1024;
+		m->v = xcalloc(m->size, sizeof(*m->v));
+		m->used = 0;
+		for (size_t k = 0; k < old.size; k++)
+			if (old.v[k].id) {
+				*idmap_slot(m, old.v[k].a, old.v[k].b) = old.v[k];
+				m->used++;
+			}
+		free(old.v);
+	}
+	for (i = idmap_hash(a, b) & (m->size - 1); m->v[i].id; i = (i + 1) & (m->size - 1))
+		if (m->v[i].a == a && m->v[i].b == b)
+			break;
+	return &m->v[i];
+}
+
+/* The alloc_pc row of pc in run_id, written when new. */
+static int pc_entry(struct allocdb *a, int64_t run_id, uint64_t pc, struct idmap_entry **out,
+		    struct strbuf *err)
+{
+	struct idmap_entry *e = idmap_slot(&a->pcs, (uint64_t)run_id, pc);
+	int ret;
+
+	if (!e->id) {
+		sqlite3_bind_int64(a->ins_pc, 1, run_id);
+		sqlite3_bind_int64(a->ins_pc, 2, (int64_t)pc);
+		if ((ret = step(a, a->ins_pc, err)))
+			return ret;
+		*e = (struct idmap_entry){(uint64_t)run_id, pc, sqlite3_last_insert_rowid(a->db), false};
+		a->pcs.used++;
+	}
+	*out = e;
+	return 0;
+}
+
 int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
 		      uint32_t depth, int64_t *stack_id, struct strbuf *err)
 {
+	int64_t node = 0;
 	int ret;
 
+	/* outermost first: stacks that share their callers share those nodes */
+	for (uint32_t k = depth; k-- > 0;) {
+		struct idmap_entry *p, *n;
+
+		if ((ret = pc_entry(a, run_id, pcs[k], &p, err)))
+			return ret;
+		n = idmap_slot(&a->nodes, (uint64_t)node, (uint64_t)p->id);
+		if (!n->id) {
+			int64_t pc_id = p->id;
+
+			sqlite3_bind_int64(a->ins_node, 1, node);
+			sqlite3_bind_int64(a->ins_node, 2, pc_id);
+			if ((ret = step(a, a->ins_node, err)))
+				return ret;
+			*n = (struct idmap_entry){(uint64_t)node, (uint64_t)pc_id,
+						  sqlite3_last_insert_rowid(a->db), false};
+			a->nodes.used++;
+		}
+		node = n->id;
+	}
 	sqlite3_bind_int64(a->ins_stack, 1, run_id);
 	sqlite3_bind_int64(a->ins_stack, 2, slot);
 	sqlite3_bind_int64(a->ins_stack, 3, depth);
-	sqlite3_bind_blob(a->ins_stack, 4, pcs, (int)(depth * sizeof(*pcs)), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(a->ins_stack, 4, node);
 	ret = step(a, a->ins_stack, err);
 	if (!ret)
 		*stack_id = sqlite3_last_insert_rowid(a->db);
 	return ret;
 }
 
-int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const struct sym_frame *f,
-		      struct strbuf *err)
+static bool same(const char *x, const char *y)
 {
-	sqlite3_stmt *s = a->ins_frame;
+	return x == y || (x && y && !strcmp(x, y));
+}
 
-	sqlite3_bind_int64(s, 1, stack_id);
-	sqlite3_bind_int(s, 2, level);
-	sqlite3_bind_int64(s, 3, (int64_t)f->pc);
-	/* the readable name: what a report shows and pprof names the function */
-	sqlite3_bind_text(s, 4, f->demangled ? f->demangled : f->function, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, f->file, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 6, f->line);
-	sqlite3_bind_text(s, 7, f->module, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 8, f->build_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 9, (int64_t)f->module_offset);
-	sqlite3_bind_int(s, 10, f->inlined);
-	return step(a, s, err);
+/* The alloc_module row of (path, build_id), written when new. */
+static int module_id(struct allocdb *a, const char *path, const char *build_id, int64_t *id,
+		     struct strbuf *err)
+{
+	struct alloc_module_id *m;
+	int ret;
+
+	for (size_t i = 0; i < a->nmods; i++)
+		if (same(a->mods[i].path, path) && same(a->mods[i].build_id, build_id)) {
+			*id = a->mods[i].id;
+			return 0;
+		}
+	sqlite3_bind_text(a->ins_module, 1, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(a->ins_module, 2, build_id, -1, SQLITE_TRANSIENT);
+	if ((ret = step(a, a->ins_module, err)))
+		return ret;
+	ALLOC_GROW(a->mods, a->nmods + 1, a->amods);
+	m = &a->mods[a->nmods++];
+	m->path = path ? xstrdup(path) : NULL;
+	m->build_id = build_id ? xstrdup(build_id) : NULL;
+	m->id = *id = sqlite3_last_insert_rowid(a->db);
+	return 0;
+}
+
+bool allocdb_has_frames(struct allocdb *a, int64_t run_id, uint64_t pc)
+{
+	const struct idmap_entry *e = idmap_slot(&a->pcs, (uint64_t)run_id, pc);
+
+	return e->id && e->done;
+}
+
+int allocdb_add_frames(struct allocdb *a, int64_t run_id, const struct sym_frame *f, size_t n,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *s = a->ins_symbol;
+	struct idmap_entry *e;
+	int64_t pc_id;
+	int ret;
+
+	if (!n)
+		return 0;
+	if ((ret = pc_entry(a, run_id, f[0].pc, &e, err)))
+		return ret;
+	if (e->done)
+		return 0;
+	pc_id = e->id;
+	for (size_t j = 0; j < n; j++) {
+		int64_t mod = 0;
+
+		if ((f[j].module || f[j].build_id) &&
+		    (ret = module_id(a, f[j].module, f[j].build_id, &mod, err)))
+			return ret;
+		sqlite3_bind_int64(s, 1, pc_id);
+		sqlite3_bind_int64(s, 2, (int64_t)j);
+		/* the readable name: what a report shows and pprof names the function */
+		sqlite3_bind_text(s, 3, f[j].demangled ? f[j].demangled : f[j].function, -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 4, f[j].file, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(s, 5, f[j].line);
+		if (mod)
+			sqlite3_bind_int64(s, 6, mod);
+		sqlite3_bind_int64(s, 7, (int64_t)f[j].module_offset);
+		sqlite3_bind_int(s, 8, f[j].inlined);
+		if ((ret = step(a, s, err)))
+			return ret;
+	}
+	e->done = true;
+	return 0;
 }
 
 /*

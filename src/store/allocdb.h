@@ -67,13 +67,25 @@ int allocdb_set_parent(struct allocdb *a, int64_t run_id, int ppid, int64_t pare
 /* How run_id's image ended (alloc_run.ended, docs/SCHEMA.md): "exec", "exit 0", ... */
 int allocdb_set_ended(struct allocdb *a, int64_t run_id, const char *ended, struct strbuf *err);
 
-/* A stack of run_id at slot (its frames come later); fills *stack_id. */
+/*
+ * A stack of run_id at slot (its frames come later); fills *stack_id. Its
+ * return addresses (innermost first) are stored once per run in alloc_pc and
+ * the stack as a path in the trie alloc_node, shared with the stacks that
+ * have the same callers.
+ */
 int allocdb_add_stack(struct allocdb *a, int64_t run_id, uint32_t slot, const uint64_t *pcs,
 		      uint32_t depth, int64_t *stack_id, struct strbuf *err);
 
-/* Symbolized frame number level (source-level, innermost first) of a stack. */
-int allocdb_add_frame(struct allocdb *a, int64_t stack_id, int level, const struct sym_frame *f,
-		      struct strbuf *err);
+/*
+ * The symbols of one return address of run_id: f[0..n) all have f[0].pc,
+ * innermost (inlined) level first, as symbolize_pc gives them. Stored once
+ * per (run, pc): a later call for the same pc writes nothing.
+ */
+int allocdb_add_frames(struct allocdb *a, int64_t run_id, const struct sym_frame *f, size_t n,
+		       struct strbuf *err);
+
+/* Whether allocdb_add_frames stored pc of run_id already (by this handle). */
+bool allocdb_has_frames(struct allocdb *a, int64_t run_id, uint64_t pc);
 
 /*
  * Replaces the JIT map of run_id (the JVM's perf map, docs/SCHEMA.md

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* One interval of one stack with the tracker's header flags set to flags. */
 static int add_interval(struct allocdb *a, int64_t run, int64_t stack, int64_t t_ms,
@@ -99,15 +100,20 @@ static int add_sites(struct allocdb *a, int64_t run, const int64_t *stacks,
 	return allocdb_add_interval(a, run, t_ms, &v, stacks, changed, final, err);
 }
 
-static int add_frame(struct allocdb *a, int64_t stack, int level, uint64_t pc,
-		     const char *function, const char *file, int line, bool inlined,
-		     struct strbuf *err)
+/* The symbols of pc: one frame, or two when inner is given (inlined into function). */
+static int add_frames(struct allocdb *a, int64_t run, uint64_t pc, const char *inner,
+		      int inner_line, const char *function, const char *file, int line,
+		      struct strbuf *err)
 {
-	struct sym_frame f = {.pc = pc, .function = function, .demangled = function,
-			      .file = file, .line = line, .module = "/usr/bin/prog",
-			      .inlined = inlined};
+	struct sym_frame f[2] = {
+	    {.pc = pc, .function = inner, .demangled = inner, .file = file, .line = inner_line,
+	     .module = "/usr/bin/prog", .inlined = true},
+	    {.pc = pc, .function = function, .demangled = function, .file = file, .line = line,
+	     .module = "/usr/bin/prog"},
+	};
 
-	return allocdb_add_frame(a, stack, level, &f, err);
+	return inner ? allocdb_add_frames(a, run, f, 2, err)
+		     : allocdb_add_frames(a, run, &f[1], 1, err);
 }
 
 static const struct alloc_stack *stack_of(const struct alloc_data *d, int64_t id)
@@ -140,10 +146,11 @@ static int record_runs(sqlite3 *db, int64_t *ids, struct strbuf *err)
 	    (ret = allocdb_set_exe(a, run1, "/usr/bin/prog", err)) ||
 	    (ret = allocdb_add_stack(a, run1, 1, pcs_a, 2, &ab[0], err)) ||
 	    (ret = allocdb_add_stack(a, run1, 2, pcs_b, 1, &ab[1], err)) ||
-	    (ret = add_frame(a, ab[0], 0, 0x401000, "leak_inner", "leak.c", 12, true, err)) ||
-	    (ret = add_frame(a, ab[0], 1, 0x401000, "leak", "leak.c", 30, false, err)) ||
-	    (ret = add_frame(a, ab[0], 2, 0x401100, "main", "main.c", 7, false, err)) ||
-	    (ret = add_frame(a, ab[1], 0, 0x402000, HOSTILE_NAME, NULL, 0, false, err)))
+	    (ret = add_frames(a, run1, 0x401000, "leak_inner", 12, "leak", "leak.c", 30, err)) ||
+	    (ret = add_frames(a, run1, 0x401100, NULL, 0, "main", "main.c", 7, err)) ||
+	    (ret = add_frames(a, run1, 0x402000, NULL, 0, HOSTILE_NAME, NULL, 0, err)) ||
+	    /* stored once a run: a second call for the same pc writes nothing */
+	    (ret = add_frames(a, run1, 0x401100, NULL, 0, "other", "other.c", 1, err)))
 		goto out;
 	{
 		const struct site_fig i0[] = {{100, 100, 0}, {50, 50, 0}},
@@ -260,22 +267,30 @@ static void test_hostile_rows(void)
 	struct alloc_data d = {0};
 	int64_t ids[5] = {0};
 	sqlite3 *db = NULL;
-	char sql[512];
+	char sql[1024];
 	int ret;
 
 	ok(sqlite3_open(":memory:", &db) == SQLITE_OK && !record_runs(db, ids, &err),
 	   "hostile: recording written");
-	/* a site and a frame of a stack that does not exist; a frame with no text at all */
+	/*
+	 * a site of a stack that does not exist; an outermost frame with no text
+	 * at all added to stack A; a symbol of a pc that does not exist; a stack
+	 * whose trie path is a cycle
+	 */
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO alloc_site (interval_id, stack_id, live_bytes, live_count,"
 		 " alloc_bytes, alloc_count, free_bytes, free_count)"
 		 " VALUES (1, 999, 5, 1, 5, 1, 0, 0);"
-		 "INSERT INTO alloc_frame (stack_id, level, pc, line, module_offset, inlined)"
-		 " VALUES (999, 0, 1, 0, 0, 0);"
-		 "INSERT INTO alloc_frame (stack_id, level, pc, line, module_offset, inlined)"
-		 " VALUES (%lld, 3, 2, -1, 0, 0);"
+		 "INSERT INTO alloc_pc (id, run_id, pc) VALUES (999, %lld, 2);"
+		 "INSERT INTO alloc_node (id, parent, pc_id) VALUES (999, 0, 999);"
+		 "UPDATE alloc_node SET parent = 999 WHERE id = (SELECT n.id FROM alloc_node n"
+		 " JOIN alloc_pc p ON p.id = n.pc_id WHERE p.pc = %d);"
+		 "INSERT INTO alloc_symbol (pc_id, level, line, module_offset, inlined)"
+		 " VALUES (12345, 0, -1, 0, 0);"
+		 "INSERT INTO alloc_node (id, parent, pc_id) VALUES (998, 998, 999);"
+		 "UPDATE alloc_stack SET node = 998 WHERE id = %lld;"
 		 "UPDATE alloc_run SET exe = NULL WHERE id = %lld;",
-		 (long long)ids[0], (long long)ids[4]);
+		 (long long)ids[3], 0x401100, (long long)ids[2], (long long)ids[4]);
 	ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "hostile: rows added");
 	ret = allocdb_open(db, false, &a, &err) || allocdb_load_run(a, &d, 0, &err);
 	if (!ok(!ret, "hostile: still loads"))
@@ -289,6 +304,8 @@ static void test_hostile_rows(void)
 		ok(!f->function && !f->file && !f->module && f->pc == 2,
 		   "hostile: bare frame has no names");
 	}
+	ok(stack_of(&d, ids[2]) && stack_of(&d, ids[2])->nframes == 1025,
+	   "hostile: a cycle in the stack trie ends at 1025 frames");
 	alloc_data_release(&d);
 	allocdb_free(a);
 	a = NULL;
@@ -372,11 +389,59 @@ static void test_runs(void)
 	strbuf_release(&err);
 }
 
+/*
+ * A transaction taken back (as SQLite does on a full disk) takes its pcs and
+ * trie nodes with it: a stack written again afterwards, sharing its callers
+ * with a committed one, still has all its frames.
+ */
+static void test_rollback(void)
+{
+	static const uint64_t a_pcs[] = {0x401010, 0x401000},
+			      b_pcs[] = {0x402020, 0x402010, 0x401000};
+	struct strbuf err = STRBUF_INIT;
+	struct allocdb *a = NULL;
+	struct alloc_data d = {0};
+	const struct alloc_stack *s;
+	int64_t run = 0, sa = 0, sb = 0;
+	sqlite3 *db = NULL;
+
+	ok(sqlite3_open(":memory:", &db) == SQLITE_OK && !allocdb_open(db, true, &a, &err) &&
+	       !allocdb_begin(a, &err) && !allocdb_add_run(a, 1, 42, 0, "prog", &run, &err) &&
+	       !allocdb_add_stack(a, run, 1, a_pcs, 2, &sa, &err) && !allocdb_commit(a, &err),
+	   "rollback: a first stack committed");
+	ok(!allocdb_begin(a, &err) && !allocdb_add_stack(a, run, 2, b_pcs, 3, &sb, &err) &&
+	       !add_frames(a, run, 0x402020, NULL, 0, "inner", "b.c", 5, &err) &&
+	       sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK &&
+	       allocdb_commit(a, &err) < 0,
+	   "rollback: a second stack taken back, its commit fails");
+	strbuf_reset(&err);
+	ok(!allocdb_begin(a, &err) && !allocdb_add_stack(a, run, 2, b_pcs, 3, &sb, &err) &&
+	       !add_frames(a, run, 0x402020, NULL, 0, "inner", "b.c", 5, &err) &&
+	       !allocdb_commit(a, &err),
+	   "rollback: the second stack written again");
+	if (!ok(!allocdb_load(a, &d, &err), "rollback: loaded"))
+		printf("# %s\n", err.buf);
+	s = stack_of(&d, sb);
+	ok(s && s->nframes == 3 && s->frames[0].pc == 0x402020 && s->frames[2].pc == 0x401000,
+	   "rollback: the stack written again has all its frames");
+	ok(s && s->nframes == 3 && s->frames[0].function &&
+	       !strcmp(s->frames[0].function, "inner"),
+	   "rollback: and the symbols written again");
+	s = stack_of(&d, sa);
+	ok(s && s->nframes == 2 && s->frames[1].pc == 0x401000,
+	   "rollback: the committed stack keeps its frames");
+	alloc_data_release(&d);
+	allocdb_free(a);
+	sqlite3_close(db);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	test_flags_or();
 	test_round_trip();
 	test_hostile_rows();
 	test_runs();
+	test_rollback();
 	return done_testing();
 }

@@ -366,8 +366,8 @@ int main(void)
 		ret = ret ? ret : allocdb_add_stack(a, run, 1, pcs, 2, &stack, &err);
 		ret = ret ? ret : allocdb_commit(a, &err);
 		is_int(ret, 0, "a recording with one stack");
-		is_int(sqlite3_exec(store_db(st), "DROP TABLE alloc_frame", NULL, NULL, NULL),
-		       SQLITE_OK, "its frame table dropped");
+		is_int(sqlite3_exec(store_db(st), "DROP VIEW alloc_frame", NULL, NULL, NULL),
+		       SQLITE_OK, "its frame view dropped");
 		memset(&d, 0xff, sizeof(d));
 		ok(allocdb_load(a, &d, &err) < 0, "load fails after reading the stacks");
 		ok(d.nr == 0 && d.stacks == NULL, "and leaves nothing to release");
