@@ -5,18 +5,133 @@
  * is claimed by a compare-and-swap of the block's address and released to a
  * tombstone by its one owner, the thread that frees the block. Only sampled
  * blocks enter the table; the counting filter in front of it (internal.h)
- * lets every other free skip it after one load. The table is mmap-backed,
- * sized by open_shared (trackshm.c) to what OFFHEAP_MAX_MEM leaves over.
+ * lets every other free skip it after one load.
+ *
+ * The table grows with what it holds, in levels: an insert goes to the
+ * oldest level that is less than half full (the pages that freed blocks left
+ * are reused), else to the newest; when that one is half full (or its probes
+ * find no slot: tombstones) a new level is mapped, sized to four times the
+ * newest level's blocks. Nothing is moved: an old level that drains (no
+ * inserts come while the others are full) gives its pages back when its last
+ * block is freed (MADV_DONTNEED; a probe that reads them later sees empty
+ * slots) and is marked dead. Each level counts its
+ * blocks; an insert reserves its count before it probes, so a level is never
+ * released under an insert. A free probes the levels newest first, skipping
+ * empty ones. Levels are MAP_NORESERVE and only touched pages count.
+ *
+ * The levels that are not released stay within addr_budget (what
+ * OFFHEAP_MAX_MEM leaves after the stack table). When the table cannot grow,
+ * the tracker degrades (trackshm.c: degrade): it samples from then on, and
+ * twice as coarsely each time the newest level fills by another 1/16; a block
+ * that still finds no slot is counted as dropped.
  */
 #include "internal.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-struct addr_slot *addrs;
-uint64_t addr_mask;
+#define LEVELS	   48
+#define LEVEL_MIN  4096			 /* slots of the first level */
+#define LEVEL_DEAD (INT64_C(1) << 62) /* live of a released level */
+
+struct addr_level {
+	struct addr_slot *slots;
+	uint64_t mask;
+	uint64_t limit;	 /* live from which the newest level grows (or degrades) */
+	int64_t live __attribute__((aligned(64))); /* blocks in it; LEVEL_DEAD: released */
+};
+
+static struct addr_level levels[LEVELS];
+static uint32_t nlevels; /* levels[nlevels - 1] takes the inserts */
+static uint32_t growing; /* a thread is mapping a new level */
+uint64_t addr_budget;	 /* bytes the levels may keep */
+static uint64_t addr_kept; /* bytes of levels mapped and not released */
 uint8_t filter[1UL << FILTER_BITS];
 bool filter_full;
+
+static void *map_slots(uint64_t bytes)
+{
+	long r = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return (r < 0 && r > -4096) ? NULL : (void *)r;
+}
+
+/* Maps a level of nslots (a power of two) as level n; false when out of budget or memory. */
+static bool add_level(uint32_t n, uint64_t nslots)
+{
+	uint64_t bytes = nslots * sizeof(struct addr_slot);
+	struct addr_level *lv = &levels[n];
+
+	if (n >= LEVELS || __atomic_load_n(&addr_kept, __ATOMIC_RELAXED) + bytes > addr_budget)
+		return false;
+	lv->slots = map_slots(bytes);
+	if (!lv->slots)
+		return false;
+	lv->mask = nslots - 1;
+	lv->limit = nslots / 2;
+	__atomic_fetch_add(&addr_kept, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&nlevels, n + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+bool addr_init(void)
+{
+	uint64_t n = LEVEL_MIN;
+
+	while (n > 64 && n * sizeof(struct addr_slot) > addr_budget)
+		n /= 2;
+	return add_level(0, n);
+}
+
+/*
+ * The newest level n - 1 is full (past its limit, or no slot within
+ * PROBE_MAX: tombstones): maps one four times its blocks, or degrades when
+ * the budget says no and the level is past its limit. One thread at a time;
+ * the others go on inserting into the full level.
+ */
+static void addr_grow(uint32_t n)
+{
+	struct addr_level *lv = &levels[n - 1];
+	uint64_t live, want = LEVEL_MIN;
+
+	if (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE))
+		return;
+	if (__atomic_load_n(&nlevels, __ATOMIC_ACQUIRE) != n)
+		goto out;
+	live = (uint64_t)__atomic_load_n(&lv->live, __ATOMIC_RELAXED);
+	while (want < 4 * live)
+		want *= 2;
+	if (add_level(n, want))
+		goto out;
+	/* the ceiling: coarser sampling, again for each further 1/16 of the level */
+	if (live >= lv->limit) {
+		lv->limit = live + (lv->mask + 1) / 16;
+		degrade();
+	}
+out:
+	__atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
+}
+
+/* Level k lost a block; the last one of a level that is no longer the newest releases it. */
+static void level_put(uint32_t k)
+{
+	struct addr_level *lv = &levels[k];
+	int64_t zero = 0;
+
+	if (__atomic_sub_fetch(&lv->live, 1, __ATOMIC_ACQ_REL) != 0 ||
+	    k + 1 >= __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE))
+		return;
+	if (!__atomic_compare_exchange_n(&lv->live, &zero, LEVEL_DEAD, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return; /* an insert reserved it meanwhile */
+	syscall(SYS_madvise, lv->slots, (lv->mask + 1) * sizeof(struct addr_slot), MADV_DONTNEED);
+	__atomic_fetch_sub(&addr_kept, (lv->mask + 1) * sizeof(struct addr_slot),
+			   __ATOMIC_RELAXED);
+}
 
 void filter_add(uintptr_t a, int d)
 {
@@ -38,17 +153,17 @@ static inline uint64_t addr_hash(uintptr_t a)
 {
 	uint64_t m = (uint64_t)(a >> 4) * 0xc4ceb9fe1a85ec53ULL;
 
-	return (m ^ (m >> 32)) & addr_mask;
+	return m ^ (m >> 32);
 }
 
-bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
+/* Claims a slot of lv for a; false when PROBE_MAX slots are taken. */
+static bool level_insert(struct addr_level *lv, uintptr_t a, uint32_t idx, uint64_t bytes,
+			 uint32_t count)
 {
 	uint64_t h = addr_hash(a);
 
-	filter_add(a, 1);
-
 	for (int i = 0; i < PROBE_MAX; i++) {
-		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
+		struct addr_slot *s = &lv->slots[(h + (uint64_t)i) & lv->mask];
 		uintptr_t cur = __atomic_load_n(&s->addr, __ATOMIC_ACQUIRE);
 
 		if (cur != ADDR_EMPTY && cur != ADDR_TOMB)
@@ -65,39 +180,79 @@ bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 		s->count = count;
 		return true;
 	}
+	return false;
+}
+
+bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
+{
+	filter_add(a, 1);
+
+	for (int tries = 0; tries < 3; tries++) {
+		uint32_t n = __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE), k = 0;
+		struct addr_level *lv;
+		int64_t before;
+
+		/* the oldest level with room: the pages its freed blocks left are reused */
+		while (k + 1 < n && (uint64_t)__atomic_load_n(&levels[k].live, __ATOMIC_RELAXED) >=
+					levels[k].limit)
+			k++;
+		lv = &levels[k];
+		before = __atomic_fetch_add(&lv->live, 1, __ATOMIC_ACQ_REL);
+		if (before >= LEVEL_DEAD) { /* released after we read nlevels */
+			__atomic_fetch_sub(&lv->live, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (__builtin_expect(k + 1 == n && (uint64_t)before >= lv->limit, 0))
+			addr_grow(n);
+		if (level_insert(lv, a, idx, bytes, count))
+			return true;
+		level_put(k);
+		if (k + 1 == n)
+			addr_grow(n);
+	}
 	filter_add(a, -1);
 	__atomic_fetch_add(&hdr->dropped, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_or(&hdr->flags, TRACKSHM_ADDRS_FULL, __ATOMIC_RELAXED);
 	return false;
 }
 
-/* Removes a; fills what it was charged with. A miss costs a probe to EMPTY. */
+/* Removes a; fills what it was charged with. A miss costs a probe to EMPTY per level. */
 bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *count)
 {
+	uint32_t k;
 	uint64_t h;
 
 	if (!filter_test(a))
 		return false;
 	h = addr_hash(a);
 
-	for (int i = 0; i < PROBE_MAX; i++) {
-		struct addr_slot *s = &addrs[(h + (uint64_t)i) & addr_mask];
-		uintptr_t cur = __atomic_load_n(&s->addr, __ATOMIC_ACQUIRE);
+	for (k = __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE); k-- > 0;) {
+		struct addr_level *lv = &levels[k];
+		int64_t live = __atomic_load_n(&lv->live, __ATOMIC_ACQUIRE);
 
-		if (cur == ADDR_EMPTY)
-			return false;
-		if (cur != a)
+		/* block a, not yet freed, keeps its level's count above 0 */
+		if (live <= 0 || live >= LEVEL_DEAD)
 			continue;
-		/*
-		 * Only the owner of block a frees it, and no insert touches a
-		 * slot holding a live address: a plain store releases it.
-		 */
-		*idx = s->stack;
-		*bytes = s->bytes;
-		*count = s->count;
-		__atomic_store_n(&s->addr, (uintptr_t)ADDR_TOMB, __ATOMIC_RELEASE);
-		filter_add(a, -1);
-		return true;
+		for (int i = 0; i < PROBE_MAX; i++) {
+			struct addr_slot *s = &lv->slots[(h + (uint64_t)i) & lv->mask];
+			uintptr_t cur = __atomic_load_n(&s->addr, __ATOMIC_ACQUIRE);
+
+			if (cur == ADDR_EMPTY)
+				break;
+			if (cur != a)
+				continue;
+			/*
+			 * Only the owner of block a frees it, and no insert touches
+			 * a slot holding a live address: a plain store releases it.
+			 */
+			*idx = s->stack;
+			*bytes = s->bytes;
+			*count = s->count;
+			__atomic_store_n(&s->addr, (uintptr_t)ADDR_TOMB, __ATOMIC_RELEASE);
+			filter_add(a, -1);
+			level_put(k);
+			return true;
+		}
 	}
 	return false;
 }

@@ -39,6 +39,13 @@ extern uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from the
 
 /* Maps OFFHEAP_OUT and starts recording (sets active), or leaves the tracker off. */
 void open_shared(void);
+/*
+ * The tracker reached its ceiling: samples from now on (every DEGRADE_MEAN
+ * bytes on average in exact mode), or twice as coarsely; says so in the
+ * header. The hooks see the new mean at their next sample.
+ */
+#define DEGRADE_MEAN (64 * 1024)
+void degrade(void);
 /* Adds to entry idx's counters in this thread's shard. */
 void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count);
 
@@ -84,8 +91,7 @@ struct addr_slot {
 	uint64_t bytes; /* charged bytes */
 };
 
-extern struct addr_slot *addrs;
-extern uint64_t addr_mask;
+extern uint64_t addr_budget; /* bytes the address table may keep */
 
 /*
  * A counting filter in front of the address table: one byte per hash bucket
@@ -111,6 +117,8 @@ static inline bool filter_test(uintptr_t a)
 
 /* Counts a in (d = 1) or out of (d = -1) the filter. */
 void filter_add(uintptr_t a, int d);
+/* Maps the first level of the address table (addr_budget set); false when it cannot. */
+bool addr_init(void);
 /* Records block a as charged to entry idx; false (counted as dropped) when no slot is free. */
 bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count);
 /* Removes a; fills what it was charged with. A miss costs a probe to EMPTY. */

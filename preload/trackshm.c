@@ -40,14 +40,6 @@ static unsigned next_shard;
 static pthread_key_t live_key; /* its destructor folds a thread's delta of live bytes */
 static bool live_key_ok;
 
-static void *sys_mmap(size_t len)
-{
-	long r = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return (r < 0 && r > -4096) ? NULL : (void *)r;
-}
-
 static uint64_t env_u64(const char *name, uint64_t def)
 {
 	const char *s = getenv(name);
@@ -111,7 +103,7 @@ void open_shared(void)
 {
 	const char *path = getenv("OFFHEAP_OUT");
 	uint64_t max_mem = env_u64("OFFHEAP_MAX_MEM", 64ULL << 20);
-	uint64_t stack_bytes, addr_bytes, nslots = 1;
+	uint64_t stack_bytes;
 	struct timespec ts;
 	struct stat st;
 	bool punched;
@@ -135,12 +127,10 @@ void open_shared(void)
 		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr)) / sizeof(*stacks));
 		stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	}
-	addr_bytes = max_mem - stack_bytes;
+	addr_budget = max_mem - stack_bytes;
 	for (stack_mask = 1; stack_mask * 2 <= max_stacks - 1;)
 		stack_mask *= 2;
 	stack_mask--;
-	while (nslots * 2 * sizeof(struct addr_slot) <= addr_bytes)
-		nslots *= 2;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -161,12 +151,16 @@ void open_shared(void)
 	close(fd);
 	if ((long)p < 0 && (long)p > -4096)
 		return;
-	addrs = sys_mmap(nslots * sizeof(struct addr_slot));
-	if (!addrs) {
+	/*
+	 * A read of an entry's hash would otherwise read ahead around it (a
+	 * page cache page per hole page) and map what is around: the table
+	 * counts in our memory only where stacks are.
+	 */
+	syscall(SYS_madvise, p, stack_bytes, MADV_RANDOM);
+	if (!addr_init()) {
 		syscall(SYS_munmap, p, stack_bytes);
 		return;
 	}
-	addr_mask = nslots - 1;
 	hdr = p;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
@@ -192,6 +186,7 @@ void open_shared(void)
 	hdr->flags = sample_mean ? 0 : TRACKSHM_EXACT;
 	hdr->sample_mean = sample_mean;
 	hdr->pid = (int32_t)getpid();
+	hdr->max_mem_mib = (uint32_t)(max_mem >> 20);
 	stacks[0].hash = 1;
 	stacks[0].ready = 1;
 	hdr->nstacks = 1;
@@ -268,6 +263,21 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+void degrade(void)
+{
+	uint64_t mean = sample_mean ? sample_mean * 2 : DEGRADE_MEAN;
+
+	if (mean > (1ULL << 30))
+		return; /* coarse enough: blocks that find no slot are counted as dropped */
+	/* big before mean: a hook that sees the new mean sees its threshold */
+	__atomic_store_n(&sample_big, mean * BIG_MEANS, __ATOMIC_RELEASE);
+	__atomic_store_n(&sample_mean, mean, __ATOMIC_RELEASE);
+	__atomic_store_n(&hdr->degraded_kib, (uint32_t)(mean >> 10), __ATOMIC_RELAXED);
+	if (!__atomic_load_n(&hdr->degraded_ns, __ATOMIC_RELAXED))
+		__atomic_store_n(&hdr->degraded_ns, realtime_ns(), __ATOMIC_RELAXED);
+	__atomic_fetch_or(&hdr->flags, TRACKSHM_DEGRADED, __ATOMIC_RELEASE);
+}
+
 /*
  * Copies every stack's live bytes into its peak_live: the sites live at
  * (about) the peak. One thread at a time; a thread that finds another
@@ -275,9 +285,17 @@ static uint64_t realtime_ns(void)
  * atomic against other threads' updates, which may move it by what they
  * allocate meanwhile; within one thread it is exact.
  */
+#define PEEK_PAGE  4096
+#define PEEK_PAGES 256
+
 static void copy_peak_sites(void)
 {
 	int64_t sum = 0;
+
+	unsigned char core[PEEK_PAGES];
+	uintptr_t first = (uintptr_t)stacks & ~(uintptr_t)(PEEK_PAGE - 1);
+	uintptr_t last = first;
+	uintptr_t end = ((uintptr_t)(stacks + max_stacks) + PEEK_PAGE - 1) & ~(uintptr_t)(PEEK_PAGE - 1);
 
 	if (__atomic_exchange_n(&hdr->sites_busy, 1, __ATOMIC_ACQUIRE))
 		return;
@@ -285,6 +303,22 @@ static void copy_peak_sites(void)
 		struct trackshm_stack *s = &stacks[i];
 		uint64_t live = 0;
 
+		/*
+		 * Reading a page of the table that no stack was written to
+		 * would map it: skip the pages that are not in memory, which
+		 * hold no stack (mincore, PEEK_PAGES pages at a time).
+		 */
+		if ((uintptr_t)(s + 1) > last) {
+			first = (uintptr_t)s & ~(uintptr_t)(PEEK_PAGE - 1);
+			last = first + sizeof(core) * PEEK_PAGE;
+			if (last > end)
+				last = end;
+			if (syscall(SYS_mincore, first, last - first, core))
+				memset(core, 1, sizeof(core)); /* cannot tell: read as before */
+		}
+		if (!(core[((uintptr_t)s - first) / PEEK_PAGE] & 1) &&
+		    !(core[((uintptr_t)s + sizeof(*s) - 1 - first) / PEEK_PAGE] & 1))
+			continue;
 		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED))
 			continue;
 		for (int k = 0; k < TRACKSHM_SHARDS; k++)

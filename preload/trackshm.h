@@ -31,6 +31,7 @@ enum trackshm_flags {
 	TRACKSHM_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */
 	TRACKSHM_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
 	TRACKSHM_EXACT = 1 << 2,       /* every allocation recorded */
+	TRACKSHM_DEGRADED = 1 << 3,    /* sampled since degraded_ns: the ceiling was reached */
 };
 
 struct trackshm_header {
@@ -46,7 +47,14 @@ struct trackshm_header {
 	uint64_t nstacks;     /* entries used (including 0) */
 	uint64_t dropped;     /* blocks not tracked (address table full) */
 	int32_t pid;
-	uint32_t pad;
+	/*
+	 * The ceiling (OFFHEAP_MAX_MEM): the address table could not grow, so
+	 * the tracker samples from degraded_ns on (CLOCK_REALTIME), with
+	 * degraded_kib KiB as its mean now (it doubles each time the table
+	 * fills further); sample_mean stays the mean the run started with.
+	 * Blocks recorded before keep their weight; 0: never degraded.
+	 */
+	uint32_t degraded_kib;
 	uint64_t ack; /* written by the recorder: generation it has seen */
 	uint64_t partial; /* stacks cut short (DWARF unwind unsafe: loader busy) */
 	/*
@@ -63,7 +71,7 @@ struct trackshm_header {
 	 * child that execs counts twice). Zero means it started none.
 	 */
 	uint64_t children;
-	uint64_t reserved[1];
+	uint64_t degraded_ns;
 	/*
 	 * The peak, on a cache line of its own: live is the total of live
 	 * bytes over the stacks (weighted when sampled). Each thread keeps its
@@ -85,7 +93,7 @@ struct trackshm_header {
 	uint64_t sites_ns;
 	uint64_t sites_seq;
 	uint32_t sites_busy; /* a thread is copying */
-	uint32_t pad2;
+	uint32_t max_mem_mib; /* the ceiling of the tracker's memory (OFFHEAP_MAX_MEM), MiB */
 };
 
 #define TRACKSHM_PEAK_FLOOR (256 * 1024) /* no copy of the stacks below this total */
