@@ -23,6 +23,7 @@
 #include "recorder.h"
 #include "allocdb.h"
 #include "attach.h"
+#include "parse.h"
 #include "perfmap.h"
 #include "proc.h"
 #include "procfs.h"
@@ -82,6 +83,8 @@ struct recorder {
 	uint64_t final_gen;	/* the image whose final interval is written; 0 none */
 	uint64_t children;	/* processes started below the images, not recorded */
 	uint64_t gen_children;	/* of them, counted in the current image's header */
+	uint64_t degraded_gen;	/* the image whose ceiling was last noticed, at: */
+	uint32_t degraded_kib;
 	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
 	struct rstack *slots; /* by slot */
@@ -233,6 +236,25 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		trackfile_ack(r->tf, v->generation);
 		if (ret)
 			return ret;
+	}
+	if (v->degraded_kib &&
+	    (v->degraded_kib != r->degraded_kib || v->generation != r->degraded_gen)) {
+		struct strbuf sb = STRBUF_INIT;
+		char a[32], b[32];
+
+		if (v->sample_mean)
+			strbuf_addf(&sb, "sampled every %s",
+				    format_size(a, sizeof(a), v->sample_mean));
+		else
+			strbuf_addstr(&sb, "exact");
+		strbuf_addf(&sb, " until %.1f s, then sampled every %s: the tracker reached its %s ceiling",
+			    (double)v->degraded_ms / 1000.0,
+			    format_size(a, sizeof(a), (uint64_t)v->degraded_kib << 10),
+			    format_size(b, sizeof(b), (uint64_t)v->max_mem_mib << 20));
+		notice(r, RECORDER_DEGRADED, sb.buf);
+		strbuf_release(&sb);
+		r->degraded_kib = v->degraded_kib;
+		r->degraded_gen = v->generation;
 	}
 	if (v->children > r->gen_children) {
 		r->children += v->children - r->gen_children;

@@ -29,6 +29,7 @@ enum recorder_notice_kind {
 	RECORDER_MAP_FAILED,	/* the perf map requests failed; it stopped asking */
 	RECORDER_MAP_UNSTORED,	/* a perf map read could not be written */
 	RECORDER_LOST,		/* the first interval that could not be written */
+	RECORDER_DEGRADED,	/* the tracker reached its ceiling and samples (coarser) */
 };
 
 struct recorder_notice {

@@ -28,7 +28,7 @@ static void print_help(FILE *out)
 {
 	fprintf(out,
 		"usage: offheap record [-o FILE] [--exact | --sample BYTES] [--interval DUR]\n"
-		"                      [--force] -- COMMAND [ARGS...]\n\n"
+		"                      [--max-memory SIZE] [--force] -- COMMAND [ARGS...]\n\n"
 		"Run COMMAND with liboffheap.so preloaded: malloc, calloc, realloc, free, the\n"
 		"aligned allocators and anonymous mmap/munmap/mremap are charged to their call\n"
 		"stacks, and every interval the live bytes of each stack are written into the\n"
@@ -41,6 +41,9 @@ static void print_help(FILE *out)
 		"                      (Poisson by bytes; default 512k); a block of 4 times\n"
 		"                      BYTES or more is always recorded\n"
 		"  -i, --interval DUR  how often the counters are written (default 1s)\n"
+		"      --max-memory SIZE  ceiling of the tracker's own memory in COMMAND\n"
+		"                      (default 64m, at least 1m); when its tables reach it,\n"
+		"                      it samples (coarser and coarser) and says so\n"
 		"  -h, --help          this help\n\n"
 		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to offheap go to COMMAND. A child\n"
 		"that COMMAND forks is not recorded; a process that execs keeps the tracker.\n"
@@ -105,6 +108,10 @@ static void show_notices(struct recorder *r)
 		case RECORDER_MAP_UNSTORED:
 			warning("%s", no[i].detail);
 			break;
+		case RECORDER_DEGRADED:
+			warning("%s", no[i].detail);
+			hint("a larger --max-memory keeps it exact for longer");
+			break;
 		case RECORDER_LOST:
 			warning("%s", no[i].detail);
 			warning("the recording misses intervals until it can be written again");
@@ -161,11 +168,14 @@ int cmd_record(int argc, char **argv)
 	    {"exact", no_argument, NULL, 'e'},
 	    {"sample", required_argument, NULL, 's'},
 	    {"interval", required_argument, NULL, 'i'},
+	    {"max-memory", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *out = "offheap-record.db";
-	uint64_t sample = 512 * 1024, interval_ms = 1000;
+	uint64_t sample = 512 * 1024, interval_ms = 1000, max_mem = 64 << 20;
+	char max_mem_buf[32];
+	bool max_mem_set = false;
 	bool force = false, exact = false, sampled = false, unlink_out = false;
 	struct strbuf err = STRBUF_INIT, cmdline = STRBUF_INIT;
 	char lib[PATH_MAX];
@@ -200,6 +210,13 @@ int cmd_record(int argc, char **argv)
 				usage_die("record",
 					  "--interval wants a duration from 10ms to 1h, not '%s'",
 					  optarg);
+			break;
+		case 'M':
+			if (parse_size(optarg, &max_mem) || max_mem < (1 << 20))
+				usage_die("record",
+					  "--max-memory wants a size of at least 1m, not '%s'",
+					  optarg);
+			max_mem_set = true;
 			break;
 		case 'h':
 			print_help(stdout);
@@ -239,6 +256,11 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	/* the tracker reads its ceiling from its environment (preload/hooks.c) */
+	if (max_mem_set) {
+		snprintf(max_mem_buf, sizeof(max_mem_buf), "%" PRIu64, max_mem);
+		setenv("OFFHEAP_MAX_MEM", max_mem_buf, 1);
+	}
 	pg.on = isatty(STDERR_FILENO);
 	if (recorder_start(r, adb, argv + optind, interval_ms, &err)) {
 		error("%s", err.buf);
