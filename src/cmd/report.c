@@ -274,7 +274,7 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 		printf("peak %s at %.1f s (%s)\n",
 		       format_size(a, sizeof(a), (uint64_t)d->peak_bytes),
 		       (double)d->peak_ms / 1000.0,
-		       d->sample_mean ? "estimated from the samples" : "exact");
+		       d->sample_mean || d->degraded ? "estimated from the samples" : "exact");
 		if (np)
 			printf("  sites live at the peak (copied when %s were live, at %.1f s):\n",
 			       format_size(a, sizeof(a), (uint64_t)d->peak_sites_bytes),
