@@ -11,15 +11,14 @@
  * oldest level that is less than half full (the pages that freed blocks left
  * are reused), else to the newest; when that one is half full (or its probes
  * find no slot: tombstones) a new level is mapped, sized to four times the
- * newest level's blocks. Nothing is moved: an old level that drains (no
- * inserts come while the others are full) gives its pages back when its last
- * block is freed (MADV_DONTNEED; a probe that reads them later sees empty
- * slots) and is marked dead. Each level counts its
- * blocks; an insert reserves its count before it probes, so a level is never
- * released under an insert. A free probes the levels newest first, skipping
- * empty ones. Levels are MAP_NORESERVE and only touched pages count.
+ * newest level's blocks. Nothing is moved and no level is given back: the
+ * table follows the peak of live blocks, as malloc's own heap does. The
+ * counts of blocks per level only steer, so each thread keeps its change of
+ * them and folds it in now and then (no shared line written per block). A
+ * free probes the levels newest first. Levels are MAP_NORESERVE and only
+ * touched pages count.
  *
- * The levels that are not released stay within addr_budget (what
+ * The levels stay within addr_budget (what
  * OFFHEAP_MAX_MEM leaves after the stack table). When the table cannot grow,
  * the tracker degrades (trackshm.c: degrade): it samples from then on, and
  * twice as coarsely each time the newest level fills by another 1/16; a block
@@ -33,24 +32,41 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define LEVELS	   48
-#define LEVEL_MIN  4096			 /* slots of the first level */
-#define LEVEL_DEAD (INT64_C(1) << 62) /* live of a released level */
+#define LEVELS	  48
+#define LEVEL_MIN 4096 /* slots of the first level */
+#define FOLD_AT	  64   /* a thread folds its count of a level's blocks from this */
 
 struct addr_level {
 	struct addr_slot *slots;
 	uint64_t mask;
-	uint64_t limit;	 /* live from which the newest level grows (or degrades) */
-	int64_t live __attribute__((aligned(64))); /* blocks in it; LEVEL_DEAD: released */
+	uint64_t limit;	 /* blocks from which it takes no more (the newest: grows or degrades) */
+	int64_t live __attribute__((aligned(64))); /* blocks in it, to within FOLD_AT a thread */
 };
 
 static struct addr_level levels[LEVELS];
-static uint32_t nlevels; /* levels[nlevels - 1] takes the inserts */
+static uint32_t nlevels; /* levels[nlevels - 1] is the newest */
 static uint32_t growing; /* a thread is mapping a new level */
-uint64_t addr_budget;	 /* bytes the levels may keep */
-static uint64_t addr_kept; /* bytes of levels mapped and not released */
+uint64_t addr_budget;	 /* bytes the levels may take */
+static uint64_t addr_kept; /* bytes of levels mapped */
+/*
+ * This thread's change of each level's count, folded in when it reaches
+ * FOLD_AT either way: the hot path writes no shared line. A signal handler
+ * that interrupts an update may lose one: the counts only steer.
+ */
+static TLS int32_t live_delta[LEVELS];
 uint8_t filter[1UL << FILTER_BITS];
 bool filter_full;
+
+static inline void count_block(uint32_t k, int32_t d)
+{
+	int32_t v = live_delta[k] + d;
+
+	if (__builtin_expect(v >= FOLD_AT || v <= -FOLD_AT, 0)) {
+		__atomic_fetch_add(&levels[k].live, v, __ATOMIC_RELAXED);
+		v = 0;
+	}
+	live_delta[k] = v;
+}
 
 static void *map_slots(uint64_t bytes)
 {
@@ -97,12 +113,14 @@ static void addr_grow(uint32_t n)
 {
 	struct addr_level *lv = &levels[n - 1];
 	uint64_t live, want = LEVEL_MIN;
+	int64_t l;
 
 	if (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE))
 		return;
 	if (__atomic_load_n(&nlevels, __ATOMIC_ACQUIRE) != n)
 		goto out;
-	live = (uint64_t)__atomic_load_n(&lv->live, __ATOMIC_RELAXED);
+	l = __atomic_load_n(&lv->live, __ATOMIC_RELAXED);
+	live = l > 0 ? (uint64_t)l : 0;
 	while (want < 4 * live)
 		want *= 2;
 	if (add_level(n, want))
@@ -114,23 +132,6 @@ static void addr_grow(uint32_t n)
 	}
 out:
 	__atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
-}
-
-/* Level k lost a block; the last one of a level that is no longer the newest releases it. */
-static void level_put(uint32_t k)
-{
-	struct addr_level *lv = &levels[k];
-	int64_t zero = 0;
-
-	if (__atomic_sub_fetch(&lv->live, 1, __ATOMIC_ACQ_REL) != 0 ||
-	    k + 1 >= __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE))
-		return;
-	if (!__atomic_compare_exchange_n(&lv->live, &zero, LEVEL_DEAD, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		return; /* an insert reserved it meanwhile */
-	syscall(SYS_madvise, lv->slots, (lv->mask + 1) * sizeof(struct addr_slot), MADV_DONTNEED);
-	__atomic_fetch_sub(&addr_kept, (lv->mask + 1) * sizeof(struct addr_slot),
-			   __ATOMIC_RELAXED);
 }
 
 void filter_add(uintptr_t a, int d)
@@ -189,24 +190,18 @@ bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 
 	for (int tries = 0; tries < 3; tries++) {
 		uint32_t n = __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE), k = 0;
-		struct addr_level *lv;
-		int64_t before;
 
 		/* the oldest level with room: the pages its freed blocks left are reused */
-		while (k + 1 < n && (uint64_t)__atomic_load_n(&levels[k].live, __ATOMIC_RELAXED) >=
-					levels[k].limit)
+		while (k + 1 < n && __atomic_load_n(&levels[k].live, __ATOMIC_RELAXED) >=
+					(int64_t)levels[k].limit)
 			k++;
-		lv = &levels[k];
-		before = __atomic_fetch_add(&lv->live, 1, __ATOMIC_ACQ_REL);
-		if (before >= LEVEL_DEAD) { /* released after we read nlevels */
-			__atomic_fetch_sub(&lv->live, 1, __ATOMIC_RELAXED);
-			continue;
-		}
-		if (__builtin_expect(k + 1 == n && (uint64_t)before >= lv->limit, 0))
+		if (__builtin_expect(k + 1 == n && __atomic_load_n(&levels[k].live, __ATOMIC_RELAXED) >=
+						       (int64_t)levels[k].limit, 0))
 			addr_grow(n);
-		if (level_insert(lv, a, idx, bytes, count))
+		if (level_insert(&levels[k], a, idx, bytes, count)) {
+			count_block(k, 1);
 			return true;
-		level_put(k);
+		}
 		if (k + 1 == n)
 			addr_grow(n);
 	}
@@ -228,11 +223,7 @@ bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *count)
 
 	for (k = __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE); k-- > 0;) {
 		struct addr_level *lv = &levels[k];
-		int64_t live = __atomic_load_n(&lv->live, __ATOMIC_ACQUIRE);
 
-		/* block a, not yet freed, keeps its level's count above 0 */
-		if (live <= 0 || live >= LEVEL_DEAD)
-			continue;
 		for (int i = 0; i < PROBE_MAX; i++) {
 			struct addr_slot *s = &lv->slots[(h + (uint64_t)i) & lv->mask];
 			uintptr_t cur = __atomic_load_n(&s->addr, __ATOMIC_ACQUIRE);
@@ -250,7 +241,7 @@ bool addr_remove(uintptr_t a, uint32_t *idx, uint64_t *bytes, uint32_t *count)
 			*count = s->count;
 			__atomic_store_n(&s->addr, (uintptr_t)ADDR_TOMB, __ATOMIC_RELEASE);
 			filter_add(a, -1);
-			level_put(k);
+			count_block(k, -1);
 			return true;
 		}
 	}
