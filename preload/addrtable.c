@@ -68,6 +68,12 @@ static inline void count_block(uint32_t k, int32_t d)
 	live_delta[k] = v;
 }
 
+static inline bool level_full(uint32_t k)
+{
+	return __atomic_load_n(&levels[k].live, __ATOMIC_RELAXED) >=
+	       (int64_t)__atomic_load_n(&levels[k].limit, __ATOMIC_RELAXED);
+}
+
 static void *map_slots(uint64_t bytes)
 {
 	long r = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
@@ -127,7 +133,7 @@ static void addr_grow(uint32_t n)
 		goto out;
 	/* the ceiling: coarser sampling, again for each further 1/16 of the level */
 	if (live >= lv->limit) {
-		lv->limit = live + (lv->mask + 1) / 16;
+		__atomic_store_n(&lv->limit, live + (lv->mask + 1) / 16, __ATOMIC_RELAXED);
 		degrade();
 	}
 out:
@@ -192,11 +198,9 @@ bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 		uint32_t n = __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE), k = 0;
 
 		/* the oldest level with room: the pages its freed blocks left are reused */
-		while (k + 1 < n && __atomic_load_n(&levels[k].live, __ATOMIC_RELAXED) >=
-					(int64_t)levels[k].limit)
+		while (k + 1 < n && level_full(k))
 			k++;
-		if (__builtin_expect(k + 1 == n && __atomic_load_n(&levels[k].live, __ATOMIC_RELAXED) >=
-						       (int64_t)levels[k].limit, 0))
+		if (__builtin_expect(k + 1 == n && level_full(k), 0))
 			addr_grow(n);
 		if (level_insert(&levels[k], a, idx, bytes, count)) {
 			count_block(k, 1);
