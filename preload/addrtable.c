@@ -110,12 +110,13 @@ bool addr_init(void)
 }
 
 /*
- * The newest level n - 1 is full (past its limit, or no slot within
- * PROBE_MAX: tombstones): maps one four times its blocks, or degrades when
- * the budget says no and the level is past its limit. One thread at a time;
+ * The newest level n - 1 is full (past its limit, or no_slot: none within
+ * PROBE_MAX, tombstones): maps one four times its blocks, or degrades when
+ * the budget says no and the level is past its limit (or has no slot and
+ * the tracker still records every block). One thread at a time;
  * the others go on inserting into the full level.
  */
-static void addr_grow(uint32_t n)
+static void addr_grow(uint32_t n, bool no_slot)
 {
 	struct addr_level *lv = &levels[n - 1];
 	uint64_t live, want = LEVEL_MIN;
@@ -135,6 +136,8 @@ static void addr_grow(uint32_t n)
 	if (live >= lv->limit) {
 		__atomic_store_n(&lv->limit, live + (lv->mask + 1) / 16, __ATOMIC_RELAXED);
 		degrade();
+	} else if (no_slot && !(__atomic_load_n(&hdr->flags, __ATOMIC_RELAXED) & TRACKSHM_DEGRADED)) {
+		degrade(); /* full of tombstones: start sampling; later misses are dropped */
 	}
 out:
 	__atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
@@ -194,20 +197,22 @@ bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count)
 {
 	filter_add(a, 1);
 
-	for (int tries = 0; tries < 3; tries++) {
-		uint32_t n = __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE), k = 0;
+	for (uint32_t tries = 0, from = 0; tries < 4; tries++) {
+		uint32_t n = __atomic_load_n(&nlevels, __ATOMIC_ACQUIRE), k = from;
 
 		/* the oldest level with room: the pages its freed blocks left are reused */
 		while (k + 1 < n && level_full(k))
 			k++;
 		if (__builtin_expect(k + 1 == n && level_full(k), 0))
-			addr_grow(n);
+			addr_grow(n, false);
 		if (level_insert(&levels[k], a, idx, bytes, count)) {
 			count_block(k, 1);
 			return true;
 		}
 		if (k + 1 == n)
-			addr_grow(n);
+			addr_grow(n, true);
+		else
+			from = k + 1; /* its probes meet tombstones: a newer level */
 	}
 	filter_add(a, -1);
 	__atomic_fetch_add(&hdr->dropped, 1, __ATOMIC_RELAXED);
