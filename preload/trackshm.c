@@ -291,7 +291,6 @@ void degrade(void)
 static void copy_peak_sites(void)
 {
 	int64_t sum = 0;
-
 	unsigned char core[PEEK_PAGES];
 	uintptr_t first = (uintptr_t)stacks & ~(uintptr_t)(PEEK_PAGE - 1);
 	uintptr_t last = first;
@@ -305,8 +304,9 @@ static void copy_peak_sites(void)
 
 		/*
 		 * Reading a page of the table that no stack was written to
-		 * would map it: skip the pages that are not in memory, which
-		 * hold no stack (mincore, PEEK_PAGES pages at a time).
+		 * would map it: skip the entries whose hash lies in a page that
+		 * is not in memory, never written (mincore, PEEK_PAGES pages at
+		 * a time).
 		 */
 		if ((uintptr_t)(s + 1) > last) {
 			first = (uintptr_t)s & ~(uintptr_t)(PEEK_PAGE - 1);
@@ -316,8 +316,7 @@ static void copy_peak_sites(void)
 			if (syscall(SYS_mincore, first, last - first, core))
 				memset(core, 1, sizeof(core)); /* cannot tell: read as before */
 		}
-		if (!(core[((uintptr_t)s - first) / PEEK_PAGE] & 1) &&
-		    !(core[((uintptr_t)s + sizeof(*s) - 1 - first) / PEEK_PAGE] & 1))
+		if (!(core[((uintptr_t)&s->hash - first) / PEEK_PAGE] & 1))
 			continue;
 		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED))
 			continue;
