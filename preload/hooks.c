@@ -38,10 +38,13 @@
  *
  * Inside the hooks: no malloc, no stdio, no locks of ours; our memory comes
  * from mmap(2) directly. A thread-local depth (initial-exec TLS) marks nested
- * hooks (a signal handler): they are recorded with a walk that never enters
- * the loader. When the ceiling is reached the tracker degrades and
- * says so in the header flags: new stacks are charged to entry 0 ("other");
- * blocks that find no address slot are counted as dropped.
+ * hooks (a signal handler, the unwinder's own allocations): they are recorded
+ * with a walk that never enters the loader. When the ceiling is reached the
+ * tracker degrades and says so in the header: new stacks are charged to
+ * entry 0 ("other"); when the address table cannot grow, sampling starts (or
+ * gets coarser: degrade in trackshm.c changes sample_mean, which sample()
+ * reads on each call); blocks that still find no address slot are counted as
+ * dropped.
  *
  * fork: the child stops recording (it would otherwise write into its
  * parent's counters) and counts itself in the header's children; so does a

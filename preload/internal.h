@@ -55,6 +55,13 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
  * recorder is gone, and lets the file go.
  */
 void shared_close(bool (*recorder_alive)(void));
+/*
+ * The tracker reached its ceiling: samples from now on (every DEGRADE_MEAN
+ * bytes on average in exact mode), or twice as coarsely; says so in the
+ * header. The hooks see the new mean at their next sample.
+ */
+#define DEGRADE_MEAN (64 * 1024)
+void degrade(void);
 /* Adds to entry idx's counters in this thread's shard. */
 void add_counts(uint32_t idx, bool is_free, uint64_t bytes, uint32_t count);
 
@@ -176,8 +183,7 @@ struct addr_slot {
 	uint64_t bytes; /* charged bytes */
 };
 
-extern struct addr_slot *addrs;
-extern uint64_t addr_mask;
+extern uint64_t addr_budget; /* bytes the address table may keep */
 
 /*
  * A counting filter in front of the address table: one byte per hash bucket
@@ -203,6 +209,11 @@ static inline bool filter_test(uintptr_t a)
 
 /* Counts a in (d = 1) or out of (d = -1) the filter. */
 void filter_add(uintptr_t a, int d);
+/*
+ * Maps the first level of the address table (addr_budget set), or empties
+ * the table mapped already; false when it cannot.
+ */
+bool addr_init(void);
 /* Records block a as charged to entry idx; false (counted as dropped) when no slot is free. */
 bool addr_insert(uintptr_t a, uint32_t idx, uint64_t bytes, uint32_t count);
 /* Removes a; fills what it was charged with. A miss costs a probe to EMPTY. */

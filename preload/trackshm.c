@@ -51,14 +51,6 @@ static size_t shm_bytes; /* the mapping of hdr */
 static void *grave; /* the last detached file's address, now anonymous memory */
 static size_t grave_bytes;
 
-static void *sys_mmap(size_t len)
-{
-	long r = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return (r < 0 && r > -4096) ? NULL : (void *)r;
-}
-
 static uint64_t env_u64(const char *name, uint64_t def)
 {
 	const char *s = getenv(name);
@@ -232,10 +224,8 @@ static bool follow_image(char *path, size_t n, int32_t *ppid)
 static bool follow_child(void)
 {
 	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
-	size_t addr_bytes = (size_t)(addr_mask + 1) * sizeof(struct addr_slot);
 	struct trackshm_header *h;
 	char path[PATH_MAX];
-	struct addr_slot *a;
 	void *p;
 	int fd;
 
@@ -251,8 +241,7 @@ static bool follow_child(void)
 	}
 	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	a = sys_mmap(addr_bytes);
-	if (((long)p < 0 && (long)p > -4096) || !a) {
+	if ((long)p < 0 && (long)p > -4096) {
 		unlink(path);
 		return false;
 	}
@@ -262,12 +251,14 @@ static bool follow_child(void)
 	h->stack_size = sizeof(*stacks);
 	h->max_stacks = max_stacks;
 	h->generation = realtime_ns();
-	h->flags = hdr->flags & TRACKSHM_EXACT;
+	h->flags = hdr->flags & (TRACKSHM_EXACT | TRACKSHM_DEGRADED);
 	h->sample_mean = hdr->sample_mean;
+	h->degraded_ns = hdr->degraded_ns;
+	h->degraded_kib = hdr->degraded_kib;
+	h->max_mem_mib = hdr->max_mem_mib;
 	h->pid = (int32_t)getpid();
 	h->ppid = hdr->pid;
-	syscall(SYS_munmap, addrs, addr_bytes);
-	addrs = a;
+	addr_init(); /* (empties it: the table is mapped) */
 	syscall(SYS_munmap, hdr, stack_bytes);
 	hdr = h;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*h));
@@ -328,7 +319,7 @@ static void filter_clear(void)
 int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample, bool sync,
 		bool wait_ack, int32_t ppid)
 {
-	uint64_t stack_bytes, addr_bytes, nslots = 1;
+	uint64_t stack_bytes;
 	struct timespec ts;
 	struct stat st;
 	bool punched;
@@ -345,12 +336,10 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr)) / sizeof(*stacks));
 		stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	}
-	addr_bytes = max_mem - stack_bytes;
+	addr_budget = max_mem - stack_bytes;
 	for (stack_mask = 1; stack_mask * 2 <= max_stacks - 1;)
 		stack_mask *= 2;
 	stack_mask--;
-	while (nslots * 2 * sizeof(struct addr_slot) <= addr_bytes)
-		nslots *= 2;
 
 	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : O_NOFOLLOW), 0600);
 	if (fd < 0)
@@ -376,24 +365,18 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	if ((long)p < 0 && (long)p > -4096)
 		return (int)(long)p;
 	/*
-	 * Another attach: the blocks of the last one are forgotten. A table of
-	 * the same size is zeroed in place (a hook still running since the
-	 * detach finds nothing in it); one of another size is left mapped.
+	 * A read of an entry's hash would otherwise read ahead around it (a
+	 * page cache page per hole page) and map what is around: the table
+	 * counts in our memory only where stacks are.
 	 */
-	if (addrs && addr_mask + 1 == nslots) {
-		madvise(addrs, nslots * sizeof(struct addr_slot), MADV_DONTNEED);
-	} else {
-		struct addr_slot *a = sys_mmap(nslots * sizeof(struct addr_slot));
-
-		if (!a) {
-			syscall(SYS_munmap, p, stack_bytes);
-			return -ENOMEM;
-		}
-		addrs = a;
+	syscall(SYS_madvise, p, stack_bytes, MADV_RANDOM);
+	/* another attach: the blocks of the last one are forgotten */
+	if (!addr_init()) {
+		syscall(SYS_munmap, p, stack_bytes);
+		return -ENOMEM;
 	}
 	if (shm_epoch)
 		filter_clear();
-	addr_mask = nslots - 1;
 	hdr = p;
 	shm_bytes = stack_bytes;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
@@ -421,6 +404,7 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	hdr->sample_mean = sample_mean;
 	hdr->pid = (int32_t)getpid();
 	hdr->ppid = ppid;
+	hdr->max_mem_mib = (uint32_t)(max_mem >> 20);
 	stacks[0].hash = 1;
 	stacks[0].ready = 1;
 	hdr->nstacks = 1;
@@ -559,6 +543,21 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+void degrade(void)
+{
+	uint64_t mean = sample_mean ? sample_mean * 2 : DEGRADE_MEAN;
+
+	if (mean > (1ULL << 30))
+		return; /* coarse enough: blocks that find no slot are counted as dropped */
+	/* big before mean: a hook that sees the new mean sees its threshold */
+	__atomic_store_n(&sample_big, mean * BIG_MEANS, __ATOMIC_RELEASE);
+	__atomic_store_n(&sample_mean, mean, __ATOMIC_RELEASE);
+	__atomic_store_n(&hdr->degraded_kib, (uint32_t)(mean >> 10), __ATOMIC_RELAXED);
+	if (!__atomic_load_n(&hdr->degraded_ns, __ATOMIC_RELAXED))
+		__atomic_store_n(&hdr->degraded_ns, realtime_ns(), __ATOMIC_RELAXED);
+	__atomic_fetch_or(&hdr->flags, TRACKSHM_DEGRADED, __ATOMIC_RELEASE);
+}
+
 /*
  * Copies every stack's live bytes into its peak_live: the sites live at
  * (about) the peak. One thread at a time; a thread that finds another
@@ -566,9 +565,16 @@ static uint64_t realtime_ns(void)
  * atomic against other threads' updates, which may move it by what they
  * allocate meanwhile; within one thread it is exact.
  */
+#define PEEK_PAGE  4096
+#define PEEK_PAGES 256
+
 static void copy_peak_sites(void)
 {
 	int64_t sum = 0;
+	unsigned char core[PEEK_PAGES];
+	uintptr_t first = (uintptr_t)stacks & ~(uintptr_t)(PEEK_PAGE - 1);
+	uintptr_t last = first;
+	uintptr_t end = ((uintptr_t)(stacks + max_stacks) + PEEK_PAGE - 1) & ~(uintptr_t)(PEEK_PAGE - 1);
 
 	if (__atomic_exchange_n(&hdr->sites_busy, 1, __ATOMIC_ACQUIRE))
 		return;
@@ -576,6 +582,22 @@ static void copy_peak_sites(void)
 		struct trackshm_stack *s = &stacks[i];
 		uint64_t live = 0;
 
+		/*
+		 * Reading a page of the table that no stack was written to
+		 * would map it: skip the entries whose hash lies in a page that
+		 * is not in memory, never written (mincore, PEEK_PAGES pages at
+		 * a time).
+		 */
+		if ((uintptr_t)(s + 1) > last) {
+			first = (uintptr_t)s & ~(uintptr_t)(PEEK_PAGE - 1);
+			last = first + sizeof(core) * PEEK_PAGE;
+			if (last > end)
+				last = end;
+			if (syscall(SYS_mincore, first, last - first, core))
+				memset(core, 1, sizeof(core)); /* cannot tell: read as before */
+		}
+		if (!(core[((uintptr_t)&s->hash - first) / PEEK_PAGE] & 1))
+			continue;
 		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED))
 			continue;
 		for (int k = 0; k < TRACKSHM_SHARDS; k++)

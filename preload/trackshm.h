@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   5
+#define TRACKSHM_VERSION   6
 #define TRACKSHM_MAX_DEPTH 32
 #define TRACKSHM_SHARDS    4
 
@@ -31,6 +31,7 @@ enum trackshm_flags {
 	TRACKSHM_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */
 	TRACKSHM_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
 	TRACKSHM_EXACT = 1 << 2,       /* every allocation recorded */
+	TRACKSHM_DEGRADED = 1 << 3,    /* sampled since degraded_ns: the ceiling was reached */
 };
 
 struct trackshm_header {
@@ -69,6 +70,16 @@ struct trackshm_header {
 	 */
 	uint64_t detach;
 	/*
+	 * The ceiling (OFFHEAP_MAX_MEM): the address table could not grow, so
+	 * the tracker samples from degraded_ns on (CLOCK_REALTIME), with
+	 * degraded_kib KiB as its mean now (it doubles each time the table
+	 * fills further); sample_mean stays the mean the run started with.
+	 * Blocks recorded before keep their weight; 0: never degraded.
+	 */
+	uint64_t degraded_ns;
+	uint32_t degraded_kib;
+	uint32_t pad;
+	/*
 	 * The peak, on a cache line of its own: live is the total of live
 	 * bytes over the stacks (weighted when sampled). Each thread keeps its
 	 * own change of it and folds it in with one atomic add when that
@@ -89,7 +100,7 @@ struct trackshm_header {
 	uint64_t sites_ns;
 	uint64_t sites_seq;
 	uint32_t sites_busy; /* a thread is copying */
-	uint32_t pad2;
+	uint32_t max_mem_mib; /* the ceiling of the tracker's memory (OFFHEAP_MAX_MEM), MiB */
 };
 
 /*

@@ -24,6 +24,7 @@
 #include "allocdb.h"
 #include "attach.h"
 #include "inject.h"
+#include "parse.h"
 #include "perfmap.h"
 #include "proc.h"
 #include "procfs.h"
@@ -67,6 +68,7 @@ struct recorder {
 	char *command;
 	char *lib;
 	char sample[32];	/* OFFHEAP_SAMPLE */
+	char max_mem[32];	/* OFFHEAP_MAX_MEM; "": the tracker's default */
 	char shm[PATH_MAX];	/* the tracker's file */
 	bool have_shm;
 	sigset_t set, oldmask;	/* the signals we wait for; the mask before */
@@ -87,6 +89,8 @@ struct recorder {
 	uint64_t final_gen;	/* the image whose final interval is written; 0 none */
 	uint64_t children;	/* processes started below the images, not recorded */
 	uint64_t gen_children;	/* of them, counted in the current image's header */
+	uint64_t degraded_gen;	/* the image whose ceiling was last noticed, at: */
+	uint32_t degraded_kib;
 	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
 	struct rstack *slots; /* by slot */
@@ -260,6 +264,25 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		trackfile_ack(r->tf, v->generation);
 		if (ret)
 			return ret;
+	}
+	if (v->degraded_kib &&
+	    (v->degraded_kib != r->degraded_kib || v->generation != r->degraded_gen)) {
+		struct strbuf sb = STRBUF_INIT;
+		char a[32], b[32];
+
+		if (v->sample_mean)
+			strbuf_addf(&sb, "sampled every %s",
+				    format_size(a, sizeof(a), v->sample_mean));
+		else
+			strbuf_addstr(&sb, "exact");
+		strbuf_addf(&sb, " until %.1f s, then sampled every %s: the tracker reached its %s ceiling",
+			    (double)v->degraded_ms / 1000.0,
+			    format_size(a, sizeof(a), (uint64_t)v->degraded_kib << 10),
+			    format_size(b, sizeof(b), (uint64_t)v->max_mem_mib << 20));
+		notice(r, RECORDER_DEGRADED, sb.buf);
+		strbuf_release(&sb);
+		r->degraded_kib = v->degraded_kib;
+		r->degraded_gen = v->generation;
 	}
 	if (v->children > r->gen_children) {
 		r->children += v->children - r->gen_children;
@@ -483,7 +506,8 @@ static_linked:
 static const int passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static pid_t start_child(char **argv, const char *lib, const char *shm, const char *sample,
-			 const char *follow, const sigset_t *oldmask, int *errpipe)
+			 const char *max_mem, const char *follow, const sigset_t *oldmask,
+			 int *errpipe)
 {
 	int pfd[2];
 	pid_t pid;
@@ -512,6 +536,8 @@ static pid_t start_child(char **argv, const char *lib, const char *shm, const ch
 		setenv("OFFHEAP_PID", pidbuf, 1);
 		setenv("OFFHEAP_SAMPLE", sample, 1);
 		setenv("OFFHEAP_SYNC", "1", 1);
+		if (*max_mem)
+			setenv("OFFHEAP_MAX_MEM", max_mem, 1);
 		if (*follow)
 			setenv("OFFHEAP_FOLLOW", follow, 1);
 		else
@@ -569,7 +595,7 @@ int recorder_start(struct recorder *r, struct allocdb *adb, char **argv,
 	r->masked = true;
 
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	r->child = start_child(argv, r->lib, r->shm, r->sample, r->follow, &r->oldmask,
+	r->child = start_child(argv, r->lib, r->shm, r->sample, r->max_mem, r->follow, &r->oldmask,
 			       &r->errpipe);
 	if (r->child < 0) {
 		ret = -errno;
@@ -914,6 +940,8 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 	if (ret)
 		goto out;
 	strbuf_addf(&args, "out=%s,sample=%s,pid=%d", inside, r->sample, (int)getpid());
+	if (*r->max_mem)
+		strbuf_addf(&args, ",maxmem=%s", r->max_mem);
 
 	a->way = RECORDER_VIA_PTRACE;
 	if (attach_is_jvm(pid)) {
@@ -1196,6 +1224,11 @@ void recorder_free(struct recorder *r)
  * command's, whose runs name the process's parent and its image. A kid is
  * not our child, so its end is seen in /proc: gone or a zombie.
  */
+void recorder_set_max_memory(struct recorder *r, uint64_t bytes)
+{
+	snprintf(r->max_mem, sizeof(r->max_mem), "%" PRIu64, bytes);
+}
+
 int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err)
 {
 	int ret;

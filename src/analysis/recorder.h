@@ -30,6 +30,7 @@ enum recorder_notice_kind {
 	RECORDER_MAP_UNSTORED,	/* a perf map read could not be written */
 	RECORDER_LOST,		/* the first interval that could not be written */
 	RECORDER_AGENT_REFUSED,	/* record -p: the JVM refused the agent; ptrace is used instead */
+	RECORDER_DEGRADED,	/* the tracker reached its ceiling and samples (coarser) */
 };
 
 struct recorder_notice {
@@ -82,6 +83,9 @@ struct recorder_nothing {
  */
 int recorder_new(const char *lib, uint64_t sample, const char *command, struct recorder **out,
 		 struct strbuf *err);
+
+/* --max-memory, before recorder_start or recorder_attach: the tracker's ceiling. */
+void recorder_set_max_memory(struct recorder *r, uint64_t bytes);
 
 /*
  * --follow-fork, before recorder_start: the command's descendants (at most

@@ -30,9 +30,10 @@ static void print_help(FILE *out)
 {
 	fprintf(out,
 		"usage: offheap record [-o FILE] [--exact | --sample BYTES] [--interval DUR]\n"
-		"                      [--follow-fork [--max-children N]] [--force]\n"
-		"                      -- COMMAND [ARGS...]\n"
+		"                      [--follow-fork [--max-children N]] [--max-memory SIZE]\n"
+		"                      [--force] -- COMMAND [ARGS...]\n"
 		"       offheap record -p PID [-d DURATION] [-o FILE] [--exact | --sample BYTES]\n"
+		"                      [--max-memory SIZE]\n"
 		"       offheap record --stop PID\n\n"
 		"Run COMMAND with liboffheap.so preloaded: malloc, calloc, realloc, free, the\n"
 		"aligned allocators and anonymous mmap/munmap/mremap are charged to their call\n"
@@ -55,6 +56,9 @@ static void print_help(FILE *out)
 		"                      too, each image as a run of its own\n"
 		"      --max-children N  with --follow-fork, record at most N of them (default\n"
 		"                      64); the others are counted and said\n"
+		"      --max-memory SIZE  ceiling of the tracker's own memory in COMMAND or PID\n"
+		"                      (default 64m, at least 1m); when its tables reach it,\n"
+		"                      it samples (coarser and coarser) and says so\n"
 		"  -h, --help          this help\n\n"
 		"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to offheap go to COMMAND. A child\n"
 		"that COMMAND forks is not recorded unless --follow-fork; a process that execs\n"
@@ -128,6 +132,10 @@ static void show_notices(struct recorder *r)
 			break;
 		case RECORDER_MAP_UNSTORED:
 			warning("%s", no[i].detail);
+			break;
+		case RECORDER_DEGRADED:
+			warning("%s", no[i].detail);
+			hint("a larger --max-memory keeps it exact for longer");
 			break;
 		case RECORDER_LOST:
 			warning("%s", no[i].detail);
@@ -314,7 +322,8 @@ int cmd_record(int argc, char **argv)
 	    {"sample", required_argument, NULL, 's'},
 	    {"interval", required_argument, NULL, 'i'},
 	    {"follow-fork", no_argument, NULL, 'F'},
-	    {"max-children", required_argument, NULL, 'M'},
+	    {"max-children", required_argument, NULL, 'C'},
+	    {"max-memory", required_argument, NULL, 'm'},
 	    {"pid", required_argument, NULL, 'p'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"stop", required_argument, NULL, 'S'},
@@ -322,7 +331,7 @@ int cmd_record(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *out = "offheap-record.db";
-	uint64_t sample = 512 * 1024, interval_ms = 1000, duration_ms = 0;
+	uint64_t sample = 512 * 1024, interval_ms = 1000, duration_ms = 0, max_mem = 0;
 	const char *pid_arg = NULL, *stop_arg = NULL;
 	pid_t pid = 0;
 	bool force = false, exact = false, sampled = false, unlink_out = false, follow = false;
@@ -364,9 +373,15 @@ int cmd_record(int argc, char **argv)
 		case 'F':
 			follow = true;
 			break;
-		case 'M':
+		case 'C':
 			if (parse_int(optarg, 1, 100000, &max_children))
 				usage_die("record", "--max-children wants a number from 1 to 100000, not '%s'",
+					  optarg);
+			break;
+		case 'm':
+			if (parse_size(optarg, &max_mem) || max_mem < (1 << 20))
+				usage_die("record",
+					  "--max-memory wants a size of at least 1m, not '%s'",
 					  optarg);
 			break;
 		case 'p':
@@ -438,6 +453,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	if (max_mem)
+		recorder_set_max_memory(r, max_mem);
 	if (pid_arg) {
 		exit_code = record_attached(r, adb, pid, out, interval_ms, duration_ms,
 					    &unlink_out);

@@ -283,7 +283,7 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 		printf("peak %s at %.1f s (%s)\n",
 		       format_size(a, sizeof(a), (uint64_t)d->peak_bytes),
 		       (double)d->peak_ms / 1000.0,
-		       d->sample_mean ? "estimated from the samples" : "exact");
+		       d->sample_mean || d->degraded ? "estimated from the samples" : "exact");
 		if (np)
 			printf("  sites live at the peak (copied when %s were live, at %.1f s):\n",
 			       format_size(a, sizeof(a), (uint64_t)d->peak_sites_bytes),
@@ -316,6 +316,17 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 	       d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL)
 		   ? " (tracker reached its memory ceiling: figures are incomplete)"
 		   : "");
+	if (d->degraded) {
+		char m[32], c[32];
+
+		if (d->sample_mean)
+			printf("sampled every %s", format_size(a, sizeof(a), d->sample_mean));
+		else
+			printf("exact");
+		printf(" until %.1f s, then sampled every %s: the tracker reached its %s ceiling\n",
+		       (double)d->degraded_ms / 1000.0, format_size(m, sizeof(m), d->degraded_mean),
+		       format_size(c, sizeof(c), d->max_memory));
+	}
 	print_peak_text(d, shown);
 	for (size_t i = 0; i < shown; i++) {
 		const struct alloc_site *x = &v[i];
@@ -470,6 +481,12 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 	json_u64(&j, "sample_mean", d->sample_mean);
 	json_bool(&j, "incomplete", d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL));
 	json_u64(&j, "dropped_blocks", d->dropped);
+	json_bool(&j, "degraded", d->degraded);
+	if (d->degraded) {
+		json_u64(&j, "degraded_ms", d->degraded_ms);
+		json_u64(&j, "degraded_sample_mean", d->degraded_mean);
+		json_u64(&j, "max_memory", d->max_memory);
+	}
 	print_peak_json(&j, d);
 	json_arr_begin(&j, "top");
 	for (size_t i = 0; i < shown; i++) {

@@ -11,6 +11,7 @@
 #include "../../preload/trackshm.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ _Static_assert(TRACK_MAX_DEPTH == TRACKSHM_MAX_DEPTH, "trackfile.h and trackshm.
 _Static_assert((int)TRACK_STACKS_FULL == (int)TRACKSHM_STACKS_FULL, "the ABI's bits");
 _Static_assert((int)TRACK_ADDRS_FULL == (int)TRACKSHM_ADDRS_FULL, "the ABI's bits");
 _Static_assert((int)TRACK_EXACT == (int)TRACKSHM_EXACT, "the ABI's bits");
+_Static_assert((int)TRACK_DEGRADED == (int)TRACKSHM_DEGRADED, "the ABI's bits");
 
 struct trackfile {
 	int fd;
@@ -108,6 +110,7 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	const struct trackshm_header *h;
 	const char *base;
 	uint32_t i, depth;
+	off_t data_from = 0, hole_from = -1; /* the file's data run [data_from, hole_from) */
 	int ret = remap(tf, err);
 
 	if (ret)
@@ -150,14 +153,36 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	v->sites_seq = __atomic_load_n(&h->sites_seq, __ATOMIC_ACQUIRE);
 	v->sites_live = __atomic_load_n(&h->sites_live, __ATOMIC_RELAXED);
 	v->sites_ms = since_ms(__atomic_load_n(&h->sites_ns, __ATOMIC_RELAXED), h->generation);
+	v->degraded_kib = __atomic_load_n(&h->degraded_kib, __ATOMIC_RELAXED);
+	v->degraded_ms = h->degraded_ns ? since_ms(h->degraded_ns, h->generation) : 0;
+	v->max_mem_mib = h->max_mem_mib;
 	v->nr = 0;
 	v->live_bytes = 0;
 	base = (const char *)tf->map + sizeof(*h);
 	for (i = 0; i < h->max_stacks; i++) {
 		const struct trackshm_stack *s =
 		    (const void *)(base + (size_t)i * sizeof(struct trackshm_stack));
+		off_t off = (off_t)(sizeof(*h) + (size_t)i * sizeof(*s));
 		struct track_site *o;
 
+		/*
+		 * Reading a hole of the file through the map would put a page
+		 * there, which the target's next look at its table (its copy
+		 * of the peak's sites) then maps too: read only where the
+		 * target wrote (SEEK_DATA; a file system without it: all).
+		 */
+		if (off + (off_t)sizeof(*s) > hole_from) {
+			data_from = lseek(tf->fd, off, SEEK_DATA);
+			if (data_from < 0 && errno == ENXIO)
+				break;
+			hole_from = data_from < 0 ? -1 : lseek(tf->fd, data_from, SEEK_HOLE);
+			if (data_from < 0 || hole_from < 0) {
+				data_from = 0;
+				hole_from = INT64_MAX;
+			}
+		}
+		if (off + (off_t)sizeof(*s) <= data_from)
+			continue;
 		if (!__atomic_load_n(&s->hash, __ATOMIC_RELAXED) ||
 		    !__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 			continue;

@@ -20,6 +20,7 @@ enum track_flags {
 	TRACK_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */
 	TRACK_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
 	TRACK_EXACT = 1 << 2,	    /* every allocation recorded */
+	TRACK_DEGRADED = 1 << 3,    /* sampled since degraded_ms: the ceiling was reached */
 };
 
 /* One stack entry as copied out of the file. */
@@ -40,6 +41,13 @@ struct track_view {
 	uint64_t children; /* processes started below the image, not recorded */
 	int32_t pid;
 	int32_t ppid; /* --follow-fork: the recorded process that forked this one; 0 none */
+	/*
+	 * The tracker reached its ceiling degraded_ms after the start and
+	 * samples since then, every degraded_kib KiB now; 0: never.
+	 */
+	uint64_t degraded_ms;
+	uint32_t degraded_kib;
+	uint32_t max_mem_mib; /* the ceiling of the tracker's memory */
 	struct track_site *sites; /* nr entries, ready and non-empty only */
 	size_t nr, alloc;
 	int64_t live_bytes; /* sum over sites */

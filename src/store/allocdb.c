@@ -28,13 +28,15 @@
 _Static_assert((int)ALLOC_STACKS_FULL == (int)TRACK_STACKS_FULL, "stored as they come");
 _Static_assert((int)ALLOC_ADDRS_FULL == (int)TRACK_ADDRS_FULL, "stored as they come");
 _Static_assert((int)ALLOC_EXACT == (int)TRACK_EXACT, "stored as they come");
+_Static_assert((int)ALLOC_DEGRADED == (int)TRACK_DEGRADED, "stored as they come");
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_run ("
     " id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, pid INTEGER NOT NULL,"
     " sample_mean INTEGER NOT NULL, command TEXT, exe TEXT,"
     " peak_bytes INTEGER, peak_ms INTEGER, peak_sites_bytes INTEGER, peak_sites_ms INTEGER,"
-    " ppid INTEGER, parent_run INTEGER, ended TEXT);"
+    " ppid INTEGER, parent_run INTEGER, ended TEXT,"
+    " degraded_ms INTEGER, degraded_mean INTEGER, max_memory INTEGER);"
     "CREATE TABLE IF NOT EXISTS alloc_stack ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES alloc_run(id),"
     " slot INTEGER NOT NULL, depth INTEGER NOT NULL, node INTEGER NOT NULL);"
@@ -111,7 +113,9 @@ struct allocdb {
 	struct idmap nodes;	/* (parent node, pc_id) -> alloc_node.id */
 	struct alloc_module_id *mods;
 	size_t nmods, amods;
-	sqlite3_stmt *set_peak, *del_peak, *ins_peak;
+	sqlite3_stmt *set_peak, *del_peak, *ins_peak, *set_degraded;
+	uint32_t degraded_kib; /* what alloc_run holds of the last degraded run */
+	int64_t degraded_run;
 	/* what alloc_run and alloc_peak hold of this run's peak */
 	int64_t peak_run, peak_bytes;
 	uint64_t peak_seq;
@@ -178,6 +182,10 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 		    (ret = prep(a, &a->ins_peak,
 				"INSERT OR REPLACE INTO alloc_peak (stack_id, run_id, live_bytes)"
 				" VALUES (?,?,?)",
+				err)) ||
+		    (ret = prep(a, &a->set_degraded,
+				"UPDATE alloc_run SET degraded_ms = ?, degraded_mean = ?,"
+				" max_memory = ? WHERE id = ?",
 				err)))
 			goto out;
 	}
@@ -206,6 +214,7 @@ void allocdb_free(struct allocdb *a)
 	sqlite3_finalize(a->ins_interval);
 	sqlite3_finalize(a->ins_site);
 	sqlite3_finalize(a->set_peak);
+	sqlite3_finalize(a->set_degraded);
 	sqlite3_finalize(a->del_peak);
 	sqlite3_finalize(a->ins_peak);
 	free(a);
@@ -614,6 +623,18 @@ int allocdb_add_interval(struct allocdb *a, int64_t run_id, int64_t t_ms,
 		if (ret)
 			return ret;
 	}
+	if ((v->flags & TRACK_DEGRADED) &&
+	    (a->degraded_run != run_id || a->degraded_kib != v->degraded_kib)) {
+		sqlite3_bind_int64(a->set_degraded, 1, (int64_t)v->degraded_ms);
+		sqlite3_bind_int64(a->set_degraded, 2, (int64_t)v->degraded_kib * 1024);
+		sqlite3_bind_int64(a->set_degraded, 3, (int64_t)v->max_mem_mib << 20);
+		sqlite3_bind_int64(a->set_degraded, 4, run_id);
+		ret = step(a, a->set_degraded, err);
+		if (ret)
+			return ret;
+		a->degraded_run = run_id;
+		a->degraded_kib = v->degraded_kib;
+	}
 	return write_peak(a, run_id, v, stack_ids, err);
 }
 
@@ -948,6 +969,20 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 			if (s)
 				s->peak_live = sqlite3_column_int64(q, 1);
 		}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* recordings made before the ceiling degraded to sampling have no such columns */
+	if (sqlite3_prepare_v2(a->db,
+			       "SELECT degraded_ms, degraded_mean, max_memory FROM alloc_run"
+			       " WHERE degraded_mean IS NOT NULL ORDER BY id DESC LIMIT 1",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		d->degraded = true;
+		d->degraded_ms = (uint64_t)sqlite3_column_int64(q, 0);
+		d->degraded_mean = (uint64_t)sqlite3_column_int64(q, 1);
+		d->max_memory = (uint64_t)sqlite3_column_int64(q, 2);
+	}
 	sqlite3_finalize(q);
 	q = NULL;
 

@@ -22,6 +22,7 @@ enum alloc_flags {
 	ALLOC_STACKS_FULL = 1 << 0, /* stacks counted under "other": the stack table was full */
 	ALLOC_ADDRS_FULL = 1 << 1,  /* blocks not tracked: the address table was full */
 	ALLOC_EXACT = 1 << 2,	    /* every allocation recorded, not sampled */
+	ALLOC_DEGRADED = 1 << 3,    /* sampled since the tracker reached its ceiling */
 };
 
 /*
@@ -139,6 +140,13 @@ struct alloc_data {
 	int64_t peak_run; /* its alloc_run id: the stacks whose peak_live count */
 	int64_t peak_bytes, peak_sites_bytes;
 	uint64_t peak_ms, peak_sites_ms;
+	/*
+	 * The tracker reached its ceiling of max_memory bytes degraded_ms after
+	 * the start of the last run that did, and sampled from then on, every
+	 * degraded_mean bytes at the end. degraded false: it never did.
+	 */
+	bool degraded;
+	uint64_t degraded_ms, degraded_mean, max_memory;
 };
 
 /*

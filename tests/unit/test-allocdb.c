@@ -67,6 +67,58 @@ static void test_flags_or(void)
 	alloc_data_release(&d);
 }
 
+/*
+ * The ceiling: exact intervals, then intervals flagged degraded (64 KiB,
+ * then 128 KiB) keep when it happened, the last mean and the ceiling in
+ * alloc_run; a run that never degraded says so.
+ */
+static void test_degraded(void)
+{
+	struct track_site site = {.slot = 1, .depth = 1, .live_bytes = 100, .live_count = 1,
+				  .alloc_bytes = 100, .alloc_count = 1};
+	struct track_view v = {.flags = TRACK_EXACT, .sites = &site, .nr = 1, .live_bytes = 100};
+	struct strbuf err = STRBUF_INIT;
+	struct allocdb *a = NULL;
+	struct alloc_data d = {0};
+	sqlite3 *db = NULL;
+	uint64_t pc = 0x401000;
+	int64_t run = 0, stack = 0;
+	bool changed = true;
+	int ret = -1;
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK || allocdb_open(db, true, &a, &err) ||
+	    allocdb_add_run(a, 1, 42, 0, "prog", &run, &err) ||
+	    allocdb_add_stack(a, run, 1, &pc, 1, &stack, &err) ||
+	    allocdb_add_interval(a, run, 0, &v, &stack, &changed, false, &err) ||
+	    allocdb_load(a, &d, &err))
+		goto out;
+	ok(!d.degraded, "never degraded: none read");
+	alloc_data_release(&d);
+	v.flags = TRACK_EXACT | TRACK_DEGRADED;
+	v.degraded_ms = 1200;
+	v.degraded_kib = 64;
+	v.max_mem_mib = 64;
+	if (allocdb_add_interval(a, run, 1000, &v, &stack, &changed, false, &err))
+		goto out;
+	v.degraded_kib = 128;
+	if (allocdb_add_interval(a, run, 2000, &v, &stack, &changed, true, &err))
+		goto out;
+	ret = allocdb_load(a, &d, &err);
+out:
+	if (err.len)
+		printf("# %s\n", err.buf);
+	ok(!ret, "degraded: written and loaded");
+	ok(d.degraded, "degraded: read");
+	is_u64(d.degraded_ms, 1200, "degraded: when it switched");
+	is_u64(d.degraded_mean, 128 * 1024, "degraded: the last mean");
+	is_u64(d.max_memory, 64ULL << 20, "degraded: the ceiling");
+	ok(d.flags & ALLOC_DEGRADED, "degraded: flagged in the intervals");
+	alloc_data_release(&d);
+	allocdb_free(a);
+	sqlite3_close(db);
+	strbuf_release(&err);
+}
+
 /* One stack's counters in an interval. */
 struct site_fig {
 	int64_t live;
@@ -439,6 +491,7 @@ static void test_rollback(void)
 int main(void)
 {
 	test_flags_or();
+	test_degraded();
 	test_round_trip();
 	test_hostile_rows();
 	test_runs();

@@ -129,6 +129,10 @@ int main(void)
 	f.h.sites_live = 6900;
 	f.h.sites_ns = 77 + 1400000000ULL;
 	f.h.sites_seq = 3;
+	f.h.flags = TRACKSHM_EXACT | TRACKSHM_DEGRADED;
+	f.h.degraded_ns = 77 + 1200000000ULL;
+	f.h.degraded_kib = 64;
+	f.h.max_mem_mib = 16;
 	write_file(&f, sizeof(f));
 	is_int(read_once(&v), 0, "a valid file reads");
 	is_int((int)v.nr, 1, "one ready site");
@@ -143,6 +147,27 @@ int main(void)
 	is_int((int)v.sites_live, 6900, "the total the sites were copied at");
 	is_u64(v.sites_ms, 1400, "and when");
 	is_u64(v.sites_seq, 3, "the copy's number");
+	ok(v.flags & TRACK_DEGRADED, "degraded at the ceiling");
+	is_u64(v.degraded_ms, 1200, "since 1.2 s");
+	is_int((int)v.degraded_kib, 64, "sampled every 64 KiB");
+	is_int((int)v.max_mem_mib, 16, "the ceiling");
+
+	/* holes in the file (the target wrote one stack far in): skipped, the stack found */
+	{
+		struct trackshm_header h = f.h;
+		struct trackshm_stack s = f.s[2];
+		off_t at = (off_t)(sizeof(h) + 40 * sizeof(s));
+		int hfd = open(path, O_WRONLY | O_TRUNC);
+
+		h.max_stacks = 64;
+		ok(hfd >= 0 && pwrite(hfd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+			   !ftruncate(hfd, (off_t)(sizeof(h) + 64 * sizeof(s))) &&
+			   pwrite(hfd, &s, sizeof(s), at) == (ssize_t)sizeof(s) && !close(hfd),
+		   "a file with holes written");
+		is_int(read_once(&v), 0, "it reads");
+		is_int((int)v.nr, 1, "one site, past the holes");
+		is_int((int)(v.nr ? v.sites[0].slot : 0), 40, "at its slot");
+	}
 
 	/* fuzz/regress/trackfile: live bytes of hostile counters summed without overflow */
 	f.s[2].shard[0].alloc_bytes = (uint64_t)INT64_MAX;
