@@ -194,7 +194,11 @@ extern uint64_t addr_budget; /* bytes the address table may keep */
  */
 #define FILTER_BITS 20
 extern uint8_t filter[1UL << FILTER_BITS];
-extern bool filter_full; /* exact mode: every byte 255, every free looks */
+/*
+ * Exact mode: every free looks, and the map stays untouched (filling it
+ * with 255 cost 256 page faults and 1 MiB at every start).
+ */
+extern bool filter_full;
 
 static inline uint64_t filter_bit(uintptr_t a)
 {
@@ -203,7 +207,8 @@ static inline uint64_t filter_bit(uintptr_t a)
 
 static inline bool filter_test(uintptr_t a)
 {
-	return __atomic_load_n(&filter[filter_bit(a)], __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&filter_full, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&filter[filter_bit(a)], __ATOMIC_RELAXED) != 0;
 }
 
 

@@ -389,10 +389,8 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 #ifdef OFFHEAP_CHECK_WALK
 	check_poison = env_u64("OFFHEAP_CHECK_POISON", 0);
 #endif
-	if (!sample_mean) {
-		memset(filter, 255, sizeof(filter));
-		filter_full = true;
-	}
+	if (!sample_mean)
+		__atomic_store_n(&filter_full, true, __ATOMIC_RELAXED);
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hdr->version = TRACKSHM_VERSION;
