@@ -614,6 +614,8 @@ int recorder_start(struct recorder *r, struct allocdb *adb, char **argv,
 
 static void follow_step(struct recorder *r);
 
+#define STEP_MS(r) (elapsed_ms(r) < 100 ? 1 : 10)
+
 bool recorder_step(struct recorder *r)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -626,8 +628,12 @@ bool recorder_step(struct recorder *r)
 
 	if (r->exited)
 		return false;
-	if (wait_ms > 10)
-		wait_ms = 10;
+	/*
+	 * A new image waits for our first look (its start handshake): in the
+	 * first moments, look every millisecond, then every 10 ms.
+	 */
+	if (wait_ms > STEP_MS(r))
+		wait_ms = STEP_MS(r);
 	if (wait_ms < 0)
 		wait_ms = 0;
 	ts.tv_sec = wait_ms / 1000;
