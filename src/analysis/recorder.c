@@ -720,12 +720,16 @@ void recorder_progress(const struct recorder *r, struct recorder_progress *p)
 }
 
 static void follow_finish(struct recorder *r, struct recorder_result *res);
+static const char *attached_end(const struct recorder *r);
 
 /* How the command's last image ended, from its wait status. */
 static int end_command(struct recorder *r, struct strbuf *err)
 {
 	char how[32];
 
+	/* record -p: the process was let go, or ended while recorded (its status is not ours) */
+	if (r->att)
+		return allocdb_set_ended(r->adb, r->run_id, attached_end(r), err);
 	if (WIFSIGNALED(r->status))
 		snprintf(how, sizeof(how), "signal %d", WTERMSIG(r->status));
 	else
@@ -786,6 +790,12 @@ struct rattach {
 	enum recorder_end end;
 	char pidfile[PATH_MAX + 32]; /* '' when none */
 };
+
+/* alloc_run.ended of an attached run: let go, or ended while recorded (its status is not ours). */
+static const char *attached_end(const struct recorder *r)
+{
+	return r->att->end == RECORDER_END_EXIT ? "exit" : "detached";
+}
 
 #define ATTACH_CALL_TIMEOUT_MS 10000
 

@@ -300,7 +300,8 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 	}
 	free(p);
 	allocrank_at_exit(d, &bytes, &count);
-	printf("leaked at exit: %" PRId64 " bytes in %" PRId64 " blocks\n", bytes, count);
+	printf("%s: %" PRId64 " bytes in %" PRId64 " blocks\n",
+	       d->detached ? "still live at the detach" : "leaked at exit", bytes, count);
 }
 
 static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown,
@@ -316,6 +317,13 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 	       d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL)
 		   ? " (tracker reached its memory ceiling: figures are incomplete)"
 		   : "");
+	if (!n && d->sample_mean)
+		printf("no allocation was sampled: at one sample every %s on average, the process\n"
+		       "allocated too little while recorded (record longer, with a smaller --sample,\n"
+		       "or --exact)\n",
+		       format_size(a, sizeof(a), d->sample_mean));
+	else if (!n)
+		printf("no allocation was recorded\n");
 	if (d->degraded) {
 		char m[32], c[32];
 
@@ -440,6 +448,7 @@ static void print_peak_json(struct json *j, const struct alloc_data *d)
 	json_obj_begin(j, "at_exit");
 	json_i64(j, "live_bytes", bytes);
 	json_i64(j, "live_count", count);
+	json_bool(j, "detached", d->detached); /* record -p: at the detach, the process ran on */
 	json_obj_end(j);
 }
 

@@ -944,6 +944,22 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 			d->intervals = d->stacks[i].n;
 	sqlite3_finalize(q);
 	q = NULL;
+	/* no stack at all (nothing sampled yet): the run still says how it was recorded */
+	if (!d->nr) {
+		if ((ret = prep(a, &q,
+				"SELECT sample_mean, (SELECT count(*) FROM alloc_interval i"
+				" WHERE i.run_id = r.id AND NOT i.final)"
+				" FROM alloc_run r WHERE ?1 = 0 OR id = ?1 ORDER BY id DESC LIMIT 1",
+				err)))
+			goto out;
+		sqlite3_bind_int64(q, 1, run);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			d->sample_mean = (uint64_t)sqlite3_column_int64(q, 0);
+			d->intervals = (size_t)sqlite3_column_int64(q, 1);
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
 
 	/* recordings made before the peak was tracked have no alloc_peak nor these columns */
 	if (sqlite3_prepare_v2(
@@ -993,6 +1009,15 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 			       -1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(q, 1, run) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
 		d->exe = col_dup(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	/* recordings made before alloc_run.ended existed have no detached run */
+	if (sqlite3_prepare_v2(a->db,
+			       "SELECT ended = 'detached' FROM alloc_run WHERE ?1 = 0 OR id = ?1"
+			       " ORDER BY id DESC LIMIT 1",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(q, 1, run) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		d->detached = sqlite3_column_int(q, 0) == 1;
 out:
 	sqlite3_finalize(q);
 	if (ret)

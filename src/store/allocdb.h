@@ -131,6 +131,7 @@ struct alloc_data {
 	int64_t run;  /* the run loaded (alloc_run.id); 0: every run */
 	size_t runs; /* images the tracker started in (alloc_run rows) */
 	char *exe;   /* the executable of the last run; NULL when not recorded */
+	bool detached; /* the last run was let go (record -p): its end is a detach, not an exit */
 	/*
 	 * The last run's peak of total live bytes, peak_ms after its image
 	 * started; the stacks' peak_live were copied at peak_sites_bytes (at
@@ -174,7 +175,7 @@ struct alloc_run_info {
 	int pid, ppid;	    /* ppid 0: the command's own process */
 	int64_t parent_run; /* the image ppid had when it forked this one; 0 none */
 	char *command, *exe; /* NULL when not recorded */
-	char *ended;	    /* "exec", "exit N", "signal N", "exit", "vanished", "running"; NULL */
+	char *ended;	    /* "exec", "exit N", "signal N", "exit", "vanished", "running", "detached"; NULL */
 	uint64_t sample_mean;
 	int64_t live_bytes, live_count; /* over its stacks at its last interval */
 };
