@@ -946,6 +946,14 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 	ret = inject_check(pid, err);
 	if (ret)
 		goto out;
+	/* before anything is placed: an unreadable libjvm.so is not judged, only one that
+	 * says "not HotSpot" refuses */
+	if (attach_check_hotspot(pid, &why) == -EPROTONOSUPPORT) {
+		strbuf_addf(err, "%s", why.buf);
+		ret = -EPROTONOSUPPORT;
+		goto out;
+	}
+	strbuf_reset(&why);
 	ret = proc_status_read(pid, &st, err);
 	if (!ret)
 		ret = place_trackfile(r, &st, inside, sizeof(inside), err);
