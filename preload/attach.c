@@ -122,7 +122,8 @@ static int parse_args(const char *args, struct attach_args *a)
 				return -EINVAL;
 			a->has_sample = true;
 		} else if (KEY("pid")) {
-			if (a->has_pid || parse_u64(eq + 1, end, &v) || !v || v > INT32_MAX)
+			/* 0: the recorder is in another pid namespace; its heartbeat is watched */
+			if (a->has_pid || parse_u64(eq + 1, end, &v) || v > INT32_MAX)
 				return -EINVAL;
 			a->pid = (int)v;
 			a->has_pid = true;
@@ -185,9 +186,34 @@ static uint64_t start_time(int pid)
 	return v;
 }
 
+static uint32_t beat_seen;    /* the header's heartbeat when last read */
+static int64_t beat_seen_ms; /* our CLOCK_MONOTONIC ms when it last moved */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A recorder we can see by pid is alive while that process (same start time)
+ * is; one we cannot (pid=0) while the heartbeat it stores in the header moves.
+ */
 static bool recorder_alive(void)
 {
-	return start_time(recorder_pid) == recorder_start;
+	uint32_t beat;
+
+	if (recorder_pid)
+		return start_time(recorder_pid) == recorder_start;
+	beat = __atomic_load_n(&hdr->heartbeat, __ATOMIC_ACQUIRE);
+	if (beat != beat_seen) {
+		beat_seen = beat;
+		beat_seen_ms = now_ms();
+		return true;
+	}
+	return now_ms() - beat_seen_ms < TRACKSHM_HEARTBEAT_MS;
 }
 
 /* ---- patching ---- */
@@ -347,9 +373,10 @@ static int attach_locked(const char *args)
 		return r;
 	nwants = r;
 	recorder_pid = a.pid;
-	recorder_start = start_time(a.pid);
-	if (!recorder_start)
+	recorder_start = a.pid ? start_time(a.pid) : 0;
+	if (a.pid && !recorder_start)
 		return -ESRCH; /* not visible from here (another pid namespace) or gone */
+	beat_seen_ms = now_ms();
 	attach_mode = true;
 	r = shared_open(a.out, false, a.maxmem, a.sample, true, false, 0);
 	if (r)

@@ -78,7 +78,12 @@ struct trackshm_header {
 	 */
 	uint64_t degraded_ns;
 	uint32_t degraded_kib;
-	uint32_t pad;
+	/*
+	 * record -p: the recorder's CLOCK_MONOTONIC in ms (low 32 bits), stored
+	 * at each of its steps. A tracker attached with pid=0 (a recorder in
+	 * another pid namespace) detaches itself when it stops moving.
+	 */
+	uint32_t heartbeat;
 	/*
 	 * The peak, on a cache line of its own: live is the total of live
 	 * bytes over the stacks (weighted when sampled). Each thread keeps its
@@ -124,6 +129,7 @@ struct trackshm_follow {
 
 #define TRACKSHM_PEAK_FLOOR (256 * 1024) /* no copy of the stacks below this total */
 #define TRACKSHM_FOLD	    (256 * 1024) /* a thread folds its change of live from this */
+#define TRACKSHM_HEARTBEAT_MS 5000	     /* a still heartbeat this long: the recorder is gone */
 
 /*
  * A stack's counters, in TRACKSHM_SHARDS copies on their own cache lines:

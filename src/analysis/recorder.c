@@ -799,6 +799,28 @@ static const char *attached_end(const struct recorder *r)
 
 #define ATTACH_CALL_TIMEOUT_MS 10000
 
+/* True when pid's pid namespace is ours (or cannot be told: then as before). */
+static bool same_pidns(pid_t pid)
+{
+	char mine[PATH_MAX], theirs[PATH_MAX];
+	struct stat a, b;
+
+	if (procfs_path(mine, sizeof(mine), "self/ns/pid") ||
+	    procfs_path(theirs, sizeof(theirs), "%d/ns/pid", (int)pid) || stat(mine, &a) ||
+	    stat(theirs, &b))
+		return true;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* What the recorder stores in the header's heartbeat: CLOCK_MONOTONIC ms, low 32 bits. */
+static uint32_t heartbeat_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
 /* The directory of our pid files, created 0700 and checked to be ours. */
 static int runtime_dir(char *buf, size_t n, bool create)
 {
@@ -946,6 +968,14 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 	ret = inject_check(pid, err);
 	if (ret)
 		goto out;
+	/* before anything is placed: an unreadable libjvm.so is not judged, only one that
+	 * says "not HotSpot" refuses */
+	if (attach_check_hotspot(pid, &why) == -EPROTONOSUPPORT) {
+		strbuf_addf(err, "%s", why.buf);
+		ret = -EPROTONOSUPPORT;
+		goto out;
+	}
+	strbuf_reset(&why);
 	ret = proc_status_read(pid, &st, err);
 	if (!ret)
 		ret = place_trackfile(r, &st, inside, sizeof(inside), err);
@@ -955,7 +985,10 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 		ret = trackfile_open(r->shm, &r->tf, err);
 	if (ret)
 		goto out;
-	strbuf_addf(&args, "out=%s,sample=%s,pid=%d", inside, r->sample, (int)getpid());
+	trackfile_heartbeat(r->tf, heartbeat_ms());
+	/* pid=0: the tracker cannot see us by pid and watches our heartbeat instead */
+	strbuf_addf(&args, "out=%s,sample=%s,pid=%d", inside, r->sample,
+		    same_pidns(pid) ? (int)getpid() : 0);
 	if (*r->max_mem)
 		strbuf_addf(&args, ",maxmem=%s", r->max_mem);
 
@@ -1022,6 +1055,7 @@ bool recorder_attach_step(struct recorder *r)
 
 	if (a->end != RECORDER_END_NONE)
 		return false;
+	trackfile_heartbeat(r->tf, heartbeat_ms());
 	if (wait_ms > 10)
 		wait_ms = 10;
 	if (wait_ms < 0)
@@ -1104,6 +1138,7 @@ static bool detach_by_header(struct recorder *r, struct strbuf *perr)
 		}
 		if (target_gone(r->att))
 			return false;
+		trackfile_heartbeat(r->tf, heartbeat_ms());
 		nanosleep(&ms5, NULL);
 	}
 	return false;

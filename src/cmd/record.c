@@ -209,6 +209,9 @@ static void attach_hint(int ret, pid_t pid)
 		hint("the tracker can only be loaded into a dynamically linked program; 'offheap trace %d' follows the mmap calls of any program",
 		     (int)pid);
 		break;
+	case -EPROTONOSUPPORT:
+		hint("record -p knows HotSpot JVMs only (OpenJDK, Temurin, ...); for another JVM, restart it under 'offheap record -- CMD'");
+		break;
 	case -EALREADY:
 		hint("end the other recording first ('offheap record --stop %d')", (int)pid);
 		break;

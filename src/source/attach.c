@@ -23,9 +23,11 @@
  * process that took over the pid is never signalled.
  */
 #include "attach.h"
+#include "inject.h"
 #include "proc.h"
 #include "procfs.h"
 #include "pslist.h"
+#include "region.h"
 #include "strbuf.h"
 
 #include <dirent.h>
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -398,6 +401,77 @@ bool attach_is_jvm(pid_t pid)
 out:
 	strbuf_release(&err);
 	return yes;
+}
+
+/* The path of the first libjvm.so in maps (len bytes of /proc/PID/maps), or false. */
+static bool maps_libjvm_path(const char *maps, char *path, size_t n)
+{
+	for (const char *s = maps; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		const char *p = memchr(s, '/', len);
+
+		if (p && region_path_is_libjvm(s, len) && (size_t)(s + len - p) < n) {
+			memcpy(path, p, (size_t)(s + len - p));
+			path[s + len - p] = '\0';
+			return true;
+		}
+		s += len + !!nl;
+	}
+	return false;
+}
+
+int attach_check_hotspot(pid_t pid, struct strbuf *err)
+{
+	struct strbuf maps = STRBUF_INIT;
+	char lib[PATH_MAX], path[PATH_MAX + 64];
+	uint64_t value, size;
+	struct stat st;
+	void *buf = MAP_FAILED;
+	int fd = -1, ret;
+
+	ret = procfs_read_pid(pid, "maps", &maps, 256u << 20);
+	if (ret) {
+		strbuf_addf(err, "cannot read the memory map of process %d: %s", (int)pid,
+			    strerror(-ret));
+		goto out;
+	}
+	if (!maps_libjvm_path(maps.buf, lib, sizeof(lib)))
+		goto out;
+	/* the JVM's own file, through its root: it may run in a container */
+	ret = procfs_path(path, sizeof(path), "%d/root%s", (int)pid, lib);
+	if (ret) {
+		strbuf_addf(err, "the path of the JVM's '%s' is too long", lib);
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = fd < 0 ? -errno : -ENOEXEC;
+		strbuf_addf(err, "cannot read the JVM's '%s' in process %d: %s", lib, (int)pid,
+			    strerror(-ret));
+		goto out;
+	}
+	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (buf == MAP_FAILED) {
+		ret = -errno;
+		strbuf_addf(err, "cannot read the JVM's '%s' in process %d: %s", lib, (int)pid,
+			    strerror(-ret));
+		goto out;
+	}
+	/* HotSpot exports its self-description for the serviceability agent; OpenJ9 does not */
+	if (inject_elf_symbol(buf, (size_t)st.st_size, "gHotSpotVMStructs", &value, &size)) {
+		ret = -EPROTONOSUPPORT;
+		strbuf_addf(err,
+			    "process %d is a JVM that is not HotSpot: its '%s' has no gHotSpotVMStructs",
+			    (int)pid, lib);
+	}
+out:
+	if (buf != MAP_FAILED)
+		munmap(buf, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&maps);
+	return ret;
 }
 
 /* Launcher options that take the next word as their value (not the main class). */

@@ -56,6 +56,13 @@ int attach_load(pid_t pid, const char *path, const char *options, int timeout_ms
  */
 bool attach_is_jvm(pid_t pid);
 
+/*
+ * Refuses a JVM that is not HotSpot (OpenJ9, ...): 0 when pid maps no libjvm.so or
+ * maps one that exports gHotSpotVMStructs; -EPROTONOSUPPORT with the reason in err
+ * when its libjvm.so lacks it; another -errno (in err) when the file cannot be read.
+ */
+int attach_check_hotspot(pid_t pid, struct strbuf *err);
+
 /* The internals below are exposed for the unit tests (tests/unit/test-attach.c). */
 
 /* What attach needs from /proc/PID/status. */

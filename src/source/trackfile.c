@@ -274,6 +274,14 @@ void trackfile_request_detach(struct trackfile *tf, uint64_t generation)
 		__atomic_store_n(&h->detach, generation, __ATOMIC_RELEASE);
 }
 
+void trackfile_heartbeat(struct trackfile *tf, uint32_t ms)
+{
+	struct trackshm_header *h = tf->map;
+
+	if (h && tf->len >= sizeof(*h))
+		__atomic_store_n(&h->heartbeat, ms, __ATOMIC_RELEASE);
+}
+
 int trackfile_follow_create(const char *dir, uint64_t max, struct strbuf *err)
 {
 	struct trackshm_follow f = {.magic = TRACKSHM_FOLLOW_MAGIC, .max = max};

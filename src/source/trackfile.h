@@ -93,6 +93,12 @@ void trackfile_ack_exit(struct trackfile *tf, uint64_t generation);
  * handshake (trackfile_exiting).
  */
 void trackfile_request_detach(struct trackfile *tf, uint64_t generation);
+/*
+ * Stores the recorder's heartbeat (its CLOCK_MONOTONIC ms, low 32 bits): an
+ * attached tracker that cannot see the recorder's pid detaches itself once
+ * it has not moved for TRACKSHM_HEARTBEAT_MS.
+ */
+void trackfile_heartbeat(struct trackfile *tf, uint32_t ms);
 
 /*
  * --follow-fork: the file "follow" in dir (the recorder's own directory,

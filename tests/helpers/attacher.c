@@ -577,7 +577,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 6; i++) {
 		static const char *const bads[] = {
 			"out=relative,sample=0,pid=1", "sample=0,pid=1", "out=/x,sample=1k,pid=1",
-			"out=/x,sample=0,pid=1,", "out=/x,sample=0,pid=0", "out=/x,out=/y,sample=0,pid=1",
+			"out=/x,sample=0,pid=1,", "out=/x,sample=0,pid=-1", "out=/x,out=/y,sample=0,pid=1",
 		};
 		if ((r = attach(bads[i])) != -EINVAL)
 			return fail(bads[i], 0, r);
