@@ -10,27 +10,7 @@
 setup_or_fail "cc builds the trackee helper" \
 	cc -O2 -g -o "$TRASH/trackee" "$ROOT/tests/helpers/trackee.c" -lpthread -ldl
 
-# The library leaks from a static function; -fomit-frame-pointer and -O2, so a
-# frame-pointer walk loses the chain and only DWARF CFI gets from inner to main.
-cat >fix.c <<'CEOF'
-#include <stdlib.h>
-#include <string.h>
-volatile unsigned long fix_calls;
-__attribute__((noinline)) static void *fix_inner_leak(size_t n)
-{
-	char *p = malloc(n);
-	if (p)
-		memset(p, 7, n);
-	fix_calls++;
-	return p;
-}
-void *fix_make_record(size_t n)
-{
-	void *p = fix_inner_leak(n);
-	fix_calls += 2;
-	return p;
-}
-CEOF
+# The library without frame pointers: tests/helpers/nofp/fix.c.
 cat >main.c <<'CEOF'
 #include <stdlib.h>
 #include <time.h>
@@ -72,7 +52,7 @@ int main()
 CEOF
 
 test_expect_success 'build the fixtures (library without frame pointers)' '
-	cc -O2 -g -fomit-frame-pointer -fPIC -shared -o libfix.so fix.c &&
+	cc -O2 -g -fomit-frame-pointer -fPIC -shared -o libfix.so "$ROOT/tests/helpers/nofp/fix.c" &&
 	cc -O0 -g -o leaky main.c -L. -lfix -Wl,-rpath,"$TRASH" &&
 	! objdump -d --no-show-raw-insn libfix.so | grep -A3 "<fix_make_record>:" | grep -q "push.*%rbp"
 '

@@ -11,27 +11,6 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
 
-cat >fix.c <<'CEOF'
-#include <stdlib.h>
-#include <string.h>
-volatile unsigned long fix_calls;
-__attribute__((noinline)) static void *fix_inner_leak(size_t n)
-{
-	void *p = malloc(n);
-
-	if (p)
-		memset(p, 1, n);
-	fix_calls++;
-	return p;
-}
-void *fix_make_record(size_t n)
-{
-	void *p = fix_inner_leak(n);
-
-	fix_calls += 2;
-	return p;
-}
-CEOF
 cat >main.c <<'CEOF'
 /* Leaks 8 KiB through libfix every 5 ms (at most 4000 times) until the file argv[2] exists. */
 #include <stdio.h>
@@ -56,8 +35,8 @@ int main(int argc, char **argv)
 }
 CEOF
 setup_or_fail "cc builds the leaking program and its library without frame pointers" \
-	sh -c 'cc -O2 -g -fomit-frame-pointer -fPIC -shared -o libfix.so fix.c &&
-	       cc -O0 -g -o leaky main.c -L. -lfix -Wl,-rpath,"$PWD"'
+	sh -c 'cc -O2 -g -fomit-frame-pointer -fPIC -shared -o libfix.so "$1" &&
+	       cc -O0 -g -o leaky main.c -L. -lfix -Wl,-rpath,"$PWD"' sh "$ROOT/tests/helpers/nofp/fix.c"
 
 start_bg ./leaky leaky.ready leaky.stop
 CPID=$BG_PID
