@@ -247,6 +247,18 @@ static int new_run(struct recorder *r, struct strbuf *err)
 	return ret;
 }
 
+/*
+ * An interval that could not be written (ret: poll_once's): said once, the
+ * first reason kept; a full disk would repeat it every interval.
+ */
+static void note_lost(struct recorder *r, int ret, const struct strbuf *why)
+{
+	if (ret && ret != -EAGAIN && !r->lost++) {
+		notice(r, RECORDER_LOST, why->buf);
+		strbuf_addstr(&r->lost_why, why->buf);
+	}
+}
+
 /* Copies the counters once; writes one interval. -EAGAIN: nothing yet. */
 static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 {
@@ -670,11 +682,7 @@ bool recorder_step(struct recorder *r)
 	    trackfile_generation(r->tf) != r->generation) {
 		r->exiting = exiting && exiting == r->generation;
 		ret = poll_once(r, !r->exited, &err);
-		/* Once: a full disk would repeat it every interval. */
-		if (ret && ret != -EAGAIN && !r->lost++) {
-			notice(r, RECORDER_LOST, err.buf);
-			strbuf_addstr(&r->lost_why, err.buf);
-		}
+		note_lost(r, ret, &err);
 		/* its last stacks are in: the exiting image may go on */
 		if (r->exiting)
 			trackfile_ack_exit(r->tf, exiting);
@@ -1076,20 +1084,14 @@ bool recorder_attach_step(struct recorder *r)
 	if (exiting && exiting != r->final_gen) {
 		r->exiting = true;
 		ret = poll_once(r, true, &err);
-		if (ret && ret != -EAGAIN && !r->lost++) {
-			notice(r, RECORDER_LOST, err.buf);
-			strbuf_addstr(&r->lost_why, err.buf);
-		}
+		note_lost(r, ret, &err);
 		trackfile_ack_exit(r->tf, exiting);
 		polled = true;
 	}
 	/* the end's own interval is written by recorder_attach_end */
 	if (a->end == RECORDER_END_NONE && !polled && elapsed_ms(r) >= r->next_ms) {
 		ret = poll_once(r, true, &err);
-		if (ret && ret != -EAGAIN && !r->lost++) {
-			notice(r, RECORDER_LOST, err.buf);
-			strbuf_addstr(&r->lost_why, err.buf);
-		}
+		note_lost(r, ret, &err);
 		check_jvm(r);
 		if (r->jvm && r->view.nr != r->map_sites &&
 		    (r->map_ms < 0 || elapsed_ms(r) - r->map_ms >= JIT_MAP_MIN_MS))
@@ -1129,10 +1131,7 @@ static bool detach_by_header(struct recorder *r, struct strbuf *perr)
 		if (trackfile_exiting(r->tf) == gen) {
 			r->exiting = true;
 			ret = poll_once(r, true, perr);
-			if (ret && ret != -EAGAIN && !r->lost++) {
-				notice(r, RECORDER_LOST, perr->buf);
-				strbuf_addstr(&r->lost_why, perr->buf);
-			}
+			note_lost(r, ret, perr);
 			trackfile_ack_exit(r->tf, gen);
 			return true;
 		}
@@ -1160,10 +1159,7 @@ int recorder_attach_end(struct recorder *r, struct strbuf *err)
 	/* the final interval: what is live now (after the target's exit: what it left) */
 	r->exited = !alive;
 	ret = poll_once(r, alive, &perr);
-	if (ret && ret != -EAGAIN && !r->lost++) {
-		notice(r, RECORDER_LOST, perr.buf);
-		strbuf_addstr(&r->lost_why, perr.buf);
-	}
+	note_lost(r, ret, &perr);
 	ret = 0;
 	if (alive) {
 		/* its final interval is in: the detach's exit handshake need not wait */
@@ -1436,10 +1432,7 @@ static void kid_step(struct recorder *r, struct recorder *k, bool last)
 	alive = kid_alive(k->child);
 	k->exiting = exiting && exiting == k->generation;
 	ret = poll_once(k, alive && !last, &err);
-	if (ret && ret != -EAGAIN && !r->lost++) {
-		notice(r, RECORDER_LOST, err.buf);
-		strbuf_addstr(&r->lost_why, err.buf);
-	}
+	note_lost(r, ret, &err);
 	if (k->exiting)
 		trackfile_ack_exit(k->tf, exiting);
 	k->next_ms = elapsed_ms(k) + (int64_t)k->interval_ms;
