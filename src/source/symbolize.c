@@ -447,6 +447,30 @@ static void push_frame(struct sym_frame **v, size_t *n, size_t *alloc, const str
 }
 
 /* The frames for one address inside mod: inlined calls, then the enclosing function. */
+/*
+ * The C library's frames below main and below a thread's function: every
+ * stack has them, they say nothing about the program, and asking for their
+ * line would make libdw load (and inflate) the library's whole debug
+ * information, some 100 ms at the end of every run where libc6-dbg is
+ * installed. Named from the symbol table alone.
+ */
+static bool start_frame(const char *name)
+{
+	static const char *const names[] = {
+		"__libc_start_call_main", "__libc_start_main", "__libc_start_main_impl",
+		"_start", "start_thread", "clone", "clone3", "__clone", "__clone3",
+	};
+	size_t n;
+
+	if (!name)
+		return false;
+	n = strcspn(name, "@");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !strncmp(name, names[i], n))
+			return true;
+	return false;
+}
+
 static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct sym_entry *e)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, addr);
@@ -472,7 +496,7 @@ static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct s
 	base.module_offset = pc - start;
 	symname = find_sym(m, mod, addr);
 
-	cudie = dwfl_module_addrdie(mod, addr, &bias);
+	cudie = start_frame(symname) ? NULL : dwfl_module_addrdie(mod, addr, &bias);
 	/*
 	 * libdwfl picks the CU whose first address is the last one at or below
 	 * addr, and the line table then gives that CU's last row for any address
