@@ -30,10 +30,15 @@ jvm_case() {
 	'
 	test_expect_success "$name: JIT frames named from the perf map, interpreter too" '
 		test "$(sqlite3 $name.db "SELECT count(*) FROM alloc_jitmap")" -gt 10 &&
-		grep -n "^ *\[java\] long java.util.zip.Inflater.init(boolean)$" $name.top |
-			head -1 | cut -d: -f1 >init &&
-		test "$(cat jni)" -lt "$(cat init)" &&
-		"$OFFHEAP" report $name.db --top 0 | grep -q "^ *Interpreter$" &&
+		"$OFFHEAP" report $name.db --top 0 >$name.all &&
+		# a site reached through compiled code: the JNI function, then the Java
+		# method the JIT map names (which site is the largest depends on when the
+		# JIT compiled Inflater.init, so any site will do)
+		awk "/^#[0-9]/ { jni = 0 }
+		     /^ *Java_java_util_zip_Inflater_init / { jni = 1 }
+		     jni && /^ *\[java\] long java.util.zip.Inflater.init\(boolean\)\$/ { found = 1 }
+		     END { exit !found }" $name.all &&
+		grep -q "^ *Interpreter$" $name.all &&
 		! grep -q "^ *0x[0-9a-f]*$" $name.top
 	'
 	test_expect_success "$name: the map file offheap caused is removed" '
