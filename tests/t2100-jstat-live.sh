@@ -1,7 +1,7 @@
 #!/bin/sh
-# offheap jstat against real JVMs: the same text as the JDK's jstat -gc, on JDK 17 and 25,
-# with SerialGC, ParallelGC and G1; --json, --list, header repetition, and a JVM without
-# hsperfdata.
+# offheap jstat against real JVMs: the same text as the JDK's jstat for every option, on
+# JDK 17 and 25, with SerialGC, ParallelGC, G1 and ZGC; -t, --json, --list, header
+# repetition, and a JVM without hsperfdata.
 TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
@@ -25,6 +25,7 @@ start_jvm 17serial $J17 -XX:+UseSerialGC
 start_jvm 17parallel $J17 -XX:+UseParallelGC
 start_jvm 17g1 $J17 -XX:+UseG1GC -XX:NativeMemoryTracking=summary
 start_jvm 17noperf $J17 -XX:-UsePerfData
+start_jvm 17z $J17 -XX:+UseZGC
 if have_jdk25 java jstat; then
 	start_jvm 25serial $J25 -XX:+UseSerialGC
 	start_jvm 25parallel $J25 -XX:+UseParallelGC
@@ -36,18 +37,69 @@ for tag in $JVMS; do
 		fail_all "the $tag JVM starts within 60 s" "$TRASH/$tag.log"
 done
 
-# same_as_jstat TAG JSTATDIR: offheap's text equals jstat's; counters of an idle JVM can
-# still move between the two reads, so up to three tries.
+# same_as_jstat TAG JSTATDIR [OPTION]: offheap's text equals jstat's (-gc when no OPTION:
+# offheap's default); counters of an idle JVM can still move between the two reads, so up
+# to three tries.
 same_as_jstat() {
 	eval "p=\$pid_$1"
 	for try in 1 2 3; do
-		"$2/jstat" -gc "$p" >"$1.want" 2>&1 &&
-		offheap jstat "$p" >"$1.got" &&
-		diff -u "$1.want" "$1.got" >"$1.diff" && return 0
+		"$2/jstat" ${3:--gc} "$p" >"$1$3.want" 2>&1 &&
+		offheap jstat $3 "$p" >"$1$3.got" &&
+		diff -u "$1$3.want" "$1$3.got" >"$1$3.diff" && return 0
 	done
-	cat "$1.diff"
+	cat "$1$3.diff"
 	return 1
 }
+
+OPTIONS="-class -compiler -gc -gccapacity -gccause -gcmetacapacity -gcnew -gcnewcapacity
+	-gcold -gcoldcapacity -gcutil -printcompilation"
+# The JDK's own list of options: a new one there must be added here (and to jstatcols).
+test_expect_success 'the options are those jstat -options lists' '
+	$J17/jstat -options | sort >want &&
+	for o in $OPTIONS; do echo $o; done | sort >got &&
+	diff -u want got
+'
+
+for o in $OPTIONS; do
+	test_expect_success "JDK 17 G1: offheap jstat $o = jstat $o" "
+		same_as_jstat 17g1 $J17 $o
+	"
+done
+# Each jstat run starts a JVM: the other collectors and JDK 25 get the options whose
+# columns depend on the collector or the version.
+for o in -gcutil -gcnew; do
+	for gc in serial parallel z; do
+		test_expect_success "JDK 17 $gc: offheap jstat $o = jstat $o" "
+			same_as_jstat 17$gc $J17 $o
+		"
+	done
+done
+if [ -n "${have25:-}" ]; then
+	for o in -gcutil -gccause -class -compiler; do
+		test_expect_success "JDK 25 G1: offheap jstat $o = jstat $o" "
+			same_as_jstat 25g1 $J25 $o
+		"
+	done
+	test_expect_success "JDK 25 parallel: offheap jstat -gcutil = jstat -gcutil" "
+		same_as_jstat 25parallel $J25 -gcutil
+	"
+else
+	test_skip "JDK 25: every option as jstat" "no Temurin 25 in $J25"
+fi
+
+# -t: the columns after the timestamp are jstat's; the timestamp is the JVM's uptime, read
+# a moment apart, so it only has to lie between two of jstat's.
+test_expect_success '-t: a Timestamp column first, the JVM uptime in seconds' '
+	$J17/jstat -gcutil -t $pid_17g1 >w1 &&
+	offheap jstat -gcutil -t $pid_17g1 >got &&
+	$J17/jstat -gcutil -t $pid_17g1 >w2 &&
+	head -1 w1 >want.head && head -1 got >got.head && diff -u want.head got.head &&
+	t1=$(awk "NR == 2 { print \$1 }" w1) && t=$(awk "NR == 2 { print \$1 }" got) &&
+	t2=$(awk "NR == 2 { print \$1 }" w2) &&
+	say "jstat $t1, offheap $t, jstat $t2" &&
+	awk -v a=$t1 -v b=$t -v c=$t2 "BEGIN { exit !(a - 0.2 <= b && b <= c + 0.2) }" &&
+	offheap jstat -t --json $pid_17g1 | jq -e ".Timestamp > 0 and .option == \"gc\""
+'
 
 for gc in serial parallel g1; do
 	test_expect_success "JDK 17 $gc: offheap jstat PID = jstat -gc PID" "

@@ -113,7 +113,9 @@ test_expect_success 'live: a symlink planted in /tmp for a non-JVM process is re
 
 test_expect_success 'usage errors exit 2' '
 	test_exit_code 2 offheap jstat &&
-	test_exit_code 2 offheap jstat -gcutil 1 2>err && grep "only -gc is supported" err &&
+	test_exit_code 2 offheap jstat -gcutil -class 1 2>err &&
+	grep "one statistics option at a time, not -gcutil and -class" err &&
+	test_exit_code 2 offheap jstat -gcfoo 1 2>err && grep "unknown statistics option .-gcfoo. (-gc, -gcutil" err &&
 	test_exit_code 2 offheap jstat 1 0 &&
 	test_exit_code 2 offheap jstat 1 1s 0 &&
 	test_exit_code 2 offheap jstat 1 fast &&

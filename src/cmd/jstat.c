@@ -1,15 +1,14 @@
 /*
- * offheap jstat: the columns of `jstat -gc`, read from hsperfdata without a JDK.
- *
- * Column widths, header centring and number formats follow jstat's own
- * option table (jdk.jcmd, sun/tools/jstat/resources/jstat_options, "gc"):
- * sizes in KiB as "0.0", times in seconds as "0.000", counts as "0", a
- * counter the collector lacks as "-", columns separated by one space.
+ * offheap jstat: the statistics of the JDK's `jstat -OPTION`, read from
+ * hsperfdata without a JDK. The columns are src/model/jstatcols's; this
+ * file lays them out as jstat does (header centred or left, values right or
+ * left, one space between columns) or as JSON.
  */
 #include "cmd.h"
 #include "cmdutil.h"
 #include "hsperf.h"
 #include "json.h"
+#include "jstatcols.h"
 #include "parse.h"
 #include "procfs.h"
 #include "pslist.h"
@@ -21,64 +20,26 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum gc_kind {
-	GC_KIB,		/* bytes counter shown in KiB */
-	GC_COUNT,	/* events */
-	GC_TIME,	/* ticks shown in seconds */
-	GC_TOTAL,	/* sum of the collectors' ticks in seconds */
-};
-
-struct gc_col {
-	const char *header;	/* as jstat prints it, also the JSON key */
-	int width;		/* jstat's column width */
-	enum gc_kind kind;
-	const char *counter;	/* hsperfdata name */
-};
-
-static const struct gc_col gc_cols[] = {
-	{ "S0C", 11, GC_KIB, "sun.gc.generation.0.space.1.capacity" },
-	{ "S1C", 11, GC_KIB, "sun.gc.generation.0.space.2.capacity" },
-	{ "S0U", 11, GC_KIB, "sun.gc.generation.0.space.1.used" },
-	{ "S1U", 11, GC_KIB, "sun.gc.generation.0.space.2.used" },
-	{ "EC", 12, GC_KIB, "sun.gc.generation.0.space.0.capacity" },
-	{ "EU", 12, GC_KIB, "sun.gc.generation.0.space.0.used" },
-	{ "OC", 12, GC_KIB, "sun.gc.generation.1.space.0.capacity" },
-	{ "OU", 12, GC_KIB, "sun.gc.generation.1.space.0.used" },
-	{ "MC", 10, GC_KIB, "sun.gc.metaspace.capacity" },
-	{ "MU", 10, GC_KIB, "sun.gc.metaspace.used" },
-	{ "CCSC", 9, GC_KIB, "sun.gc.compressedclassspace.capacity" },
-	{ "CCSU", 9, GC_KIB, "sun.gc.compressedclassspace.used" },
-	{ "YGC", 6, GC_COUNT, "sun.gc.collector.0.invocations" },
-	{ "YGCT", 9, GC_TIME, "sun.gc.collector.0.time" },
-	{ "FGC", 5, GC_COUNT, "sun.gc.collector.1.invocations" },
-	{ "FGCT", 9, GC_TIME, "sun.gc.collector.1.time" },
-	{ "CGC", 5, GC_COUNT, "sun.gc.collector.2.invocations" },
-	{ "CGCT", 9, GC_TIME, "sun.gc.collector.2.time" },
-	{ "GCT", 9, GC_TOTAL, NULL },
-};
-#define NCOLS (sizeof(gc_cols) / sizeof(gc_cols[0]))
-
-/* One column's value in a sample; set false prints "-" (null in JSON). */
-struct gc_val {
-	bool set;
-	double d;	/* KiB or seconds */
-	int64_t n;	/* counts, and bytes for sizes */
-};
-
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: offheap jstat [-gc] [-hN] [--json] PID [INTERVAL [COUNT]]\n"
+		"usage: offheap jstat [-OPTION] [-t] [-hN] [--json] PID [INTERVAL [COUNT]]\n"
 		"       offheap jstat --list [--json]\n\n"
-		"Prints the garbage collector counters of a running JVM, the columns of\n"
-		"'jstat -gc', read from its hsperfdata file: no JDK, no attach, no signal.\n"
-		"Sizes are KiB, times seconds; '-' marks a counter the collector lacks.\n\n"
-		"  -gc, --gc          the -gc columns (the default and only set)\n"
+		"Prints the statistics of a running JVM that the JDK's jstat prints, with\n"
+		"its columns, read from the JVM's hsperfdata file: no JDK, no attach, no\n"
+		"signal. Sizes are KiB, times seconds, percentages of capacity; '-' marks a\n"
+		"counter the collector lacks.\n\n"
+		"  -OPTION            the statistics: -gc (the default), -gcutil, -gccause,\n"
+		"                     -gccapacity, -gcnew, -gcnewcapacity, -gcold,\n"
+		"                     -gcoldcapacity, -gcmetacapacity, -class, -compiler,\n"
+		"                     -printcompilation (also spelt --gcutil, ...)\n"
+		"  -t, --timestamp    a first column: seconds since the JVM started\n"
 		"  -hN, --header N    repeat the header every N samples\n"
 		"  -l, --list         list the JVMs that have hsperfdata\n"
 		"      --json         one JSON object per sample: the columns (sizes in bytes,\n"
@@ -92,83 +53,78 @@ static void usage(FILE *out)
 		"2 usage error.\n\n"
 		"EXAMPLES\n"
 		"  offheap jstat 4242\n"
-		"  offheap jstat -gc 4242 1s 10\n"
+		"  offheap jstat -gcutil -t 4242 1s 10\n"
 		"  offheap jstat --json 4242 | jq .OU\n"
 		"  offheap jstat --list\n");
 }
 
-static void sample(const struct hsperf *h, struct gc_val *vals)
+/* jstat's Timestamp column (-t): the JVM's uptime in seconds. */
+static const struct jstat_col timestamp_col = {
+	"Timestamp", JA_LEFT, JA_RIGHT, 15, 1, false, false, NULL, "",
+};
+
+struct view {
+	const struct jstat_option *opt;
+	bool timestamp;
+};
+
+/* The values of one sample: the timestamp (when asked) first, then opt's columns. */
+static void sample(const struct hsperf *h, const struct view *v, struct jstat_val *vals)
 {
-	int64_t freq = 0, v;
-	double total = 0;
+	size_t k = 0;
 
-	if (hsperf_get_long(h, "sun.os.hrt.frequency", &freq) || freq <= 0)
-		freq = 0;
-	for (size_t i = 0; i < NCOLS; i++) {
-		const struct gc_col *c = &gc_cols[i];
-		struct gc_val *o = &vals[i];
+	if (v->timestamp) {
+		int64_t now_ms = -1, up;
+		struct timespec ts;
 
-		memset(o, 0, sizeof(*o));
-		switch (c->kind) {
-		case GC_KIB:
-			if (!hsperf_get_long(h, c->counter, &v)) {
-				o->set = true;
-				o->d = (double)v / 1024;
-				o->n = v;
-			}
-			break;
-		case GC_COUNT:
-			if (!hsperf_get_long(h, c->counter, &v)) {
-				o->set = true;
-				o->n = v;
-			}
-			break;
-		case GC_TIME:
-			if (freq && !hsperf_get_long(h, c->counter, &v)) {
-				o->set = true;
-				o->d = (double)v / (double)freq;
-				total += (double)v;
-			}
-			break;
-		case GC_TOTAL:
-			/* jstat sums the collectors that exist (ParallelGC has no collector 2). */
-			if (freq) {
-				o->set = true;
-				o->d = total / (double)freq;
-			}
-			break;
-		}
+		if (!clock_gettime(CLOCK_REALTIME, &ts))
+			now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		up = hsperf_uptime_ms(h, now_ms);
+		memset(&vals[k], 0, sizeof(vals[k]));
+		vals[k].kind = up < 0 ? JV_NONE : JV_NUM;
+		vals[k++].d = (double)up / 1000;
 	}
+	for (size_t i = 0; i < v->opt->ncols; i++)
+		/* The tables are fixed and checked by test-jstatcols: no parse error here. */
+		(void)jstat_eval(h, &v->opt->cols[i], &vals[k++]);
 }
 
-static void print_header(void)
+static const struct jstat_col *col_at(const struct view *v, size_t i)
 {
-	for (size_t i = 0; i < NCOLS; i++) {
-		int w = gc_cols[i].width, len = (int)strlen(gc_cols[i].header);
-		int left = (w - len) / 2;
+	if (v->timestamp)
+		return i ? &v->opt->cols[i - 1] : &timestamp_col;
+	return &v->opt->cols[i];
+}
+
+static size_t ncols(const struct view *v)
+{
+	return v->opt->ncols + (v->timestamp ? 1 : 0);
+}
+
+static void print_header(const struct view *v)
+{
+	for (size_t i = 0; i < ncols(v); i++) {
+		const struct jstat_col *c = col_at(v, i);
+		int w = jstat_col_width(c), len = (int)strlen(c->header), left;
 
 		/* jstat centres headers, the odd space going to the right. */
-		printf("%s%*s%s%*s", i ? " " : "", left, "", gc_cols[i].header, w - len - left, "");
+		left = c->halign == JA_CENTER ? (w - len) / 2 : c->halign == JA_LEFT ? 0 : w - len;
+		printf("%s%*s%s%*s", i ? " " : "", left, "", c->header, w - len - left, "");
 	}
 	putchar('\n');
 }
 
-static void print_row(const struct gc_val *vals)
+static void print_row(const struct view *v, const struct jstat_val *vals)
 {
-	for (size_t i = 0; i < NCOLS; i++) {
-		const struct gc_col *c = &gc_cols[i];
-		const struct gc_val *v = &vals[i];
-		char buf[64];
+	for (size_t i = 0; i < ncols(v); i++) {
+		const struct jstat_col *c = col_at(v, i);
+		char buf[256];
 
-		if (!v->set)
-			snprintf(buf, sizeof(buf), "-");
-		else if (c->kind == GC_KIB)
-			snprintf(buf, sizeof(buf), "%.1f", v->d);
-		else if (c->kind == GC_COUNT)
-			snprintf(buf, sizeof(buf), "%lld", (long long)v->n);
+		jstat_format(c, &vals[i], buf, sizeof(buf));
+		if (c->align == JA_LEFT)
+			printf("%s%-*s", i ? " " : "", jstat_col_width(c), buf);
 		else
-			snprintf(buf, sizeof(buf), "%.3f", v->d);
-		printf("%s%*s", i ? " " : "", c->width, buf);
+			printf("%s%*s", i ? " " : "", jstat_col_width(c), buf);
 	}
 	putchar('\n');
 }
@@ -181,7 +137,8 @@ static void json_count(struct json *j, const char *key, int64_t v)
 		json_i64(j, key, v);
 }
 
-static void print_json(const struct hsperf *h, pid_t pid, const struct gc_val *vals)
+static void print_json(const struct hsperf *h, pid_t pid, const struct view *v,
+		       const struct jstat_val *vals)
 {
 	struct hsperf_vm vm;
 	struct json j;
@@ -190,15 +147,23 @@ static void print_json(const struct hsperf *h, pid_t pid, const struct gc_val *v
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
 	json_i64(&j, "pid", pid);
-	for (size_t i = 0; i < NCOLS; i++) {
-		const struct gc_val *v = &vals[i];
+	json_str(&j, "option", v->opt->name);
+	for (size_t i = 0; i < ncols(v); i++) {
+		const struct jstat_col *c = col_at(v, i);
+		const struct jstat_val *x = &vals[i];
+		const char *key = c->json ? c->json : c->header;
 
-		if (!v->set)
-			json_null(&j, gc_cols[i].header);
-		else if (gc_cols[i].kind == GC_COUNT || gc_cols[i].kind == GC_KIB)
-			json_i64(&j, gc_cols[i].header, v->n);
+		if (x->kind == JV_NONE)
+			json_null(&j, key);
+		else if (x->kind == JV_STR)
+			json_str(&j, key, x->s);
+		else if (!isfinite(x->d))
+			json_null(&j, key);
+		/* Sizes in bytes and counts as integers; times and percentages as numbers. */
+		else if (c->kib || c->decimals <= 0)
+			json_i64(&j, key, (int64_t)x->d);
 		else
-			json_double(&j, gc_cols[i].header, v->d);
+			json_double(&j, key, x->d);
 	}
 	json_obj_begin(&j, "threads");
 	json_count(&j, "live", vm.threads_live);
@@ -309,20 +274,6 @@ static int list_jvms(bool json)
 	return EXIT_OK;
 }
 
-/* The other statistics jstat can show; named so the error says what is missing. */
-static bool is_jstat_option(const char *s)
-{
-	static const char *const names[] = {
-		"class", "compiler", "gccapacity", "gccause", "gcmetacapacity", "gcnew",
-		"gcnewcapacity", "gcold", "gcoldcapacity", "gcutil", "printcompilation",
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i]))
-			return true;
-	return false;
-}
-
 /* jstat's INTERVAL: a bare number is milliseconds, else a duration with a unit. */
 static int parse_interval(const char *s, uint64_t *ms)
 {
@@ -347,11 +298,43 @@ static void sleep_until(struct timespec *next, uint64_t ms)
 		;
 }
 
+/*
+ * jstat's own spellings, which getopt cannot take: -OPTION (one dash, a long
+ * name), -t and -h<lines>. Rewritten in place to their long forms.
+ */
+static void jstat_spellings(int argc, char **argv, struct view *v, int *header_every)
+{
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *name = argv[i] + 1 + (argv[i][1] == '-');
+		const struct jstat_option *o;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((o = jstat_option_find(name))) {
+			if (v->opt && v->opt != o)
+				usage_die("jstat", "one statistics option at a time, not -%s and -%s",
+					  v->opt->name, o->name);
+			v->opt = o;
+			argv[i] = "--gc"; /* a no-op for getopt: the option is taken */
+		} else if (!strncmp(argv[i], "-h", 2) && argv[i][2] && argv[i][1] != '-') {
+			if (parse_int(argv[i] + 2, 1, INT_MAX, header_every))
+				usage_die("jstat", "bad header interval '%s'", argv[i] + 2);
+			argv[i] = "--gc";
+		} else if (argv[i][1] != '-' && argv[i][1] && argv[i][2]) {
+			usage_die("jstat", "unknown statistics option '%s' (-gc, -gcutil, -gccause, "
+					   "-gccapacity, -gcnew, -gcnewcapacity, -gcold, -gcoldcapacity, "
+					   "-gcmetacapacity, -class, -compiler, -printcompilation)",
+				  argv[i]);
+		}
+	}
+}
+
 int cmd_jstat(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "gc", no_argument, NULL, 'g' },
 		{ "header", required_argument, NULL, 'H' },
+		{ "timestamp", no_argument, NULL, 't' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -359,34 +342,27 @@ int cmd_jstat(int argc, char **argv)
 	};
 	struct hsperf h = HSPERF_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct gc_val vals[NCOLS];
+	struct jstat_val *vals = NULL;
+	struct view v = { 0 };
 	bool json = false, list = false;
 	int header_every = 0, count = 1, c, ret;
 	uint64_t interval = 0;
 	struct timespec next;
 	pid_t pid;
 
-	/* jstat's own spellings, which getopt cannot take: -gc and -h<lines>. */
-	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "-gc")) {
-			argv[i] = "--gc";
-		} else if (!strncmp(argv[i], "-h", 2) && argv[i][2]) {
-			if (parse_int(argv[i] + 2, 1, INT_MAX, &header_every))
-				usage_die("jstat", "bad header interval '%s'", argv[i] + 2);
-			argv[i] = "--gc";
-		} else if (is_jstat_option(argv[i] + 1)) {
-			usage_die("jstat", "only -gc is supported, not '%s'", argv[i]);
-		}
-	}
-	while ((c = getopt_long(argc, argv, "+hl", opts, NULL)) != -1) {
+	jstat_spellings(argc, argv, &v, &header_every);
+	if (!v.opt)
+		v.opt = jstat_option_find("gc");
+	while ((c = getopt_long(argc, argv, "+hlt", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			break;
 		case 'H':
 			if (parse_int(optarg, 1, INT_MAX, &header_every))
 				usage_die("jstat", "bad header interval '%s'", optarg);
+			break;
+		case 't':
+			v.timestamp = true;
 			break;
 		case 'l':
 			list = true;
@@ -427,6 +403,7 @@ int cmd_jstat(int argc, char **argv)
 		ret = open_failed(pid, ret, &err);
 		goto out;
 	}
+	vals = xcalloc(ncols(&v), sizeof(*vals));
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (int i = 0; !count || i < count; i++) {
 		if (i) {
@@ -441,19 +418,22 @@ int cmd_jstat(int argc, char **argv)
 				goto out;
 			}
 		}
-		sample(&h, vals);
+		sample(&h, &v, vals);
 		if (json) {
-			print_json(&h, pid, vals);
+			print_json(&h, pid, &v, vals);
 		} else {
 			if (i == 0 || (header_every && i % header_every == 0))
-				print_header();
-			print_row(vals);
+				print_header(&v);
+			print_row(&v, vals);
 		}
+		for (size_t k = 0; k < ncols(&v); k++)
+			jstat_val_release(&vals[k]);
 		if (fflush(stdout) && errno == EPIPE)
 			break;
 	}
 	ret = EXIT_OK;
 out:
+	free(vals);
 	hsperf_release(&h);
 	strbuf_release(&err);
 	return ret;
