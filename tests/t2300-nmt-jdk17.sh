@@ -43,6 +43,25 @@ test_expect_success 'summary text: a table of categories and the total' '
 	grep "^threads: " s.txt
 '
 
+# jcmd rounds each figure to the nearest MB; the stable ones (the heap, the class space
+# reservation, the CDS archive) must match figure for figure.
+test_expect_success 'scale=MB (jcmd spelling) and --scale gb: tables in MiB and GiB as jcmd' '
+	offheap nmt $NPID summary scale=MB >m.txt &&
+	head -n 1 m.txt | grep "native memory tracked by NMT, MiB$" &&
+	"$JCMD" $NPID VM.native_memory summary scale=MB >j.txt &&
+	for cat in "Java Heap" Class "Shared class space"; do
+		want=$(awk -v c="$cat" "index(\$0, \"- \") && index(\$0, c \" (reserved=\") {
+			sub(/.*reserved=/, \"\"); sub(/MB.*/, \"\"); print }" j.txt) &&
+		got=$(awk -v c="$cat" "index(\$0, c) == 1 { n = split(c, w, \" \"); print \$(n + 1) }" m.txt) &&
+		say "$cat reserved: jcmd $want MB, offheap $got" &&
+		test -n "$want" && test "$want" = "$got" || return 1
+	done &&
+	grep "^Java Heap  *128  *128 " m.txt &&
+	offheap nmt $NPID --scale gb >g.txt &&
+	head -n 1 g.txt | grep "GiB$" && grep "^Class  *1 " g.txt &&
+	test_exit_code 2 offheap nmt $NPID scale=TB 2>err && grep "scale=KB, MB or GB" err
+'
+
 test_expect_success 'baseline -o FILE: the JVM takes its baseline and FILE is saved' '
 	offheap nmt $NPID baseline -o base.nmt >b.txt &&
 	grep "^JVM $NPID took its NMT baseline" b.txt &&

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,7 +45,27 @@ struct opts {
 	const char *since;	/* diff --since FILE */
 	int timeout_ms;
 	long top;		/* sites printed in text */
+	uint64_t unit;		/* bytes per unit of the text tables: KiB, MiB or GiB */
+	const char *unit_name;
 };
+
+/* jcmd's scale=KB|MB|GB (any case), as a word or as --scale's value. */
+static int parse_scale(const char *s, struct opts *o)
+{
+	static const struct {
+		const char *name, *shown;
+		uint64_t unit;
+	} units[] = { { "KB", "KiB", 1024 }, { "MB", "MiB", 1024 * 1024 },
+		      { "GB", "GiB", 1024 * 1024 * 1024 } };
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcasecmp(s, units[i].name)) {
+			o->unit = units[i].unit;
+			o->unit_name = units[i].shown;
+			return 0;
+		}
+	return -EINVAL;
+}
 
 /* Where the diff's baseline came from, for the output. */
 struct since_info {
@@ -76,13 +97,17 @@ static void print_help(FILE *out)
 		"                        by 'baseline -o' (needs no baseline in the JVM)\n"
 		"  -n, --top N           detail: call sites to print (default 10)\n"
 		"  -t, --timeout DURATION  how long to wait for the JVM (default 10s)\n"
+		"      --scale KB|MB|GB  the unit of the text tables (default KB); jcmd's\n"
+		"                        spelling scale=MB is taken too\n"
 		"      --json            the whole parsed report as JSON (sizes in bytes)\n"
 		"  -h, --help            this help\n\n"
-		"Sizes in text are KiB. PID may also be a unique process name.\n\n"
+		"Sizes in the text tables are KiB unless --scale says otherwise; JSON sizes\n"
+		"are bytes. PID may also be a unique process name.\n\n"
 		"Exit codes: 0 ok, 1 the JVM could not be reached, has NMT off, has no\n"
 		"baseline, or the baseline file is unusable, 2 usage error.\n\n"
 		"Examples:\n"
 		"  offheap nmt 4242\n"
+		"  offheap nmt 4242 summary scale=MB\n"
 		"  offheap nmt 4242 baseline -o before.nmt\n"
 		"  offheap nmt 4242 diff\n"
 		"  offheap nmt 4242 diff --since before.nmt --json\n"
@@ -493,7 +518,7 @@ static int cmp_cat(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void print_categories(const struct nmt_report *r, bool diff)
+static void print_categories(const struct nmt_report *r, bool diff, uint64_t unit)
 {
 	size_t *order = xcalloc(r->ncats ? r->ncats : 1, sizeof(*order)), row;
 	struct table t;
@@ -506,6 +531,7 @@ static void print_categories(const struct nmt_report *r, bool diff)
 		table_init(&t, cols_diff, 5);
 	else
 		table_init(&t, cols_summary, 5);
+	t.size_unit = unit;
 	for (size_t k = 0; k <= r->ncats; k++) {
 		const struct nmt_category *c = k < r->ncats ? &r->cats[order[k]] : NULL;
 
@@ -662,14 +688,15 @@ static void print_text(const struct opts *o, const struct nmt_report *r,
 		struct tm tm;
 
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-		printf("JVM %d: native memory since the baseline in '%s' (%s), KiB\n", (int)o->pid,
-		       si->file, when);
+		printf("JVM %d: native memory since the baseline in '%s' (%s), %s\n", (int)o->pid,
+		       si->file, when, o->unit_name);
 	} else if (diff) {
-		printf("JVM %d: native memory since the JVM's NMT baseline, KiB\n", (int)o->pid);
+		printf("JVM %d: native memory since the JVM's NMT baseline, %s\n", (int)o->pid,
+		       o->unit_name);
 	} else {
-		printf("JVM %d: native memory tracked by NMT, KiB\n", (int)o->pid);
+		printf("JVM %d: native memory tracked by NMT, %s\n", (int)o->pid, o->unit_name);
 	}
-	print_categories(r, diff);
+	print_categories(r, diff, o->unit);
 	print_facts(r, diff);
 	if (r->kind == NMT_DETAIL || r->kind == NMT_DETAIL_DIFF)
 		print_sites(o, r, diff);
@@ -799,7 +826,7 @@ out:
 
 int cmd_nmt(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_DETAIL };
+	enum { OPT_JSON = 256, OPT_DETAIL, OPT_SCALE };
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "detail", no_argument, NULL, OPT_DETAIL },
@@ -808,11 +835,13 @@ int cmd_nmt(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "scale", required_argument, NULL, OPT_SCALE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "summary", "detail", "baseline", "diff" };
-	struct opts o = { .timeout_ms = ATTACH_DEFAULT_TIMEOUT_MS, .top = 10 };
+	struct opts o = { .timeout_ms = ATTACH_DEFAULT_TIMEOUT_MS, .top = 10, .unit = 1024,
+			  .unit_name = "KiB" };
 	const char *pos[2] = { NULL, NULL };
 	struct stat st;
 	uint64_t ms;
@@ -824,6 +853,12 @@ int cmd_nmt(int argc, char **argv)
 		if (c == -1) {
 			if (optind >= argc)
 				break;
+			if (!strncmp(argv[optind], "scale=", 6)) {
+				if (parse_scale(argv[optind] + 6, &o))
+					usage_die("nmt", "invalid '%s' (scale=KB, MB or GB)", argv[optind]);
+				optind++;
+				continue;
+			}
 			if (npos == 2)
 				usage_die("nmt", "unexpected argument '%s'", argv[optind]);
 			pos[npos++] = argv[optind++];
@@ -835,6 +870,10 @@ int cmd_nmt(int argc, char **argv)
 			break;
 		case OPT_DETAIL:
 			o.detail = true;
+			break;
+		case OPT_SCALE:
+			if (parse_scale(optarg, &o))
+				usage_die("nmt", "invalid --scale '%s' (KB, MB or GB)", optarg);
 			break;
 		case 'o':
 			o.out_file = optarg;

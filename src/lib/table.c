@@ -63,8 +63,24 @@ void table_set_double(struct table *t, size_t row, int col, double v)
 	cell(t, row, col)->d = v;
 }
 
-static void format_cell(const struct table_col *col, const struct table_cell *c, char *buf,
-			size_t n)
+/*
+ * KiB truncate, as pmap does; a coarser unit (size_unit, e.g. nmt scale=MB)
+ * rounds to the nearest, as NMT does, so the figures match jcmd's.
+ */
+static uint64_t scaled_u(uint64_t v, uint64_t unit)
+{
+	return unit == 1024 ? v / unit : v / unit + (v % unit >= unit / 2);
+}
+
+static int64_t scaled_i(int64_t v, uint64_t unit)
+{
+	uint64_t m = scaled_u(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, unit);
+
+	return v < 0 ? -(int64_t)m : (int64_t)m;
+}
+
+static void format_cell(const struct table_col *col, const struct table_cell *c,
+			uint64_t unit, char *buf, size_t n)
 {
 	if (!c->set) {
 		snprintf(buf, n, "-");
@@ -78,8 +94,8 @@ static void format_cell(const struct table_col *col, const struct table_cell *c,
 	case TK_STR: snprintf(buf, n, "%s", c->str ? c->str : ""); break;
 	case TK_U64: snprintf(buf, n, "%" PRIu64, c->u); break;
 	case TK_I64: snprintf(buf, n, "%+" PRId64, c->i); break;
-	case TK_KIB: snprintf(buf, n, "%" PRIu64, c->u / 1024); break;
-	case TK_DKIB: snprintf(buf, n, "%+" PRId64, c->i / 1024); break;
+	case TK_KIB: snprintf(buf, n, "%" PRIu64, scaled_u(c->u, unit)); break;
+	case TK_DKIB: snprintf(buf, n, "%+" PRId64, scaled_i(c->i, unit)); break;
 	case TK_HEX: snprintf(buf, n, "%012" PRIx64, c->u); break;
 	case TK_DOUBLE: snprintf(buf, n, "%.2f", c->d); break;
 	}
@@ -119,8 +135,8 @@ void table_print(const struct table *t, FILE *out)
 			if (r == 0)
 				snprintf(buf, sizeof(buf), "%s", t->cols[c].header);
 			else
-				format_cell(&t->cols[c], &t->cells[i - (size_t)t->ncols], buf,
-					    sizeof(buf));
+				format_cell(&t->cols[c], &t->cells[i - (size_t)t->ncols],
+					    t->size_unit ? t->size_unit : 1024, buf, sizeof(buf));
 			len = strlen(buf);
 			off[i] = text.len;
 			strbuf_add(&text, buf, len);

@@ -36,6 +36,7 @@ struct table {
 	int ncols;
 	struct table_cell *cells;	/* nrows * ncols */
 	size_t nrows, alloc;
+	uint64_t size_unit;	/* bytes per unit of TK_KIB/TK_DKIB text; 0: 1024 */
 };
 
 /* cols is borrowed and must outlive the table. */
