@@ -124,7 +124,8 @@ test_expect_success '--json: extra counters of a G1 JVM with NMT' '
 	jq -e ".pid == $pid_17g1 and .nmt == \"summary\" and .CGC != null" g.json &&
 	jq -e ".threads.live >= 5 and .threads.peak >= .threads.live" g.json &&
 	jq -e ".classes.loaded > 400 and .nmethod_code_bytes >= 0" g.json &&
-	jq -e "(.vm_version | startswith(\"17.\")) and (.command | startswith(\"GcIdle \"))" g.json
+	jq -e "(.vm_version | startswith(\"17.\")) and (.command | startswith(\"GcIdle \"))" g.json &&
+	offheap jstat $pid_17g1 --json -gcutil | jq -e ".option == \"gcutil\" and .O > 0"
 '
 
 if [ -n "${have25:-}" ]; then

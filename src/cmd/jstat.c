@@ -300,16 +300,19 @@ static void sleep_until(struct timespec *next, uint64_t ms)
 
 /*
  * jstat's own spellings, which getopt cannot take: -OPTION (one dash, a long
- * name), -t and -h<lines>. Rewritten in place to their long forms.
+ * name) and -h<lines>, anywhere on the line (options may follow the PID).
+ * Rewritten in place to a long option getopt ignores.
  */
 static void jstat_spellings(int argc, char **argv, struct view *v, int *header_every)
 {
-	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+	for (int i = 1; i < argc; i++) {
 		const char *name = argv[i] + 1 + (argv[i][1] == '-');
 		const struct jstat_option *o;
 
 		if (!strcmp(argv[i], "--"))
 			break;
+		if (argv[i][0] != '-')
+			continue;
 		if ((o = jstat_option_find(name))) {
 			if (v->opt && v->opt != o)
 				usage_die("jstat", "one statistics option at a time, not -%s and -%s",
@@ -353,7 +356,7 @@ int cmd_jstat(int argc, char **argv)
 	jstat_spellings(argc, argv, &v, &header_every);
 	if (!v.opt)
 		v.opt = jstat_option_find("gc");
-	while ((c = getopt_long(argc, argv, "+hlt", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hlt", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			break;
