@@ -16,7 +16,7 @@ mmap_bytes() { sed -n 's/^mmap_bytes //p' "$1"; }
 # samples FILE: the number of samples in a recording.
 samples() { sqlite3 "$1" "SELECT count(*) FROM sample"; }
 # plain_lines FILE: the lines 'watch' printed, one per sample (they start with a time).
-plain_lines() { grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] rss=' "$1"; }
+plain_lines() { grep -c '^time=[0-9][0-9]:[0-9][0-9]:[0-9][0-9] rss=' "$1"; }
 # readable FILE: sqlite3 finds it intact and doctor reads it.
 readable() {
 	test "$(sqlite3 "$1" "PRAGMA integrity_check")" = ok &&
@@ -78,6 +78,12 @@ test_expect_success 'not a terminal: one plain line per sample, then the summary
 	say "$n lines for 2 s at 200 ms" &&
 	test "$n" -ge 8 && test "$n" -le 11 &&
 	! grep -q "$ESC" plain.out &&
+	grep "^time=" plain.out | awk "{
+		for (i = 1; i <= NF; i++)
+			if (\$i !~ /^[a-z_.]+=[^ =]+\$/ || seen[NR, substr(\$i, 1, index(\$i, \"=\"))]++)
+				exit 1
+	}" &&
+	grep "^time=.* rss.anon=[0-9.]*[KMG]iB" plain.out &&
 	grep "^$n samples of $pleaker (leaker) over 00:02 (duration reached) in .plain.db.\$" \
 		plain.out &&
 	grep "^FIGURE  *FIRST  *LAST  *CHANGE  *RATE/H  *R2  *CONF  *TREND\$" plain.out &&

@@ -184,6 +184,23 @@ static void draw_view(const struct series *s, const struct sampler *sp, const ch
 	free(t);
 }
 
+/* A size as one logfmt token: "298MiB", never with a space inside. */
+static const char *size_token(char *buf, size_t n, uint64_t bytes)
+{
+	char tmp[32], *o = buf;
+
+	format_size(tmp, sizeof(tmp), bytes);
+	for (const char *p = tmp; *p && (size_t)(o - buf) + 1 < n; p++)
+		if (*p != ' ')
+			*o++ = *p;
+	*o = '\0';
+	return buf;
+}
+
+/*
+ * One sample as a logfmt line (key=value, no spaces inside values): the
+ * totals, then the resident bytes of each class of mapping as rss.CLASS.
+ */
 static void plain_line(const struct series *s)
 {
 	const struct series_point *p = &s->pts[s->n - 1];
@@ -193,13 +210,13 @@ static void plain_line(const struct series *s)
 
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	printf("%s rss=%s anon=%s swap=%s threads=%d", when,
-	       format_size(a, sizeof(a), p->totals.rss), format_size(b, sizeof(b), p->rss_anon),
-	       format_size(c, sizeof(c), p->vm_swap), p->threads);
+	printf("time=%s rss=%s anon=%s swap=%s threads=%d", when,
+	       size_token(a, sizeof(a), p->totals.rss), size_token(b, sizeof(b), p->rss_anon),
+	       size_token(c, sizeof(c), p->vm_swap), p->threads);
 	for (int k = 0; k < RC_NR; k++) {
 		if (!p->cls_count[k])
 			continue;
-		printf(" %s=%s", region_class_name(k), format_size(a, sizeof(a), p->cls[k].rss));
+		printf(" rss.%s=%s", region_class_name(k), size_token(a, sizeof(a), p->cls[k].rss));
 	}
 	printf("\n");
 	fflush(stdout);
