@@ -85,19 +85,42 @@ static struct series_point *new_point(struct series *s)
 	return p;
 }
 
+/*
+ * A digit run that ends a short capitalised word ("C2", "G1": the JVM's
+ * compiler and collector names) names a kind, not an instance: it is kept.
+ */
+static bool kind_digits(const char *name, const char *c)
+{
+	const char *w = c, *e = c;
+
+	while (w > name && isupper((unsigned char)w[-1]))
+		w--;
+	while (isdigit((unsigned char)*e))
+		e++;
+	return c - w >= 1 && c - w <= 2 && (w == name || w[-1] == ' ') && (*e == ' ' || !*e);
+}
+
 void series_fold_thread_name(const char *name, char *out, size_t n)
 {
 	size_t o = 0;
+	const char *c = name;
 
 	if (!n)
 		return;
-	for (const char *c = name; *c && o + 1 < n; c++) {
-		if (isdigit((unsigned char)*c)) {
-			if (o && out[o - 1] == '#')
-				continue;
+	while (*c && o + 1 < n) {
+		const char *run = c;
+
+		if (!isdigit((unsigned char)*c)) {
+			out[o++] = *c++;
+			continue;
+		}
+		while (isdigit((unsigned char)*c))
+			c++;
+		if (kind_digits(name, run)) {
+			for (; run < c && o + 1 < n; run++)
+				out[o++] = *run;
+		} else if (!o || out[o - 1] != '#') {
 			out[o++] = '#';
-		} else {
-			out[o++] = *c;
 		}
 	}
 	out[o] = '\0';

@@ -113,7 +113,12 @@ const struct series_nmt *series_point_nmt(const struct series_point *p, const ch
 /* The thread group of p with this name, or NULL. */
 const struct series_tgroup *series_point_tgroup(const struct series_point *p, const char *name);
 
-/* Folds the digits of a thread name into '#' (runs of digits become one '#'). */
+/*
+ * Folds the digits of a thread name into '#' (runs of digits become one '#'),
+ * so the instances of a pool group together; digits ending a short
+ * capitalised word ("C2 CompilerThre", "G1 Refine#0" → "G1 Refine#") name a
+ * kind and are kept.
+ */
 void series_fold_thread_name(const char *name, char *out, size_t n);
 
 /*

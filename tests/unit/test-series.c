@@ -305,8 +305,35 @@ static void test_empty(const char *path)
 	strbuf_release(&err);
 }
 
+static void test_fold(void)
+{
+	static const char *const cases[][2] = {
+		{ "pool-1-thread-23", "pool-#-thread-#" },
+		{ "GC Thread#0", "GC Thread#" },
+		{ "C2 CompilerThre", "C2 CompilerThre" },
+		{ "C1 CompilerThre", "C1 CompilerThre" },
+		{ "G1 Refine#3", "G1 Refine#" },
+		{ "G1 Conc#12", "G1 Conc#" },
+		{ "worker7", "worker#" },
+		{ "Thread-1042", "Thread-#" },
+		{ "H2 TCP Server", "H2 TCP Server" },
+		{ "VM Periodic Tas", "VM Periodic Tas" },
+		{ "12345", "#" },
+		{ "ABC1 x", "ABC# x" },
+	};
+	char out[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		series_fold_thread_name(cases[i][0], out, sizeof(out));
+		is_str(out, cases[i][1], cases[i][0]);
+	}
+	series_fold_thread_name("pool-1-thread-23", out, 6);
+	is_str(out, "pool-", "cut to the buffer");
+}
+
 int main(void)
 {
+	test_fold();
 	char path[256], empty[256];
 
 	if (!mkdtemp(dir)) {
