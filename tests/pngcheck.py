@@ -5,9 +5,10 @@
 
 Prints "size W H", "colours N" (distinct RGB values), "nonwhite F" (share of
 pixels that are not white), then per COLOUR (#rrggbb or hsl(h,s%,l%)) a line
-"COLOUR pixels N left L right R": its pixels, and how many of them fall in the
-left and the right half of the columns where it fills at least 20 pixels
-(legend swatches are smaller), so a growing area has right > left.
+"COLOUR pixels N left L right R width W": its pixels, and how many of them fall
+in the left and the right half of the columns where it fills at least 20 pixels
+(legend swatches are smaller), so a growing area has right > left, and the
+width of those columns from the first to the last (how wide a chart is drawn).
 Decodes 8-bit RGB/RGBA non-interlaced PNGs, which is what Chromium writes.
 """
 import colorsys
@@ -107,7 +108,8 @@ def main():
             mid = (filled[0] + filled[-1]) / 2
             left = sum(cols[k][x] for x in filled if x < mid)
             right = sum(cols[k][x] for x in filled if x > mid)
-        print(name, 'pixels', sum(cols[k]), 'left', left, 'right', right)
+        width = filled[-1] - filled[0] + 1 if filled else 0
+        print(name, 'pixels', sum(cols[k]), 'left', left, 'right', right, 'width', width)
 
 
 main()

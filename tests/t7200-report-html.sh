@@ -13,10 +13,12 @@
 OUT="$ROOT/tests/out/t7200"
 PNGCHECK="$TEST_DIRECTORY/pngcheck.py"
 
-# self_contained FILE: a page that loads nothing from anywhere.
+# self_contained FILE: a page that loads nothing from anywhere (its only script is inline,
+# and its Content-Security-Policy forbids any other source).
 self_contained() {
 	! grep -Eq 'https?://' "$1" &&
-	! grep -Eiq '<script|<link|<iframe|<img| src=|url\(' "$1" &&
+	! grep -Eiq '<script [^>]|<link|<iframe|<img| src=|url\(' "$1" &&
+	grep -q "Content-Security-Policy\" content=\"default-src .none.;" "$1" &&
 	head -c 15 "$1" | grep -q '^<!DOCTYPE html>' &&
 	tail -n 1 "$1" | grep -q '</body></html>$'
 }
@@ -108,7 +110,8 @@ test_expect_success 'a JVM with NMT: NMT categories over time, JVM counters' '
 if ! command -v chromium >/dev/null; then
 	for t in "the DOM of the watch page holds the charts and the legend" \
 		"the screenshot of the watch page shows the anon area growing" \
-		"the flame graph of the record page is drawn" "the JVM page renders its NMT chart"; do
+		"the flame graph of the record page is drawn" "the flame graph searches and zooms" \
+		"the JVM page renders its NMT chart"; do
 		test_skip "Chromium: $t" 'chromium is not installed (Debian chromium; scripts/setup-deps --test)'
 	done
 	test_done
@@ -138,7 +141,9 @@ test_expect_success 'Chromium: the screenshot of the watch page shows the anon a
 	cat png.out &&
 	test "$(awk "/^colours/ {print \$2}" png.out)" -ge 50 &&
 	awk "/^nonwhite/ {exit !(\$2 > 0.05)}" png.out &&
-	awk "/^#4e79a7/ {exit !(\$3 > 20000 && \$7 > \$5 * 1.2)}" png.out
+	awk "/^#4e79a7/ {exit !(\$3 > 20000 && \$7 > \$5 * 1.2)}" png.out &&
+	# the chart stretches with the window: most of its 1400 pixels, not a fixed box
+	awk "/^#4e79a7/ {exit !(\$9 > 1000)}" png.out
 '
 
 test_expect_success 'Chromium: the flame graph of the record page is drawn' '
@@ -151,6 +156,19 @@ test_expect_success 'Chromium: the flame graph of the record page is drawn' '
 	python3 "$PNGCHECK" "$OUT/record.png" "$fill" >png.out &&
 	cat png.out &&
 	awk -v f="$fill" "\$1 == f {exit !(\$3 > 5000)}" png.out
+'
+
+test_expect_success 'Chromium: the flame graph searches and zooms' '
+	chrome --dump-dom "file://$TRASH/rec.html#search=grow_step" >s.dom &&
+	grep -q "<g data-x=\"[0-9.]*\" data-w=\"[0-9.]*\" data-d=\"[0-9]*\" data-n=\"grow_step[^\"]*\" class=\"match\"" s.dom &&
+	test "$(grep -c "class=\"match\"" s.dom)" = 1 &&
+	grep -q "<span id=\"flame-info\">1 frames match, 100.0% of the live bytes</span>" s.dom &&
+	chrome --dump-dom "file://$TRASH/rec.html#zoom=grow_step" >z.dom &&
+	grep -q "<svg class=\"fg\" id=\"flame\" [^>]*data-zoom=\"grow_step[^\"]*\"" z.dom &&
+	grep "data-n=\"grow_step" z.dom | grep -q "<rect x=\"0.0\" [^>]*width=\"1200.0\"" &&
+	chrome --dump-dom "file://$TRASH/rec.html#search=no_such_frame" >n.dom &&
+	! grep -q "class=\"match\"" n.dom &&
+	grep -q "<span id=\"flame-info\">0 frames match, 0.0% of the live bytes</span>" n.dom
 '
 
 test_expect_success 'Chromium: the JVM page renders its NMT chart' '

@@ -27,6 +27,79 @@
 
 #define NONE SIZE_MAX
 
+/*
+ * Zoom and search, the page's only script. Every frame's <g> carries its
+ * unzoomed place (data-x, data-w), its depth (data-d) and its whole name
+ * (data-n); the script moves rectangles and relabels them, nothing else.
+ * Labels are cut as flame_label cuts them. The page's address can ask for a
+ * search or a zoom ("#search=TEXT", "#zoom=NAME": the first frame whose name
+ * starts so), which the tests use.
+ */
+static const char flame_script[] =
+	"(function () {\n"
+	"var svg = document.getElementById('flame');\n"
+	"if (!svg) return;\n"
+	"var W = +svg.getAttribute('data-w');\n"
+	"var gs = Array.prototype.slice.call(svg.querySelectorAll('g[data-w]'));\n"
+	"var info = document.getElementById('flame-info');\n"
+	"var input = document.getElementById('flame-search');\n"
+	"function num(g, a) { return +g.getAttribute(a); }\n"
+	"function place(g, x, w) {\n"
+	"  var r = g.querySelector('rect'), t = g.querySelector('text');\n"
+	"  var n = g.getAttribute('data-n'), fit = Math.floor((w - 6) / 6.7);\n"
+	"  r.setAttribute('x', x.toFixed(1));\n"
+	"  r.setAttribute('width', Math.max(w, 0).toFixed(1));\n"
+	"  t.setAttribute('x', (x + 3).toFixed(1));\n"
+	"  t.textContent = w <= 26 || fit < 3 ? '' : n.length <= fit ? n : n.slice(0, fit - 2) + '..';\n"
+	"}\n"
+	"function zoom(z) {\n"
+	"  var zx = num(z, 'data-x'), zw = num(z, 'data-w'), zd = num(z, 'data-d'), k = W / zw;\n"
+	"  gs.forEach(function (g) {\n"
+	"    var x = num(g, 'data-x'), w = num(g, 'data-w'), d = num(g, 'data-d'), e = 0.001;\n"
+	"    var inside = x >= zx - e && x + w <= zx + zw + e;\n"
+	"    var above = d < zd && x <= zx + e && x + w >= zx + zw - e;\n"
+	"    g.style.display = inside && d >= zd || above ? '' : 'none';\n"
+	"    if (above) place(g, 0, W);\n"
+	"    else if (inside) place(g, (x - zx) * k, w * k);\n"
+	"  });\n"
+	"  svg.setAttribute('data-zoom', z.getAttribute('data-n'));\n"
+	"}\n"
+	"function reset() {\n"
+	"  gs.forEach(function (g) { g.style.display = ''; place(g, num(g, 'data-x'), num(g, 'data-w')); });\n"
+	"  svg.removeAttribute('data-zoom');\n"
+	"}\n"
+	"function search(q) {\n"
+	"  var spans = [], total = 0, end = -1, n = 0;\n"
+	"  q = q.toLowerCase();\n"
+	"  gs.forEach(function (g) {\n"
+	"    var text = (g.getAttribute('data-n') + ' ' + g.querySelector('title').textContent).toLowerCase();\n"
+	"    var hit = q !== '' && text.indexOf(q) >= 0;\n"
+	"    g.classList.toggle('match', hit);\n"
+	"    if (hit) { n++; spans.push([num(g, 'data-x'), num(g, 'data-w')]); }\n"
+	"  });\n"
+	"  /* A frame inside a matched frame adds nothing: the share is of the union. */\n"
+	"  spans.sort(function (a, b) { return a[0] - b[0]; });\n"
+	"  spans.forEach(function (s) {\n"
+	"    var a = Math.max(s[0], end), b = s[0] + s[1];\n"
+	"    if (b > a) { total += b - a; end = b; }\n"
+	"  });\n"
+	"  info.textContent = q === '' ? '' : n + ' frames match, ' + (100 * total / W).toFixed(1) + '% of the live bytes';\n"
+	"}\n"
+	"svg.addEventListener('click', function (e) {\n"
+	"  var g = e.target.closest('g[data-w]');\n"
+	"  if (!g) return;\n"
+	"  if (num(g, 'data-d') === 0) reset(); else zoom(g);\n"
+	"});\n"
+	"document.getElementById('flame-reset').addEventListener('click', reset);\n"
+	"input.addEventListener('input', function () { search(input.value); });\n"
+	"var h = decodeURIComponent(location.hash.slice(1));\n"
+	"if (h.indexOf('search=') === 0) { input.value = h.slice(7); search(input.value); }\n"
+	"if (h.indexOf('zoom=') === 0) {\n"
+	"  var z = gs.filter(function (g) { return g.getAttribute('data-n').indexOf(h.slice(5)) === 0; })[0];\n"
+	"  if (z) zoom(z);\n"
+	"}\n"
+	"})();\n";
+
 struct fnode {
 	char *name;		     /* owned */
 	const struct alloc_frame *f; /* the first frame merged here; NULL for the root */
@@ -186,7 +259,10 @@ static void flame_rect(struct strbuf *o, const struct flame *fl, double x, doubl
 		flame_color(color, sizeof(color), node);
 	else
 		snprintf(color, sizeof(color), "hsl(0,0%%,85%%)");
-	strbuf_addstr(o, "<g><title>");
+	/* Unrounded place and the whole name: the page's script zooms and searches with them. */
+	strbuf_addf(o, "<g data-x=\"%.3f\" data-w=\"%.3f\" data-d=\"%d\" data-n=\"", x, w, depth);
+	html_escape(o, name);
+	strbuf_addstr(o, "\"><title>");
 	html_escape(o, name);
 	if (node && node->f) {
 		const char *mod = node->f->module ? strrchr(node->f->module, '/') : NULL;
@@ -206,12 +282,10 @@ static void flame_rect(struct strbuf *o, const struct flame *fl, double x, doubl
 		    fl->total ? 100.0 * (double)bytes / (double)fl->total : 0);
 	strbuf_addf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>", x,
 		    y, w, FLAME_ROW - 1, color);
-	if (w > 26) {
-		strbuf_addf(o, "<text x=\"%.1f\" y=\"%.1f\">", x + 3, y + FLAME_ROW - 5);
+	strbuf_addf(o, "<text x=\"%.1f\" y=\"%.1f\">", x + 3, y + FLAME_ROW - 5);
+	if (w > 26)
 		flame_label(o, name, w);
-		strbuf_addstr(o, "</text>");
-	}
-	strbuf_addstr(o, "</g>\n");
+	strbuf_addstr(o, "</text></g>\n");
 }
 
 static int cmp_fchild(const void *a, const void *b, void *ctx)
@@ -281,15 +355,20 @@ void flame_graph(struct strbuf *o, const struct alloc_site *v, size_t nv)
 	height = (fl.maxdepth + 1) * FLAME_ROW + 2;
 	strbuf_addf(o,
 		    "<p>Root at the bottom, callers below callees; width = live bytes. Hover a"
-		    " frame for its name, place and bytes. Frames narrower than %.1f%% are"
-		    " merged.</p>\n",
+		    " frame for its name, place and bytes; click it to zoom in, click the root to"
+		    " zoom out. Frames narrower than %.1f%% are merged.</p>\n",
 		    100.0 * (double)fl.floor / (double)fl.total);
+	strbuf_addstr(o, "<p class=\"fgbar\"><label>search <input id=\"flame-search\" "
+			 "type=\"search\" placeholder=\"function, file or module\"></label> "
+			 "<button id=\"flame-reset\" type=\"button\">reset zoom</button> "
+			 "<span id=\"flame-info\"></span></p>\n");
 	strbuf_addf(o,
 		    "<svg class=\"fg\" id=\"flame\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d"
-		    " %d\" role=\"img\" aria-label=\"flame graph of live bytes\">\n",
-		    FLAME_W, height, FLAME_W, height);
+		    " %d\" data-w=\"%d\" role=\"img\" aria-label=\"flame graph of live bytes\">\n",
+		    FLAME_W, height, FLAME_W, height, FLAME_W);
 	flame_draw(o, &fl, 0, 0, height);
 	strbuf_addstr(o, "</svg>\n");
+	strbuf_addf(o, "<script>\n%s</script>\n", flame_script);
 out:
 	flame_release(&fl);
 }

@@ -1,9 +1,10 @@
 /*
  * html: one self-contained HTML5 page of a recording.
  *
- * Everything is inline (CSS, SVG) and nothing needs a script: hover text is
- * SVG <title>, stacks fold with <details>. The page links to nothing, so it
- * opens offline and attached to a ticket. Every string that comes from the
+ * Everything is inline (CSS, SVG, the flame graph's small script for zoom
+ * and search; a Content-Security-Policy forbids loading anything else):
+ * hover text is SVG <title>, stacks fold with <details>. The page links to
+ * nothing, so it opens offline and attached to a ticket. Every string that comes from the
  * recording (process and thread names, command lines, function names,
  * paths) is hostile: it only ever reaches the page through html_escape.
  *
@@ -32,10 +33,11 @@
 #include <string.h>
 #include <time.h>
 
-#define CHART_W	   960
-#define CHART_H	   300
-#define SMALL_W	   460
-#define SMALL_H	   180
+/* In viewBox units: the charts stretch to the page's width (CSS), text with them. */
+#define CHART_W	   1200
+#define CHART_H	   340
+#define SMALL_W	   590
+#define SMALL_H	   220
 #define NMT_TOP	   8
 #define TGROUP_TOP 6
 
@@ -114,8 +116,8 @@ static const char *utc_str(char *buf, size_t n, uint64_t t_ns)
 /* ---- page parts ------------------------------------------------------------------------- */
 
 static const char css[] =
-    "body{font:14px/1.4 system-ui,sans-serif;color:#222;margin:20px auto;max-width:1240px;"
-    "padding:0 12px}\n"
+    "body{font:15px/1.45 system-ui,sans-serif;color:#222;margin:20px auto;max-width:1800px;"
+    "padding:0 16px}\n"
     "h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;"
     "border-bottom:1px solid #ccc}h3{font-size:15px;margin:14px 0 4px}\n"
     "table{border-collapse:collapse;margin:6px 0}td,th{padding:2px 8px;text-align:left;"
@@ -124,11 +126,14 @@ static const char css[] =
     "table.kv th{background:none;color:#555;font-weight:normal}\n"
     "code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}\n"
     ".absent{color:#777;font-style:italic}\n"
-    ".chart{display:block;margin:4px 0}.chart text{font:11px sans-serif;fill:#444}\n"
+    ".chart{display:block;margin:4px 0;width:100%;height:auto}"
+    ".chart text{font:13px sans-serif;fill:#333}\n"
     ".chart .yl{text-anchor:end}.chart .xl{text-anchor:middle}\n"
     ".grid{stroke:#e4e4e4}.axis,.tick{stroke:#888}\n"
     ".area{stroke:none}.line{fill:none;stroke-width:1.6}.dash{stroke-dasharray:5 3}\n"
-    ".small{display:inline-block;width:470px;margin-right:14px;vertical-align:top}\n"
+    ".small{display:inline-block;width:calc(50% - 16px);min-width:420px;margin-right:14px;"
+    "vertical-align:top}\n"
+    ".note{color:#555;font-size:13px;margin:2px 0 8px}\n"
     "ul.legend{list-style:none;padding:0;margin:2px 0 8px}ul.legend li{display:inline-block;"
     "margin-right:14px}\n"
     ".sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;"
@@ -138,8 +143,10 @@ static const char css[] =
     ".finding.info{border-color:#2980b9}\n"
     ".sev{font-weight:bold;text-transform:uppercase;font-size:12px;margin-right:6px}\n"
     ".grow{color:#c0392b;font-weight:bold}\n"
+    ".fg{width:100%;height:auto}.fg g{cursor:pointer}"
     ".fg rect{stroke:#fff;stroke-width:.5}.fg text{font:11px ui-monospace,monospace;"
-    "fill:#000;pointer-events:none}\n"
+    "fill:#000;pointer-events:none}.fg g.match rect{fill:#d633ff}\n"
+    ".fgbar input{width:22em}#flame-info{color:#555;margin-left:8px}\n"
     "details summary{cursor:pointer}\n";
 
 static void section_header(struct strbuf *o, const struct html_input *in)
@@ -609,6 +616,11 @@ static void section_nmt(struct strbuf *o, const struct series *s)
 	for (size_t l = st.n; l-- > 0;)
 		svg_legend_item(o, st.color[l], st.name[l], NULL, false);
 	strbuf_addstr(o, "</ul>\n");
+	strbuf_addstr(o, "<p class=\"note\" id=\"nmt-note\">NMT counts <em>committed</em> memory: "
+			 "what the JVM asked the kernel for, not what is resident. Committed pages"
+			 " that were never touched are not in RSS, and memory outside NMT (JNI"
+			 " libraries, glibc's free lists) is in RSS but not here: compare the two"
+			 " charts as trends, not figure for figure.</p>\n");
 	stack_table(o, "nmt-table", "category (committed)", &st, (const double *const *)all, n,
 		    true);
 	for (size_t l = 0; l < st.n; l++)
@@ -624,6 +636,22 @@ out:
 }
 
 /* One small line chart of a JVM counter; false when no point has it. */
+/*
+ * A JVM exports its counters while it starts: zeros read before the first
+ * value are "not yet there", not a jump from nothing (metaspace from 0).
+ */
+static void blank_leading_zeros(double *y, size_t m)
+{
+	size_t first = 0;
+
+	while (first < m && (isnan(y[first]) || y[first] == 0))
+		first++;
+	if (first == m)
+		return;
+	for (size_t k = 0; k < first; k++)
+		y[k] = NAN;
+}
+
 static bool counter_chart(struct strbuf *o, const struct series *s, const uint64_t *t,
 			  uint64_t span, enum series_counter sc, enum series_counter sc2,
 			  const char *label, const char *label2, bool bytes)
@@ -649,13 +677,17 @@ static bool counter_chart(struct strbuf *o, const struct series *s, const uint64
 		const struct series_point *p = &s->pts[a.idx[k]];
 
 		y[k] = p->counter[sc] >= 0 ? (double)p->counter[sc] : NAN;
+		if (y2)
+			y2[k] = p->counter[sc2] >= 0 ? (double)p->counter[sc2] : NAN;
+	}
+	blank_leading_zeros(y, a.m);
+	if (y2)
+		blank_leading_zeros(y2, a.m);
+	for (size_t k = 0; k < a.m; k++) {
 		if (!isnan(y[k]) && y[k] > max)
 			max = y[k];
-		if (y2) {
-			y2[k] = p->counter[sc2] >= 0 ? (double)p->counter[sc2] : NAN;
-			if (!isnan(y2[k]) && y2[k] > max)
-				max = y2[k];
-		}
+		if (y2 && !isnan(y2[k]) && y2[k] > max)
+			max = y2[k];
 	}
 	snprintf(id, sizeof(id), "counter-%s", series_counter_name(sc));
 	for (char *p = id; *p; p++)
@@ -749,6 +781,9 @@ static void section_threads(struct strbuf *o, const struct series *s)
 	double *y, max = 0;
 
 	strbuf_addstr(o, "<h2 id=\"threads\">Threads by group</h2>\n");
+	strbuf_addstr(o, "<p class=\"note\">Groups are thread names with their instance numbers"
+			 " folded into # (pool-#-thread-#). The kernel keeps only the first 15"
+			 " characters of a thread's name, so a longer Java name shows cut.</p>\n");
 	/* the groups of the last point, and of the first (a pool that went away) */
 	for (int pass = 0; pass < 2; pass++) {
 		const struct series_point *p = pass ? &s->pts[0] : pn;
@@ -935,10 +970,19 @@ void html_render(const struct html_input *in, struct strbuf *o)
 	const struct series *s = in->series && in->series->n ? in->series : NULL;
 
 	strbuf_addstr(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+			 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"
+			 " style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+			 "<meta name=\"viewport\" content=\"width=device-width\">\n"
 			 "<title>offheap report");
+	/* What was recorded: the sampled process, else the recorded command. */
 	if (s && s->name[0]) {
 		strbuf_addstr(o, ": ");
 		esc(o, s->name);
+	} else if (in->allocs && in->allocs->exe) {
+		const char *base = strrchr(in->allocs->exe, '/');
+
+		strbuf_addstr(o, ": allocations of ");
+		esc(o, base ? base + 1 : in->allocs->exe);
 	}
 	strbuf_addf(o, "</title>\n<style>\n%s</style>\n</head><body>\n", css);
 	section_header(o, in);
