@@ -22,9 +22,19 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 # scrape FILE [ACCEPT]: /metrics of the exporter into FILE.
-scrape() {
-	curl -sSf --max-time 10 ${2:+-H "Accept: $2"} -D "$1.head" \
-		"http://127.0.0.1:$PORT/metrics" >"$1"
+scrape() { scrape_port "$PORT" "$@"; }
+scrape_port() {
+	curl -sSf --max-time 10 ${3:+-H "Accept: $3"} -D "$2.head" \
+		"http://127.0.0.1:$1/metrics" >"$2"
+}
+# start_serve NAME ARGS...: another offheap serve on a port of its own ($SPORT, $SPID).
+start_serve() {
+	_ss=$1
+	shift
+	start_bg "$OFFHEAP" serve --listen 127.0.0.1:0 "$@" >"$_ss.out" 2>"$_ss.err" &&
+	SPID=$BG_PID &&
+	wait_for 10 "grep -q '^listening on' $_ss.out" &&
+	SPORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' "$_ss.out")
 }
 # value FILE SERIES: the value of one series (name and labels exactly as written).
 value() { awk -v s="$2 " 'index($0, s) == 1 { print $NF; found = 1 } END { exit !found }' "$1"; }
@@ -161,6 +171,28 @@ test_expect_success 'a real Prometheus scrapes offheap serve and sees the leak g
 	test "$(jq length t)" = 1
 '
 stop_bg $PROM
+
+test_expect_success 'past --max-procs and --max-series: counted, not exported' '
+	start_serve cap -i 300ms --max-procs 1 --max-series 10 $LEAK $JVM &&
+	wait_for 10 "scrape_port $SPORT cap && test \$(rounds cap) -ge 2" &&
+	stop_bg $SPID &&
+	value cap offheap_exporter_processes >n && test "$(cat n)" = 1 &&
+	value cap "offheap_exporter_skipped_processes{reason=\"limit\"}" >n && test "$(cat n)" = 1 &&
+	value cap offheap_exporter_series >n && test "$(cat n)" = 10 &&
+	test "$(grep -c "^offheap_[a-z_]*{pid=" cap)" = 10 &&
+	positive cap offheap_exporter_dropped_series &&
+	positive cap offheap_exporter_dropped_series_total &&
+	promtool check metrics <cap
+'
+
+test_expect_success '--jvms finds the JVM and not the C helper (--no-jvm: /proc only)' '
+	start_serve jv -i 300ms --jvms --no-jvm --max-procs 1000 &&
+	wait_for 10 "scrape_port $SPORT jv && test \$(rounds jv) -ge 1" &&
+	stop_bg $SPID &&
+	value jv "offheap_process_info{pid=\"$JVM\",comm=\"java\",jvm=\"true\",nmt=\"false\"}" &&
+	! grep -q "pid=\"$LEAK\"" jv &&
+	! grep -q "^offheap_jvm_threads_live{pid=\"$JVM\"" jv
+'
 
 test_expect_success 'SIGTERM ends offheap serve cleanly' '
 	kill -TERM $SERVE &&
