@@ -57,17 +57,57 @@ static void family(struct emit *e, const char *name, const char *type, const cha
 		    name, type);
 }
 
+/* Bytes of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+	uint32_t c;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * A label value: \, " and newline escaped, and any byte that is not part of
+ * valid UTF-8 (a name cut inside a character by the kernel's 15-byte comm)
+ * written as '?': a scraper rejects the whole exposition for one bad value.
+ */
 static void add_escaped(struct strbuf *sb, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"') {
+	const unsigned char *p = (const unsigned char *)v;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (*p == '\\' || *p == '"') {
 			strbuf_addch(sb, '\\');
-			strbuf_addch(sb, *v);
-		} else if (*v == '\n') {
+			strbuf_addch(sb, *p);
+		} else if (*p == '\n') {
 			strbuf_addstr(sb, "\\n");
+		} else if (!n) {
+			strbuf_addch(sb, '?');
+			n = 1;
 		} else {
-			strbuf_addch(sb, *v);
+			strbuf_add(sb, p, n);
 		}
+		p += n ? n : 1;
 	}
 }
 
