@@ -182,18 +182,17 @@ static int open_listener(const char *arg, int *code)
 		snprintf(port, sizeof(port), "%s", arg);
 	} else {
 		size_t hl = (size_t)(colon - arg);
+		bool bracketed = hl >= 2 && arg[0] == '[' && arg[hl - 1] == ']';
 
-		if (hl >= 2 && arg[0] == '[' && arg[hl - 1] == ']') {
-			arg++;
-			hl -= 2;
-		}
 		if (hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port)) {
 			error("--listen takes HOST:PORT, not '%s'", arg);
 			return -1;
 		}
-		memcpy(host, arg, hl);
+		if (bracketed)
+			hl -= 2;
+		memcpy(host, arg + bracketed, hl);
 		host[hl] = 0;
-		if (strchr(host, ':') && arg == colon - hl) {
+		if (strchr(host, ':') && !bracketed) {
 			error("--listen takes an IPv6 address in brackets, as [::1]:PORT, not '%s'",
 			      arg);
 			return -1;
