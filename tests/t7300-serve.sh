@@ -185,13 +185,21 @@ test_expect_success 'past --max-procs and --max-series: counted, not exported' '
 	promtool check metrics <cap
 '
 
-test_expect_success '--jvms finds the JVM and not the C helper (--no-jvm: /proc only)' '
+# has_pid FILE PID: scrapes the second exporter into FILE; PID has series there.
+has_pid() { scrape_port "$SPORT" "$1" && grep -q "^offheap_process_info{pid=\"$2\"" "$1"; }
+
+test_expect_success '--jvms: JVMs found as they start and dropped as they exit, no C helper' '
 	start_serve jv -i 300ms --jvms --no-jvm --max-procs 1000 &&
-	wait_for 10 "scrape_port $SPORT jv && test \$(rounds jv) -ge 1" &&
-	stop_bg $SPID &&
+	wait_for 10 "has_pid jv $JVM" &&
 	value jv "offheap_process_info{pid=\"$JVM\",comm=\"java\",jvm=\"true\",nmt=\"false\"}" &&
 	! grep -q "pid=\"$LEAK\"" jv &&
-	! grep -q "^offheap_jvm_threads_live{pid=\"$JVM\"" jv
+	! grep -q "^offheap_jvm_threads_live{pid=\"$JVM\"" jv &&
+	start_bg "$JDK17/java" -Xmx32m -Xss512k -cp classes Idle 100 jvm2.ready >jvm2.out 2>&1 &&
+	JVM2=$BG_PID &&
+	wait_for 60 "has_pid jv2 $JVM2" &&
+	stop_bg $JVM2 &&
+	wait_for 10 "! has_pid jv3 $JVM2 && has_pid jv3 $JVM" &&
+	stop_bg $SPID
 '
 
 test_expect_success 'SIGTERM ends offheap serve cleanly' '
