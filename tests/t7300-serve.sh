@@ -150,6 +150,28 @@ test_expect_success 'only /metrics, only GET' '
 	test "$code" = 405
 '
 
+test_expect_success 'clients that stall hold neither a scrape nor the rounds' '
+	python3 -c "
+import socket, sys, time, urllib.request
+url = \"http://127.0.0.1:%s/metrics\" % sys.argv[1]
+def rounds():
+	for l in urllib.request.urlopen(url, timeout=10).read().decode().splitlines():
+		if l.startswith(\"offheap_exporter_rounds_total \"):
+			return float(l.split()[1])
+stalled = []
+for i in range(8):
+	s = socket.create_connection((\"127.0.0.1\", int(sys.argv[1])))
+	s.sendall(b\"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n\")
+	stalled.append(s)
+r0 = rounds()
+deadline = time.monotonic() + 10 * int(sys.argv[2])
+while rounds() < r0 + 2:
+	if time.monotonic() > deadline:
+		sys.exit(\"the rounds stopped while clients stalled\")
+	time.sleep(0.05)
+" $PORT $OFFHEAP_TIME_FACTOR
+'
+
 test_expect_success 'a process that exits disappears from /metrics' '
 	scrape before && grep -q "pid=\"$GONE\"" before &&
 	stop_bg $GONE &&
