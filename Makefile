@@ -13,6 +13,9 @@ LAYERS := lib source model store analysis render cmd
 STD_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE
 BASE_CPPFLAGS := $(STD_CPPFLAGS) $(addprefix -Isrc/,$(LAYERS))
 LIBS := -lsqlite3 -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lprotobuf-c -lpthread -lm
+# offheap serve's HTTP side (src/cmd/serve.c); only the binary links it.
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 B := build
 SRC_LIB := $(foreach l,$(filter-out cmd,$(LAYERS)),$(wildcard src/$(l)/*.c))
@@ -34,7 +37,9 @@ ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 all: $(B)/offheap $(B)/liboffheap.so $(B)/liboffheap-check.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
 $(B)/offheap: $(OBJ_CMD) $(B)/liboffheap-core.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(MHD_LIBS)
+
+$(B)/obj/cmd/serve.o: ALL_CFLAGS += $(MHD_CFLAGS)
 
 # The tracker preloaded into targets (preload/): exports only the interposed symbols.
 # Never built with ASan (its runtime cannot be preloaded into arbitrary targets);

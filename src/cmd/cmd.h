@@ -22,6 +22,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* The version string printed by -V/--version. */
 extern const char offheap_version[];

@@ -50,6 +50,7 @@ static const struct command commands[] = {
 	{ "record", cmd_record, "track allocations by call stack into a recording", NEED_LIVE },
 	{ "report", cmd_report, "leak report from a recording", 0 },
 	{ "doctor", cmd_doctor, "run the whole procedure and name the culprit", 0 },
+	{ "serve", cmd_serve, "export processes' memory to Prometheus (/metrics)", 0 },
 };
 
 /* "offheap CMD -h" and "offheap help CMD" print the help whatever the global options. */

@@ -72,6 +72,16 @@ void series_release(struct series *s)
 	series_init(s);
 }
 
+void series_drop_front(struct series *s, size_t k)
+{
+	if (k > s->n)
+		k = s->n;
+	for (size_t i = 0; i < k; i++)
+		point_release(&s->pts[i]);
+	memmove(s->pts, s->pts + k, (s->n - k) * sizeof(*s->pts));
+	s->n -= k;
+}
+
 static struct series_point *new_point(struct series *s)
 {
 	struct series_point *p;

@@ -107,6 +107,12 @@ void series_release(struct series *s);
 struct series_point *series_add(struct series *s, const struct snapshot *snap,
 				const struct hsperf *h, const struct nmt_report *nmt);
 
+/*
+ * Drops the k oldest points (all of them when k >= n), keeping the process
+ * facts: a series that slides over a window (offheap serve).
+ */
+void series_drop_front(struct series *s, size_t k);
+
 /* The NMT category name of p, or NULL. */
 const struct series_nmt *series_point_nmt(const struct series_point *p, const char *name);
 
