@@ -33,8 +33,9 @@ ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 .PHONY: all deps test-deps test check demo bench asan clean tidy format layers
 all: $(B)/offheap $(B)/liboffheap.so $(B)/liboffheap-check.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
+# --wrap: `offheap --list-options CMD` reads CMD's own getopt_long table (src/cmd/complete.c).
 $(B)/offheap: $(OBJ_CMD) $(B)/liboffheap-core.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=getopt_long -o $@ $^ $(LIBS)
 
 # The tracker preloaded into targets (preload/): exports only the interposed symbols.
 # Never built with ASan (its runtime cannot be preloaded into arbitrary targets);
