@@ -31,7 +31,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 
 .PHONY: all deps test-deps test check demo bench asan clean tidy format layers
-.PHONY: programs install uninstall
+.PHONY: programs install uninstall deb
 all: $(B)/offheap $(B)/liboffheap.so $(B)/liboffheap-check.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
 # --wrap: `offheap --list-options CMD` reads CMD's own getopt_long table (src/cmd/complete.c).
@@ -128,6 +128,16 @@ uninstall:
 		$(addprefix $(DESTDIR)$(man1dir)/,$(notdir $(MAN_PAGES))) \
 		$(DESTDIR)$(bashcompdir)/offheap $(DESTDIR)$(zshcompdir)/_offheap
 	-rmdir $(DESTDIR)$(pkglibdir)
+
+# The .deb (debian/), built by dpkg-buildpackage from a copy of the tree without
+# any build folder, so that it proves the package builds from clean sources;
+# the package lands in $(B)/deb/.
+deb:
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/src
+	tar -c --exclude-vcs --exclude='./build*' --exclude='./tests/out' . | tar -x -C $(B)/deb/src
+	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b
+	rm -rf $(B)/deb/src
 
 deps:
 	@scripts/setup-deps
