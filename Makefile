@@ -136,7 +136,8 @@ deb:
 	rm -rf $(B)/deb
 	mkdir -p $(B)/deb/src
 	tar -c --exclude-vcs --exclude='./build*' --exclude='./tests/out' . | tar -x -C $(B)/deb/src
-	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b
+	# the package's own make must not inherit this one's variables (B=...)
+	cd $(B)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
 	rm -rf $(B)/deb/src
 
 deps:
