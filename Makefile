@@ -34,10 +34,12 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 
 .PHONY: all deps test-deps test check demo bench asan clean tidy format layers
+.PHONY: programs install uninstall deb
 all: $(B)/offheap $(B)/liboffheap.so $(B)/liboffheap-check.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
+# --wrap: `offheap --list-options CMD` reads CMD's own getopt_long table (src/cmd/complete.c).
 $(B)/offheap: $(OBJ_CMD) $(B)/liboffheap-core.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(MHD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=getopt_long -o $@ $^ $(LIBS) $(MHD_LIBS)
 
 $(B)/obj/cmd/serve.o: ALL_CFLAGS += $(MHD_CFLAGS)
 
@@ -100,6 +102,48 @@ $(B)/helpers/attacher-relro $(B)/helpers/attacher-lazy: tests/helpers/attacher.c
 $(B)/bench/%: bench/%.c $(B)/liboffheap-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liboffheap-core.a $(LIBS)
+
+# What `make install` and the Debian package ship: the binary and the tracker.
+programs: $(B)/offheap $(B)/liboffheap.so
+
+# The installed tree keeps the binary's view of it: offheap finds its tracker at
+# ../lib/offheap/ from its own directory (src/source/selfpath.c), so the layout
+# below PREFIX is fixed and a tree installed with DESTDIR can be moved as a whole.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+bindir := $(PREFIX)/bin
+pkglibdir := $(PREFIX)/lib/offheap
+man1dir := $(PREFIX)/share/man/man1
+bashcompdir := $(PREFIX)/share/bash-completion/completions
+zshcompdir := $(PREFIX)/share/zsh/vendor-completions
+MAN_PAGES := $(wildcard docs/*.1)
+
+install: programs
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(man1dir) \
+		$(DESTDIR)$(bashcompdir) $(DESTDIR)$(zshcompdir)
+	$(INSTALL) -m 755 $(B)/offheap $(DESTDIR)$(bindir)/offheap
+	$(INSTALL) -m 644 $(B)/liboffheap.so $(DESTDIR)$(pkglibdir)/liboffheap.so
+	$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(man1dir)/
+	$(INSTALL) -m 644 contrib/completion/offheap.bash $(DESTDIR)$(bashcompdir)/offheap
+	$(INSTALL) -m 644 contrib/completion/_offheap $(DESTDIR)$(zshcompdir)/_offheap
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/offheap $(DESTDIR)$(pkglibdir)/liboffheap.so \
+		$(addprefix $(DESTDIR)$(man1dir)/,$(notdir $(MAN_PAGES))) \
+		$(DESTDIR)$(bashcompdir)/offheap $(DESTDIR)$(zshcompdir)/_offheap
+	-rmdir $(DESTDIR)$(pkglibdir)
+
+# The .deb (debian/), built by dpkg-buildpackage from a copy of the tree without
+# any build folder, so that it proves the package builds from clean sources;
+# the package lands in $(B)/deb/.
+deb:
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/src
+	tar -c --exclude-vcs --exclude='./build*' --exclude='./tests/out' . | tar -x -C $(B)/deb/src
+	# the package's own make must not inherit this one's variables (B=...)
+	cd $(B)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	rm -rf $(B)/deb/src
 
 deps:
 	@scripts/setup-deps

@@ -5,6 +5,7 @@
  * (after git.c). Each subcommand lives in src/cmd/NAME.c.
  */
 #include "cmd.h"
+#include "complete.h"
 #include "procfs.h"
 #include "usage.h"
 
@@ -76,7 +77,10 @@ static void print_help(FILE *out)
 			fprintf(out, " %s", commands[i].name);
 	fprintf(out, "\n"
 		     "  -h, --help        this help\n"
-		     "  -V, --version     print the version\n\n"
+		     "  -V, --version     print the version\n"
+		     "  --list-commands   the commands, one a line (for shell completions)\n"
+		     "  --list-options CMD  CMD's options, one a line: LONG, SHORT and\n"
+		     "                    whether it takes an argument (arg/opt), tab-separated\n\n"
 		     "PID may be a process ID or a process name that matches one process.\n\n"
 		     "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 a --fail-on threshold\n"
 		     "was crossed.\n\n"
@@ -93,6 +97,8 @@ int main(int argc, char **argv)
 		{ "proc-root", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "list-commands", no_argument, NULL, 'C' },
+		{ "list-options", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *hargv[3] = { NULL, "--help", NULL };
@@ -111,6 +117,16 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("offheap %s\n", offheap_version);
 			return EXIT_OK;
+		case 'C':
+			for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+				printf("%s\n", commands[i].name);
+			return EXIT_OK;
+		case 'L':
+			for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+				if (!strcmp(optarg, commands[i].name))
+					return complete_list_options(commands[i].fn, optarg);
+			error("'%s' is not an offheap command", optarg);
+			return EXIT_USAGE;
 		default:
 			fprintf(stderr, "Try 'offheap --help' for more information.\n");
 			return EXIT_USAGE;

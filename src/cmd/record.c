@@ -11,6 +11,7 @@
 #include "cmdutil.h"
 #include "parse.h"
 #include "recorder.h"
+#include "selfpath.h"
 #include "store.h"
 #include "strbuf.h"
 #include "usage.h"
@@ -18,7 +19,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,25 +173,6 @@ static void explain_nothing(const char *name)
 		break;
 	}
 	warning("the tracker reported nothing (is '%s' statically linked?)", name);
-}
-
-/* liboffheap.so next to our own binary. */
-static int find_library(char *buf, size_t n)
-{
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	/* the tests' stand-in tracker, to test the injector alone (t3020) */
-	const char *test = getenv("OFFHEAP_TEST_LIBRARY");
-
-	if (test && *test)
-		return snprintf(buf, n, "%s", test) < (int)n ? 0 : -ENAMETOOLONG;
-
-	if (len < 0)
-		return -errno;
-	self[len] = '\0';
-	if (snprintf(buf, n, "%s/liboffheap.so", dirname(self)) >= (int)n)
-		return -ENAMETOOLONG;
-	return access(buf, R_OK) ? -errno : 0;
 }
 
 /* The hint for a process record -p cannot attach to. */
@@ -433,9 +414,9 @@ int cmd_record(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		strbuf_addf(&cmdline, "%s%s", i > optind ? " " : "", argv[i]);
 
-	if (find_library(lib, sizeof(lib))) {
-		error("cannot find liboffheap.so next to the offheap binary");
-		hint("build it with 'make' or install it next to offheap");
+	if (selfpath_tracker(lib, sizeof(lib), &err)) {
+		error("cannot find the tracker: %s", err.buf);
+		hint("build it with 'make', or install offheap with 'make install'");
 		goto out;
 	}
 	if (recorder_new(lib, sample, cmdline.buf, &r, &err) ||
