@@ -35,10 +35,11 @@ static void usage(FILE *out)
 		"its columns, read from the JVM's hsperfdata file: no JDK, no attach, no\n"
 		"signal. Sizes are KiB, times seconds, percentages of capacity; '-' marks a\n"
 		"counter the collector lacks.\n\n"
-		"  -OPTION            the statistics: -gc (the default), -gcutil, -gccause,\n"
-		"                     -gccapacity, -gcnew, -gcnewcapacity, -gcold,\n"
-		"                     -gcoldcapacity, -gcmetacapacity, -class, -compiler,\n"
-		"                     -printcompilation (also spelt --gcutil, ...)\n"
+		"  -OPTION            the statistics, jstat's options, with one dash or two:\n"
+		"                     --gc (the default), --gcutil, --gccause, --gccapacity,\n"
+		"                     --gcnew, --gcnewcapacity, --gcold, --gcoldcapacity,\n"
+		"                     --gcmetacapacity, --class, --compiler,\n"
+		"                     --printcompilation\n"
 		"  -t, --timestamp    a first column: seconds since the JVM started\n"
 		"  -hN, --header N    repeat the header every N samples\n"
 		"  -l, --list         list the JVMs that have hsperfdata\n"
@@ -334,8 +335,20 @@ static void jstat_spellings(int argc, char **argv, struct view *v, int *header_e
 
 int cmd_jstat(int argc, char **argv)
 {
+	/* The statistics are taken by jstat_spellings; listed here for the completions. */
 	static const struct option opts[] = {
 		{ "gc", no_argument, NULL, 'g' },
+		{ "gcutil", no_argument, NULL, 'g' },
+		{ "gccause", no_argument, NULL, 'g' },
+		{ "gccapacity", no_argument, NULL, 'g' },
+		{ "gcnew", no_argument, NULL, 'g' },
+		{ "gcnewcapacity", no_argument, NULL, 'g' },
+		{ "gcold", no_argument, NULL, 'g' },
+		{ "gcoldcapacity", no_argument, NULL, 'g' },
+		{ "gcmetacapacity", no_argument, NULL, 'g' },
+		{ "class", no_argument, NULL, 'g' },
+		{ "compiler", no_argument, NULL, 'g' },
+		{ "printcompilation", no_argument, NULL, 'g' },
 		{ "header", required_argument, NULL, 'H' },
 		{ "timestamp", no_argument, NULL, 't' },
 		{ "list", no_argument, NULL, 'l' },
