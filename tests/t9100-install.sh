@@ -78,11 +78,17 @@ test_expect_success 'a moved tree and a link to its binary still find the tracke
 	! test -e nolib.db
 '
 
-test_expect_success 'every installed man page renders' '
+test_expect_success 'every installed man page renders, with one footer: the version offheap says' '
+	v=$("$P/bin/offheap" --version) &&
 	for page in "$P"/share/man/man1/*.1; do
 		MANWIDTH=80 man -P cat -l "$page" >page.txt 2>/dev/null &&
 		grep -q "^NAME" page.txt &&
 		grep -q "offheap" page.txt || { echo "$page does not render"; return 1; }
+		name=$(basename "$page" .1 | tr a-z A-Z) &&
+		tail -n 1 page.txt | grep -q "^$v  *[0-9-]*  *$name(1)\$" ||
+			{ echo "$page: footer $(tail -n 1 page.txt)"; return 1; }
+		grep -q "^\.SH EXIT STATUS" "$page" && grep -q "^\.SH EXAMPLES" "$page" ||
+			{ echo "$page: no EXIT STATUS or EXAMPLES section"; return 1; }
 	done
 '
 
