@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,20 +135,49 @@ int docattach_record_start(struct docattach_rec *d, const char *self, pid_t pid,
 	return 0;
 }
 
-static void drain(int fd, struct strbuf *sb)
+static void drain(struct docattach_rec *d)
 {
 	char buf[4096];
 	ssize_t n;
 
-	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-		if (sb->len < 65536)
-			strbuf_add(sb, buf, (size_t)n);
+	while (d->err_fd >= 0 && (n = read(d->err_fd, buf, sizeof(buf))) > 0) {
+		size_t room = sizeof(d->log) - 1 - d->loglen;
+
+		if ((size_t)n > room)
+			n = (ssize_t)room;
+		memcpy(d->log + d->loglen, buf, (size_t)n);
+		d->loglen += (size_t)n;
+		d->log[d->loglen] = '\0';
+	}
+}
+
+int docattach_record_wait(struct docattach_rec *d, uint64_t wait_ms)
+{
+	uint64_t end = now_ms() + wait_ms;
+
+	while (d->child > 0) {
+		struct pollfd pfd = { .fd = d->err_fd, .events = POLLIN };
+		uint64_t now = now_ms();
+		siginfo_t si;
+
+		drain(d);
+		if (strstr(d->log, "attached to process"))
+			return 0;
+		/* ended: left to be reaped by docattach_record_end */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)d->child, &si, WEXITED | WNOHANG | WNOWAIT) || si.si_pid)
+			return -ECHILD;
+		if (now >= end)
+			return -ETIMEDOUT;
+		poll(&pfd, 1, (int)(end - now < 50 ? end - now : 50));
+	}
+	return -ECHILD;
 }
 
 /* The child's last "error: " message, without the prefix; else its last line. */
-static void child_error(const struct strbuf *log, struct strbuf *why)
+static void child_error(const char *log, struct strbuf *why)
 {
-	const char *best = NULL, *last = NULL, *p = log->buf;
+	const char *best = NULL, *last = NULL, *p = log;
 
 	while (p && *p) {
 		const char *nl = strchr(p, '\n'), *e = strstr(p, "error: ");
@@ -182,7 +212,6 @@ static int load(const char *path, struct alloc_data *out, struct strbuf *why)
 int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc_data *out,
 			 struct strbuf *why)
 {
-	struct strbuf log = STRBUF_INIT;
 	uint64_t end = now_ms() + wait_ms;
 	int status = 0, ret = -ECHILD;
 	bool killed = false;
@@ -195,21 +224,21 @@ int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc
 		while ((w = waitpid(d->child, &status, WNOHANG)) == 0) {
 			struct timespec ts = { 0, 10 * 1000000 };
 
-			drain(d->err_fd, &log);
+			drain(d);
 			if (!killed && now_ms() >= end) {
 				kill(d->child, SIGKILL);
 				killed = true;
 			}
 			nanosleep(&ts, NULL);
 		}
-		drain(d->err_fd, &log);
+		drain(d);
 		d->child = 0;
 		if (killed) {
 			strbuf_addf(why, "the recorder did not detach within %.0f s and was killed (the tracker in the process turns itself off)",
 				    (double)wait_ms / 1000);
 			ret = -ETIMEDOUT;
 		} else if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			child_error(&log, why);
+			child_error(d->log, why);
 			if (!why->len)
 				strbuf_addf(why, "the recorder failed (status %#x)", status);
 			ret = strstr(why->buf, "ermission") || strstr(why->buf, "not permitted")
@@ -228,7 +257,6 @@ int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc
 		close(d->err_fd);
 	d->err_fd = -1;
 	remove_dir(d);
-	strbuf_release(&log);
 	return ret;
 }
 

@@ -27,6 +27,8 @@ struct docattach_rec {
 	char dir[4096];		/* the private 0700 directory, "" none */
 	char db[4160];
 	uint64_t started_ms;	/* CLOCK_MONOTONIC when started */
+	char log[8192];		/* what the child said on stderr (the start of it) */
+	size_t loglen;
 };
 
 /*
@@ -38,6 +40,13 @@ struct docattach_rec {
  */
 int docattach_record_start(struct docattach_rec *d, const char *self, pid_t pid,
 			   uint64_t window_ms, struct strbuf *err);
+
+/*
+ * Waits at most wait_ms for the child to say it attached, so that the
+ * window starts with the recording. 0 attached; -ETIMEDOUT not yet (it may
+ * still); -ECHILD it ended (docattach_record_end says why).
+ */
+int docattach_record_wait(struct docattach_rec *d, uint64_t wait_ms);
 
 /*
  * Ends the window: asks the child to detach and waits for it at most

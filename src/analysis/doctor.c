@@ -754,21 +754,38 @@ static const char *native_frame(const struct alloc_frame *fr, char *buf, size_t 
 	return buf;
 }
 
-/* The stack of d that grew the most over the window (a steady trend); NULL: none. */
+/*
+ * The stack of d that grew the most over the window: a steady trend first;
+ * else (a short window sampled coarsely gives few points) the largest rise
+ * of live bytes that still rose in the second half. NULL: none.
+ */
 static const struct alloc_stack *growing_stack(const struct alloc_data *d, struct trend *best_t)
 {
-	const struct alloc_stack *best = NULL;
+	const struct alloc_stack *best = NULL, *rise = NULL;
+	int64_t rise_d = 0;
 
 	for (size_t i = 0; d && i < d->nr; i++) {
+		const struct alloc_stack *st = &d->stacks[i];
 		struct trend t;
+		int64_t r;
 
-		trend_fit(d->stacks[i].live, d->stacks[i].n, &t);
-		if (!t.growing || t.growth <= 0)
-			continue;
-		if (!best || t.growth > best_t->growth) {
-			best = &d->stacks[i];
+		trend_fit(st->live, st->n, &t);
+		if (t.growing && t.growth > 0 && (!best || t.growth > best_t->growth)) {
+			best = st;
 			*best_t = t;
 		}
+		if (st->n < 2 || st->live[st->n - 1] <= st->live[st->n / 2])
+			continue;
+		r = st->live[st->n - 1] - st->live[0];
+		if (r > rise_d) {
+			rise = st;
+			rise_d = r;
+		}
+	}
+	if (!best && rise) {
+		best = rise;
+		memset(best_t, 0, sizeof(*best_t));
+		best_t->growth = (double)rise_d;
 	}
 	return best;
 }

@@ -436,6 +436,9 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		if (docattach_record_start(&win, "/proc/self/exe", pid, o->duration_ms, &why))
 			doctor_unchecked(r, "the code behind native growth (allocation sites): %s",
 					 why.buf);
+		else if (docattach_record_wait(&win, 10000) == -ETIMEDOUT)
+			progress(o->quiet, "the attach to %d is slow: sampling starts before it",
+				 (int)pid);
 		strbuf_release(&why);
 	}
 
