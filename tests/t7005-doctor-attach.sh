@@ -2,7 +2,7 @@
 # offheap doctor PID attaches for its sampling window (its own 'record -p',
 # sampled) and traces a short window when anonymous mappings grow, so the
 # findings name the code: a C malloc leak by its function (with and without
-# frame pointers), a named thread's mmap growth by thread and function, a
+# frame pointers; 4 MiB/s, to stand out on a loaded machine), a named thread's mmap growth by thread and function, a
 # JDK 17 JVM's Inflater leak (NMT off) by the Java frame above zlib. With
 # --no-attach nothing is placed in the target; a refused attach is said under
 # "Not checked" with a hint. After every run: the target runs on, the
@@ -26,9 +26,9 @@ export TMPDIR
 start_bg "$JDK17/java" -Xmx64m -Xss512k -XX:NativeMemoryTracking=off \
 	"$ROOT/tests/java/InflaterDrip.java" jready 100 60
 jvm=$BG_PID
-start_bg ./leak-nofp 60
+start_bg ./leak-nofp 60 4
 nofp=$BG_PID
-start_bg ./leak-fp 60
+start_bg ./leak-fp 60 4
 fp=$BG_PID
 start_bg "$HELPERS/maphoard" mready 60
 hoard=$BG_PID

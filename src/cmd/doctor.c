@@ -388,7 +388,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct sigaction sa, old_int, old_term;
 	struct docattach_rec win = { .err_fd = -1 };
 	struct doctor_mmap_site site;
-	bool have_m0 = false, have_m1 = false, sampler = false;
+	bool have_m0 = false, have_m1 = false, sampler = false, handlers = false;
 	uint64_t ticks, start;
 	char a[32];
 	int ret = -1, rc;
@@ -430,9 +430,16 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	}
 	strbuf_reset(&err);
 	have_m0 = !probe_malloc(pid, PROBE_LIMIT, &m0, &err);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
 	if (!o->no_attach && !o->recording) {
 		struct strbuf why = STRBUF_INIT;
 
+		/* From now on Ctrl-C ends the window: the child must be let go and its files removed. */
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		handlers = true;
 		if (docattach_record_start(&win, "/proc/self/exe", pid, o->duration_ms, &why))
 			doctor_unchecked(r, "the code behind native growth (allocation sites): %s",
 					 why.buf);
@@ -442,9 +449,6 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		strbuf_release(&why);
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
 	ticks = o->duration_ms / o->interval_ms + 1;
 	progress(o->quiet, "sampling %d for %.1f s (%" PRIu64 " samples)%s", (int)pid,
 		 (double)o->duration_ms / 1000, ticks, sp.jvm ? ", a JVM" : "");
@@ -476,8 +480,11 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 				goto out;
 			}
 			/* Ctrl-C now ends the sampling early and still diagnoses. */
-			sigaction(SIGINT, &sa, &old_int);
-			sigaction(SIGTERM, &sa, &old_term);
+			if (!handlers) {
+				sigaction(SIGINT, &sa, &old_int);
+				sigaction(SIGTERM, &sa, &old_term);
+				handlers = true;
+			}
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			start = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 		}
@@ -494,9 +501,10 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			break;
 		}
 	}
-	if (start) {
+	if (handlers) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
+		handlers = false;
 	}
 	if (win.child)
 		end_recording(&win, allocs, &p, r);
@@ -566,6 +574,10 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	doctor_diagnose(s, &p, r);
 	ret = 0;
 out:
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	if (win.child) {
 		struct alloc_data none;
 		struct strbuf why = STRBUF_INIT;
