@@ -853,6 +853,7 @@ static void culprits_from_windows(struct ctx *c)
 	const struct alloc_stack *st = NULL;
 	struct trend t = { 0 };
 	char a[32], b[32];
+	int said = 0;
 
 	if (p->allocs_sample)
 		st = growing_stack(p->allocs, &t);
@@ -870,8 +871,12 @@ static void culprits_from_windows(struct ctx *c)
 			culprit_from_mmap(f, p->mmap_site);
 			continue;
 		}
-		if (!st)
+		if (!st) {
+			if (p->allocs_sample && !said++)
+				doctor_unchecked(c->r, "the code behind %s: no allocation site grew while doctor was attached (%.1f s)",
+						 f->pattern, (double)p->allocs->span_ms / 1000);
 			continue;
+		}
 		culprit_from_stack(f, st);
 		if (!strcmp(f->pattern, "malloc-leak"))
 			continue; /* rule_malloc_sites said the site's figures */
