@@ -759,7 +759,9 @@ static const char *native_frame(const struct alloc_frame *fr, char *buf, size_t 
  * else (a short window sampled coarsely gives few points) the largest rise
  * of live bytes that still rose in the second half. NULL: none.
  */
-static const struct alloc_stack *growing_stack(const struct alloc_data *d, struct trend *best_t)
+static const struct alloc_stack *growing_stack(const struct alloc_data *d,
+					       bool (*want)(const struct alloc_stack *),
+					       struct trend *best_t)
 {
 	const struct alloc_stack *best = NULL, *rise = NULL;
 	int64_t rise_d = 0;
@@ -769,6 +771,8 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d, struc
 		struct trend t;
 		int64_t r;
 
+		if (want && !want(st))
+			continue;
 		trend_fit(st->live, st->n, &t);
 		if (t.growing && t.growth > 0 && (!best || t.growth > best_t->growth)) {
 			best = st;
@@ -847,16 +851,78 @@ static void culprit_from_mmap(struct finding *f, const struct doctor_mmap_site *
 			 m->frames[i]);
 }
 
+/* A stack through zlib (Inflater/Deflater, GZIP streams): a zlib-inflater's own. */
+static bool stack_is_zlib(const struct alloc_stack *st)
+{
+	char buf[160];
+
+	for (size_t i = 0; i < st->nframes; i++) {
+		const struct alloc_frame *fr = &st->frames[i];
+		const char *m;
+
+		if (fr->module && strstr(fr->module, "/libz."))
+			return true;
+		if (frame_is_java(fr) && (m = java_method(fr, buf, sizeof(buf))) &&
+		    !strncmp(m, "java.util.zip.", 14))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A stack whose allocating frame is not the JVM's own (os::malloc and the
+ * like in libjvm.so: what NMT counts and the category rules name): what
+ * "outside NMT" means.
+ */
+static bool stack_outside_jvm(const struct alloc_stack *st)
+{
+	const struct alloc_frame *fr = culprit_frame(st);
+
+	return !fr || !fr->module || !strstr(fr->module, "libjvm.so");
+}
+
+/* The growing stack behind a finding of pattern, per what the pattern means. */
+static const struct alloc_stack *stack_for(const struct doctor_probes *p, const char *pattern,
+					   struct trend *t)
+{
+	const struct alloc_stack *st = NULL;
+
+	if (!strcmp(pattern, "zlib-inflater"))
+		st = growing_stack(p->allocs, stack_is_zlib, t);
+	if (!st && (!strcmp(pattern, "zlib-inflater") || !strcmp(pattern, "native-outside-nmt")))
+		return growing_stack(p->allocs, stack_outside_jvm, t);
+	return st ? st : growing_stack(p->allocs, NULL, t);
+}
+
+/* Drops the finding at i (the report keeps its order). */
+static void drop_finding(struct doctor_report *r, size_t i)
+{
+	memmove(&r->f[i], &r->f[i + 1], (r->n - i - 1) * sizeof(*r->f));
+	r->n--;
+}
+
 static void culprits_from_windows(struct ctx *c)
 {
 	const struct doctor_probes *p = c->p;
-	const struct alloc_stack *st = NULL;
-	struct trend t = { 0 };
+	bool jvm = c->s && c->s->is_jvm, other_native = false;
 	char a[32], b[32];
 	int said = 0;
 
-	if (p->allocs_sample)
-		st = growing_stack(p->allocs, &t);
+	/*
+	 * doctor's own recording names the code of the other findings: on its
+	 * own it would say again what they say (a JVM's os::malloc under
+	 * String.intern is the interned-strings finding, a C process's site
+	 * its native-growth).
+	 */
+	for (size_t i = 0; p->allocs_sample && i < c->r->n; i++)
+		if (c->r->f[i].severity == FS_LEAK && strcmp(c->r->f[i].pattern, "malloc-leak"))
+			other_native |= jvm || !strcmp(c->r->f[i].pattern, "native-growth") ||
+					!strcmp(c->r->f[i].pattern, "mmap-growth");
+	for (size_t i = 0; other_native && i < c->r->n;)
+		if (!strcmp(c->r->f[i].pattern, "malloc-leak"))
+			drop_finding(c->r, i);
+		else
+			i++;
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct finding *f = &c->r->f[i];
 		bool mmap = !strcmp(f->pattern, "mmap-growth");
@@ -864,17 +930,25 @@ static void culprits_from_windows(struct ctx *c)
 			      !strcmp(f->pattern, "zlib-inflater") ||
 			      !strcmp(f->pattern, "native-growth") ||
 			      !strcmp(f->pattern, "malloc-leak");
+		const struct alloc_stack *st = NULL;
+		struct trend t = { 0 };
 
 		if (!mmap && !native)
 			continue;
+		if (p->allocs_sample)
+			st = stack_for(p, f->pattern, &t);
 		if (p->mmap_site && (mmap || !st)) {
 			culprit_from_mmap(f, p->mmap_site);
 			continue;
 		}
 		if (!st) {
 			if (p->allocs_sample && !said++)
-				doctor_unchecked(c->r, "the code behind %s: no allocation site grew while doctor was attached (%.1f s)",
-						 f->pattern, (double)p->allocs->span_ms / 1000);
+				doctor_unchecked(c->r, "the code behind %s: no allocation site %sgrew while doctor was attached (%.1f s)",
+						 f->pattern,
+						 !strcmp(f->pattern, "native-outside-nmt") ||
+								 !strcmp(f->pattern, "zlib-inflater")
+							 ? "outside the JVM's own " : "",
+						 (double)p->allocs->span_ms / 1000);
 			continue;
 		}
 		culprit_from_stack(f, st);

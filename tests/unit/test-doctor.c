@@ -296,14 +296,21 @@ static void test_culprits(void)
 		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
 		frame("keep_buffer", "prog.c", 7, "/opt/prog", false),
 	};
+	struct alloc_frame jvm[] = {
+		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("[java] java.lang.String java.lang.String.intern()", NULL, 0, NULL, true),
+	};
 	int64_t rising[] = { 0, MIB, 2 * MIB, 3 * MIB, 4 * MIB, 5 * MIB };
+	int64_t faster[] = { 0, 3 * MIB, 6 * MIB, 9 * MIB, 12 * MIB, 15 * MIB };
 	int64_t flat[] = { 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB };
-	struct alloc_stack st[2] = {
+	struct alloc_stack st[3] = {
 		{ .id = 1, .frames = c, .nframes = 2, .live = flat, .n = 6, .live_bytes = 9 * MIB },
 		{ .id = 2, .frames = java, .nframes = 7, .live = rising, .n = 6,
 		  .live_bytes = 5 * MIB, .alloc_count = 700 },
+		/* the JVM's own, growing faster: never the culprit of outside NMT or zlib */
+		{ .id = 3, .frames = jvm, .nframes = 2, .live = faster, .n = 6, .live_bytes = 15 * MIB },
 	};
-	struct alloc_data d = { .stacks = st, .nr = 2, .span_ms = 5000 };
+	struct alloc_data d = { .stacks = st, .nr = 3, .span_ms = 5000 };
 	struct doctor_mmap_site site = { .thread = "slab-hoarder", .nframes = 1,
 					 .outstanding = 3 * MIB, .regions = 24, .window_ms = 1000 };
 	struct doctor_probes p;
@@ -329,6 +336,17 @@ static void test_culprits(void)
 		   strstr(r.f[0].evidence[r.f[0].nevidence - 1], "700 allocations"),
 	   "an evidence line: the site's growth and count");
 	doctor_report_release(&r);
+
+	p.have_zlib = true;
+	p.zlib_first = 100;
+	p.zlib_last = 3000;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater") &&
+		   !strncmp(r.f[0].culprit, "java.util.zip.Inflater.init(boolean)", 36),
+	   "zlib-inflater: the stack through zlib, one finding (no malloc-leak of its own)");
+	doctor_report_release(&r);
+	p.have_zlib = false;
 
 	st[1].frames = c;
 	st[1].nframes = 2;
