@@ -389,6 +389,8 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct docattach_rec win = { .err_fd = -1 };
 	struct doctor_mmap_site site;
 	bool have_m0 = false, have_m1 = false, sampler = false, handlers = false;
+	/* a recorded tree (--proc-root) has no process to attach to */
+	bool attach = !o->no_attach && procfs_is_live();
 	uint64_t ticks, start;
 	char a[32];
 	int ret = -1, rc;
@@ -433,7 +435,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
-	if (!o->no_attach && !o->recording) {
+	if (attach && !o->recording) {
 		struct strbuf why = STRBUF_INIT;
 
 		/* From now on Ctrl-C ends the window: the child must be let go and its files removed. */
@@ -508,7 +510,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	}
 	if (win.child)
 		end_recording(&win, allocs, &p, r);
-	if (!o->no_attach && docattach_wants_trace(s))
+	if (attach && docattach_wants_trace(s))
 		trace_window(pid, o, &site, &p, r);
 	strbuf_reset(&err);
 	have_m1 = !probe_malloc(pid, PROBE_LIMIT, &m1, &err);
@@ -563,8 +565,9 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		if (sp.nmt_mode == HSPERF_NMT_OFF || sp.nmt_error[0])
 			doctor_unchecked(r, "hint: start the JVM with -XX:NativeMemoryTracking=summary (about 1%% overhead) to tell direct buffers, threads, metaspace and symbols apart");
 	}
-	if (o->no_attach)
-		doctor_unchecked(r, "the code behind native growth (allocation sites, who maps): --no-attach");
+	if (!attach)
+		doctor_unchecked(r, "the code behind native growth (allocation sites, who maps): %s",
+				 o->no_attach ? "--no-attach" : "a recorded /proc tree (--proc-root) has no process to attach to");
 	if (s->n)
 		p.cgroup_limit = s->pts[s->n - 1].cgroup_limit;
 	fx->samples = s->n;
