@@ -862,6 +862,11 @@ static bool stack_is_zlib(const struct alloc_stack *st)
 
 		if (fr->module && strstr(fr->module, "/libz."))
 			return true;
+		/* a JDK that builds zlib into libzip.so (Temurin) */
+		if (fr->function && (!strncmp(fr->function, "Java_java_util_zip_", 19) ||
+				     !strncmp(fr->function, "inflate", 7) ||
+				     !strncmp(fr->function, "deflate", 7)))
+			return true;
 		if (frame_is_java(fr) && (m = java_method(fr, buf, sizeof(buf))) &&
 		    !strncmp(m, "java.util.zip.", 14))
 			return true;
