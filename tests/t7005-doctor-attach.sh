@@ -2,11 +2,15 @@
 # offheap doctor PID attaches for its sampling window (its own 'record -p',
 # sampled) and traces a short window when anonymous mappings grow, so the
 # findings name the code: a C malloc leak by its function (with and without
-# frame pointers; 4 MiB/s, to stand out on a loaded machine), a named thread's mmap growth by thread and function, a
-# JDK 17 JVM's Inflater leak (NMT off) by the Java frame above zlib. With
-# --no-attach nothing is placed in the target; a refused attach is said under
-# "Not checked" with a hint. After every run: the target runs on, the
-# tracker in it is inert, no temporary file and no child is left.
+# frame pointers; 4 MiB/s, to stand out on a loaded machine), a named
+# thread's mmap growth by thread and function, a JDK 17 JVM's Inflater leak
+# (NMT off) by the Java frame above zlib. With --no-attach nothing is placed
+# in the target; a refused attach is said under "Not checked" with a hint;
+# Ctrl-C ends the window. After every run: the target runs on, the tracker
+# in it is inert, no temporary file and no child is left.
+# Not here yet: the fixture's own Java frame in the culprit. Today's walk
+# stops at the first JIT frame (the JDK's, above zlib); test-doctor checks
+# the choice of the first frame outside the JDK on a made-up stack.
 TEST_TIMEOUT=90
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
@@ -88,6 +92,17 @@ test_expect_success 'mmap growth: the thread name and the function that maps, fr
 	grep -q "^  evidence: traced for 1.0 s: thread .slab-hoarder. left .* mapped in [0-9]* regions" mm.txt &&
 	grep -q "^TracerPid:[[:space:]]*0$" /proc/$hoard/status &&
 	clean_after $hoard
+'
+
+test_expect_success 'Ctrl-C while attached: the window ends, the diagnosis comes, exit 0' '
+	start_bg env TMPDIR="$TRASH/tmp-fp" "$OFFHEAP" doctor $fp -d 60s --json >int.json 2>int.err &&
+	doc=$BG_PID &&
+	wait_for 30 "grep -q \"^offheap doctor: sampling\" int.err" &&
+	pgrep -f "^offheap record -p $fp " >/dev/null &&
+	kill -INT $doc &&
+	wait $doc &&
+	jq -e ".not_checked | map(test(\"cut short by a signal\")) | any" int.json &&
+	clean_after $fp "$TRASH/tmp-fp"
 '
 
 test_expect_success 'the tracker doctor placed is inert: a new record -p attaches and detaches' '
