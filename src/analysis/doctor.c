@@ -811,10 +811,14 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
 		const struct alloc_frame *fr = &st->frames[i];
 		const char *m;
 
-		if (f->nculprit_frames < FINDING_MAX_FRAMES)
-			snprintf(f->culprit_frames[f->nculprit_frames++], sizeof(f->culprit_frames[0]),
-				 "%s", frame_is_java(fr) && java_method(fr, a, sizeof(a))
-					       ? a : native_frame(fr, a, sizeof(a)));
+		if (f->nculprit_frames < FINDING_MAX_FRAMES) {
+			const char *text = frame_is_java(fr) && java_method(fr, a, sizeof(a))
+						   ? a
+						   : native_frame(fr, a, sizeof(a));
+
+			snprintf(f->culprit_frames[f->nculprit_frames++],
+				 sizeof(f->culprit_frames[0]), "%s", text);
+		}
 		if (!frame_is_java(fr) || !(m = java_method(fr, a, sizeof(a))))
 			continue;
 		if (!near)
@@ -910,7 +914,8 @@ static void culprits_from_windows(struct ctx *c)
 {
 	const struct doctor_probes *p = c->p;
 	bool jvm = c->s && c->s->is_jvm, other_native = false;
-	char a[32], b[32];
+	char a[32], b[32], g[32];
+	uint64_t live;
 	int said = 0;
 
 	/*
@@ -959,11 +964,12 @@ static void culprits_from_windows(struct ctx *c)
 		culprit_from_stack(f, st);
 		if (!strcmp(f->pattern, "malloc-leak"))
 			continue; /* rule_malloc_sites said the site's figures */
+		live = st->live_bytes < 0 ? 0 : (uint64_t)st->live_bytes;
 		evidence(f, "growing site (attached for %.0f s, sampled every %s): %s live, %s over the window, %" PRIu64 " allocations, %" PRIu64 " freed",
 			 (double)p->allocs->span_ms / 1000,
 			 format_size(a, sizeof(a), p->allocs_sample),
-			 format_size(b, sizeof(b), (uint64_t)(st->live_bytes < 0 ? 0 : st->live_bytes)),
-			 sz((char[32]){ 0 }, 32, sat_i64(t.growth)), st->alloc_count, st->free_count);
+			 format_size(b, sizeof(b), live), sz(g, sizeof(g), sat_i64(t.growth)),
+			 st->alloc_count, st->free_count);
 	}
 }
 

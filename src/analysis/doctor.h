@@ -83,9 +83,9 @@ struct doctor_probes {
 	bool nmt_on;			/* NMT summary or detail */
 	/* a recording with allocation tracking (offheap record) */
 	const struct alloc_data *allocs;
-	uint64_t allocs_sample;		/* doctor's own attached recording: its --sample; 0 other */
+	uint64_t allocs_sample;	/* doctor's own recording: its --sample; 0: another's */
 	/* doctor's trace window over anonymous mmap growth */
-	const struct doctor_mmap_site *mmap_site;	/* NULL: not traced or nothing outstanding */
+	const struct doctor_mmap_site *mmap_site;	/* NULL: not traced, or nothing left */
 };
 
 struct doctor_report {

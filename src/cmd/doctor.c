@@ -438,7 +438,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	if (attach && !o->recording) {
 		struct strbuf why = STRBUF_INIT;
 
-		/* From now on Ctrl-C ends the window: the child must be let go and its files removed. */
+		/* From now on Ctrl-C ends the window: the child is let go, its files removed. */
 		sigaction(SIGINT, &sa, &old_int);
 		sigaction(SIGTERM, &sa, &old_term);
 		handlers = true;

@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 	for (i = 0; now() < end; i++) {
 		for (int k = 0; k < per_tick; k++) {
 			unsigned n = i * (unsigned)per_tick + (unsigned)k;
-			size_t size = (size_t)leak_kib[n % (sizeof(leak_kib) / sizeof(leak_kib[0]))] << 10;
+			size_t size = (size_t)leak_kib[n % (sizeof(leak_kib) / sizeof(leak_kib[0]))]
+				      << 10;
 
 			if (nleaked == leaked_alloc) {
 				leaked_alloc = leaked_alloc ? 2 * leaked_alloc : 1024;

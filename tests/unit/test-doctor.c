@@ -308,7 +308,8 @@ static void test_culprits(void)
 		{ .id = 2, .frames = java, .nframes = 7, .live = rising, .n = 6,
 		  .live_bytes = 5 * MIB, .alloc_count = 700 },
 		/* the JVM's own, growing faster: never the culprit of outside NMT or zlib */
-		{ .id = 3, .frames = jvm, .nframes = 2, .live = faster, .n = 6, .live_bytes = 15 * MIB },
+		{ .id = 3, .frames = jvm, .nframes = 2, .live = faster, .n = 6,
+		  .live_bytes = 15 * MIB },
 	};
 	struct alloc_data d = { .stacks = st, .nr = 3, .span_ms = 5000 };
 	struct doctor_mmap_site site = { .thread = "slab-hoarder", .nframes = 1,
