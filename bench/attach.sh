@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/attach.sh: the cost of `offheap record -p PID --sample 512k` while attached, and
+# bench/attach.sh: the cost of `offheap record -p PID --sample SIZE` while attached, and
 # the time from `record -p` to the tracker's first allocation, in the same run:
 #  - sqlite3: a long run of inserts into an in-memory table (ROWS rows, default 1.5M)
 #    is started first and attached as soon as it runs, so the tracker is in it for most
@@ -12,13 +12,15 @@
 #  - the time from starting `record -p` to its "attached" line, after which every call of
 #    the malloc family goes through the hooks (a busy sqlite3 allocates within
 #    microseconds), median of the sqlite3 rounds.
-# Rounds are interleaved (default 3). BASE=DIR adds the attached runs of another build.
+# Rounds are interleaved (default 3). BASE=DIR adds the attached runs of another build;
+# SAMPLE=SIZE the --sample of the attached runs (512k; doctor attaches with 256k).
 # Usage: bench/attach.sh [N]
 set -eu
 . "$(dirname "$0")/lib.sh"
 N=${1:-3}
 ROWS=${ROWS:-1500000}
 ITER=${ITER:-15000}
+SAMPLE=${SAMPLE:-512k}
 JAVA=${JAVA:-/usr/bin/java}
 JAVAC=${JAVAC:-$(dirname "$(readlink -f "$JAVA")")/javac}
 [ -x "$OFFHEAP" ] || { echo "bench/attach.sh: build first (make)" >&2; exit 1; }
@@ -90,7 +92,7 @@ sql() {
 			_sp=${_sp%% *}
 		done
 		_t0=$(date +%s%N)
-		"$2" record -p "$_sp" --sample 512k -f -o "$TMP/$1.db" 2>&1 | while read -r l; do
+		"$2" record -p "$_sp" --sample $SAMPLE -f -o "$TMP/$1.db" 2>&1 | while read -r l; do
 			case $l in
 			*"attached to process"*) echo $((($(date +%s%N) - _t0) / 1000000)) >>"$TMP/$1.att" ;;
 			esac
@@ -110,7 +112,7 @@ jvm() {
 	BENCH_PIDS="$BENCH_PIDS $_jp"
 	wait_file "$TMP/ready" ready
 	if [ $# -gt 1 ]; then
-		"$2" record -p $_jp -d 600s --sample 512k -f -o "$TMP/$1.db" 2>"$TMP/rec" &
+		"$2" record -p $_jp -d 600s --sample $SAMPLE -f -o "$TMP/$1.db" 2>"$TMP/rec" &
 		_rp=$!
 		BENCH_PIDS="$BENCH_PIDS $_rp"
 		wait_file "$TMP/rec" "attached to process"
@@ -144,12 +146,12 @@ line() {
 
 echo "sqlite3 :memory:, $ROWS inserts + an index, median of $N interleaved rounds (x unattached)"
 line "unattached" splain splain
-line "record -p --sample 512k (most of the run)" satt splain
-[ -n "${BASE:-}" ] && line "record -p --sample 512k ($BASE)" sbase splain
+line "record -p --sample $SAMPLE (most of the run)" satt splain
+[ -n "${BASE:-}" ] && line "record -p --sample $SAMPLE ($BASE)" sbase splain
 echo "JVM AttachWork, $ITER Deflater+Inflater pairs, its own work ms, median of $N rounds"
 printf "  %-40s %8s ms\n" "unattached" "$(med jplain 1)"
-printf "  %-40s %8s ms (%5sx)\n" "record -p --sample 512k (all of the work)" "$(med jatt 1)" \
+printf "  %-40s %8s ms (%5sx)\n" "record -p --sample $SAMPLE (all of the work)" "$(med jatt 1)" \
 	"$(ratio "$(med jatt 1)" "$(med jplain 1)")"
-[ -n "${BASE:-}" ] && printf "  %-40s %8s ms (%5sx)\n" "record -p --sample 512k ($BASE)" \
+[ -n "${BASE:-}" ] && printf "  %-40s %8s ms (%5sx)\n" "record -p --sample $SAMPLE ($BASE)" \
 	"$(med jbase 1)" "$(ratio "$(med jbase 1)" "$(med jplain 1)")"
 echo "record -p to its 'attached' line (sqlite3 busy; ms), per round: $(tr '\n' ' ' <"$TMP/satt.att")"

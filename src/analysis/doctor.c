@@ -11,6 +11,7 @@
  */
 #include "doctor.h"
 #include "allocdb.h"
+#include "allocrank.h"
 #include "parse.h"
 #include "series.h"
 #include "strbuf.h"
@@ -684,6 +685,294 @@ static void rule_malloc_sites(struct ctx *c)
 	    "free what this site allocates once it is done with (or bound the structure it feeds); 'offheap report FILE' shows the whole stacks");
 }
 
+/*
+ * ---- the code behind a finding: doctor's own windows ----
+ * doctor PID attaches for its sampling window (the allocation sites, in
+ * p->allocs) and traces a short window when anonymous mmaps grow (in
+ * p->mmap_site); this names the code in the findings the rules made.
+ */
+
+/* A Java method's frame. One test, so that a new kind of Java frame is one line. */
+static bool frame_is_java(const struct alloc_frame *fr)
+{
+	return fr->jit;
+}
+
+/*
+ * A Java frame's method as "pkg.Class.method(args) (File.java:42)", without
+ * the perf map's "[java] " and return type; NULL for a frame that names no
+ * method ("Interpreter", a stub).
+ */
+static const char *java_method(const struct alloc_frame *fr, char *buf, size_t n)
+{
+	const char *name = fr->function, *paren, *sp;
+
+	if (!name)
+		return NULL;
+	if (!strncmp(name, "[java] ", 7))
+		name += 7;
+	paren = strchr(name, '(');
+	sp = strchr(name, ' ');
+	if (sp && (!paren || sp < paren))
+		name = sp + 1; /* the return type */
+	if (!strchr(name, '.') || (paren && !strchr(name, '(')))
+		return NULL;
+	if (fr->file && fr->line > 0)
+		snprintf(buf, n, "%s (%s:%d)", name,
+			 strrchr(fr->file, '/') ? strrchr(fr->file, '/') + 1 : fr->file, fr->line);
+	else
+		snprintf(buf, n, "%s", name);
+	return buf;
+}
+
+/* The JDK's own packages: the user's code is the first Java frame outside them. */
+static bool java_is_jdk(const char *method)
+{
+	static const char *const jdk[] = { "java.", "javax.", "jdk.", "sun.", "com.sun." };
+
+	for (size_t i = 0; i < sizeof(jdk) / sizeof(jdk[0]); i++)
+		if (!strncmp(method, jdk[i], strlen(jdk[i])))
+			return true;
+	return false;
+}
+
+/* "func (file:line) in module" of a native frame. */
+static const char *native_frame(const struct alloc_frame *fr, char *buf, size_t n)
+{
+	const char *mod = fr->module ? strrchr(fr->module, '/') : NULL;
+	char name[160];
+
+	mod = mod ? mod + 1 : fr->module;
+	if (!fr->function)
+		return allocrank_frame_name(fr, buf, n);
+	if (fr->file && fr->line > 0)
+		snprintf(buf, n, "%s (%s:%d)%s%s", fr->function, fr->file, fr->line,
+			 mod ? " in " : "", mod ? mod : "");
+	else
+		snprintf(buf, n, "%s%s%s", allocrank_frame_name(fr, name, sizeof(name)),
+			 mod ? " in " : "", mod ? mod : "");
+	return buf;
+}
+
+/*
+ * The stack of d that grew the most over the window: a steady trend first;
+ * else (a short window sampled coarsely gives few points) the largest rise
+ * of live bytes that still rose in the second half. NULL: none.
+ */
+static const struct alloc_stack *growing_stack(const struct alloc_data *d,
+					       bool (*want)(const struct alloc_stack *),
+					       struct trend *best_t)
+{
+	const struct alloc_stack *best = NULL, *rise = NULL;
+	int64_t rise_d = 0;
+
+	for (size_t i = 0; d && i < d->nr; i++) {
+		const struct alloc_stack *st = &d->stacks[i];
+		struct trend t;
+		int64_t r;
+
+		if (want && !want(st))
+			continue;
+		trend_fit(st->live, st->n, &t);
+		if (t.growing && t.growth > 0 && (!best || t.growth > best_t->growth)) {
+			best = st;
+			*best_t = t;
+		}
+		if (st->n < 2 || st->live[st->n - 1] <= st->live[st->n / 2])
+			continue;
+		r = st->live[st->n - 1] - st->live[0];
+		if (r > rise_d) {
+			rise = st;
+			rise_d = r;
+		}
+	}
+	if (!best && rise) {
+		best = rise;
+		memset(best_t, 0, sizeof(*best_t));
+		best_t->growth = (double)rise_d;
+	}
+	return best;
+}
+
+/*
+ * The culprit of a native finding from its growing stack: the Java frame
+ * nearest the allocation and the first one outside the JDK when there are
+ * Java frames ("java.util.zip.Inflater.init(boolean) ← Orders.parse
+ * (Orders.java:42), native inflateInit2_ in libz.so.1"), else the first
+ * native frame that is not the allocator; the frames go to the JSON.
+ */
+static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
+{
+	const struct alloc_frame *nat = culprit_frame(st), *near = NULL, *user = NULL;
+	char a[160], b[160], c[160];
+
+	f->nculprit_frames = 0;
+	for (size_t i = 0; i < st->nframes; i++) {
+		const struct alloc_frame *fr = &st->frames[i];
+		const char *m;
+
+		if (f->nculprit_frames < FINDING_MAX_FRAMES) {
+			const char *text = frame_is_java(fr) && java_method(fr, a, sizeof(a))
+						   ? a
+						   : native_frame(fr, a, sizeof(a));
+
+			snprintf(f->culprit_frames[f->nculprit_frames++],
+				 sizeof(f->culprit_frames[0]), "%s", text);
+		}
+		if (!frame_is_java(fr) || !(m = java_method(fr, a, sizeof(a))))
+			continue;
+		if (!near)
+			near = fr;
+		if (!user && !java_is_jdk(m))
+			user = fr;
+	}
+	if (nat && frame_is_java(nat))
+		nat = NULL;
+	if (near) {
+		java_method(near, a, sizeof(a));
+		SET(f->culprit, "%s%s%s%s%s", a, user && user != near ? " ← " : "",
+		    user && user != near ? java_method(user, b, sizeof(b)) : "",
+		    nat ? ", native " : "", nat ? native_frame(nat, c, sizeof(c)) : "");
+	} else if (nat) {
+		SET(f->culprit, "%s", native_frame(nat, a, sizeof(a)));
+	} else {
+		SET(f->culprit, "stack %" PRId64 " (no frames)", st->id);
+	}
+}
+
+static void culprit_from_mmap(struct finding *f, const struct doctor_mmap_site *m)
+{
+	char a[32];
+
+	SET(f->culprit, "thread '%s' maps it in %s", m->thread,
+	    m->nframes ? m->frames[0] : "(no stack)");
+	evidence(f, "traced for %.1f s: thread '%s' left %s mapped in %" PRIu64 " region%s from that stack",
+		 (double)m->window_ms / 1000, m->thread, format_size(a, sizeof(a), m->outstanding),
+		 m->regions, m->regions == 1 ? "" : "s");
+	f->nculprit_frames = 0;
+	for (size_t i = 0; i < m->nframes && i < FINDING_MAX_FRAMES; i++)
+		snprintf(f->culprit_frames[f->nculprit_frames++], sizeof(f->culprit_frames[0]), "%s",
+			 m->frames[i]);
+}
+
+/* A stack through zlib (Inflater/Deflater, GZIP streams): a zlib-inflater's own. */
+static bool stack_is_zlib(const struct alloc_stack *st)
+{
+	char buf[160];
+
+	for (size_t i = 0; i < st->nframes; i++) {
+		const struct alloc_frame *fr = &st->frames[i];
+		const char *m;
+
+		if (fr->module && strstr(fr->module, "/libz."))
+			return true;
+		/* a JDK that builds zlib into libzip.so (Temurin) */
+		if (fr->function && (!strncmp(fr->function, "Java_java_util_zip_", 19) ||
+				     !strncmp(fr->function, "inflate", 7) ||
+				     !strncmp(fr->function, "deflate", 7)))
+			return true;
+		if (frame_is_java(fr) && (m = java_method(fr, buf, sizeof(buf))) &&
+		    !strncmp(m, "java.util.zip.", 14))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A stack whose allocating frame is not the JVM's own (os::malloc and the
+ * like in libjvm.so: what NMT counts and the category rules name): what
+ * "outside NMT" means.
+ */
+static bool stack_outside_jvm(const struct alloc_stack *st)
+{
+	const struct alloc_frame *fr = culprit_frame(st);
+
+	return !fr || !fr->module || !strstr(fr->module, "libjvm.so");
+}
+
+/* The growing stack behind a finding of pattern, per what the pattern means. */
+static const struct alloc_stack *stack_for(const struct doctor_probes *p, const char *pattern,
+					   struct trend *t)
+{
+	const struct alloc_stack *st = NULL;
+
+	if (!strcmp(pattern, "zlib-inflater"))
+		st = growing_stack(p->allocs, stack_is_zlib, t);
+	if (!st && (!strcmp(pattern, "zlib-inflater") || !strcmp(pattern, "native-outside-nmt")))
+		return growing_stack(p->allocs, stack_outside_jvm, t);
+	return st ? st : growing_stack(p->allocs, NULL, t);
+}
+
+/* Drops the finding at i (the report keeps its order). */
+static void drop_finding(struct doctor_report *r, size_t i)
+{
+	memmove(&r->f[i], &r->f[i + 1], (r->n - i - 1) * sizeof(*r->f));
+	r->n--;
+}
+
+static void culprits_from_windows(struct ctx *c)
+{
+	const struct doctor_probes *p = c->p;
+	bool jvm = c->s && c->s->is_jvm, other_native = false;
+	char a[32], b[32], g[32];
+	uint64_t live;
+	int said = 0;
+
+	/*
+	 * doctor's own recording names the code of the other findings: on its
+	 * own it would say again what they say (a JVM's os::malloc under
+	 * String.intern is the interned-strings finding, a C process's site
+	 * its native-growth).
+	 */
+	for (size_t i = 0; p->allocs_sample && i < c->r->n; i++)
+		if (c->r->f[i].severity == FS_LEAK && strcmp(c->r->f[i].pattern, "malloc-leak"))
+			other_native |= jvm || !strcmp(c->r->f[i].pattern, "native-growth") ||
+					!strcmp(c->r->f[i].pattern, "mmap-growth");
+	for (size_t i = 0; other_native && i < c->r->n;)
+		if (!strcmp(c->r->f[i].pattern, "malloc-leak"))
+			drop_finding(c->r, i);
+		else
+			i++;
+	for (size_t i = 0; i < c->r->n; i++) {
+		struct finding *f = &c->r->f[i];
+		bool mmap = !strcmp(f->pattern, "mmap-growth");
+		bool native = !strcmp(f->pattern, "native-outside-nmt") ||
+			      !strcmp(f->pattern, "zlib-inflater") ||
+			      !strcmp(f->pattern, "native-growth") ||
+			      !strcmp(f->pattern, "malloc-leak");
+		const struct alloc_stack *st = NULL;
+		struct trend t = { 0 };
+
+		if (!mmap && !native)
+			continue;
+		if (p->allocs_sample)
+			st = stack_for(p, f->pattern, &t);
+		if (p->mmap_site && (mmap || !st)) {
+			culprit_from_mmap(f, p->mmap_site);
+			continue;
+		}
+		if (!st) {
+			if (p->allocs_sample && !said++)
+				doctor_unchecked(c->r, "the code behind %s: no allocation site %sgrew while doctor was attached (%.1f s)",
+						 f->pattern,
+						 !strcmp(f->pattern, "native-outside-nmt") ||
+								 !strcmp(f->pattern, "zlib-inflater")
+							 ? "outside the JVM's own " : "",
+						 (double)p->allocs->span_ms / 1000);
+			continue;
+		}
+		culprit_from_stack(f, st);
+		if (!strcmp(f->pattern, "malloc-leak"))
+			continue; /* rule_malloc_sites said the site's figures */
+		live = st->live_bytes < 0 ? 0 : (uint64_t)st->live_bytes;
+		evidence(f, "growing site (attached for %.0f s, sampled every %s): %s live, %s over the window, %" PRIu64 " allocations, %" PRIu64 " freed",
+			 (double)p->allocs->span_ms / 1000,
+			 format_size(a, sizeof(a), p->allocs_sample),
+			 format_size(b, sizeof(b), live), sz(g, sizeof(g), sat_i64(t.growth)),
+			 st->alloc_count, st->free_count);
+	}
+}
+
 static int cmp_finding(const void *a, const void *b)
 {
 	const struct finding *x = a, *y = b;
@@ -725,6 +1014,7 @@ void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 	if (s && s->n)
 		rule_fragmentation(&c);
 	rule_malloc_sites(&c);
+	culprits_from_windows(&c);
 	if (r->n)
 		qsort(r->f, r->n, sizeof(*r->f), cmp_finding);
 }

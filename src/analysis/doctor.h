@@ -24,6 +24,7 @@ enum finding_severity {
 const char *finding_severity_name(enum finding_severity s);
 
 #define FINDING_MAX_EVIDENCE 8
+#define FINDING_MAX_FRAMES 16
 
 /*
  * One finding. pattern is a stable id ("zlib-inflater", "direct-buffers",
@@ -41,6 +42,21 @@ struct finding {
 	char fix[300];			/* what to do */
 	double bytes_per_hour;		/* growth rate, 0 when not a growth */
 	double confidence;		/* 0..1 */
+	/* the culprit's stack when the code is known, innermost first (JSON) */
+	char culprit_frames[FINDING_MAX_FRAMES][160];
+	size_t nculprit_frames;
+};
+
+/*
+ * Who maps the anonymous memory that grows: the largest stack still
+ * outstanding after doctor's short trace window (src/analysis/docattach.c).
+ */
+struct doctor_mmap_site {
+	char thread[16];		/* the thread's name when it mapped */
+	char frames[FINDING_MAX_FRAMES][160];	/* innermost first, past mmap & co */
+	size_t nframes;
+	uint64_t outstanding, regions;	/* still mapped at the end of the window */
+	uint64_t window_ms;
 };
 
 /* What the probes found beyond the series; each "have" says it was read. */
@@ -67,6 +83,9 @@ struct doctor_probes {
 	bool nmt_on;			/* NMT summary or detail */
 	/* a recording with allocation tracking (offheap record) */
 	const struct alloc_data *allocs;
+	uint64_t allocs_sample;	/* doctor's own recording: its --sample; 0: another's */
+	/* doctor's trace window over anonymous mmap growth */
+	const struct doctor_mmap_site *mmap_site;	/* NULL: not traced, or nothing left */
 };
 
 struct doctor_report {

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "allocdb.h"
+#include "docattach.h"
 #include "doctor.h"
 #include "json.h"
 #include "jvmmem.h"
@@ -44,26 +45,34 @@
 static void print_help(void)
 {
 	printf("usage: offheap doctor PID|FILE [-d DURATION] [-i INTERVAL] [-o FILE]\n"
-	       "                      [--recording REC] [--json] [--fail-on-leak] [--quiet]\n\n"
+	       "                      [--recording REC] [--no-attach] [--json]\n"
+	       "                      [--fail-on-leak] [--quiet]\n\n"
 	       "Diagnose where a process's memory goes and what leaks. For a PID: find out\n"
 	       "whether it is a JVM, whether NMT is on, what its flags and its cgroup limit\n"
 	       "allow; sample it for DURATION (totals, classes, threads, hsperfdata counters,\n"
 	       "NMT); look inside its malloc heaps (zlib streams, free chunks); then print the\n"
 	       "findings: the pattern, the evidence, the culprit and the fix, and what could\n"
-	       "not be checked and why. The target is only read: never stopped or changed.\n"
+	       "not be checked and why. To name the code, doctor attaches to the process for\n"
+	       "the sampling window like 'offheap record -p' (allocation sites, sampled every\n"
+	       "256 KiB; detached at the end whatever happens) and, when anonymous mappings\n"
+	       "grow, traces its mmap calls for a short window (1 to 3 s, during which every\n"
+	       "system call of the process stops for the tracer). With --no-attach the target\n"
+	       "is only read: never stopped or changed.\n"
 	       "For a FILE (a recording of 'offheap watch', 'doctor -o' or 'offheap record'),\n"
 	       "the same rules run on the file.\n\n"
 	       "Patterns: zlib Inflater/Deflater never ended, native memory outside NMT (JNI),\n"
 	       "direct buffers, thread leak, class loader/metaspace leak, interned strings,\n"
 	       "code cache, the Java heap, malloc fragmentation (not a leak), a budget above\n"
-	       "the cgroup limit; for any process: malloc leak by site (with a recording of\n"
-	       "'offheap record'), anonymous mmap growth, malloc growth.\n\n"
+	       "the cgroup limit; for any process: malloc leak by site (attached, or from a\n"
+	       "recording of 'offheap record'), anonymous mmap growth, malloc growth.\n\n"
 	       "Options:\n"
 	       "  -d, --duration DUR   how long to sample (default 30s)\n"
 	       "  -i, --interval DUR   time between samples (default: DURATION / 30, 200ms to 10s)\n"
 	       "  -o, --output FILE    also keep the samples as a recording in FILE\n"
 	       "      --recording REC  an 'offheap record' recording of this process: adds\n"
-	       "                       malloc growth by allocation site\n"
+	       "                       malloc growth by allocation site (instead of attaching)\n"
+	       "      --no-attach      never attach to nor trace the process: only read it\n"
+	       "                       (the code behind native growth is then not named)\n"
 	       "      --json           the findings as JSON\n"
 	       "      --fail-on-leak   exit 3 when a leak is found (for CI pipelines)\n"
 	       "  -q, --quiet          no progress on stderr\n"
@@ -208,6 +217,10 @@ static void print_json(const struct series *s, const struct facts *fx,
 			json_str(&j, NULL, f->evidence[k]);
 		json_arr_end(&j);
 		json_str(&j, "culprit", f->culprit);
+		json_arr_begin(&j, "culprit_frames");
+		for (size_t k = 0; k < f->nculprit_frames; k++)
+			json_str(&j, NULL, f->culprit_frames[k]);
+		json_arr_end(&j);
 		json_str(&j, "fix", f->fix);
 		json_double(&j, "bytes_per_hour", f->bytes_per_hour);
 		json_double(&j, "confidence", f->confidence);
@@ -320,8 +333,48 @@ out:
 struct live_opts {
 	uint64_t duration_ms, interval_ms;
 	const char *out, *recording;
-	bool quiet;
+	bool quiet, no_attach;
 };
+
+/* The hint of a window that could not attach. */
+#define ATTACH_HINT "run doctor as the process's user or as root, detach a debugger that holds it, or record it with 'offheap record -o rec.db -- CMD' and pass --recording rec.db"
+
+/* Ends doctor's attached recording; its data goes to the rules, or "Not checked" says why. */
+static void end_recording(struct docattach_rec *rec, struct alloc_data *allocs,
+			  struct doctor_probes *p, struct doctor_report *r)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (!docattach_record_end(rec, 30000, allocs, &why)) {
+		p->allocs = allocs;
+		p->allocs_sample = DOCATTACH_SAMPLE;
+	} else {
+		doctor_unchecked(r, "the code behind native growth (allocation sites, attached like 'record -p'): %s; hint: " ATTACH_HINT,
+				 why.buf);
+	}
+	strbuf_release(&why);
+}
+
+/* A short trace of the mmap calls when anonymous memory grew: who maps it. */
+static void trace_window(pid_t pid, const struct live_opts *o, struct doctor_mmap_site *site,
+			 struct doctor_probes *p, struct doctor_report *r)
+{
+	struct strbuf err = STRBUF_INIT;
+	uint64_t ms = o->duration_ms / 5;
+
+	ms = ms < 1000 ? 1000 : ms > 3000 ? 3000 : ms;
+	progress(o->quiet, "tracing the mmap calls of %d for %.1f s (each of its system calls stops meanwhile)",
+		 (int)pid, (double)ms / 1000);
+	if (docattach_trace(pid, ms, site, &err))
+		doctor_unchecked(r, "who maps the anonymous memory (trace): %s; hint: " ATTACH_HINT,
+				 err.buf);
+	else if (site->outstanding)
+		p->mmap_site = site;
+	else
+		doctor_unchecked(r, "who maps the anonymous memory: nothing mapped during the %.1f s trace was still mapped at its end",
+				 (double)site->window_ms / 1000);
+	strbuf_release(&err);
+}
 
 static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			 struct doctor_report *r, struct alloc_data *allocs, struct facts *fx)
@@ -333,7 +386,11 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct malloc_probe m0, m1;
 	struct jvm_probe j0, j1;
 	struct sigaction sa, old_int, old_term;
-	bool have_m0 = false, have_m1 = false, sampler = false;
+	struct docattach_rec win = { .err_fd = -1 };
+	struct doctor_mmap_site site;
+	bool have_m0 = false, have_m1 = false, sampler = false, handlers = false;
+	/* a recorded tree (--proc-root) has no process to attach to */
+	bool attach = !o->no_attach && procfs_is_live();
 	uint64_t ticks, start;
 	char a[32];
 	int ret = -1, rc;
@@ -375,10 +432,25 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	}
 	strbuf_reset(&err);
 	have_m0 = !probe_malloc(pid, PROBE_LIMIT, &m0, &err);
-
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
+	if (attach && !o->recording) {
+		struct strbuf why = STRBUF_INIT;
+
+		/* From now on Ctrl-C ends the window: the child is let go, its files removed. */
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		handlers = true;
+		if (docattach_record_start(&win, "/proc/self/exe", pid, o->duration_ms, &why))
+			doctor_unchecked(r, "the code behind native growth (allocation sites): %s",
+					 why.buf);
+		else if (docattach_record_wait(&win, 10000) == -ETIMEDOUT)
+			progress(o->quiet, "the attach to %d is slow: sampling starts before it",
+				 (int)pid);
+		strbuf_release(&why);
+	}
+
 	ticks = o->duration_ms / o->interval_ms + 1;
 	progress(o->quiet, "sampling %d for %.1f s (%" PRIu64 " samples)%s", (int)pid,
 		 (double)o->duration_ms / 1000, ticks, sp.jvm ? ", a JVM" : "");
@@ -410,8 +482,11 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 				goto out;
 			}
 			/* Ctrl-C now ends the sampling early and still diagnoses. */
-			sigaction(SIGINT, &sa, &old_int);
-			sigaction(SIGTERM, &sa, &old_term);
+			if (!handlers) {
+				sigaction(SIGINT, &sa, &old_int);
+				sigaction(SIGTERM, &sa, &old_term);
+				handlers = true;
+			}
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			start = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 		}
@@ -428,10 +503,15 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			break;
 		}
 	}
-	if (start) {
+	if (handlers) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
+		handlers = false;
 	}
+	if (win.child)
+		end_recording(&win, allocs, &p, r);
+	if (attach && docattach_wants_trace(s))
+		trace_window(pid, o, &site, &p, r);
 	strbuf_reset(&err);
 	have_m1 = !probe_malloc(pid, PROBE_LIMIT, &m1, &err);
 	if (sp.jvm)
@@ -485,8 +565,9 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		if (sp.nmt_mode == HSPERF_NMT_OFF || sp.nmt_error[0])
 			doctor_unchecked(r, "hint: start the JVM with -XX:NativeMemoryTracking=summary (about 1%% overhead) to tell direct buffers, threads, metaspace and symbols apart");
 	}
-	if (!p.allocs && !sp.jvm)
-		doctor_unchecked(r, "malloc growth by allocation site: run the program under 'offheap record' and pass --recording");
+	if (!attach)
+		doctor_unchecked(r, "the code behind native growth (allocation sites, who maps): %s",
+				 o->no_attach ? "--no-attach" : "a recorded /proc tree (--proc-root) has no process to attach to");
 	if (s->n)
 		p.cgroup_limit = s->pts[s->n - 1].cgroup_limit;
 	fx->samples = s->n;
@@ -496,6 +577,18 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	doctor_diagnose(s, &p, r);
 	ret = 0;
 out:
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	if (win.child) {
+		struct alloc_data none;
+		struct strbuf why = STRBUF_INIT;
+
+		if (!docattach_record_end(&win, 30000, &none, &why))
+			alloc_data_release(&none);
+		strbuf_release(&why);
+	}
 	if (sampler)
 		sampler_close(&sp);
 	store_close(st);
@@ -506,12 +599,13 @@ out:
 
 int cmd_doctor(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING };
+	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING, OPT_NO_ATTACH };
 	static const struct option opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "recording", required_argument, NULL, OPT_RECORDING },
+		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -548,6 +642,9 @@ int cmd_doctor(int argc, char **argv)
 		case OPT_RECORDING:
 			o.recording = optarg;
 			break;
+		case OPT_NO_ATTACH:
+			o.no_attach = true;
+			break;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -583,8 +680,8 @@ int cmd_doctor(int argc, char **argv)
 	doctor_report_init(&r);
 	memset(&allocs, 0, sizeof(allocs));
 	if (looks_like_file(arg)) {
-		if (o.out || o.recording || have_interval)
-			usage_die("doctor", "-o, -i and --recording are for a live process, not a file");
+		if (o.out || o.recording || have_interval || o.no_attach)
+			usage_die("doctor", "-o, -i, --recording and --no-attach are for a live process, not a file");
 		fx.file = arg;
 		ret = diagnose_file(arg, &s, &r, &allocs, &fx);
 	} else if (dir_not_process(arg)) {

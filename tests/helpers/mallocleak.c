@@ -7,7 +7,10 @@
  * it prints "leaked BYTES in BLOCKS blocks" and exits 0.
  * Both functions are noinline so that their frames have names (-g build).
  *
- * Usage: mallocleak [DURATION_S=10]
+ * With PER_TICK, that many blocks are leaked every 10 ms (PER_TICK times the
+ * rate; the churn stays the same).
+ *
+ * Usage: mallocleak [DURATION_S=10 [PER_TICK=1]]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,26 +64,31 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	double duration = argc > 1 ? atof(argv[1]) : 10, end;
+	int per_tick = argc > 2 ? atoi(argv[2]) : 1;
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	size_t churned = 0;
 	unsigned i;
 
-	if (duration <= 0 || duration > 3600) {
-		fprintf(stderr, "usage: mallocleak [DURATION_S (0..3600]]\n");
+	if (duration <= 0 || duration > 3600 || per_tick < 1 || per_tick > 100) {
+		fprintf(stderr, "usage: mallocleak [DURATION_S (0..3600] [PER_TICK (1..100)]]\n");
 		return 2;
 	}
 	end = now() + duration;
 	for (i = 0; now() < end; i++) {
-		size_t size = (size_t)leak_kib[i % (sizeof(leak_kib) / sizeof(leak_kib[0]))] << 10;
+		for (int k = 0; k < per_tick; k++) {
+			unsigned n = i * (unsigned)per_tick + (unsigned)k;
+			size_t size = (size_t)leak_kib[n % (sizeof(leak_kib) / sizeof(leak_kib[0]))]
+				      << 10;
 
-		if (nleaked == leaked_alloc) {
-			leaked_alloc = leaked_alloc ? 2 * leaked_alloc : 1024;
-			leaked = realloc(leaked, leaked_alloc * sizeof(*leaked));
-			if (!leaked)
-				abort();
+			if (nleaked == leaked_alloc) {
+				leaked_alloc = leaked_alloc ? 2 * leaked_alloc : 1024;
+				leaked = realloc(leaked, leaked_alloc * sizeof(*leaked));
+				if (!leaked)
+					abort();
+			}
+			leaked[nleaked++] = leak_session_buffer(size);
+			leaked_bytes += size;
 		}
-		leaked[nleaked++] = leak_session_buffer(size);
-		leaked_bytes += size;
 		churned += churn_request(i);
 		nanosleep(&tick, NULL);
 	}

@@ -6,6 +6,7 @@
 #include "tap.h"
 #include "fixture.h"
 
+#include "allocdb.h"
 #include "doctor.h"
 #include "probe.h"
 #include "series.h"
@@ -268,6 +269,115 @@ static void test_rules(void)
 	doctor_report_release(&r);
 }
 
+/* One frame of a made-up stack. */
+static struct alloc_frame frame(const char *fn, const char *file, int line, const char *mod,
+				bool jit)
+{
+	struct alloc_frame f = { .function = (char *)fn, .file = (char *)file, .line = line,
+				 .module = (char *)mod, .jit = jit };
+
+	return f;
+}
+
+static void test_culprits(void)
+{
+	struct alloc_frame java[] = {
+		frame("inflateInit2_", NULL, 0, "/usr/lib/libz.so.1", false),
+		frame("Java_java_util_zip_Inflater_init", NULL, 0, "/jdk/lib/libzip.so", false),
+		frame("[java] long java.util.zip.Inflater.init(boolean)", NULL, 0, NULL, true),
+		frame("Interpreter", NULL, 0, NULL, true),
+		frame("[java] void java.util.zip.GZIPInputStream.<init>(java.io.InputStream)", NULL, 0,
+		      NULL, true),
+		frame("[java] void com.example.Orders.parse(byte[])", "com/example/Orders.java", 42,
+		      NULL, true),
+		frame("[java] void com.example.Main.main(java.lang.String[])", NULL, 0, NULL, true),
+	};
+	struct alloc_frame c[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("keep_buffer", "prog.c", 7, "/opt/prog", false),
+	};
+	struct alloc_frame jvm[] = {
+		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("[java] java.lang.String java.lang.String.intern()", NULL, 0, NULL, true),
+	};
+	int64_t rising[] = { 0, MIB, 2 * MIB, 3 * MIB, 4 * MIB, 5 * MIB };
+	int64_t faster[] = { 0, 3 * MIB, 6 * MIB, 9 * MIB, 12 * MIB, 15 * MIB };
+	int64_t flat[] = { 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB };
+	struct alloc_stack st[3] = {
+		{ .id = 1, .frames = c, .nframes = 2, .live = flat, .n = 6, .live_bytes = 9 * MIB },
+		{ .id = 2, .frames = java, .nframes = 7, .live = rising, .n = 6,
+		  .live_bytes = 5 * MIB, .alloc_count = 700 },
+		/* the JVM's own, growing faster: never the culprit of outside NMT or zlib */
+		{ .id = 3, .frames = jvm, .nframes = 2, .live = faster, .n = 6,
+		  .live_bytes = 15 * MIB },
+	};
+	struct alloc_data d = { .stacks = st, .nr = 3, .span_ms = 5000 };
+	struct doctor_mmap_site site = { .thread = "slab-hoarder", .nframes = 1,
+					 .outstanding = 3 * MIB, .regions = 24, .window_ms = 1000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	p.allocs_sample = 256 << 10;
+	make(&s, OUTSIDE);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "native-outside-nmt"), "outside NMT, with a recording");
+	is_str(r.n ? r.f[0].culprit : "",
+	       "java.util.zip.Inflater.init(boolean) ← com.example.Orders.parse(byte[]) (Orders.java:42), native inflateInit2_ in libz.so.1",
+	       "the culprit: the Java frame nearest the allocation, the first outside the JDK, the native one");
+	ok(r.n && r.f[0].nculprit_frames == 7, "the JSON gets the stack");
+	is_str(r.n ? r.f[0].culprit_frames[0] : "", "inflateInit2_ in libz.so.1", "innermost first");
+	is_str(r.n ? r.f[0].culprit_frames[2] : "", "java.util.zip.Inflater.init(boolean)",
+	       "a Java frame without the perf map's prefix and return type");
+	ok(r.n && r.f[0].nevidence && strstr(r.f[0].evidence[r.f[0].nevidence - 1], "growing site") &&
+		   strstr(r.f[0].evidence[r.f[0].nevidence - 1], "700 allocations"),
+	   "an evidence line: the site's growth and count");
+	doctor_report_release(&r);
+
+	p.have_zlib = true;
+	p.zlib_first = 100;
+	p.zlib_last = 3000;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater") &&
+		   !strncmp(r.f[0].culprit, "java.util.zip.Inflater.init(boolean)", 36),
+	   "zlib-inflater: the stack through zlib, one finding (no malloc-leak of its own)");
+	doctor_report_release(&r);
+	p.have_zlib = false;
+
+	st[1].frames = c;
+	st[1].nframes = 2;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_str(r.n ? r.f[0].culprit : "", "keep_buffer (prog.c:7) in prog",
+	       "no Java frame: the first native frame past the allocator");
+	doctor_report_release(&r);
+
+	/* nothing grows in the recording: the trace's site, when there is one */
+	st[1].live = flat;
+	snprintf(site.frames[0], sizeof(site.frames[0]), "hoard_slab (maphoard.c:23) in maphoard");
+	p.mmap_site = &site;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_str(r.n ? r.f[0].culprit : "",
+	       "thread 'slab-hoarder' maps it in hoard_slab (maphoard.c:23) in maphoard",
+	       "the thread and the function that map");
+	doctor_report_release(&r);
+
+	/* another engineer's recording (--recording): the rules' culprit stays */
+	p.allocs_sample = 0;
+	p.mmap_site = NULL;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n && strstr(r.f[0].culprit, "a JNI library"), "without doctor's windows: the pattern's culprit");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -275,5 +385,6 @@ int main(int argc, char **argv)
 	test_trend();
 	test_parsers();
 	test_rules();
+	test_culprits();
 	return done_testing();
 }
