@@ -376,6 +376,14 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 				if (!invalidated)
 					symbolize_invalidate(r->sym);
 				invalidated = true;
+				/*
+				 * A JNI method's library was loaded late: a list read
+				 * before may hold its pcs in another file's span
+				 * (the code-cache pcs that used to end such stacks
+				 * were outside every module, and made it re-read)
+				 */
+				if (site->depth && (site->frames[site->depth - 1] & TRACK_JAVA_TAG))
+					symbolize_refresh(r->sym);
 				for (uint32_t k = 0; k < site->depth; k++)
 					if (!(site->frames[k] & TRACK_JAVA_TAG))
 						symbolize_note(r->sym, site->frames[k]);
