@@ -8,7 +8,7 @@
 # Orders.parse names it once with its file and line, up to Orders.main or
 # Thread.run, and one Java path is one site whatever the tier (interpreted,
 # compiled, inlined) of its frames. record -- java on JDK 17 (G1 and ZGC)
-# and Temurin 25, record -p on a running JDK 17; the JVM exits 0 each time.
+# and Temurin 25 (ZGC), record -p on a running JDK 17; the JVM exits 0 each time.
 TEST_TIMEOUT=120
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
@@ -87,9 +87,9 @@ java_case() {
 java_case jdk17-g1 "$JDK17/java" -XX:+UseG1GC
 java_case jdk17-zgc "$JDK17/java" -XX:+UseZGC
 if have_jdk25 java; then
-	java_case jdk25 "$JDK25/java" -XX:+UseG1GC
+	java_case jdk25-zgc "$JDK25/java" -XX:+UseZGC
 else
-	test_skip "jdk25: record -- java: the whole Java stack, one site per path" \
+	test_skip "jdk25-zgc: record -- java: the whole Java stack, one site per path" \
 		"no Temurin 25 in $JDK25"
 fi
 
