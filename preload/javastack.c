@@ -23,9 +23,9 @@
  * Without the vmStructs (not HotSpot) nothing is asked. The JavaVM comes
  * from JNI_GetCreatedJavaVMs (preloaded, attached or injected alike), the
  * jvmtiEnv from GetEnv(JVMTI_VERSION_1_2) the first time a thread passes
- * the checks; one thread prepares (a CAS), the others skip the Java part
- * meanwhile; a JVM not there yet is looked for again at the 2^k-th
- * candidate stack. No lock of ours is held across a JVMTI call, and the
+ * the checks (GetEnv gives none before the live phase); one thread prepares
+ * (a CAS), the others skip the Java part meanwhile; a JVM not there or not
+ * ready yet is tried again at the 2^k-th candidate stack only. No lock of ours is held across a JVMTI call, and the
  * JVM's allocations inside one are not recorded (java_busy).
  *
  * A Java frame is named once: (jmethodID, bci) and then (jmethodID, line)
@@ -253,27 +253,28 @@ static bool calibrate(const char *env)
 
 /*
  * The JavaVM, the vmStructs offsets and the code ranges of libjvm.so and the
- * C library; false when the JVM is not (yet) there.
+ * C library: 1; 0 when the JVM is not there yet; -1 for a JVM that is no
+ * HotSpot (no vmStructs): never asked.
  */
-static bool prepare(void)
+static int prepare(void)
 {
 	int (*created)(void **, jint, jint *) = dlsym(RTLD_DEFAULT, "JNI_GetCreatedJavaVMs");
 	jint n = 0;
 	long r;
 
 	if (!created || created(&vm, 1, &n) || n < 1 || !vm)
-		return false;
+		return 0;
 	if (!read_vmstructs())
-		return false;
+		return -1;
 	if (cfi_module_range((uint64_t)(uintptr_t)created, &jvm_lo, &jvm_hi) != 1 ||
 	    cfi_module_range((uint64_t)(uintptr_t)&fclose, &libc_lo, &libc_hi) != 1)
-		return false;
+		return 0;
 	r = syscall(SYS_mmap, NULL, sizeof(struct name_slot) << NAME_BITS, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (r < 0 && r > -4096)
-		return false;
+		return 0;
 	names = (struct name_slot *)r;
-	return true;
+	return 1;
 }
 
 /* This thread's JNIEnv when it is a Java thread running native code; else NULL. */
@@ -337,18 +338,22 @@ static void *ready_env(const uint64_t *frames, int n)
 		return frames_clear(frames, n) ? native_env() : NULL;
 	if (s == J_BUSY || s == J_NEVER)
 		return NULL;
-	if (s == J_NONE || (s == J_PREPARED && off_env < 0)) {
+	if (s == J_NONE || s == J_PREPARED) {
 		uint64_t c = __atomic_add_fetch(&candidates, 1, __ATOMIC_RELAXED);
 
 		if (c & (c - 1))
-			return NULL; /* looked for again at the 2^k-th stack only */
+			return NULL; /* tried again at the 2^k-th stack only */
 	}
 	if (!__atomic_compare_exchange_n(&jstate, &s, J_BUSY, false, __ATOMIC_ACQUIRE,
 					 __ATOMIC_RELAXED))
 		return NULL;
-	if (s == J_NONE && !prepare()) {
-		__atomic_store_n(&jstate, J_NONE, __ATOMIC_RELEASE);
-		return NULL;
+	if (s == J_NONE) {
+		int p = prepare();
+
+		if (p <= 0) {
+			__atomic_store_n(&jstate, p < 0 ? J_NEVER : J_NONE, __ATOMIC_RELEASE);
+			return NULL;
+		}
 	}
 	env = frames_clear(frames, n) ? native_env() : NULL;
 	if (!env || !make_jvmti()) {
@@ -418,7 +423,10 @@ static uint32_t name_new(void *env, jmethodID method, int line)
 		/* a local reference in the JNI method's frame: let it go now */
 		((void (*)(void *, jclass))jfn(env, JNI_DELETE_LOCAL_REF))(env, cls);
 	}
-	idx = __atomic_add_fetch(&hdr->java_n, 1, __ATOMIC_RELAXED);
+	/* (a full region is not taken again: java_n must not wrap to a used index) */
+	idx = __atomic_load_n(&hdr->java_n, __ATOMIC_RELAXED) < hdr->java_max
+		      ? __atomic_add_fetch(&hdr->java_n, 1, __ATOMIC_RELAXED)
+		      : hdr->java_max;
 	if (idx < hdr->java_max) {
 		r = &java_names[idx];
 		/* "Ljava/util/zip/Inflater;" -> "java.util.zip.Inflater" */

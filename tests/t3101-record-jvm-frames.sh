@@ -71,7 +71,7 @@ test_expect_success 'a JVM that disables attach: a warning, no SIGQUIT dump, no 
 		>noattach.out 2>noattach.err &&
 	cat noattach.err &&
 	grep -q "^kept 800$" noattach.out && ! grep -q "Full thread dump" noattach.out &&
-	grep -q "disables attach: Java frames stay addresses" noattach.err &&
+	grep -q "disables attach: JIT frames stay addresses" noattach.err &&
 	test "$(sqlite3 noattach.db "SELECT count(*) FROM alloc_jitmap")" = 0 &&
 	"$OFFHEAP" report noattach.db --top 1 >top &&
 	grep -q Java_java_util_zip_Inflater_init top &&
