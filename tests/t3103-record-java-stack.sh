@@ -8,7 +8,8 @@
 # Orders.parse names it once with its file and line, up to Orders.main or
 # Thread.run, and one Java path is one site whatever the tier (interpreted,
 # compiled, inlined) of its frames. record -- java on JDK 17 (G1 and ZGC)
-# and Temurin 25 (ZGC), record -p on a running JDK 17; the JVM exits 0 each time.
+# and Temurin 25 (ZGC), record -p on a running JDK 17 (with a thread whose
+# stack is deeper than the tracker keeps); the JVM exits 0 each time.
 TEST_TIMEOUT=120
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
@@ -23,13 +24,15 @@ MAIN_LINE=$(grep -n "// main calls parse" "$ROOT/tests/java/Orders.java" | head 
 test -n "$PARSE_LINE" && test -n "$OPEN_LINE" && test -n "$MAIN_LINE" ||
 	fail_all "the fixture's marked lines are found"
 
-# check.py JSON PATHS: the sites whose stack runs from zlib through
+# check.py JSON PATHS [DEEP]: the sites whose stack runs from zlib through
 # Orders.parse; PATHS: how many of them start at inflateInit2_ (the Java
-# paths); 0: any number, at least 1.
+# paths); 0: any number, at least 1. DEEP: a site of the deep thread must be
+# there, cut at the tracker's 64 frames and marked so.
 cat >check.py <<EOF
 import json, sys
 top = json.load(open(sys.argv[1]))["top"]
 want = int(sys.argv[2])
+deep = len(sys.argv) > 3
 sites = []
 for t in top:
     fr = t["frames"]
@@ -51,6 +54,10 @@ for fr in sites:
     assert (p["file"], p["line"]) == ("Orders.java", $PARSE_LINE), p
     o = fr[names.index("Orders\$Codec.open")]
     assert (o["file"], o["line"]) == ("Orders.java", $OPEN_LINE), o
+    if names[-1] == "(more Java frames)":
+        # cut: the innermost frames kept, all of them Java but the native ones
+        assert deep and len(fr) == 64 and fr[-1]["java"] and names[-2] == "Orders.down", names
+        continue
     assert names[-1] in ("Orders.main", "java.lang.Thread.run"), names
     if names[-1] == "Orders.main" and want:
         assert fr[-1]["line"] == $MAIN_LINE, fr[-1]
@@ -59,6 +66,8 @@ for fr in sites:
     seen.add(key)
 paths = [fr for fr in sites if fr[0]["function"] == "inflateInit2_"]
 ends = set(fr[-1]["function"] for fr in paths)
+if deep:
+    assert "(more Java frames)" in ends, ends
 if want:
     assert len(paths) == want, [[f["function"] for f in fr] for fr in paths]
     assert ends == {"Orders.main", "java.lang.Thread.run"}, ends
@@ -100,8 +109,9 @@ test_expect_success "formats: collapsed and pprof carry the Java frames" '
 	gzip -dc g1.pb.gz | grep -aq "\[java\] Orders.parse"
 '
 
-test_expect_success "record -p: a running JDK 17 gets the same frames, and runs on" '
-	start_bg "$JDK17/java" -Xmx96m -XX:ErrorFile="$TRASH/hs_err_p.log" -cp "$TRASH/classes" \
+test_expect_success "record -p: a running JDK 17 gets the same frames, and runs on; a deep stack is cut" '
+	start_bg "$JDK17/java" -Xmx96m -XX:ErrorFile="$TRASH/hs_err_p.log" -Dorders.deep=80 \
+		-cp "$TRASH/classes" \
 		Orders 2500 2 "$TRASH/p-ready" "$TRASH/p-stop" >p.out 2>p.err &&
 	JPID=$BG_PID &&
 	wait_for 60 "test -e p-ready" &&
@@ -111,7 +121,7 @@ test_expect_success "record -p: a running JDK 17 gets the same frames, and runs 
 	grep -q "^kept " p.out &&
 	test ! -e "$TRASH/hs_err_p.log" &&
 	"$OFFHEAP" report p.db --top 0 --json >p.json &&
-	python3 check.py p.json 0
+	python3 check.py p.json 0 deep
 '
 
 test_done

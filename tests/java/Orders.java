@@ -22,6 +22,8 @@ import java.util.zip.GZIPOutputStream;
  * Each thread (main and THREADS workers) parses ITERATIONS times; then
  * READY is created. With STOP, the threads go on parsing (one call a
  * millisecond) until STOP exists, at most 120 s. Prints "kept N" and exits 0.
+ * With -Dorders.deep=N one more thread parses from N recursive calls of
+ * Orders.down deep: a Java stack deeper than a tracker keeps.
  */
 public class Orders {
 	static final List<InputStream> kept = Collections.synchronizedList(new ArrayList<>());
@@ -64,6 +66,13 @@ public class Orders {
 		}
 	}
 
+	static void down(int n, byte[] data, int iterations, Path stop) throws Exception {
+		if (n > 0)
+			down(n - 1, data, iterations, stop);
+		else
+			loop(data, iterations, stop);
+	}
+
 	static void loop(byte[] data, int iterations, Path stop) throws Exception {
 		long end = System.nanoTime() + 120_000_000_000L;
 
@@ -91,6 +100,18 @@ public class Orders {
 			Thread w = new Thread(new Worker(data, iterations, stop), "worker-" + t);
 			w.start();
 			workers.add(w);
+		}
+		int deep = Integer.getInteger("orders.deep", 0);
+		if (deep > 0) {
+			Thread d = new Thread(() -> {
+				try {
+					down(deep, data, iterations, stop);
+				} catch (Exception e) {
+					throw new RuntimeException(e);
+				}
+			}, "deep");
+			d.start();
+			workers.add(d);
 		}
 		for (int i = 0; i < iterations; i++) {
 			parse(data, i); // main calls parse
