@@ -1,7 +1,7 @@
 /*
  * fuzz-trackfile: the file liboffheap.so shares with offheap record
- * (preload/trackshm.h), as the recorder reads it (trackfile_read and the
- * generation and exit handshake fields). The tracker runs in the target, so
+ * (preload/trackshm.h), as the recorder reads it (trackfile_read, the Java
+ * frames' names and the generation and exit handshake fields). The tracker runs in the target, so
  * the file is as hostile as the target.
  */
 #include "fuzz.h"
@@ -28,6 +28,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (v.sites[i].depth > TRACK_MAX_DEPTH)
 				abort();
 	}
+	/* the Java frames' names: a few indices, and those the stacks hold */
+	for (uint64_t i = 0; i < 4; i++) {
+		struct track_java j;
+
+		if (!trackfile_java(tf, TRACK_JAVA_TAG | i, &j) &&
+		    (strlen(j.cls) >= sizeof(j.cls) || strlen(j.file) >= sizeof(j.file) || j.line < 0))
+			abort();
+	}
+	for (size_t i = 0; i < v.nr; i++)
+		for (uint32_t k = 0; k < v.sites[i].depth; k++) {
+			struct track_java j;
+
+			trackfile_java(tf, v.sites[i].frames[k], &j);
+		}
 	trackfile_exiting(tf);
 	trackfile_ack(tf, 1);
 	trackfile_ack_exit(tf, 1);

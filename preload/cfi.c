@@ -1193,6 +1193,19 @@ int cfi_step(struct cfi_frame *f, struct cfi_bounds *b, bool may_refresh)
 	return ra ? 1 : 0;
 }
 
+int cfi_module_range(uint64_t pc, uint64_t *lo, uint64_t *hi)
+{
+	struct cfi_module m;
+	uint64_t version;
+	int r = find_module(__atomic_load_n(&table, __ATOMIC_ACQUIRE), pc, &m, &version);
+
+	if (r == 1) {
+		*lo = m.lo;
+		*hi = m.hi;
+	}
+	return r;
+}
+
 bool cfi_stack(uint64_t sp, struct cfi_bounds *b)
 {
 	return stack_of(sp, b);

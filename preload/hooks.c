@@ -355,7 +355,7 @@ static void record_alloc(void *p, size_t n, uint64_t ret0, uintptr_t fp)
 
 	bool nested;
 
-	if (!p)
+	if (!p || java_busy) /* the JVM's own allocations while it names our Java frames */
 		return;
 	if (!enter()) {
 		/* (an attached process may be attached again: keep sampling then) */

@@ -38,6 +38,7 @@ extern uint64_t sample_mean;
 extern uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
 
 extern uint32_t shm_epoch; /* bumped by each shared_open: per-thread state of older files is stale */
+extern struct trackshm_java *java_names; /* the names region: hdr->java_max records */
 
 /* Maps OFFHEAP_OUT and starts recording (sets active), or leaves the tracker off. */
 void open_shared(void);
@@ -116,6 +117,8 @@ void gotpatch_restore(void);
 
 /* ---- the stack walk (stackwalk.c) ---- */
 
+#define NATIVE_DEPTH 32 /* native frames a walk keeps; Java ones may follow */
+
 #define VERDICT_BITS 14
 extern uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 
@@ -137,6 +140,23 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested);
 void stackwalk_forget(void);
 /* Lets go of this thread's caches (at its exit). */
 void stackwalk_thread_exit(void);
+
+/* ---- Java frames (javastack.c) ---- */
+
+/*
+ * frames[0..*depth) is a native walk that stopped at frames[*depth - 1], a
+ * pc it could not unwind. When that pc is in no module (a JVM's code cache),
+ * no frame below it is in libjvm.so or the C library, and this thread is a
+ * Java thread in _thread_in_native (a JNI method runs), the code-cache
+ * frame is replaced by the thread's Java frames, tagged (trackshm.h), up to
+ * max frames in all; true then. Only outside the loader, in a hook that
+ * is not nested, with no signal frame on the walk.
+ */
+bool javastack_extend(uint64_t *frames, int *depth, int max);
+/* The names region was replaced (a new file): forget the cached indices. */
+void javastack_forget(void);
+/* This thread is inside a JVMTI call of ours: its allocations are not recorded. */
+extern TLS int java_busy;
 
 /* ---- the CFI unwinder (cfi.c) ---- */
 
@@ -160,6 +180,12 @@ void cfi_dlopen(void);
 void cfi_sync(void);
 /* Forgets every cached rule (code was unloaded). */
 void cfi_forget(void);
+/*
+ * The executable range [*lo, *hi) of the module holding pc in the current
+ * module table: 1; 0: pc is in no module (of those with unwind information);
+ * -1: cannot tell now (the table is being rebuilt).
+ */
+int cfi_module_range(uint64_t pc, uint64_t *lo, uint64_t *hi);
 /* The stack holding sp, from sp up; false when sp is on no stack we know. */
 bool cfi_stack(uint64_t sp, struct cfi_bounds *b);
 /*

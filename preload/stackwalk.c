@@ -55,8 +55,8 @@ uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 struct tail {
 	uint64_t pc, slot; /* key; 0: being written */
 	uint32_t n;
-	uint64_t pcs[TRACKSHM_MAX_DEPTH];
-	uint64_t slots[TRACKSHM_MAX_DEPTH];
+	uint64_t pcs[NATIVE_DEPTH];
+	uint64_t slots[NATIVE_DEPTH];
 };
 
 /*
@@ -69,6 +69,7 @@ static TLS struct tail *tails;
 static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
 static TLS uint32_t last_epoch; /* the shm_epoch last_idx belongs to */
+static TLS bool crossed_signal; /* the last walk stepped through a signal frame */
 #ifdef OFFHEAP_CHECK_WALK
 bool check_poison;
 #endif
@@ -117,7 +118,7 @@ void stackwalk_forget(void)
 static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, int max,
 		    bool may_refresh, bool *lost)
 {
-	uint64_t key = f->pc, slot = f->sp - 8, slots[TRACKSHM_MAX_DEPTH];
+	uint64_t key = f->pc, slot = f->sp - 8, slots[NATIVE_DEPTH];
 	struct tail *t = tails ? &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)]
 			       : NULL;
 	bool keep = true;
@@ -145,8 +146,10 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 			*lost = r < 0;
 			break;
 		}
-		if (f->exact)
+		if (f->exact) {
 			keep = false; /* a signal frame: its pc is in no slot */
+			crossed_signal = true;
+		}
 		out[n] = f->pc;
 		slots[n++] = f->sp - 8;
 		if (n == max) {
@@ -183,6 +186,7 @@ static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t 
 	int depth = 0;
 
 	*lost = true;
+	crossed_signal = false;
 	frames[depth++] = ret0;
 	if (!cfi_stack(here, &b) || fp < here || (fp & 7) || fp + 16 > b.hi)
 		return depth;
@@ -214,16 +218,17 @@ static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t 
 			r = f.pc ? 1 : 0;
 		} else {
 			if (!f.exact)
-				return depth + cfi_tail(&f, &b, frames + depth, TRACKSHM_MAX_DEPTH - depth,
+				return depth + cfi_tail(&f, &b, frames + depth, NATIVE_DEPTH - depth,
 							may_refresh, lost);
 			r = cfi_step(&f, &b, may_refresh);
+			crossed_signal = true;
 		}
 		if (r <= 0) {
 			*lost = r < 0;
 			return depth;
 		}
 		frames[depth++] = f.pc;
-		if (depth == TRACKSHM_MAX_DEPTH) {
+		if (depth == NATIVE_DEPTH) {
 			*lost = false;
 			return depth;
 		}
@@ -231,7 +236,7 @@ static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t 
 }
 
 #ifdef OFFHEAP_CHECK_WALK
-#define WALK_MAX (TRACKSHM_MAX_DEPTH + 8)
+#define WALK_MAX (NATIVE_DEPTH + 8)
 
 /* The referee: libunwind's stack from the frame returning to ret0. */
 static int dwarf_walk(uint64_t ret0, uint64_t *frames)
@@ -256,7 +261,7 @@ static int dwarf_walk(uint64_t ret0, uint64_t *frames)
 		}
 	if (k < 0)
 		return 0;
-	for (int i = k; i < n && depth < TRACKSHM_MAX_DEPTH; i++)
+	for (int i = k; i < n && depth < NATIVE_DEPTH; i++)
 		frames[depth++] = ip[i];
 	return depth;
 }
@@ -274,7 +279,7 @@ __attribute__((destructor)) static void walk_report(void)
 /* Compares the walk with libunwind's, frame by frame; OFFHEAP_CHECK_SHOW prints a mismatch. */
 static void check_walk(uint64_t ret0, const uint64_t *frames, int depth)
 {
-	uint64_t check[TRACKSHM_MAX_DEPTH];
+	uint64_t check[NATIVE_DEPTH];
 	int d2 = dwarf_walk(ret0, check);
 
 	if (d2 == depth && !memcmp(check, frames, (size_t)depth * 8)) {
@@ -320,12 +325,16 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 	if (loader_ok)
 		cfi_sync();
 	depth = walk(ret0, fp, frames, loader_ok, &lost);
-	if (lost)
-		__atomic_fetch_add(&hdr->partial, 1, __ATOMIC_RELAXED);
 #ifdef OFFHEAP_CHECK_WALK
 	if (loader_ok)
 		check_walk(ret0, frames, depth);
 #endif
+	/* a walk that ended in the code cache of a JVM: perhaps a JNI method's stack */
+	if (lost && loader_ok && !crossed_signal &&
+	    javastack_extend(frames, &depth, TRACKSHM_MAX_DEPTH))
+		lost = false;
+	if (lost)
+		__atomic_fetch_add(&hdr->partial, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < depth; i++)
 		h = (h ^ frames[i]) * 0xff51afd7ed558ccdULL;
 	h ^= h >> 29;

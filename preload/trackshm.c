@@ -46,6 +46,9 @@ static pthread_key_t live_key; /* its destructor folds a thread's delta of live 
 static bool live_key_ok;
 static bool once; /* the key and the fork handlers are set up */
 uint32_t shm_epoch; /* bumped by each shared_open */
+struct trackshm_java *java_names;
+
+#define JAVA_BYTES ((uint64_t)TRACKSHM_JAVA_MAX * sizeof(struct trackshm_java))
 static TLS uint32_t shard_epoch; /* the shm_epoch of shard_plus1 and live_delta */
 static size_t shm_bytes; /* the mapping of hdr */
 static void *grave; /* the last detached file's address, now anonymous memory */
@@ -223,7 +226,8 @@ static bool follow_image(char *path, size_t n, int32_t *ppid)
  */
 static bool follow_child(void)
 {
-	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks) +
+			       TRACKSHM_JAVA_MAX * sizeof(struct trackshm_java);
 	struct trackshm_header *h;
 	char path[PATH_MAX];
 	void *p;
@@ -250,6 +254,7 @@ static bool follow_child(void)
 	h->header_size = sizeof(*h);
 	h->stack_size = sizeof(*stacks);
 	h->max_stacks = max_stacks;
+	h->java_max = TRACKSHM_JAVA_MAX;
 	h->generation = realtime_ns();
 	h->flags = hdr->flags & (TRACKSHM_EXACT | TRACKSHM_DEGRADED);
 	h->sample_mean = hdr->sample_mean;
@@ -262,6 +267,8 @@ static bool follow_child(void)
 	syscall(SYS_munmap, hdr, stack_bytes);
 	hdr = h;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*h));
+	java_names = (struct trackshm_java *)(stacks + max_stacks);
+	javastack_forget();
 	stacks[0].hash = 1;
 	stacks[0].ready = 1;
 	hdr->nstacks = 1;
@@ -331,10 +338,10 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);
 	if (max_stacks < 16)
 		max_stacks = 16;
-	stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	if (stack_bytes > max_mem / 2) {
-		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr)) / sizeof(*stacks));
-		stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr) - JAVA_BYTES) / sizeof(*stacks));
+		stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	}
 	addr_budget = max_mem - stack_bytes;
 	for (stack_mask = 1; stack_mask * 2 <= max_stacks - 1;)
@@ -380,9 +387,11 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	hdr = p;
 	shm_bytes = stack_bytes;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
+	java_names = (struct trackshm_java *)(stacks + max_stacks);
+	javastack_forget();
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
 	if (st.st_size && !punched)
-		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks));
+		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks) + JAVA_BYTES);
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
 	sample_mean = sample;
 	sample_big = sample_mean > UINT64_MAX / BIG_MEANS ? UINT64_MAX : sample_mean * BIG_MEANS;
@@ -397,6 +406,7 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	hdr->header_size = sizeof(*hdr);
 	hdr->stack_size = sizeof(*stacks);
 	hdr->max_stacks = max_stacks;
+	hdr->java_max = TRACKSHM_JAVA_MAX;
 	hdr->generation = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	hdr->flags = sample_mean ? 0 : TRACKSHM_EXACT;
 	hdr->sample_mean = sample_mean;

@@ -10,7 +10,7 @@
  * target loses nothing the recorder could still have read.
  *
  * Layout: struct trackshm_header at offset 0, then max_stacks entries of
- * struct trackshm_stack. Entry 0 is "other": allocations whose stack could
+ * struct trackshm_stack, then java_max records of struct trackshm_java. Entry 0 is "other": allocations whose stack could
  * not be stored (table full). An entry is valid when ready is 1; its frames
  * are then final. hash 0 marks a free entry. All integers little-endian
  * (native; the recorder runs on the same host). The header's generation
@@ -23,8 +23,8 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   6
-#define TRACKSHM_MAX_DEPTH 32
+#define TRACKSHM_VERSION   7
+#define TRACKSHM_MAX_DEPTH 64 /* frames of a stack: native ones (at most 32) and Java ones */
 #define TRACKSHM_SHARDS    4
 
 enum trackshm_flags {
@@ -106,6 +106,35 @@ struct trackshm_header {
 	uint64_t sites_seq;
 	uint32_t sites_busy; /* a thread is copying */
 	uint32_t max_mem_mib; /* the ceiling of the tracker's memory (OFFHEAP_MAX_MEM), MiB */
+	/*
+	 * The Java frames' names (struct trackshm_java), after the stack
+	 * table: java_max records; java_n is the number of indices handed
+	 * out (it may pass java_max: those found the region full).
+	 */
+	uint32_t java_max;
+	uint32_t java_n;
+};
+
+/*
+ * A Java frame in a stack's frames[] is TRACKSHM_JAVA_TAG | i: record i of
+ * the names region, which is ready (release) before any stack holding it
+ * is. Index 0 has no record: it stands for the outer Java frames that did
+ * not fit in the stack (TRACKSHM_MAX_DEPTH). A stack's Java frames follow
+ * its native ones (innermost first, as every frame), in place of the code
+ * cache frames the native walk reached (native wrapper, interpreter, JIT):
+ * one frame per Java method whatever its tier, inlined ones included.
+ * The records are written once and never change; two threads that name the
+ * same method and line at once may write two equal records.
+ */
+#define TRACKSHM_JAVA_TAG (1ULL << 63)
+#define TRACKSHM_JAVA_MAX 4096
+
+struct trackshm_java {
+	uint32_t ready;
+	int32_t line;	  /* source line; 0: unknown (no line table, native method) */
+	char cls[152];	  /* declaring class, dotted ("java.util.zip.Inflater"), cut to fit */
+	char method[64];  /* "<init>", "parse" */
+	char file[32];	  /* "Inflater.java"; empty: unknown */
 };
 
 /*

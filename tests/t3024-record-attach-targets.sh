@@ -94,9 +94,9 @@ java_case() {
 		"$OFFHEAP" report $_n.db --top 0 --json >out.json &&
 		sed -n "1,/^\$/p; /inflateInit2_/,/^\$/p" out | head -n 60 &&
 		# every site whose allocation is zlib'"'"'s, reached from the JNI function and
-		# its Java caller (named from the JIT map once compiled, else where the
-		# interpreter took over: whole Java stacks are issue [5/7]); the JVM'"'"'s own
-		# compiler arenas may rank above them while it warms up on a loaded machine
+		# its Java caller (named by the tracker through JVMTI; from the JIT map or
+		# Interpreter when a stack was taken before the tracker found the JVM); the
+		# JVM'"'"'s own compiler arenas may rank above them while it warms up
 		python3 -c "
 import json, re, sys
 t = json.load(open(\"out.json\"))
@@ -104,7 +104,7 @@ live = 0
 for s in t[\"top\"]:
     f = [x[\"function\"] or \"\" for x in s[\"frames\"]]
     if len(f) >= 3 and f[0] == \"inflateInit2_\" and f[1] == \"Java_java_util_zip_Inflater_init\" and \
-       re.match(r\"(\\[java\\] .*java\\.util\\.zip\\.Inflater\\.init|Interpreter)\", f[2]):
+       re.match(r\"(\\[java\\] .*java\\.util\\.zip\\.Inflater\\.init|Interpreter|java\\.util\\.zip\\.Inflater\\.init\$)\", f[2]):
         live += s[\"live_bytes\"]
 # 3 batches of 100 Inflaters of some 7 KiB each: about 2.1 MiB, sampled every 16 KiB
 print(\"inflateInit2_ sites live:\", live)

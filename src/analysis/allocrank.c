@@ -57,6 +57,10 @@ const char *allocrank_frame_name(const struct alloc_frame *f, char *buf, size_t 
 {
 	const char *mod;
 
+	if (f->java) { /* marked as the JIT map's names are */
+		snprintf(buf, n, "[java] %s", f->function ? f->function : "?");
+		return buf;
+	}
 	if (f->function)
 		return f->function;
 	mod = f->module ? strrchr(f->module, '/') : NULL;

@@ -45,8 +45,9 @@ size_t allocrank_peak(const struct alloc_data *d, const struct alloc_stack ***ou
 void allocrank_at_exit(const struct alloc_data *d, int64_t *bytes, int64_t *count);
 
 /*
- * The name of a frame: its function, else "0xPC in MODULE" written into
- * buf (n bytes). Returns the function or buf.
+ * The name of a frame: its function ("[java] CLASS.METHOD" for a Java frame
+ * the JVM named), else "0xPC in MODULE" written into buf (n bytes).
+ * Returns the function or buf.
  */
 const char *allocrank_frame_name(const struct alloc_frame *f, char *buf, size_t n);
 

@@ -147,6 +147,35 @@ static int64_t elapsed_ms(const struct recorder *r)
 	       (now.tv_nsec - r->start.tv_nsec) / 1000000;
 }
 
+/*
+ * The frame of a Java frame pc (TRACK_JAVA_TAG), named from the tracker's
+ * file: "java.util.zip.Inflater.<init>" in "Inflater.java" at its line, no
+ * module (allocdb tells a Java frame by its pc). Not yet named: left for a
+ * later call unless last (then it is stored as what it is).
+ */
+static int add_java_frame(struct recorder *r, uint64_t pc, bool last, struct strbuf *err)
+{
+	struct sym_frame f = {.pc = pc};
+	struct track_java j;
+	char name[sizeof(j.cls) + sizeof(j.method) + 1];
+
+	if (allocdb_has_frames(r->adb, r->run_id, pc))
+		return 0;
+	if (r->tf && !trackfile_java(r->tf, pc, &j)) {
+		snprintf(name, sizeof(name), "%s%s%s", j.cls, *j.cls ? "." : "", j.method);
+		f.file = *j.file ? j.file : NULL;
+		f.line = j.line;
+	} else if (pc == TRACK_JAVA_TAG) {
+		snprintf(name, sizeof(name), "(more Java frames)");
+	} else if (last) {
+		snprintf(name, sizeof(name), "(Java frame %" PRIu64 ")", (uint64_t)(pc & ~TRACK_JAVA_TAG));
+	} else {
+		return 0;
+	}
+	f.function = f.demangled = name;
+	return allocdb_add_frames(r->adb, r->run_id, &f, 1, err);
+}
+
 /* Writes the frames of every stack of the current run not yet symbolized. */
 static int symbolize_run(struct recorder *r, struct strbuf *err)
 {
@@ -171,6 +200,12 @@ static int symbolize_run(struct recorder *r, struct strbuf *err)
 
 			if (allocdb_has_frames(r->adb, r->run_id, s->pcs[k]))
 				continue;
+			if (s->pcs[k] & TRACK_JAVA_TAG) {
+				ret = add_java_frame(r, s->pcs[k], true, err);
+				if (ret)
+					return ret;
+				continue;
+			}
 			if (r->sym)
 				symbolize_pc(r->sym, s->pcs[k], true, &fr, &n);
 			else
@@ -332,12 +367,26 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 			s->depth = site->depth;
 			memcpy(s->pcs, site->frames, site->depth * sizeof(s->pcs[0]));
 			s->live_bytes = INT64_MIN;
+			/* Java frames: named now, while this image's names are in the file */
+			for (uint32_t k = 0; k < site->depth; k++)
+				if ((site->frames[k] & TRACK_JAVA_TAG) &&
+				    (ret = add_java_frame(r, site->frames[k], false, err)))
+					goto fail;
 			if (r->sym && alive) {
 				if (!invalidated)
 					symbolize_invalidate(r->sym);
 				invalidated = true;
+				/*
+				 * A JNI method's library was loaded late: a list read
+				 * before may hold its pcs in another file's span
+				 * (the code-cache pcs that used to end such stacks
+				 * were outside every module, and made it re-read)
+				 */
+				if (site->depth && (site->frames[site->depth - 1] & TRACK_JAVA_TAG))
+					symbolize_refresh(r->sym);
 				for (uint32_t k = 0; k < site->depth; k++)
-					symbolize_note(r->sym, site->frames[k]);
+					if (!(site->frames[k] & TRACK_JAVA_TAG))
+						symbolize_note(r->sym, site->frames[k]);
 			}
 		}
 		r->ids[i] = s->id;

@@ -24,7 +24,7 @@ struct recorder;
 struct strbuf;
 
 enum recorder_notice_kind {
-	RECORDER_NO_ATTACH,	/* the JVM disables attach: Java frames stay addresses */
+	RECORDER_NO_ATTACH,	/* the JVM disables attach: JIT frames stay addresses */
 	RECORDER_NO_PERFMAP,	/* the JVM has no Compiler.perfmap (JDK 16 and older) */
 	RECORDER_MAP_FAILED,	/* the perf map requests failed; it stopped asking */
 	RECORDER_MAP_UNSTORED,	/* a perf map read could not be written */

@@ -118,11 +118,11 @@ static void show_notices(struct recorder *r)
 	for (size_t i = 0; i < n; i++) {
 		switch (no[i].kind) {
 		case RECORDER_NO_ATTACH:
-			warning("the JVM %d disables attach: Java frames stay addresses",
+			warning("the JVM %d disables attach: JIT frames stay addresses",
 				(int)no[i].pid);
 			break;
 		case RECORDER_NO_PERFMAP:
-			warning("the JVM %d gives no perf map: Java frames stay addresses",
+			warning("the JVM %d gives no perf map: JIT frames stay addresses",
 				(int)no[i].pid);
 			hint("Compiler.perfmap needs JDK 17 or newer");
 			break;

@@ -87,7 +87,7 @@ enum format { FMT_TEXT, FMT_JSON, FMT_COLLAPSED, FMT_PPROF, FMT_HTML };
 static char *stack_key(const struct alloc_stack *s)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char buf[128];
+	char buf[512];
 
 	for (size_t i = 0; i < s->nframes; i++)
 		strbuf_addf(&sb, "%s;", allocrank_frame_name(&s->frames[i], buf, sizeof(buf)));
@@ -239,15 +239,17 @@ static int write_html(const char *path, const char *file, struct store *st,
 
 static void print_frames_text(const struct alloc_stack *s)
 {
-	char buf[128];
+	char buf[512];
 
 	for (size_t i = 0; i < s->nframes; i++) {
 		const struct alloc_frame *f = &s->frames[i];
 		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
 
 		printf("      %s", allocrank_frame_name(f, buf, sizeof(buf)));
-		if (f->file)
+		if (f->file && f->line > 0)
 			printf(" (%s:%d)", f->file, f->line);
+		else if (f->file)
+			printf(" (%s)", f->file);
 		if (f->inlined)
 			printf(" [inlined]");
 		if (mod && f->function)
@@ -277,7 +279,7 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 	const struct alloc_stack **p;
 	size_t np = allocrank_peak(d, &p);
 	int64_t bytes, count;
-	char a[32], b[128];
+	char a[32], b[512];
 
 	if (d->has_peak) {
 		printf("peak %s at %.1f s (%s)\n",
@@ -293,8 +295,10 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 
 			printf("  %10s  %s", format_size(a, sizeof(a), (uint64_t)p[i]->peak_live),
 			       site_name(p[i], b, sizeof(b)));
-			if (f && f->file)
+			if (f && f->file && f->line > 0)
 				printf(" (%s:%d)", f->file, f->line);
+			else if (f && f->file)
+				printf(" (%s)", f->file);
 			putchar('\n');
 		}
 	}
@@ -416,6 +420,7 @@ static void print_frames_json(struct json *j, const struct alloc_stack *s)
 		json_i64(j, "line", f->line);
 		json_str(j, "module", f->module);
 		json_bool(j, "inlined", f->inlined);
+		json_bool(j, "java", f->java || f->jit);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -523,7 +528,7 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 
 static void print_collapsed(struct alloc_site *v, size_t shown)
 {
-	char buf[128];
+	char buf[512];
 
 	for (size_t i = 0; i < shown; i++) {
 		const struct alloc_stack *s = v[i].s;

@@ -144,7 +144,7 @@ static size_t flame_child(struct flame *fl, size_t parent, const char *name,
 
 static void flame_build(struct flame *fl, const struct alloc_site *v, size_t nv)
 {
-	char buf[128];
+	char buf[512];
 
 	memset(fl, 0, sizeof(*fl));
 	ALLOC_GROW(fl->n, 1, fl->alloc);
@@ -213,7 +213,7 @@ static void flame_color(char *buf, size_t n, const struct fnode *node)
 		snprintf(buf, n, "hsl(0,0%%,%d%%)", node->depth ? 80 : 70);
 		return;
 	}
-	if (node->f->jit) {
+	if (node->f->jit || node->f->java) {
 		mod = "[java]";
 	} else if (!mod) {
 		snprintf(buf, n, "hsl(30,10%%,72%%)");
@@ -270,7 +270,9 @@ static void flame_rect(struct strbuf *o, const struct flame *fl, double x, doubl
 		if (node->f->file) {
 			strbuf_addstr(o, " (");
 			html_escape(o, node->f->file);
-			strbuf_addf(o, ":%d)", node->f->line);
+			if (node->f->line > 0)
+				strbuf_addf(o, ":%d", node->f->line);
+			strbuf_addch(o, ')');
 		}
 		if (mod) {
 			strbuf_addstr(o, " in ");

@@ -886,14 +886,16 @@ static void sparkline(struct strbuf *o, const struct alloc_stack *s)
 
 static void frame_text(struct strbuf *o, const struct alloc_frame *f, bool with_module)
 {
-	char buf[128];
+	char buf[512];
 	const char *mod = f->module ? strrchr(f->module, '/') : NULL;
 
 	esc(o, allocrank_frame_name(f, buf, sizeof(buf)));
 	if (f->file) {
 		strbuf_addstr(o, " (");
 		esc(o, f->file);
-		strbuf_addf(o, ":%d)", f->line);
+		if (f->line > 0)
+			strbuf_addf(o, ":%d", f->line);
+		strbuf_addch(o, ')');
 	}
 	if (f->inlined)
 		strbuf_addstr(o, " [inlined]");

@@ -162,7 +162,7 @@ static int str_index(struct builder *b, const char *s, int64_t *idx)
 
 static int function_id(struct builder *b, const struct alloc_frame *f, uint64_t *id)
 {
-	char key[1024], name[128];
+	char key[1024], name[512];
 	const char *label = allocrank_frame_name(f, name, sizeof(name));
 	int added;
 
@@ -234,7 +234,7 @@ static int mapping_id(struct builder *b, const char *module, uint64_t pc, uint64
 static int location_id(struct builder *b, const struct alloc_frame *fr, size_t nf, uint64_t *id)
 {
 	struct strbuf key = STRBUF_INIT;
-	char name[128];
+	char name[512];
 	pb_location *loc = NULL;
 	int added, ret = -ENOMEM;
 

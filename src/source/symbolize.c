@@ -290,6 +290,12 @@ int symbolize_note(struct symbolizer *sym, uint64_t pc)
 	return dwfl_addrmodule(sym->dwfl, pc) ? 0 : -ENOENT;
 }
 
+void symbolize_refresh(struct symbolizer *sym)
+{
+	if (sym->stale && sym->pid)
+		read_maps(sym, NULL);
+}
+
 /* Our per-module record (path, build-id), kept in the module's userdata slot. */
 static struct sym_module *module_info(struct symbolizer *sym, Dwfl_Module *mod)
 {

@@ -70,6 +70,14 @@ void symbolize_invalidate(struct symbolizer *sym);
 int symbolize_note(struct symbolizer *sym, uint64_t pc);
 
 /*
+ * Re-reads the module list now if symbolize_invalidate() was called since
+ * the last read: for addresses that a stale list may place in another
+ * module's span (a library loaded into a gap between the mappings of a file
+ * read before it, as a JVM's libzip.so among its CDS archive's).
+ */
+void symbolize_refresh(struct symbolizer *sym);
+
+/*
  * Resolves pc into *frames (*n ≥ 1 entries, innermost first, owned by sym,
  * valid until symbolize_free). is_return is true for the PC of a caller
  * frame (a return address): lookup then uses pc - 1 so the call's own line

@@ -25,6 +25,7 @@
 #include "xalloc.h"
 
 _Static_assert(TRACK_MAX_DEPTH == TRACKSHM_MAX_DEPTH, "trackfile.h and trackshm.h disagree");
+_Static_assert(TRACK_JAVA_TAG == TRACKSHM_JAVA_TAG, "trackfile.h and trackshm.h disagree");
 _Static_assert((int)TRACK_STACKS_FULL == (int)TRACKSHM_STACKS_FULL, "the ABI's bits");
 _Static_assert((int)TRACK_ADDRS_FULL == (int)TRACKSHM_ADDRS_FULL, "the ABI's bits");
 _Static_assert((int)TRACK_EXACT == (int)TRACKSHM_EXACT, "the ABI's bits");
@@ -217,6 +218,50 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 		/* hostile counters: wrap as the differences above do, no signed overflow */
 		v->live_bytes = (int64_t)((uint64_t)v->live_bytes + (uint64_t)o->live_bytes);
 	}
+	return 0;
+}
+
+/* src into dst, which holds more: a copy cut at src's size, always terminated. */
+static void copy_name(char *dst, size_t dn, const char *src, size_t sn)
+{
+	size_t n = strnlen(src, sn < dn ? sn : dn - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+int trackfile_java(struct trackfile *tf, uint64_t pc, struct track_java *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct trackshm_header *h;
+	const struct trackshm_java *r;
+	uint64_t i = pc & ~TRACKSHM_JAVA_TAG, off;
+	int ret;
+
+	if (!(pc & TRACKSHM_JAVA_TAG) || !i)
+		return -ENOENT;
+	ret = remap(tf, &err);
+	strbuf_release(&err);
+	if (ret)
+		return ret == -EAGAIN ? -ENOENT : ret;
+	h = tf->map;
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != TRACKSHM_MAGIC ||
+	    h->version != TRACKSHM_VERSION || h->header_size != sizeof(*h) ||
+	    h->stack_size != sizeof(struct trackshm_stack))
+		return -EPROTO;
+	if (i >= h->java_max)
+		return -ENOENT;
+	off = sizeof(*h) + (uint64_t)h->max_stacks * sizeof(struct trackshm_stack) +
+	      i * sizeof(*r);
+	if (off + sizeof(*r) > tf->len)
+		return -ENOENT;
+	r = (const struct trackshm_java *)((const char *)tf->map + off);
+	if (!__atomic_load_n(&r->ready, __ATOMIC_ACQUIRE))
+		return -ENOENT;
+	copy_name(out->cls, sizeof(out->cls), r->cls, sizeof(r->cls));
+	copy_name(out->method, sizeof(out->method), r->method, sizeof(r->method));
+	copy_name(out->file, sizeof(out->file), r->file, sizeof(r->file));
+	out->line = r->line > 0 ? r->line : 0;
 	return 0;
 }
 

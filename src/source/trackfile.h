@@ -13,7 +13,14 @@ struct trackfile;
  * reader; the rest of offheap sees its facts here. trackfile.c checks that
  * they agree.
  */
-#define TRACK_MAX_DEPTH 32 /* frames kept per stack */
+#define TRACK_MAX_DEPTH 64 /* frames kept per stack */
+/*
+ * A frame with this bit set is a Java frame named by trackfile_java, not a
+ * return address: the tracker asked the JVM for the Java stack above a JNI
+ * method's allocation. Index 0 (the bit alone) stands for the outer Java
+ * frames that did not fit.
+ */
+#define TRACK_JAVA_TAG (1ULL << 63)
 
 /* track_view.flags: the tracker's state, the ABI's bits as they come. */
 enum track_flags {
@@ -78,6 +85,21 @@ void trackfile_close(struct trackfile *tf);
 int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *err);
 
 void track_view_release(struct track_view *v);
+
+/* The names of a Java frame, as the JVM gave them (cut to the tracker's sizes). */
+struct track_java {
+	char cls[160];	 /* dotted: "java.util.zip.Inflater" */
+	char method[72]; /* "<init>" */
+	char file[40];	 /* "Inflater.java"; empty when unknown */
+	int line;	 /* 0 when unknown */
+};
+
+/*
+ * The names of the Java frame pc (TRACK_JAVA_TAG | index) of the image the
+ * file holds now: 0 and *out; -ENOENT while the tracker has not written
+ * them (or for index 0, which has none); -EPROTO when the file is not ours.
+ */
+int trackfile_java(struct trackfile *tf, uint64_t pc, struct track_java *out);
 
 /* The generation of the image that initialised the file; 0 while none has. */
 uint64_t trackfile_generation(struct trackfile *tf);

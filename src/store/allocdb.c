@@ -860,6 +860,8 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 		f->module = col_dup(q, 5);
 		f->inlined = sqlite3_column_int(q, 6) != 0;
 		f->jit = false; /* the array grows uninitialised; name_jit_frames sets it */
+		/* a Java frame the tracker named: its pc is the tag and an index, no address */
+		f->java = (f->pc & TRACK_JAVA_TAG) != 0;
 	}
 	if (rc != SQLITE_DONE) {
 		ret = sql_err(a, err, "read");

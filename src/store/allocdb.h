@@ -105,6 +105,12 @@ struct alloc_frame {
 	int line;
 	bool inlined;
 	bool jit; /* function named from the run's JIT map (alloc_jitmap) */
+	/*
+	 * A Java frame the JVM named (its pc has bit 63 set, docs/SCHEMA.md):
+	 * function "java.util.zip.Inflater.<init>", file and line, no module.
+	 * Code that asks "is this Java?" tests java || jit.
+	 */
+	bool java;
 };
 
 struct alloc_stack {

@@ -179,6 +179,50 @@ int main(void)
 	is_int((int)v.nr, 2, "both sites");
 	ok(v.live_bytes == (int64_t)((uint64_t)INT64_MAX * 2), "their total wraps, as the counters do");
 	track_view_release(&v);
+
+	/* the Java frames' names after the stack table, read as hostile as the rest */
+	{
+		struct {
+			struct trackshm_header h;
+			struct trackshm_stack s[4];
+			struct trackshm_java j[3];
+		} g;
+		struct strbuf err = STRBUF_INIT;
+		struct track_java out;
+		struct trackfile *tf;
+
+		memset(&g, 0, sizeof(g));
+		g.h = f.h;
+		g.h.java_max = 3;
+		g.h.java_n = 2;
+		g.j[1].ready = 1;
+		g.j[1].line = 131;
+		memset(g.j[1].cls, 'A', sizeof(g.j[1].cls)); /* hostile: no terminator */
+		strcpy(g.j[1].method, "<init>");
+		strcpy(g.j[1].file, "Inflater.java");
+		g.j[2].line = 7; /* not ready */
+		write_file(&g, sizeof(g));
+		ok(!trackfile_open(path, &tf, &err), "open a file with Java names");
+		is_int(trackfile_java(tf, TRACK_JAVA_TAG | 1, &out), 0, "a ready record reads");
+		is_int((int)strlen(out.cls), (int)sizeof(g.j[1].cls), "an unterminated class is cut");
+		ok(!strcmp(out.method, "<init>") && !strcmp(out.file, "Inflater.java") &&
+			   out.line == 131,
+		   "method, file and line");
+		is_int(trackfile_java(tf, TRACK_JAVA_TAG | 2, &out), -ENOENT, "not ready: not yet");
+		is_int(trackfile_java(tf, TRACK_JAVA_TAG, &out), -ENOENT, "index 0 has no record");
+		is_int(trackfile_java(tf, TRACK_JAVA_TAG | 3, &out), -ENOENT, "beyond java_max");
+		is_int(trackfile_java(tf, 1, &out), -ENOENT, "a return address is no Java frame");
+		g.h.java_max = 1000000; /* hostile: the region past the file's end */
+		write_file(&g, sizeof(g));
+		is_int(trackfile_java(tf, TRACK_JAVA_TAG | 999999, &out), -ENOENT,
+		       "a record past the file's end");
+		g.j[1].line = -5;
+		write_file(&g, sizeof(g));
+		ok(!trackfile_java(tf, TRACK_JAVA_TAG | 1, &out) && out.line == 0,
+		   "a negative line reads as unknown");
+		trackfile_close(tf);
+		strbuf_release(&err);
+	}
 	unlink(path);
 	return done_testing();
 }

@@ -1,0 +1,127 @@
+#!/bin/sh
+# Whole Java stacks above native allocations: a JVM whose user code
+# (Orders.main or Thread.run -> Orders$Worker.run -> Orders.parse ->
+# Orders$Codec.open -> new GZIPInputStream) makes Inflaters, in several
+# threads, with the JIT compiling the chain and the collector running. The
+# tracker asks the JVM (JVMTI, from the JNI method's thread) for the Java
+# frames above Java_java_util_zip_Inflater_init: every site through
+# Orders.parse names it once with its file and line, up to Orders.main or
+# Thread.run, and one Java path is one site whatever the tier (interpreted,
+# compiled, inlined) of its frames. record -- java on JDK 17 (G1 and ZGC)
+# and Temurin 25 (ZGC), record -p on a running JDK 17 (with a thread whose
+# stack is deeper than the tracker keeps); the JVM exits 0 each time.
+TEST_TIMEOUT=120
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/require-lib.sh"
+
+require_jdk17 java javac
+setup_or_fail "javac compiles tests/java/Orders.java" \
+	"$JDK17/javac" -d "$TRASH/classes" "$ROOT/tests/java/Orders.java"
+# the lines the stacks must name, read from the fixture
+PARSE_LINE=$(grep -n "// parse calls open" "$ROOT/tests/java/Orders.java" | cut -d: -f1)
+OPEN_LINE=$(grep -n "// Codec.open" "$ROOT/tests/java/Orders.java" | cut -d: -f1)
+MAIN_LINE=$(grep -n "// main calls parse" "$ROOT/tests/java/Orders.java" | head -1 | cut -d: -f1)
+test -n "$PARSE_LINE" && test -n "$OPEN_LINE" && test -n "$MAIN_LINE" ||
+	fail_all "the fixture's marked lines are found"
+
+# check.py JSON PATHS [DEEP]: the sites whose stack runs from zlib through
+# Orders.parse; PATHS: how many of them start at inflateInit2_ (the Java
+# paths); 0: any number, at least 1. DEEP: a site of the deep thread must be
+# there, cut at the tracker's 64 frames and marked so.
+cat >check.py <<EOF
+import json, sys
+top = json.load(open(sys.argv[1]))["top"]
+want = int(sys.argv[2])
+deep = len(sys.argv) > 3
+sites = []
+for t in top:
+    fr = t["frames"]
+    names = [f["function"] for f in fr]
+    if "Orders.parse" in names and "java.util.zip.Inflater.<init>" in names:
+        sites.append(fr)
+assert sites, "no site through Orders.parse"
+seen = set()
+for fr in sites:
+    names = [f["function"] for f in fr]
+    # native frames up to the JNI method, then only named Java frames: no
+    # code-cache frame (native wrapper, interpreter, JIT) is left
+    j = names.index("Java_java_util_zip_Inflater_init")
+    assert not any(f["java"] for f in fr[:j + 1]), names
+    assert all(f["java"] and f["module"] is None for f in fr[j + 1:]), names
+    assert names[j + 1] == "java.util.zip.Inflater.init", names
+    assert names.count("Orders.parse") == 1, names
+    p = fr[names.index("Orders.parse")]
+    assert (p["file"], p["line"]) == ("Orders.java", $PARSE_LINE), p
+    o = fr[names.index("Orders\$Codec.open")]
+    assert (o["file"], o["line"]) == ("Orders.java", $OPEN_LINE), o
+    if names[-1] == "(more Java frames)":
+        # cut: the innermost frames kept, all of them Java but the native ones
+        assert deep and len(fr) == 64 and fr[-1]["java"] and names[-2] == "Orders.down", names
+        continue
+    assert names[-1] in ("Orders.main", "java.lang.Thread.run"), names
+    if names[-1] == "Orders.main" and want:
+        assert fr[-1]["line"] == $MAIN_LINE, fr[-1]
+    key = tuple((f["function"], f["line"]) for f in fr)
+    assert key not in seen, ("one Java path in two sites", names)
+    seen.add(key)
+paths = [fr for fr in sites if fr[0]["function"] == "inflateInit2_"]
+ends = set(fr[-1]["function"] for fr in paths)
+if deep:
+    assert "(more Java frames)" in ends, ends
+if want:
+    assert len(paths) == want, [[f["function"] for f in fr] for fr in paths]
+    assert ends == {"Orders.main", "java.lang.Thread.run"}, ends
+else:
+    assert paths, "no site from inflateInit2_"
+print(len(paths), "Java paths to inflateInit2_")
+EOF
+
+# java_case NAME JAVA GC: record the fixture to its end
+java_case() {
+	_n=$1 _java=$2 _gc=$3
+	test_expect_success "$_n: record -- java: the whole Java stack, one site per path" '
+		"$OFFHEAP" record -i 250ms -o $_n.db -- "$_java" -Xmx96m $_gc \
+			-XX:ErrorFile="$TRASH/hs_err_$_n.log" -cp "$TRASH/classes" Orders 2500 3 \
+			>$_n.out 2>$_n.err &&
+		grep -q "^kept 1000$" $_n.out &&
+		test ! -e "$TRASH/hs_err_$_n.log" &&
+		"$OFFHEAP" report $_n.db --top 0 --json >$_n.json &&
+		python3 check.py $_n.json 2 &&
+		"$OFFHEAP" report $_n.db --top 0 >$_n.txt &&
+		grep -q "^      \[java\] Orders.parse (Orders.java:$PARSE_LINE)$" $_n.txt &&
+		grep -q "^      \[java\] java.util.zip.Inflater.init (Inflater.java)$" $_n.txt
+	'
+}
+
+java_case jdk17-g1 "$JDK17/java" -XX:+UseG1GC
+java_case jdk17-zgc "$JDK17/java" -XX:+UseZGC
+if have_jdk25 java; then
+	java_case jdk25-zgc "$JDK25/java" -XX:+UseZGC
+else
+	test_skip "jdk25-zgc: record -- java: the whole Java stack, one site per path" \
+		"no Temurin 25 in $JDK25"
+fi
+
+test_expect_success "formats: collapsed and pprof carry the Java frames" '
+	"$OFFHEAP" report jdk17-g1.db --top 0 --format collapsed >c &&
+	grep -q "^\[java\]_Orders.main;\[java\]_Orders.parse;\[java\]_Orders\$Codec.open;.*;\[java\]_java.util.zip.Inflater.init;Java_java_util_zip_Inflater_init;inflateInit2_ [0-9]*$" c &&
+	"$OFFHEAP" report jdk17-g1.db --format pprof -o g1.pb.gz &&
+	gzip -dc g1.pb.gz | grep -aq "\[java\] Orders.parse"
+'
+
+test_expect_success "record -p: a running JDK 17 gets the same frames, and runs on; a deep stack is cut" '
+	start_bg "$JDK17/java" -Xmx96m -XX:ErrorFile="$TRASH/hs_err_p.log" -Dorders.deep=80 \
+		-cp "$TRASH/classes" \
+		Orders 2500 2 "$TRASH/p-ready" "$TRASH/p-stop" >p.out 2>p.err &&
+	JPID=$BG_PID &&
+	wait_for 60 "test -e p-ready" &&
+	"$OFFHEAP" record -p $JPID -d 1500ms -o p.db 2>p.rec &&
+	: >p-stop &&
+	test_exit_code 0 wait $JPID &&
+	grep -q "^kept " p.out &&
+	test ! -e "$TRASH/hs_err_p.log" &&
+	"$OFFHEAP" report p.db --top 0 --json >p.json &&
+	python3 check.py p.json 0 deep
+'
+
+test_done
