@@ -132,9 +132,9 @@ struct trackshm_header {
 struct trackshm_java {
 	uint32_t ready;
 	int32_t line;	  /* source line; 0: unknown (no line table, native method) */
-	char cls[152];	  /* declaring class, dotted ("java.util.zip.Inflater"), cut to fit */
+	char cls[176];	  /* declaring class, dotted ("java.util.zip.Inflater"), cut to fit */
 	char method[64];  /* "<init>", "parse" */
-	char file[32];	  /* "Inflater.java"; empty: unknown */
+	char file[72];	  /* "Inflater.java"; empty: unknown */
 };
 
 /*

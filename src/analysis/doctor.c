@@ -695,7 +695,7 @@ static void rule_malloc_sites(struct ctx *c)
 /* A Java method's frame. One test, so that a new kind of Java frame is one line. */
 static bool frame_is_java(const struct alloc_frame *fr)
 {
-	return fr->jit;
+	return fr->jit || fr->java;
 }
 
 /*

@@ -88,9 +88,9 @@ void track_view_release(struct track_view *v);
 
 /* The names of a Java frame, as the JVM gave them (cut to the tracker's sizes). */
 struct track_java {
-	char cls[160];	 /* dotted: "java.util.zip.Inflater" */
+	char cls[184];	 /* dotted: "java.util.zip.Inflater" */
 	char method[72]; /* "<init>" */
-	char file[40];	 /* "Inflater.java"; empty when unknown */
+	char file[80];	 /* "Inflater.java"; empty when unknown */
 	int line;	 /* 0 when unknown */
 };
 
