@@ -11,6 +11,7 @@
  */
 #include "doctor.h"
 #include "allocdb.h"
+#include "allocrank.h"
 #include "parse.h"
 #include "series.h"
 #include "strbuf.h"
@@ -606,30 +607,6 @@ static void rule_budget(struct ctx *c)
 	    "size -Xmx (or -XX:MaxRAMPercentage) to leave room for native memory, and cap -XX:MaxDirectMemorySize and -XX:MaxMetaspaceSize so the sum stays below the limit");
 }
 
-/* The first frame of a stack that is not the allocator or the tracker. */
-static const struct alloc_frame *culprit_frame(const struct alloc_stack *st)
-{
-	static const char *const skip[] = { "malloc", "calloc", "realloc", "free", "operator new",
-					    "posix_memalign", "aligned_alloc", "memalign",
-					    "valloc", "pvalloc", "mmap", "mmap64", "strdup",
-					    "strndup", "__libc_", "offheap_" };
-
-	for (size_t i = 0; i < st->nframes; i++) {
-		const struct alloc_frame *fr = &st->frames[i];
-		bool alloc = false;
-
-		if (!fr->function)
-			continue;
-		for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]) && !alloc; k++)
-			alloc = !strncmp(fr->function, skip[k], strlen(skip[k]));
-		if (fr->module && strstr(fr->module, "liboffheap"))
-			alloc = true;
-		if (!alloc)
-			return fr;
-	}
-	return st->nframes ? &st->frames[0] : NULL;
-}
-
 static void rule_malloc_sites(struct ctx *c)
 {
 	const struct alloc_data *d = c->p->allocs;
@@ -637,9 +614,10 @@ static void rule_malloc_sites(struct ctx *c)
 	struct trend bt = { 0 };
 	int64_t total = 0;
 	size_t nsites = 0;
+	struct allocrank_culprits *cu;
 	struct finding *f;
-	const struct alloc_frame *fr;
-	char a[32], b[32];
+	const struct alloc_frame *via;
+	char a[32], b[32], site[200];
 	double hours;
 
 	if (!d)
@@ -664,16 +642,17 @@ static void rule_malloc_sites(struct ctx *c)
 	hours = (double)d->span_ms / 3.6e6;
 	f->bytes_per_hour = hours > 0 ? bt.growth / hours : 0;
 	f->confidence = bt.r2;
-	fr = culprit_frame(best);
+	cu = allocrank_culprits_new(d);
 	SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
 	    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));
-	if (fr)
-		SET(f->culprit, "%s (%s:%d)%s%s", fr->function ? fr->function : "?",
-		    fr->file ? fr->file : "?", fr->line, fr->module ? " in " : "",
-		    fr->module ? (strrchr(fr->module, '/') ? strrchr(fr->module, '/') + 1 : fr->module)
-			       : "");
+	if (allocrank_culprit(cu, best, &via))
+		SET(f->culprit, "%s", allocrank_site_label(cu, best, site, sizeof(site)));
 	else
 		SET(f->culprit, "stack %" PRId64 " (no frames)", best->id);
+	if (via)
+		evidence(f, "it allocates through %s, which only forwards the allocation",
+			 allocrank_frame_name(via, site, sizeof(site)));
+	allocrank_culprits_free(cu);
 	evidence(f, "top site: live %s, +%s over %zu intervals (R² %.2f, %zu of %zu intervals grew)",
 		 format_size(a, sizeof(a), (uint64_t)(best->live_bytes < 0 ? 0 : best->live_bytes)),
 		 format_size(b, sizeof(b), sat_u64(bt.growth)), best->n, bt.r2, bt.ups,
