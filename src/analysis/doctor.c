@@ -471,48 +471,123 @@ static const char *grown_class(const struct series *s, int64_t *delta)
 	return best;
 }
 
+/* Native growth the category rules that fired account for, from their NMT categories. */
+static int64_t claimed_by_rules(const struct ctx *c)
+{
+	static const struct {
+		const char *pattern, *nmt[2];
+	} claims[] = {
+		{ "direct-buffers", { "nmt:Other", NULL } },
+		{ "thread-leak", { "nmt:Thread", NULL } },
+		{ "interned-strings", { "nmt:Symbol", NULL } },
+		{ "classloader-leak", { "nmt:Class", "nmt:Metaspace" } },
+		{ "code-cache", { "nmt:Code", NULL } },
+	};
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < c->r->n; i++)
+		for (size_t k = 0; k < sizeof(claims) / sizeof(claims[0]); k++) {
+			if (strcmp(c->r->f[i].pattern, claims[k].pattern))
+				continue;
+			for (size_t m = 0; m < 2 && claims[k].nmt[m]; m++) {
+				const struct series_trend *t = tr(c, claims[k].nmt[m]);
+
+				if (t && t->j.last > t->j.first)
+					sum += t->j.last - t->j.first;
+			}
+		}
+	return sum;
+}
+
+/* Growth of a count from the first to the last probe that reaches the floor. */
+static bool count_grew(bool have, uint64_t first, uint64_t last, uint64_t floor)
+{
+	return have && last > first && last - first >= floor;
+}
+
+/*
+ * Inputs of the native rule that were missing: each lowers the confidence
+ * and is named in the evidence, so a verdict is never silently weaker.
+ */
+static double missing_input(struct finding *f, double conf, const char *what, const char *why)
+{
+	evidence(f, "not known: %s (%s)", what, why && why[0] ? why : "not read");
+	return conf * 0.8;
+}
+
+/*
+ * Native memory (brk heap, arenas, anonymous mappings) that grows. In a JVM
+ * with NMT the growth NMT accounts for is named by the category rules
+ * (direct buffers, threads, symbols...); what NMT does not see is judged
+ * here, as a finding of its own even when a category rule fired too: a JVM
+ * can leak direct buffers and zlib streams at once. zlib is named when
+ * either count says so — the zlib states in the malloc heaps or the
+ * Inflater/Deflater objects on the Java heap — with or without NMT; the
+ * inputs that are missing lower the confidence and are named, never change
+ * the verdict to another pattern.
+ */
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
 	const struct series_trend *cheap = tr(c, "counter:offheap.cheap.outstanding");
-	bool nmt_known, zlib;
-	int64_t nmt_d, d, cls_d;
+	const struct doctor_probes *p = c->p;
+	bool nmt_known, zlib_states, zlib_objects, zlib;
+	int64_t nmt_d, d, out, cls_d;
 	const char *cls;
 	struct finding *f;
 	char a[32], b[32], e[32];
+	double conf, share;
 
 	if (!native_trend(c, &j) || j.kind != TREND_GROWING || j.last - j.first < LEAK_MIN_BYTES)
 		return;
 	d = j.last - j.first;
 	nmt_d = nmt_native_growth(c, &nmt_known);
+	out = nmt_known ? d - (nmt_d > 0 ? nmt_d : 0) : d;
 	cls = grown_class(c->s, &cls_d);
+	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50);
+	zlib_objects = count_grew(p->have_zlib_objects, p->zlib_objects_first,
+				  p->zlib_objects_last, 50);
+	zlib = zlib_states || zlib_objects;
 	/*
-	 * What NMT sees a category rule names (or it is warm-up). NMT counts
-	 * what the JVM asked malloc for, glibc hands out more (headers,
-	 * rounding): only when NMT explains less than a third is the rest
-	 * someone else's.
+	 * NMT counts what the JVM asked malloc for, glibc hands out more
+	 * (headers, rounding), and NMT's committed memory is not all resident:
+	 * without a zlib count, what is left outside NMT must be most of the
+	 * growth, and large on its own when a category rule already named
+	 * NMT's part. With a zlib count it is zlib's, less what the category
+	 * rules that fired claim.
 	 */
-	if (c->s->is_jvm && nmt_known && nmt_d * 3 >= d)
+	if (zlib) {
+		out = d - claimed_by_rules(c);
+		if (out < LEAK_MIN_BYTES)
+			return;
+	} else if (c->s->is_jvm && nmt_known) {
+		if (nmt_d * 3 >= d || (explained_by_rules && out < 8 * MIB))
+			return;
+	} else if (c->s->is_jvm && explained_by_rules) {
+		/* no NMT: a category rule (threads, strings) already names this growth */
 		return;
-	if (explained_by_rules && d - nmt_d < 8 * MIB)
-		return;
-	if (c->s->is_jvm && !nmt_known && explained_by_rules)
-		return;
-	zlib = c->p->have_zlib && c->p->zlib_last > c->p->zlib_first &&
-	       c->p->zlib_last - c->p->zlib_first >= 50;
+	}
+	share = d > 0 ? (double)out / (double)d : 1;
 	if (zlib) {
 		f = add(c->r, "zlib-inflater", FS_LEAK);
 		SET(f->title, "zlib streams never ended: native memory outside %s grows %s in %.0f s",
-		    c->s->is_jvm ? "NMT" : "the heap", sz(a, sizeof(a), d), c->span_s);
-		SET(f->culprit,
-		    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
-		    c->p->zlib_last, (int64_t)(c->p->zlib_last - c->p->zlib_first));
+		    !c->s->is_jvm ? "the heap" : nmt_known ? "NMT" : "the Java heap",
+		    sz(a, sizeof(a), out), c->span_s);
+		if (zlib_states)
+			SET(f->culprit,
+			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
+			    p->zlib_last, (int64_t)(p->zlib_last - p->zlib_first));
+		else
+			SET(f->culprit,
+			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " Inflater/Deflater objects on the heap (%+" PRId64 " while sampled)",
+			    p->zlib_objects_last,
+			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
 		SET(f->fix,
 		    "close every GZIPInputStream/GZIPOutputStream/InflaterInputStream in try-with-resources and call Inflater.end()/Deflater.end() when done (a Cleaner frees them only after a GC finds them unreachable)");
 	} else if (c->s->is_jvm) {
 		f = add(c->r, "native-outside-nmt", FS_LEAK);
 		SET(f->title, "native memory outside %s grows %s in %.0f s",
-		    nmt_known ? "NMT" : "the Java heap", sz(a, sizeof(a), d), c->span_s);
+		    nmt_known ? "NMT" : "the Java heap", sz(a, sizeof(a), out), c->span_s);
 		SET(f->culprit,
 		    "native code outside the JVM's accounting: a JNI library, zlib, or another malloc user (class %s grew most)",
 		    cls);
@@ -532,24 +607,47 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 				    ? "'offheap trace PID' names the thread and stack that map it; 'offheap record -- CMD' the malloc sites"
 				    : "'offheap record -o rec.db -- CMD' then 'offheap doctor rec.db' (or 'offheap report rec.db') names the allocation sites");
 	}
-	f->bytes_per_hour = j.per_hour;
-	f->confidence = j.confidence;
+	/* the part outside NMT is this finding's; NMT's part is the category rules' */
+	f->bytes_per_hour = j.per_hour * share;
+	conf = j.confidence;
 	evidence(f, "native resident memory (brk heap + arenas + anon): %s -> %s (%s/h, R² %.2f)",
 		 format_size(a, sizeof(a), (uint64_t)j.first), format_size(b, sizeof(b), (uint64_t)j.last),
 		 sz(e, sizeof(e), sat_i64(j.per_hour)), j.fit.r2);
 	evidence(f, "class %s grew most: %s", cls, sz(a, sizeof(a), cls_d));
 	if (nmt_known)
-		evidence(f, "NMT committed outside the Java heap moved only %s", sz(a, sizeof(a), nmt_d));
+		evidence(f, "NMT committed outside the Java heap moved %s%s; this finding's part: %s",
+			 explained_by_rules ? "" : "only ", sz(a, sizeof(a), nmt_d),
+			 sz(b, sizeof(b), out));
 	if (cheap && cheap->n >= 2)
 		evidence(f, "glibc C-Heap outstanding (VM.info): %s -> %s",
 			 format_size(a, sizeof(a), (uint64_t)cheap->j.first),
 			 format_size(b, sizeof(b), (uint64_t)cheap->j.last));
-	if (c->p->have_strings)
-		evidence(f, "StringTable entries: %" PRIu64 " -> %" PRIu64, c->p->strings_first,
-			 c->p->strings_last);
-	if (c->p->have_zlib && c->p->zlib_last)
-		evidence(f, "zlib stream states in the malloc arenas: %" PRIu64 " -> %" PRIu64,
-			 c->p->zlib_first, c->p->zlib_last);
+	if (p->have_zlib)
+		evidence(f, "zlib stream states in the malloc arenas: %" PRIu64 " -> %" PRIu64 "%s",
+			 p->zlib_first, p->zlib_last,
+			 p->zlib_partial ? " (some heaps not read)" : "");
+	if (p->have_zlib_objects)
+		evidence(f, "Inflater/Deflater objects on the Java heap: %" PRIu64 " -> %" PRIu64,
+			 p->zlib_objects_first, p->zlib_objects_last);
+	if (p->have_strings && p->strings_last != p->strings_first)
+		evidence(f, "StringTable entries: %" PRIu64 " -> %" PRIu64, p->strings_first,
+			 p->strings_last);
+	if (!c->s->is_jvm)
+		goto out;
+	/* What would have told this growth apart, and was not there. */
+	if (!nmt_known)
+		conf = missing_input(f, conf, "what NMT accounts for", p->nmt_on ? "NMT unreadable"
+										: "NMT is not on");
+	if (!p->have_zlib)
+		conf = missing_input(f, conf, "zlib states in the malloc heaps", p->zlib_missing);
+	else if (p->zlib_partial && !zlib)
+		conf = missing_input(f, conf, "zlib states in the heaps not read", "probe limit");
+	if (!p->have_zlib_objects)
+		conf = missing_input(f, conf, "Inflater/Deflater objects", p->zlib_objects_missing);
+	if (!p->have_strings && !nmt_known)
+		conf = missing_input(f, conf, "StringTable growth", p->strings_missing);
+out:
+	f->confidence = conf;
 }
 
 static void rule_fragmentation(struct ctx *c)
@@ -570,9 +668,18 @@ static void rule_fragmentation(struct ctx *c)
 		 format_size(b, sizeof(b), p->chunk_inuse), format_size(d, sizeof(d), p->chunk_free));
 	SET(f->culprit,
 	    "glibc keeps freed chunks inside its arenas (one per thread, up to 8 x cores): live data is small, RSS stays high");
-	SET(f->fix,
-	    c->s->is_jvm ? "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; 'offheap jcmd PID System.trim_native_heap' (JDK 17.0.2+) to give it back now; or -XX:TrimNativeHeapInterval=60000 (JDK 21.0.1+)"
-			 : "MALLOC_ARENA_MAX=2 (or 4) in the environment; call malloc_trim(0) after large frees; or MALLOC_TRIM_THRESHOLD_ / a different allocator (jemalloc)");
+	/* TrimNativeHeapInterval: offered when this JVM's own flags list it (17.0.15 has it) */
+	if (!c->s->is_jvm)
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; call malloc_trim(0) after large frees; or MALLOC_TRIM_THRESHOLD_ / a different allocator (jemalloc)");
+	else if (p->have_flags && p->trim_native_flag)
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; 'offheap jcmd PID System.trim_native_heap' to give it back now; or %s-XX:TrimNativeHeapInterval=60000 (this JVM has the flag)",
+		    p->trim_native_flag == 2 ? "-XX:+UnlockExperimentalVMOptions " : "");
+	else
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; 'offheap jcmd PID System.trim_native_heap' to give it back now%s",
+		    p->have_flags ? " (this JVM has no TrimNativeHeapInterval flag)" : "");
 }
 
 static void rule_budget(struct ctx *c)
