@@ -318,20 +318,57 @@ static void rule_strings(struct ctx *c)
 	    "stop interning unbounded values: with Jackson disable JsonFactory.Feature.INTERN_FIELD_NAMES (and CANONICALIZE_FIELD_NAMES for random keys); replace String.intern() by a bounded cache; 'offheap jcmd PID VM.stringtable' shows the table");
 }
 
+static bool native_trend(const struct ctx *c, struct trend_judgement *j);
+
+/*
+ * Without NMT the direct buffers are told by their objects on the Java heap
+ * (the class histogram) while native memory grows: the same verdict, with
+ * a lower confidence and the missing NMT said.
+ */
+static struct finding *direct_without_nmt(struct ctx *c)
+{
+	const struct doctor_probes *p = c->p;
+	struct trend_judgement j;
+	struct finding *f;
+	char a[32], b[32];
+
+	if (!p->have_histogram || p->direct_objects_last < p->direct_objects_first + 50 ||
+	    !native_trend(c, &j) || j.kind != TREND_GROWING || j.last - j.first < LEAK_MIN_BYTES)
+		return NULL;
+	f = add(c->r, "direct-buffers", FS_LEAK);
+	f->bytes_per_hour = j.per_hour;
+	f->confidence = j.confidence * 0.8;
+	SET(f->title, "direct buffers grow: %+" PRId64 " DirectByteBuffer objects in %.0f s, native memory %s",
+	    (int64_t)(p->direct_objects_last - p->direct_objects_first), c->span_s,
+	    sz(a, sizeof(a), j.last - j.first));
+	evidence(f, "DirectByteBuffer objects on the Java heap: %" PRIu64 " -> %" PRIu64,
+		 p->direct_objects_first, p->direct_objects_last);
+	evidence(f, "native resident memory (brk heap + arenas + anon): %s -> %s",
+		 format_size(a, sizeof(a), (uint64_t)j.first),
+		 format_size(b, sizeof(b), (uint64_t)j.last));
+	evidence(f, "not known: NMT Other, the bytes the buffers hold (%s); the rate is all native growth",
+		 p->nmt_on ? "NMT unreadable" : "NMT is not on");
+	return f;
+}
+
 static void rule_direct(struct ctx *c)
 {
 	const struct series_trend *other = tr(c, "nmt:Other");
-	struct finding *f;
+	struct finding *f = NULL;
 	char a[32];
 
-	if (!growing(other, LEAK_MIN_BYTES))
+	if (!other)
+		f = direct_without_nmt(c);
+	if (!f && !growing(other, LEAK_MIN_BYTES))
 		return;
-	f = add(c->r, "direct-buffers", FS_LEAK);
-	rate(f, other);
-	SET(f->title, "direct buffers / Unsafe memory grow: NMT Other %+.1f MiB in %.0f s",
-	    (double)(other->j.last - other->j.first) / MIB, c->span_s);
-	growth_line(f, "NMT Other (malloc: ByteBuffer.allocateDirect, Unsafe.allocateMemory)", other,
-		    c->span_s);
+	if (!f) {
+		f = add(c->r, "direct-buffers", FS_LEAK);
+		rate(f, other);
+		SET(f->title, "direct buffers / Unsafe memory grow: NMT Other %+.1f MiB in %.0f s",
+		    (double)(other->j.last - other->j.first) / MIB, c->span_s);
+		growth_line(f, "NMT Other (malloc: ByteBuffer.allocateDirect, Unsafe.allocateMemory)",
+			    other, c->span_s);
+	}
 	SET(f->culprit,
 	    "ByteBuffer.allocateDirect / Unsafe.allocateMemory (malloc site Unsafe_AllocateMemory0) kept reachable");
 	if (c->p->have_flags && c->p->max_direct)
@@ -545,7 +582,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	out = nmt_known ? d - (nmt_d > 0 ? nmt_d : 0) : d;
 	cls = grown_class(c->s, &cls_d);
 	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50);
-	zlib_objects = count_grew(p->have_zlib_objects, p->zlib_objects_first,
+	zlib_objects = count_grew(p->have_histogram, p->zlib_objects_first,
 				  p->zlib_objects_last, 50);
 	zlib = zlib_states || zlib_objects;
 	/*
@@ -626,7 +663,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		evidence(f, "zlib stream states in the malloc arenas: %" PRIu64 " -> %" PRIu64 "%s",
 			 p->zlib_first, p->zlib_last,
 			 p->zlib_partial ? " (some heaps not read)" : "");
-	if (p->have_zlib_objects)
+	if (p->have_histogram)
 		evidence(f, "Inflater/Deflater objects on the Java heap: %" PRIu64 " -> %" PRIu64,
 			 p->zlib_objects_first, p->zlib_objects_last);
 	if (p->have_strings && p->strings_last != p->strings_first)
@@ -642,8 +679,8 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		conf = missing_input(f, conf, "zlib states in the malloc heaps", p->zlib_missing);
 	else if (p->zlib_partial && !zlib)
 		conf = missing_input(f, conf, "zlib states in the heaps not read", "probe limit");
-	if (!p->have_zlib_objects)
-		conf = missing_input(f, conf, "Inflater/Deflater objects", p->zlib_objects_missing);
+	if (!p->have_histogram)
+		conf = missing_input(f, conf, "Inflater/Deflater objects", p->histogram_missing);
 	if (!p->have_strings && !nmt_known)
 		conf = missing_input(f, conf, "StringTable growth", p->strings_missing);
 out:

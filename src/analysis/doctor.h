@@ -49,11 +49,12 @@ struct doctor_probes {
 	bool have_zlib;
 	uint64_t zlib_first, zlib_last;	/* at the start and at the end */
 	bool zlib_partial;		/* some malloc heaps were not read: a flat count proves nothing */
-	/* Inflater + Deflater objects on the Java heap (GC.class_histogram -all) */
-	bool have_zlib_objects;
-	uint64_t zlib_objects_first, zlib_objects_last;
+	/* objects on the Java heap (GC.class_histogram -all), at the start and at the end */
+	bool have_histogram;
+	uint64_t zlib_objects_first, zlib_objects_last;	/* Inflater + Deflater */
+	uint64_t direct_objects_first, direct_objects_last;	/* DirectByteBuffer */
 	/* why an input above is missing ("" when it was read or does not apply) */
-	char zlib_missing[224], zlib_objects_missing[224], strings_missing[224];
+	char zlib_missing[224], histogram_missing[224], strings_missing[224];
 	/* glibc chunk walk of the brk heap and arenas */
 	bool have_chunks;
 	uint64_t chunk_inuse, chunk_free;	/* bytes */

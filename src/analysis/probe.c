@@ -224,38 +224,35 @@ int probe_parse_table_entries(const char *text, uint64_t *entries)
 	return scan_dec(&p, p + strlen(p), entries) ? 0 : -EINVAL;
 }
 
-int probe_parse_zlib_objects(const char *text, uint64_t *count)
+int probe_parse_class_count(const char *text, const char *const *cls, size_t ncls,
+			    uint64_t *count)
 {
-	static const char *const cls[] = { " java.util.zip.Inflater", " java.util.zip.Deflater" };
 	const char *line = text;
 	bool histogram = false;
 
 	*count = 0;
 	while (*line) {
-		const char *eol = strchr(line, '\n'), *p = line;
-		uint64_t num, instances;
-		char tok[64];
+		const char *eol = strchr(line, '\n'), *p = line, *q;
+		uint64_t instances;
+		char tok[64], name[256];
 
 		if (!eol)
 			eol = line + strlen(line);
 		/* " 123:   INSTANCES   BYTES  CLASS (MODULE)" */
 		if (token(&p, eol, tok, sizeof(tok)) && tok[0] >= '0' && tok[0] <= '9' &&
 		    tok[strlen(tok) - 1] == ':') {
-			const char *q = tok;
-
 			histogram = true;
-			if (scan_dec(&q, tok + strlen(tok), &num) && token(&p, eol, tok, sizeof(tok))) {
-				q = tok;
-				for (size_t i = 0; i < 2; i++) {
-					size_t len = strlen(cls[i]);
-					const char *c = strstr(p, cls[i]);
-
-					if (c && c < eol && (c[len] == ' ' || c + len == eol) &&
-					    scan_dec(&q, tok + strlen(tok), &instances) && !*q)
+			if (!token(&p, eol, tok, sizeof(tok)))
+				goto next;
+			q = tok;
+			/* the bytes, then the class name */
+			if (scan_dec(&q, tok + strlen(tok), &instances) && !*q &&
+			    token(&p, eol, name, sizeof(name)) && token(&p, eol, name, sizeof(name)))
+				for (size_t i = 0; i < ncls; i++)
+					if (!strcmp(name, cls[i]))
 						*count = add_sat(*count, instances);
-				}
-			}
 		}
+next:
 		line = *eol ? eol + 1 : eol;
 	}
 	return histogram ? 0 : -EINVAL;
@@ -307,6 +304,10 @@ static int probe_jcmd(pid_t pid, const char *cmd, struct strbuf *out, char *why,
 
 void probe_jvm(pid_t pid, struct jvm_probe *jp)
 {
+	static const char *const zlib_classes[] = { "java.util.zip.Inflater",
+						    "java.util.zip.Deflater" };
+	static const char *const direct_classes[] = { "java.nio.DirectByteBuffer",
+						      "java.nio.DirectByteBufferR" };
 	struct strbuf out = STRBUF_INIT;
 
 	memset(jp, 0, sizeof(*jp));
@@ -340,12 +341,13 @@ void probe_jvm(pid_t pid, struct jvm_probe *jp)
 			snprintf(jp->strings_error, sizeof(jp->strings_error),
 				 "its reply did not parse");
 	}
-	if (!probe_jcmd(pid, "GC.class_histogram -all", &out, jp->zlib_objects_error,
-			sizeof(jp->zlib_objects_error))) {
-		if (!probe_parse_zlib_objects(out.buf, &jp->zlib_objects))
-			jp->zlib_objects_ok = true;
+	if (!probe_jcmd(pid, "GC.class_histogram -all", &out, jp->histogram_error,
+			sizeof(jp->histogram_error))) {
+		if (!probe_parse_class_count(out.buf, zlib_classes, 2, &jp->zlib_objects) &&
+		    !probe_parse_class_count(out.buf, direct_classes, 2, &jp->direct_objects))
+			jp->histogram_ok = true;
 		else
-			snprintf(jp->zlib_objects_error, sizeof(jp->zlib_objects_error),
+			snprintf(jp->histogram_error, sizeof(jp->histogram_error),
 				 "its reply did not parse");
 	}
 	strbuf_release(&out);

@@ -48,10 +48,12 @@ int probe_parse_loaders(const char *text, struct loader_stats *out);
 int probe_parse_table_entries(const char *text, uint64_t *entries);
 
 /*
- * Instances of java.util.zip.Inflater plus Deflater in a GC.class_histogram
- * reply (0 when neither is listed). Returns 0 or -EINVAL (not a histogram).
+ * The instances of the classes cls[0..ncls) (exact names) added up from a
+ * GC.class_histogram reply (0 when none is listed). Returns 0 or -EINVAL
+ * (not a histogram).
  */
-int probe_parse_zlib_objects(const char *text, uint64_t *count);
+int probe_parse_class_count(const char *text, const char *const *cls, size_t ncls,
+			    uint64_t *count);
 
 /*
  * How a 'VM.flags -all' reply lists flag name: 0 not listed (this JVM has
@@ -63,19 +65,21 @@ int probe_flag_listed(const char *text, const char *name);
 /* The class loader, string table and zlib object counts of a JVM, from probe_jvm. */
 struct jvm_probe {
 	bool loaders_ok, strings_ok;	/* which of the replies were read */
-	bool zlib_objects_ok;
+	bool histogram_ok;
 	struct loader_stats loaders;
 	uint64_t strings;		/* string table entries */
-	uint64_t zlib_objects;		/* Inflater + Deflater instances, reachable or not */
+	/* from the class histogram: instances, reachable or not */
+	uint64_t zlib_objects;		/* java.util.zip.Inflater + Deflater */
+	uint64_t direct_objects;	/* java.nio.DirectByteBuffer (+R, read-only) */
 	char loaders_error[160];	/* why loaders_ok is false ("" when it is true) */
 	char strings_error[160];	/* why strings_ok is false */
-	char zlib_objects_error[160];	/* why zlib_objects_ok is false */
+	char histogram_error[160];	/* why histogram_ok is false */
 };
 
 /*
  * Asks the JVM pid for VM.classloader_stats, VM.stringtable and
  * 'GC.class_histogram -all' (cheap jcmds; -all walks the heap without a
- * GC) and parses them into jp; a request that fails leaves its _ok false
+ * GC: zlib and direct buffer objects) and parses them into jp; a request that fails leaves its _ok false
  * and says why in its _error. A request that fails is asked once more: a
  * JVM on a saturated machine may miss one deadline and meet the next; a
  * string table being resized has no statistics, and is asked again a few

@@ -303,7 +303,7 @@ static int diagnose_file(const char *path, struct series *s, struct doctor_repor
 	p.cgroup_limit = -1;
 	p.allocs = have_allocs ? allocs : NULL;
 	snprintf(p.zlib_missing, sizeof(p.zlib_missing), "needs the live process");
-	snprintf(p.zlib_objects_missing, sizeof(p.zlib_objects_missing), "needs the live JVM");
+	snprintf(p.histogram_missing, sizeof(p.histogram_missing), "needs the live JVM");
 	snprintf(p.strings_missing, sizeof(p.strings_missing), "needs the live JVM");
 	if (!have_allocs)
 		doctor_unchecked(r, "allocation sites: the file has no allocation data (record with 'offheap record')");
@@ -483,16 +483,18 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 				 j0.strings_ok ? "at the end" : "at the start");
 			doctor_unchecked(r, "the StringTable (VM.stringtable): %s", p.strings_missing);
 		}
-		if (j0.zlib_objects_ok && j1.zlib_objects_ok) {
-			p.have_zlib_objects = true;
+		if (j0.histogram_ok && j1.histogram_ok) {
+			p.have_histogram = true;
 			p.zlib_objects_first = j0.zlib_objects;
 			p.zlib_objects_last = j1.zlib_objects;
+			p.direct_objects_first = j0.direct_objects;
+			p.direct_objects_last = j1.direct_objects;
 		} else {
-			snprintf(p.zlib_objects_missing, sizeof(p.zlib_objects_missing), "%s (%s)",
-				 j0.zlib_objects_ok ? j1.zlib_objects_error : j0.zlib_objects_error,
-				 j0.zlib_objects_ok ? "at the end" : "at the start");
-			doctor_unchecked(r, "Inflater/Deflater objects (GC.class_histogram -all): %s",
-					 p.zlib_objects_missing);
+			snprintf(p.histogram_missing, sizeof(p.histogram_missing), "%s (%s)",
+				 j0.histogram_ok ? j1.histogram_error : j0.histogram_error,
+				 j0.histogram_ok ? "at the end" : "at the start");
+			doctor_unchecked(r, "Inflater, Deflater and direct buffer objects (GC.class_histogram -all): %s",
+					 p.histogram_missing);
 		}
 		if (!j1.loaders_ok)
 			doctor_unchecked(r, "class loaders (VM.classloader_stats): %s",
