@@ -312,6 +312,9 @@ static void rule_strings(struct ctx *c)
 			 (int64_t)(c->p->strings_last - c->p->strings_first));
 	if (sym)
 		growth_line(f, "NMT Symbol committed", sym, c->span_s);
+	else
+		evidence(f, "not known: NMT Symbol, the bytes the table holds (%s)",
+			 c->p->nmt_on ? "NMT unreadable" : "NMT is not on");
 	SET(f->culprit, strings ? "String.intern() of unbounded keys (the StringTable keeps growing)"
 				: "symbols created without bound (generated class, method or field names)");
 	SET(f->fix,
