@@ -174,7 +174,6 @@ static bool name_is_forwarder(const char *fn)
 		"g_strndup", "g_memdup", "xmalloc", "xcalloc", "xrealloc", "xstrdup", "xzalloc",
 		"xmemdup",
 	};
-
 	const char *sp = strstr(fn, " std::"), *paren = strchr(fn, '(');
 
 	/* demangled names of templates may start with their return type: "void* std::..." */
