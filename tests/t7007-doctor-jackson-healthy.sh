@@ -21,7 +21,7 @@ start_bg "$JAVA17" -XX:NativeMemoryTracking=off -Xmx128m -Xss512k -cp "classes:$
 	JacksonIntern ready.jackson 500 120
 jackson=$BG_PID
 start_bg "$JAVA17" -XX:NativeMemoryTracking=summary -Xmx128m -Xss512k -cp "classes:$H2" \
-	H2Healthy ready.h2 4 120
+	H2Healthy ready.h2 2 120
 h2=$BG_PID
 wait_for 60 "test -s ready.jackson && test -s ready.h2" ||
 	fail_all "JacksonIntern or H2Healthy did not start"
