@@ -1,6 +1,7 @@
 /*
  * fuzz-jvmmem: the jcmd replies offheap jvm and doctor read: VM.flags,
- * GC.heap_info, VM.info, VM.classloader_stats, VM.stringtable.
+ * GC.heap_info, VM.info, VM.classloader_stats, VM.stringtable,
+ * GC.class_histogram.
  */
 #include "fuzz.h"
 
@@ -23,7 +24,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!probe_parse_loaders(text, &ls) &&
 		    (ls.top_count > ls.loaders || ls.top_classes > ls.classes))
 			abort();
+		static const char *const cls[] = { "java.util.zip.Inflater",
+						   "java.nio.DirectByteBuffer" };
+		int listed = probe_flag_listed(text, "TrimNativeHeapInterval");
+
 		probe_parse_table_entries(text, &a);
+		if (probe_parse_class_count(text, cls, 2, &a) && a)
+			abort(); /* not a histogram: nothing counted */
+		if (listed < 0 || listed > 2)
+			abort();
 	}
 	free(text);
 	return 0;

@@ -312,26 +312,66 @@ static void rule_strings(struct ctx *c)
 			 (int64_t)(c->p->strings_last - c->p->strings_first));
 	if (sym)
 		growth_line(f, "NMT Symbol committed", sym, c->span_s);
+	else
+		evidence(f, "not known: NMT Symbol, the bytes the table holds (%s)",
+			 c->p->nmt_on ? "NMT unreadable" : "NMT is not on");
 	SET(f->culprit, strings ? "String.intern() of unbounded keys (the StringTable keeps growing)"
 				: "symbols created without bound (generated class, method or field names)");
 	SET(f->fix,
 	    "stop interning unbounded values: with Jackson disable JsonFactory.Feature.INTERN_FIELD_NAMES (and CANONICALIZE_FIELD_NAMES for random keys); replace String.intern() by a bounded cache; 'offheap jcmd PID VM.stringtable' shows the table");
 }
 
+static bool native_trend(const struct ctx *c, struct trend_judgement *j);
+
+/*
+ * Without NMT the direct buffers are told by their objects on the Java heap
+ * (the class histogram) while native memory grows: the same verdict, with
+ * a lower confidence and the missing NMT said.
+ */
+static struct finding *direct_without_nmt(struct ctx *c)
+{
+	const struct doctor_probes *p = c->p;
+	struct trend_judgement j;
+	struct finding *f;
+	char a[32], b[32];
+
+	if (!p->have_histogram || p->direct_objects_last < p->direct_objects_first + 50 ||
+	    !native_trend(c, &j) || j.kind != TREND_GROWING || j.last - j.first < LEAK_MIN_BYTES)
+		return NULL;
+	f = add(c->r, "direct-buffers", FS_LEAK);
+	f->bytes_per_hour = j.per_hour;
+	f->confidence = j.confidence * 0.8;
+	SET(f->title, "direct buffers grow: %+" PRId64 " DirectByteBuffer objects in %.0f s, native memory %s",
+	    (int64_t)(p->direct_objects_last - p->direct_objects_first), c->span_s,
+	    sz(a, sizeof(a), j.last - j.first));
+	evidence(f, "DirectByteBuffer objects on the Java heap: %" PRIu64 " -> %" PRIu64,
+		 p->direct_objects_first, p->direct_objects_last);
+	evidence(f, "native resident memory (brk heap + arenas + anon): %s -> %s",
+		 format_size(a, sizeof(a), (uint64_t)j.first),
+		 format_size(b, sizeof(b), (uint64_t)j.last));
+	evidence(f, "not known: NMT Other, the bytes the buffers hold (%s); the rate is all native growth",
+		 p->nmt_on ? "NMT unreadable" : "NMT is not on");
+	return f;
+}
+
 static void rule_direct(struct ctx *c)
 {
 	const struct series_trend *other = tr(c, "nmt:Other");
-	struct finding *f;
+	struct finding *f = NULL;
 	char a[32];
 
-	if (!growing(other, LEAK_MIN_BYTES))
+	if (!other)
+		f = direct_without_nmt(c);
+	if (!f && !growing(other, LEAK_MIN_BYTES))
 		return;
-	f = add(c->r, "direct-buffers", FS_LEAK);
-	rate(f, other);
-	SET(f->title, "direct buffers / Unsafe memory grow: NMT Other %+.1f MiB in %.0f s",
-	    (double)(other->j.last - other->j.first) / MIB, c->span_s);
-	growth_line(f, "NMT Other (malloc: ByteBuffer.allocateDirect, Unsafe.allocateMemory)", other,
-		    c->span_s);
+	if (!f) {
+		f = add(c->r, "direct-buffers", FS_LEAK);
+		rate(f, other);
+		SET(f->title, "direct buffers / Unsafe memory grow: NMT Other %+.1f MiB in %.0f s",
+		    (double)(other->j.last - other->j.first) / MIB, c->span_s);
+		growth_line(f, "NMT Other (malloc: ByteBuffer.allocateDirect, Unsafe.allocateMemory)",
+			    other, c->span_s);
+	}
 	SET(f->culprit,
 	    "ByteBuffer.allocateDirect / Unsafe.allocateMemory (malloc site Unsafe_AllocateMemory0) kept reachable");
 	if (c->p->have_flags && c->p->max_direct)
@@ -471,48 +511,123 @@ static const char *grown_class(const struct series *s, int64_t *delta)
 	return best;
 }
 
+/* Native growth the category rules that fired account for, from their NMT categories. */
+static int64_t claimed_by_rules(const struct ctx *c)
+{
+	static const struct {
+		const char *pattern, *nmt[2];
+	} claims[] = {
+		{ "direct-buffers", { "nmt:Other", NULL } },
+		{ "thread-leak", { "nmt:Thread", NULL } },
+		{ "interned-strings", { "nmt:Symbol", NULL } },
+		{ "classloader-leak", { "nmt:Class", "nmt:Metaspace" } },
+		{ "code-cache", { "nmt:Code", NULL } },
+	};
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < c->r->n; i++)
+		for (size_t k = 0; k < sizeof(claims) / sizeof(claims[0]); k++) {
+			if (strcmp(c->r->f[i].pattern, claims[k].pattern))
+				continue;
+			for (size_t m = 0; m < 2 && claims[k].nmt[m]; m++) {
+				const struct series_trend *t = tr(c, claims[k].nmt[m]);
+
+				if (t && t->j.last > t->j.first)
+					sum += t->j.last - t->j.first;
+			}
+		}
+	return sum;
+}
+
+/* Growth of a count from the first to the last probe that reaches the floor. */
+static bool count_grew(bool have, uint64_t first, uint64_t last, uint64_t floor)
+{
+	return have && last > first && last - first >= floor;
+}
+
+/*
+ * Inputs of the native rule that were missing: each lowers the confidence
+ * and is named in the evidence, so a verdict is never silently weaker.
+ */
+static double missing_input(struct finding *f, double conf, const char *what, const char *why)
+{
+	evidence(f, "not known: %s (%s)", what, why && why[0] ? why : "not read");
+	return conf * 0.8;
+}
+
+/*
+ * Native memory (brk heap, arenas, anonymous mappings) that grows. In a JVM
+ * with NMT the growth NMT accounts for is named by the category rules
+ * (direct buffers, threads, symbols...); what NMT does not see is judged
+ * here, as a finding of its own even when a category rule fired too: a JVM
+ * can leak direct buffers and zlib streams at once. zlib is named when
+ * either count says so — the zlib states in the malloc heaps or the
+ * Inflater/Deflater objects on the Java heap — with or without NMT; the
+ * inputs that are missing lower the confidence and are named, never change
+ * the verdict to another pattern.
+ */
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
 	const struct series_trend *cheap = tr(c, "counter:offheap.cheap.outstanding");
-	bool nmt_known, zlib;
-	int64_t nmt_d, d, cls_d;
+	const struct doctor_probes *p = c->p;
+	bool nmt_known, zlib_states, zlib_objects, zlib;
+	int64_t nmt_d, d, out, cls_d;
 	const char *cls;
 	struct finding *f;
 	char a[32], b[32], e[32];
+	double conf, share;
 
 	if (!native_trend(c, &j) || j.kind != TREND_GROWING || j.last - j.first < LEAK_MIN_BYTES)
 		return;
 	d = j.last - j.first;
 	nmt_d = nmt_native_growth(c, &nmt_known);
+	out = nmt_known ? d - (nmt_d > 0 ? nmt_d : 0) : d;
 	cls = grown_class(c->s, &cls_d);
+	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50);
+	zlib_objects = count_grew(p->have_histogram, p->zlib_objects_first,
+				  p->zlib_objects_last, 50);
+	zlib = zlib_states || zlib_objects;
 	/*
-	 * What NMT sees a category rule names (or it is warm-up). NMT counts
-	 * what the JVM asked malloc for, glibc hands out more (headers,
-	 * rounding): only when NMT explains less than a third is the rest
-	 * someone else's.
+	 * NMT counts what the JVM asked malloc for, glibc hands out more
+	 * (headers, rounding), and NMT's committed memory is not all resident:
+	 * without a zlib count, what is left outside NMT must be most of the
+	 * growth, and large on its own when a category rule already named
+	 * NMT's part. With a zlib count it is zlib's, less what the category
+	 * rules that fired claim.
 	 */
-	if (c->s->is_jvm && nmt_known && nmt_d * 3 >= d)
+	if (zlib) {
+		out = d - claimed_by_rules(c);
+		if (out < LEAK_MIN_BYTES)
+			return;
+	} else if (c->s->is_jvm && nmt_known) {
+		if (nmt_d * 3 >= d || (explained_by_rules && out < 8 * MIB))
+			return;
+	} else if (c->s->is_jvm && explained_by_rules) {
+		/* no NMT: a category rule (threads, strings) already names this growth */
 		return;
-	if (explained_by_rules && d - nmt_d < 8 * MIB)
-		return;
-	if (c->s->is_jvm && !nmt_known && explained_by_rules)
-		return;
-	zlib = c->p->have_zlib && c->p->zlib_last > c->p->zlib_first &&
-	       c->p->zlib_last - c->p->zlib_first >= 50;
+	}
+	share = d > 0 ? (double)out / (double)d : 1;
 	if (zlib) {
 		f = add(c->r, "zlib-inflater", FS_LEAK);
 		SET(f->title, "zlib streams never ended: native memory outside %s grows %s in %.0f s",
-		    c->s->is_jvm ? "NMT" : "the heap", sz(a, sizeof(a), d), c->span_s);
-		SET(f->culprit,
-		    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
-		    c->p->zlib_last, (int64_t)(c->p->zlib_last - c->p->zlib_first));
+		    !c->s->is_jvm ? "the heap" : nmt_known ? "NMT" : "the Java heap",
+		    sz(a, sizeof(a), out), c->span_s);
+		if (zlib_states)
+			SET(f->culprit,
+			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
+			    p->zlib_last, (int64_t)(p->zlib_last - p->zlib_first));
+		else
+			SET(f->culprit,
+			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " Inflater/Deflater objects on the heap (%+" PRId64 " while sampled)",
+			    p->zlib_objects_last,
+			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
 		SET(f->fix,
 		    "close every GZIPInputStream/GZIPOutputStream/InflaterInputStream in try-with-resources and call Inflater.end()/Deflater.end() when done (a Cleaner frees them only after a GC finds them unreachable)");
 	} else if (c->s->is_jvm) {
 		f = add(c->r, "native-outside-nmt", FS_LEAK);
 		SET(f->title, "native memory outside %s grows %s in %.0f s",
-		    nmt_known ? "NMT" : "the Java heap", sz(a, sizeof(a), d), c->span_s);
+		    nmt_known ? "NMT" : "the Java heap", sz(a, sizeof(a), out), c->span_s);
 		SET(f->culprit,
 		    "native code outside the JVM's accounting: a JNI library, zlib, or another malloc user (class %s grew most)",
 		    cls);
@@ -532,24 +647,47 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 				    ? "'offheap trace PID' names the thread and stack that map it; 'offheap record -- CMD' the malloc sites"
 				    : "'offheap record -o rec.db -- CMD' then 'offheap doctor rec.db' (or 'offheap report rec.db') names the allocation sites");
 	}
-	f->bytes_per_hour = j.per_hour;
-	f->confidence = j.confidence;
+	/* the part outside NMT is this finding's; NMT's part is the category rules' */
+	f->bytes_per_hour = j.per_hour * share;
+	conf = j.confidence;
 	evidence(f, "native resident memory (brk heap + arenas + anon): %s -> %s (%s/h, R² %.2f)",
 		 format_size(a, sizeof(a), (uint64_t)j.first), format_size(b, sizeof(b), (uint64_t)j.last),
 		 sz(e, sizeof(e), sat_i64(j.per_hour)), j.fit.r2);
 	evidence(f, "class %s grew most: %s", cls, sz(a, sizeof(a), cls_d));
 	if (nmt_known)
-		evidence(f, "NMT committed outside the Java heap moved only %s", sz(a, sizeof(a), nmt_d));
+		evidence(f, "NMT committed outside the Java heap moved %s%s; this finding's part: %s",
+			 explained_by_rules ? "" : "only ", sz(a, sizeof(a), nmt_d),
+			 sz(b, sizeof(b), out));
 	if (cheap && cheap->n >= 2)
 		evidence(f, "glibc C-Heap outstanding (VM.info): %s -> %s",
 			 format_size(a, sizeof(a), (uint64_t)cheap->j.first),
 			 format_size(b, sizeof(b), (uint64_t)cheap->j.last));
-	if (c->p->have_strings)
-		evidence(f, "StringTable entries: %" PRIu64 " -> %" PRIu64, c->p->strings_first,
-			 c->p->strings_last);
-	if (c->p->have_zlib && c->p->zlib_last)
-		evidence(f, "zlib stream states in the malloc arenas: %" PRIu64 " -> %" PRIu64,
-			 c->p->zlib_first, c->p->zlib_last);
+	if (p->have_zlib)
+		evidence(f, "zlib stream states in the malloc arenas: %" PRIu64 " -> %" PRIu64 "%s",
+			 p->zlib_first, p->zlib_last,
+			 p->zlib_partial ? " (some heaps not read)" : "");
+	if (p->have_histogram)
+		evidence(f, "Inflater/Deflater objects on the Java heap: %" PRIu64 " -> %" PRIu64,
+			 p->zlib_objects_first, p->zlib_objects_last);
+	if (p->have_strings && p->strings_last != p->strings_first)
+		evidence(f, "StringTable entries: %" PRIu64 " -> %" PRIu64, p->strings_first,
+			 p->strings_last);
+	if (!c->s->is_jvm)
+		goto out;
+	/* What would have told this growth apart, and was not there. */
+	if (!nmt_known)
+		conf = missing_input(f, conf, "what NMT accounts for", p->nmt_on ? "NMT unreadable"
+										: "NMT is not on");
+	if (!p->have_zlib)
+		conf = missing_input(f, conf, "zlib states in the malloc heaps", p->zlib_missing);
+	else if (p->zlib_partial && !zlib)
+		conf = missing_input(f, conf, "zlib states in the heaps not read", "probe limit");
+	if (!p->have_histogram)
+		conf = missing_input(f, conf, "Inflater/Deflater objects", p->histogram_missing);
+	if (!p->have_strings && !nmt_known)
+		conf = missing_input(f, conf, "StringTable growth", p->strings_missing);
+out:
+	f->confidence = conf;
 }
 
 static void rule_fragmentation(struct ctx *c)
@@ -570,9 +708,18 @@ static void rule_fragmentation(struct ctx *c)
 		 format_size(b, sizeof(b), p->chunk_inuse), format_size(d, sizeof(d), p->chunk_free));
 	SET(f->culprit,
 	    "glibc keeps freed chunks inside its arenas (one per thread, up to 8 x cores): live data is small, RSS stays high");
-	SET(f->fix,
-	    c->s->is_jvm ? "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; 'offheap jcmd PID System.trim_native_heap' (JDK 17.0.2+) to give it back now; or -XX:TrimNativeHeapInterval=60000 (JDK 21.0.1+)"
-			 : "MALLOC_ARENA_MAX=2 (or 4) in the environment; call malloc_trim(0) after large frees; or MALLOC_TRIM_THRESHOLD_ / a different allocator (jemalloc)");
+	/* TrimNativeHeapInterval: offered when this JVM's own flags list it (17.0.15 has it) */
+	if (!c->s->is_jvm)
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; call malloc_trim(0) after large frees; or MALLOC_TRIM_THRESHOLD_ / a different allocator (jemalloc)");
+	else if (p->have_flags && p->trim_native_flag)
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; 'offheap jcmd PID System.trim_native_heap' to give it back now; or %s-XX:TrimNativeHeapInterval=60000 (this JVM has the flag)",
+		    p->trim_native_flag == 2 ? "-XX:+UnlockExperimentalVMOptions " : "");
+	else
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; 'offheap jcmd PID System.trim_native_heap' to give it back now%s",
+		    p->have_flags ? " (this JVM has no TrimNativeHeapInterval flag)" : "");
 }
 
 static void rule_budget(struct ctx *c)
@@ -607,30 +754,6 @@ static void rule_budget(struct ctx *c)
 	    "size -Xmx (or -XX:MaxRAMPercentage) to leave room for native memory, and cap -XX:MaxDirectMemorySize and -XX:MaxMetaspaceSize so the sum stays below the limit");
 }
 
-/* The first frame of a stack that is not the allocator or the tracker. */
-static const struct alloc_frame *culprit_frame(const struct alloc_stack *st)
-{
-	static const char *const skip[] = { "malloc", "calloc", "realloc", "free", "operator new",
-					    "posix_memalign", "aligned_alloc", "memalign",
-					    "valloc", "pvalloc", "mmap", "mmap64", "strdup",
-					    "strndup", "__libc_", "offheap_" };
-
-	for (size_t i = 0; i < st->nframes; i++) {
-		const struct alloc_frame *fr = &st->frames[i];
-		bool alloc = false;
-
-		if (!fr->function)
-			continue;
-		for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]) && !alloc; k++)
-			alloc = !strncmp(fr->function, skip[k], strlen(skip[k]));
-		if (fr->module && strstr(fr->module, "liboffheap"))
-			alloc = true;
-		if (!alloc)
-			return fr;
-	}
-	return st->nframes ? &st->frames[0] : NULL;
-}
-
 static void rule_malloc_sites(struct ctx *c)
 {
 	const struct alloc_data *d = c->p->allocs;
@@ -638,9 +761,10 @@ static void rule_malloc_sites(struct ctx *c)
 	struct trend bt = { 0 };
 	int64_t total = 0;
 	size_t nsites = 0;
+	struct allocrank_culprits *cu;
 	struct finding *f;
-	const struct alloc_frame *fr;
-	char a[32], b[32];
+	const struct alloc_frame *via;
+	char a[32], b[32], site[200];
 	double hours;
 
 	if (!d)
@@ -665,16 +789,17 @@ static void rule_malloc_sites(struct ctx *c)
 	hours = (double)d->span_ms / 3.6e6;
 	f->bytes_per_hour = hours > 0 ? bt.growth / hours : 0;
 	f->confidence = bt.r2;
-	fr = culprit_frame(best);
+	cu = allocrank_culprits_new(d);
 	SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
 	    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));
-	if (fr)
-		SET(f->culprit, "%s (%s:%d)%s%s", fr->function ? fr->function : "?",
-		    fr->file ? fr->file : "?", fr->line, fr->module ? " in " : "",
-		    fr->module ? (strrchr(fr->module, '/') ? strrchr(fr->module, '/') + 1 : fr->module)
-			       : "");
+	if (allocrank_culprit(cu, best, &via))
+		SET(f->culprit, "%s", allocrank_site_label(cu, best, site, sizeof(site)));
 	else
 		SET(f->culprit, "stack %" PRId64 " (no frames)", best->id);
+	if (via)
+		evidence(f, "it allocates through %s, which only forwards the allocation",
+			 allocrank_frame_name(via, site, sizeof(site)));
+	allocrank_culprits_free(cu);
 	evidence(f, "top site: live %s, +%s over %zu intervals (R² %.2f, %zu of %zu intervals grew)",
 		 format_size(a, sizeof(a), (uint64_t)(best->live_bytes < 0 ? 0 : best->live_bytes)),
 		 format_size(b, sizeof(b), sat_u64(bt.growth)), best->n, bt.r2, bt.ups,
@@ -691,12 +816,6 @@ static void rule_malloc_sites(struct ctx *c)
  * p->allocs) and traces a short window when anonymous mmaps grow (in
  * p->mmap_site); this names the code in the findings the rules made.
  */
-
-/* A Java method's frame. One test, so that a new kind of Java frame is one line. */
-static bool frame_is_java(const struct alloc_frame *fr)
-{
-	return fr->jit || fr->java;
-}
 
 /*
  * A Java frame's method as "pkg.Class.method(args) (File.java:42)", without
@@ -803,7 +922,7 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d,
  */
 static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
 {
-	const struct alloc_frame *nat = culprit_frame(st), *near = NULL, *user = NULL;
+	const struct alloc_frame *nat = allocrank_past_allocator(st), *near = NULL, *user = NULL;
 	char a[160], b[160], c[160];
 
 	f->nculprit_frames = 0;
@@ -812,21 +931,21 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
 		const char *m;
 
 		if (f->nculprit_frames < FINDING_MAX_FRAMES) {
-			const char *text = frame_is_java(fr) && java_method(fr, a, sizeof(a))
+			const char *text = allocrank_frame_is_java(fr) && java_method(fr, a, sizeof(a))
 						   ? a
 						   : native_frame(fr, a, sizeof(a));
 
 			snprintf(f->culprit_frames[f->nculprit_frames++],
 				 sizeof(f->culprit_frames[0]), "%s", text);
 		}
-		if (!frame_is_java(fr) || !(m = java_method(fr, a, sizeof(a))))
+		if (!allocrank_frame_is_java(fr) || !(m = java_method(fr, a, sizeof(a))))
 			continue;
 		if (!near)
 			near = fr;
 		if (!user && !java_is_jdk(m))
 			user = fr;
 	}
-	if (nat && frame_is_java(nat))
+	if (nat && allocrank_frame_is_java(nat))
 		nat = NULL;
 	if (near) {
 		java_method(near, a, sizeof(a));
@@ -871,7 +990,7 @@ static bool stack_is_zlib(const struct alloc_stack *st)
 				     !strncmp(fr->function, "inflate", 7) ||
 				     !strncmp(fr->function, "deflate", 7)))
 			return true;
-		if (frame_is_java(fr) && (m = java_method(fr, buf, sizeof(buf))) &&
+		if (allocrank_frame_is_java(fr) && (m = java_method(fr, buf, sizeof(buf))) &&
 		    !strncmp(m, "java.util.zip.", 14))
 			return true;
 	}
@@ -885,7 +1004,7 @@ static bool stack_is_zlib(const struct alloc_stack *st)
  */
 static bool stack_outside_jvm(const struct alloc_stack *st)
 {
-	const struct alloc_frame *fr = culprit_frame(st);
+	const struct alloc_frame *fr = allocrank_past_allocator(st);
 
 	return !fr || !fr->module || !strstr(fr->module, "libjvm.so");
 }

@@ -64,6 +64,13 @@ struct doctor_probes {
 	/* zlib stream states found in the grown native regions (src/analysis/inspect.c) */
 	bool have_zlib;
 	uint64_t zlib_first, zlib_last;	/* at the start and at the end */
+	bool zlib_partial;		/* some malloc heaps were not read: a flat count proves nothing */
+	/* objects on the Java heap (GC.class_histogram -all), at the start and at the end */
+	bool have_histogram;
+	uint64_t zlib_objects_first, zlib_objects_last;	/* Inflater + Deflater */
+	uint64_t direct_objects_first, direct_objects_last;	/* DirectByteBuffer */
+	/* why an input above is missing ("" when it was read or does not apply) */
+	char zlib_missing[224], histogram_missing[224], strings_missing[224];
 	/* glibc chunk walk of the brk heap and arenas */
 	bool have_chunks;
 	uint64_t chunk_inuse, chunk_free;	/* bytes */
@@ -79,6 +86,7 @@ struct doctor_probes {
 	/* JVM flags (bytes; 0 = not set) and the cgroup limit */
 	bool have_flags;
 	uint64_t max_heap, max_direct, max_metaspace, code_cache, thread_stack;
+	int trim_native_flag;		/* TrimNativeHeapInterval: probe_flag_listed's 0, 1 or 2 */
 	int64_t cgroup_limit;		/* -1 none */
 	bool nmt_on;			/* NMT summary or detail */
 	/* a recording with allocation tracking (offheap record) */

@@ -24,9 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Each jcmd of the JVM probes; they are cheap, a JVM answers them at once. */
 #define PROBE_JCMD_TIMEOUT_MS 5000
+/* VM.stringtable asked at most this often while the table is being resized. */
+#define PROBE_TABLE_TRIES 6
 
 static int cmp_rss_desc(const void *a, const void *b)
 {
@@ -221,6 +224,61 @@ int probe_parse_table_entries(const char *text, uint64_t *entries)
 	return scan_dec(&p, p + strlen(p), entries) ? 0 : -EINVAL;
 }
 
+int probe_parse_class_count(const char *text, const char *const *cls, size_t ncls,
+			    uint64_t *count)
+{
+	const char *line = text;
+	bool histogram = false;
+
+	*count = 0;
+	while (*line) {
+		const char *eol = strchr(line, '\n'), *p = line, *q;
+		uint64_t instances;
+		char tok[64], name[256];
+
+		if (!eol)
+			eol = line + strlen(line);
+		/* " 123:   INSTANCES   BYTES  CLASS (MODULE)" */
+		if (token(&p, eol, tok, sizeof(tok)) && tok[0] >= '0' && tok[0] <= '9' &&
+		    tok[strlen(tok) - 1] == ':') {
+			histogram = true;
+			if (!token(&p, eol, tok, sizeof(tok)))
+				goto next;
+			q = tok;
+			/* the bytes, then the class name */
+			if (scan_dec(&q, tok + strlen(tok), &instances) && !*q &&
+			    token(&p, eol, name, sizeof(name)) && token(&p, eol, name, sizeof(name)))
+				for (size_t i = 0; i < ncls; i++)
+					if (!strcmp(name, cls[i]))
+						*count = add_sat(*count, instances);
+		}
+next:
+		line = *eol ? eol + 1 : eol;
+	}
+	return histogram ? 0 : -EINVAL;
+}
+
+int probe_flag_listed(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = text;
+
+	/* "     uint TrimNativeHeapInterval        = 0     {product} {default}" */
+	while ((p = strstr(p, name))) {
+		const char *eol = strchr(p, '\n');
+
+		if (!eol)
+			eol = p + strlen(p);
+		if ((p == text || p[-1] == ' ') && (p[n] == ' ' || p[n] == '=')) {
+			const char *e = strstr(p, "{experimental}"), *g = strstr(p, "{diagnostic}");
+
+			return (e && e < eol) || (g && g < eol) ? 2 : 1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
 /*
  * Runs one jcmd of a probe, twice at most; fills out with its reply and
  * returns 0, or returns -1 with why in why[n].
@@ -246,6 +304,10 @@ static int probe_jcmd(pid_t pid, const char *cmd, struct strbuf *out, char *why,
 
 void probe_jvm(pid_t pid, struct jvm_probe *jp)
 {
+	static const char *const zlib_classes[] = { "java.util.zip.Inflater",
+						    "java.util.zip.Deflater" };
+	static const char *const direct_classes[] = { "java.nio.DirectByteBuffer",
+						      "java.nio.DirectByteBufferR" };
 	struct strbuf out = STRBUF_INIT;
 
 	memset(jp, 0, sizeof(*jp));
@@ -257,33 +319,61 @@ void probe_jvm(pid_t pid, struct jvm_probe *jp)
 			snprintf(jp->loaders_error, sizeof(jp->loaders_error),
 				 "its reply did not parse");
 	}
-	if (!probe_jcmd(pid, "VM.stringtable", &out, jp->strings_error,
-			sizeof(jp->strings_error))) {
+	/*
+	 * While the table resizes (it grows with what is interned) HotSpot
+	 * answers "statistics unavailable at this moment": ask again.
+	 */
+	for (int tries = 0; tries < PROBE_TABLE_TRIES && !jp->strings_ok; tries++) {
+		struct timespec pause = { 0, 300 * 1000000L };
+
+		if (tries)
+			nanosleep(&pause, NULL);
+		if (probe_jcmd(pid, "VM.stringtable", &out, jp->strings_error,
+			       sizeof(jp->strings_error)))
+			break;
 		if (!probe_parse_table_entries(out.buf, &jp->strings))
 			jp->strings_ok = true;
+		else if (strstr(out.buf, "unavailable"))
+			snprintf(jp->strings_error, sizeof(jp->strings_error),
+				 "the JVM had no statistics %d times (the table was being resized)",
+				 tries + 1);
 		else
 			snprintf(jp->strings_error, sizeof(jp->strings_error),
+				 "its reply did not parse");
+	}
+	if (!probe_jcmd(pid, "GC.class_histogram -all", &out, jp->histogram_error,
+			sizeof(jp->histogram_error))) {
+		if (!probe_parse_class_count(out.buf, zlib_classes, 2, &jp->zlib_objects) &&
+		    !probe_parse_class_count(out.buf, direct_classes, 2, &jp->direct_objects))
+			jp->histogram_ok = true;
+		else
+			snprintf(jp->histogram_error, sizeof(jp->histogram_error),
 				 "its reply did not parse");
 	}
 	strbuf_release(&out);
 }
 
-void probe_jvm_flags(pid_t pid, struct doctor_probes *p)
+int probe_jvm_flags(pid_t pid, struct doctor_probes *p, char *why, size_t n)
 {
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 	struct jvm_flags f;
-	int status;
+	int ret;
 
 	memset(&f, 0, sizeof(f));
-	if (!attach_jcmd(pid, "VM.flags -all", PROBE_JCMD_TIMEOUT_MS, &status, &out, &err) &&
-	    !status && !jvmmem_parse_flags(out.buf, &f)) {
+	ret = probe_jcmd(pid, "VM.flags -all", &out, why, n);
+	if (!ret && jvmmem_parse_flags(out.buf, &f)) {
+		snprintf(why, n, "its reply did not parse");
+		ret = -1;
+	}
+	if (!ret) {
 		p->have_flags = true;
 		p->max_heap = f.max_heap.set ? f.max_heap.val : 0;
 		p->max_direct = f.max_direct.set ? f.max_direct.val : 0;
 		p->max_metaspace = f.max_metaspace.set ? f.max_metaspace.val : 0;
 		p->code_cache = f.code_cache.set ? f.code_cache.val : 0;
 		p->thread_stack = f.thread_stack.set ? f.thread_stack.val * 1024 : 0;
+		p->trim_native_flag = probe_flag_listed(out.buf, "TrimNativeHeapInterval");
 	}
 	strbuf_release(&out);
-	strbuf_release(&err);
+	return ret;
 }

@@ -47,28 +47,52 @@ int probe_parse_loaders(const char *text, struct loader_stats *out);
 /* Parses "Number of entries : N" of a VM.stringtable (or VM.symboltable) reply. */
 int probe_parse_table_entries(const char *text, uint64_t *entries);
 
-/* The class loader and string table statistics of a JVM, from probe_jvm. */
+/*
+ * The instances of the classes cls[0..ncls) (exact names) added up from a
+ * GC.class_histogram reply (0 when none is listed). Returns 0 or -EINVAL
+ * (not a histogram).
+ */
+int probe_parse_class_count(const char *text, const char *const *cls, size_t ncls,
+			    uint64_t *count);
+
+/*
+ * How a 'VM.flags -all' reply lists flag name: 0 not listed (this JVM has
+ * no such flag, or keeps it locked), 1 a flag that can be set, 2 an
+ * experimental or diagnostic one (it needs -XX:+Unlock...VMOptions).
+ */
+int probe_flag_listed(const char *text, const char *name);
+
+/* The class loader, string table and zlib object counts of a JVM, from probe_jvm. */
 struct jvm_probe {
-	bool loaders_ok, strings_ok;	/* which of the two replies were read */
+	bool loaders_ok, strings_ok;	/* which of the replies were read */
+	bool histogram_ok;
 	struct loader_stats loaders;
 	uint64_t strings;		/* string table entries */
+	/* from the class histogram: instances, reachable or not */
+	uint64_t zlib_objects;		/* java.util.zip.Inflater + Deflater */
+	uint64_t direct_objects;	/* java.nio.DirectByteBuffer (+R, read-only) */
 	char loaders_error[160];	/* why loaders_ok is false ("" when it is true) */
 	char strings_error[160];	/* why strings_ok is false */
+	char histogram_error[160];	/* why histogram_ok is false */
 };
 
 /*
- * Asks the JVM pid for VM.classloader_stats and VM.stringtable (two cheap
- * jcmds) and parses them into jp; a request that fails leaves its _ok false
+ * Asks the JVM pid for VM.classloader_stats, VM.stringtable and
+ * 'GC.class_histogram -all' (cheap jcmds; -all walks the heap without a
+ * GC: zlib and direct buffer objects) and parses them into jp; a request that fails leaves its _ok false
  * and says why in its _error. A request that fails is asked once more: a
- * JVM on a saturated machine may miss one deadline and meet the next.
+ * JVM on a saturated machine may miss one deadline and meet the next; a
+ * string table being resized has no statistics, and is asked again a few
+ * times.
  */
 void probe_jvm(pid_t pid, struct jvm_probe *jp);
 
 /*
  * Asks the JVM pid for 'VM.flags -all' and sets the caps of p (have_flags,
- * max_heap, max_direct, max_metaspace, code_cache, thread_stack) when it
- * answers; otherwise p is left as it was.
+ * max_heap, max_direct, max_metaspace, code_cache, thread_stack,
+ * trim_native_flag) when it answers and returns 0; otherwise p is left as
+ * it was and -1 is returned with why in why[n].
  */
-void probe_jvm_flags(pid_t pid, struct doctor_probes *p);
+int probe_jvm_flags(pid_t pid, struct doctor_probes *p, char *why, size_t n);
 
 #endif

@@ -315,6 +315,9 @@ static int diagnose_file(const char *path, struct series *s, struct doctor_repor
 	memset(&p, 0, sizeof(p));
 	p.cgroup_limit = -1;
 	p.allocs = have_allocs ? allocs : NULL;
+	snprintf(p.zlib_missing, sizeof(p.zlib_missing), "needs the live process");
+	snprintf(p.histogram_missing, sizeof(p.histogram_missing), "needs the live JVM");
+	snprintf(p.strings_missing, sizeof(p.strings_missing), "needs the live JVM");
 	if (!have_allocs)
 		doctor_unchecked(r, "allocation sites: the file has no allocation data (record with 'offheap record')");
 	doctor_unchecked(r, "inside the malloc heaps (zlib streams, fragmentation): needs the live process");
@@ -392,7 +395,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	/* a recorded tree (--proc-root) has no process to attach to */
 	bool attach = !o->no_attach && procfs_is_live();
 	uint64_t ticks, start;
-	char a[32];
+	char a[32], flags_why[160] = "";
 	int ret = -1, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -427,11 +430,16 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	sampler = true;
 	if (sp.jvm) {
 		snprintf(fx->nmt, sizeof(fx->nmt), "%s", hsperf_nmt_name(sp.nmt_mode));
-		probe_jvm_flags(pid, &p);
+		p.nmt_on = sp.nmt_mode > HSPERF_NMT_OFF;
+		if (probe_jvm_flags(pid, &p, flags_why, sizeof(flags_why)))
+			doctor_unchecked(r, "JVM flags (VM.flags -all): %s", flags_why);
 		probe_jvm(pid, &j0);
 	}
 	strbuf_reset(&err);
 	have_m0 = !probe_malloc(pid, PROBE_LIMIT, &m0, &err);
+	if (!have_m0)
+		snprintf(p.zlib_missing, sizeof(p.zlib_missing), "the first look: %s", err.buf);
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -527,12 +535,16 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		p.chunk_free = m1.free;
 		p.malloc_rss = m1.rss;
 		p.arenas = m1.arenas;
-		if (m1.truncated)
+		p.zlib_partial = m0.truncated || m1.truncated;
+		if (p.zlib_partial)
 			doctor_unchecked(r, "malloc heaps beyond the first %s were not read",
 					 format_size(a, sizeof(a), PROBE_LIMIT));
 	} else {
-		doctor_unchecked(r, "inside the malloc heaps (zlib streams, fragmentation): %s",
+		if (have_m0)
+			snprintf(p.zlib_missing, sizeof(p.zlib_missing), "the last look: %s",
 				 err.len ? err.buf : "not readable");
+		doctor_unchecked(r, "inside the malloc heaps (zlib streams, fragmentation): %s",
+				 p.zlib_missing);
 	}
 	if (sp.jvm) {
 		if (j1.loaders_ok) {
@@ -541,15 +553,31 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			p.loader_count = j1.loaders.top_count;
 			p.loader_classes = j1.loaders.top_classes;
 		}
+		/* every probe that failed is said, whatever else failed with it */
 		if (j0.strings_ok && j1.strings_ok) {
 			p.have_strings = true;
 			p.strings_first = j0.strings;
 			p.strings_last = j1.strings;
-		} else if (!sp.attach_error[0]) {
-			doctor_unchecked(r, "the StringTable (VM.stringtable): %s",
-					 j0.strings_ok ? j1.strings_error : j0.strings_error);
+		} else {
+			snprintf(p.strings_missing, sizeof(p.strings_missing), "%s (%s)",
+				 j0.strings_ok ? j1.strings_error : j0.strings_error,
+				 j0.strings_ok ? "at the end" : "at the start");
+			doctor_unchecked(r, "the StringTable (VM.stringtable): %s", p.strings_missing);
 		}
-		if (!j1.loaders_ok && !sp.attach_error[0])
+		if (j0.histogram_ok && j1.histogram_ok) {
+			p.have_histogram = true;
+			p.zlib_objects_first = j0.zlib_objects;
+			p.zlib_objects_last = j1.zlib_objects;
+			p.direct_objects_first = j0.direct_objects;
+			p.direct_objects_last = j1.direct_objects;
+		} else {
+			snprintf(p.histogram_missing, sizeof(p.histogram_missing), "%s (%s)",
+				 j0.histogram_ok ? j1.histogram_error : j0.histogram_error,
+				 j0.histogram_ok ? "at the end" : "at the start");
+			doctor_unchecked(r, "Inflater, Deflater and direct buffer objects (GC.class_histogram -all): %s",
+					 p.histogram_missing);
+		}
+		if (!j1.loaders_ok)
 			doctor_unchecked(r, "class loaders (VM.classloader_stats): %s",
 					 j1.loaders_error);
 		if (sp.hsperf_error[0])
@@ -558,10 +586,8 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			doctor_unchecked(r, "NMT categories (direct buffers, symbols, metaspace, what is outside NMT): %s",
 					 sp.nmt_error);
 		if (sp.attach_error[0])
-			doctor_unchecked(r, "attach (flags, class loaders, string table, C-Heap): %s",
+			doctor_unchecked(r, "C-Heap and heap figures (VM.info, GC.heap_info): %s",
 					 sp.attach_error);
-		else if (!p.have_flags)
-			doctor_unchecked(r, "JVM flags: VM.flags did not answer");
 		if (sp.nmt_mode == HSPERF_NMT_OFF || sp.nmt_error[0])
 			doctor_unchecked(r, "hint: start the JVM with -XX:NativeMemoryTracking=summary (about 1%% overhead) to tell direct buffers, threads, metaspace and symbols apart");
 	}

@@ -262,19 +262,9 @@ static void print_frames_text(const struct alloc_stack *s)
 
 #define PEAK_SITES 5 /* sites shown at the peak, at most */
 
-/* The innermost named frame of s, for a one-line site. */
-static const char *site_name(const struct alloc_stack *s, char *buf, size_t n)
-{
-	for (size_t i = 0; i < s->nframes; i++)
-		if (s->frames[i].function)
-			return allocrank_frame_name(&s->frames[i], buf, n);
-	if (s->nframes)
-		return allocrank_frame_name(&s->frames[0], buf, n);
-	return "(other: stacks beyond the tracker's table)";
-}
-
 /* The peak, the sites live at it and what was left at exit. */
-static void print_peak_text(const struct alloc_data *d, size_t shown)
+static void print_peak_text(const struct alloc_data *d, const struct allocrank_culprits *cu,
+			    size_t shown)
 {
 	const struct alloc_stack **p;
 	size_t np = allocrank_peak(d, &p);
@@ -290,17 +280,9 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 			printf("  sites live at the peak (copied when %s were live, at %.1f s):\n",
 			       format_size(a, sizeof(a), (uint64_t)d->peak_sites_bytes),
 			       (double)d->peak_sites_ms / 1000.0);
-		for (size_t i = 0; i < np && i < PEAK_SITES && i < shown; i++) {
-			const struct alloc_frame *f = p[i]->nframes ? &p[i]->frames[0] : NULL;
-
-			printf("  %10s  %s", format_size(a, sizeof(a), (uint64_t)p[i]->peak_live),
-			       site_name(p[i], b, sizeof(b)));
-			if (f && f->file && f->line > 0)
-				printf(" (%s:%d)", f->file, f->line);
-			else if (f && f->file)
-				printf(" (%s)", f->file);
-			putchar('\n');
-		}
+		for (size_t i = 0; i < np && i < PEAK_SITES && i < shown; i++)
+			printf("  %10s  %s\n", format_size(a, sizeof(a), (uint64_t)p[i]->peak_live),
+			       allocrank_site_label(cu, p[i], b, sizeof(b)));
 	}
 	free(p);
 	allocrank_at_exit(d, &bytes, &count);
@@ -311,7 +293,8 @@ static void print_peak_text(const struct alloc_data *d, size_t shown)
 static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t n, size_t shown,
 		       bool based)
 {
-	char a[32], b[32];
+	struct allocrank_culprits *cu = allocrank_culprits_new(d);
+	char a[32], b[32], site[512];
 	size_t growing = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -339,7 +322,7 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 		       (double)d->degraded_ms / 1000.0, format_size(m, sizeof(m), d->degraded_mean),
 		       format_size(c, sizeof(c), d->max_memory));
 	}
-	print_peak_text(d, shown);
+	print_peak_text(d, cu, shown);
 	for (size_t i = 0; i < shown; i++) {
 		const struct alloc_site *x = &v[i];
 
@@ -354,8 +337,10 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 			       x->s->n ? x->s->n - 1 : 0);
 		printf("; allocated %s in %" PRIu64 " calls\n",
 		       format_size(b, sizeof(b), x->s->alloc_bytes), x->s->alloc_count);
+		printf("    site: %s\n", allocrank_site_label(cu, x->s, site, sizeof(site)));
 		print_frames_text(x->s);
 	}
+	allocrank_culprits_free(cu);
 }
 
 /* The runs of a recording (allocdb_runs), and the one shown. */
@@ -478,6 +463,8 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 		       const struct runs *rs)
 {
 	const struct alloc_run_info *run = run_find(rs, d->run);
+	struct allocrank_culprits *cu = allocrank_culprits_new(d);
+	char site[512];
 	struct json j;
 
 	json_init(&j, stdout);
@@ -518,12 +505,14 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 		json_double(&j, "growth_bytes", x->t.growth);
 		json_double(&j, "r2", x->t.r2);
 		json_u64(&j, "intervals_grew", x->t.ups);
+		json_str(&j, "site", allocrank_site_label(cu, x->s, site, sizeof(site)));
 		print_frames_json(&j, x->s);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);
 	json_finish(&j);
+	allocrank_culprits_free(cu);
 }
 
 static void print_collapsed(struct alloc_site *v, size_t shown)

@@ -908,7 +908,8 @@ static void frame_text(struct strbuf *o, const struct alloc_frame *f, bool with_
 static void sites_table(struct strbuf *o, const struct html_input *in)
 {
 	size_t shown = in->top && in->top < in->nsites ? in->top : in->nsites;
-	char a[32], b[32], c[32];
+	struct allocrank_culprits *cu = in->allocs ? allocrank_culprits_new(in->allocs) : NULL;
+	char a[32], b[32], c[32], site[512];
 
 	strbuf_addf(o, "<h3>Top %zu of %zu sites</h3>\n", shown, in->nsites);
 	strbuf_addstr(o,
@@ -934,9 +935,9 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 			strbuf_addstr(o, "(other: stacks beyond the tracker's table)");
 		} else {
 			strbuf_addstr(o, "<details><summary>");
-			frame_text(o, &s->frames[0], true);
+			esc(o, allocrank_site_label(cu, s, site, sizeof(site)));
 			strbuf_addstr(o, "</summary>");
-			for (size_t k = 1; k < s->nframes; k++) {
+			for (size_t k = 0; k < s->nframes; k++) {
 				frame_text(o, &s->frames[k], true);
 				strbuf_addstr(o, "<br>");
 			}
@@ -945,6 +946,7 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 		strbuf_addstr(o, "</td></tr>\n");
 	}
 	strbuf_addstr(o, "</table>\n");
+	allocrank_culprits_free(cu);
 }
 
 static void section_allocs(struct strbuf *o, const struct html_input *in)

@@ -841,7 +841,8 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 
 	if ((ret =
 		 prep(a, &q,
-		      "SELECT stack_id, pc, function, file, line, module, inlined FROM alloc_frame"
+		      "SELECT stack_id, pc, function, file, line, module, inlined, module_offset"
+		      " FROM alloc_frame"
 		      " ORDER BY stack_id, level",
 		      err)))
 		goto out;
@@ -859,6 +860,7 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 		f->line = sqlite3_column_int(q, 4);
 		f->module = col_dup(q, 5);
 		f->inlined = sqlite3_column_int(q, 6) != 0;
+		f->module_offset = (uint64_t)sqlite3_column_int64(q, 7);
 		f->jit = false; /* the array grows uninitialised; name_jit_frames sets it */
 		/* a Java frame the tracker named: its pc is the tag and an index, no address */
 		f->java = (f->pc & TRACK_JAVA_TAG) != 0;

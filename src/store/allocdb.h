@@ -102,6 +102,7 @@ int allocdb_commit(struct allocdb *a, struct strbuf *err);
 struct alloc_frame {
 	uint64_t pc;
 	char *function, *file, *module;
+	uint64_t module_offset; /* pc relative to the module's load bias (0: no module) */
 	int line;
 	bool inlined;
 	bool jit; /* function named from the run's JIT map (alloc_jitmap) */

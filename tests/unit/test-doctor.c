@@ -108,11 +108,38 @@ static void test_parsers(void)
 				&ls) &&
 	   ls.classes == UINT64_MAX && ls.top_classes <= ls.classes,
 	   "huge counts: the total is held at the maximum, never below a part");
+	static const char *const zlib[] = { "java.util.zip.Inflater", "java.util.zip.Deflater" };
+
 	ok(probe_parse_table_entries("Number of entries : -1", &e) < 0, "a negative number");
 	ok(probe_parse_table_entries("Number of entries", &e) < 0, "no colon");
 	ok(probe_parse_table_entries("Number of entries : x", &e) < 0, "no number");
 	ok(probe_parse_table_entries("Number of entries : 99999999999999999999999", &e) < 0,
 	   "an overflowing number");
+	ok(!probe_parse_class_count(
+		   "12345:\n num     #instances         #bytes  class name (module)\n"
+		   "-------------------------------------------------------\n"
+		   "   1:         41100        1972800  java.util.zip.Inflater (java.base@17.0.15)\n"
+		   "   2:         41100         986400  java.util.zip.Inflater$InflaterZStreamRef"
+		   " (java.base@17.0.15)\n"
+		   "   3:             7            336  java.util.zip.Deflater (java.base@17.0.15)\n"
+		   "Total        200000       9000000\n",
+		   zlib, 2, &e),
+	   "a class histogram parses");
+	is_u64(e, 41107, "Inflaters and Deflaters counted, their ZStreamRefs not");
+	ok(!probe_parse_class_count("   1:   10   100  [B (java.base@25)\n", zlib, 2, &e) && e == 0,
+	   "a histogram without zlib objects: 0");
+	ok(probe_parse_class_count("statistics unavailable at this moment", zlib, 2, &e) < 0,
+	   "not a histogram");
+	is_int(probe_flag_listed("     uint TrimNativeHeapInterval                   = 0"
+				 "   {product} {default}\n",
+				 "TrimNativeHeapInterval"),
+	       1, "a product flag is listed");
+	is_int(probe_flag_listed("     uint TrimNativeHeapInterval = 0  {experimental} {default}\n",
+				 "TrimNativeHeapInterval"),
+	       2, "an experimental flag needs unlocking");
+	is_int(probe_flag_listed("     uint XTrimNativeHeapIntervalX = 0 {product}\n",
+				 "TrimNativeHeapInterval"),
+	       0, "a longer name is another flag");
 }
 
 /* A JVM series: t in seconds, the native classes and counters as given. */
