@@ -8,6 +8,7 @@
 
 #include "trend.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
