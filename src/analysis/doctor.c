@@ -470,6 +470,30 @@ static const char *grown_class(const struct series *s, int64_t *delta)
 	return best;
 }
 
+/* "N" when the probe read every heap, else "≈ N (± E, sampled X of Y MiB)". */
+static void zlib_count(char *buf, size_t n, uint64_t v, uint64_t e, uint64_t rd, uint64_t all)
+{
+	if (rd >= all)
+		snprintf(buf, n, "%" PRIu64, v);
+	else
+		snprintf(buf, n, "\u2248 %" PRIu64 " (\u00b1 %" PRIu64 ", sampled %.0f of %.0f MiB)", v,
+			 e, (double)rd / MIB, (double)all / MIB);
+}
+
+static void zlib_evidence(struct finding *f, const struct doctor_probes *p)
+{
+	char a[80], b[80];
+
+	zlib_count(a, sizeof(a), p->zlib_first, p->zlib_err_first, p->heap_read_first,
+		   p->heap_bytes_first);
+	zlib_count(b, sizeof(b), p->zlib_last, p->zlib_err_last, p->heap_read_last,
+		   p->heap_bytes_last);
+	evidence(f, "zlib streams in the malloc heaps: %s -> %s%s", a, b,
+		 p->heap_read_first >= p->heap_bytes_first && p->heap_read_last >= p->heap_bytes_last
+			 ? " (exact: every heap read)"
+			 : "");
+}
+
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
@@ -497,8 +521,11 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		return;
 	if (c->s->is_jvm && !nmt_known && explained_by_rules)
 		return;
+	/* sampled counts: the growth must also stand out of twice their error */
 	zlib = c->p->have_zlib && c->p->zlib_last > c->p->zlib_first &&
-	       c->p->zlib_last - c->p->zlib_first >= 50;
+	       c->p->zlib_last - c->p->zlib_first >= 50 &&
+	       (double)(c->p->zlib_last - c->p->zlib_first) >
+		       2 * hypot((double)c->p->zlib_err_first, (double)c->p->zlib_err_last);
 	if (zlib) {
 		f = add(c->r, "zlib-inflater", FS_LEAK);
 		SET(f->title, "zlib streams never ended: native memory outside %s grows %s in %.0f s",
@@ -547,8 +574,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		evidence(f, "StringTable entries: %" PRIu64 " -> %" PRIu64, c->p->strings_first,
 			 c->p->strings_last);
 	if (c->p->have_zlib && c->p->zlib_last)
-		evidence(f, "zlib stream states in the malloc arenas: %" PRIu64 " -> %" PRIu64,
-			 c->p->zlib_first, c->p->zlib_last);
+		zlib_evidence(f, c->p);
 }
 
 static void rule_fragmentation(struct ctx *c)

@@ -48,6 +48,9 @@ struct doctor_probes {
 	/* zlib stream states found in the grown native regions (src/analysis/inspect.c) */
 	bool have_zlib;
 	uint64_t zlib_first, zlib_last;	/* at the start and at the end */
+	uint64_t zlib_err_first, zlib_err_last;	/* their standard errors, 0 when exact */
+	uint64_t heap_read_first, heap_read_last;	/* bytes of the malloc heaps each probe read */
+	uint64_t heap_bytes_first, heap_bytes_last;	/* bytes of the malloc heaps then */
 	/* glibc chunk walk of the brk heap and arenas */
 	bool have_chunks;
 	uint64_t chunk_inuse, chunk_free;	/* bytes */

@@ -36,10 +36,10 @@
 #include <unistd.h>
 
 /*
- * Bytes of malloc heaps read by one probe: a bound on the time and memory it
- * takes (the bytes are held while analysed: about 1 s and this much RSS).
+ * Time one malloc probe may spend reading the target's heaps: beyond it the
+ * probe samples them (src/analysis/mallocprobe.c).
  */
-#define PROBE_LIMIT (256ULL << 20)
+#define PROBE_BUDGET MALLOC_PROBE_BUDGET
 
 static void print_help(void)
 {
@@ -194,6 +194,22 @@ static void print_json(const struct series *s, const struct facts *fx,
 	}
 	if (s->n && s->pts[s->n - 1].cgroup_limit > 0)
 		json_u64(&j, "cgroup_limit", (uint64_t)s->pts[s->n - 1].cgroup_limit);
+	if (fx->caps.have_zlib) {
+		const struct doctor_probes *c = &fx->caps;
+
+		json_obj_begin(&j, "malloc_heaps");
+		json_bool(&j, "exact", c->heap_read_first >= c->heap_bytes_first &&
+					       c->heap_read_last >= c->heap_bytes_last);
+		json_u64(&j, "zlib_streams_first", c->zlib_first);
+		json_u64(&j, "zlib_streams_first_error", c->zlib_err_first);
+		json_u64(&j, "zlib_streams_last", c->zlib_last);
+		json_u64(&j, "zlib_streams_last_error", c->zlib_err_last);
+		json_u64(&j, "sampled_bytes_first", c->heap_read_first);
+		json_u64(&j, "total_bytes_first", c->heap_bytes_first);
+		json_u64(&j, "sampled_bytes_last", c->heap_read_last);
+		json_u64(&j, "total_bytes_last", c->heap_bytes_last);
+		json_obj_end(&j);
+	}
 	json_bool(&j, "leak", doctor_has_leak(r));
 	json_arr_begin(&j, "findings");
 	for (size_t i = 0; i < r->n; i++) {
@@ -335,7 +351,6 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct sigaction sa, old_int, old_term;
 	bool have_m0 = false, have_m1 = false, sampler = false;
 	uint64_t ticks, start;
-	char a[32];
 	int ret = -1, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -374,7 +389,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		probe_jvm(pid, &j0);
 	}
 	strbuf_reset(&err);
-	have_m0 = !probe_malloc(pid, PROBE_LIMIT, &m0, &err);
+	have_m0 = !probe_malloc(pid, PROBE_BUDGET, &m0, &err);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -433,7 +448,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		sigaction(SIGTERM, &old_term, NULL);
 	}
 	strbuf_reset(&err);
-	have_m1 = !probe_malloc(pid, PROBE_LIMIT, &m1, &err);
+	have_m1 = !probe_malloc(pid, PROBE_BUDGET, &m1, &err);
 	if (sp.jvm)
 		probe_jvm(pid, &j1);
 
@@ -442,14 +457,17 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		p.have_zlib = true;
 		p.zlib_first = m0.zlib_states;
 		p.zlib_last = m1.zlib_states;
+		p.zlib_err_first = m0.zlib_err;
+		p.zlib_err_last = m1.zlib_err;
+		p.heap_read_first = m0.sampled_bytes;
+		p.heap_read_last = m1.sampled_bytes;
+		p.heap_bytes_first = m0.total_bytes;
+		p.heap_bytes_last = m1.total_bytes;
 		p.have_chunks = true;
 		p.chunk_inuse = m1.inuse;
 		p.chunk_free = m1.free;
 		p.malloc_rss = m1.rss;
 		p.arenas = m1.arenas;
-		if (m1.truncated)
-			doctor_unchecked(r, "malloc heaps beyond the first %s were not read",
-					 format_size(a, sizeof(a), PROBE_LIMIT));
 	} else {
 		doctor_unchecked(r, "inside the malloc heaps (zlib streams, fragmentation): %s",
 				 err.len ? err.buf : "not readable");
