@@ -4,15 +4,19 @@
  *
  * The heaps are the brk heap and the arena heaps (64 MiB-aligned mappings
  * that start with a heap_info whose third word is the heap's size now). They
- * are cut into windows of MALLOC_PROBE_WINDOW bytes; the windows are read
- * in a random order (a Fisher-Yates shuffle) until all are read or the reads
- * have taken the budget. A state or a chunk belongs to the window where it
+ * are cut into windows of MALLOC_PROBE_WINDOW bytes, read in an order that
+ * spreads any first n of them evenly over all the heaps (bit-reversed window
+ * numbers, rotated by a random amount: every window is equally likely to be
+ * read, none of the heaps is favoured) until all are read or the reads have
+ * taken the budget. A state or a chunk belongs to the window where it
  * starts, so the windows tile the heaps: when all are read the counts are
- * exact; otherwise the windows read are a simple random sample of all of
- * them and each total is extrapolated by the ratio estimator (the count per
- * byte of the sample times the bytes of all windows), with the standard
- * error of that estimator (Cochran, Sampling Techniques, 3rd ed., 6.3):
- * N * sqrt((1 - n/N) * s^2 / n), s^2 the variance of y - R x over the sample.
+ * exact; otherwise each total is extrapolated by the ratio estimator (the
+ * count per byte of the windows read times the bytes of all) with its
+ * standard error, N * sqrt((1 - n/N) * s^2 / n) (Cochran, Sampling
+ * Techniques, 3rd ed., 6.3), s^2 taken from the successive differences of
+ * the residuals y - R x in address order as for a systematic sample
+ * (Wolter, Introduction to Variance Estimation, 8.2): data that clusters
+ * in some heaps (one thread's streams in its arena) does not inflate it.
  *
  * A zlib state (inflate_state or deflate_state) starts with a pointer to its
  * z_stream, whose state field points back at it, followed by a mode or status
@@ -51,14 +55,30 @@ struct window {
 enum { S_BYTES, S_ZLIB, S_INUSE, S_FREE, S_NR };
 struct sample {
 	double v[S_NR];
+	bool read;
 };
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/*
+ * The reads are timed by this thread's CPU time: the system calls run in the
+ * target's address space for that long, while time the reader spent waiting
+ * for a CPU on a loaded machine would otherwise count against the budget.
+ */
+static uint64_t cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* splitmix64 */
@@ -71,13 +91,44 @@ static uint64_t next_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* The total of count k over all N windows (X bytes) from the n read, and its standard error. */
-static void estimate(const struct sample *smp, size_t n, size_t N, double X, int k,
+/*
+ * The order the windows are read in: bit-reversed indices rotated by rot,
+ * so that the first n of any n are spread evenly over the address space
+ * (each window is among them with probability n / N, whatever rot).
+ */
+static size_t *spread_order(size_t n, size_t rot)
+{
+	size_t *o = xcalloc(n, sizeof(*o)), k = 0, bits = 0;
+
+	while (((size_t)1 << bits) < n)
+		bits++;
+	for (size_t j = 0; k < n; j++) {
+		size_t r = 0;
+
+		for (size_t b = 0; b < bits; b++)
+			if (j >> b & 1)
+				r |= (size_t)1 << (bits - 1 - b);
+		if (r < n)
+			o[k++] = (r + rot) % n;
+	}
+	return o;
+}
+
+/*
+ * The total of count k over all N windows (X bytes) from the n read, and its
+ * standard error: the ratio estimator, its variance from the successive
+ * differences of the residuals in address order (the sample is spread like a
+ * systematic one, which a simple random sample's variance would overstate).
+ */
+static void estimate(const struct sample *smp, size_t N, size_t n, double X, int k,
 		     uint64_t *est, uint64_t *se)
 {
-	double sy = 0, sx = 0, r, s2 = 0, e, v;
+	double sy = 0, sx = 0, r, ss = 0, prev = 0, v;
+	bool first = true;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < N; i++) {
+		if (!smp[i].read)
+			continue;
 		sy += smp[i].v[k];
 		sx += smp[i].v[S_BYTES];
 	}
@@ -87,30 +138,35 @@ static void estimate(const struct sample *smp, size_t n, size_t N, double X, int
 		return;
 	}
 	r = sy / sx;
-	e = r * X;
-	*est = (uint64_t)llround(e);
+	*est = (uint64_t)llround(r * X);
 	if (n < 2) {
 		*se = *est;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		double d = smp[i].v[k] - r * smp[i].v[S_BYTES];
+	for (size_t i = 0; i < N; i++) {
+		double d;
 
-		s2 += d * d;
+		if (!smp[i].read)
+			continue;
+		d = smp[i].v[k] - r * smp[i].v[S_BYTES];
+		if (!first)
+			ss += (d - prev) * (d - prev);
+		prev = d;
+		first = false;
 	}
-	s2 /= (double)(n - 1);
-	v = (1.0 - (double)n / (double)N) * s2 / (double)n;
+	v = (1.0 - (double)n / (double)N) * ss / (2.0 * (double)(n - 1)) / (double)n;
 	*se = (uint64_t)llround((double)N * sqrt(v > 0 ? v : 0));
 }
 
 /* Reads the words at addrs, counting the time in *ns. */
 static int read_words(struct dump_reader *rd, const uint64_t *addrs, uint64_t *vals, bool *ok,
-		      size_t n, uint64_t *ns)
+		      size_t n, struct malloc_probe *out)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = cpu_ns(), w0 = now_ns();
 	int ret = n ? dump_read_words(rd, addrs, vals, ok, n) : 0;
 
-	*ns += now_ns() - t0;
+	out->read_ns += cpu_ns() - t0;
+	out->read_wall_ns += now_ns() - w0;
 	return ret;
 }
 
@@ -154,6 +210,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	struct sample *smp = NULL;
 	struct inspect_zcand *cands = NULL;
 	uint64_t *addrs = NULL, *vals = NULL, seed, t0 = now_ns(), cap;
+	size_t *order = NULL;
 	bool *ok = NULL, *present = NULL;
 	unsigned char *buf = NULL;
 	size_t nheaps = 0, nwin = 0, alloc_win = 0, ncands = 0, alloc_cands = 0, nwords = 0;
@@ -162,7 +219,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	memset(out, 0, sizeof(*out));
 	out->budget_ns = budget_ns;
 	/* the analysis between reads is ours, not the target's: bound it apart */
-	cap = budget_ns * 4 > budget_ns + 1000000000ULL ? budget_ns * 4 : budget_ns + 1000000000ULL;
+	cap = budget_ns * 8 > 2000000000ULL ? budget_ns * 8 : 2000000000ULL;
 	snapshot_init(&s);
 	dump_reader_init(&rd, pid);
 	ret = snapshot_take(pid, SNAP_NO_THREAD_SP, &s, err);
@@ -192,7 +249,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	nwords = nheaps;
 	for (size_t i = 0; i < nheaps; i++)
 		addrs[i] = heaps[i].start + 16;
-	ret = read_words(&rd, addrs, vals, ok, nheaps, &out->read_ns);
+	ret = read_words(&rd, addrs, vals, ok, nheaps, out);
 	if (ret) {
 		strbuf_addf(err, ret == -ESRCH ? "process %d exited while it was read"
 					       : "cannot read the memory of process %d",
@@ -216,34 +273,31 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	}
 	out->windows = nwin;
 	seed = now_ns() ^ ((uint64_t)pid << 32) ^ (uint64_t)getpid();
-	for (size_t i = nwin; i > 1; i--) {
-		size_t j = (size_t)(next_rand(&seed) % i);
-		struct window t = win[i - 1];
-
-		win[i - 1] = win[j];
-		win[j] = t;
-	}
+	order = spread_order(nwin, (size_t)(next_rand(&seed) % nwin));
 	smp = xcalloc(nwin, sizeof(*smp));
 	buf = xmalloc(MALLOC_PROBE_WINDOW + MARGIN);
 	present = xcalloc((MALLOC_PROBE_WINDOW + MARGIN) / DUMP_PAGE + 1, sizeof(*present));
 	out->pagemap = true;
 	for (size_t i = 0; i < nwin; i++) {
-		const struct inspect_map *h = &heaps[win[i].heap];
-		uint64_t dend = win[i].end + MARGIN < h->end ? win[i].end + MARGIN : h->end, t;
+		const struct window *wi = &win[order[i]];
+		const struct inspect_map *h = &heaps[wi->heap];
+		uint64_t dend = wi->end + MARGIN < h->end ? wi->end + MARGIN : h->end, t, tw;
 		struct inspect_win w;
 		size_t n;
 
 		if (out->read_ns >= budget_ns || now_ns() - t0 >= cap)
 			break;
-		t = now_ns();
-		ret = read_present(&rd, win[i].start, buf, (size_t)(dend - win[i].start), present,
+		t = cpu_ns();
+		tw = now_ns();
+		ret = read_present(&rd, wi->start, buf, (size_t)(dend - wi->start), present,
 				   &out->pagemap, err);
-		out->read_ns += now_ns() - t;
+		out->read_ns += cpu_ns() - t;
+		out->read_wall_ns += now_ns() - tw;
 		if (ret)
 			goto out;
 		memset(&w, 0, sizeof(w));
-		w.start = win[i].start;
-		w.end = win[i].end;
+		w.start = wi->start;
+		w.end = wi->end;
 		w.data = buf;
 		w.data_end = dend;
 		w.heap_start = h->start;
@@ -264,7 +318,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 			addrs[k] = cands[k].strm + INSPECT_ZSTREAM_STATE;
 		if (w.pending_hdr)
 			addrs[ncands] = w.pending_hdr;
-		ret = read_words(&rd, addrs, vals, ok, n, &out->read_ns);
+		ret = read_words(&rd, addrs, vals, ok, n, out);
 		if (ret) {
 			strbuf_addf(err, ret == -ESRCH ? "process %d exited while it was read"
 						       : "cannot read the memory of process %d",
@@ -280,18 +334,19 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 			else
 				w.free_bytes += w.pending_size;
 		}
-		smp[i] = (struct sample){{(double)(w.end - w.start), (double)w.zlib,
-					  (double)w.inuse_bytes, (double)w.free_bytes}};
+		smp[order[i]] = (struct sample){{(double)(w.end - w.start), (double)w.zlib,
+						 (double)w.inuse_bytes, (double)w.free_bytes},
+						true};
 		out->windows_read++;
 		out->sampled_bytes += w.end - w.start;
 		out->zlib_seen += w.zlib;
 	}
 	out->exact = out->windows_read == nwin;
-	estimate(smp, out->windows_read, nwin, (double)out->total_bytes, S_ZLIB,
+	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_ZLIB,
 		 &out->zlib_states, &out->zlib_err);
-	estimate(smp, out->windows_read, nwin, (double)out->total_bytes, S_INUSE, &out->inuse,
+	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_INUSE, &out->inuse,
 		 &out->inuse_err);
-	estimate(smp, out->windows_read, nwin, (double)out->total_bytes, S_FREE, &out->free,
+	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_FREE, &out->free,
 		 &out->free_err);
 	ret = 0;
 out:
@@ -305,6 +360,7 @@ out:
 	free(vals);
 	free(ok);
 	free(win);
+	free(order);
 	free(heaps);
 	snapshot_release(&s);
 	return ret;

@@ -29,7 +29,8 @@ struct malloc_probe {
 	uint64_t zlib_seen;	    /* the states found in the windows read */
 	uint64_t inuse, inuse_err;  /* bytes in chunks in use, estimated, and the error */
 	uint64_t free, free_err;    /* bytes in free chunks (the top excepted), the same */
-	uint64_t read_ns;	    /* time spent in the reads of the target's memory */
+	uint64_t read_ns;	    /* CPU time of the reads of the target's memory (the budget's) */
+	uint64_t read_wall_ns;	    /* their wall time (longer on a loaded machine) */
 	uint64_t wall_ns;	    /* time of the whole probe */
 	uint64_t budget_ns;	    /* the budget it was given */
 	bool pagemap;		    /* pages not in RAM were skipped (false: pagemap unreadable, all read) */
@@ -37,11 +38,13 @@ struct malloc_probe {
 
 /*
  * Reads pid's malloc heaps with process_vm_readv while it runs (it is never
- * stopped; pages it never touched are not read, so it does not grow), in windows of MALLOC_PROBE_WINDOW bytes taken in a random
- * order, until every window is read or the reads took budget_ns; counts
- * zlib states and walks the chunks of each window read, and extrapolates
- * to all the heaps' bytes. Returns 0 or -errno with err filled (-ESRCH when
- * the process is gone, -ENOENT when it has no malloc heap).
+ * stopped; pages it never touched are not read, so it does not grow) in
+ * windows of MALLOC_PROBE_WINDOW bytes spread evenly over all the heaps,
+ * until every window is read or the reads took budget_ns of CPU time (or
+ * the probe eight times that in wall time, at least 2 s); counts zlib states
+ * and walks the chunks of each window read, and extrapolates to all the
+ * heaps' bytes. Returns 0 or -errno with err filled (-ESRCH when the process
+ * is gone, -ENOENT when it has no malloc heap).
  */
 int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct strbuf *err);
 

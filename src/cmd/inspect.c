@@ -460,6 +460,7 @@ static int inspect_malloc(pid_t pid, uint64_t budget_ms, bool json)
 		json_u64(&j, "free_bytes", m.free);
 		json_u64(&j, "free_bytes_error", m.free_err);
 		json_double(&j, "read_ms", (double)m.read_ns / 1e6);
+		json_double(&j, "read_wall_ms", (double)m.read_wall_ns / 1e6);
 		json_double(&j, "wall_ms", (double)m.wall_ns / 1e6);
 		json_double(&j, "budget_ms", (double)m.budget_ns / 1e6);
 		json_bool(&j, "pagemap", m.pagemap);
