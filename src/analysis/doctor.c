@@ -470,8 +470,7 @@ static const char *grown_class(const struct series *s, int64_t *delta)
 	return best;
 }
 
-/* "N" when the probe read every heap, else "≈ N (± E, sampled X of Y MiB)". */
-static void zlib_count(char *buf, size_t n, uint64_t v, uint64_t e, uint64_t rd, uint64_t all)
+void doctor_zlib_count(char *buf, size_t n, uint64_t v, uint64_t e, uint64_t rd, uint64_t all)
 {
 	if (rd >= all)
 		snprintf(buf, n, "%" PRIu64, v);
@@ -484,9 +483,9 @@ static void zlib_evidence(struct finding *f, const struct doctor_probes *p)
 {
 	char a[80], b[80];
 
-	zlib_count(a, sizeof(a), p->zlib_first, p->zlib_err_first, p->heap_read_first,
+	doctor_zlib_count(a, sizeof(a), p->zlib_first, p->zlib_err_first, p->heap_read_first,
 		   p->heap_bytes_first);
-	zlib_count(b, sizeof(b), p->zlib_last, p->zlib_err_last, p->heap_read_last,
+	doctor_zlib_count(b, sizeof(b), p->zlib_last, p->zlib_err_last, p->heap_read_last,
 		   p->heap_bytes_last);
 	evidence(f, "zlib streams in the malloc heaps: %s -> %s%s", a, b,
 		 p->heap_read_first >= p->heap_bytes_first && p->heap_read_last >= p->heap_bytes_last

@@ -79,6 +79,12 @@ struct doctor_report {
 	size_t nunchecked, alloc_unchecked;
 };
 
+/*
+ * A count of the malloc probe into buf: "N" when it read all bytes of the
+ * heaps, else "≈ N (± E, sampled X of Y MiB)".
+ */
+void doctor_zlib_count(char *buf, size_t n, uint64_t v, uint64_t e, uint64_t rd, uint64_t all);
+
 void doctor_report_init(struct doctor_report *r);
 void doctor_report_release(struct doctor_report *r);
 

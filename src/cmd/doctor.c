@@ -35,16 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * Time one malloc probe may spend reading the target's heaps: beyond it the
- * probe samples them (src/analysis/mallocprobe.c).
- */
-#define PROBE_BUDGET MALLOC_PROBE_BUDGET
 
 static void print_help(void)
 {
 	printf("usage: offheap doctor PID|FILE [-d DURATION] [-i INTERVAL] [-o FILE]\n"
-	       "                      [--recording REC] [--json] [--fail-on-leak] [--quiet]\n\n"
+	       "                      [--recording REC] [--probe-budget TIME] [--json]\n"
+	       "                      [--fail-on-leak] [--quiet]\n\n"
 	       "Diagnose where a process's memory goes and what leaks. For a PID: find out\n"
 	       "whether it is a JVM, whether NMT is on, what its flags and its cgroup limit\n"
 	       "allow; sample it for DURATION (totals, classes, threads, hsperfdata counters,\n"
@@ -64,6 +60,9 @@ static void print_help(void)
 	       "  -o, --output FILE    also keep the samples as a recording in FILE\n"
 	       "      --recording REC  an 'offheap record' recording of this process: adds\n"
 	       "                       malloc growth by allocation site\n"
+	       "      --probe-budget TIME  CPU time each look inside the malloc heaps may\n"
+	       "                       spend reading them (default 250ms); beyond it they\n"
+	       "                       are sampled and the zlib streams estimated\n"
 	       "      --json           the findings as JSON\n"
 	       "      --fail-on-leak   exit 3 when a leak is found (for CI pipelines)\n"
 	       "  -q, --quiet          no progress on stderr\n"
@@ -140,6 +139,16 @@ static void print_text(const struct series *s, const struct facts *fx,
 			       : "unlimited",
 		       format_size(e, sizeof(e), c->code_cache),
 		       format_size(g, sizeof(g), c->thread_stack));
+	}
+	if (fx->caps.have_zlib && (fx->caps.zlib_first || fx->caps.zlib_last)) {
+		const struct doctor_probes *c = &fx->caps;
+		char x[80], y[80];
+
+		doctor_zlib_count(x, sizeof(x), c->zlib_first, c->zlib_err_first,
+				  c->heap_read_first, c->heap_bytes_first);
+		doctor_zlib_count(y, sizeof(y), c->zlib_last, c->zlib_err_last, c->heap_read_last,
+				  c->heap_bytes_last);
+		printf("zlib streams in the malloc heaps: %s -> %s\n", x, y);
 	}
 	if (!r->n)
 		printf("\nNo leak found: nothing grew steadily%s.\n",
@@ -337,6 +346,7 @@ struct live_opts {
 	uint64_t duration_ms, interval_ms;
 	const char *out, *recording;
 	bool quiet;
+	uint64_t probe_budget_ms;	/* --probe-budget */
 };
 
 static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
@@ -389,7 +399,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		probe_jvm(pid, &j0);
 	}
 	strbuf_reset(&err);
-	have_m0 = !probe_malloc(pid, PROBE_BUDGET, &m0, &err);
+	have_m0 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m0, &err);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -448,7 +458,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		sigaction(SIGTERM, &old_term, NULL);
 	}
 	strbuf_reset(&err);
-	have_m1 = !probe_malloc(pid, PROBE_BUDGET, &m1, &err);
+	have_m1 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m1, &err);
 	if (sp.jvm)
 		probe_jvm(pid, &j1);
 
@@ -524,19 +534,21 @@ out:
 
 int cmd_doctor(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING };
+	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING, OPT_PROBE_BUDGET };
 	static const struct option opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "recording", required_argument, NULL, OPT_RECORDING },
+		{ "probe-budget", required_argument, NULL, OPT_PROBE_BUDGET },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct live_opts o = { .duration_ms = 30000 };
+	struct live_opts o = { .duration_ms = 30000,
+			       .probe_budget_ms = MALLOC_PROBE_BUDGET / 1000000 };
 	const char *arg = NULL;
 	bool json = false, fail = false, have_interval = false;
 	struct series s;
@@ -565,6 +577,12 @@ int cmd_doctor(int argc, char **argv)
 			break;
 		case OPT_RECORDING:
 			o.recording = optarg;
+			break;
+		case OPT_PROBE_BUDGET:
+			if (parse_duration_ms(optarg, &o.probe_budget_ms) || !o.probe_budget_ms ||
+			    o.probe_budget_ms > 60000)
+				usage_die("doctor", "--probe-budget takes a time from 1ms to 60s, not '%s'",
+					  optarg);
 			break;
 		case OPT_JSON:
 			json = true;
