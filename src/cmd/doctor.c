@@ -550,7 +550,7 @@ int cmd_doctor(int argc, char **argv)
 	struct live_opts o = { .duration_ms = 30000,
 			       .probe_budget_ms = MALLOC_PROBE_BUDGET / 1000000 };
 	const char *arg = NULL;
-	bool json = false, fail = false, have_interval = false;
+	bool json = false, fail = false, have_interval = false, have_budget = false;
 	struct series s;
 	struct doctor_report r;
 	struct alloc_data allocs;
@@ -583,6 +583,7 @@ int cmd_doctor(int argc, char **argv)
 			    o.probe_budget_ms > 60000)
 				usage_die("doctor", "--probe-budget takes a time from 1ms to 60s, not '%s'",
 					  optarg);
+			have_budget = true;
 			break;
 		case OPT_JSON:
 			json = true;
@@ -619,8 +620,8 @@ int cmd_doctor(int argc, char **argv)
 	doctor_report_init(&r);
 	memset(&allocs, 0, sizeof(allocs));
 	if (looks_like_file(arg)) {
-		if (o.out || o.recording || have_interval)
-			usage_die("doctor", "-o, -i and --recording are for a live process, not a file");
+		if (o.out || o.recording || have_interval || have_budget)
+			usage_die("doctor", "-o, -i, --recording and --probe-budget are for a live process, not a file");
 		fx.file = arg;
 		ret = diagnose_file(arg, &s, &r, &allocs, &fx);
 	} else if (dir_not_process(arg)) {
