@@ -50,6 +50,12 @@ test_expect_success 'heaps that fit the budget are read whole: the count is exac
 	grep "^read all of them (exact)" s.txt &&
 	grep "^zlib streams: 1500$" s.txt
 '
+
+test_expect_success 'inspect --malloc takes a PID alone and a budget above 0' '
+	test_exit_code 2 offheap inspect $small --malloc --class heap &&
+	test_exit_code 2 offheap inspect $small --malloc --budget 0 &&
+	test_exit_code 2 offheap doctor small.out --probe-budget 10ms
+'
 stop_bg $small
 
 start_bg "$JAVA17" -Xmx128m -cp classes InflaterArenas big 4 6000 18000 192 300 >big.out 2>&1

@@ -473,9 +473,10 @@ static int inspect_malloc(pid_t pid, uint64_t budget_ms, bool json)
 	       (unsigned long long)m.regions, (unsigned long long)m.arenas, m.arenas == 1 ? "" : "s",
 	       format_size(a, sizeof(a), m.total_bytes), format_size(b, sizeof(b), m.rss));
 	if (m.exact)
-		printf("read all of them (exact) in %.0f ms of reads\n", (double)m.read_ns / 1e6);
+		printf("read all of them (exact) in %.0f ms of CPU reading\n",
+		       (double)m.read_ns / 1e6);
 	else
-		printf("sampled %s of %s (%llu of %llu windows) in %.0f ms of reads (budget %.0f ms)\n",
+		printf("sampled %s of %s (%llu of %llu windows) in %.0f ms of CPU reading (budget %.0f ms)\n",
 		       format_size(a, sizeof(a), m.sampled_bytes),
 		       format_size(c, sizeof(c), m.total_bytes), (unsigned long long)m.windows_read,
 		       (unsigned long long)m.windows, (double)m.read_ns / 1e6,
