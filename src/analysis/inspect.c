@@ -699,6 +699,33 @@ static uint64_t win_resync(const struct inspect_win *w, uint64_t from)
 	return 0;
 }
 
+void inspect_window_settle(struct inspect_win *w, uint64_t prev_size, uint64_t size)
+{
+	uint64_t next = w->pending_hdr - 8, nsz = size & ~7ULL;
+	bool inuse = size & PREV_INUSE;
+
+	if (!w->pending_hdr)
+		return;
+	if (w->pending_unsure) {
+		/* the successor is a chunk, or the top, and agrees with the guess */
+		bool fits = nsz >= 32 && !(nsz & 15) && nsz <= w->heap_end - next &&
+			    !(size & IS_MMAPPED) && (!w->main_arena || !(size & NON_MAIN_ARENA));
+
+		if (fits && inuse)
+			fits = !(w->pending_head & NON_MAIN_ARENA) == w->main_arena;
+		else if (fits)
+			fits = prev_size == w->pending_size;
+		if (!fits) {
+			w->chunks--;
+			return;
+		}
+	}
+	if (inuse)
+		w->inuse_bytes += w->pending_size;
+	else
+		w->free_bytes += w->pending_size;
+}
+
 static int cmp_heap(const void *key, const void *elem)
 {
 	uint64_t v = *(const uint64_t *)key;
@@ -714,6 +741,27 @@ void inspect_window(struct inspect_win *w, struct inspect_zcand **cands, size_t 
 	uint64_t from = w->start == w->heap_start && !w->main_arena ? w->start + 32 : w->start;
 	uint64_t c = win_resync(w, from), lo, hi;
 
+	if (!c) {
+		/*
+		 * No chain checks out: the window may hold the start of one
+		 * chunk too long for the bytes read. Take the first plausible
+		 * header whose successor lies past them; the caller reads that
+		 * successor and inspect_window_settle keeps the guess only if
+		 * it fits.
+		 */
+		for (uint64_t g = (from + 15) & ~15ULL; g < w->end; g += 16) {
+			uint64_t sz = win_size(w, g);
+
+			if (sz && g + sz + 16 > w->data_end && g + sz + 16 <= w->heap_end) {
+				w->chunks++;
+				w->pending_hdr = g + sz + 8;
+				w->pending_size = sz;
+				w->pending_head = rd64(w->data + (g - w->start) + 8);
+				w->pending_unsure = true;
+				break;
+			}
+		}
+	}
 	while (c && c < w->end) {
 		uint64_t sz = win_size(w, c), n;
 
@@ -729,6 +777,7 @@ void inspect_window(struct inspect_win *w, struct inspect_zcand **cands, size_t 
 		if (n + 16 > w->data_end) {
 			w->pending_hdr = n + 8;
 			w->pending_size = sz;
+			w->pending_head = rd64(w->data + (c - w->start) + 8);
 			break;
 		}
 		if (rd64(w->data + (n - w->start) + 8) & PREV_INUSE)

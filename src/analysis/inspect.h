@@ -113,8 +113,18 @@ struct inspect_win {
 	uint64_t resyncs;	      /* headers that did not check out, walked past */
 	uint64_t pending_hdr;	      /* the last chunk's next header is past data_end: its size word's address, 0 none */
 	uint64_t pending_size;	      /* that chunk's size */
+	uint64_t pending_head;	      /* that chunk's own size word */
+	bool pending_unsure;	      /* no chain checked out in the window: that chunk is a guess */
 	uint64_t zlib;		      /* zlib states whose z_stream was in data too */
 };
+
+/*
+ * Settles the pending chunk of w with the two words read at its
+ * pending_hdr - 8 (the next chunk's prev_size) and pending_hdr (its size):
+ * counts it in use or free, or, when it was a guess that the next header
+ * does not confirm, not at all.
+ */
+void inspect_window_settle(struct inspect_win *w, uint64_t prev_size, uint64_t size);
 
 /* A zlib state candidate whose z_stream lies outside the window's bytes. */
 struct inspect_zcand {

@@ -307,7 +307,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		w.nheaps = nheaps;
 		ncands = 0;
 		inspect_window(&w, &cands, &ncands, &alloc_cands);
-		n = ncands + (w.pending_hdr ? 1 : 0);
+		n = ncands + (w.pending_hdr ? 2 : 0);
 		if (n > nwords) {
 			nwords = n;
 			addrs = xrealloc(addrs, n * sizeof(*addrs));
@@ -316,8 +316,10 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		}
 		for (size_t k = 0; k < ncands; k++)
 			addrs[k] = cands[k].strm + INSPECT_ZSTREAM_STATE;
-		if (w.pending_hdr)
-			addrs[ncands] = w.pending_hdr;
+		if (w.pending_hdr) {
+			addrs[ncands] = w.pending_hdr - 8;
+			addrs[ncands + 1] = w.pending_hdr;
+		}
 		ret = read_words(&rd, addrs, vals, ok, n, out);
 		if (ret) {
 			strbuf_addf(err, ret == -ESRCH ? "process %d exited while it was read"
@@ -328,12 +330,10 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		for (size_t k = 0; k < ncands; k++)
 			if (ok[k] && vals[k] == cands[k].state)
 				w.zlib++;
-		if (w.pending_hdr && ok[ncands]) {
-			if (vals[ncands] & 1) /* PREV_INUSE */
-				w.inuse_bytes += w.pending_size;
-			else
-				w.free_bytes += w.pending_size;
-		}
+		if (w.pending_hdr && ok[ncands] && ok[ncands + 1])
+			inspect_window_settle(&w, vals[ncands], vals[ncands + 1]);
+		else if (w.pending_hdr)
+			w.chunks--;
 		smp[order[i]] = (struct sample){{(double)(w.end - w.start), (double)w.zlib,
 						 (double)w.inuse_bytes, (double)w.free_bytes},
 						true};
