@@ -1,7 +1,8 @@
 /*
  * fuzz-window: one window of a malloc heap as the malloc probe samples it
  * (src/analysis/mallocprobe.c): inspect_window on hostile bytes, its chunk
- * walk with resynchronisation and its zlib state scan. The first byte picks
+ * walk with resynchronisation, the settling of its last chunk (with the first
+ * two words of the input as the header read past it) and its zlib state scan. The first byte picks
  * the alignment, whether the heap is the brk heap and whether the window
  * opens the heap; the second where the window ends inside the bytes (the
  * rest is the margin read past it). Aborts when a result leaves the heap.
@@ -10,6 +11,14 @@
 
 #include "inspect.h"
 #include "snapshot.h"
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,6 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (w.inuse_bytes + w.free_bytes + w.pending_size > w.heap_end - w.heap_start)
 		abort();
 	if (w.pending_hdr && (w.pending_hdr < w.data_end - 8 || w.pending_hdr >= w.heap_end))
+		abort();
+	if (w.pending_hdr && len >= 16)
+		inspect_window_settle(&w, get_u64(bytes), get_u64(bytes + 8));
+	if (w.inuse_bytes + w.free_bytes > w.heap_end - w.heap_start)
 		abort();
 	for (size_t i = 0; i < nc; i++)
 		if (c[i].state < w.start || c[i].state >= w.end || !(c[i].strm >= heaps[0].start))
