@@ -170,6 +170,15 @@ static int read_words(struct dump_reader *rd, const uint64_t *addrs, uint64_t *v
 	return ret;
 }
 
+static void words_error(struct strbuf *err, pid_t pid, int ret)
+{
+	if (ret == -ESRCH)
+		strbuf_addf(err, "process %d exited while it was read", (int)pid);
+	else
+		strbuf_addf(err, "cannot read the memory of process %d: %s", (int)pid,
+			    strerror(-ret));
+}
+
 /*
  * Reads [addr, addr + len) into buf, the pages in RAM only (the others are
  * zero, as an anonymous page never touched is): reading a page the target
@@ -251,9 +260,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		addrs[i] = heaps[i].start + 16;
 	ret = read_words(&rd, addrs, vals, ok, nheaps, out);
 	if (ret) {
-		strbuf_addf(err, ret == -ESRCH ? "process %d exited while it was read"
-					       : "cannot read the memory of process %d",
-			    (int)pid);
+		words_error(err, pid, ret);
 		goto out;
 	}
 	for (size_t i = 0; i < nheaps; i++) {
@@ -273,7 +280,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	}
 	out->windows = nwin;
 	seed = now_ns() ^ ((uint64_t)pid << 32) ^ (uint64_t)getpid();
-	order = spread_order(nwin, (size_t)(next_rand(&seed) % nwin));
+	order = spread_order(nwin, nwin ? (size_t)(next_rand(&seed) % nwin) : 0);
 	smp = xcalloc(nwin, sizeof(*smp));
 	buf = xmalloc(MALLOC_PROBE_WINDOW + MARGIN);
 	present = xcalloc((MALLOC_PROBE_WINDOW + MARGIN) / DUMP_PAGE + 1, sizeof(*present));
@@ -322,9 +329,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		}
 		ret = read_words(&rd, addrs, vals, ok, n, out);
 		if (ret) {
-			strbuf_addf(err, ret == -ESRCH ? "process %d exited while it was read"
-						       : "cannot read the memory of process %d",
-				    (int)pid);
+			words_error(err, pid, ret);
 			goto out;
 		}
 		for (size_t k = 0; k < ncands; k++)
