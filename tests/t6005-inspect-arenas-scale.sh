@@ -36,7 +36,7 @@ arena_kib() {
 }
 
 mkdir small big
-start_bg "$JAVA17" -Xmx64m -cp classes InflaterArenas small 2 1500 1500 0 120 >small.out 2>&1
+start_bg "$JAVA17" -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp classes InflaterArenas small 2 1500 1500 0 120 >small.out 2>&1
 small=$BG_PID
 wait_for 60 "test -s small/phase1" ||
 	fail_all "the small JVM makes its 1500 Inflaters within 60 s" small.out
@@ -58,7 +58,7 @@ test_expect_success 'inspect --malloc takes a PID alone and a budget above 0' '
 '
 stop_bg $small
 
-start_bg "$JAVA17" -Xmx128m -cp classes InflaterArenas big 4 6000 18000 192 300 >big.out 2>&1
+start_bg "$JAVA17" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp classes InflaterArenas big 4 6000 18000 192 300 >big.out 2>&1
 jvm=$BG_PID
 wait_for 120 "test -s big/phase1" ||
 	fail_all "the JVM makes 6000 Inflaters among 1.1 GiB of filler within 120 s" big.out
