@@ -58,10 +58,10 @@ test_expect_success 'inspect --malloc takes a PID alone and a budget above 0' '
 '
 stop_bg $small
 
-start_bg "$JAVA17" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp classes InflaterArenas big 4 6000 18000 192 300 >big.out 2>&1
+start_bg "$JAVA17" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp classes InflaterArenas big 4 6000 18000 144 300 >big.out 2>&1
 jvm=$BG_PID
 wait_for 120 "test -s big/phase1" ||
-	fail_all "the JVM makes 6000 Inflaters among 1.1 GiB of filler within 120 s" big.out
+	fail_all "the JVM makes 6000 Inflaters among 0.8 GiB of filler within 120 s" big.out
 
 test_expect_success 'the arena heaps hold more than 1 GiB (the precondition)' '
 	arena_kib $jvm >kib &&

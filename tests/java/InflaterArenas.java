@@ -12,8 +12,11 @@ import sun.misc.Unsafe;
  * zlib states spread over several glibc arenas), among filler blocks malloc'd
  * by the same threads, for the malloc probe at scale.
  * Usage: java InflaterArenas DIR THREADS K1 K2 FILLER_KIB LIFETIME_S
- * Phase 1: THREADS threads make K1 Inflaters in all, each used once (so zlib
- * allocates its 32 KiB window), and after each one FILLER_KIB KiB of filler
+ * Phase 1: THREADS threads make K1 Inflaters in all, each used once for half
+ * of a 64 KiB stream (an inflate() that returns before the end of the stream
+ * is what makes zlib 1.2.13 allocate its 32 KiB window: each Inflater holds a
+ * z_stream, a 7 KiB state and the window, three chunks for one stream), and
+ * after each one FILLER_KIB KiB of filler
  * in 48 KiB blocks (below glibc's mmap threshold: they stay in the arena),
  * written so that they are resident; then DIR/phase1 says "done K1".
  * Phase 2, when DIR/more appears: K2 - K1 more Inflaters, no filler; then
@@ -31,13 +34,14 @@ public class InflaterArenas {
 		for (int i = 0; i < threads; i++) {
 			int n = count / threads + (i < count % threads ? 1 : 0);
 			t[i] = new Thread(() -> {
-				byte[] out = new byte[4096];
+				byte[] out = new byte[32 << 10];
 				List<Inflater> mine = new ArrayList<>();
 				for (int k = 0; k < n; k++) {
 					Inflater inf = new Inflater();
 					inf.setInput(compressed, 0, clen);
 					try {
-						inf.inflate(out);
+						if (inf.inflate(out) != out.length || inf.finished())
+							throw new IllegalStateException("inflated whole");
 					} catch (Exception e) {
 						throw new RuntimeException(e);
 					}
@@ -67,7 +71,7 @@ public class InflaterArenas {
 		f.setAccessible(true);
 		unsafe = (Unsafe) f.get(null);
 		Deflater d = new Deflater();
-		d.setInput(new byte[4096]);
+		d.setInput(new byte[64 << 10]);
 		d.finish();
 		clen = d.deflate(compressed);
 		d.end();
