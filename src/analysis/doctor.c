@@ -566,6 +566,30 @@ static double missing_input(struct finding *f, double conf, const char *what, co
  * inputs that are missing lower the confidence and are named, never change
  * the verdict to another pattern.
  */
+
+void doctor_zlib_count(char *buf, size_t n, uint64_t v, uint64_t e, uint64_t rd, uint64_t all)
+{
+	if (rd >= all)
+		snprintf(buf, n, "%" PRIu64, v);
+	else
+		snprintf(buf, n, "\u2248 %" PRIu64 " (\u00b1 %" PRIu64 ", sampled %.0f of %.0f MiB)", v,
+			 e, (double)rd / MIB, (double)all / MIB);
+}
+
+static void zlib_evidence(struct finding *f, const struct doctor_probes *p)
+{
+	char a[80], b[80];
+
+	doctor_zlib_count(a, sizeof(a), p->zlib_first, p->zlib_err_first, p->heap_read_first,
+		   p->heap_bytes_first);
+	doctor_zlib_count(b, sizeof(b), p->zlib_last, p->zlib_err_last, p->heap_read_last,
+		   p->heap_bytes_last);
+	evidence(f, "zlib streams in the malloc heaps: %s -> %s%s", a, b,
+		 p->heap_read_first >= p->heap_bytes_first && p->heap_read_last >= p->heap_bytes_last
+			 ? " (exact: every heap read)"
+			 : "");
+}
+
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
@@ -584,7 +608,10 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	nmt_d = nmt_native_growth(c, &nmt_known);
 	out = nmt_known ? d - (nmt_d > 0 ? nmt_d : 0) : d;
 	cls = grown_class(c->s, &cls_d);
-	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50);
+	/* sampled counts: the growth must also stand out of twice their error */
+	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50) &&
+		      (double)(p->zlib_last - p->zlib_first) >
+			      2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last);
 	zlib_objects = count_grew(p->have_histogram, p->zlib_objects_first,
 				  p->zlib_objects_last, 50);
 	zlib = zlib_states || zlib_objects;
@@ -663,9 +690,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			 format_size(a, sizeof(a), (uint64_t)cheap->j.first),
 			 format_size(b, sizeof(b), (uint64_t)cheap->j.last));
 	if (p->have_zlib)
-		evidence(f, "zlib stream states in the malloc arenas: %" PRIu64 " -> %" PRIu64 "%s",
-			 p->zlib_first, p->zlib_last,
-			 p->zlib_partial ? " (some heaps not read)" : "");
+		zlib_evidence(f, p);
 	if (p->have_histogram)
 		evidence(f, "Inflater/Deflater objects on the Java heap: %" PRIu64 " -> %" PRIu64,
 			 p->zlib_objects_first, p->zlib_objects_last);
@@ -680,8 +705,6 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 										: "NMT is not on");
 	if (!p->have_zlib)
 		conf = missing_input(f, conf, "zlib states in the malloc heaps", p->zlib_missing);
-	else if (p->zlib_partial && !zlib)
-		conf = missing_input(f, conf, "zlib states in the heaps not read", "probe limit");
 	if (!p->have_histogram)
 		conf = missing_input(f, conf, "Inflater/Deflater objects", p->histogram_missing);
 	if (!p->have_strings && !nmt_known)

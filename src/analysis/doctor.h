@@ -64,7 +64,9 @@ struct doctor_probes {
 	/* zlib stream states found in the grown native regions (src/analysis/inspect.c) */
 	bool have_zlib;
 	uint64_t zlib_first, zlib_last;	/* at the start and at the end */
-	bool zlib_partial;		/* some malloc heaps were not read: a flat count proves nothing */
+	uint64_t zlib_err_first, zlib_err_last;	/* their standard errors, 0 when exact */
+	uint64_t heap_read_first, heap_read_last;	/* bytes of the malloc heaps each probe read */
+	uint64_t heap_bytes_first, heap_bytes_last;	/* bytes of the malloc heaps then */
 	/* objects on the Java heap (GC.class_histogram -all), at the start and at the end */
 	bool have_histogram;
 	uint64_t zlib_objects_first, zlib_objects_last;	/* Inflater + Deflater */
@@ -102,6 +104,12 @@ struct doctor_report {
 	char **unchecked;		/* owned: what could not be checked, and why */
 	size_t nunchecked, alloc_unchecked;
 };
+
+/*
+ * A count of the malloc probe into buf: "N" when it read all bytes of the
+ * heaps, else "≈ N (± E, sampled X of Y MiB)".
+ */
+void doctor_zlib_count(char *buf, size_t n, uint64_t v, uint64_t e, uint64_t rd, uint64_t all);
 
 void doctor_report_init(struct doctor_report *r);
 void doctor_report_release(struct doctor_report *r);

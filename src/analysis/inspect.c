@@ -445,7 +445,8 @@ static void scan_words(struct inspect *in, const struct inspect_region *r, uint6
 			/* z_stream.state (offset 56) pointing back here: a zlib stream's state */
 			const struct inspect_region *z = find_reg(in, v, 64);
 
-			if (z && rd64(z->data + (v - z->start) + 56) == a && a + 12 <= r->end &&
+			if (z && rd64(z->data + (v - z->start) + INSPECT_ZSTREAM_STATE) == a &&
+			    a + 12 <= r->end &&
 			    zlib_status(rd32(r->data + (a - r->start) + 8)))
 				in->sigs[IS_ZLIB_STATE]++;
 		}
@@ -638,6 +639,175 @@ void inspect_walk_chunks(struct inspect *in, const struct inspect_region *whole,
 		off += sz;
 	}
 	w->stop_addr = r->start + off;
+}
+
+/* The size of the chunk at c of window w when its header is plausible, else 0. */
+static uint64_t win_size(const struct inspect_win *w, uint64_t c)
+{
+	uint64_t h, sz;
+
+	if (c < w->heap_start || c + 16 > w->data_end)
+		return 0;
+	h = rd64(w->data + (c - w->start) + 8);
+	sz = h & ~7ULL;
+	if ((h & IS_MMAPPED) || (w->main_arena && (h & NON_MAIN_ARENA)))
+		return 0;
+	if (sz < 32 || (sz & 15) || sz > w->heap_end - c)
+		return 0;
+	return sz;
+}
+
+/*
+ * A chain of chunks checks out from c: each header is plausible, a chunk
+ * that its successor marks in use carries NON_MAIN_ARENA exactly when the
+ * heap is an arena's (glibc sets it on every chunk an arena hands out),
+ * and a free one's size is repeated in its successor's prev_size. It holds
+ * when 16 chunks check out, or the chain reaches the top chunk, or it runs
+ * past the bytes read after one chunk at least.
+ */
+static bool win_chain(const struct inspect_win *w, uint64_t c)
+{
+	for (int k = 0; k < 16; k++) {
+		uint64_t sz = win_size(w, c), n, h, nh;
+
+		if (!sz)
+			return false;
+		n = c + sz;
+		if (n + 16 > w->heap_end)
+			return n == w->heap_end;
+		if (n + 16 > w->data_end)
+			return k > 0;
+		h = rd64(w->data + (c - w->start) + 8);
+		nh = rd64(w->data + (n - w->start) + 8);
+		if (nh & PREV_INUSE) {
+			if (!(h & NON_MAIN_ARENA) != w->main_arena)
+				return false;
+		} else if (rd64(w->data + (n - w->start)) != sz) {
+			return false;
+		}
+		c = n;
+	}
+	return true;
+}
+
+/* The first chunk at or after from, before the window's end, where a chain checks out; 0 none. */
+static uint64_t win_resync(const struct inspect_win *w, uint64_t from)
+{
+	for (uint64_t c = (from + 15) & ~15ULL; c < w->end; c += 16)
+		if (win_chain(w, c))
+			return c;
+	return 0;
+}
+
+void inspect_window_settle(struct inspect_win *w, uint64_t prev_size, uint64_t size)
+{
+	uint64_t next = w->pending_hdr - 8, nsz = size & ~7ULL;
+	bool inuse = size & PREV_INUSE;
+
+	if (!w->pending_hdr)
+		return;
+	if (w->pending_unsure) {
+		/* the successor is a chunk, or the top, and agrees with the guess */
+		bool fits = nsz >= 32 && !(nsz & 15) && nsz <= w->heap_end - next &&
+			    !(size & IS_MMAPPED) && (!w->main_arena || !(size & NON_MAIN_ARENA));
+
+		if (fits && inuse)
+			fits = !(w->pending_head & NON_MAIN_ARENA) == w->main_arena;
+		else if (fits)
+			fits = prev_size == w->pending_size;
+		if (!fits) {
+			w->chunks--;
+			return;
+		}
+	}
+	if (inuse)
+		w->inuse_bytes += w->pending_size;
+	else
+		w->free_bytes += w->pending_size;
+}
+
+static int cmp_heap(const void *key, const void *elem)
+{
+	uint64_t v = *(const uint64_t *)key;
+	const struct inspect_map *m = elem;
+
+	return v < m->start ? -1 : v >= m->end ? 1 : 0;
+}
+
+void inspect_window(struct inspect_win *w, struct inspect_zcand **cands, size_t *ncands,
+		    size_t *alloc_cands)
+{
+	/* heap_info (and an arena's first heap's malloc_state) precede the first chunk */
+	uint64_t from = w->start == w->heap_start && !w->main_arena ? w->start + 32 : w->start;
+	uint64_t c = win_resync(w, from), lo, hi;
+
+	if (!c) {
+		/*
+		 * No chain checks out: the window may hold the start of one
+		 * chunk too long for the bytes read. Take the first plausible
+		 * header whose successor lies past them; the caller reads that
+		 * successor and inspect_window_settle keeps the guess only if
+		 * it fits.
+		 */
+		for (uint64_t g = (from + 15) & ~15ULL; g < w->end; g += 16) {
+			uint64_t sz = win_size(w, g);
+
+			if (sz && g + sz + 16 > w->data_end && g + sz + 16 <= w->heap_end) {
+				w->chunks++;
+				w->pending_hdr = g + sz + 8;
+				w->pending_size = sz;
+				w->pending_head = rd64(w->data + (g - w->start) + 8);
+				w->pending_unsure = true;
+				break;
+			}
+		}
+	}
+	while (c && c < w->end) {
+		uint64_t sz = win_size(w, c), n;
+
+		if (!sz) {
+			w->resyncs++;
+			c = win_resync(w, c + 16);
+			continue;
+		}
+		n = c + sz;
+		if (n + 16 > w->heap_end)
+			break; /* the top chunk */
+		w->chunks++;
+		if (n + 16 > w->data_end) {
+			w->pending_hdr = n + 8;
+			w->pending_size = sz;
+			w->pending_head = rd64(w->data + (c - w->start) + 8);
+			break;
+		}
+		if (rd64(w->data + (n - w->start) + 8) & PREV_INUSE)
+			w->inuse_bytes += sz;
+		else
+			w->free_bytes += sz;
+		c = n;
+	}
+
+	if (!w->nheaps)
+		return;
+	lo = w->heaps[0].start;
+	hi = w->heaps[w->nheaps - 1].end;
+	for (uint64_t a = (w->start + 7) & ~7ULL; a < w->end && a + 12 <= w->data_end; a += 8) {
+		uint64_t v = rd64(w->data + (a - w->start));
+		const struct inspect_map *h;
+
+		if ((v & 7) || v < lo || v >= hi || !zlib_status(rd32(w->data + (a - w->start) + 8)))
+			continue;
+		h = bsearch(&v, w->heaps, w->nheaps, sizeof(*w->heaps), cmp_heap);
+		if (!h || v + 64 > h->end)
+			continue;
+		if (v >= w->start && v + 64 <= w->data_end) {
+			if (rd64(w->data + (v - w->start) + INSPECT_ZSTREAM_STATE) == a)
+				w->zlib++;
+			continue;
+		}
+		ALLOC_GROW(*cands, *ncands + 1, *alloc_cands);
+		(*cands)[(*ncands)++] = (struct inspect_zcand){a, v};
+	}
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -92,6 +92,55 @@ void inspect_run(struct inspect *in, const struct inspect_region *regs, size_t n
  */
 void inspect_walk_chunks(struct inspect *in, const struct inspect_region *r, bool main_arena);
 
+/*
+ * One window of a malloc heap, for sampling a heap without reading all of
+ * it (src/analysis/mallocprobe.c): the chunks and the zlib states that
+ * start in [start, end). The walk starts at the first place from start (from
+ * the first chunk when start opens the heap) where a chain of chunks checks
+ * out, and resynchronises the same way after a header that does not.
+ */
+struct inspect_win {
+	/* in */
+	uint64_t start, end;	      /* the window */
+	const unsigned char *data;    /* the bytes from start to data_end */
+	uint64_t data_end;	      /* >= end: a margin for headers past the end */
+	uint64_t heap_start, heap_end; /* the heap holding it (its valid part) */
+	bool main_arena;	      /* the brk heap */
+	const struct inspect_map *heaps; /* every heap, sorted: where a z_stream may be */
+	size_t nheaps;
+	/* out */
+	uint64_t chunks, inuse_bytes, free_bytes; /* chunks starting in the window, the top excepted */
+	uint64_t resyncs;	      /* headers that did not check out, walked past */
+	uint64_t pending_hdr;	      /* the last chunk's next header is past data_end: its size word's address, 0 none */
+	uint64_t pending_size;	      /* that chunk's size */
+	uint64_t pending_head;	      /* that chunk's own size word */
+	bool pending_unsure;	      /* no chain checked out in the window: that chunk is a guess */
+	uint64_t zlib;		      /* zlib states whose z_stream was in data too */
+};
+
+/*
+ * Settles the pending chunk of w with the two words read at its
+ * pending_hdr - 8 (the next chunk's prev_size) and pending_hdr (its size):
+ * counts it in use or free, or, when it was a guess that the next header
+ * does not confirm, not at all.
+ */
+void inspect_window_settle(struct inspect_win *w, uint64_t prev_size, uint64_t size);
+
+/* A zlib state candidate whose z_stream lies outside the window's bytes. */
+struct inspect_zcand {
+	uint64_t state, strm; /* a state when the word at strm + INSPECT_ZSTREAM_STATE is state */
+};
+
+#define INSPECT_ZSTREAM_STATE 56 /* offsetof(z_stream, state) on LP64 */
+
+/*
+ * Analyses the window w: its chunk walk, and its zlib states; the states
+ * to be confirmed by reading their z_stream are appended to *cands (grown
+ * with ALLOC_GROW, owned by the caller).
+ */
+void inspect_window(struct inspect_win *w, struct inspect_zcand **cands, size_t *ncands,
+		    size_t *alloc_cands);
+
 /* The n strings covering the most bytes, best first; returns how many. */
 size_t inspect_top_strings(const struct inspect *in, const struct inspect_string **out, size_t n);
 /* The n chunk sizes with the most bytes in use, best first. */

@@ -3,20 +3,13 @@
  * and for a JVM its flags, class loaders and string table (jcmds over the
  * attach socket, src/source/attach.c).
  *
- * The malloc regions are copied with process_vm_readv (src/source/dump.c) while
- * the target runs: a chunk being changed while read can make one walk stop
- * early or one zlib state be missed, never harm the target. The analysis
- * is src/analysis/inspect.c's: a zlib state is recognised by the back pointer from
- * its z_stream, which glibc places in the same heap.
+ * The malloc regions are sampled by src/analysis/mallocprobe.c.
  */
 #include "probe.h"
 #include "attach.h"
 #include "doctor.h"
-#include "dump.h"
-#include "inspect.h"
 #include "jvmmem.h"
 #include "parse.h"
-#include "snapshot.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -30,98 +23,6 @@
 #define PROBE_JCMD_TIMEOUT_MS 5000
 /* VM.stringtable asked at most this often while the table is being resized. */
 #define PROBE_TABLE_TRIES 6
-
-static int cmp_rss_desc(const void *a, const void *b)
-{
-	const struct region *x = *(const struct region *const *)a,
-			    *y = *(const struct region *const *)b;
-
-	return x->m.rss == y->m.rss ? 0 : x->m.rss > y->m.rss ? -1 : 1;
-}
-
-static int cmp_start(const void *a, const void *b)
-{
-	const struct inspect_region *x = a, *y = b;
-
-	return x->start == y->start ? 0 : x->start < y->start ? -1 : 1;
-}
-
-int probe_malloc(pid_t pid, uint64_t limit, struct malloc_probe *out, struct strbuf *err)
-{
-	struct snapshot s;
-	struct dump_reader rd;
-	struct inspect in;
-	const struct region **pick = NULL;
-	struct inspect_region *regs = NULL;
-	unsigned char *buf = NULL;
-	size_t npick = 0, nregs = 0;
-	uint64_t total = 0, off = 0;
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	snapshot_init(&s);
-	ret = snapshot_take(pid, SNAP_NO_THREAD_SP, &s, err);
-	if (ret)
-		goto out;
-	pick = xcalloc(s.nregions + 1, sizeof(*pick));
-	for (size_t i = 0; i < s.nregions; i++) {
-		const struct region *r = &s.regions[i];
-
-		if ((r->cls != RC_HEAP && r->cls != RC_ARENA) || r->guard || r->perms[0] != 'r')
-			continue;
-		pick[npick++] = r;
-		if (r->cls == RC_ARENA)
-			out->arenas++;
-	}
-	/* The most resident first, so a limit keeps what holds the memory. */
-	qsort(pick, npick, sizeof(*pick), cmp_rss_desc);
-	for (size_t i = 0; i < npick; i++) {
-		uint64_t len = pick[i]->end - pick[i]->start;
-
-		if (total + len > limit) {
-			out->truncated = true;
-			npick = i;
-			break;
-		}
-		total += len;
-	}
-	buf = xmalloc(total ? total : 1);
-	regs = xcalloc(npick + 1, sizeof(*regs));
-	dump_reader_init(&rd, pid);
-	for (size_t i = 0; i < npick; i++) {
-		const struct region *r = pick[i];
-		size_t len = (size_t)(r->end - r->start), got = 0;
-
-		ret = dump_read(&rd, r->start, buf + off, len, &got, err);
-		if (ret)
-			break;
-		regs[nregs++] = (struct inspect_region){ r->start, r->end, (int)r->cls, buf + off };
-		off += len;
-		out->rss += r->m.rss;
-	}
-	dump_reader_release(&rd);
-	if (ret)
-		goto out;
-	qsort(regs, nregs, sizeof(*regs), cmp_start);
-	inspect_init(&in, NULL, 0, RC_NR);
-	inspect_run(&in, regs, nregs);
-	for (size_t i = 0; i < nregs; i++)
-		inspect_walk_chunks(&in, &regs[i], regs[i].cls == RC_HEAP);
-	out->regions = nregs;
-	out->bytes = off;
-	out->zlib_states = in.sigs[IS_ZLIB_STATE];
-	for (size_t i = 0; i < in.nwalks; i++) {
-		out->inuse += in.walks[i].inuse_bytes;
-		out->free += in.walks[i].free_bytes;
-	}
-	inspect_release(&in);
-out:
-	free(regs);
-	free(buf);
-	free(pick);
-	snapshot_release(&s);
-	return ret;
-}
 
 /* The next whitespace-separated token of [*p, end) into tok; false at the end of the line. */
 static bool token(const char **p, const char *end, char *tok, size_t n)

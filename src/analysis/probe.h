@@ -1,6 +1,6 @@
 /*
  * probe: one look inside a live process for what the series cannot show —
- * its malloc regions (zlib stream states, free chunks) and the JVM's
+ * its malloc regions (mallocprobe.h: zlib stream states, free chunks) and the JVM's
  * flags, class loaders and string table (jcmds asked and their replies parsed).
  */
 #ifndef OFFHEAP_PROBE_H
@@ -11,26 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "mallocprobe.h"
+
 struct doctor_probes;
 struct strbuf;
-
-/* The glibc malloc regions (brk heap and arenas) read and analysed. */
-struct malloc_probe {
-	uint64_t regions, bytes;	/* regions read and their bytes */
-	uint64_t rss;			/* their resident bytes */
-	uint64_t zlib_states;		/* zlib inflate/deflate states found in them */
-	uint64_t inuse, free;		/* bytes in chunks in use and free, from the chunk walks */
-	uint64_t arenas;		/* arena heaps (class arena, not reserves) */
-	bool truncated;			/* limit reached: the rest was not read */
-};
-
-/*
- * Reads the brk heap and arena heaps of pid (at most limit bytes, largest
- * resident first) with process_vm_readv — the target is not stopped — and
- * counts zlib states and walks the malloc chunks. Returns 0 or -errno with
- * err filled (-ESRCH when the process is gone).
- */
-int probe_malloc(pid_t pid, uint64_t limit, struct malloc_probe *out, struct strbuf *err);
 
 /* VM.classloader_stats: the loader type with the most instances. */
 struct loader_stats {

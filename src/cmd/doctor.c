@@ -36,17 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * Bytes of malloc heaps read by one probe: a bound on the time and memory it
- * takes (the bytes are held while analysed: about 1 s and this much RSS).
- */
-#define PROBE_LIMIT (256ULL << 20)
 
 static void print_help(void)
 {
 	printf("usage: offheap doctor PID|FILE [-d DURATION] [-i INTERVAL] [-o FILE]\n"
-	       "                      [--recording REC] [--no-attach] [--json]\n"
-	       "                      [--fail-on-leak] [--quiet]\n\n"
+	       "                      [--recording REC] [--no-attach] [--probe-budget TIME]\n"
+	       "                      [--json] [--fail-on-leak] [--quiet]\n\n"
 	       "Diagnose where a process's memory goes and what leaks. For a PID: find out\n"
 	       "whether it is a JVM, whether NMT is on, what its flags and its cgroup limit\n"
 	       "allow; sample it for DURATION (totals, classes, threads, hsperfdata counters,\n"
@@ -73,6 +68,9 @@ static void print_help(void)
 	       "                       malloc growth by allocation site (instead of attaching)\n"
 	       "      --no-attach      never attach to nor trace the process: only read it\n"
 	       "                       (the code behind native growth is then not named)\n"
+	       "      --probe-budget TIME  CPU time each look inside the malloc heaps may\n"
+	       "                       spend reading them (default 250ms); beyond it they\n"
+	       "                       are sampled and the zlib streams estimated\n"
 	       "      --json           the findings as JSON\n"
 	       "      --fail-on-leak   exit 3 when a leak is found (for CI pipelines)\n"
 	       "  -q, --quiet          no progress on stderr\n"
@@ -150,6 +148,16 @@ static void print_text(const struct series *s, const struct facts *fx,
 		       format_size(e, sizeof(e), c->code_cache),
 		       format_size(g, sizeof(g), c->thread_stack));
 	}
+	if (fx->caps.have_zlib && (fx->caps.zlib_first || fx->caps.zlib_last)) {
+		const struct doctor_probes *c = &fx->caps;
+		char x[80], y[80];
+
+		doctor_zlib_count(x, sizeof(x), c->zlib_first, c->zlib_err_first,
+				  c->heap_read_first, c->heap_bytes_first);
+		doctor_zlib_count(y, sizeof(y), c->zlib_last, c->zlib_err_last, c->heap_read_last,
+				  c->heap_bytes_last);
+		printf("zlib streams in the malloc heaps: %s -> %s\n", x, y);
+	}
 	if (!r->n)
 		printf("\nNo leak found: nothing grew steadily%s.\n",
 		       s->n ? "" : " in the allocation data");
@@ -203,6 +211,22 @@ static void print_json(const struct series *s, const struct facts *fx,
 	}
 	if (s->n && s->pts[s->n - 1].cgroup_limit > 0)
 		json_u64(&j, "cgroup_limit", (uint64_t)s->pts[s->n - 1].cgroup_limit);
+	if (fx->caps.have_zlib) {
+		const struct doctor_probes *c = &fx->caps;
+
+		json_obj_begin(&j, "malloc_heaps");
+		json_bool(&j, "exact", c->heap_read_first >= c->heap_bytes_first &&
+					       c->heap_read_last >= c->heap_bytes_last);
+		json_u64(&j, "zlib_streams_first", c->zlib_first);
+		json_u64(&j, "zlib_streams_first_error", c->zlib_err_first);
+		json_u64(&j, "zlib_streams_last", c->zlib_last);
+		json_u64(&j, "zlib_streams_last_error", c->zlib_err_last);
+		json_u64(&j, "sampled_bytes_first", c->heap_read_first);
+		json_u64(&j, "total_bytes_first", c->heap_bytes_first);
+		json_u64(&j, "sampled_bytes_last", c->heap_read_last);
+		json_u64(&j, "total_bytes_last", c->heap_bytes_last);
+		json_obj_end(&j);
+	}
 	json_bool(&j, "leak", doctor_has_leak(r));
 	json_arr_begin(&j, "findings");
 	for (size_t i = 0; i < r->n; i++) {
@@ -337,6 +361,7 @@ struct live_opts {
 	uint64_t duration_ms, interval_ms;
 	const char *out, *recording;
 	bool quiet, no_attach;
+	uint64_t probe_budget_ms;	/* --probe-budget */
 };
 
 /* The hint of a window that could not attach. */
@@ -395,7 +420,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	/* a recorded tree (--proc-root) has no process to attach to */
 	bool attach = !o->no_attach && procfs_is_live();
 	uint64_t ticks, start;
-	char a[32], flags_why[160] = "";
+	char flags_why[160] = "";
 	int ret = -1, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -436,7 +461,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		probe_jvm(pid, &j0);
 	}
 	strbuf_reset(&err);
-	have_m0 = !probe_malloc(pid, PROBE_LIMIT, &m0, &err);
+	have_m0 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m0, &err);
 	if (!have_m0)
 		snprintf(p.zlib_missing, sizeof(p.zlib_missing), "the first look: %s", err.buf);
 
@@ -521,7 +546,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	if (attach && docattach_wants_trace(s))
 		trace_window(pid, o, &site, &p, r);
 	strbuf_reset(&err);
-	have_m1 = !probe_malloc(pid, PROBE_LIMIT, &m1, &err);
+	have_m1 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m1, &err);
 	if (sp.jvm)
 		probe_jvm(pid, &j1);
 
@@ -530,15 +555,17 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		p.have_zlib = true;
 		p.zlib_first = m0.zlib_states;
 		p.zlib_last = m1.zlib_states;
+		p.zlib_err_first = m0.zlib_err;
+		p.zlib_err_last = m1.zlib_err;
+		p.heap_read_first = m0.sampled_bytes;
+		p.heap_read_last = m1.sampled_bytes;
+		p.heap_bytes_first = m0.total_bytes;
+		p.heap_bytes_last = m1.total_bytes;
 		p.have_chunks = true;
 		p.chunk_inuse = m1.inuse;
 		p.chunk_free = m1.free;
 		p.malloc_rss = m1.rss;
 		p.arenas = m1.arenas;
-		p.zlib_partial = m0.truncated || m1.truncated;
-		if (p.zlib_partial)
-			doctor_unchecked(r, "malloc heaps beyond the first %s were not read",
-					 format_size(a, sizeof(a), PROBE_LIMIT));
 	} else {
 		if (have_m0)
 			snprintf(p.zlib_missing, sizeof(p.zlib_missing), "the last look: %s",
@@ -625,22 +652,24 @@ out:
 
 int cmd_doctor(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING, OPT_NO_ATTACH };
+	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING, OPT_NO_ATTACH, OPT_PROBE_BUDGET };
 	static const struct option opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "recording", required_argument, NULL, OPT_RECORDING },
 		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
+		{ "probe-budget", required_argument, NULL, OPT_PROBE_BUDGET },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct live_opts o = { .duration_ms = 30000 };
+	struct live_opts o = { .duration_ms = 30000,
+			       .probe_budget_ms = MALLOC_PROBE_BUDGET / 1000000 };
 	const char *arg = NULL;
-	bool json = false, fail = false, have_interval = false;
+	bool json = false, fail = false, have_interval = false, have_budget = false;
 	struct series s;
 	struct doctor_report r;
 	struct alloc_data allocs;
@@ -670,6 +699,13 @@ int cmd_doctor(int argc, char **argv)
 			break;
 		case OPT_NO_ATTACH:
 			o.no_attach = true;
+			break;
+		case OPT_PROBE_BUDGET:
+			if (parse_duration_ms(optarg, &o.probe_budget_ms) || !o.probe_budget_ms ||
+			    o.probe_budget_ms > 60000)
+				usage_die("doctor", "--probe-budget takes a time from 1ms to 60s, not '%s'",
+					  optarg);
+			have_budget = true;
 			break;
 		case OPT_JSON:
 			json = true;
@@ -706,8 +742,8 @@ int cmd_doctor(int argc, char **argv)
 	doctor_report_init(&r);
 	memset(&allocs, 0, sizeof(allocs));
 	if (looks_like_file(arg)) {
-		if (o.out || o.recording || have_interval || o.no_attach)
-			usage_die("doctor", "-o, -i, --recording and --no-attach are for a live process, not a file");
+		if (o.out || o.recording || have_interval || o.no_attach || have_budget)
+			usage_die("doctor", "-o, -i, --recording, --no-attach and --probe-budget are for a live process, not a file");
 		fx.file = arg;
 		ret = diagnose_file(arg, &s, &r, &allocs, &fx);
 	} else if (dir_not_process(arg)) {

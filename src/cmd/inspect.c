@@ -4,6 +4,7 @@
 #include "dumpcli.h"
 #include "inspect.h"
 #include "json.h"
+#include "mallocprobe.h"
 #include "parse.h"
 #include "procfs.h"
 #include "snapshot.h"
@@ -24,7 +25,8 @@
 static void print_help(void)
 {
 	printf("usage: offheap inspect FILE [options]\n"
-	       "       offheap inspect PID REGION [options]\n\n"
+	       "       offheap inspect PID REGION [options]\n"
+	       "       offheap inspect PID --malloc [--budget TIME] [--json]\n\n"
 	       "Says what memory holds: repeated strings (ASCII and UTF-16LE, at least 6\n"
 	       "characters) ranked by bytes covered, a profile of its 4 KiB pages (zero,\n"
 	       "text, compressed or random, other) with their mean entropy, known signatures\n"
@@ -34,18 +36,25 @@ static void print_help(void)
 	       "malloc chunks: the chunk sizes in use and free.\n\n"
 	       "FILE is a dump written by 'offheap dump' (with its sidecar FILE.json).\n"
 	       "REGION is START-END, START+LEN, --map N (0-based, 'offheap maps --sort addr'\n"
-	       "order) or --class CLASS, as for 'offheap dump'; nothing is stopped.\n\n"
+	       "order) or --class CLASS, as for 'offheap dump'; nothing is stopped.\n"
+	       "--malloc counts the zlib streams and the chunk bytes in use and free in all\n"
+	       "the glibc malloc heaps (brk heap and every arena heap): all of them when\n"
+	       "their reads fit in --budget, else windows of 1 MiB chosen at random until\n"
+	       "the budget is spent, extrapolated with a standard error.\n\n"
 	       "options:\n"
 	       "  --top N            rows per table (default 20)\n"
 	       "  --json             JSON on stdout\n"
 	       "  --raw              FILE has no sidecar: inspect its bytes alone\n"
 	       "  --limit SIZE       refuse to read more than SIZE of a process (default 1G)\n"
 	       "  -f, --force        read even beyond --limit\n"
+	       "  --malloc           sample all malloc heaps (see above)\n"
+	       "  --budget TIME      --malloc: time its reads may take (default 250ms)\n"
 	       "  -h, --help         this help\n\n"
 	       "exit status: 0 ok, 1 failed or partial input, 2 usage\n\n"
 	       "EXAMPLES\n"
 	       "  offheap inspect 4242 --class heap\n"
 	       "  offheap inspect 4242 --class arena --top 5 --json\n"
+	       "  offheap inspect 4242 --malloc --budget 1s\n"
 	       "  offheap dump 4242 --map 12 -o m.bin && offheap inspect m.bin\n");
 }
 
@@ -401,15 +410,96 @@ static void print_json(const struct inspect *in, const struct source *src, size_
 	free(zs);
 }
 
+/* "N" when exact, else "≈ N (± E)"; sizes when bytes. */
+static const char *estimate(char *buf, size_t n, uint64_t v, uint64_t e, bool exact, bool bytes)
+{
+	char a[32], b[32];
+
+	if (bytes)
+		snprintf(buf, n, exact ? "%s" : "\u2248 %s (\u00b1 %s)", format_size(a, sizeof(a), v),
+			 format_size(b, sizeof(b), e));
+	else
+		snprintf(buf, n, exact ? "%llu" : "\u2248 %llu (\u00b1 %llu)", (unsigned long long)v,
+			 (unsigned long long)e);
+	return buf;
+}
+
+static int inspect_malloc(pid_t pid, uint64_t budget_ms, bool json)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct malloc_probe m;
+	char a[32], b[32], c[32], x[96], y[96];
+	int ret = probe_malloc(pid, budget_ms * 1000000, &m, &err);
+
+	if (ret) {
+		cmd_report_error(ret, err.buf);
+		strbuf_release(&err);
+		return EXIT_RUNTIME;
+	}
+	strbuf_release(&err);
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "pid", (uint64_t)pid);
+		json_obj_begin(&j, "malloc");
+		json_u64(&j, "heaps", m.regions);
+		json_u64(&j, "arenas", m.arenas);
+		json_u64(&j, "rss", m.rss);
+		json_u64(&j, "total_bytes", m.total_bytes);
+		json_u64(&j, "sampled_bytes", m.sampled_bytes);
+		json_u64(&j, "windows", m.windows);
+		json_u64(&j, "windows_read", m.windows_read);
+		json_bool(&j, "exact", m.exact);
+		json_u64(&j, "zlib_streams", m.zlib_states);
+		json_u64(&j, "zlib_streams_error", m.zlib_err);
+		json_u64(&j, "zlib_streams_seen", m.zlib_seen);
+		json_u64(&j, "inuse_bytes", m.inuse);
+		json_u64(&j, "inuse_bytes_error", m.inuse_err);
+		json_u64(&j, "free_bytes", m.free);
+		json_u64(&j, "free_bytes_error", m.free_err);
+		json_double(&j, "read_ms", (double)m.read_ns / 1e6);
+		json_double(&j, "read_wall_ms", (double)m.read_wall_ns / 1e6);
+		json_double(&j, "wall_ms", (double)m.wall_ns / 1e6);
+		json_double(&j, "budget_ms", (double)m.budget_ns / 1e6);
+		json_bool(&j, "pagemap", m.pagemap);
+		json_obj_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+		return EXIT_OK;
+	}
+	printf("process %d: malloc heaps: %llu (%llu arena heap%s), %s, RSS %s\n", (int)pid,
+	       (unsigned long long)m.regions, (unsigned long long)m.arenas, m.arenas == 1 ? "" : "s",
+	       format_size(a, sizeof(a), m.total_bytes), format_size(b, sizeof(b), m.rss));
+	if (m.exact)
+		printf("read all of them (exact) in %.0f ms of CPU reading\n",
+		       (double)m.read_ns / 1e6);
+	else
+		printf("sampled %s of %s (%llu of %llu windows) in %.0f ms of CPU reading (budget %.0f ms)\n",
+		       format_size(a, sizeof(a), m.sampled_bytes),
+		       format_size(c, sizeof(c), m.total_bytes), (unsigned long long)m.windows_read,
+		       (unsigned long long)m.windows, (double)m.read_ns / 1e6,
+		       (double)m.budget_ns / 1e6);
+	printf("zlib streams: %s\n", estimate(x, sizeof(x), m.zlib_states, m.zlib_err, m.exact, false));
+	printf("chunks in use: %s, free: %s\n",
+	       estimate(x, sizeof(x), m.inuse, m.inuse_err, m.exact, true),
+	       estimate(y, sizeof(y), m.free, m.free_err, m.exact, true));
+	return EXIT_OK;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
-	enum { OPT_LIMIT = 256, OPT_MAP, OPT_CLASS, OPT_JSON, OPT_TOP, OPT_RAW };
+	enum { OPT_LIMIT = 256, OPT_MAP, OPT_CLASS, OPT_JSON, OPT_TOP, OPT_RAW, OPT_MALLOC,
+	       OPT_BUDGET };
 	static const struct option opts[] = {
 	    {"top", required_argument, NULL, OPT_TOP},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"raw", no_argument, NULL, OPT_RAW},
 	    {"limit", required_argument, NULL, OPT_LIMIT},
 	    {"force", no_argument, NULL, 'f'},
+	    {"malloc", no_argument, NULL, OPT_MALLOC},
+	    {"budget", required_argument, NULL, OPT_BUDGET},
 	    {"map", required_argument, NULL, OPT_MAP},
 	    {"class", required_argument, NULL, OPT_CLASS},
 	    {"help", no_argument, NULL, 'h'},
@@ -417,8 +507,8 @@ int cmd_inspect(int argc, char **argv)
 	};
 	const char *ops[2] = {NULL, NULL};
 	struct dump_sel sel = {.kind = DUMP_SEL_RANGE, .map = -1, .cls = -1};
-	bool have_sel = false, force = false, json = false, raw = false;
-	uint64_t limit = 1ULL << 30;
+	bool have_sel = false, force = false, json = false, raw = false, malloc_heaps = false;
+	uint64_t limit = 1ULL << 30, budget_ms = MALLOC_PROBE_BUDGET / 1000000;
 	struct source src;
 	struct inspect in;
 	size_t nops = 0;
@@ -455,6 +545,14 @@ int cmd_inspect(int argc, char **argv)
 		case 'f':
 			force = true;
 			break;
+		case OPT_MALLOC:
+			malloc_heaps = true;
+			break;
+		case OPT_BUDGET:
+			if (parse_duration_ms(optarg, &budget_ms) || !budget_ms)
+				usage_die("inspect", "bad --budget '%s' (a time such as 250ms or 2s)",
+					  optarg);
+			break;
 		case OPT_MAP:
 			dumpcli_map("inspect", optarg, &sel, &have_sel);
 			break;
@@ -470,6 +568,13 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (!ops[0])
 		usage_die("inspect", "what? (offheap inspect FILE, or PID REGION)");
+	if (malloc_heaps) {
+		if (ops[1] || have_sel || raw)
+			usage_die("inspect", "--malloc takes a PID and no REGION");
+		if (cmd_resolve_pid(ops[0], &pid))
+			return EXIT_RUNTIME;
+		return inspect_malloc(pid, budget_ms, json);
+	}
 	if (ops[1])
 		dumpcli_range("inspect", ops[1], &sel, &have_sel);
 	if (have_sel) {

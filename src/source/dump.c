@@ -28,6 +28,7 @@ void dump_reader_init(struct dump_reader *r, pid_t pid)
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
 	r->memfd = -1;
+	r->mapfd = -1;
 	/* for the test suite: the fallback path without a seccomp filter */
 	r->use_mem = pid && getenv("OFFHEAP_DUMP_FORCE_PROC_MEM") != NULL;
 }
@@ -36,6 +37,8 @@ void dump_reader_release(struct dump_reader *r)
 {
 	if (r->memfd >= 0)
 		close(r->memfd);
+	if (r->mapfd >= 0)
+		close(r->mapfd);
 	free(r->holes);
 	dump_reader_init(r, 0);
 }
@@ -121,6 +124,101 @@ int dump_read(struct dump_reader *r, uint64_t addr, void *buf, size_t len, size_
 		return (int)n;
 	}
 	*done = off;
+	return 0;
+}
+
+#define PM_PRESENT (1ULL << 63) /* pagemap: the page is in RAM */
+
+int dump_present(struct dump_reader *r, uint64_t addr, size_t npages, bool *present)
+{
+	uint64_t ent[512];
+	size_t i = 0;
+
+	for (size_t k = 0; k < npages; k++)
+		present[k] = true;
+	if (r->mapfd < 0) {
+		r->mapfd = procfs_open_pid(r->pid, "pagemap");
+		if (r->mapfd < 0)
+			return r->mapfd;
+	}
+	while (i < npages) {
+		size_t k = npages - i < 512 ? npages - i : 512;
+		ssize_t n = pread(r->mapfd, ent, k * 8, (off_t)((addr / DUMP_PAGE + i) * 8));
+
+		if (n <= 0 || n % 8) {
+			int e = n < 0 ? -errno : -EIO;
+
+			for (size_t j = 0; j < npages; j++)
+				present[j] = true;
+			return e;
+		}
+		for (size_t j = 0; j < (size_t)n / 8; j++)
+			present[i + j] = (ent[j] & PM_PRESENT) != 0;
+		i += (size_t)n / 8;
+	}
+	return 0;
+}
+
+/* iovecs per process_vm_readv: well below IOV_MAX (1024) */
+#define WORDS_PER_CALL 512
+
+int dump_read_words(struct dump_reader *r, const uint64_t *addrs, uint64_t *vals, bool *ok,
+		    size_t n)
+{
+	struct iovec local[WORDS_PER_CALL], remote[WORDS_PER_CALL];
+	size_t i = 0;
+
+	memset(vals, 0, n * sizeof(*vals));
+	memset(ok, 0, n * sizeof(*ok));
+	while (i < n && !r->use_mem) {
+		size_t k = n - i < WORDS_PER_CALL ? n - i : WORDS_PER_CALL;
+		ssize_t got;
+
+		for (size_t j = 0; j < k; j++) {
+			local[j] = (struct iovec){&vals[i + j], 8};
+			remote[j] = (struct iovec){(void *)(uintptr_t)addrs[i + j], 8};
+		}
+		got = process_vm_readv(r->pid, local, k, remote, k, 0);
+		if (got < 0 && (errno == EPERM || errno == ENOSYS)) {
+			r->use_mem = true;
+			break;
+		}
+		if (got < 0 && errno == ESRCH) {
+			r->exited = true;
+			return -ESRCH;
+		}
+		if (got < 0 && errno != EFAULT)
+			return -errno;
+		/*
+		 * The call stops at the first word it cannot read: the words
+		 * before it are read, that one is not, the next call goes on
+		 * after it.
+		 */
+		if (got < 0)
+			got = 0;
+		r->bytes_read += (uint64_t)got;
+		for (size_t j = 0; j < (size_t)got / 8; j++)
+			ok[i + j] = true;
+		if ((size_t)got / 8 < k)
+			vals[i + (size_t)got / 8] = 0;
+		i += (size_t)got / 8 + ((size_t)got / 8 < k ? 1 : 0);
+	}
+	for (; i < n; i++) {
+		ssize_t got = read_once(r, addrs[i], &vals[i], 8);
+
+		if (got == -ESRCH) {
+			r->exited = true;
+			return -ESRCH;
+		}
+		if (got < 0 && got != -EFAULT)
+			return (int)got;
+		if (got == 8) {
+			ok[i] = true;
+			r->bytes_read += 8;
+		} else {
+			vals[i] = 0;
+		}
+	}
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct dump_hole {
 struct dump_reader {
 	pid_t pid;
 	int memfd;		 /* /proc/PID/mem once process_vm_readv was refused, else -1 */
+	int mapfd;		 /* /proc/PID/pagemap once dump_present opened it, else -1 */
 	bool use_mem;		 /* process_vm_readv not permitted: pread /proc/PID/mem */
 	struct dump_hole *holes; /* owned, ascending */
 	size_t nholes, alloc_holes;
@@ -38,6 +39,25 @@ void dump_reader_release(struct dump_reader *r);
  */
 int dump_read(struct dump_reader *r, uint64_t addr, void *buf, size_t len, size_t *done,
 	      struct strbuf *err);
+
+/*
+ * Which of the npages pages from addr (page-aligned) are in RAM, from
+ * /proc/PID/pagemap: present[i] is false for a page never touched or swapped
+ * out. Reading such a page with process_vm_readv faults it in and grows the
+ * target (an anonymous page never touched gets a page of its own), so a
+ * reader that must not change the target skips it. Returns 0, or -errno
+ * when pagemap cannot be read (present is then left all true).
+ */
+int dump_present(struct dump_reader *r, uint64_t addr, size_t npages, bool *present);
+
+/*
+ * Reads the n 8-byte words at addrs[i] into vals[i], many per system call;
+ * ok[i] says which could be read (an unmapped or unreadable word is false,
+ * its value 0). Returns 0, or -ESRCH when the process exited (r->exited is
+ * set), or another -errno when neither way of reading works.
+ */
+int dump_read_words(struct dump_reader *r, const uint64_t *addrs, uint64_t *vals, bool *ok,
+		    size_t n);
 
 /*
  * Parses a REGION argument: "START-END" or "START+LEN" (hexadecimal with or

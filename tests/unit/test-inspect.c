@@ -234,6 +234,130 @@ static void test_chunks(void)
 	free(heap);
 }
 
+static void put64(unsigned char *heap, size_t off, uint64_t v)
+{
+	memcpy(heap + off, &v, 8);
+}
+
+static uint64_t get64(const unsigned char *heap, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, heap + off, 8);
+	return v;
+}
+
+/*
+ * An arena heap laid out as glibc would: Inflater-like triples (a 128-byte
+ * z_stream whose state field points at a 7184-byte state whose first word
+ * points back, then a 32 KiB window) among filler chunks of any size, some
+ * of them free (size repeated in the next chunk's prev_size, PREV_INUSE
+ * clear), then the top. Cut into windows of several sizes, inspect_window
+ * must find what the whole walk finds, and every state, once.
+ */
+static void test_windows(void)
+{
+	const size_t len = 4u << 20, first = 2240;
+	const uint64_t base = 0x7f0004000000ULL;
+	unsigned char *heap = malloc(len);
+	struct inspect_map hm = {base, base + len, RC_ARENA};
+	struct inspect_region r = {base, base + len, RC_ARENA, heap};
+	struct inspect in;
+	uint64_t states = 0, prev_size = 0, off = first;
+	bool prev_free = false;
+
+	memset(heap, 0x5a, len);
+	memset(heap, 0, first);
+	put64(heap, 16, len); /* heap_info.size */
+	while (off + 200000 < len) {
+		uint64_t pick = next() % 8, sz;
+		bool free_it = !prev_free && pick == 0;
+
+		if (pick == 1) {
+			/* z_stream, state, window: in use, in a row */
+			uint64_t zs = off, st = off + 128;
+
+			put64(heap, zs + 8, 128 | 4 | (prev_free ? 0 : 1));
+			if (prev_free)
+				put64(heap, zs, prev_size);
+			put64(heap, st + 8, 7184 | 4 | 1);
+			put64(heap, st + 7184 + 8, 32816 | 4 | 1);
+			put64(heap, zs + 16 + INSPECT_ZSTREAM_STATE, base + st + 16);
+			put64(heap, st + 16, base + zs + 16);
+			memcpy(heap + st + 24, &(uint32_t){16180}, 4);
+			off = st + 7184 + 32816;
+			states++;
+			prev_free = false;
+			continue;
+		}
+		sz = pick == 2 ? 100000 : 32 + (next() % 4000) * 16;
+		put64(heap, off + 8, sz | (free_it ? 0 : 4) | (prev_free ? 0 : 1));
+		if (prev_free)
+			put64(heap, off, prev_size);
+		prev_free = free_it;
+		prev_size = sz;
+		off += sz;
+	}
+	/* the last chunk before the top is in use */
+	put64(heap, off + 8, 64 | 4 | (prev_free ? 0 : 1));
+	if (prev_free)
+		put64(heap, off, prev_size);
+	off += 64;
+	put64(heap, off + 8, (len - off) | 1);
+
+	inspect_init(&in, NULL, 0, RC_NR);
+	inspect_walk_chunks(&in, &r, false);
+	ok(!strcmp(in.walks[0].stop, "top chunk"), "windows: the whole walk reaches the top");
+	for (size_t wsz = 4096; wsz <= (2u << 20); wsz *= 8) {
+		uint64_t chunks = 0, inuse = 0, freed = 0, zlib = 0, resyncs = 0;
+		struct inspect_zcand *c = NULL;
+		size_t nc = 0, ac = 0;
+		char what[96];
+
+		for (uint64_t a = base; a < base + len; a += wsz) {
+			struct inspect_win w;
+			uint64_t end = a + wsz < base + len ? a + wsz : base + len;
+
+			memset(&w, 0, sizeof(w));
+			w.start = a;
+			w.end = end;
+			w.data = heap + (a - base);
+			w.data_end = end + 4096 < base + len ? end + 4096 : base + len;
+			w.heap_start = base;
+			w.heap_end = base + len;
+			w.heaps = &hm;
+			w.nheaps = 1;
+			nc = 0;
+			inspect_window(&w, &c, &nc, &ac);
+			for (size_t k = 0; k < nc; k++)
+				if (get64(heap, c[k].strm + INSPECT_ZSTREAM_STATE - base) == c[k].state)
+					w.zlib++;
+			if (w.pending_hdr)
+				inspect_window_settle(&w, get64(heap, w.pending_hdr - 8 - base),
+						      get64(heap, w.pending_hdr - base));
+			chunks += w.chunks;
+			inuse += w.inuse_bytes;
+			freed += w.free_bytes;
+			zlib += w.zlib;
+			resyncs += w.resyncs;
+		}
+		snprintf(what, sizeof(what), "windows of %zu: the chunks of the whole walk", wsz);
+		is_u64(chunks, in.walks[0].chunks, what);
+		snprintf(what, sizeof(what), "windows of %zu: its bytes in use", wsz);
+		is_u64(inuse, in.walks[0].inuse_bytes, what);
+		snprintf(what, sizeof(what), "windows of %zu: its free bytes", wsz);
+		is_u64(freed, in.walks[0].free_bytes, what);
+		snprintf(what, sizeof(what), "windows of %zu: every zlib state once", wsz);
+		is_u64(zlib, states, what);
+		snprintf(what, sizeof(what), "windows of %zu: no header to walk past", wsz);
+		is_u64(resyncs, 0, what);
+		free(c);
+	}
+	ok(states > 10 && in.walks[0].free_bytes > 0, "windows: the heap has states and free chunks");
+	inspect_release(&in);
+	free(heap);
+}
+
 static void test_parsers(void)
 {
 	uint64_t a, b;
@@ -278,6 +402,7 @@ int main(void)
 	test_strings();
 	test_pages();
 	test_chunks();
+	test_windows();
 	test_parsers();
 	return done_testing();
 }

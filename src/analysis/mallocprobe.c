@@ -1,0 +1,372 @@
+/*
+ * mallocprobe: counts zlib streams and malloc chunks in all of a process's
+ * glibc heaps within a time budget, by sampling.
+ *
+ * The heaps are the brk heap and the arena heaps (64 MiB-aligned mappings
+ * that start with a heap_info whose third word is the heap's size now). They
+ * are cut into windows of MALLOC_PROBE_WINDOW bytes, read in an order that
+ * spreads any first n of them evenly over all the heaps (bit-reversed window
+ * numbers, rotated by a random amount: every window is equally likely to be
+ * read, none of the heaps is favoured) until all are read or the reads have
+ * taken the budget. A state or a chunk belongs to the window where it
+ * starts, so the windows tile the heaps: when all are read the counts are
+ * exact; otherwise each total is extrapolated by the ratio estimator (the
+ * count per byte of the windows read times the bytes of all) with its
+ * standard error, N * sqrt((1 - n/N) * s^2 / n) (Cochran, Sampling
+ * Techniques, 3rd ed., 6.3), s^2 taken from the successive differences of
+ * the residuals y - R x in address order as for a systematic sample
+ * (Wolter, Introduction to Variance Estimation, 8.2): data that clusters
+ * in some heaps (one thread's streams in its arena) does not inflate it.
+ *
+ * A zlib state (inflate_state or deflate_state) starts with a pointer to its
+ * z_stream, whose state field points back at it, followed by a mode or status
+ * in a known range; JDK 17's Inflater.init callocs the z_stream, zlib
+ * allocates the state (about 7 KiB) and, at the first inflate, the 32 KiB
+ * window: one state is one stream, which is what is counted. A z_stream
+ * outside the window read is checked by reading its one word, many per
+ * system call. The memory changes while it is read: a chunk that moves may
+ * make a walk resynchronise or one state be missed, never harm the target.
+ */
+#include "mallocprobe.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dump.h"
+#include "inspect.h"
+#include "region.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+/* bytes read past a window's end: the successor header of most chunks starting in it */
+#define MARGIN (64ULL << 10)
+
+struct window {
+	uint64_t start, end;
+	int heap; /* index in the heaps */
+};
+
+/* What one window read holds: its bytes, and what was counted in it. */
+enum { S_BYTES, S_ZLIB, S_INUSE, S_FREE, S_NR };
+struct sample {
+	double v[S_NR];
+	bool read;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/*
+ * The reads are timed by this thread's CPU time: the system calls run in the
+ * target's address space for that long, while time the reader spent waiting
+ * for a CPU on a loaded machine would otherwise count against the budget.
+ */
+static uint64_t cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* splitmix64 */
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * The order the windows are read in: bit-reversed indices rotated by rot,
+ * so that the first n of any n are spread evenly over the address space
+ * (each window is among them with probability n / N, whatever rot).
+ */
+static size_t *spread_order(size_t n, size_t rot)
+{
+	size_t *o = xcalloc(n, sizeof(*o)), k = 0, bits = 0;
+
+	while (((size_t)1 << bits) < n)
+		bits++;
+	for (size_t j = 0; k < n; j++) {
+		size_t r = 0;
+
+		for (size_t b = 0; b < bits; b++)
+			if (j >> b & 1)
+				r |= (size_t)1 << (bits - 1 - b);
+		if (r < n)
+			o[k++] = (r + rot) % n;
+	}
+	return o;
+}
+
+/*
+ * The total of count k over all N windows (X bytes) from the n read, and its
+ * standard error: the ratio estimator, its variance from the successive
+ * differences of the residuals in address order (the sample is spread like a
+ * systematic one, which a simple random sample's variance would overstate).
+ */
+static void estimate(const struct sample *smp, size_t N, size_t n, double X, int k,
+		     uint64_t *est, uint64_t *se)
+{
+	double sy = 0, sx = 0, r, ss = 0, prev = 0, v;
+	bool first = true;
+
+	for (size_t i = 0; i < N; i++) {
+		if (!smp[i].read)
+			continue;
+		sy += smp[i].v[k];
+		sx += smp[i].v[S_BYTES];
+	}
+	if (n == N || !n || sx <= 0) {
+		*est = (uint64_t)llround(sy);
+		*se = 0;
+		return;
+	}
+	r = sy / sx;
+	*est = (uint64_t)llround(r * X);
+	if (n < 2) {
+		*se = *est;
+		return;
+	}
+	for (size_t i = 0; i < N; i++) {
+		double d;
+
+		if (!smp[i].read)
+			continue;
+		d = smp[i].v[k] - r * smp[i].v[S_BYTES];
+		if (!first)
+			ss += (d - prev) * (d - prev);
+		prev = d;
+		first = false;
+	}
+	v = (1.0 - (double)n / (double)N) * ss / (2.0 * (double)(n - 1)) / (double)n;
+	*se = (uint64_t)llround((double)N * sqrt(v > 0 ? v : 0));
+}
+
+/* Reads the words at addrs, counting the time in *ns. */
+static int read_words(struct dump_reader *rd, const uint64_t *addrs, uint64_t *vals, bool *ok,
+		      size_t n, struct malloc_probe *out)
+{
+	uint64_t t0 = cpu_ns(), w0 = now_ns();
+	int ret = n ? dump_read_words(rd, addrs, vals, ok, n) : 0;
+
+	out->read_ns += cpu_ns() - t0;
+	out->read_wall_ns += now_ns() - w0;
+	return ret;
+}
+
+static void words_error(struct strbuf *err, pid_t pid, int ret)
+{
+	if (ret == -ESRCH)
+		strbuf_addf(err, "process %d exited while it was read", (int)pid);
+	else
+		strbuf_addf(err, "cannot read the memory of process %d: %s", (int)pid,
+			    strerror(-ret));
+}
+
+/*
+ * Reads [addr, addr + len) into buf, the pages in RAM only (the others are
+ * zero, as an anonymous page never touched is): reading a page the target
+ * never touched would give it one. Without pagemap, *pagemap becomes false
+ * and everything is read.
+ */
+static int read_present(struct dump_reader *rd, uint64_t addr, unsigned char *buf, size_t len,
+			bool *present, bool *pagemap, struct strbuf *err)
+{
+	size_t npages = (len + DUMP_PAGE - 1) / DUMP_PAGE, got;
+
+	if (*pagemap && dump_present(rd, addr, npages, present))
+		*pagemap = false;
+	if (!*pagemap)
+		return dump_read(rd, addr, buf, len, &got, err);
+	for (size_t p = 0; p < npages;) {
+		size_t q = p, off = p * DUMP_PAGE, end;
+		int ret;
+
+		while (q < npages && present[q] == present[p])
+			q++;
+		end = q * DUMP_PAGE < len ? q * DUMP_PAGE : len;
+		if (!present[p])
+			memset(buf + off, 0, end - off);
+		else if ((ret = dump_read(rd, addr + off, buf + off, end - off, &got, err)))
+			return ret;
+		p = q;
+	}
+	return 0;
+}
+
+int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct strbuf *err)
+{
+	struct snapshot s;
+	struct dump_reader rd;
+	struct inspect_map *heaps = NULL;
+	struct window *win = NULL;
+	struct sample *smp = NULL;
+	struct inspect_zcand *cands = NULL;
+	uint64_t *addrs = NULL, *vals = NULL, seed, t0 = now_ns(), cap;
+	size_t *order = NULL;
+	bool *ok = NULL, *present = NULL;
+	unsigned char *buf = NULL;
+	size_t nheaps = 0, nwin = 0, alloc_win = 0, ncands = 0, alloc_cands = 0, nwords = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->budget_ns = budget_ns;
+	/* the analysis between reads is ours, not the target's: bound it apart */
+	cap = budget_ns * 8 > 2000000000ULL ? budget_ns * 8 : 2000000000ULL;
+	snapshot_init(&s);
+	dump_reader_init(&rd, pid);
+	ret = snapshot_take(pid, SNAP_NO_THREAD_SP, &s, err);
+	if (ret)
+		goto out;
+	heaps = xcalloc(s.nregions + 1, sizeof(*heaps));
+	for (size_t i = 0; i < s.nregions; i++) {
+		const struct region *r = &s.regions[i];
+
+		if ((r->cls != RC_HEAP && r->cls != RC_ARENA) || r->guard || r->perms[0] != 'r')
+			continue;
+		heaps[nheaps++] = (struct inspect_map){r->start, r->end, (int)r->cls};
+		out->rss += r->m.rss;
+		if (r->cls == RC_ARENA)
+			out->arenas++;
+	}
+	out->regions = nheaps;
+	if (!nheaps) {
+		strbuf_addf(err, "process %d has no glibc malloc heap", (int)pid);
+		ret = -ENOENT;
+		goto out;
+	}
+	/* an arena heap ends where its heap_info.size says: a shrunk heap keeps its mapping */
+	addrs = xcalloc(nheaps, sizeof(*addrs));
+	vals = xcalloc(nheaps, sizeof(*vals));
+	ok = xcalloc(nheaps, sizeof(*ok));
+	nwords = nheaps;
+	for (size_t i = 0; i < nheaps; i++)
+		addrs[i] = heaps[i].start + 16;
+	ret = read_words(&rd, addrs, vals, ok, nheaps, out);
+	if (ret) {
+		words_error(err, pid, ret);
+		goto out;
+	}
+	for (size_t i = 0; i < nheaps; i++) {
+		uint64_t len = heaps[i].end - heaps[i].start;
+
+		if (heaps[i].cls == RC_ARENA && ok[i] && vals[i] >= 4096 && vals[i] <= len &&
+		    !(vals[i] & 4095))
+			heaps[i].end = heaps[i].start + vals[i];
+		out->total_bytes += heaps[i].end - heaps[i].start;
+		for (uint64_t a = heaps[i].start; a < heaps[i].end; a += MALLOC_PROBE_WINDOW) {
+			ALLOC_GROW(win, nwin + 1, alloc_win);
+			win[nwin++] = (struct window){
+				a, heaps[i].end - a < MALLOC_PROBE_WINDOW ? heaps[i].end
+									  : a + MALLOC_PROBE_WINDOW,
+				(int)i};
+		}
+	}
+	out->windows = nwin;
+	seed = now_ns() ^ ((uint64_t)pid << 32) ^ (uint64_t)getpid();
+	order = spread_order(nwin, nwin ? (size_t)(next_rand(&seed) % nwin) : 0);
+	smp = xcalloc(nwin, sizeof(*smp));
+	buf = xmalloc(MALLOC_PROBE_WINDOW + MARGIN);
+	present = xcalloc((MALLOC_PROBE_WINDOW + MARGIN) / DUMP_PAGE + 1, sizeof(*present));
+	out->pagemap = true;
+	for (size_t i = 0; i < nwin; i++) {
+		const struct window *wi = &win[order[i]];
+		const struct inspect_map *h = &heaps[wi->heap];
+		uint64_t dend = wi->end + MARGIN < h->end ? wi->end + MARGIN : h->end, t, tw;
+		struct inspect_win w;
+		size_t n;
+
+		if (out->read_ns >= budget_ns || now_ns() - t0 >= cap)
+			break;
+		t = cpu_ns();
+		tw = now_ns();
+		ret = read_present(&rd, wi->start, buf, (size_t)(dend - wi->start), present,
+				   &out->pagemap, err);
+		out->read_ns += cpu_ns() - t;
+		out->read_wall_ns += now_ns() - tw;
+		if (ret)
+			goto out;
+		memset(&w, 0, sizeof(w));
+		w.start = wi->start;
+		w.end = wi->end;
+		w.data = buf;
+		w.data_end = dend;
+		w.heap_start = h->start;
+		w.heap_end = h->end;
+		w.main_arena = h->cls == RC_HEAP;
+		w.heaps = heaps;
+		w.nheaps = nheaps;
+		ncands = 0;
+		inspect_window(&w, &cands, &ncands, &alloc_cands);
+		n = ncands + (w.pending_hdr ? 2 : 0);
+		if (n > nwords) {
+			nwords = n;
+			addrs = xrealloc(addrs, n * sizeof(*addrs));
+			vals = xrealloc(vals, n * sizeof(*vals));
+			ok = xrealloc(ok, n * sizeof(*ok));
+		}
+		for (size_t k = 0; k < ncands; k++)
+			addrs[k] = cands[k].strm + INSPECT_ZSTREAM_STATE;
+		if (w.pending_hdr) {
+			addrs[ncands] = w.pending_hdr - 8;
+			addrs[ncands + 1] = w.pending_hdr;
+		}
+		ret = read_words(&rd, addrs, vals, ok, n, out);
+		if (ret) {
+			words_error(err, pid, ret);
+			goto out;
+		}
+		for (size_t k = 0; k < ncands; k++)
+			if (ok[k] && vals[k] == cands[k].state)
+				w.zlib++;
+		if (w.pending_hdr && ok[ncands] && ok[ncands + 1])
+			inspect_window_settle(&w, vals[ncands], vals[ncands + 1]);
+		else if (w.pending_hdr)
+			w.chunks--;
+		smp[order[i]] = (struct sample){{(double)(w.end - w.start), (double)w.zlib,
+						 (double)w.inuse_bytes, (double)w.free_bytes},
+						true};
+		out->windows_read++;
+		out->sampled_bytes += w.end - w.start;
+		out->zlib_seen += w.zlib;
+	}
+	out->exact = out->windows_read == nwin;
+	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_ZLIB,
+		 &out->zlib_states, &out->zlib_err);
+	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_INUSE, &out->inuse,
+		 &out->inuse_err);
+	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_FREE, &out->free,
+		 &out->free_err);
+	ret = 0;
+out:
+	out->wall_ns = now_ns() - t0;
+	dump_reader_release(&rd);
+	free(buf);
+	free(present);
+	free(smp);
+	free(cands);
+	free(addrs);
+	free(vals);
+	free(ok);
+	free(win);
+	free(order);
+	free(heaps);
+	snapshot_release(&s);
+	return ret;
+}
