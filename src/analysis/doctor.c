@@ -968,6 +968,13 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
 		if (!user && !java_is_jdk(m))
 			user = fr;
 	}
+	/*
+	 * A library's static function has no name (zlib's updatewindow): the
+	 * native part names the nearest named function, the library's entry.
+	 */
+	while (nat && !nat->function && nat + 1 < st->frames + st->nframes &&
+	       !allocrank_frame_is_java(nat + 1))
+		nat++;
 	if (nat && allocrank_frame_is_java(nat))
 		nat = NULL;
 	if (near) {
