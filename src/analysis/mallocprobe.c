@@ -292,7 +292,13 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		struct inspect_win w;
 		size_t n;
 
-		if (out->read_ns >= budget_ns || now_ns() - t0 >= cap)
+		/*
+		 * Fewer windows than MALLOC_PROBE_MIN_WINDOWS give no usable error
+		 * (a loaded machine's first reads cost more CPU): the budget counts
+		 * from there; the wall cap still bounds the whole probe.
+		 */
+		if ((out->read_ns >= budget_ns && i >= MALLOC_PROBE_MIN_WINDOWS) ||
+		    now_ns() - t0 >= cap)
 			break;
 		t = cpu_ns();
 		tw = now_ns();

@@ -15,6 +15,7 @@ struct strbuf;
 
 #define MALLOC_PROBE_WINDOW (1ULL << 20)      /* bytes of one window */
 #define MALLOC_PROBE_BUDGET (250ULL * 1000000) /* ns of reads, by default */
+#define MALLOC_PROBE_MIN_WINDOWS 24 /* read before the budget can stop the reads */
 
 struct malloc_probe {
 	uint64_t regions;	    /* heaps: the brk heap and the arena heaps */
