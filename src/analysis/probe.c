@@ -26,7 +26,6 @@
 #include <string.h>
 
 /* Each jcmd of the JVM probes; they are cheap, a JVM answers them at once. */
-#define PROBE_JCMD_TIMEOUT_MS 5000
 
 static int cmp_rss_desc(const void *a, const void *b)
 {
@@ -223,42 +222,55 @@ int probe_parse_table_entries(const char *text, uint64_t *entries)
 
 /*
  * Runs one jcmd of a probe, twice at most; fills out with its reply and
- * returns 0, or returns -1 with why in why[n].
+ * returns 0, or returns -1 (-ETIMEDOUT when the last try timed out) with why
+ * in why[n].
  */
-static int probe_jcmd(pid_t pid, const char *cmd, struct strbuf *out, char *why, size_t n)
+static int probe_jcmd(pid_t pid, const char *cmd, int timeout_ms, struct strbuf *out, char *why,
+		      size_t n)
 {
 	struct strbuf err = STRBUF_INIT;
 	int status = 0, ret = -1;
 
 	for (int tries = 0; tries < 2 && ret; tries++) {
+		int r;
+
 		strbuf_reset(out);
 		strbuf_reset(&err);
-		if (attach_jcmd(pid, cmd, PROBE_JCMD_TIMEOUT_MS, &status, out, &err))
+		r = attach_jcmd(pid, cmd, timeout_ms, &status, out, &err);
+		if (r) {
 			snprintf(why, n, "%s", err.len ? err.buf : "attach failed");
-		else if (status)
+			/* twice too slow: the caller asks this JVM nothing more */
+			ret = r == -ETIMEDOUT ? r : -1;
+		} else if (status) {
 			snprintf(why, n, "%s answered with status %d", cmd, status);
-		else
+			ret = -1;
+		} else {
 			ret = 0;
+		}
 	}
 	strbuf_release(&err);
 	return ret;
 }
 
-void probe_jvm(pid_t pid, struct jvm_probe *jp)
+void probe_jvm(pid_t pid, int timeout_ms, struct jvm_probe *jp)
 {
 	struct strbuf out = STRBUF_INIT;
+	int ret;
 
 	memset(jp, 0, sizeof(*jp));
-	if (!probe_jcmd(pid, "VM.classloader_stats", &out, jp->loaders_error,
-			sizeof(jp->loaders_error))) {
+	ret = probe_jcmd(pid, "VM.classloader_stats", timeout_ms, &out, jp->loaders_error,
+			 sizeof(jp->loaders_error));
+	if (!ret) {
 		if (!probe_parse_loaders(out.buf, &jp->loaders))
 			jp->loaders_ok = true;
 		else
 			snprintf(jp->loaders_error, sizeof(jp->loaders_error),
 				 "its reply did not parse");
 	}
-	if (!probe_jcmd(pid, "VM.stringtable", &out, jp->strings_error,
-			sizeof(jp->strings_error))) {
+	if (ret == -ETIMEDOUT)
+		snprintf(jp->strings_error, sizeof(jp->strings_error), "%s", jp->loaders_error);
+	else if (!probe_jcmd(pid, "VM.stringtable", timeout_ms, &out, jp->strings_error,
+			     sizeof(jp->strings_error))) {
 		if (!probe_parse_table_entries(out.buf, &jp->strings))
 			jp->strings_ok = true;
 		else
@@ -268,14 +280,14 @@ void probe_jvm(pid_t pid, struct jvm_probe *jp)
 	strbuf_release(&out);
 }
 
-void probe_jvm_flags(pid_t pid, struct doctor_probes *p)
+void probe_jvm_flags(pid_t pid, int timeout_ms, struct doctor_probes *p)
 {
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct jvm_flags f;
 	int status;
 
 	memset(&f, 0, sizeof(f));
-	if (!attach_jcmd(pid, "VM.flags -all", PROBE_JCMD_TIMEOUT_MS, &status, &out, &err) &&
+	if (!attach_jcmd(pid, "VM.flags -all", timeout_ms, &status, &out, &err) &&
 	    !status && !jvmmem_parse_flags(out.buf, &f)) {
 		p->have_flags = true;
 		p->max_heap = f.max_heap.set ? f.max_heap.val : 0;

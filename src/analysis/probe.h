@@ -60,15 +60,17 @@ struct jvm_probe {
  * Asks the JVM pid for VM.classloader_stats and VM.stringtable (two cheap
  * jcmds) and parses them into jp; a request that fails leaves its _ok false
  * and says why in its _error. A request that fails is asked once more: a
- * JVM on a saturated machine may miss one deadline and meet the next.
+ * JVM on a saturated machine may miss one deadline and meet the next; one
+ * that misses both is not asked for the string table. timeout_ms bounds
+ * each request (attach_jcmd).
  */
-void probe_jvm(pid_t pid, struct jvm_probe *jp);
+void probe_jvm(pid_t pid, int timeout_ms, struct jvm_probe *jp);
 
 /*
- * Asks the JVM pid for 'VM.flags -all' and sets the caps of p (have_flags,
+ * Asks the JVM pid for 'VM.flags -all' (within timeout_ms) and sets the caps of p (have_flags,
  * max_heap, max_direct, max_metaspace, code_cache, thread_stack) when it
  * answers; otherwise p is left as it was.
  */
-void probe_jvm_flags(pid_t pid, struct doctor_probes *p);
+void probe_jvm_flags(pid_t pid, int timeout_ms, struct doctor_probes *p);
 
 #endif

@@ -1005,6 +1005,13 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 		ret = attach_load(pid, a->lib, args.buf, ATTACH_CALL_TIMEOUT_MS, &reply, &why);
 		if (!ret) {
 			a->way = RECORDER_VIA_AGENT;
+		} else if (ret == -ETIMEDOUT) {
+			/*
+			 * A JVM that did not answer in time may still load the agent later:
+			 * injecting the tracker a second way would attach it twice.
+			 */
+			strbuf_addstr(err, why.buf);
+			goto out;
 		} else {
 			/* the agent's own refusal is final: ptrace would meet the same tracker */
 			if (ret == -EPERM && strstr(reply.buf, "return code: ") &&

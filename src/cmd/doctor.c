@@ -66,6 +66,8 @@ static void print_help(void)
 	       "                       malloc growth by allocation site\n"
 	       "      --json           the findings as JSON\n"
 	       "      --fail-on-leak   exit 3 when a leak is found (for CI pipelines)\n"
+	       "  -t, --timeout DUR    how long a JVM has to answer one request, in all\n"
+	       "                       (default 5s); one that does not is asked nothing more\n"
 	       "  -q, --quiet          no progress on stderr\n"
 	       "  -h, --help           this help\n\n"
 	       "Exit codes: 0 done (findings or not), 1 runtime error, 2 usage error,\n"
@@ -318,7 +320,7 @@ out:
 }
 
 struct live_opts {
-	uint64_t duration_ms, interval_ms;
+	uint64_t duration_ms, interval_ms, timeout_ms;
 	const char *out, *recording;
 	bool quiet;
 };
@@ -331,7 +333,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct store *st = NULL, *rec = NULL;
 	struct sampler sp;
 	struct malloc_probe m0, m1;
-	struct jvm_probe j0, j1;
+	struct jvm_probe j0 = { 0 }, j1 = { 0 };
 	struct sigaction sa, old_int, old_term;
 	bool have_m0 = false, have_m1 = false, sampler = false;
 	uint64_t ticks, start;
@@ -362,16 +364,18 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		if (cmd_store_create(o->out, STORE_RECORDING, false, false, &st))
 			goto out;
 	}
-	rc = sampler_open(&sp, pid, 0, 5000, s, st, &err);
+	rc = sampler_open(&sp, pid, 0, (int)o->timeout_ms, s, st, &err);
 	if (rc) {
 		cmd_report_error(rc, err.buf);
 		goto out;
 	}
 	sampler = true;
-	if (sp.jvm) {
+	if (sp.jvm)
 		snprintf(fx->nmt, sizeof(fx->nmt), "%s", hsperf_nmt_name(sp.nmt_mode));
-		probe_jvm_flags(pid, &p);
-		probe_jvm(pid, &j0);
+	/* a JVM that let a request time out is asked nothing more (sp.attach_error says why) */
+	if (sp.jvm && !sp.unresponsive) {
+		probe_jvm_flags(pid, (int)o->timeout_ms, &p);
+		probe_jvm(pid, (int)o->timeout_ms, &j0);
 	}
 	strbuf_reset(&err);
 	have_m0 = !probe_malloc(pid, PROBE_LIMIT, &m0, &err);
@@ -434,8 +438,8 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	}
 	strbuf_reset(&err);
 	have_m1 = !probe_malloc(pid, PROBE_LIMIT, &m1, &err);
-	if (sp.jvm)
-		probe_jvm(pid, &j1);
+	if (sp.jvm && !sp.unresponsive)
+		probe_jvm(pid, (int)o->timeout_ms, &j1);
 
 	/* What the probes saw, and what they could not. */
 	if (have_m0 && have_m1) {
@@ -515,10 +519,11 @@ int cmd_doctor(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct live_opts o = { .duration_ms = 30000 };
+	struct live_opts o = { .duration_ms = 30000, .timeout_ms = 5000 };
 	const char *arg = NULL;
 	bool json = false, fail = false, have_interval = false;
 	struct series s;
@@ -528,8 +533,14 @@ int cmd_doctor(int argc, char **argv)
 	pid_t pid;
 	int c, ret;
 
-	while ((c = cmd_getopt(argc, argv, "+d:i:o:qh", opts, &arg)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+d:i:o:t:qh", opts, &arg)) != -1) {
 		switch (c) {
+		case 't':
+			if (parse_duration_ms(optarg, &o.timeout_ms) || !o.timeout_ms ||
+			    o.timeout_ms > 3600000)
+				usage_die("doctor", "-t takes a duration from 1ms to 1h, not '%s'",
+					  optarg);
+			break;
 		case 'd':
 			if (parse_duration_ms(optarg, &o.duration_ms) || o.duration_ms < 1000 ||
 			    o.duration_ms > 7 * 24 * 3600000ULL)
