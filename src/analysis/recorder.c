@@ -255,7 +255,9 @@ static void note_lost(struct recorder *r, int ret, const struct strbuf *why)
 {
 	if (ret && ret != -EAGAIN && !r->lost++) {
 		notice(r, RECORDER_LOST, why->buf);
-		strbuf_addstr(&r->lost_why, why->buf);
+		/* the first reason only: a kid's names may have failed first */
+		if (!r->lost_why.len)
+			strbuf_addstr(&r->lost_why, why->buf);
 	}
 }
 
@@ -1413,7 +1415,9 @@ static void kid_end(struct recorder *r, struct recorder *k, const char *how)
 	}
 	if (allocdb_set_ended(k->adb, k->run_id, how, &err) && !r->lost++) {
 		notice(r, RECORDER_LOST, err.buf);
-		strbuf_addstr(&r->lost_why, err.buf);
+		/* the first reason only: the names may have failed first */
+		if (!r->lost_why.len)
+			strbuf_addstr(&r->lost_why, err.buf);
 	}
 out:
 	kid_forget(r, k);

@@ -31,6 +31,8 @@ int cmd_report_error(int ret, const char *msg)
 	error("%s", msg);
 	if (ret == -EACCES || ret == -EPERM)
 		hint("run as the process owner or as root");
+	else if (ret == -ENOSPC)
+		hint("the disk is full: free some space or write the file elsewhere");
 	return EXIT_RUNTIME;
 }
 

@@ -405,7 +405,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			break;
 		}
 		if (rc) {
-			error("%s", err.buf);
+			cmd_report_error(rc, err.buf);
 			goto out;
 		}
 		if (i == 0) {

@@ -447,12 +447,18 @@ int cmd_record(int argc, char **argv)
 	ret = store_create(out, STORE_RECORDING, force, &st, &err);
 	if (!ret)
 		ret = store_commit(st, &err);
-	if (!ret)
+	if (!ret) {
 		ret = allocdb_open(store_db(st), true, &adb, &err);
+		/* the file is ours, committed without its tables: leave nothing behind */
+		unlink_out = ret != 0;
+	}
 	if (ret) {
 		error("%s", err.buf);
 		if (ret == -EEXIST)
 			hint("use --force to replace it, or choose another file");
+		else if (ret == -ENOSPC)
+			hint("the disk holding '%s' is full: free some space or choose another file",
+			     out);
 		goto out;
 	}
 

@@ -124,7 +124,7 @@ struct allocdb {
 static int sql_err(struct allocdb *a, struct strbuf *err, const char *what)
 {
 	strbuf_addf(err, "cannot %s allocation data: %s", what, sqlite3_errmsg(a->db));
-	return -EIO;
+	return sqlite3_errcode(a->db) == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
 static int prep(struct allocdb *a, sqlite3_stmt **st, const char *sql, struct strbuf *err)
