@@ -73,6 +73,18 @@ test_expect_success 'bad --timeout words are usage errors' '
 	grep "takes a duration" err
 '
 
+test_expect_success 'an unsafe socket refused as root: the hint does not say "run as root"' '
+	test -S /tmp/.java_pid$FJ &&
+	chmod 0666 /tmp/.java_pid$FJ &&
+	test_exit_code 1 offheap jcmd --timeout 2s $FJ VM.version >out 2>err &&
+	grep "^offheap: error: refusing .*/tmp/.java_pid$FJ.: mode 0666 lets other users in" err &&
+	if test "$(id -u)" = 0; then
+		grep "^hint: offheap runs as root already" err && ! grep "^hint:.*or as root" err
+	else
+		grep "^hint: run offheap as the JVM.s user or as root" err
+	fi
+'
+
 stop_bg $FJ
 rm -f /tmp/.java_pid$FJ
 test_done

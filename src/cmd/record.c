@@ -203,7 +203,9 @@ static void attach_hint(int ret, pid_t pid)
 		break;
 	case -EPERM:
 	case -EACCES:
-		hint("run as the process owner or as root; Yama's kernel.yama.ptrace_scope 1 or more allows only root");
+		cmd_hint_denied("run as the process owner or as root; Yama's kernel.yama.ptrace_scope 1 or more allows only root",
+				"offheap runs as root already: is it traced by another (TracerPid in /proc/PID/status)? "
+				"else Yama's ptrace_scope 3, a security module or a user namespace refuses ptrace");
 		break;
 	case -ENOEXEC:
 		hint("the tracker can only be loaded into a dynamically linked program; 'offheap trace %d' follows the mmap calls of any program",
