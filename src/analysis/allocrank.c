@@ -101,3 +101,10 @@ void allocrank_at_exit(const struct alloc_data *d, int64_t *bytes, int64_t *coun
 			*count += d->stacks[i].live_count;
 		}
 }
+
+const char *allocrank_unnamed(const struct alloc_stack *s)
+{
+	if (s->slot == 0)
+		return "(other: stacks beyond the tracker's table)";
+	return "(no frames: the recorder ended before it wrote them)";
+}

@@ -50,4 +50,11 @@ void allocrank_at_exit(const struct alloc_data *d, int64_t *bytes, int64_t *coun
  */
 const char *allocrank_frame_name(const struct alloc_frame *f, char *buf, size_t n);
 
+/*
+ * What to show for a stack without frames: the tracker's "other" entry
+ * (slot 0: stacks beyond its table), or a stack whose frames were never
+ * written (the recorder was killed before it named them).
+ */
+const char *allocrank_unnamed(const struct alloc_stack *s);
+
 #endif

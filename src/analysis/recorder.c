@@ -30,6 +30,7 @@
 #include "procfs.h"
 #include "pslist.h"
 #include "strbuf.h"
+#include "shmguard.h"
 #include "symbolize.h"
 #include "trackfile.h"
 #include "xalloc.h"
@@ -70,6 +71,8 @@ struct recorder {
 	char sample[32];	/* OFFHEAP_SAMPLE */
 	char max_mem[32];	/* OFFHEAP_MAX_MEM; "": the tracker's default */
 	char shm[PATH_MAX];	/* the tracker's file */
+	int guard;		/* shmguard's pipe, valid when guarded */
+	bool guarded;		/* a guardian removes shm (and follow) should we be killed */
 	bool have_shm;
 	sigset_t set, oldmask;	/* the signals we wait for; the mask before */
 	bool masked;
@@ -569,6 +572,18 @@ static pid_t start_child(char **argv, const char *lib, const char *shm, const ch
 }
 
 
+/*
+ * (Re)starts the guardian of the tracker's file and the follow directory: a
+ * SIGKILLed recorder must not leave megabytes in /tmp (shmguard.h).
+ */
+static void guard(struct recorder *r)
+{
+	if (r->guarded)
+		shmguard_done(r->guard);
+	r->guard = shmguard_start(r->shm, r->follow[0] ? r->follow : NULL);
+	r->guarded = r->guard >= 0;
+}
+
 int recorder_new(const char *lib, uint64_t sample, const char *command, struct recorder **out,
 		 struct strbuf *err)
 {
@@ -590,6 +605,7 @@ int recorder_new(const char *lib, uint64_t sample, const char *command, struct r
 	}
 	close(fd);
 	r->have_shm = true;
+	guard(r);
 	*out = r;
 	return 0;
 }
@@ -919,6 +935,7 @@ static int place_trackfile(struct recorder *r, const struct proc_status *st, cha
 			return -e;
 		}
 		r->have_shm = true;
+		guard(r);
 		if (snprintf(inside, n, "/tmp/%s", strrchr(r->shm, '/') + 1) >= (int)n) {
 			close(fd);
 			return -ENAMETOOLONG;
@@ -1256,6 +1273,8 @@ void recorder_free(struct recorder *r)
 	if (r->have_shm)
 		unlink(r->shm);
 	follow_free(r);
+	if (r->guarded)
+		shmguard_done(r->guard);
 	rattach_release(r);
 	trackfile_close(r->tf);
 	track_view_release(&r->view);
@@ -1302,6 +1321,8 @@ int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err)
 	if (ret) {
 		rmdir(r->follow);
 		r->follow[0] = '\0';
+	} else {
+		guard(r);
 	}
 	return ret;
 }
