@@ -34,18 +34,18 @@ test_expect_success 'jcmd --timeout 2s: times out as a whole, exit 1, a hint' '
 	! test -e /tmp/.attach_pid$FJ
 '
 
-test_expect_success 'nmt --timeout 2s: the same error' '
-	hang_guard nmt --timeout 2s $FJ summary >out 2>err &&
+test_expect_success 'nmt --timeout 1s: the same error' '
+	hang_guard nmt --timeout 1s $FJ summary >out 2>err &&
 	test $rc = 1 &&
-	grep "^offheap: error: timed out after 2s waiting for the JVM.s reply (process $FJ)" err &&
+	grep "^offheap: error: timed out after 1s waiting for the JVM.s reply (process $FJ)" err &&
 	grep "^hint: " err
 '
 
-test_expect_success 'jvm --timeout 2s: the OS view, and the timeout as what was not checked' '
+test_expect_success 'jvm --timeout 1s: the OS view, and the timeout as what was not checked' '
 	: >served &&
-	hang_guard jvm --timeout 2s $FJ >out 2>err &&
+	hang_guard jvm --timeout 1s $FJ >out 2>err &&
 	test $rc = 0 &&
-	grep "^not checked: timed out after 2s waiting for the JVM.s reply" out &&
+	grep "^not checked: timed out after 1s waiting for the JVM.s reply" out &&
 	test $(grep -c "^request " served) = 1
 '
 
@@ -57,9 +57,9 @@ test_expect_success 'doctor -d 2s --timeout 1s: findings, and the JVM asked once
 	test $(grep -c "^request " served) = 1
 '
 
-test_expect_success 'watch -d 2s --timeout 1s: samples, and the timeout named' '
+test_expect_success 'watch -d 1s --timeout 1s: samples, and the timeout named' '
 	: >served &&
-	hang_guard watch -d 2s --timeout 1s -o w.db $FJ >out 2>err &&
+	hang_guard watch -d 1s -i 200ms --timeout 1s -o w.db $FJ >out 2>err &&
 	test $rc = 0 &&
 	grep "^NMT not read: timed out after 1s waiting for the JVM.s reply" out &&
 	test $(grep -c "^request " served) = 1 &&
@@ -73,10 +73,35 @@ test_expect_success 'bad --timeout words are usage errors' '
 	grep "takes a duration" err
 '
 
+test_expect_success 'a symlink as its hsperfdata file: named as such by jstat, jvm, watch, doctor' '
+	hsdir=/tmp/hsperfdata_$(id -un) &&
+	if ! test -d $hsdir; then mkdir -m 755 $hsdir && made_hsdir=1; fi &&
+	echo "not a JVM counter file" >hs-target &&
+	ln -s "$TRASH/hs-target" $hsdir/$FJ &&
+	{
+		test_exit_code 1 offheap jstat $FJ >out 2>err.jstat &&
+		hang_guard jvm --timeout 1s $FJ >out.jvm 2>&1 && test $rc = 0 &&
+		hang_guard watch -d 1s -i 200ms --timeout 1s -o hs.db $FJ >out.watch 2>&1 &&
+		test $rc = 0 &&
+		hang_guard doctor -q -d 1s --timeout 1s $FJ >out.doctor 2>&1 && test $rc = 0
+	}
+	ran=$?
+	rm -f $hsdir/$FJ
+	if test -n "${made_hsdir:-}"; then rmdir $hsdir; fi
+	test $ran = 0 &&
+	grep "^offheap: error: refusing .*hsperfdata_.*/$FJ.: it is a symbolic link" err.jstat &&
+	grep "^not checked: the JVM.s counters (hsperfdata): refusing .*: it is a symbolic link" out.jvm &&
+	grep "^hsperfdata not read: refusing .*: it is a symbolic link" out.watch &&
+	grep "JVM counters.*refusing .*: it is a symbolic link" out.doctor &&
+	cmp hs-target - <<-EOF
+	not a JVM counter file
+	EOF
+'
+
 test_expect_success 'an unsafe socket refused as root: the hint does not say "run as root"' '
 	test -S /tmp/.java_pid$FJ &&
 	chmod 0666 /tmp/.java_pid$FJ &&
-	test_exit_code 1 offheap jcmd --timeout 2s $FJ VM.version >out 2>err &&
+	test_exit_code 1 offheap jcmd --timeout 1s $FJ VM.version >out 2>err &&
 	grep "^offheap: error: refusing .*/tmp/.java_pid$FJ.: mode 0666 lets other users in" err &&
 	if test "$(id -u)" = 0; then
 		grep "^hint: offheap runs as root already" err && ! grep "^hint:.*or as root" err
