@@ -66,7 +66,20 @@ test_expect_success 'watch -d 1s --timeout 1s: samples, and the timeout named' '
 	sqlite3 w.db "select count(*) from sample" >n && test $(cat n) -ge 2
 '
 
+test_expect_success 'record -p --timeout 1s: the agent load times out, no ptrace fallback, no file' '
+	: >served &&
+	hang_guard record -p $FJ --timeout 1s -d 1s -o rp.db >out 2>err &&
+	test $rc = 1 &&
+	grep "^offheap: error: timed out after 1s waiting for the JVM.s reply (process $FJ)" err &&
+	grep "^hint: " err &&
+	test "$(grep -c "^request " served)" = 1 &&
+	! test -e rp.db &&
+	! grep -q "offheap-track\|liboffheap" /proc/$FJ/maps
+'
+
 test_expect_success 'bad --timeout words are usage errors' '
+	test_exit_code 2 offheap record --timeout 1s -o x.db -- true 2>err &&
+	grep "timeout goes with -p" err &&
 	test_exit_code 2 offheap watch -d 2s --timeout never $FJ 2>err &&
 	grep "takes a duration" err &&
 	test_exit_code 2 offheap doctor -d 2s --timeout 0 $FJ 2>err &&

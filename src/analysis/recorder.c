@@ -70,6 +70,7 @@ struct recorder {
 	char *lib;
 	char sample[32];	/* OFFHEAP_SAMPLE */
 	char max_mem[32];	/* OFFHEAP_MAX_MEM; "": the tracker's default */
+	int attach_timeout_ms;	/* record -p: each attach, detach call; 0: ATTACH_CALL_TIMEOUT_MS */
 	char shm[PATH_MAX];	/* the tracker's file */
 	int guard;		/* shmguard's pipe, valid when guarded */
 	bool guarded;		/* a guardian removes shm (and follow) should we be killed */
@@ -824,6 +825,7 @@ static const char *attached_end(const struct recorder *r)
 }
 
 #define ATTACH_CALL_TIMEOUT_MS 10000
+#define CALL_TIMEOUT_MS(r) ((r)->attach_timeout_ms ? (r)->attach_timeout_ms : ATTACH_CALL_TIMEOUT_MS)
 
 /* True when pid's pid namespace is ours (or cannot be told: then as before). */
 static bool same_pidns(pid_t pid)
@@ -1021,7 +1023,7 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 
 	a->way = RECORDER_VIA_PTRACE;
 	if (attach_is_jvm(pid)) {
-		ret = attach_load(pid, a->lib, args.buf, ATTACH_CALL_TIMEOUT_MS, &reply, &why);
+		ret = attach_load(pid, a->lib, args.buf, CALL_TIMEOUT_MS(r), &reply, &why);
 		if (!ret) {
 			a->way = RECORDER_VIA_AGENT;
 		} else if (ret == -ETIMEDOUT) {
@@ -1044,7 +1046,7 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 	}
 	if (a->way == RECORDER_VIA_PTRACE) {
 		ret = inject_dlcall(pid, a->lib, "offheap_attach", args.buf, 0,
-				    ATTACH_CALL_TIMEOUT_MS, &rv, err);
+				    CALL_TIMEOUT_MS(r), &rv, err);
 		if (!ret)
 			ret = attach_answer(r, rv, err);
 		if (ret)
@@ -1302,6 +1304,11 @@ void recorder_free(struct recorder *r)
 void recorder_set_max_memory(struct recorder *r, uint64_t bytes)
 {
 	snprintf(r->max_mem, sizeof(r->max_mem), "%" PRIu64, bytes);
+}
+
+void recorder_set_attach_timeout(struct recorder *r, int ms)
+{
+	r->attach_timeout_ms = ms;
 }
 
 int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err)
