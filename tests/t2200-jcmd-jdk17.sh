@@ -70,7 +70,7 @@ test_expect_success 'a stopped JVM with its socket open: --timeout 1s, exit 1, t
 	kill -CONT $JPID;
 	cat err;
 	test $rc = 0 &&
-	grep "did not answer within 1s" err &&
+	grep "^offheap: error: timed out after 1s waiting for the JVM.s reply (process $JPID)" err &&
 	grep "^hint: .*stopped" err &&
 	offheap jcmd $JPID VM.version >out &&
 	grep "^JDK 17" out

@@ -145,4 +145,31 @@ test_expect_success 'nmt baseline -o: an existing FILE is kept without --force' 
 	grep -q "force goes with" err
 '
 
+
+test_expect_success 'every file offheap writes is 0600 whatever the umask' '
+	for u in 000 022 027; do
+		say "umask $u" &&
+		rm -rf "m$u" && mkdir "m$u" &&
+		(
+			umask $u &&
+			cd "m$u" &&
+			offheap snap $pid -o snap.db >/dev/null &&
+			offheap watch $pid -d 300ms -i 100ms -o watch.db >/dev/null &&
+			offheap doctor $pid -q -d 1s -o doctor.db >/dev/null &&
+			offheap record --exact -o rec.db -- "$HELPERS/mallocleak" 1 >/dev/null 2>&1 &&
+			offheap trace -o trace.db -- /bin/true >/dev/null &&
+			offheap report rec.db --format pprof -o rep.pb.gz &&
+			offheap report rec.db --format html -o rep.html &&
+			offheap dump $pid $addr+4096 -o dump.bin >/dev/null &&
+			offheap nmt $NPID baseline -o base.nmt >/dev/null
+		) || return 1
+		for f in snap.db watch.db doctor.db rec.db trace.db rep.pb.gz rep.html dump.bin \
+			dump.bin.json base.nmt; do
+			test "$(stat -c %a "m$u/$f")" = 600 ||
+				{ echo "umask $u: $f is $(stat -c %a "m$u/$f")"; return 1; }
+		done || return 1
+		test "$(ls -A "m$u" | wc -l)" = 10 || { ls -la "m$u"; return 1; }
+	done
+'
+
 test_done

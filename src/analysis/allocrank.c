@@ -420,7 +420,7 @@ const char *allocrank_site_label(const struct allocrank_culprits *c, const struc
 	char name[128];
 
 	if (!f) {
-		snprintf(buf, n, "(other: stacks beyond the tracker's table)");
+		snprintf(buf, n, "%s", allocrank_unnamed(st));
 		return buf;
 	}
 	if (!f->function) {
@@ -473,4 +473,11 @@ void allocrank_at_exit(const struct alloc_data *d, int64_t *bytes, int64_t *coun
 			*bytes += d->stacks[i].live_bytes;
 			*count += d->stacks[i].live_count;
 		}
+}
+
+const char *allocrank_unnamed(const struct alloc_stack *s)
+{
+	if (s->slot == 0)
+		return "(other: stacks beyond the tracker's table)";
+	return "(no frames: the recorder ended before it wrote them)";
 }

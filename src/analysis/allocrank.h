@@ -94,4 +94,11 @@ const struct alloc_frame *allocrank_past_allocator(const struct alloc_stack *st)
 const char *allocrank_site_label(const struct allocrank_culprits *c, const struct alloc_stack *st,
 				 char *buf, size_t n);
 
+/*
+ * What to show for a stack without frames: the tracker's "other" entry
+ * (slot 0: stacks beyond its table), or a stack whose frames were never
+ * written (the recorder was killed before it named them).
+ */
+const char *allocrank_unnamed(const struct alloc_stack *s);
+
 #endif

@@ -20,7 +20,6 @@
 #include <time.h>
 
 /* Each jcmd of the JVM probes; they are cheap, a JVM answers them at once. */
-#define PROBE_JCMD_TIMEOUT_MS 5000
 /* VM.stringtable asked at most this often while the table is being resized. */
 #define PROBE_TABLE_TRIES 6
 
@@ -182,38 +181,49 @@ int probe_flag_listed(const char *text, const char *name)
 
 /*
  * Runs one jcmd of a probe, twice at most; fills out with its reply and
- * returns 0, or returns -1 with why in why[n].
+ * returns 0, or returns -1 (-ETIMEDOUT when the last try timed out) with why
+ * in why[n].
  */
-static int probe_jcmd(pid_t pid, const char *cmd, struct strbuf *out, char *why, size_t n)
+static int probe_jcmd(pid_t pid, const char *cmd, int timeout_ms, struct strbuf *out, char *why,
+		      size_t n)
 {
 	struct strbuf err = STRBUF_INIT;
 	int status = 0, ret = -1;
 
 	for (int tries = 0; tries < 2 && ret; tries++) {
+		int r;
+
 		strbuf_reset(out);
 		strbuf_reset(&err);
-		if (attach_jcmd(pid, cmd, PROBE_JCMD_TIMEOUT_MS, &status, out, &err))
+		r = attach_jcmd(pid, cmd, timeout_ms, &status, out, &err);
+		if (r) {
 			snprintf(why, n, "%s", err.len ? err.buf : "attach failed");
-		else if (status)
+			/* twice too slow: the caller asks this JVM nothing more */
+			ret = r == -ETIMEDOUT ? r : -1;
+		} else if (status) {
 			snprintf(why, n, "%s answered with status %d", cmd, status);
-		else
+			ret = -1;
+		} else {
 			ret = 0;
+		}
 	}
 	strbuf_release(&err);
 	return ret;
 }
 
-void probe_jvm(pid_t pid, struct jvm_probe *jp)
+void probe_jvm(pid_t pid, int timeout_ms, struct jvm_probe *jp)
 {
 	static const char *const zlib_classes[] = { "java.util.zip.Inflater",
 						    "java.util.zip.Deflater" };
 	static const char *const direct_classes[] = { "java.nio.DirectByteBuffer",
 						      "java.nio.DirectByteBufferR" };
 	struct strbuf out = STRBUF_INIT;
+	int ret;
 
 	memset(jp, 0, sizeof(*jp));
-	if (!probe_jcmd(pid, "VM.classloader_stats", &out, jp->loaders_error,
-			sizeof(jp->loaders_error))) {
+	ret = probe_jcmd(pid, "VM.classloader_stats", timeout_ms, &out, jp->loaders_error,
+			 sizeof(jp->loaders_error));
+	if (!ret) {
 		if (!probe_parse_loaders(out.buf, &jp->loaders))
 			jp->loaders_ok = true;
 		else
@@ -222,14 +232,18 @@ void probe_jvm(pid_t pid, struct jvm_probe *jp)
 	}
 	/*
 	 * While the table resizes (it grows with what is interned) HotSpot
-	 * answers "statistics unavailable at this moment": ask again.
+	 * answers "statistics unavailable at this moment": ask again. A JVM
+	 * that let the first request time out is not asked more.
 	 */
-	for (int tries = 0; tries < PROBE_TABLE_TRIES && !jp->strings_ok; tries++) {
+	if (ret == -ETIMEDOUT)
+		snprintf(jp->strings_error, sizeof(jp->strings_error), "%s", jp->loaders_error);
+	for (int tries = 0; ret != -ETIMEDOUT && tries < PROBE_TABLE_TRIES && !jp->strings_ok;
+	     tries++) {
 		struct timespec pause = { 0, 300 * 1000000L };
 
 		if (tries)
 			nanosleep(&pause, NULL);
-		if (probe_jcmd(pid, "VM.stringtable", &out, jp->strings_error,
+		if (probe_jcmd(pid, "VM.stringtable", timeout_ms, &out, jp->strings_error,
 			       sizeof(jp->strings_error)))
 			break;
 		if (!probe_parse_table_entries(out.buf, &jp->strings))
@@ -242,8 +256,10 @@ void probe_jvm(pid_t pid, struct jvm_probe *jp)
 			snprintf(jp->strings_error, sizeof(jp->strings_error),
 				 "its reply did not parse");
 	}
-	if (!probe_jcmd(pid, "GC.class_histogram -all", &out, jp->histogram_error,
-			sizeof(jp->histogram_error))) {
+	if (ret == -ETIMEDOUT)
+		snprintf(jp->histogram_error, sizeof(jp->histogram_error), "%s", jp->loaders_error);
+	else if (!probe_jcmd(pid, "GC.class_histogram -all", timeout_ms, &out, jp->histogram_error,
+			     sizeof(jp->histogram_error))) {
 		if (!probe_parse_class_count(out.buf, zlib_classes, 2, &jp->zlib_objects) &&
 		    !probe_parse_class_count(out.buf, direct_classes, 2, &jp->direct_objects))
 			jp->histogram_ok = true;
@@ -254,14 +270,14 @@ void probe_jvm(pid_t pid, struct jvm_probe *jp)
 	strbuf_release(&out);
 }
 
-int probe_jvm_flags(pid_t pid, struct doctor_probes *p, char *why, size_t n)
+int probe_jvm_flags(pid_t pid, int timeout_ms, struct doctor_probes *p, char *why, size_t n)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct jvm_flags f;
 	int ret;
 
 	memset(&f, 0, sizeof(f));
-	ret = probe_jcmd(pid, "VM.flags -all", &out, why, n);
+	ret = probe_jcmd(pid, "VM.flags -all", timeout_ms, &out, why, n);
 	if (!ret && jvmmem_parse_flags(out.buf, &f)) {
 		snprintf(why, n, "its reply did not parse");
 		ret = -1;

@@ -65,18 +65,19 @@ struct jvm_probe {
  * 'GC.class_histogram -all' (cheap jcmds; -all walks the heap without a
  * GC: zlib and direct buffer objects) and parses them into jp; a request that fails leaves its _ok false
  * and says why in its _error. A request that fails is asked once more: a
- * JVM on a saturated machine may miss one deadline and meet the next; a
- * string table being resized has no statistics, and is asked again a few
- * times.
+ * JVM on a saturated machine may miss one deadline and meet the next; one
+ * that misses both is asked nothing more; a string table being resized has
+ * no statistics, and is asked again a few times. timeout_ms bounds each
+ * request (attach_jcmd).
  */
-void probe_jvm(pid_t pid, struct jvm_probe *jp);
+void probe_jvm(pid_t pid, int timeout_ms, struct jvm_probe *jp);
 
 /*
- * Asks the JVM pid for 'VM.flags -all' and sets the caps of p (have_flags,
- * max_heap, max_direct, max_metaspace, code_cache, thread_stack,
- * trim_native_flag) when it answers and returns 0; otherwise p is left as
- * it was and -1 is returned with why in why[n].
+ * Asks the JVM pid for 'VM.flags -all' (within timeout_ms) and sets the caps
+ * of p (have_flags, max_heap, max_direct, max_metaspace, code_cache,
+ * thread_stack, trim_native_flag) when it answers and returns 0; otherwise p
+ * is left as it was and -1 is returned with why in why[n].
  */
-int probe_jvm_flags(pid_t pid, struct doctor_probes *p, char *why, size_t n);
+int probe_jvm_flags(pid_t pid, int timeout_ms, struct doctor_probes *p, char *why, size_t n);
 
 #endif

@@ -30,6 +30,7 @@
 #include "procfs.h"
 #include "pslist.h"
 #include "strbuf.h"
+#include "shmguard.h"
 #include "symbolize.h"
 #include "trackfile.h"
 #include "xalloc.h"
@@ -69,7 +70,10 @@ struct recorder {
 	char *lib;
 	char sample[32];	/* OFFHEAP_SAMPLE */
 	char max_mem[32];	/* OFFHEAP_MAX_MEM; "": the tracker's default */
+	int attach_timeout_ms;	/* record -p: each attach, detach call; 0: ATTACH_CALL_TIMEOUT_MS */
 	char shm[PATH_MAX];	/* the tracker's file */
+	int guard;		/* shmguard's pipe, valid when guarded */
+	bool guarded;		/* a guardian removes shm (and follow) should we be killed */
 	bool have_shm;
 	sigset_t set, oldmask;	/* the signals we wait for; the mask before */
 	bool masked;
@@ -290,7 +294,9 @@ static void note_lost(struct recorder *r, int ret, const struct strbuf *why)
 {
 	if (ret && ret != -EAGAIN && !r->lost++) {
 		notice(r, RECORDER_LOST, why->buf);
-		strbuf_addstr(&r->lost_why, why->buf);
+		/* the first reason only: a kid's names may have failed first */
+		if (!r->lost_why.len)
+			strbuf_addstr(&r->lost_why, why->buf);
 	}
 }
 
@@ -616,6 +622,18 @@ static pid_t start_child(char **argv, const char *lib, const char *shm, const ch
 }
 
 
+/*
+ * (Re)starts the guardian of the tracker's file and the follow directory: a
+ * SIGKILLed recorder must not leave megabytes in /tmp (shmguard.h).
+ */
+static void guard(struct recorder *r)
+{
+	if (r->guarded)
+		shmguard_done(r->guard);
+	r->guard = shmguard_start(r->shm, r->follow[0] ? r->follow : NULL);
+	r->guarded = r->guard >= 0;
+}
+
 int recorder_new(const char *lib, uint64_t sample, const char *command, struct recorder **out,
 		 struct strbuf *err)
 {
@@ -637,6 +655,7 @@ int recorder_new(const char *lib, uint64_t sample, const char *command, struct r
 	}
 	close(fd);
 	r->have_shm = true;
+	guard(r);
 	*out = r;
 	return 0;
 }
@@ -855,6 +874,7 @@ static const char *attached_end(const struct recorder *r)
 }
 
 #define ATTACH_CALL_TIMEOUT_MS 10000
+#define CALL_TIMEOUT_MS(r) ((r)->attach_timeout_ms ? (r)->attach_timeout_ms : ATTACH_CALL_TIMEOUT_MS)
 
 /* True when pid's pid namespace is ours (or cannot be told: then as before). */
 static bool same_pidns(pid_t pid)
@@ -966,6 +986,7 @@ static int place_trackfile(struct recorder *r, const struct proc_status *st, cha
 			return -e;
 		}
 		r->have_shm = true;
+		guard(r);
 		if (snprintf(inside, n, "/tmp/%s", strrchr(r->shm, '/') + 1) >= (int)n) {
 			close(fd);
 			return -ENAMETOOLONG;
@@ -1051,9 +1072,16 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 
 	a->way = RECORDER_VIA_PTRACE;
 	if (attach_is_jvm(pid)) {
-		ret = attach_load(pid, a->lib, args.buf, ATTACH_CALL_TIMEOUT_MS, &reply, &why);
+		ret = attach_load(pid, a->lib, args.buf, CALL_TIMEOUT_MS(r), &reply, &why);
 		if (!ret) {
 			a->way = RECORDER_VIA_AGENT;
+		} else if (ret == -ETIMEDOUT) {
+			/*
+			 * A JVM that did not answer in time may still load the agent later:
+			 * injecting the tracker a second way would attach it twice.
+			 */
+			strbuf_addstr(err, why.buf);
+			goto out;
 		} else {
 			/* the agent's own refusal is final: ptrace would meet the same tracker */
 			if (ret == -EPERM && strstr(reply.buf, "return code: ") &&
@@ -1067,7 +1095,7 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 	}
 	if (a->way == RECORDER_VIA_PTRACE) {
 		ret = inject_dlcall(pid, a->lib, "offheap_attach", args.buf, 0,
-				    ATTACH_CALL_TIMEOUT_MS, &rv, err);
+				    CALL_TIMEOUT_MS(r), &rv, err);
 		if (!ret)
 			ret = attach_answer(r, rv, err);
 		if (ret)
@@ -1296,6 +1324,8 @@ void recorder_free(struct recorder *r)
 	if (r->have_shm)
 		unlink(r->shm);
 	follow_free(r);
+	if (r->guarded)
+		shmguard_done(r->guard);
 	rattach_release(r);
 	trackfile_close(r->tf);
 	track_view_release(&r->view);
@@ -1325,6 +1355,11 @@ void recorder_set_max_memory(struct recorder *r, uint64_t bytes)
 	snprintf(r->max_mem, sizeof(r->max_mem), "%" PRIu64, bytes);
 }
 
+void recorder_set_attach_timeout(struct recorder *r, int ms)
+{
+	r->attach_timeout_ms = ms;
+}
+
 int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err)
 {
 	int ret;
@@ -1342,6 +1377,8 @@ int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err)
 	if (ret) {
 		rmdir(r->follow);
 		r->follow[0] = '\0';
+	} else {
+		guard(r);
 	}
 	return ret;
 }
@@ -1455,7 +1492,9 @@ static void kid_end(struct recorder *r, struct recorder *k, const char *how)
 	}
 	if (allocdb_set_ended(k->adb, k->run_id, how, &err) && !r->lost++) {
 		notice(r, RECORDER_LOST, err.buf);
-		strbuf_addstr(&r->lost_why, err.buf);
+		/* the first reason only: the names may have failed first */
+		if (!r->lost_why.len)
+			strbuf_addstr(&r->lost_why, err.buf);
 	}
 out:
 	kid_forget(r, k);

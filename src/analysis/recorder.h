@@ -88,6 +88,13 @@ int recorder_new(const char *lib, uint64_t sample, const char *command, struct r
 void recorder_set_max_memory(struct recorder *r, uint64_t bytes);
 
 /*
+ * record -p: how long loading the tracker may take, in all (the JVM's agent
+ * load, or the injection by ptrace; default 10 s). A JVM that lets the agent
+ * load time out is not injected by ptrace as well (it may load it later).
+ */
+void recorder_set_attach_timeout(struct recorder *r, int ms);
+
+/*
  * --follow-fork, before recorder_start: the command's descendants (at most
  * max of them) are recorded too, each image as a run of its own naming its
  * parent's. 0, or -errno with err filled.

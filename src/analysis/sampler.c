@@ -28,11 +28,23 @@ static int jcmd(struct sampler *sp, const char *line, struct strbuf *out, char *
 	int status = 0, ret;
 
 	strbuf_reset(out);
+	if (sp->unresponsive) {
+		/* One timeout is enough: each tick waiting out another would stall the sampling. */
+		if (!note[0])
+			snprintf(note, n, "%s", sp->attach_error);
+		strbuf_release(&err);
+		return -ETIMEDOUT;
+	}
 	ret = attach_jcmd(sp->pid, line, sp->timeout_ms, &status, out, &err);
 	if (!ret && status)
 		ret = -EPROTO;
 	if (ret && !note[0])
 		snprintf(note, n, "%s", err.len ? err.buf : out->buf);
+	if (ret == -ETIMEDOUT) {
+		sp->unresponsive = true;
+		if (!sp->attach_error[0])
+			snprintf(sp->attach_error, sizeof(sp->attach_error), "%s", err.buf);
+	}
 	strbuf_release(&err);
 	return ret;
 }

@@ -29,7 +29,8 @@ enum sampler_tick_flags {
 struct sampler {
 	pid_t pid;
 	unsigned flags;
-	int timeout_ms;			/* for each attach request */
+	int timeout_ms;			/* for each attach request, in all */
+	bool unresponsive;		/* a request timed out: the JVM is asked nothing more */
 	struct series *s;		/* where points go (not owned) */
 	struct store *st;		/* the recording, NULL when none (not owned) */
 	/* JVM sources, found by sampler_open */

@@ -30,8 +30,18 @@ int cmd_report_error(int ret, const char *msg)
 {
 	error("%s", msg);
 	if (ret == -EACCES || ret == -EPERM)
-		hint("run as the process owner or as root");
+		cmd_hint_denied("run as the process owner or as root",
+				"offheap runs as root already: a security module (SELinux, "
+				"AppArmor, Yama's ptrace_scope 3) or a user namespace without "
+				"CAP_SYS_PTRACE refuses it");
+	else if (ret == -ENOSPC)
+		hint("the disk is full: free some space or write the file elsewhere");
 	return EXIT_RUNTIME;
+}
+
+void cmd_hint_denied(const char *not_root, const char *as_root)
+{
+	hint("%s", geteuid() != 0 ? not_root : as_root);
 }
 
 int cmd_open_infile(const char *path, const char *what, struct stat *st)
@@ -96,7 +106,9 @@ int cmd_attach_failed(const char *cmd, pid_t pid, int ret, const struct strbuf *
 		break;
 	case -EACCES:
 	case -EPERM:
-		hint("run offheap as the JVM's user or as root");
+		cmd_hint_denied("run offheap as the JVM's user or as root",
+				"offheap runs as root already: the file named above is not what "
+				"the JVM makes; remove it if it is stale, or find who put it there");
 		break;
 	case -ETIMEDOUT:
 		hint("is process %d stopped or overloaded? a longer --timeout may help", (int)pid);

@@ -21,6 +21,14 @@ int cmd_resolve_pid(const char *arg, pid_t *pid);
 int cmd_report_error(int ret, const char *msg);
 
 /*
+ * The hint for a refusal (EPERM, EACCES): not_root ("run as ... or as
+ * root") when offheap does not run as root; as root that advice is void,
+ * so as_root is printed instead (what else refuses root: a security
+ * module, another tracer, a planted file...).
+ */
+void cmd_hint_denied(const char *not_root, const char *as_root);
+
+/*
  * Checks that the FILE argument path is a regular file (infile.h); what
  * names it ("a recording file"). On failure prints the error and a hint and
  * returns -1 (exit with EXIT_RUNTIME).

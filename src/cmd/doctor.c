@@ -73,6 +73,8 @@ static void print_help(void)
 	       "                       are sampled and the zlib streams estimated\n"
 	       "      --json           the findings as JSON\n"
 	       "      --fail-on-leak   exit 3 when a leak is found (for CI pipelines)\n"
+	       "  -t, --timeout DUR    how long a JVM has to answer one request, in all\n"
+	       "                       (default 5s); one that does not is asked nothing more\n"
 	       "  -q, --quiet          no progress on stderr\n"
 	       "  -h, --help           this help\n\n"
 	       "Exit codes: 0 done (findings or not), 1 runtime error, 2 usage error,\n"
@@ -358,7 +360,7 @@ out:
 }
 
 struct live_opts {
-	uint64_t duration_ms, interval_ms;
+	uint64_t duration_ms, interval_ms, timeout_ms;
 	const char *out, *recording;
 	bool quiet, no_attach;
 	uint64_t probe_budget_ms;	/* --probe-budget */
@@ -404,6 +406,17 @@ static void trace_window(pid_t pid, const struct live_opts *o, struct doctor_mma
 	strbuf_release(&err);
 }
 
+/* The probes a JVM that let a request time out was not asked, and why. */
+static void not_asked(struct jvm_probe *j, const char *why)
+{
+	char *errs[] = { j->loaders_error, j->strings_error, j->histogram_error };
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (!errs[i][0])
+			snprintf(errs[i], sizeof(j->loaders_error), "not asked: %s",
+				 why && why[0] ? why : "the JVM did not answer in time");
+}
+
 static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			 struct doctor_report *r, struct alloc_data *allocs, struct facts *fx)
 {
@@ -412,7 +425,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct store *st = NULL, *rec = NULL;
 	struct sampler sp;
 	struct malloc_probe m0, m1;
-	struct jvm_probe j0, j1;
+	struct jvm_probe j0 = { 0 }, j1 = { 0 };
 	struct sigaction sa, old_int, old_term;
 	struct docattach_rec win = { .err_fd = -1 };
 	struct doctor_mmap_site site;
@@ -447,7 +460,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		if (cmd_store_create(o->out, STORE_RECORDING, false, false, &st))
 			goto out;
 	}
-	rc = sampler_open(&sp, pid, 0, 5000, s, st, &err);
+	rc = sampler_open(&sp, pid, 0, (int)o->timeout_ms, s, st, &err);
 	if (rc) {
 		cmd_report_error(rc, err.buf);
 		goto out;
@@ -456,9 +469,12 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	if (sp.jvm) {
 		snprintf(fx->nmt, sizeof(fx->nmt), "%s", hsperf_nmt_name(sp.nmt_mode));
 		p.nmt_on = sp.nmt_mode > HSPERF_NMT_OFF;
-		if (probe_jvm_flags(pid, &p, flags_why, sizeof(flags_why)))
+	}
+	/* a JVM that let a request time out is asked nothing more (sp.attach_error says why) */
+	if (sp.jvm && !sp.unresponsive) {
+		if (probe_jvm_flags(pid, (int)o->timeout_ms, &p, flags_why, sizeof(flags_why)))
 			doctor_unchecked(r, "JVM flags (VM.flags -all): %s", flags_why);
-		probe_jvm(pid, &j0);
+		probe_jvm(pid, (int)o->timeout_ms, &j0);
 	}
 	strbuf_reset(&err);
 	have_m0 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m0, &err);
@@ -506,7 +522,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			break;
 		}
 		if (rc) {
-			error("%s", err.buf);
+			cmd_report_error(rc, err.buf);
 			goto out;
 		}
 		if (i == 0) {
@@ -547,8 +563,12 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		trace_window(pid, o, &site, &p, r);
 	strbuf_reset(&err);
 	have_m1 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m1, &err);
-	if (sp.jvm)
-		probe_jvm(pid, &j1);
+	if (sp.jvm && !sp.unresponsive)
+		probe_jvm(pid, (int)o->timeout_ms, &j1);
+	if (sp.jvm && sp.unresponsive) {
+		not_asked(&j0, sp.attach_error);
+		not_asked(&j1, sp.attach_error);
+	}
 
 	/* What the probes saw, and what they could not. */
 	if (have_m0 && have_m1) {
@@ -663,10 +683,11 @@ int cmd_doctor(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct live_opts o = { .duration_ms = 30000,
+	struct live_opts o = { .duration_ms = 30000, .timeout_ms = 5000,
 			       .probe_budget_ms = MALLOC_PROBE_BUDGET / 1000000 };
 	const char *arg = NULL;
 	bool json = false, fail = false, have_interval = false, have_budget = false;
@@ -677,8 +698,14 @@ int cmd_doctor(int argc, char **argv)
 	pid_t pid;
 	int c, ret;
 
-	while ((c = cmd_getopt(argc, argv, "+d:i:o:qh", opts, &arg)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+d:i:o:t:qh", opts, &arg)) != -1) {
 		switch (c) {
+		case 't':
+			if (parse_duration_ms(optarg, &o.timeout_ms) || !o.timeout_ms ||
+			    o.timeout_ms > 3600000)
+				usage_die("doctor", "-t takes a duration from 1ms to 1h, not '%s'",
+					  optarg);
+			break;
 		case 'd':
 			if (parse_duration_ms(optarg, &o.duration_ms) || o.duration_ms < 1000 ||
 			    o.duration_ms > 7 * 24 * 3600000ULL)

@@ -29,7 +29,7 @@ static void print_help(FILE *out)
 		     "The output is the JVM's, byte for byte as jcmd prints it.\n\n"
 		     "Options:\n"
 		     "  -l, --list               list the JVMs on this machine (PID and main class)\n"
-		     "  -t, --timeout DURATION   how long to wait for the JVM at each step\n"
+		     "  -t, --timeout DURATION   how long to wait for the JVM, in all\n"
 		     "                           (default 10s; e.g. 500ms, 3s, 1m)\n"
 		     "      --json               print pid, command, status and output as JSON\n"
 		     "  -h, --help               this help\n\n"

@@ -202,7 +202,9 @@ static int open_failed(pid_t pid, int ret, const struct strbuf *err)
 			hint("'offheap jstat --list' shows the JVMs that can be read");
 		break;
 	case -EACCES:
-		hint("run as the JVM's user or as root");
+		cmd_hint_denied("run as the JVM's user or as root",
+				"offheap runs as root already: a security module (SELinux, "
+				"AppArmor) refuses it");
 		break;
 	case -ELOOP:
 	case -EPERM:

@@ -33,7 +33,7 @@ static void print_help(FILE *out)
 		"                      [--follow-fork [--max-children N]] [--max-memory SIZE]\n"
 		"                      [--force] -- COMMAND [ARGS...]\n"
 		"       offheap record -p PID [-d DURATION] [-o FILE] [--exact | --sample BYTES]\n"
-		"                      [--max-memory SIZE]\n"
+		"                      [--max-memory SIZE] [--timeout DUR]\n"
 		"       offheap record --stop PID\n\n"
 		"Run COMMAND with liboffheap.so preloaded: malloc, calloc, realloc, free, the\n"
 		"aligned allocators and anonymous mmap/munmap/mremap are charged to their call\n"
@@ -44,6 +44,8 @@ static void print_help(FILE *out)
 		"                      command, and detach at the end\n"
 		"  -d, --duration DUR  with -p: stop after DUR (default: Ctrl-C, --stop or the\n"
 		"                      process's exit)\n"
+		"      --timeout DUR   with -p: how long loading the tracker may take, in all\n"
+		"                      (default 10s)\n"
 		"      --stop PID      end the 'record -p PID' running in another shell\n"
 		"  -o, --output FILE   the recording (default offheap-record.db)\n"
 		"  -f, --force         replace FILE if it exists\n"
@@ -184,7 +186,9 @@ static void attach_hint(int ret, pid_t pid)
 		break;
 	case -EPERM:
 	case -EACCES:
-		hint("run as the process owner or as root; Yama's kernel.yama.ptrace_scope 1 or more allows only root");
+		cmd_hint_denied("run as the process owner or as root; Yama's kernel.yama.ptrace_scope 1 or more allows only root",
+				"offheap runs as root already: is it traced by another (TracerPid in /proc/PID/status)? "
+				"else Yama's ptrace_scope 3, a security module or a user namespace refuses ptrace");
 		break;
 	case -ENOEXEC:
 		hint("the tracker can only be loaded into a dynamically linked program; 'offheap trace %d' follows the mmap calls of any program",
@@ -311,11 +315,13 @@ int cmd_record(int argc, char **argv)
 	    {"pid", required_argument, NULL, 'p'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"stop", required_argument, NULL, 'S'},
+	    {"timeout", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *out = "offheap-record.db";
 	uint64_t sample = 512 * 1024, interval_ms = 1000, duration_ms = 0, max_mem = 0;
+	uint64_t timeout_ms = 0;
 	const char *pid_arg = NULL, *stop_arg = NULL;
 	pid_t pid = 0;
 	bool force = false, exact = false, sampled = false, unlink_out = false, follow = false;
@@ -371,6 +377,12 @@ int cmd_record(int argc, char **argv)
 		case 'p':
 			pid_arg = optarg;
 			break;
+		case 'T':
+			if (parse_duration_ms(optarg, &timeout_ms) || !timeout_ms ||
+			    timeout_ms > 3600000)
+				usage_die("record", "--timeout takes a duration from 1ms to 1h, not '%s'",
+					  optarg);
+			break;
 		case 'd':
 			if (parse_duration_ms(optarg, &duration_ms) || duration_ms < 100 ||
 			    duration_ms > 7 * 24 * 3600000ULL)
@@ -402,6 +414,8 @@ int cmd_record(int argc, char **argv)
 		usage_die("record", "-p and a command exclude each other");
 	if (duration_ms && !pid_arg)
 		usage_die("record", "-d goes with -p (a command is recorded until it exits)");
+	if (timeout_ms && !pid_arg)
+		usage_die("record", "--timeout goes with -p (loading the tracker into a running process)");
 	if (optind >= argc && !pid_arg)
 		usage_die("record", "no command to run (offheap record -- COMMAND [ARGS...])");
 	if (exact)
@@ -428,17 +442,25 @@ int cmd_record(int argc, char **argv)
 	ret = store_create(out, STORE_RECORDING, force, &st, &err);
 	if (!ret)
 		ret = store_commit(st, &err);
-	if (!ret)
+	if (!ret) {
 		ret = allocdb_open(store_db(st), true, &adb, &err);
+		/* the file is ours, committed without its tables: leave nothing behind */
+		unlink_out = ret != 0;
+	}
 	if (ret) {
 		error("%s", err.buf);
 		if (ret == -EEXIST)
 			hint("use --force to replace it, or choose another file");
+		else if (ret == -ENOSPC)
+			hint("the disk holding '%s' is full: free some space or choose another file",
+			     out);
 		goto out;
 	}
 
 	if (max_mem)
 		recorder_set_max_memory(r, max_mem);
+	if (timeout_ms)
+		recorder_set_attach_timeout(r, (int)timeout_ms);
 	if (pid_arg) {
 		exit_code = record_attached(r, adb, pid, out, interval_ms, duration_ms,
 					    &unlink_out);

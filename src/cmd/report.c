@@ -257,7 +257,7 @@ static void print_frames_text(const struct alloc_stack *s)
 		putchar('\n');
 	}
 	if (!s->nframes)
-		printf("      (other: stacks beyond the tracker's table)\n");
+		printf("      %s\n", allocrank_unnamed(s));
 }
 
 #define PEAK_SITES 5 /* sites shown at the peak, at most */
@@ -304,6 +304,9 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 	       d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL)
 		   ? " (tracker reached its memory ceiling: figures are incomplete)"
 		   : "");
+	if (d->unended)
+		printf("the recording was cut short: it has no end (offheap record was killed, or still\n"
+		       "runs): the last interval may lack some growth and stacks may have no frames\n");
 	if (!n && d->sample_mean)
 		printf("no allocation was sampled: at one sample every %s on average, the process\n"
 		       "allocated too little while recorded (record longer, with a smaller --sample,\n"

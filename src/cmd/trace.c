@@ -637,9 +637,12 @@ int cmd_trace(int argc, char **argv)
 	if (ret && !(command && t.child_exited && !err.len)) {
 		error("%s", err.buf);
 		if (ret == -EPERM) {
-			hint("run as the process owner or as root; ptrace may also be restricted by "
-			     "kernel.yama.ptrace_scope, a container's seccomp profile or a missing "
-			     "CAP_SYS_PTRACE");
+			cmd_hint_denied("run as the process owner or as root; ptrace may also be "
+					"restricted by kernel.yama.ptrace_scope, a container's "
+					"seccomp profile or a missing CAP_SYS_PTRACE",
+					"offheap runs as root already: ptrace is refused by Yama's "
+					"kernel.yama.ptrace_scope 3, a container's seccomp profile, a "
+					"missing CAP_SYS_PTRACE or a security module");
 		} else if (ret == -EBUSY) {
 			hint("a process can have one tracer only (a debugger, strace, or another "
 			     "offheap trace): stop that one first");

@@ -55,6 +55,8 @@ static void print_help(void)
 	       "      --regions-every DUR  store every mapping every DUR (default 10m; the\n"
 	       "                       first and last samples always have them)\n"
 	       "      --no-jvm         do not read hsperfdata or attach to a JVM\n"
+	       "  -t, --timeout DUR    how long a JVM has to answer one request, in all\n"
+	       "                       (default 5s); one that does not is asked nothing more\n"
 	       "  -h, --help           this help\n\n"
 	       "Read the recording with 'offheap doctor FILE', 'offheap report FILE --format html',\n"
 	       "'offheap diff FILE' (its first sample against its last) or sqlite3 (docs/SCHEMA.md).\n\n"
@@ -310,6 +312,7 @@ static void print_summary(const struct series *s, const struct sampler *sp, cons
 int cmd_watch(int argc, char **argv)
 {
 	enum { OPT_PLAIN = 256, OPT_JSON, OPT_REGIONS, OPT_NO_JVM };
+	uint64_t timeout_ms = 5000;
 	static const struct option opts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -319,6 +322,7 @@ int cmd_watch(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "regions-every", required_argument, NULL, OPT_REGIONS },
 		{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -334,8 +338,14 @@ int cmd_watch(int argc, char **argv)
 	pid_t pid;
 	int c, rc, ret = EXIT_RUNTIME;
 
-	while ((c = cmd_getopt(argc, argv, "+i:d:o:fh", opts, &pid_arg)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+i:d:o:ft:h", opts, &pid_arg)) != -1) {
 		switch (c) {
+		case 't':
+			if (parse_duration_ms(optarg, &timeout_ms) || !timeout_ms ||
+			    timeout_ms > 3600000)
+				usage_die("watch", "-t takes a duration from 1ms to 1h, not '%s'",
+					  optarg);
+			break;
 		case 'i':
 			if (parse_duration_ms(optarg, &interval_ms) || interval_ms < 100 ||
 			    interval_ms > 3600000)
@@ -393,7 +403,7 @@ int cmd_watch(int argc, char **argv)
 
 	if (cmd_store_create(out, STORE_RECORDING, force, true, &st))
 		goto out;
-	rc = sampler_open(&sp, pid, no_jvm ? SAMPLER_NO_JVM : 0, 5000, &s, st, &err);
+	rc = sampler_open(&sp, pid, no_jvm ? SAMPLER_NO_JVM : 0, (int)timeout_ms, &s, st, &err);
 	if (rc) {
 		cmd_report_error(rc, err.buf);
 		goto out;

@@ -932,7 +932,7 @@ static void sites_table(struct strbuf *o, const struct html_input *in)
 		sparkline(o, s);
 		strbuf_addstr(o, "</td><td class=\"mono\">");
 		if (!s->nframes) {
-			strbuf_addstr(o, "(other: stacks beyond the tracker's table)");
+			strbuf_addstr(o, allocrank_unnamed(s));
 		} else {
 			strbuf_addstr(o, "<details><summary>");
 			esc(o, allocrank_site_label(cu, s, site, sizeof(site)));

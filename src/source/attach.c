@@ -56,7 +56,8 @@ struct attach_ctx {
 	pid_t pid;		 /* host pid */
 	int pidfd;		 /* the process as first seen (pidfd_open), -1 if unsupported */
 	struct attach_proc proc; /* from /proc/PID/status */
-	int timeout_ms;		 /* per wait */
+	int timeout_ms;		 /* the whole attach, from attach_op's start */
+	long long deadline;	 /* now_ms() at which every wait gives up */
 	char tmpdir[PATH_MAX];	 /* the JVM's /tmp as we can reach it */
 	char sock[PATH_MAX];	 /* <tmpdir>/.java_pid<nspid> */
 	bool switched;		 /* effective ids are the target's */
@@ -71,6 +72,22 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before c->deadline; 0 once it passed. */
+static long long left_ms(const struct attach_ctx *c)
+{
+	long long left = c->deadline - now_ms();
+
+	return left > 0 ? left : 0;
+}
+
+/* The one message of a deadline that passed: what was awaited, and for how long in all. */
+static int timed_out(struct attach_ctx *c, const char *what)
+{
+	strbuf_addf(c->err, "timed out after %gs waiting for %s (process %d)",
+		    c->timeout_ms / 1000.0, what, (int)c->pid);
+	return -ETIMEDOUT;
 }
 
 static void sleep_ms(long ms)
@@ -737,7 +754,7 @@ static int start_listener(struct attach_ctx *c)
 	 * process, and wait for a stopped one to resume.
 	 */
 	start = now_ms();
-	deadline = start + c->timeout_ms;
+	deadline = c->deadline;
 	for (long step = 10;; step = step < 500 ? step * 2 : 1000) {
 		char state = target_state(c);
 		long long now = now_ms();
@@ -748,7 +765,7 @@ static int start_listener(struct attach_ctx *c)
 			break;
 		}
 		if (!state_stopped(state) &&
-		    (!signalled || (!resent && now - start >= c->timeout_ms / 2))) {
+		    (!signalled || (!resent && now - start >= (deadline - start) / 2))) {
 			resent = signalled;
 			signalled = true;
 			ret = send_quit(c);
@@ -763,8 +780,8 @@ static int start_listener(struct attach_ctx *c)
 			else
 				strbuf_addf(
 				    c->err,
-				    "process %d did not open its attach socket '%s' within %gs",
-				    (int)c->pid, c->sock, c->timeout_ms / 1000.0);
+				    "timed out after %gs waiting for process %d to open its attach socket '%s'",
+				    c->timeout_ms / 1000.0, (int)c->pid, c->sock);
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -785,7 +802,8 @@ static int start_listener(struct attach_ctx *c)
 static int sock_connect(struct attach_ctx *c, int *fdp)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
+	long long left = left_ms(c);
+	struct timeval tv = {left / 1000, (left % 1000) * 1000};
 	int fd, ret = 0;
 
 	if (strlen(c->sock) >= sizeof(sa.sun_path)) {
@@ -793,6 +811,8 @@ static int sock_connect(struct attach_ctx *c, int *fdp)
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, c->sock, strlen(c->sock) + 1);
+	if (!left)
+		return timed_out(c, "the JVM to accept a connection");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		strbuf_addf(c->err, "cannot create a socket: %s", strerror(errno));
@@ -807,9 +827,7 @@ static int sock_connect(struct attach_ctx *c, int *fdp)
 		ret = -errno;
 	creds_leave(c);
 	if (ret == -EAGAIN || ret == -EINPROGRESS) {
-		strbuf_addf(c->err, "process %d did not accept a connection within %gs",
-			    (int)c->pid, c->timeout_ms / 1000.0);
-		ret = -ETIMEDOUT;
+		ret = timed_out(c, "the JVM to accept a connection");
 	} else if (ret == -ECONNREFUSED) {
 		if (target_gone(c))
 			ret = gone_error(c);
@@ -829,21 +847,21 @@ out:
 	return ret;
 }
 
-/* Waits for events on fd; 0 ready, -ETIMEDOUT after timeout_ms, -ESRCH if the JVM died. */
+/*
+ * Waits for events on fd until the attach's deadline (not a fresh one per call: a JVM
+ * that trickles a byte now and then must not keep us waiting forever); 0 ready,
+ * -ETIMEDOUT, or -ESRCH if the JVM died. what names the awaited thing in the error.
+ */
 static int wait_fd(struct attach_ctx *c, int fd, short events, const char *what)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};
-	long long deadline = now_ms() + c->timeout_ms;
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = left_ms(c);
 		int r;
 
-		if (left <= 0) {
-			strbuf_addf(c->err, "process %d did not %s within %gs", (int)c->pid, what,
-				    c->timeout_ms / 1000.0);
-			return -ETIMEDOUT;
-		}
+		if (left <= 0)
+			return timed_out(c, what);
 		/* Wake up now and then to notice a JVM that died without closing (a zombie). */
 		r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 		if (r > 0)
@@ -875,7 +893,7 @@ static int send_all(struct attach_ctx *c, int fd, const char *buf, size_t len)
 					    (int)c->pid, strerror(errno));
 				return -errno;
 			}
-			ret = wait_fd(c, fd, POLLOUT, "take the request");
+			ret = wait_fd(c, fd, POLLOUT, "the JVM to take the request");
 			if (ret)
 				return ret;
 			continue;
@@ -903,7 +921,7 @@ static int read_reply(struct attach_ctx *c, int fd, int *status, struct strbuf *
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				ret = wait_fd(c, fd, POLLIN, "answer");
+				ret = wait_fd(c, fd, POLLIN, "the JVM's reply");
 				if (ret)
 					return ret;
 				continue;
@@ -916,6 +934,8 @@ static int read_reply(struct attach_ctx *c, int fd, int *status, struct strbuf *
 		}
 		if (r == 0)
 			break;
+		if (!left_ms(c))
+			return timed_out(c, "the JVM's reply");
 		out->len += (size_t)r;
 		out->buf[out->len] = '\0';
 		if (out->len > ATTACH_MAX_REPLY) {
@@ -1002,6 +1022,8 @@ static int attach_op(pid_t pid, const char *op, const char *const *args, size_t 
 	int ret, version;
 
 	c.timeout_ms = timeout_ms > 0 ? timeout_ms : ATTACH_DEFAULT_TIMEOUT_MS;
+	/* One deadline for everything below: the trigger, both requests, every byte. */
+	c.deadline = now_ms() + c.timeout_ms;
 	/* Held before reading anything about the process: what we read is about this one. */
 	c.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	ret = load_proc(&c);

@@ -17,9 +17,11 @@ struct strbuf;
  * in the JVM pid, as JDK's jcmd does, speaking protocol 2 where the JVM
  * offers it and protocol 1 otherwise.
  *
- * timeout_ms bounds the wait for the attach socket to appear and each wait
- * for the JVM to accept, take or answer bytes (an inactivity timeout: a
- * command that keeps producing output may run longer).
+ * timeout_ms bounds the whole call: the wait for the attach socket to
+ * appear, the connections, and every byte of both requests and replies
+ * (one deadline set at the start; a JVM that trickles its reply byte by
+ * byte is cut off when it passes, with -ETIMEDOUT and "timed out after Ns
+ * waiting for ...").
  *
  * On return 0 a reply was read: *status is the JVM's status code (0 =
  * executed; the text may still report a problem) and out holds the text

@@ -90,6 +90,7 @@ struct target_libc {
 struct session {
 	pid_t pid, tid;
 	int timeout_ms;
+	int64_t deadline;	/* of the whole injection: no step gets a fresh timeout */
 	struct user_regs_struct saved;
 	unsigned char *xstate;	/* the XSAVE area, xlen bytes; NULL: the FXSAVE one below */
 	size_t xlen;
@@ -789,7 +790,7 @@ static int call6(struct session *s, uint64_t fn, const uint64_t a[6], uint64_t *
 {
 	struct user_regs_struct regs = s->saved, now;
 	uint64_t sp = s->saved.rsp - 128, zero = 0;
-	int64_t deadline = now_ms() + s->timeout_ms;
+	int64_t deadline = s->deadline;
 	int status, r;
 
 	/* at the callee's entry rsp + 8 is 16-aligned (the ABI), and [rsp] returns to 0 */
@@ -814,8 +815,8 @@ static int call6(struct session *s, uint64_t fn, const uint64_t a[6], uint64_t *
 	for (;;) {
 		r = wait_thread(s, deadline, &status);
 		if (r == -ETIMEDOUT)
-			strbuf_addf(s->err, "a call injected into process %d did not return within %d ms",
-				    (int)s->pid, s->timeout_ms);
+			strbuf_addf(s->err, "timed out after %d ms waiting for a call injected into process %d to return",
+				    s->timeout_ms, (int)s->pid);
 		if (r)
 			return r;
 		if (!WIFSTOPPED(status))
@@ -1061,6 +1062,7 @@ int inject_dlcall(pid_t pid, const char *path, const char *func, const char *arg
 
 	s.timeout_ms = timeout_ms > 0 ? timeout_ms : INJECT_DEFAULT_TIMEOUT_MS;
 	deadline = now_ms() + s.timeout_ms;
+	s.deadline = deadline;
 	for (int i = 0; i < 3; i++) {
 		lens[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
 		if (lens[i] > MAX_STRING) {
@@ -1186,8 +1188,8 @@ int inject_dlcall(pid_t pid, const char *path, const char *func, const char *arg
 		if (hdr[0])
 			break;
 		if (now_ms() >= deadline) {
-			strbuf_addf(err, "a call injected into process %d did not return within %d ms",
-				    (int)pid, s.timeout_ms);
+			strbuf_addf(err, "timed out after %d ms waiting for a call injected into process %d to return",
+				    s.timeout_ms, (int)pid);
 			ret = -ETIMEDOUT;
 			goto out;
 		}

@@ -124,7 +124,7 @@ struct allocdb {
 static int sql_err(struct allocdb *a, struct strbuf *err, const char *what)
 {
 	strbuf_addf(err, "cannot %s allocation data: %s", what, sqlite3_errmsg(a->db));
-	return -EIO;
+	return sqlite3_errcode(a->db) == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
 static int prep(struct allocdb *a, sqlite3_stmt **st, const char *sql, struct strbuf *err)
@@ -1017,11 +1017,13 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 	q = NULL;
 	/* recordings made before alloc_run.ended existed have no detached run */
 	if (sqlite3_prepare_v2(a->db,
-			       "SELECT ended = 'detached' FROM alloc_run WHERE ?1 = 0 OR id = ?1"
-			       " ORDER BY id DESC LIMIT 1",
+			       "SELECT ended = 'detached', ended IS NULL FROM alloc_run"
+			       " WHERE ?1 = 0 OR id = ?1 ORDER BY id DESC LIMIT 1",
 			       -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_bind_int64(q, 1, run) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+	    sqlite3_bind_int64(q, 1, run) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
 		d->detached = sqlite3_column_int(q, 0) == 1;
+		d->unended = sqlite3_column_int(q, 1) == 1;
+	}
 out:
 	sqlite3_finalize(q);
 	if (ret)

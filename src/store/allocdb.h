@@ -139,6 +139,7 @@ struct alloc_data {
 	size_t runs; /* images the tracker started in (alloc_run rows) */
 	char *exe;   /* the executable of the last run; NULL when not recorded */
 	bool detached; /* the last run was let go (record -p): its end is a detach, not an exit */
+	bool unended;  /* its alloc_run.ended is NULL: the recorder was killed (or still runs) */
 	/*
 	 * The last run's peak of total live bytes, peak_ms after its image
 	 * started; the stacks' peak_live were copied at peak_sites_bytes (at

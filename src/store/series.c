@@ -463,7 +463,8 @@ static const char extra_schema[] =
 static int db_error(struct sqlite3 *db, struct strbuf *err, const char *what)
 {
 	strbuf_addf(err, "cannot %s the recording: %s", what, sqlite3_errmsg(db));
-	return -EIO;
+	/* a full disk is said as such: the commands hint at it */
+	return sqlite3_errcode(db) == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
 int series_db_create(struct sqlite3 *db, struct strbuf *err)

@@ -123,8 +123,8 @@ static int sql_error(struct store *st, struct strbuf *err, const char *what)
 {
 	int rc = sqlite3_errcode(st->db);
 
-	strbuf_addf(err, "cannot %s '%s': %s", what, st->tmp ? st->tmp : st->path,
-		    sqlite3_errmsg(st->db));
+	/* the file the user named, not the temporary one it is written as until committed */
+	strbuf_addf(err, "cannot %s '%s': %s", what, st->path, sqlite3_errmsg(st->db));
 	if (rc == SQLITE_FULL)
 		return -ENOSPC;
 	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
@@ -552,6 +552,7 @@ static int step_done(struct store *st, sqlite3_stmt *stmt, struct strbuf *err)
 static int find_process(struct store *st, const struct snapshot *s, int64_t *id,
 			struct strbuf *err)
 {
+	int ret;
 	const struct proc_status *ps = &s->status;
 	sqlite3_stmt *q = st->sel_proc;
 	int rc, i = 1;
@@ -583,8 +584,8 @@ static int find_process(struct store *st, const struct snapshot *s, int64_t *id,
 	sqlite3_bind_int64(q, i++, ps->rgid);
 	sqlite3_bind_int64(q, i++, ps->egid);
 	sqlite3_bind_int(q, i++, s->is_jvm);
-	if (step_done(st, q, err))
-		return -EIO;
+	if ((ret = step_done(st, q, err)))
+		return ret;
 	*id = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
@@ -592,6 +593,7 @@ static int find_process(struct store *st, const struct snapshot *s, int64_t *id,
 static int insert_sample(struct store *st, const struct snapshot *s, int64_t proc_id,
 			 unsigned flags, int64_t *id, struct strbuf *err)
 {
+	int ret;
 	const struct proc_status *ps = &s->status;
 	const struct cgroup_mem *cg = &s->cgroup;
 	sqlite3_stmt *q = st->ins_sample;
@@ -638,8 +640,8 @@ static int insert_sample(struct store *st, const struct snapshot *s, int64_t pro
 	i++;
 	if (!(flags & STORE_NO_THREADS))
 		sqlite3_bind_int64(q, i, (sqlite3_int64)s->nthreads);
-	if (step_done(st, q, err))
-		return -EIO;
+	if ((ret = step_done(st, q, err)))
+		return ret;
 	*id = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
@@ -647,6 +649,7 @@ static int insert_sample(struct store *st, const struct snapshot *s, int64_t pro
 static int insert_classes(struct store *st, const struct snapshot *s, int64_t sid,
 			  struct strbuf *err)
 {
+	int ret;
 	struct {
 		uint64_t count;
 		struct mem_counts m;
@@ -685,8 +688,8 @@ static int insert_classes(struct store *st, const struct snapshot *s, int64_t si
 		bind_u64(q, &i, c[k].m.swap);
 		bind_u64(q, &i, c[k].m.locked);
 		bind_u64(q, &i, c[k].m.private_dirty);
-		if (step_done(st, q, err))
-			return -EIO;
+		if ((ret = step_done(st, q, err)))
+			return ret;
 	}
 	return 0;
 }
@@ -694,6 +697,8 @@ static int insert_classes(struct store *st, const struct snapshot *s, int64_t si
 static int insert_regions(struct store *st, const struct snapshot *s, int64_t sid,
 			  struct strbuf *err)
 {
+	int ret;
+
 	for (size_t r = 0; r < s->nregions; r++) {
 		const struct region *reg = &s->regions[r];
 		sqlite3_stmt *q = st->ins_region;
@@ -716,8 +721,8 @@ static int insert_regions(struct store *st, const struct snapshot *s, int64_t si
 		i++;
 		sqlite3_bind_int(q, i++, reg->guard);
 		bind_mem_counts(q, &i, &reg->m);
-		if (step_done(st, q, err))
-			return -EIO;
+		if ((ret = step_done(st, q, err)))
+			return ret;
 	}
 	return 0;
 }
@@ -756,8 +761,10 @@ static int insert_threads(struct store *st, const struct snapshot *s, int64_t si
 			sqlite3_bind_int64(q, 4, (sqlite3_int64)th->sp);
 		else
 			sqlite3_bind_null(q, 4);
-		if (step_done(st, q, err))
-			return -EIO;
+		int ret = step_done(st, q, err);
+
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
