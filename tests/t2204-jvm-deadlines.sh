@@ -53,7 +53,7 @@ test_expect_success 'doctor -d 2s --timeout 1s: findings, and the JVM asked once
 	: >served &&
 	hang_guard doctor -d 2s --timeout 1s -q $FJ >out 2>err &&
 	test $rc = 0 &&
-	grep "attach (flags, class loaders, string table, C-Heap): timed out after 1s waiting for the JVM.s reply" out &&
+	grep "attach (flags, class loaders, string table, class histogram, C-Heap): timed out after 1s waiting for the JVM.s reply" out &&
 	test $(grep -c "^request " served) = 1
 '
 

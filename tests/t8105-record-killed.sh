@@ -28,7 +28,8 @@ test_expect_success 'SIGKILL of record: no tracker file left, the report says it
 	cat out &&
 	grep "^the recording was cut short: it has no end (offheap record was killed" out &&
 	# the frames were not named (names are written when record ends): their addresses
-	grep "^#1 GROWING" -A1 out | grep "^ *0x[0-9a-f]*$" &&
+	grep "^#1 GROWING" -A2 out | grep "^ *site: 0x[0-9a-f]*$" &&
+	grep "^#1 GROWING" -A2 out | grep "^ *0x[0-9a-f]*$" &&
 	! grep "(other: stacks beyond the tracker" out &&
 	"$OFFHEAP" report --format html -o rk.html rk.db &&
 	! grep -q "stacks beyond the tracker" rk.html

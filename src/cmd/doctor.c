@@ -484,7 +484,11 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
-	if (attach && !o->recording) {
+	if (attach && !o->recording && sp.jvm && sp.unresponsive) {
+		/* loading the tracker is one more request to a JVM that does not answer */
+		doctor_unchecked(r, "the code behind native growth (allocation sites): not attached: %s",
+				 sp.attach_error[0] ? sp.attach_error : "the JVM did not answer in time");
+	} else if (attach && !o->recording) {
 		struct strbuf why = STRBUF_INIT;
 
 		/* From now on Ctrl-C ends the window: the child is let go, its files removed. */
@@ -609,7 +613,9 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			snprintf(p.strings_missing, sizeof(p.strings_missing), "%s (%s)",
 				 j0.strings_ok ? j1.strings_error : j0.strings_error,
 				 j0.strings_ok ? "at the end" : "at the start");
-			doctor_unchecked(r, "the StringTable (VM.stringtable): %s", p.strings_missing);
+			if (!sp.unresponsive)
+				doctor_unchecked(r, "the StringTable (VM.stringtable): %s",
+						 p.strings_missing);
 		}
 		if (j0.histogram_ok && j1.histogram_ok) {
 			p.have_histogram = true;
@@ -621,10 +627,11 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			snprintf(p.histogram_missing, sizeof(p.histogram_missing), "%s (%s)",
 				 j0.histogram_ok ? j1.histogram_error : j0.histogram_error,
 				 j0.histogram_ok ? "at the end" : "at the start");
-			doctor_unchecked(r, "Inflater, Deflater and direct buffer objects (GC.class_histogram -all): %s",
-					 p.histogram_missing);
+			if (!sp.unresponsive)
+				doctor_unchecked(r, "Inflater, Deflater and direct buffer objects (GC.class_histogram -all): %s",
+						 p.histogram_missing);
 		}
-		if (!j1.loaders_ok)
+		if (!j1.loaders_ok && !sp.unresponsive)
 			doctor_unchecked(r, "class loaders (VM.classloader_stats): %s",
 					 j1.loaders_error);
 		if (sp.hsperf_error[0])
@@ -632,7 +639,11 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		if (sp.nmt_error[0])
 			doctor_unchecked(r, "NMT categories (direct buffers, symbols, metaspace, what is outside NMT): %s",
 					 sp.nmt_error);
-		if (sp.attach_error[0])
+		/* a JVM that let a request time out was asked nothing more: one line says it */
+		if (sp.unresponsive)
+			doctor_unchecked(r, "attach (flags, class loaders, string table, class histogram, C-Heap): %s",
+					 sp.attach_error);
+		else if (sp.attach_error[0])
 			doctor_unchecked(r, "C-Heap and heap figures (VM.info, GC.heap_info): %s",
 					 sp.attach_error);
 		if (sp.nmt_mode == HSPERF_NMT_OFF || sp.nmt_error[0])
