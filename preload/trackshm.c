@@ -48,7 +48,12 @@ static bool once; /* the key and the fork handlers are set up */
 uint32_t shm_epoch; /* bumped by each shared_open */
 struct trackshm_java *java_names;
 
-#define JAVA_BYTES ((uint64_t)TRACKSHM_JAVA_MAX * sizeof(struct trackshm_java))
+/*
+ * The Java names region: TRACKSHM_JAVA_MAX records, fewer under a small
+ * ceiling (at most an eighth of it), so that it never eats the stack table.
+ */
+static uint32_t java_max = TRACKSHM_JAVA_MAX;
+#define JAVA_BYTES ((uint64_t)java_max * sizeof(struct trackshm_java))
 static TLS uint32_t shard_epoch; /* the shm_epoch of shard_plus1 and live_delta */
 static size_t shm_bytes; /* the mapping of hdr */
 static void *grave; /* the last detached file's address, now anonymous memory */
@@ -226,8 +231,7 @@ static bool follow_image(char *path, size_t n, int32_t *ppid)
  */
 static bool follow_child(void)
 {
-	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks) +
-			       TRACKSHM_JAVA_MAX * sizeof(struct trackshm_java);
+	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks) + JAVA_BYTES;
 	struct trackshm_header *h;
 	char path[PATH_MAX];
 	void *p;
@@ -254,7 +258,7 @@ static bool follow_child(void)
 	h->header_size = sizeof(*h);
 	h->stack_size = sizeof(*stacks);
 	h->max_stacks = max_stacks;
-	h->java_max = TRACKSHM_JAVA_MAX;
+	h->java_max = java_max;
 	h->generation = realtime_ns();
 	h->flags = hdr->flags & (TRACKSHM_EXACT | TRACKSHM_DEGRADED);
 	h->sample_mean = hdr->sample_mean;
@@ -338,9 +342,16 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);
 	if (max_stacks < 16)
 		max_stacks = 16;
+	if (max_stacks > TRACKSHM_MAX_STACKS)
+		max_stacks = TRACKSHM_MAX_STACKS;
+	if (JAVA_BYTES > max_mem / 8)
+		java_max = (uint32_t)(max_mem / 8 / sizeof(struct trackshm_java));
 	stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	if (stack_bytes > max_mem / 2) {
+		/* max_mem >= 1 MiB: half of it holds the header, the names and 16 stacks */
 		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr) - JAVA_BYTES) / sizeof(*stacks));
+		if (max_stacks < 16)
+			max_stacks = 16;
 		stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	}
 	addr_budget = max_mem - stack_bytes;
@@ -406,7 +417,7 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	hdr->header_size = sizeof(*hdr);
 	hdr->stack_size = sizeof(*stacks);
 	hdr->max_stacks = max_stacks;
-	hdr->java_max = TRACKSHM_JAVA_MAX;
+	hdr->java_max = java_max;
 	hdr->generation = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	hdr->flags = sample_mean ? 0 : TRACKSHM_EXACT;
 	hdr->sample_mean = sample_mean;

@@ -26,6 +26,7 @@
 #define TRACKSHM_VERSION   7
 #define TRACKSHM_MAX_DEPTH 64 /* frames of a stack: native ones (at most 32) and Java ones */
 #define TRACKSHM_SHARDS    4
+#define TRACKSHM_MAX_STACKS (1u << 24) /* entries of the stack table, at most */
 
 enum trackshm_flags {
 	TRACKSHM_STACKS_FULL = 1 << 0, /* new stacks counted under entry 0 */

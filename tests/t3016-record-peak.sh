@@ -48,7 +48,7 @@ test_expect_success 'exact: the text names the peak, its site and the leak' '
 	cat out &&
 	grep -q "^peak 64.0 MiB at [0-9.]* s (exact)$" out &&
 	sed -n "/sites live at the peak/{n;p}" out >first &&
-	grep -q "MiB  peak_burst (.*peaker.c:[0-9]*)$" first &&
+	grep -q "MiB  peak_burst (.*peaker.c:[0-9]*) in peaker$" first &&
 	grep -q "^leaked at exit: $leaked bytes in $blocks blocks$" out
 '
 

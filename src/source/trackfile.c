@@ -125,6 +125,11 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 			    h->version, TRACKSHM_VERSION);
 		return -EPROTO;
 	}
+	if (h->max_stacks > TRACKSHM_MAX_STACKS) {
+		strbuf_addf(err, "'%s': %u stacks, more than a tracker makes (%u)", tf->path,
+			    h->max_stacks, TRACKSHM_MAX_STACKS);
+		return -EPROTO;
+	}
 	if ((uint64_t)h->max_stacks * sizeof(struct trackshm_stack) + sizeof(*h) > tf->len) {
 		/* grown since mapped, or hostile: map again once (remap keeps a same-size map) */
 		munmap(tf->map, tf->len);

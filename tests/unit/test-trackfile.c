@@ -86,6 +86,10 @@ int main(void)
 	f.h.max_stacks = 1000000;
 	write_file(&f, sizeof(f));
 	is_int(read_once(&v), -EPROTO, "stack table larger than the file refused");
+	/* a table the tracker never makes: its slots would size the recorder's arrays */
+	f.h.max_stacks = TRACKSHM_MAX_STACKS + 1;
+	write_file(&f, sizeof(f));
+	is_int(read_once(&v), -EPROTO, "more stacks than a tracker makes refused");
 
 	/* fuzz/regress/trackfile: each read of that file mapped it again, the old map leaked */
 	{
