@@ -797,27 +797,133 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	return allocdb_load_run(a, d, run, err);
 }
 
+/* alloc_interval rows of the runs loaded, in id order, and their index in their run's series. */
+struct interval_rank {
+	int64_t id;
+	int64_t k;	/* non-final intervals of its run before it */
+	bool final;
+};
+
+/* The runs of a file, by id, and the intervals each took while its image ran. */
+struct run_count {
+	int64_t id;
+	int64_t n;
+};
+
+static struct run_count *find_run(struct run_count *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid].id == id)
+			return &v[mid];
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct interval_rank *find_interval(struct interval_rank *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid].id == id)
+			return &v[mid];
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * One pass over alloc_run and one over alloc_interval (both in rowid order,
+ * no sort): each interval's rank among its run's non-final intervals, and
+ * each run's count of them. *runs and *ivs are freed by the caller.
+ */
+static int rank_intervals(struct allocdb *a, int64_t run, struct run_count **runs, size_t *nruns,
+			  struct interval_rank **ivs, size_t *nivs, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t nr = 0, ar = 0, ni = 0, ai = 0;
+	int rc, ret;
+
+	*runs = NULL;
+	*ivs = NULL;
+	if ((ret = prep(a, &q, "SELECT id FROM alloc_run ORDER BY id", err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ALLOC_GROW(*runs, nr + 1, ar);
+		(*runs)[nr++] = (struct run_count){sqlite3_column_int64(q, 0), 0};
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((ret = prep(a, &q,
+			"SELECT id, run_id, final FROM alloc_interval"
+			" WHERE ?1 = 0 OR run_id = ?1 ORDER BY id",
+			err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, run);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct run_count *r = find_run(*runs, nr, sqlite3_column_int64(q, 1));
+		bool final = sqlite3_column_int(q, 2) != 0;
+
+		if (!r)
+			continue;
+		ALLOC_GROW(*ivs, ni + 1, ai);
+		(*ivs)[ni++] = (struct interval_rank){sqlite3_column_int64(q, 0), r->n, final};
+		if (!final)
+			r->n++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = sql_err(a, err, "read");
+out:
+	sqlite3_finalize(q);
+	*nruns = nr;
+	*nivs = ni;
+	return ret;
+}
+
 int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struct strbuf *err)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = 0, rc;
 	int64_t last_run = -1;
+	struct run_count *runs = NULL;
+	struct interval_rank *ivs = NULL;
+	size_t nruns = 0, nivs = 0;
+	size_t *fill_from = NULL;
+	int64_t *fill_val = NULL;
 
 	memset(d, 0, sizeof(*d));
 	d->run = run;
-	if ((ret = prep(
-		 a, &q,
-		 "SELECT s.id, s.run_id, s.slot, (SELECT count(*) FROM alloc_interval i"
-		 " WHERE i.run_id = s.run_id AND i.final = 0), r.sample_mean FROM alloc_stack s"
-		 " JOIN alloc_run r ON r.id = s.run_id WHERE ?1 = 0 OR s.run_id = ?1 ORDER BY s.id",
-		 err)))
+	if ((ret = rank_intervals(a, run, &runs, &nruns, &ivs, &nivs, err)))
+		goto out;
+	if ((ret = prep(a, &q,
+			"SELECT s.id, s.run_id, s.slot, r.sample_mean FROM alloc_stack s"
+			" JOIN alloc_run r ON r.id = s.run_id WHERE ?1 = 0 OR s.run_id = ?1"
+			" ORDER BY s.id",
+			err)))
 		goto out;
 	sqlite3_bind_int64(q, 1, run);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct alloc_stack *s;
-		int64_t n = sqlite3_column_int64(q, 3);
+		const struct run_count *r = find_run(runs, nruns, sqlite3_column_int64(q, 1));
+		int64_t n = r ? r->n : 0;
 
-		if (n < 0 || n > 100000000) {
+		if (n > 100000000) {
 			strbuf_addstr(err, "corrupt allocation data: interval count");
 			ret = -EBADMSG;
 			goto out;
@@ -830,7 +936,7 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 		s->slot = (uint32_t)sqlite3_column_int64(q, 2);
 		s->n = (size_t)n;
 		s->live = xcalloc(s->n ? s->n : 1, sizeof(*s->live));
-		d->sample_mean = (uint64_t)sqlite3_column_int64(q, 4);
+		d->sample_mean = (uint64_t)sqlite3_column_int64(q, 3);
 	}
 	if (rc != SQLITE_DONE) {
 		ret = sql_err(a, err, "read");
@@ -874,28 +980,34 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 	/*
 	 * Series: the interval's rank among its run's intervals taken while the
 	 * target ran gives the index; the one taken after its exit (final) only
-	 * sets the figures at the end.
+	 * sets the figures at the end. Rows come in interval order (the table's
+	 * key, no sort), so each stack's indexes rise: a value holds from its
+	 * index up to the stack's next row, filled once it is known (linear).
 	 */
-	if ((ret =
-		 prep(a, &q,
-		      "SELECT x.stack_id, (SELECT count(*) FROM alloc_interval j"
-		      "  WHERE j.run_id = i.run_id AND j.id < i.id AND j.final = 0), x.live_bytes,"
-		      " x.live_count, x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count,"
-		      " i.final"
-		      " FROM alloc_site x JOIN alloc_interval i ON i.id = x.interval_id"
-		      " WHERE ?1 = 0 OR i.run_id = ?1 ORDER BY x.stack_id, x.interval_id",
-		      err)))
+	fill_from = xcalloc(d->nr ? d->nr : 1, sizeof(*fill_from));
+	fill_val = xcalloc(d->nr ? d->nr : 1, sizeof(*fill_val));
+	if ((ret = prep(a, &q,
+			"SELECT x.stack_id, x.interval_id, x.live_bytes, x.live_count,"
+			" x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count"
+			" FROM alloc_interval i JOIN alloc_site x ON x.interval_id = i.id"
+			" WHERE ?1 = 0 OR i.run_id = ?1 ORDER BY i.id",
+			err)))
 		goto out;
 	sqlite3_bind_int64(q, 1, run);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
-		int64_t k = sqlite3_column_int64(q, 1);
+		const struct interval_rank *iv = find_interval(ivs, nivs, sqlite3_column_int64(q, 1));
+		size_t si;
 
-		if (!s || k < 0 || (size_t)k > s->n)
+		if (!s || !iv || iv->k < 0 || (size_t)iv->k > s->n)
 			continue;
-		if (!sqlite3_column_int(q, 8))
-			for (size_t j = (size_t)k; j < s->n; j++) /* fill forward */
-				s->live[j] = sqlite3_column_int64(q, 2);
+		si = (size_t)(s - d->stacks);
+		if (!iv->final && (size_t)iv->k >= fill_from[si]) {
+			for (size_t j = fill_from[si]; j < (size_t)iv->k; j++)
+				s->live[j] = fill_val[si];
+			fill_from[si] = (size_t)iv->k;
+			fill_val[si] = sqlite3_column_int64(q, 2);
+		}
 		s->live_bytes = sqlite3_column_int64(q, 2);
 		s->live_count = sqlite3_column_int64(q, 3);
 		s->alloc_bytes = (uint64_t)sqlite3_column_int64(q, 4);
@@ -907,6 +1019,9 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 		ret = sql_err(a, err, "read");
 		goto out;
 	}
+	for (size_t i = 0; i < d->nr; i++) /* fill forward to the end */
+		for (size_t j = fill_from[i]; j < d->stacks[i].n; j++)
+			d->stacks[i].live[j] = fill_val[i];
 	sqlite3_finalize(q);
 	q = NULL;
 
@@ -1020,6 +1135,10 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 		d->detached = sqlite3_column_int(q, 0) == 1;
 out:
 	sqlite3_finalize(q);
+	free(runs);
+	free(ivs);
+	free(fill_from);
+	free(fill_val);
 	if (ret)
 		alloc_data_release(d);
 	return ret;
@@ -1044,15 +1163,96 @@ void alloc_data_release(struct alloc_data *d)
 }
 
 /* The columns recordings made before --follow-fork lack are read as NULL. */
-static const char runs_sql[] =
-    "SELECT r.id, r.pid, r.command, r.exe, r.sample_mean, %s,"
-    " (SELECT coalesce(sum(x.live_bytes), 0) FROM alloc_site x JOIN alloc_stack s"
-    "  ON s.id = x.stack_id WHERE s.run_id = r.id AND x.interval_id ="
-    "  (SELECT max(y.interval_id) FROM alloc_site y WHERE y.stack_id = x.stack_id)),"
-    " (SELECT coalesce(sum(x.live_count), 0) FROM alloc_site x JOIN alloc_stack s"
-    "  ON s.id = x.stack_id WHERE s.run_id = r.id AND x.interval_id ="
-    "  (SELECT max(y.interval_id) FROM alloc_site y WHERE y.stack_id = x.stack_id))"
-    " FROM alloc_run r ORDER BY r.id";
+static const char runs_sql[] = "SELECT r.id, r.pid, r.command, r.exe, r.sample_mean, %s"
+			       " FROM alloc_run r ORDER BY r.id";
+
+/* A stack's run and figures at its last alloc_site row. */
+struct stack_last {
+	int64_t id, run_id;
+	int64_t live_bytes, live_count;
+};
+
+static struct stack_last *find_last(struct stack_last *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid].id == id)
+			return &v[mid];
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Each run's live bytes and blocks at its end: the sum over its stacks of
+ * their last alloc_site row. One pass over alloc_site in its key's order
+ * (interval, then stack), so a stack's later row overwrites the earlier.
+ */
+static int run_totals(struct allocdb *a, struct alloc_run_info *v, size_t nr, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct stack_last *st = NULL;
+	size_t ns = 0, as = 0, k = 0;
+	int rc, ret;
+
+	if ((ret = prep(a, &q, "SELECT id, run_id FROM alloc_stack ORDER BY id", err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ALLOC_GROW(st, ns + 1, as);
+		st[ns++] = (struct stack_last){sqlite3_column_int64(q, 0),
+					       sqlite3_column_int64(q, 1), 0, 0};
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((ret = prep(a, &q, "SELECT stack_id, live_bytes, live_count FROM alloc_site", err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct stack_last *s = find_last(st, ns, sqlite3_column_int64(q, 0));
+
+		if (s) {
+			s->live_bytes = sqlite3_column_int64(q, 1);
+			s->live_count = sqlite3_column_int64(q, 2);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	/* stacks by id and runs by id: a stack's run is usually the one of the stack before */
+	for (size_t i = 0; i < ns; i++) {
+		if (k >= nr || v[k].id != st[i].run_id) {
+			size_t lo = 0, hi = nr;
+
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+
+				if (v[mid].id < st[i].run_id)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			k = lo;
+			if (k >= nr || v[k].id != st[i].run_id)
+				continue;
+		}
+		v[k].live_bytes += st[i].live_bytes;
+		v[k].live_count += st[i].live_count;
+	}
+out:
+	sqlite3_finalize(q);
+	free(st);
+	return ret;
+}
 
 int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, struct strbuf *err)
 {
@@ -1073,6 +1273,7 @@ int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, stru
 
 		ALLOC_GROW(v, nr + 1, alloc);
 		r = &v[nr++];
+		memset(r, 0, sizeof(*r));
 		r->id = sqlite3_column_int64(q, 0);
 		r->pid = sqlite3_column_int(q, 1);
 		r->command = col_dup(q, 2);
@@ -1081,11 +1282,11 @@ int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, stru
 		r->ppid = sqlite3_column_int(q, 5);
 		r->parent_run = sqlite3_column_int64(q, 6);
 		r->ended = col_dup(q, 7);
-		r->live_bytes = sqlite3_column_int64(q, 8);
-		r->live_count = sqlite3_column_int64(q, 9);
 	}
 	if (rc != SQLITE_DONE)
 		ret = sql_err(a, err, "read");
+	if (!ret)
+		ret = run_totals(a, v, nr, err);
 out:
 	sqlite3_finalize(q);
 	if (ret) {
