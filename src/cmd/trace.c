@@ -230,6 +230,23 @@ static int cmp_stack_row(const void *a, const void *b)
 	return x->outstanding < y->outstanding ? 1 : x->outstanding > y->outstanding ? -1 : 0;
 }
 
+/* An address space (a process image) and what it holds at the end. */
+struct process_row {
+	const struct trace_mm *mm;
+	uint64_t outstanding;
+};
+
+static int cmp_process_row(const void *a, const void *b)
+{
+	const struct process_row *x = a, *y = b;
+
+	if (x->outstanding != y->outstanding)
+		return x->outstanding > y->outstanding ? -1 : 1;
+	if (x->mm->released != y->mm->released)
+		return x->mm->released > y->mm->released ? -1 : 1;
+	return x->mm->id < y->mm->id ? -1 : x->mm->id > y->mm->id;
+}
+
 static int cmp_region(const void *a, const void *b)
 {
 	const struct trace_region *x = *(struct trace_region *const *)a;
@@ -273,6 +290,17 @@ static const struct table_col brk_cols[] = {
 	{ "start", "BRK_AT_START", TK_HEX, false },
 	{ "end", "BRK_AT_END", TK_HEX, false },
 	{ "growth_bytes", "GROWTH_KIB", TK_DKIB, false },
+};
+
+enum { PC_PID, PC_NAME, PC_STATE, PC_OUT, PC_REG, PC_REL, PC_RELREG };
+static const struct table_col process_cols[] = {
+	{ "pid", "PID", TK_U64, false },
+	{ "process", "PROCESS", TK_STR, true },
+	{ "state", "STATE", TK_STR, true },
+	{ "outstanding_bytes", "OUTSTANDING_KIB", TK_KIB, false },
+	{ "regions", "REGIONS", TK_U64, false },
+	{ "released_bytes", "RELEASED_KIB", TK_KIB, false },
+	{ "released_regions", "RELEASED_REGIONS", TK_U64, false },
 };
 
 enum { RC_START, RC_SIZE, RC_KIND, RC_TID, RC_NAME, RC_AGE, RC_SITE };
@@ -324,7 +352,10 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 	struct trace_region **regs = NULL;
 	size_t nregs = 0, aregs = 0;
 	uint64_t outstanding = 0, now = t->elapsed_ns;
-	struct table tn, tt, tb, trg;
+	struct table tn, tt, tb, trg, tp;
+	struct process_row *pr = xcalloc(t->nmms + 1, sizeof(*pr));
+	size_t npr = 0, nexited = 0, nreleased = 0;
+	uint64_t released = 0;
 	struct json j;
 	char buf[512];
 	size_t nsr = t->nstacks + 1;
@@ -336,12 +367,17 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 	for (size_t m = 0; m < t->nmms; m++) {
 		struct trace_mm *mm = t->mms[m];
 
+		pr[npr].mm = mm;
+		nexited += mm->exited;
+		released += mm->released;
+		nreleased += mm->nreleased;
 		for (size_t i = 0; i < mm->nregions; i++) {
 			struct trace_region *r = &mm->regions[i];
 			uint64_t sz = r->end - r->start;
 			struct stack_row *s = &sr[r->stack != UINT32_MAX ? r->stack : t->nstacks];
 
 			outstanding += sz;
+			pr[npr].outstanding += sz;
 			nr[r->name].outstanding += sz;
 			nr[r->name].regions++;
 			s->outstanding += sz;
@@ -357,6 +393,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 			ALLOC_GROW(regs, nregs + 1, aregs);
 			regs[nregs++] = r;
 		}
+		if (pr[npr].outstanding || mm->released)
+			npr++;
 	}
 	for (size_t i = 0; i < t->nthreads; i++) {
 		const struct trace_thread *th = &t->threads[i];
@@ -426,6 +464,21 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		table_set_u64(&tb, row, BC_END, mm->brk_cur);
 		table_set_i64(&tb, row, BC_GROWTH, (int64_t)(mm->brk_cur - mm->brk_start));
 	}
+	if (npr)
+		qsort(pr, npr, sizeof(*pr), cmp_process_row);
+	table_init(&tp, process_cols, 7);
+	for (size_t i = 0; i < npr; i++) {
+		const struct trace_mm *mm = pr[i].mm;
+		size_t row = table_add_row(&tp);
+
+		table_set_u64(&tp, row, PC_PID, (uint64_t)mm->pid);
+		table_set_str(&tp, row, PC_NAME, mm->comm);
+		table_set_str(&tp, row, PC_STATE, mm->exited ? "ended" : "running");
+		table_set_u64(&tp, row, PC_OUT, pr[i].outstanding);
+		table_set_u64(&tp, row, PC_REG, mm->nregions);
+		table_set_u64(&tp, row, PC_REL, mm->released);
+		table_set_u64(&tp, row, PC_RELREG, mm->nreleased);
+	}
 	table_init(&trg, region_cols, 7);
 	for (size_t i = 0; i < nregs && (int)i < o->top; i++) {
 		const struct trace_region *r = regs[i];
@@ -462,6 +515,10 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		json_u64(&j, "calls", t->seq);
 		json_u64(&j, "outstanding_bytes", outstanding);
 		json_u64(&j, "regions", nregs);
+		json_u64(&j, "images_ended", nexited);
+		json_u64(&j, "released_bytes", released);
+		json_u64(&j, "released_regions", nreleased);
+		table_json(&tp, &j, "by_process");
 		table_json(&tn, &j, "by_thread_name");
 		json_arr_begin(&j, "by_stack");
 		for (size_t i = 0; i < nsr && (int)i < o->top && sr[i].outstanding; i++) {
@@ -497,6 +554,20 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		printf(", %.2f s, %" PRIu64 " calls, %s still mapped in %zu regions born "
 		       "during the trace\n", (double)t->elapsed_ns / 1e9, t->seq,
 		       format_size(buf, sizeof(buf), outstanding), nregs);
+		if (released)
+			printf("Released when their process exited or exec'd (not counted): %s in "
+			       "%zu regions of %zu ended images\n",
+			       format_size(buf, sizeof(buf), released), nreleased, nexited);
+		/* one process that holds everything: the table would say what the line does */
+		if (npr > 1 || (npr == 1 && released)) {
+			printf("\nOutstanding by process image");
+			if (npr > (size_t)o->top)
+				printf(" (largest %d of %zu)", o->top, npr);
+			printf(":\n");
+			tp.nrows = npr < (size_t)o->top ? npr : (size_t)o->top;
+			table_print(&tp, stdout);
+			tp.nrows = npr;
+		}
 		printf("\nOutstanding by thread name (mapped minus unmapped during the trace):\n");
 		table_print(&tn, stdout);
 		printf("\nOutstanding by stack:\n");
@@ -544,6 +615,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 	table_release(&tt);
 	table_release(&tb);
 	table_release(&trg);
+	table_release(&tp);
+	free(pr);
 	free(regs);
 	free(nr);
 	free(sr);
