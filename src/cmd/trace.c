@@ -6,8 +6,10 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
+#include "jitmap.h"
 #include "json.h"
 #include "parse.h"
+#include "perfmap.h"
 #include "store.h"
 #include "strbuf.h"
 #include "symbolize.h"
@@ -79,6 +81,29 @@ static bool is_wrapper(const char *fn)
 	return false;
 }
 
+/* The JIT code of a traced JVM, asked for at the end of the trace (empty otherwise). */
+static struct perfmap jit;
+
+/* How long the JVM may take to write its perf map. */
+#define JIT_MAP_TIMEOUT_MS 5000
+
+/*
+ * The name of frame d of st when it is in no ELF module (f[0..n) as
+ * symbolize_pc gave them) and the JVM's perf map holds it:
+ * "[java] pkg.Class.method(args)", "Interpreter", … in buf; else NULL.
+ */
+static const char *jit_frame(const struct trace_stack *st, uint32_t d, const struct sym_frame *f,
+			     size_t n, char *buf, size_t len)
+{
+	const struct perfmap_entry *e;
+
+	if (!jit.nr || (n && (f[n - 1].function || f[n - 1].module)))
+		return NULL;
+	/* a return address may be just past its method's code */
+	e = perfmap_find(&jit, d > 0 ? st->pcs[d] - 1 : st->pcs[d]);
+	return e ? perfmap_frame_name(e, buf, len) : NULL;
+}
+
 /* The first frame past the system call wrappers (mmap, sbrk, …): the code that asked. */
 static size_t site_index(const struct trace_stack *st)
 {
@@ -108,6 +133,8 @@ static const char *frame_text(const struct trace_stack *st, size_t d, char *buf,
 		return buf;
 	}
 	symbolize_pc(sym, st->pcs[d], d > 0, &f, &nf);
+	if (jit_frame(st, (uint32_t)d, f, nf, buf, n))
+		return buf;
 	/* The outermost of the inlined frames is the function the address is in. */
 	return symbolize_format(&f[nf - 1], buf, n);
 }
@@ -317,7 +344,7 @@ static const struct table_col region_cols[] = {
 static void json_stack(struct json *j, const struct trace_stack *st)
 {
 	struct symbolizer *sym = trace_symbolizer(st);
-	char buf[32];
+	char buf[32], name[1024];
 
 	json_arr_begin(j, "frames");
 	for (uint32_t d = 0; d < st->depth; d++) {
@@ -330,7 +357,10 @@ static void json_stack(struct json *j, const struct trace_stack *st)
 			json_obj_begin(j, NULL);
 			snprintf(buf, sizeof(buf), "0x%" PRIx64, st->pcs[d]);
 			json_str(j, "pc", buf);
-			if (n) {
+			if (jit_frame(st, d, f, n, name, sizeof(name))) {
+				json_str(j, "function", name);
+				json_bool(j, "jit", true);
+			} else if (n) {
 				json_str(j, "function", f[k].function);
 				json_str(j, "demangled", f[k].demangled);
 				json_str(j, "file", f[k].file);
@@ -590,6 +620,10 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 
 				if (sym)
 					symbolize_pc(sym, st->pcs[d], d > 0, &f, &n);
+				if (jit_frame(st, d, f, n, buf, sizeof(buf))) {
+					printf("    %s\n", buf);
+					continue;
+				}
 				if (!n) {
 					printf("    0x%" PRIx64 "\n", st->pcs[d]);
 					continue;
@@ -736,7 +770,15 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (t.undetached)
 		warning("%u threads did not stop to be detached", t.undetached);
+	/* A JVM's JIT code has no symbols: its perf map names it (detached by now). */
+	if (!command) {
+		strbuf_reset(&err);
+		ret = jitmap_fetch(to.pid, JIT_MAP_TIMEOUT_MS, &jit, &err);
+		if (ret && ret != -ENODEV)
+			warning("Java frames stay addresses: %s", err.buf);
+	}
 	report(&t, &o, exit_code);
+	perfmap_release(&jit);
 	fflush(stdout);
 	if (output) {
 		struct store *st = NULL;
