@@ -485,7 +485,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		const struct trace_mm *mm = t->mms[m];
 		size_t row;
 
-		if (!mm->brk_cur)
+		/* an image that ended during the trace holds no break any more (the traced one: its end) */
+		if (!mm->brk_cur || (mm->exited && mm->pid != (t->opts.argv ? t->child : t->opts.pid)))
 			continue;
 		row = table_add_row(&tb);
 		table_set_u64(&tb, row, BC_PID, (uint64_t)mm->pid);
