@@ -1214,7 +1214,9 @@ static int run_totals(struct allocdb *a, struct alloc_run_info *v, size_t nr, st
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((ret = prep(a, &q, "SELECT stack_id, live_bytes, live_count FROM alloc_site", err)))
+	if ((ret = prep(a, &q,
+			"SELECT stack_id, live_bytes, live_count FROM alloc_site ORDER BY interval_id",
+			err)))
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct stack_last *s = find_last(st, ns, sqlite3_column_int64(q, 0));
