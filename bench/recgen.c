@@ -1,9 +1,10 @@
 /* recgen: writes a synthetic allocation recording through the real store and allocdb writers. */
 
 /*
- * Usage: recgen FILE INTERVALS STACKS [DEPTH]
+ * Usage: recgen FILE INTERVALS STACKS [DEPTH [RUNS]]
  *
- * One run of STACKS stacks of DEPTH frames (default 16) whose callers are
+ * RUNS runs (default 1: a --follow-fork recording has one per process
+ * image), one after the other, each of STACKS stacks of DEPTH frames (default 16) whose callers are
  * shared the way a program's are (a few entry points, then fan-out), every
  * return address symbolized, and INTERVALS intervals in which every stack's
  * counters change (the worst case for alloc_site: one row per stack per
@@ -35,63 +36,34 @@ static uint64_t pc_of(uint32_t i, uint32_t k, uint32_t depth)
 	return PC_BASE + ((uint64_t)(depth - k) << 24) + (uint64_t)group * 16;
 }
 
-static int die_err(const char *what, struct strbuf *err)
+/* Run r of the file: its stacks, their frames, nint intervals and the final one. */
+static int add_run(struct allocdb *adb, uint32_t r, uint32_t nint, uint32_t nstacks,
+		   uint32_t depth, int64_t *ids, bool *changed, uint64_t *pcs,
+		   struct track_view *v, struct strbuf *err)
 {
-	fprintf(stderr, "recgen: %s: %s\n", what, err->buf);
-	return 1;
-}
+	int64_t run_id;
+	int pid = 4242 + (int)r;
 
-int main(int argc, char **argv)
-{
-	struct strbuf err = STRBUF_INIT;
-	struct store *st = NULL;
-	struct allocdb *adb = NULL;
-	struct track_view v = {0};
-	uint32_t nint, nstacks, depth = 16;
-	int64_t run_id, *ids;
-	bool *changed;
-	uint64_t *pcs;
+	if (allocdb_add_run(adb, r + 1, pid, 0, "recgen synthetic workload", &run_id, err) ||
+	    allocdb_set_exe(adb, run_id, "/usr/bin/recgen-target", err))
+		return -1;
+	memset(v->sites, 0, nstacks * sizeof(*v->sites));
+	v->nr = nstacks;
+	v->pid = pid;
+	v->generation = r + 1;
+	v->flags = ALLOC_EXACT;
+	v->sites_seq = 1;
 
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: recgen FILE INTERVALS STACKS [DEPTH]\n");
-		return 2;
-	}
-	nint = (uint32_t)strtoul(argv[2], NULL, 10);
-	nstacks = (uint32_t)strtoul(argv[3], NULL, 10);
-	if (argc == 5)
-		depth = (uint32_t)strtoul(argv[4], NULL, 10);
-	if (!nint || !nstacks || !depth || depth > TRACK_MAX_DEPTH) {
-		fprintf(stderr, "recgen: intervals, stacks > 0 and depth in 1..%d\n",
-			TRACK_MAX_DEPTH);
-		return 2;
-	}
-	if (store_create(argv[1], STORE_RECORDING, true, &st, &err) || store_commit(st, &err) ||
-	    allocdb_open(store_db(st), true, &adb, &err))
-		return die_err("cannot create the recording", &err);
-	if (allocdb_add_run(adb, 1, 4242, 0, "recgen synthetic workload", &run_id, &err) ||
-	    allocdb_set_exe(adb, run_id, "/usr/bin/recgen-target", &err))
-		return die_err("cannot add the run", &err);
-
-	ids = xcalloc(nstacks, sizeof(*ids));
-	changed = xcalloc(nstacks, sizeof(*changed));
-	pcs = xcalloc(depth, sizeof(*pcs));
-	v.sites = xcalloc(nstacks, sizeof(*v.sites));
-	v.nr = nstacks;
-	v.pid = 4242;
-	v.generation = 1;
-	v.flags = ALLOC_EXACT;
-	v.sites_seq = 1;
-
-	if (allocdb_begin(adb, &err))
-		return die_err("cannot begin", &err);
+	if (allocdb_begin(adb, err))
+		return -1;
 	for (uint32_t i = 0; i < nstacks; i++) {
 		for (uint32_t k = 0; k < depth; k++)
 			pcs[k] = pc_of(i, k, depth);
-		v.sites[i].slot = i + 1;
-		v.sites[i].depth = depth;
+		v->sites[i].slot = i + 1;
+		v->sites[i].depth = depth;
 		changed[i] = true;
-		if (allocdb_add_stack(adb, run_id, i + 1, pcs, depth, &ids[i], &err))
-			return die_err("cannot add a stack", &err);
+		if (allocdb_add_stack(adb, run_id, i + 1, pcs, depth, &ids[i], err))
+			return -1;
 		for (uint32_t k = 0; k < depth; k++) {
 			char fn[64], file[64];
 			struct sym_frame f = {.pc = pcs[k], .line = (int)(k * 10 + 1),
@@ -105,19 +77,19 @@ int main(int argc, char **argv)
 			snprintf(file, sizeof(file), "src/level%u.c", k);
 			f.function = f.demangled = fn;
 			f.file = file;
-			if (allocdb_add_frames(adb, run_id, &f, 1, &err))
-				return die_err("cannot add frames", &err);
+			if (allocdb_add_frames(adb, run_id, &f, 1, err))
+				return -1;
 		}
 	}
-	if (allocdb_commit(adb, &err))
-		return die_err("cannot commit", &err);
+	if (allocdb_commit(adb, err))
+		return -1;
 
 	for (uint32_t t = 0; t <= nint; t++) {
 		bool final = t == nint;
 
-		v.live_bytes = 0;
+		v->live_bytes = 0;
 		for (uint32_t i = 0; i < nstacks; i++) {
-			struct track_site *s = &v.sites[i];
+			struct track_site *s = &v->sites[i];
 			int64_t live = (i % 8 == 0) ? (int64_t)(t + 1) * (64 + i)
 						     : (int64_t)((t * 7 + i) % 13 + 1) * 512;
 
@@ -129,20 +101,63 @@ int main(int argc, char **argv)
 								       : 0;
 			s->free_count = s->alloc_count - 1;
 			s->peak_live = t == 0 ? live : s->peak_live;
-			v.live_bytes += live;
+			v->live_bytes += live;
 		}
 		if (t == 0) {
-			v.peak_bytes = v.sites_live = v.live_bytes;
-			v.peak_ms = v.sites_ms = 0;
+			v->peak_bytes = v->sites_live = v->live_bytes;
+			v->peak_ms = v->sites_ms = 0;
 		}
-		if (allocdb_begin(adb, &err) ||
-		    allocdb_add_interval(adb, run_id, (int64_t)t * 1000, &v, ids, changed, final,
-					 &err) ||
-		    allocdb_commit(adb, &err))
-			return die_err("cannot add an interval", &err);
+		if (allocdb_begin(adb, err) ||
+		    allocdb_add_interval(adb, run_id, (int64_t)t * 1000, v, ids, changed, final,
+					 err) ||
+		    allocdb_commit(adb, err))
+			return -1;
 	}
-	if (allocdb_set_ended(adb, run_id, "exit 0", &err))
-		return die_err("cannot end the run", &err);
+	return allocdb_set_ended(adb, run_id, "exit 0", err) ? -1 : 0;
+}
+
+static int die_err(const char *what, struct strbuf *err)
+{
+	fprintf(stderr, "recgen: %s: %s\n", what, err->buf);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct store *st = NULL;
+	struct allocdb *adb = NULL;
+	struct track_view v = {0};
+	uint32_t nint, nstacks, depth = 16, nruns = 1;
+	int64_t *ids;
+	bool *changed;
+	uint64_t *pcs;
+
+	if (argc < 4 || argc > 6) {
+		fprintf(stderr, "usage: recgen FILE INTERVALS STACKS [DEPTH [RUNS]]\n");
+		return 2;
+	}
+	nint = (uint32_t)strtoul(argv[2], NULL, 10);
+	nstacks = (uint32_t)strtoul(argv[3], NULL, 10);
+	if (argc >= 5)
+		depth = (uint32_t)strtoul(argv[4], NULL, 10);
+	if (argc == 6)
+		nruns = (uint32_t)strtoul(argv[5], NULL, 10);
+	if (!nint || !nstacks || !depth || depth > TRACK_MAX_DEPTH || !nruns) {
+		fprintf(stderr, "recgen: intervals, stacks, runs > 0 and depth in 1..%d\n",
+			TRACK_MAX_DEPTH);
+		return 2;
+	}
+	if (store_create(argv[1], STORE_RECORDING, true, &st, &err) || store_commit(st, &err) ||
+	    allocdb_open(store_db(st), true, &adb, &err))
+		return die_err("cannot create the recording", &err);
+	ids = xcalloc(nstacks, sizeof(*ids));
+	changed = xcalloc(nstacks, sizeof(*changed));
+	pcs = xcalloc(depth, sizeof(*pcs));
+	v.sites = xcalloc(nstacks, sizeof(*v.sites));
+	for (uint32_t r = 0; r < nruns; r++)
+		if (add_run(adb, r, nint, nstacks, depth, ids, changed, pcs, &v, &err))
+			return die_err("cannot write a run", &err);
 	allocdb_free(adb);
 	store_close(st);
 	free(ids);
