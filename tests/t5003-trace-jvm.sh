@@ -50,15 +50,17 @@ test_expect_success 'attached to a running JVM: direct buffers are direct-grower
 	jq -e "[.by_stack[] | select(.threads | index(\"direct-grower\"))][0].frames | map(.function) | index(\"Unsafe_AllocateMemory0\")" a.json
 '
 
-test_expect_success 'attached to a JVM: JIT frames are named from the perf map it is asked for' '
+test_expect_success 'attached to a JVM: JIT frames are named from the perf map it is asked for (text, --json, -o)' '
 	jq -e "[.by_stack[] | select(.threads | index(\"jit-grower\")) | .frames[] |
 		select(.jit == true and (.function | startswith(\"[java] \")))] | length > 0" a.json &&
 	jq -e "[.by_stack[].frames[] | select(.jit == true) | .function] |
 		index(\"[java] long jdk.internal.misc.Unsafe.allocateMemory0(long)\")" a.json &&
 	! test -e /tmp/perf-$jpid.map &&
-	offheap trace $jpid -d 1s >t.txt &&
+	offheap trace $jpid -d 1s -o jit.db >t.txt &&
 	grep "^    \[java\] " t.txt &&
-	! grep "no module: JIT" t.txt
+	! grep "no module: JIT" t.txt &&
+	n=$(sqlite3 jit.db "SELECT count(*) FROM trace_frames WHERE function LIKE '"'"'[java] %'"'"'") &&
+	test "$n" -gt 0
 '
 
 test_expect_success 'the JVM runs on untraced and unstopped afterwards' '

@@ -779,7 +779,6 @@ int cmd_trace(int argc, char **argv)
 			warning("Java frames stay addresses: %s", err.buf);
 	}
 	report(&t, &o, exit_code);
-	perfmap_release(&jit);
 	fflush(stdout);
 	if (output) {
 		struct store *st = NULL;
@@ -787,13 +786,14 @@ int cmd_trace(int argc, char **argv)
 		strbuf_reset(&err);
 		if (store_open_append(output, &st, &err) ||
 		    tracedb_write(st, &t, command ? cmdline.buf : NULL, started_at,
-				  command && t.child_exited ? exit_code : -1, &err) ||
+				  command && t.child_exited ? exit_code : -1, &jit, &err) ||
 		    store_commit(st, &err)) {
 			error("%s", err.buf);
 			exit_code = EXIT_RUNTIME;
 		}
 		store_close(st);
 	}
+	perfmap_release(&jit);
 	trace_release(&t);
 	strbuf_release(&err);
 	strbuf_release(&cmdline);
