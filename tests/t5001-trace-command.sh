@@ -73,9 +73,10 @@ test_expect_success '--json: command, exit code, outstanding by thread and stack
 	test "$out" -ge $((n * 1048576))
 '
 
-test_expect_success 'children are followed through fork and exec' '
+test_expect_success 'children are followed through fork and exec; their exit releases' '
 	offheap trace --json -- sh -c "\"$HELPERS/mmapper\" --lifetime 1 --no-churn; true" >fork.json &&
-	jq -e "[.by_thread_name[] | select(.thread == \"pool-grower\" and .regions >= 10)] | length == 1" fork.json &&
+	jq -e "[.by_thread_name[] | select(.thread == \"pool-grower\" and .mapped_bytes >= 10 * 1048576 and .outstanding_bytes == 0)] | length == 1" fork.json &&
+	jq -e "[.by_process[] | select(.process == \"mmapper\" and .state == \"ended\" and .outstanding_bytes == 0 and .released_bytes >= 10 * 1048576)] | length == 1" fork.json &&
 	jq -e "[.threads[] | .pid] | unique | length >= 2" fork.json
 '
 

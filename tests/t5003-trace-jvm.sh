@@ -40,13 +40,27 @@ start_bg $JAVA17 -Xmx64m -XX:MaxDirectMemorySize=1g -cp . TraceTarget "$TRASH/be
 	>"$TRASH/target.out" 2>&1
 jpid=$BG_PID
 wait_for 30 "test -s beat" || fail_all "TraceTarget starts within 30 s" "$TRASH/target.out"
+wait_for 30 "test -s beat.jit" || fail_all "TraceTarget's jit-grower warms up within 30 s" "$TRASH/target.out"
 
 test_expect_success 'attached to a running JVM: direct buffers are direct-grower'"'"'s, via Unsafe' '
 	offheap trace $jpid -d 2s --json >a.json &&
 	got=$(jq ".by_thread_name[] | select(.thread == \"direct-grower\") | .outstanding_bytes" a.json) &&
 	echo "direct-grower outstanding: $got" &&
 	test "$got" -ge $((20 * 1048576)) &&
-	jq -e "[.by_stack[] | select(.threads == [\"direct-grower\"])][0].frames | map(.function) | index(\"Unsafe_AllocateMemory0\")" a.json
+	jq -e "[.by_stack[] | select(.threads | index(\"direct-grower\"))][0].frames | map(.function) | index(\"Unsafe_AllocateMemory0\")" a.json
+'
+
+test_expect_success 'attached to a JVM: JIT frames are named from the perf map it is asked for (text, --json, -o)' '
+	jq -e "[.by_stack[] | select(.threads | index(\"jit-grower\")) | .frames[] |
+		select(.jit == true and (.function | startswith(\"[java] \")))] | length > 0" a.json &&
+	jq -e "[.by_stack[].frames[] | select(.jit == true) | .function] |
+		index(\"[java] long jdk.internal.misc.Unsafe.allocateMemory0(long)\")" a.json &&
+	! test -e /tmp/perf-$jpid.map &&
+	offheap trace $jpid -d 1s -o jit.db >t.txt &&
+	grep "^    \[java\] " t.txt &&
+	! grep "no module: JIT" t.txt &&
+	n=$(sqlite3 jit.db "SELECT count(*) FROM trace_frames WHERE function LIKE '"'"'[java] %'"'"'") &&
+	test "$n" -gt 0
 '
 
 test_expect_success 'the JVM runs on untraced and unstopped afterwards' '

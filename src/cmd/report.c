@@ -581,7 +581,22 @@ out:
 	return ret;
 }
 
-/* The sites of d ranked, less what each stack has in bd when based. *out freed by the caller. */
+/* A stack of the base recording: its frames' names and its live bytes there. */
+struct base_key {
+	char *key;
+	int64_t live;
+};
+
+static int cmp_base_key(const void *a, const void *b)
+{
+	return strcmp(((const struct base_key *)a)->key, ((const struct base_key *)b)->key);
+}
+
+/*
+ * The sites of d ranked, less what each stack has in bd when based (stacks
+ * matched by their frames' names: the base's sorted once, then searched).
+ * *out freed by the caller.
+ */
 static size_t rank(const struct alloc_data *d, const struct alloc_data *bd, bool based,
 		   struct alloc_site **out)
 {
@@ -589,20 +604,34 @@ static size_t rank(const struct alloc_data *d, const struct alloc_data *bd, bool
 	struct alloc_site *v = *out;
 
 	if (based) {
-		char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+		struct base_key *keys = xcalloc(bd->nr ? bd->nr : 1, sizeof(*keys));
+		size_t nk = 0;
 
-		for (size_t j = 0; j < n; j++)
-			keys[j] = stack_key(v[j].s);
-		for (size_t i = 0; i < bd->nr; i++) {
-			char *k = stack_key(&bd->stacks[i]);
-
-			for (size_t j = 0; j < n; j++)
-				if (!strcmp(k, keys[j]))
-					v[j].live -= bd->stacks[i].live_bytes;
-			free(k);
+		for (size_t i = 0; i < bd->nr; i++)
+			keys[i] = (struct base_key){stack_key(&bd->stacks[i]),
+						    bd->stacks[i].live_bytes};
+		if (bd->nr)
+			qsort(keys, bd->nr, sizeof(*keys), cmp_base_key);
+		for (size_t i = 0; i < bd->nr; i++) { /* one entry per name: the sum */
+			if (nk && !strcmp(keys[nk - 1].key, keys[i].key)) {
+				keys[nk - 1].live += keys[i].live;
+				free(keys[i].key);
+				continue;
+			}
+			keys[nk++] = keys[i];
 		}
-		for (size_t j = 0; j < n; j++)
-			free(keys[j]);
+		for (size_t j = 0; j < n; j++) {
+			struct base_key k = {stack_key(v[j].s), 0};
+			const struct base_key *m = nk ? bsearch(&k, keys, nk, sizeof(*keys),
+								 cmp_base_key)
+						       : NULL;
+
+			if (m)
+				v[j].live -= m->live;
+			free(k.key);
+		}
+		for (size_t i = 0; i < nk; i++)
+			free(keys[i].key);
 		free(keys);
 	}
 	allocrank_sort(v, n);

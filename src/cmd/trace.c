@@ -6,8 +6,10 @@
  */
 #include "cmd.h"
 #include "cmdutil.h"
+#include "jitmap.h"
 #include "json.h"
 #include "parse.h"
+#include "perfmap.h"
 #include "store.h"
 #include "strbuf.h"
 #include "symbolize.h"
@@ -79,6 +81,29 @@ static bool is_wrapper(const char *fn)
 	return false;
 }
 
+/* The JIT code of a traced JVM, asked for at the end of the trace (empty otherwise). */
+static struct perfmap jit;
+
+/* How long the JVM may take to write its perf map. */
+#define JIT_MAP_TIMEOUT_MS 5000
+
+/*
+ * The name of frame d of st when it is in no ELF module (f[0..n) as
+ * symbolize_pc gave them) and the JVM's perf map holds it:
+ * "[java] pkg.Class.method(args)", "Interpreter", … in buf; else NULL.
+ */
+static const char *jit_frame(const struct trace_stack *st, uint32_t d, const struct sym_frame *f,
+			     size_t n, char *buf, size_t len)
+{
+	const struct perfmap_entry *e;
+
+	if (!jit.nr || (n && (f[n - 1].function || f[n - 1].module)))
+		return NULL;
+	/* a return address may be just past its method's code */
+	e = perfmap_find(&jit, d > 0 ? st->pcs[d] - 1 : st->pcs[d]);
+	return e ? perfmap_frame_name(e, buf, len) : NULL;
+}
+
 /* The first frame past the system call wrappers (mmap, sbrk, …): the code that asked. */
 static size_t site_index(const struct trace_stack *st)
 {
@@ -108,6 +133,8 @@ static const char *frame_text(const struct trace_stack *st, size_t d, char *buf,
 		return buf;
 	}
 	symbolize_pc(sym, st->pcs[d], d > 0, &f, &nf);
+	if (jit_frame(st, (uint32_t)d, f, nf, buf, n))
+		return buf;
 	/* The outermost of the inlined frames is the function the address is in. */
 	return symbolize_format(&f[nf - 1], buf, n);
 }
@@ -230,6 +257,23 @@ static int cmp_stack_row(const void *a, const void *b)
 	return x->outstanding < y->outstanding ? 1 : x->outstanding > y->outstanding ? -1 : 0;
 }
 
+/* An address space (a process image) and what it holds at the end. */
+struct process_row {
+	const struct trace_mm *mm;
+	uint64_t outstanding;
+};
+
+static int cmp_process_row(const void *a, const void *b)
+{
+	const struct process_row *x = a, *y = b;
+
+	if (x->outstanding != y->outstanding)
+		return x->outstanding > y->outstanding ? -1 : 1;
+	if (x->mm->released != y->mm->released)
+		return x->mm->released > y->mm->released ? -1 : 1;
+	return x->mm->id < y->mm->id ? -1 : x->mm->id > y->mm->id;
+}
+
 static int cmp_region(const void *a, const void *b)
 {
 	const struct trace_region *x = *(struct trace_region *const *)a;
@@ -275,6 +319,17 @@ static const struct table_col brk_cols[] = {
 	{ "growth_bytes", "GROWTH_KIB", TK_DKIB, false },
 };
 
+enum { PC_PID, PC_NAME, PC_STATE, PC_OUT, PC_REG, PC_REL, PC_RELREG };
+static const struct table_col process_cols[] = {
+	{ "pid", "PID", TK_U64, false },
+	{ "process", "PROCESS", TK_STR, true },
+	{ "state", "STATE", TK_STR, true },
+	{ "outstanding_bytes", "OUTSTANDING_KIB", TK_KIB, false },
+	{ "regions", "REGIONS", TK_U64, false },
+	{ "released_bytes", "RELEASED_KIB", TK_KIB, false },
+	{ "released_regions", "RELEASED_REGIONS", TK_U64, false },
+};
+
 enum { RC_START, RC_SIZE, RC_KIND, RC_TID, RC_NAME, RC_AGE, RC_SITE };
 static const struct table_col region_cols[] = {
 	{ "start", "START", TK_HEX, false },
@@ -289,7 +344,7 @@ static const struct table_col region_cols[] = {
 static void json_stack(struct json *j, const struct trace_stack *st)
 {
 	struct symbolizer *sym = trace_symbolizer(st);
-	char buf[32];
+	char buf[32], name[1024];
 
 	json_arr_begin(j, "frames");
 	for (uint32_t d = 0; d < st->depth; d++) {
@@ -302,7 +357,10 @@ static void json_stack(struct json *j, const struct trace_stack *st)
 			json_obj_begin(j, NULL);
 			snprintf(buf, sizeof(buf), "0x%" PRIx64, st->pcs[d]);
 			json_str(j, "pc", buf);
-			if (n) {
+			if (jit_frame(st, d, f, n, name, sizeof(name))) {
+				json_str(j, "function", name);
+				json_bool(j, "jit", true);
+			} else if (n) {
 				json_str(j, "function", f[k].function);
 				json_str(j, "demangled", f[k].demangled);
 				json_str(j, "file", f[k].file);
@@ -324,7 +382,10 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 	struct trace_region **regs = NULL;
 	size_t nregs = 0, aregs = 0;
 	uint64_t outstanding = 0, now = t->elapsed_ns;
-	struct table tn, tt, tb, trg;
+	struct table tn, tt, tb, trg, tp;
+	struct process_row *pr = xcalloc(t->nmms + 1, sizeof(*pr));
+	size_t npr = 0, nexited = 0, nreleased = 0;
+	uint64_t released = 0;
 	struct json j;
 	char buf[512];
 	size_t nsr = t->nstacks + 1;
@@ -336,12 +397,17 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 	for (size_t m = 0; m < t->nmms; m++) {
 		struct trace_mm *mm = t->mms[m];
 
+		pr[npr].mm = mm;
+		nexited += mm->exited;
+		released += mm->released;
+		nreleased += mm->nreleased;
 		for (size_t i = 0; i < mm->nregions; i++) {
 			struct trace_region *r = &mm->regions[i];
 			uint64_t sz = r->end - r->start;
 			struct stack_row *s = &sr[r->stack != UINT32_MAX ? r->stack : t->nstacks];
 
 			outstanding += sz;
+			pr[npr].outstanding += sz;
 			nr[r->name].outstanding += sz;
 			nr[r->name].regions++;
 			s->outstanding += sz;
@@ -357,6 +423,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 			ALLOC_GROW(regs, nregs + 1, aregs);
 			regs[nregs++] = r;
 		}
+		if (pr[npr].outstanding || mm->released)
+			npr++;
 	}
 	for (size_t i = 0; i < t->nthreads; i++) {
 		const struct trace_thread *th = &t->threads[i];
@@ -417,7 +485,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		const struct trace_mm *mm = t->mms[m];
 		size_t row;
 
-		if (!mm->brk_cur)
+		/* an image that ended during the trace holds no break any more (the traced one: its end) */
+		if (!mm->brk_cur || (mm->exited && mm->pid != (t->opts.argv ? t->child : t->opts.pid)))
 			continue;
 		row = table_add_row(&tb);
 		table_set_u64(&tb, row, BC_PID, (uint64_t)mm->pid);
@@ -425,6 +494,21 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		table_set_u64(&tb, row, BC_START, mm->brk_start);
 		table_set_u64(&tb, row, BC_END, mm->brk_cur);
 		table_set_i64(&tb, row, BC_GROWTH, (int64_t)(mm->brk_cur - mm->brk_start));
+	}
+	if (npr)
+		qsort(pr, npr, sizeof(*pr), cmp_process_row);
+	table_init(&tp, process_cols, 7);
+	for (size_t i = 0; i < npr; i++) {
+		const struct trace_mm *mm = pr[i].mm;
+		size_t row = table_add_row(&tp);
+
+		table_set_u64(&tp, row, PC_PID, (uint64_t)mm->pid);
+		table_set_str(&tp, row, PC_NAME, mm->comm);
+		table_set_str(&tp, row, PC_STATE, mm->exited ? "ended" : "running");
+		table_set_u64(&tp, row, PC_OUT, pr[i].outstanding);
+		table_set_u64(&tp, row, PC_REG, mm->nregions);
+		table_set_u64(&tp, row, PC_REL, mm->released);
+		table_set_u64(&tp, row, PC_RELREG, mm->nreleased);
 	}
 	table_init(&trg, region_cols, 7);
 	for (size_t i = 0; i < nregs && (int)i < o->top; i++) {
@@ -462,6 +546,10 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		json_u64(&j, "calls", t->seq);
 		json_u64(&j, "outstanding_bytes", outstanding);
 		json_u64(&j, "regions", nregs);
+		json_u64(&j, "images_ended", nexited);
+		json_u64(&j, "released_bytes", released);
+		json_u64(&j, "released_regions", nreleased);
+		table_json(&tp, &j, "by_process");
 		table_json(&tn, &j, "by_thread_name");
 		json_arr_begin(&j, "by_stack");
 		for (size_t i = 0; i < nsr && (int)i < o->top && sr[i].outstanding; i++) {
@@ -497,6 +585,20 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		printf(", %.2f s, %" PRIu64 " calls, %s still mapped in %zu regions born "
 		       "during the trace\n", (double)t->elapsed_ns / 1e9, t->seq,
 		       format_size(buf, sizeof(buf), outstanding), nregs);
+		if (released)
+			printf("Released when their process exited or exec'd (not counted): %s in "
+			       "%zu regions of %zu ended images\n",
+			       format_size(buf, sizeof(buf), released), nreleased, nexited);
+		/* one process that holds everything: the table would say what the line does */
+		if (npr > 1 || (npr == 1 && released)) {
+			printf("\nOutstanding by process image");
+			if (npr > (size_t)o->top)
+				printf(" (largest %d of %zu)", o->top, npr);
+			printf(":\n");
+			tp.nrows = npr < (size_t)o->top ? npr : (size_t)o->top;
+			table_print(&tp, stdout);
+			tp.nrows = npr;
+		}
 		printf("\nOutstanding by thread name (mapped minus unmapped during the trace):\n");
 		table_print(&tn, stdout);
 		printf("\nOutstanding by stack:\n");
@@ -519,6 +621,10 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 
 				if (sym)
 					symbolize_pc(sym, st->pcs[d], d > 0, &f, &n);
+				if (jit_frame(st, d, f, n, buf, sizeof(buf))) {
+					printf("    %s\n", buf);
+					continue;
+				}
 				if (!n) {
 					printf("    0x%" PRIx64 "\n", st->pcs[d]);
 					continue;
@@ -544,6 +650,8 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 	table_release(&tt);
 	table_release(&tb);
 	table_release(&trg);
+	table_release(&tp);
+	free(pr);
 	free(regs);
 	free(nr);
 	free(sr);
@@ -666,6 +774,13 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (t.undetached)
 		warning("%u threads did not stop to be detached", t.undetached);
+	/* A JVM's JIT code has no symbols: its perf map names it (detached by now). */
+	if (!command) {
+		strbuf_reset(&err);
+		ret = jitmap_fetch(to.pid, JIT_MAP_TIMEOUT_MS, &jit, &err);
+		if (ret && ret != -ENODEV)
+			warning("Java frames stay addresses: %s", err.buf);
+	}
 	report(&t, &o, exit_code);
 	fflush(stdout);
 	if (output) {
@@ -674,13 +789,14 @@ int cmd_trace(int argc, char **argv)
 		strbuf_reset(&err);
 		if (store_open_append(output, &st, &err) ||
 		    tracedb_write(st, &t, command ? cmdline.buf : NULL, started_at,
-				  command && t.child_exited ? exit_code : -1, &err) ||
+				  command && t.child_exited ? exit_code : -1, &jit, &err) ||
 		    store_commit(st, &err)) {
 			error("%s", err.buf);
 			exit_code = EXIT_RUNTIME;
 		}
 		store_close(st);
 	}
+	perfmap_release(&jit);
 	trace_release(&t);
 	strbuf_release(&err);
 	strbuf_release(&cmdline);

@@ -1084,6 +1084,51 @@ static void gate_expire(struct trace *t, struct tracer *tr)
 	}
 }
 
+/*
+ * A fork child starts with a copy of its parent's address space: the
+ * regions born during the trace are mapped in both (until one of them
+ * unmaps, execs or exits). Nothing when the child has mapped already (its
+ * first stop was seen before the parent's fork event).
+ */
+static void mm_fork(struct trace_mm *child, const struct trace_mm *parent)
+{
+	if (child == parent || child->nregions)
+		return;
+	if (parent->nregions) {
+		ALLOC_GROW(child->regions, parent->nregions, child->alloc);
+		memcpy(child->regions, parent->regions,
+		       parent->nregions * sizeof(*parent->regions));
+		child->nregions = parent->nregions;
+	}
+	if (!child->brk_cur) {
+		child->brk_start = parent->brk_start;
+		child->brk_cur = parent->brk_cur;
+	}
+}
+
+/* The traced process: the command's, or the PID attached to. */
+static pid_t root_pid(const struct trace *t)
+{
+	return t->opts.argv ? t->child : (pid_t)t->opts.pid;
+}
+
+/*
+ * mm's process exited: another process than the traced one no longer holds
+ * what it mapped (the traced one's regions stay, see trace.h). Exits seen
+ * while the trace ends (the command's children killed at -d) keep theirs:
+ * they were mapped when the trace ended.
+ */
+static void mm_exit(struct trace *t, struct tracer *tr, struct trace_mm *mm)
+{
+	mm->exited = true;
+	if (tr->stopping || mm->pid == root_pid(t))
+		return;
+	for (size_t i = 0; i < mm->nregions; i++)
+		mm->released += mm->regions[i].end - mm->regions[i].start;
+	mm->nreleased += mm->nregions;
+	mm->nregions = 0;
+}
+
 static void handle_new(struct trace *t, struct tracer *tr, struct tthread *parent, int event)
 {
 	unsigned long msg = 0;
@@ -1093,8 +1138,11 @@ static void handle_new(struct trace *t, struct tracer *tr, struct tthread *paren
 	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) < 0)
 		return;
 	ntid = (pid_t)msg;
-	if (thread_find(tr, ntid))
+	if ((th = thread_find(tr, ntid))) {
+		if (event == PTRACE_EVENT_FORK && !th->foreign)
+			mm_fork(th->mm, parent->mm);
 		return;
+	}
 	tgid = event == PTRACE_EVENT_CLONE ? read_tgid(ntid) : ntid;
 	if (!tgid)
 		tgid = ntid;
@@ -1105,6 +1153,8 @@ static void handle_new(struct trace *t, struct tracer *tr, struct tthread *paren
 	/* Attached to one process: its children are not ours. */
 	if (!t->opts.argv && tgid != (pid_t)t->opts.pid)
 		th->foreign = true;
+	else if (event == PTRACE_EVENT_FORK)
+		mm_fork(th->mm, parent->mm);
 }
 
 static void handle_exec(struct trace *t, struct tracer *tr, struct tthread *th)
@@ -1124,8 +1174,13 @@ static void handle_exec(struct trace *t, struct tracer *tr, struct tthread *th)
 	 * vfork child leaves its parent's memory (which it borrowed) alone.
 	 */
 	if (th->mm->pid == th->tid || th->mm->pid == (pid_t)former) {
-		th->mm->exited = true;
-		th->mm->nregions = 0;
+		struct trace_mm *mm = th->mm;
+
+		mm->exited = true;
+		for (size_t i = 0; i < mm->nregions; i++)
+			mm->released += mm->regions[i].end - mm->regions[i].start;
+		mm->nreleased += mm->nregions;
+		mm->nregions = 0;
 	}
 	th->mm = mm_new(t, th->tid);
 	th->pending = false;
@@ -1144,8 +1199,9 @@ static void handle_stop_of(struct trace *t, struct tracer *tr, struct tthread *t
 			t->child_status = status;
 			t->child_exited = true;
 		}
+		/* the leader's exit is reported once its threads are gone: the process's */
 		if (th->mm->pid == tid)
-			th->mm->exited = true;
+			mm_exit(t, tr, th->mm);
 		thread_gone(th);
 		return;
 	}

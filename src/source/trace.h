@@ -45,6 +45,15 @@ struct trace_mm {
 	void *unw_as;			/* libunwind address space */
 	struct unw_mods *unw_mods;	/* unwind tables by code module (trace.c's own) */
 	bool exited;			/* the process exited or exec'd another image */
+	/*
+	 * What the image held when it ended during the trace, by exec, or by
+	 * the exit of a process other than the traced one: its regions are
+	 * released then (no longer mapped), and counted here. The traced
+	 * process (the command, the PID) keeps its regions at its exit: they
+	 * are what it held at its end.
+	 */
+	uint64_t released;		/* bytes */
+	size_t nreleased;		/* regions */
 };
 
 /* A mapping born during the trace, or the part of it still mapped. */

@@ -119,7 +119,11 @@ struct allocdb {
 	/* what alloc_run and alloc_peak hold of this run's peak */
 	int64_t peak_run, peak_bytes;
 	uint64_t peak_seq;
+	struct load_cache *cache; /* what allocdb_load_run read of the file; NULL until then */
 };
+
+struct load_cache;
+static void load_cache_free(struct load_cache *c);
 
 static int sql_err(struct allocdb *a, struct strbuf *err, const char *what)
 {
@@ -217,6 +221,7 @@ void allocdb_free(struct allocdb *a)
 	sqlite3_finalize(a->set_degraded);
 	sqlite3_finalize(a->del_peak);
 	sqlite3_finalize(a->ins_peak);
+	load_cache_free(a->cache);
 	free(a);
 }
 
@@ -728,7 +733,8 @@ static void name_run(struct alloc_data *d, int64_t run_id, const struct perfmap 
 }
 
 /* Recordings made before alloc_jitmap existed have no such table: nothing to name. */
-static int name_jit_frames(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
+static int name_jit_frames(struct allocdb *a, struct alloc_data *d, int64_t only,
+			   struct strbuf *err)
 {
 	sqlite3_stmt *q = NULL;
 	struct perfmap m = {0};
@@ -737,9 +743,10 @@ static int name_jit_frames(struct allocdb *a, struct alloc_data *d, struct strbu
 
 	if (sqlite3_prepare_v2(a->db,
 			       "SELECT run_id, start, size, name FROM alloc_jitmap"
-			       " ORDER BY run_id, start",
+			       " WHERE ?1 = 0 OR run_id = ?1 ORDER BY run_id, start",
 			       -1, &q, NULL) != SQLITE_OK)
 		return 0;
+	sqlite3_bind_int64(q, 1, only);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t r = sqlite3_column_int64(q, 0);
 		const unsigned char *name = sqlite3_column_text(q, 3);
@@ -797,45 +804,158 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err)
 	return allocdb_load_run(a, d, run, err);
 }
 
-int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struct strbuf *err)
+/*
+ * What allocdb_load_run needs of every run, read once per handle: a report
+ * that shows each run of a --follow-fork recording loads them one by one,
+ * and reading the whole file for each would be quadratic in runs. Valid
+ * while the file is unchanged (this connection's changes and PRAGMA
+ * data_version, which moves when another connection commits).
+ */
+struct cached_stack {
+	int64_t id, run_id;		/* by id */
+	uint32_t slot;
+	struct alloc_frame *frames;	/* as the alloc_frame view gives them */
+	size_t nframes, aframes;
+};
+
+struct cached_interval {
+	int64_t id, run_id;		/* by id */
+	int64_t k;			/* non-final intervals of its run before it */
+	int64_t t_ms;
+	uint64_t flags, dropped;
+	bool final;
+};
+
+struct cached_run {
+	int64_t id;			/* by id */
+	int64_t n;			/* its non-final intervals */
+	uint64_t sample_mean;
+};
+
+struct cached_peak {
+	int64_t stack_id, live;		/* by stack_id */
+};
+
+struct load_cache {
+	bool valid;
+	int64_t changes, version;	/* the file as it was read */
+	struct cached_stack *stacks;
+	size_t nstacks, astacks;
+	struct cached_interval *ivs;
+	size_t nivs, aivs;
+	struct cached_run *runs;
+	size_t nruns, aruns;
+	struct cached_peak *peaks;
+	size_t npeaks, apeaks;
+};
+
+static void free_frames(struct alloc_frame *f, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		free(f[j].function);
+		free(f[j].file);
+		free(f[j].module);
+	}
+	free(f);
+}
+
+static void load_cache_free(struct load_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nstacks; i++)
+		free_frames(c->stacks[i].frames, c->stacks[i].nframes);
+	free(c->stacks);
+	free(c->ivs);
+	free(c->runs);
+	free(c->peaks);
+	free(c);
+}
+
+/* Binary search of a table sorted by its first int64_t field (id). */
+#define BSEARCH_ID(v, n, key, field)                                                               \
+	({                                                                                          \
+		size_t lo_ = 0, hi_ = (n);                                                          \
+		__typeof__(&(v)[0]) hit_ = NULL;                                                    \
+		while (lo_ < hi_) {                                                                 \
+			size_t mid_ = (lo_ + hi_) / 2;                                              \
+			if ((v)[mid_].field == (key)) {                                             \
+				hit_ = &(v)[mid_];                                                  \
+				break;                                                              \
+			}                                                                           \
+			if ((v)[mid_].field < (key))                                                \
+				lo_ = mid_ + 1;                                                     \
+			else                                                                        \
+				hi_ = mid_;                                                         \
+		}                                                                                   \
+		hit_;                                                                               \
+	})
+
+static int64_t data_version(struct allocdb *a)
 {
 	sqlite3_stmt *q = NULL;
-	int ret = 0, rc;
-	int64_t last_run = -1;
+	int64_t v = -1;
 
-	memset(d, 0, sizeof(*d));
-	d->run = run;
-	if ((ret = prep(
-		 a, &q,
-		 "SELECT s.id, s.run_id, s.slot, (SELECT count(*) FROM alloc_interval i"
-		 " WHERE i.run_id = s.run_id AND i.final = 0), r.sample_mean FROM alloc_stack s"
-		 " JOIN alloc_run r ON r.id = s.run_id WHERE ?1 = 0 OR s.run_id = ?1 ORDER BY s.id",
-		 err)))
+	if (sqlite3_prepare_v2(a->db, "PRAGMA data_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* Reads the cache: one pass over each table, in key order (no sort but the view's). */
+static int fill_cache(struct allocdb *a, struct load_cache *c, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, ret;
+
+	if ((ret = prep(a, &q, "SELECT id, sample_mean FROM alloc_run ORDER BY id", err)))
 		goto out;
-	sqlite3_bind_int64(q, 1, run);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct alloc_stack *s;
-		int64_t n = sqlite3_column_int64(q, 3);
+		ALLOC_GROW(c->runs, c->nruns + 1, c->aruns);
+		c->runs[c->nruns++] = (struct cached_run){
+			sqlite3_column_int64(q, 0), 0, (uint64_t)sqlite3_column_int64(q, 1)};
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	sqlite3_finalize(q);
+	q = NULL;
 
-		if (n < 0 || n > 100000000) {
-			strbuf_addstr(err, "corrupt allocation data: interval count");
-			ret = -EBADMSG;
-			goto out;
-		}
-		ALLOC_GROW(d->stacks, d->nr + 1, d->alloc);
-		s = &d->stacks[d->nr++];
-		memset(s, 0, sizeof(*s));
-		s->id = sqlite3_column_int64(q, 0);
-		s->run_id = sqlite3_column_int64(q, 1);
-		s->slot = (uint32_t)sqlite3_column_int64(q, 2);
-		s->n = (size_t)n;
-		s->live = xcalloc(s->n ? s->n : 1, sizeof(*s->live));
-		d->sample_mean = (uint64_t)sqlite3_column_int64(q, 4);
-	}
-	if (rc != SQLITE_DONE) {
-		ret = sql_err(a, err, "read");
+	if ((ret = prep(a, &q,
+			"SELECT id, run_id, final, t_ms, flags, dropped FROM alloc_interval"
+			" ORDER BY id",
+			err)))
 		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t run_id = sqlite3_column_int64(q, 1);
+		struct cached_run *r = BSEARCH_ID(c->runs, c->nruns, run_id, id);
+		bool final = sqlite3_column_int(q, 2) != 0;
+
+		if (!r)
+			continue;
+		ALLOC_GROW(c->ivs, c->nivs + 1, c->aivs);
+		c->ivs[c->nivs++] = (struct cached_interval){
+			sqlite3_column_int64(q, 0), run_id, r->n, sqlite3_column_int64(q, 3),
+			(uint64_t)sqlite3_column_int64(q, 4), (uint64_t)sqlite3_column_int64(q, 5),
+			final};
+		if (!final)
+			r->n++;
 	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	if ((ret = prep(a, &q, "SELECT id, run_id, slot FROM alloc_stack ORDER BY id", err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ALLOC_GROW(c->stacks, c->nstacks + 1, c->astacks);
+		c->stacks[c->nstacks++] = (struct cached_stack){
+			sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			(uint32_t)sqlite3_column_int64(q, 2), NULL, 0, 0};
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
 	sqlite3_finalize(q);
 	q = NULL;
 
@@ -847,7 +967,8 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 		      err)))
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
+		int64_t id = sqlite3_column_int64(q, 0);
+		struct cached_stack *s = BSEARCH_ID(c->stacks, c->nstacks, id, id);
 		struct alloc_frame *f;
 
 		if (!s)
@@ -865,89 +986,178 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 		/* a Java frame the tracker named: its pc is the tag and an index, no address */
 		f->java = (f->pc & TRACK_JAVA_TAG) != 0;
 	}
-	if (rc != SQLITE_DONE) {
-		ret = sql_err(a, err, "read");
-		goto out;
-	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
 	sqlite3_finalize(q);
 	q = NULL;
-	ret = name_jit_frames(a, d, err);
+
+	/* recordings made before the peak was tracked have no alloc_peak */
+	if (sqlite3_prepare_v2(a->db,
+			       "SELECT stack_id, live_bytes FROM alloc_peak ORDER BY stack_id", -1,
+			       &q, NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			ALLOC_GROW(c->peaks, c->npeaks + 1, c->apeaks);
+			c->peaks[c->npeaks++] = (struct cached_peak){sqlite3_column_int64(q, 0),
+								     sqlite3_column_int64(q, 1)};
+		}
+	goto out;
+sqlerr:
+	ret = sql_err(a, err, "read");
+out:
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/* The handle's cache, read again when the file changed since. NULL and err filled on error. */
+static struct load_cache *load_cache(struct allocdb *a, struct strbuf *err)
+{
+	int64_t changes = sqlite3_total_changes64(a->db), version = data_version(a);
+	struct load_cache *c = a->cache;
+
+	if (c && c->valid && c->changes == changes && c->version == version)
+		return c;
+	load_cache_free(c);
+	c = a->cache = xcalloc(1, sizeof(*c));
+	if (fill_cache(a, c, err)) {
+		load_cache_free(c);
+		a->cache = NULL;
+		return NULL;
+	}
+	c->valid = true;
+	c->changes = changes;
+	c->version = version;
+	return c;
+}
+
+static struct alloc_frame *copy_frames(const struct alloc_frame *f, size_t n)
+{
+	struct alloc_frame *v = xcalloc(n ? n : 1, sizeof(*v));
+
+	for (size_t j = 0; j < n; j++) {
+		v[j] = f[j];
+		v[j].function = f[j].function ? xstrdup(f[j].function) : NULL;
+		v[j].file = f[j].file ? xstrdup(f[j].file) : NULL;
+		v[j].module = f[j].module ? xstrdup(f[j].module) : NULL;
+	}
+	return v;
+}
+
+int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = 0, rc;
+	int64_t last_run = -1, t_min = 0, t_max = 0;
+	bool any_t = false;
+	struct load_cache *c;
+	size_t *fill_from = NULL;
+	int64_t *fill_val = NULL;
+
+	memset(d, 0, sizeof(*d));
+	d->run = run;
+	if (!(c = load_cache(a, err))) {
+		ret = -EIO;
+		goto out;
+	}
+	for (size_t i = 0; i < c->nstacks; i++) {
+		const struct cached_stack *cs = &c->stacks[i];
+		const struct cached_run *r;
+		struct alloc_stack *s;
+
+		if (run && cs->run_id != run)
+			continue;
+		if (!(r = BSEARCH_ID(c->runs, c->nruns, cs->run_id, id)))
+			continue; /* a stack of no run (the join the old query made) */
+		if (r->n > 100000000) {
+			strbuf_addstr(err, "corrupt allocation data: interval count");
+			ret = -EBADMSG;
+			goto out;
+		}
+		ALLOC_GROW(d->stacks, d->nr + 1, d->alloc);
+		s = &d->stacks[d->nr++];
+		memset(s, 0, sizeof(*s));
+		s->id = cs->id;
+		s->run_id = cs->run_id;
+		s->slot = cs->slot;
+		s->n = (size_t)r->n;
+		s->live = xcalloc(s->n ? s->n : 1, sizeof(*s->live));
+		s->frames = copy_frames(cs->frames, cs->nframes);
+		s->nframes = s->aframes = cs->nframes;
+		d->sample_mean = r->sample_mean;
+	}
+	ret = name_jit_frames(a, d, run, err);
 	if (ret)
 		goto out;
 
 	/*
 	 * Series: the interval's rank among its run's intervals taken while the
 	 * target ran gives the index; the one taken after its exit (final) only
-	 * sets the figures at the end.
+	 * sets the figures at the end. The run's intervals in id order, the
+	 * sites of each by the table's key: each stack's indexes rise, and a
+	 * value holds from its index up to the stack's next row, filled once it
+	 * is known (linear).
 	 */
-	if ((ret =
-		 prep(a, &q,
-		      "SELECT x.stack_id, (SELECT count(*) FROM alloc_interval j"
-		      "  WHERE j.run_id = i.run_id AND j.id < i.id AND j.final = 0), x.live_bytes,"
-		      " x.live_count, x.alloc_bytes, x.alloc_count, x.free_bytes, x.free_count,"
-		      " i.final"
-		      " FROM alloc_site x JOIN alloc_interval i ON i.id = x.interval_id"
-		      " WHERE ?1 = 0 OR i.run_id = ?1 ORDER BY x.stack_id, x.interval_id",
-		      err)))
-		goto out;
-	sqlite3_bind_int64(q, 1, run);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
-		int64_t k = sqlite3_column_int64(q, 1);
-
-		if (!s || k < 0 || (size_t)k > s->n)
-			continue;
-		if (!sqlite3_column_int(q, 8))
-			for (size_t j = (size_t)k; j < s->n; j++) /* fill forward */
-				s->live[j] = sqlite3_column_int64(q, 2);
-		s->live_bytes = sqlite3_column_int64(q, 2);
-		s->live_count = sqlite3_column_int64(q, 3);
-		s->alloc_bytes = (uint64_t)sqlite3_column_int64(q, 4);
-		s->alloc_count = (uint64_t)sqlite3_column_int64(q, 5);
-		s->free_bytes = (uint64_t)sqlite3_column_int64(q, 6);
-		s->free_count = (uint64_t)sqlite3_column_int64(q, 7);
-	}
-	if (rc != SQLITE_DONE) {
-		ret = sql_err(a, err, "read");
-		goto out;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-
+	fill_from = xcalloc(d->nr ? d->nr : 1, sizeof(*fill_from));
+	fill_val = xcalloc(d->nr ? d->nr : 1, sizeof(*fill_val));
 	if ((ret = prep(a, &q,
-			"SELECT coalesce(max(run_id), -1), coalesce(max(dropped), 0),"
-			" (SELECT count(*) FROM alloc_run), (SELECT coalesce(max(t_ms) - min(t_ms), 0) FROM alloc_interval"
-			"  WHERE final = 0 AND run_id = (SELECT max(run_id) FROM alloc_interval"
-			"   WHERE ?1 = 0 OR run_id = ?1))"
-			" FROM alloc_interval WHERE ?1 = 0 OR run_id = ?1",
+			"SELECT stack_id, live_bytes, live_count, alloc_bytes, alloc_count,"
+			" free_bytes, free_count FROM alloc_site WHERE interval_id = ?",
 			err)))
 		goto out;
-	sqlite3_bind_int64(q, 1, run);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		last_run = sqlite3_column_int64(q, 0);
-		d->dropped = (uint64_t)sqlite3_column_int64(q, 1);
-		d->runs = (size_t)sqlite3_column_int64(q, 2);
-		d->span_ms = (uint64_t)sqlite3_column_int64(q, 3);
+	for (size_t i = 0; i < c->nivs; i++) {
+		const struct cached_interval *iv = &c->ivs[i];
+
+		if (run && iv->run_id != run)
+			continue;
+		/* the run's figures: the last run's span, every interval's flags */
+		if (iv->run_id > last_run) {
+			last_run = iv->run_id;
+			any_t = false;
+		}
+		if (iv->run_id == last_run && !iv->final) {
+			t_min = any_t && t_min < iv->t_ms ? t_min : iv->t_ms;
+			t_max = any_t && t_max > iv->t_ms ? t_max : iv->t_ms;
+			any_t = true;
+		}
+		d->flags |= iv->flags;
+		if (iv->dropped > d->dropped)
+			d->dropped = iv->dropped;
+		sqlite3_bind_int64(q, 1, iv->id);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
+			size_t si;
+
+			if (!s || iv->k < 0 || (size_t)iv->k > s->n)
+				continue;
+			si = (size_t)(s - d->stacks);
+			if (!iv->final && (size_t)iv->k >= fill_from[si]) {
+				for (size_t j = fill_from[si]; j < (size_t)iv->k; j++)
+					s->live[j] = fill_val[si];
+				fill_from[si] = (size_t)iv->k;
+				fill_val[si] = sqlite3_column_int64(q, 1);
+			}
+			s->live_bytes = sqlite3_column_int64(q, 1);
+			s->live_count = sqlite3_column_int64(q, 2);
+			s->alloc_bytes = (uint64_t)sqlite3_column_int64(q, 3);
+			s->alloc_count = (uint64_t)sqlite3_column_int64(q, 4);
+			s->free_bytes = (uint64_t)sqlite3_column_int64(q, 5);
+			s->free_count = (uint64_t)sqlite3_column_int64(q, 6);
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE) {
+			ret = sql_err(a, err, "read");
+			goto out;
+		}
 	}
+	for (size_t i = 0; i < d->nr; i++) /* fill forward to the end */
+		for (size_t j = fill_from[i]; j < d->stacks[i].n; j++)
+			d->stacks[i].live[j] = fill_val[i];
 	sqlite3_finalize(q);
 	q = NULL;
-
-	/* SQLite has no bitwise OR aggregate (a sum of distinct values is no OR: 1 + 3 = 4) */
-	if ((ret = prep(a, &q, "SELECT DISTINCT flags FROM alloc_interval WHERE ?1 = 0 OR run_id = ?1",
-			err)))
-		goto out;
-	sqlite3_bind_int64(q, 1, run);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		d->flags |= (uint64_t)sqlite3_column_int64(q, 0);
-	if (rc != SQLITE_DONE) {
-		ret = sql_err(a, err, "read");
-		goto out;
-	}
+	d->runs = c->nruns;
+	d->span_ms = any_t ? (uint64_t)(t_max - t_min) : 0;
 	for (size_t i = 0; i < d->nr; i++)
 		if (d->stacks[i].run_id == last_run)
 			d->intervals = d->stacks[i].n;
-	sqlite3_finalize(q);
-	q = NULL;
 	/* no stack at all (nothing sampled yet): the run still says how it was recorded */
 	if (!d->nr) {
 		if ((ret = prep(a, &q,
@@ -981,16 +1191,13 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if (sqlite3_prepare_v2(a->db, "SELECT stack_id, live_bytes FROM alloc_peak", -1, &q,
-			       NULL) == SQLITE_OK)
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			struct alloc_stack *s = find(d, sqlite3_column_int64(q, 0));
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct cached_peak *p = BSEARCH_ID(c->peaks, c->npeaks, d->stacks[i].id,
+							 stack_id);
 
-			if (s)
-				s->peak_live = sqlite3_column_int64(q, 1);
-		}
-	sqlite3_finalize(q);
-	q = NULL;
+		if (p)
+			d->stacks[i].peak_live = p->live;
+	}
 
 	/* recordings made before the ceiling degraded to sampling have no such columns */
 	if (sqlite3_prepare_v2(a->db,
@@ -1026,6 +1233,8 @@ int allocdb_load_run(struct allocdb *a, struct alloc_data *d, int64_t run, struc
 	}
 out:
 	sqlite3_finalize(q);
+	free(fill_from);
+	free(fill_val);
 	if (ret)
 		alloc_data_release(d);
 	return ret;
@@ -1050,15 +1259,98 @@ void alloc_data_release(struct alloc_data *d)
 }
 
 /* The columns recordings made before --follow-fork lack are read as NULL. */
-static const char runs_sql[] =
-    "SELECT r.id, r.pid, r.command, r.exe, r.sample_mean, %s,"
-    " (SELECT coalesce(sum(x.live_bytes), 0) FROM alloc_site x JOIN alloc_stack s"
-    "  ON s.id = x.stack_id WHERE s.run_id = r.id AND x.interval_id ="
-    "  (SELECT max(y.interval_id) FROM alloc_site y WHERE y.stack_id = x.stack_id)),"
-    " (SELECT coalesce(sum(x.live_count), 0) FROM alloc_site x JOIN alloc_stack s"
-    "  ON s.id = x.stack_id WHERE s.run_id = r.id AND x.interval_id ="
-    "  (SELECT max(y.interval_id) FROM alloc_site y WHERE y.stack_id = x.stack_id))"
-    " FROM alloc_run r ORDER BY r.id";
+static const char runs_sql[] = "SELECT r.id, r.pid, r.command, r.exe, r.sample_mean, %s"
+			       " FROM alloc_run r ORDER BY r.id";
+
+/* A stack's run and figures at its last alloc_site row. */
+struct stack_last {
+	int64_t id, run_id;
+	int64_t live_bytes, live_count;
+};
+
+static struct stack_last *find_last(struct stack_last *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid].id == id)
+			return &v[mid];
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Each run's live bytes and blocks at its end: the sum over its stacks of
+ * their last alloc_site row. One pass over alloc_site in its key's order
+ * (interval, then stack), so a stack's later row overwrites the earlier.
+ */
+static int run_totals(struct allocdb *a, struct alloc_run_info *v, size_t nr, struct strbuf *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct stack_last *st = NULL;
+	size_t ns = 0, as = 0, k = 0;
+	int rc, ret;
+
+	if ((ret = prep(a, &q, "SELECT id, run_id FROM alloc_stack ORDER BY id", err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ALLOC_GROW(st, ns + 1, as);
+		st[ns++] = (struct stack_last){sqlite3_column_int64(q, 0),
+					       sqlite3_column_int64(q, 1), 0, 0};
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((ret = prep(a, &q,
+			"SELECT stack_id, live_bytes, live_count FROM alloc_site ORDER BY interval_id",
+			err)))
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct stack_last *s = find_last(st, ns, sqlite3_column_int64(q, 0));
+
+		if (s) {
+			s->live_bytes = sqlite3_column_int64(q, 1);
+			s->live_count = sqlite3_column_int64(q, 2);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sql_err(a, err, "read");
+		goto out;
+	}
+	/* stacks by id and runs by id: a stack's run is usually the one of the stack before */
+	for (size_t i = 0; i < ns; i++) {
+		if (k >= nr || v[k].id != st[i].run_id) {
+			size_t lo = 0, hi = nr;
+
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+
+				if (v[mid].id < st[i].run_id)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			k = lo;
+			if (k >= nr || v[k].id != st[i].run_id)
+				continue;
+		}
+		v[k].live_bytes += st[i].live_bytes;
+		v[k].live_count += st[i].live_count;
+	}
+out:
+	sqlite3_finalize(q);
+	free(st);
+	return ret;
+}
 
 int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, struct strbuf *err)
 {
@@ -1079,6 +1371,7 @@ int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, stru
 
 		ALLOC_GROW(v, nr + 1, alloc);
 		r = &v[nr++];
+		memset(r, 0, sizeof(*r));
 		r->id = sqlite3_column_int64(q, 0);
 		r->pid = sqlite3_column_int(q, 1);
 		r->command = col_dup(q, 2);
@@ -1087,11 +1380,11 @@ int allocdb_runs(struct allocdb *a, struct alloc_run_info **out, size_t *n, stru
 		r->ppid = sqlite3_column_int(q, 5);
 		r->parent_run = sqlite3_column_int64(q, 6);
 		r->ended = col_dup(q, 7);
-		r->live_bytes = sqlite3_column_int64(q, 8);
-		r->live_count = sqlite3_column_int64(q, 9);
 	}
 	if (rc != SQLITE_DONE)
 		ret = sql_err(a, err, "read");
+	if (!ret)
+		ret = run_totals(a, v, nr, err);
 out:
 	sqlite3_finalize(q);
 	if (ret) {

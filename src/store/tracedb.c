@@ -1,5 +1,6 @@
 /* tracedb: writes a trace into SQLite tables trace_*, one run per call (schema in tracedb.h). */
 #include "tracedb.h"
+#include "perfmap.h"
 #include "store.h"
 #include "strbuf.h"
 #include "symbolize.h"
@@ -48,7 +49,8 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 }
 
 int tracedb_write(struct store *store, const struct trace *t, const char *command,
-		  long long started_at, int exit_status, struct strbuf *err)
+		  long long started_at, int exit_status, const struct perfmap *jit,
+		  struct strbuf *err)
 {
 	sqlite3 *db = store_db(store);
 	sqlite3_stmt *st[6] = { NULL };
@@ -114,14 +116,26 @@ int tracedb_write(struct store *store, const struct trace *t, const char *comman
 			const struct sym_frame *fr = NULL;
 			size_t nf = 0;
 
+			const struct perfmap_entry *je = NULL;
+			char name[1024];
+
 			if (sym)
 				symbolize_pc(sym, sk->pcs[d], d > 0, &fr, &nf);
+			/* JIT code: in no module, named by the JVM (a return address may end its range) */
+			if (jit && (!nf || (!fr[nf - 1].function && !fr[nf - 1].module)))
+				je = perfmap_find(jit, d > 0 ? sk->pcs[d] - 1 : sk->pcs[d]);
 			for (size_t k = 0; k < (nf ? nf : 1); k++) {
 				sqlite3_bind_int64(st[3], 1, run);
 				sqlite3_bind_int64(st[3], 2, (sqlite3_int64)s);
 				sqlite3_bind_int(st[3], 3, level++);
 				sqlite3_bind_int64(st[3], 4, (sqlite3_int64)sk->pcs[d]);
-				if (nf) {
+				if (je) {
+					sqlite3_bind_text(st[3], 5,
+							  perfmap_frame_name(je, name, sizeof(name)),
+							  -1, SQLITE_TRANSIENT);
+					sqlite3_bind_int(st[3], 7, 0);
+					sqlite3_bind_int(st[3], 10, 0);
+				} else if (nf) {
 					bind_text_or_null(st[3], 5, fr[k].function);
 					bind_text_or_null(st[3], 6, fr[k].file);
 					sqlite3_bind_int(st[3], 7, fr[k].line);

@@ -2,6 +2,7 @@
 #ifndef OFFHEAP_TRACEDB_H
 #define OFFHEAP_TRACEDB_H
 
+struct perfmap;
 struct store;
 struct trace;
 struct strbuf;
@@ -25,10 +26,13 @@ struct strbuf;
  *                                      -- born during the trace, still mapped
  *
  * command is the traced command line (NULL when attached); started_at is a
- * Unix time. Returns 0 or -errno with err filled; the run is written in one
+ * Unix time. jit (may be NULL) is a traced JVM's perf map: a frame in no
+ * ELF module that it holds is stored with its name there as function
+ * ("[java] pkg.Class.method(args)", "Interpreter"). Returns 0 or -errno with err filled; the run is written in one
  * transaction, so a failure leaves the file as it was.
  */
 int tracedb_write(struct store *st, const struct trace *t, const char *command,
-		  long long started_at, int exit_status, struct strbuf *err);
+		  long long started_at, int exit_status, const struct perfmap *jit,
+		  struct strbuf *err);
 
 #endif
