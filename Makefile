@@ -87,16 +87,19 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(B)/liboffheap-core.a
 
 # Helpers are the processes offheap observes, not offheap: they stay plain glibc
 # programs in a sanitizer build too (ASan's allocator has no arenas to find).
+# -MMD: attacher reads the tracker's file through preload/trackshm.h, whose layout changes.
 $(B)/helpers/%: tests/helpers/%.c
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(B)/dep
 	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
+		-MMD -MP -MF $(B)/dep/$(@F).d \
 		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $< -lpthread -lm
 
 $(B)/helpers/attacher-relro: LINK_MODE := -Wl,-z,relro,-z,now
 $(B)/helpers/attacher-lazy: LINK_MODE := -Wl,-z,lazy,-z,norelro
 $(B)/helpers/attacher-relro $(B)/helpers/attacher-lazy: tests/helpers/attacher.c
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(B)/dep
 	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
+		-MMD -MP -MF $(B)/dep/$(@F).d \
 		$(filter-out -fsanitize%,$(LDFLAGS)) $(LINK_MODE) -o $@ $< -lpthread -lm
 
 $(B)/bench/%: bench/%.c $(B)/liboffheap-core.a
