@@ -32,7 +32,7 @@ test_expect_success 'each step has a one-line header' '
 test_expect_success 'doctor names the Inflater leak, its culprit and its fix' '
 	sed -n "/^\[4\/6\]/,/^\[5\/6\]/p" out >doctor &&
 	grep "^\[leak\] zlib streams never ended: native memory outside NMT grows .*(zlib-inflater)$" doctor &&
-	grep "^  culprit:  java.util.zip.Inflater\.[a-zA-Z]*(.*, native inflate[a-zA-Z0-9_]* in libz" doctor &&
+	grep "^  culprit:  java.util.zip.Inflater\.[a-zA-Z<>]* ← [A-Za-z0-9_.]* ([A-Za-z0-9_]*\.java:[0-9]*), native inflate[a-zA-Z0-9_]* in libz" doctor &&
 	grep "^  fix:      close every GZIPInputStream/.* in try-with-resources and call Inflater.end()" doctor
 '
 
@@ -40,7 +40,8 @@ test_expect_success 'report names the leaking C function with file:line, first' 
 	sed -n "/^\[6\/6\]/,\$p" out >report &&
 	sed -n "/^#1 /,/^\$/p" report >top &&
 	grep "^#1 GROWING" top &&
-	test "$(sed -n 2p top)" = "      leak_session_buffer (tests/helpers/mallocleak.c:$leak_line) mallocleak"
+	test "$(sed -n 2p top)" = "    site: leak_session_buffer (tests/helpers/mallocleak.c:$leak_line) in mallocleak" &&
+	test "$(sed -n 3p top)" = "      leak_session_buffer (tests/helpers/mallocleak.c:$leak_line) mallocleak"
 '
 
 test_expect_success 'the JVM is killed, its files and the temp folder removed' '
