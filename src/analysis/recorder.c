@@ -1558,21 +1558,6 @@ static void follow_finish(struct recorder *r, struct recorder_result *res)
 	res->follow_max = r->follow_max;
 }
 
-static void follow_scan_unlink(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
-			unlink(path);
-	closedir(d);
-}
-
 /* The kids and their files, then the directory. */
 static void follow_free(struct recorder *r)
 {
@@ -1582,6 +1567,5 @@ static void follow_free(struct recorder *r)
 	if (!r->follow[0] || r->top)
 		return;
 	/* files of processes that never started recording, and the limit's */
-	follow_scan_unlink(r->follow);
-	rmdir(r->follow);
+	shmguard_remove_dir(r->follow);
 }

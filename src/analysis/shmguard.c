@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void remove_dir(const char *dir)
+void shmguard_remove_dir(const char *dir)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
@@ -55,7 +55,7 @@ static void guardian(int rfd, const char *path, const char *dir)
 	if (r == 0) {
 		unlink(path);
 		if (dir)
-			remove_dir(dir);
+			shmguard_remove_dir(dir);
 	}
 	_exit(0);
 }

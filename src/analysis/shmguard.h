@@ -24,4 +24,7 @@ int shmguard_start(const char *path, const char *dir);
  */
 void shmguard_done(int fd);
 
+/* Unlinks the files of dir (not its subdirectories) and dir itself. */
+void shmguard_remove_dir(const char *dir);
+
 #endif
