@@ -10,6 +10,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 int cmd_resolve_pid(const char *arg, pid_t *pid)
@@ -142,4 +143,21 @@ int cmd_store_create(const char *path, int kind, bool overwrite, bool has_force,
 int cmd_store_commit(struct store *st, struct strbuf *err)
 {
 	return store_commit(st, err);
+}
+
+uint64_t cmd_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void cmd_sleep_until(uint64_t deadline_ns, const volatile sig_atomic_t *stop)
+{
+	struct timespec ts = { (time_t)(deadline_ns / 1000000000u),
+			       (long)(deadline_ns % 1000000000u) };
+
+	while (!*stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
 }

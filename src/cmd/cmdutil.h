@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -66,5 +67,14 @@ int cmd_store_create(const char *path, int kind, bool overwrite, bool has_force,
 		     struct store **st);
 /* store_commit. Returns 0 or -errno with err. */
 int cmd_store_commit(struct store *st, struct strbuf *err);
+
+/* CLOCK_MONOTONIC now, in nanoseconds. */
+uint64_t cmd_mono_ns(void);
+
+/*
+ * Sleeps until the CLOCK_MONOTONIC deadline (ns), or until *stop is set (a
+ * signal handler's flag: an interrupted sleep ends when it is set).
+ */
+void cmd_sleep_until(uint64_t deadline_ns, const volatile sig_atomic_t *stop);
 
 #endif

@@ -276,22 +276,6 @@ static size_t publish(struct published *pub, const struct fleet *f, const struct
 	return dropped;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_until(uint64_t deadline)
-{
-	struct timespec ts = { (time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u) };
-
-	while (!stop_signal && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 static size_t parse_count(const char *opt, const char *arg)
 {
 	uint64_t v;
@@ -446,7 +430,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
-	next = mono_ns();
+	next = cmd_mono_ns();
 	while (!stop_signal) {
 		uint64_t now;
 
@@ -460,11 +444,11 @@ int cmd_serve(int argc, char **argv)
 		}
 		po.dropped_before += publish(&pub, &f, &po);
 		next += interval_ms * 1000000u;
-		now = mono_ns();
+		now = cmd_mono_ns();
 		/* A round longer than the interval: the next one starts now, no burst. */
 		if (now > next)
 			next = now;
-		sleep_until(next);
+		cmd_sleep_until(next, &stop_signal);
 	}
 	ret = EXIT_OK;
 out:

@@ -75,23 +75,6 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
-static uint64_t now_ns(int clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Sleeps until the CLOCK_MONOTONIC deadline, or until a stop signal. */
-static void sleep_until(uint64_t deadline)
-{
-	struct timespec ts = { (time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u) };
-
-	while (!stop_signal && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 static const char *size_str(char *buf, size_t n, int64_t v, bool bytes, bool sign)
 {
 	if (!bytes)
@@ -428,7 +411,7 @@ int cmd_watch(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	if (!json && !tty)
 		plain_line(&s);
-	start = now_ns(CLOCK_MONOTONIC);
+	start = cmd_mono_ns();
 	last_regions = start;
 	next = start;
 	for (;;) {
@@ -441,7 +424,7 @@ int cmd_watch(int argc, char **argv)
 		next += interval_ms * 1000000u;
 		if (duration_ms && next > start + duration_ms * 1000000u)
 			break;
-		sleep_until(next);
+		cmd_sleep_until(next, &stop_signal);
 		if (stop_signal) {
 			/*
 			 * One last sample, with the mappings, as at the end of a
@@ -451,7 +434,7 @@ int cmd_watch(int argc, char **argv)
 			last = true;
 			tf |= TICK_REGIONS;
 		}
-		now = now_ns(CLOCK_MONOTONIC);
+		now = cmd_mono_ns();
 		/* Late (a stopped machine, a slow sample): go on from now, do not burst. */
 		if (now > next + interval_ms * 1000000u)
 			next = now;
