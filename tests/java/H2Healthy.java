@@ -15,12 +15,18 @@ import java.util.List;
  * keep a JDBC connection to it and, as fast as they can, insert a row,
  * read rows back and delete the oldest, so the table holds a bounded number
  * of rows. Sockets, threads, statements and pages churn; nothing is kept.
- * READY is written once the server answers and the table is full.
+ * READY is written once the server answers and the table is full, and
+ * READY.warm once the clients made WARM_OPS round trips in all: the JIT has
+ * compiled the hot paths and the pools have their size, so a diagnosis from
+ * then on sees the steady state, however slow the machine.
  *
  * Usage: java -cp h2.jar:. H2Healthy READY [CLIENTS=4] [LIFETIME_S=600]
  */
 public class H2Healthy {
 	static final int ROWS = 2000;
+	static final long WARM_OPS = 20000;
+	static final java.util.concurrent.atomic.AtomicLong ops = new java.util.concurrent.atomic.AtomicLong();
+	static volatile String warmFile;
 
 	public static void main(String[] args) throws Exception {
 		int clients = args.length > 1 ? Integer.parseInt(args[1]) : 4;
@@ -47,6 +53,7 @@ public class H2Healthy {
 			t.start();
 			threads.add(t);
 		}
+		warmFile = args[0] + ".warm";
 		Files.writeString(Path.of(args[0]), "ready " + port + "\n");
 		for (Thread t : threads)
 			t.join();
@@ -71,6 +78,8 @@ public class H2Healthy {
 					del.setLong(1, base + n - ROWS / 4);
 					del.executeUpdate();
 				}
+				if (ops.incrementAndGet() == WARM_OPS)
+					Files.writeString(Path.of(warmFile), "warm\n");
 			}
 		} catch (Exception e) {
 			e.printStackTrace();
