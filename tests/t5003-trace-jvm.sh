@@ -56,7 +56,12 @@ test_expect_success 'attached to a JVM: JIT frames are named from the perf map i
 	jq -e "[.by_stack[].frames[] | select(.jit == true) | .function] |
 		index(\"[java] long jdk.internal.misc.Unsafe.allocateMemory0(long)\")" a.json &&
 	! test -e /tmp/perf-$jpid.map &&
+	# a map left by a dead process that had this PID before (PIDs wrap) is not kept
+	echo "7f0000000000 10 stale" >/tmp/perf-$jpid.map &&
+	touch -d "@$(($(date +%s) - 7200))" /tmp/perf-$jpid.map &&
 	offheap trace $jpid -d 1s -o jit.db >t.txt &&
+	! test -e /tmp/perf-$jpid.map &&
+	! grep stale t.txt &&
 	grep "^    \[java\] " t.txt &&
 	! grep "no module: JIT" t.txt &&
 	n=$(sqlite3 jit.db "SELECT count(*) FROM trace_frames WHERE function LIKE '"'"'[java] %'"'"'") &&

@@ -24,6 +24,7 @@
 #include "allocdb.h"
 #include "attach.h"
 #include "inject.h"
+#include "jitmap.h"
 #include "parse.h"
 #include "perfmap.h"
 #include "proc.h"
@@ -474,7 +475,7 @@ static void jit_map(struct recorder *r)
 			(int)r->nspid))
 		goto out;
 	if (r->map_file < 0)
-		r->map_file = access(path, F_OK) == 0;
+		r->map_file = jitmap_map_kept(r->child, path);
 	ret = attach_jcmd(r->child, "Compiler.perfmap", JIT_MAP_TIMEOUT_MS, &status, &out, &err);
 	if (!ret && (status || strstr(out.buf, "Unknown diagnostic command") ||
 		     strstr(out.buf, "Exception"))) {

@@ -14,13 +14,43 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attach.h"
 #include "perfmap.h"
+#include "proc.h"
 #include "procfs.h"
 #include "pslist.h"
 #include "strbuf.h"
+
+static double seconds(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+/*
+ * PIDs wrap (pid_max may be 32768), so a map already there may have been left
+ * by a dead process that had this PID. A map older than the process is such a
+ * leftover: nobody's, and the fetch rewrites it anyway, so it goes like a map
+ * the fetch made. A map the JVM wrote before (a user's own jcmd) stays.
+ */
+bool jitmap_map_kept(pid_t pid, const char *path)
+{
+	struct timespec boot, real;
+	struct stat st;
+	uint64_t start;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (stat(path, &st))
+		return false;
+	if (hz <= 0 || proc_read_starttime(pid, &start) ||
+	    clock_gettime(CLOCK_BOOTTIME, &boot) || clock_gettime(CLOCK_REALTIME, &real))
+		return true;
+	/* a second of slack: starttime counts ticks, mtime may be coarse */
+	return seconds(&real) - seconds(&st.st_mtim) <= seconds(&boot) - (double)start / hz + 1.0;
+}
 
 int jitmap_fetch(pid_t pid, int timeout_ms, struct perfmap *m, struct strbuf *err)
 {
@@ -52,7 +82,7 @@ int jitmap_fetch(pid_t pid, int timeout_ms, struct perfmap *m, struct strbuf *er
 		strbuf_addstr(err, "perf map path too long");
 		goto out;
 	}
-	existed = access(path, F_OK) == 0;
+	existed = jitmap_map_kept(pid, path);
 	ret = attach_jcmd(pid, "Compiler.perfmap", timeout_ms, &status, &out, err);
 	if (ret)
 		goto out;
