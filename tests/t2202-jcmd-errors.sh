@@ -6,9 +6,7 @@
 
 JAVA=$JDK17/java
 
-# A PID that does not exist now (pid_max is at least 32768).
-NOPID=4242
-while test -e /proc/$NOPID; do NOPID=$((NOPID + 1)); done
+NOPID=$(dead_pid)
 
 test_expect_success 'no such process' '
 	test_exit_code 1 offheap jcmd $NOPID VM.version >out 2>err &&

@@ -83,8 +83,9 @@ test_expect_success 'a malloc leak recorded by offheap record is named by its si
 '
 
 test_expect_success 'bad input: no process, a missing or foreign file, usage errors' '
-	test_exit_code 1 offheap doctor 999999 -d 1s 2>err &&
-	grep "^offheap: error: no process 999999" err &&
+	nopid=$(dead_pid) &&
+	test_exit_code 1 offheap doctor $nopid -d 1s 2>err &&
+	grep "^offheap: error: no process $nopid" err &&
 	printf "hello" >text.db &&
 	test_exit_code 1 offheap doctor ./text.db 2>err &&
 	grep "not an SQLite database" err &&

@@ -7,9 +7,7 @@
 
 JAVA=$JDK17/java
 
-# A PID that does not exist now.
-NOPID=4242
-while test -e /proc/$NOPID; do NOPID=$((NOPID + 1)); done
+NOPID=$(dead_pid)
 
 test_expect_success 'no such PID: every command says exactly that, exit 1' '
 	for c in "maps $NOPID" "snap $NOPID -o s.db" "jstat $NOPID" "jcmd $NOPID VM.version" \

@@ -151,6 +151,17 @@ stop_bg() {
 	return 0
 }
 
+# dead_pid: prints the PID of a child that has just exited and been reaped. The
+# kernel hands PIDs out in rising order, so this one comes back only when they wrap
+# (pid_max may be 32768, which a suite run goes through): unlike a fixed number, it
+# is not somebody's process now nor in the next seconds.
+dead_pid() {
+	sh -c 'exit 0' &
+	_dp=$!
+	wait "$_dp"
+	echo "$_dp"
+}
+
 # nobody_dir: a world-readable folder holding a copy of the offheap binary (and
 # whatever a test copies there), for commands run as nobody: the checkout itself
 # may sit below a folder that only root can enter. Sets $NOBODY_DIR.
