@@ -13,9 +13,10 @@ LAYERS := lib source model store analysis render cmd
 STD_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE
 BASE_CPPFLAGS := $(STD_CPPFLAGS) $(addprefix -Isrc/,$(LAYERS))
 LIBS := -lsqlite3 -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lprotobuf-c -lpthread -lm
-# offheap serve's HTTP side (src/cmd/serve.c); only the binary links it.
+# offheap serve's HTTP side (src/cmd/serve.c): its header at build time; the library is
+# dlopen'ed by serve alone, so that no other command pays GnuTLS's start-up.
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+MHD_LIBS := -ldl
 
 B := build
 SRC_LIB := $(foreach l,$(filter-out cmd,$(LAYERS)),$(wildcard src/$(l)/*.c))

@@ -96,6 +96,11 @@ gone() { scrape "$1" && ! grep -q "pid=\"$GONE\"" "$1"; }
 # prom_has FILE QUERY: Prometheus answers QUERY with one series (into FILE).
 prom_has() { promql "$2" >"$1" && test "$(jq length "$1")" = 1; }
 
+test_expect_success 'serve alone loads the HTTP library: no other command pays its start' '
+	grep -q "/libmicrohttpd\.so" /proc/$SERVE/maps &&
+	! ldd "$OFFHEAP" | grep -q -e microhttpd -e gnutls
+'
+
 test_expect_success 'the exposition passes promtool and holds the leaker and the JVM' '
 	wait_for 20 "scrape_after 5 m0" &&
 	promtool check metrics <m0 &&
