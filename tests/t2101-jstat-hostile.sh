@@ -93,8 +93,14 @@ test_expect_success 'no such process' '
 	test "$(cat err)" = "offheap: error: no process 4999"
 '
 
-test_expect_success '--list on the recording shows the readable JVMs only' '
-	offheap $PR jstat --list >out &&
+test_expect_success '--list on the recording shows the readable JVMs only, and says which not' '
+	offheap $PR jstat --list >out 2>err &&
+	for p in 4242 4243 4244 4247 4248 4250; do
+		grep "^offheap: warning: process $p not listed: " err || return 1
+	done &&
+	grep "process 4242 not listed: refusing .*: it is a symbolic link$" err &&
+	grep "process 4243 not listed: refusing .*: owned by uid $me, but process 4243 runs as uid 12345$" err &&
+	test $(wc -l <err) = 6 &&
 	grep "^ *4245 *summary *17.0.15+6-Debian-1deb12u1 *jdk.compiler" out &&
 	grep "^ *4246 *off *25.0.3+9-LTS" out &&
 	! grep -E "^ *(4242|4243|4244|4247|4248|4249|4250) " out &&

@@ -244,8 +244,17 @@ static int list_jvms(bool json)
 		char path[PATH_MAX];
 
 		/* Cheap test first: most processes have no hsperfdata at all. */
-		if (!hsperf_find(pids[i], path, sizeof(path), &err) &&
-		    !hsperf_open(&h, pids[i], &err)) {
+		ret = hsperf_find(pids[i], path, sizeof(path), &err);
+		if (!ret)
+			ret = hsperf_open(&h, pids[i], &err);
+		/*
+		 * A file refused (a link, a stranger's, not hsperfdata) is said, not
+		 * skipped in silence; none, a dead JVM's left over or a JVM still
+		 * starting is no JVM to list.
+		 */
+		if (ret && ret != -ESRCH && ret != -ENOENT && ret != -ESTALE && ret != -EAGAIN)
+			warning("process %d not listed: %s", (int)pids[i], err.buf);
+		if (!ret) {
 			struct hsperf_vm vm;
 			size_t r = table_add_row(&t);
 
