@@ -1,8 +1,9 @@
 /*
  * fuzz-series: what doctor FILE and report --format html make of a
- * recording: store_open, the samples as a series (series_load), the
- * allocation data, the findings (doctor_diagnose) and the page
- * (html_render). Seeds: those of fuzz-store.
+ * recording: store_open (of the input as an image in memory: its checks
+ * are store_open's, and no file is written per input), the samples as a
+ * series (series_load), the allocation data, the findings
+ * (doctor_diagnose) and the page (html_render). Seeds: those of fuzz-store.
  */
 #include "fuzz.h"
 
@@ -15,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *path = fuzz_write_file(data, size, "in.offheap");
+	const char *path = "in.offheap";
 	struct strbuf err = STRBUF_INIT, page = STRBUF_INIT;
 	struct doctor_probes p = {.cgroup_limit = -1};
 	struct html_input in = {.source = path};
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct series ser;
 
 	series_init(&ser);
-	if (store_open(path, &st, &err) || !store_db(st))
+	if (store_open_image(data, size, path, &st, &err) || !store_db(st))
 		goto out;
 	if (!allocdb_open(store_db(st), false, &a, &err)) {
 		have_allocs = !allocdb_load(a, &d, &err);

@@ -1,7 +1,9 @@
 /*
- * fuzz-store: the snapshot reader. The input is written to a file and read
- * as offheap diff reads a snapshot or recording: store_open (header checks,
- * required tables), the first samples (bounded), the last, the meta keys.
+ * fuzz-store: the snapshot reader. The input is read as offheap diff reads
+ * a snapshot or recording: store_open's checks (header, required tables) on
+ * the input as an image in memory (store_open_image: a file written per
+ * input cost more than the reading), the first samples (bounded), the last,
+ * the meta keys.
  * The allocation tables (fuzz-allocdb) and the series, doctor and HTML page
  * (fuzz-series) have harnesses of their own on the same seeds: one harness
  * doing all of it ran a few hundred inputs a second, most of it SQLite.
@@ -19,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const keys[] = { "format", "version", "kind", "created", "host",
 					    "regions_reconciled" };
-	const char *path = fuzz_write_file(data, size, "in.offheap");
+	const char *path = "in.offheap";
 	struct strbuf err = STRBUF_INIT, val = STRBUF_INIT;
 	struct store *st = NULL;
 	uint64_t n = 0;
 
-	if (store_open(path, &st, &err))
+	if (store_open_image(data, size, path, &st, &err))
 		goto out;
 	if (!store_count_samples(st, &n, &err)) {
 		for (uint64_t i = 0; i < n && i < MAX_SAMPLES; i++) {

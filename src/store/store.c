@@ -322,88 +322,118 @@ int store_commit(struct store *st, struct strbuf *err)
 	return ret;
 }
 
+#define STORE_HEADER_SIZE 100 /* SQLite's database header */
+
 static uint32_t be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Checks the SQLite header of path against what we write, before SQLite opens it. */
-static int check_header(const char *path, struct strbuf *err)
+/*
+ * Checks the first n bytes (at most 100) of a file of size bytes, named
+ * path in messages, against the SQLite header we write.
+ */
+static int check_header_bytes(const char *path, const unsigned char *h, size_t n, uint64_t size,
+			      struct strbuf *err)
 {
-	unsigned char h[100];
 	uint64_t page_size, pages, need;
 	uint32_t app, ver;
-	struct stat sb;
-	ssize_t n;
-	int fd, ret = 0;
 
-	fd = infile_open(path, "an offheap recording", &sb, err);
-	if (fd < 0)
-		return fd;
-	if (sb.st_size == 0) {
-		ret = -ENODATA;
+	if (size == 0) {
 		strbuf_addf(err, "'%s' is empty, not an offheap snapshot", path);
-		goto out;
-	}
-	n = pread(fd, h, sizeof(h), 0);
-	if (n < 0) {
-		ret = -errno;
-		strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
-		goto out;
+		return -ENODATA;
 	}
 	if (n < 16 || memcmp(h, "SQLite format 3", 16)) {
-		ret = -ENOTSUP;
 		strbuf_addf(err, "'%s' is not an offheap snapshot (not an SQLite database)", path);
-		goto out;
+		return -ENOTSUP;
 	}
-	if (n < (ssize_t)sizeof(h)) {
-		ret = -EBADMSG;
-		strbuf_addf(err, "'%s' is truncated: %zd bytes, less than an SQLite header", path,
+	if (n < STORE_HEADER_SIZE) {
+		strbuf_addf(err, "'%s' is truncated: %zu bytes, less than an SQLite header", path,
 			    n);
-		goto out;
+		return -EBADMSG;
 	}
 	page_size = (uint64_t)h[16] << 8 | h[17];
 	if (page_size == 1)
 		page_size = 65536;
 	if (page_size < 512 || (page_size & (page_size - 1))) {
-		ret = -EBADMSG;
 		strbuf_addf(err, "'%s' is corrupt: page size %" PRIu64 " in its header", path,
 			    page_size);
-		goto out;
+		return -EBADMSG;
 	}
 	app = be32(h + 68);
 	ver = be32(h + 60);
 	if (app != STORE_APPLICATION_ID) {
-		ret = -EPROTO;
 		strbuf_addf(err,
 			    "'%s' is an SQLite database of another program, not an offheap snapshot (application_id 0x%08x)",
 			    path, app);
-		goto out;
+		return -EPROTO;
 	}
 	if (ver == 0 || ver > STORE_SCHEMA_VERSION) {
-		ret = -EPROTO;
 		strbuf_addf(err,
 			    "'%s' has format version %u; this offheap reads versions 1 to %d",
 			    path, ver, STORE_SCHEMA_VERSION);
-		goto out;
+		return -EPROTO;
 	}
 	/* The in-header size is valid only when the two counters agree (SQLite >= 3.7.0). */
 	pages = be32(h + 28);
 	need = pages * page_size;
-	if (be32(h + 24) == be32(h + 92) && pages && (uint64_t)sb.st_size < need) {
-		ret = -EBADMSG;
-		strbuf_addf(err, "'%s' is truncated: %jd bytes of %" PRIu64, path,
-			    (intmax_t)sb.st_size, need);
-		goto out;
+	if (be32(h + 24) == be32(h + 92) && pages && size < need) {
+		strbuf_addf(err, "'%s' is truncated: %" PRIu64 " bytes of %" PRIu64, path, size,
+			    need);
+		return -EBADMSG;
 	}
-	if ((uint64_t)sb.st_size % page_size) {
-		ret = -EBADMSG;
-		strbuf_addf(err, "'%s' is truncated: %jd bytes, not a whole number of pages", path,
-			    (intmax_t)sb.st_size);
+	if (size % page_size) {
+		strbuf_addf(err, "'%s' is truncated: %" PRIu64 " bytes, not a whole number of pages",
+			    path, size);
+		return -EBADMSG;
 	}
-out:
+	return 0;
+}
+
+/* Checks the SQLite header of path against what we write, before SQLite opens it. */
+static int check_header(const char *path, struct strbuf *err)
+{
+	unsigned char h[STORE_HEADER_SIZE];
+	struct stat sb;
+	ssize_t n = 0;
+	int fd, ret;
+
+	fd = infile_open(path, "an offheap recording", &sb, err);
+	if (fd < 0)
+		return fd;
+	if (sb.st_size > 0 && (n = pread(fd, h, sizeof(h), 0)) < 0) {
+		ret = -errno;
+		strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+	} else {
+		ret = check_header_bytes(path, h, (size_t)n, (uint64_t)sb.st_size, err);
+	}
 	close(fd);
 	return ret;
+}
+
+/* After SQLite opened the file: every table a snapshot or recording has. */
+static int check_tables(struct store *st, const char *path, struct strbuf *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(required_tables) / sizeof(required_tables[0]); i++) {
+		if (sqlite3_prepare_v2(st->db,
+				       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+				       -1, &stmt, NULL) != SQLITE_OK)
+			return sql_error(st, err, "read");
+		sqlite3_bind_text(stmt, 1, required_tables[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmt);
+		sqlite3_finalize(stmt);
+		if (rc == SQLITE_DONE) {
+			strbuf_addf(err, "'%s' is damaged: it has no table '%s'", path,
+				    required_tables[i]);
+			return -EBADMSG;
+		}
+		if (rc != SQLITE_ROW)
+			return sql_error(st, err, "read");
+	}
+	return 0;
 }
 
 /* Opens an existing file of ours, read-only or for appending (then never through a link). */
@@ -411,9 +441,8 @@ static int open_existing(const char *path, bool writable, struct store **out,
 			 struct strbuf *err)
 {
 	struct store *st;
-	sqlite3_stmt *stmt = NULL;
 	struct stat sb;
-	int ret, rc;
+	int ret;
 
 	if (writable && !lstat(path, &sb) && S_ISLNK(sb.st_mode)) {
 		strbuf_addf(err, "'%s' is a symbolic link: offheap does not write through one", path);
@@ -427,39 +456,60 @@ static int open_existing(const char *path, bool writable, struct store **out,
 	st->readonly = !writable;
 	st->kind = STORE_RECORDING;
 	ret = open_db(st, path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, err);
-	if (ret)
-		goto fail;
-	for (size_t i = 0; i < sizeof(required_tables) / sizeof(required_tables[0]); i++) {
-		if (sqlite3_prepare_v2(st->db,
-				       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-				       -1, &stmt, NULL) != SQLITE_OK) {
-			ret = sql_error(st, err, "read");
-			goto fail;
-		}
-		sqlite3_bind_text(stmt, 1, required_tables[i], -1, SQLITE_STATIC);
-		rc = sqlite3_step(stmt);
-		sqlite3_finalize(stmt);
-		if (rc == SQLITE_DONE) {
-			ret = -EBADMSG;
-			strbuf_addf(err, "'%s' is damaged: it has no table '%s'", path,
-				    required_tables[i]);
-			goto fail;
-		}
-		if (rc != SQLITE_ROW) {
-			ret = sql_error(st, err, "read");
-			goto fail;
-		}
+	if (!ret)
+		ret = check_tables(st, path, err);
+	if (ret) {
+		store_close(st);
+		return ret;
 	}
 	*out = st;
 	return 0;
-fail:
-	store_close(st);
-	return ret;
 }
 
 int store_open(const char *path, struct store **out, struct strbuf *err)
 {
 	return open_existing(path, false, out, err);
+}
+
+int store_open_image(const void *data, size_t len, const char *name, struct store **out,
+		     struct strbuf *err)
+{
+	struct store *st;
+	unsigned char *image;
+	int ret = check_header_bytes(name, data, len < STORE_HEADER_SIZE ? len : STORE_HEADER_SIZE,
+				     len, err);
+
+	if (ret)
+		return ret;
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(name);
+	st->readonly = true;
+	st->kind = STORE_RECORDING;
+	ret = open_db(st, ":memory:", SQLITE_OPEN_READWRITE, err);
+	if (ret)
+		goto fail;
+	image = sqlite3_malloc64(len);
+	if (!image) {
+		strbuf_addf(err, "out of memory for a copy of '%s'", name);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	memcpy(image, data, len);
+	/* FREEONCLOSE: SQLite owns the copy from here, even when the call fails */
+	if (sqlite3_deserialize(st->db, "main", image, (sqlite3_int64)len, (sqlite3_int64)len,
+				SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) !=
+	    SQLITE_OK) {
+		ret = sql_error(st, err, "open");
+		goto fail;
+	}
+	ret = check_tables(st, name, err);
+	if (ret)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return ret;
 }
 
 int store_open_append(const char *path, struct store **out, struct strbuf *err)

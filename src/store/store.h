@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 
 struct snapshot;
 struct sqlite3;
@@ -80,6 +81,14 @@ int store_commit(struct store *st, struct strbuf *err);
  * (truncated or corrupt). Returns 0 and *out (freed by store_close).
  */
 int store_open(const char *path, struct store **out, struct strbuf *err);
+
+/*
+ * store_open for an image of such a file held in memory (len bytes at data,
+ * copied), named name in messages: the same checks and errors, read-only,
+ * no file. For the fuzzers, which would otherwise write a file per input.
+ */
+int store_open_image(const void *data, size_t len, const char *name, struct store **out,
+		     struct strbuf *err);
 
 /*
  * Opens path to add rows to it (tracedb: the trace_* tables): an existing

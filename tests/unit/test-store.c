@@ -328,6 +328,22 @@ int main(void)
 		ok(strstr(err.buf, "truncated") != NULL, "says truncated");
 		write_file(bad, buf, (size_t)len - 100);
 		is_int(open_err(bad, &err), -EBADMSG, "truncated mid-page");
+		/* the same file and its damages as images in memory: the same answers */
+		strbuf_reset(&err);
+		is_int(store_open_image(buf, (size_t)len, "img", &st, &err), 0, "an image opens");
+		n = 0;
+		store_count_samples(st, &n, &err);
+		is_u64(n, 1, "its sample is read");
+		store_close(st);
+		st = NULL;
+		strbuf_reset(&err);
+		is_int(store_open_image(buf, (size_t)len / 2, "img", &st, &err), -EBADMSG,
+		       "an image cut in half");
+		ok(strstr(err.buf, "'img' is truncated") != NULL && !st, "says so, opens nothing");
+		is_int(store_open_image(buf, 0, "img", &st, &err), -ENODATA, "an empty image");
+		is_int(store_open_image("SQLite format 3\0abc", 19, "img", &st, &err), -EBADMSG,
+		       "an image shorter than the header");
+		is_int(store_open_image("hello", 5, "img", &st, &err), -ENOTSUP, "a text image");
 		/* a newer format version */
 		buf[60] = 0x7f;
 		bad = path_in("newer.db");
