@@ -231,7 +231,7 @@ int smaps_parse(const char *text, size_t len, struct region **regions, size_t *n
 	return parse_lines(text, len, regions, n, alloc, &lineno, err);
 }
 
-#define SMAPS_CHUNK (256 * 1024)
+#define SMAPS_CHUNK (64 * 1024)
 
 int smaps_read(int fd, size_t max, struct region **regions, size_t *n, size_t *alloc,
 	       struct strbuf *err)
