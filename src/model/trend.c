@@ -44,6 +44,39 @@ const char *trend_kind_name(enum trend_kind k)
 	return "?";
 }
 
+/*
+ * A rise that stopped: a process warming up (classes loaded, code compiled,
+ * arenas and pools filled) climbs fast and then levels off, and a window
+ * that starts with it can fit a rising line well. Over a steady leak the
+ * means of the three thirds of the window climb by equal amounts. Here the
+ * last third's mean stands less than 15% as far above the middle third's
+ * as that one above the first, and less than floor / 2: the growth is over,
+ * a step. (A leak under a warm-up keeps the last third rising by its own
+ * rate: from half the floor a third, it is still growing.) Its confidence
+ * falls with what is left of the rise.
+ */
+static bool levelled_off(const int64_t *y, size_t n, int64_t floor, double *confidence)
+{
+	double m[3] = {0, 0, 0}, rest;
+	size_t c[3] = {0, 0, 0};
+
+	if (n < 6 || floor <= 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i * 3 / n;
+
+		m[k] += (double)y[i];
+		c[k]++;
+	}
+	for (int k = 0; k < 3; k++)
+		m[k] /= (double)c[k];
+	rest = m[2] - m[1];
+	if (rest >= (double)floor / 2.0 || rest >= 0.15 * (m[1] - m[0]))
+		return false;
+	*confidence *= rest > 0 ? rest / (m[1] - m[0]) : 0;
+	return true;
+}
+
 void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor,
 		 struct trend_judgement *j)
 {
@@ -126,7 +159,7 @@ void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor
 	if (j->step_share > 0.6)
 		j->kind = TREND_STEP;
 	else if (j->fit.r2 >= 0.7 && j->fit.ups > j->fit.downs && (!mn || q / qn > mid / mn))
-		j->kind = TREND_GROWING;
+		j->kind = levelled_off(y, n, floor, &j->confidence) ? TREND_STEP : TREND_GROWING;
 	else
 		j->kind = TREND_NOISY;
 }

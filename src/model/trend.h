@@ -26,7 +26,8 @@ void trend_fit(const int64_t *y, size_t n, struct trend *t);
 enum trend_kind {
 	TREND_FLAT,	  /* moved less than the floor */
 	TREND_GROWING,	  /* sustained growth: a leak looks like this */
-	TREND_STEP,	  /* grew, but most of it in one jump (a cache filled, a pool grew) */
+	TREND_STEP,	  /* grew, but most of it in one jump or then levelled off (a cache
+			     filled, a pool grew, a process warmed up) */
 	TREND_NOISY,	  /* moved up and down without a clear direction */
 	TREND_SHRINKING,  /* fell */
 };
@@ -49,7 +50,10 @@ struct trend_judgement {
  * rises by at least floor over the span, explains the series (R² >= 0.7),
  * more steps rose than fell, the last quarter stands above the middle, and
  * no single step holds more than 60% of the rise (else a step; from 8 points
- * on, two rises in a row count as one step: a jump can straddle a sample).
+ * on, two rises in a row count as one step: a jump can straddle a sample);
+ * a rise that levelled off (from 6 points: the last third's mean above the
+ * middle third's by less than floor / 2 and less than 15% of the middle's
+ * rise over the first: warm-up's shape) is a step too.
  */
 void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor,
 		 struct trend_judgement *j);

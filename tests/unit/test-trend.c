@@ -2,6 +2,8 @@
 #include "tap.h"
 #include "trend.h"
 
+#include <math.h>
+
 /* trend_judge on 16 points 200 ms apart, the floor 1 MiB (as series_trends uses it). */
 static void judge(const int64_t *y, struct trend_judgement *j)
 {
@@ -15,6 +17,7 @@ static void judge(const int64_t *y, struct trend_judgement *j)
 static void judge_tests(void)
 {
 	int64_t leak[16], step[16], flat[16], saw[16], down[16], two[16];
+	int64_t warm[16], warmleak[16], slow[16], ramp[16];
 	struct trend_judgement j;
 
 	for (int i = 0; i < 16; i++) {
@@ -55,6 +58,26 @@ static void judge_tests(void)
 
 	judge(down, &j);
 	is_str(trend_kind_name(j.kind), "shrinking", "a falling series is shrinking");
+
+	/* warm-up: a fast climb that levels off, alone and under a steady leak */
+	for (int i = 0; i < 16; i++) {
+		double w = 20.0 * (1 << 20) * (1.0 - exp(-(double)i / 1.5));
+
+		warm[i] = (int64_t)w;
+		ramp[i] = (int64_t)(i < 7 ? i : 7) * (1 << 20);	/* rose 7 MiB, then held */
+		warmleak[i] = (int64_t)w + (int64_t)i * (1 << 20);		/* + 5 MiB/s */
+		slow[i] = (int64_t)i * (1 << 20) * 6 / 75 + (i % 2 ? 40 << 10 : 0); /* 1.2 MiB */
+	}
+	judge(ramp, &j);
+	ok(j.fit.r2 >= 0.7 && j.step_share < 0.6, "a rise that stopped fits a rising line, no jump");
+	is_str(trend_kind_name(j.kind), "step", "but it levelled off: a step, not a leak");
+	ok(j.confidence < 0.1, "with little confidence of steady growth");
+	judge(warm, &j);
+	ok(j.kind != TREND_GROWING, "a warm-up that levels off is no leak");
+	judge(warmleak, &j);
+	is_str(trend_kind_name(j.kind), "growing", "a leak under a warm-up is still growing");
+	judge(slow, &j);
+	is_str(trend_kind_name(j.kind), "growing", "a slow, noisy leak just past the floor grows");
 }
 
 int main(void)
