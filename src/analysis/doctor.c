@@ -777,11 +777,37 @@ static void rule_budget(struct ctx *c)
 	    "size -Xmx (or -XX:MaxRAMPercentage) to leave room for native memory, and cap -XX:MaxDirectMemorySize and -XX:MaxMetaspaceSize so the sum stays below the limit");
 }
 
+/*
+ * A site's live bytes over the window, judged as the series are (intervals
+ * evenly spaced over the span): steady growth of at least a MiB, not one
+ * jump (a compiler thread's arena growing once while a JVM warms up) nor a
+ * climb that stopped. *t is the fit, *confidence the judgement's.
+ */
+static bool site_grows(const struct alloc_data *d, const struct alloc_stack *st,
+		       struct trend *t, double *confidence)
+{
+	struct trend_judgement j;
+	uint64_t step, *tn;
+
+	if (st->n < 3)
+		return false;
+	step = d->span_ms ? d->span_ms * 1000000u / (st->n - 1) : 1000000000u;
+	tn = xmalloc(st->n * sizeof(*tn));
+	for (size_t i = 0; i < st->n; i++)
+		tn[i] = (uint64_t)i * (step ? step : 1);
+	trend_judge(tn, st->live, st->n, MIB, &j);
+	free(tn);
+	*t = j.fit;
+	*confidence = j.confidence;
+	return j.kind == TREND_GROWING && t->growth >= (double)MIB;
+}
+
 static void rule_malloc_sites(struct ctx *c)
 {
 	const struct alloc_data *d = c->p->allocs;
 	const struct alloc_stack *best = NULL;
 	struct trend bt = { 0 };
+	double best_conf = 0;
 	int64_t total = 0;
 	size_t nsites = 0;
 	struct allocrank_culprits *cu;
@@ -795,15 +821,16 @@ static void rule_malloc_sites(struct ctx *c)
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct alloc_stack *st = &d->stacks[i];
 		struct trend t;
+		double conf;
 
-		trend_fit(st->live, st->n, &t);
-		if (!t.growing || t.growth < (double)MIB)
+		if (!site_grows(d, st, &t, &conf))
 			continue;
 		nsites++;
 		total = sat_i64((double)total + t.growth);
 		if (!best || t.growth > bt.growth) {
 			best = st;
 			bt = t;
+			best_conf = conf;
 		}
 	}
 	if (!best)
@@ -811,7 +838,7 @@ static void rule_malloc_sites(struct ctx *c)
 	f = add(c->r, "malloc-leak", FS_LEAK);
 	hours = (double)d->span_ms / 3.6e6;
 	f->bytes_per_hour = hours > 0 ? bt.growth / hours : 0;
-	f->confidence = bt.r2;
+	f->confidence = best_conf;
 	cu = allocrank_culprits_new(d);
 	SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
 	    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));

@@ -405,6 +405,43 @@ static void test_culprits(void)
 	series_release(&s);
 }
 
+/* malloc-leak from the allocation sites alone (doctor FILE of a C program's recording) */
+static void test_malloc_sites(void)
+{
+	struct alloc_frame c[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("keep_session", "srv.c", 12, "/opt/srv", false),
+	};
+	/* 16 intervals: one arena growth of 1.1 MiB while a JVM compiles, then nothing */
+	int64_t once[16], steady[16];
+	struct alloc_stack st = { .id = 1, .frames = c, .nframes = 2, .live = once, .n = 16,
+				  .live_bytes = 1126 << 10, .alloc_count = 27 };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 4000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+
+	for (int i = 0; i < 16; i++) {
+		once[i] = i < 9 ? 0 : 1126 << 10;
+		steady[i] = (int64_t)i * (256 << 10);	/* +3.75 MiB, a quarter MiB an interval */
+	}
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	doctor_report_init(&r);
+	doctor_diagnose(NULL, &p, &r);
+	is_int((int)r.n, 0, "one jump of a site is no malloc leak");
+	doctor_report_release(&r);
+	st.live = steady;
+	st.live_bytes = 15 * (256 << 10);
+	doctor_report_init(&r);
+	doctor_diagnose(NULL, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "malloc-leak") &&
+		   !strcmp(r.f[0].culprit, "keep_session (srv.c:12) in srv"),
+	   "a site rising every interval is one, named");
+	ok(r.n == 1 && r.f[0].confidence > 0.9, "with the trend's confidence");
+	doctor_report_release(&r);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -413,5 +450,6 @@ int main(int argc, char **argv)
 	test_parsers();
 	test_rules();
 	test_culprits();
+	test_malloc_sites();
 	return done_testing();
 }
