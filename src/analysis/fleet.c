@@ -128,7 +128,9 @@ static void try_open(struct fleet *f, pid_t pid)
 	p->pid = pid;
 	series_init(&p->s);
 	doctor_report_init(&p->doc);
-	ret = sampler_open(&p->sp, pid, f->sampler_flags, f->timeout_ms, &p->s, NULL, &err);
+	/* a scraped fleet runs for days: a JVM that stalled once is asked again */
+	ret = sampler_open(&p->sp, pid, f->sampler_flags | SAMPLER_RETRY, f->timeout_ms, &p->s,
+			   NULL, &err);
 	strbuf_release(&err);
 	if (ret) {
 		if (ret == -ESRCH)

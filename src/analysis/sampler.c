@@ -21,16 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs one jcmd line into out; on failure notes why in note (once) and returns -errno. */
+/*
+ * Runs one jcmd line into out; on failure notes why in note (once) and
+ * returns -errno; a success clears note. After a timeout the JVM is asked
+ * nothing: each tick waiting out another would stall the sampling. With
+ * SAMPLER_RETRY it is asked again after 2, 4, 8 … ticks (at most
+ * SAMPLER_MAX_BACKOFF), one request each time, and answered requests end
+ * the back-off: a JVM stopped by a long GC pause or a debugger comes back.
+ */
 static int jcmd(struct sampler *sp, const char *line, struct strbuf *out, char *note, size_t n)
 {
 	struct strbuf err = STRBUF_INIT;
 	int status = 0, ret;
 
 	strbuf_reset(out);
-	if (sp->unresponsive) {
-		/* One timeout is enough: each tick waiting out another would stall the sampling. */
-		if (!note[0])
+	if (sp->unresponsive && (!(sp->flags & SAMPLER_RETRY) || sp->ticks < sp->retry_tick)) {
+		if (!note[0] && note != sp->attach_error)
 			snprintf(note, n, "%s", sp->attach_error);
 		strbuf_release(&err);
 		return -ETIMEDOUT;
@@ -42,8 +48,19 @@ static int jcmd(struct sampler *sp, const char *line, struct strbuf *out, char *
 		snprintf(note, n, "%s", err.len ? err.buf : out->buf);
 	if (ret == -ETIMEDOUT) {
 		sp->unresponsive = true;
+		sp->backoff = sp->backoff ? sp->backoff * 2 : 2;
+		if (sp->backoff > SAMPLER_MAX_BACKOFF)
+			sp->backoff = SAMPLER_MAX_BACKOFF;
+		sp->retry_tick = sp->ticks + sp->backoff;
 		if (!sp->attach_error[0])
 			snprintf(sp->attach_error, sizeof(sp->attach_error), "%s", err.buf);
+	} else if (!ret) {
+		if (sp->unresponsive) {
+			sp->unresponsive = false;
+			sp->backoff = 0;
+			sp->attach_error[0] = 0;
+		}
+		note[0] = 0;
 	}
 	strbuf_release(&err);
 	return ret;

@@ -19,7 +19,11 @@ struct strbuf;
 enum sampler_flags {
 	SAMPLER_NO_JVM = 1 << 0,	/* do not read hsperfdata or attach (plain OS view) */
 	SAMPLER_NO_NMT = 1 << 1,	/* do not ask for the NMT summary every tick */
+	SAMPLER_RETRY = 1 << 2,		/* a JVM that timed out is asked again, backing off
+					   (watch, serve: hours; doctor's seconds do not) */
 };
+
+#define SAMPLER_MAX_BACKOFF 64		/* ticks between two requests to a JVM that times out */
 
 enum sampler_tick_flags {
 	TICK_CHEAP = 1 << 0,	/* also ask VM.info for C-Heap outstanding (heavier) */
@@ -30,7 +34,10 @@ struct sampler {
 	pid_t pid;
 	unsigned flags;
 	int timeout_ms;			/* for each attach request, in all */
-	bool unresponsive;		/* a request timed out: the JVM is asked nothing more */
+	bool unresponsive;		/* a request timed out: the JVM is asked nothing more
+					   (with SAMPLER_RETRY: until tick retry_tick) */
+	uint64_t retry_tick;		/* the tick of the next try of an unresponsive JVM */
+	unsigned backoff;		/* ticks waited before that try: 2, 4, … */
 	struct series *s;		/* where points go (not owned) */
 	struct store *st;		/* the recording, NULL when none (not owned) */
 	/* JVM sources, found by sampler_open */

@@ -386,7 +386,8 @@ int cmd_watch(int argc, char **argv)
 
 	if (cmd_store_create(out, STORE_RECORDING, force, true, &st))
 		goto out;
-	rc = sampler_open(&sp, pid, no_jvm ? SAMPLER_NO_JVM : 0, (int)timeout_ms, &s, st, &err);
+	rc = sampler_open(&sp, pid, no_jvm ? SAMPLER_NO_JVM : SAMPLER_RETRY, (int)timeout_ms, &s, st,
+			  &err);
 	if (rc) {
 		cmd_report_error(rc, err.buf);
 		goto out;
