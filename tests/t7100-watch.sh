@@ -87,7 +87,18 @@ test_expect_success 'not a terminal: one plain line per sample, then the summary
 	grep "^$n samples of $pleaker (leaker) over 00:02 (duration reached) in .plain.db.\$" \
 		plain.out &&
 	grep "^FIGURE  *FIRST  *LAST  *CHANGE  *RATE/H  *R2  *CONF  *TREND\$" plain.out &&
-	grep "^class:anon .* growing\$" plain.out
+	grep "^class:anon .* growing\$" plain.out &&
+	grep -E "^class:anon +[0-9.]+[BKMG] +[0-9.]+[KMG] +\+[0-9.]+[KMG] +\+[0-9.]+[KMG]/h " plain.out
+'
+
+test_expect_success 'the table of trends takes --columns, --no-headings, --bytes' '
+	offheap watch $pleaker -i 200ms -d 1s -o cols.db --columns figure,last,trend --bytes \
+		--no-headings >cols.out &&
+	! grep -q "^FIGURE" cols.out &&
+	grep -E "^rss +[0-9]+ +[a-z-]+\$" cols.out &&
+	test "$(grep -E "^class:anon " cols.out | awk "{ print NF }")" = 3 &&
+	test_exit_code 2 offheap watch $pleaker -d 1s --columns figure,size 2>err &&
+	grep -x "offheap: error: unknown column .size. (valid: figure,first,last,change,per_hour,r2,confidence,trend)" err
 '
 
 test_expect_success 'the recording: a sample per line, class totals each, regions first and last' '

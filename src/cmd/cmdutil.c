@@ -4,6 +4,7 @@
 #include "store.h"
 #include "procfs.h"
 #include "strbuf.h"
+#include "table.h"
 #include "usage.h"
 
 #include <errno.h>
@@ -160,4 +161,71 @@ void cmd_sleep_until(uint64_t deadline_ns, const volatile sig_atomic_t *stop)
 
 	while (!*stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
+}
+
+bool cmd_table_option(int c, const char *arg, struct table_style *st)
+{
+	switch (c) {
+	case CMD_OPT_OUTPUT:
+	case CMD_OPT_COLUMNS:
+		st->columns = arg;
+		return true;
+	case CMD_OPT_NO_HEADINGS:
+		st->no_headings = true;
+		return true;
+	case CMD_OPT_RAW:
+		st->raw = true;
+		return true;
+	case CMD_OPT_BYTES:
+		st->bytes = true;
+		return true;
+	}
+	return false;
+}
+
+void cmd_table_check(const char *cmd, const struct table_style *st,
+		     const struct table_colset *sets, int n)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (st->columns && table_columns_check(st->columns, sets, n, &err))
+		usage_die(cmd, "%s", err.buf);
+	strbuf_release(&err);
+}
+
+void cmd_table_help(FILE *out, bool output_is_file, const struct table_colset *sets, int n)
+{
+	struct strbuf names = STRBUF_INIT;
+	size_t col = 0;
+
+	table_columns_names(sets, n, &names);
+	if (output_is_file)
+		fprintf(out, "      --columns COLS  the columns to show, in order, from:\n");
+	else
+		fprintf(out, "      --output COLS   the columns to show, in order (also --columns), "
+			     "from:\n");
+	/* The names wrapped under the option, at commas. */
+	for (const char *p = names.buf; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (col && col + len + 1 > 60) {
+			fputs(",\n", out);
+			col = 0;
+		} else if (col) {
+			fputc(',', out);
+			col++;
+		}
+		if (!col)
+			fputs("                      ", out);
+		fwrite(p, 1, len, out);
+		col += len;
+		p += len + (p[len] == ',');
+	}
+	fputc('\n', out);
+	fprintf(out, "      --no-headings   no header line\n"
+		     "      --raw           one space between fields, no alignment; spaces and\n"
+		     "                      control characters in a value as \\xHH (lsblk --raw)\n"
+		     "      --bytes         sizes as exact byte counts (default: 512B, 4K, 1.5M, 2G\n"
+		     "                      in powers of 1024; --json has bytes)\n");
+	strbuf_release(&names);
 }
