@@ -270,11 +270,11 @@ test_expect_success 'bad input: no process, an existing file, bad -i/-d, a direc
 	test ! -s exists.db &&
 	for i in 10ms 2h abc 0 -1s ""; do
 		test_exit_code 2 offheap watch $BG_PID -i "$i" -d 1s 2>err &&
-		grep "^offheap: error: -i takes a duration" err || return 1
+		grep "^offheap: error: --interval takes a duration from 100ms to 1h, not " err || return 1
 	done &&
 	for d in 0 abc -5s; do
 		test_exit_code 2 offheap watch $BG_PID -d "$d" 2>err &&
-		grep "^offheap: error: -d takes a duration" err || return 1
+		grep "^offheap: error: --duration takes a duration of 1ms or more, not " err || return 1
 	done &&
 	test_exit_code 2 offheap watch $BG_PID --regions-every nope 2>err &&
 	test_exit_code 2 offheap watch 2>err &&

@@ -3,6 +3,7 @@
 #include "infile.h"
 #include "store.h"
 #include "procfs.h"
+#include "parse.h"
 #include "strbuf.h"
 #include "table.h"
 #include "usage.h"
@@ -228,4 +229,37 @@ void cmd_table_help(FILE *out, bool output_is_file, const struct table_colset *s
 		     "      --bytes         sizes as exact byte counts (default: 512B, 4K, 1.5M, 2G\n"
 		     "                      in powers of 1024; --json has bytes)\n");
 	strbuf_release(&names);
+}
+
+/* "250ms", "3s", "5m", "1h", "7d": the largest unit that divides ms. */
+static const char *duration_str(char *buf, size_t n, uint64_t ms)
+{
+	static const struct { uint64_t ms; const char *unit; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms && ms % units[i].ms == 0) {
+			snprintf(buf, n, "%llu%s", (unsigned long long)(ms / units[i].ms),
+				 units[i].unit);
+			return buf;
+		}
+	}
+	snprintf(buf, n, "0ms");
+	return buf;
+}
+
+uint64_t cmd_opt_duration(const char *cmd, const char *opt, const char *arg, uint64_t min,
+			  uint64_t max)
+{
+	uint64_t ms;
+	char lo[32], hi[32];
+
+	if (!parse_duration_ms(arg, &ms) && ms >= min && (!max || ms <= max))
+		return ms;
+	duration_str(lo, sizeof(lo), min);
+	if (max)
+		usage_die(cmd, "%s takes a duration from %s to %s, not '%s'", opt, lo,
+			  duration_str(hi, sizeof(hi), max), arg);
+	usage_die(cmd, "%s takes a duration of %s or more, not '%s'", opt, lo, arg);
 }

@@ -112,4 +112,12 @@ void cmd_table_check(const char *cmd, const struct table_style *st,
  */
 void cmd_table_help(FILE *out, bool output_is_file, const struct table_colset *sets, int n);
 
+/*
+ * A duration option (parse_duration_ms: "250ms", "3s", "5m", "1h", "2d") from min to max
+ * milliseconds (max 0: no upper bound). A bad one is a usage error in the same words for
+ * every command ("--timeout takes a duration from 1ms to 1h, not 'x'"), exit 2.
+ */
+uint64_t cmd_opt_duration(const char *cmd, const char *opt, const char *arg, uint64_t min,
+			  uint64_t max);
+
 #endif

@@ -855,7 +855,6 @@ int cmd_nmt(int argc, char **argv)
 			  .unit_name = "in powers of 1024" };
 	const char *pos[2] = { NULL, NULL };
 	struct stat st;
-	uint64_t ms;
 	int npos = 0, c, top;
 
 	/* options may come before, between or after PID and the mode */
@@ -903,10 +902,7 @@ int cmd_nmt(int argc, char **argv)
 			o.top = top;
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &ms) || ms == 0 || ms > 3600 * 1000)
-				usage_die("nmt", "invalid --timeout '%s' (a duration from 1ms to 1h, e.g. 3s)",
-					  optarg);
-			o.timeout_ms = (int)ms;
+			o.timeout_ms = (int)cmd_opt_duration("nmt", "--timeout", optarg, 1, 3600000);
 			break;
 		case 'h':
 			print_help(stdout);

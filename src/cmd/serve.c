@@ -325,20 +325,13 @@ int cmd_serve(int argc, char **argv)
 			listen_arg = optarg;
 			break;
 		case 'i':
-			if (parse_duration_ms(optarg, &interval_ms) || interval_ms < 100 ||
-			    interval_ms > 3600000)
-				usage_die("serve", "-i takes a duration from 100ms to 1h, not '%s'",
-					  optarg);
+			interval_ms = cmd_opt_duration("serve", "--interval", optarg, 100, 3600000);
 			break;
 		case OPT_WINDOW:
-			if (parse_duration_ms(optarg, &window_ms) || !window_ms)
-				usage_die("serve", "--window takes a duration such as 30m or 6h, not '%s'",
-					  optarg);
+			window_ms = cmd_opt_duration("serve", "--window", optarg, 1, 0);
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &timeout_ms) || !timeout_ms ||
-			    timeout_ms > 600000)
-				usage_die("serve", "-t takes a duration up to 10m, not '%s'", optarg);
+			timeout_ms = cmd_opt_duration("serve", "--timeout", optarg, 1, 600000);
 			break;
 		case OPT_JVMS:
 			jvms = true;

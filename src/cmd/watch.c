@@ -356,21 +356,13 @@ int cmd_watch(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 't':
-			if (parse_duration_ms(optarg, &timeout_ms) || !timeout_ms ||
-			    timeout_ms > 3600000)
-				usage_die("watch", "-t takes a duration from 1ms to 1h, not '%s'",
-					  optarg);
+			timeout_ms = cmd_opt_duration("watch", "--timeout", optarg, 1, 3600000);
 			break;
 		case 'i':
-			if (parse_duration_ms(optarg, &interval_ms) || interval_ms < 100 ||
-			    interval_ms > 3600000)
-				usage_die("watch", "-i takes a duration from 100ms to 1h, not '%s'",
-					  optarg);
+			interval_ms = cmd_opt_duration("watch", "--interval", optarg, 100, 3600000);
 			break;
 		case 'd':
-			if (parse_duration_ms(optarg, &duration_ms) || !duration_ms)
-				usage_die("watch", "-d takes a duration such as 30s or 2h, not '%s'",
-					  optarg);
+			duration_ms = cmd_opt_duration("watch", "--duration", optarg, 1, 0);
 			break;
 		case 'o':
 			out = optarg;
@@ -385,9 +377,7 @@ int cmd_watch(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_REGIONS:
-			if (parse_duration_ms(optarg, &regions_ms) || !regions_ms)
-				usage_die("watch", "--regions-every takes a duration, not '%s'",
-					  optarg);
+			regions_ms = cmd_opt_duration("watch", "--regions-every", optarg, 1, 0);
 			break;
 		case OPT_NO_JVM:
 			no_jvm = true;
