@@ -113,7 +113,8 @@ test_expect_success 'bad options are usage errors (exit 2)' '
 	test_exit_code 2 offheap maps 2>err && grep "a PID is needed" err &&
 	test_exit_code 2 offheap maps $pid $pid 2>err &&
 	test_exit_code 2 offheap maps $pid --output rss,nope 2>err &&
-	grep -x "offheap: error: unknown column .nope. (valid: start,end,.*,mapping,group,mappings)" err
+	grep -x "offheap: error: unknown column .nope. (valid: start,end,.*,mapping,group,mappings)" err &&
+	test_exit_code 2 offheap maps $pid -o rss 2>err
 '
 
 test_done

@@ -236,7 +236,7 @@ int cmd_maps(int argc, char **argv)
 	nshown = sizeof(default_cols) / sizeof(default_cols[0]);
 	const char *pid_arg = NULL;
 
-	while ((c = cmd_getopt(argc, argv, "+s:n:b:o:wh", opts, &pid_arg)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+s:n:b:wh", opts, &pid_arg)) != -1) {
 		if (cmd_table_option(c, optarg, &style))
 			continue;
 		switch (c) {
@@ -262,9 +262,6 @@ int cmd_maps(int argc, char **argv)
 				by_path = true;
 			else
 				usage_die("maps", "--by takes class or path, not '%s'", optarg);
-			break;
-		case 'o':
-			style.columns = optarg;
 			break;
 		case 'w':
 			for (nshown = 0; nshown < C_NR; nshown++)

@@ -96,7 +96,7 @@ static void print_help(FILE *out)
 		"  -f, --force           baseline -o: replace FILE if it exists\n"
 		"      --detail          baseline -o: save the detail report; diff: ask\n"
 		"                        the JVM for detail.diff (sites with changes)\n"
-		"  -s, --since FILE      diff: compare the live summary with FILE, saved\n"
+		"      --since FILE      diff: compare the live summary with FILE, saved\n"
 		"                        by 'baseline -o' (needs no baseline in the JVM)\n"
 		"  -n, --top N           detail: call sites to print (default 10)\n"
 		"  -t, --timeout DURATION  how long to wait for the JVM (default 10s)\n"
@@ -842,7 +842,7 @@ int cmd_nmt(int argc, char **argv)
 		{ "detail", no_argument, NULL, OPT_DETAIL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "scale", required_argument, NULL, OPT_SCALE },
@@ -859,7 +859,7 @@ int cmd_nmt(int argc, char **argv)
 
 	/* options may come before, between or after PID and the mode */
 	for (;;) {
-		c = getopt_long(argc, argv, "+o:fs:n:t:h", options, NULL);
+		c = getopt_long(argc, argv, "+o:fn:t:h", options, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -893,7 +893,7 @@ int cmd_nmt(int argc, char **argv)
 		case 'f':
 			o.force = true;
 			break;
-		case 's':
+		case 'S':
 			o.since = optarg;
 			break;
 		case 'n':

@@ -56,7 +56,7 @@ static void print_help(void)
 	       "only copies the last round's text. Processes that exit disappear; with --jvms\n"
 	       "or --all new ones are picked up at each round.\n\n"
 	       "Options:\n"
-	       "  -l, --listen ADDR    HOST:PORT to listen on; HOST is a loopback address\n"
+	       "      --listen ADDR    HOST:PORT to listen on; HOST is a loopback address\n"
 	       "                       (127.0.0.1 when only :PORT or PORT is given, [::1],\n"
 	       "                       localhost) or, to listen on every interface, 0.0.0.0 or\n"
 	       "                       [::] spelled out; other addresses are refused. PORT 0\n"
@@ -319,7 +319,7 @@ int cmd_serve(int argc, char **argv)
 	bool warned = false;
 	int c, fd, code, ret = EXIT_RUNTIME;
 
-	while ((c = cmd_getopt(argc, argv, "+l:i:t:h", opts, &first)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+i:t:h", opts, &first)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_arg = optarg;
