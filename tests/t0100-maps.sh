@@ -53,16 +53,34 @@ test_expect_success 'the mappings add up to the totals (RSS, anon, swap, size)' 
 	jq -e "([.mappings[].rss] | add) == .totals.rss and ([.mappings[].anon] | add) == .totals.anon and ([.mappings[].size] | add) == .totals.size" a.json
 '
 
-test_expect_success 'the text total line equals the rollup RSS in KiB' '
-	offheap maps $pid >text &&
+test_expect_success 'the text total line equals the rollup RSS: --bytes exact, by default with its unit' '
+	offheap maps $pid --bytes >text &&
 	rss_kb=$(awk "/^Rss:/ { print \$2 }" /proc/$pid/smaps_rollup) &&
-	awk -v want=$rss_kb "\$1 == \"total\" { exit (\$3 == want ? 0 : 1) }" text
+	awk -v want=$((rss_kb * 1024)) "\$1 == \"total\" { exit (\$3 == want ? 0 : 1) }" text &&
+	offheap maps $pid >text &&
+	head -n 2 text | tail -n 1 | grep -E "^Address +Perm +Offset +Size +RSS +PSS +Dirty +Anon +Swap +Locked +THP +Class +Mapping$" &&
+	awk "\$1 == \"total\" { print \$3 }" text >human &&
+	grep -E "^[0-9]+(\.[0-9])?[KMG]$" human
 '
 
 test_expect_success '--sort rss orders rows by RSS, --top limits them' '
-	offheap maps $pid --sort rss --top 5 --output rss >top &&
+	offheap maps $pid --sort rss --top 5 --output rss --bytes >top &&
 	test $(wc -l <top) -eq 8 &&
 	sed -n "3,7p" top >rows && sort -rn rows | cmp - rows
+'
+
+test_expect_success '--output, --no-headings, --raw: a stack named with its thread, escaped' '
+	tid=$(grep -l "^pool-grower" /proc/$pid/task/*/comm | sed "s,.*/task/\([0-9]*\)/comm,\1,") &&
+	offheap maps $pid --output tid,class,mapping --raw --no-headings >raw &&
+	grep -x "$tid stack \[stack:$tid\\\\x20pool-grower\]" raw &&
+	grep -x "$tid stack \[stack:$tid\\\\x20pool-grower\]\\\\x20guard" raw &&
+	! grep -q "^Address\|^TID" raw &&
+	sed -e 1d -e "/^total /d" raw >rows &&
+	test "$(awk "NF != 3" rows | wc -l)" = 0 &&
+	offheap maps $pid --by class --output group,mappings,rss --bytes --no-headings >groups &&
+	test "$(awk "\$1 == \"total\" { print \$3 }" groups)" = \
+		"$(offheap maps $pid --json | jq .totals.rss)" ||
+	{ offheap maps $pid --json | jq .totals.rss; cat groups; false; }
 '
 
 test_expect_success '--sort addr orders rows by address' '
@@ -94,7 +112,9 @@ test_expect_success 'bad options are usage errors (exit 2)' '
 	test_exit_code 2 offheap maps $pid --sort nope 2>err && grep "unknown sort key" err &&
 	test_exit_code 2 offheap maps 2>err && grep "a PID is needed" err &&
 	test_exit_code 2 offheap maps $pid $pid 2>err &&
-	test_exit_code 2 offheap maps $pid --output nope 2>err
+	test_exit_code 2 offheap maps $pid --output rss,nope 2>err &&
+	grep -x "offheap: error: unknown column .nope. (valid: start,end,.*,mapping,group,mappings)" err &&
+	test_exit_code 2 offheap maps $pid -o rss 2>err
 '
 
 test_done

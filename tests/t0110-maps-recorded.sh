@@ -5,13 +5,13 @@
 tree="$FIXTURES/proc-leaker"
 pid=$(cat "$tree/PID")
 
-test_expect_success 'maps of the recorded leaker equals the golden output' '
-	offheap --proc-root "$tree/proc" maps $pid --sort addr >out &&
+test_expect_success 'maps of the recorded leaker equals the golden output (in bytes)' '
+	offheap --proc-root "$tree/proc" maps $pid --sort addr --bytes >out &&
 	diff -u "$tree/expect-maps-addr.txt" out
 '
 
-test_expect_success 'maps --by class of the recorded leaker equals the golden output' '
-	offheap --proc-root "$tree/proc" maps $pid --by class >out &&
+test_expect_success 'maps --by class of the recorded leaker equals the golden output (in bytes)' '
+	offheap --proc-root "$tree/proc" maps $pid --by class --bytes >out &&
 	diff -u "$tree/expect-maps-by-class.txt" out
 '
 
@@ -93,7 +93,7 @@ test_expect_success 'random bytes in one file: its error and exit 1, or the same
 		for i in 1 2 3 4 5 6 7 8; do
 			random $f $((i * 700)) &&
 			if test -z "$want"; then
-				offheap --proc-root bad/proc maps $pid --sort addr >out 2>err &&
+				offheap --proc-root bad/proc maps $pid --sort addr --bytes >out 2>err &&
 				test ! -s err &&
 				sed -n "/^Address/,\$p" out >got.table &&
 				diff -u want.table got.table

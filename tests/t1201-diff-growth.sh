@@ -68,7 +68,11 @@ test_expect_success 'diff text: header, totals, class table, mappings, threads' 
 	cat d.txt &&
 	grep -q "^pid $pid (leaker)  .* -> .*  interval [0-9.]* s$" d.txt &&
 	grep -q "^RSS .* -> .* (+[0-9.]* MiB)$" d.txt &&
-	grep -q "^anon  *[0-9]*  *[-+][0-9]*  *[0-9]*  *[0-9]*  *+[1-9][0-9]*" d.txt &&
+	grep -Eq "^anon +[0-9]+ +[-+][0-9]+ +[0-9.]+[BKMG] +[0-9.]+[KMG] +\+[1-9][0-9.]*[KMG] " d.txt &&
+	grep -E "^Class +Mappings +\+/- +RSS before +RSS after +RSS delta +Anon delta +Swap delta +Size delta$" d.txt &&
+	offheap diff a.db b.db --by class --bytes --output class,rss_delta --no-headings >b.txt &&
+	test "$(awk "\$1 == \"anon\" { print \$2 }" b.txt)" = \
+		"+$(offheap diff a.db b.db --json | jq ".classes[] | select(.class == \"anon\") | .rss_delta")" &&
 	grep -q "^Mappings changed: [1-9]" d.txt &&
 	grep -E -q "^(grew|born) .* anon .*\[anon\]$" d.txt &&
 	grep -q "^Threads: 2 -> 2, 0 born, 0 gone$" d.txt

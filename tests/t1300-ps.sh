@@ -33,6 +33,16 @@ test_expect_success 'the JVM is marked, with its NMT level from hsperfdata' '
 	offheap ps >ps.txt &&
 	grep -E "^ *$jvm .* yes +detail +$JDK17/java " ps.txt
 '
+test_expect_success '--raw --bytes --output: the exact RSS of the helper and its escaped command line' '
+	offheap ps --raw --bytes --output pid,rss,command --no-headings >raw &&
+	line=$(grep "^$hold " raw) &&
+	rss=$(offheap ps --json | jq ".processes[] | select(.pid == $hold) | .rss") &&
+	within_pct "$(echo "$line" | cut -d " " -f 2)" "$rss" 10 &&
+	test "$(echo "$line" | cut -d " " -f 3-)" = "$HELPERS/anonhold\\x2096\\x20$TRASH/hold.ready" &&
+	offheap ps --output pid,rss >human &&
+	grep -E "^ *$hold +[0-9.]+[KM]$" human
+'
+
 test_expect_success '--jvm lists JVMs only' '
 	offheap ps --jvm --json >jvm.json &&
 	jq -e "[.processes[].jvm] | all" jvm.json &&

@@ -28,11 +28,28 @@ test_expect_success 'the garbage status file: listed with nulls, no crash' '
 		.uid == null and .name == \"bad\" and .jvm == false" ps.json
 '
 
-test_expect_success 'text output' '
+test_expect_success 'text output: sizes with their unit, --bytes exact' '
 	offheap $PR ps >out &&
-	grep -E "^4695 .* 19 +81892 +51100 +30792 +0 +yes +summary +java -XX:Native" out &&
-	grep -E "^ *555 +4000123 +1 +5000 +4000 +1000 +300000 +victim --big$" out &&
-	grep -E "^ *888 +- +- +- +- +- +- +garbage$" out
+	grep -E "^4695 .* 19 +80M +49.9M +30.1M +0B +yes +summary +java -XX:Native" out &&
+	grep -E "^ *555 +4000123 +1 +4.9M +3.9M +1000K +293M +victim --big$" out &&
+	grep -E "^ *888 +- +- +- +- +- +- +garbage$" out &&
+	offheap $PR ps --bytes >out &&
+	grep -E "^4695 .* 19 +83857408 +52326400 +31531008 +0 +yes +summary +java -XX:Native" out &&
+	grep -E "^ *555 +4000123 +1 +5120000 +4096000 +1024000 +307200000 +victim --big$" out
+'
+
+test_expect_success '--output, --no-headings, --raw: lsblk-like columns' '
+	offheap $PR ps --sort pid --output pid,swap,command --no-headings --raw --bytes >out &&
+	printf "%s\n" "1 0 /sbin/init\\x20splash" "555 307200000 victim\\x20--big" \
+		"777 0 sleep\\x2060" "888 - garbage" \
+		"4695 0 java\\x20-XX:NativeMemoryTracking=summary\\x20Idle.java\\x20900000" >want &&
+	diff -u want out &&
+	offheap $PR ps --sort pid --top 2 --columns COMMAND,PID >out &&
+	printf "%s\n" "COMMAND            PID" "/sbin/init splash    1" "victim --big       555" >want &&
+	diff -u want out &&
+	test_exit_code 2 offheap $PR ps --output pid,size,rss 2>err &&
+	test "$(head -n 1 err)" = "offheap: error: unknown column '"'"'size'"'"' (valid: pid,user,threads,rss,anon,file,swap,jvm,nmt,command)" &&
+	test "$(wc -l <err)" = 2
 '
 
 test_expect_success '--sort swap, --sort pid, --top, --jvm' '

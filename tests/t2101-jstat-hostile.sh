@@ -104,7 +104,13 @@ test_expect_success '--list on the recording shows the readable JVMs only, and s
 	grep "^ *4245 *summary *17.0.15+6-Debian-1deb12u1 *jdk.compiler" out &&
 	grep "^ *4246 *off *25.0.3+9-LTS" out &&
 	! grep -E "^ *(4242|4243|4244|4247|4248|4249|4250) " out &&
-	offheap $PR jstat --list --json | jq -e "[.jvms[].pid] == [4245, 4246, 4251]"
+	offheap $PR jstat --list --json | jq -e "[.jvms[].pid] == [4245, 4246, 4251]" &&
+	offheap $PR jstat --list --output pid,nmt --no-headings --raw >out &&
+	printf "4245 summary\n4246 off\n" >want &&
+	head -n 2 out | diff -u want - &&
+	test "$(wc -l <out)" = 3 &&
+	test_exit_code 2 offheap $PR jstat --list --output pid,rss 2>err &&
+	grep -x "offheap: error: unknown column .rss. (valid: pid,nmt,vm_version,command)" err
 '
 
 test_expect_success 'live: a symlink planted in /tmp for a non-JVM process is refused' '

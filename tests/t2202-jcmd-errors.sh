@@ -18,7 +18,7 @@ test_expect_success 'usage errors exit 2' '
 	test_exit_code 2 offheap jcmd 2>err && grep "missing PID" err &&
 	test_exit_code 2 offheap jcmd $$ 2>err && grep "missing the command" err &&
 	test_exit_code 2 offheap jcmd --timeout soon $$ VM.version 2>err &&
-	grep "invalid --timeout" err &&
+	grep "^offheap: error: --timeout takes a duration from 1ms to 1h, not .soon.$" err &&
 	test_exit_code 2 offheap jcmd --bogus 2>err &&
 	offheap jcmd --help >help && grep "^Examples:" help
 '

@@ -38,9 +38,15 @@ test_expect_success 'summary text: a table of categories and the total' '
 	offheap nmt $NPID >s.txt &&
 	head -n 1 s.txt | grep "^JVM $NPID: native memory tracked by NMT" &&
 	grep "^CATEGORY  *RESERVED  *COMMITTED" s.txt &&
-	grep "^Java Heap  *131072  *131072 " s.txt &&
+	grep "^Java Heap  *128M  *128M " s.txt &&
 	grep "^Total " s.txt &&
-	grep "^threads: " s.txt
+	grep "^threads: " s.txt &&
+	offheap nmt $NPID --bytes >b.txt &&
+	head -n 1 b.txt | grep "^JVM $NPID: native memory tracked by NMT, bytes$" &&
+	grep "^Java Heap  *134217728  *134217728 " b.txt &&
+	offheap nmt $NPID --columns committed,category --bytes --raw --no-headings >r.txt &&
+	grep -x "134217728 Java\\\\x20Heap" r.txt &&
+	! grep -q "^CATEGORY" r.txt
 '
 
 # jcmd rounds each figure to the nearest MB; the stable ones (the heap, the class space
@@ -88,7 +94,9 @@ test_expect_success 'the same growth with --since FILE (offheap computes the dif
 
 test_expect_success 'diff text: largest committed growth first' '
 	offheap nmt $NPID diff --since base.nmt >d.txt &&
-	sed -n 3p d.txt | grep "^Other  *[0-9]*  *+3[0-9]*  *[0-9]*  *+3[0-9][0-9][0-9][0-9]$"
+	sed -n 3p d.txt | grep -E "^Other +[0-9.]+[KMG] +\+3[0-9.]*M +[0-9.]+[KMG] +\+3[0-9.]*M$" &&
+	offheap nmt $NPID diff --since base.nmt --bytes >d.txt &&
+	sed -n 3p d.txt | grep -E "^Other +[0-9]+ +\+3[0-9]* +[0-9]+ +\+3[0-9]{7}$"
 '
 
 test_expect_success '--since works although the JVM baseline is replaced' '

@@ -93,6 +93,16 @@ test_expect_success '-o writes the trace_* tables; a second run appends' '
 	test "$(sqlite3 rec.db "select exit_status from trace_runs where run_id = 2")" = 0
 '
 
+test_expect_success 'the tables take --columns, --bytes, --no-headings, --raw' '
+	offheap trace --columns thread,mapped_bytes --bytes --no-headings --raw \
+		-- "$HELPERS/mmapper" --lifetime 1 --no-churn >cols.txt &&
+	! grep -q "^THREAD" cols.txt &&
+	mapped=$(awk "\$1 == \"pool-grower\" && NF == 2 { print \$2 }" cols.txt) &&
+	test "$mapped" -ge $((10 * 1048576)) &&
+	test_exit_code 2 offheap trace --columns nope -- true 2>err &&
+	grep "^offheap: error: unknown column .nope. (valid: pid,process,state," err
+'
+
 test_expect_success '-d ends the command and its children (they cannot run on untraced)' '
 	test_exit_code 137 offheap trace -d 500ms -- sh -c "sleep 29.71 & sleep 29.72; true" >d.txt &&
 	grep -q "^offheap trace: .sh." d.txt &&

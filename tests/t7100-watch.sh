@@ -87,7 +87,18 @@ test_expect_success 'not a terminal: one plain line per sample, then the summary
 	grep "^$n samples of $pleaker (leaker) over 00:02 (duration reached) in .plain.db.\$" \
 		plain.out &&
 	grep "^FIGURE  *FIRST  *LAST  *CHANGE  *RATE/H  *R2  *CONF  *TREND\$" plain.out &&
-	grep "^class:anon .* growing\$" plain.out
+	grep "^class:anon .* growing\$" plain.out &&
+	grep -E "^class:anon +[0-9.]+[BKMG] +[0-9.]+[KMG] +\+[0-9.]+[KMG] +\+[0-9.]+[KMG]/h " plain.out
+'
+
+test_expect_success 'the table of trends takes --columns, --no-headings, --bytes' '
+	offheap watch $pleaker -i 200ms -d 1s -o cols.db --columns figure,last,trend --bytes \
+		--no-headings >cols.out &&
+	! grep -q "^FIGURE" cols.out &&
+	grep -E "^rss +[0-9]+ +[a-z-]+\$" cols.out &&
+	test "$(grep -E "^class:anon " cols.out | awk "{ print NF }")" = 3 &&
+	test_exit_code 2 offheap watch $pleaker -d 1s --columns figure,size 2>err &&
+	grep -x "offheap: error: unknown column .size. (valid: figure,first,last,change,per_hour,r2,confidence,trend)" err
 '
 
 test_expect_success 'the recording: a sample per line, class totals each, regions first and last' '
@@ -259,11 +270,11 @@ test_expect_success 'bad input: no process, an existing file, bad -i/-d, a direc
 	test ! -s exists.db &&
 	for i in 10ms 2h abc 0 -1s ""; do
 		test_exit_code 2 offheap watch $BG_PID -i "$i" -d 1s 2>err &&
-		grep "^offheap: error: -i takes a duration" err || return 1
+		grep "^offheap: error: --interval takes a duration from 100ms to 1h, not " err || return 1
 	done &&
 	for d in 0 abc -5s; do
 		test_exit_code 2 offheap watch $BG_PID -d "$d" 2>err &&
-		grep "^offheap: error: -d takes a duration" err || return 1
+		grep "^offheap: error: --duration takes a duration of 1ms or more, not " err || return 1
 	done &&
 	test_exit_code 2 offheap watch $BG_PID --regions-every nope 2>err &&
 	test_exit_code 2 offheap watch 2>err &&

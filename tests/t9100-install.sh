@@ -110,6 +110,12 @@ test_expect_success 'bash: every option of every command, as its getopt table ha
 	done &&
 	complete offheap maps --so >got &&
 	echo --sort >want &&
+	diff -u want got &&
+	complete offheap ps --no-h >got &&
+	echo --no-headings >want &&
+	diff -u want got &&
+	complete offheap trace --col >got &&
+	echo --columns >want &&
 	diff -u want got
 '
 

@@ -3,7 +3,9 @@
 #include "infile.h"
 #include "store.h"
 #include "procfs.h"
+#include "parse.h"
 #include "strbuf.h"
+#include "table.h"
 #include "usage.h"
 
 #include <errno.h>
@@ -160,4 +162,104 @@ void cmd_sleep_until(uint64_t deadline_ns, const volatile sig_atomic_t *stop)
 
 	while (!*stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
+}
+
+bool cmd_table_option(int c, const char *arg, struct table_style *st)
+{
+	switch (c) {
+	case CMD_OPT_OUTPUT:
+	case CMD_OPT_COLUMNS:
+		st->columns = arg;
+		return true;
+	case CMD_OPT_NO_HEADINGS:
+		st->no_headings = true;
+		return true;
+	case CMD_OPT_RAW:
+		st->raw = true;
+		return true;
+	case CMD_OPT_BYTES:
+		st->bytes = true;
+		return true;
+	}
+	return false;
+}
+
+void cmd_table_check(const char *cmd, const struct table_style *st,
+		     const struct table_colset *sets, int n)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (st->columns && table_columns_check(st->columns, sets, n, &err))
+		usage_die(cmd, "%s", err.buf);
+	strbuf_release(&err);
+}
+
+void cmd_table_help(FILE *out, bool output_is_file, const struct table_colset *sets, int n)
+{
+	struct strbuf names = STRBUF_INIT;
+	size_t col = 0;
+
+	table_columns_names(sets, n, &names);
+	if (output_is_file)
+		fprintf(out, "      --columns COLS  the columns to show, in order, from:\n");
+	else
+		fprintf(out, "      --output COLS   the columns to show, in order (also --columns), "
+			     "from:\n");
+	/* The names wrapped under the option, at commas. */
+	for (const char *p = names.buf; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (col && col + len + 1 > 60) {
+			fputs(",\n", out);
+			col = 0;
+		} else if (col) {
+			fputc(',', out);
+			col++;
+		}
+		if (!col)
+			fputs("                      ", out);
+		fwrite(p, 1, len, out);
+		col += len;
+		p += len + (p[len] == ',');
+	}
+	fputc('\n', out);
+	fprintf(out, "      --no-headings   no header line\n"
+		     "      --raw           one space between fields, no alignment; spaces and\n"
+		     "                      control characters in a value as \\xHH (lsblk --raw)\n"
+		     "      --bytes         sizes as exact byte counts (default: 512B, 4K, 1.5M, 2G\n"
+		     "                      in powers of 1024; --json has bytes)\n");
+	strbuf_release(&names);
+}
+
+/* "250ms", "3s", "5m", "1h", "7d": the largest unit that divides ms. */
+static const char *duration_str(char *buf, size_t n, uint64_t ms)
+{
+	static const struct { uint64_t ms; const char *unit; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms && ms % units[i].ms == 0) {
+			snprintf(buf, n, "%llu%s", (unsigned long long)(ms / units[i].ms),
+				 units[i].unit);
+			return buf;
+		}
+	}
+	snprintf(buf, n, "0ms");
+	return buf;
+}
+
+uint64_t cmd_opt_duration(const char *cmd, const char *opt, const char *arg, uint64_t min,
+			  uint64_t max)
+{
+	uint64_t ms;
+	char lo[32], hi[32];
+
+	if (!parse_duration_ms(arg, &ms) && ms >= min && (!max || ms <= max))
+		return ms;
+	duration_str(lo, sizeof(lo), min);
+	if (max)
+		usage_die(cmd, "%s takes a duration from %s to %s, not '%s'", opt, lo,
+			  duration_str(hi, sizeof(hi), max), arg);
+	usage_die(cmd, "%s takes a duration of %s or more, not '%s'", opt, lo, arg);
 }

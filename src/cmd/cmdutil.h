@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /*
@@ -76,5 +77,47 @@ uint64_t cmd_mono_ns(void);
  * signal handler's flag: an interrupted sleep ends when it is set).
  */
 void cmd_sleep_until(uint64_t deadline_ns, const volatile sig_atomic_t *stop);
+
+/*
+ * The output options every table command takes (table.h's struct table_style), added to a
+ * command's getopt table in one line: CMD_TABLE_OPTIONS where --output is free for the
+ * column list, CMD_TABLE_OPTIONS_NO_OUTPUT where --output already names a FILE (nmt, trace,
+ * watch: there the list is --columns, which every table command also takes).
+ * In the getopt loop, `if (cmd_table_option(c, optarg, &style)) continue;`.
+ */
+enum {
+	CMD_OPT_OUTPUT = 0x1000, CMD_OPT_COLUMNS, CMD_OPT_NO_HEADINGS, CMD_OPT_RAW, CMD_OPT_BYTES
+};
+#define CMD_TABLE_OPTIONS_NO_OUTPUT \
+	{ "columns", required_argument, NULL, CMD_OPT_COLUMNS }, \
+	{ "no-headings", no_argument, NULL, CMD_OPT_NO_HEADINGS }, \
+	{ "raw", no_argument, NULL, CMD_OPT_RAW }, \
+	{ "bytes", no_argument, NULL, CMD_OPT_BYTES }
+#define CMD_TABLE_OPTIONS \
+	{ "output", required_argument, NULL, CMD_OPT_OUTPUT }, CMD_TABLE_OPTIONS_NO_OUTPUT
+
+struct table_style;
+struct table_colset;
+/* Fills st for one of the options above and returns true; false for any other c. */
+bool cmd_table_option(int c, const char *arg, struct table_style *st);
+/*
+ * Checks st->columns against the column sets of the command's n tables; an unknown name
+ * is a usage error: one line naming it and the valid names, exit 2.
+ */
+void cmd_table_check(const char *cmd, const struct table_style *st,
+		     const struct table_colset *sets, int n);
+/*
+ * The --help lines of these options, in the same words for every command, with the
+ * column names of sets; output_is_file: the command's --output is a FILE.
+ */
+void cmd_table_help(FILE *out, bool output_is_file, const struct table_colset *sets, int n);
+
+/*
+ * A duration option (parse_duration_ms: "250ms", "3s", "5m", "1h", "2d") from min to max
+ * milliseconds (max 0: no upper bound). A bad one is a usage error in the same words for
+ * every command ("--timeout takes a duration from 1ms to 1h, not 'x'"), exit 2.
+ */
+uint64_t cmd_opt_duration(const char *cmd, const char *opt, const char *arg, uint64_t min,
+			  uint64_t max);
 
 #endif

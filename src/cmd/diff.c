@@ -83,6 +83,11 @@ struct opts {
 	bool no_threads;		/* a snapshot was taken with --no-threads */
 	bool fail_on_growth;
 	uint64_t growth_limit;
+	struct table_style style;	/* --output, --no-headings, --raw, --bytes */
+};
+
+static const struct table_colset colsets[] = {
+	{ class_cols, K_NR }, { map_cols, M_NR }, { thread_cols, T_NR },
 };
 
 static void print_help(void)
@@ -102,7 +107,8 @@ static void print_help(void)
 	       "Mappings are paired by address and path: same start, end and path first; then\n"
 	       "same start (grew or shrank at the end); then same end (anonymous memory often\n"
 	       "grows downwards, as the kernel merges a new mmap placed below an existing one);\n"
-	       "then overlapping with the same path. Sizes are in KiB (bytes in --json).\n\n"
+	       "then overlapping with the same path. Sizes are in powers of 1024 (--bytes: in\n"
+	       "bytes; --json: bytes).\n\n"
 	       "Options:\n"
 	       "      --since FILE   compare the live process PID with the snapshot FILE\n"
 	       "  -b, --by WHAT      only these sections: class, mapping, thread (repeat or\n"
@@ -115,7 +121,9 @@ static void print_help(void)
 	       "                     exit 3 when total RSS grew by more than SIZE (512k, 64M, 1g)\n"
 	       "  -f, --force        compare even when the snapshots are of different processes\n"
 	       "                     (with --since: a PID reused by another process)\n"
-	       "  -h, --help         this help\n\n"
+	       "  -h, --help         this help\n");
+	cmd_table_help(stdout, false, colsets, 3);
+	printf("\n"
 	       "Exit status: 0 ok, 1 a file or the process could not be read, or the PID\n"
 	       "belongs to another process than the snapshot's, 2 usage error, 3 RSS grew by\n"
 	       "more than --fail-on-growth.\n\n"
@@ -239,10 +247,15 @@ static const char *clock_text(char *buf, size_t n, uint64_t ns)
 	return buf;
 }
 
-static void print_total_line(const char *what, uint64_t a, uint64_t b)
+static void print_total_line(const char *what, uint64_t a, uint64_t b, bool bytes)
 {
 	char x[32], y[32], z[32];
 
+	if (bytes) {
+		printf("%-5s %10" PRIu64 " -> %-10" PRIu64 " (%+" PRId64 ")\n", what, a, b,
+		       (int64_t)(b - a));
+		return;
+	}
 	printf("%-5s %10s -> %-10s (%s)\n", what, format_size(x, sizeof(x), a),
 	       format_size(y, sizeof(y), b), format_dsize(z, sizeof(z), (int64_t)(b - a)));
 }
@@ -256,13 +269,14 @@ static void print_text(const struct diff *d, const struct opts *o)
 	printf("pid %d (%s)  %s -> %s  interval %.1f s\n", (int)b->pid, b->status.name,
 	       clock_text(ta, sizeof(ta), a->time_ns), clock_text(tb, sizeof(tb), b->time_ns),
 	       (double)d->interval_ns / 1e9);
-	print_total_line("RSS", a->totals.rss, b->totals.rss);
-	print_total_line("Anon", a->totals.anon, b->totals.anon);
-	print_total_line("Swap", a->totals.swap, b->totals.swap);
+	print_total_line("RSS", a->totals.rss, b->totals.rss, o->style.bytes);
+	print_total_line("Anon", a->totals.anon, b->totals.anon, o->style.bytes);
+	print_total_line("Swap", a->totals.swap, b->totals.swap, o->style.bytes);
 
 	if (o->sections & SEC_CLASS) {
 		printf("\nBy class:\n");
 		table_init(&t, class_cols, K_NR);
+		t.style = &o->style;
 		fill_classes(d, &t);
 		table_print(&t, stdout);
 		table_release(&t);
@@ -278,6 +292,7 @@ static void print_text(const struct diff *d, const struct opts *o)
 		for (int c = 0; c < nc; c++)
 			text_cols[c] = map_cols[map_text_cols[c]];
 		table_init(&shown, text_cols, nc);
+		shown.style = full.style = &o->style;
 		for (size_t r = 0; r < full.nrows; r++) {
 			size_t row = table_add_row(&shown);
 
@@ -311,8 +326,9 @@ static void print_text(const struct diff *d, const struct opts *o)
 			       o->key == DK_ANON ? "anon" : o->key == DK_SWAP ? "swap"
 							: o->key == DK_SIZE ? "size" : "RSS");
 		printf("\n");
+		/* An --output list picks from every column, as --json has them. */
 		if (full.nrows)
-			table_print(&shown, stdout);
+			table_print(o->style.columns ? &full : &shown, stdout);
 		table_release(&shown);
 		table_release(&full);
 	}
@@ -324,6 +340,7 @@ static void print_text(const struct diff *d, const struct opts *o)
 		       d->threads_born, d->threads_gone);
 		if (d->nthreads) {
 			table_init(&t, thread_cols, T_NR);
+			t.style = &o->style;
 			fill_threads(d, true, o->top, &t);
 			fill_threads(d, false, o->top, &t);
 			table_print(&t, stdout);
@@ -469,6 +486,7 @@ int cmd_diff(int argc, char **argv)
 		{ "fail-on-growth", required_argument, NULL, OPT_FAIL },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_TABLE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .sections = 0, .top = 20, .key = DK_RSS };
@@ -493,6 +511,8 @@ int cmd_diff(int argc, char **argv)
 			operands[nops++] = argv[optind++];
 			continue;
 		}
+		if (cmd_table_option(c, optarg, &o.style))
+			continue;
 		switch (c) {
 		case OPT_SINCE:
 			since = optarg;
@@ -536,6 +556,7 @@ int cmd_diff(int argc, char **argv)
 		usage_die("diff", "unexpected argument '%s'", argv[optind]);
 	if (!o.sections)
 		o.sections = SEC_ALL;
+	cmd_table_check("diff", &o.style, colsets, 3);
 	if (since && nops != 1)
 		usage_die("diff", "--since FILE takes one PID (offheap diff PID --since FILE)");
 	if (!since && nops == 1 && stat(operands[0], &sb))

@@ -712,21 +712,14 @@ int cmd_doctor(int argc, char **argv)
 	while ((c = cmd_getopt(argc, argv, "+d:i:o:t:qh", opts, &arg)) != -1) {
 		switch (c) {
 		case 't':
-			if (parse_duration_ms(optarg, &o.timeout_ms) || !o.timeout_ms ||
-			    o.timeout_ms > 3600000)
-				usage_die("doctor", "-t takes a duration from 1ms to 1h, not '%s'",
-					  optarg);
+			o.timeout_ms = cmd_opt_duration("doctor", "--timeout", optarg, 1, 3600000);
 			break;
 		case 'd':
-			if (parse_duration_ms(optarg, &o.duration_ms) || o.duration_ms < 1000 ||
-			    o.duration_ms > 7 * 24 * 3600000ULL)
-				usage_die("doctor", "-d takes a duration from 1s to 7d, not '%s'", optarg);
+			o.duration_ms = cmd_opt_duration("doctor", "--duration", optarg, 1000,
+							 7 * 24 * 3600000ULL);
 			break;
 		case 'i':
-			if (parse_duration_ms(optarg, &o.interval_ms) || o.interval_ms < 100 ||
-			    o.interval_ms > 3600000)
-				usage_die("doctor", "-i takes a duration from 100ms to 1h, not '%s'",
-					  optarg);
+			o.interval_ms = cmd_opt_duration("doctor", "--interval", optarg, 100, 3600000);
 			have_interval = true;
 			break;
 		case 'o':
@@ -739,10 +732,8 @@ int cmd_doctor(int argc, char **argv)
 			o.no_attach = true;
 			break;
 		case OPT_PROBE_BUDGET:
-			if (parse_duration_ms(optarg, &o.probe_budget_ms) || !o.probe_budget_ms ||
-			    o.probe_budget_ms > 60000)
-				usage_die("doctor", "--probe-budget takes a time from 1ms to 60s, not '%s'",
-					  optarg);
+			o.probe_budget_ms = cmd_opt_duration("doctor", "--probe-budget", optarg, 1,
+							     60000);
 			have_budget = true;
 			break;
 		case OPT_JSON:

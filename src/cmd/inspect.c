@@ -549,9 +549,7 @@ int cmd_inspect(int argc, char **argv)
 			malloc_heaps = true;
 			break;
 		case OPT_BUDGET:
-			if (parse_duration_ms(optarg, &budget_ms) || !budget_ms)
-				usage_die("inspect", "bad --budget '%s' (a time such as 250ms or 2s)",
-					  optarg);
+			budget_ms = cmd_opt_duration("inspect", "--budget", optarg, 1, 0);
 			break;
 		case OPT_MAP:
 			dumpcli_map("inspect", optarg, &sel, &have_sel);

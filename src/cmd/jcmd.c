@@ -134,12 +134,7 @@ int cmd_jcmd(int argc, char **argv)
 			list = true;
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &timeout) || timeout == 0 ||
-			    timeout > 3600 * 1000)
-				usage_die(
-				    "jcmd",
-				    "invalid --timeout '%s' (a duration from 1ms to 1h, e.g. 3s)",
-				    optarg);
+			timeout = cmd_opt_duration("jcmd", "--timeout", optarg, 1, 3600000);
 			break;
 		case 'j':
 			as_json = true;

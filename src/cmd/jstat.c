@@ -26,11 +26,20 @@
 #include <string.h>
 #include <time.h>
 
+static const struct table_col list_cols[] = {
+	{ "pid", "PID", TK_U64, false },
+	{ "nmt", "NMT", TK_STR, false },
+	{ "vm_version", "VERSION", TK_STR, false },
+	{ "command", "COMMAND", TK_STR, false },
+};
+
+static const struct table_colset list_colsets[] = { { list_cols, 4 } };
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: offheap jstat [-OPTION] [-t] [-hN] [--json] PID [INTERVAL [COUNT]]\n"
-		"       offheap jstat --list [--json]\n\n"
+		"       offheap jstat --list [--json] [--output COLS] [--no-headings] [--raw]\n\n"
 		"Prints the statistics of a running JVM that the JDK's jstat prints, with\n"
 		"its columns, read from the JVM's hsperfdata file: no JDK, no attach, no\n"
 		"signal. Sizes are KiB, times seconds, percentages of capacity; '-' marks a\n"
@@ -46,7 +55,11 @@ static void usage(FILE *out)
 		"      --json         one JSON object per sample: the columns (sizes in bytes,\n"
 		"                     times in seconds) and more (threads, classes, NMT level,\n"
 		"                     VM version, command)\n"
-		"  -h, --help         this help\n\n"
+		"  -h, --help         this help\n"
+		"The table of --list takes the output options of every table command:\n");
+	cmd_table_help(out, false, list_colsets, 1);
+	fprintf(out,
+		"\n"
 		"INTERVAL is milliseconds, or a duration with a unit (500ms, 1s, 2m);\n"
 		"COUNT is the number of samples (default: one sample without INTERVAL,\n"
 		"until the JVM exits with it).\n\n"
@@ -222,14 +235,8 @@ static int open_failed(pid_t pid, int ret, const struct strbuf *err)
 	return EXIT_RUNTIME;
 }
 
-static int list_jvms(bool json)
+static int list_jvms(bool json, const struct table_style *style)
 {
-	static const struct table_col cols[] = {
-		{ "pid", "PID", TK_U64, false },
-		{ "nmt", "NMT", TK_STR, false },
-		{ "vm_version", "VERSION", TK_STR, false },
-		{ "command", "COMMAND", TK_STR, false },
-	};
 	struct table t;
 	pid_t *pids;
 	size_t n;
@@ -237,7 +244,8 @@ static int list_jvms(bool json)
 
 	if (ret)
 		return error("cannot list processes: %s", strerror(-ret)), EXIT_RUNTIME;
-	table_init(&t, cols, 4);
+	table_init(&t, list_cols, 4);
+	t.style = style;
 	for (size_t i = 0; i < n; i++) {
 		struct hsperf h = HSPERF_INIT;
 		struct strbuf err = STRBUF_INIT;
@@ -365,8 +373,10 @@ int cmd_jstat(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_TABLE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct table_style style = { 0 };
 	struct hsperf h = HSPERF_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct jstat_val *vals = NULL;
@@ -381,6 +391,8 @@ int cmd_jstat(int argc, char **argv)
 	if (!v.opt)
 		v.opt = jstat_option_find("gc");
 	while ((c = getopt_long(argc, argv, "hlt", opts, NULL)) != -1) {
+		if (cmd_table_option(c, optarg, &style))
+			continue;
 		switch (c) {
 		case 'g':
 			break;
@@ -410,7 +422,8 @@ int cmd_jstat(int argc, char **argv)
 	if (list) {
 		if (argc)
 			usage_die("jstat", "--list takes no PID");
-		return list_jvms(json);
+		cmd_table_check("jstat", &style, list_colsets, 1);
+		return list_jvms(json, &style);
 	}
 	if (argc < 1)
 		usage_die("jstat", "no PID given");

@@ -327,9 +327,7 @@ int cmd_jvm(int argc, char **argv)
 			json = true;
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &timeout_ms) || !timeout_ms ||
-			    timeout_ms > 3600000)
-				usage_die("jvm", "bad --timeout '%s'", optarg);
+			timeout_ms = cmd_opt_duration("jvm", "--timeout", optarg, 1, 3600000);
 			break;
 		case 'h':
 			print_help();

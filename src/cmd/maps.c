@@ -156,33 +156,32 @@ static void json_totals(struct json *j, const struct snapshot *s)
 	json_str(j, "totals_source", s->totals_from_rollup ? "smaps_rollup" : "smaps");
 }
 
-static int parse_output(const char *list, enum col *out, int *n)
+/* The mapping columns of an --output list (checked already); names of --by's table skipped. */
+static void parse_output(const char *list, enum col *out, int *n)
 {
 	char *copy = xstrdup(list), *save = NULL;
-	int ret = 0;
+	int k = 0;
 
-	*n = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int c;
-
-		for (c = 0; c < C_NR; c++)
-			if (!strcasecmp(tok, cols[c].name) || !strcasecmp(tok, cols[c].header))
+	for (char *tok = strtok_r(copy, ",", &save); tok && k < C_NR;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (int c = 0; c < C_NR; c++) {
+			if (!strcasecmp(tok, cols[c].name) || !strcasecmp(tok, cols[c].header)) {
+				out[k++] = (enum col)c;
 				break;
-		if (c == C_NR || *n >= C_NR) {
-			error("unknown column '%s'", tok);
-			ret = -1;
-			break;
+			}
 		}
-		out[(*n)++] = (enum col)c;
 	}
 	free(copy);
-	return *n ? ret : -1;
+	if (k)
+		*n = k;
 }
+
+static const struct table_colset colsets[] = { { cols, C_NR }, { group_cols, G_NR } };
 
 static void print_help(void)
 {
 	printf("usage: offheap maps PID [--sort KEY] [--top N] [--by class|path] [--json]\n"
-	       "                        [--output COLS | --wide]\n\n"
+	       "                        [--output COLS | --wide] [--no-headings] [--raw] [--bytes]\n\n"
 	       "Every mapping of process PID with its size, RSS, PSS, dirty, anonymous, swapped,\n"
 	       "locked and huge-page memory, and its class:\n"
 	       "  heap        the brk heap ([heap], glibc's main arena)\n"
@@ -192,17 +191,17 @@ static void print_help(void)
 	       "  lib, jar, file   the executable and shared libraries, Java archives, other files\n"
 	       "  shm         shared memory (/dev/shm, SysV, memfd, shared anonymous)\n"
 	       "  special     [vdso], [vvar], [vsyscall]\n"
-	       "Sizes are in KiB (bytes in --json). The total line equals /proc/PID/smaps_rollup.\n\n"
+	       "Sizes are in powers of 1024 (--bytes: in bytes; --json: bytes). The total line\n"
+	       "equals /proc/PID/smaps_rollup.\n\n"
 	       "Options:\n"
 	       "  -s, --sort KEY     rss (default), pss, anon, swap, size, locked or addr\n"
 	       "  -n, --top N        only the first N rows\n"
 	       "  -b, --by WHAT      totals grouped by class or by path instead of mappings\n"
-	       "  -o, --output COLS  columns, comma-separated, from: start,end,perms,offset,dev,\n"
-	       "                     inode,size,rss,pss,dirty,anon,swap,locked,thp,class,tid,\n"
-	       "                     thread,mapping\n"
 	       "  -w, --wide         all columns\n"
 	       "      --json         JSON: totals and every mapping with all its fields\n"
-	       "  -h, --help         this help\n\n"
+	       "  -h, --help         this help\n");
+	cmd_table_help(stdout, false, colsets, 2);
+	printf("\n"
 	       "Exit status: 0 ok, 1 the process could not be read, 2 usage error.\n\n"
 	       "EXAMPLES\n"
 	       "  offheap maps 4242                    every mapping, largest RSS first\n"
@@ -217,12 +216,13 @@ int cmd_maps(int argc, char **argv)
 		{ "sort", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "by", required_argument, NULL, 'b' },
-		{ "output", required_argument, NULL, 'o' },
 		{ "wide", no_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_TABLE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct table_style style = { 0 }, listed;
 	enum col shown[C_NR];
 	int nshown = 0, top = -1, c, ret = EXIT_OK;
 	bool json = false, by_class = false, by_path = false;
@@ -236,7 +236,9 @@ int cmd_maps(int argc, char **argv)
 	nshown = sizeof(default_cols) / sizeof(default_cols[0]);
 	const char *pid_arg = NULL;
 
-	while ((c = cmd_getopt(argc, argv, "+s:n:b:o:wh", opts, &pid_arg)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+s:n:b:wh", opts, &pid_arg)) != -1) {
+		if (cmd_table_option(c, optarg, &style))
+			continue;
 		switch (c) {
 		case 's': {
 			size_t i;
@@ -261,10 +263,6 @@ int cmd_maps(int argc, char **argv)
 			else
 				usage_die("maps", "--by takes class or path, not '%s'", optarg);
 			break;
-		case 'o':
-			if (parse_output(optarg, shown, &nshown))
-				usage_die("maps", "bad --output list '%s'", optarg);
-			break;
 		case 'w':
 			for (nshown = 0; nshown < C_NR; nshown++)
 				shown[nshown] = (enum col)nshown;
@@ -283,6 +281,11 @@ int cmd_maps(int argc, char **argv)
 	}
 	if (!pid_arg)
 		usage_die("maps", "a PID is needed");
+	cmd_table_check("maps", &style, colsets, 2);
+	if (style.columns)
+		parse_output(style.columns, shown, &nshown);
+	listed = style;
+	listed.columns = NULL;	/* the mapping table is built with the shown columns only */
 	if (cmd_resolve_pid(pid_arg, &pid))
 		return EXIT_RUNTIME;
 	rc = snapshot_take(pid, 0, &s, &err);
@@ -298,6 +301,7 @@ int cmd_maps(int argc, char **argv)
 		struct table t;
 
 		table_init(&t, group_cols, G_NR);
+		t.style = &style;
 		for (size_t i = 0; i < ng && (top < 0 || i < (size_t)top); i++) {
 			size_t row = table_add_row(&t);
 
@@ -382,6 +386,7 @@ int cmd_maps(int argc, char **argv)
 				colidx[shown[k]] = k;
 			}
 			table_init(&full, pc, nshown);
+			full.style = &listed;
 			for (size_t i = 0; i < n; i++)
 				set_region_row(&full, table_add_row(&full), &s, order[i], &tmp);
 			row = table_add_row(&full);

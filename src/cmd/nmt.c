@@ -45,9 +45,12 @@ struct opts {
 	const char *since;	/* diff --since FILE */
 	int timeout_ms;
 	long top;		/* sites printed in text */
-	uint64_t unit;		/* bytes per unit of the text tables: KiB, MiB or GiB */
+	uint64_t unit;		/* bytes per unit of the text tables (--scale); 0: 1.5M, 4K */
 	const char *unit_name;
+	struct table_style style;	/* --columns, --no-headings, --raw, --bytes */
 };
+
+static const struct table_col cols_summary[5], cols_diff[5];
 
 /* jcmd's scale=KB|MB|GB (any case), as a word or as --scale's value. */
 static int parse_scale(const char *s, struct opts *o)
@@ -93,16 +96,21 @@ static void print_help(FILE *out)
 		"  -f, --force           baseline -o: replace FILE if it exists\n"
 		"      --detail          baseline -o: save the detail report; diff: ask\n"
 		"                        the JVM for detail.diff (sites with changes)\n"
-		"  -s, --since FILE      diff: compare the live summary with FILE, saved\n"
+		"      --since FILE      diff: compare the live summary with FILE, saved\n"
 		"                        by 'baseline -o' (needs no baseline in the JVM)\n"
 		"  -n, --top N           detail: call sites to print (default 10)\n"
 		"  -t, --timeout DURATION  how long to wait for the JVM (default 10s)\n"
-		"      --scale KB|MB|GB  the unit of the text tables (default KB); jcmd's\n"
-		"                        spelling scale=MB is taken too\n"
+		"      --scale KB|MB|GB  the unit of the text tables, as jcmd rounds them;\n"
+		"                        jcmd's spelling scale=MB is taken too\n"
 		"      --json            the whole parsed report as JSON (sizes in bytes)\n"
-		"  -h, --help            this help\n\n"
-		"Sizes in the text tables are KiB unless --scale says otherwise; JSON sizes\n"
-		"are bytes. PID may also be a unique process name.\n\n"
+		"  -h, --help            this help\n");
+	cmd_table_help(out, true, (const struct table_colset[]){ { cols_diff, 5 },
+								 { cols_summary, 5 } }, 2);
+	fprintf(out,
+		"\n"
+		"Sizes in the text tables are in powers of 1024 (1.5M, 4K) unless --scale or\n"
+		"--bytes says otherwise; JSON sizes are bytes. PID may also be a unique process\n"
+		"name.\n\n"
 		"Exit codes: 0 ok, 1 the JVM could not be reached, has NMT off, has no\n"
 		"baseline, or the baseline file is unusable, 2 usage error.\n\n"
 		"Examples:\n"
@@ -487,7 +495,7 @@ static void print_json(const struct opts *o, const struct nmt_report *r,
 
 enum { C_NAME, C_RES, C_DRES, C_COM, C_DCOM, C_MALLOC, C_MMAP, C_NCOLS };
 
-static const struct table_col cols_summary[] = {
+static const struct table_col cols_summary[5] = {
 	{ "category", "CATEGORY", TK_STR, true },
 	{ "reserved", "RESERVED", TK_KIB, false },
 	{ "committed", "COMMITTED", TK_KIB, false },
@@ -495,7 +503,7 @@ static const struct table_col cols_summary[] = {
 	{ "mmap_committed", "MMAP", TK_KIB, false },
 };
 
-static const struct table_col cols_diff[] = {
+static const struct table_col cols_diff[5] = {
 	{ "category", "CATEGORY", TK_STR, true },
 	{ "reserved", "RESERVED", TK_KIB, false },
 	{ "reserved_delta", "+RESERVED", TK_DKIB, false },
@@ -518,7 +526,8 @@ static int cmp_cat(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void print_categories(const struct nmt_report *r, bool diff, uint64_t unit)
+static void print_categories(const struct nmt_report *r, bool diff, uint64_t unit,
+			     const struct table_style *style)
 {
 	size_t *order = xcalloc(r->ncats ? r->ncats : 1, sizeof(*order)), row;
 	struct table t;
@@ -532,6 +541,7 @@ static void print_categories(const struct nmt_report *r, bool diff, uint64_t uni
 	else
 		table_init(&t, cols_summary, 5);
 	t.size_unit = unit;
+	t.style = style;
 	for (size_t k = 0; k <= r->ncats; k++) {
 		const struct nmt_category *c = k < r->ncats ? &r->cats[order[k]] : NULL;
 
@@ -696,7 +706,7 @@ static void print_text(const struct opts *o, const struct nmt_report *r,
 	} else {
 		printf("JVM %d: native memory tracked by NMT, %s\n", (int)o->pid, o->unit_name);
 	}
-	print_categories(r, diff, o->unit);
+	print_categories(r, diff, o->unit, &o->style);
 	print_facts(r, diff);
 	if (r->kind == NMT_DETAIL || r->kind == NMT_DETAIL_DIFF)
 		print_sites(o, r, diff);
@@ -832,24 +842,24 @@ int cmd_nmt(int argc, char **argv)
 		{ "detail", no_argument, NULL, OPT_DETAIL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "scale", required_argument, NULL, OPT_SCALE },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_TABLE_OPTIONS_NO_OUTPUT,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "summary", "detail", "baseline", "diff" };
-	struct opts o = { .timeout_ms = ATTACH_DEFAULT_TIMEOUT_MS, .top = 10, .unit = 1024,
-			  .unit_name = "KiB" };
+	struct opts o = { .timeout_ms = ATTACH_DEFAULT_TIMEOUT_MS, .top = 10, .unit = 0,
+			  .unit_name = "in powers of 1024" };
 	const char *pos[2] = { NULL, NULL };
 	struct stat st;
-	uint64_t ms;
 	int npos = 0, c, top;
 
 	/* options may come before, between or after PID and the mode */
 	for (;;) {
-		c = getopt_long(argc, argv, "+o:fs:n:t:h", options, NULL);
+		c = getopt_long(argc, argv, "+o:fn:t:h", options, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -864,6 +874,8 @@ int cmd_nmt(int argc, char **argv)
 			pos[npos++] = argv[optind++];
 			continue;
 		}
+		if (cmd_table_option(c, optarg, &o.style))
+			continue;
 		switch (c) {
 		case OPT_JSON:
 			o.json = true;
@@ -881,7 +893,7 @@ int cmd_nmt(int argc, char **argv)
 		case 'f':
 			o.force = true;
 			break;
-		case 's':
+		case 'S':
 			o.since = optarg;
 			break;
 		case 'n':
@@ -890,10 +902,7 @@ int cmd_nmt(int argc, char **argv)
 			o.top = top;
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &ms) || ms == 0 || ms > 3600 * 1000)
-				usage_die("nmt", "invalid --timeout '%s' (a duration from 1ms to 1h, e.g. 3s)",
-					  optarg);
-			o.timeout_ms = (int)ms;
+			o.timeout_ms = (int)cmd_opt_duration("nmt", "--timeout", optarg, 1, 3600000);
 			break;
 		case 'h':
 			print_help(stdout);
@@ -904,6 +913,10 @@ int cmd_nmt(int argc, char **argv)
 	}
 	if (!pos[0])
 		usage_die("nmt", "missing PID");
+	cmd_table_check("nmt", &o.style, (const struct table_colset[]){ { cols_diff, 5 },
+									{ cols_summary, 5 } }, 2);
+	if (o.style.bytes)
+		o.unit_name = "bytes";
 	if (pos[1]) {
 		size_t i;
 

@@ -3,6 +3,7 @@
  * which of them are JVMs and whether their Native Memory Tracking is on.
  */
 #include "cmd.h"
+#include "cmdutil.h"
 #include "json.h"
 #include "parse.h"
 #include "pslist.h"
@@ -39,11 +40,14 @@ static const struct table_col cols[NCOL] = {
 /* Text output cuts long command lines (class paths) unless --wide. */
 #define CMD_WIDTH 100
 
+static const struct table_colset colsets[] = { { cols, NCOL } };
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: offheap ps [--sort rss|anon|swap|pid] [--top N] [--jvm] [--wide] [--json]\n\n"
-		"Lists processes by resident memory (RSS, KiB) with its anonymous and file-backed\n"
+		"usage: offheap ps [--sort rss|anon|swap|pid] [--top N] [--jvm] [--wide] [--json]\n"
+		"                  [--output COLS] [--no-headings] [--raw] [--bytes]\n\n"
+		"Lists processes by resident memory (RSS) with its anonymous and file-backed\n"
 		"parts and swap, from /proc/PID/status. JVMs (libjvm.so mapped) are marked, with\n"
 		"their Native Memory Tracking level from hsperfdata: off, summary, detail, or '?'\n"
 		"when it cannot be read. Kernel threads are left out. '?' in the JVM column: the\n"
@@ -53,7 +57,10 @@ static void usage(FILE *out)
 		"      --jvm        only JVMs\n"
 		"  -w, --wide       do not cut long command lines\n"
 		"      --json       the list as JSON (sizes in bytes)\n"
-		"  -h, --help       this help\n\n"
+		"  -h, --help       this help\n");
+	cmd_table_help(out, false, colsets, 1);
+	fprintf(out,
+		"\n"
 		"Exit status: 0 ok, 1 runtime error, 2 usage error.\n\n"
 		"EXAMPLES\n"
 		"  offheap ps --top 10\n"
@@ -143,12 +150,14 @@ static void print_json(const struct ps_proc *v, size_t n, struct user_cache **uc
 	json_finish(&j);
 }
 
-static void print_text(const struct ps_proc *v, size_t n, bool wide, struct user_cache **uc,
-		       size_t *nu, size_t *au)
+static void print_text(const struct ps_proc *v, size_t n, bool wide,
+		       const struct table_style *style, struct user_cache **uc, size_t *nu,
+		       size_t *au)
 {
 	struct table t;
 
 	table_init(&t, cols, NCOL);
+	t.style = style;
 	for (size_t i = 0; i < n; i++) {
 		const struct ps_proc *p = &v[i];
 		size_t r = table_add_row(&t);
@@ -193,8 +202,10 @@ int cmd_ps(int argc, char **argv)
 		{ "wide", no_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_TABLE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct table_style style = { 0 };
 	struct user_cache *uc = NULL;
 	size_t nu = 0, au = 0, n, shown;
 	struct ps_proc *v;
@@ -203,6 +214,8 @@ int cmd_ps(int argc, char **argv)
 	int c, key = PS_SORT_RSS, top = 0, ret;
 
 	while ((c = getopt_long(argc, argv, "+s:n:wh", opts, NULL)) != -1) {
+		if (cmd_table_option(c, optarg, &style))
+			continue;
 		switch (c) {
 		case 's':
 			key = pslist_sort_parse(optarg);
@@ -232,6 +245,7 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_die("ps", "unexpected argument '%s'", argv[optind]);
+	cmd_table_check("ps", &style, colsets, 1);
 	ret = pslist_scan(flags, &v, &n);
 	if (ret)
 		return error("cannot list processes: %s", strerror(-ret)), EXIT_RUNTIME;
@@ -240,7 +254,7 @@ int cmd_ps(int argc, char **argv)
 	if (json)
 		print_json(v, shown, &uc, &nu, &au);
 	else
-		print_text(v, shown, wide, &uc, &nu, &au);
+		print_text(v, shown, wide, &style, &uc, &nu, &au);
 	pslist_free(v, n);
 	free(uc);
 	return EXIT_OK;

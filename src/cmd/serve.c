@@ -62,7 +62,7 @@ static void print_help(void)
 	       "only copies the last round's text. Processes that exit disappear; with --jvms\n"
 	       "or --all new ones are picked up at each round.\n\n"
 	       "Options:\n"
-	       "  -l, --listen ADDR    HOST:PORT to listen on; HOST is a loopback address\n"
+	       "      --listen ADDR    HOST:PORT to listen on; HOST is a loopback address\n"
 	       "                       (127.0.0.1 when only :PORT or PORT is given, [::1],\n"
 	       "                       localhost) or, to listen on every interface, 0.0.0.0 or\n"
 	       "                       [::] spelled out; other addresses are refused. PORT 0\n"
@@ -368,26 +368,19 @@ int cmd_serve(int argc, char **argv)
 	bool warned = false;
 	int c, fd, code, ret = EXIT_RUNTIME;
 
-	while ((c = cmd_getopt(argc, argv, "+l:i:t:h", opts, &first)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+i:t:h", opts, &first)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_arg = optarg;
 			break;
 		case 'i':
-			if (parse_duration_ms(optarg, &interval_ms) || interval_ms < 100 ||
-			    interval_ms > 3600000)
-				usage_die("serve", "-i takes a duration from 100ms to 1h, not '%s'",
-					  optarg);
+			interval_ms = cmd_opt_duration("serve", "--interval", optarg, 100, 3600000);
 			break;
 		case OPT_WINDOW:
-			if (parse_duration_ms(optarg, &window_ms) || !window_ms)
-				usage_die("serve", "--window takes a duration such as 30m or 6h, not '%s'",
-					  optarg);
+			window_ms = cmd_opt_duration("serve", "--window", optarg, 1, 0);
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &timeout_ms) || !timeout_ms ||
-			    timeout_ms > 600000)
-				usage_die("serve", "-t takes a duration up to 10m, not '%s'", optarg);
+			timeout_ms = cmd_opt_duration("serve", "--timeout", optarg, 1, 600000);
 			break;
 		case OPT_JVMS:
 			jvms = true;

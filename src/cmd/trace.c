@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+static const struct table_colset colsets[5];
+
 static void print_help(FILE *out)
 {
 	fprintf(out,
@@ -49,7 +51,10 @@ static void print_help(FILE *out)
 		"  -o, --output FILE    also write the trace into SQLite FILE (tables trace_*)\n"
 		"      --depth N        frames per stack (default 24, 0 = no stacks)\n"
 		"      --top N          stacks and regions listed (default 10)\n"
-		"  -h, --help           this help\n\n"
+		"  -h, --help           this help\n");
+	cmd_table_help(out, true, colsets, 5);
+	fprintf(out,
+		"\n"
 		"Attaching to a PID stops every system call of the target twice (entry and exit);\n"
 		"with a command only the traced calls stop (a seccomp filter). With a command,\n"
 		"offheap exits with the command's exit code.\n\n"
@@ -65,6 +70,7 @@ static void print_help(FILE *out)
 struct opts {
 	bool json, events;
 	int top;
+	struct table_style style;	/* --columns, --no-headings, --raw, --bytes */
 };
 
 static bool is_wrapper(const char *fn)
@@ -288,11 +294,11 @@ static const char *const kind_names[] = { "mmap", "brk", "shm" };
 enum { NC_NAME, NC_OUT, NC_REG, NC_MAPPED, NC_UNMAPPED, NC_NET, NC_CALLS };
 static const struct table_col name_cols[] = {
 	{ "thread", "THREAD", TK_STR, true },
-	{ "outstanding_bytes", "OUTSTANDING_KIB", TK_KIB, false },
+	{ "outstanding_bytes", "OUTSTANDING", TK_KIB, false },
 	{ "regions", "REGIONS", TK_U64, false },
-	{ "mapped_bytes", "MAPPED_KIB", TK_KIB, false },
-	{ "unmapped_bytes", "UNMAPPED_KIB", TK_KIB, false },
-	{ "net_bytes", "NET_KIB", TK_DKIB, false },
+	{ "mapped_bytes", "MAPPED", TK_KIB, false },
+	{ "unmapped_bytes", "UNMAPPED", TK_KIB, false },
+	{ "net_bytes", "NET", TK_DKIB, false },
 	{ "calls", "CALLS", TK_U64, false },
 };
 
@@ -302,11 +308,11 @@ static const struct table_col thread_cols[] = {
 	{ "pid", "PID", TK_U64, false },
 	{ "name", "NAME", TK_STR, true },
 	{ "calls", "CALLS", TK_U64, false },
-	{ "mapped_bytes", "MAPPED_KIB", TK_KIB, false },
-	{ "unmapped_bytes", "UNMAPPED_KIB", TK_KIB, false },
-	{ "net_bytes", "NET_KIB", TK_DKIB, false },
-	{ "brk_growth_bytes", "BRK_KIB", TK_DKIB, false },
-	{ "advised_bytes", "MADVISED_KIB", TK_KIB, false },
+	{ "mapped_bytes", "MAPPED", TK_KIB, false },
+	{ "unmapped_bytes", "UNMAPPED", TK_KIB, false },
+	{ "net_bytes", "NET", TK_DKIB, false },
+	{ "brk_growth_bytes", "BRK", TK_DKIB, false },
+	{ "advised_bytes", "MADVISED", TK_KIB, false },
 	{ "failed", "FAILED", TK_U64, false },
 };
 
@@ -316,7 +322,7 @@ static const struct table_col brk_cols[] = {
 	{ "process", "PROCESS", TK_STR, true },
 	{ "start", "BRK_AT_START", TK_HEX, false },
 	{ "end", "BRK_AT_END", TK_HEX, false },
-	{ "growth_bytes", "GROWTH_KIB", TK_DKIB, false },
+	{ "growth_bytes", "GROWTH", TK_DKIB, false },
 };
 
 enum { PC_PID, PC_NAME, PC_STATE, PC_OUT, PC_REG, PC_REL, PC_RELREG };
@@ -324,21 +330,26 @@ static const struct table_col process_cols[] = {
 	{ "pid", "PID", TK_U64, false },
 	{ "process", "PROCESS", TK_STR, true },
 	{ "state", "STATE", TK_STR, true },
-	{ "outstanding_bytes", "OUTSTANDING_KIB", TK_KIB, false },
+	{ "outstanding_bytes", "OUTSTANDING", TK_KIB, false },
 	{ "regions", "REGIONS", TK_U64, false },
-	{ "released_bytes", "RELEASED_KIB", TK_KIB, false },
+	{ "released_bytes", "RELEASED", TK_KIB, false },
 	{ "released_regions", "RELEASED_REGIONS", TK_U64, false },
 };
 
 enum { RC_START, RC_SIZE, RC_KIND, RC_TID, RC_NAME, RC_AGE, RC_SITE };
 static const struct table_col region_cols[] = {
 	{ "start", "START", TK_HEX, false },
-	{ "size_bytes", "SIZE_KIB", TK_KIB, false },
+	{ "size_bytes", "SIZE", TK_KIB, false },
 	{ "kind", "KIND", TK_STR, true },
 	{ "tid", "TID", TK_U64, false },
 	{ "thread", "THREAD", TK_STR, true },
 	{ "age_ms", "AGE_MS", TK_U64, false },
 	{ "site", "SITE", TK_STR, true },
+};
+
+static const struct table_colset colsets[5] = {
+	{ process_cols, 7 }, { name_cols, 7 }, { thread_cols, 10 }, { brk_cols, 5 },
+	{ region_cols, 7 },
 };
 
 static void json_stack(struct json *j, const struct trace_stack *st)
@@ -445,6 +456,7 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		qsort(regs, nregs, sizeof(*regs), cmp_region);
 
 	table_init(&tn, name_cols, 7);
+	tn.style = &o->style;
 	for (size_t i = 0; i < t->nnames; i++) {
 		size_t row;
 
@@ -462,6 +474,7 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		table_set_u64(&tn, row, NC_CALLS, nr[i].calls);
 	}
 	table_init(&tt, thread_cols, 10);
+	tt.style = &o->style;
 	for (size_t i = 0; i < t->nthreads; i++) {
 		const struct trace_thread *th = &t->threads[i];
 		size_t row;
@@ -481,6 +494,7 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		table_set_u64(&tt, row, TC_FAIL, th->failed);
 	}
 	table_init(&tb, brk_cols, 5);
+	tb.style = &o->style;
 	for (size_t m = 0; m < t->nmms; m++) {
 		const struct trace_mm *mm = t->mms[m];
 		size_t row;
@@ -498,6 +512,7 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 	if (npr)
 		qsort(pr, npr, sizeof(*pr), cmp_process_row);
 	table_init(&tp, process_cols, 7);
+	tp.style = &o->style;
 	for (size_t i = 0; i < npr; i++) {
 		const struct trace_mm *mm = pr[i].mm;
 		size_t row = table_add_row(&tp);
@@ -511,6 +526,7 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 		table_set_u64(&tp, row, PC_RELREG, mm->nreleased);
 	}
 	table_init(&trg, region_cols, 7);
+	trg.style = &o->style;
 	for (size_t i = 0; i < nregs && (int)i < o->top; i++) {
 		const struct trace_region *r = regs[i];
 		size_t row = table_add_row(&trg);
@@ -667,6 +683,7 @@ int cmd_trace(int argc, char **argv)
 		{ "depth", required_argument, NULL, 'D' },
 		{ "top", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_TABLE_OPTIONS_NO_OUTPUT,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .top = 10 };
@@ -690,6 +707,8 @@ int cmd_trace(int argc, char **argv)
 			pid_arg = argv[optind++];
 			continue;
 		}
+		if (cmd_table_option(c, optarg, &o.style))
+			continue;
 		switch (c) {
 		case 'd':
 			if (parse_duration_ms(optarg, &to.duration_ms) || !to.duration_ms)
@@ -719,6 +738,7 @@ int cmd_trace(int argc, char **argv)
 			usage_die("trace", "unknown option");
 		}
 	}
+	cmd_table_check("trace", &o.style, colsets, 5);
 	if (command && pid_arg)
 		usage_die("trace", "give a PID or a command after '--', not both");
 	if (command && optind >= argc)

@@ -33,10 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
+static const struct table_col trend_cols[8];
+
 static void print_help(void)
 {
 	printf("usage: offheap watch PID [-i INTERVAL] [-d DURATION] [-o FILE] [--force]\n"
-	       "                     [--plain] [--json] [--regions-every DUR] [--no-jvm]\n\n"
+	       "                     [--plain] [--json] [--regions-every DUR] [--no-jvm]\n"
+	       "                     [--columns COLS] [--no-headings] [--raw] [--bytes]\n\n"
 	       "Sample the process every INTERVAL into the SQLite recording FILE: totals,\n"
 	       "memory by class, threads (grouped by name), cgroup usage, and for a JVM its\n"
 	       "hsperfdata counters (threads, classes, metaspace, heap) and, when NMT is on,\n"
@@ -57,7 +60,10 @@ static void print_help(void)
 	       "      --no-jvm         do not read hsperfdata or attach to a JVM\n"
 	       "  -t, --timeout DUR    how long a JVM has to answer one request, in all\n"
 	       "                       (default 5s); one that does not is asked nothing more\n"
-	       "  -h, --help           this help\n\n"
+	       "  -h, --help           this help\n"
+	       "The table of trends at the end takes the output options of every table command:\n");
+	cmd_table_help(stdout, true, (const struct table_colset[]){ { trend_cols, 8 } }, 1);
+	printf("\n"
 	       "Read the recording with 'offheap doctor FILE', 'offheap report FILE --format html',\n"
 	       "'offheap diff FILE' (its first sample against its last) or sqlite3 (docs/SCHEMA.md).\n\n"
 	       "Exit codes: 0 ok (also when the process exits while watched), 1 runtime error,\n"
@@ -207,7 +213,7 @@ static void plain_line(const struct series *s)
 	fflush(stdout);
 }
 
-static const struct table_col trend_cols[] = {
+static const struct table_col trend_cols[8] = {
 	{ "figure", "FIGURE", TK_STR, true },
 	{ "first", "FIRST", TK_I64, false },
 	{ "last", "LAST", TK_I64, false },
@@ -218,9 +224,20 @@ static const struct table_col trend_cols[] = {
 	{ "trend", "TREND", TK_STR, true },
 };
 
-static void fill_trends(struct table *tb, const struct series_trend *t, size_t nt, bool all)
+/* A size of the trend table: as the table module prints sizes (1.5M), or --bytes. */
+static const char *table_size(char *buf, size_t n, int64_t v, bool sign, bool exact)
 {
-	char buf[32];
+	if (exact)
+		snprintf(buf, n, sign ? "%+" PRId64 : "%" PRId64, v);
+	else
+		table_human_size(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0, sign, buf, n);
+	return buf;
+}
+
+static void fill_trends(struct table *tb, const struct series_trend *t, size_t nt, bool all,
+			bool exact)
+{
+	char buf[40];
 
 	for (size_t i = 0; i < nt; i++) {
 		size_t r;
@@ -236,13 +253,22 @@ static void fill_trends(struct table *tb, const struct series_trend *t, size_t n
 		table_set_i64(tb, r, 3, t[i].j.last - t[i].j.first);
 		table_set_i64(tb, r, 4, sat_i64(t[i].j.per_hour));
 		if (t[i].bytes) {
-			table_set_str(tb, r, 1, size_str(buf, sizeof(buf), t[i].j.first, true, false));
-			table_set_str(tb, r, 2, size_str(buf, sizeof(buf), t[i].j.last, true, false));
-			table_set_str(tb, r, 3,
-				      size_str(buf, sizeof(buf), t[i].j.last - t[i].j.first, true,
-					       true));
+			table_set_str(tb, r, 1, table_size(buf, sizeof(buf), t[i].j.first, false,
+							   exact));
+			table_set_str(tb, r, 2, table_size(buf, sizeof(buf), t[i].j.last, false,
+							   exact));
+			table_set_str(tb, r, 3, table_size(buf, sizeof(buf),
+							   t[i].j.last - t[i].j.first, true, exact));
 		}
-		table_set_str(tb, r, 4, rate_str(buf, sizeof(buf), &t[i]));
+		if (t[i].bytes && t[i].j.kind != TREND_FLAT && t[i].n >= 3) {
+			char rate[48];
+
+			table_size(buf, sizeof(buf), sat_i64(t[i].j.per_hour), true, exact);
+			snprintf(rate, sizeof(rate), "%s/h", buf);
+			table_set_str(tb, r, 4, rate);
+		} else {
+			table_set_str(tb, r, 4, rate_str(buf, sizeof(buf), &t[i]));
+		}
 		table_set_double(tb, r, 5, t[i].j.fit.r2);
 		table_set_double(tb, r, 6, t[i].j.confidence);
 		table_set_str(tb, r, 7, trend_kind_name(t[i].j.kind));
@@ -250,7 +276,8 @@ static void fill_trends(struct table *tb, const struct series_trend *t, size_t n
 }
 
 static void print_summary(const struct series *s, const struct sampler *sp, const char *file,
-			  uint64_t interval_ms, const char *why, bool json)
+			  uint64_t interval_ms, const char *why, bool json,
+			  const struct table_style *style)
 {
 	struct series_trend *t;
 	size_t nt = series_trends(s, &t);
@@ -258,7 +285,8 @@ static void print_summary(const struct series *s, const struct sampler *sp, cons
 	uint64_t span = s->n > 1 ? s->pts[s->n - 1].t_ns - s->pts[0].t_ns : 0;
 
 	table_init(&tb, trend_cols, sizeof(trend_cols) / sizeof(trend_cols[0]));
-	fill_trends(&tb, t, nt, json);
+	tb.style = style;
+	fill_trends(&tb, t, nt, json, style->bytes);
 	if (json) {
 		struct json j;
 
@@ -307,8 +335,10 @@ int cmd_watch(int argc, char **argv)
 		{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		CMD_TABLE_OPTIONS_NO_OUTPUT,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct table_style style = { 0 };
 	const char *pid_arg = NULL, *out = NULL, *why = "duration reached";
 	uint64_t interval_ms = 2000, duration_ms = 0, regions_ms = 600000;
 	bool force = false, plain = false, json = false, no_jvm = false, tty;
@@ -322,23 +352,17 @@ int cmd_watch(int argc, char **argv)
 	int c, rc, ret = EXIT_RUNTIME;
 
 	while ((c = cmd_getopt(argc, argv, "+i:d:o:ft:h", opts, &pid_arg)) != -1) {
+		if (cmd_table_option(c, optarg, &style))
+			continue;
 		switch (c) {
 		case 't':
-			if (parse_duration_ms(optarg, &timeout_ms) || !timeout_ms ||
-			    timeout_ms > 3600000)
-				usage_die("watch", "-t takes a duration from 1ms to 1h, not '%s'",
-					  optarg);
+			timeout_ms = cmd_opt_duration("watch", "--timeout", optarg, 1, 3600000);
 			break;
 		case 'i':
-			if (parse_duration_ms(optarg, &interval_ms) || interval_ms < 100 ||
-			    interval_ms > 3600000)
-				usage_die("watch", "-i takes a duration from 100ms to 1h, not '%s'",
-					  optarg);
+			interval_ms = cmd_opt_duration("watch", "--interval", optarg, 100, 3600000);
 			break;
 		case 'd':
-			if (parse_duration_ms(optarg, &duration_ms) || !duration_ms)
-				usage_die("watch", "-d takes a duration such as 30s or 2h, not '%s'",
-					  optarg);
+			duration_ms = cmd_opt_duration("watch", "--duration", optarg, 1, 0);
 			break;
 		case 'o':
 			out = optarg;
@@ -353,9 +377,7 @@ int cmd_watch(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_REGIONS:
-			if (parse_duration_ms(optarg, &regions_ms) || !regions_ms)
-				usage_die("watch", "--regions-every takes a duration, not '%s'",
-					  optarg);
+			regions_ms = cmd_opt_duration("watch", "--regions-every", optarg, 1, 0);
 			break;
 		case OPT_NO_JVM:
 			no_jvm = true;
@@ -373,6 +395,7 @@ int cmd_watch(int argc, char **argv)
 		usage_die("watch", "unexpected argument '%s'", argv[optind]);
 	if (!pid_arg)
 		usage_die("watch", "which process? (offheap watch PID)");
+	cmd_table_check("watch", &style, (const struct table_colset[]){ { trend_cols, 8 } }, 1);
 	if (out && !*out)
 		usage_die("watch", "-o needs a file name");
 	if (cmd_resolve_pid(pid_arg, &pid))
@@ -463,7 +486,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (tty)
 		draw_view(&s, &sp, out, interval_ms);
-	print_summary(&s, &sp, out, interval_ms, why, json);
+	print_summary(&s, &sp, out, interval_ms, why, json, &style);
 	ret = EXIT_OK;
 out_sampler:
 	sampler_close(&sp);

@@ -70,7 +70,7 @@ int main(void)
 	       "escaping, invalid UTF-8, numbers, empty array");
 	free(s);
 	s = capture(tab);
-	is_str(s, "Address       RSS  Path\n000000400000    8  /bin/x\n000000001000    -  -\n"
+	is_str(s, "Address       RSS  Path\n000000400000   8K  /bin/x\n000000001000    -  -\n"
 		  "[\n  {\n    \"addr\": \"0x400000\",\n    \"rss\": 8192,\n    \"path\": \"/bin/x\"\n"
 		  "  },\n  {\n    \"addr\": \"0x1000\",\n    \"rss\": null,\n    \"path\": null\n  }\n]\n",
 	       "table as text and as JSON");

@@ -3,7 +3,11 @@
 #include "table.h"
 #include "tap.h"
 
+#include "strbuf.h"
+
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Every kind once; "note" is a number column asked to align left. */
 enum { C_ADDR, C_NAME, C_RSS, C_DELTA, C_GROWTH, C_COUNT, C_CHANGE, C_RATE, C_NOTE, C_NR };
@@ -96,12 +100,12 @@ static void test_all_columns(void)
 	       "Address       Name                                 "
 	       "   RSS  Delta  Growth   Count  Chg     Rate  Note\n"
 	       "7f0000001000  [heap]                               "
-	       "120563     -4     +12       7   -3     1.00  1\n"
+	       "117.7M    -4K     +12       7   -3     1.00  1\n"
 	       "000000400000  /usr/lib/x86_64-linux-gnu/libc.so.6  "
-	       "     8  +1024      -5  123456   +0  1234.50  22\n"
+	       "    8K    +1M      -5  123456   +0  1234.50  22\n"
 	       "total         -                                    "
-	       "120571      -       -       -    -        -  -\n",
-	       "text: strings and addresses left, numbers right, signs, KiB, text as a number");
+	       "117.7M      -       -       -    -        -  -\n",
+	       "text: strings and addresses left, numbers right, signs, sizes, text as a number");
 	free(s);
 	s = render(&t, true);
 	is_str(s,
@@ -138,9 +142,9 @@ static void test_column_choice(void)
 	s = render(&t, false);
 	is_str(s,
 	       "   RSS  Name\n"
-	       "120563  [heap]\n"
-	       "     8  /usr/lib/x86_64-linux-gnu/libc.so.6\n"
-	       "120571  -\n",
+	       "117.7M  [heap]\n"
+	       "    8K  /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+	       "117.7M  -\n",
 	       "text of chosen columns: their order, the last one unpadded");
 	free(s);
 	s = render(&t, true);
@@ -208,11 +212,83 @@ static void test_hostile(void)
 	table_release(&t);
 }
 
+/* The output options: --bytes, --output by name (or header), --no-headings, --raw. */
+static void test_style(void)
+{
+	static const int all[C_NR] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct table_style st = { .bytes = true };
+	struct table t;
+	char *s;
+
+	fill(&t, cols, C_NR, all);
+	t.style = &st;
+	st.columns = "rss,delta";
+	s = render(&t, false);
+	is_str(s, "      RSS     Delta\n123456789     -4096\n     8192  +1048576\n123464981         -\n",
+	       "--bytes: exact counts, signed deltas");
+	free(s);
+	st.bytes = false;
+	st.columns = "NAME,note,nosuch";
+	st.no_headings = true;
+	st.raw = true;
+	table_set_str(&t, 0, C_NAME, "a b\tc\\d");
+	s = render(&t, false);
+	is_str(s, "a\\x20b\\x09c\\x5cd 1\n/usr/lib/x86_64-linux-gnu/libc.so.6 22\n- -\n",
+	       "--raw --no-headings: one space, escapes, header names any case, names it lacks skipped");
+	free(s);
+	st.raw = false;
+	st.no_headings = false;
+	st.columns = "nosuch";
+	s = render(&t, false);
+	is_str(strchr(s, '\n') ? "ok" : "", "ok", "a list with none of its columns: the table whole");
+	is_int(strncmp(s, "Address", 7), 0, "... from its first column");
+	free(s);
+	table_release(&t);
+}
+
+static void test_columns_check(void)
+{
+	const struct table_colset sets[] = { { cols, 3 }, { cols + 2, 3 } };
+	struct strbuf err = STRBUF_INIT;
+
+	is_int(table_columns_check("rss,Name,growth", sets, 2, &err), 0, "known names, any set");
+	is_int(table_columns_check("rss,size", sets, 2, &err), -EINVAL, "an unknown name");
+	is_str(err.buf, "unknown column 'size' (valid: addr,name,rss,delta,growth)",
+	       "... named, with the valid ones once each");
+	strbuf_reset(&err);
+	is_int(table_columns_check(",,", sets, 2, &err), -EINVAL, "an empty list");
+	strbuf_release(&err);
+}
+
+static void test_human_size(void)
+{
+	static const struct {
+		uint64_t v;
+		bool neg, sign;
+		const char *want;
+	} cases[] = {
+		{ 0, false, false, "0B" },	     { 0, false, true, "+0B" },
+		{ 1023, false, false, "1023B" },     { 1024, false, false, "1K" },
+		{ 1536, true, true, "-1.5K" },	     { 1048550, false, false, "1M" },
+		{ 1047552, false, false, "1023K" },  { 5ull << 40, false, true, "+5T" },
+		{ UINT64_MAX, false, false, "16E" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		table_human_size(cases[i].v, cases[i].neg, cases[i].sign, buf, sizeof(buf));
+		is_str(buf, cases[i].want, "human size");
+	}
+}
+
 int main(void)
 {
 	test_all_columns();
 	test_column_choice();
 	test_empty();
 	test_hostile();
+	test_style();
+	test_columns_check();
+	test_human_size();
 	return done_testing();
 }
