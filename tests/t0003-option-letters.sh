@@ -77,4 +77,19 @@ test_expect_success 'a duration option is refused in the same words everywhere' 
 	grep "^offheap: error: --timeout takes a duration from 1ms to 1h, not .soon.\$" err
 '
 
+test_expect_success 'a bad option: one error line in every command, glibc'"'"'s words, exit 2' '
+	while read -r cmd; do
+		test_exit_code 2 offheap $cmd --no-such-option 2>err &&
+		printf "%s\n" "offheap: error: $cmd: unrecognized option '"'"'--no-such-option'"'"'" \
+			"Try '"'"'offheap $cmd --help'"'"' for more information." >want &&
+		diff -u want err || return 1
+	done <cmds &&
+	test_exit_code 2 offheap ps -Z 2>err &&
+	grep -x "offheap: error: ps: invalid option -- .Z." err &&
+	test_exit_code 2 offheap watch --interval 2>err &&
+	grep -x "offheap: error: watch: option .--interval. requires an argument" err &&
+	test_exit_code 2 offheap --no-such-option 2>err &&
+	test "$(head -1 err)" = "offheap: error: unrecognized option '"'"'--no-such-option'"'"'"
+'
+
 test_done

@@ -62,14 +62,39 @@ static void print_options(const char *optstring, const struct option *longopts)
 	}
 }
 
+/*
+ * A bad option is one line, in every command the same: glibc's own words
+ * (unrecognized, ambiguous, missing or unwanted argument, invalid letter)
+ * after our prefix, "offheap: error: record: unrecognized option '--bogus'",
+ * then where the options are listed, exit 2. glibc names the program by
+ * argv[0] (the command's name: offheap.c hands each command its words), so
+ * argv[0] is the prefix for the length of the call.
+ */
 int __wrap_getopt_long(int argc, char *const argv[], const char *optstring,
 		       const struct option *longopts, int *longindex)
 {
+	char prefix[96], *name = argc > 0 ? argv[0] : NULL;
+	bool top;
+	int c;
+
 	if (listing) {
 		print_options(optstring, longopts);
 		exit(fflush(stdout) ? EXIT_RUNTIME : EXIT_OK);
 	}
-	return __real_getopt_long(argc, argv, optstring, longopts, longindex);
+	if (!name || !opterr)
+		return __real_getopt_long(argc, argv, optstring, longopts, longindex);
+	/* the top level's argv[0] is the binary's path; a command's is its name */
+	top = strchr(name, '/') || !strcmp(name, "offheap");
+	snprintf(prefix, sizeof(prefix), top ? "offheap: error" : "offheap: error: %s", name);
+	((char **)argv)[0] = prefix;
+	c = __real_getopt_long(argc, argv, optstring, longopts, longindex);
+	((char **)argv)[0] = name;
+	if (c == '?') {
+		fprintf(stderr, "Try 'offheap%s%s --help' for more information.\n", top ? "" : " ",
+			top ? "" : name);
+		exit(EXIT_USAGE);
+	}
+	return c;
 }
 
 int complete_list_options(int (*fn)(int argc, char **argv), const char *name)
