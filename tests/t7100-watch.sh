@@ -259,8 +259,9 @@ else
 fi
 
 test_expect_success 'bad input: no process, an existing file, bad -i/-d, a directory' '
-	test_exit_code 1 offheap watch 999999 -d 1s 2>err &&
-	test "$(cat err)" = "offheap: error: no process 999999" &&
+	nopid=$(dead_pid) &&
+	test_exit_code 1 offheap watch $nopid -d 1s 2>err &&
+	test "$(cat err)" = "offheap: error: no process $nopid" &&
 	start_bg "$HELPERS/anonhold" 1 brd 30 &&
 	wait_ready brd &&
 	: >exists.db &&
