@@ -574,7 +574,6 @@ static uint32_t name_of(void *env, jmethodID method, jlocation bci)
 #define JVMTI_LOADED_CLASSES  78
 #define JVMTI_SET_CALLBACKS   122
 #define JVMTI_ENABLE	      1
-#define JVMTI_DISABLE	      0
 #define EV_VM_DEATH	      51
 #define EV_CLASS_LOAD	      55
 #define EV_CLASS_PREPARE      56
@@ -801,7 +800,9 @@ static void *namer(void *arg)
 	if (attached)
 		((jint (*)(void *))jfn(vm, VM_DETACH))(vm);
 	java_busy--;
-	__atomic_store_n(&namer_pid, 0, __ATOMIC_RELEASE);
+	/* stopped: a later attach may start another; failed: this JVM is not asked again */
+	if (!namer_go_on())
+		__atomic_store_n(&namer_pid, 0, __ATOMIC_RELEASE);
 	return NULL;
 }
 
