@@ -195,20 +195,32 @@ else
 		"no Temurin 25 in $JDK25"
 fi
 
-test_expect_success "record -p: the VM's allocations get their Java callers; the namer leaves" '
-	start_bg "$JDK17/java" -Xmx96m -XX:MaxDirectMemorySize=1g \
-		-XX:ErrorFile="$TRASH/hs_err_vmp.log" -cp "$TRASH/classes" \
-		VmLeak 200 "$TRASH/vmp-ready" "$TRASH/vmp-stop" >vmp.out 2>vmp.err &&
-	JPID=$BG_PID &&
-	wait_for 60 "test -e vmp-ready" &&
-	"$OFFHEAP" record --exact -p $JPID -d 1500ms -o vmp.db 2>vmp.rec &&
-	wait_for 30 "! grep -qx offheap-java /proc/$JPID/task/*/comm" &&
-	: >vmp-stop &&
-	test_exit_code 0 wait $JPID &&
-	grep -q "^buffers " vmp.out &&
-	test ! -e "$TRASH/hs_err_vmp.log" &&
-	"$OFFHEAP" report vmp.db --top 0 --json >vmp.json &&
-	python3 vmcheck.py vmp.json 0
-'
+# vmp_case NAME JAVA GC: the same under record -p; the namer leaves at the detach
+vmp_case() {
+	_n=$1 _java=$2 _gc=$3
+	test_expect_success "$_n: record -p: the VM's allocations get their Java callers; the namer leaves" '
+		start_bg "$_java" -Xmx96m $_gc -XX:MaxDirectMemorySize=1g \
+			-XX:ErrorFile="$TRASH/hs_err_vmp_$_n.log" -cp "$TRASH/classes" \
+			VmLeak 200 "$TRASH/vmp-$_n-ready" "$TRASH/vmp-$_n-stop" >vmp-$_n.out 2>vmp-$_n.err &&
+		JPID=$BG_PID &&
+		wait_for 60 "test -e vmp-$_n-ready" &&
+		"$OFFHEAP" record --exact -p $JPID -d 1500ms -o vmp-$_n.db 2>vmp-$_n.rec &&
+		wait_for 30 "! grep -qx offheap-java /proc/$JPID/task/*/comm" &&
+		: >vmp-$_n-stop &&
+		test_exit_code 0 wait $JPID &&
+		grep -q "^buffers " vmp-$_n.out &&
+		test ! -e "$TRASH/hs_err_vmp_$_n.log" &&
+		"$OFFHEAP" report vmp-$_n.db --top 0 --json >vmp-$_n.json &&
+		python3 vmcheck.py vmp-$_n.json 0
+	'
+}
+
+vmp_case jdk17-zgc "$JDK17/java" -XX:+UseZGC
+if have_jdk25 java; then
+	vmp_case jdk25-g1 "$JDK25/java" -XX:+UseG1GC
+else
+	test_skip "jdk25-g1: record -p: the VM's allocations get their Java callers; the namer leaves" \
+		"no Temurin 25 in $JDK25"
+fi
 
 test_done
