@@ -1,4 +1,4 @@
-/* javastack: the Java frames above a native allocation made in a JNI method. */
+/* javastack: the Java frames above an allocation of a JNI method or of the VM for Java code. */
 
 /*
  * A JVM's native wrappers, interpreter and compiled code have no unwind
