@@ -278,6 +278,7 @@ static void patch_new(void)
 
 static void detach_locked(bool handshake)
 {
+	javastack_stop(); /* its last names, while the file is ours */
 	gotpatch_restore();
 	__atomic_store_n(&active, false, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&watch_gen, 1, __ATOMIC_RELEASE);

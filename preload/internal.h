@@ -155,6 +155,11 @@ void stackwalk_thread_exit(void);
 bool javastack_extend(uint64_t *frames, int *depth, int max);
 /* The names region was replaced (a new file): forget the cached indices. */
 void javastack_forget(void);
+/*
+ * The tracker stops (detach): the namer of pending Java frames makes its
+ * last pass and leaves the JVM; waits (at most about 2 s) for the pass.
+ */
+void javastack_stop(void);
 /* This thread is inside a JVMTI call of ours: its allocations are not recorded. */
 extern TLS int java_busy;
 

@@ -15,8 +15,9 @@ TEST_TIMEOUT=120
 . "$TEST_DIRECTORY/require-lib.sh"
 
 require_jdk17 java javac
-setup_or_fail "javac compiles tests/java/Orders.java" \
-	"$JDK17/javac" -d "$TRASH/classes" "$ROOT/tests/java/Orders.java"
+setup_or_fail "javac compiles tests/java/Orders.java and VmLeak.java" \
+	"$JDK17/javac" -d "$TRASH/classes" "$ROOT/tests/java/Orders.java" \
+	"$ROOT/tests/java/VmLeak.java"
 # the lines the stacks must name, read from the fixture
 PARSE_LINE=$(grep -n "// parse calls open" "$ROOT/tests/java/Orders.java" | cut -d: -f1)
 OPEN_LINE=$(grep -n "// Codec.open" "$ROOT/tests/java/Orders.java" | cut -d: -f1)
@@ -123,5 +124,103 @@ test_expect_success "record -p: a running JDK 17 gets the same frames, and runs 
 	"$OFFHEAP" report p.db --top 0 --json >p.json &&
 	python3 check.py p.json 0 deep
 '
+
+LEAK_LINE=$(grep -n "// leakBuffer allocates" "$ROOT/tests/java/VmLeak.java" | cut -d: -f1)
+INTERN_LINE=$(grep -n "// internNames interns" "$ROOT/tests/java/VmLeak.java" | cut -d: -f1)
+test -n "$LEAK_LINE" && test -n "$INTERN_LINE" || fail_all "VmLeak's marked lines are found"
+
+# vmcheck.py JSON INTERN: the direct buffers' site (and, INTERN=1, an
+# interned string's) has the libjvm frames, then only named Java frames
+# through VmLeak's method at its line; no frame is left unnamed.
+cat >vmcheck.py <<EOF
+import json, sys
+top = json.load(open(sys.argv[1]))["top"]
+intern = sys.argv[2] == "1"
+for t in top:
+    for f in t["frames"]:
+        assert f["function"] != "(Java frame not named)", t["frames"]
+
+def vm_sites(native, api, method, line):
+    found = 0
+    for t in top:
+        fr = t["frames"]
+        names = [f["function"] for f in fr]
+        if method not in names or api not in names:
+            continue
+        # the VM's frames (libjvm.so) below the first Java frame, the Java frames above
+        j = [f["java"] for f in fr].index(True)
+        if names[j] != native:
+            continue
+        assert j > 0 and all(f["module"].endswith("/libjvm.so") for f in fr[:j]), names
+        assert all(f["java"] and f["module"] is None for f in fr[j:]), names
+        assert names.index(api) < names.index(method), names
+        m = fr[names.index(method)]
+        assert (m["file"], m["line"]) == ("VmLeak.java", line), m
+        assert names[-1] == "VmLeak.main", names
+        found += 1
+    assert found, ("no site from", native, "through", method)
+    return found
+
+# (JDK 25's Unsafe_AllocateMemory0 tail-calls os::malloc: it has no frame)
+print(vm_sites("jdk.internal.misc.Unsafe.allocateMemory0", "java.nio.ByteBuffer.allocateDirect",
+               "VmLeak.leakBuffer", $LEAK_LINE), "direct buffer sites")
+if intern:
+    print(vm_sites("java.lang.String.intern", "java.lang.String.intern",
+                   "VmLeak.internNames", $INTERN_LINE), "intern sites")
+EOF
+
+# vm_case NAME JAVA GC: the VM's allocations under record -- java
+vm_case() {
+	_n=$1 _java=$2 _gc=$3
+	test_expect_success "$_n: record -- java: the VM's allocations get their Java callers" '
+		"$OFFHEAP" record --exact -i 250ms -o vm-$_n.db -- "$_java" -Xmx96m $_gc \
+			-XX:ErrorFile="$TRASH/hs_err_vm_$_n.log" -cp "$TRASH/classes" VmLeak 800 \
+			>vm-$_n.out 2>vm-$_n.err &&
+		grep -q "^buffers 800$" vm-$_n.out &&
+		test ! -e "$TRASH/hs_err_vm_$_n.log" &&
+		"$OFFHEAP" report vm-$_n.db --top 0 --json >vm-$_n.json &&
+		python3 vmcheck.py vm-$_n.json 1 &&
+		"$OFFHEAP" report vm-$_n.db --top 0 >vm-$_n.txt &&
+		grep -q "^      \[java\] VmLeak.leakBuffer (VmLeak.java:$LEAK_LINE)$" vm-$_n.txt &&
+		grep -q "^      \[java\] java.nio.ByteBuffer.allocateDirect (ByteBuffer.java:[0-9]*)$" vm-$_n.txt
+	'
+}
+
+vm_case jdk17-g1 "$JDK17/java" -XX:+UseG1GC
+vm_case jdk17-zgc "$JDK17/java" -XX:+UseZGC
+if have_jdk25 java; then
+	vm_case jdk25-zgc "$JDK25/java" -XX:+UseZGC
+else
+	test_skip "jdk25-zgc: record -- java: the VM's allocations get their Java callers" \
+		"no Temurin 25 in $JDK25"
+fi
+
+# vmp_case NAME JAVA GC: the same under record -p; the namer leaves at the detach
+vmp_case() {
+	_n=$1 _java=$2 _gc=$3
+	test_expect_success "$_n: record -p: the VM's allocations get their Java callers; the namer leaves" '
+		start_bg "$_java" -Xmx96m $_gc -XX:MaxDirectMemorySize=1g \
+			-XX:ErrorFile="$TRASH/hs_err_vmp_$_n.log" -cp "$TRASH/classes" \
+			VmLeak 200 "$TRASH/vmp-$_n-ready" "$TRASH/vmp-$_n-stop" >vmp-$_n.out 2>vmp-$_n.err &&
+		JPID=$BG_PID &&
+		wait_for 60 "test -e vmp-$_n-ready" &&
+		"$OFFHEAP" record --exact -p $JPID -d 1500ms -o vmp-$_n.db 2>vmp-$_n.rec &&
+		wait_for 30 "! grep -qx offheap-java /proc/$JPID/task/*/comm" &&
+		: >vmp-$_n-stop &&
+		test_exit_code 0 wait $JPID &&
+		grep -q "^buffers " vmp-$_n.out &&
+		test ! -e "$TRASH/hs_err_vmp_$_n.log" &&
+		"$OFFHEAP" report vmp-$_n.db --top 0 --json >vmp-$_n.json &&
+		python3 vmcheck.py vmp-$_n.json 0
+	'
+}
+
+vmp_case jdk17-zgc "$JDK17/java" -XX:+UseZGC
+if have_jdk25 java; then
+	vmp_case jdk25-g1 "$JDK25/java" -XX:+UseG1GC
+else
+	test_skip "jdk25-g1: record -p: the VM's allocations get their Java callers; the namer leaves" \
+		"no Temurin 25 in $JDK25"
+fi
 
 test_done

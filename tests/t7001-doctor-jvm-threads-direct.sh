@@ -1,12 +1,15 @@
 #!/bin/sh
 # offheap doctor on JDK 17 fixtures: a thread leak (named by its thread
-# group) and direct buffers kept reachable (NMT Other).
+# group) and direct buffers kept reachable (NMT Other), named by the
+# fixture's line that calls ByteBuffer.allocateDirect.
 TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
 require_jdk17 java javac
 compile_fixtures "$JAVA17" ThreadLeak DirectLeak
+DIRECT_LINE=$(grep -n "kept.add(ByteBuffer.allocateDirect" "$ROOT/tests/java/DirectLeak.java" | cut -d: -f1)
+test -n "$DIRECT_LINE" || fail_all "DirectLeak's allocateDirect line is found"
 
 test_expect_success 'a thread leak is found and its thread group named' '
 	start_fixture "$JAVA17" summary ThreadLeak 5 &&
@@ -24,7 +27,7 @@ test_expect_success 'direct buffers kept reachable are found in NMT Other' '
 	doctor_json $JPID d.json &&
 	stop_bg $JPID &&
 	test "$(first_leak d.json)" = direct-buffers &&
-	jq -e ".findings[0].culprit | test(\"allocateDirect\")" d.json &&
+	jq -e ".findings[0].culprit | test(\"^java\\\\.nio\\\\.ByteBuffer\\\\.allocateDirect .* ← DirectLeak\\\\.main \\\\(DirectLeak\\\\.java:$DIRECT_LINE\\\\)\")" d.json &&
 	jq -e ".findings[0].fix | test(\"MaxDirectMemorySize\")" d.json &&
 	jq -e "[.findings[] | select(.pattern == \"thread-leak\")] | length == 0" d.json
 '

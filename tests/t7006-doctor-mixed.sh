@@ -6,13 +6,24 @@
 # evidence rather than turning them into generic native growth, also at ten
 # times the rates;
 # on Temurin 25 with ZGC (when installed) both are found too. The JVMs run
-# side by side and are diagnosed at the same time.
+# side by side and are diagnosed at the same time. The direct buffers'
+# culprit is the fixture's own line under ByteBuffer.allocateDirect, from
+# doctor's attached recording (NMT on and off).
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
 require_jdk17 java javac
 compile_fixtures "$JAVA17" MixedLeak
 CLASSES17=$CLASSES
+DIRECT_LINE=$(grep -n "ByteBuffer.allocateDirect(" "$ROOT/tests/java/MixedLeak.java" | cut -d: -f1)
+test -n "$DIRECT_LINE" || fail_all "MixedLeak's allocateDirect line is found"
+
+# direct_culprit FILE: the direct-buffers finding names MixedLeak.main at its line
+direct_culprit() {
+	jq -r ".findings[] | select(.pattern == \"direct-buffers\") | \"# culprit: \(.culprit)\"" "$1" &&
+	jq -e ".findings[] | select(.pattern == \"direct-buffers\") | .culprit |
+		test(\"^java\\\\.nio\\\\.ByteBuffer\\\\.allocateDirect .* ← MixedLeak\\\\.main \\\\(MixedLeak\\\\.java:$DIRECT_LINE\\\\)\")" "$1"
+}
 
 # start_mixed JAVA CLASSES NAME RATE JVM-OPTIONS...: MixedLeak at RATE times 2 MiB/s
 # of direct buffers and 100 Inflaters/s (~4 MiB/s resident); sets PID_NAME.
@@ -56,7 +67,8 @@ test_expect_success 'NMT on, G1: direct buffers and zlib streams, one finding ea
 	jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"direct-buffers\") != null" on.json &&
 	jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"zlib-inflater\") != null" on.json &&
 	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .evidence | map(test(\"NMT committed outside the Java heap\")) | any" on.json &&
-	jq -e "[.findings[] | select(.pattern == \"native-outside-nmt\")] | length == 0" on.json
+	jq -e "[.findings[] | select(.pattern == \"native-outside-nmt\")] | length == 0" on.json &&
+	direct_culprit on.json
 '
 
 test_expect_success 'NMT off, Parallel GC: both leaks still named, NMT said missing' '
@@ -66,7 +78,8 @@ test_expect_success 'NMT off, Parallel GC: both leaks still named, NMT said miss
 	jq -e ".findings[] | select(.pattern == \"direct-buffers\") | .evidence | map(test(\"^DirectByteBuffer objects\")) | any" off.json &&
 	jq -e "[.findings[] | select(.pattern == \"native-outside-nmt\")] | length == 0" off.json &&
 	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .evidence | map(test(\"^not known: what NMT accounts for\")) | any" off.json &&
-	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .culprit | test(\"Inflater\")" off.json
+	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .culprit | test(\"Inflater\")" off.json &&
+	direct_culprit off.json
 '
 
 test_expect_success 'ten times the rates, NMT off: both leaks named, not generic growth' '
@@ -78,7 +91,8 @@ test_expect_success 'ten times the rates, NMT off: both leaks named, not generic
 if test -n "${PID_zgc:-}"; then
 	test_expect_success 'JDK 25, ZGC, NMT on: both leaks named' '
 		jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"direct-buffers\") != null" zgc.json &&
-		jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"zlib-inflater\") != null" zgc.json
+		jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"zlib-inflater\") != null" zgc.json &&
+		direct_culprit zgc.json
 	'
 else
 	test_skip 'JDK 25, ZGC, NMT on: both leaks named' "no Temurin 25 in $JDK25"

@@ -968,9 +968,11 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d,
  * nearest the allocation and the first one outside the JDK when there are
  * Java frames ("java.util.zip.Inflater.init(boolean) ← Orders.parse
  * (Orders.java:42), native inflateInit2_ in libz.so.1"), else the first
- * native frame that is not the allocator; the frames go to the JSON.
+ * native frame that is not the allocator; the frames go to the JSON. api:
+ * the Java frame to name first instead of the nearest, when the stack has
+ * one whose method starts with it (the JDK call the user's code made).
  */
-static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
+static void culprit_from_stack(struct finding *f, const struct alloc_stack *st, const char *api)
 {
 	const struct alloc_frame *nat = allocrank_past_allocator(st), *near = NULL, *user = NULL;
 	char a[160], b[160], c[160];
@@ -990,7 +992,8 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
 		}
 		if (!allocrank_frame_is_java(fr) || !(m = java_method(fr, a, sizeof(a))))
 			continue;
-		if (!near)
+		if (!near || (api && !strncmp(m, api, strlen(api)) &&
+			      strncmp(java_method(near, b, sizeof(b)), api, strlen(api))))
 			near = fr;
 		if (!user && !java_is_jdk(m))
 			user = fr;
@@ -1031,6 +1034,8 @@ static void culprit_from_mmap(struct finding *f, const struct doctor_mmap_site *
 			 m->frames[i]);
 }
 
+#define DIRECT_API "java.nio.ByteBuffer.allocateDirect"
+
 /* A stack through zlib (Inflater/Deflater, GZIP streams): a zlib-inflater's own. */
 static bool stack_is_zlib(const struct alloc_stack *st)
 {
@@ -1054,6 +1059,24 @@ static bool stack_is_zlib(const struct alloc_stack *st)
 	return false;
 }
 
+/* A stack through ByteBuffer.allocateDirect (its Java frames, or the VM's entry). */
+static bool stack_is_direct(const struct alloc_stack *st)
+{
+	char buf[160];
+
+	for (size_t i = 0; i < st->nframes; i++) {
+		const struct alloc_frame *fr = &st->frames[i];
+		const char *m;
+
+		if (fr->function && !strcmp(fr->function, "Unsafe_AllocateMemory0"))
+			return true;
+		if (allocrank_frame_is_java(fr) && (m = java_method(fr, buf, sizeof(buf))) &&
+		    !strncmp(m, DIRECT_API, strlen(DIRECT_API)))
+			return true;
+	}
+	return false;
+}
+
 /*
  * A stack whose allocating frame is not the JVM's own (os::malloc and the
  * like in libjvm.so: what NMT counts and the category rules name): what
@@ -1072,10 +1095,21 @@ static const struct alloc_stack *stack_for(const struct doctor_probes *p, const 
 {
 	const struct alloc_stack *st = NULL;
 
+	if (!strcmp(pattern, "direct-buffers"))
+		return growing_stack(p->allocs, stack_is_direct, t);
 	if (!strcmp(pattern, "zlib-inflater"))
 		st = growing_stack(p->allocs, stack_is_zlib, t);
 	if (!st && (!strcmp(pattern, "zlib-inflater") || !strcmp(pattern, "native-outside-nmt")))
-		return growing_stack(p->allocs, stack_outside_jvm, t);
+		st = growing_stack(p->allocs, stack_outside_jvm, t);
+	/*
+	 * Without NMT, "outside NMT" is all native growth, and direct buffers
+	 * too few to be counted on the heap (direct_without_nmt) show as it:
+	 * their os::malloc in libjvm.so, named by its Java callers.
+	 */
+	if (!st && !strcmp(pattern, "native-outside-nmt") && !p->nmt_on)
+		return growing_stack(p->allocs, stack_is_direct, t);
+	if (!strcmp(pattern, "zlib-inflater") || !strcmp(pattern, "native-outside-nmt"))
+		return st;
 	return st ? st : growing_stack(p->allocs, NULL, t);
 }
 
@@ -1112,6 +1146,7 @@ static void culprits_from_windows(struct ctx *c)
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct finding *f = &c->r->f[i];
 		bool mmap = !strcmp(f->pattern, "mmap-growth");
+		bool direct = !strcmp(f->pattern, "direct-buffers");
 		bool native = !strcmp(f->pattern, "native-outside-nmt") ||
 			      !strcmp(f->pattern, "zlib-inflater") ||
 			      !strcmp(f->pattern, "native-growth") ||
@@ -1119,10 +1154,12 @@ static void culprits_from_windows(struct ctx *c)
 		const struct alloc_stack *st = NULL;
 		struct trend t = { 0 };
 
-		if (!mmap && !native)
+		if (!mmap && !native && !direct)
 			continue;
 		if (p->allocs_sample)
 			st = stack_for(p, f->pattern, &t);
+		if (direct && !st)
+			continue; /* the rule's own culprit stays */
 		if (p->mmap_site && (mmap || !st)) {
 			culprit_from_mmap(f, p->mmap_site);
 			continue;
@@ -1137,7 +1174,7 @@ static void culprits_from_windows(struct ctx *c)
 						 (double)p->allocs->span_ms / 1000);
 			continue;
 		}
-		culprit_from_stack(f, st);
+		culprit_from_stack(f, st, direct || stack_is_direct(st) ? DIRECT_API : NULL);
 		if (!strcmp(f->pattern, "malloc-leak"))
 			continue; /* rule_malloc_sites said the site's figures */
 		live = st->live_bytes < 0 ? 0 : (uint64_t)st->live_bytes;

@@ -155,8 +155,9 @@ static int64_t elapsed_ms(const struct recorder *r)
 /*
  * The frame of a Java frame pc (TRACK_JAVA_TAG), named from the tracker's
  * file: "java.util.zip.Inflater.<init>" in "Inflater.java" at its line, no
- * module (allocdb tells a Java frame by its pc). Not yet named: left for a
- * later call unless last (then it is stored as what it is).
+ * module (allocdb tells a Java frame by its pc). Not yet named (a frame of
+ * the VM's own work waits for the tracker's namer thread): left for a later
+ * call unless last, which stores a placeholder.
  */
 static int add_java_frame(struct recorder *r, uint64_t pc, bool last, struct strbuf *err)
 {
@@ -173,7 +174,8 @@ static int add_java_frame(struct recorder *r, uint64_t pc, bool last, struct str
 	} else if (pc == TRACK_JAVA_TAG) {
 		snprintf(name, sizeof(name), "(more Java frames)");
 	} else if (last) {
-		snprintf(name, sizeof(name), "(Java frame %" PRIu64 ")", (uint64_t)(pc & ~TRACK_JAVA_TAG));
+		/* a pending frame the tracker could not name in time (its JVM ended first) */
+		snprintf(name, sizeof(name), "(Java frame not named)");
 	} else {
 		return 0;
 	}

@@ -327,6 +327,15 @@ static void test_culprits(void)
 		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
 		frame("[java] java.lang.String java.lang.String.intern()", NULL, 0, NULL, true),
 	};
+	/* a direct buffer's malloc: the VM's, named by the tracker's Java frames above it */
+	struct alloc_frame direct[] = {
+		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("Unsafe_AllocateMemory0", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("jdk.internal.misc.Unsafe.allocateMemory0", "Unsafe.java", 0, NULL, true),
+		frame("java.nio.DirectByteBuffer.<init>", "DirectByteBuffer.java", 125, NULL, true),
+		frame("java.nio.ByteBuffer.allocateDirect", "ByteBuffer.java", 332, NULL, true),
+		frame("com.example.Pool.grow", "Pool.java", 9, NULL, true),
+	};
 	int64_t rising[] = { 0, MIB, 2 * MIB, 3 * MIB, 4 * MIB, 5 * MIB };
 	int64_t faster[] = { 0, 3 * MIB, 6 * MIB, 9 * MIB, 12 * MIB, 15 * MIB };
 	int64_t flat[] = { 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB };
@@ -394,6 +403,25 @@ static void test_culprits(void)
 	       "thread 'slab-hoarder' maps it in hoard_slab (maphoard.c:23) in maphoard",
 	       "the thread and the function that map");
 	doctor_report_release(&r);
+
+	/* NMT off: outside NMT may be direct buffers, named by the Java code above them */
+	st[1].frames = direct;
+	st[1].nframes = 6;
+	st[1].live = rising;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_str(r.n ? r.f[0].culprit : "",
+	       "java.nio.ByteBuffer.allocateDirect (ByteBuffer.java:332) ← com.example.Pool.grow (Pool.java:9), native os::malloc(unsigned long, MEMFLAGS) in libjvm.so",
+	       "NMT off: a growing direct buffer site, by the call of allocateDirect");
+	doctor_report_release(&r);
+	p.nmt_on = true;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_str(r.n ? r.f[0].culprit : "",
+	       "thread 'slab-hoarder' maps it in hoard_slab (maphoard.c:23) in maphoard",
+	       "NMT on: the JVM's own allocations are not outside NMT");
+	doctor_report_release(&r);
+	p.nmt_on = false;
 
 	/* another engineer's recording (--recording): the rules' culprit stays */
 	p.allocs_sample = 0;
