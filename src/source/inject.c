@@ -435,16 +435,20 @@ int inject_check(pid_t pid, struct strbuf *err)
 		ret = -EAGAIN;
 		goto out;
 	}
-	if (st.state == 'T' || st.state == 't') {
-		strbuf_addf(err, "process %d is stopped", (int)pid);
-		ret = -EAGAIN;
-		goto out;
-	}
-	/* proc_status keeps no TracerPid: the one line read here */
+	/*
+	 * proc_status keeps no TracerPid: the one line read here. Asked first:
+	 * a traced process is often in a tracing stop ('t') at the moment we
+	 * look, and the tracer is what is in the way, not the stop.
+	 */
 	tracer = status_field(sb.buf, "\nTracerPid:");
 	if (tracer > 0) {
 		strbuf_addf(err, "process %d is already traced by process %ld", (int)pid, tracer);
 		ret = -EBUSY;
+		goto out;
+	}
+	if (st.state == 'T' || st.state == 't') {
+		strbuf_addf(err, "process %d is stopped", (int)pid);
+		ret = -EAGAIN;
 		goto out;
 	}
 	if (geteuid() != 0 && (st.ruid != geteuid() || st.euid != geteuid())) {
