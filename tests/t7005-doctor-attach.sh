@@ -8,9 +8,8 @@
 # in the target; a refused attach is said under "Not checked" with a hint;
 # Ctrl-C ends the window. After every run: the target runs on, the tracker
 # in it is inert, no temporary file and no child is left.
-# Not here yet: the fixture's own Java frame in the culprit. Today's walk
-# stops at the first JIT frame (the JDK's, above zlib); test-doctor checks
-# the choice of the first frame outside the JDK on a made-up stack.
+# The JVM case names the fixture's own Java frame above the JDK's and zlib
+# (the tracker's Java stacks, preload/javastack.c).
 TEST_TIMEOUT=90
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
