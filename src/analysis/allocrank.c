@@ -212,7 +212,12 @@ static bool java_is_runtime(const struct alloc_frame *f)
 					   "Ljava/", "Ljavax/", "Ljdk/", "Lsun/", "Lcom/sun/" };
 	const char *name = f->function, *paren, *sp;
 
-	if (!name || !has_prefix(name, "[java] "))
+	if (!name)
+		return true;
+	/* a frame the JVM named (f->java) is "pkg.Class.method" as it is */
+	if (f->java && !f->jit)
+		return PREFIX_IN(name, jdk);
+	if (!has_prefix(name, "[java] "))
 		return true;
 	name += strlen("[java] ");
 	/* "long java.util.zip.Inflater.init(boolean)": the qualified name before '(' */

@@ -33,6 +33,18 @@ static void add_frame(struct alloc_stack *s, const char *fn, const char *mod, ui
 	f->jit = fn && !strncmp(fn, "[java] ", 7);
 }
 
+/* A Java frame the JVM named (the tracker's names region): class.method, file and line. */
+static void add_java(struct alloc_stack *s, const char *fn, const char *file, int line)
+{
+	struct alloc_frame *f;
+
+	add_frame(s, fn, NULL, 0);
+	f = &s->frames[s->nframes - 1];
+	f->java = true;
+	f->file = xstrdup(file);
+	f->line = line;
+}
+
 static const char *culprit(const struct allocrank_culprits *c, const struct alloc_stack *s)
 {
 	static char buf[256];
@@ -43,7 +55,7 @@ static const char *culprit(const struct allocrank_culprits *c, const struct allo
 int main(void)
 {
 	struct alloc_data d = { 0 };
-	struct alloc_stack *zlib, *alone, *w[3], *stripped, *jdk, *getter[2];
+	struct alloc_stack *zlib, *alone, *w[3], *stripped, *jdk, *getter[2], *direct;
 	struct allocrank_culprits *c;
 	const struct alloc_frame *via;
 	static const char *const callers[] = { "load_users", "load_orders", "load_items" };
@@ -84,7 +96,18 @@ int main(void)
 	add_frame(stripped, NULL, "/opt/app/server", 0x12cf);
 	add_frame(stripped, "__libc_start_call_main", "/usr/lib/x86_64-linux-gnu/libc.so.6", 0x8);
 
+	/* the VM's allocation for Java code, the Java frames named by the JVM (no "[java] ") */
+	direct = add_stack(&d);
+	add_frame(direct, "os::malloc(unsigned long, MEMFLAGS)", "/usr/lib/jvm/x/lib/server/libjvm.so", 0x40);
+	add_frame(direct, "Unsafe_AllocateMemory0", "/usr/lib/jvm/x/lib/server/libjvm.so", 0x50);
+	add_java(direct, "jdk.internal.misc.Unsafe.allocateMemory0", "Unsafe.java", 0);
+	add_java(direct, "java.nio.ByteBuffer.allocateDirect", "ByteBuffer.java", 332);
+	add_java(direct, "com.example.Cache.keep", "Cache.java", 28);
+	add_java(direct, "java.lang.Thread.run", "Thread.java", 833);
+
 	c = allocrank_culprits_new(&d);
+	is_str(culprit(c, direct), "[java] com.example.Cache.keep (Cache.java:28)",
+	       "the VM allocating for Java code: the application's method the JVM named");
 	is_str(culprit(c, zlib), "[java] void com.example.OrderService.parse(byte[])",
 	       "zlib under JNI under the JDK: the application's Java method");
 	ok(allocrank_culprit(c, zlib, &via) && via &&
