@@ -37,7 +37,7 @@ static bool sync_mode; /* OFFHEAP_SYNC: the recorder waits on our handshakes */
 struct trackshm_header *hdr;
 struct trackshm_stack *stacks;
 uint32_t max_stacks;
-uint32_t stack_mask; /* a power of two minus 1, below max_stacks - 1 */
+uint32_t stack_mask; /* max_stacks - 2, a power of two minus 1 (size_table) */
 uint64_t sample_mean;
 uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
@@ -327,6 +327,24 @@ static void filter_clear(void)
 	memset((void *)pe, 0, e - pe);
 }
 
+/*
+ * The stack table in at most n slots: slot 0 ("other") and 2^k more, the
+ * most that fit (k >= 4), which the hash picks from with a mask and probes
+ * on through. (Slots past the masked range were reached only by probing:
+ * a table of 16384 filled at 8,200 stacks, and the rest was left unused.)
+ */
+static void size_table(uint64_t n)
+{
+	uint64_t p = 16;
+
+	if (n > TRACKSHM_MAX_STACKS)
+		n = TRACKSHM_MAX_STACKS;
+	while (p * 2 + 1 <= n)
+		p *= 2;
+	max_stacks = (uint32_t)p + 1;
+	stack_mask = (uint32_t)p - 1;
+}
+
 int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample, bool sync,
 		bool wait_ack, int32_t ppid)
 {
@@ -339,25 +357,16 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 
 	if (max_mem < (1ULL << 20))
 		max_mem = 1ULL << 20;
-	max_stacks = (uint32_t)env_u64("OFFHEAP_MAX_STACKS", 16384);
-	if (max_stacks < 16)
-		max_stacks = 16;
-	if (max_stacks > TRACKSHM_MAX_STACKS)
-		max_stacks = TRACKSHM_MAX_STACKS;
+	size_table(env_u64("OFFHEAP_MAX_STACKS", 32768) + 1);
 	if (JAVA_BYTES > max_mem / 8)
 		java_max = (uint32_t)(max_mem / 8 / sizeof(struct trackshm_java));
 	stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	if (stack_bytes > max_mem / 2) {
 		/* max_mem >= 1 MiB: half of it holds the header, the names and 16 stacks */
-		max_stacks = (uint32_t)((max_mem / 2 - sizeof(*hdr) - JAVA_BYTES) / sizeof(*stacks));
-		if (max_stacks < 16)
-			max_stacks = 16;
+		size_table((max_mem / 2 - sizeof(*hdr) - JAVA_BYTES) / sizeof(*stacks));
 		stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
 	}
 	addr_budget = max_mem - stack_bytes;
-	for (stack_mask = 1; stack_mask * 2 <= max_stacks - 1;)
-		stack_mask *= 2;
-	stack_mask--;
 
 	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : O_NOFOLLOW), 0600);
 	if (fd < 0)

@@ -128,7 +128,7 @@ struct trackshm_header {
  * same method and line at once may write two equal records.
  */
 #define TRACKSHM_JAVA_TAG (1ULL << 63)
-#define TRACKSHM_JAVA_MAX 4096
+#define TRACKSHM_JAVA_MAX 16384 /* names: a JVM that loads many classes under a deep stack needs them */
 
 struct trackshm_java {
 	uint32_t ready;
