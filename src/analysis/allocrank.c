@@ -214,9 +214,13 @@ static bool java_is_runtime(const struct alloc_frame *f)
 
 	if (!name)
 		return true;
-	/* a frame the JVM named (f->java) is "pkg.Class.method" as it is */
+	/*
+	 * A frame the JVM named (f->java) is "pkg.Class.method" as it is; a
+	 * placeholder in parentheses ("(more Java frames)", "(unloaded)") names
+	 * no method of the application.
+	 */
 	if (f->java && !f->jit)
-		return PREFIX_IN(name, jdk);
+		return name[0] == '(' || PREFIX_IN(name, jdk);
 	if (!has_prefix(name, "[java] "))
 		return true;
 	name += strlen("[java] ");
@@ -434,8 +438,11 @@ const char *allocrank_site_label(const struct allocrank_culprits *c, const struc
 	}
 	mod = base_name(f->module);
 	snprintf(buf, n, "%s", allocrank_frame_name(f, name, sizeof(name)));
-	if (f->file)
+	/* line 0: unknown (a native method, a class without line numbers), as report prints it */
+	if (f->file && f->line > 0)
 		snprintf(buf + strlen(buf), n - strlen(buf), " (%s:%d)", f->file, f->line);
+	else if (f->file)
+		snprintf(buf + strlen(buf), n - strlen(buf), " (%s)", f->file);
 	if (mod)
 		snprintf(buf + strlen(buf), n - strlen(buf), " in %s", mod);
 	utf8_trim(buf, n);

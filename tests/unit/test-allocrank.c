@@ -41,7 +41,7 @@ static void add_java(struct alloc_stack *s, const char *fn, const char *file, in
 	add_frame(s, fn, NULL, 0);
 	f = &s->frames[s->nframes - 1];
 	f->java = true;
-	f->file = xstrdup(file);
+	f->file = file ? xstrdup(file) : NULL;
 	f->line = line;
 }
 
@@ -55,7 +55,7 @@ static const char *culprit(const struct allocrank_culprits *c, const struct allo
 int main(void)
 {
 	struct alloc_data d = { 0 };
-	struct alloc_stack *zlib, *alone, *w[3], *stripped, *jdk, *getter[2], *direct;
+	struct alloc_stack *zlib, *alone, *w[3], *stripped, *jdk, *getter[2], *direct, *cut;
 	struct allocrank_culprits *c;
 	const struct alloc_frame *via;
 	static const char *const callers[] = { "load_users", "load_orders", "load_items" };
@@ -105,7 +105,15 @@ int main(void)
 	add_java(direct, "com.example.Cache.keep", "Cache.java", 28);
 	add_java(direct, "java.lang.Thread.run", "Thread.java", 833);
 
+	/* its Java frames cut short: the placeholder is no method of the application */
+	cut = add_stack(&d);
+	add_frame(cut, "os::malloc(unsigned long, MEMFLAGS)", "/usr/lib/jvm/x/lib/server/libjvm.so", 0x40);
+	add_java(cut, "jdk.internal.misc.Unsafe.allocateMemory0", "Unsafe.java", 0);
+	add_java(cut, "(more Java frames)", NULL, 0);
+
 	c = allocrank_culprits_new(&d);
+	is_str(culprit(c, cut), "[java] jdk.internal.misc.Unsafe.allocateMemory0 (Unsafe.java)",
+	       "a stack cut short: its nearest Java method, not the placeholder");
 	is_str(culprit(c, direct), "[java] com.example.Cache.keep (Cache.java:28)",
 	       "the VM allocating for Java code: the application's method the JVM named");
 	is_str(culprit(c, zlib), "[java] void com.example.OrderService.parse(byte[])",
