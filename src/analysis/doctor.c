@@ -1120,6 +1120,77 @@ static void drop_finding(struct doctor_report *r, size_t i)
 	r->n--;
 }
 
+/* Where a thread is started: the JVM's Thread.start, or the C library's pthread_create. */
+static bool frame_starts_thread(const struct alloc_frame *fr)
+{
+	return fr->function && !allocrank_frame_is_java(fr) &&
+	       (!strcmp(fr->function, "JVM_StartThread") ||
+		!strncmp(fr->function, "pthread_create", 14) ||
+		!strncmp(fr->function, "__pthread_create", 16));
+}
+
+/*
+ * The code that starts the leaking threads: each start allocates (the
+ * JVM's JavaThread, glibc's thread-local storage) under the caller of
+ * Thread.start or pthread_create, so doctor's recording holds that stack.
+ * The one that allocated most often names it: the first Java frame outside
+ * the JDK above the start (else the nearest Java one), or the native
+ * caller of pthread_create. Appended to the thread rule's culprit.
+ */
+static void culprit_of_threads(struct finding *f, const struct alloc_data *d)
+{
+	const struct alloc_stack *best = NULL;
+	const struct alloc_frame *by = NULL;
+	size_t at = 0;
+	char a[160], b[160];
+
+	for (size_t i = 0; d && i < d->nr; i++) {
+		const struct alloc_stack *st = &d->stacks[i];
+
+		for (size_t k = 0; k + 1 < st->nframes; k++)
+			if (frame_starts_thread(&st->frames[k])) {
+				if (!best || st->alloc_count > best->alloc_count) {
+					best = st;
+					at = k;
+				}
+				break;
+			}
+	}
+	if (!best)
+		return;
+	for (size_t k = at + 1; k < best->nframes; k++) {
+		const struct alloc_frame *fr = &best->frames[k];
+		const char *m;
+
+		if (!allocrank_frame_is_java(fr)) {
+			if (!by && !allocrank_frame_is_java(&best->frames[at]))
+				by = fr; /* pthread_create's caller */
+			if (!by || allocrank_frame_is_java(by))
+				continue;
+			break;
+		}
+		if (!(m = java_method(fr, a, sizeof(a))))
+			continue;
+		if (!by || (!java_is_jdk(m) && allocrank_frame_is_java(by) &&
+			    java_is_jdk(java_method(by, b, sizeof(b))))) {
+			by = fr;
+			if (!java_is_jdk(m))
+				break;
+		}
+	}
+	if (!by)
+		return;
+	if (allocrank_frame_is_java(by))
+		java_method(by, a, sizeof(a));
+	else
+		native_frame(by, a, sizeof(a));
+	snprintf(f->culprit + strlen(f->culprit), sizeof(f->culprit) - strlen(f->culprit),
+		 ", by %s", a);
+	evidence(f, "the code that starts them (doctor's recording, attached for %.0f s): %" PRIu64
+		    " allocations of a starting thread under %s",
+		 (double)d->span_ms / 1000, best->alloc_count, a);
+}
+
 static void culprits_from_windows(struct ctx *c)
 {
 	const struct doctor_probes *p = c->p;
@@ -1146,6 +1217,11 @@ static void culprits_from_windows(struct ctx *c)
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct finding *f = &c->r->f[i];
 		bool mmap = !strcmp(f->pattern, "mmap-growth");
+
+		if (!strcmp(f->pattern, "thread-leak") && p->allocs_sample) {
+			culprit_of_threads(f, p->allocs);
+			continue;
+		}
 		bool direct = !strcmp(f->pattern, "direct-buffers");
 		bool native = !strcmp(f->pattern, "native-outside-nmt") ||
 			      !strcmp(f->pattern, "zlib-inflater") ||

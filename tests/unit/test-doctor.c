@@ -470,6 +470,60 @@ static void test_malloc_sites(void)
 	doctor_report_release(&r);
 }
 
+/* a thread leak: the code that starts the threads, from doctor's recording */
+static void test_thread_starter(void)
+{
+	struct alloc_frame java[] = {
+		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("JavaThread::JavaThread(void (*)(JavaThread*, JavaThread*), unsigned long)",
+		      NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("JVM_StartThread", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("[java] void java.lang.Thread.start()", NULL, 0, NULL, true),
+		frame("[java] void com.example.Pool.grow()", "Pool.java", 17, NULL, true),
+		frame("[java] void com.example.Main.main(java.lang.String[])", NULL, 0, NULL, true),
+	};
+	struct alloc_frame c[] = {
+		frame("calloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("_dl_allocate_tls", NULL, 0, "/lib64/ld-linux-x86-64.so.2", false),
+		frame("pthread_create@@GLIBC_2.34", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("spawn_worker", "srv.c", 40, "/opt/srv", false),
+		frame("main", "srv.c", 90, "/opt/srv", false),
+	};
+	int64_t up[] = { 0, 64 << 10, 128 << 10, 192 << 10, 256 << 10, 320 << 10 };
+	struct alloc_stack st = { .id = 1, .frames = java, .nframes = 6, .live = up, .n = 6,
+				  .live_bytes = 320 << 10, .alloc_count = 40 };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 5000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	p.allocs_sample = 256 << 10;
+	make(&s, THREADS);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "thread-leak") &&
+		   strstr(r.f[0].culprit, "'leaky-worker-#'") &&
+		   strstr(r.f[0].culprit, ", by com.example.Pool.grow() (Pool.java:17)"),
+	   "a thread leak: the group, and the application's method that starts them");
+	doctor_report_release(&r);
+	st.frames = c;
+	st.nframes = 5;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && strstr(r.f[0].culprit, ", by spawn_worker (srv.c:40) in srv"),
+	   "in C: the caller of pthread_create");
+	doctor_report_release(&r);
+	p.allocs_sample = 0;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strstr(r.f[0].culprit, ", by "), "without doctor's recording: the group only");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -479,5 +533,6 @@ int main(int argc, char **argv)
 	test_rules();
 	test_culprits();
 	test_malloc_sites();
+	test_thread_starter();
 	return done_testing();
 }
