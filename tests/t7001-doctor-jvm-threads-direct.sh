@@ -1,6 +1,6 @@
 #!/bin/sh
 # offheap doctor on JDK 17 fixtures: a thread leak (named by its thread
-# group and the line that starts the threads) and direct buffers kept reachable (NMT Other), named by the
+# group) and direct buffers kept reachable (NMT Other), named by the
 # fixture's line that calls ByteBuffer.allocateDirect.
 TEST_TIMEOUT=150
 . "$(dirname "$0")/test-lib.sh"
@@ -10,17 +10,13 @@ require_jdk17 java javac
 compile_fixtures "$JAVA17" ThreadLeak DirectLeak
 DIRECT_LINE=$(grep -n "kept.add(ByteBuffer.allocateDirect" "$ROOT/tests/java/DirectLeak.java" | cut -d: -f1)
 test -n "$DIRECT_LINE" || fail_all "DirectLeak's allocateDirect line is found"
-START_LINE=$(grep -n "t.start();" "$ROOT/tests/java/ThreadLeak.java" | cut -d: -f1)
-test -n "$START_LINE" || fail_all "ThreadLeak's t.start() line is found"
 
-test_expect_success 'a thread leak is found, its thread group and starting code named' '
+test_expect_success 'a thread leak is found and its thread group named' '
 	start_fixture "$JAVA17" summary ThreadLeak 5 &&
 	doctor_json $JPID t.json &&
 	stop_bg $JPID &&
 	test "$(first_leak t.json)" = thread-leak &&
 	jq -e ".findings[0].culprit | test(\"leaky-worker-#\")" t.json &&
-	# and the code that starts them, from doctor'"'"'s attached recording
-	jq -e ".findings[0].culprit | test(\", by ThreadLeak\\\\.main \\\\(ThreadLeak\\\\.java:$START_LINE\\\\)$\")" t.json &&
 	jq -e ".findings[0].evidence | map(test(\"java.threads.live\")) | any" t.json &&
 	jq -e ".findings[0].fix | test(\"pool\")" t.json &&
 	jq -e ".is_jvm and .nmt == \"summary\"" t.json

@@ -1120,37 +1120,73 @@ static void drop_finding(struct doctor_report *r, size_t i)
 	r->n--;
 }
 
-/* Where a thread is started: the JVM's Thread.start, or the C library's pthread_create. */
-static bool frame_starts_thread(const struct alloc_frame *fr)
+/*
+ * The JVM's or the C library's entry that a pattern's growth goes through:
+ * a thread starts in JVM_StartThread (Thread.start) or pthread_create, a
+ * string is interned in JVM_InternString, a class defined in JVM_DefineClass*
+ * (ClassLoader.defineClass). Prefixes of the frame's function.
+ */
+static const char *const *entries_of(const char *pattern)
 {
-	return fr->function && !allocrank_frame_is_java(fr) &&
-	       (!strcmp(fr->function, "JVM_StartThread") ||
-		!strncmp(fr->function, "pthread_create", 14) ||
-		!strncmp(fr->function, "__pthread_create", 16));
+	static const char *const threads[] = { "JVM_StartThread", "pthread_create",
+					       "__pthread_create", NULL };
+	static const char *const strings[] = { "JVM_InternString", NULL };
+	static const char *const loaders[] = { "JVM_DefineClass", "JVM_LookupDefineClass",
+					       "Java_java_lang_ClassLoader_defineClass", NULL };
+
+	if (!strcmp(pattern, "thread-leak"))
+		return threads;
+	if (!strcmp(pattern, "interned-strings"))
+		return strings;
+	if (!strcmp(pattern, "classloader-leak"))
+		return loaders;
+	return NULL;
+}
+
+static bool frame_is_entry_of(const struct alloc_frame *fr, const char *const *entries)
+{
+	if (!fr->function || allocrank_frame_is_java(fr))
+		return false;
+	for (; *entries; entries++)
+		if (!strncmp(fr->function, *entries, strlen(*entries)))
+			return true;
+	return false;
 }
 
 /*
- * The code that starts the leaking threads: each start allocates (the
- * JVM's JavaThread, glibc's thread-local storage) under the caller of
- * Thread.start or pthread_create, so doctor's recording holds that stack.
- * The one that allocated most often names it: the first Java frame outside
- * the JDK above the start (else the nearest Java one), or the native
- * caller of pthread_create. Appended to the thread rule's culprit.
+ * The code behind a thread, string or class loader leak: each thread
+ * start, interned string or defined class allocates (the JVM's JavaThread,
+ * a StringTable entry, a class loader's data; glibc's thread storage) under
+ * the caller of the entry, so doctor's recording holds that stack with its
+ * Java frames. The one that allocated most often names it: the first Java
+ * frame outside the JDK above the entry (else the nearest Java one), or the
+ * native caller of pthread_create. Appended to the rule's culprit.
  */
-static void culprit_of_threads(struct finding *f, const struct alloc_data *d)
+static void culprit_by_entry(struct finding *f, const struct alloc_data *d,
+			     const char *const *entries)
 {
 	const struct alloc_stack *best = NULL;
 	const struct alloc_frame *by = NULL;
 	size_t at = 0;
 	char a[160], b[160];
 
+	bool best_java = false;
+
+	/* stacks with Java frames above the entry first: the tracker gets a
+	   JVM's frames only once it is set up, so early ones end at the entry */
 	for (size_t i = 0; d && i < d->nr; i++) {
 		const struct alloc_stack *st = &d->stacks[i];
 
 		for (size_t k = 0; k + 1 < st->nframes; k++)
-			if (frame_starts_thread(&st->frames[k])) {
-				if (!best || st->alloc_count > best->alloc_count) {
+			if (frame_is_entry_of(&st->frames[k], entries)) {
+				bool java = false;
+
+				for (size_t j = k + 1; j < st->nframes && !java; j++)
+					java = allocrank_frame_is_java(&st->frames[j]);
+				if (!best || (java && !best_java) ||
+				    (java == best_java && st->alloc_count > best->alloc_count)) {
 					best = st;
+					best_java = java;
 					at = k;
 				}
 				break;
@@ -1163,22 +1199,26 @@ static void culprit_of_threads(struct finding *f, const struct alloc_data *d)
 		const char *m;
 
 		if (!allocrank_frame_is_java(fr)) {
-			if (!by && !allocrank_frame_is_java(&best->frames[at]))
-				by = fr; /* pthread_create's caller */
-			if (!by || allocrank_frame_is_java(by))
-				continue;
-			break;
+			if (!fr->module)
+				continue; /* the JVM's generated code: a stub, an adapter */
+			/* a native caller names it when no Java frame does (pthread_create's) */
+			if (!by)
+				by = fr;
+			if (allocrank_frame_is_java(by))
+				break;
+			continue;
 		}
 		if (!(m = java_method(fr, a, sizeof(a))))
 			continue;
-		if (!by || (!java_is_jdk(m) && allocrank_frame_is_java(by) &&
-			    java_is_jdk(java_method(by, b, sizeof(b))))) {
+		if (!by || !allocrank_frame_is_java(by) ||
+		    (!java_is_jdk(m) && java_is_jdk(java_method(by, b, sizeof(b)))))
 			by = fr;
-			if (!java_is_jdk(m))
-				break;
-		}
+		if (!java_is_jdk(m))
+			break;
 	}
-	if (!by)
+	/* the JDK's JNI glue (libjava, libjvm) says nothing the entry did not */
+	if (!by || (!allocrank_frame_is_java(by) && by->module &&
+		    (strstr(by->module, "/lib/jvm/") || strstr(by->module, "libjvm.so"))))
 		return;
 	if (allocrank_frame_is_java(by))
 		java_method(by, a, sizeof(a));
@@ -1186,9 +1226,9 @@ static void culprit_of_threads(struct finding *f, const struct alloc_data *d)
 		native_frame(by, a, sizeof(a));
 	snprintf(f->culprit + strlen(f->culprit), sizeof(f->culprit) - strlen(f->culprit),
 		 ", by %s", a);
-	evidence(f, "the code that starts them (doctor's recording, attached for %.0f s): %" PRIu64
-		    " allocations of a starting thread under %s",
-		 (double)d->span_ms / 1000, best->alloc_count, a);
+	evidence(f, "the code behind them (doctor's recording, attached for %.0f s): %" PRIu64
+		    " allocations through %s under %s",
+		 (double)d->span_ms / 1000, best->alloc_count, best->frames[at].function, a);
 }
 
 static void culprits_from_windows(struct ctx *c)
@@ -1218,8 +1258,9 @@ static void culprits_from_windows(struct ctx *c)
 		struct finding *f = &c->r->f[i];
 		bool mmap = !strcmp(f->pattern, "mmap-growth");
 
-		if (!strcmp(f->pattern, "thread-leak") && p->allocs_sample) {
-			culprit_of_threads(f, p->allocs);
+		if (entries_of(f->pattern)) {
+			if (p->allocs_sample)
+				culprit_by_entry(f, p->allocs, entries_of(f->pattern));
 			continue;
 		}
 		bool direct = !strcmp(f->pattern, "direct-buffers");
