@@ -1010,7 +1010,8 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st)
 		    user && user != near ? java_method(user, b, sizeof(b)) : "",
 		    nat ? ", native " : "", nat ? native_frame(nat, c, sizeof(c)) : "");
 	} else if (nat) {
-		SET(f->culprit, "%s", native_frame(nat, a, sizeof(a)));
+		/* no Java frame: the caller of a libc forwarder (strdup, asprintf) decided */
+		SET(f->culprit, "%s", native_frame(allocrank_culprit(NULL, st, NULL), a, sizeof(a)));
 	} else {
 		SET(f->culprit, "stack %" PRId64 " (no frames)", st->id);
 	}

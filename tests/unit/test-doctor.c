@@ -323,6 +323,11 @@ static void test_culprits(void)
 		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
 		frame("keep_buffer", "prog.c", 7, "/opt/prog", false),
 	};
+	struct alloc_frame dup[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("__strdup", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("kv_set", "kv.c", 24, "/opt/kv", false),
+	};
 	struct alloc_frame jvm[] = {
 		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
 		frame("[java] java.lang.String java.lang.String.intern()", NULL, 0, NULL, true),
@@ -382,6 +387,15 @@ static void test_culprits(void)
 	doctor_diagnose(&s, &p, &r);
 	is_str(r.n ? r.f[0].culprit : "", "keep_buffer (prog.c:7) in prog",
 	       "no Java frame: the first native frame past the allocator");
+	doctor_report_release(&r);
+
+	/* held-out kvleak.c: a hash table's keys leaked through strdup */
+	st[1].frames = dup;
+	st[1].nframes = 3;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_str(r.n ? r.f[0].culprit : "", "kv_set (kv.c:24) in kv",
+	       "no Java frame, through strdup: its caller, not __strdup");
 	doctor_report_release(&r);
 
 	/* nothing grows in the recording: the trace's site, when there is one */
