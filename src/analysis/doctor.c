@@ -612,8 +612,16 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50) &&
 		      (double)(p->zlib_last - p->zlib_first) >
 			      2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last);
+	/*
+	 * The histogram counts unreachable objects too: Deflaters end()ed and
+	 * waiting for a GC hold no zlib state. When every byte of the malloc
+	 * heaps was read and the states did not grow, the objects are not zlib's
+	 * leak.
+	 */
 	zlib_objects = count_grew(p->have_histogram, p->zlib_objects_first,
-				  p->zlib_objects_last, 50);
+				  p->zlib_objects_last, 50) &&
+		       !(p->have_zlib && !zlib_states && p->heap_read_first >= p->heap_bytes_first &&
+			 p->heap_read_last >= p->heap_bytes_last);
 	zlib = zlib_states || zlib_objects;
 	/*
 	 * NMT counts what the JVM asked malloc for, glibc hands out more

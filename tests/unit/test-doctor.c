@@ -262,6 +262,29 @@ static void test_rules(void)
 	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater"), "with zlib states: zlib-inflater");
 	ok(r.n == 1 && strstr(r.f[0].fix, "end()"), "the fix ends the Inflaters");
 	doctor_report_release(&r);
+
+	/* held-out ChurnHealthy: Deflaters end()ed, counted by the histogram before a GC */
+	p.zlib_first = p.zlib_last = 0;
+	p.heap_read_first = p.heap_bytes_first = 40 * MIB;
+	p.heap_read_last = p.heap_bytes_last = 70 * MIB;
+	p.have_histogram = true;
+	p.zlib_objects_first = 570;
+	p.zlib_objects_last = 862;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-outside-nmt"),
+	   "objects without zlib states in an exact read of the heaps: not zlib");
+	doctor_report_release(&r);
+	p.heap_read_last = 20 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater"),
+	   "the heaps only sampled: the objects still name zlib");
+	doctor_report_release(&r);
+	p.have_histogram = false;
+	p.zlib_first = 100;
+	p.zlib_last = 3000;
+	p.heap_read_first = p.heap_bytes_first = p.heap_read_last = p.heap_bytes_last = 0;
 	series_release(&s);
 
 	memset(&p, 0, sizeof(p));
