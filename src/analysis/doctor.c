@@ -810,6 +810,23 @@ static bool site_grows(const struct alloc_data *d, const struct alloc_stack *st,
 	return j.kind == TREND_GROWING && t->growth >= (double)MIB;
 }
 
+/*
+ * A JVM's own housekeeping: a site that allocates in libjvm.so with no Java
+ * frame above it (a GC's mark bitmaps, the compiler's arenas). It grows
+ * with the Java heap and the code, is what NMT's categories count, and is
+ * not a malloc leak of the program: a Java call that leads to the JVM's
+ * malloc (Unsafe.allocateMemory, String.intern) has its Java frames.
+ */
+static bool jvm_housekeeping(const struct alloc_stack *st)
+{
+	const struct alloc_frame *fr = allocrank_past_allocator(st);
+
+	for (size_t i = 0; i < st->nframes; i++)
+		if (allocrank_frame_is_java(&st->frames[i]))
+			return false;
+	return fr && fr->module && strstr(fr->module, "libjvm.so");
+}
+
 static void rule_malloc_sites(struct ctx *c)
 {
 	const struct alloc_data *d = c->p->allocs;
@@ -831,7 +848,7 @@ static void rule_malloc_sites(struct ctx *c)
 		struct trend t;
 		double conf;
 
-		if (!site_grows(d, st, &t, &conf))
+		if ((c->s && c->s->is_jvm && jvm_housekeeping(st)) || !site_grows(d, st, &t, &conf))
 			continue;
 		nsites++;
 		total = sat_i64((double)total + t.growth);

@@ -449,6 +449,23 @@ static void test_malloc_sites(void)
 		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
 		frame("keep_session", "srv.c", 12, "/opt/srv", false),
 	};
+	struct alloc_frame gc[] = {
+		frame("os::malloc(unsigned long, MemTag, NativeCallStack const&)", NULL, 0,
+		      "/jdk/lib/server/libjvm.so", false),
+		frame("ReallocateHeap(char*, unsigned long, MemTag)", NULL, 0,
+		      "/jdk/lib/server/libjvm.so", false),
+		frame("ZLiveMap::reset(ZGenerationId)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("ZMark::drain(ZMarkContext*)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+	};
+	struct alloc_frame unsafe[] = {
+		frame("os::malloc(unsigned long, MemTag, NativeCallStack const&)", NULL, 0,
+		      "/jdk/lib/server/libjvm.so", false),
+		frame("Unsafe_AllocateMemory0", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("[java] long jdk.internal.misc.Unsafe.allocateMemory(long)", NULL, 0, NULL, true),
+		frame("[java] java.nio.ByteBuffer Cache.render(java.lang.String)", "Cache.java", 9,
+		      NULL, true),
+	};
+	struct series s;
 	/* 16 intervals: one arena growth of 1.1 MiB while a JVM compiles, then nothing */
 	int64_t once[16], steady[16];
 	struct alloc_stack st = { .id = 1, .frames = c, .nframes = 2, .live = once, .n = 16,
@@ -477,6 +494,23 @@ static void test_malloc_sites(void)
 	   "a site rising every interval is one, named");
 	ok(r.n == 1 && r.f[0].confidence > 0.9, "with the trend's confidence");
 	doctor_report_release(&r);
+
+	/* held-out LruHealthy on ZGC: the GC's bitmaps grow with the heap, in a healthy JVM */
+	make(&s, HEALTHY);
+	st.frames = gc;
+	st.nframes = 4;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_int((int)r.n, 0, "a JVM's own site with no Java frame (a GC's) is no malloc leak");
+	doctor_report_release(&r);
+	st.frames = unsafe;
+	st.nframes = 4;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "malloc-leak"),
+	   "the JVM's malloc under a Java call still is one");
+	doctor_report_release(&r);
+	series_release(&s);
 }
 
 int main(int argc, char **argv)
