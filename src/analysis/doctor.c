@@ -590,13 +590,34 @@ static void zlib_evidence(struct finding *f, const struct doctor_probes *p)
 			 : "");
 }
 
+/*
+ * What the live bytes of every allocation site grew over doctor's own
+ * attached window (the sampling window): what malloc'd memory was kept.
+ * dflt when doctor did not attach (another's recording covers another span).
+ */
+static int64_t live_growth(const struct doctor_probes *p, int64_t dflt)
+{
+	const struct alloc_data *d = p->allocs;
+	int64_t sum = 0;
+
+	if (!d || !p->allocs_sample || !d->nr)
+		return dflt;
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct alloc_stack *st = &d->stacks[i];
+
+		if (st->n >= 2)
+			sum += st->live[st->n - 1] - st->live[0];
+	}
+	return sum;
+}
+
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
 	const struct series_trend *cheap = tr(c, "counter:offheap.cheap.outstanding");
 	const struct doctor_probes *p = c->p;
 	bool nmt_known, zlib_states, zlib_objects, zlib;
-	int64_t nmt_d, d, out, cls_d;
+	int64_t nmt_d, d, out, cls_d, live_d;
 	const char *cls;
 	struct finding *f;
 	char a[32], b[32], e[32];
@@ -608,6 +629,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	nmt_d = nmt_native_growth(c, &nmt_known);
 	out = nmt_known ? d - (nmt_d > 0 ? nmt_d : 0) : d;
 	cls = grown_class(c->s, &cls_d);
+	live_d = live_growth(p, d);
 	/* sampled counts: the growth must also stand out of twice their error */
 	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50) &&
 		      (double)(p->zlib_last - p->zlib_first) >
@@ -668,6 +690,16 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		    cls);
 		SET(f->fix,
 		    "record the allocation sites: 'offheap record -o rec.db -- java ...' (or LD_PRELOAD=liboffheap.so) then 'offheap report rec.db'; 'offheap trace PID' shows mmap growth by thread");
+	} else if (strcmp(cls, "anon") && live_d * 4 < d) {
+		f = add(c->r, "native-growth", FS_WARNING);
+		SET(f->title, "malloc memory grows %s in %.0f s but the live allocations do not: held by malloc, not a leak",
+		    sz(a, sizeof(a), d), c->span_s);
+		evidence(f, "live bytes of every allocation site while doctor was attached: %s",
+			 sz(a, sizeof(a), live_d));
+		SET(f->culprit,
+		    "glibc keeps the freed chunks in its arenas (one per thread): mixed sizes freed around long-lived blocks grow the heaps");
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; malloc_trim(0) after large frees; or a different allocator (jemalloc); watch longer to see it level off");
 	} else {
 		f = add(c->r, cls_d > 0 && !strcmp(cls, "anon") ? "mmap-growth" : "native-growth",
 			FS_LEAK);

@@ -513,6 +513,50 @@ static void test_malloc_sites(void)
 	series_release(&s);
 }
 
+/* held-out arenafrag.c: arenas grow while the live allocations hold still */
+static void test_held_by_malloc(void)
+{
+	struct alloc_frame c[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("worker", "frag.c", 22, "/opt/frag", false),
+	};
+	int64_t flat[6] = { 90 * MIB, 91 * MIB, 90 * MIB, 90 * MIB, 91 * MIB, 90 * MIB };
+	int64_t rising[6] = { 0, 20 * MIB, 40 * MIB, 60 * MIB, 80 * MIB, 100 * MIB };
+	struct alloc_stack st = { .id = 1, .frames = c, .nframes = 2, .live = flat, .n = 6,
+				  .live_bytes = 90 * MIB };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 10000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	p.allocs_sample = 256 << 10;
+	make(&s, OUTSIDE);
+	s.is_jvm = false;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-growth") && r.f[0].severity == FS_WARNING,
+	   "arenas grow, the live bytes of the sites do not: a warning");
+	ok(!doctor_has_leak(&r), "not a leak");
+	doctor_report_release(&r);
+	st.live = rising;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-growth") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].culprit, "worker"),
+	   "the live bytes grow too: a leak, named");
+	doctor_report_release(&r);
+	p.allocs_sample = 0; /* another's recording: its span is not this window */
+	st.live = flat;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && r.f[0].severity == FS_LEAK, "without doctor's own window: the growth stays a leak");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -522,5 +566,6 @@ int main(int argc, char **argv)
 	test_rules();
 	test_culprits();
 	test_malloc_sites();
+	test_held_by_malloc();
 	return done_testing();
 }
