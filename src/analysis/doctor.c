@@ -354,11 +354,23 @@ static struct finding *direct_without_nmt(struct ctx *c)
 	return f;
 }
 
+static void direct_fix(const struct ctx *c, struct finding *f)
+{
+	char a[32];
+
+	if (c->p->have_flags && c->p->max_direct)
+		SET(f->fix,
+		    "release or pool the direct buffers (Netty: release() every ByteBuf); -XX:MaxDirectMemorySize is %s: lower it to fail fast with OutOfMemoryError: Direct buffer memory",
+		    format_size(a, sizeof(a), c->p->max_direct));
+	else
+		SET(f->fix,
+		    "release or pool the direct buffers (Netty: release() every ByteBuf); set -XX:MaxDirectMemorySize (by default as large as -Xmx) to fail fast");
+}
+
 static void rule_direct(struct ctx *c)
 {
 	const struct series_trend *other = tr(c, "nmt:Other");
 	struct finding *f = NULL;
-	char a[32];
 
 	if (!other)
 		f = direct_without_nmt(c);
@@ -374,13 +386,7 @@ static void rule_direct(struct ctx *c)
 	}
 	SET(f->culprit,
 	    "ByteBuffer.allocateDirect / Unsafe.allocateMemory (malloc site Unsafe_AllocateMemory0) kept reachable");
-	if (c->p->have_flags && c->p->max_direct)
-		SET(f->fix,
-		    "release or pool the direct buffers (Netty: release() every ByteBuf); -XX:MaxDirectMemorySize is %s: lower it to fail fast with OutOfMemoryError: Direct buffer memory",
-		    format_size(a, sizeof(a), c->p->max_direct));
-	else
-		SET(f->fix,
-		    "release or pool the direct buffers (Netty: release() every ByteBuf); set -XX:MaxDirectMemorySize (by default as large as -Xmx) to fail fast");
+	direct_fix(c, f);
 }
 
 static void rule_code(struct ctx *c)
@@ -859,6 +865,15 @@ static bool jvm_housekeeping(const struct alloc_stack *st)
 	return fr && fr->module && strstr(fr->module, "libjvm.so");
 }
 
+/* A frame of st is the native function fn. */
+static bool stack_calls(const struct alloc_stack *st, const char *fn)
+{
+	for (size_t i = 0; i < st->nframes; i++)
+		if (st->frames[i].function && !strcmp(st->frames[i].function, fn))
+			return true;
+	return false;
+}
+
 static void rule_malloc_sites(struct ctx *c)
 {
 	const struct alloc_data *d = c->p->allocs;
@@ -872,6 +887,7 @@ static void rule_malloc_sites(struct ctx *c)
 	const struct alloc_frame *via;
 	char a[32], b[32], site[200];
 	double hours;
+	bool direct;
 
 	if (!d)
 		return;
@@ -892,13 +908,26 @@ static void rule_malloc_sites(struct ctx *c)
 	}
 	if (!best)
 		return;
-	f = add(c->r, "malloc-leak", FS_LEAK);
+	/*
+	 * In a JVM, malloc under Unsafe_AllocateMemory0 is a direct buffer's
+	 * (ByteBuffer.allocateDirect) or Unsafe's: that pattern, when the
+	 * series alone (NMT Other, the class histogram) did not tell it.
+	 */
+	direct = c->s && c->s->is_jvm && stack_calls(best, "Unsafe_AllocateMemory0");
+	for (size_t i = 0; direct && i < c->r->n; i++)
+		if (!strcmp(c->r->f[i].pattern, "direct-buffers"))
+			return;
+	f = add(c->r, direct ? "direct-buffers" : "malloc-leak", FS_LEAK);
 	hours = (double)d->span_ms / 3.6e6;
 	f->bytes_per_hour = hours > 0 ? bt.growth / hours : 0;
 	f->confidence = best_conf;
 	cu = allocrank_culprits_new(d);
-	SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
-	    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));
+	if (direct)
+		SET(f->title, "direct buffers / Unsafe memory grow: the site under Unsafe_AllocateMemory0 grew %s, steadily",
+		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
+	else
+		SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
+		    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));
 	if (allocrank_culprit(cu, best, &via))
 		SET(f->culprit, "%s", allocrank_site_label(cu, best, site, sizeof(site)));
 	else
@@ -913,8 +942,11 @@ static void rule_malloc_sites(struct ctx *c)
 		 best->n ? best->n - 1 : 0);
 	evidence(f, "the site allocated %" PRIu64 " times (%s) and freed %" PRIu64,
 		 best->alloc_count, format_size(a, sizeof(a), best->alloc_bytes), best->free_count);
-	SET(f->fix,
-	    "free what this site allocates once it is done with (or bound the structure it feeds); 'offheap report FILE' shows the whole stacks");
+	if (direct)
+		direct_fix(c, f);
+	else
+		SET(f->fix,
+		    "free what this site allocates once it is done with (or bound the structure it feeds); 'offheap report FILE' shows the whole stacks");
 }
 
 /*
