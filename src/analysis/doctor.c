@@ -33,6 +33,8 @@
 #define LEAK_MIN_CLASSES 100
 #define LEAK_MIN_STRINGS 2000
 
+#define ZLIB_FIX "close every GZIPInputStream/GZIPOutputStream/InflaterInputStream in try-with-resources and call Inflater.end()/Deflater.end() when done (a Cleaner frees them only after a GC finds them unreachable)"
+
 const char *finding_severity_name(enum finding_severity s)
 {
 	switch (s) {
@@ -685,8 +687,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " Inflater/Deflater objects on the heap (%+" PRId64 " while sampled)",
 			    p->zlib_objects_last,
 			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
-		SET(f->fix,
-		    "close every GZIPInputStream/GZIPOutputStream/InflaterInputStream in try-with-resources and call Inflater.end()/Deflater.end() when done (a Cleaner frees them only after a GC finds them unreachable)");
+		SET(f->fix, ZLIB_FIX);
 	} else if (c->s->is_jvm) {
 		f = add(c->r, "native-outside-nmt", FS_LEAK);
 		SET(f->title, "native memory outside %s grows %s in %.0f s",
@@ -865,6 +866,8 @@ static bool jvm_housekeeping(const struct alloc_stack *st)
 	return fr && fr->module && strstr(fr->module, "libjvm.so");
 }
 
+static bool stack_is_zlib(const struct alloc_stack *st);
+
 /* A frame of st is the native function fn. */
 static bool stack_calls(const struct alloc_stack *st, const char *fn)
 {
@@ -886,6 +889,7 @@ static void rule_malloc_sites(struct ctx *c)
 	struct finding *f;
 	const struct alloc_frame *via;
 	char a[32], b[32], site[200];
+	const char *pattern;
 	double hours;
 	bool direct;
 
@@ -909,21 +913,31 @@ static void rule_malloc_sites(struct ctx *c)
 	if (!best)
 		return;
 	/*
-	 * In a JVM, malloc under Unsafe_AllocateMemory0 is a direct buffer's
-	 * (ByteBuffer.allocateDirect) or Unsafe's: that pattern, when the
-	 * series alone (NMT Other, the class histogram) did not tell it.
+	 * In a JVM the site can tell the pattern the series alone (NMT Other,
+	 * the class histogram, a noisy native total) did not: malloc under
+	 * Unsafe_AllocateMemory0 is a direct buffer's (ByteBuffer.allocateDirect)
+	 * or Unsafe's, a stack through zlib an Inflater's or a Deflater's.
 	 */
-	direct = c->s && c->s->is_jvm && stack_calls(best, "Unsafe_AllocateMemory0");
-	for (size_t i = 0; direct && i < c->r->n; i++)
-		if (!strcmp(c->r->f[i].pattern, "direct-buffers"))
-			return;
-	f = add(c->r, direct ? "direct-buffers" : "malloc-leak", FS_LEAK);
+	pattern = "malloc-leak";
+	if (c->s && c->s->is_jvm && stack_calls(best, "Unsafe_AllocateMemory0"))
+		pattern = "direct-buffers";
+	else if (c->s && c->s->is_jvm && stack_is_zlib(best))
+		pattern = "zlib-inflater";
+	for (size_t i = 0; strcmp(pattern, "malloc-leak") && i < c->r->n; i++)
+		if (!strcmp(c->r->f[i].pattern, pattern) ||
+		    !strcmp(c->r->f[i].pattern, "native-outside-nmt"))
+			return; /* named already; culprits_from_windows names its code */
+	direct = !strcmp(pattern, "direct-buffers");
+	f = add(c->r, pattern, FS_LEAK);
 	hours = (double)d->span_ms / 3.6e6;
 	f->bytes_per_hour = hours > 0 ? bt.growth / hours : 0;
 	f->confidence = best_conf;
 	cu = allocrank_culprits_new(d);
 	if (direct)
 		SET(f->title, "direct buffers / Unsafe memory grow: the site under Unsafe_AllocateMemory0 grew %s, steadily",
+		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
+	else if (strcmp(pattern, "malloc-leak"))
+		SET(f->title, "zlib streams never ended: the site through zlib grew %s, steadily",
 		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
 	else
 		SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
@@ -944,6 +958,8 @@ static void rule_malloc_sites(struct ctx *c)
 		 best->alloc_count, format_size(a, sizeof(a), best->alloc_bytes), best->free_count);
 	if (direct)
 		direct_fix(c, f);
+	else if (strcmp(pattern, "malloc-leak"))
+		SET(f->fix, ZLIB_FIX);
 	else
 		SET(f->fix,
 		    "free what this site allocates once it is done with (or bound the structure it feeds); 'offheap report FILE' shows the whole stacks");

@@ -465,6 +465,13 @@ static void test_malloc_sites(void)
 		frame("[java] java.nio.ByteBuffer Cache.render(java.lang.String)", "Cache.java", 9,
 		      NULL, true),
 	};
+	struct alloc_frame zlib[] = {
+		frame("inflate", NULL, 0, "/usr/lib/libz.so.1", false),
+		frame("Java_java_util_zip_Inflater_inflateBytesBytes", NULL, 0, "/jdk/lib/libzip.so",
+		      false),
+		frame("[java] int java.util.zip.Inflater.inflateBytesBytes(long)", NULL, 0, NULL, true),
+		frame("[java] byte[] Svc.handle(byte[])", "Svc.java", 18, NULL, true),
+	};
 	struct series s;
 	/* 16 intervals: one arena growth of 1.1 MiB while a JVM compiles, then nothing */
 	int64_t once[16], steady[16];
@@ -512,6 +519,17 @@ static void test_malloc_sites(void)
 		   strstr(r.f[0].fix, "MaxDirectMemorySize"),
 	   "held-out DirectCache, slow, no NMT: the JVM's malloc under Unsafe.allocateMemory is direct-buffers, named");
 	doctor_report_release(&r);
+	/* held-out GzipService, Parallel GC, no NMT: the native total too noisy for a trend */
+	st.frames = zlib;
+	st.nframes = 4;
+	p.allocs_sample = 256 << 10;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater") &&
+		   strstr(r.f[0].culprit, "Svc.handle") && strstr(r.f[0].fix, "Inflater.end()"),
+	   "a growing site through zlib in a JVM is zlib-inflater, named");
+	doctor_report_release(&r);
+	p.allocs_sample = 0;
 	series_release(&s);
 }
 
