@@ -33,6 +33,8 @@
 #define LEAK_MIN_CLASSES 100
 #define LEAK_MIN_STRINGS 2000
 
+#define ZLIB_FIX "close every GZIPInputStream/GZIPOutputStream/InflaterInputStream in try-with-resources and call Inflater.end()/Deflater.end() when done (a Cleaner frees them only after a GC finds them unreachable)"
+
 const char *finding_severity_name(enum finding_severity s)
 {
 	switch (s) {
@@ -354,11 +356,23 @@ static struct finding *direct_without_nmt(struct ctx *c)
 	return f;
 }
 
+static void direct_fix(const struct ctx *c, struct finding *f)
+{
+	char a[32];
+
+	if (c->p->have_flags && c->p->max_direct)
+		SET(f->fix,
+		    "release or pool the direct buffers (Netty: release() every ByteBuf); -XX:MaxDirectMemorySize is %s: lower it to fail fast with OutOfMemoryError: Direct buffer memory",
+		    format_size(a, sizeof(a), c->p->max_direct));
+	else
+		SET(f->fix,
+		    "release or pool the direct buffers (Netty: release() every ByteBuf); set -XX:MaxDirectMemorySize (by default as large as -Xmx) to fail fast");
+}
+
 static void rule_direct(struct ctx *c)
 {
 	const struct series_trend *other = tr(c, "nmt:Other");
 	struct finding *f = NULL;
-	char a[32];
 
 	if (!other)
 		f = direct_without_nmt(c);
@@ -374,13 +388,7 @@ static void rule_direct(struct ctx *c)
 	}
 	SET(f->culprit,
 	    "ByteBuffer.allocateDirect / Unsafe.allocateMemory (malloc site Unsafe_AllocateMemory0) kept reachable");
-	if (c->p->have_flags && c->p->max_direct)
-		SET(f->fix,
-		    "release or pool the direct buffers (Netty: release() every ByteBuf); -XX:MaxDirectMemorySize is %s: lower it to fail fast with OutOfMemoryError: Direct buffer memory",
-		    format_size(a, sizeof(a), c->p->max_direct));
-	else
-		SET(f->fix,
-		    "release or pool the direct buffers (Netty: release() every ByteBuf); set -XX:MaxDirectMemorySize (by default as large as -Xmx) to fail fast");
+	direct_fix(c, f);
 }
 
 static void rule_code(struct ctx *c)
@@ -590,13 +598,34 @@ static void zlib_evidence(struct finding *f, const struct doctor_probes *p)
 			 : "");
 }
 
+/*
+ * What the live bytes of every allocation site grew over doctor's own
+ * attached window (the sampling window): what malloc'd memory was kept.
+ * dflt when doctor did not attach (another's recording covers another span).
+ */
+static int64_t live_growth(const struct doctor_probes *p, int64_t dflt)
+{
+	const struct alloc_data *d = p->allocs;
+	int64_t sum = 0;
+
+	if (!d || !p->allocs_sample || !d->nr)
+		return dflt;
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct alloc_stack *st = &d->stacks[i];
+
+		if (st->n >= 2)
+			sum += st->live[st->n - 1] - st->live[0];
+	}
+	return sum;
+}
+
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
 	const struct series_trend *cheap = tr(c, "counter:offheap.cheap.outstanding");
 	const struct doctor_probes *p = c->p;
 	bool nmt_known, zlib_states, zlib_objects, zlib;
-	int64_t nmt_d, d, out, cls_d;
+	int64_t nmt_d, d, out, cls_d, live_d;
 	const char *cls;
 	struct finding *f;
 	char a[32], b[32], e[32];
@@ -608,12 +637,21 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	nmt_d = nmt_native_growth(c, &nmt_known);
 	out = nmt_known ? d - (nmt_d > 0 ? nmt_d : 0) : d;
 	cls = grown_class(c->s, &cls_d);
+	live_d = live_growth(p, d);
 	/* sampled counts: the growth must also stand out of twice their error */
 	zlib_states = count_grew(p->have_zlib, p->zlib_first, p->zlib_last, 50) &&
 		      (double)(p->zlib_last - p->zlib_first) >
 			      2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last);
+	/*
+	 * The histogram counts unreachable objects too: Deflaters end()ed and
+	 * waiting for a GC hold no zlib state. When every byte of the malloc
+	 * heaps was read and the states did not grow, the objects are not zlib's
+	 * leak.
+	 */
 	zlib_objects = count_grew(p->have_histogram, p->zlib_objects_first,
-				  p->zlib_objects_last, 50);
+				  p->zlib_objects_last, 50) &&
+		       !(p->have_zlib && !zlib_states && p->heap_read_first >= p->heap_bytes_first &&
+			 p->heap_read_last >= p->heap_bytes_last);
 	zlib = zlib_states || zlib_objects;
 	/*
 	 * NMT counts what the JVM asked malloc for, glibc hands out more
@@ -649,8 +687,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " Inflater/Deflater objects on the heap (%+" PRId64 " while sampled)",
 			    p->zlib_objects_last,
 			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
-		SET(f->fix,
-		    "close every GZIPInputStream/GZIPOutputStream/InflaterInputStream in try-with-resources and call Inflater.end()/Deflater.end() when done (a Cleaner frees them only after a GC finds them unreachable)");
+		SET(f->fix, ZLIB_FIX);
 	} else if (c->s->is_jvm) {
 		f = add(c->r, "native-outside-nmt", FS_LEAK);
 		SET(f->title, "native memory outside %s grows %s in %.0f s",
@@ -660,6 +697,16 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		    cls);
 		SET(f->fix,
 		    "record the allocation sites: 'offheap record -o rec.db -- java ...' (or LD_PRELOAD=liboffheap.so) then 'offheap report rec.db'; 'offheap trace PID' shows mmap growth by thread");
+	} else if (strcmp(cls, "anon") && live_d * 4 < d) {
+		f = add(c->r, "native-growth", FS_WARNING);
+		SET(f->title, "malloc memory grows %s in %.0f s but the live allocations do not: held by malloc, not a leak",
+		    sz(a, sizeof(a), d), c->span_s);
+		evidence(f, "live bytes of every allocation site while doctor was attached: %s",
+			 sz(a, sizeof(a), live_d));
+		SET(f->culprit,
+		    "glibc keeps the freed chunks in its arenas (one per thread): mixed sizes freed around long-lived blocks grow the heaps");
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; malloc_trim(0) after large frees; or a different allocator (jemalloc); watch longer to see it level off");
 	} else {
 		f = add(c->r, cls_d > 0 && !strcmp(cls, "anon") ? "mmap-growth" : "native-growth",
 			FS_LEAK);
@@ -802,6 +849,34 @@ static bool site_grows(const struct alloc_data *d, const struct alloc_stack *st,
 	return j.kind == TREND_GROWING && t->growth >= (double)MIB;
 }
 
+/*
+ * A JVM's own housekeeping: a site that allocates in libjvm.so with no Java
+ * frame above it (a GC's mark bitmaps, the compiler's arenas). It grows
+ * with the Java heap and the code, is what NMT's categories count, and is
+ * not a malloc leak of the program: a Java call that leads to the JVM's
+ * malloc (Unsafe.allocateMemory, String.intern) has its Java frames.
+ */
+static bool jvm_housekeeping(const struct alloc_stack *st)
+{
+	const struct alloc_frame *fr = allocrank_past_allocator(st);
+
+	for (size_t i = 0; i < st->nframes; i++)
+		if (allocrank_frame_is_java(&st->frames[i]))
+			return false;
+	return fr && fr->module && strstr(fr->module, "libjvm.so");
+}
+
+static bool stack_is_zlib(const struct alloc_stack *st);
+
+/* A frame of st is the native function fn. */
+static bool stack_calls(const struct alloc_stack *st, const char *fn)
+{
+	for (size_t i = 0; i < st->nframes; i++)
+		if (st->frames[i].function && !strcmp(st->frames[i].function, fn))
+			return true;
+	return false;
+}
+
 static void rule_malloc_sites(struct ctx *c)
 {
 	const struct alloc_data *d = c->p->allocs;
@@ -814,7 +889,9 @@ static void rule_malloc_sites(struct ctx *c)
 	struct finding *f;
 	const struct alloc_frame *via;
 	char a[32], b[32], site[200];
+	const char *pattern;
 	double hours;
+	bool direct;
 
 	if (!d)
 		return;
@@ -823,7 +900,7 @@ static void rule_malloc_sites(struct ctx *c)
 		struct trend t;
 		double conf;
 
-		if (!site_grows(d, st, &t, &conf))
+		if ((c->s && c->s->is_jvm && jvm_housekeeping(st)) || !site_grows(d, st, &t, &conf))
 			continue;
 		nsites++;
 		total = sat_i64((double)total + t.growth);
@@ -835,13 +912,36 @@ static void rule_malloc_sites(struct ctx *c)
 	}
 	if (!best)
 		return;
-	f = add(c->r, "malloc-leak", FS_LEAK);
+	/*
+	 * In a JVM the site can tell the pattern the series alone (NMT Other,
+	 * the class histogram, a noisy native total) did not: malloc under
+	 * Unsafe_AllocateMemory0 is a direct buffer's (ByteBuffer.allocateDirect)
+	 * or Unsafe's, a stack through zlib an Inflater's or a Deflater's.
+	 */
+	pattern = "malloc-leak";
+	if (c->s && c->s->is_jvm && stack_calls(best, "Unsafe_AllocateMemory0"))
+		pattern = "direct-buffers";
+	else if (c->s && c->s->is_jvm && stack_is_zlib(best))
+		pattern = "zlib-inflater";
+	for (size_t i = 0; strcmp(pattern, "malloc-leak") && i < c->r->n; i++)
+		if (!strcmp(c->r->f[i].pattern, pattern) ||
+		    !strcmp(c->r->f[i].pattern, "native-outside-nmt"))
+			return; /* named already; culprits_from_windows names its code */
+	direct = !strcmp(pattern, "direct-buffers");
+	f = add(c->r, pattern, FS_LEAK);
 	hours = (double)d->span_ms / 3.6e6;
 	f->bytes_per_hour = hours > 0 ? bt.growth / hours : 0;
 	f->confidence = best_conf;
 	cu = allocrank_culprits_new(d);
-	SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
-	    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));
+	if (direct)
+		SET(f->title, "direct buffers / Unsafe memory grow: the site under Unsafe_AllocateMemory0 grew %s, steadily",
+		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
+	else if (strcmp(pattern, "malloc-leak"))
+		SET(f->title, "zlib streams never ended: the site through zlib grew %s, steadily",
+		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
+	else
+		SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
+		    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));
 	if (allocrank_culprit(cu, best, &via))
 		SET(f->culprit, "%s", allocrank_site_label(cu, best, site, sizeof(site)));
 	else
@@ -856,8 +956,13 @@ static void rule_malloc_sites(struct ctx *c)
 		 best->n ? best->n - 1 : 0);
 	evidence(f, "the site allocated %" PRIu64 " times (%s) and freed %" PRIu64,
 		 best->alloc_count, format_size(a, sizeof(a), best->alloc_bytes), best->free_count);
-	SET(f->fix,
-	    "free what this site allocates once it is done with (or bound the structure it feeds); 'offheap report FILE' shows the whole stacks");
+	if (direct)
+		direct_fix(c, f);
+	else if (strcmp(pattern, "malloc-leak"))
+		SET(f->fix, ZLIB_FIX);
+	else
+		SET(f->fix,
+		    "free what this site allocates once it is done with (or bound the structure it feeds); 'offheap report FILE' shows the whole stacks");
 }
 
 /*
@@ -1013,7 +1118,8 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st, 
 		    user && user != near ? java_method(user, b, sizeof(b)) : "",
 		    nat ? ", native " : "", nat ? native_frame(nat, c, sizeof(c)) : "");
 	} else if (nat) {
-		SET(f->culprit, "%s", native_frame(nat, a, sizeof(a)));
+		/* no Java frame: the caller of a libc forwarder (strdup, asprintf) decided */
+		SET(f->culprit, "%s", native_frame(allocrank_culprit(NULL, st, NULL), a, sizeof(a)));
 	} else {
 		SET(f->culprit, "stack %" PRId64 " (no frames)", st->id);
 	}

@@ -262,6 +262,29 @@ static void test_rules(void)
 	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater"), "with zlib states: zlib-inflater");
 	ok(r.n == 1 && strstr(r.f[0].fix, "end()"), "the fix ends the Inflaters");
 	doctor_report_release(&r);
+
+	/* held-out ChurnHealthy: Deflaters end()ed, counted by the histogram before a GC */
+	p.zlib_first = p.zlib_last = 0;
+	p.heap_read_first = p.heap_bytes_first = 40 * MIB;
+	p.heap_read_last = p.heap_bytes_last = 70 * MIB;
+	p.have_histogram = true;
+	p.zlib_objects_first = 570;
+	p.zlib_objects_last = 862;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-outside-nmt"),
+	   "objects without zlib states in an exact read of the heaps: not zlib");
+	doctor_report_release(&r);
+	p.heap_read_last = 20 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater"),
+	   "the heaps only sampled: the objects still name zlib");
+	doctor_report_release(&r);
+	p.have_histogram = false;
+	p.zlib_first = 100;
+	p.zlib_last = 3000;
+	p.heap_read_first = p.heap_bytes_first = p.heap_read_last = p.heap_bytes_last = 0;
 	series_release(&s);
 
 	memset(&p, 0, sizeof(p));
@@ -322,6 +345,11 @@ static void test_culprits(void)
 	struct alloc_frame c[] = {
 		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
 		frame("keep_buffer", "prog.c", 7, "/opt/prog", false),
+	};
+	struct alloc_frame dup[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("__strdup", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("kv_set", "kv.c", 24, "/opt/kv", false),
 	};
 	struct alloc_frame jvm[] = {
 		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
@@ -393,6 +421,15 @@ static void test_culprits(void)
 	       "no Java frame: the first native frame past the allocator");
 	doctor_report_release(&r);
 
+	/* held-out kvleak.c: a hash table's keys leaked through strdup */
+	st[1].frames = dup;
+	st[1].nframes = 3;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_str(r.n ? r.f[0].culprit : "", "kv_set (kv.c:24) in kv",
+	       "no Java frame, through strdup: its caller, not __strdup");
+	doctor_report_release(&r);
+
 	/* nothing grows in the recording: the trace's site, when there is one */
 	st[1].live = flat;
 	snprintf(site.frames[0], sizeof(site.frames[0]), "hoard_slab (maphoard.c:23) in maphoard");
@@ -440,6 +477,30 @@ static void test_malloc_sites(void)
 		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
 		frame("keep_session", "srv.c", 12, "/opt/srv", false),
 	};
+	struct alloc_frame gc[] = {
+		frame("os::malloc(unsigned long, MemTag, NativeCallStack const&)", NULL, 0,
+		      "/jdk/lib/server/libjvm.so", false),
+		frame("ReallocateHeap(char*, unsigned long, MemTag)", NULL, 0,
+		      "/jdk/lib/server/libjvm.so", false),
+		frame("ZLiveMap::reset(ZGenerationId)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("ZMark::drain(ZMarkContext*)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+	};
+	struct alloc_frame unsafe[] = {
+		frame("os::malloc(unsigned long, MemTag, NativeCallStack const&)", NULL, 0,
+		      "/jdk/lib/server/libjvm.so", false),
+		frame("Unsafe_AllocateMemory0", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("[java] long jdk.internal.misc.Unsafe.allocateMemory(long)", NULL, 0, NULL, true),
+		frame("[java] java.nio.ByteBuffer Cache.render(java.lang.String)", "Cache.java", 9,
+		      NULL, true),
+	};
+	struct alloc_frame zlib[] = {
+		frame("inflate", NULL, 0, "/usr/lib/libz.so.1", false),
+		frame("Java_java_util_zip_Inflater_inflateBytesBytes", NULL, 0, "/jdk/lib/libzip.so",
+		      false),
+		frame("[java] int java.util.zip.Inflater.inflateBytesBytes(long)", NULL, 0, NULL, true),
+		frame("[java] byte[] Svc.handle(byte[])", "Svc.java", 18, NULL, true),
+	};
+	struct series s;
 	/* 16 intervals: one arena growth of 1.1 MiB while a JVM compiles, then nothing */
 	int64_t once[16], steady[16];
 	struct alloc_stack st = { .id = 1, .frames = c, .nframes = 2, .live = once, .n = 16,
@@ -468,6 +529,80 @@ static void test_malloc_sites(void)
 	   "a site rising every interval is one, named");
 	ok(r.n == 1 && r.f[0].confidence > 0.9, "with the trend's confidence");
 	doctor_report_release(&r);
+
+	/* held-out LruHealthy on ZGC: the GC's bitmaps grow with the heap, in a healthy JVM */
+	make(&s, HEALTHY);
+	st.frames = gc;
+	st.nframes = 4;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_int((int)r.n, 0, "a JVM's own site with no Java frame (a GC's) is no malloc leak");
+	doctor_report_release(&r);
+	st.frames = unsafe;
+	st.nframes = 4;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "direct-buffers") &&
+		   strstr(r.f[0].culprit, "Cache.render") &&
+		   strstr(r.f[0].fix, "MaxDirectMemorySize"),
+	   "held-out DirectCache, slow, no NMT: the JVM's malloc under Unsafe.allocateMemory is direct-buffers, named");
+	doctor_report_release(&r);
+	/* held-out GzipService, Parallel GC, no NMT: the native total too noisy for a trend */
+	st.frames = zlib;
+	st.nframes = 4;
+	p.allocs_sample = 256 << 10;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater") &&
+		   strstr(r.f[0].culprit, "Svc.handle") && strstr(r.f[0].fix, "Inflater.end()"),
+	   "a growing site through zlib in a JVM is zlib-inflater, named");
+	doctor_report_release(&r);
+	p.allocs_sample = 0;
+	series_release(&s);
+}
+
+/* held-out arenafrag.c: arenas grow while the live allocations hold still */
+static void test_held_by_malloc(void)
+{
+	struct alloc_frame c[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("worker", "frag.c", 22, "/opt/frag", false),
+	};
+	int64_t flat[6] = { 90 * MIB, 91 * MIB, 90 * MIB, 90 * MIB, 91 * MIB, 90 * MIB };
+	int64_t rising[6] = { 0, 20 * MIB, 40 * MIB, 60 * MIB, 80 * MIB, 100 * MIB };
+	struct alloc_stack st = { .id = 1, .frames = c, .nframes = 2, .live = flat, .n = 6,
+				  .live_bytes = 90 * MIB };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 10000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	p.allocs_sample = 256 << 10;
+	make(&s, OUTSIDE);
+	s.is_jvm = false;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-growth") && r.f[0].severity == FS_WARNING,
+	   "arenas grow, the live bytes of the sites do not: a warning");
+	ok(!doctor_has_leak(&r), "not a leak");
+	doctor_report_release(&r);
+	st.live = rising;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-growth") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].culprit, "worker"),
+	   "the live bytes grow too: a leak, named");
+	doctor_report_release(&r);
+	p.allocs_sample = 0; /* another's recording: its span is not this window */
+	st.live = flat;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && r.f[0].severity == FS_LEAK, "without doctor's own window: the growth stays a leak");
+	doctor_report_release(&r);
+	series_release(&s);
 }
 
 /* a thread leak: the code that starts the threads, from doctor's recording */
@@ -534,5 +669,6 @@ int main(int argc, char **argv)
 	test_culprits();
 	test_malloc_sites();
 	test_thread_starter();
+	test_held_by_malloc();
 	return done_testing();
 }
