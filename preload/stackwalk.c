@@ -41,7 +41,7 @@
 #include <libunwind.h>
 #endif
 
-#define TAILS_BITS 5
+#define TAILS_BITS 7
 
 uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 
@@ -55,6 +55,10 @@ uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 struct tail {
 	uint64_t pc, slot; /* key; 0: being written */
 	uint32_t n;
+	uint32_t idx;	   /* the stack table's entry of the last stack that ended in it, */
+	uint64_t hash;	   /* of that stack's hash, */
+	uint64_t when;	   /* while stack_token was this */
+	uint64_t fold;	   /* the stack hash's fold over pcs, outermost first */
 	uint64_t pcs[NATIVE_DEPTH];
 	uint64_t slots[NATIVE_DEPTH];
 };
@@ -69,6 +73,8 @@ static TLS struct tail *tails;
 static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
 static TLS uint32_t last_epoch; /* the shm_epoch last_idx belongs to */
+static TLS uint32_t last_tail; /* the tail this thread used last */
+static TLS uint32_t forgotten; /* stackwalk_forget calls */
 static TLS bool crossed_signal; /* the last walk stepped through a signal frame */
 #ifdef OFFHEAP_CHECK_WALK
 bool check_poison;
@@ -108,37 +114,74 @@ void stackwalk_thread_exit(void)
 void stackwalk_forget(void)
 {
 	last_hash = 0;
+	forgotten++;
+}
+
+/* Names the stack table this thread's cached entries belong to. */
+static inline uint64_t stack_token(void)
+{
+	return (uint64_t)shm_epoch << 32 | forgotten;
+}
+
+#define FOLD_SEED 0x9e3779b97f4a7c15ULL
+
+/* The stack hash's fold over pcs[n - 1] .. pcs[0], from h. */
+static inline uint64_t fold(uint64_t h, const uint64_t *pcs, int n)
+{
+	while (n-- > 0)
+		h = (h ^ pcs[n]) * 0xff51afd7ed558ccdULL;
+	return h;
+}
+
+/* The first index from which every return address of t is still in its slot. */
+static uint32_t tail_valid_from(const struct tail *t, const struct cfi_bounds *b)
+{
+	uint32_t v = t->n;
+
+	while (v > 0 && t->slots[v - 1] >= b->lo && t->slots[v - 1] + 8 <= b->hi &&
+	       *(uint64_t *)t->slots[v - 1] == t->pcs[v - 1])
+		v--;
+	return v;
 }
 
 /*
  * The frames above f (a return address, read from f->sp - 8), at most max,
  * into out: from this thread's tails when one still matches the stack, else
  * by the CFI unwinder, remembering the result as a tail. Sets *lost as walk.
+ *
+ * A tail that no longer matches whole still helps: its frames from the
+ * first one whose return address and everything above it are still in their
+ * slots (the part the stacks share, usually from main down to a loop) are
+ * the same frames. The unwinder steps only until it reaches one of those
+ * slots, and the rest is copied. The reference is the tail of the same key,
+ * else the one this thread used last. A nested walk (a signal handler that
+ * interrupted a hook, perhaps in this function) reads tails but writes none.
  */
 static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, int max,
-		    bool may_refresh, bool *lost)
+		    bool may_refresh, bool nested, bool *lost, struct tail **used)
 {
 	uint64_t key = f->pc, slot = f->sp - 8, slots[NATIVE_DEPTH];
-	struct tail *t = tails ? &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)]
-			       : NULL;
-	bool keep = true;
+	uint32_t h = (uint32_t)(((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS));
+	struct tail *t = NULL, *ref = NULL;
+	bool keep = !nested;
+	uint32_t j = 0;
 	int n = 0, r;
 
-	if (!t && tails_new())
-		t = &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)];
-	if (t && t->pc == key && t->slot == slot && t->n <= (uint32_t)max) {
-		uint32_t i;
-
-		for (i = 0; i < t->n; i++)
-			if (t->slots[i] < b->lo || t->slots[i] + 8 > b->hi ||
-			    *(uint64_t *)t->slots[i] != t->pcs[i])
-				break;
-		if (i == t->n) {
-			for (i = 0; i < t->n; i++)
-				out[i] = t->pcs[i];
+	if (tails || (!nested && tails_new()))
+		t = &tails[h];
+	if (t && t->pc == key && t->slot == slot) {
+		ref = t;
+		j = tail_valid_from(t, b);
+		if (!j && t->n <= (uint32_t)max) {
+			memcpy(out, t->pcs, t->n * sizeof(out[0]));
 			*lost = false;
+			last_tail = h;
+			*used = t;
 			return (int)t->n;
 		}
+	} else if (t && tails[last_tail].pc) {
+		ref = &tails[last_tail];
+		j = tail_valid_from(ref, b);
 	}
 	for (;;) {
 		r = cfi_step(f, b, may_refresh);
@@ -149,10 +192,27 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 		if (f->exact) {
 			keep = false; /* a signal frame: its pc is in no slot */
 			crossed_signal = true;
+			ref = NULL;
 		}
 		out[n] = f->pc;
 		slots[n++] = f->sp - 8;
 		if (n == max) {
+			*lost = false;
+			break;
+		}
+		if (!ref)
+			continue;
+		while (j < ref->n && ref->slots[j] < f->sp - 8)
+			j++;
+		if (j < ref->n && ref->slots[j] == f->sp - 8 && ref->pcs[j] == f->pc) {
+			/* the same frame, and all above it still as ref has them */
+			uint32_t m = ref->n - j - 1;
+
+			if (m > (uint32_t)(max - n))
+				m = (uint32_t)(max - n);
+			memcpy(out + n, ref->pcs + j + 1, m * sizeof(out[0]));
+			memcpy(slots + n, ref->slots + j + 1, m * sizeof(slots[0]));
+			n += (int)m;
 			*lost = false;
 			break;
 		}
@@ -165,8 +225,12 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 		memcpy(t->slots, slots, (size_t)n * sizeof(slots[0]));
 		t->n = (uint32_t)n;
 		t->slot = slot;
+		t->fold = fold(FOLD_SEED, out, n);
+		t->when = 0;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		t->pc = key;
+		last_tail = h;
+		*used = t;
 	}
 	return n;
 }
@@ -178,7 +242,8 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
  * rather than at the outermost frame.
  */
 static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t *frames,
-					  bool may_refresh, bool *lost)
+					  bool may_refresh, bool nested, bool *lost,
+					  struct tail **used, int *at)
 {
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	struct cfi_frame f = { .bp_ok = true };
@@ -217,9 +282,11 @@ static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t 
 			b.lo = f.sp;
 			r = f.pc ? 1 : 0;
 		} else {
-			if (!f.exact)
+			if (!f.exact) {
+				*at = depth;
 				return depth + cfi_tail(&f, &b, frames + depth, NATIVE_DEPTH - depth,
-							may_refresh, lost);
+							may_refresh, nested, lost, used);
+			}
 			r = cfi_step(&f, &b, may_refresh);
 			crossed_signal = true;
 		}
@@ -307,10 +374,11 @@ static void check_walk(uint64_t ret0, const uint64_t *frames, int depth)
 uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 {
 	uint64_t frames[TRACKSHM_MAX_DEPTH];
-	int i, depth;
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	int i, depth, at = 0;
+	uint64_t h;
 	uint32_t idx;
 	bool lost, loader_ok;
+	struct tail *tail = NULL;
 
 	/*
 	 * While the loader changes the module list (dlopen or dlclose under
@@ -324,24 +392,30 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 		    __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) == RT_CONSISTENT;
 	if (loader_ok)
 		cfi_sync();
-	depth = walk(ret0, fp, frames, loader_ok, &lost);
+	depth = walk(ret0, fp, frames, loader_ok, nested, &lost, &tail, &at);
 #ifdef OFFHEAP_CHECK_WALK
 	if (loader_ok)
 		check_walk(ret0, frames, depth);
 #endif
 	/* a walk that ended in the code cache of a JVM: perhaps a JNI method's stack */
 	if (lost && loader_ok && !crossed_signal &&
-	    javastack_extend(frames, &depth, TRACKSHM_MAX_DEPTH))
+	    javastack_extend(frames, &depth, TRACKSHM_MAX_DEPTH)) {
 		lost = false;
+		tail = NULL;
+	}
 	if (lost)
 		__atomic_fetch_add(&hdr->partial, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < depth; i++)
-		h = (h ^ frames[i]) * 0xff51afd7ed558ccdULL;
+	/* the frames outermost first: a tail's part is folded already */
+	h = tail ? fold(tail->fold, frames, at) : fold(FOLD_SEED, frames, depth);
 	h ^= h >> 29;
 	if (h < 2)
 		h += 2;
 	if (!nested && h == last_hash && last_epoch == shm_epoch)
 		return last_idx;
+	if (nested)
+		tail = NULL;
+	else if (tail && tail->hash == h && tail->when == stack_token())
+		return tail->idx;
 
 	idx = (uint32_t)(h & stack_mask) + 1;
 	for (i = 0; i < PROBE_MAX; i++) {
@@ -353,6 +427,11 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 				last_hash = h;
 				last_idx = idx;
 				last_epoch = shm_epoch;
+			}
+			if (tail) {
+				tail->idx = idx;
+				tail->hash = h;
+				tail->when = stack_token();
 			}
 			return idx;
 		}
