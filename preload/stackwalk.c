@@ -55,6 +55,7 @@ uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 struct tail {
 	uint64_t pc, slot; /* key; 0: being written */
 	uint32_t n;
+	uint32_t stamp;	   /* tick when last used; 0: never */
 	uint32_t idx;	   /* the stack table's entry of the last stack that ended in it, */
 	uint64_t hash;	   /* of that stack's hash, */
 	uint64_t when;	   /* while stack_token was this */
@@ -74,6 +75,7 @@ static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
 static TLS uint32_t last_epoch; /* the shm_epoch last_idx belongs to */
 static TLS uint32_t last_tail; /* the tail this thread used last */
+static TLS uint32_t tick;      /* this thread's uses of its tails */
 static TLS uint32_t forgotten; /* stackwalk_forget calls */
 static TLS bool crossed_signal; /* the last walk stepped through a signal frame */
 #ifdef OFFHEAP_CHECK_WALK
@@ -138,6 +140,14 @@ static uint32_t tail_valid_from(const struct tail *t, const struct cfi_bounds *b
 {
 	uint32_t v = t->n;
 
+	if (!v)
+		return 0;
+	/* the slots rise: within the bounds at both ends, all are */
+	if (t->slots[0] >= b->lo && t->slots[v - 1] + 8 <= b->hi) {
+		while (v > 0 && *(uint64_t *)t->slots[v - 1] == t->pcs[v - 1])
+			v--;
+		return v;
+	}
 	while (v > 0 && t->slots[v - 1] >= b->lo && t->slots[v - 1] + 8 <= b->hi &&
 	       *(uint64_t *)t->slots[v - 1] == t->pcs[v - 1])
 		v--;
@@ -148,6 +158,9 @@ static uint32_t tail_valid_from(const struct tail *t, const struct cfi_bounds *b
  * The frames above f (a return address, read from f->sp - 8), at most max,
  * into out: from this thread's tails when one still matches the stack, else
  * by the CFI unwinder, remembering the result as a tail. Sets *lost as walk.
+ * *used is the tail that holds the frames (a hit or the tail just written),
+ * else NULL; on a hit they are not copied into out (most stacks are found
+ * in the stack table by their hash, which the tail folded already).
  *
  * A tail that no longer matches whole still helps: its frames from the
  * first one whose return address and everything above it are still in their
@@ -161,28 +174,43 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 		    bool may_refresh, bool nested, bool *lost, struct tail **used)
 {
 	uint64_t key = f->pc, slot = f->sp - 8, slots[NATIVE_DEPTH];
-	uint32_t h = (uint32_t)(((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS));
+	uint32_t set = (uint32_t)(((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)) & ~1U;
 	struct tail *t = NULL, *ref = NULL;
 	bool keep = !nested;
 	uint32_t j = 0;
 	int n = 0, r;
 
-	if (tails || (!nested && tails_new()))
-		t = &tails[h];
-	if (t && t->pc == key && t->slot == slot) {
-		ref = t;
-		j = tail_valid_from(t, b);
-		if (!j && t->n <= (uint32_t)max) {
-			memcpy(out, t->pcs, t->n * sizeof(out[0]));
+	if (!tails && (nested || !tails_new()))
+		goto step;
+	for (uint32_t w = set; w < set + 2; w++) {
+		struct tail *c = &tails[w];
+		uint32_t v;
+
+		if (c->pc != key || c->slot != slot)
+			continue;
+		v = tail_valid_from(c, b);
+		if (!v && c->n <= (uint32_t)max) {
+			/* out is left to find_stack: it needs the frames only for a new stack */
 			*lost = false;
-			last_tail = h;
-			*used = t;
-			return (int)t->n;
+			last_tail = w;
+			c->stamp = ++tick;
+			*used = c;
+			return (int)c->n;
 		}
-	} else if (t && tails[last_tail].pc) {
+		if (!ref || v < j) {
+			ref = c;
+			j = v;
+		}
+	}
+	if (!ref && tails[last_tail].pc) {
 		ref = &tails[last_tail];
 		j = tail_valid_from(ref, b);
 	}
+	/* the way used least recently (an empty one has stamp 0) */
+	t = &tails[set];
+	if (tails[set + 1].stamp < t->stamp)
+		t = &tails[set + 1];
+step:
 	for (;;) {
 		r = cfi_step(f, b, may_refresh);
 		if (r <= 0) {
@@ -229,7 +257,8 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 		t->when = 0;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		t->pc = key;
-		last_tail = h;
+		t->stamp = ++tick;
+		last_tail = (uint32_t)(t - tails);
 		*used = t;
 	}
 	return n;
@@ -239,7 +268,8 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
  * The stack whose innermost return address is ret0, from fp, the hook's
  * frame. Returns the depth; *lost is set when the walk ended at a frame it
  * could not unwind (JIT code, no unwind information, a CFA off the stack)
- * rather than at the outermost frame.
+ * rather than at the outermost frame. *used (else NULL) is a tail holding
+ * frames [*at, depth), which are not filled in when the tail was a hit.
  */
 static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t *frames,
 					  bool may_refresh, bool nested, bool *lost,
@@ -394,6 +424,8 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 		cfi_sync();
 	depth = walk(ret0, fp, frames, loader_ok, nested, &lost, &tail, &at);
 #ifdef OFFHEAP_CHECK_WALK
+	if (tail)
+		memcpy(frames + at, tail->pcs, (size_t)(depth - at) * sizeof(frames[0]));
 	if (loader_ok)
 		check_walk(ret0, frames, depth);
 #endif
@@ -412,10 +444,12 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 		h += 2;
 	if (!nested && h == last_hash && last_epoch == shm_epoch)
 		return last_idx;
-	if (nested)
-		tail = NULL;
-	else if (tail && tail->hash == h && tail->when == stack_token())
+	if (!nested && tail && tail->hash == h && tail->when == stack_token())
 		return tail->idx;
+	if (tail)
+		memcpy(frames + at, tail->pcs, (size_t)(depth - at) * sizeof(frames[0]));
+	if (nested)
+		tail = NULL; /* nested walks write no tail */
 
 	idx = (uint32_t)(h & stack_mask) + 1;
 	for (i = 0; i < PROBE_MAX; i++) {
