@@ -41,7 +41,8 @@
 #include <libunwind.h>
 #endif
 
-#define TAILS_BITS 7
+#define TAILS_BITS 7 /* 128 tails, */
+#define TAIL_WAYS  8 /* in sets of 8 */
 
 uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 
@@ -174,7 +175,8 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 		    bool may_refresh, bool nested, bool *lost, struct tail **used)
 {
 	uint64_t key = f->pc, slot = f->sp - 8, slots[NATIVE_DEPTH];
-	uint32_t set = (uint32_t)(((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)) & ~1U;
+	uint32_t set = (uint32_t)(((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)) &
+		       ~(TAIL_WAYS - 1U);
 	struct tail *t = NULL, *ref = NULL;
 	bool keep = !nested;
 	uint32_t j = 0;
@@ -182,7 +184,7 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 
 	if (!tails && (nested || !tails_new()))
 		goto step;
-	for (uint32_t w = set; w < set + 2; w++) {
+	for (uint32_t w = set; w < set + TAIL_WAYS; w++) {
 		struct tail *c = &tails[w];
 		uint32_t v;
 
@@ -208,8 +210,9 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 	}
 	/* the way used least recently (an empty one has stamp 0) */
 	t = &tails[set];
-	if (tails[set + 1].stamp < t->stamp)
-		t = &tails[set + 1];
+	for (uint32_t w = set + 1; w < set + TAIL_WAYS; w++)
+		if (tails[w].stamp < t->stamp)
+			t = &tails[w];
 step:
 	for (;;) {
 		r = cfi_step(f, b, may_refresh);
