@@ -13,7 +13,11 @@
  * through cached rules and never locks, masks signals or enters the kernel.
  * In front of it, a per-thread cache of stack tails keyed by (return
  * address, the stack slot holding it) gives the rest of a stack seen before
- * when every one of its return addresses is still in its slot.
+ * when every one of its return addresses is still in its slot; when only
+ * the outer part of a tail still holds, the unwinder steps until it meets
+ * that part and the rest is copied. A tail also keeps its part of the stack
+ * hash and the stack table entry its stack had last, so a steady call path
+ * costs a check of its slots and no unwind step, hash chain or table probe.
  *
  * The walk starts at the hook's frame fp, which holds ret0 at fp + 8 (the
  * hooks ask for their frame address, so they set up rbp); if it does not
@@ -51,7 +55,7 @@ uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
  * could not take, keyed by that frame's return address and the stack slot
  * holding it, with the slot of every return address in it. It is used only
  * if every return address is still in its slot; an unwind step is a chain
- * of dependent loads, a check is independent loads.
+ * of dependent loads, a check is independent loads. The slots rise.
  */
 struct tail {
 	uint64_t pc, slot; /* key; 0: being written */
@@ -66,8 +70,11 @@ struct tail {
 };
 
 /*
- * This thread's tails, mmap'ed at its first unwind: 17 KiB of initial-exec
- * TLS would not fit the static TLS a dlopen'ed library (an attach) can get.
+ * This thread's tails, mmap'ed at its first unwind (128 of 568 bytes: 71 KiB,
+ * its pages touched as they are used): initial-exec TLS that large would not
+ * fit the static TLS a dlopen'ed library (an attach) can get. Sets of
+ * TAIL_WAYS tails by key, the least recently used replaced: one allocating
+ * function reached from several call sites in turn keeps a tail for each.
  * Unmapped by stackwalk_thread_exit.
  */
 static TLS struct tail *tails;
