@@ -60,11 +60,11 @@ uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 struct tail {
 	uint64_t pc, slot; /* key; 0: being written */
 	uint32_t n;
-	uint32_t stamp;	   /* tick when last used; 0: never */
-	uint32_t idx;	   /* the stack table's entry of the last stack that ended in it, */
-	uint64_t hash;	   /* of that stack's hash, */
-	uint64_t when;	   /* while stack_token was this */
-	uint64_t fold;	   /* the stack hash's fold over pcs, outermost first */
+	uint32_t stamp; /* tick when last used; 0: never */
+	uint32_t idx;	/* the stack table's entry of the last stack that ended in it, */
+	uint64_t hash;	/* of that stack's hash, */
+	uint64_t when;	/* while stack_token was this */
+	uint64_t fold;	/* the stack hash's fold over pcs, outermost first */
 	uint64_t pcs[NATIVE_DEPTH];
 	uint64_t slots[NATIVE_DEPTH];
 };
@@ -82,9 +82,9 @@ static TLS struct tail *tails;
 static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
 static TLS uint32_t last_epoch; /* the shm_epoch last_idx belongs to */
-static TLS uint32_t last_tail; /* the tail this thread used last */
-static TLS uint32_t tick;      /* this thread's uses of its tails */
-static TLS uint32_t forgotten; /* stackwalk_forget calls */
+static TLS uint32_t last_tail;	/* the tail this thread used last */
+static TLS uint32_t tick;	/* this thread's uses of its tails */
+static TLS uint32_t forgotten;	/* stackwalk_forget calls */
 static TLS bool crossed_signal; /* the last walk stepped through a signal frame */
 #ifdef OFFHEAP_CHECK_WALK
 bool check_poison;
@@ -324,8 +324,9 @@ static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t 
 		} else {
 			if (!f.exact) {
 				*at = depth;
-				return depth + cfi_tail(&f, &b, frames + depth, NATIVE_DEPTH - depth,
-							may_refresh, nested, lost, used);
+				return depth + cfi_tail(&f, &b, frames + depth,
+							NATIVE_DEPTH - depth, may_refresh, nested,
+							lost, used);
 			}
 			r = cfi_step(&f, &b, may_refresh);
 			crossed_signal = true;
