@@ -13,7 +13,11 @@
  * through cached rules and never locks, masks signals or enters the kernel.
  * In front of it, a per-thread cache of stack tails keyed by (return
  * address, the stack slot holding it) gives the rest of a stack seen before
- * when every one of its return addresses is still in its slot.
+ * when every one of its return addresses is still in its slot; when only
+ * the outer part of a tail still holds, the unwinder steps until it meets
+ * that part and the rest is copied. A tail also keeps its part of the stack
+ * hash and the stack table entry its stack had last, so a steady call path
+ * costs a check of its slots and no unwind step, hash chain or table probe.
  *
  * The walk starts at the hook's frame fp, which holds ret0 at fp + 8 (the
  * hooks ask for their frame address, so they set up rbp); if it does not
@@ -41,7 +45,8 @@
 #include <libunwind.h>
 #endif
 
-#define TAILS_BITS 5
+#define TAILS_BITS 7 /* 128 tails, */
+#define TAIL_WAYS  8 /* in sets of 8 */
 
 uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
 
@@ -50,18 +55,26 @@ uint64_t verdict[1U << VERDICT_BITS]; /* pc << 1 | fp_ok; 0: unknown */
  * could not take, keyed by that frame's return address and the stack slot
  * holding it, with the slot of every return address in it. It is used only
  * if every return address is still in its slot; an unwind step is a chain
- * of dependent loads, a check is independent loads.
+ * of dependent loads, a check is independent loads. The slots rise.
  */
 struct tail {
 	uint64_t pc, slot; /* key; 0: being written */
 	uint32_t n;
+	uint32_t stamp; /* tick when last used; 0: never */
+	uint32_t idx;	/* the stack table's entry of the last stack that ended in it, */
+	uint64_t hash;	/* of that stack's hash, */
+	uint64_t when;	/* while stack_token was this */
+	uint64_t fold;	/* the stack hash's fold over pcs, outermost first */
 	uint64_t pcs[NATIVE_DEPTH];
 	uint64_t slots[NATIVE_DEPTH];
 };
 
 /*
- * This thread's tails, mmap'ed at its first unwind: 17 KiB of initial-exec
- * TLS would not fit the static TLS a dlopen'ed library (an attach) can get.
+ * This thread's tails, mmap'ed at its first unwind (128 of 568 bytes: 71 KiB,
+ * its pages touched as they are used): initial-exec TLS that large would not
+ * fit the static TLS a dlopen'ed library (an attach) can get. Sets of
+ * TAIL_WAYS tails by key, the least recently used replaced: one allocating
+ * function reached from several call sites in turn keeps a tail for each.
  * Unmapped by stackwalk_thread_exit.
  */
 static TLS struct tail *tails;
@@ -69,6 +82,9 @@ static TLS struct tail *tails;
 static TLS uint64_t last_hash; /* this thread's last stack and its entry */
 static TLS uint32_t last_idx;
 static TLS uint32_t last_epoch; /* the shm_epoch last_idx belongs to */
+static TLS uint32_t last_tail;	/* the tail this thread used last */
+static TLS uint32_t tick;	/* this thread's uses of its tails */
+static TLS uint32_t forgotten;	/* stackwalk_forget calls */
 static TLS bool crossed_signal; /* the last walk stepped through a signal frame */
 #ifdef OFFHEAP_CHECK_WALK
 bool check_poison;
@@ -108,38 +124,103 @@ void stackwalk_thread_exit(void)
 void stackwalk_forget(void)
 {
 	last_hash = 0;
+	forgotten++;
+}
+
+/* Names the stack table this thread's cached entries belong to. */
+static inline uint64_t stack_token(void)
+{
+	return (uint64_t)shm_epoch << 32 | forgotten;
+}
+
+#define FOLD_SEED 0x9e3779b97f4a7c15ULL
+
+/* The stack hash's fold over pcs[n - 1] .. pcs[0], from h. */
+static inline uint64_t fold(uint64_t h, const uint64_t *pcs, int n)
+{
+	while (n-- > 0)
+		h = (h ^ pcs[n]) * 0xff51afd7ed558ccdULL;
+	return h;
+}
+
+/* The first index from which every return address of t is still in its slot. */
+static uint32_t tail_valid_from(const struct tail *t, const struct cfi_bounds *b)
+{
+	uint32_t v = t->n;
+
+	if (!v)
+		return 0;
+	/* the slots rise: within the bounds at both ends, all are */
+	if (t->slots[0] >= b->lo && t->slots[v - 1] + 8 <= b->hi) {
+		while (v > 0 && *(uint64_t *)t->slots[v - 1] == t->pcs[v - 1])
+			v--;
+		return v;
+	}
+	while (v > 0 && t->slots[v - 1] >= b->lo && t->slots[v - 1] + 8 <= b->hi &&
+	       *(uint64_t *)t->slots[v - 1] == t->pcs[v - 1])
+		v--;
+	return v;
 }
 
 /*
  * The frames above f (a return address, read from f->sp - 8), at most max,
  * into out: from this thread's tails when one still matches the stack, else
  * by the CFI unwinder, remembering the result as a tail. Sets *lost as walk.
+ * *used is the tail that holds the frames (a hit or the tail just written),
+ * else NULL; on a hit they are not copied into out (most stacks are found
+ * in the stack table by their hash, which the tail folded already).
+ *
+ * A tail that no longer matches whole still helps: its frames from the
+ * first one whose return address and everything above it are still in their
+ * slots (the part the stacks share, usually from main down to a loop) are
+ * the same frames. The unwinder steps only until it reaches one of those
+ * slots, and the rest is copied. The reference is the tail of the same key,
+ * else the one this thread used last. A nested walk (a signal handler that
+ * interrupted a hook, perhaps in this function) reads tails but writes none.
  */
 static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, int max,
-		    bool may_refresh, bool *lost)
+		    bool may_refresh, bool nested, bool *lost, struct tail **used)
 {
 	uint64_t key = f->pc, slot = f->sp - 8, slots[NATIVE_DEPTH];
-	struct tail *t = tails ? &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)]
-			       : NULL;
-	bool keep = true;
+	uint32_t set = (uint32_t)(((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)) &
+		       ~(TAIL_WAYS - 1U);
+	struct tail *t = NULL, *ref = NULL;
+	bool keep = !nested;
+	uint32_t j = 0;
 	int n = 0, r;
 
-	if (!t && tails_new())
-		t = &tails[((f->pc ^ slot) * 0x9e3779b97f4a7c15ULL) >> (64 - TAILS_BITS)];
-	if (t && t->pc == key && t->slot == slot && t->n <= (uint32_t)max) {
-		uint32_t i;
+	if (!tails && (nested || !tails_new()))
+		goto step;
+	for (uint32_t w = set; w < set + TAIL_WAYS; w++) {
+		struct tail *c = &tails[w];
+		uint32_t v;
 
-		for (i = 0; i < t->n; i++)
-			if (t->slots[i] < b->lo || t->slots[i] + 8 > b->hi ||
-			    *(uint64_t *)t->slots[i] != t->pcs[i])
-				break;
-		if (i == t->n) {
-			for (i = 0; i < t->n; i++)
-				out[i] = t->pcs[i];
+		if (c->pc != key || c->slot != slot)
+			continue;
+		v = tail_valid_from(c, b);
+		if (!v && c->n <= (uint32_t)max) {
+			/* out is left to find_stack: it needs the frames only for a new stack */
 			*lost = false;
-			return (int)t->n;
+			last_tail = w;
+			c->stamp = ++tick;
+			*used = c;
+			return (int)c->n;
+		}
+		if (!ref || v < j) {
+			ref = c;
+			j = v;
 		}
 	}
+	if (!ref && tails[last_tail].pc) {
+		ref = &tails[last_tail];
+		j = tail_valid_from(ref, b);
+	}
+	/* the way used least recently (an empty one has stamp 0) */
+	t = &tails[set];
+	for (uint32_t w = set + 1; w < set + TAIL_WAYS; w++)
+		if (tails[w].stamp < t->stamp)
+			t = &tails[w];
+step:
 	for (;;) {
 		r = cfi_step(f, b, may_refresh);
 		if (r <= 0) {
@@ -149,10 +230,27 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 		if (f->exact) {
 			keep = false; /* a signal frame: its pc is in no slot */
 			crossed_signal = true;
+			ref = NULL;
 		}
 		out[n] = f->pc;
 		slots[n++] = f->sp - 8;
 		if (n == max) {
+			*lost = false;
+			break;
+		}
+		if (!ref)
+			continue;
+		while (j < ref->n && ref->slots[j] < f->sp - 8)
+			j++;
+		if (j < ref->n && ref->slots[j] == f->sp - 8 && ref->pcs[j] == f->pc) {
+			/* the same frame, and all above it still as ref has them */
+			uint32_t m = ref->n - j - 1;
+
+			if (m > (uint32_t)(max - n))
+				m = (uint32_t)(max - n);
+			memcpy(out + n, ref->pcs + j + 1, m * sizeof(out[0]));
+			memcpy(slots + n, ref->slots + j + 1, m * sizeof(slots[0]));
+			n += (int)m;
 			*lost = false;
 			break;
 		}
@@ -165,8 +263,13 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
 		memcpy(t->slots, slots, (size_t)n * sizeof(slots[0]));
 		t->n = (uint32_t)n;
 		t->slot = slot;
+		t->fold = fold(FOLD_SEED, out, n);
+		t->when = 0;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		t->pc = key;
+		t->stamp = ++tick;
+		last_tail = (uint32_t)(t - tails);
+		*used = t;
 	}
 	return n;
 }
@@ -175,10 +278,12 @@ static int cfi_tail(struct cfi_frame *f, struct cfi_bounds *b, uint64_t *out, in
  * The stack whose innermost return address is ret0, from fp, the hook's
  * frame. Returns the depth; *lost is set when the walk ended at a frame it
  * could not unwind (JIT code, no unwind information, a CFA off the stack)
- * rather than at the outermost frame.
+ * rather than at the outermost frame. *used (else NULL) is a tail holding
+ * frames [*at, depth), which are not filled in when the tail was a hit.
  */
 static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t *frames,
-					  bool may_refresh, bool *lost)
+					  bool may_refresh, bool nested, bool *lost,
+					  struct tail **used, int *at)
 {
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	struct cfi_frame f = { .bp_ok = true };
@@ -217,9 +322,12 @@ static __attribute__((noinline)) int walk(uint64_t ret0, uintptr_t fp, uint64_t 
 			b.lo = f.sp;
 			r = f.pc ? 1 : 0;
 		} else {
-			if (!f.exact)
-				return depth + cfi_tail(&f, &b, frames + depth, NATIVE_DEPTH - depth,
-							may_refresh, lost);
+			if (!f.exact) {
+				*at = depth;
+				return depth + cfi_tail(&f, &b, frames + depth,
+							NATIVE_DEPTH - depth, may_refresh, nested,
+							lost, used);
+			}
 			r = cfi_step(&f, &b, may_refresh);
 			crossed_signal = true;
 		}
@@ -307,10 +415,11 @@ static void check_walk(uint64_t ret0, const uint64_t *frames, int depth)
 uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 {
 	uint64_t frames[TRACKSHM_MAX_DEPTH];
-	int i, depth;
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	int i, depth, at = 0;
+	uint64_t h;
 	uint32_t idx;
 	bool lost, loader_ok;
+	struct tail *tail = NULL;
 
 	/*
 	 * While the loader changes the module list (dlopen or dlclose under
@@ -324,24 +433,34 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 		    __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) == RT_CONSISTENT;
 	if (loader_ok)
 		cfi_sync();
-	depth = walk(ret0, fp, frames, loader_ok, &lost);
+	depth = walk(ret0, fp, frames, loader_ok, nested, &lost, &tail, &at);
 #ifdef OFFHEAP_CHECK_WALK
+	if (tail)
+		memcpy(frames + at, tail->pcs, (size_t)(depth - at) * sizeof(frames[0]));
 	if (loader_ok)
 		check_walk(ret0, frames, depth);
 #endif
 	/* a walk that ended in the code cache of a JVM: perhaps a JNI method's stack */
 	if (lost && loader_ok && !crossed_signal &&
-	    javastack_extend(frames, &depth, TRACKSHM_MAX_DEPTH))
+	    javastack_extend(frames, &depth, TRACKSHM_MAX_DEPTH)) {
 		lost = false;
+		tail = NULL;
+	}
 	if (lost)
 		__atomic_fetch_add(&hdr->partial, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < depth; i++)
-		h = (h ^ frames[i]) * 0xff51afd7ed558ccdULL;
+	/* the frames outermost first: a tail's part is folded already */
+	h = tail ? fold(tail->fold, frames, at) : fold(FOLD_SEED, frames, depth);
 	h ^= h >> 29;
 	if (h < 2)
 		h += 2;
 	if (!nested && h == last_hash && last_epoch == shm_epoch)
 		return last_idx;
+	if (!nested && tail && tail->hash == h && tail->when == stack_token())
+		return tail->idx;
+	if (tail)
+		memcpy(frames + at, tail->pcs, (size_t)(depth - at) * sizeof(frames[0]));
+	if (nested)
+		tail = NULL; /* nested walks write no tail */
 
 	idx = (uint32_t)(h & stack_mask) + 1;
 	for (i = 0; i < PROBE_MAX; i++) {
@@ -353,6 +472,11 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 				last_hash = h;
 				last_idx = idx;
 				last_epoch = shm_epoch;
+			}
+			if (tail) {
+				tail->idx = idx;
+				tail->hash = h;
+				tail->when = stack_token();
 			}
 			return idx;
 		}

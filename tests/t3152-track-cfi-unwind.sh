@@ -128,6 +128,92 @@ test_expect_success 'signals into PLT stubs: every stack equals libunwind'"'"'s'
 	test "$(awk "{ s += \$3 } END { print s }" plt.counts)" -ge 2000
 '
 
+# Stacks that share a part and differ elsewhere, as the stack tails meet
+# them: the same frames through left or right and under one or other (each
+# pair of the same frame size, so the frames above them sit in the same slots
+# with other return addresses), under 0..4 recursive frames, without frame
+# pointers. A reused tail's frames must still be the unwinder's.
+cat >tails.c <<'CEOF'
+#include <stdio.h>
+#include <stdlib.h>
+
+static void *keep[256];
+static volatile int sink;
+
+__attribute__((noinline)) static void *leaf(int n)
+{
+	void *p = malloc(16 + (unsigned)n % 64);
+
+	sink += n;
+	return p;
+}
+
+__attribute__((noinline)) static void *mid(int n)
+{
+	void *p = leaf(n);
+
+	sink++;
+	return p;
+}
+
+__attribute__((noinline)) static void *left(int n)
+{
+	void *p = mid(n);
+
+	sink += 2;
+	return p;
+}
+
+__attribute__((noinline)) static void *right(int n)
+{
+	void *p = mid(n);
+
+	sink += 3;
+	return p;
+}
+
+__attribute__((noinline)) static void *deep(int d, int n)
+{
+	void *p = d ? deep(d - 1, n) : (n & 1 ? left(n) : right(n));
+
+	sink++;
+	return p;
+}
+
+__attribute__((noinline)) static void *one(int i)
+{
+	void *p = i % 3 ? deep(i % 5, i / 3) : i & 1 ? left(i) : right(i);
+
+	sink += 4;
+	return p;
+}
+
+__attribute__((noinline)) static void *other(int i)
+{
+	void *p = i % 3 ? deep(i % 5, i / 3) : i & 1 ? left(i) : right(i);
+
+	sink += 5;
+	return p;
+}
+
+int main(void)
+{
+	for (int i = 0; i < 6000; i++) {
+		free(keep[i % 256]);
+		keep[i % 256] = i / 7 % 2 ? one(i) : other(i);
+	}
+	printf("done\n");
+	return 0;
+}
+CEOF
+
+test_expect_success 'stack tails that differ inside: every stack equals libunwind'"'"'s' '
+	cc -O2 -g -fomit-frame-pointer -o tails tails.c &&
+	checked tails ./tails &&
+	grep -q "^done$" tails.out &&
+	test "$(awk "{ s += \$3 } END { print s }" tails.counts)" -ge 6000
+'
+
 test_expect_success 'the check can fail: a wrong rule is caught' '
 	OFFHEAP_OUT="$TRASH/p.shm" OFFHEAP_SAMPLE=0 OFFHEAP_CHECK_POISON=1 \
 		LD_PRELOAD="$CHECK" "$UNWINDEE" signal 50 2>err >out &&
