@@ -688,6 +688,22 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			    p->zlib_objects_last,
 			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
 		SET(f->fix, ZLIB_FIX);
+	} else if (c->s->is_jvm && strcmp(cls, "anon") && live_d * 4 < out) {
+		/*
+		 * As for any process below: the malloc heaps grew but what is
+		 * allocated and kept did not (doctor's own window saw it), so
+		 * malloc holds freed chunks. A healthy server under load does
+		 * this; a JNI library that leaks keeps its blocks live.
+		 */
+		f = add(c->r, "native-outside-nmt", FS_WARNING);
+		SET(f->title, "native memory outside %s grows %s in %.0f s but the live allocations do not: held by malloc, not a leak",
+		    nmt_known ? "NMT" : "the Java heap", sz(a, sizeof(a), out), c->span_s);
+		evidence(f, "live bytes of every allocation site while doctor was attached: %s",
+			 sz(a, sizeof(a), live_d));
+		SET(f->culprit,
+		    "glibc keeps the freed chunks in its arenas (one per thread): threads that malloc and free grow the heaps");
+		SET(f->fix,
+		    "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; -XX:TrimNativeHeapInterval (JDK 17.0.9+, 21.0.1+); watch longer to see it level off");
 	} else if (c->s->is_jvm) {
 		f = add(c->r, "native-outside-nmt", FS_LEAK);
 		SET(f->title, "native memory outside %s grows %s in %.0f s",

@@ -364,8 +364,9 @@ static void test_culprits(void)
 		frame("java.nio.ByteBuffer.allocateDirect", "ByteBuffer.java", 332, NULL, true),
 		frame("com.example.Pool.grow", "Pool.java", 9, NULL, true),
 	};
-	int64_t rising[] = { 0, MIB, 2 * MIB, 3 * MIB, 4 * MIB, 5 * MIB };
-	int64_t faster[] = { 0, 3 * MIB, 6 * MIB, 9 * MIB, 12 * MIB, 15 * MIB };
+	/* the leak's live bytes account for the heaps' growth (87 MiB over the window) */
+	int64_t rising[] = { 0, 18 * MIB, 36 * MIB, 54 * MIB, 72 * MIB, 90 * MIB };
+	int64_t faster[] = { 0, 20 * MIB, 40 * MIB, 60 * MIB, 80 * MIB, 100 * MIB };
 	int64_t flat[] = { 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB, 9 * MIB };
 	struct alloc_stack st[3] = {
 		{ .id = 1, .frames = c, .nframes = 2, .live = flat, .n = 6, .live_bytes = 9 * MIB },
@@ -465,7 +466,15 @@ static void test_culprits(void)
 	p.mmap_site = NULL;
 	doctor_report_init(&r);
 	doctor_diagnose(&s, &p, &r);
-	ok(r.n && strstr(r.f[0].culprit, "a JNI library"), "without doctor's windows: the pattern's culprit");
+	{
+		const struct finding *o = NULL;
+
+		for (size_t i = 0; i < r.n; i++)
+			if (!strcmp(r.f[i].pattern, "native-outside-nmt"))
+				o = &r.f[i];
+		ok(o && o->severity == FS_LEAK && strstr(o->culprit, "a JNI library"),
+		   "without doctor's windows: the pattern's culprit");
+	}
 	doctor_report_release(&r);
 	series_release(&s);
 }
@@ -601,6 +610,21 @@ static void test_held_by_malloc(void)
 	doctor_report_init(&r);
 	doctor_diagnose(&s, &p, &r);
 	ok(r.n >= 1 && r.f[0].severity == FS_LEAK, "without doctor's own window: the growth stays a leak");
+	doctor_report_release(&r);
+
+	/* the same in a JVM (a healthy server under load): outside NMT, held by malloc */
+	s.is_jvm = true;
+	p.allocs_sample = 256 << 10;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "native-outside-nmt") &&
+		   r.f[0].severity == FS_WARNING && strstr(r.f[0].title, "held by malloc"),
+	   "a JVM: outside NMT grows, the live bytes do not: a warning");
+	doctor_report_release(&r);
+	st.live = rising;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && doctor_has_leak(&r), "the live bytes grow too: a leak");
 	doctor_report_release(&r);
 	series_release(&s);
 }
