@@ -27,10 +27,12 @@ wait_for 60 "test -s ready.jackson && test -s ready.h2" ||
 	fail_all "JacksonIntern or H2Healthy did not start"
 
 # The server is diagnosed once it has served 20000 round trips (warmed up), not sooner:
-# a JVM still compiling its hot paths grows, and that is not a leak.
+# a JVM still compiling its hot paths grows, and that is not a leak. Its window is 8 s
+# (the three Jackson runs take as long): in 4 s a burst of its connection threads'
+# arenas read as steady growth one run in seven.
 test_expect_success 'the JVMs are diagnosed side by side' '
 	wait_for 120 "test -s ready.h2.warm" &&
-	{ offheap doctor $h2 -q --json -d 4s >h2.json & dh=$!; } &&
+	{ offheap doctor $h2 -q --json -d 8s >h2.json & dh=$!; } &&
 	for k in 1 2 3; do
 		offheap doctor $jackson -q --json -d 2s >jackson$k.json || return 1
 	done &&
@@ -61,7 +63,8 @@ test_expect_success 'at least one Jackson run read the string table and named th
 '
 
 test_expect_success 'H2 under a loopback load: no leak finding' '
-	jq -r ".findings[] | \"\(.severity) \(.pattern): \(.title)\"" h2.json &&
+	jq -r ".findings[] | \"\(.severity) \(.pattern): \(.title)\", (.evidence[] | \"  \(.)\")" h2.json &&
+	jq -r ".not_checked[]" h2.json &&
 	jq -e ".is_jvm and .samples >= 10" h2.json &&
 	jq -e "(.leak | not) and ([.findings[] | select(.severity == \"leak\")] | length == 0)" h2.json
 '

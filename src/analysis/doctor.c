@@ -688,12 +688,15 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			    p->zlib_objects_last,
 			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
 		SET(f->fix, ZLIB_FIX);
-	} else if (c->s->is_jvm && strcmp(cls, "anon") && live_d * 4 < out) {
+	} else if (c->s->is_jvm && strcmp(cls, "anon") &&
+		   (live_d * 4 < out || (cheap && cheap->n >= 2 && (cheap->j.last - cheap->j.first) * 4 < out))) {
 		/*
 		 * As for any process below: the malloc heaps grew but what is
-		 * allocated and kept did not (doctor's own window saw it), so
-		 * malloc holds freed chunks. A healthy server under load does
-		 * this; a JNI library that leaks keeps its blocks live.
+		 * allocated and kept did not, so malloc holds freed chunks. Kept
+		 * is what doctor's own window saw the sites keep, or glibc's own
+		 * count of bytes in use (VM.info's C-Heap outstanding, first and
+		 * last point). A healthy server under load does this; a JNI
+		 * library that leaks keeps its blocks in use.
 		 */
 		f = add(c->r, "native-outside-nmt", FS_WARNING);
 		SET(f->title, "native memory outside %s grows %s in %.0f s but the live allocations do not: held by malloc, not a leak",

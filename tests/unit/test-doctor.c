@@ -626,6 +626,22 @@ static void test_held_by_malloc(void)
 	doctor_diagnose(&s, &p, &r);
 	ok(r.n >= 1 && doctor_has_leak(&r), "the live bytes grow too: a leak");
 	doctor_report_release(&r);
+
+	/* no window of doctor's own, but glibc's bytes in use (VM.info) fell: held by malloc */
+	p.allocs = NULL;
+	p.allocs_sample = 0;
+	s.pts[0].counter[SC_CHEAP_OUTSTANDING] = 43 * MIB;
+	s.pts[s.n - 1].counter[SC_CHEAP_OUTSTANDING] = 28 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && r.f[0].severity == FS_WARNING && strstr(r.f[0].title, "held by malloc"),
+	   "a JVM: C-Heap outstanding fell while the arenas grew: a warning");
+	doctor_report_release(&r);
+	s.pts[s.n - 1].counter[SC_CHEAP_OUTSTANDING] = 140 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && doctor_has_leak(&r), "C-Heap outstanding grew with them: a leak");
+	doctor_report_release(&r);
 	series_release(&s);
 }
 
