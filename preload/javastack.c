@@ -25,8 +25,10 @@
  * jvmtiEnv from GetEnv(JVMTI_VERSION_1_2) the first time a thread passes
  * the checks (GetEnv gives none before the live phase); one thread prepares
  * (a CAS), the others skip the Java part meanwhile; a JVM not there or not
- * ready yet is tried again at the 2^k-th candidate stack only. No lock of ours is held across a JVMTI call, and the
- * JVM's allocations inside one are not recorded (java_busy).
+ * ready yet is tried again at the 2^k-th candidate stack only. The one lock
+ * of ours held across a JVMTI call is name_lock, taken by threads in native
+ * code only (see name_of), and the JVM's allocations inside one are not
+ * recorded (java_busy).
  *
  * A Java frame is named once: (jmethodID, bci) and then (jmethodID, line)
  * map to a record of the names region (trackshm.h) through a process-wide
@@ -155,9 +157,17 @@ static uint64_t candidates;	/* stacks that met the walk's conditions before J_RE
 
 TLS int java_busy;
 
-/* (jmethodID, key) -> record index; key: the bci, or LINE_KEY | line */
-#define NAME_BITS 14
+/*
+ * (jmethodID, key) -> record index; key: the bci, or LINE_KEY | line (the
+ * JNI path, which names a bci by its line at once), or PEND_KEY | bci (a
+ * pending record of the VM path, whose line is not known when it is handed
+ * out). The two paths keep apart: a JNI stack that took a pending record for
+ * one bci and the line's record for another would be two stacks for one
+ * Java path.
+ */
+#define NAME_BITS 16 /* 4 keys a record at most: a full table would name a frame twice */
 #define LINE_KEY  (1ULL << 32)
+#define PEND_KEY  (1ULL << 33)
 #define BUSY	  1ULL
 
 struct name_slot {
@@ -545,6 +555,16 @@ static uint32_t name_new(void *env, jmethodID method, int line)
 }
 
 /* The record naming (method, bci), made when new; 0 when none can be. */
+/*
+ * One thread names a frame at a time: two threads that met the same new
+ * frame at once (worker threads starting together) made two records for it,
+ * and one Java path became two stacks. The lock is taken only on a miss, by
+ * threads in native code (the JNI path), for which a safepoint never waits:
+ * the one that holds it may wait in a JVMTI call for a safepoint to end,
+ * the others yield meanwhile, and nobody waits for them.
+ */
+static int name_lock;
+
 static uint32_t name_of(void *env, jmethodID method, jlocation bci)
 {
 	uint64_t m = (uint64_t)(uintptr_t)method, key = (uint32_t)bci;
@@ -553,15 +573,18 @@ static uint32_t name_of(void *env, jmethodID method, jlocation bci)
 
 	if (idx || !m)
 		return idx;
-	line = bci >= 0 ? line_of(jvmti, method, bci) : 0;
-	idx = name_get(m, LINE_KEY | (uint32_t)line);
+	while (__atomic_exchange_n(&name_lock, 1, __ATOMIC_ACQUIRE))
+		syscall(SYS_sched_yield);
+	idx = name_get(m, key); /* named meanwhile by the thread that held the lock */
 	if (!idx) {
-		idx = name_new(env, method, line);
-		if (!idx)
-			return 0;
-		name_put(m, LINE_KEY | (uint32_t)line, idx);
+		line = bci >= 0 ? line_of(jvmti, method, bci) : 0;
+		idx = name_get(m, LINE_KEY | (uint32_t)line);
+		if (!idx && (idx = name_new(env, method, line)))
+			name_put(m, LINE_KEY | (uint32_t)line, idx);
+		if (idx)
+			name_put(m, key, idx);
 	}
-	name_put(m, key, idx);
+	__atomic_store_n(&name_lock, 0, __ATOMIC_RELEASE);
 	return idx;
 }
 
@@ -602,7 +625,7 @@ static pthread_mutex_t namer_lock = PTHREAD_MUTEX_INITIALIZER; /* one naming pas
 /* The record of (method, bci): one handed out before, or a new pending one; 0: region full. */
 static uint32_t pending_of(jmethodID method, jint bci)
 {
-	uint64_t m = (uint64_t)(uintptr_t)method, key = (uint32_t)bci, u;
+	uint64_t m = (uint64_t)(uintptr_t)method, key = PEND_KEY | (uint32_t)bci, u;
 	uint32_t idx, ep = __atomic_load_n(&java_epoch, __ATOMIC_ACQUIRE) & 0xffff;
 
 	if (!m) {
