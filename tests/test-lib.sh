@@ -51,9 +51,12 @@ sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
 _cleanup() {
 	# The watchdog first: from here on the script is ending by itself.
 	[ -n "${_watchdog:-}" ] && kill -KILL "$_watchdog" 2>/dev/null
-	for p in $BG_PIDS; do
-		kill -KILL "$p" 2>/dev/null
-	done
+	# By PID and start time: the shell reaps a child that ended on its own,
+	# and PIDs wrap (pid_max 32768 is gone through in one suite run), so a
+	# PID started long ago may name another test's JVM by now.
+	[ -r "$TRASH/.bg_pids" ] && while read -r p s; do
+		[ "$(_starttime "$p")" = "$s" ] && kill -KILL "$p" 2>/dev/null
+	done <"$TRASH/.bg_pids"
 	for p in $BG_PIDS; do
 		wait "$p" 2>/dev/null
 	done
@@ -144,9 +147,13 @@ start_bg() {
 	echo "$BG_PID $(_starttime "$BG_PID")" >>"$TRASH/.bg_pids"
 }
 
-# stop_bg PID: kills one background process by PID now.
+# stop_bg PID: kills one background process by PID now; one that start_bg
+# started only while its start time says it is still that process.
 stop_bg() {
-	kill -KILL "$1" 2>/dev/null
+	_sb_s=$(sed -n "s/^$1 //p" "$TRASH/.bg_pids" 2>/dev/null | tail -n 1)
+	if [ -z "$_sb_s" ] || [ "$(_starttime "$1")" = "$_sb_s" ]; then
+		kill -KILL "$1" 2>/dev/null
+	fi
 	wait "$1" 2>/dev/null
 	return 0
 }
