@@ -76,7 +76,7 @@ _cleanup() {
 # nothing when there is no such process. Together with the PID it names one
 # process: a PID alone may have been reused.
 _starttime() {
-	read -r _st_line <"/proc/$1/stat" 2>/dev/null || return 0
+	read -r _st_line 2>/dev/null <"/proc/$1/stat" || return 0
 	_st_line=${_st_line##*) }
 	# shellcheck disable=SC2086
 	set -- $_st_line
