@@ -57,9 +57,9 @@ test_expect_success 'SIGKILL of offheap record: readable, at most one interval l
 	kill -KILL $pid && rm -f "$shm" &&
 	got=$(biggest_at_end rk.db) && echo "held $held, recorded $got" &&
 	# it grows by at most STEP every NAP_MS: what one interval (and as much again for
-	# scheduling) can add
+	# scheduling) can add, an interval being as late as the machine is loaded
 	test "$got" -gt 0 && test "$got" -le "$held" &&
-	test $((held - got)) -le $((2 * INTERVAL_MS / NAP_MS * STEP)) &&
+	test $((held - got)) -le $((2 * INTERVAL_MS / NAP_MS * STEP * OFFHEAP_TIME_FACTOR)) &&
 	test "$(sqlite3 rk.db "PRAGMA integrity_check")" = ok &&
 	"$OFFHEAP" report rk.db >out && grep -q "intervals" out
 '
