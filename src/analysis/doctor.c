@@ -619,6 +619,21 @@ static int64_t live_growth(const struct doctor_probes *p, int64_t dflt)
 	return sum;
 }
 
+/*
+ * Growth of the malloc heaps (not anonymous mmaps) that what is in use did
+ * not follow: less than a quarter of it kept by the sites doctor's own window
+ * saw (live_d), or by glibc's own count of bytes in use (a JVM's VM.info
+ * C-Heap outstanding, its first and last point).
+ */
+static bool held_by_malloc(const char *cls, int64_t live_d, const struct series_trend *cheap,
+			   int64_t grow)
+{
+	if (!strcmp(cls, "anon"))
+		return false;
+	return live_d * 4 < grow ||
+	       (cheap && cheap->n >= 2 && (cheap->j.last - cheap->j.first) * 4 < grow);
+}
+
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
@@ -688,25 +703,24 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			    p->zlib_objects_last,
 			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
 		SET(f->fix, ZLIB_FIX);
-	} else if (c->s->is_jvm && strcmp(cls, "anon") &&
-		   (live_d * 4 < out || (cheap && cheap->n >= 2 && (cheap->j.last - cheap->j.first) * 4 < out))) {
+	} else if (held_by_malloc(cls, live_d, cheap, c->s->is_jvm ? out : d)) {
 		/*
-		 * As for any process below: the malloc heaps grew but what is
-		 * allocated and kept did not, so malloc holds freed chunks. Kept
-		 * is what doctor's own window saw the sites keep, or glibc's own
-		 * count of bytes in use (VM.info's C-Heap outstanding, first and
-		 * last point). A healthy server under load does this; a JNI
-		 * library that leaks keeps its blocks in use.
+		 * The malloc heaps grew but what is allocated and kept did not, so
+		 * malloc holds freed chunks: a healthy server under load, threads
+		 * that free mixed sizes around long-lived blocks. A leak (a JNI
+		 * library's too) keeps its blocks in use.
 		 */
-		f = add(c->r, "native-outside-nmt", FS_WARNING);
-		SET(f->title, "native memory outside %s grows %s in %.0f s but the live allocations do not: held by malloc, not a leak",
-		    nmt_known ? "NMT" : "the Java heap", sz(a, sizeof(a), out), c->span_s);
+		f = add(c->r, c->s->is_jvm ? "native-outside-nmt" : "native-growth", FS_WARNING);
+		SET(f->title, "%s grows %s in %.0f s but the live allocations do not: held by malloc, not a leak",
+		    !c->s->is_jvm ? "malloc memory" : nmt_known ? "native memory outside NMT"
+							    : "native memory outside the Java heap",
+		    sz(a, sizeof(a), c->s->is_jvm ? out : d), c->span_s);
 		evidence(f, "live bytes of every allocation site while doctor was attached: %s",
 			 sz(a, sizeof(a), live_d));
 		SET(f->culprit,
-		    "glibc keeps the freed chunks in its arenas (one per thread): threads that malloc and free grow the heaps");
+		    "glibc keeps the freed chunks in its arenas (one per thread): threads that malloc and free mixed sizes around long-lived blocks grow the heaps");
 		SET(f->fix,
-		    "MALLOC_ARENA_MAX=2 (or 4) in the JVM's environment; -XX:TrimNativeHeapInterval (JDK 17.0.9+, 21.0.1+); watch longer to see it level off");
+		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; malloc_trim(0) after large frees (a JVM: -XX:TrimNativeHeapInterval, JDK 17.0.9+, 21.0.1+); or another allocator (jemalloc); watch longer to see it level off");
 	} else if (c->s->is_jvm) {
 		f = add(c->r, "native-outside-nmt", FS_LEAK);
 		SET(f->title, "native memory outside %s grows %s in %.0f s",
@@ -716,16 +730,6 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		    cls);
 		SET(f->fix,
 		    "record the allocation sites: 'offheap record -o rec.db -- java ...' (or LD_PRELOAD=liboffheap.so) then 'offheap report rec.db'; 'offheap trace PID' shows mmap growth by thread");
-	} else if (strcmp(cls, "anon") && live_d * 4 < d) {
-		f = add(c->r, "native-growth", FS_WARNING);
-		SET(f->title, "malloc memory grows %s in %.0f s but the live allocations do not: held by malloc, not a leak",
-		    sz(a, sizeof(a), d), c->span_s);
-		evidence(f, "live bytes of every allocation site while doctor was attached: %s",
-			 sz(a, sizeof(a), live_d));
-		SET(f->culprit,
-		    "glibc keeps the freed chunks in its arenas (one per thread): mixed sizes freed around long-lived blocks grow the heaps");
-		SET(f->fix,
-		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; malloc_trim(0) after large frees; or a different allocator (jemalloc); watch longer to see it level off");
 	} else {
 		f = add(c->r, cls_d > 0 && !strcmp(cls, "anon") ? "mmap-growth" : "native-growth",
 			FS_LEAK);
