@@ -901,8 +901,14 @@ static bool vm_extend(uint64_t *frames, int *depth, int max)
 		namer_start(frames, n - 1);
 		return false;
 	}
+	/*
+	 * A stack with nothing of the VM's or the C library's below is a JNI
+	 * method's, named by the JNI path alone: walked here while the JVM was
+	 * not ready for that path, its Java frames took pending records and
+	 * one Java path became two sites.
+	 */
 	if (__atomic_load_n(&namer_state, __ATOMIC_ACQUIRE) != N_READY ||
-	    __atomic_load_n(&off_env, __ATOMIC_ACQUIRE) < 0)
+	    __atomic_load_n(&off_env, __ATOMIC_ACQUIRE) < 0 || frames_clear(frames, n - 1))
 		return false;
 	get_env = jfn(vm, VM_GET_ENV);
 	if (get_env(vm, &t.env, JNI_VERSION_1_6) || !t.env)
