@@ -60,7 +60,13 @@ struct rstack {
 	int64_t live_bytes;
 	uint64_t alloc_count, free_count;
 	uint32_t depth;
-	uint64_t pcs[TRACK_MAX_DEPTH];
+	/*
+	 * depth return addresses, allocated when the stack becomes known:
+	 * slots cover the tracker's whole table (32768 by default), and a
+	 * TRACK_MAX_DEPTH array in each made them 18 MiB, zeroed at every run,
+	 * most of the recorder's CPU on a short program
+	 */
+	uint64_t *pcs;
 	bool known;
 	bool symbolized;
 };
@@ -183,6 +189,15 @@ static int add_java_frame(struct recorder *r, uint64_t pc, bool last, struct str
 	return allocdb_add_frames(r->adb, r->run_id, &f, 1, err);
 }
 
+/* Forgets every stack of the run (their slots stay, zeroed). */
+static void release_slots(struct recorder *r)
+{
+	for (size_t i = 0; i < r->nslots; i++)
+		free(r->slots[i].pcs);
+	if (r->slots)
+		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+}
+
 /* Writes the frames of every stack of the current run not yet symbolized. */
 static int symbolize_run(struct recorder *r, struct strbuf *err)
 {
@@ -260,8 +275,7 @@ static int new_run(struct recorder *r, struct strbuf *err)
 		strbuf_reset(err); /* frames stay bare addresses */
 		r->sym = NULL;
 	}
-	if (r->slots)
-		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	release_slots(r);
 	r->jvm = false;
 	r->jvm_checks = r->map_failures = 0;
 	r->map_given_up = false;
@@ -374,6 +388,7 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 			s->known = true;
 			r->stacks++;
 			s->depth = site->depth;
+			s->pcs = xmalloc((site->depth ? site->depth : 1) * sizeof(s->pcs[0]));
 			memcpy(s->pcs, site->frames, site->depth * sizeof(s->pcs[0]));
 			s->live_bytes = INT64_MIN;
 			/* Java frames: named now, while this image's names are in the file */
@@ -1335,6 +1350,7 @@ void recorder_free(struct recorder *r)
 	symbolize_free(r->sym);
 	recorder_clear_notices(r);
 	free(r->notices);
+	release_slots(r);
 	free(r->slots);
 	free(r->ids);
 	free(r->changed);
