@@ -60,14 +60,7 @@ struct rstack {
 	int64_t live_bytes;
 	uint64_t alloc_count, free_count;
 	uint32_t depth;
-	/*
-	 * depth return addresses, allocated when the stack becomes known:
-	 * slots cover the tracker's whole table (32768 by default), and a
-	 * TRACK_MAX_DEPTH array in each made them 18 MiB, zeroed at every run,
-	 * most of the recorder's CPU on a short program
-	 */
-	uint64_t *pcs;
-	bool known;
+	uint64_t *pcs; /* depth return addresses */
 	bool symbolized;
 };
 
@@ -104,7 +97,16 @@ struct recorder {
 	uint32_t degraded_kib;
 	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
-	struct rstack *slots; /* by slot */
+	/*
+	 * The stacks of the run, in the order met, and their index + 1 by the
+	 * tracker's slot (0: not met). The slot index covers the tracker's
+	 * whole table (32768 by default): a stack per slot, with its frames,
+	 * was 18 MiB zeroed at every run, most of the recorder's CPU on a
+	 * short program.
+	 */
+	struct rstack *run_stacks;
+	size_t nrun, arun;
+	uint32_t *slot_of;
 	size_t nslots;
 	int64_t *ids;
 	bool *changed;
@@ -192,10 +194,11 @@ static int add_java_frame(struct recorder *r, uint64_t pc, bool last, struct str
 /* Forgets every stack of the run (their slots stay, zeroed). */
 static void release_slots(struct recorder *r)
 {
-	for (size_t i = 0; i < r->nslots; i++)
-		free(r->slots[i].pcs);
-	if (r->slots)
-		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	for (size_t i = 0; i < r->nrun; i++)
+		free(r->run_stacks[i].pcs);
+	r->nrun = 0;
+	if (r->slot_of)
+		memset(r->slot_of, 0, r->nslots * sizeof(*r->slot_of));
 }
 
 /* Writes the frames of every stack of the current run not yet symbolized. */
@@ -203,15 +206,15 @@ static int symbolize_run(struct recorder *r, struct strbuf *err)
 {
 	int ret;
 
-	if (!r->nslots)
+	if (!r->nrun)
 		return 0;
 	ret = allocdb_begin(r->adb, err);
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < r->nslots; i++) {
-		struct rstack *s = &r->slots[i];
+	for (size_t i = 0; i < r->nrun; i++) {
+		struct rstack *s = &r->run_stacks[i];
 
-		if (!s->known || s->symbolized)
+		if (s->symbolized)
 			continue;
 		s->symbolized = true;
 		/* a return address is stored once a run, whichever stacks hold it */
@@ -375,17 +378,21 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 
 			while (n <= site->slot)
 				n *= 2;
-			r->slots = xrealloc(r->slots, n * sizeof(*r->slots));
-			memset(r->slots + r->nslots, 0, (n - r->nslots) * sizeof(*r->slots));
+			r->slot_of = xrealloc(r->slot_of, n * sizeof(*r->slot_of));
+			memset(r->slot_of + r->nslots, 0, (n - r->nslots) * sizeof(*r->slot_of));
 			r->nslots = n;
 		}
-		s = &r->slots[site->slot];
-		if (!s->known) {
+		if (r->slot_of[site->slot]) {
+			s = &r->run_stacks[r->slot_of[site->slot] - 1];
+		} else {
+			ALLOC_GROW(r->run_stacks, r->nrun + 1, r->arun);
+			s = &r->run_stacks[r->nrun];
+			memset(s, 0, sizeof(*s));
 			ret = allocdb_add_stack(r->adb, r->run_id, site->slot, site->frames,
 						site->depth, &s->id, err);
 			if (ret)
 				goto fail;
-			s->known = true;
+			r->slot_of[site->slot] = (uint32_t)++r->nrun;
 			r->stacks++;
 			s->depth = site->depth;
 			s->pcs = xmalloc((site->depth ? site->depth : 1) * sizeof(s->pcs[0]));
@@ -1351,7 +1358,8 @@ void recorder_free(struct recorder *r)
 	recorder_clear_notices(r);
 	free(r->notices);
 	release_slots(r);
-	free(r->slots);
+	free(r->run_stacks);
+	free(r->slot_of);
 	free(r->ids);
 	free(r->changed);
 	strbuf_release(&r->lost_why);
