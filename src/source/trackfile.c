@@ -89,6 +89,12 @@ static int remap(struct trackfile *tf, struct strbuf *err)
 		strbuf_addf(err, "cannot map '%s': %s", tf->path, strerror(errno));
 		return -errno;
 	}
+	/*
+	 * No read-ahead: a fault on the table would read the pages around it
+	 * too, holes included (allocated and zeroed in the page cache): 9 ms
+	 * of the recorder's CPU on a half-second program.
+	 */
+	madvise(p, (size_t)st.st_size, MADV_RANDOM);
 	tf->map = p;
 	tf->len = (size_t)st.st_size;
 	return 0;
