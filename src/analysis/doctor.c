@@ -251,25 +251,39 @@ static void rule_classes(struct ctx *c)
 {
 	struct trend_judgement j;
 	const struct series_trend *meta = tr(c, "counter:sun.gc.metaspace.used"),
+				  *vmeta = tr(c, "counter:offheap.metaspace.used"),
 				  *nc = tr(c, "nmt:Class"), *nm = tr(c, "nmt:Metaspace");
+	/* VM.info's figure, first and last point: current when the counter is not */
+	int64_t vmeta_d = vmeta && vmeta->n >= 2 ? vmeta->j.last - vmeta->j.first : 0;
 	struct finding *f;
+	char a[32], b[32];
 
 	if (!class_trend(c, &j) || j.kind != TREND_GROWING ||
 	    j.last - j.first < LEAK_MIN_CLASSES)
 		return;
-	/* Warm-up loads classes too: the metadata must grow with them. */
+	/*
+	 * Warm-up loads classes too: the metadata must grow with them. The
+	 * metaspace counter moves at GCs only (0 before the first), so without
+	 * NMT a JVM that does not collect shows it through VM.info alone.
+	 */
 	if (!growing(meta, MIB / 2) && !growing(nm, MIB / 2) && !growing(nc, MIB / 2) &&
-	    j.last - j.first < 10 * LEAK_MIN_CLASSES)
+	    vmeta_d < MIB / 2 && j.last - j.first < 10 * LEAK_MIN_CLASSES)
 		return;
 	f = add(c->r, "classloader-leak", FS_LEAK);
 	f->confidence = j.confidence;
 	f->bytes_per_hour = meta && meta->j.per_hour > 0 ? meta->j.per_hour : 0;
+	if (!f->bytes_per_hour && vmeta_d > 0 && c->span_s > 0)
+		f->bytes_per_hour = (double)vmeta_d * 3600 / c->span_s;
 	SET(f->title, "class loader leak: %+" PRId64 " classes loaded and not unloaded in %.0f s",
 	    j.last - j.first, c->span_s);
 	evidence(f, "loaded - unloaded classes: %" PRId64 " -> %" PRId64 " (%+.0f/h, R² %.2f)",
 		 j.first, j.last, j.per_hour, j.fit.r2);
-	if (meta)
+	if (meta && meta->j.last > meta->j.first)
 		growth_line(f, "metaspace used", meta, c->span_s);
+	else if (vmeta && vmeta->n >= 2)
+		evidence(f, "metaspace used (VM.info): %s -> %s",
+			 format_size(a, sizeof(a), (uint64_t)vmeta->j.first),
+			 format_size(b, sizeof(b), (uint64_t)vmeta->j.last));
 	if (nm && nm->j.last > nm->j.first)
 		growth_line(f, "NMT Metaspace committed", nm, c->span_s);
 	else if (nc && nc->j.last > nc->j.first)

@@ -135,8 +135,8 @@ int sampler_tick(struct sampler *sp, unsigned tick_flags, struct strbuf *err)
 	struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
 	struct series_point *p;
 	bool have_nmt = false, have_hsperf = false;
-	uint64_t cheap = 0, retained;
-	bool have_cheap = false;
+	uint64_t cheap = 0, retained, meta = 0;
+	bool have_cheap = false, have_meta = false;
 	int ret;
 
 	snapshot_init(&snap);
@@ -181,13 +181,16 @@ int sampler_tick(struct sampler *sp, unsigned tick_flags, struct strbuf *err)
 		}
 	}
 	if (sp->jvm && !(sp->flags & SAMPLER_NO_JVM) && (tick_flags & TICK_CHEAP) &&
-	    !jcmd(sp, "VM.info", &out, sp->attach_error, sizeof(sp->attach_error)) &&
-	    !jvmmem_parse_cheap(out.buf, &cheap, &retained))
-		have_cheap = true;
+	    !jcmd(sp, "VM.info", &out, sp->attach_error, sizeof(sp->attach_error))) {
+		have_cheap = !jvmmem_parse_cheap(out.buf, &cheap, &retained);
+		have_meta = !jvmmem_parse_metaspace(out.buf, &meta);
+	}
 
 	p = series_add(sp->s, &snap, have_hsperf ? &sp->h : NULL, have_nmt ? &nmt : NULL);
 	if (have_cheap)
 		p->counter[SC_CHEAP_OUTSTANDING] = (int64_t)cheap;
+	if (have_meta && meta <= INT64_MAX)
+		p->counter[SC_META_VMINFO] = (int64_t)meta;
 	sp->ticks++;
 	if (sp->st) {
 		struct extra_ctx ctx = { p };

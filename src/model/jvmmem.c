@@ -292,6 +292,41 @@ int jvmmem_parse_cheap(const char *text, uint64_t *outstanding, uint64_t *retain
 	return 0;
 }
 
+int jvmmem_parse_metaspace(const char *text, uint64_t *used)
+{
+	const char *line = text;
+	bool in_event = false;
+
+	while (*line) {
+		const char *eol = strchr(line, '\n'), *t = line;
+		unsigned long long v;
+
+		if (!eol)
+			eol = line + strlen(line);
+		/* "Event: 0.8 {metaspace Before GC …" up to "}": a figure of the past */
+		if (in_event) {
+			in_event = *line != '}';
+		} else if (!strncmp(line, "Event:", 6) && memchr(line, '{', (size_t)(eol - line))) {
+			in_event = !memchr(line, '}', (size_t)(eol - line));
+		} else {
+			while (t < eol && *t == ' ')
+				t++;
+			if (!strncmp(t, "Metaspace ", 10)) {
+				t += 10;
+				while (t < eol && *t == ' ')
+					t++;
+				if (!strncmp(t, "used ", 5) && sscanf(t + 5, "%lluK", &v) == 1 &&
+				    v <= UINT64_MAX / 1024) {
+					*used = v * 1024;
+					return 0;
+				}
+			}
+		}
+		line = *eol ? eol + 1 : eol;
+	}
+	return -EINVAL;
+}
+
 uint64_t jvmmem_mark_heap(struct snapshot *s, uint64_t lo, uint64_t hi)
 {
 	uint64_t rss = 0;

@@ -97,6 +97,12 @@ int jvmmem_parse_heap_range(const char *text, uint64_t *lo, uint64_t *hi);
  */
 int jvmmem_parse_heap_info(const char *text, struct jvm_heap_info *h);
 int jvmmem_parse_cheap(const char *text, uint64_t *outstanding, uint64_t *retained);
+/*
+ * VM.info's "Metaspace used NK" now (the heap section on JDK 17, the
+ * Metaspace section on 25), never one of its GC events' past figures;
+ * -EINVAL when it has none.
+ */
+int jvmmem_parse_metaspace(const char *text, uint64_t *used);
 
 /* Derived figures, all in bytes; -1 where a source is missing. */
 struct jvm_budget {

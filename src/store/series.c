@@ -37,6 +37,7 @@ static const char *const counter_names[SC_NR] = {
 	[SC_YOUNG_GCS] = "sun.gc.collector.0.invocations",
 	[SC_FULL_GCS] = "sun.gc.collector.1.invocations",
 	[SC_CHEAP_OUTSTANDING] = "offheap.cheap.outstanding",
+	[SC_META_VMINFO] = "offheap.metaspace.used",
 };
 
 const char *series_counter_name(enum series_counter c)
@@ -410,7 +411,8 @@ size_t series_trends(const struct series *s, struct series_trend **out)
 		idx[RC_NR + c] = c;
 		snprintf(label, sizeof(label), "counter:%s", counter_names[c]);
 		add_trend(&a, s, label,
-			  (c >= SC_META_USED && c <= SC_OLD_USED) || c == SC_CHEAP_OUTSTANDING,
+			  (c >= SC_META_USED && c <= SC_OLD_USED) || c == SC_CHEAP_OUTSTANDING ||
+				  c == SC_META_VMINFO,
 			  get_counter, &idx[RC_NR + c]);
 	}
 	for (size_t i = 0; i < s->n; i++)

@@ -44,6 +44,11 @@ enum series_counter {
 	SC_YOUNG_GCS,		/* sun.gc.collector.0.invocations */
 	SC_FULL_GCS,		/* sun.gc.collector.1.invocations */
 	SC_CHEAP_OUTSTANDING,	/* offheap.cheap.outstanding: VM.info C-Heap outstanding */
+	/*
+	 * offheap.metaspace.used: VM.info's Metaspace used, which is current
+	 * where sun.gc.metaspace.used is updated at GCs only (0 until the first)
+	 */
+	SC_META_VMINFO,
 	SC_NR
 };
 

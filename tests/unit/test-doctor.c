@@ -696,6 +696,48 @@ static void test_thread_starter(void)
 	doctor_diagnose(&s, &p, &r);
 	ok(r.n >= 1 && !strstr(r.f[0].culprit, ", by "), "without doctor's recording: the group only");
 	doctor_report_release(&r);
+
+	series_release(&s);
+}
+
+/*
+ * A class loader leak without NMT in a JVM that does not collect: the
+ * metaspace counter stays 0 (it moves at GCs only); VM.info's figure, at
+ * the first and last point, shows the metadata growing with the classes.
+ */
+static void test_classes_without_nmt(void)
+{
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	memset(&s, 0, sizeof(s));
+	s.is_jvm = true;
+	s.pid = 4242;
+	for (int i = 0; i < N; i++) {
+		struct series_point *pt = point(&s, i);
+
+		pt->counter[SC_CLASSES_LOADED] = 3000 + i * 30;
+		pt->counter[SC_META_USED] = 0;
+		pt->counter[SC_YOUNG_GCS] = 0;
+	}
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(!r.n, "classes rising, no metadata seen growing: no finding (it could be warm-up)");
+	doctor_report_release(&r);
+	s.pts[0].counter[SC_META_VMINFO] = 1 * MIB;
+	s.pts[s.n - 1].counter[SC_META_VMINFO] = 4 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "classloader-leak") && r.f[0].severity == FS_LEAK,
+	   "VM.info's metaspace grew with them: classloader-leak");
+	ok(r.n >= 1 && r.f[0].bytes_per_hour > 0, "at a rate from VM.info's figure");
+	ok(r.n >= 1 && r.f[0].nevidence >= 2 &&
+		   strstr(r.f[0].evidence[1], "metaspace used (VM.info): 1.0 MiB -> 4.0 MiB"),
+	   "said with VM.info's figures, not the counter's zeros");
+	doctor_report_release(&r);
 	series_release(&s);
 }
 
@@ -710,5 +752,6 @@ int main(int argc, char **argv)
 	test_malloc_sites();
 	test_thread_starter();
 	test_held_by_malloc();
+	test_classes_without_nmt();
 	return done_testing();
 }

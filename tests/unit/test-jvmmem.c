@@ -157,5 +157,24 @@ int main(int argc, char **argv)
 	   "C-Heap outstanding and retained");
 	ok(jvmmem_parse_cheap("C-Heap outstanding allocations: lots", &o, &r) < 0,
 	   "a malformed C-Heap line is refused");
+
+	/* VM.info's metaspace now: JDK 17's heap section, JDK 25's Metaspace section */
+	ok(jvmmem_parse_metaspace("Event: 0.8 {metaspace Before GC invocations=0 (full 0):\n"
+				  " Metaspace       used 8361K, committed 8512K, reserved 1114112K\n"
+				  "}\nHeap:\n garbage-first heap   total 131072K, used 1562K\n"
+				  " Metaspace       used 375K, committed 512K, reserved 1114112K\n",
+				  &o) == 0 && o == 375 * 1024ULL,
+	   "JDK 17: the heap section's figure, not a GC event's");
+	ok(jvmmem_parse_metaspace("Metaspace:\nMetaspace        used 9510K, committed 9664K, "
+				  "reserved 1114112K\n class space     used 1177K\n",
+				  &o) == 0 && o == 9510 * 1024ULL,
+	   "JDK 25: the Metaspace section's figure");
+	ok(jvmmem_parse_metaspace("Event: 0.8 {metaspace After GC invocations=1 (full 0):\n"
+				  " Metaspace       used 8361K, committed 8512K\n}\n",
+				  &o) < 0,
+	   "a GC event's figure alone is the past: refused");
+	ok(jvmmem_parse_metaspace(" Metaspace       used lots\n", &o) < 0 &&
+		   jvmmem_parse_metaspace("", &o) < 0,
+	   "a malformed or missing line is refused");
 	return done_testing();
 }
