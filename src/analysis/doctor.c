@@ -1312,24 +1312,34 @@ static void culprit_by_entry(struct finding *f, const struct alloc_data *d,
 	const struct alloc_frame *by = NULL;
 	size_t at = 0;
 	char a[160], b[160];
+	int best_rank = -1;
 
-	bool best_java = false;
-
-	/* stacks with Java frames above the entry first: the tracker gets a
-	   JVM's frames only once it is set up, so early ones end at the entry */
+	/*
+	 * Stacks with the program's own Java frames above the entry first, then
+	 * those with the JDK's only: the tracker gets a JVM's frames only once
+	 * it is set up, so early ones end at the entry, or at a JDK native
+	 * method's wrapper named from the perf map (ClassLoader.defineClass1),
+	 * which says no more than the entry.
+	 */
 	for (size_t i = 0; d && i < d->nr; i++) {
 		const struct alloc_stack *st = &d->stacks[i];
 
 		for (size_t k = 0; k + 1 < st->nframes; k++)
 			if (frame_is_entry_of(&st->frames[k], entries)) {
-				bool java = false;
+				int rank = 0;
 
-				for (size_t j = k + 1; j < st->nframes && !java; j++)
-					java = allocrank_frame_is_java(&st->frames[j]);
-				if (!best || (java && !best_java) ||
-				    (java == best_java && st->alloc_count > best->alloc_count)) {
+				for (size_t j = k + 1; j < st->nframes && rank < 2; j++) {
+					const char *m;
+
+					if (!allocrank_frame_is_java(&st->frames[j]))
+						continue;
+					m = java_method(&st->frames[j], a, sizeof(a));
+					rank = m && !java_is_jdk(m) ? 2 : 1;
+				}
+				if (rank > best_rank ||
+				    (rank == best_rank && st->alloc_count > best->alloc_count)) {
 					best = st;
-					best_java = java;
+					best_rank = rank;
 					at = k;
 				}
 				break;

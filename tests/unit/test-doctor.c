@@ -697,6 +697,32 @@ static void test_thread_starter(void)
 	ok(r.n >= 1 && !strstr(r.f[0].culprit, ", by "), "without doctor's recording: the group only");
 	doctor_report_release(&r);
 
+	/*
+	 * Stacks made before the tracker had the JVM's frames end at the
+	 * JDK's native method (named from the perf map): however many, the
+	 * one with the program's method names it.
+	 */
+	{
+		struct alloc_frame early[] = { java[0], java[1], java[2], java[3] };
+		struct alloc_stack two[2] = { st, st };
+
+		two[0].frames = early;
+		two[0].nframes = 4;
+		two[0].alloc_count = 400;
+		two[1].frames = java;
+		two[1].nframes = 6;
+		two[1].alloc_count = 3;
+		d.stacks = two;
+		d.nr = 2;
+		p.allocs_sample = 256 << 10;
+		doctor_report_init(&r);
+		doctor_diagnose(&s, &p, &r);
+		ok(r.n >= 1 && strstr(r.f[0].culprit, ", by com.example.Pool.grow() (Pool.java:17)"),
+		   "the program's method, not the JDK's busier early stack");
+		doctor_report_release(&r);
+		d.stacks = &st;
+		d.nr = 1;
+	}
 	series_release(&s);
 }
 
