@@ -137,6 +137,14 @@ static bool growing(const struct series_trend *t, int64_t floor)
 	       t->j.per_hour > 0;
 }
 
+static bool finding_named(const struct doctor_report *r, const char *pattern)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->f[i].pattern, pattern))
+			return true;
+	return false;
+}
+
 static const char *sz(char *buf, size_t n, int64_t v)
 {
 	return format_dsize(buf, n, v);
@@ -960,10 +968,9 @@ static void rule_malloc_sites(struct ctx *c)
 		pattern = "direct-buffers";
 	else if (c->s && c->s->is_jvm && stack_is_zlib(best))
 		pattern = "zlib-inflater";
-	for (size_t i = 0; strcmp(pattern, "malloc-leak") && i < c->r->n; i++)
-		if (!strcmp(c->r->f[i].pattern, pattern) ||
-		    !strcmp(c->r->f[i].pattern, "native-outside-nmt"))
-			return; /* named already; culprits_from_windows names its code */
+	if (strcmp(pattern, "malloc-leak") &&
+	    (finding_named(c->r, pattern) || finding_named(c->r, "native-outside-nmt")))
+		return; /* named already; culprits_from_windows names its code */
 	direct = !strcmp(pattern, "direct-buffers");
 	f = add(c->r, pattern, FS_LEAK);
 	hours = (double)d->span_ms / 3.6e6;
@@ -1443,6 +1450,21 @@ static void culprits_from_windows(struct ctx *c)
 							 ? "outside the JVM's own " : "",
 						 (double)p->allocs->span_ms / 1000);
 			continue;
+		}
+		if (jvm && !direct && stack_is_direct(st) && !finding_named(c->r, "direct-buffers") &&
+		    (!strcmp(f->pattern, "native-outside-nmt") || !strcmp(f->pattern, "native-growth"))) {
+			/*
+			 * The growing site tells what the series could not: buffers
+			 * too few to stand out on the heap (direct_without_nmt) or
+			 * no NMT Other to see them in.
+			 */
+			char was[sizeof(f->title)];
+
+			snprintf(was, sizeof(was), "%s", f->title);
+			f->pattern = "direct-buffers";
+			SET(f->title, "direct buffers / Unsafe memory grow: %s", was);
+			direct_fix(c, f);
+			direct = true;
 		}
 		culprit_from_stack(f, st, direct || stack_is_direct(st) ? DIRECT_API : NULL);
 		if (!strcmp(f->pattern, "malloc-leak"))

@@ -727,6 +727,51 @@ static void test_thread_starter(void)
 }
 
 /*
+ * Native memory outside the heap grows (no NMT Other, too few buffers to
+ * count on the heap): the growing site under ByteBuffer.allocateDirect
+ * makes it the direct-buffers finding, with its fix.
+ */
+static void test_direct_by_site(void)
+{
+	struct alloc_frame fr[] = {
+		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("Unsafe_AllocateMemory0", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("[java] long jdk.internal.misc.Unsafe.allocateMemory0(long)", NULL, 0, NULL, true),
+		frame("[java] java.nio.ByteBuffer java.nio.ByteBuffer.allocateDirect(int)",
+		      "ByteBuffer.java", 332, NULL, true),
+		frame("[java] void com.example.Cache.put(byte[])", "Cache.java", 41, NULL, true),
+	};
+	int64_t up[] = { 0, 2 * MIB, 4 * MIB, 6 * MIB, 8 * MIB, 10 * MIB };
+	struct alloc_stack st = { .id = 1, .frames = fr, .nframes = 5, .live = up, .n = 6,
+				  .live_bytes = 10 * MIB, .alloc_count = 25 };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 10000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	make(&s, OUTSIDE);
+	for (size_t i = 0; i < s.n; i++) /* no NMT */
+		s.pts[i].nnmt = 0;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "native-outside-nmt"),
+	   "without doctor's recording: native memory outside the heap");
+	doctor_report_release(&r);
+	p.allocs = &d;
+	p.allocs_sample = 256 << 10;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "direct-buffers") &&
+		   strstr(r.f[0].title, "direct buffers") && strstr(r.f[0].fix, "MaxDirectMemorySize") &&
+		   strstr(r.f[0].culprit, "com.example.Cache.put"),
+	   "its growing site is under allocateDirect: direct-buffers, named");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
+/*
  * A class loader leak without NMT in a JVM that does not collect: the
  * metaspace counter stays 0 (it moves at GCs only); VM.info's figure, at
  * the first and last point, shows the metadata growing with the classes.
@@ -779,5 +824,6 @@ int main(int argc, char **argv)
 	test_thread_starter();
 	test_held_by_malloc();
 	test_classes_without_nmt();
+	test_direct_by_site();
 	return done_testing();
 }
