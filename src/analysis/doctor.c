@@ -346,6 +346,8 @@ static void rule_strings(struct ctx *c)
 }
 
 static bool native_trend(const struct ctx *c, struct trend_judgement *j);
+static const struct alloc_stack *stack_for(const struct doctor_probes *p, const char *pattern,
+					   struct trend *t);
 
 /*
  * Without NMT the direct buffers are told by their objects on the Java heap
@@ -656,6 +658,24 @@ static bool held_by_malloc(const char *cls, int64_t live_d, const struct series_
 	       (cheap && cheap->n >= 2 && (cheap->j.last - cheap->j.first) * 4 < grow);
 }
 
+/*
+ * A JVM's native growth that nothing was seen making: glibc's bytes in use
+ * (VM.info) did not follow it, doctor's recording saw no site outside the
+ * JVM's own grow, and the mmap trace saw nothing kept. What is left is
+ * memory mapped before the window and touched now (code cache, GC
+ * structures, metaspace, stacks): first use, which levels off.
+ */
+static bool nothing_seen_making(const struct ctx *c, const struct series_trend *cheap,
+				int64_t grow)
+{
+	const struct doctor_probes *p = c->p;
+	struct trend t;
+
+	return p->mmap_traced && !p->mmap_site && p->allocs && p->allocs_sample && cheap &&
+	       cheap->n >= 2 && (cheap->j.last - cheap->j.first) * 4 < grow &&
+	       !stack_for(p, "native-outside-nmt", &t);
+}
+
 static void rule_native(struct ctx *c, bool explained_by_rules)
 {
 	struct trend_judgement j;
@@ -743,6 +763,16 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		    "glibc keeps the freed chunks in its arenas (one per thread): threads that malloc and free mixed sizes around long-lived blocks grow the heaps");
 		SET(f->fix,
 		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; malloc_trim(0) after large frees (a JVM: -XX:TrimNativeHeapInterval, JDK 17.0.9+, 21.0.1+); or another allocator (jemalloc); watch longer to see it level off");
+	} else if (c->s->is_jvm && !nmt_known && nothing_seen_making(c, cheap, d)) {
+		f = add(c->r, "native-outside-nmt", FS_WARNING);
+		SET(f->title, "native memory outside the Java heap grows %s in %.0f s, but nothing was seen making it: first use, not a leak by the evidence",
+		    sz(a, sizeof(a), d), c->span_s);
+		SET(f->culprit,
+		    "memory the JVM mapped before the window, touched now (code cache, GC structures, metaspace, thread stacks): none of it was malloc'd, mapped or allocated by a site outside the JVM while doctor watched");
+		SET(f->fix,
+		    "watch it longer ('offheap watch PID'): first use levels off, a leak does not; -XX:NativeMemoryTracking=summary names the JVM's categories");
+		evidence(f, "doctor's recording (attached for %.0f s): no allocation site outside the JVM's own grew; the mmap trace: nothing it saw mapped was kept",
+			 (double)p->allocs->span_ms / 1000);
 	} else if (c->s->is_jvm) {
 		f = add(c->r, "native-outside-nmt", FS_LEAK);
 		SET(f->title, "native memory outside %s grows %s in %.0f s",

@@ -96,6 +96,7 @@ struct doctor_probes {
 	uint64_t allocs_sample;	/* doctor's own recording: its --sample; 0: another's */
 	/* doctor's trace window over anonymous mmap growth */
 	const struct doctor_mmap_site *mmap_site;	/* NULL: not traced, or nothing left */
+	bool mmap_traced;	/* the trace ran (mmap_site NULL: it saw nothing kept) */
 };
 
 struct doctor_report {

@@ -398,7 +398,7 @@ static void trace_window(pid_t pid, const struct live_opts *o, struct doctor_mma
 	if (docattach_trace(pid, ms, site, &err))
 		doctor_unchecked(r, "who maps the anonymous memory (trace): %s; hint: " ATTACH_HINT,
 				 err.buf);
-	else if (site->outstanding)
+	else if ((p->mmap_traced = true), site->outstanding)
 		p->mmap_site = site;
 	else
 		doctor_unchecked(r, "who maps the anonymous memory: nothing mapped during the %.1f s trace was still mapped at its end",

@@ -772,6 +772,65 @@ static void test_direct_by_site(void)
 }
 
 /*
+ * A JVM without NMT whose anonymous memory grows while glibc's bytes in use
+ * do not, no site outside the JVM grows and the mmap trace saw nothing
+ * kept: first use of memory mapped before, a warning; any of the three
+ * seeing something keeps it a leak.
+ */
+static void test_nothing_seen(void)
+{
+	struct alloc_frame fr[] = {
+		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("CompileBroker::compiler_thread_loop()", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+	};
+	int64_t flat[] = { 3 * MIB, 3 * MIB, 3 * MIB, 3 * MIB, 3 * MIB, 3 * MIB };
+	struct alloc_stack st = { .id = 1, .frames = fr, .nframes = 2, .live = flat, .n = 6,
+				  .live_bytes = 3 * MIB, .alloc_count = 25 };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 10000 };
+	struct doctor_mmap_site kept = { .thread = "worker", .nframes = 0,
+					 .outstanding = 8 * MIB, .regions = 2, .window_ms = 2000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	p.allocs_sample = 256 << 10;
+	p.mmap_traced = true;
+	make(&s, DIRECT); /* anon grows */
+	for (size_t i = 0; i < s.n; i++)
+		s.pts[i].nnmt = 0;
+	s.pts[0].counter[SC_CHEAP_OUTSTANDING] = 13 * MIB;
+	s.pts[s.n - 1].counter[SC_CHEAP_OUTSTANDING] = 12 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "native-outside-nmt") &&
+		   r.f[0].severity == FS_WARNING && strstr(r.f[0].title, "nothing was seen making it"),
+	   "nothing seen making the growth: a warning");
+	ok(!doctor_has_leak(&r), "not a leak");
+	doctor_report_release(&r);
+	p.mmap_site = &kept;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(doctor_has_leak(&r), "the trace saw mappings kept: a leak");
+	doctor_report_release(&r);
+	p.mmap_site = NULL;
+	p.mmap_traced = false;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(doctor_has_leak(&r), "no trace: a leak, as before");
+	doctor_report_release(&r);
+	p.mmap_traced = true;
+	s.pts[s.n - 1].counter[SC_CHEAP_OUTSTANDING] = 40 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(doctor_has_leak(&r), "glibc's bytes in use grew with it: a leak");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
+/*
  * A class loader leak without NMT in a JVM that does not collect: the
  * metaspace counter stays 0 (it moves at GCs only); VM.info's figure, at
  * the first and last point, shows the metadata growing with the classes.
@@ -825,5 +884,6 @@ int main(int argc, char **argv)
 	test_held_by_malloc();
 	test_classes_without_nmt();
 	test_direct_by_site();
+	test_nothing_seen();
 	return done_testing();
 }
