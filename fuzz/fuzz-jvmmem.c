@@ -18,6 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!jvmmem_parse_heap_range(text, &a, &b) && a >= b)
 		abort();
 	jvmmem_parse_cheap(text, &a, &b);
+	if (!jvmmem_parse_metaspace(text, &a) && a % 1024)
+		abort(); /* a count of KiB */
 	{
 		struct loader_stats ls;
 
