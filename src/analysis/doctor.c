@@ -438,10 +438,10 @@ static void rule_java_heap(struct ctx *c)
 	uint64_t *t = xmalloc((c->s->n + 1) * sizeof(*t));
 	int64_t *y = xmalloc((c->s->n + 1) * sizeof(*y));
 	struct trend_judgement j;
-	int64_t max = -1, gcs0 = -1;
+	int64_t max = -1, full0 = -1, full1 = -1, conc0 = -1, conc1 = -1;
 	size_t m = 0;
 	struct finding *f;
-	char a[32], b[32];
+	char a[32], b[32], d[32];
 
 	for (size_t i = 1; i < c->s->n; i++) {
 		const struct series_point *p = &c->s->pts[i], *q = &c->s->pts[i - 1];
@@ -449,8 +449,12 @@ static void rule_java_heap(struct ctx *c)
 
 		if (p->counter[SC_HEAP_USED] < 0 || p->counter[SC_YOUNG_GCS] < 0)
 			continue;
-		if (gcs0 < 0)
-			gcs0 = q->counter[SC_YOUNG_GCS] + q->counter[SC_FULL_GCS];
+		if (full0 < 0 && conc0 < 0) {
+			full0 = q->counter[SC_FULL_GCS];
+			conc0 = q->counter[SC_CONC_GCS];
+		}
+		full1 = p->counter[SC_FULL_GCS];
+		conc1 = p->counter[SC_CONC_GCS];
 		if (g != q->counter[SC_YOUNG_GCS] + q->counter[SC_FULL_GCS]) {
 			t[m] = p->t_ns;
 			y[m++] = p->counter[SC_HEAP_USED];
@@ -464,21 +468,42 @@ static void rule_java_heap(struct ctx *c)
 	free(y);
 	if (m < 4 || j.kind != TREND_GROWING)
 		return;
-	f = add(c->r, "java-heap", FS_LEAK);
+	/*
+	 * Young collections promote what survives them, garbage included: the
+	 * old generation of a busy healthy JVM fills until a collection that
+	 * looks at it (a full one; G1's or generational ZGC's concurrent cycle).
+	 * Without one in the window the growth is promoted objects, live or not.
+	 */
+	if ((full0 >= 0 || conc0 >= 0) && full1 == full0 && conc1 == conc0) {
+		f = add(c->r, "java-heap", FS_WARNING);
+		SET(f->title, "the Java heap after young collections grows: %s in %.0f s over %zu collections, with no full collection: promoted objects, live or not",
+		    sz(a, sizeof(a), j.last - j.first), c->span_s, m);
+		SET(f->culprit,
+		    "objects promoted to the old generation: kept reachable (a leak) or garbage a full collection would free; the window cannot tell");
+		SET(f->fix,
+		    "watch longer ('offheap watch PID'): a leak still grows after full collections; 'offheap jcmd %d GC.class_histogram' counts the live objects (it runs a full collection)",
+		    (int)c->s->pid);
+	} else {
+		f = add(c->r, "java-heap", FS_LEAK);
+		SET(f->title, "the Java heap after GC grows: %s in %.0f s over %zu collections",
+		    sz(a, sizeof(a), j.last - j.first), c->span_s, m);
+		SET(f->culprit,
+		    "objects kept reachable on the Java heap (a collection or cache without bound)");
+		SET(f->fix,
+		    "take a heap dump ('offheap jcmd %d GC.heap_dump /tmp/heap.hprof') and open it in a heap analyser (Eclipse MAT, VisualVM) to find what holds the objects",
+		    (int)c->s->pid);
+	}
 	f->bytes_per_hour = j.per_hour;
 	f->confidence = j.confidence;
-	SET(f->title, "the Java heap after GC grows: %s in %.0f s over %zu collections",
-	    sz(a, sizeof(a), j.last - j.first), c->span_s, m);
 	evidence(f, "heap used after GC: %s -> %s (%s/h, R² %.2f)",
 		 format_size(a, sizeof(a), (uint64_t)j.first),
-		 format_size(b, sizeof(b), (uint64_t)j.last), sz(b, sizeof(b), sat_i64(j.per_hour)),
+		 format_size(b, sizeof(b), (uint64_t)j.last), sz(d, sizeof(d), sat_i64(j.per_hour)),
 		 j.fit.r2);
+	if (full0 >= 0 || conc0 >= 0)
+		evidence(f, "collections of the old generation in the window: %" PRId64 " full, %" PRId64 " concurrent",
+			 full0 >= 0 ? full1 - full0 : 0, conc0 >= 0 ? conc1 - conc0 : 0);
 	if (max > 0)
 		evidence(f, "maximum heap: %s", format_size(a, sizeof(a), (uint64_t)max));
-	SET(f->culprit, "objects kept reachable on the Java heap (a collection or cache without bound)");
-	SET(f->fix,
-	    "take a heap dump ('offheap jcmd %d GC.heap_dump /tmp/heap.hprof') and open it in a heap analyser (Eclipse MAT, VisualVM) to find what holds the objects",
-	    (int)c->s->pid);
 }
 
 /* Resident native memory: brk heap, arenas and other anonymous memory (not the Java heap). */

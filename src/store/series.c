@@ -36,6 +36,7 @@ static const char *const counter_names[SC_NR] = {
 	[SC_OLD_USED] = "sun.gc.generation.1.space.0.used",
 	[SC_YOUNG_GCS] = "sun.gc.collector.0.invocations",
 	[SC_FULL_GCS] = "sun.gc.collector.1.invocations",
+	[SC_CONC_GCS] = "sun.gc.collector.2.invocations",
 	[SC_CHEAP_OUTSTANDING] = "offheap.cheap.outstanding",
 	[SC_META_VMINFO] = "offheap.metaspace.used",
 };
@@ -203,6 +204,7 @@ static void counters_from_hsperf(struct series_point *p, const struct hsperf *h)
 	p->counter[SC_OLD_USED] = hs_long(h, counter_names[SC_OLD_USED]);
 	p->counter[SC_YOUNG_GCS] = hs_long(h, counter_names[SC_YOUNG_GCS]);
 	p->counter[SC_FULL_GCS] = hs_long(h, counter_names[SC_FULL_GCS]);
+	p->counter[SC_CONC_GCS] = hs_long(h, counter_names[SC_CONC_GCS]);
 }
 
 static int64_t num(const struct nmt_num *n)

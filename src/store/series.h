@@ -43,6 +43,7 @@ enum series_counter {
 	SC_OLD_USED,		/* sun.gc.generation.1.space.0.used (the old generation) */
 	SC_YOUNG_GCS,		/* sun.gc.collector.0.invocations */
 	SC_FULL_GCS,		/* sun.gc.collector.1.invocations */
+	SC_CONC_GCS,		/* sun.gc.collector.2.invocations (G1's, ZGC's concurrent cycles) */
 	SC_CHEAP_OUTSTANDING,	/* offheap.cheap.outstanding: VM.info C-Heap outstanding */
 	/*
 	 * offheap.metaspace.used: VM.info's Metaspace used, which is current

@@ -831,6 +831,53 @@ static void test_nothing_seen(void)
 }
 
 /*
+ * The heap used after collections grows: with young collections only it
+ * is promoted objects, live or not (a warning); across full or concurrent
+ * collections of the old generation, a leak. An unknown collector (no
+ * counters for the old generation's collections) keeps it a leak.
+ */
+static void test_java_heap(void)
+{
+	static const struct {
+		int64_t full_step, conc_step;
+		bool unknown, leak;
+		const char *what;
+	} cases[] = {
+		{ 0, 0, false, false, "java-heap, young collections only: a warning" },
+		{ 1, 0, false, true, "java-heap, full collections in the window: a leak" },
+		{ 0, 1, false, true, "java-heap, concurrent cycles in the window: a leak" },
+		{ 0, 0, true, true, "java-heap, no counters of the old generation's collections: a leak" },
+	};
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct finding *h = NULL;
+
+		make(&s, HEALTHY);
+		for (size_t i = 0; i < s.n; i++) {
+			struct series_point *pt = &s.pts[i];
+
+			pt->counter[SC_YOUNG_GCS] = (int64_t)i;
+			pt->counter[SC_HEAP_USED] = 10 * MIB + (int64_t)i * 2 * MIB;
+			pt->counter[SC_FULL_GCS] = cases[k].unknown ? -1 : (int64_t)i * cases[k].full_step;
+			pt->counter[SC_CONC_GCS] = cases[k].unknown ? -1 : (int64_t)i * cases[k].conc_step;
+		}
+		doctor_report_init(&r);
+		doctor_diagnose(&s, &p, &r);
+		for (size_t i = 0; i < r.n; i++)
+			if (!strcmp(r.f[i].pattern, "java-heap"))
+				h = &r.f[i];
+		ok(h && (h->severity == FS_LEAK) == cases[k].leak, cases[k].what);
+		doctor_report_release(&r);
+		series_release(&s);
+	}
+}
+
+/*
  * A class loader leak without NMT in a JVM that does not collect: the
  * metaspace counter stays 0 (it moves at GCs only); VM.info's figure, at
  * the first and last point, shows the metadata growing with the classes.
@@ -885,5 +932,6 @@ int main(int argc, char **argv)
 	test_classes_without_nmt();
 	test_direct_by_site();
 	test_nothing_seen();
+	test_java_heap();
 	return done_testing();
 }
