@@ -90,11 +90,12 @@ if ! mount -t tmpfs -o size=512k tmpfs "$SMALL" 2>/dev/null; then
 fi
 
 test_expect_success 'full disk while recording: said once, an error at the end, exit 1' '
-	"$STRESS" 16 100000 100 100 60 >plain.out &&
-	# 400 KiB of 512 taken: the recording starts, then fills the rest
-	dd if=/dev/zero of="$SMALL/filler" bs=1k count=400 2>/dev/null &&
+	"$STRESS" 8 40000 30 30 60 >plain.out &&
+	# 480 KiB of 512 taken: the recording starts (18 KiB), then fills the rest within
+	# its first 100 intervals of about 180
+	dd if=/dev/zero of="$SMALL/filler" bs=1k count=480 2>/dev/null &&
 	test_exit_code 1 "$OFFHEAP" record --exact -i 20ms -o "$SMALL/rec.db" -- \
-		"$STRESS" 16 100000 100 100 60 >rec.out 2>err;
+		"$STRESS" 8 40000 30 30 60 >rec.out 2>err;
 	rc=$?; cat err; test $rc = 0 &&
 	cmp plain.out rec.out &&
 	test "$(grep -c "misses intervals" err)" = 1 &&
