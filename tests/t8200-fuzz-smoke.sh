@@ -2,13 +2,13 @@
 # Every libFuzzer harness (fuzz/fuzz-NAME.c, built into build-fuzz/ by 'make fuzz-build',
 # which 'make test' runs when clang is installed) for a few seconds on its seed corpus
 # and its regression inputs (fuzz/regress/NAME: inputs that once crashed, leaked or hung).
-# A crash, sanitizer report, leak or hang fails the harness. FUZZ_SMOKE_SECS (default 2)
+# A crash, sanitizer report, leak or hang fails the harness. FUZZ_SMOKE_SECS (default 1)
 # is the time per harness; the new inputs found go to the trash, never into fuzz/.
 TEST_TIMEOUT=140
 . "$(dirname "$0")/test-lib.sh"
 
 FB="$ROOT/build-fuzz"
-secs=${FUZZ_SMOKE_SECS:-2}
+secs=${FUZZ_SMOKE_SECS:-1}
 ls "$FB"/fuzz-* >/dev/null 2>&1 ||
 	skip_all "no fuzz harnesses in build-fuzz/ (needs clang and libclang-rt-14-dev: make fuzz-build)"
 
