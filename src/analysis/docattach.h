@@ -17,8 +17,14 @@ struct doctor_mmap_site;
 struct series;
 struct strbuf;
 
-/* Bytes between two sampled allocations of doctor's recording (record --sample). */
-#define DOCATTACH_SAMPLE (256u << 10)
+/*
+ * Bytes between two sampled allocations of doctor's recording (record
+ * --sample). A thread or class loader leak allocates a few KiB of malloc
+ * per thread or class: at 256 KiB, 30 threads in a window gave one sample
+ * or none, and the culprit lost its code in 2 runs of 6. The sampled
+ * tracker's cost is its hooks', not its walks': 64 KiB costs the same.
+ */
+#define DOCATTACH_SAMPLE (64u << 10)
 
 /* One 'record -p' child and its directory; zeroed = none. */
 struct docattach_rec {

@@ -49,7 +49,7 @@ static void print_help(void)
 	       "findings: the pattern, the evidence, the culprit and the fix, and what could\n"
 	       "not be checked and why. To name the code, doctor attaches to the process for\n"
 	       "the sampling window like 'offheap record -p' (allocation sites, sampled every\n"
-	       "256 KiB; detached at the end whatever happens) and, when anonymous mappings\n"
+	       "64 KiB; detached at the end whatever happens) and, when anonymous mappings\n"
 	       "grow, traces its mmap calls for a short window (1 to 3 s, during which every\n"
 	       "system call of the process stops for the tracer). With --no-attach the target\n"
 	       "is only read: never stopped or changed.\n"
