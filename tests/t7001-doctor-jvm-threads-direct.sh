@@ -11,13 +11,17 @@ require_jdk17 java javac
 compile_fixtures "$JAVA17" ThreadLeak DirectLeak
 DIRECT_LINE=$(grep -n "kept.add(ByteBuffer.allocateDirect" "$ROOT/tests/java/DirectLeak.java" | cut -d: -f1)
 test -n "$DIRECT_LINE" || fail_all "DirectLeak's allocateDirect line is found"
+START_LINE=$(grep -n "t.start();" "$ROOT/tests/java/ThreadLeak.java" | cut -d: -f1)
+test -n "$START_LINE" || fail_all "ThreadLeak's Thread.start line is found"
 
-test_expect_success 'a thread leak is found and its thread group named' '
+test_expect_success 'a thread leak is found, its thread group named, and the code that starts them' '
 	start_fixture "$JAVA17" summary ThreadLeak 5 &&
 	doctor_json $JPID t.json &&
 	stop_bg $JPID &&
 	test "$(first_leak t.json)" = thread-leak &&
 	jq -e ".findings[0].culprit | test(\"leaky-worker-#\")" t.json &&
+	jq -e --arg by ", by ThreadLeak.main (ThreadLeak.java:$START_LINE)" \
+		".findings[0].culprit | endswith(\$by)" t.json &&
 	jq -e ".findings[0].evidence | map(test(\"java.threads.live\")) | any" t.json &&
 	jq -e ".findings[0].fix | test(\"pool\")" t.json &&
 	jq -e ".is_jvm and .nmt == \"summary\"" t.json

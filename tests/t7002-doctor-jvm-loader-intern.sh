@@ -33,12 +33,16 @@ test_expect_success 'without NMT: the same leak (metaspace from VM.info, current
 		".findings[0].culprit | endswith(\$by)" l0.json
 '
 
-test_expect_success 'interned unbounded keys are found in the StringTable' '
+INTERN_LINE=$(grep -n "\.intern();" "$ROOT/tests/java/InternLeak.java" | cut -d: -f1)
+test_expect_success 'interned unbounded keys are found in the StringTable, and the code' '
+	test -n "$INTERN_LINE" &&
 	start_fixture "$JAVA17" summary InternLeak 20000 1 &&
 	doctor_json $JPID i.json &&
 	stop_bg $JPID &&
 	test "$(first_leak i.json)" = interned-strings &&
 	jq -e ".findings[0].culprit | test(\"String.intern\")" i.json &&
+	jq -e --arg by ", by InternLeak.main (InternLeak.java:$INTERN_LINE)" \
+		".findings[0].culprit | endswith(\$by)" i.json &&
 	jq -e ".findings[0].evidence | map(test(\"StringTable entries\")) | any" i.json &&
 	jq -e ".findings[0].fix | test(\"INTERN_FIELD_NAMES\")" i.json
 '
