@@ -1506,7 +1506,8 @@ static void culprits_from_windows(struct ctx *c)
 						 (double)p->allocs->span_ms / 1000);
 			continue;
 		}
-		if (jvm && !direct && stack_is_direct(st) && !finding_named(c->r, "direct-buffers") &&
+		if (jvm && !direct && f->severity == FS_LEAK && stack_is_direct(st) &&
+		    !finding_named(c->r, "direct-buffers") &&
 		    (!strcmp(f->pattern, "native-outside-nmt") || !strcmp(f->pattern, "native-growth"))) {
 			/*
 			 * The growing site tells what the series could not: buffers

@@ -751,7 +751,7 @@ static void test_direct_by_site(void)
 
 	memset(&p, 0, sizeof(p));
 	p.cgroup_limit = -1;
-	make(&s, OUTSIDE);
+	make(&s, DIRECT); /* anonymous memory grows: buffers of 128 KiB and more are mmap'd */
 	for (size_t i = 0; i < s.n; i++) /* no NMT */
 		s.pts[i].nnmt = 0;
 	doctor_report_init(&r);
@@ -767,6 +767,15 @@ static void test_direct_by_site(void)
 		   strstr(r.f[0].title, "direct buffers") && strstr(r.f[0].fix, "MaxDirectMemorySize") &&
 		   strstr(r.f[0].culprit, "com.example.Cache.put"),
 	   "its growing site is under allocateDirect: direct-buffers, named");
+	doctor_report_release(&r);
+	series_release(&s);
+	make(&s, OUTSIDE); /* the arenas grow ten times more than the site: held by malloc */
+	for (size_t i = 0; i < s.n; i++)
+		s.pts[i].nnmt = 0;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "native-outside-nmt") && r.f[0].severity == FS_WARNING,
+	   "a warning (held by malloc) keeps its pattern beside a growing direct site");
 	doctor_report_release(&r);
 	series_release(&s);
 }
