@@ -977,7 +977,20 @@ static bool stack_calls(const struct alloc_stack *st, const char *fn)
 	return false;
 }
 
-static void rule_malloc_sites(struct ctx *c)
+/* The kinds of growing site rule_malloc_sites makes a finding of, each its own. */
+enum site_kind { SITE_ANY, SITE_DIRECT, SITE_ZLIB, SITE_OTHER };
+
+static enum site_kind site_kind_of(const struct ctx *c, const struct alloc_stack *st)
+{
+	if (!c->s || !c->s->is_jvm)
+		return SITE_ANY;
+	if (stack_calls(st, "Unsafe_AllocateMemory0"))
+		return SITE_DIRECT;
+	return stack_is_zlib(st) ? SITE_ZLIB : SITE_OTHER;
+}
+
+/* The finding of the sites of one kind that grew steadily, if any did. */
+static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 {
 	const struct alloc_data *d = c->p->allocs;
 	const struct alloc_stack *best = NULL;
@@ -993,14 +1006,13 @@ static void rule_malloc_sites(struct ctx *c)
 	double hours;
 	bool direct;
 
-	if (!d)
-		return;
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct alloc_stack *st = &d->stacks[i];
 		struct trend t;
 		double conf;
 
-		if ((c->s && c->s->is_jvm && jvm_housekeeping(st)) || !site_grows(d, st, &t, &conf))
+		if ((c->s && c->s->is_jvm && jvm_housekeeping(st)) || site_kind_of(c, st) != kind ||
+		    !site_grows(d, st, &t, &conf))
 			continue;
 		nsites++;
 		total = sat_i64((double)total + t.growth);
@@ -1018,11 +1030,8 @@ static void rule_malloc_sites(struct ctx *c)
 	 * Unsafe_AllocateMemory0 is a direct buffer's (ByteBuffer.allocateDirect)
 	 * or Unsafe's, a stack through zlib an Inflater's or a Deflater's.
 	 */
-	pattern = "malloc-leak";
-	if (c->s && c->s->is_jvm && stack_calls(best, "Unsafe_AllocateMemory0"))
-		pattern = "direct-buffers";
-	else if (c->s && c->s->is_jvm && stack_is_zlib(best))
-		pattern = "zlib-inflater";
+	pattern = kind == SITE_DIRECT ? "direct-buffers" : kind == SITE_ZLIB ? "zlib-inflater"
+									     : "malloc-leak";
 	if (strcmp(pattern, "malloc-leak") &&
 	    (finding_named(c->r, pattern) || finding_named(c->r, "native-outside-nmt")))
 		return; /* named already; culprits_from_windows names its code */
@@ -1062,6 +1071,25 @@ static void rule_malloc_sites(struct ctx *c)
 	else
 		SET(f->fix,
 		    "free what this site allocates once it is done with (or bound the structure it feeds); 'offheap report FILE' shows the whole stacks");
+}
+
+/*
+ * Growing allocation sites of doctor's window or of a recording: in a JVM
+ * one finding per kind (direct buffers, zlib streams, the rest), so that a
+ * mixed leak whose native total made no trend is named whole; in any other
+ * process, the malloc leak.
+ */
+static void rule_malloc_sites(struct ctx *c)
+{
+	if (!c->p->allocs)
+		return;
+	if (!c->s || !c->s->is_jvm) {
+		malloc_sites_of(c, SITE_ANY);
+		return;
+	}
+	malloc_sites_of(c, SITE_DIRECT);
+	malloc_sites_of(c, SITE_ZLIB);
+	malloc_sites_of(c, SITE_OTHER);
 }
 
 /*

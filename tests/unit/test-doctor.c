@@ -566,6 +566,28 @@ static void test_malloc_sites(void)
 		   strstr(r.f[0].culprit, "Svc.handle") && strstr(r.f[0].fix, "Inflater.end()"),
 	   "a growing site through zlib in a JVM is zlib-inflater, named");
 	doctor_report_release(&r);
+	/* a mixed leak (MixedLeak, ZGC, no NMT): both sites grow, the bigger is direct */
+	{
+		struct alloc_stack two[2] = { st, st };
+		int64_t faster[16];
+
+		for (int i = 0; i < 16; i++)
+			faster[i] = (int64_t)i * (1 << 20);
+		two[0].frames = unsafe;
+		two[0].live = faster;
+		two[0].live_bytes = 15 << 20;
+		two[1].id = 2;
+		d.stacks = two;
+		d.nr = 2;
+		doctor_report_init(&r);
+		doctor_diagnose(&s, &p, &r);
+		ok(r.n == 2 && !strcmp(r.f[0].pattern, "direct-buffers") &&
+			   !strcmp(r.f[1].pattern, "zlib-inflater") && strstr(r.f[1].culprit, "Svc.handle"),
+		   "a mixed leak whose native total made no trend: one finding each, named");
+		doctor_report_release(&r);
+		d.stacks = &st;
+		d.nr = 1;
+	}
 	p.allocs_sample = 0;
 	series_release(&s);
 }
