@@ -299,7 +299,6 @@ int jvmmem_parse_metaspace(const char *text, uint64_t *used)
 
 	while (*line) {
 		const char *eol = strchr(line, '\n'), *t = line;
-		unsigned long long v;
 
 		if (!eol)
 			eol = line + strlen(line);
@@ -311,16 +310,8 @@ int jvmmem_parse_metaspace(const char *text, uint64_t *used)
 		} else {
 			while (t < eol && *t == ' ')
 				t++;
-			if (!strncmp(t, "Metaspace ", 10)) {
-				t += 10;
-				while (t < eol && *t == ' ')
-					t++;
-				if (!strncmp(t, "used ", 5) && sscanf(t + 5, "%lluK", &v) == 1 &&
-				    v <= UINT64_MAX / 1024) {
-					*used = v * 1024;
-					return 0;
-				}
-			}
+			if (!strncmp(t, "Metaspace ", 10) && size_after(t, eol, "used ", used))
+				return 0;
 		}
 		line = *eol ? eol + 1 : eol;
 	}
