@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "dump.h"
 #include "inspect.h"
 #include "region.h"
@@ -180,6 +181,84 @@ static void words_error(struct strbuf *err, pid_t pid, int ret)
 }
 
 /*
+ * Arena heaps the maps do not show: the kernel merges an arena heap's
+ * read-write part with an adjacent anonymous mapping of the same
+ * permissions (the next arena heap, filled up to its end; another mmap),
+ * and the merged mapping is classed anon. Every 64 MiB-aligned address
+ * inside an anonymous read-write mapping is a candidate, taken when it
+ * starts with a heap_info that checks out: ar_ptr just past it (an arena's
+ * first heap, prev 0) or in another heap's first bytes (prev set, aligned),
+ * size and mprotect_size page multiples within the heap, size first. A
+ * Java heap or any other data does not hold that by chance.
+ */
+static int merged_heaps(struct dump_reader *rd, const struct snapshot *s,
+			struct inspect_map **heaps, size_t *nheaps, size_t *alloc,
+			struct malloc_probe *out)
+{
+	const uint64_t hsz = GLIBC_ARENA_HEAP_SIZE;
+	uint64_t *addrs = NULL, *vals = NULL, *cand = NULL;
+	size_t n = 0, alloc_c = 0;
+	bool *ok = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < s->nregions; i++) {
+		const struct region *r = &s->regions[i];
+
+		if (r->cls != RC_ANON || strcmp(r->perms, "rw-p") || r->path[0])
+			continue;
+		for (uint64_t a = (r->start + hsz - 1) & ~(hsz - 1); a + 4096 <= r->end; a += hsz) {
+			ALLOC_GROW(cand, n + 1, alloc_c);
+			cand[n++] = a;
+		}
+	}
+	if (!n)
+		return 0;
+	addrs = xcalloc(n * 4, sizeof(*addrs));
+	vals = xcalloc(n * 4, sizeof(*vals));
+	ok = xcalloc(n * 4, sizeof(*ok));
+	for (size_t k = 0; k < n * 4; k++)
+		addrs[k] = cand[k / 4] + (k % 4) * 8;
+	ret = read_words(rd, addrs, vals, ok, n * 4, out);
+	for (size_t k = 0; !ret && k < n; k++) {
+		const uint64_t *w = &vals[k * 4], a = cand[k];
+		uint64_t ar = w[0], prev = w[1], size = w[2], mprot = w[3], end;
+		const struct region *r;
+
+		if (!ok[k * 4] || !ok[k * 4 + 1] || !ok[k * 4 + 2] || !ok[k * 4 + 3])
+			continue;
+		if (size < 4096 || size > hsz || size % 4096 || mprot < size || mprot > hsz ||
+		    mprot % 4096 || (ar & 7) || (ar & (hsz - 1)) < 32 || (ar & (hsz - 1)) > 64)
+			continue;
+		if (prev ? (prev % hsz || prev == a || (ar & ~(hsz - 1)) == a)
+			 : (ar & ~(hsz - 1)) != a)
+			continue;
+		r = classify_find(s->regions, s->nregions, a);
+		if (!r)
+			continue;
+		end = a + hsz < r->end ? a + hsz : r->end;
+		ALLOC_GROW(*heaps, *nheaps + 1, *alloc);
+		(*heaps)[(*nheaps)++] = (struct inspect_map){a, end, RC_ARENA};
+		/* the mapping's resident bytes, its share */
+		out->rss += (uint64_t)((double)r->m.rss * (double)(end - a) /
+				       (double)(r->end - r->start));
+		out->arenas++;
+		out->merged++;
+	}
+	free(addrs);
+	free(vals);
+	free(ok);
+	free(cand);
+	return ret;
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	const struct inspect_map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
  * Reads [addr, addr + len) into buf, the pages in RAM only (the others are
  * zero, as an anonymous page never touched is): reading a page the target
  * never touched would give it one. Without pagemap, *pagemap becomes false
@@ -222,7 +301,8 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	size_t *order = NULL;
 	bool *ok = NULL, *present = NULL;
 	unsigned char *buf = NULL;
-	size_t nheaps = 0, nwin = 0, alloc_win = 0, ncands = 0, alloc_cands = 0, nwords = 0;
+	size_t nheaps = 0, alloc_heaps = 0, nwin = 0, alloc_win = 0, ncands = 0, alloc_cands = 0,
+	       nwords = 0;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -234,17 +314,24 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	ret = snapshot_take(pid, SNAP_NO_THREAD_SP, &s, err);
 	if (ret)
 		goto out;
-	heaps = xcalloc(s.nregions + 1, sizeof(*heaps));
 	for (size_t i = 0; i < s.nregions; i++) {
 		const struct region *r = &s.regions[i];
 
 		if ((r->cls != RC_HEAP && r->cls != RC_ARENA) || r->guard || r->perms[0] != 'r')
 			continue;
+		ALLOC_GROW(heaps, nheaps + 1, alloc_heaps);
 		heaps[nheaps++] = (struct inspect_map){r->start, r->end, (int)r->cls};
 		out->rss += r->m.rss;
 		if (r->cls == RC_ARENA)
 			out->arenas++;
 	}
+	ret = merged_heaps(&rd, &s, &heaps, &nheaps, &alloc_heaps, out);
+	if (ret) {
+		words_error(err, pid, ret);
+		goto out;
+	}
+	if (out->merged)
+		qsort(heaps, nheaps, sizeof(*heaps), cmp_map);
 	out->regions = nheaps;
 	if (!nheaps) {
 		strbuf_addf(err, "process %d has no glibc malloc heap", (int)pid);

@@ -20,6 +20,7 @@ struct strbuf;
 struct malloc_probe {
 	uint64_t regions;	    /* heaps: the brk heap and the arena heaps */
 	uint64_t arenas;	    /* arena heaps (class arena, not reserves) */
+	uint64_t merged;	    /* of which found inside a merged anonymous mapping */
 	uint64_t rss;		    /* their resident bytes */
 	uint64_t total_bytes;	    /* their bytes (an arena heap up to heap_info.size) */
 	uint64_t sampled_bytes;	    /* bytes of the windows read */

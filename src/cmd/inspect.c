@@ -446,6 +446,7 @@ static int inspect_malloc(pid_t pid, uint64_t budget_ms, bool json)
 		json_obj_begin(&j, "malloc");
 		json_u64(&j, "heaps", m.regions);
 		json_u64(&j, "arenas", m.arenas);
+		json_u64(&j, "arenas_merged", m.merged);
 		json_u64(&j, "rss", m.rss);
 		json_u64(&j, "total_bytes", m.total_bytes);
 		json_u64(&j, "sampled_bytes", m.sampled_bytes);
@@ -472,6 +473,9 @@ static int inspect_malloc(pid_t pid, uint64_t budget_ms, bool json)
 	printf("process %d: malloc heaps: %llu (%llu arena heap%s), %s, RSS %s\n", (int)pid,
 	       (unsigned long long)m.regions, (unsigned long long)m.arenas, m.arenas == 1 ? "" : "s",
 	       format_size(a, sizeof(a), m.total_bytes), format_size(b, sizeof(b), m.rss));
+	if (m.merged)
+		printf("%llu arena heap%s found inside larger anonymous mappings (merged by the kernel)\n",
+		       (unsigned long long)m.merged, m.merged == 1 ? "" : "s");
 	if (m.exact)
 		printf("read all of them (exact) in %.0f ms of CPU reading\n",
 		       (double)m.read_ns / 1e6);
