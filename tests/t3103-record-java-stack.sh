@@ -46,6 +46,7 @@ for fr in sites:
     names = [f["function"] for f in fr]
     # native frames up to the JNI method, then only named Java frames: no
     # code-cache frame (native wrapper, interpreter, JIT) is left
+    assert "Java_java_util_zip_Inflater_init" in names, ("no JNI frame", names)
     j = names.index("Java_java_util_zip_Inflater_init")
     assert not any(f["java"] for f in fr[:j + 1]), names
     assert all(f["java"] and f["module"] is None for f in fr[j + 1:]), names

@@ -67,7 +67,12 @@ _cleanup() {
 		rm -f "/tmp/.java_pid$p" "/tmp/.attach_pid$p" /tmp/hsperfdata_*/"$p"
 	done
 	cd /
-	rm -rf "$TRASH"
+	# OFFHEAP_KEEP_TRASH=1 keeps a failed script's folder for a post-mortem
+	if [ "$test_failed" -gt 0 ] && [ -n "${OFFHEAP_KEEP_TRASH:-}" ]; then
+		echo "# kept $TRASH" >&2
+	else
+		rm -rf "$TRASH"
+	fi
 	[ -n "${NOBODY_DIR:-}" ] && rm -rf "$NOBODY_DIR"
 }
 
