@@ -1387,6 +1387,33 @@ static bool frame_is_entry_of(const struct alloc_frame *fr, const char *const *e
 }
 
 /*
+ * The program's own callers of the frame at kb, up to two, appended as
+ * " ← method (file:line)": the method that defines a class or starts a
+ * thread is often a library's or a plugin's, and the code that decided to
+ * (makes the loaders, submits the work) is further down.
+ */
+static void by_callers(struct finding *f, const struct alloc_stack *st, size_t kb)
+{
+	const char *last = st->frames[kb].function;
+	char a[160];
+	int added = 0;
+
+	for (size_t k = kb + 1; k < st->nframes && added < 2; k++) {
+		const struct alloc_frame *fr = &st->frames[k];
+		const char *m;
+		size_t len = strlen(f->culprit);
+
+		/* a recursion or a method's frames at two lines is one caller */
+		if (!allocrank_frame_is_java(fr) || !(m = java_method(fr, a, sizeof(a))) ||
+		    java_is_jdk(m) || (last && fr->function && !strcmp(fr->function, last)))
+			continue;
+		last = fr->function;
+		snprintf(f->culprit + len, sizeof(f->culprit) - len, " ← %s", m);
+		added++;
+	}
+}
+
+/*
  * The code behind a thread, string or class loader leak: each thread
  * start, interned string or defined class allocates (the JVM's JavaThread,
  * a StringTable entry, a class loader's data; glibc's thread storage) under
@@ -1469,6 +1496,8 @@ static void culprit_by_entry(struct finding *f, const struct alloc_data *d,
 		native_frame(by, a, sizeof(a));
 	snprintf(f->culprit + strlen(f->culprit), sizeof(f->culprit) - strlen(f->culprit),
 		 ", by %s", a);
+	if (allocrank_frame_is_java(by))
+		by_callers(f, best, (size_t)(by - best->frames));
 	evidence(f, "the code behind them (doctor's recording, attached for %.0f s): %" PRIu64
 		    " allocations through %s under %s",
 		 (double)d->span_ms / 1000, best->alloc_count, best->frames[at].function, a);

@@ -703,8 +703,9 @@ static void test_thread_starter(void)
 	doctor_diagnose(&s, &p, &r);
 	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "thread-leak") &&
 		   strstr(r.f[0].culprit, "'leaky-worker-#'") &&
-		   strstr(r.f[0].culprit, ", by com.example.Pool.grow() (Pool.java:17)"),
-	   "a thread leak: the group, and the application's method that starts them");
+		   strstr(r.f[0].culprit,
+			  ", by com.example.Pool.grow() (Pool.java:17) ← com.example.Main.main(java.lang.String[])"),
+	   "a thread leak: the group, the application's method that starts them and its caller");
 	doctor_report_release(&r);
 	st.frames = c;
 	st.nframes = 5;
