@@ -24,10 +24,11 @@ test_expect_success '16-thread storm (exact): live bytes = what the program hold
 	test "$(cat held)" -gt 0
 '
 
-test_expect_success 'storm: every malloc of the storm was counted' '
+test_expect_success 'storm: every malloc of the storm was counted, none dropped' '
 	test "$(sqlite3 storm.db "SELECT max(x.alloc_count) FROM alloc_site x
 		JOIN alloc_frame f ON f.stack_id = x.stack_id
-		WHERE f.function LIKE '\''storm_keep%'\''")" = $((16 * 20000 / 16))
+		WHERE f.function LIKE '\''storm_keep%'\''")" = $((16 * 20000 / 16)) &&
+	test "$(sqlite3 storm.db "SELECT dropped FROM alloc_interval WHERE final = 1")" = 0
 '
 
 test_expect_success 'realloc(NULL, n) counts as malloc, realloc(p, 0) as free' '
