@@ -1203,6 +1203,7 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d,
  * native frame that is not the allocator; the frames go to the JSON. api:
  * the Java frame to name first instead of the nearest, when the stack has
  * one whose method starts with it (the JDK call the user's code made).
+ * When the nearest is the program's own (a JNI method), its caller follows.
  */
 static void culprit_from_stack(struct finding *f, const struct alloc_stack *st, const char *api)
 {
@@ -1239,6 +1240,22 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st, 
 		nat++;
 	if (nat && allocrank_frame_is_java(nat))
 		nat = NULL;
+	/*
+	 * The program's own native method (a JNI library's) is the nearest:
+	 * its caller in the program, with its line, says which call leaks.
+	 */
+	if (near && user == near) {
+		for (const struct alloc_frame *fr = near + 1; fr < st->frames + st->nframes; fr++) {
+			const char *m;
+
+			if (!allocrank_frame_is_java(fr) || !(m = java_method(fr, b, sizeof(b))) ||
+			    java_is_jdk(m) || (fr->function && near->function &&
+					       !strcmp(fr->function, near->function)))
+				continue;
+			user = fr;
+			break;
+		}
+	}
 	if (near) {
 		java_method(near, a, sizeof(a));
 		SET(f->culprit, "%s%s%s%s%s", a, user && user != near ? " ← " : "",
