@@ -87,7 +87,9 @@ cmdline() {
 	git) echo "git -C $TMP/repo --no-pager log -p -n 200" ;;
 	sqlite) echo "sqlite3 :memory: .read\\ $TMP/ins.sql" ;;
 	cc1) echo "$CC1 -quiet -O2 $TMP/gen.c -o $TMP/gen.s" ;;
-	python) echo "python3 $TMP/churn.py" ;;
+	# Debian's interpreter by its path: a python3 first in PATH may be a shim (pyenv's is
+	# a bash script that forks a dozen shells), which would be measured instead
+	python) echo "/usr/bin/python3 $TMP/churn.py" ;;
 	esac
 }
 
