@@ -308,6 +308,12 @@ static void rule_classes(struct ctx *c)
 	    "keep one class loader per plugin/script and drop (and close) the old ones: a loader is freed only when nothing references it or its classes (caches, ThreadLocals, registered drivers, thread context loaders); cap metaspace with -XX:MaxMetaspaceSize to fail fast");
 }
 
+#define STRINGS_CULPRIT "String.intern() of unbounded keys (the StringTable keeps growing)"
+#define STRINGS_FIX                                                                              \
+	"stop interning unbounded values: with Jackson disable JsonFactory.Feature.INTERN_FIELD_NAMES " \
+	"(and CANONICALIZE_FIELD_NAMES for random keys); replace String.intern() by a bounded cache; "  \
+	"'offheap jcmd PID VM.stringtable' shows the table"
+
 static void rule_strings(struct ctx *c)
 {
 	const struct series_trend *sym = tr(c, "nmt:Symbol");
@@ -339,10 +345,9 @@ static void rule_strings(struct ctx *c)
 	else
 		evidence(f, "not known: NMT Symbol, the bytes the table holds (%s)",
 			 c->p->nmt_on ? "NMT unreadable" : "NMT is not on");
-	SET(f->culprit, strings ? "String.intern() of unbounded keys (the StringTable keeps growing)"
+	SET(f->culprit, strings ? STRINGS_CULPRIT
 				: "symbols created without bound (generated class, method or field names)");
-	SET(f->fix,
-	    "stop interning unbounded values: with Jackson disable JsonFactory.Feature.INTERN_FIELD_NAMES (and CANONICALIZE_FIELD_NAMES for random keys); replace String.intern() by a bounded cache; 'offheap jcmd PID VM.stringtable' shows the table");
+	SET(f->fix, STRINGS_FIX);
 }
 
 static bool native_trend(const struct ctx *c, struct trend_judgement *j);
@@ -978,7 +983,29 @@ static bool stack_calls(const struct alloc_stack *st, const char *fn)
 }
 
 /* The kinds of growing site rule_malloc_sites makes a finding of, each its own. */
-enum site_kind { SITE_ANY, SITE_DIRECT, SITE_ZLIB, SITE_OTHER };
+enum site_kind { SITE_ANY, SITE_DIRECT, SITE_INTERN, SITE_ZLIB, SITE_OTHER };
+
+static const char *java_method(const struct alloc_frame *fr, char *buf, size_t n);
+
+/* A stack through String.intern: the JVM's entry, or the Java method when the walk has it. */
+static bool stack_interns(const struct alloc_stack *st)
+{
+	static const char name[] = "java.lang.String.intern";
+	char a[160];
+
+	if (stack_calls(st, "JVM_InternString"))
+		return true;
+	for (size_t i = 0; i < st->nframes; i++) {
+		const char *m;
+
+		if (allocrank_frame_is_java(&st->frames[i]) &&
+		    (m = java_method(&st->frames[i], a, sizeof(a))) &&
+		    !strncmp(m, name, sizeof(name) - 1) &&
+		    (!m[sizeof(name) - 1] || m[sizeof(name) - 1] == '(' || m[sizeof(name) - 1] == ' '))
+			return true;
+	}
+	return false;
+}
 
 static enum site_kind site_kind_of(const struct ctx *c, const struct alloc_stack *st)
 {
@@ -986,6 +1013,8 @@ static enum site_kind site_kind_of(const struct ctx *c, const struct alloc_stack
 		return SITE_ANY;
 	if (stack_calls(st, "Unsafe_AllocateMemory0"))
 		return SITE_DIRECT;
+	if (stack_interns(st))
+		return SITE_INTERN;
 	return stack_is_zlib(st) ? SITE_ZLIB : SITE_OTHER;
 }
 
@@ -1000,7 +1029,7 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 	size_t nsites = 0;
 	struct allocrank_culprits *cu;
 	struct finding *f;
-	const struct alloc_frame *via;
+	const struct alloc_frame *via = NULL;
 	char a[32], b[32], site[200];
 	const char *pattern;
 	double hours;
@@ -1030,10 +1059,13 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 	 * Unsafe_AllocateMemory0 is a direct buffer's (ByteBuffer.allocateDirect)
 	 * or Unsafe's, a stack through zlib an Inflater's or a Deflater's.
 	 */
-	pattern = kind == SITE_DIRECT ? "direct-buffers" : kind == SITE_ZLIB ? "zlib-inflater"
-									     : "malloc-leak";
+	pattern = kind == SITE_DIRECT ? "direct-buffers"
+		  : kind == SITE_ZLIB ? "zlib-inflater"
+		  : kind == SITE_INTERN ? "interned-strings"
+					: "malloc-leak";
 	if (strcmp(pattern, "malloc-leak") &&
-	    (finding_named(c->r, pattern) || finding_named(c->r, "native-outside-nmt")))
+	    (finding_named(c->r, pattern) ||
+	     (kind != SITE_INTERN && finding_named(c->r, "native-outside-nmt"))))
 		return; /* named already; culprits_from_windows names its code */
 	direct = !strcmp(pattern, "direct-buffers");
 	f = add(c->r, pattern, FS_LEAK);
@@ -1044,13 +1076,18 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 	if (direct)
 		SET(f->title, "direct buffers / Unsafe memory grow: the site under Unsafe_AllocateMemory0 grew %s, steadily",
 		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
+	else if (kind == SITE_INTERN)
+		SET(f->title, "interned strings grow: the JVM's site under String.intern grew %s, steadily",
+		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
 	else if (strcmp(pattern, "malloc-leak"))
 		SET(f->title, "zlib streams never ended: the site through zlib grew %s, steadily",
 		    sz(a, sizeof(a), bt.growth > 0 ? sat_i64(bt.growth) : 0));
 	else
 		SET(f->title, "malloc leak: %zu allocation site%s grew %s, steadily", nsites,
 		    nsites == 1 ? "" : "s", sz(a, sizeof(a), total));
-	if (allocrank_culprit(cu, best, &via))
+	if (kind == SITE_INTERN) /* culprits_from_windows adds who interns ("by") */
+		SET(f->culprit, "%s", STRINGS_CULPRIT);
+	else if (allocrank_culprit(cu, best, &via))
 		SET(f->culprit, "%s", allocrank_site_label(cu, best, site, sizeof(site)));
 	else
 		SET(f->culprit, "stack %" PRId64 " (no frames)", best->id);
@@ -1064,8 +1101,14 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 		 best->n ? best->n - 1 : 0);
 	evidence(f, "the site allocated %" PRIu64 " times (%s) and freed %" PRIu64,
 		 best->alloc_count, format_size(a, sizeof(a), best->alloc_bytes), best->free_count);
+	if (kind == SITE_INTERN && c->p->have_strings)
+		evidence(f, "StringTable entries: %" PRIu64 " -> %" PRIu64
+			    " (a GC drops the strings nothing holds; the site's live bytes are what it kept)",
+			 c->p->strings_first, c->p->strings_last);
 	if (direct)
 		direct_fix(c, f);
+	else if (kind == SITE_INTERN)
+		SET(f->fix, STRINGS_FIX);
 	else if (strcmp(pattern, "malloc-leak"))
 		SET(f->fix, ZLIB_FIX);
 	else
@@ -1088,6 +1131,7 @@ static void rule_malloc_sites(struct ctx *c)
 		return;
 	}
 	malloc_sites_of(c, SITE_DIRECT);
+	malloc_sites_of(c, SITE_INTERN);
 	malloc_sites_of(c, SITE_ZLIB);
 	malloc_sites_of(c, SITE_OTHER);
 }

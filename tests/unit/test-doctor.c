@@ -353,7 +353,8 @@ static void test_culprits(void)
 	};
 	struct alloc_frame jvm[] = {
 		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
-		frame("[java] java.lang.String java.lang.String.intern()", NULL, 0, NULL, true),
+		frame("[java] java.lang.Class java.lang.Class.forName0(java.lang.String)", NULL, 0,
+		      NULL, true),
 	};
 	/* a direct buffer's malloc: the VM's, named by the tracker's Java frames above it */
 	struct alloc_frame direct[] = {
@@ -950,6 +951,56 @@ static void test_classes_without_nmt(void)
 	series_release(&s);
 }
 
+/*
+ * A JVM whose StringTable grows, seen only by doctor's recording (NMT off,
+ * the table's count fell at a GC within the window): the JVM's growing
+ * site under String.intern is interned-strings, with the code that interns.
+ */
+static void test_intern_by_site(void)
+{
+	struct alloc_frame fr[] = {
+		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("StringTable::intern(Handle, unsigned short*, int, JavaThread*)", NULL, 0,
+		      "/jdk/lib/server/libjvm.so", false),
+		frame("JVM_InternString", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("java.lang.String.intern", NULL, 0, NULL, true),
+		frame("com.example.Ids.next", "Ids.java", 11, NULL, true),
+		frame("com.example.Server.main", "Server.java", 30, NULL, true),
+	};
+	int64_t up[] = { 0, MIB / 2, MIB, 3 * MIB / 2, 2 * MIB, 5 * MIB / 2 };
+	struct alloc_stack st = { .id = 1, .frames = fr, .nframes = 6, .live = up, .n = 6,
+				  .live_bytes = 5 * MIB / 2, .alloc_count = 4000 };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 10000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.have_strings = true;
+	p.strings_first = 36988;
+	p.strings_last = 19929;
+	make(&s, HEALTHY);
+	for (size_t i = 0; i < s.n; i++)
+		s.pts[i].nnmt = 0;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 0, "without doctor's recording: nothing (the table's count fell)");
+	doctor_report_release(&r);
+	p.allocs = &d;
+	p.allocs_sample = 64 << 10;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "interned-strings") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].title, "String.intern") && strstr(r.f[0].fix, "INTERN_FIELD_NAMES"),
+	   "its growing site is under String.intern: interned-strings, not a malloc leak");
+	ok(r.n == 1 && strstr(r.f[0].culprit, "String.intern() of unbounded keys") &&
+		   strstr(r.f[0].culprit, ", by com.example.Ids.next (Ids.java:11) ← com.example.Server.main"),
+	   "named: who interns, and its caller");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -963,6 +1014,7 @@ int main(int argc, char **argv)
 	test_held_by_malloc();
 	test_classes_without_nmt();
 	test_direct_by_site();
+	test_intern_by_site();
 	test_nothing_seen();
 	test_java_heap();
 	return done_testing();
