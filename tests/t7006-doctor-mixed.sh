@@ -7,8 +7,9 @@
 # times the rates;
 # on Temurin 25 with ZGC (when installed) both are found too. The JVMs run
 # side by side and are diagnosed at the same time. The direct buffers'
-# culprit is the fixture's own line under ByteBuffer.allocateDirect, from
-# doctor's attached recording (NMT on and off).
+# culprit is the fixture's own line under ByteBuffer.allocateDirect, the zlib
+# streams' its line under the Inflater, from doctor's attached recording (NMT
+# on and off).
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
@@ -17,12 +18,23 @@ compile_fixtures "$JAVA17" MixedLeak
 CLASSES17=$CLASSES
 DIRECT_LINE=$(grep -n "ByteBuffer.allocateDirect(" "$ROOT/tests/java/MixedLeak.java" | cut -d: -f1)
 test -n "$DIRECT_LINE" || fail_all "MixedLeak's allocateDirect line is found"
+# zlib's state is malloc'd by new Inflater(), its window by the inflate: either line
+INFLATER_LINE=$(grep -n "new Inflater()" "$ROOT/tests/java/MixedLeak.java" | cut -d: -f1)
+INFLATE_LINE=$(grep -n "inf.inflate(out)" "$ROOT/tests/java/MixedLeak.java" | cut -d: -f1)
+test -n "$INFLATER_LINE" && test -n "$INFLATE_LINE" || fail_all "MixedLeak's Inflater lines are found"
 
 # direct_culprit FILE: the direct-buffers finding names MixedLeak.main at its line
 direct_culprit() {
 	jq -r ".findings[] | select(.pattern == \"direct-buffers\") | \"# culprit: \(.culprit)\"" "$1" &&
 	jq -e ".findings[] | select(.pattern == \"direct-buffers\") | .culprit |
 		test(\"^java\\\\.nio\\\\.ByteBuffer\\\\.allocateDirect .* ← MixedLeak\\\\.main \\\\(MixedLeak\\\\.java:$DIRECT_LINE\\\\)\")" "$1"
+}
+
+# zlib_culprit FILE: the zlib-inflater finding names MixedLeak.main at one of its lines
+zlib_culprit() {
+	jq -r ".findings[] | select(.pattern == \"zlib-inflater\") | \"# culprit: \(.culprit)\"" "$1" &&
+	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .culprit |
+		test(\"^java\\\\.util\\\\.zip\\\\.Inflater.* ← MixedLeak\\\\.main \\\\(MixedLeak\\\\.java:($INFLATER_LINE|$INFLATE_LINE)\\\\)\")" "$1"
 }
 
 # start_mixed JAVA CLASSES NAME RATE JVM-OPTIONS...: MixedLeak at RATE times 2 MiB/s
@@ -68,7 +80,8 @@ test_expect_success 'NMT on, G1: direct buffers and zlib streams, one finding ea
 	jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"zlib-inflater\") != null" on.json &&
 	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .evidence | map(test(\"NMT committed outside the Java heap\")) | any" on.json &&
 	jq -e "[.findings[] | select(.pattern == \"native-outside-nmt\")] | length == 0" on.json &&
-	direct_culprit on.json
+	direct_culprit on.json &&
+	zlib_culprit on.json
 '
 
 test_expect_success 'NMT off, Parallel GC: both leaks still named, NMT said missing' '
@@ -78,7 +91,7 @@ test_expect_success 'NMT off, Parallel GC: both leaks still named, NMT said miss
 	jq -e ".findings[] | select(.pattern == \"direct-buffers\") | .evidence | map(test(\"^DirectByteBuffer objects\")) | any" off.json &&
 	jq -e "[.findings[] | select(.pattern == \"native-outside-nmt\")] | length == 0" off.json &&
 	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .evidence | map(test(\"^not known: what NMT accounts for\")) | any" off.json &&
-	jq -e ".findings[] | select(.pattern == \"zlib-inflater\") | .culprit | test(\"Inflater\")" off.json &&
+	zlib_culprit off.json &&
 	direct_culprit off.json
 '
 
