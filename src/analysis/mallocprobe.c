@@ -189,24 +189,34 @@ static void words_error(struct strbuf *err, pid_t pid, int ret)
  * starts with a heap_info that checks out: ar_ptr just past it (an arena's
  * first heap, prev 0) or in another heap's first bytes (prev set, aligned),
  * size and mprotect_size page multiples within the heap, size first. A
- * Java heap or any other data does not hold that by chance.
+ * Java heap or any other data does not hold that by chance. Only a first
+ * page in RAM is read (a heap's is: it holds heap_info), so a huge reserved
+ * mapping (a sanitizer's shadow) costs its pagemap entries and no memory of
+ * the target; at most MERGED_LOOK addresses (4 TiB of mappings) are looked
+ * up, and MERGED_MAX of them read.
  */
+#define MERGED_MAX  4096
+#define MERGED_LOOK 65536
 static int merged_heaps(struct dump_reader *rd, const struct snapshot *s,
 			struct inspect_map **heaps, size_t *nheaps, size_t *alloc,
 			struct malloc_probe *out)
 {
 	const uint64_t hsz = GLIBC_ARENA_HEAP_SIZE;
 	uint64_t *addrs = NULL, *vals = NULL, *cand = NULL;
-	size_t n = 0, alloc_c = 0;
-	bool *ok = NULL;
+	size_t n = 0, alloc_c = 0, looked = 0;
+	bool *ok = NULL, present;
 	int ret = 0;
 
-	for (size_t i = 0; i < s->nregions; i++) {
+	for (size_t i = 0; i < s->nregions && n < MERGED_MAX && looked < MERGED_LOOK; i++) {
 		const struct region *r = &s->regions[i];
 
 		if (r->cls != RC_ANON || strcmp(r->perms, "rw-p") || r->path[0])
 			continue;
-		for (uint64_t a = (r->start + hsz - 1) & ~(hsz - 1); a + 4096 <= r->end; a += hsz) {
+		for (uint64_t a = (r->start + hsz - 1) & ~(hsz - 1);
+		     a + 4096 <= r->end && n < MERGED_MAX && looked < MERGED_LOOK; a += hsz, looked++) {
+			present = true;
+			if (dump_present(rd, a, 1, &present) == 0 && !present)
+				continue;
 			ALLOC_GROW(cand, n + 1, alloc_c);
 			cand[n++] = a;
 		}
