@@ -41,6 +41,7 @@
 struct sym_sym {
 	uint64_t addr;		/* absolute, in the process */
 	uint64_t size;		/* st_size, 0 when unknown */
+	uint64_t reach;		/* the furthest end of this symbol and those before it */
 	const char *name;	/* in the module's string table (lives with the Dwfl) */
 	int global;		/* 1 for global/weak: preferred at equal addresses */
 };
@@ -51,7 +52,8 @@ struct sym_module {
 	struct sym_sym *syms;	/* function symbols by address, once loaded */
 	size_t nsyms;
 	bool syms_loaded;
-	bool sizeless;		/* it has a defined symbol of size 0 (one may cover any gap) */
+	bool sizeless;		/* a symbol in code of size 0 (it may cover any gap),
+				   or a sized one that is not a function (not in syms) */
 	bool c_library;		/* named from its symbols only (c_library()) */
 };
 
@@ -392,10 +394,24 @@ static int cmp_sym(const void *a, const void *b)
  * (elfutils 0.188): with libjvm.so's 57 000 symbols that is most of a
  * report's time. Read the function symbols once and sort them instead.
  */
+/* Section shndx of elf holds code; true when that cannot be told. */
+static bool in_code(Elf *elf, GElf_Word shndx)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+
+	if (!elf || shndx >= SHN_LORESERVE || !(scn = elf_getscn(elf, shndx)) ||
+	    !gelf_getshdr(scn, &sh))
+		return true;
+	return (sh.sh_flags & SHF_EXECINSTR) != 0;
+}
+
 static void load_syms(struct sym_module *m, Dwfl_Module *mod)
 {
 	int n = dwfl_module_getsymtab(mod);
 	size_t alloc = 0;
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
 
 	m->syms_loaded = true;
 	for (int i = 1; i < n; i++) {
@@ -405,19 +421,26 @@ static void load_syms(struct sym_module *m, Dwfl_Module *mod)
 		const char *name = dwfl_module_getsym_info(mod, i, &gs, &addr, &shndx, NULL, NULL);
 		int type = GELF_ST_TYPE(gs.st_info);
 
-		if (name && *name && shndx != SHN_UNDEF && addr && !gs.st_size &&
-		    type != STT_SECTION && type != STT_FILE && type != STT_TLS)
+		/* (__bss_start, _edata, _end: sizeless, but no pc is in their sections) */
+		if (!m->sizeless && name && *name && shndx != SHN_UNDEF && addr &&
+		    type != STT_SECTION && type != STT_FILE && type != STT_TLS &&
+		    (!gs.st_size || (type != STT_FUNC && type != STT_GNU_IFUNC)) && in_code(elf, shndx))
 			m->sizeless = true;
 		if (!name || !*name || shndx == SHN_UNDEF || !addr ||
 		    (type != STT_FUNC && type != STT_GNU_IFUNC))
 			continue;
 		ALLOC_GROW(m->syms, m->nsyms + 1, alloc);
 		m->syms[m->nsyms++] = (struct sym_sym){
-			addr, gs.st_size, name, GELF_ST_BIND(gs.st_info) != STB_LOCAL,
+			addr, gs.st_size, 0, name, GELF_ST_BIND(gs.st_info) != STB_LOCAL,
 		};
 	}
 	if (m->nsyms)
 		qsort(m->syms, m->nsyms, sizeof(*m->syms), cmp_sym);
+	for (size_t i = 0; i < m->nsyms; i++) {
+		uint64_t end = m->syms[i].addr + m->syms[i].size;
+
+		m->syms[i].reach = i && m->syms[i - 1].reach > end ? m->syms[i - 1].reach : end;
+	}
 }
 
 /* The function symbol holding addr, or NULL. */
@@ -448,11 +471,13 @@ static const char *find_sym(struct sym_module *m, Dwfl_Module *mod, uint64_t add
 		/*
 		 * Past its end: a symbol without size may still cover it, else
 		 * none. dwfl_module_addrname scans every symbol for that, so
-		 * only where one exists: a stripped program's exported symbols
-		 * all have sizes, and most of its frames fall between them
-		 * (cc1: 28,898 symbols scanned for each such frame).
+		 * only where one may: a symbol of size 0 or not a function, or
+		 * an earlier function reaching past this one's end. A stripped
+		 * program's exported functions all have sizes, and most of its
+		 * frames fall between them (cc1: 28,898 symbols scanned for each).
 		 */
-		return m->sizeless ? dwfl_module_addrname(mod, addr) : NULL;
+		return m->sizeless || addr < m->syms[lo - 1].reach ? dwfl_module_addrname(mod, addr)
+								 : NULL;
 	}
 	return sy->name;
 }
