@@ -55,6 +55,7 @@ static uint64_t addr_kept; /* bytes of levels mapped */
  * that interrupts an update may lose one: the counts only steer.
  */
 static TLS int32_t live_delta[LEVELS];
+static TLS bool grower; /* this thread holds growing (a signal handler must not wait for it) */
 uint8_t filter[1UL << FILTER_BITS];
 bool filter_full;
 
@@ -127,6 +128,9 @@ bool addr_init(void)
 
 	if (__atomic_load_n(&nlevels, __ATOMIC_ACQUIRE)) {
 		addr_forget();
+		/* a forked child: a parent's thread may have been mapping a level */
+		__atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
+		grower = false;
 		return true;
 	}
 
@@ -143,17 +147,19 @@ bool addr_init(void)
  * others go on inserting into the full level, and one whose probes find no
  * slot there waits for the new level (wait_grown).
  */
-static TLS bool grower; /* this thread holds growing (a signal handler must not wait for it) */
-
 static void addr_grow(uint32_t n, bool no_slot)
 {
 	struct addr_level *lv = &levels[n - 1];
 	uint64_t live, want = LEVEL_MIN;
 	int64_t l;
+	bool was = grower;
 
-	if (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE))
-		return;
+	/* set before the exchange: a signal handler on this thread then never waits for it */
 	grower = true;
+	if (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) {
+		grower = was;
+		return;
+	}
 	if (__atomic_load_n(&nlevels, __ATOMIC_ACQUIRE) != n)
 		goto out;
 	l = __atomic_load_n(&lv->live, __ATOMIC_RELAXED);
@@ -170,13 +176,13 @@ static void addr_grow(uint32_t n, bool no_slot)
 		degrade(); /* full of tombstones: start sampling; later misses are dropped */
 	}
 out:
-	grower = false;
 	__atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
+	grower = was;
 }
 
 /*
  * No slot in the newest level n - 1 while another thread maps the next:
- * waits for it (bounded, 20 ms at most) rather than drop the block. The
+ * waits for it (bounded, about 50 ms) rather than drop the block. The
  * grower may be off its CPU in the middle of its mmap on a loaded machine,
  * and meanwhile the other threads would drop every block that finds the
  * full level's probes taken (92,476 in one run of a 16-thread storm).
@@ -187,7 +193,7 @@ static void wait_grown(uint32_t n)
 
 	if (grower)
 		return;
-	for (int i = 0; i < 300 && __atomic_load_n(&growing, __ATOMIC_ACQUIRE) &&
+	for (int i = 0; i < 600 && __atomic_load_n(&growing, __ATOMIC_ACQUIRE) &&
 			__atomic_load_n(&nlevels, __ATOMIC_ACQUIRE) == n;
 	     i++) {
 		if (i < 100)

@@ -1030,7 +1030,7 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 	struct allocrank_culprits *cu;
 	struct finding *f;
 	const struct alloc_frame *via = NULL;
-	char a[32], b[32], site[200];
+	char a[32], b[32], site[400];
 	const char *pattern;
 	double hours;
 	bool direct;
@@ -1484,7 +1484,7 @@ static void by_callers(struct finding *f, const struct alloc_stack *st, size_t k
  * native caller of pthread_create. Appended to the rule's culprit.
  */
 static void culprit_by_entry(struct finding *f, const struct alloc_data *d,
-			     const char *const *entries)
+			     const char *const *entries, bool attached)
 {
 	const struct alloc_stack *best = NULL;
 	const struct alloc_frame *by = NULL;
@@ -1559,9 +1559,9 @@ static void culprit_by_entry(struct finding *f, const struct alloc_data *d,
 		 ", by %s", a);
 	if (allocrank_frame_is_java(by))
 		by_callers(f, best, (size_t)(by - best->frames));
-	evidence(f, "the code behind them (doctor's recording, attached for %.0f s): %" PRIu64
-		    " allocations through %s under %s",
-		 (double)d->span_ms / 1000, best->alloc_count, best->frames[at].function, a);
+	evidence(f, "the code behind them (%s for %.0f s): %" PRIu64 " allocations through %s under %s",
+		 attached ? "doctor's recording, attached" : "the recording", (double)d->span_ms / 1000,
+		 best->alloc_count, best->frames[at].function, a);
 }
 
 static void culprits_from_windows(struct ctx *c)
@@ -1592,8 +1592,13 @@ static void culprits_from_windows(struct ctx *c)
 		bool mmap = !strcmp(f->pattern, "mmap-growth");
 
 		if (entries_of(f->pattern)) {
-			if (p->allocs_sample)
-				culprit_by_entry(f, p->allocs, entries_of(f->pattern));
+			/*
+			 * doctor's window, or a recording's sites for the
+			 * interned-strings finding they made (malloc_sites_of)
+			 */
+			if (p->allocs_sample || (p->allocs && !strcmp(f->pattern, "interned-strings")))
+				culprit_by_entry(f, p->allocs, entries_of(f->pattern),
+						 p->allocs_sample != 0);
 			continue;
 		}
 		bool direct = !strcmp(f->pattern, "direct-buffers");

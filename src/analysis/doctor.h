@@ -38,7 +38,7 @@ struct finding {
 	char title[160];		/* one line: what is happening */
 	char evidence[FINDING_MAX_EVIDENCE][200];	/* the numbers behind it */
 	size_t nevidence;
-	char culprit[200];		/* which code / category / site */
+	char culprit[512];		/* which code / category / site */
 	char fix[300];			/* what to do */
 	double bytes_per_hour;		/* growth rate, 0 when not a growth */
 	double confidence;		/* 0..1 */

@@ -190,10 +190,10 @@ static void words_error(struct strbuf *err, pid_t pid, int ret)
  * first heap, prev 0) or in another heap's first bytes (prev set, aligned),
  * size and mprotect_size page multiples within the heap, size first. A
  * Java heap or any other data does not hold that by chance. Only a first
- * page in RAM is read (a heap's is: it holds heap_info), so a huge reserved
- * mapping (a sanitizer's shadow) costs its pagemap entries and no memory of
- * the target; at most MERGED_LOOK addresses (4 TiB of mappings) are looked
- * up, and MERGED_MAX of them read.
+ * page in RAM is read (a heap's is: it holds heap_info; without pagemap,
+ * none), so a huge reserved mapping (a sanitizer's shadow) costs its
+ * pagemap entries and no memory of the target; at most MERGED_LOOK
+ * addresses (4 TiB of mappings) are looked up, and MERGED_MAX of them read.
  */
 #define MERGED_MAX  4096
 #define MERGED_LOOK 65536
@@ -214,15 +214,20 @@ static int merged_heaps(struct dump_reader *rd, const struct snapshot *s,
 			continue;
 		for (uint64_t a = (r->start + hsz - 1) & ~(hsz - 1);
 		     a + 4096 <= r->end && n < MERGED_MAX && looked < MERGED_LOOK; a += hsz, looked++) {
-			present = true;
-			if (dump_present(rd, a, 1, &present) == 0 && !present)
+			/* without pagemap nothing is read: a read could give the target a page */
+			if (dump_present(rd, a, 1, &present))
+				goto done;
+			if (!present)
 				continue;
 			ALLOC_GROW(cand, n + 1, alloc_c);
 			cand[n++] = a;
 		}
 	}
-	if (!n)
+done:
+	if (!n) {
+		free(cand);
 		return 0;
+	}
 	addrs = xcalloc(n * 4, sizeof(*addrs));
 	vals = xcalloc(n * 4, sizeof(*vals));
 	ok = xcalloc(n * 4, sizeof(*ok));

@@ -998,6 +998,13 @@ static void test_intern_by_site(void)
 		   strstr(r.f[0].culprit, ", by com.example.Ids.next (Ids.java:11) ← com.example.Server.main"),
 	   "named: who interns, and its caller");
 	doctor_report_release(&r);
+	p.allocs_sample = 0; /* a recording's sites (doctor FILE), not doctor's window */
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "interned-strings") &&
+		   strstr(r.f[0].culprit, ", by com.example.Ids.next (Ids.java:11)"),
+	   "from a recording: named the same way");
+	doctor_report_release(&r);
 	series_release(&s);
 }
 
