@@ -27,9 +27,9 @@ start_jni() {
 	eval "PID_$_name=\$BG_PID"
 }
 
-# rates ten times apart
-start_jni "$JAVA17" on 2048 -XX:NativeMemoryTracking=summary -XX:+UseG1GC
-start_jni "$JAVA17" off 256 -XX:NativeMemoryTracking=off -XX:+UseParallelGC
+# rates ten times apart; the slow one grows 4 MiB in the window, twice doctor's floor
+start_jni "$JAVA17" on 5120 -XX:NativeMemoryTracking=summary -XX:+UseG1GC
+start_jni "$JAVA17" off 512 -XX:NativeMemoryTracking=off -XX:+UseParallelGC
 if have_jdk25 java; then
 	start_jni "$JAVA25" j25 512 -XX:NativeMemoryTracking=summary -XX:+UseZGC
 fi
@@ -47,10 +47,10 @@ culprit() {
 }
 
 test_expect_success 'the JVMs are diagnosed side by side' '
-	{ offheap doctor $PID_on -q --json -d 6s >on.json & d1=$!; } &&
-	{ offheap doctor $PID_off -q --json -d 6s >off.json & d2=$!; } &&
+	{ offheap doctor $PID_on -q --json -d 8s >on.json & d1=$!; } &&
+	{ offheap doctor $PID_off -q --json -d 8s >off.json & d2=$!; } &&
 	if test -n "${PID_j25:-}"; then
-		offheap doctor $PID_j25 -q --json -d 6s >j25.json
+		offheap doctor $PID_j25 -q --json -d 8s >j25.json
 	fi &&
 	wait $d1 && wait $d2
 '
