@@ -1018,13 +1018,15 @@ static enum site_kind site_kind_of(const struct ctx *c, const struct alloc_stack
 	return stack_is_zlib(st) ? SITE_ZLIB : SITE_OTHER;
 }
 
+static bool reaches_program(const struct alloc_stack *st);
+
 /* The finding of the sites of one kind that grew steadily, if any did. */
 static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 {
 	const struct alloc_data *d = c->p->allocs;
-	const struct alloc_stack *best = NULL;
-	struct trend bt = { 0 };
-	double best_conf = 0;
+	const struct alloc_stack *best = NULL, *best_p = NULL;
+	struct trend bt = { 0 }, tp = { 0 };
+	double best_conf = 0, conf_p = 0;
 	int64_t total = 0;
 	size_t nsites = 0;
 	struct allocrank_culprits *cu;
@@ -1050,9 +1052,20 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 			bt = t;
 			best_conf = conf;
 		}
+		if (reaches_program(st) && (!best_p || t.growth > tp.growth)) {
+			best_p = st;
+			tp = t;
+			conf_p = conf;
+		}
 	}
 	if (!best)
 		return;
+	/* the program's code over its path recorded without it (growing_stack) */
+	if (best_p && best_p != best && tp.growth * 8 >= bt.growth) {
+		best = best_p;
+		bt = tp;
+		best_conf = conf_p;
+	}
 	/*
 	 * In a JVM the site can tell the pattern the series alone (NMT Other,
 	 * the class histogram, a noisy native total) did not: malloc under
@@ -1199,29 +1212,53 @@ static const char *native_frame(const struct alloc_frame *fr, char *buf, size_t 
 	return buf;
 }
 
+/* A Java frame of st is the program's (outside the JDK). */
+static bool reaches_program(const struct alloc_stack *st)
+{
+	char a[160];
+	const char *m;
+
+	for (size_t i = 0; i < st->nframes; i++)
+		if (allocrank_frame_is_java(&st->frames[i]) &&
+		    (m = java_method(&st->frames[i], a, sizeof(a))) && !java_is_jdk(m))
+			return true;
+	return false;
+}
+
 /*
  * The stack of d that grew the most over the window: a steady trend first;
  * else (a short window sampled coarsely gives few points) the largest rise
- * of live bytes that still rose in the second half. NULL: none.
+ * of live bytes that still rose in the second half. NULL: none. A stack
+ * that reaches the program's Java code is taken over one that does not if
+ * it grew an eighth as much: in a JVM the same path is also recorded
+ * without its Java callers (before the tracker's Java frames were ready, or
+ * where the JVM's thread state refused them), and that part may be larger.
  */
 static const struct alloc_stack *growing_stack(const struct alloc_data *d,
 					       bool (*want)(const struct alloc_stack *),
 					       struct trend *best_t)
 {
-	const struct alloc_stack *best = NULL, *rise = NULL;
-	int64_t rise_d = 0;
+	const struct alloc_stack *best = NULL, *rise = NULL, *best_p = NULL, *rise_p = NULL;
+	struct trend tp = { 0 };
+	int64_t rise_d = 0, rise_pd = 0;
 
 	for (size_t i = 0; d && i < d->nr; i++) {
 		const struct alloc_stack *st = &d->stacks[i];
 		struct trend t;
 		int64_t r;
+		bool prog;
 
 		if (want && !want(st))
 			continue;
+		prog = reaches_program(st);
 		trend_fit(st->live, st->n, &t);
 		if (t.growing && t.growth > 0 && (!best || t.growth > best_t->growth)) {
 			best = st;
 			*best_t = t;
+		}
+		if (prog && t.growing && t.growth > 0 && (!best_p || t.growth > tp.growth)) {
+			best_p = st;
+			tp = t;
 		}
 		if (st->n < 2 || st->live[st->n - 1] <= st->live[st->n / 2])
 			continue;
@@ -1230,6 +1267,18 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d,
 			rise = st;
 			rise_d = r;
 		}
+		if (prog && r > rise_pd) {
+			rise_p = st;
+			rise_pd = r;
+		}
+	}
+	if (best_p && best_p != best && tp.growth * 8 >= best_t->growth) {
+		best = best_p;
+		*best_t = tp;
+	}
+	if (!best && rise_p && rise_pd * 8 >= rise_d) {
+		rise = rise_p;
+		rise_d = rise_pd;
 	}
 	if (!best && rise) {
 		best = rise;

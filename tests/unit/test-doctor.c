@@ -1008,6 +1008,63 @@ static void test_intern_by_site(void)
 	series_release(&s);
 }
 
+/*
+ * A JVM's zlib path recorded twice: mostly without its Java callers (the
+ * tracker's Java frames not ready, or refused), and with them. The culprit
+ * is the stack that reaches the program's code, though it grew less.
+ */
+static void test_program_path_first(void)
+{
+	struct alloc_frame bare[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("inflateInit2_", NULL, 0, "/usr/lib/libz.so.1", false),
+		frame("Java_java_util_zip_Inflater_init", NULL, 0, "/jdk/lib/libzip.so", false),
+		frame("[java] long java.util.zip.Inflater.init(boolean)", NULL, 0, NULL, true),
+	};
+	struct alloc_frame full[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("inflateInit2_", NULL, 0, "/usr/lib/libz.so.1", false),
+		frame("Java_java_util_zip_Inflater_init", NULL, 0, "/jdk/lib/libzip.so", false),
+		frame("java.util.zip.Inflater.init", NULL, 0, NULL, true),
+		frame("java.util.zip.Inflater.<init>", "Inflater.java", 120, NULL, true),
+		frame("com.example.Orders.parse", "Orders.java", 42, NULL, true),
+	};
+	int64_t big[] = { 0, 2 * MIB, 4 * MIB, 6 * MIB, 8 * MIB, 10 * MIB };
+	int64_t small[] = { 0, MIB / 2, MIB, 3 * MIB / 2, 2 * MIB, 5 * MIB / 2 };
+	struct alloc_stack st[2] = {
+		{ .id = 1, .frames = bare, .nframes = 4, .live = big, .n = 6,
+		  .live_bytes = 10 * MIB, .alloc_count = 300 },
+		{ .id = 2, .frames = full, .nframes = 6, .live = small, .n = 6,
+		  .live_bytes = 5 * MIB / 2, .alloc_count = 80 },
+	};
+	struct alloc_data d = { .stacks = st, .nr = 2, .span_ms = 10000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	p.allocs_sample = 64 << 10;
+	make(&s, HEALTHY);
+	for (size_t i = 0; i < s.n; i++)
+		s.pts[i].nnmt = 0;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "zlib-inflater") &&
+		   strstr(r.f[0].culprit, "com.example.Orders.parse"),
+	   "the zlib path that reaches the program's code names it, though it grew less");
+	doctor_report_release(&r);
+	/* 1.1 MiB: a growing site, but under an eighth of the other's 10 MiB */
+	st[1].live = (int64_t[]){ 0, 230000, 460000, 690000, 920000, 1150000 };
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strstr(r.f[0].culprit, "com.example.Orders.parse"),
+	   "not when it grew less than an eighth as much");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1022,6 +1079,7 @@ int main(int argc, char **argv)
 	test_classes_without_nmt();
 	test_direct_by_site();
 	test_intern_by_site();
+	test_program_path_first();
 	test_nothing_seen();
 	test_java_heap();
 	return done_testing();
