@@ -793,10 +793,18 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		    "glibc keeps the freed chunks in its arenas (one per thread): threads that malloc and free mixed sizes around long-lived blocks grow the heaps");
 		SET(f->fix,
 		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; malloc_trim(0) after large frees (a JVM: -XX:TrimNativeHeapInterval, JDK 17.0.9+, 21.0.1+); or another allocator (jemalloc); watch longer to see it level off");
-	} else if (c->s->is_jvm && !nmt_known && nothing_seen_making(c, cheap, d)) {
+	} else if (c->s->is_jvm && nothing_seen_making(c, cheap, nmt_known ? out : d)) {
+		/*
+		 * With NMT on too: what grows outside it while no site outside
+		 * the JVM grew, nothing mapped was kept and glibc's bytes in
+		 * use did not follow is glibc holding freed memory in arena
+		 * heaps the kernel merged into anonymous mappings (which
+		 * held_by_malloc cannot tell from mmaps), or first use.
+		 */
 		f = add(c->r, "native-outside-nmt", FS_WARNING);
-		SET(f->title, "native memory outside the Java heap grows %s in %.0f s, but nothing was seen making it: first use, not a leak by the evidence",
-		    sz(a, sizeof(a), d), c->span_s);
+		SET(f->title, "native memory outside %s grows %s in %.0f s, but nothing was seen making it: first use, not a leak by the evidence",
+		    nmt_known ? "NMT" : "the Java heap", sz(a, sizeof(a), nmt_known ? out : d),
+		    c->span_s);
 		SET(f->culprit,
 		    "memory the JVM mapped before the window, touched now (code cache, GC structures, metaspace, thread stacks): none of it was malloc'd, mapped or allocated by a site outside the JVM while doctor watched");
 		SET(f->fix,
