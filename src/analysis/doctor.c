@@ -1027,6 +1027,7 @@ static enum site_kind site_kind_of(const struct ctx *c, const struct alloc_stack
 }
 
 static bool reaches_program(const struct alloc_stack *st);
+static bool program_takes_over(double prog, double best);
 
 /* The finding of the sites of one kind that grew steadily, if any did. */
 static void malloc_sites_of(struct ctx *c, enum site_kind kind)
@@ -1069,7 +1070,7 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 	if (!best)
 		return;
 	/* the program's code over its path recorded without it (growing_stack) */
-	if (best_p && best_p != best && tp.growth * 8 >= bt.growth) {
+	if (best_p && best_p != best && program_takes_over(tp.growth, bt.growth)) {
 		best = best_p;
 		bt = tp;
 		best_conf = conf_p;
@@ -1233,6 +1234,12 @@ static bool reaches_program(const struct alloc_stack *st)
 	return false;
 }
 
+/* A stack reaching the program's code that grew prog is named over one that grew best. */
+static bool program_takes_over(double prog, double best)
+{
+	return prog * 8 >= best;
+}
+
 /*
  * The stack of d that grew the most over the window: a steady trend first;
  * else (a short window sampled coarsely gives few points) the largest rise
@@ -1280,11 +1287,11 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d,
 			rise_pd = r;
 		}
 	}
-	if (best_p && best_p != best && tp.growth * 8 >= best_t->growth) {
+	if (best_p && best_p != best && program_takes_over(tp.growth, best_t->growth)) {
 		best = best_p;
 		*best_t = tp;
 	}
-	if (!best && rise_p && rise_pd * 8 >= rise_d) {
+	if (!best && rise_p && program_takes_over((double)rise_pd, (double)rise_d)) {
 		rise = rise_p;
 		rise_d = rise_pd;
 	}
