@@ -389,11 +389,6 @@ static int cmp_sym(const void *a, const void *b)
 	return y->global - x->global;	/* globals first */
 }
 
-/*
- * dwfl_module_addrname scans the whole symbol table for each address
- * (elfutils 0.188): with libjvm.so's 57 000 symbols that is most of a
- * report's time. Read the function symbols once and sort them instead.
- */
 /* Section shndx of elf holds code; true when that cannot be told. */
 static bool in_code(Elf *elf, GElf_Word shndx)
 {
@@ -406,6 +401,11 @@ static bool in_code(Elf *elf, GElf_Word shndx)
 	return (sh.sh_flags & SHF_EXECINSTR) != 0;
 }
 
+/*
+ * dwfl_module_addrname scans the whole symbol table for each address
+ * (elfutils 0.188): with libjvm.so's 57 000 symbols that is most of a
+ * report's time. Read the function symbols once and sort them instead.
+ */
 static void load_syms(struct sym_module *m, Dwfl_Module *mod)
 {
 	int n = dwfl_module_getsymtab(mod);
