@@ -411,7 +411,17 @@ static void *ready_env(const uint64_t *frames, int n)
 	if (s == J_BUSY || s == J_NEVER)
 		return NULL;
 	if (s == J_NONE || s == J_PREPARED) {
-		uint64_t c = __atomic_add_fetch(&candidates, 1, __ATOMIC_RELAXED);
+		uint64_t c;
+
+		/*
+		 * Once prepared, only a JNI method's stack can make the JVM ready:
+		 * the VM's work for Java code (allocateDirect, intern) is counted
+		 * out, else a JVM busy with it would take the 2^k-th turns and
+		 * leave its JNI stacks without their Java frames for a long while.
+		 */
+		if (s == J_PREPARED && !frames_clear(frames, n))
+			return NULL;
+		c = __atomic_add_fetch(&candidates, 1, __ATOMIC_RELAXED);
 
 		if (c & (c - 1))
 			return NULL; /* tried again at the 2^k-th stack only */
