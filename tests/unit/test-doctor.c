@@ -180,7 +180,7 @@ static void nmt(struct series_point *p, const char *cat, int64_t committed)
 	p->nnmt++;
 }
 
-enum shape { HEALTHY, THREADS, DIRECT, OUTSIDE };
+enum shape { HEALTHY, THREADS, DIRECT, OUTSIDE, ANON_OUTSIDE };
 
 static void make(struct series *s, enum shape shape)
 {
@@ -206,6 +206,8 @@ static void make(struct series *s, enum shape shape)
 		}
 		if (shape == OUTSIDE)
 			p->cls[RC_ARENA].rss += (uint64_t)(i * 3 * MIB);
+		if (shape == ANON_OUTSIDE) /* anonymous memory that NMT does not count */
+			p->cls[RC_ANON].rss += (uint64_t)(i * 2 * MIB);
 		nmt(p, "Total", 300 * MIB + other + thread);
 		nmt(p, "Java Heap", 128 * MIB);
 		nmt(p, "Other", other);
@@ -859,6 +861,32 @@ static void test_nothing_seen(void)
 	doctor_report_init(&r);
 	doctor_diagnose(&s, &p, &r);
 	ok(doctor_has_leak(&r), "glibc's bytes in use grew with it: a leak");
+	doctor_report_release(&r);
+	series_release(&s);
+
+	/* NMT on: the same judgement for the part outside it */
+	make(&s, ANON_OUTSIDE);
+	s.pts[0].counter[SC_CHEAP_OUTSTANDING] = 13 * MIB;
+	s.pts[s.n - 1].counter[SC_CHEAP_OUTSTANDING] = 12 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "native-outside-nmt") &&
+		   r.f[0].severity == FS_WARNING && strstr(r.f[0].title, "outside NMT") &&
+		   strstr(r.f[0].title, "nothing was seen making it"),
+	   "NMT on, nothing seen making what grows outside it: a warning");
+	ok(!doctor_has_leak(&r), "NMT on: not a leak");
+	doctor_report_release(&r);
+	p.mmap_site = &kept;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "native-outside-nmt") && doctor_has_leak(&r),
+	   "NMT on, the trace saw mappings kept: a leak outside NMT");
+	doctor_report_release(&r);
+	p.mmap_site = NULL;
+	s.pts[s.n - 1].counter[SC_CHEAP_OUTSTANDING] = 40 * MIB;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(doctor_has_leak(&r), "NMT on, glibc's bytes in use grew with it: a leak");
 	doctor_report_release(&r);
 	series_release(&s);
 }
