@@ -20,16 +20,21 @@ compile_fixtures() {
 }
 
 # start_fixture JAVA NMT CLASS ARGS...: starts the fixture (NMT = summary|off),
-# sets JPID, waits for its ready file and WARMUP seconds (default 2) of warm-up.
+# sets JPID, waits for its ready file, then with WARM=1 for the fixture's own
+# word that its warm-up is over (ready.CLASS.warm), else 2 s of its leak.
 start_fixture() {
 	_java=$1 _nmt=$2 _cls=$3
 	shift 3
-	rm -f "ready.$_cls"
+	rm -f "ready.$_cls" "ready.$_cls.warm"
 	start_bg "$_java" -XX:NativeMemoryTracking="$_nmt" -Xmx128m -Xss512k -cp "$CLASSES" \
 		"$_cls" "ready.$_cls" "$@"
 	JPID=$BG_PID
 	wait_for 60 "test -s ready.$_cls" || { say "$_cls did not start"; return 1; }
-	sleep "${WARMUP:-2}"
+	if [ -n "${WARM:-}" ]; then
+		wait_for 120 "test -s ready.$_cls.warm" || { say "$_cls did not warm up"; return 1; }
+	else
+		sleep 2
+	fi
 }
 
 # doctor_json PID FILE [ARGS...]: offheap doctor --json for 10 s (or ARGS).

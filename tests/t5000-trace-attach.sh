@@ -49,8 +49,7 @@ test_expect_success 'per-thread totals and alive regions are listed' '
 
 test_expect_success 'the target runs on untraced after the trace' '
 	grep -q "^TracerPid:[[:space:]]*0$" /proc/$pid/status &&
-	b1=$(cat beat) && sleep 0.2 && b2=$(cat beat) &&
-	test "$b2" -gt "$b1" &&
+	b1=$(cat beat) && wait_for 10 "test \$(cat beat) -gt $b1" &&
 	! grep -q "^State:[[:space:]]*[tT]" /proc/$pid/status
 '
 

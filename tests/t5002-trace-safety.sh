@@ -20,6 +20,12 @@ still_runs() {
 	b1=$(cat beat) && wait_for 5 "test \$(cat beat) -gt $b1"
 }
 
+# traced_a_while: the target, traced, has gone 25 beats on (about half a
+# second of its own work, with some 25 maps and unmaps of its churner).
+traced_a_while() {
+	_b=$(cat beat) && wait_for 10 "test \$(cat beat) -ge $((_b + 25))"
+}
+
 test_expect_success 'threads born and dying during the trace are followed, never hung on' '
 	offheap trace $pid -d 2s --json >spawn.json &&
 	n=$(jq "[.threads[] | select(.name == \"spawner\" or .name == \"mm-t5002\")] | length" spawn.json) &&
@@ -32,7 +38,7 @@ test_expect_success 'SIGINT ends an attached trace with a report, and the target
 	"$OFFHEAP" trace $pid --json >int.json &
 	tp=$! &&
 	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*$tp\$\" /proc/$pid/status" &&
-	sleep 0.5 &&
+	traced_a_while &&
 	kill -INT $tp &&
 	{ wait $tp; rc=$?; } ;
 	test "$rc" = 0 &&
@@ -44,7 +50,7 @@ test_expect_success 'SIGTERM likewise' '
 	"$OFFHEAP" trace $pid >term.txt &
 	tp=$! &&
 	wait_for 10 "grep -q \"^TracerPid:[[:space:]]*$tp\$\" /proc/$pid/status" &&
-	sleep 0.5 &&
+	traced_a_while &&
 	kill -TERM $tp &&
 	{ wait $tp; rc=$?; } ;
 	test "$rc" = 0 &&
@@ -113,9 +119,9 @@ test_expect_success 'EPERM: nobody may not trace a root process' '
 '
 
 test_expect_success 'a target that exits ends the trace (no wait for -d)' '
-	start_bg ./mm-t5002 --lifetime 1 --no-churn &&
+	start_bg ./mm-t5002 --lifetime 3 --no-churn --ready ready.short &&
 	short=$BG_PID &&
-	sleep 0.2 &&
+	wait_ready ready.short &&
 	offheap trace $short -d 60s --json >exit.json &&
 	jq -e ".duration_ms < 10000" exit.json &&
 	jq -e "[.by_thread_name[] | select(.thread == \"pool-grower\")] | length == 1" exit.json

@@ -128,7 +128,9 @@ for l in open(\"/proc/$victim/maps\"):
         print(f[0].split(\"-\")[0]); break
 ") &&
 	test -n "$maddr" &&
-	{ (sleep 0.3; kill -KILL $victim) & } &&
+	# killed once the dump has written some of it, however slow the machine
+	{ (wait_for 30 "find . -maxdepth 1 -name \".p.bin.tmp-*\" -size +0c | grep -q ." &&
+		kill -KILL $victim) & } &&
 	killer=$! &&
 	OFFHEAP_DUMP_TEST_DELAY_MS=20 test_exit_code 1 offheap dump $victim 0x$maddr+64M -o p.bin 2>err &&
 	wait $killer &&

@@ -28,9 +28,10 @@ test_expect_success 'without NMT the Inflaters are still found, and NMT is liste
 	jq -e ".not_checked | map(test(\"NativeMemoryTracking\")) | any" zo.json
 '
 
-# Its LRU cache fills in its first seconds (longer on a loaded machine): warm up first.
+# Its LRU cache fills in its first seconds (longer on a loaded machine): doctor
+# starts once the fixture says its warm-up is over.
 test_expect_success 'a busy healthy JVM gets no leak finding' '
-	WARMUP=10 start_fixture "$JAVA17" summary BusyHealthy &&
+	WARM=1 start_fixture "$JAVA17" summary BusyHealthy &&
 	doctor_json $JPID h.json --fail-on-leak &&
 	stop_bg $JPID &&
 	jq -e ".leak | not" h.json &&

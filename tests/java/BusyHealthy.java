@@ -24,6 +24,8 @@ import java.util.zip.Inflater;
  *  - the number of threads, loaded classes and direct buffers is fixed.
  *
  * Usage: java BusyHealthy.java READY [MB_PER_SEC=20] [ALLOCATORS=2] [LIFETIME_S=600]
+ * READY is written once the threads run; READY.warm once the cache is full
+ * and every pool thread has its direct buffer (the warm-up is over).
  */
 public class BusyHealthy {
 	static final int CACHE_MAX = 20_000;
@@ -108,8 +110,18 @@ public class BusyHealthy {
 			t.start();
 		}
 		Files.writeString(Path.of(args[0]), "ready\n");
+		boolean warm = false;
+		long tasks = 0;
 		/* 200 zlib tasks a second, never more than 8 queued. */
 		while (System.nanoTime() < end) {
+			if (!warm && tasks >= 400) {
+				synchronized (cache) {
+					warm = cache.size() >= CACHE_MAX;
+				}
+				if (warm)
+					Files.writeString(Path.of(args[0] + ".warm"), "warm\n");
+			}
+			tasks += 4;
 			for (int i = 0; i < 4; i++) {
 				inFlight.acquire();
 				pool.execute(() -> {
