@@ -25,7 +25,8 @@
  * jvmtiEnv from GetEnv(JVMTI_VERSION_1_2) the first time a thread passes
  * the checks (GetEnv gives none before the live phase); one thread prepares
  * (a CAS), the others skip the Java part meanwhile; a JVM not there or not
- * ready yet is tried again at the 2^k-th candidate stack only. The one lock
+ * ready yet is tried again at the 2^k-th candidate stack only (once the JVM
+ * is found, only stacks the JNI path would take are candidates). The one lock
  * of ours held across a JVMTI call is name_lock, taken by threads in native
  * code only (see name_of), and the JVM's allocations inside one are not
  * recorded (java_busy).
