@@ -188,29 +188,66 @@ static void mark_elf_neighbours(struct region *r, size_t n)
  * as many as there are threads without an SP, so that a diff does not see a
  * stack turn into anonymous memory because a thread happened to run.
  */
+/* The sizes a thread stack has in this process: the default and those of its threads' stacks. */
+#define STACK_SIZES 16
+struct stack_sizes {
+	uint64_t size[STACK_SIZES];
+	size_t n;
+};
+
+static void stack_sizes(const struct snapshot *s, struct stack_sizes *z)
+{
+	z->n = 0;
+	if (s->stack_rlimit)
+		z->size[z->n++] = s->stack_rlimit;
+	for (size_t k = 0; k < s->nregions && z->n < STACK_SIZES; k++) {
+		const struct region *q = &s->regions[k];
+		uint64_t size = q->end - q->start;
+		size_t j = 0;
+
+		if (q->cls != RC_STACK || q->guard || q->tid == s->pid)
+			continue;
+		while (j < z->n && z->size[j] != size)
+			j++;
+		if (j == z->n)
+			z->size[z->n++] = size;
+	}
+}
+
+/*
+ * regions[i] has a thread stack's shape: anonymous, read-write, a PROT_NONE
+ * guard of at most 1 MiB right below, and one of the sizes z.
+ */
+static bool stack_shaped(const struct snapshot *s, size_t i, const struct stack_sizes *z)
+{
+	const struct region *r = &s->regions[i], *g = i ? &s->regions[i - 1] : NULL;
+	uint64_t size = r->end - r->start;
+
+	if (!g || r->cls != RC_ANON || strncmp(r->perms, "rw-p", 4) || r->path[0] ||
+	    g->end != r->start || g->cls != RC_ANON || !is_none(g) ||
+	    g->end - g->start > (1 << 20))
+		return false;
+	for (size_t j = 0; j < z->n; j++)
+		if (z->size[j] == size)
+			return true;
+	return false;
+}
+
 static void mark_unseen_stacks(struct snapshot *s)
 {
+	struct stack_sizes z;
 	size_t unseen = 0;
 
 	for (size_t t = 0; t < s->nthreads; t++)
 		if (!s->threads[t].sp && s->threads[t].tid != s->pid)
 			unseen++;
+	if (!unseen)
+		return;
+	stack_sizes(s, &z);
 	for (size_t i = 1; i < s->nregions && unseen; i++) {
 		struct region *r = &s->regions[i], *g = &s->regions[i - 1];
-		uint64_t size = r->end - r->start;
-		bool shape = size == s->stack_rlimit;
 
-		if (r->cls != RC_ANON || strncmp(r->perms, "rw-p", 4) || r->path[0] ||
-		    g->end != r->start || g->cls != RC_ANON || !is_none(g) ||
-		    g->end - g->start > (1 << 20))
-			continue;
-		for (size_t k = 0; k < s->nregions && !shape; k++) {
-			const struct region *q = &s->regions[k];
-
-			shape = q->cls == RC_STACK && !q->guard && q->tid != s->pid &&
-				q->end - q->start == size;
-		}
-		if (!shape)
+		if (!stack_shaped(s, i, &z))
 			continue;
 		r->cls = g->cls = RC_STACK;
 		r->tid = g->tid = 0;
@@ -236,3 +273,19 @@ void classify_regions(struct snapshot *s)
 	mark_stacks(s);
 	mark_unseen_stacks(s);
 }
+
+size_t classify_kept_stacks(const struct snapshot *s, uint64_t *rss)
+{
+	struct stack_sizes z;
+	size_t n = 0;
+
+	*rss = 0;
+	stack_sizes(s, &z);
+	for (size_t i = 1; i < s->nregions; i++)
+		if (stack_shaped(s, i, &z)) {
+			n++;
+			*rss += s->regions[i].m.rss;
+		}
+	return n;
+}
+

@@ -14,6 +14,15 @@
  */
 void classify_regions(struct snapshot *s);
 
+/*
+ * After classify_regions: the mappings shaped like a thread stack that no
+ * live thread owns, and their resident bytes in *rss. glibc frees a
+ * thread's stack only once the thread has ended AND been joined or
+ * detached (and keeps up to 40 MiB of freed ones for reuse), so a count
+ * that keeps rising is threads never joined.
+ */
+size_t classify_kept_stacks(const struct snapshot *s, uint64_t *rss);
+
 /* The region containing addr, or NULL (binary search; regions sorted). */
 struct region *classify_find(struct region *regions, size_t n, uint64_t addr);
 

@@ -119,6 +119,41 @@ int main(void)
 		s.nthreads = 0;
 		snapshot_release(&s);
 	}
+	/* Stacks of ended threads never joined: the shape with no thread in it. */
+	{
+		struct thread th[2] = { { 300, "main", 0 }, { 301, "worker", 0x7d0000100000 } };
+		uint64_t rss;
+
+		snapshot_init(&s);
+		s.pid = 300;
+		s.exe = xstrdup("");
+		s.cmdline = xstrdup("");
+		s.stack_rlimit = 8 * MiB;
+		add(0x7d0000000000, 0x7d0000001000, "---p", "");		/* 0 guard */
+		add(0x7d0000001000, 0x7d0000101000, "rw-p", "");		/* 1 1 MiB, live */
+		add(0x7d0001000000, 0x7d0001001000, "---p", "");		/* 2 */
+		add(0x7d0001001000, 0x7d0001801000, "rw-p", "")->m.rss = 16384; /* 3 8 MiB */
+		add(0x7d0002000000, 0x7d0002001000, "---p", "");		/* 4 */
+		add(0x7d0002001000, 0x7d0002101000, "rw-p", "")->m.rss = 8192;	/* 5 1 MiB */
+		add(0x7d0003000000, 0x7d0003001000, "---p", "");		/* 6 */
+		add(0x7d0003001000, 0x7d0003201000, "rw-p", "");		/* 7 2 MiB */
+		add(0x7d0004000000, 0x7d0004001000, "rw-p", "");		/* 8 no guard */
+		add(0x7d0005001000, 0x7d0005801000, "rw-p", "");		/* 9 guard not adjacent */
+		add(0x7d0006000000, 0x7d0006800000, "rw-p", "");		/* 10 an arena's shape: */
+		add(0x7d0006800000, 0x7d0007000000, "---p", "");		/* 11 ---p above */
+		s.threads = th;
+		s.nthreads = 2;
+		classify_regions(&s);
+		r = s.regions;
+		ok(r[1].cls == RC_STACK && r[1].tid == 301, "kept: the live thread's stack is its own");
+		is_int((int)classify_kept_stacks(&s, &rss), 2,
+		       "kept: the default size and a live thread's size, with a guard right below");
+		ok(rss == 16384 + 8192, "kept: their resident bytes summed");
+		is_str(region_class_name(r[3].cls), "anon", "kept: they stay anon in the maps");
+		s.threads = NULL;
+		s.nthreads = 0;
+		snapshot_release(&s);
+	}
 	{
 		static const char line[] = "7f00-7f10 r-xp 0 08:01 42 /opt/jdk/lib/server/libjvm.so";
 
