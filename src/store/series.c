@@ -9,6 +9,8 @@
  * and a reader of an older file simply finds no rows.
  */
 #include "series.h"
+
+#include "classify.h"
 #include "hsperf.h"
 #include "nmt.h"
 #include "store.h"
@@ -39,6 +41,8 @@ static const char *const counter_names[SC_NR] = {
 	[SC_CONC_GCS] = "sun.gc.collector.2.invocations",
 	[SC_CHEAP_OUTSTANDING] = "offheap.cheap.outstanding",
 	[SC_META_VMINFO] = "offheap.metaspace.used",
+	[SC_STACKS_KEPT] = "offheap.stacks.kept",
+	[SC_STACKS_KEPT_RSS] = "offheap.stacks.kept.rss",
 };
 
 const char *series_counter_name(enum series_counter c)
@@ -247,6 +251,7 @@ struct series_point *series_add(struct series *s, const struct snapshot *snap,
 {
 	struct series_point *p;
 	size_t talloc = 0;
+	uint64_t kept_rss;
 
 	if (!s->n) {
 		s->pid = snap->pid;
@@ -280,6 +285,8 @@ struct series_point *series_add(struct series *s, const struct snapshot *snap,
 	}
 	if (p->ntgroups)
 		qsort(p->tgroups, p->ntgroups, sizeof(*p->tgroups), cmp_tgroup);
+	p->counter[SC_STACKS_KEPT] = (int64_t)classify_kept_stacks(snap, &kept_rss);
+	p->counter[SC_STACKS_KEPT_RSS] = (int64_t)kept_rss;
 	if (h)
 		counters_from_hsperf(p, h);
 	if (nmt && (nmt->kind == NMT_SUMMARY || nmt->kind == NMT_DETAIL))
@@ -414,7 +421,7 @@ size_t series_trends(const struct series *s, struct series_trend **out)
 		snprintf(label, sizeof(label), "counter:%s", counter_names[c]);
 		add_trend(&a, s, label,
 			  (c >= SC_META_USED && c <= SC_OLD_USED) || c == SC_CHEAP_OUTSTANDING ||
-				  c == SC_META_VMINFO,
+				  c == SC_META_VMINFO || c == SC_STACKS_KEPT_RSS,
 			  get_counter, &idx[RC_NR + c]);
 	}
 	for (size_t i = 0; i < s->n; i++)

@@ -25,9 +25,10 @@ struct store;
 struct strbuf;
 
 /*
- * JVM counters kept per point. The stored names (series_counter_name) are
- * stable: the hsperfdata name where the value comes from hsperfdata, else
- * an "offheap." name for a derived or jcmd figure.
+ * Counters kept per point, most of them a JVM's. The stored names
+ * (series_counter_name) are stable: the hsperfdata name where the value
+ * comes from hsperfdata, else an "offheap." name for a derived or jcmd
+ * figure.
  */
 enum series_counter {
 	SC_THREADS_LIVE,	/* java.threads.live */
@@ -50,6 +51,12 @@ enum series_counter {
 	 * where sun.gc.metaspace.used is updated at GCs only (0 until the first)
 	 */
 	SC_META_VMINFO,
+	/*
+	 * offheap.stacks.kept, of any process: mappings shaped like a thread
+	 * stack that no live thread owns (classify_kept_stacks)
+	 */
+	SC_STACKS_KEPT,
+	SC_STACKS_KEPT_RSS,	/* offheap.stacks.kept.rss: their resident bytes */
 	SC_NR
 };
 
