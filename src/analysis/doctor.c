@@ -193,10 +193,44 @@ static const char *grown_group(const struct series *s, int *delta)
 	return best;
 }
 
+/*
+ * Threads that end but are never joined: their number does not rise, but
+ * glibc frees a thread's stack only at pthread_join (or at its end when
+ * detached), so stacks of no live thread pile up, each with its guard and
+ * its touched pages.
+ */
+static void rule_unjoined(struct ctx *c, const struct series_trend *kept)
+{
+	const struct series_trend *os = tr(c, "threads");
+	const struct series_trend *rss = tr(c, "counter:offheap.stacks.kept.rss");
+	struct finding *f;
+	char a[32];
+
+	f = add(c->r, "thread-leak", FS_LEAK);
+	rate(f, kept);
+	f->bytes_per_hour = rss && rss->j.per_hour > 0 ? rss->j.per_hour : 0;
+	SET(f->title, "thread leak: %+" PRId64 " threads ended in %.0f s but were never joined: each keeps its stack",
+	    kept->j.last - kept->j.first, c->span_s);
+	growth_line(f, "thread stacks that no live thread owns", kept, c->span_s);
+	if (rss && rss->j.last > rss->j.first)
+		growth_line(f, "their resident pages", rss, c->span_s);
+	if (os)
+		evidence(f, "threads (/proc status): %" PRId64 " at the start, %" PRId64 " at the end: the threads end, their stacks stay",
+			 os->j.first, os->j.last);
+	if (c->s->stack_rlimit)
+		SET(f->culprit, "threads that end without pthread_join or pthread_detach: each keeps its stack mapped (%s of address space, and the pages it touched)",
+		    format_size(a, sizeof(a), c->s->stack_rlimit));
+	else
+		SET(f->culprit, "threads that end without pthread_join or pthread_detach: each keeps its stack mapped");
+	SET(f->fix,
+	    "join every thread that ends (pthread_join), or make it detached (pthread_detach, or pthread_attr_setdetachstate before pthread_create; std::thread: join() or detach()); left so, thread creation fails once the address space or vm.max_map_count runs out");
+}
+
 static void rule_threads(struct ctx *c)
 {
 	const struct series_trend *t = tr(c, "counter:java.threads.live");
 	const struct series_trend *os = tr(c, "threads"), *nmt = tr(c, "nmt:Thread");
+	const struct series_trend *kept = tr(c, "counter:offheap.stacks.kept");
 	const char *group;
 	struct finding *f;
 	int delta;
@@ -204,8 +238,11 @@ static void rule_threads(struct ctx *c)
 
 	if (!growing(t, LEAK_MIN_THREADS))
 		t = NULL;
-	if (!t && !growing(os, LEAK_MIN_THREADS))
+	if (!t && !growing(os, LEAK_MIN_THREADS)) {
+		if (growing(kept, LEAK_MIN_THREADS))
+			rule_unjoined(c, kept);
 		return;
+	}
 	f = add(c->r, "thread-leak", FS_LEAK);
 	rate(f, t ? t : os);
 	SET(f->title, "thread leak: %+" PRId64 " threads in %.0f s and still rising",
@@ -522,6 +559,9 @@ static bool native_trend(const struct ctx *c, struct trend_judgement *j)
 
 		t[i] = p->t_ns;
 		y[i] = (int64_t)(p->cls[RC_HEAP].rss + p->cls[RC_ARENA].rss + p->cls[RC_ANON].rss);
+		/* the stacks of ended threads are the thread rules' (rule_unjoined) */
+		if (p->counter[SC_STACKS_KEPT_RSS] > 0 && p->counter[SC_STACKS_KEPT_RSS] <= y[i])
+			y[i] -= p->counter[SC_STACKS_KEPT_RSS];
 	}
 	trend_judge(t, y, c->s->n, LEAK_MIN_BYTES, j);
 	free(t);
@@ -1628,6 +1668,54 @@ static void culprit_by_entry(struct finding *f, const struct alloc_data *d,
 		 best->alloc_count, best->frames[at].function, a);
 }
 
+/* A frame of the C runtime's (the trace's frames end in " in MODULE"). */
+static bool frame_in_runtime(const char *fr)
+{
+	static const char *const mods[] = { " in libc.so", " in libpthread.so", " in libstdc++.so" };
+
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
+		if (strstr(fr, mods[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The frame of the traced site that started threads: every thread start
+ * maps the new thread's stack (unless glibc reuses a freed one), so a site
+ * through pthread_create is thread starts, and its first caller outside
+ * the C runtime (std::thread's frames are in it) is the code that starts
+ * them. Its index, or -1.
+ */
+static int thread_starter(const struct doctor_mmap_site *m)
+{
+	bool seen = false;
+
+	for (size_t i = 0; i < m->nframes; i++) {
+		const char *fr = m->frames[i];
+
+		if (!strncmp(fr, "pthread_create", 14) || !strncmp(fr, "__pthread_create", 16))
+			seen = true;
+		else if (seen && !frame_in_runtime(fr))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void culprit_thread_starter(struct finding *f, const struct doctor_mmap_site *m, int k)
+{
+	size_t len = strlen(f->culprit);
+	char a[32];
+
+	snprintf(f->culprit + len, sizeof(f->culprit) - len, ", started by %s", m->frames[k]);
+	evidence(f, "traced for %.1f s: thread '%s' started threads from that stack, mapping %" PRIu64 " stack%s (%s) still mapped at the end",
+		 (double)m->window_ms / 1000, m->thread, m->regions, m->regions == 1 ? "" : "s",
+		 format_size(a, sizeof(a), m->outstanding));
+	f->nculprit_frames = 0;
+	for (size_t i = (size_t)k; i < m->nframes && f->nculprit_frames < FINDING_MAX_FRAMES; i++)
+		snprintf(f->culprit_frames[f->nculprit_frames++], sizeof(f->culprit_frames[0]), "%s",
+			 m->frames[i]);
+}
+
 static void culprits_from_windows(struct ctx *c)
 {
 	const struct doctor_probes *p = c->p;
@@ -1654,7 +1742,13 @@ static void culprits_from_windows(struct ctx *c)
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct finding *f = &c->r->f[i];
 		bool mmap = !strcmp(f->pattern, "mmap-growth");
+		int k;
 
+		if (!jvm && !strcmp(f->pattern, "thread-leak") && p->mmap_site &&
+		    (k = thread_starter(p->mmap_site)) >= 0) {
+			culprit_thread_starter(f, p->mmap_site, k);
+			continue;
+		}
 		if (entries_of(f->pattern)) {
 			/*
 			 * doctor's window, or a recording's sites for the

@@ -753,6 +753,67 @@ static void test_thread_starter(void)
 }
 
 /*
+ * A C program whose threads end unjoined: the threads do not pile up, the
+ * stacks of no live thread do (their touched pages in class anon). One
+ * thread-leak finding, no mmap-growth for the same pages; the short trace's
+ * site through pthread_create names the code that starts them. A count of
+ * kept stacks that stays (glibc's cache of freed stacks) is nothing.
+ */
+static void test_unjoined(void)
+{
+	struct doctor_mmap_site site = {
+		.thread = "server",
+		.frames = { "pthread_create@@GLIBC_2.34 (pthread_create.c:647) in libc.so.6",
+			    "std::thread::_M_start_thread in libstdc++.so.6",
+			    "accept_loop (srv.cc:31) in srv", "main (srv.cc:80) in srv" },
+		.nframes = 4, .outstanding = 80 * MIB, .regions = 10, .window_ms = 1000,
+	};
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	make(&s, HEALTHY);
+	s.is_jvm = false;
+	s.stack_rlimit = 8 * MIB;
+	for (size_t i = 0; i < s.n; i++) {
+		struct series_point *pt = &s.pts[i];
+
+		pt->nnmt = 0;
+		for (int k = 0; k < SC_NR; k++)
+			pt->counter[k] = -1;
+		pt->counter[SC_STACKS_KEPT] = 5 + (int64_t)i * 20;
+		pt->counter[SC_STACKS_KEPT_RSS] = (int64_t)i * 20 * 24576;
+		pt->cls[RC_ANON].rss += (uint64_t)i * 20 * 24576;
+	}
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "thread-leak") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].title, "never joined") && strstr(r.f[0].fix, "pthread_join"),
+	   "unjoined: one thread-leak, no mmap-growth for the stacks' pages");
+	doctor_report_release(&r);
+	p.mmap_traced = true;
+	p.mmap_site = &site;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && strstr(r.f[0].culprit, ", started by accept_loop (srv.cc:31) in srv") &&
+		   r.f[0].nculprit_frames >= 1 && !strncmp(r.f[0].culprit_frames[0], "accept_loop ", 12),
+	   "unjoined: named by the caller of pthread_create past the C++ runtime");
+	doctor_report_release(&r);
+	for (size_t i = 0; i < s.n; i++) {
+		s.pts[i].cls[RC_ANON].rss -= (uint64_t)i * 20 * 24576;
+		s.pts[i].counter[SC_STACKS_KEPT] = 5;
+		s.pts[i].counter[SC_STACKS_KEPT_RSS] = 5 * 24576;
+	}
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 0, "kept stacks that stay (glibc's cache): nothing");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
+/*
  * Native memory outside the heap grows (no NMT Other, too few buffers to
  * count on the heap): the growing site under ByteBuffer.allocateDirect
  * makes it the direct-buffers finding, with its fix.
@@ -1109,6 +1170,7 @@ int main(int argc, char **argv)
 	test_intern_by_site();
 	test_program_path_first();
 	test_nothing_seen();
+	test_unjoined();
 	test_java_heap();
 	return done_testing();
 }
