@@ -260,6 +260,9 @@ int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc
 	return ret;
 }
 
+/* Threads more at the end than at the start for a trace of who starts them. */
+#define TRACE_MIN_THREADS 4
+
 bool docattach_wants_trace(const struct series *s)
 {
 	const struct series_point *a, *b;
@@ -272,7 +275,17 @@ bool docattach_wants_trace(const struct series *s)
 	anon = (int64_t)b->cls[RC_ANON].rss - (int64_t)a->cls[RC_ANON].rss;
 	malloc_d = (int64_t)(b->cls[RC_HEAP].rss + b->cls[RC_ARENA].rss) -
 		   (int64_t)(a->cls[RC_HEAP].rss + a->cls[RC_ARENA].rss);
-	return anon >= (int64_t)(2 * MIB) && anon > malloc_d;
+	if (anon >= (int64_t)(2 * MIB) && anon > malloc_d)
+		return true;
+	/*
+	 * Threads, or stacks of ended threads, piling up in a program that is no
+	 * JVM (whose recording names the code that starts threads): each new
+	 * one maps its stack, so the trace sees who creates them.
+	 */
+	return !s->is_jvm &&
+	       (b->threads - a->threads >= TRACE_MIN_THREADS ||
+		(a->counter[SC_STACKS_KEPT] >= 0 &&
+		 b->counter[SC_STACKS_KEPT] - a->counter[SC_STACKS_KEPT] >= TRACE_MIN_THREADS));
 }
 
 /* System call wrappers: the code that asked is the first frame past them. */
@@ -305,26 +318,30 @@ static void fill_site(const struct trace *t, uint32_t si, const struct site_sum 
 	out->regions = sum->regions;
 	for (uint32_t k = 0; sym && k < st->depth && out->nframes < FINDING_MAX_FRAMES; k++) {
 		const struct sym_frame *f;
-		const char *mod, *fn;
 		size_t n;
 
 		symbolize_pc(sym, st->pcs[k], k > 0, &f, &n);
-		fn = f[n - 1].demangled ? f[n - 1].demangled : f[n - 1].function;
-		if (!past && is_syscall_wrapper(fn))
-			continue;
-		past = true;
-		mod = f[n - 1].module ? strrchr(f[n - 1].module, '/') : NULL;
-		mod = mod ? mod + 1 : f[n - 1].module;
-		if (fn && f[n - 1].file && f[n - 1].line > 0)
-			snprintf(out->frames[out->nframes++], sizeof(out->frames[0]), "%s (%s:%d)%s%s",
-				 fn, f[n - 1].file, f[n - 1].line, mod ? " in " : "", mod ? mod : "");
-		else if (fn)
-			snprintf(out->frames[out->nframes++], sizeof(out->frames[0]), "%s%s%s", fn,
-				 mod ? " in " : "", mod ? mod : "");
-		else
-			snprintf(out->frames[out->nframes++], sizeof(out->frames[0]),
-				 "0x%" PRIx64 "%s%s", st->pcs[k], mod ? " in " : "",
-				 mod ? mod : " (no module: JIT or generated code)");
+		/* a function inlined at the pc is a frame of its own, innermost first */
+		for (size_t j = 0; j < n && out->nframes < FINDING_MAX_FRAMES; j++) {
+			const char *fn = f[j].demangled ? f[j].demangled : f[j].function;
+			const char *mod = f[j].module ? strrchr(f[j].module, '/') : NULL;
+
+			if (!past && is_syscall_wrapper(fn))
+				continue;
+			past = true;
+			mod = mod ? mod + 1 : f[j].module;
+			if (fn && f[j].file && f[j].line > 0)
+				snprintf(out->frames[out->nframes++], sizeof(out->frames[0]),
+					 "%s (%s:%d)%s%s", fn, f[j].file, f[j].line, mod ? " in " : "",
+					 mod ? mod : "");
+			else if (fn)
+				snprintf(out->frames[out->nframes++], sizeof(out->frames[0]), "%s%s%s",
+					 fn, mod ? " in " : "", mod ? mod : "");
+			else
+				snprintf(out->frames[out->nframes++], sizeof(out->frames[0]),
+					 "0x%" PRIx64 "%s%s", st->pcs[k], mod ? " in " : "",
+					 mod ? mod : " (no module: JIT or generated code)");
+		}
 	}
 }
 

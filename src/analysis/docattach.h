@@ -65,7 +65,11 @@ int docattach_record_wait(struct docattach_rec *d, uint64_t wait_ms);
 int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc_data *out,
 			 struct strbuf *why);
 
-/* Whether the anonymous memory of s (not malloc's heaps) grew enough to trace who maps it. */
+/*
+ * Whether the anonymous memory of s (not malloc's heaps) grew enough to
+ * trace who maps it, or (not a JVM) its threads or the stacks of its ended
+ * threads did: who starts them.
+ */
 bool docattach_wants_trace(const struct series *s);
 
 /*
