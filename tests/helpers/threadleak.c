@@ -1,0 +1,93 @@
+/*
+ * threadleak: a C program that starts threads at a steady rate, leaking them
+ * or not, for doctor's thread rules.
+ *
+ *   threadleak MODE RATE READY [LIFETIME_S]
+ *
+ * MODE: blocked   the threads never end (their number rises)
+ *       unjoined  the threads end at once and are never joined (their
+ *                 stacks stay mapped; their number does not rise)
+ *       joined    the threads end and are joined (healthy)
+ *       detached  the threads are created detached and end (healthy)
+ * RATE threads a second. READY is written once the first thread ran. The
+ * threads are started by spawn_loop, which is never inlined: the code a
+ * diagnosis must name.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum mode { BLOCKED, UNJOINED, JOINED, DETACHED };
+
+static atomic_int ran;
+
+static void *worker(void *arg)
+{
+	volatile char scratch[16384]; /* touch some stack, as real work does */
+
+	memset((char *)scratch, (int)(long)arg, sizeof(scratch));
+	atomic_fetch_add(&ran, 1);
+	if (arg == (void *)BLOCKED)
+		for (;;)
+			pause();
+	return NULL;
+}
+
+static __attribute__((noinline)) void spawn_loop(enum mode mode, int rate, const char *ready,
+						 long lifetime_s)
+{
+	struct timespec gap = { 0, 1000000000L / rate };
+	pthread_attr_t attr;
+	time_t end = time(NULL) + lifetime_s;
+	int wrote = 0;
+
+	pthread_attr_init(&attr);
+	if (mode == DETACHED)
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	while (time(NULL) < end) {
+		pthread_t t;
+
+		if (pthread_create(&t, &attr, worker, (void *)(long)mode)) {
+			perror("threadleak: pthread_create");
+			exit(1);
+		}
+		if (mode == JOINED)
+			pthread_join(t, NULL);
+		if (!wrote && atomic_load(&ran) > 0) {
+			FILE *f = fopen(ready, "w");
+
+			if (f) {
+				fprintf(f, "%d\n", (int)getpid());
+				fclose(f);
+			}
+			wrote = 1;
+		}
+		nanosleep(&gap, NULL);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const names[] = { "blocked", "unjoined", "joined", "detached" };
+	int mode = -1, rate;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: threadleak blocked|unjoined|joined|detached RATE READY [LIFETIME_S]\n");
+		return 2;
+	}
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(argv[1], names[i]))
+			mode = i;
+	rate = atoi(argv[2]);
+	if (mode < 0 || rate < 1 || rate > 1000) {
+		fprintf(stderr, "threadleak: bad mode or rate\n");
+		return 2;
+	}
+	spawn_loop((enum mode)mode, rate, argv[3], argc > 4 ? atol(argv[4]) : 120);
+	return 0;
+}
