@@ -105,6 +105,7 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 {
 	struct strbuf sb = STRBUF_INIT, perr = STRBUF_INIT;
 	struct timespec ts;
+	bool kthread;
 	int ret, fd;
 
 	snapshot_init(s);
@@ -131,6 +132,15 @@ int snapshot_take(pid_t pid, unsigned flags, struct snapshot *s, struct strbuf *
 		if (s->status.state == 'Z' || s->status.state == 'X') {
 			strbuf_addf(err, "process %d has exited (a zombie its parent has not reaped)",
 				    (int)pid);
+			ret = -ESRCH;
+			goto fail;
+		}
+		/*
+		 * A process killed meanwhile drops its memory before it turns
+		 * zombie: only a kernel thread has none and stays.
+		 */
+		if (proc_read_kthread(pid, &kthread) || !kthread) {
+			strbuf_addf(err, "process %d exited during the snapshot", (int)pid);
 			ret = -ESRCH;
 			goto fail;
 		}

@@ -207,7 +207,8 @@ int proc_status_read(pid_t pid, struct proc_status *st, struct strbuf *err)
 	return ret;
 }
 
-int proc_stat_starttime(const char *text, size_t len, uint64_t *starttime)
+/* Field n (4 or more: a number) of /proc/PID/stat. */
+static int stat_field(const char *text, size_t len, int n, uint64_t *v)
 {
 	const char *end = text + len, *p = NULL;
 
@@ -218,8 +219,8 @@ int proc_stat_starttime(const char *text, size_t len, uint64_t *starttime)
 	if (!p)
 		return -EINVAL;
 	p++;
-	/* Field 3 (state) follows; starttime is field 22, i.e. the 20th after comm. */
-	for (int field = 3; field < 22; field++) {
+	/* Field 3 (state) follows the comm. */
+	for (int field = 3; field < n; field++) {
 		while (p < end && *p == ' ')
 			p++;
 		while (p < end && *p != ' ' && *p != '\n')
@@ -227,7 +228,28 @@ int proc_stat_starttime(const char *text, size_t len, uint64_t *starttime)
 		if (p >= end)
 			return -EINVAL;
 	}
-	return dec(&p, end, starttime) ? 0 : -EINVAL;
+	while (p < end && *p == ' ')
+		p++;
+	return dec(&p, end, v) ? 0 : -EINVAL;
+}
+
+int proc_stat_starttime(const char *text, size_t len, uint64_t *starttime)
+{
+	return stat_field(text, len, 22, starttime);
+}
+
+int proc_read_kthread(pid_t pid, bool *kthread)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t flags = 0;
+	int ret = procfs_read_pid(pid, "stat", &sb, 1 << 16);
+
+	if (!ret)
+		ret = stat_field(sb.buf, sb.len, 9, &flags);
+	/* PF_KTHREAD (include/linux/sched.h), stable since Linux 2.6 */
+	*kthread = !ret && (flags & 0x00200000);
+	strbuf_release(&sb);
+	return ret;
 }
 
 int proc_read_starttime(pid_t pid, uint64_t *starttime)

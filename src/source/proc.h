@@ -70,6 +70,9 @@ int proc_status_read(pid_t pid, struct proc_status *st, struct strbuf *err);
 int proc_stat_starttime(const char *text, size_t len, uint64_t *starttime);
 int proc_read_starttime(pid_t pid, uint64_t *starttime);
 
+/* Whether pid is a kernel thread (PF_KTHREAD in /proc/PID/stat's flags). */
+int proc_read_kthread(pid_t pid, bool *kthread);
+
 /*
  * Parses /proc/PID/task/TID/syscall for the stack pointer: "NR a0…a5 SP PC"
  * in a syscall, "-1 SP PC" blocked outside one, "running" (no SP: *sp = 0).
