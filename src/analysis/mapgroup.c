@@ -22,6 +22,25 @@ static int cmp_group(const void *a, const void *b, void *arg)
 	return strcmp(x->key, y->key);
 }
 
+/* Groups of MAPGROUP_FILES kept by name; the others are summed in one. */
+#define FILE_GROUPS_MAX 256
+#define FILE_GROUPS_OTHER "(other files)"
+
+/* path with every run of digits folded to '#' */
+static void fold_digits(const char *path, struct strbuf *out)
+{
+	strbuf_reset(out);
+	for (const char *c = path; *c; c++) {
+		if (*c >= '0' && *c <= '9') {
+			strbuf_addch(out, '#');
+			while (c[1] >= '0' && c[1] <= '9')
+				c++;
+		} else {
+			strbuf_addch(out, *c);
+		}
+	}
+}
+
 struct map_group *mapgroup_build(const struct snapshot *s, enum mapgroup_by by,
 				 uint64_t (*value)(const struct mem_counts *m), size_t *ngroups)
 {
@@ -36,6 +55,17 @@ struct map_group *mapgroup_build(const struct snapshot *s, enum mapgroup_by by,
 
 		if (by == MAPGROUP_CLASS) {
 			key = region_class_name(r->cls);
+		} else if (by == MAPGROUP_FILES) {
+			if (r->cls != RC_FILE)
+				continue;
+			fold_digits(r->path, &label);
+			key = label.buf;
+			if (n >= FILE_GROUPS_MAX) {
+				for (j = 0; j < n && strcmp(g[j].key, key); j++)
+					;
+				if (j == n)
+					key = FILE_GROUPS_OTHER;
+			}
 		} else {
 			/* Every thread's stack is one group, not one per thread. */
 			if (r->cls == RC_STACK)
@@ -74,3 +104,30 @@ void mapgroup_free(struct map_group *g, size_t n)
 		free(g[i].key);
 	free(g);
 }
+
+const struct map_group *mapgroup_grown(const struct map_group *a, size_t na,
+				       const struct map_group *b, size_t nb, size_t *from,
+				       size_t *to)
+{
+	const struct map_group *best = NULL;
+	size_t best_d = 0;
+
+	*from = *to = 0;
+	for (size_t i = 0; i < nb; i++) {
+		size_t was = 0;
+
+		for (size_t j = 0; j < na; j++)
+			if (!strcmp(a[j].key, b[i].key)) {
+				was = a[j].count;
+				break;
+			}
+		if (b[i].count > was && b[i].count - was > best_d) {
+			best = &b[i];
+			best_d = b[i].count - was;
+			*from = was;
+			*to = b[i].count;
+		}
+	}
+	return best;
+}
+

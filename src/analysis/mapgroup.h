@@ -17,6 +17,8 @@ struct strbuf;
 enum mapgroup_by {
 	MAPGROUP_CLASS,		/* region_class_name */
 	MAPGROUP_PATH,		/* snapshot_region_label; stacks and arenas as one group each */
+	MAPGROUP_FILES,		/* mapped data files only (class file), by path with every
+				   run of digits folded to '#': "/data/seg#.idx" */
 };
 
 struct map_group {
@@ -35,5 +37,13 @@ struct map_group *mapgroup_build(const struct snapshot *s, enum mapgroup_by by,
 
 /* Frees what mapgroup_build returned; NULL is a no-op. */
 void mapgroup_free(struct map_group *g, size_t n);
+
+/*
+ * The group of b[0..nb) whose mappings grew most in number since a[0..na)
+ * (NULL when none grew); *from and *to: its counts then and now.
+ */
+const struct map_group *mapgroup_grown(const struct map_group *a, size_t na,
+				       const struct map_group *b, size_t nb, size_t *from,
+				       size_t *to);
 
 #endif
