@@ -186,6 +186,12 @@ int sampler_tick(struct sampler *sp, unsigned tick_flags, struct strbuf *err)
 		have_meta = !jvmmem_parse_metaspace(out.buf, &meta);
 	}
 
+	if (!sp->ticks) {
+		sp->files_first = mapgroup_build(&snap, MAPGROUP_FILES, NULL, &sp->nfiles_first);
+	} else {
+		mapgroup_free(sp->files_last, sp->nfiles_last);
+		sp->files_last = mapgroup_build(&snap, MAPGROUP_FILES, NULL, &sp->nfiles_last);
+	}
 	p = series_add(sp->s, &snap, have_hsperf ? &sp->h : NULL, have_nmt ? &nmt : NULL);
 	if (have_cheap)
 		p->counter[SC_CHEAP_OUTSTANDING] = (int64_t)cheap;
@@ -209,4 +215,16 @@ out:
 void sampler_close(struct sampler *sp)
 {
 	hsperf_release(&sp->h);
+	mapgroup_free(sp->files_first, sp->nfiles_first);
+	mapgroup_free(sp->files_last, sp->nfiles_last);
+	sp->files_first = sp->files_last = NULL;
+	sp->nfiles_first = sp->nfiles_last = 0;
+}
+
+const char *sampler_grown_files(const struct sampler *sp, size_t *from, size_t *to)
+{
+	const struct map_group *g = mapgroup_grown(sp->files_first, sp->nfiles_first,
+						   sp->files_last, sp->nfiles_last, from, to);
+
+	return g ? g->key : NULL;
 }
