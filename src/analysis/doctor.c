@@ -30,6 +30,7 @@
 /* Floors over the sampled span: less than this is not called a leak. */
 #define LEAK_MIN_BYTES (2 * MIB)
 #define LEAK_MIN_THREADS 4
+#define MAPPED_MIN_FILES 4
 #define LEAK_MIN_CLASSES 100
 #define LEAK_MIN_STRINGS 2000
 
@@ -224,6 +225,67 @@ static void rule_unjoined(struct ctx *c, const struct series_trend *kept)
 		SET(f->culprit, "threads that end without pthread_join or pthread_detach: each keeps its stack mapped");
 	SET(f->fix,
 	    "join every thread that ends (pthread_join), or make it detached (pthread_detach, or pthread_attr_setdetachstate before pthread_create; std::thread: join() or detach()); left so, thread creation fails once the address space or vm.max_map_count runs out");
+}
+
+/* Mappings of a class over the points (their number), judged like the others. */
+static void count_trend(const struct ctx *c, enum region_class cls, struct trend_judgement *j)
+{
+	uint64_t *t = xmalloc((c->s->n + 1) * sizeof(*t));
+	int64_t *y = xmalloc((c->s->n + 1) * sizeof(*y));
+
+	for (size_t i = 0; i < c->s->n; i++) {
+		t[i] = c->s->pts[i].t_ns;
+		y[i] = c->s->pts[i].cls_count[cls];
+	}
+	trend_judge(t, y, c->s->n, MAPPED_MIN_FILES, j);
+	free(t);
+	free(y);
+}
+
+/*
+ * Mapped data files (not libraries, not jars) that pile up: more mappings
+ * all the time, and more of them resident. A JVM's MappedByteBuffer is
+ * unmapped only when a GC finds it unreachable; a C program's mapping
+ * only at munmap. A file read through one mapping that grows resident is
+ * not this (its number of mappings stays).
+ */
+static void rule_mapped_files(struct ctx *c)
+{
+	const struct series_trend *rss = tr(c, "class:file");
+	const struct doctor_probes *p = c->p;
+	struct trend_judgement n;
+	struct finding *f;
+	char a[32];
+
+	if (!growing(rss, LEAK_MIN_BYTES))
+		return;
+	count_trend(c, RC_FILE, &n);
+	if (n.kind != TREND_GROWING || n.last - n.first < MAPPED_MIN_FILES)
+		return;
+	f = add(c->r, "mapped-files", FS_LEAK);
+	f->bytes_per_hour = rss->j.per_hour;
+	f->confidence = rss->j.confidence < n.confidence ? rss->j.confidence : n.confidence;
+	SET(f->title, "mapped files pile up: %+" PRId64 " file mappings in %.0f s, %s resident",
+	    n.last - n.first, c->span_s, sz(a, sizeof(a), rss->j.last - rss->j.first));
+	evidence(f, "mappings of data files: %" PRId64 " -> %" PRId64 " (%+" PRId64 " in %.0f s, R² %.2f)",
+		 n.first, n.last, n.last - n.first, c->span_s, n.fit.r2);
+	growth_line(f, "their resident bytes (class file)", rss, c->span_s);
+	if (p->files_grown[0]) {
+		evidence(f, "mapped files '%s': %" PRIu64 " -> %" PRIu64, p->files_grown,
+			 p->files_from, p->files_to);
+		SET(f->culprit, "files mapped and never unmapped: '%s' (%+" PRId64 " mappings)%s",
+		    p->files_grown, (int64_t)(p->files_to - p->files_from),
+		    c->s->is_jvm ? ", by MappedByteBuffers (FileChannel.map) still referenced" : "");
+	} else {
+		SET(f->culprit, "files mapped and never unmapped%s",
+		    c->s->is_jvm ? ": MappedByteBuffers (FileChannel.map) still referenced" : "");
+	}
+	if (c->s->is_jvm)
+		SET(f->fix,
+		    "drop the MappedByteBuffers no longer needed (a mapping goes only when a GC finds its buffer unreachable), map fewer and larger regions, or read the files through a FileChannel instead");
+	else
+		SET(f->fix,
+		    "munmap each mapping once done with it (closing the file does not unmap it); 'offheap maps PID' lists them");
 }
 
 static void rule_threads(struct ctx *c)
@@ -1847,6 +1909,7 @@ void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 			rule_threads(&c);
 		}
 		rule_native(&c, r->n > before);
+		rule_mapped_files(&c); /* not native memory: explains none of it */
 		rule_budget(&c);
 		free(c.t);
 	} else if (s && s->n) {

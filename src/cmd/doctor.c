@@ -660,6 +660,16 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	fx->span_s = s->n > 1 ? (double)(s->pts[s->n - 1].t_ns - s->pts[0].t_ns) / 1e9 : 0;
 	fx->caps = p;
 	fx->caps.allocs = NULL;
+	{
+		size_t from, to;
+		const char *files = sampler_grown_files(&sp, &from, &to);
+
+		if (files) {
+			snprintf(p.files_grown, sizeof(p.files_grown), "%s", files);
+			p.files_from = from;
+			p.files_to = to;
+		}
+	}
 	doctor_diagnose(s, &p, r);
 	ret = 0;
 out:

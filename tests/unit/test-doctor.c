@@ -814,6 +814,50 @@ static void test_unjoined(void)
 }
 
 /*
+ * Data files mapped and kept: more file mappings all the time, more of them
+ * resident. One file read through one mapping grows resident too, but its
+ * number of mappings stays: nothing.
+ */
+static void test_mapped_files(void)
+{
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	snprintf(p.files_grown, sizeof(p.files_grown), "/data/seg#.idx");
+	p.files_from = 2;
+	p.files_to = 2 + (N - 1) * 3;
+	make(&s, HEALTHY);
+	for (size_t i = 0; i < s.n; i++) {
+		s.pts[i].cls_count[RC_FILE] = 2 + (uint32_t)i * 3;
+		s.pts[i].cls[RC_FILE].rss = (uint64_t)i * 3 * MIB;
+	}
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "mapped-files") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].culprit, "'/data/seg#.idx' (+87 mappings)") &&
+		   strstr(r.f[0].fix, "MappedByteBuffers"),
+	   "mapped files piling up in a JVM: mapped-files, by their folded path");
+	doctor_report_release(&r);
+	s.is_jvm = false;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "mapped-files") && strstr(r.f[0].fix, "munmap"),
+	   "in C: munmap");
+	doctor_report_release(&r);
+	s.is_jvm = true;
+	for (size_t i = 0; i < s.n; i++)
+		s.pts[i].cls_count[RC_FILE] = 2;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 0, "one mapping growing resident (a file read through it): nothing");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
+/*
  * Native memory outside the heap grows (no NMT Other, too few buffers to
  * count on the heap): the growing site under ByteBuffer.allocateDirect
  * makes it the direct-buffers finding, with its fix.
@@ -1171,6 +1215,7 @@ int main(int argc, char **argv)
 	test_program_path_first();
 	test_nothing_seen();
 	test_unjoined();
+	test_mapped_files();
 	test_java_heap();
 	return done_testing();
 }
