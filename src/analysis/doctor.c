@@ -243,49 +243,56 @@ static void count_trend(const struct ctx *c, enum region_class cls, struct trend
 }
 
 /*
- * Mapped data files (not libraries, not jars) that pile up: more mappings
- * all the time, and more of them resident. A JVM's MappedByteBuffer is
- * unmapped only when a GC finds it unreachable; a C program's mapping
- * only at munmap. A file read through one mapping that grows resident is
- * not this (its number of mappings stays).
+ * Mapped data files (not libraries, not jars), or shared memory (memfd,
+ * /dev/shm, shared anonymous), that pile up: more mappings all the time,
+ * and more of them resident. A JVM's MappedByteBuffer is unmapped only
+ * when a GC finds it unreachable; a C program's mapping only at munmap. A
+ * file read through one mapping that grows resident is not this (its
+ * number of mappings stays).
  */
-static void rule_mapped_files(struct ctx *c)
+static void rule_mapped(struct ctx *c, enum region_class cls)
 {
-	const struct series_trend *rss = tr(c, "class:file");
 	const struct doctor_probes *p = c->p;
+	bool shm = cls == RC_SHM;
+	const struct series_trend *rss = tr(c, shm ? "class:shm" : "class:file");
+	const char *grown = shm ? p->shm_grown : p->files_grown;
+	uint64_t from = shm ? p->shm_from : p->files_from, to = shm ? p->shm_to : p->files_to;
 	struct trend_judgement n;
 	struct finding *f;
 	char a[32];
 
 	if (!growing(rss, LEAK_MIN_BYTES))
 		return;
-	count_trend(c, RC_FILE, &n);
+	count_trend(c, cls, &n);
 	if (n.kind != TREND_GROWING || n.last - n.first < MAPPED_MIN_FILES)
 		return;
-	f = add(c->r, "mapped-files", FS_LEAK);
+	f = add(c->r, shm ? "shared-memory" : "mapped-files", FS_LEAK);
 	f->bytes_per_hour = rss->j.per_hour;
 	f->confidence = rss->j.confidence < n.confidence ? rss->j.confidence : n.confidence;
-	SET(f->title, "mapped files pile up: %+" PRId64 " file mappings in %.0f s, %s resident",
-	    n.last - n.first, c->span_s, sz(a, sizeof(a), rss->j.last - rss->j.first));
-	evidence(f, "mappings of data files: %" PRId64 " -> %" PRId64 " (%+" PRId64 " in %.0f s, R² %.2f)",
-		 n.first, n.last, n.last - n.first, c->span_s, n.fit.r2);
-	growth_line(f, "their resident bytes (class file)", rss, c->span_s);
-	if (p->files_grown[0]) {
-		evidence(f, "mapped files '%s': %" PRIu64 " -> %" PRIu64, p->files_grown,
-			 p->files_from, p->files_to);
-		SET(f->culprit, "files mapped and never unmapped: '%s' (%+" PRId64 " mappings)%s",
-		    p->files_grown, (int64_t)(p->files_to - p->files_from),
-		    c->s->is_jvm ? ", by MappedByteBuffers (FileChannel.map) still referenced" : "");
+	SET(f->title, "%s pile up: %+" PRId64 " mappings in %.0f s, %s resident",
+	    shm ? "shared memory mappings" : "mapped files", n.last - n.first, c->span_s,
+	    sz(a, sizeof(a), rss->j.last - rss->j.first));
+	evidence(f, "mappings of %s: %" PRId64 " -> %" PRId64 " (%+" PRId64 " in %.0f s, R² %.2f)",
+		 shm ? "shared memory (memfd, /dev/shm, shared anonymous)" : "data files", n.first,
+		 n.last, n.last - n.first, c->span_s, n.fit.r2);
+	growth_line(f, shm ? "their resident bytes (class shm)" : "their resident bytes (class file)",
+		    rss, c->span_s);
+	if (grown[0]) {
+		evidence(f, "mappings of '%s': %" PRIu64 " -> %" PRIu64, grown, from, to);
+		SET(f->culprit, "%s mapped and never unmapped: '%s' (%+" PRId64 " mappings)%s",
+		    shm ? "shared memory" : "files", grown, (int64_t)(to - from),
+		    c->s->is_jvm && !shm ? ", by MappedByteBuffers (FileChannel.map) still referenced" : "");
 	} else {
-		SET(f->culprit, "files mapped and never unmapped%s",
-		    c->s->is_jvm ? ": MappedByteBuffers (FileChannel.map) still referenced" : "");
+		SET(f->culprit, "%s mapped and never unmapped%s", shm ? "shared memory" : "files",
+		    c->s->is_jvm && !shm ? ": MappedByteBuffers (FileChannel.map) still referenced" : "");
 	}
-	if (c->s->is_jvm)
+	if (c->s->is_jvm && !shm)
 		SET(f->fix,
 		    "drop the MappedByteBuffers no longer needed (a mapping goes only when a GC finds its buffer unreachable), map fewer and larger regions, or read the files through a FileChannel instead");
 	else
 		SET(f->fix,
-		    "munmap each mapping once done with it (closing the file does not unmap it); 'offheap maps PID' lists them");
+		    "munmap each mapping once done with it (closing its file descriptor does not unmap it%s); 'offheap maps PID' lists them",
+		    shm ? ", and a memfd or /dev/shm object lives on while mapped" : "");
 }
 
 static void rule_threads(struct ctx *c)
@@ -1909,7 +1916,9 @@ void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 			rule_threads(&c);
 		}
 		rule_native(&c, r->n > before);
-		rule_mapped_files(&c); /* not native memory: explains none of it */
+		/* not native memory (heap, arenas, anon): they explain none of it */
+		rule_mapped(&c, RC_FILE);
+		rule_mapped(&c, RC_SHM);
 		rule_budget(&c);
 		free(c.t);
 	} else if (s && s->n) {

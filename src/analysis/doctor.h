@@ -95,9 +95,12 @@ struct doctor_probes {
 	const struct alloc_data *allocs;
 	uint64_t allocs_sample;	/* doctor's own recording: its --sample; 0: another's */
 	/* doctor's trace window over anonymous mmap growth */
-	/* the mapped data files whose mappings grew most in number (sampler_grown_files) */
-	char files_grown[160];		/* "" when none did, or not known (a recording) */
-	uint64_t files_from, files_to;
+	/*
+	 * the mapped data files, and the shared memory, whose mappings grew most
+	 * in number (sampler_grown_files): "" when none did, or not known (a recording)
+	 */
+	char files_grown[160], shm_grown[160];
+	uint64_t files_from, files_to, shm_from, shm_to;
 	const struct doctor_mmap_site *mmap_site;	/* NULL: not traced, or nothing left */
 	bool mmap_traced;	/* the trace ran (mmap_site NULL: it saw nothing kept) */
 };

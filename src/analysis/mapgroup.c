@@ -56,9 +56,9 @@ struct map_group *mapgroup_build(const struct snapshot *s, enum mapgroup_by by,
 		if (by == MAPGROUP_CLASS) {
 			key = region_class_name(r->cls);
 		} else if (by == MAPGROUP_FILES) {
-			if (r->cls != RC_FILE)
+			if (r->cls != RC_FILE && r->cls != RC_SHM)
 				continue;
-			fold_digits(r->path, &label);
+			fold_digits(*r->path ? r->path : "[shared anonymous]", &label);
 			key = label.buf;
 			if (n >= FILE_GROUPS_MAX) {
 				for (j = 0; j < n && strcmp(g[j].key, key); j++)
@@ -84,6 +84,7 @@ struct map_group *mapgroup_build(const struct snapshot *s, enum mapgroup_by by,
 			ALLOC_GROW(g, n + 1, alloc);
 			memset(&g[n], 0, sizeof(g[n]));
 			g[n].key = xstrdup(key);
+			g[n].cls = r->cls;
 			n++;
 		}
 		g[j].count++;
@@ -106,8 +107,8 @@ void mapgroup_free(struct map_group *g, size_t n)
 }
 
 const struct map_group *mapgroup_grown(const struct map_group *a, size_t na,
-				       const struct map_group *b, size_t nb, size_t *from,
-				       size_t *to)
+				       const struct map_group *b, size_t nb,
+				       enum region_class cls, size_t *from, size_t *to)
 {
 	const struct map_group *best = NULL;
 	size_t best_d = 0;
@@ -116,6 +117,8 @@ const struct map_group *mapgroup_grown(const struct map_group *a, size_t na,
 	for (size_t i = 0; i < nb; i++) {
 		size_t was = 0;
 
+		if (b[i].cls != cls)
+			continue;
 		for (size_t j = 0; j < na; j++)
 			if (!strcmp(a[j].key, b[i].key)) {
 				was = a[j].count;

@@ -221,10 +221,11 @@ void sampler_close(struct sampler *sp)
 	sp->nfiles_first = sp->nfiles_last = 0;
 }
 
-const char *sampler_grown_files(const struct sampler *sp, size_t *from, size_t *to)
+const char *sampler_grown_files(const struct sampler *sp, enum region_class cls, size_t *from,
+				size_t *to)
 {
 	const struct map_group *g = mapgroup_grown(sp->files_first, sp->nfiles_first,
-						   sp->files_last, sp->nfiles_last, from, to);
+						   sp->files_last, sp->nfiles_last, cls, from, to);
 
 	return g ? g->key : NULL;
 }

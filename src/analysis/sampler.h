@@ -52,7 +52,7 @@ struct sampler {
 	/* why a source is missing (empty when it is not): for the user */
 	char hsperf_error[256], attach_error[256], nmt_error[256];
 	uint64_t ticks;
-	/* the mapped data files by folded path (mapgroup), at the first and the last tick */
+	/* mapped data files and shared memory by folded path (mapgroup), first and last tick */
 	struct map_group *files_first, *files_last;
 	size_t nfiles_first, nfiles_last;
 };
@@ -75,10 +75,11 @@ int sampler_tick(struct sampler *sp, unsigned tick_flags, struct strbuf *err);
 void sampler_close(struct sampler *sp);
 
 /*
- * The group of mapped data files ("/data/seg#.idx") whose mappings grew most
- * in number from the first tick to the last, NULL when none did; *from and
- * *to: its counts then and now.
+ * The group of mapped data files ("/data/seg#.idx", cls RC_FILE) or shared
+ * memory (RC_SHM) whose mappings grew most in number from the first tick to
+ * the last, NULL when none did; *from and *to: its counts then and now.
  */
-const char *sampler_grown_files(const struct sampler *sp, size_t *from, size_t *to);
+const char *sampler_grown_files(const struct sampler *sp, enum region_class cls, size_t *from,
+				size_t *to);
 
 #endif

@@ -60,9 +60,9 @@ static void print_help(void)
 	       "direct buffers, thread leak, class loader/metaspace leak, interned strings,\n"
 	       "code cache, the Java heap, malloc fragmentation (not a leak), a budget above\n"
 	       "the cgroup limit; for any process: thread leak (also threads that ended but\n"
-	       "were never joined), mapped files never unmapped, malloc leak by site\n"
-	       "(attached, or from a recording of 'offheap record'), anonymous mmap growth,\n"
-	       "malloc growth.\n\n"
+	       "were never joined), mapped files or shared memory never unmapped, malloc\n"
+	       "leak by site (attached, or from a recording of 'offheap record'), anonymous\n"
+	       "mmap growth, malloc growth.\n\n"
 	       "Options:\n"
 	       "  -d, --duration DUR   how long to sample (default 30s)\n"
 	       "  -i, --interval DUR   time between samples (default: DURATION / 30, 200ms to 10s)\n"
@@ -663,12 +663,18 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	fx->caps.allocs = NULL;
 	{
 		size_t from, to;
-		const char *files = sampler_grown_files(&sp, &from, &to);
+		const char *g = sampler_grown_files(&sp, RC_FILE, &from, &to);
 
-		if (files) {
-			snprintf(p.files_grown, sizeof(p.files_grown), "%s", files);
+		if (g) {
+			snprintf(p.files_grown, sizeof(p.files_grown), "%s", g);
 			p.files_from = from;
 			p.files_to = to;
+		}
+		g = sampler_grown_files(&sp, RC_SHM, &from, &to);
+		if (g) {
+			snprintf(p.shm_grown, sizeof(p.shm_grown), "%s", g);
+			p.shm_from = from;
+			p.shm_to = to;
 		}
 	}
 	doctor_diagnose(s, &p, r);

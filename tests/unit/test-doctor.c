@@ -854,6 +854,20 @@ static void test_mapped_files(void)
 	doctor_diagnose(&s, &p, &r);
 	ok(r.n == 0, "one mapping growing resident (a file read through it): nothing");
 	doctor_report_release(&r);
+	for (size_t i = 0; i < s.n; i++) {
+		s.pts[i].cls_count[RC_SHM] = 1 + (uint32_t)i * 3;
+		s.pts[i].cls[RC_SHM].rss = (uint64_t)i * 3 * MIB;
+	}
+	snprintf(p.shm_grown, sizeof(p.shm_grown), "/memfd:seg (deleted)");
+	p.shm_from = 1;
+	p.shm_to = 1 + (N - 1) * 3;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "shared-memory") &&
+		   strstr(r.f[0].culprit, "shared memory mapped and never unmapped: '/memfd:seg (deleted)'") &&
+		   strstr(r.f[0].fix, "munmap"),
+	   "shared memory (memfd) piling up: shared-memory, named");
+	doctor_report_release(&r);
 	series_release(&s);
 }
 
