@@ -3,7 +3,8 @@
 # (tests/java/MapLeak) at rates ten times apart, on JDK 17 and (when
 # installed) Temurin 25, and a C program keeping its mmaps of files
 # (tests/helpers/filemapper.c) are mapped-files leaks named by the files'
-# folded path; the C program that unmaps each file is no leak. Side by side.
+# folded path, memfds kept mapped a shared-memory leak; the C program that
+# unmaps each file is no leak. Side by side.
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
@@ -26,7 +27,8 @@ if have_jdk25 java; then
 fi
 start ckeep ./filemapper keep 20 files.ckeep ready.ckeep 120
 start cunmap ./filemapper unmap 20 files.cunmap ready.cunmap 120
-NAMES="j17 j17fast ${PID_j25:+j25} ckeep cunmap"
+start cmemfd ./filemapper memfd 20 files.cmemfd ready.cmemfd 120
+NAMES="j17 j17fast ${PID_j25:+j25} ckeep cunmap cmemfd"
 for n in $NAMES; do
 	wait_for 60 "test -s ready.$n" || fail_all "$n started"
 done
@@ -68,6 +70,12 @@ fi
 test_expect_success 'C, mmaps of files kept: mapped-files with munmap as the fix' '
 	mapped ckeep.json &&
 	jq -e ".findings[] | select(.pattern == \"mapped-files\") | .fix | test(\"munmap\")" ckeep.json
+'
+
+test_expect_success 'C, memfds kept mapped: shared-memory, named' '
+	jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"shared-memory\") != null" cmemfd.json &&
+	jq -e ".findings[] | select(.pattern == \"shared-memory\") | .culprit |
+		test(\"shared memory mapped and never unmapped: ./memfd:offheap-seg \\\\(deleted\\\\). \\\\(\\\\+[0-9]+ mappings\\\\)\")" cmemfd.json
 '
 
 test_expect_success 'C, each file unmapped: no leak' '

@@ -1,12 +1,14 @@
 /*
  * filemapper: a C program that maps a new 1 MiB file of DIR (seg-N.dat) at
  * RATE a second and touches every page, keeping the mappings (keep) or
- * unmapping each one before the next (unmap, healthy).
+ * unmapping each one before the next (unmap, healthy); or (memfd) a new
+ * 1 MiB memfd ("offheap-seg"), kept.
  *
- *   filemapper keep|unmap RATE DIR READY [LIFETIME_S=120]
+ *   filemapper keep|unmap|memfd RATE DIR READY [LIFETIME_S=120]
  *
  * At most 2000 files: then it holds steady.
  */
+/* memfd_create: _GNU_SOURCE, which the build defines */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ static __attribute__((noinline)) void *map_segment(const char *dir, int i)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/seg-%d.dat", dir, i);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	fd = dir ? open(path, O_RDWR | O_CREAT | O_TRUNC, 0600) : memfd_create("offheap-seg", 0);
 	if (fd < 0 || ftruncate(fd, SEG)) {
 		perror(path);
 		exit(1);
@@ -42,16 +44,18 @@ static __attribute__((noinline)) void *map_segment(const char *dir, int i)
 
 int main(int argc, char **argv)
 {
-	int keep, rate;
+	int keep, memfd, rate;
 	time_t end;
 	FILE *f;
 
-	if (argc < 5 || (strcmp(argv[1], "keep") && strcmp(argv[1], "unmap")) ||
+	if (argc < 5 ||
+	    (strcmp(argv[1], "keep") && strcmp(argv[1], "unmap") && strcmp(argv[1], "memfd")) ||
 	    (rate = atoi(argv[2])) < 1 || rate > 1000) {
-		fprintf(stderr, "usage: filemapper keep|unmap RATE DIR READY [LIFETIME_S]\n");
+		fprintf(stderr, "usage: filemapper keep|unmap|memfd RATE DIR READY [LIFETIME_S]\n");
 		return 2;
 	}
-	keep = !strcmp(argv[1], "keep");
+	keep = strcmp(argv[1], "unmap") != 0;
+	memfd = !strcmp(argv[1], "memfd");
 	end = time(NULL) + (argc > 5 ? atol(argv[5]) : 120);
 	f = fopen(argv[4], "w");
 	if (!f)
@@ -62,7 +66,7 @@ int main(int argc, char **argv)
 		struct timespec gap = { 0, 1000000000L / rate };
 
 		if (i < 2000) {
-			void *m = map_segment(argv[3], keep ? i : 0);
+			void *m = map_segment(memfd ? NULL : argv[3], keep ? i : 0);
 
 			if (!keep)
 				munmap(m, SEG);
