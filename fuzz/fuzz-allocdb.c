@@ -14,6 +14,8 @@
 
 #include <sqlite3.h>
 
+FUZZ_SQLITE_SETUP()
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strbuf err = STRBUF_INIT;

@@ -14,6 +14,10 @@
 #include "store.h"
 #include "strbuf.h"
 
+#include <sqlite3.h>
+
+FUZZ_SQLITE_SETUP()
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path = "in.offheap";

@@ -14,6 +14,10 @@
 #include "store.h"
 #include "strbuf.h"
 
+#include <sqlite3.h>
+
+FUZZ_SQLITE_SETUP()
+
 /* Samples read at most per input: a small file cannot hold many, but keep each run short. */
 #define MAX_SAMPLES 4
 
