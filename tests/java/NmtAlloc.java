@@ -35,8 +35,9 @@ public class NmtAlloc {
 				Files.delete(trigger);
 				Path tmp = dir.resolve("allocated.tmp");
 				Files.writeString(tmp, (held.size() * mib) + "\n");
+				/* one rename(2): without ATOMIC_MOVE the JDK unlinks the old file first */
 				Files.move(tmp, dir.resolve("allocated"),
-					   java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+					   java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 			}
 			Thread.sleep(50);
 		}

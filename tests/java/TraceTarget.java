@@ -58,7 +58,8 @@ public class TraceTarget {
 		Path tmp = Path.of(args[0] + ".tmp");
 		for (long n = 1; System.currentTimeMillis() < end; n++) {
 			Files.writeString(tmp, Long.toString(n));
-			Files.move(tmp, beat, StandardCopyOption.REPLACE_EXISTING);
+			/* one rename(2): without ATOMIC_MOVE the JDK unlinks the old file first */
+			Files.move(tmp, beat, StandardCopyOption.ATOMIC_MOVE);
 			Thread.sleep(20);
 		}
 		System.exit(0);
