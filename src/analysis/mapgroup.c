@@ -133,4 +133,3 @@ const struct map_group *mapgroup_grown(const struct map_group *a, size_t na,
 	}
 	return best;
 }
-

@@ -179,15 +179,6 @@ static void mark_elf_neighbours(struct region *r, size_t n)
 	}
 }
 
-/*
- * A thread that was running on a CPU when sampled has no readable stack
- * pointer. Its stack still has the shape glibc gives every thread stack: a
- * PROT_NONE guard right below a read-write mapping whose size is the default
- * (soft RLIMIT_STACK) or the size of a stack found by its SP in this same
- * process. Such mappings become stacks of an unknown thread (tid 0), at most
- * as many as there are threads without an SP, so that a diff does not see a
- * stack turn into anonymous memory because a thread happened to run.
- */
 /* The sizes a thread stack has in this process: the default and those of its threads' stacks. */
 #define STACK_SIZES 16
 struct stack_sizes {
@@ -233,6 +224,15 @@ static bool stack_shaped(const struct snapshot *s, size_t i, const struct stack_
 	return false;
 }
 
+/*
+ * A thread that was running on a CPU when sampled has no readable stack
+ * pointer. Its stack still has the shape glibc gives every thread stack: a
+ * PROT_NONE guard right below a read-write mapping whose size is the default
+ * (soft RLIMIT_STACK) or the size of a stack found by its SP in this same
+ * process. Such mappings become stacks of an unknown thread (tid 0), at most
+ * as many as there are threads without an SP, so that a diff does not see a
+ * stack turn into anonymous memory because a thread happened to run.
+ */
 static void mark_unseen_stacks(struct snapshot *s)
 {
 	struct stack_sizes z;
@@ -288,4 +288,3 @@ size_t classify_kept_stacks(const struct snapshot *s, uint64_t *rss)
 		}
 	return n;
 }
-

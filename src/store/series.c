@@ -9,7 +9,6 @@
  * and a reader of an older file simply finds no rows.
  */
 #include "series.h"
-
 #include "classify.h"
 #include "hsperf.h"
 #include "nmt.h"
