@@ -504,6 +504,24 @@ static void direct_fix(const struct ctx *c, struct finding *f)
 		    "release or pool the direct buffers (Netty: release() every ByteBuf); set -XX:MaxDirectMemorySize (by default as large as -Xmx) to fail fast");
 }
 
+/* hsperfdata counted the collections at the first and the last point, and none ran between. */
+static bool no_gc_in_window(const struct ctx *c)
+{
+	const struct series_point *a = &c->s->pts[0], *b = &c->s->pts[c->s->n - 1];
+	int64_t ga = 0, gb = 0;
+
+	for (int k = SC_YOUNG_GCS; k <= SC_CONC_GCS; k++) {
+		if (a->counter[k] < 0 || b->counter[k] < 0) {
+			if (k == SC_YOUNG_GCS)
+				return false; /* not known */
+			continue;
+		}
+		ga += a->counter[k];
+		gb += b->counter[k];
+	}
+	return ga == gb;
+}
+
 static void rule_direct(struct ctx *c)
 {
 	const struct series_trend *other = tr(c, "nmt:Other");
@@ -524,6 +542,15 @@ static void rule_direct(struct ctx *c)
 	SET(f->culprit,
 	    "ByteBuffer.allocateDirect / Unsafe.allocateMemory (malloc site Unsafe_AllocateMemory0) kept reachable");
 	direct_fix(c, f);
+	if (no_gc_in_window(c)) {
+		/*
+		 * A buffer's memory goes only when a GC finds the buffer
+		 * unreachable: without one in the window, buffers dropped by a
+		 * healthy program grow the same way as kept ones.
+		 */
+		evidence(f, "no garbage collection ran in the window: buffers already dropped are freed only by one, so a longer window (or one with a GC) tells kept from dropped");
+		f->confidence *= 0.7;
+	}
 }
 
 static void rule_code(struct ctx *c)

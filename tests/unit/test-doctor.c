@@ -814,6 +814,40 @@ static void test_unjoined(void)
 }
 
 /*
+ * Direct buffers grow while no GC runs: still direct-buffers, but the
+ * evidence says a GC is what tells kept from dropped, and the confidence
+ * is lower than with collections in the window.
+ */
+static void test_direct_no_gc(void)
+{
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+	double with_gcs;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	make(&s, DIRECT);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "direct-buffers") && r.f[0].nevidence &&
+		   !strstr(r.f[0].evidence[r.f[0].nevidence - 1], "no garbage collection"),
+	   "direct buffers with young collections in the window: no word of GCs");
+	with_gcs = r.n ? r.f[0].confidence : 0;
+	doctor_report_release(&r);
+	for (size_t i = 0; i < s.n; i++)
+		s.pts[i].counter[SC_YOUNG_GCS] = 7;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "direct-buffers") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].evidence[r.f[0].nevidence - 1], "no garbage collection ran") &&
+		   r.f[0].confidence < with_gcs,
+	   "no GC in the window: still a leak, said to need a GC, less confident");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
+/*
  * Data files mapped and kept: more file mappings all the time, more of them
  * resident. One file read through one mapping grows resident too, but its
  * number of mappings stays: nothing.
@@ -1230,6 +1264,7 @@ int main(int argc, char **argv)
 	test_nothing_seen();
 	test_unjoined();
 	test_mapped_files();
+	test_direct_no_gc();
 	test_java_heap();
 	return done_testing();
 }
