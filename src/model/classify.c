@@ -256,6 +256,16 @@ static void mark_unseen_stacks(struct snapshot *s)
 	}
 }
 
+/* The stacks of threads that ended (never joined, or in glibc's cache): see classify.h. */
+static void mark_kept_stacks(struct snapshot *s)
+{
+	struct stack_sizes z;
+
+	stack_sizes(s, &z);
+	for (size_t i = 1; i < s->nregions; i++)
+		s->regions[i].kept_stack = stack_shaped(s, i, &z);
+}
+
 void classify_regions(struct snapshot *s)
 {
 	s->is_jvm = false;
@@ -265,6 +275,7 @@ void classify_regions(struct snapshot *s)
 		r->cls = by_path(r, s->exe);
 		r->tid = 0;
 		r->guard = false;
+		r->kept_stack = false;
 		if (r->cls == RC_LIB && region_path_is_libjvm(r->path, strlen(r->path)))
 			s->is_jvm = true;
 	}
@@ -272,17 +283,16 @@ void classify_regions(struct snapshot *s)
 	mark_arenas(s->regions, s->nregions);
 	mark_stacks(s);
 	mark_unseen_stacks(s);
+	mark_kept_stacks(s);
 }
 
 size_t classify_kept_stacks(const struct snapshot *s, uint64_t *rss)
 {
-	struct stack_sizes z;
 	size_t n = 0;
 
 	*rss = 0;
-	stack_sizes(s, &z);
-	for (size_t i = 1; i < s->nregions; i++)
-		if (stack_shaped(s, i, &z)) {
+	for (size_t i = 0; i < s->nregions; i++)
+		if (s->regions[i].kept_stack) {
 			n++;
 			*rss += s->regions[i].m.rss;
 		}

@@ -85,6 +85,10 @@ const char *snapshot_region_label(const struct snapshot *s, const struct region 
 	case RC_ARENA:
 		strbuf_addstr(sb, r->guard ? "[arena reserve]" : "[arena]");
 		break;
+	case RC_ANON:
+		strbuf_addstr(sb, r->kept_stack ? "[stack of an ended thread]"
+			      : *r->path ? r->path : "[anon]");
+		break;
 	default:
 		strbuf_addstr(sb, *r->path ? r->path : "[anon]");
 	}

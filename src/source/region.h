@@ -69,6 +69,8 @@ struct region {
 	enum region_class cls;
 	pid_t tid;		/* RC_STACK: the thread, 0 when not known */
 	bool guard;		/* RC_STACK/RC_ARENA: the ---p part below/after the usable part */
+	bool kept_stack;	/* RC_ANON: shaped like a thread stack that no live thread owns
+				   (classify_kept_stacks) */
 };
 
 #endif
