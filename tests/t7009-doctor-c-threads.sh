@@ -68,6 +68,17 @@ for n in unjoined unjoined_fast; do
 	"
 done
 
+test_expect_success 'offheap maps labels the kept stacks; the joined program has few' '
+	offheap maps $PID_unjoined --by path >u.txt &&
+	n=$(awk "/^\[stack of an ended thread\]/ { print \$(NF - 6) }" u.txt) &&
+	say "unjoined: $n stacks of ended threads" &&
+	test "$n" -ge 20 &&
+	offheap maps $PID_joined --by path >j.txt &&
+	m=$(awk "/^\[stack of an ended thread\]/ { print \$(NF - 6) }" j.txt) &&
+	say "joined: ${m:-0} (glibc keeps up to 40 MiB of freed stacks)" &&
+	test "${m:-0}" -le 5
+'
+
 test_expect_success 'threads that are joined, or detached, are no leak' '
 	for n in joined detached; do
 		jq -r ".findings[] | \"# $n: \(.severity) \(.pattern): \(.title)\"" $n.json &&
