@@ -88,9 +88,13 @@ require_jdk17 java
 test_expect_success 'a JVM with NMT: NMT categories over time, JVM counters' '
 	start_nmt_jvm "$JDK17/java" summary "$TRASH/jd" 4 &&
 	wait_ready "$TRASH/jd/ready" 60 &&
-	start_bg "$OFFHEAP" watch $JPID -i 250ms -d 4s -o j.db --plain &&
+	start_bg "$OFFHEAP" watch $JPID -i 250ms -d 4s -o j.db --plain >w.out &&
 	wpid=$BG_PID &&
-	for i in 1 2 3 4; do allocate "$TRASH/jd" $((i * 4)) || return 1; sleep 0.5; done &&
+	# spread over the window by the watch'"'"'s own samples (3 apart), however slow the machine
+	for i in 1 2 3 4; do
+		wait_for 30 "test \$(grep -c time= w.out) -ge $((3 * i - 2)) || ! kill -0 $wpid 2>/dev/null" &&
+		allocate "$TRASH/jd" $((i * 4)) || return 1
+	done &&
 	wait $wpid &&
 	stop_bg $JPID &&
 	"$OFFHEAP" report j.db --format html -o j.html &&
