@@ -54,8 +54,18 @@ static inline char *fuzz_dup(const uint8_t *data, size_t size)
  * needs neither its mutexes nor its memory statistics (a lock around
  * every allocation). Called from LLVMFuzzerInitialize, before SQLite
  * initialises; about 8 % more inputs a second under ASan.
+ * ASan's quarantine is cut from 256 to 16 MiB for them: one input's image
+ * and page cache come and go in a few MiB, so a freed block is still
+ * poisoned for the rest of its input, but the allocator no longer faults
+ * in fresh pages for every input (a tenth of the harness's CPU went to
+ * clearing them). ASAN_OPTIONS given at run time still override it.
  */
 #define FUZZ_SQLITE_SETUP()                                              \
+	const char *__asan_default_options(void);                         \
+	const char *__asan_default_options(void)                          \
+	{                                                                 \
+		return "quarantine_size_mb=16";                           \
+	}                                                                 \
 	int LLVMFuzzerInitialize(int *argc, char ***argv);                \
 	int LLVMFuzzerInitialize(int *argc, char ***argv)                 \
 	{                                                                 \
