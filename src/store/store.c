@@ -117,6 +117,12 @@ struct store {
 	bool readonly;		/* opened by store_open */
 	bool sync_at_close;	/* a recording written without syncs: one fsync when closed */
 	sqlite3_stmt *sel_proc, *ins_proc, *ins_sample, *ins_class, *ins_region, *ins_thread;
+	/*
+	 * store_read_snapshot's statements, prepared at the first read: a
+	 * statement of many columns costs more to prepare (each column's name
+	 * is made) than to run on one sample
+	 */
+	sqlite3_stmt *rd_sample[2], *rd_proc, *rd_regions, *rd_threads;
 };
 
 static int sql_error(struct store *st, struct strbuf *err, const char *what)
@@ -151,6 +157,12 @@ static void finalize_all(struct store *st)
 	sqlite3_finalize(st->ins_thread);
 	st->sel_proc = st->ins_proc = st->ins_sample = NULL;
 	st->ins_class = st->ins_region = st->ins_thread = NULL;
+	sqlite3_finalize(st->rd_sample[0]);
+	sqlite3_finalize(st->rd_sample[1]);
+	sqlite3_finalize(st->rd_proc);
+	sqlite3_finalize(st->rd_regions);
+	sqlite3_finalize(st->rd_threads);
+	st->rd_sample[0] = st->rd_sample[1] = st->rd_proc = st->rd_regions = st->rd_threads = NULL;
 }
 
 /*
@@ -415,25 +427,25 @@ static int check_header(const char *path, struct strbuf *err)
 static int check_tables(struct store *st, const char *path, struct strbuf *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int rc;
+	int rc, ret = 0;
 
-	for (size_t i = 0; i < sizeof(required_tables) / sizeof(required_tables[0]); i++) {
-		if (sqlite3_prepare_v2(st->db,
-				       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-				       -1, &stmt, NULL) != SQLITE_OK)
-			return sql_error(st, err, "read");
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return sql_error(st, err, "read");
+	for (size_t i = 0; !ret && i < sizeof(required_tables) / sizeof(required_tables[0]); i++) {
+		sqlite3_reset(stmt);
 		sqlite3_bind_text(stmt, 1, required_tables[i], -1, SQLITE_STATIC);
 		rc = sqlite3_step(stmt);
-		sqlite3_finalize(stmt);
 		if (rc == SQLITE_DONE) {
 			strbuf_addf(err, "'%s' is damaged: it has no table '%s'", path,
 				    required_tables[i]);
-			return -EBADMSG;
+			ret = -EBADMSG;
+		} else if (rc != SQLITE_ROW) {
+			ret = sql_error(st, err, "read");
 		}
-		if (rc != SQLITE_ROW)
-			return sql_error(st, err, "read");
 	}
-	return 0;
+	sqlite3_finalize(stmt);
+	return ret;
 }
 
 /* Opens an existing file of ours, read-only or for appending (then never through a link). */
@@ -526,7 +538,9 @@ const char *store_path(const struct store *st)
 	return st->path;
 }
 
-static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
+/* A statement kept in st, prepared at its first use and reset at each next one. */
+static int prepare_as(struct store *st, sqlite3_stmt **stmt, const char *sql, const char *what,
+		      struct strbuf *err)
 {
 	if (*stmt) {
 		sqlite3_reset(*stmt);
@@ -535,8 +549,13 @@ static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struc
 	}
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) !=
 	    SQLITE_OK)
-		return sql_error(st, err, "write");
+		return sql_error(st, err, what);
 	return 0;
+}
+
+static int prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
+{
+	return prepare_as(st, stmt, sql, "write", err);
 }
 
 static int prepare_inserts(struct store *st, struct strbuf *err)
@@ -966,11 +985,13 @@ static int read_process(struct store *st, int64_t proc_id, struct snapshot *s,
 	sqlite3_stmt *q;
 	int ret = 0, i = 0;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT pid, nspid, start_time, name, cmdline, exe, ruid, euid, rgid,"
-			       " egid, is_jvm FROM process WHERE id = ?",
-			       -1, &q, NULL) != SQLITE_OK)
-		return sql_error(st, err, "read");
+	ret = prepare_as(st, &st->rd_proc,
+			 "SELECT pid, nspid, start_time, name, cmdline, exe, ruid, euid, rgid,"
+			 " egid, is_jvm FROM process WHERE id = ?",
+			 "read", err);
+	if (ret)
+		return ret;
+	q = st->rd_proc;
 	sqlite3_bind_int64(q, 1, proc_id);
 	if (sqlite3_step(q) != SQLITE_ROW) {
 		ret = -EBADMSG;
@@ -991,7 +1012,7 @@ static int read_process(struct store *st, int64_t proc_id, struct snapshot *s,
 	ps->egid = (gid_t)sqlite3_column_int64(q, i++);
 	s->is_jvm = sqlite3_column_int(q, i++);
 out:
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return ret;
 }
 
@@ -1004,10 +1025,11 @@ static int read_regions(struct store *st, int64_t sid, struct snapshot *s, struc
 	/* Addresses >= 2^63 are stored negative: they sort after all others. */
 	strbuf_addf(&sql, "SELECT %s FROM region WHERE sample_id = ? ORDER BY start < 0, start",
 		    region_cols);
-	rc = sqlite3_prepare_v2(st->db, sql.buf, -1, &q, NULL);
+	rc = prepare_as(st, &st->rd_regions, sql.buf, "read", err);
 	strbuf_release(&sql);
-	if (rc != SQLITE_OK)
-		return sql_error(st, err, "read");
+	if (rc)
+		return rc;
+	q = st->rd_regions;
 	sqlite3_bind_int64(q, 1, sid);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct region *r;
@@ -1032,7 +1054,7 @@ static int read_regions(struct store *st, int64_t sid, struct snapshot *s, struc
 	}
 	if (rc != SQLITE_DONE)
 		ret = sql_error(st, err, "read");
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return ret;
 }
 
@@ -1041,10 +1063,12 @@ static int read_threads(struct store *st, int64_t sid, struct snapshot *s, struc
 	sqlite3_stmt *q;
 	int ret = 0, rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT tid, name, sp FROM thread WHERE sample_id = ? ORDER BY tid",
-			       -1, &q, NULL) != SQLITE_OK)
-		return sql_error(st, err, "read");
+	ret = prepare_as(st, &st->rd_threads,
+			 "SELECT tid, name, sp FROM thread WHERE sample_id = ? ORDER BY tid", "read",
+			 err);
+	if (ret)
+		return ret;
+	q = st->rd_threads;
 	sqlite3_bind_int64(q, 1, sid);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct thread *t;
@@ -1058,7 +1082,7 @@ static int read_threads(struct store *st, int64_t sid, struct snapshot *s, struc
 	}
 	if (rc != SQLITE_DONE)
 		ret = sql_error(st, err, "read");
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return ret;
 }
 
@@ -1071,10 +1095,11 @@ int store_read_snapshot(struct store *st, int64_t n, struct snapshot *s, struct 
 
 	strbuf_addf(&sql, "SELECT %s, id FROM sample ORDER BY id %s LIMIT 1 OFFSET ?",
 		    sample_cols, n < 0 ? "DESC" : "ASC");
-	rc = sqlite3_prepare_v2(st->db, sql.buf, -1, &q, NULL);
+	rc = prepare_as(st, &st->rd_sample[n < 0], sql.buf, "read", err);
 	strbuf_release(&sql);
-	if (rc != SQLITE_OK)
-		return sql_error(st, err, "read");
+	if (rc)
+		return rc;
+	q = st->rd_sample[n < 0];
 	sqlite3_bind_int64(q, 1, n < 0 ? -(n + 1) : n);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
@@ -1097,7 +1122,7 @@ int store_read_snapshot(struct store *st, int64_t n, struct snapshot *s, struct 
 	if (!ret)
 		ret = read_threads(st, sid, s, err);
 out:
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return ret;
 }
 
