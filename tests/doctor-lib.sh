@@ -22,11 +22,13 @@ compile_fixtures() {
 # start_fixture JAVA NMT CLASS ARGS...: starts the fixture (NMT = summary|off),
 # sets JPID, waits for its ready file, then with WARM=1 for the fixture's own
 # word that its warm-up is over (ready.CLASS.warm), else 2 s of its leak.
+# JOPTS: more JVM options (a collector).
 start_fixture() {
 	_java=$1 _nmt=$2 _cls=$3
 	shift 3
 	rm -f "ready.$_cls" "ready.$_cls.warm"
-	start_bg "$_java" -XX:NativeMemoryTracking="$_nmt" -Xmx128m -Xss512k -cp "$CLASSES" \
+	# shellcheck disable=SC2086
+	start_bg "$_java" -XX:NativeMemoryTracking="$_nmt" -Xmx128m -Xss512k ${JOPTS:-} -cp "$CLASSES" \
 		"$_cls" "ready.$_cls" "$@"
 	JPID=$BG_PID
 	wait_for 60 "test -s ready.$_cls" || { say "$_cls did not start"; return 1; }

@@ -504,29 +504,94 @@ static void direct_fix(const struct ctx *c, struct finding *f)
 		    "release or pool the direct buffers (Netty: release() every ByteBuf); set -XX:MaxDirectMemorySize (by default as large as -Xmx) to fail fast");
 }
 
-/* hsperfdata counted the collections at the first and the last point, and none ran between. */
-static bool no_gc_in_window(const struct ctx *c)
+/* The collections hsperfdata counted between the first and the last point; -1: not counted. */
+static int64_t gcs_in_window(const struct series *s)
 {
-	const struct series_point *a = &c->s->pts[0], *b = &c->s->pts[c->s->n - 1];
-	int64_t ga = 0, gb = 0;
+	const struct series_point *a, *b;
+	int64_t n = 0;
 
+	if (!s || s->n < 2)
+		return -1;
+	a = &s->pts[0];
+	b = &s->pts[s->n - 1];
 	for (int k = SC_YOUNG_GCS; k <= SC_CONC_GCS; k++) {
 		if (a->counter[k] < 0 || b->counter[k] < 0) {
 			if (k == SC_YOUNG_GCS)
-				return false; /* not known */
+				return -1;
 			continue;
 		}
-		ga += a->counter[k];
-		gb += b->counter[k];
+		n += b->counter[k] - a->counter[k];
 	}
-	return ga == gb;
+	return n;
+}
+
+static bool no_gc_in_window(const struct ctx *c)
+{
+	return gcs_in_window(c->s) == 0;
+}
+
+enum direct_gc { DIRECT_NOT_ASKED, DIRECT_UNKNOWN, DIRECT_KEPT, DIRECT_DROPPED };
+
+/*
+ * What doctor's two collections (doctor_wants_gc) tell of the window's new
+ * direct buffers. The window's rate of new DirectByteBuffers (the class
+ * histogram counts unreachable ones too, and no GC ran) says how many the
+ * gap between the collections made; when the reachable ones grew by less
+ * than a twentieth of that, the program drops its buffers and the window's
+ * growth was garbage no GC had freed yet; when by more, it keeps them. Too
+ * few made over the gap tell nothing.
+ */
+static enum direct_gc direct_after_gc(const struct ctx *c)
+{
+	const struct doctor_probes *p = c->p;
+	double made, kept;
+
+	if (!p->have_direct_live || !p->have_histogram || c->span_s <= 0)
+		return DIRECT_NOT_ASKED;
+	made = (double)((int64_t)p->direct_objects_last - (int64_t)p->direct_objects_first) /
+	       c->span_s * (double)p->direct_live_gap_ms / 1000;
+	kept = (double)((int64_t)p->direct_live_last - (int64_t)p->direct_live_first);
+	if (made < 20)
+		return DIRECT_UNKNOWN;
+	return kept * 20 < made ? DIRECT_DROPPED : DIRECT_KEPT;
+}
+
+static void direct_live_evidence(struct finding *f, const struct doctor_probes *p)
+{
+	evidence(f, "DirectByteBuffer objects still reachable after doctor's two full collections %.0f s apart: %" PRIu64 " -> %" PRIu64,
+		 (double)p->direct_live_gap_ms / 1000, p->direct_live_first, p->direct_live_last);
+}
+
+/*
+ * Direct buffers made and dropped faster than collections come: not a
+ * leak, but worth saying, since the native memory waiting for a GC is the
+ * sawtooth a user sees in the RSS.
+ */
+static void direct_churn(struct ctx *c)
+{
+	const struct doctor_probes *p = c->p;
+	struct finding *f = add(c->r, "buffer-churn", FS_INFO);
+
+	SET(f->title, "direct buffers churn, not a leak: %+" PRId64 " DirectByteBuffers made in %.0f s were dropped; a collection frees their native memory",
+	    (int64_t)(p->direct_objects_last - p->direct_objects_first), c->span_s);
+	evidence(f, "DirectByteBuffer objects on the Java heap, reachable or not: %" PRIu64 " -> %" PRIu64 ", and no garbage collection ran in the window",
+		 p->direct_objects_first, p->direct_objects_last);
+	direct_live_evidence(f, p);
+	SET(f->culprit, "ByteBuffer.allocateDirect for short-lived buffers");
+	SET(f->fix,
+	    "none needed; to hold less native memory between collections, pool and reuse the buffers (or use heap buffers for short work); -XX:MaxDirectMemorySize bounds what waits for a GC");
 }
 
 static void rule_direct(struct ctx *c)
 {
 	const struct series_trend *other = tr(c, "nmt:Other");
 	struct finding *f = NULL;
+	enum direct_gc g = direct_after_gc(c);
 
+	if (g == DIRECT_DROPPED) {
+		direct_churn(c);
+		return;
+	}
 	if (!other)
 		f = direct_without_nmt(c);
 	if (!f && !growing(other, LEAK_MIN_BYTES))
@@ -542,15 +607,36 @@ static void rule_direct(struct ctx *c)
 	SET(f->culprit,
 	    "ByteBuffer.allocateDirect / Unsafe.allocateMemory (malloc site Unsafe_AllocateMemory0) kept reachable");
 	direct_fix(c, f);
-	if (no_gc_in_window(c)) {
+	if (g == DIRECT_KEPT) {
+		direct_live_evidence(f, c->p);
+	} else if (no_gc_in_window(c)) {
 		/*
 		 * A buffer's memory goes only when a GC finds the buffer
 		 * unreachable: without one in the window, buffers dropped by a
 		 * healthy program grow the same way as kept ones.
 		 */
 		evidence(f, "no garbage collection ran in the window: buffers already dropped are freed only by one, so a longer window (or one with a GC) tells kept from dropped");
+		if (g == DIRECT_UNKNOWN)
+			direct_live_evidence(f, c->p);
 		f->confidence *= 0.7;
 	}
+}
+
+bool doctor_wants_gc(const struct series *s, const struct doctor_probes *p)
+{
+	struct doctor_report r;
+	bool want = false;
+
+	if (!s || !s->is_jvm || s->n < 3 || !p->have_histogram || p->have_direct_live ||
+	    p->direct_objects_last <= p->direct_objects_first || gcs_in_window(s) != 0)
+		return false;
+	doctor_report_init(&r);
+	doctor_diagnose(s, p, &r);
+	for (size_t i = 0; i < r.n; i++)
+		if (r.f[i].severity == FS_LEAK && !strcmp(r.f[i].pattern, "direct-buffers"))
+			want = true;
+	doctor_report_release(&r);
+	return want;
 }
 
 static void rule_code(struct ctx *c)
@@ -716,6 +802,7 @@ static int64_t claimed_by_rules(const struct ctx *c)
 		const char *pattern, *nmt[2];
 	} claims[] = {
 		{ "direct-buffers", { "nmt:Other", NULL } },
+		{ "buffer-churn", { "nmt:Other", NULL } },
 		{ "thread-leak", { "nmt:Thread", NULL } },
 		{ "interned-strings", { "nmt:Symbol", NULL } },
 		{ "classloader-leak", { "nmt:Class", "nmt:Metaspace" } },
@@ -1182,6 +1269,9 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 	double hours;
 	bool direct;
 
+	/* the site grew with garbage no GC had freed (rule_direct said so) */
+	if (kind == SITE_DIRECT && direct_after_gc(c) == DIRECT_DROPPED)
+		return;
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct alloc_stack *st = &d->stacks[i];
 		struct trend t;
@@ -1589,7 +1679,7 @@ static const struct alloc_stack *stack_for(const struct doctor_probes *p, const 
 {
 	const struct alloc_stack *st = NULL;
 
-	if (!strcmp(pattern, "direct-buffers"))
+	if (!strcmp(pattern, "direct-buffers") || !strcmp(pattern, "buffer-churn"))
 		return growing_stack(p->allocs, stack_is_direct, t);
 	if (!strcmp(pattern, "zlib-inflater"))
 		st = growing_stack(p->allocs, stack_is_zlib, t);
@@ -1855,7 +1945,8 @@ static void culprits_from_windows(struct ctx *c)
 						 p->allocs_sample != 0);
 			continue;
 		}
-		bool direct = !strcmp(f->pattern, "direct-buffers");
+		bool direct = !strcmp(f->pattern, "direct-buffers") ||
+			      !strcmp(f->pattern, "buffer-churn");
 		bool native = !strcmp(f->pattern, "native-outside-nmt") ||
 			      !strcmp(f->pattern, "zlib-inflater") ||
 			      !strcmp(f->pattern, "native-growth") ||
@@ -1884,7 +1975,7 @@ static void culprits_from_windows(struct ctx *c)
 			continue;
 		}
 		if (jvm && !direct && f->severity == FS_LEAK && stack_is_direct(st) &&
-		    !finding_named(c->r, "direct-buffers") &&
+		    !finding_named(c->r, "direct-buffers") && direct_after_gc(c) != DIRECT_DROPPED &&
 		    (!strcmp(f->pattern, "native-outside-nmt") || !strcmp(f->pattern, "native-growth"))) {
 			/*
 			 * The growing site tells what the series could not: buffers

@@ -71,6 +71,13 @@ struct doctor_probes {
 	bool have_histogram;
 	uint64_t zlib_objects_first, zlib_objects_last;	/* Inflater + Deflater */
 	uint64_t direct_objects_first, direct_objects_last;	/* DirectByteBuffer */
+	/*
+	 * DirectByteBuffer objects still reachable after each of two full
+	 * collections doctor ran direct_live_gap_ms apart (probe_direct_live),
+	 * asked only when doctor_wants_gc said so
+	 */
+	bool have_direct_live;
+	uint64_t direct_live_first, direct_live_last, direct_live_gap_ms;
 	/* why an input above is missing ("" when it was read or does not apply) */
 	char zlib_missing[224], histogram_missing[224], strings_missing[224];
 	/* glibc chunk walk of the brk heap and arenas */
@@ -128,6 +135,15 @@ void doctor_unchecked(struct doctor_report *r, const char *fmt, ...)
 /* Runs every rule over s (which may be empty when only allocs is given). */
 void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 		     struct doctor_report *r);
+
+/*
+ * Whether a JVM's verdict on direct buffers hinges on a collection: its
+ * DirectByteBuffer objects grew in a window where no GC ran (a buffer the
+ * program dropped is freed only by one, so dropped and kept buffers grow
+ * alike) and the rules, given s and p as they are, call it a leak. Two
+ * collections some seconds apart then tell (have_direct_live).
+ */
+bool doctor_wants_gc(const struct series *s, const struct doctor_probes *p);
 
 /* True when r holds a finding of severity FS_LEAK (for --fail-on-leak). */
 bool doctor_has_leak(const struct doctor_report *r);

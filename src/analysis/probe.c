@@ -211,12 +211,13 @@ static int probe_jcmd(pid_t pid, const char *cmd, int timeout_ms, struct strbuf 
 	return ret;
 }
 
+static const char *const direct_classes[] = { "java.nio.DirectByteBuffer",
+					      "java.nio.DirectByteBufferR" };
+
 void probe_jvm(pid_t pid, int timeout_ms, struct jvm_probe *jp)
 {
 	static const char *const zlib_classes[] = { "java.util.zip.Inflater",
 						    "java.util.zip.Deflater" };
-	static const char *const direct_classes[] = { "java.nio.DirectByteBuffer",
-						      "java.nio.DirectByteBufferR" };
 	struct strbuf out = STRBUF_INIT;
 	int ret;
 
@@ -268,6 +269,21 @@ void probe_jvm(pid_t pid, int timeout_ms, struct jvm_probe *jp)
 				 "its reply did not parse");
 	}
 	strbuf_release(&out);
+}
+
+int probe_direct_live(pid_t pid, int timeout_ms, uint64_t *direct, char *why, size_t n)
+{
+	struct strbuf out = STRBUF_INIT;
+	int ret;
+
+	/* without -all the histogram follows a full collection: live objects only */
+	ret = probe_jcmd(pid, "GC.class_histogram", timeout_ms, &out, why, n);
+	if (!ret && probe_parse_class_count(out.buf, direct_classes, 2, direct)) {
+		snprintf(why, n, "its reply did not parse");
+		ret = -1;
+	}
+	strbuf_release(&out);
+	return ret;
 }
 
 int probe_jvm_flags(pid_t pid, int timeout_ms, struct doctor_probes *p, char *why, size_t n)

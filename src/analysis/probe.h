@@ -73,6 +73,15 @@ struct jvm_probe {
 void probe_jvm(pid_t pid, int timeout_ms, struct jvm_probe *jp);
 
 /*
+ * Asks the JVM pid for 'GC.class_histogram' without -all, which runs a full
+ * collection first, and sets *direct to the DirectByteBuffer objects still
+ * reachable; returns 0, or -1 with why in why[n]. Not a cheap jcmd: the
+ * collection stops the JVM for as long as it takes (doctor asks only when
+ * its verdict on direct buffers hinges on it, and never with --no-gc).
+ */
+int probe_direct_live(pid_t pid, int timeout_ms, uint64_t *direct, char *why, size_t n);
+
+/*
  * Asks the JVM pid for 'VM.flags -all' (within timeout_ms) and sets the caps
  * of p (have_flags, max_heap, max_direct, max_metaspace, code_cache,
  * thread_stack, trim_native_flag) when it answers and returns 0; otherwise p

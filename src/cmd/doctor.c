@@ -40,7 +40,7 @@
 static void print_help(void)
 {
 	printf("usage: offheap doctor PID|FILE [-d DURATION] [-i INTERVAL] [-o FILE]\n"
-	       "                      [--recording REC] [--no-attach] [--probe-budget TIME]\n"
+	       "                      [--recording REC] [--no-attach] [--no-gc] [--probe-budget TIME]\n"
 	       "                      [--json] [--fail-on-leak] [--quiet]\n\n"
 	       "Diagnose where a process's memory goes and what leaks. For a PID: find out\n"
 	       "whether it is a JVM, whether NMT is on, what its flags and its cgroup limit\n"
@@ -52,8 +52,11 @@ static void print_help(void)
 	       "64 KiB; detached at the end whatever happens) and, when anonymous mappings\n"
 	       "grow (or, not a JVM, its threads or the stacks of ended threads), traces its\n"
 	       "mmap calls for a short window (1 to 3 s, during which every system call of\n"
-	       "the process stops for the tracer). With --no-attach the target is only read:\n"
-	       "never stopped or changed.\n"
+	       "the process stops for the tracer). When a JVM's direct buffers grew in a\n"
+	       "window without a garbage collection, dropped buffers and kept ones look the\n"
+	       "same: doctor then runs two full collections a few seconds apart (jcmd\n"
+	       "GC.class_histogram; --no-gc forbids it). With --no-attach the target is only\n"
+	       "read: never stopped or changed.\n"
 	       "For a FILE (a recording of 'offheap watch', 'doctor -o' or 'offheap record'),\n"
 	       "the same rules run on the file.\n\n"
 	       "Patterns: zlib Inflater/Deflater never ended, native memory outside NMT (JNI),\n"
@@ -70,7 +73,10 @@ static void print_help(void)
 	       "      --recording REC  an 'offheap record' recording of this process: adds\n"
 	       "                       malloc growth by allocation site (instead of attaching)\n"
 	       "      --no-attach      never attach to nor trace the process: only read it\n"
-	       "                       (the code behind native growth is then not named)\n"
+	       "                       (the code behind native growth is then not named;\n"
+	       "                       no collection is run either)\n"
+	       "      --no-gc          never run a garbage collection in a JVM (direct\n"
+	       "                       buffers grown without one are then kept or dropped)\n"
 	       "      --probe-budget TIME  CPU time each look inside the malloc heaps may\n"
 	       "                       spend reading them (default 250ms); beyond it they\n"
 	       "                       are sampled and the zlib streams estimated\n"
@@ -365,9 +371,63 @@ out:
 struct live_opts {
 	uint64_t duration_ms, interval_ms, timeout_ms;
 	const char *out, *recording;
-	bool quiet, no_attach;
+	bool quiet, no_attach, no_gc;
 	uint64_t probe_budget_ms;	/* --probe-budget */
 };
+
+/*
+ * Two full collections some seconds apart, when the verdict on direct
+ * buffers hinges on them (doctor_wants_gc): the DirectByteBuffers still
+ * reachable after each tell buffers kept from buffers dropped. Each
+ * collection stops the JVM, so the request gets three times --timeout, and
+ * Ctrl-C during the gap skips the second.
+ */
+static void gc_check(pid_t pid, const struct live_opts *o, struct doctor_probes *p,
+		     struct doctor_report *r)
+{
+	uint64_t gap = o->duration_ms / 3, first, last;
+	struct sigaction sa, old_int, old_term;
+	struct timespec ts;
+	char why[160];
+
+	gap = gap < 3000 ? 3000 : gap > 20000 ? 20000 : gap;
+	progress(o->quiet, "direct buffers grew but no garbage collection ran: two full collections %.0f s apart tell kept buffers from dropped ones (--no-gc: none)",
+		 (double)gap / 1000);
+	if (probe_direct_live(pid, (int)o->timeout_ms * 3, &first, why, sizeof(why))) {
+		doctor_unchecked(r, "whether the direct buffers are kept or dropped (GC.class_histogram): %s",
+				 why);
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(gap / 1000);
+	ts.tv_nsec += (long)(gap % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (!stop_signal && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (stop_signal) {
+		doctor_unchecked(r, "whether the direct buffers are kept or dropped: cut short by a signal after the first collection");
+		return;
+	}
+	if (probe_direct_live(pid, (int)o->timeout_ms * 3, &last, why, sizeof(why))) {
+		doctor_unchecked(r, "whether the direct buffers are kept or dropped (GC.class_histogram, the second): %s",
+				 why);
+		return;
+	}
+	p->have_direct_live = true;
+	p->direct_live_first = first;
+	p->direct_live_last = last;
+	p->direct_live_gap_ms = gap;
+}
 
 /* The hint of a window that could not attach. */
 #define ATTACH_HINT "run doctor as the process's user or as root, detach a debugger that holds it, or record it with 'offheap record -o rec.db -- CMD' and pass --recording rec.db"
@@ -677,6 +737,8 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 			p.shm_to = to;
 		}
 	}
+	if (sp.jvm && !sp.unresponsive && !o->no_gc && !o->no_attach && doctor_wants_gc(s, &p))
+		gc_check(pid, o, &p, r);
 	doctor_diagnose(s, &p, r);
 	ret = 0;
 out:
@@ -702,13 +764,14 @@ out:
 
 int cmd_doctor(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING, OPT_NO_ATTACH, OPT_PROBE_BUDGET };
+	enum { OPT_JSON = 256, OPT_FAIL, OPT_RECORDING, OPT_NO_ATTACH, OPT_NO_GC, OPT_PROBE_BUDGET };
 	static const struct option opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "recording", required_argument, NULL, OPT_RECORDING },
 		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
+		{ "no-gc", no_argument, NULL, OPT_NO_GC },
 		{ "probe-budget", required_argument, NULL, OPT_PROBE_BUDGET },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL },
@@ -750,6 +813,9 @@ int cmd_doctor(int argc, char **argv)
 		case OPT_NO_ATTACH:
 			o.no_attach = true;
 			break;
+		case OPT_NO_GC:
+			o.no_gc = true;
+			break;
 		case OPT_PROBE_BUDGET:
 			o.probe_budget_ms = cmd_opt_duration("doctor", "--probe-budget", optarg, 1,
 							     60000);
@@ -790,8 +856,8 @@ int cmd_doctor(int argc, char **argv)
 	doctor_report_init(&r);
 	memset(&allocs, 0, sizeof(allocs));
 	if (looks_like_file(arg)) {
-		if (o.out || o.recording || have_interval || o.no_attach || have_budget)
-			usage_die("doctor", "-o, -i, --recording, --no-attach and --probe-budget are for a live process, not a file");
+		if (o.out || o.recording || have_interval || o.no_attach || o.no_gc || have_budget)
+			usage_die("doctor", "-o, -i, --recording, --no-attach, --no-gc and --probe-budget are for a live process, not a file");
 		fx.file = arg;
 		ret = diagnose_file(arg, &s, &r, &allocs, &fx);
 	} else if (dir_not_process(arg)) {

@@ -848,6 +848,61 @@ static void test_direct_no_gc(void)
 }
 
 /*
+ * Direct buffers grown in a window without a GC (NMT Other and the class
+ * histogram, 70 new DirectByteBuffers a second): doctor_wants_gc asks for
+ * its two collections; what they count decides. Reachable ones that hardly
+ * grew over the gap: dropped, no leak but a buffer-churn note; grown with
+ * the rate: kept, the leak with no word of a missing GC; too few made over
+ * the gap to tell: the leak said to need a GC.
+ */
+static void test_direct_after_gc(void)
+{
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.have_histogram = true;
+	p.direct_objects_first = 100;
+	p.direct_objects_last = 100 + (N - 1) * 70;
+	make(&s, DIRECT);
+	ok(!doctor_wants_gc(&s, &p), "GCs ran in the window: no collection wanted");
+	for (size_t i = 0; i < s.n; i++)
+		s.pts[i].counter[SC_YOUNG_GCS] = 7;
+	ok(doctor_wants_gc(&s, &p), "none ran and the rules call it a leak: two collections wanted");
+	p.have_direct_live = true;
+	p.direct_live_gap_ms = 10000;
+	p.direct_live_first = 64;
+	p.direct_live_last = 70;
+	ok(!doctor_wants_gc(&s, &p), "asked once only");
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "buffer-churn") && r.f[0].severity == FS_INFO &&
+		   strstr(r.f[0].evidence[r.f[0].nevidence - 1], "64 -> 70") && !doctor_has_leak(&r),
+	   "reachable buffers +6 where the rate made 700 over the gap: dropped, no leak");
+	doctor_report_release(&r);
+	p.direct_live_first = 100;
+	p.direct_live_last = 800;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "direct-buffers") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].evidence[r.f[0].nevidence - 1], "two full collections") &&
+		   !strstr(r.f[0].evidence[r.f[0].nevidence - 1], "no garbage collection"),
+	   "reachable buffers +700 over the gap: kept, the leak, with the collections said");
+	doctor_report_release(&r);
+	p.direct_live_gap_ms = 200;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n == 1 && !strcmp(r.f[0].pattern, "direct-buffers") && r.f[0].severity == FS_LEAK &&
+		   r.f[0].nevidence >= 2 &&
+		   strstr(r.f[0].evidence[r.f[0].nevidence - 2], "no garbage collection ran"),
+	   "14 made over a 200 ms gap tell nothing: the leak, said to need a GC");
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
+/*
  * Data files mapped and kept: more file mappings all the time, more of them
  * resident. One file read through one mapping grows resident too, but its
  * number of mappings stays: nothing.
@@ -1265,6 +1320,7 @@ int main(int argc, char **argv)
 	test_unjoined();
 	test_mapped_files();
 	test_direct_no_gc();
+	test_direct_after_gc();
 	test_java_heap();
 	return done_testing();
 }
