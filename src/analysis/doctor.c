@@ -1238,11 +1238,18 @@ static bool stack_interns(const struct alloc_stack *st)
 	return false;
 }
 
+static bool stack_is_direct(const struct alloc_stack *st);
+
+/*
+ * A direct buffer's site by the native Unsafe_AllocateMemory0 or by the Java
+ * method ByteBuffer.allocateDirect (stack_is_direct): Temurin 25's stacks go
+ * from Unsafe.allocateMemory0 in Java straight to os::malloc.
+ */
 static enum site_kind site_kind_of(const struct ctx *c, const struct alloc_stack *st)
 {
 	if (!c->s || !c->s->is_jvm)
 		return SITE_ANY;
-	if (stack_calls(st, "Unsafe_AllocateMemory0"))
+	if (stack_is_direct(st))
 		return SITE_DIRECT;
 	if (stack_interns(st))
 		return SITE_INTERN;
