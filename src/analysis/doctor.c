@@ -891,7 +891,8 @@ static int64_t live_growth(const struct doctor_probes *p, int64_t dflt)
 		const struct alloc_stack *st = &d->stacks[i];
 
 		if (st->n >= 2)
-			sum += st->live[st->n - 1] - st->live[0];
+			sum = sat_i64((double)sum + ((double)st->live[st->n - 1] -
+						     (double)st->live[0]));
 	}
 	return sum;
 }
@@ -1510,7 +1511,7 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d,
 		}
 		if (st->n < 2 || st->live[st->n - 1] <= st->live[st->n / 2])
 			continue;
-		r = st->live[st->n - 1] - st->live[0];
+		r = sat_i64((double)st->live[st->n - 1] - (double)st->live[0]);
 		if (r > rise_d) {
 			rise = st;
 			rise_d = r;

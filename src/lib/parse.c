@@ -190,6 +190,16 @@ int64_t sat_i64(double v)
 	return (int64_t)v;
 }
 
+int64_t figure_clamp(int64_t v)
+{
+	return v > FIGURE_MAX ? FIGURE_MAX : v < -FIGURE_MAX ? -FIGURE_MAX : v;
+}
+
+uint64_t ufigure_clamp(int64_t v)
+{
+	return v < 0 ? 0 : (uint64_t)figure_clamp(v);
+}
+
 uint64_t sat_u64(double v)
 {
 	if (v != v || v <= 0)

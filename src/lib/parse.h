@@ -33,6 +33,15 @@ const char *format_size(char *buf, size_t n, uint64_t bytes);
  */
 int64_t sat_i64(double v);
 uint64_t sat_u64(double v);
+/*
+ * A figure read from a file or from another process (bytes, counts), held
+ * within +-2^52 (4 PiB, beyond any machine's memory): the rules subtract
+ * and sum such figures in int64, which 2048 of them cannot overflow.
+ * ufigure_clamp is for an unsigned field: a negative figure is 0.
+ */
+#define FIGURE_MAX (INT64_C(1) << 52)
+int64_t figure_clamp(int64_t v);
+uint64_t ufigure_clamp(int64_t v);
 /* As format_size with a sign: "+12.3 MiB", "-4.0 KiB", "0 B". */
 const char *format_dsize(char *buf, size_t n, int64_t bytes);
 

@@ -101,7 +101,8 @@ void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor
 		sxx += x * x;
 		sxy += x * v;
 		if (i && y[i] > y[i - 1]) {
-			double d = (double)(y[i] - y[i - 1]);
+			/* in double: a hostile recording's figures overflow a difference */
+			double d = (double)y[i] - (double)y[i - 1];
 
 			rises += d;
 			if (d > top)
@@ -113,8 +114,8 @@ void trend_judge(const uint64_t *t_ns, const int64_t *y, size_t n, int64_t floor
 			 * neighbouring rises count as one jump.
 			 */
 			if (n >= 8 && i > 1 && y[i - 1] > y[i - 2] &&
-			    d + (double)(y[i - 1] - y[i - 2]) > top)
-				top = d + (double)(y[i - 1] - y[i - 2]);
+			    d + ((double)y[i - 1] - (double)y[i - 2]) > top)
+				top = d + ((double)y[i - 1] - (double)y[i - 2]);
 		}
 	}
 	trend_fit(y, n, &j->fit);

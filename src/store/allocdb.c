@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "perfmap.h"
 #include "strbuf.h"
 #include "symbolize.h"
@@ -1237,7 +1238,25 @@ out:
 	free(fill_val);
 	if (ret)
 		alloc_data_release(d);
+	else
+		alloc_data_clamp(d);
 	return ret;
+}
+
+void alloc_data_clamp(struct alloc_data *d)
+{
+	for (size_t i = 0; i < d->nr; i++) {
+		struct alloc_stack *s = &d->stacks[i];
+
+		for (size_t j = 0; j < s->n; j++)
+			s->live[j] = figure_clamp(s->live[j]);
+		s->live_bytes = figure_clamp(s->live_bytes);
+		s->live_count = figure_clamp(s->live_count);
+		s->peak_live = figure_clamp(s->peak_live);
+		/* the cumulative counts are unsigned and wrap: kept whole */
+	}
+	d->peak_bytes = figure_clamp(d->peak_bytes);
+	d->peak_sites_bytes = figure_clamp(d->peak_sites_bytes);
 }
 
 void alloc_data_release(struct alloc_data *d)

@@ -172,6 +172,13 @@ int allocdb_load(struct allocdb *a, struct alloc_data *d, struct strbuf *err);
 void alloc_data_release(struct alloc_data *d);
 
 /*
+ * Holds the live figures of d (live bytes and counts, peaks) within
+ * figure_clamp's range (the loads do it): a hostile recording's are then
+ * safe to subtract and sum. The cumulative counts stay whole.
+ */
+void alloc_data_clamp(struct alloc_data *d);
+
+/*
  * The default run: the last image of the command's own process (the pid of
  * the first run), not a child's. 0 when there is no run.
  */

@@ -12,6 +12,7 @@
 #include "classify.h"
 #include "hsperf.h"
 #include "nmt.h"
+#include "parse.h"
 #include "store.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -290,7 +291,41 @@ struct series_point *series_add(struct series *s, const struct snapshot *snap,
 		counters_from_hsperf(p, h);
 	if (nmt && (nmt->kind == NMT_SUMMARY || nmt->kind == NMT_DETAIL))
 		nmt_from_report(p, nmt);
+	series_point_clamp(p); /* hsperfdata and NMT are the target's word */
 	return p;
+}
+
+static void mem_clamp(struct mem_counts *m)
+{
+	uint64_t *f[] = { &m->size, &m->rss, &m->pss, &m->shared_clean, &m->shared_dirty,
+			  &m->private_clean, &m->private_dirty, &m->referenced, &m->anon,
+			  &m->swap, &m->swap_pss, &m->locked, &m->thp };
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		*f[i] = ufigure_clamp((int64_t)*f[i]);
+}
+
+void series_point_clamp(struct series_point *p)
+{
+	mem_clamp(&p->totals);
+	p->rss_anon = ufigure_clamp((int64_t)p->rss_anon);
+	p->vm_swap = ufigure_clamp((int64_t)p->vm_swap);
+	p->cgroup_usage = figure_clamp(p->cgroup_usage);
+	p->cgroup_limit = figure_clamp(p->cgroup_limit);
+	for (int c = 0; c < RC_NR; c++)
+		mem_clamp(&p->cls[c]);
+	for (int c = 0; c < SC_NR; c++)
+		p->counter[c] = figure_clamp(p->counter[c]);
+	for (size_t i = 0; i < p->nnmt; i++) {
+		struct series_nmt *n = &p->nmt[i];
+
+		n->reserved = figure_clamp(n->reserved);
+		n->committed = figure_clamp(n->committed);
+		n->malloc = figure_clamp(n->malloc);
+		n->malloc_count = figure_clamp(n->malloc_count);
+		n->mmap_committed = figure_clamp(n->mmap_committed);
+		n->count = figure_clamp(n->count);
+	}
 }
 
 const struct series_nmt *series_point_nmt(const struct series_point *p, const char *name)
@@ -768,10 +803,12 @@ int series_load(struct store *st, struct series *s, struct strbuf *err)
 	if (!ret && thread_rows)
 		ret = each_row(db, s, ids, "SELECT sample_id, name FROM thread", row_tgroup,
 			       &thread_rows, err);
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		if (s->pts[i].ntgroups)
 			qsort(s->pts[i].tgroups, s->pts[i].ntgroups, sizeof(*s->pts[i].tgroups),
 			      cmp_tgroup);
+		series_point_clamp(&s->pts[i]);
+	}
 out:
 	free(ids);
 	return ret;

@@ -98,6 +98,13 @@ struct series_point {
 	size_t nnmt;
 };
 
+/*
+ * Holds every figure of p within figure_clamp's range, -1 (not known)
+ * kept: series_load and series_add do it to what a file or the target
+ * said, so the rules' differences and sums cannot overflow.
+ */
+void series_point_clamp(struct series_point *p);
+
 struct series {
 	pid_t pid;
 	uint64_t start_time;		/* /proc/PID/stat starttime: tells a reused PID */
