@@ -1,15 +1,16 @@
 /*
- * fuzz-series: what doctor FILE and report --format html make of a
- * recording: store_open (of the input as an image in memory: its checks
- * are store_open's, and no file is written per input), the samples as a
- * series (series_load), the allocation data, the findings
- * (doctor_diagnose) and the page (html_render). Seeds: those of fuzz-store.
+ * fuzz-series: what doctor FILE makes of a recording: store_open (of the
+ * input as an image in memory: its checks are store_open's, and no file is
+ * written per input), the samples as a series (series_load), the
+ * allocation data and the findings (doctor_diagnose). Seeds: those of
+ * fuzz-store. The page of report --format html is fuzz-html's, on a series
+ * built from the bytes: through a whole image per input as well, this
+ * harness ran 650 inputs a second.
  */
 #include "fuzz.h"
 
 #include "allocdb.h"
 #include "doctor.h"
-#include "html.h"
 #include "series.h"
 #include "store.h"
 #include "strbuf.h"
@@ -21,9 +22,8 @@ FUZZ_SQLITE_SETUP()
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path = "in.offheap";
-	struct strbuf err = STRBUF_INIT, page = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct doctor_probes p = {.cgroup_limit = -1};
-	struct html_input in = {.source = path};
 	struct store *st = NULL;
 	struct allocdb *a = NULL;
 	struct alloc_data d;
@@ -43,15 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.allocs = have_allocs ? &d : NULL;
 	doctor_report_init(&r);
 	doctor_diagnose(&ser, &p, &r);
-	in.series = ser.n ? &ser : NULL;
-	in.allocs = p.allocs;
-	in.findings = &r;
-	html_render(&in, &page);
 	doctor_report_release(&r);
 	if (have_allocs)
 		alloc_data_release(&d);
 out:
-	strbuf_release(&page);
 	series_release(&ser);
 	store_close(st);
 	strbuf_release(&err);
