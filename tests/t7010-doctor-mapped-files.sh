@@ -4,7 +4,9 @@
 # installed) Temurin 25, and a C program keeping its mmaps of files
 # (tests/helpers/filemapper.c) are mapped-files leaks named by the files'
 # folded path, memfds kept mapped a shared-memory leak; the C program that
-# unmaps each file is no leak. Side by side.
+# unmaps each file is no leak. Side by side. doctor's short trace names the
+# thread and the code that maps: the C function, the JDK's FileChannel.map
+# native (or the program's method, once compiled).
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
@@ -53,10 +55,17 @@ mapped() {
 		map(test(\"^mappings of data files: \")) | any" "$1"
 }
 
+# maps_in FILE PATTERN RE: the finding's culprit names who maps, matching RE
+maps_in() {
+	jq -e --arg re ", mapped by thread '[^']+' in ($3)" \
+		".findings[] | select(.pattern == \"$2\") | .culprit | test(\$re)" "$1"
+}
+
 test_expect_success 'JDK 17, MappedByteBuffers kept, 4/s and 40/s: mapped-files, named' '
 	for n in j17 j17fast; do
 		mapped $n.json &&
-		jq -e ".findings[] | select(.pattern == \"mapped-files\") | .fix | test(\"MappedByteBuffers\")" $n.json ||
+		jq -e ".findings[] | select(.pattern == \"mapped-files\") | .fix | test(\"MappedByteBuffers\")" $n.json &&
+		maps_in $n.json mapped-files "Java_sun_nio_ch_FileChannelImpl_map0|.*MapLeak\\.main" ||
 			return 1
 	done
 '
@@ -67,15 +76,17 @@ else
 	test_skip 'Temurin 25: mapped-files, named' "no Temurin 25 in $JDK25"
 fi
 
-test_expect_success 'C, mmaps of files kept: mapped-files with munmap as the fix' '
+test_expect_success 'C, mmaps of files kept: mapped-files with munmap as the fix, and who maps' '
 	mapped ckeep.json &&
-	jq -e ".findings[] | select(.pattern == \"mapped-files\") | .fix | test(\"munmap\")" ckeep.json
+	jq -e ".findings[] | select(.pattern == \"mapped-files\") | .fix | test(\"munmap\")" ckeep.json &&
+	maps_in ckeep.json mapped-files "map_segment \\(.*filemapper\\.c:[0-9]+\\)"
 '
 
 test_expect_success 'C, memfds kept mapped: shared-memory, named' '
 	jq -e "[.findings[] | select(.severity == \"leak\") | .pattern] | index(\"shared-memory\") != null" cmemfd.json &&
 	jq -e ".findings[] | select(.pattern == \"shared-memory\") | .culprit |
-		test(\"shared memory mapped and never unmapped: ./memfd:offheap-seg \\\\(deleted\\\\). \\\\(\\\\+[0-9]+ mappings\\\\)\")" cmemfd.json
+		test(\"shared memory mapped and never unmapped: ./memfd:offheap-seg \\\\(deleted\\\\). \\\\(\\\\+[0-9]+ mappings\\\\)\")" cmemfd.json &&
+	maps_in cmemfd.json shared-memory "map_segment \\(.*filemapper\\.c:[0-9]+\\)"
 '
 
 test_expect_success 'C, each file unmapped: no leak' '

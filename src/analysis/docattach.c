@@ -262,6 +262,8 @@ int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc
 
 /* Threads more at the end than at the start for a trace of who starts them. */
 #define TRACE_MIN_THREADS 4
+/* Mappings of files and shared memory more at the end, for a trace of who maps them. */
+#define TRACE_MIN_MAPPINGS 4
 
 bool docattach_wants_trace(const struct series *s)
 {
@@ -276,6 +278,11 @@ bool docattach_wants_trace(const struct series *s)
 	malloc_d = (int64_t)(b->cls[RC_HEAP].rss + b->cls[RC_ARENA].rss) -
 		   (int64_t)(a->cls[RC_HEAP].rss + a->cls[RC_ARENA].rss);
 	if (anon >= (int64_t)(2 * MIB) && anon > malloc_d)
+		return true;
+	/* data files or shared memory mapped again and again: who maps them */
+	if ((int64_t)(b->cls_count[RC_FILE] + b->cls_count[RC_SHM]) -
+		    (int64_t)(a->cls_count[RC_FILE] + a->cls_count[RC_SHM]) >=
+	    TRACE_MIN_MAPPINGS)
 		return true;
 	/*
 	 * Threads, or stacks of ended threads, piling up in a program that is no
@@ -345,43 +352,61 @@ static void fill_site(const struct trace *t, uint32_t si, const struct site_sum 
 	}
 }
 
-int docattach_trace(pid_t pid, uint64_t window_ms, struct doctor_mmap_site *out,
-		    struct strbuf *err)
+/*
+ * The stack that left the most mapped, among the regions of one sort: by
+ * bytes for anonymous memory, by mappings for files (a leak of mappings is
+ * their number).
+ */
+static void best_site(const struct trace *t, bool file, struct doctor_mmap_site *out)
+{
+	struct site_sum *sums = xcalloc(t->nstacks ? t->nstacks : 1, sizeof(*sums));
+	size_t best = SIZE_MAX;
+
+	for (size_t m = 0; m < t->nmms; m++) {
+		const struct trace_mm *mm = t->mms[m];
+
+		for (size_t i = 0; i < mm->nregions; i++) {
+			const struct trace_region *r = &mm->regions[i];
+			struct site_sum *sm;
+
+			if (r->kind != TRACE_REGION_MMAP || r->file != file || r->stack >= t->nstacks)
+				continue;
+			sm = &sums[r->stack];
+			sm->outstanding += r->end - r->start;
+			sm->regions++;
+			sm->name = r->name;
+			if (best == SIZE_MAX ||
+			    (file ? sm->regions > sums[best].regions ||
+					    (sm->regions == sums[best].regions &&
+					     sm->outstanding > sums[best].outstanding)
+				  : sm->outstanding > sums[best].outstanding))
+				best = r->stack;
+		}
+	}
+	if (best != SIZE_MAX)
+		fill_site(t, (uint32_t)best, &sums[best], out);
+	free(sums);
+}
+
+int docattach_trace(pid_t pid, uint64_t window_ms, struct doctor_mmap_site *anon,
+		    struct doctor_mmap_site *file, struct strbuf *err)
 {
 	struct trace_opts o = { .pid = pid, .duration_ms = window_ms, .depth = 24 };
 	struct trace t;
-	struct site_sum *sums = NULL;
-	size_t best = SIZE_MAX;
 	int ret;
 
-	memset(out, 0, sizeof(*out));
+	memset(anon, 0, sizeof(*anon));
+	memset(file, 0, sizeof(*file));
 	memset(&t, 0, sizeof(t));
-	out->window_ms = window_ms;
+	anon->window_ms = file->window_ms = window_ms;
 	ret = trace_run(&t, &o, err);
 	if (ret) {
 		trace_release(&t);
 		return ret;
 	}
-	out->window_ms = t.elapsed_ns / 1000000;
-	sums = xcalloc(t.nstacks ? t.nstacks : 1, sizeof(*sums));
-	for (size_t m = 0; m < t.nmms; m++) {
-		const struct trace_mm *mm = t.mms[m];
-
-		for (size_t i = 0; i < mm->nregions; i++) {
-			const struct trace_region *r = &mm->regions[i];
-
-			if (r->kind != TRACE_REGION_MMAP || r->stack >= t.nstacks)
-				continue;
-			sums[r->stack].outstanding += r->end - r->start;
-			sums[r->stack].regions++;
-			sums[r->stack].name = r->name;
-			if (best == SIZE_MAX || sums[r->stack].outstanding > sums[best].outstanding)
-				best = r->stack;
-		}
-	}
-	if (best != SIZE_MAX)
-		fill_site(&t, (uint32_t)best, &sums[best], out);
-	free(sums);
+	anon->window_ms = file->window_ms = t.elapsed_ns / 1000000;
+	best_site(&t, false, anon);
+	best_site(&t, true, file);
 	trace_release(&t);
 	return 0;
 }

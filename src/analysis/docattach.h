@@ -67,18 +67,21 @@ int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc
 
 /*
  * Whether the anonymous memory of s (not malloc's heaps) grew enough to
- * trace who maps it, or (not a JVM) its threads or the stacks of its ended
- * threads did: who starts them.
+ * trace who maps it, or its mappings of files and shared memory grew in
+ * number, or (not a JVM) its threads or the stacks of its ended threads
+ * did: who starts them.
  */
 bool docattach_wants_trace(const struct series *s);
 
 /*
  * Traces PID's mmap calls for window_ms (every system call of the target
- * stops while traced) and fills *out with the stack that left the most
- * anonymous memory mapped, its thread name and its frames past mmap & co.
- * 0 (out->outstanding 0: nothing was left mapped), or -errno with err.
+ * stops while traced) and fills *anon with the stack that left the most
+ * anonymous memory mapped, *file with the one that left the most mappings
+ * of a descriptor (a file, a memfd): each with its thread name and its
+ * frames past mmap & co. 0 (outstanding 0: nothing of that sort was left
+ * mapped), or -errno with err.
  */
-int docattach_trace(pid_t pid, uint64_t window_ms, struct doctor_mmap_site *out,
-		    struct strbuf *err);
+int docattach_trace(pid_t pid, uint64_t window_ms, struct doctor_mmap_site *anon,
+		    struct doctor_mmap_site *file, struct strbuf *err);
 
 #endif

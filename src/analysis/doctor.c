@@ -1626,6 +1626,51 @@ static void culprit_from_mmap(struct finding *f, const struct doctor_mmap_site *
 			 m->frames[i]);
 }
 
+/*
+ * The frame of a file mapping's stack that names the program's code: past
+ * the JDK's own natives (Java_sun_nio_ch_FileChannelImpl_map0) and Java
+ * methods, the interpreter's frames and the addresses that name nothing
+ * (JIT code the trace could not name), up to the VM or the launcher; the
+ * first frame when none does (a C program's function).
+ */
+static size_t mapping_frame(const struct doctor_mmap_site *m)
+{
+	static const char *const jdk[] = { "Java_java_", "Java_sun_", "Java_jdk_",
+					   "[java] java.", "[java] sun.", "[java] jdk.",
+					   "Interpreter", "StubRoutines", "0x" };
+
+	for (size_t i = 0; i < m->nframes; i++) {
+		const char *fr = m->frames[i];
+		bool skip = false;
+
+		if (strstr(fr, " in libjvm.so") || strstr(fr, " in libjli.so"))
+			break;
+		for (size_t k = 0; k < sizeof(jdk) / sizeof(jdk[0]) && !skip; k++)
+			skip = !strncmp(fr, jdk[k], strlen(jdk[k]));
+		if (!skip)
+			return i;
+	}
+	return 0;
+}
+
+/* The trace's file site names who maps what a mapped-files (shared-memory) finding counts. */
+static void culprit_from_file_site(struct finding *f, const struct doctor_mmap_site *m)
+{
+	char a[32];
+	size_t k = mapping_frame(m);
+	size_t len = strlen(f->culprit);
+
+	setf(f->culprit + len, sizeof(f->culprit) - len, ", mapped by thread '%s'%s%s", m->thread,
+	     m->nframes ? " in " : "", m->nframes ? m->frames[k] : "");
+	evidence(f, "traced for %.1f s: thread '%s' left %" PRIu64 " mapping%s (%s) of a file or memfd from that stack",
+		 (double)m->window_ms / 1000, m->thread, m->regions, m->regions == 1 ? "" : "s",
+		 format_size(a, sizeof(a), m->outstanding));
+	f->nculprit_frames = 0;
+	for (size_t i = 0; i < m->nframes && i < FINDING_MAX_FRAMES; i++)
+		snprintf(f->culprit_frames[f->nculprit_frames++], sizeof(f->culprit_frames[0]), "%s",
+			 m->frames[i]);
+}
+
 #define DIRECT_API "java.nio.ByteBuffer.allocateDirect"
 
 /* A stack through zlib (Inflater/Deflater, GZIP streams): a zlib-inflater's own. */
@@ -1938,6 +1983,15 @@ static void culprits_from_windows(struct ctx *c)
 		bool mmap = !strcmp(f->pattern, "mmap-growth");
 		int k;
 
+		if (p->file_site &&
+		    (!strcmp(f->pattern, "mapped-files") || !strcmp(f->pattern, "shared-memory"))) {
+			culprit_from_file_site(f, p->file_site);
+			continue;
+		}
+		if (mmap && p->mmap_traced && !p->mmap_site) {
+			doctor_unchecked(c->r, "who maps the anonymous memory: nothing the trace saw mapped was still mapped at its end");
+			continue;
+		}
 		if (!jvm && !strcmp(f->pattern, "thread-leak") && p->mmap_site &&
 		    (k = thread_starter(p->mmap_site)) >= 0) {
 			culprit_thread_starter(f, p->mmap_site, k);

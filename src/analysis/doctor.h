@@ -109,6 +109,8 @@ struct doctor_probes {
 	char files_grown[160], shm_grown[160];
 	uint64_t files_from, files_to, shm_from, shm_to;
 	const struct doctor_mmap_site *mmap_site;	/* NULL: not traced, or nothing left */
+	/* the stack that left the most mappings of files or memfds; NULL: none */
+	const struct doctor_mmap_site *file_site;
 	bool mmap_traced;	/* the trace ran (mmap_site NULL: it saw nothing kept) */
 };
 

@@ -450,7 +450,8 @@ static void end_recording(struct docattach_rec *rec, struct alloc_data *allocs,
 
 /* A short trace of the mmap calls when anonymous memory grew: who maps it. */
 static void trace_window(pid_t pid, const struct live_opts *o, struct doctor_mmap_site *site,
-			 struct doctor_probes *p, struct doctor_report *r)
+			 struct doctor_mmap_site *file, struct doctor_probes *p,
+			 struct doctor_report *r)
 {
 	struct strbuf err = STRBUF_INIT;
 	uint64_t ms = o->duration_ms / 5;
@@ -458,14 +459,15 @@ static void trace_window(pid_t pid, const struct live_opts *o, struct doctor_mma
 	ms = ms < 1000 ? 1000 : ms > 3000 ? 3000 : ms;
 	progress(o->quiet, "tracing the mmap calls of %d for %.1f s (each of its system calls stops meanwhile)",
 		 (int)pid, (double)ms / 1000);
-	if (docattach_trace(pid, ms, site, &err))
-		doctor_unchecked(r, "who maps the anonymous memory (trace): %s; hint: " ATTACH_HINT,
-				 err.buf);
-	else if ((p->mmap_traced = true), site->outstanding)
-		p->mmap_site = site;
-	else
-		doctor_unchecked(r, "who maps the anonymous memory: nothing mapped during the %.1f s trace was still mapped at its end",
-				 (double)site->window_ms / 1000);
+	if (docattach_trace(pid, ms, site, file, &err)) {
+		doctor_unchecked(r, "who maps the memory (trace): %s; hint: " ATTACH_HINT, err.buf);
+	} else {
+		p->mmap_traced = true;
+		if (site->outstanding)
+			p->mmap_site = site;
+		if (file->regions)
+			p->file_site = file;
+	}
 	strbuf_release(&err);
 }
 
@@ -491,7 +493,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	struct jvm_probe j0 = { 0 }, j1 = { 0 };
 	struct sigaction sa, old_int, old_term;
 	struct docattach_rec win = { .err_fd = -1 };
-	struct doctor_mmap_site site;
+	struct doctor_mmap_site site, file_site;
 	bool have_m0 = false, have_m1 = false, sampler = false, handlers = false;
 	/* a recorded tree (--proc-root) has no process to attach to */
 	bool attach = !o->no_attach && procfs_is_live();
@@ -627,7 +629,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	if (win.child)
 		end_recording(&win, allocs, &p, r);
 	if (attach && docattach_wants_trace(s))
-		trace_window(pid, o, &site, &p, r);
+		trace_window(pid, o, &site, &file_site, &p, r);
 	strbuf_reset(&err);
 	have_m1 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m1, &err);
 	if (sp.jvm && !sp.unresponsive)

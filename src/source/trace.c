@@ -775,6 +775,7 @@ static void apply_mremap(struct trace_mm *mm, struct trace_thread *ts, struct tr
 	uint64_t oldlen = PAGE_ROUND(ev->args[1]), newlen = PAGE_ROUND(ev->args[2]);
 	struct trace_region *parts = NULL;
 	size_t np = 0, pa = 0;
+	bool file = false; /* grown in place: not known, called anonymous */
 
 	if (na == a) {
 		if (newlen < oldlen)
@@ -790,6 +791,7 @@ static void apply_mremap(struct trace_mm *mm, struct trace_thread *ts, struct tr
 			/* Moving over mappings of ours (MREMAP_FIXED) unmaps them. */
 			ts->unmapped += region_insert(mm, &parts[i]);
 		}
+		file = np && parts[0].file;
 		free(parts);
 	}
 	if (newlen > oldlen) {
@@ -797,6 +799,7 @@ static void apply_mremap(struct trace_mm *mm, struct trace_thread *ts, struct tr
 		r->end = na + newlen;
 		r->prot = PROT_READ | PROT_WRITE;
 		r->kind = TRACE_REGION_MMAP;
+		r->file = file;
 		ts->unmapped += region_insert(mm, r);
 		ts->mapped += newlen - oldlen;
 		if (st)
@@ -860,6 +863,7 @@ static void apply(struct trace *t, struct tthread *th, struct trace_event *ev)
 		r.end = r.start + len;
 		r.prot = (int)ev->args[2];
 		r.kind = TRACE_REGION_MMAP;
+		r.file = !(ev->args[3] & MAP_ANONYMOUS) && (int)ev->args[4] >= 0;
 		if (ev->args[3] & MAP_FIXED)
 			mods_drop(mm->unw_mods, r.start, r.end);
 		/* MAP_FIXED over a mapping of ours unmaps it. */

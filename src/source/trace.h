@@ -65,6 +65,7 @@ struct trace_region {
 	pid_t tid;		/* the thread that made it */
 	int prot;		/* PROT_* at mmap time */
 	uint8_t kind;		/* enum trace_kind */
+	bool file;		/* mapped from a descriptor (a file, a memfd), not anonymous */
 };
 
 /* A distinct call stack, innermost first. */

@@ -957,6 +957,37 @@ static void test_mapped_files(void)
 		   strstr(r.f[0].fix, "munmap"),
 	   "shared memory (memfd) piling up: shared-memory, named");
 	doctor_report_release(&r);
+	/* the trace's file site: who maps, past the JDK's own frames */
+	{
+		struct doctor_mmap_site m;
+		static const char *const frames[] = {
+			"Java_sun_nio_ch_FileChannelImpl_map0 in libnio.so", "0x7f00c0de (no module: JIT or generated code)",
+			"[java] sun.nio.ch.FileChannelImpl.map(...)", "[java] Segments.open(int) (Segments.java:12)",
+			"JavaCalls::call_helper in libjvm.so"
+		};
+
+		memset(&m, 0, sizeof(m));
+		snprintf(m.thread, sizeof(m.thread), "writer-1");
+		for (size_t i = 0; i < 5; i++)
+			snprintf(m.frames[m.nframes++], sizeof(m.frames[0]), "%s", frames[i]);
+		m.regions = 12;
+		m.outstanding = 12 * MIB;
+		m.window_ms = 2000;
+		p.file_site = &m;
+		doctor_report_init(&r);
+		doctor_diagnose(&s, &p, &r);
+		ok(r.n == 1 && strstr(r.f[0].culprit, ", mapped by thread 'writer-1' in [java] Segments.open(int) (Segments.java:12)") &&
+			   r.f[0].nculprit_frames == 5,
+		   "traced: the thread and the program's method that maps, past the JDK's frames");
+		doctor_report_release(&r);
+		m.nframes = 2;
+		doctor_report_init(&r);
+		doctor_diagnose(&s, &p, &r);
+		ok(r.n == 1 && strstr(r.f[0].culprit, "in Java_sun_nio_ch_FileChannelImpl_map0 in libnio.so"),
+		   "no program frame: the first past mmap");
+		doctor_report_release(&r);
+		p.file_site = NULL;
+	}
 	series_release(&s);
 }
 
