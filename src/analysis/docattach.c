@@ -9,6 +9,8 @@
 #include "docattach.h"
 #include "allocdb.h"
 #include "doctor.h"
+#include "jitmap.h"
+#include "perfmap.h"
 #include "series.h"
 #include "store.h"
 #include "strbuf.h"
@@ -260,6 +262,9 @@ int docattach_record_end(struct docattach_rec *d, uint64_t wait_ms, struct alloc
 	return ret;
 }
 
+/* How long a traced JVM may take to write its perf map (Compiler.perfmap). */
+#define DOCATTACH_JIT_MAP_MS 5000
+
 /* Threads more at the end than at the start for a trace of who starts them. */
 #define TRACE_MIN_THREADS 4
 /* Mappings of files and shared memory more at the end, for a trace of who maps them. */
@@ -314,7 +319,7 @@ struct site_sum {
 };
 
 static void fill_site(const struct trace *t, uint32_t si, const struct site_sum *sum,
-		      struct doctor_mmap_site *out)
+		      const struct perfmap *jit, struct doctor_mmap_site *out)
 {
 	const struct trace_stack *st = &t->stacks[si];
 	struct symbolizer *sym = trace_symbolizer(st);
@@ -328,6 +333,22 @@ static void fill_site(const struct trace *t, uint32_t si, const struct site_sum 
 		size_t n;
 
 		symbolize_pc(sym, st->pcs[k], k > 0, &f, &n);
+		/*
+		 * A JVM's JIT code and stubs have no symbols: its perf map names
+		 * them (a return address may be just past its method's code).
+		 */
+		if (jit && jit->nr && !f[n - 1].function) {
+			const struct perfmap_entry *e =
+				perfmap_find(jit, k > 0 ? st->pcs[k] - 1 : st->pcs[k]);
+			char name[160];
+
+			if (e) {
+				past = true;
+				snprintf(out->frames[out->nframes++], sizeof(out->frames[0]), "%s",
+					 perfmap_frame_name(e, name, sizeof(name)));
+				continue;
+			}
+		}
 		/* a function inlined at the pc is a frame of its own, innermost first */
 		for (size_t j = 0; j < n && out->nframes < FINDING_MAX_FRAMES; j++) {
 			const char *fn = f[j].demangled ? f[j].demangled : f[j].function;
@@ -357,7 +378,8 @@ static void fill_site(const struct trace *t, uint32_t si, const struct site_sum 
  * bytes for anonymous memory, by mappings for files (a leak of mappings is
  * their number).
  */
-static void best_site(const struct trace *t, bool file, struct doctor_mmap_site *out)
+static void best_site(const struct trace *t, bool file, const struct perfmap *jit,
+		      struct doctor_mmap_site *out)
 {
 	struct site_sum *sums = xcalloc(t->nstacks ? t->nstacks : 1, sizeof(*sums));
 	size_t best = SIZE_MAX;
@@ -384,14 +406,16 @@ static void best_site(const struct trace *t, bool file, struct doctor_mmap_site 
 		}
 	}
 	if (best != SIZE_MAX)
-		fill_site(t, (uint32_t)best, &sums[best], out);
+		fill_site(t, (uint32_t)best, &sums[best], jit, out);
 	free(sums);
 }
 
-int docattach_trace(pid_t pid, uint64_t window_ms, struct doctor_mmap_site *anon,
+int docattach_trace(pid_t pid, uint64_t window_ms, bool jvm, struct doctor_mmap_site *anon,
 		    struct doctor_mmap_site *file, struct strbuf *err)
 {
 	struct trace_opts o = { .pid = pid, .duration_ms = window_ms, .depth = 24 };
+	struct perfmap jit = { 0 };
+	struct strbuf why = STRBUF_INIT;
 	struct trace t;
 	int ret;
 
@@ -405,8 +429,13 @@ int docattach_trace(pid_t pid, uint64_t window_ms, struct doctor_mmap_site *anon
 		return ret;
 	}
 	anon->window_ms = file->window_ms = t.elapsed_ns / 1000000;
-	best_site(&t, false, anon);
-	best_site(&t, true, file);
+	/* asked once the trace is over: the JVM writes its map while not stopped */
+	if (jvm && jitmap_fetch(pid, DOCATTACH_JIT_MAP_MS, &jit, &why))
+		perfmap_release(&jit); /* the frames stay addresses */
+	best_site(&t, false, &jit, anon);
+	best_site(&t, true, &jit, file);
+	perfmap_release(&jit);
+	strbuf_release(&why);
 	trace_release(&t);
 	return 0;
 }

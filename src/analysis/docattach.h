@@ -78,10 +78,11 @@ bool docattach_wants_trace(const struct series *s);
  * stops while traced) and fills *anon with the stack that left the most
  * anonymous memory mapped, *file with the one that left the most mappings
  * of a descriptor (a file, a memfd): each with its thread name and its
- * frames past mmap & co. 0 (outstanding 0: nothing of that sort was left
- * mapped), or -errno with err.
+ * frames past mmap & co. In a JVM (jvm) its perf map, asked for after the
+ * trace, names the frames in JIT code and stubs. 0 (outstanding 0: nothing
+ * of that sort was left mapped), or -errno with err.
  */
-int docattach_trace(pid_t pid, uint64_t window_ms, struct doctor_mmap_site *anon,
+int docattach_trace(pid_t pid, uint64_t window_ms, bool jvm, struct doctor_mmap_site *anon,
 		    struct doctor_mmap_site *file, struct strbuf *err);
 
 #endif

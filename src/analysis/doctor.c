@@ -1626,6 +1626,19 @@ static void culprit_from_mmap(struct finding *f, const struct doctor_mmap_site *
 			 m->frames[i]);
 }
 
+/* A traced frame's text without the perf map's "[java] " and return type. */
+static const char *traced_method(const char *fr)
+{
+	const char *sp, *paren;
+
+	if (strncmp(fr, "[java] ", 7))
+		return fr;
+	fr += 7;
+	sp = strchr(fr, ' ');
+	paren = strchr(fr, '(');
+	return sp && (!paren || sp < paren) ? sp + 1 : fr;
+}
+
 /*
  * The frame of a file mapping's stack that names the program's code: past
  * the JDK's own natives (Java_sun_nio_ch_FileChannelImpl_map0) and Java
@@ -1635,12 +1648,11 @@ static void culprit_from_mmap(struct finding *f, const struct doctor_mmap_site *
  */
 static size_t mapping_frame(const struct doctor_mmap_site *m)
 {
-	static const char *const jdk[] = { "Java_java_", "Java_sun_", "Java_jdk_",
-					   "[java] java.", "[java] sun.", "[java] jdk.",
-					   "Interpreter", "StubRoutines", "0x" };
+	static const char *const jdk[] = { "Java_java_", "Java_sun_", "Java_jdk_", "java.",
+					   "sun.", "jdk.", "Interpreter", "StubRoutines", "0x" };
 
 	for (size_t i = 0; i < m->nframes; i++) {
-		const char *fr = m->frames[i];
+		const char *fr = traced_method(m->frames[i]);
 		bool skip = false;
 
 		if (strstr(fr, " in libjvm.so") || strstr(fr, " in libjli.so"))
@@ -1661,7 +1673,7 @@ static void culprit_from_file_site(struct finding *f, const struct doctor_mmap_s
 	size_t len = strlen(f->culprit);
 
 	setf(f->culprit + len, sizeof(f->culprit) - len, ", mapped by thread '%s'%s%s", m->thread,
-	     m->nframes ? " in " : "", m->nframes ? m->frames[k] : "");
+	     m->nframes ? " in " : "", m->nframes ? traced_method(m->frames[k]) : "");
 	evidence(f, "traced for %.1f s: thread '%s' left %" PRIu64 " mapping%s (%s) of a file or memfd from that stack",
 		 (double)m->window_ms / 1000, m->thread, m->regions, m->regions == 1 ? "" : "s",
 		 format_size(a, sizeof(a), m->outstanding));

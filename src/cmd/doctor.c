@@ -449,7 +449,7 @@ static void end_recording(struct docattach_rec *rec, struct alloc_data *allocs,
 }
 
 /* A short trace of the mmap calls when anonymous memory grew: who maps it. */
-static void trace_window(pid_t pid, const struct live_opts *o, struct doctor_mmap_site *site,
+static void trace_window(pid_t pid, const struct live_opts *o, bool jvm, struct doctor_mmap_site *site,
 			 struct doctor_mmap_site *file, struct doctor_probes *p,
 			 struct doctor_report *r)
 {
@@ -459,7 +459,7 @@ static void trace_window(pid_t pid, const struct live_opts *o, struct doctor_mma
 	ms = ms < 1000 ? 1000 : ms > 3000 ? 3000 : ms;
 	progress(o->quiet, "tracing the mmap calls of %d for %.1f s (each of its system calls stops meanwhile)",
 		 (int)pid, (double)ms / 1000);
-	if (docattach_trace(pid, ms, site, file, &err)) {
+	if (docattach_trace(pid, ms, jvm, site, file, &err)) {
 		doctor_unchecked(r, "who maps the memory (trace): %s; hint: " ATTACH_HINT, err.buf);
 	} else {
 		p->mmap_traced = true;
@@ -629,7 +629,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	if (win.child)
 		end_recording(&win, allocs, &p, r);
 	if (attach && docattach_wants_trace(s))
-		trace_window(pid, o, &site, &file_site, &p, r);
+		trace_window(pid, o, sp.jvm, &site, &file_site, &p, r);
 	strbuf_reset(&err);
 	have_m1 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m1, &err);
 	if (sp.jvm && !sp.unresponsive)

@@ -962,7 +962,7 @@ static void test_mapped_files(void)
 		struct doctor_mmap_site m;
 		static const char *const frames[] = {
 			"Java_sun_nio_ch_FileChannelImpl_map0 in libnio.so", "0x7f00c0de (no module: JIT or generated code)",
-			"[java] sun.nio.ch.FileChannelImpl.map(...)", "[java] Segments.open(int) (Segments.java:12)",
+			"[java] java.nio.MappedByteBuffer sun.nio.ch.FileChannelImpl.map(int)", "[java] void Segments.open(int) (Segments.java:12)",
 			"JavaCalls::call_helper in libjvm.so"
 		};
 
@@ -976,7 +976,7 @@ static void test_mapped_files(void)
 		p.file_site = &m;
 		doctor_report_init(&r);
 		doctor_diagnose(&s, &p, &r);
-		ok(r.n == 1 && strstr(r.f[0].culprit, ", mapped by thread 'writer-1' in [java] Segments.open(int) (Segments.java:12)") &&
+		ok(r.n == 1 && strstr(r.f[0].culprit, ", mapped by thread 'writer-1' in Segments.open(int) (Segments.java:12)") &&
 			   r.f[0].nculprit_frames == 5,
 		   "traced: the thread and the program's method that maps, past the JDK's frames");
 		doctor_report_release(&r);
