@@ -31,5 +31,11 @@ int main(void)
 	is_str(format_size(buf, sizeof(buf), 12), "12 B", "format 12");
 	is_str(format_dsize(buf, sizeof(buf), -(3 << 20)), "-3.0 MiB", "format -3 MiB");
 	is_str(format_dsize(buf, sizeof(buf), 0), "0 B", "format 0");
+	ok(figure_clamp(-1) == -1 && figure_clamp(123) == 123, "a figure in range is kept, -1 too");
+	ok(figure_clamp(INT64_MAX) == FIGURE_MAX && figure_clamp(INT64_MIN) == -FIGURE_MAX,
+	   "huge figures are held at +-2^52");
+	ok(figure_clamp(INT64_MAX) - figure_clamp(INT64_MIN) > 0, "their difference does not wrap");
+	ok(ufigure_clamp(-5) == 0 && ufigure_clamp(INT64_MAX) == (uint64_t)FIGURE_MAX,
+	   "an unsigned field: a negative figure is 0");
 	return done_testing();
 }
