@@ -97,6 +97,9 @@ void svg_xaxis_release(struct svg_xaxis *a)
 }
 
 /* A round step for about four ticks up to max: 1-2-5 of a power of 1024 (bytes) or 10. */
+/* Grid lines and time ticks per axis at most. */
+#define SVG_MAX_TICKS 12
+
 static void chart_scale(struct svg_chart *c, double max)
 {
 	static const double mult[] = {1, 2, 5, 10, 20, 50, 100, 200, 500};
@@ -104,6 +107,8 @@ static void chart_scale(struct svg_chart *c, double max)
 
 	if (!(max > 0))
 		max = c->bytes ? 1024 : 1;
+	if (!(max < 1e30)) /* infinity too: the unit loop below must end */
+		max = 1e30;
 	raw = max / 4;
 	if (c->bytes) {
 		while (raw >= 1024 * unit && unit < 1e18)
@@ -165,8 +170,13 @@ void svg_chart_axes(struct svg_chart *c, const struct svg_xaxis *a)
 	struct strbuf *o = c->o;
 	char buf[48];
 
-	for (double v = 0; v <= c->ymax * 1.0001; v += c->ystep) {
-		double y = chart_y(c, v);
+	/*
+	 * A handful of lines in both loops, whatever the figures: a hostile
+	 * recording's (a span of centuries, a maximum past the largest unit)
+	 * made millions of them.
+	 */
+	for (int i = 0; i <= SVG_MAX_TICKS && (double)i * c->ystep <= c->ymax * 1.0001; i++) {
+		double v = (double)i * c->ystep, y = chart_y(c, v);
 
 		strbuf_addf(o, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>",
 			    c->x0, y, c->x1, y);
@@ -181,7 +191,10 @@ void svg_chart_axes(struct svg_chart *c, const struct svg_xaxis *a)
 				step = steps[i];
 				break;
 			}
-		for (uint64_t t = 0; t <= a->span_ms; t += step) {
+		if (a->span_ms / step > SVG_MAX_TICKS)
+			step = a->span_ms / SVG_MAX_TICKS + 1;
+		for (uint64_t i = 0, t = 0; i <= SVG_MAX_TICKS && t <= a->span_ms;
+		     i++, t = a->span_ms - t < step ? UINT64_MAX : t + step) {
 			double x = a->x0 + (double)t / (double)a->span_ms * (a->x1 - a->x0);
 
 			strbuf_addf(

@@ -9,6 +9,7 @@
 #include "allocrank.h"
 #include "doctor.h"
 #include "html.h"
+#include "parse.h"
 #include "series.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -418,9 +419,35 @@ static void test_escape(void)
 	strbuf_release(&sb);
 }
 
+/*
+ * A hostile recording: a span of centuries between two samples, figures
+ * at the clamp. The axes keep a handful of lines (they drew one per week
+ * of the span, millions of them).
+ */
+static void test_hostile_axes(void)
+{
+	struct strbuf page = STRBUF_INIT;
+	struct html_input in = {.source = "x.db"};
+	struct series s;
+
+	make_series(&s, 3, false, false);
+	s.pts[2].t_ns = UINT64_MAX - 5;
+	s.pts[1].cls[RC_ANON].rss = (uint64_t)FIGURE_MAX;
+	s.pts[1].totals.rss = (uint64_t)FIGURE_MAX;
+	in.series = &s;
+	html_render(&in, &page);
+	check_self_contained(page.buf, "hostile axes");
+	ok(count(page.buf, "class=\"tick\"") <= 13 * 8, "a span of centuries: a few time ticks a chart");
+	ok(count(page.buf, "class=\"grid\"") <= 13 * 8, "figures at the clamp: a few grid lines a chart");
+	ok(page.len < 200000, "the page stays small");
+	series_release(&s);
+	strbuf_release(&page);
+}
+
 int main(void)
 {
 	test_escape();
+	test_hostile_axes();
 	test_full();
 	test_absent();
 	test_flame_cap();
