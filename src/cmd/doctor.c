@@ -40,8 +40,8 @@
 static void print_help(void)
 {
 	printf("usage: offheap doctor PID|FILE [-d DURATION] [-i INTERVAL] [-o FILE]\n"
-	       "                      [--recording REC] [--no-attach] [--no-gc] [--probe-budget TIME]\n"
-	       "                      [--json] [--fail-on-leak] [--quiet]\n\n"
+	       "                      [--recording REC] [--no-attach] [--no-gc]\n"
+	       "                      [--probe-budget TIME] [--json] [--fail-on-leak] [--quiet]\n\n"
 	       "Diagnose where a process's memory goes and what leaks. For a PID: find out\n"
 	       "whether it is a JVM, whether NMT is on, what its flags and its cgroup limit\n"
 	       "allow; sample it for DURATION (totals, classes, threads, hsperfdata counters,\n"
@@ -50,22 +50,24 @@ static void print_help(void)
 	       "not be checked and why. To name the code, doctor attaches to the process for\n"
 	       "the sampling window like 'offheap record -p' (allocation sites, sampled every\n"
 	       "64 KiB; detached at the end whatever happens) and, when anonymous mappings\n"
-	       "grow (or, not a JVM, its threads or the stacks of ended threads), traces its\n"
-	       "mmap calls for a short window (1 to 3 s, during which every system call of\n"
-	       "the process stops for the tracer). When a JVM's direct buffers grew in a\n"
-	       "window without a garbage collection, dropped buffers and kept ones look the\n"
-	       "same: doctor then runs two full collections a few seconds apart (jcmd\n"
-	       "GC.class_histogram; --no-gc forbids it). With --no-attach the target is only\n"
-	       "read: never stopped or changed.\n"
+	       "or mappings of files and shared memory grow (or, not a JVM, its threads or\n"
+	       "the stacks of ended threads), traces its mmap calls for a short window (1\n"
+	       "to 3 s, during which every system call of the process stops for the\n"
+	       "tracer). When a JVM's direct buffers grew in a window without a garbage\n"
+	       "collection, dropped buffers and kept ones look the same: doctor then runs\n"
+	       "two full collections a few seconds apart (jcmd GC.class_histogram; --no-gc\n"
+	       "forbids it). With --no-attach the target is only read: never stopped or\n"
+	       "changed.\n"
 	       "For a FILE (a recording of 'offheap watch', 'doctor -o' or 'offheap record'),\n"
 	       "the same rules run on the file.\n\n"
 	       "Patterns: zlib Inflater/Deflater never ended, native memory outside NMT (JNI),\n"
-	       "direct buffers, thread leak, class loader/metaspace leak, interned strings,\n"
-	       "code cache, the Java heap, malloc fragmentation (not a leak), a budget above\n"
-	       "the cgroup limit; for any process: thread leak (also threads that ended but\n"
-	       "were never joined), mapped files or shared memory never unmapped, malloc\n"
-	       "leak by site (attached, or from a recording of 'offheap record'), anonymous\n"
-	       "mmap growth, malloc growth.\n\n"
+	       "direct buffers (kept, or churned: not a leak), thread leak, class\n"
+	       "loader/metaspace leak, interned strings, code cache, the Java heap, malloc\n"
+	       "fragmentation (not a leak), a budget above the cgroup limit; for any\n"
+	       "process: thread leak (also threads that ended but were never joined),\n"
+	       "mapped files or shared memory never unmapped, malloc leak by site\n"
+	       "(attached, or from a recording of 'offheap record'), anonymous mmap growth,\n"
+	       "malloc growth.\n\n"
 	       "Options:\n"
 	       "  -d, --duration DUR   how long to sample (default 30s)\n"
 	       "  -i, --interval DUR   time between samples (default: DURATION / 30, 200ms to 10s)\n"
@@ -76,7 +78,8 @@ static void print_help(void)
 	       "                       (the code behind native growth is then not named;\n"
 	       "                       no collection is run either)\n"
 	       "      --no-gc          never run a garbage collection in a JVM (direct\n"
-	       "                       buffers grown without one are then kept or dropped)\n"
+	       "                       buffers grown without one are then judged without\n"
+	       "                       knowing whether they are kept)\n"
 	       "      --probe-budget TIME  CPU time each look inside the malloc heaps may\n"
 	       "                       spend reading them (default 250ms); beyond it they\n"
 	       "                       are sampled and the zlib streams estimated\n"
@@ -448,7 +451,7 @@ static void end_recording(struct docattach_rec *rec, struct alloc_data *allocs,
 	strbuf_release(&why);
 }
 
-/* A short trace of the mmap calls when anonymous memory grew: who maps it. */
+/* A short trace of the mmap calls when anonymous memory or mapped files grew: who maps them. */
 static void trace_window(pid_t pid, const struct live_opts *o, bool jvm, struct doctor_mmap_site *site,
 			 struct doctor_mmap_site *file, struct doctor_probes *p,
 			 struct doctor_report *r)
