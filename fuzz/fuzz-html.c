@@ -7,8 +7,8 @@
  * from a hostile file (figures clamped as they clamp them; names cut to
  * their fields; at most 256 NMT categories; thread groups by count, each
  * within 0..2^24; every stack's live series as long as its interval count),
- * so what fails here fails on some recording too. No seeds: every byte
- * string builds. At most 32 points, 12 stacks and 32 intervals, from
+ * so what fails here fails on some recording too. Every byte string
+ * builds; the seeds are the largest inputs of a first ten-minute run. At most 32 points, 12 stacks and 32 intervals, from
  * inputs of at most 1.5 KiB (fuzz-html.options): every part of the page
  * and every rule is reached with fewer; more only print more numbers (the
  * page is printf's work, and ASan's: 860 inputs a second with 64 points).
