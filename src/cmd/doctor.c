@@ -451,7 +451,10 @@ static void end_recording(struct docattach_rec *rec, struct alloc_data *allocs,
 	strbuf_release(&why);
 }
 
-/* A short trace of the mmap calls when anonymous memory or mapped files grew: who maps them. */
+/*
+ * A short trace of the mmap calls when anonymous memory or mapped files grew:
+ * who maps them. jvm: a JVM that answers, asked for its perf map after it.
+ */
 static void trace_window(pid_t pid, const struct live_opts *o, bool jvm, struct doctor_mmap_site *site,
 			 struct doctor_mmap_site *file, struct doctor_probes *p,
 			 struct doctor_report *r)
@@ -632,7 +635,7 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 	if (win.child)
 		end_recording(&win, allocs, &p, r);
 	if (attach && docattach_wants_trace(s))
-		trace_window(pid, o, sp.jvm, &site, &file_site, &p, r);
+		trace_window(pid, o, sp.jvm && !sp.unresponsive, &site, &file_site, &p, r);
 	strbuf_reset(&err);
 	have_m1 = !probe_malloc(pid, o->probe_budget_ms * 1000000, &m1, &err);
 	if (sp.jvm && !sp.unresponsive)
