@@ -157,26 +157,100 @@ static const Dwfl_Callbacks proc_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static int read_maps(struct symbolizer *sym, struct strbuf *err)
+/* The path of a maps line (text up to its end), or NULL when it has none. */
+static const char *maps_line_path(const char *line, const char *end, size_t *len)
 {
-	char path[PATH_MAX];
+	const char *p = memchr(line, '/', (size_t)(end - line));
+
+	if (!p)
+		return NULL;
+	*len = (size_t)(end - p);
+	return p;
+}
+
+/*
+ * The lines of maps text whose file is mapped executable somewhere (all of
+ * that file's lines: the first one gives its load bias), appended to out.
+ * elfutils makes a module of every mapped file, and spans one from the
+ * first to the last mapping of its name: a process that maps data files
+ * (a JVM's MappedByteBuffers) would have addresses of its JIT code
+ * attributed to one of them.
+ */
+static void maps_code_only(const char *text, size_t len, struct strbuf *out)
+{
+	const char **code = NULL;
+	size_t *code_len = NULL, ncode = 0, acode = 0, alen = 0;
+	const char *end = text + len;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (const char *line = text; line < end;) {
+			const char *nl = memchr(line, '\n', (size_t)(end - line));
+			const char *stop = nl ? nl : end, *path, *sp = memchr(line, ' ', (size_t)(stop - line));
+			size_t plen = 0;
+			bool keep = false;
+
+			path = maps_line_path(line, stop, &plen);
+			if (path && pass == 0 && sp && stop - sp > 4 && sp[3] == 'x') {
+				ALLOC_GROW(code, ncode + 1, acode);
+				ALLOC_GROW(code_len, ncode + 1, alen);
+				code[ncode] = path;
+				code_len[ncode++] = plen;
+			}
+			for (size_t i = 0; path && pass == 1 && !keep && i < ncode; i++)
+				keep = code_len[i] == plen && !memcmp(code[i], path, plen);
+			if (keep) {
+				strbuf_add(out, line, (size_t)(stop - line));
+				strbuf_addch(out, '\n');
+			}
+			line = nl ? nl + 1 : end;
+		}
+	free(code);
+	free(code_len);
+}
+
+/* Reports the code modules of maps text to dwfl (added to those it has when add). */
+static int report_maps(Dwfl *dwfl, const char *text, size_t len, bool add)
+{
+	struct strbuf code = STRBUF_INIT;
 	FILE *f;
 	int ret;
 
-	ret = procfs_path(path, sizeof(path), "/%d/maps", (int)sym->pid);
-	if (ret)
-		return ret;
-	f = fopen(path, "re");
+	maps_code_only(text, len, &code);
+	if (!code.len) {
+		strbuf_release(&code);
+		return 0;
+	}
+	f = fmemopen(code.buf, code.len, "r");
 	if (!f) {
-		ret = -errno;
+		strbuf_release(&code);
+		return errno;
+	}
+	if (add)
+		dwfl_report_begin_add(dwfl);
+	else
+		dwfl_report_begin(dwfl);
+	ret = dwfl_linux_proc_maps_report(dwfl, f);
+	dwfl_report_end(dwfl, NULL, NULL);
+	fclose(f);
+	strbuf_release(&code);
+	return ret;
+}
+
+static int read_maps(struct symbolizer *sym, struct strbuf *err)
+{
+	struct strbuf maps = STRBUF_INIT;
+	int ret;
+
+	ret = procfs_read_pid(sym->pid, "maps", &maps, 64u << 20);
+	if (ret) {
 		if (err)
-			strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+			strbuf_addf(err, "cannot read the memory map of process %d: %s",
+				    (int)sym->pid, strerror(-ret));
+		strbuf_release(&maps);
 		return ret;
 	}
-	dwfl_report_begin_add(sym->dwfl);
-	ret = dwfl_linux_proc_maps_report(sym->dwfl, f);
-	dwfl_report_end(sym->dwfl, NULL, NULL);
-	fclose(f);
+	ret = report_maps(sym->dwfl, maps.buf, maps.len, true);
+	strbuf_release(&maps);
 	sym->stale = false;
 	if (ret) {
 		if (err)
@@ -215,7 +289,6 @@ int symbolize_new_maps(const char *maps, size_t len, struct symbolizer **out,
 		       struct strbuf *err)
 {
 	struct symbolizer *sym = xcalloc(1, sizeof(*sym));
-	FILE *f;
 	int ret;
 
 	sym->dwfl = dwfl_begin(&proc_callbacks);
@@ -227,17 +300,13 @@ int symbolize_new_maps(const char *maps, size_t len, struct symbolizer **out,
 	}
 	sym->tab_size = 1024;
 	sym->tab = xcalloc(sym->tab_size, sizeof(*sym->tab));
-	f = len ? fmemopen((void *)maps, len, "r") : NULL;
-	if (!f) {
+	if (!len) {
 		if (err)
 			strbuf_addf(err, "an empty module list");
 		symbolize_free(sym);
 		return -EINVAL;
 	}
-	dwfl_report_begin(sym->dwfl);
-	ret = dwfl_linux_proc_maps_report(sym->dwfl, f);
-	dwfl_report_end(sym->dwfl, NULL, NULL);
-	fclose(f);
+	ret = report_maps(sym->dwfl, maps, len, false);
 	if (ret) {
 		if (err)
 			strbuf_addf(err, "cannot read the module list: %s",
