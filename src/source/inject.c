@@ -266,11 +266,7 @@ static bool is_loader(const char *path)
 	return !strncmp(b, "ld-linux", 8) || !strncmp(b, "ld64.so", 7);
 }
 
-/*
- * Maps the file behind region r of pid: through its root when that is still
- * the mapped file (same inode), else through map_files. 0 or -errno.
- */
-static int map_module(pid_t pid, const struct region *r, void **data, size_t *len)
+int inject_map_module(pid_t pid, const struct region *r, void **data, size_t *len)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -346,7 +342,7 @@ static int load_target_libc(pid_t pid, struct target_libc *t, struct strbuf *err
 		ret = -ENOEXEC;
 		goto out;
 	}
-	ret = map_module(pid, libc, &data, &len);
+	ret = inject_map_module(pid, libc, &data, &len);
 	if (!ret && inject_elf_first_load(data, len, &vaddr))
 		ret = -ENOEXEC;
 	if (ret) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct region;
 struct strbuf;
 
 #define INJECT_DEFAULT_TIMEOUT_MS 10000
@@ -65,6 +66,14 @@ void inject_remove_copy(pid_t pid, const char *path);
  */
 int inject_dlcall(pid_t pid, const char *path, const char *func, const char *arg, unsigned flags,
 		  int timeout_ms, long *result, struct strbuf *err);
+
+/*
+ * Maps (read-only, private) the whole file behind region r of pid: through
+ * pid's root when that path is still the mapped file (same inode), else
+ * through /proc/PID/map_files. 0 (*data, *len: munmap them) or -errno;
+ * -ENOEXEC when it is no regular file the size of an ELF header at least.
+ */
+int inject_map_module(pid_t pid, const struct region *r, void **data, size_t *len);
 
 /* The internals below are exposed for the fuzz harness (fuzz/fuzz-inject.c). */
 
