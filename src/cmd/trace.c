@@ -94,15 +94,34 @@ static struct perfmap jit;
 #define JIT_MAP_TIMEOUT_MS 5000
 
 /*
- * The name of frame d of st when it is in no ELF module (f[0..n) as
- * symbolize_pc gave them) and the JVM's perf map holds it:
- * "[java] pkg.Class.method(args)", "Interpreter", … in buf; else NULL.
+ * Frame d of st symbolized (inlined frames innermost first) in *f, *n; none
+ * for an interpreted Java frame, whose pc is no address, or without sym.
+ */
+static void frame_syms(struct symbolizer *sym, const struct trace_stack *st, uint32_t d,
+		       const struct sym_frame **f, size_t *n)
+{
+	*f = NULL;
+	*n = 0;
+	if (sym && !trace_java_frame(st, d))
+		symbolize_pc(sym, st->pcs[d], d > 0, f, n);
+}
+
+/*
+ * The name of frame d of st when it is a Java frame: interpreted (the trace
+ * named it), or in no ELF module (f[0..n) as frame_syms gave them) and in
+ * the JVM's perf map: "[java] pkg.Class.method(args)…", "Interpreter", …
+ * in buf; else NULL.
  */
 static const char *jit_frame(const struct trace_stack *st, uint32_t d, const struct sym_frame *f,
 			     size_t n, char *buf, size_t len)
 {
 	const struct perfmap_entry *e;
+	const char *java = trace_java_frame(st, d);
 
+	if (java) {
+		snprintf(buf, len, "[java] %s", java);
+		return buf;
+	}
 	if (!jit.nr || (n && (f[n - 1].function || f[n - 1].module)))
 		return NULL;
 	/* a return address may be just past its method's code */
@@ -119,8 +138,8 @@ static size_t site_index(const struct trace_stack *st)
 		const struct sym_frame *f;
 		size_t n;
 
-		symbolize_pc(sym, st->pcs[d], d > 0, &f, &n);
-		if (!is_wrapper(f[n - 1].function))
+		frame_syms(sym, st, d, &f, &n);
+		if (!n || !is_wrapper(f[n - 1].function))
 			return d;
 	}
 	return 0;
@@ -134,13 +153,13 @@ static const char *frame_text(const struct trace_stack *st, size_t d, char *buf,
 
 	if (d >= st->depth)
 		return "?";
-	if (!sym) {
+	frame_syms(sym, st, (uint32_t)d, &f, &nf);
+	if (jit_frame(st, (uint32_t)d, f, nf, buf, n))
+		return buf;
+	if (!nf) {
 		snprintf(buf, n, "0x%" PRIx64, st->pcs[d]);
 		return buf;
 	}
-	symbolize_pc(sym, st->pcs[d], d > 0, &f, &nf);
-	if (jit_frame(st, (uint32_t)d, f, nf, buf, n))
-		return buf;
 	/* The outermost of the inlined frames is the function the address is in. */
 	return symbolize_format(&f[nf - 1], buf, n);
 }
@@ -362,10 +381,16 @@ static void json_stack(struct json *j, const struct trace_stack *st)
 		const struct sym_frame *f = NULL;
 		size_t n = 0;
 
-		if (sym)
-			symbolize_pc(sym, st->pcs[d], d > 0, &f, &n);
+		frame_syms(sym, st, d, &f, &n);
 		for (size_t k = 0; k < (n ? n : 1); k++) {
 			json_obj_begin(j, NULL);
+			if (trace_java_frame(st, d)) {
+				/* interpreted: the method, and no address (the interpreter's says nothing) */
+				json_str(j, "function", trace_java_frame(st, d));
+				json_bool(j, "java", true);
+				json_obj_end(j);
+				continue;
+			}
 			snprintf(buf, sizeof(buf), "0x%" PRIx64, st->pcs[d]);
 			json_str(j, "pc", buf);
 			if (jit_frame(st, d, f, n, name, sizeof(name))) {
@@ -635,8 +660,7 @@ static void report(struct trace *t, const struct opts *o, int exit_code)
 				const struct sym_frame *f = NULL;
 				size_t n = 0;
 
-				if (sym)
-					symbolize_pc(sym, st->pcs[d], d > 0, &f, &n);
+				frame_syms(sym, st, d, &f, &n);
 				if (jit_frame(st, d, f, n, buf, sizeof(buf))) {
 					printf("    %s\n", buf);
 					continue;

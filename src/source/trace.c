@@ -33,6 +33,7 @@
  * built without frame pointers unwinds too).
  */
 #include "trace.h"
+#include "hotspot.h"
 #include "procfs.h"
 #include "strbuf.h"
 #include "symbolize.h"
@@ -221,6 +222,10 @@ static void mm_free(struct trace_mm *mm)
 	free(mm->regions);
 	symbolize_free(mm->sym);
 	mods_free(mm->unw_mods);
+	hotspot_close(mm->hs);
+	for (size_t i = 0; i < mm->njframes; i++)
+		free(mm->jframes[i].name);
+	free(mm->jframes);
 	if (mm->unw_as)
 		unw_destroy_addr_space(mm->unw_as);
 	free(mm);
@@ -353,13 +358,24 @@ static uint32_t stack_intern(struct trace *t, struct trace_mm *mm, const uint64_
 		symbolize_new(mm->pid, &mm->sym, NULL);
 	if (mm->sym)
 		for (uint32_t i = 0; i < depth; i++)
-			symbolize_note(mm->sym, pcs[i]);
+			if (!(pcs[i] & TRACE_JAVA_TAG))
+				symbolize_note(mm->sym, pcs[i]);
 	return (uint32_t)t->nstacks++;
 }
 
 struct symbolizer *trace_symbolizer(const struct trace_stack *st)
 {
 	return st->mm ? st->mm->sym : NULL;
+}
+
+const char *trace_java_frame(const struct trace_stack *st, uint32_t d)
+{
+	uint64_t i;
+
+	if (d >= st->depth || !(st->pcs[d] & TRACE_JAVA_TAG) || !st->mm)
+		return NULL;
+	i = st->pcs[d] & ~TRACE_JAVA_TAG;
+	return i < st->mm->njframes ? st->mm->jframes[i].name : NULL;
 }
 
 /* ---- threads ---- */
@@ -705,7 +721,106 @@ static struct unw_arg *unw_arg_new(pid_t tid)
 	return ua;
 }
 
+/* ---- interpreted Java frames ---- */
+
+/* Distinct interpreted frames named per process; past them the interpreter's pc stays. */
+#define JFRAMES_MAX 4096
+/* How often a process with code outside any file is looked at again for a JVM. */
+#define HOTSPOT_RETRY_NS 1000000000ULL
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * mm's HotSpot structures, looked for when a stack first reaches code that
+ * no file backs (a JIT's, the interpreter's); a JVM still starting has no
+ * interpreter yet, so a failure is tried again a second later.
+ */
+static struct hotspot *mm_hotspot(struct trace_mm *mm)
+{
+	uint64_t now;
+
+	if (mm->hs)
+		return mm->hs;
+	now = mono_ns();
+	if (mm->hs_tried_ns && now - mm->hs_tried_ns < HOTSPOT_RETRY_NS)
+		return NULL;
+	mm->hs = hotspot_open(mm->pid);
+	if (!mm->hs)
+		mm->hs_tried_ns = now;
+	return mm->hs;
+}
+
+/*
+ * The tagged pc naming the interpreted frame whose frame pointer is fp
+ * (the thread is stopped), or 0 when it does not read as one.
+ */
+static uint64_t java_frame_pc(struct trace_mm *mm, uint64_t fp)
+{
+	struct trace_jframe *j;
+	char name[512];
+	uint64_t method;
+	int bci;
+
+	if (hotspot_frame(mm->hs, fp, &method, &bci))
+		return 0;
+	for (size_t i = 0; i < mm->njframes; i++)
+		if (mm->jframes[i].method == method && mm->jframes[i].bci == bci)
+			return TRACE_JAVA_TAG | i;
+	if (mm->njframes >= JFRAMES_MAX || hotspot_method_name(mm->hs, method, bci, name, sizeof(name)))
+		return 0;
+	ALLOC_GROW(mm->jframes, mm->njframes + 1, mm->ajframes);
+	j = &mm->jframes[mm->njframes];
+	j->method = method;
+	j->bci = bci;
+	j->name = xstrdup(name);
+	return TRACE_JAVA_TAG | mm->njframes++;
+}
+
 /* ---- events ---- */
+
+/*
+ * Walks a JVM's frames from the first one in its code (cur's frame), with
+ * hotspot_step: no unwind tables describe them, and compiled frames keep
+ * no frame pointer. Appends them to pcs (an interpreted one as the tagged
+ * pc of its method) and returns true with cur set up again, from the
+ * registers of the first frame past them (the VM's call stub's caller), so
+ * the unwinder goes on; false when the walk ends inside the Java frames.
+ */
+static bool walk_java(struct tthread *th, struct hotspot *hs, unw_cursor_t *cur, uint64_t *pcs,
+		      uint32_t *n, uint32_t depth)
+{
+	struct hotspot_regs r;
+	unw_word_t v[3];
+	struct unw_arg *ua = th->upt;
+
+	if (unw_get_reg(cur, UNW_REG_IP, &v[0]) < 0 || unw_get_reg(cur, UNW_REG_SP, &v[1]) < 0 ||
+	    unw_get_reg(cur, UNW_X86_64_RBP, &v[2]) < 0)
+		return false;
+	r.pc = v[0];
+	r.sp = r.usp = v[1];
+	r.fp = v[2];
+	while (*n < depth && hotspot_in_code(hs, r.pc)) {
+		uint64_t jpc = hotspot_in_interpreter(hs, r.pc) ? java_frame_pc(th->mm, r.fp) : 0;
+
+		pcs[(*n)++] = jpc ? jpc : r.pc;
+		if (hotspot_step(hs, &r))
+			return false;
+	}
+	if (*n >= depth || !ua->have_regs)
+		return false;
+	/* the other registers stay as at the stop: the frames past are C++ with tables */
+	ua->regs.rip = r.pc;
+	ua->regs.rsp = r.sp;
+	ua->regs.rbp = r.fp;
+	memset(ua->page_addr, 0, sizeof(ua->page_addr));
+	return unw_init_remote(cur, th->mm->unw_as, ua) == 0;
+}
 
 static uint32_t unwind(struct trace *t, struct tthread *th)
 {
@@ -713,6 +828,7 @@ static uint32_t unwind(struct trace *t, struct tthread *th)
 	int depth = t->opts.depth < 256 ? t->opts.depth : 256;
 	unw_cursor_t cur;
 	uint32_t n = 0;
+	bool java_done = false;
 
 	if (depth <= 0 || !th->mm->unw_as)
 		return UINT32_MAX;
@@ -728,13 +844,30 @@ static uint32_t unwind(struct trace *t, struct tthread *th)
 	ua_current = th->upt;
 	/* A thread that dies under us makes a step fail: keep what we have. */
 	if (unw_init_remote(&cur, th->mm->unw_as, th->upt) == 0) {
-		do {
+		for (bool step = false; (int)n < depth;) {
+			struct unw_mod *m;
+			struct hotspot *hs;
 			unw_word_t ip;
 
-			if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || !ip)
+			if ((step && unw_step(&cur) <= 0) || unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 ||
+			    !ip)
 				break;
+			/*
+			 * Code no file backs: a JVM's frames are walked by its own
+			 * structures (once per stack: what follows is its C++ and
+			 * the launcher's), and the cursor starts again past them.
+			 */
+			if (n > 0 && !java_done && (m = mod_find(mods_current, th->tid, ip)) &&
+			    !m->upt && (hs = mm_hotspot(th->mm)) && hotspot_in_code(hs, ip)) {
+				java_done = true;
+				if (!walk_java(th, hs, &cur, pcs, &n, (uint32_t)depth))
+					break;
+				step = false;
+				continue;
+			}
 			pcs[n++] = ip;
-		} while ((int)n < depth && unw_step(&cur) > 0);
+			step = true;
+		}
 	}
 	ua_current = NULL;
 	mods_current = NULL;

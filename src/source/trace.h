@@ -44,6 +44,10 @@ struct trace_mm {
 	struct symbolizer *sym;		/* for its stacks; NULL until first needed */
 	void *unw_as;			/* libunwind address space */
 	struct unw_mods *unw_mods;	/* unwind tables by code module (trace.c's own) */
+	struct hotspot *hs;		/* a HotSpot JVM's structures, NULL until one is found */
+	uint64_t hs_tried_ns;		/* when hotspot_open last failed */
+	struct trace_jframe *jframes;	/* its interpreted frames met, named */
+	size_t njframes, ajframes;
 	bool exited;			/* the process exited or exec'd another image */
 	/*
 	 * What the image held when it ended during the trace, by exec, or by
@@ -55,6 +59,20 @@ struct trace_mm {
 	uint64_t released;		/* bytes */
 	size_t nreleased;		/* regions */
 };
+
+/*
+ * An interpreted Java frame met in a stack: the stack holds TRACE_JAVA_TAG |
+ * its index in mm->jframes instead of the interpreter's return address
+ * (which is the same for every method), so two Java call paths are two
+ * stacks.
+ */
+struct trace_jframe {
+	uint64_t method;	/* the JVM's Method* */
+	int bci;		/* bytecode index, -1 in a native method */
+	char *name;		/* "pkg.Class.method(args) (File.java:42)" */
+};
+
+#define TRACE_JAVA_TAG (1ULL << 63)
 
 /* A mapping born during the trace, or the part of it still mapped. */
 struct trace_region {
@@ -158,5 +176,12 @@ void trace_release(struct trace *t);
 
 /* The symbolizer for a stack's address space (made when the stack was seen), or NULL. */
 struct symbolizer *trace_symbolizer(const struct trace_stack *st);
+
+/*
+ * The name of frame d of st when it is an interpreted Java frame
+ * ("pkg.Class.method(args) (File.java:42)"), else NULL: such a frame's pc
+ * is no address and must not be symbolized.
+ */
+const char *trace_java_frame(const struct trace_stack *st, uint32_t d);
 
 #endif

@@ -119,7 +119,9 @@ int tracedb_write(struct store *store, const struct trace *t, const char *comman
 			const struct perfmap_entry *je = NULL;
 			char name[1024];
 
-			if (sym)
+			const char *java = trace_java_frame(sk, d);
+
+			if (sym && !java)
 				symbolize_pc(sym, sk->pcs[d], d > 0, &fr, &nf);
 			/* JIT code: in no module, named by the JVM (a return address may end its range) */
 			if (jit && (!nf || (!fr[nf - 1].function && !fr[nf - 1].module)))
@@ -128,8 +130,13 @@ int tracedb_write(struct store *store, const struct trace *t, const char *comman
 				sqlite3_bind_int64(st[3], 1, run);
 				sqlite3_bind_int64(st[3], 2, (sqlite3_int64)s);
 				sqlite3_bind_int(st[3], 3, level++);
-				sqlite3_bind_int64(st[3], 4, (sqlite3_int64)sk->pcs[d]);
-				if (je) {
+				sqlite3_bind_int64(st[3], 4, java ? 0 : (sqlite3_int64)sk->pcs[d]);
+				if (java) {
+					/* an interpreted Java frame: its method, no address */
+					sqlite3_bind_text(st[3], 5, java, -1, SQLITE_TRANSIENT);
+					sqlite3_bind_int(st[3], 7, 0);
+					sqlite3_bind_int(st[3], 10, 0);
+				} else if (je) {
 					sqlite3_bind_text(st[3], 5,
 							  perfmap_frame_name(je, name, sizeof(name)),
 							  -1, SQLITE_TRANSIENT);

@@ -1,0 +1,65 @@
+/* hotspot: a live HotSpot JVM's interpreted frames, read from outside through its vmStructs. */
+#ifndef OFFHEAP_HOTSPOT_H
+#define OFFHEAP_HOTSPOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct hotspot;
+
+/*
+ * Reads what naming interpreted frames needs from pid's libjvm.so: the
+ * offsets HotSpot exports in gHotSpotVMStructs and gHotSpotVMTypes, and the
+ * range of the template interpreter's code. The caller must be allowed to
+ * read pid's memory (its tracer). Returns NULL when pid maps no libjvm.so,
+ * when it exports no vmStructs (not HotSpot) or lacks a field used here,
+ * and while its interpreter is not generated yet (early in its start): the
+ * caller may ask again later. Free with hotspot_close().
+ */
+struct hotspot *hotspot_open(pid_t pid);
+void hotspot_close(struct hotspot *hs);
+
+/* Whether pc lies in the interpreter's code (its frames keep rbp as their frame pointer). */
+bool hotspot_in_interpreter(const struct hotspot *hs, uint64_t pc);
+
+/* Whether pc lies in the interpreter or in a blob of the code cache (compiled code, stubs). */
+bool hotspot_in_code(const struct hotspot *hs, uint64_t pc);
+
+/*
+ * A frame of Java code: pc, sp, fp (rbp) as an unwinder gives them, and the
+ * unextended sp, the sp before an interpreted callee extended the frame for
+ * its arguments (sp itself otherwise).
+ */
+struct hotspot_regs {
+	uint64_t pc, sp, fp, usp;
+};
+
+/*
+ * Steps r from a frame in hotspot_in_code() to its caller: through an
+ * interpreted frame or a stub by rbp, through compiled code by its blob's
+ * frame size (the code cache is read for it). 0, or -EFAULT where the frame
+ * does not read as one (the walk stops there).
+ */
+int hotspot_step(struct hotspot *hs, struct hotspot_regs *r);
+
+/*
+ * The interpreted frame whose frame pointer is fp, in a thread stopped by
+ * the caller: its Method* and bytecode index (-1 for a native method, whose
+ * bcp slot is empty). 0, or -EFAULT when the frame does not read as one.
+ */
+int hotspot_frame(struct hotspot *hs, uint64_t fp, uint64_t *method, int *bci);
+
+/*
+ * The name of method at bci: "pkg.Class.method(arg.Type[]) (File.java:42)",
+ * "(Native Method)" for bci -1, no line when the method has no table. Every
+ * read of the target is checked: a method freed meanwhile, or bytes that do
+ * not read as HotSpot's structures, give -EFAULT (buf is then empty).
+ */
+int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, char *buf, size_t n);
+
+/* Decodes line-number table bytes (HotSpot's compressed pairs) for bci: the line, or -1. */
+int hotspot_line_of(const unsigned char *tab, size_t len, int bci, bool unsigned5);
+
+#endif
