@@ -449,13 +449,40 @@ static char *demangle(const char *name)
 	return out;
 }
 
-static int cmp_sym(const void *a, const void *b)
+/*
+ * Sorts syms by address, globals first at equal addresses: a stable radix
+ * sort, a pass for the binding then one per byte of the addresses that
+ * differ. libjvm.so's 57 000 symbols took qsort a tenth of a whole
+ * `offheap trace -- java -version`.
+ */
+static void sort_syms(struct sym_sym *syms, size_t n)
 {
-	const struct sym_sym *x = a, *y = b;
+	struct sym_sym *tmp = xmalloc(n * sizeof(*tmp)), *from = syms, *to = tmp;
+	uint64_t differ = 0;
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return y->global - x->global;	/* globals first */
+	for (size_t i = 1; i < n; i++)
+		differ |= syms[i].addr ^ syms[0].addr;
+	for (int pass = -1; pass < 8; pass++) {
+		size_t count[257] = { 0 };
+		int shift = pass * 8;
+
+		if (pass >= 0 && !((differ >> shift) & 0xff))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			count[(pass < 0 ? !from[i].global : (from[i].addr >> shift) & 0xff) + 1]++;
+		for (int b = 0; b < 256; b++)
+			count[b + 1] += count[b];
+		for (size_t i = 0; i < n; i++)
+			to[count[pass < 0 ? !from[i].global : (from[i].addr >> shift) & 0xff]++] =
+				from[i];
+		struct sym_sym *t = from;
+
+		from = to;
+		to = t;
+	}
+	if (from != syms)
+		memcpy(syms, from, n * sizeof(*syms));
+	free(tmp);
 }
 
 /* Section shndx of elf holds code; true when that cannot be told. */
@@ -504,7 +531,7 @@ static void load_syms(struct sym_module *m, Dwfl_Module *mod)
 		};
 	}
 	if (m->nsyms)
-		qsort(m->syms, m->nsyms, sizeof(*m->syms), cmp_sym);
+		sort_syms(m->syms, m->nsyms);
 	for (size_t i = 0; i < m->nsyms; i++) {
 		uint64_t end = m->syms[i].addr + m->syms[i].size;
 
