@@ -576,8 +576,7 @@ static int cp_symbol(struct hotspot *hs, uint64_t cp, unsigned idx, char *buf, s
 	return symbol_text(hs, sym, buf, n);
 }
 
-/* "(Ljava/lang/String;I)V" as "java.lang.String, int" appended to sb. */
-static void add_args(struct strbuf *sb, const char *sig)
+void hotspot_signature_args(struct strbuf *sb, const char *sig)
 {
 	static const char *const prim[] = { ['B'] = "byte", ['C'] = "char", ['D'] = "double",
 					    ['F'] = "float", ['I'] = "int", ['J'] = "long",
@@ -719,7 +718,7 @@ int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, char *buf,
 		if (*c == '/')
 			*c = '.';
 	strbuf_addf(&sb, "%s.%s(", cls, name);
-	add_args(&sb, sig);
+	hotspot_signature_args(&sb, sig);
 	strbuf_addch(&sb, ')');
 	if (bci < 0) {
 		strbuf_addstr(&sb, " (Native Method)");

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 struct hotspot;
+struct strbuf;
 
 /*
  * Reads what naming interpreted frames needs from pid's libjvm.so: the
@@ -58,6 +59,13 @@ int hotspot_frame(struct hotspot *hs, uint64_t fp, uint64_t *method, int *bci);
  * not read as HotSpot's structures, give -EFAULT (buf is then empty).
  */
 int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, char *buf, size_t n);
+
+/*
+ * The argument types of a method signature, "(Ljava/lang/String;[II)V" as
+ * "java.lang.String, int[], int", appended to sb; a malformed signature
+ * stops at the first type that does not parse.
+ */
+void hotspot_signature_args(struct strbuf *sb, const char *sig);
 
 /* Decodes line-number table bytes (HotSpot's compressed pairs) for bci: the line, or -1. */
 int hotspot_line_of(const unsigned char *tab, size_t len, int bci, bool unsigned5);
