@@ -890,7 +890,12 @@ static int64_t live_growth(const struct doctor_probes *p, int64_t dflt)
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct alloc_stack *st = &d->stacks[i];
 
-		if (st->n >= 2)
+		/*
+		 * A site counts as it does for growing_stack: still rising in
+		 * the window's second half. One that rose and fell back (a ring
+		 * of blocks filling and turning over) keeps no more than before.
+		 */
+		if (st->n >= 2 && st->live[st->n - 1] > st->live[st->n / 2])
 			sum = sat_i64((double)sum + ((double)st->live[st->n - 1] -
 						     (double)st->live[0]));
 	}
