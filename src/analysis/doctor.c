@@ -1915,6 +1915,15 @@ static void culprit_by_entry(struct finding *f, const struct alloc_data *d,
 		java_method(by, a, sizeof(a));
 	else
 		native_frame(by, a, sizeof(a));
+	/*
+	 * Symbols grew while the StringTable did not (a collection emptied it
+	 * of the strings no longer used, the memory stays): the recording
+	 * says which, String.intern.
+	 */
+	if (!strcmp(f->pattern, "interned-strings") && best->frames[at].function &&
+	    !strcmp(best->frames[at].function, "JVM_InternString") &&
+	    strcmp(f->culprit, STRINGS_CULPRIT))
+		SET(f->culprit, "String.intern() of unbounded keys (NMT Symbol, which holds the StringTable, keeps growing)");
 	snprintf(f->culprit + strlen(f->culprit), sizeof(f->culprit) - strlen(f->culprit),
 		 ", by %s", a);
 	if (allocrank_frame_is_java(by))

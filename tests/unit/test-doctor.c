@@ -1284,6 +1284,34 @@ static void test_intern_by_site(void)
 	   "from a recording: named the same way");
 	doctor_report_release(&r);
 	series_release(&s);
+
+	/*
+	 * NMT on: Symbol grows while a collection emptied the table of the
+	 * strings no longer used (held-out RequestIntern, Temurin 25): the
+	 * recording says String.intern, not generated names.
+	 */
+	make(&s, HEALTHY);
+	for (size_t i = 0; i < s.n; i++)
+		for (size_t k = 0; k < s.pts[i].nnmt; k++)
+			if (!strcmp(s.pts[i].nmt[k].name, "Symbol"))
+				s.pts[i].nmt[k].committed = s.pts[i].nmt[k].reserved =
+					3 * MIB + (int64_t)i * 128 * 1024;
+	p.allocs_sample = 64 << 10;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "interned-strings") && r.f[0].severity == FS_LEAK &&
+		   strstr(r.f[0].culprit, "String.intern() of unbounded keys (NMT Symbol") &&
+		   strstr(r.f[0].culprit, ", by com.example.Ids.next (Ids.java:11)"),
+	   "NMT Symbol grows, the table fell: String.intern by the recording, named");
+	doctor_report_release(&r);
+	p.allocs = NULL;
+	p.allocs_sample = 0;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && strstr(r.f[0].culprit, "symbols created without bound"),
+	   "without the recording: symbols, as NMT says");
+	doctor_report_release(&r);
+	series_release(&s);
 }
 
 /*
