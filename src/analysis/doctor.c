@@ -2081,6 +2081,10 @@ static void culprits_from_windows(struct ctx *c)
 		culprit_from_stack(f, st, direct || stack_is_direct(st) ? DIRECT_API : NULL);
 		if (!strcmp(f->pattern, "malloc-leak"))
 			continue; /* rule_malloc_sites said the site's figures */
+		/* the site is named: the fix is at it, no longer a recording to make */
+		if (!strcmp(f->pattern, "native-growth") && f->severity == FS_LEAK)
+			SET(f->fix,
+			    "free what the named code allocates once it is no longer used; 'offheap record -o rec.db -- CMD' then 'offheap report rec.db' follows it over a longer run");
 		live = st->live_bytes < 0 ? 0 : (uint64_t)st->live_bytes;
 		evidence(f, "growing site (attached for %.0f s, sampled every %s): %s live, %s over the window, %" PRIu64 " allocations, %" PRIu64 " freed",
 			 (double)p->allocs->span_ms / 1000,
