@@ -329,14 +329,13 @@ static void fill_site(const struct trace *t, uint32_t si, const struct site_sum 
 	out->outstanding = sum->outstanding;
 	out->regions = sum->regions;
 	for (uint32_t k = 0; sym && k < st->depth && out->nframes < FINDING_MAX_FRAMES; k++) {
-		const char *java = trace_java_frame(st, k);
+		const struct trace_jframe *java = trace_java_frame(st, k);
 		const struct sym_frame *f;
 		size_t n;
 
 		if (java) {
 			past = true;
-			snprintf(out->frames[out->nframes++], sizeof(out->frames[0]), "[java] %s",
-				 java);
+			trace_java_frame_text(java, out->frames[out->nframes++], sizeof(out->frames[0]));
 			continue;
 		}
 		symbolize_pc(sym, st->pcs[k], k > 0, &f, &n);

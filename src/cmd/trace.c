@@ -107,8 +107,8 @@ static void frame_syms(struct symbolizer *sym, const struct trace_stack *st, uin
 }
 
 /*
- * The name of frame d of st when it is a Java frame: interpreted (the trace
- * named it), or in no ELF module (f[0..n) as frame_syms gave them) and in
+ * The name of frame d of st when it is a Java frame: named by the trace
+ * from the JVM's structures, or in no ELF module (f[0..n) as frame_syms gave them) and in
  * the JVM's perf map: "[java] pkg.Class.method(args)…", "Interpreter", …
  * in buf; else NULL.
  */
@@ -116,12 +116,10 @@ static const char *jit_frame(const struct trace_stack *st, uint32_t d, const str
 			     size_t n, char *buf, size_t len)
 {
 	const struct perfmap_entry *e;
-	const char *java = trace_java_frame(st, d);
+	const struct trace_jframe *java = trace_java_frame(st, d);
 
-	if (java) {
-		snprintf(buf, len, "[java] %s", java);
-		return buf;
-	}
+	if (java)
+		return trace_java_frame_text(java, buf, len);
 	if (!jit.nr || (n && (f[n - 1].function || f[n - 1].module)))
 		return NULL;
 	/* a return address may be just past its method's code */
@@ -384,9 +382,14 @@ static void json_stack(struct json *j, const struct trace_stack *st)
 		frame_syms(sym, st, d, &f, &n);
 		for (size_t k = 0; k < (n ? n : 1); k++) {
 			json_obj_begin(j, NULL);
-			if (trace_java_frame(st, d)) {
-				/* interpreted: the method, and no address (the interpreter's says nothing) */
-				json_str(j, "function", trace_java_frame(st, d));
+			const struct trace_jframe *java = trace_java_frame(st, d);
+
+			if (java) {
+				/* named by the trace: no address (an interpreted frame's says nothing) */
+				json_str(j, "function", java->name);
+				json_str(j, "file", java->file);
+				json_u64(j, "line", (uint64_t)java->line);
+				json_bool(j, "native", java->native);
 				json_bool(j, "java", true);
 				json_obj_end(j);
 				continue;

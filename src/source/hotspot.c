@@ -85,6 +85,8 @@ struct hotspot {
 	unsigned nheaps;
 	uint64_t sizeof_block;		/* sizeof(HeapBlock): a blob follows its block header */
 	uint64_t blob_size, blob_frame;	/* CodeBlob::_size, _frame_size */
+	uint64_t blob_name, nm_method;	/* CodeBlob::_name, nmethod::_method */
+	bool have_nm;			/* both known: compiled frames are named */
 };
 
 static int rd(const struct hotspot *hs, uint64_t addr, void *buf, size_t n)
@@ -161,7 +163,7 @@ enum field {
 	F_CM_SIG, F_CM_CODE_SIZE, F_CM_FLAGS, F_CM_FLAGS2, F_CM_SIZE, F_CP_HOLDER, F_CP_SOURCE,
 	F_KLASS_NAME, F_SYM_LENGTH, F_SYM_BODY, F_SYM_BODY0, F_HEAPS, F_GA_LEN, F_GA_DATA,
 	F_HEAP_MEMORY, F_HEAP_SEGMAP, F_HEAP_LOG2, F_VS_LOW_B, F_VS_HIGH_B, F_BLOB_SIZE,
-	F_BLOB_FRAME, NFIELDS
+	F_BLOB_FRAME, F_BLOB_NAME, F_NM_METHOD, F_CMP_METHOD, NFIELDS
 };
 
 static const struct {
@@ -195,6 +197,9 @@ static const struct {
 	[F_VS_HIGH_B] = { "VirtualSpace", "_high_boundary", false },
 	[F_BLOB_SIZE] = { "CodeBlob", "_size", false },
 	[F_BLOB_FRAME] = { "CodeBlob", "_frame_size", false },
+	[F_BLOB_NAME] = { "CodeBlob", "_name", false },
+	[F_NM_METHOD] = { "nmethod", "_method", false },
+	[F_CMP_METHOD] = { "CompiledMethod", "_method", false }, /* JDK 17: nmethod's base */
 };
 
 struct found {
@@ -357,6 +362,9 @@ static void read_heaps(struct hotspot *hs, const struct found *f)
 	hs->sizeof_block = f->sizeof_block;
 	hs->blob_size = f->value[F_BLOB_SIZE];
 	hs->blob_frame = f->value[F_BLOB_FRAME];
+	hs->have_nm = f->have[F_BLOB_NAME] && (f->have[F_NM_METHOD] || f->have[F_CMP_METHOD]);
+	hs->blob_name = f->value[F_BLOB_NAME];
+	hs->nm_method = f->have[F_NM_METHOD] ? f->value[F_NM_METHOD] : f->value[F_CMP_METHOD];
 }
 
 static int setup(struct hotspot *hs, const struct image *im)
@@ -487,6 +495,25 @@ bool hotspot_in_code(const struct hotspot *hs, uint64_t pc)
 	return hotspot_in_interpreter(hs, pc);
 }
 
+int hotspot_compiled_method(struct hotspot *hs, uint64_t pc, uint64_t *method, bool *native)
+{
+	uint64_t blob, frame, name, m;
+	char text[16];
+
+	/* a compiled Java method's blob is named "nmethod", a native method's wrapper "native nmethod" */
+	if (!hs || !hs->have_nm || blob_of(hs, pc, &blob, &frame) ||
+	    rd64(hs, blob + hs->blob_name, &name) || rd(hs, name, text, 8))
+		return -ENOENT;
+	*native = !memcmp(text, "native n", 8);
+	if (*native ? rd(hs, name + 8, text + 8, 7) || memcmp(text, "native nmethod", 15)
+		    : memcmp(text, "nmethod", 8))
+		return -ENOENT;
+	if (rd64(hs, blob + hs->nm_method, &m) || !m || (m & 7))
+		return -ENOENT;
+	*method = m;
+	return 0;
+}
+
 /* Frames beyond this size are none a JVM makes: the walk has gone astray. */
 #define MAX_FRAME (1u << 20)
 
@@ -550,7 +577,7 @@ int hotspot_frame(struct hotspot *hs, uint64_t fp, uint64_t *method, int *bci)
 		return -EFAULT;
 	*method = m;
 	/* a native method's frame has no bcp; a bcp outside the code is none we can use */
-	*bci = bcp >= start && bcp < start + size ? (int)(bcp - start) : -1;
+	*bci = bcp >= start && bcp < start + size ? (int)(bcp - start) : HOTSPOT_BCI_NATIVE;
 	return 0;
 }
 
@@ -696,16 +723,14 @@ static int line_of(struct hotspot *hs, uint64_t cm, int bci)
 	return len ? hotspot_line_of(tab, len, bci, hs->unsigned5) : -1;
 }
 
-int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, char *buf, size_t n)
+int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, struct hotspot_name *out)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char cls[MAX_SYMBOL], name[MAX_SYMBOL], sig[MAX_SYMBOL], file[MAX_SYMBOL];
+	char cls[MAX_SYMBOL], name[MAX_SYMBOL], sig[MAX_SYMBOL];
 	uint64_t cm, cp, holder, ksym;
 	unsigned name_idx, sig_idx, file_idx;
-	int line;
 
-	if (n)
-		*buf = '\0';
+	memset(out, 0, sizeof(*out));
 	if (!hs || rd64(hs, method + hs->method_const, &cm) || !cm ||
 	    rd64(hs, cm + hs->cm_constants, &cp) || !cp ||
 	    rd64(hs, cp + hs->cp_holder, &holder) || !holder ||
@@ -720,21 +745,31 @@ int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, char *buf,
 	strbuf_addf(&sb, "%s.%s(", cls, name);
 	hotspot_signature_args(&sb, sig);
 	strbuf_addch(&sb, ')');
-	if (bci < 0) {
-		strbuf_addstr(&sb, " (Native Method)");
-	} else {
-		line = line_of(hs, cm, bci);
-		if (!hs->have_cp_source || rd16(hs, cp + hs->cp_source, &file_idx) ||
-		    cp_symbol(hs, cp, file_idx, file, sizeof(file)))
-			*file = '\0';
-		if (*file && line > 0)
-			strbuf_addf(&sb, " (%s:%d)", file, line);
-		else if (line > 0)
-			strbuf_addf(&sb, " (line %d)", line);
-		else if (*file)
-			strbuf_addf(&sb, " (%s)", file);
-	}
-	snprintf(buf, n, "%s", sb.buf);
+	snprintf(out->method, sizeof(out->method), "%s", sb.buf);
 	strbuf_release(&sb);
+	out->native = bci == HOTSPOT_BCI_NATIVE;
+	if (bci >= 0) {
+		out->line = line_of(hs, cm, bci);
+		if (out->line < 0)
+			out->line = 0;
+		if (!hs->have_cp_source || rd16(hs, cp + hs->cp_source, &file_idx) ||
+		    cp_symbol(hs, cp, file_idx, out->file, sizeof(out->file)))
+			*out->file = '\0';
+	}
 	return 0;
+}
+
+char *hotspot_name_format(const struct hotspot_name *nm, char *buf, size_t n)
+{
+	if (nm->native)
+		snprintf(buf, n, "%s (Native Method)", nm->method);
+	else if (*nm->file && nm->line > 0)
+		snprintf(buf, n, "%s (%s:%d)", nm->method, nm->file, nm->line);
+	else if (nm->line > 0)
+		snprintf(buf, n, "%s (line %d)", nm->method, nm->line);
+	else if (*nm->file)
+		snprintf(buf, n, "%s (%s)", nm->method, nm->file);
+	else
+		snprintf(buf, n, "%s", nm->method);
+	return buf;
 }

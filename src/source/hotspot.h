@@ -45,20 +45,42 @@ struct hotspot_regs {
  */
 int hotspot_step(struct hotspot *hs, struct hotspot_regs *r);
 
+/* The bci of a native method's frame (its bcp slot is empty), and of a compiled one (not known). */
+#define HOTSPOT_BCI_NATIVE   (-1)
+#define HOTSPOT_BCI_COMPILED (-2)
+
 /*
  * The interpreted frame whose frame pointer is fp, in a thread stopped by
- * the caller: its Method* and bytecode index (-1 for a native method, whose
- * bcp slot is empty). 0, or -EFAULT when the frame does not read as one.
+ * the caller: its Method* and bytecode index (HOTSPOT_BCI_NATIVE for a
+ * native method). 0, or -EFAULT when the frame does not read as one.
  */
 int hotspot_frame(struct hotspot *hs, uint64_t fp, uint64_t *method, int *bci);
 
 /*
- * The name of method at bci: "pkg.Class.method(arg.Type[]) (File.java:42)",
- * "(Native Method)" for bci -1, no line when the method has no table. Every
- * read of the target is checked: a method freed meanwhile, or bytes that do
- * not read as HotSpot's structures, give -EFAULT (buf is then empty).
+ * The Java method compiled into the code blob holding pc: C1 or C2 code, or
+ * a native method's wrapper (*native). 0, or -ENOENT when pc is in no such
+ * blob (a stub, an adapter) or it does not read as one.
  */
-int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, char *buf, size_t n);
+int hotspot_compiled_method(struct hotspot *hs, uint64_t pc, uint64_t *method, bool *native);
+
+/* A Java frame's name, as a stack trace prints it. */
+struct hotspot_name {
+	char method[512];	/* "pkg.Class.method(arg.Type[], int)" */
+	char file[128];		/* "Class.java", "" when not known */
+	int line;		/* 0 when not known (compiled, no table) */
+	bool native;		/* a native method: "(Native Method)" */
+};
+
+/*
+ * The name of method at bci in *out: file and line for a bci of its code,
+ * native for HOTSPOT_BCI_NATIVE, neither for HOTSPOT_BCI_COMPILED. Every
+ * read of the target is checked: a method freed meanwhile, or bytes that do
+ * not read as HotSpot's structures, give -EFAULT.
+ */
+int hotspot_method_name(struct hotspot *hs, uint64_t method, int bci, struct hotspot_name *out);
+
+/* "pkg.Class.method(args) (File.java:42)", "… (Native Method)", or the method alone, in buf. */
+char *hotspot_name_format(const struct hotspot_name *nm, char *buf, size_t n);
 
 /*
  * The argument types of a method signature, "(Ljava/lang/String;[II)V" as

@@ -223,8 +223,10 @@ static void mm_free(struct trace_mm *mm)
 	symbolize_free(mm->sym);
 	mods_free(mm->unw_mods);
 	hotspot_close(mm->hs);
-	for (size_t i = 0; i < mm->njframes; i++)
+	for (size_t i = 0; i < mm->njframes; i++) {
 		free(mm->jframes[i].name);
+		free(mm->jframes[i].file);
+	}
 	free(mm->jframes);
 	if (mm->unw_as)
 		unw_destroy_addr_space(mm->unw_as);
@@ -368,14 +370,26 @@ struct symbolizer *trace_symbolizer(const struct trace_stack *st)
 	return st->mm ? st->mm->sym : NULL;
 }
 
-const char *trace_java_frame(const struct trace_stack *st, uint32_t d)
+const struct trace_jframe *trace_java_frame(const struct trace_stack *st, uint32_t d)
 {
 	uint64_t i;
 
 	if (d >= st->depth || !(st->pcs[d] & TRACE_JAVA_TAG) || !st->mm)
 		return NULL;
 	i = st->pcs[d] & ~TRACE_JAVA_TAG;
-	return i < st->mm->njframes ? st->mm->jframes[i].name : NULL;
+	return i < st->mm->njframes ? &st->mm->jframes[i] : NULL;
+}
+
+char *trace_java_frame_text(const struct trace_jframe *j, char *buf, size_t n)
+{
+	struct hotspot_name nm = { .line = j->line, .native = j->native };
+	size_t len = (size_t)snprintf(buf, n, "[java] ");
+
+	snprintf(nm.method, sizeof(nm.method), "%s", j->name);
+	snprintf(nm.file, sizeof(nm.file), "%s", j->file ? j->file : "");
+	if (len < n)
+		hotspot_name_format(&nm, buf + len, n - len);
+	return buf;
 }
 
 /* ---- threads ---- */
@@ -757,28 +771,36 @@ static struct hotspot *mm_hotspot(struct trace_mm *mm)
 }
 
 /*
- * The tagged pc naming the interpreted frame whose frame pointer is fp
- * (the thread is stopped), or 0 when it does not read as one.
+ * The tagged pc naming the Java frame at pc (the thread is stopped): an
+ * interpreted one by its method and bci (its frame pointer is fp), a
+ * compiled one by its method alone. 0 when it reads as neither (a stub).
  */
-static uint64_t java_frame_pc(struct trace_mm *mm, uint64_t fp)
+static uint64_t java_frame_pc(struct trace_mm *mm, uint64_t pc, uint64_t fp)
 {
 	struct trace_jframe *j;
-	char name[512];
+	struct hotspot_name nm;
 	uint64_t method;
-	int bci;
+	int bci = HOTSPOT_BCI_COMPILED;
+	bool native = false;
 
-	if (hotspot_frame(mm->hs, fp, &method, &bci))
+	if (hotspot_in_interpreter(mm->hs, pc) ? hotspot_frame(mm->hs, fp, &method, &bci)
+					       : hotspot_compiled_method(mm->hs, pc, &method, &native))
 		return 0;
+	if (native)
+		bci = HOTSPOT_BCI_NATIVE;
 	for (size_t i = 0; i < mm->njframes; i++)
 		if (mm->jframes[i].method == method && mm->jframes[i].bci == bci)
 			return TRACE_JAVA_TAG | i;
-	if (mm->njframes >= JFRAMES_MAX || hotspot_method_name(mm->hs, method, bci, name, sizeof(name)))
+	if (mm->njframes >= JFRAMES_MAX || hotspot_method_name(mm->hs, method, bci, &nm))
 		return 0;
 	ALLOC_GROW(mm->jframes, mm->njframes + 1, mm->ajframes);
 	j = &mm->jframes[mm->njframes];
 	j->method = method;
 	j->bci = bci;
-	j->name = xstrdup(name);
+	j->name = xstrdup(nm.method);
+	j->file = *nm.file ? xstrdup(nm.file) : NULL;
+	j->line = nm.line;
+	j->native = nm.native;
 	return TRACE_JAVA_TAG | mm->njframes++;
 }
 
@@ -806,7 +828,7 @@ static bool walk_java(struct tthread *th, struct hotspot *hs, unw_cursor_t *cur,
 	r.sp = r.usp = v[1];
 	r.fp = v[2];
 	while (*n < depth && hotspot_in_code(hs, r.pc)) {
-		uint64_t jpc = hotspot_in_interpreter(hs, r.pc) ? java_frame_pc(th->mm, r.fp) : 0;
+		uint64_t jpc = java_frame_pc(th->mm, r.pc, r.fp);
 
 		pcs[(*n)++] = jpc ? jpc : r.pc;
 		if (hotspot_step(hs, &r))

@@ -61,15 +61,18 @@ struct trace_mm {
 };
 
 /*
- * An interpreted Java frame met in a stack: the stack holds TRACE_JAVA_TAG |
- * its index in mm->jframes instead of the interpreter's return address
- * (which is the same for every method), so two Java call paths are two
- * stacks.
+ * A Java frame met in a stack, named from the JVM's structures: the stack
+ * holds TRACE_JAVA_TAG | its index in mm->jframes instead of its return
+ * address (an interpreted frame's is the same for every method, so two
+ * Java call paths would be one stack; a compiled method is one frame).
  */
 struct trace_jframe {
 	uint64_t method;	/* the JVM's Method* */
-	int bci;		/* bytecode index, -1 in a native method */
-	char *name;		/* "pkg.Class.method(args) (File.java:42)" */
+	int bci;		/* bytecode index, or HOTSPOT_BCI_NATIVE, HOTSPOT_BCI_COMPILED */
+	char *name;		/* "pkg.Class.method(args)" */
+	char *file;		/* "Class.java", NULL when not known */
+	int line;		/* 0 when not known */
+	bool native;		/* a native method */
 };
 
 #define TRACE_JAVA_TAG (1ULL << 63)
@@ -178,10 +181,12 @@ void trace_release(struct trace *t);
 struct symbolizer *trace_symbolizer(const struct trace_stack *st);
 
 /*
- * The name of frame d of st when it is an interpreted Java frame
- * ("pkg.Class.method(args) (File.java:42)"), else NULL: such a frame's pc
- * is no address and must not be symbolized.
+ * Frame d of st when it is a Java frame the trace named, else NULL: such a
+ * frame's pc is no address and must not be symbolized.
  */
-const char *trace_java_frame(const struct trace_stack *st, uint32_t d);
+const struct trace_jframe *trace_java_frame(const struct trace_stack *st, uint32_t d);
+
+/* "[java] pkg.Class.method(args) (File.java:42)", or "… (Native Method)", in buf. */
+char *trace_java_frame_text(const struct trace_jframe *j, char *buf, size_t n);
 
 #endif

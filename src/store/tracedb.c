@@ -119,7 +119,7 @@ int tracedb_write(struct store *store, const struct trace *t, const char *comman
 			const struct perfmap_entry *je = NULL;
 			char name[1024];
 
-			const char *java = trace_java_frame(sk, d);
+			const struct trace_jframe *java = trace_java_frame(sk, d);
 
 			if (sym && !java)
 				symbolize_pc(sym, sk->pcs[d], d > 0, &fr, &nf);
@@ -132,9 +132,10 @@ int tracedb_write(struct store *store, const struct trace *t, const char *comman
 				sqlite3_bind_int(st[3], 3, level++);
 				sqlite3_bind_int64(st[3], 4, java ? 0 : (sqlite3_int64)sk->pcs[d]);
 				if (java) {
-					/* an interpreted Java frame: its method, no address */
-					sqlite3_bind_text(st[3], 5, java, -1, SQLITE_TRANSIENT);
-					sqlite3_bind_int(st[3], 7, 0);
+					/* a Java frame the trace named: its method, file and line, no address */
+					sqlite3_bind_text(st[3], 5, java->name, -1, SQLITE_TRANSIENT);
+					bind_text_or_null(st[3], 6, java->file);
+					sqlite3_bind_int(st[3], 7, java->line);
 					sqlite3_bind_int(st[3], 10, 0);
 				} else if (je) {
 					sqlite3_bind_text(st[3], 5,
