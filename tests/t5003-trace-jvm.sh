@@ -50,11 +50,11 @@ test_expect_success 'attached to a running JVM: direct buffers are direct-grower
 	jq -e "[.by_stack[] | select(.threads | index(\"direct-grower\"))][0].frames | map(.function) | index(\"Unsafe_AllocateMemory0\")" a.json
 '
 
-test_expect_success 'attached to a JVM: JIT frames are named from the perf map it is asked for (text, --json, -o)' '
+test_expect_success 'attached to a JVM: compiled frames are named (text, --json, -o), the perf map asked for' '
 	jq -e "[.by_stack[] | select(.threads | index(\"jit-grower\")) | .frames[] |
-		select(.jit == true and (.function | startswith(\"[java] \")))] | length > 0" a.json &&
-	jq -e "[.by_stack[].frames[] | select(.jit == true) | .function] |
-		index(\"[java] long jdk.internal.misc.Unsafe.allocateMemory0(long)\")" a.json &&
+		select(.java == true and (.function | startswith(\"TraceTarget\")))] | length > 0" a.json &&
+	jq -e "[.by_stack[].frames[] | select(.java == true and .native == true) | .function] |
+		index(\"jdk.internal.misc.Unsafe.allocateMemory0(long)\")" a.json &&
 	! test -e /tmp/perf-$jpid.map &&
 	# a map left by a dead process that had this PID before (PIDs wrap) is not kept
 	echo "7f0000000000 10 stale" >/tmp/perf-$jpid.map &&
@@ -64,7 +64,7 @@ test_expect_success 'attached to a JVM: JIT frames are named from the perf map i
 	! grep stale t.txt &&
 	grep "^    \[java\] " t.txt &&
 	! grep "no module: JIT" t.txt &&
-	n=$(sqlite3 jit.db "SELECT count(*) FROM trace_frames WHERE function LIKE '"'"'[java] %'"'"'") &&
+	n=$(sqlite3 jit.db "SELECT count(*) FROM trace_frames WHERE function LIKE '"'"'TraceTarget.%'"'"' AND pc = 0") &&
 	test "$n" -gt 0
 '
 

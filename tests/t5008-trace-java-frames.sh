@@ -2,8 +2,8 @@
 # offheap trace names a JVM's Java frames from its own structures (vmStructs), read from
 # outside: an interpreted frame (-Xint) by its method, signature, source file and line, in
 # the text report, --json and -o; compiled frames are walked through by their code blobs'
-# frame sizes, up to the VM's call stub and its C++ caller, on JDK 17 and Temurin 25,
-# with G1, Parallel and ZGC. The traced JVM runs on afterwards.
+# frame sizes, up to the VM's call stub and its C++ caller, and named by their method, on
+# JDK 17 and Temurin 25, with G1, Parallel and ZGC. The traced JVM runs on afterwards.
 . "$(dirname "$0")/test-lib.sh"
 . "$ROOT/tests/doctor-lib.sh"
 
@@ -36,9 +36,13 @@ done
 # compiled: 250 calls of the map path, past C1's threshold of 200 (Tier3InvocationThreshold)
 wait_for 60 "test \$(ls files.j17jit | wc -l) -ge 250" || fail_all "j17jit mapped 250 files"
 
-# frames FILE: the function names of the stack that left the most mapped, one a line
+# frames FILE: the frames of the stack that left the most mapped, one a line: a Java
+# frame as a stack trace prints it, a native one by its (demangled) function
 frames() {
-	jq -r '.by_stack | max_by(.outstanding_bytes) | .frames[] | .demangled // .function // "?"' "$1"
+	jq -r '.by_stack | max_by(.outstanding_bytes) | .frames[] |
+		if .java then .function + (if .native then " (Native Method)"
+			elif .file then " (\(.file):\(.line))" else "" end)
+		else .demangled // .function // "?" end' "$1"
 }
 
 test_expect_success 'interpreted frames (JDK 17, -Xint): method, signature, file and line' '
@@ -51,7 +55,7 @@ test_expect_success 'interpreted frames (JDK 17, -Xint): method, signature, file
 	jq -e "[.by_stack[].frames[] | select(.java == true) | has(\"pc\")] | any | not" int.json &&
 	# past them, the VM that called main
 	grep -q "^JavaCalls::call_helper" int.txt &&
-	n=$(sqlite3 int.db "SELECT count(*) FROM trace_frames WHERE function = '"'"'MapLeak.main(java.lang.String[]) (MapLeak.java:$LINE)'"'"'") &&
+	n=$(sqlite3 int.db "SELECT count(*) FROM trace_frames WHERE function = '"'"'MapLeak.main(java.lang.String[])'"'"' AND file = '"'"'MapLeak.java'"'"' AND line = $LINE AND pc = 0") &&
 	test "$n" -gt 0
 '
 
@@ -65,7 +69,9 @@ test_expect_success 'compiled frames (JDK 17, Parallel GC, 50 maps/s): walked to
 	frames jit.json >jit.txt && cat jit.txt &&
 	grep -q "MapLeak.main(java.lang.String\[\])" jit.txt &&
 	grep -q "^JavaCalls::call_helper" jit.txt &&
-	! grep -q "^?$" jit.txt
+	! grep -q "^?$" jit.txt &&
+	# a compiled method is named by the JVM'"'"'s structures too: a frame of its own, no line
+	jq -e "[.by_stack[].frames[] | select(.java == true and .native == false and .line == 0)] | length > 0" jit.json
 '
 
 if test -n "${PID_j25int:-}"; then
