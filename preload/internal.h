@@ -50,6 +50,8 @@ void open_shared(void);
  */
 int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample, bool sync,
 		bool wait_ack, int32_t ppid);
+/* Stack idx was just entered in the table (its hash set): a site copy_peak_sites reads. */
+void stack_entered(uint32_t idx);
 /*
  * After a detach (active already false): folds this thread's live delta,
  * makes the exit handshake unless recorder_alive is NULL or says the

@@ -489,6 +489,7 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 				s->depth = (uint32_t)depth;
 				__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
 				__atomic_fetch_add(&hdr->nstacks, 1, __ATOMIC_RELAXED);
+				stack_entered(idx);
 				__atomic_fetch_add(&hdr->seq, 1, __ATOMIC_RELEASE);
 				return idx;
 			}
