@@ -735,9 +735,9 @@ static struct unw_arg *unw_arg_new(pid_t tid)
 	return ua;
 }
 
-/* ---- interpreted Java frames ---- */
+/* ---- Java frames ---- */
 
-/* Distinct interpreted frames named per process; past them the interpreter's pc stays. */
+/* Distinct Java frames named per process; past them a frame keeps its address. */
 #define JFRAMES_MAX 4096
 /* How often a process with code outside any file is looked at again for a JVM. */
 #define HOTSPOT_RETRY_NS 1000000000ULL
@@ -809,8 +809,8 @@ static uint64_t java_frame_pc(struct trace_mm *mm, uint64_t pc, uint64_t fp)
 /*
  * Walks a JVM's frames from the first one in its code (cur's frame), with
  * hotspot_step: no unwind tables describe them, and compiled frames keep
- * no frame pointer. Appends them to pcs (an interpreted one as the tagged
- * pc of its method) and returns true with cur set up again, from the
+ * no frame pointer. Appends them to pcs (a Java frame as the tagged pc of
+ * its method, a stub as its address) and returns true with cur set up again, from the
  * registers of the first frame past them (the VM's call stub's caller), so
  * the unwinder goes on; false when the walk ends inside the Java frames.
  */
@@ -850,7 +850,6 @@ static uint32_t unwind(struct trace *t, struct tthread *th)
 	int depth = t->opts.depth < 256 ? t->opts.depth : 256;
 	unw_cursor_t cur;
 	uint32_t n = 0;
-	bool java_done = false;
 
 	if (depth <= 0 || !th->mm->unw_as)
 		return UINT32_MAX;
@@ -876,12 +875,12 @@ static uint32_t unwind(struct trace *t, struct tthread *th)
 				break;
 			/*
 			 * Code no file backs: a JVM's frames are walked by its own
-			 * structures (once per stack: what follows is its C++ and
-			 * the launcher's), and the cursor starts again past them.
+			 * structures, and the cursor starts again past them (the
+			 * walk takes one frame at least: each section of Java
+			 * frames, a JNI call's callbacks too, ends).
 			 */
-			if (n > 0 && !java_done && (m = mod_find(mods_current, th->tid, ip)) &&
-			    !m->upt && (hs = mm_hotspot(th->mm)) && hotspot_in_code(hs, ip)) {
-				java_done = true;
+			if (n > 0 && (m = mod_find(mods_current, th->tid, ip)) && !m->upt &&
+			    (hs = mm_hotspot(th->mm)) && hotspot_in_code(hs, ip)) {
 				if (!walk_java(th, hs, &cur, pcs, &n, (uint32_t)depth))
 					break;
 				step = false;
