@@ -1,5 +1,5 @@
 /*
- * hotspot: a live HotSpot JVM's interpreted frames, read from outside through its vmStructs.
+ * hotspot: a live HotSpot JVM's Java frames, read from outside through its vmStructs.
  *
  * A thread stopped in a system call made from Java code interpreted by the
  * JVM has, above the JDK's native function, one template-interpreter frame
@@ -32,6 +32,13 @@
  * number; from JDK 21 (UNSIGNED5) every byte is stored plus one and 191
  * ends. The JDK that changed that also made ConstMethod's flags a
  * ConstMethodFlags ("_flags._flags" in vmStructs), which tells them apart.
+ *
+ * Compiled code keeps no frame pointer and has no unwind tables: its frame
+ * is as large as its code blob says (CodeBlob::_frame_size), and the blob
+ * holding a pc is found through the code cache's segment maps
+ * (CodeCache::_heaps, CodeHeap::_segmap). A blob named "nmethod" (or
+ * "native nmethod", a native method's wrapper) holds its Method*
+ * (nmethod::_method; CompiledMethod::_method in JDK 17).
  *
  * Every read goes through process_vm_readv and is checked: the target's
  * memory is not ours to trust, a method may be freed while we look.

@@ -1,4 +1,4 @@
-/* hotspot: a live HotSpot JVM's interpreted frames, read from outside through its vmStructs. */
+/* hotspot: a live HotSpot JVM's Java frames, read from outside through its vmStructs. */
 #ifndef OFFHEAP_HOTSPOT_H
 #define OFFHEAP_HOTSPOT_H
 
