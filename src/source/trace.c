@@ -30,7 +30,9 @@
  *
  * The stack at each traced call is unwound remotely while the thread sits
  * in its syscall-entry stop, with libunwind-ptrace (DWARF CFI, so code
- * built without frame pointers unwinds too).
+ * built without frame pointers unwinds too). A JVM's Java frames have no
+ * CFI: where the unwind reaches its code, hotspot.c walks and names them
+ * from the JVM's own structures, and libunwind starts again past them.
  */
 #include "trace.h"
 #include "hotspot.h"
