@@ -353,14 +353,31 @@ void symbolize_invalidate(struct symbolizer *sym)
 	sym->stale = true;
 }
 
+/*
+ * The module whose range holds pc. dwfl_addrmodule alone (elfutils 0.188)
+ * also answers for a pc in the gap after a module, up to the next one: a
+ * JVM's code cache, mapped between two libraries, was the first library's
+ * (libnio.so's _fini).
+ */
+static Dwfl_Module *module_at(struct symbolizer *sym, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, pc);
+	Dwarf_Addr lo, hi;
+
+	if (!mod || !dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL) || pc < lo ||
+	    pc >= hi)
+		return NULL;
+	return mod;
+}
+
 int symbolize_note(struct symbolizer *sym, uint64_t pc)
 {
-	if (dwfl_addrmodule(sym->dwfl, pc))
+	if (module_at(sym, pc))
 		return 0;
 	if (!sym->stale || !sym->pid)
 		return -ENOENT;
 	read_maps(sym, NULL);
-	return dwfl_addrmodule(sym->dwfl, pc) ? 0 : -ENOENT;
+	return module_at(sym, pc) ? 0 : -ENOENT;
 }
 
 void symbolize_refresh(struct symbolizer *sym)
@@ -629,7 +646,7 @@ static bool start_frame(const char *name)
 /* The frames for one address inside mod: inlined calls, then the enclosing function. */
 static void resolve(struct symbolizer *sym, uint64_t pc, uint64_t addr, struct sym_entry *e)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, addr);
+	Dwfl_Module *mod = module_at(sym, addr);
 	struct sym_frame base = { .pc = pc };
 	struct sym_frame *v = NULL;
 	size_t n = 0, alloc = 0;
