@@ -38,7 +38,15 @@
  * holding a pc is found through the code cache's segment maps
  * (CodeCache::_heaps, CodeHeap::_segmap). A blob named "nmethod" (or
  * "native nmethod", a native method's wrapper) holds its Method*
- * (nmethod::_method; CompiledMethod::_method in JDK 17).
+ * (nmethod::_method; CompiledMethod::_method in JDK 17). What it stands
+ * for at a call is in its debug information: the PcDesc of the call's
+ * return address (sorted by offset from the code's start) gives a scope,
+ * a chain of (method, bci) from the innermost method the compiler inlined
+ * out to the compiled one; the methods are indexes into the nmethod's
+ * metadata. JDK 17 keeps all of it after the nmethod's header; JDK 25 keeps
+ * the metadata in the blob's mutable data and the rest in its immutable
+ * data, both on the C heap (nm_layout). The outermost scope's method must
+ * be the nmethod's own, or nothing decoded is used.
  *
  * Every read goes through process_vm_readv and is checked: the target's
  * memory is not ours to trust, a method may be freed while we look.
@@ -70,6 +78,18 @@
 #define MAX_SYMBOL   512
 #define MAX_LINETAB  8192
 
+/* The vmStructs entries read, named in fields[]. */
+enum field {
+	F_INTERP_CODE, F_STUB_BUFFER, F_BUFFER_LIMIT, F_METHOD_CONST, F_CM_CONSTANTS, F_CM_NAME,
+	F_CM_SIG, F_CM_CODE_SIZE, F_CM_FLAGS, F_CM_FLAGS2, F_CM_SIZE, F_CP_HOLDER, F_CP_SOURCE,
+	F_KLASS_NAME, F_SYM_LENGTH, F_SYM_BODY, F_SYM_BODY0, F_HEAPS, F_GA_LEN, F_GA_DATA,
+	F_HEAP_MEMORY, F_HEAP_SEGMAP, F_HEAP_LOG2, F_VS_LOW_B, F_VS_HIGH_B, F_BLOB_SIZE,
+	F_BLOB_FRAME, F_BLOB_NAME, F_NM_METHOD, F_CMP_METHOD, F_BLOB_CODE_BEGIN, F_BLOB_CODE_OFF,
+	F_BLOB_MUTABLE, F_BLOB_MUTABLE_SIZE, F_BLOB_RELOC_SIZE, F_CMP_SCOPES, F_NM_METADATA,
+	F_NM_PCS, F_NM_DEPS, F_NM_SCOPES, F_NM_IMMUTABLE, F_NM_IMMUTABLE_SIZE, F_PC_OFFSET,
+	F_PC_SCOPE, NFIELDS
+};
+
 struct hotspot {
 	pid_t pid;
 	uint64_t interp_lo, interp_hi;	/* the interpreter's code */
@@ -94,6 +114,17 @@ struct hotspot {
 	uint64_t blob_size, blob_frame;	/* CodeBlob::_size, _frame_size */
 	uint64_t blob_name, nm_method;	/* CodeBlob::_name, nmethod::_method */
 	bool have_nm;			/* both known: compiled frames are named */
+	/*
+	 * Where an nmethod keeps what names the methods inlined at a call
+	 * and their bcis (see nm_debug): NM_NONE, not known (a compiled frame
+	 * is its method alone); NM_IN_BLOB (JDK 17 to 21), all of it after
+	 * the nmethod's header in the code cache; NM_SPLIT (JDK 25), the
+	 * metadata in the blob's mutable data, PcDescs and scopes in its
+	 * immutable data, both on the C heap.
+	 */
+	enum { NM_NONE, NM_IN_BLOB, NM_SPLIT } nm_layout;
+	uint64_t off[NFIELDS];		/* the offsets of fields[] */
+	uint64_t sizeof_pcdesc;
 };
 
 static int rd(const struct hotspot *hs, uint64_t addr, void *buf, size_t n)
@@ -165,13 +196,6 @@ static int image_var(const struct hotspot *hs, const struct image *im, const cha
 
 /* ---- vmStructs ---- */
 
-enum field {
-	F_INTERP_CODE, F_STUB_BUFFER, F_BUFFER_LIMIT, F_METHOD_CONST, F_CM_CONSTANTS, F_CM_NAME,
-	F_CM_SIG, F_CM_CODE_SIZE, F_CM_FLAGS, F_CM_FLAGS2, F_CM_SIZE, F_CP_HOLDER, F_CP_SOURCE,
-	F_KLASS_NAME, F_SYM_LENGTH, F_SYM_BODY, F_SYM_BODY0, F_HEAPS, F_GA_LEN, F_GA_DATA,
-	F_HEAP_MEMORY, F_HEAP_SEGMAP, F_HEAP_LOG2, F_VS_LOW_B, F_VS_HIGH_B, F_BLOB_SIZE,
-	F_BLOB_FRAME, F_BLOB_NAME, F_NM_METHOD, F_CMP_METHOD, NFIELDS
-};
 
 static const struct {
 	const char *type, *field;
@@ -207,12 +231,27 @@ static const struct {
 	[F_BLOB_NAME] = { "CodeBlob", "_name", false },
 	[F_NM_METHOD] = { "nmethod", "_method", false },
 	[F_CMP_METHOD] = { "CompiledMethod", "_method", false }, /* JDK 17: nmethod's base */
+	/* where an nmethod keeps its debug information (see nm_layout) */
+	[F_BLOB_CODE_BEGIN] = { "CodeBlob", "_code_begin", false },
+	[F_BLOB_CODE_OFF] = { "CodeBlob", "_code_offset", false },
+	[F_BLOB_MUTABLE] = { "CodeBlob", "_mutable_data", false },
+	[F_BLOB_MUTABLE_SIZE] = { "CodeBlob", "_mutable_data_size", false },
+	[F_BLOB_RELOC_SIZE] = { "CodeBlob", "_relocation_size", false },
+	[F_CMP_SCOPES] = { "CompiledMethod", "_scopes_data_begin", false },
+	[F_NM_METADATA] = { "nmethod", "_metadata_offset", false },
+	[F_NM_PCS] = { "nmethod", "_scopes_pcs_offset", false },
+	[F_NM_DEPS] = { "nmethod", "_dependencies_offset", false },
+	[F_NM_SCOPES] = { "nmethod", "_scopes_data_offset", false },
+	[F_NM_IMMUTABLE] = { "nmethod", "_immutable_data", false },
+	[F_NM_IMMUTABLE_SIZE] = { "nmethod", "_immutable_data_size", false },
+	[F_PC_OFFSET] = { "PcDesc", "_pc_offset", false },
+	[F_PC_SCOPE] = { "PcDesc", "_scope_decode_offset", false },
 };
 
 struct found {
 	bool have[NFIELDS];
 	uint64_t value[NFIELDS];	/* the offset, or a static's address */
-	uint64_t sizeof_cm, sizeof_cp, sizeof_block;
+	uint64_t sizeof_cm, sizeof_cp, sizeof_block, sizeof_pcdesc;
 };
 
 /* Reads the entries of gHotSpotVMStructs that fields[] names. */
@@ -269,7 +308,7 @@ out:
 	return ret;
 }
 
-/* sizeof(ConstMethod) and sizeof(ConstantPool) from gHotSpotVMTypes. */
+/* The sizes of ConstMethod, ConstantPool, HeapBlock and PcDesc from gHotSpotVMTypes. */
 static int read_types(const struct hotspot *hs, const struct image *im, struct found *f)
 {
 	uint64_t base, o_type, o_size, stride;
@@ -282,7 +321,8 @@ static int read_types(const struct hotspot *hs, const struct image *im, struct f
 		return -ENOENT;
 	if (stride < 8 || stride > sizeof(e) || o_type > stride - 8 || o_size > stride - 8)
 		return -EINVAL;
-	for (size_t i = 0; i < MAX_ENTRIES && !(f->sizeof_cm && f->sizeof_cp && f->sizeof_block);
+	for (size_t i = 0; i < MAX_ENTRIES && !(f->sizeof_cm && f->sizeof_cp && f->sizeof_block &&
+						f->sizeof_pcdesc);
 	     i++) {
 		uint64_t tn, size;
 		const char *type;
@@ -301,6 +341,8 @@ static int read_types(const struct hotspot *hs, const struct image *im, struct f
 			f->sizeof_block = size;
 		else if (!strcmp(type, "ConstantPool"))
 			f->sizeof_cp = size;
+		else if (!strcmp(type, "PcDesc"))
+			f->sizeof_pcdesc = size;
 	}
 	return f->sizeof_cm && f->sizeof_cp ? 0 : -ENOENT;
 }
@@ -332,6 +374,42 @@ static int find_libjvm(pid_t pid, struct region *out)
 	return ret;
 }
 
+/* Whether f has every field of need[], n of them. */
+static bool have_all(const struct found *f, const enum field *need, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!f->have[need[k]])
+			return false;
+	return true;
+}
+
+/*
+ * Which of the layouts of an nmethod's debug information f describes. A
+ * JVM that matches neither (JDK 22 to 24 moved it piece by piece) gets
+ * NM_NONE rather than a guess: the scopes are checked against the
+ * nmethod's own method (nm_debug), but a wrong layout would name nothing.
+ */
+static void read_nm_layout(struct hotspot *hs, const struct found *f)
+{
+	static const enum field in_blob[] = { F_BLOB_CODE_BEGIN, F_CMP_SCOPES, F_NM_METADATA,
+					      F_NM_PCS, F_NM_DEPS, F_PC_OFFSET, F_PC_SCOPE };
+	static const enum field split[] = { F_BLOB_CODE_OFF, F_BLOB_MUTABLE, F_BLOB_MUTABLE_SIZE,
+					    F_BLOB_RELOC_SIZE, F_NM_PCS, F_NM_SCOPES,
+					    F_NM_IMMUTABLE, F_NM_IMMUTABLE_SIZE, F_PC_OFFSET,
+					    F_PC_SCOPE };
+
+	if (!hs->have_nm || f->sizeof_pcdesc < 8 || f->sizeof_pcdesc > 64)
+		return;
+	if (have_all(f, in_blob, sizeof(in_blob) / sizeof(in_blob[0])))
+		hs->nm_layout = NM_IN_BLOB;
+	else if (!f->have[F_NM_METADATA] && have_all(f, split, sizeof(split) / sizeof(split[0])))
+		hs->nm_layout = NM_SPLIT;
+	else
+		return;
+	memcpy(hs->off, f->value, sizeof(hs->off));
+	hs->sizeof_pcdesc = f->sizeof_pcdesc;
+}
+
 /*
  * The code cache's heaps (CodeCache::_heaps, a GrowableArray<CodeHeap*>):
  * where compiled code lies and its segment maps. Without every field used,
@@ -345,10 +423,7 @@ static void read_heaps(struct hotspot *hs, const struct found *f)
 	uint64_t arr, data, heap[8];
 	int32_t len;
 
-	for (size_t k = 0; k < sizeof(need) / sizeof(need[0]); k++)
-		if (!f->have[need[k]])
-			return;
-	if (!f->sizeof_block || rd64(hs, f->value[F_HEAPS], &arr) || !arr ||
+	if (!have_all(f, need, sizeof(need) / sizeof(need[0])) || !f->sizeof_block || rd64(hs, f->value[F_HEAPS], &arr) || !arr ||
 	    rd(hs, arr + f->value[F_GA_LEN], &len, sizeof(len)) || len <= 0 ||
 	    rd64(hs, arr + f->value[F_GA_DATA], &data) ||
 	    rd(hs, data, heap, (size_t)(len < 8 ? len : 8) * 8))
@@ -372,6 +447,7 @@ static void read_heaps(struct hotspot *hs, const struct found *f)
 	hs->have_nm = f->have[F_BLOB_NAME] && (f->have[F_NM_METHOD] || f->have[F_CMP_METHOD]);
 	hs->blob_name = f->value[F_BLOB_NAME];
 	hs->nm_method = f->have[F_NM_METHOD] ? f->value[F_NM_METHOD] : f->value[F_CMP_METHOD];
+	read_nm_layout(hs, f);
 }
 
 static int setup(struct hotspot *hs, const struct image *im)
@@ -502,7 +578,9 @@ bool hotspot_in_code(const struct hotspot *hs, uint64_t pc)
 	return hotspot_in_interpreter(hs, pc);
 }
 
-int hotspot_compiled_method(struct hotspot *hs, uint64_t pc, uint64_t *method, bool *native)
+/* The nmethod (a compiled Java method, or a native method's wrapper: *native) whose code holds pc. */
+static int nmethod_of(struct hotspot *hs, uint64_t pc, uint64_t *nm, uint64_t *method,
+		      bool *native)
 {
 	uint64_t blob, frame, name, m;
 	char text[16];
@@ -517,8 +595,150 @@ int hotspot_compiled_method(struct hotspot *hs, uint64_t pc, uint64_t *method, b
 		return -ENOENT;
 	if (rd64(hs, blob + hs->nm_method, &m) || !m || (m & 7))
 		return -ENOENT;
+	*nm = blob;
 	*method = m;
 	return 0;
+}
+
+static int rd32(const struct hotspot *hs, uint64_t addr, int32_t *v)
+{
+	return rd(hs, addr, v, sizeof(*v));
+}
+
+/* Bounds on an nmethod's debug information, and on the methods inlined at one call. */
+#define MAX_DEBUG  (64u << 20)
+#define MAX_SCOPES 64
+
+/* Where an nmethod's debug information lies: [lo, hi) of each part. */
+struct nm_debug {
+	uint64_t code;			/* PcDesc offsets count from here */
+	uint64_t pcs_lo, pcs_hi;	/* PcDescs, sorted by pc offset */
+	uint64_t sd_lo, sd_hi;		/* scopes: compressed ints */
+	uint64_t md_lo, md_hi;		/* metadata: Method* and Klass*, index 1 first */
+};
+
+static int nm_debug(struct hotspot *hs, uint64_t nm, struct nm_debug *d)
+{
+	const uint64_t *o = hs->off;
+	int32_t pcs, end, md, code, size, mut_size;
+	uint64_t imm, mut;
+
+	if (hs->nm_layout == NM_IN_BLOB) {
+		if (rd64(hs, nm + o[F_BLOB_CODE_BEGIN], &d->code) || rd32(hs, nm + o[F_NM_PCS], &pcs) ||
+		    rd32(hs, nm + o[F_NM_DEPS], &end) || rd32(hs, nm + o[F_NM_METADATA], &md) ||
+		    rd64(hs, nm + o[F_CMP_SCOPES], &d->sd_lo) || pcs < 0 || end < 0 || md < 0)
+			return -EFAULT;
+		d->pcs_lo = nm + (uint64_t)pcs;
+		d->pcs_hi = nm + (uint64_t)end;
+		d->sd_hi = d->pcs_lo;
+		d->md_lo = nm + (uint64_t)md;
+		d->md_hi = d->sd_lo;
+	} else if (hs->nm_layout == NM_SPLIT) {
+		if (rd32(hs, nm + o[F_BLOB_CODE_OFF], &code) || rd64(hs, nm + o[F_NM_IMMUTABLE], &imm) ||
+		    rd32(hs, nm + o[F_NM_IMMUTABLE_SIZE], &size) || rd32(hs, nm + o[F_NM_PCS], &pcs) ||
+		    rd32(hs, nm + o[F_NM_SCOPES], &end) || rd64(hs, nm + o[F_BLOB_MUTABLE], &mut) ||
+		    rd32(hs, nm + o[F_BLOB_RELOC_SIZE], &md) ||
+		    rd32(hs, nm + o[F_BLOB_MUTABLE_SIZE], &mut_size) || code < 0 || size < 0 ||
+		    pcs < 0 || end < 0 || md < 0 || mut_size < 0 || !imm || !mut)
+			return -EFAULT;
+		d->code = nm + (uint64_t)code;
+		d->pcs_lo = imm + (uint64_t)pcs;
+		d->pcs_hi = imm + (uint64_t)end;
+		d->sd_lo = d->pcs_hi;
+		d->sd_hi = imm + (uint64_t)size;
+		d->md_lo = mut + (uint64_t)md;
+		d->md_hi = mut + (uint64_t)mut_size;
+	} else {
+		return -ENOENT;
+	}
+	if (d->pcs_lo > d->pcs_hi || d->pcs_hi - d->pcs_lo > MAX_DEBUG || d->sd_lo > d->sd_hi ||
+	    d->sd_hi - d->sd_lo > MAX_DEBUG || d->md_lo > d->md_hi ||
+	    d->md_hi - d->md_lo > MAX_DEBUG || (d->md_lo & 7) || (d->pcs_lo & 3))
+		return -EFAULT;
+	return 0;
+}
+
+/* The scope offset of the PcDesc for return address pc: a call's debug information. */
+static int pc_scope(struct hotspot *hs, const struct nm_debug *d, uint64_t pc, int32_t *scope)
+{
+	uint64_t lo = 0, hi = (d->pcs_hi - d->pcs_lo) / hs->sizeof_pcdesc;
+	int32_t want, at;
+
+	if (pc <= d->code || pc - d->code > INT32_MAX)
+		return -ENOENT;
+	want = (int32_t)(pc - d->code);
+	for (int k = 0; lo < hi && k < 64; k++) {
+		uint64_t mid = lo + (hi - lo) / 2, e = d->pcs_lo + mid * hs->sizeof_pcdesc;
+
+		if (rd32(hs, e + hs->off[F_PC_OFFSET], &at))
+			return -EFAULT;
+		if (at == want)
+			return rd32(hs, e + hs->off[F_PC_SCOPE], scope);
+		if (at < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The scopes of the call whose return address is pc in nm, innermost
+ * first, in out (up to max): a scope's header is its sender's offset (0
+ * for none: the outermost), its method's index in the metadata (from 1)
+ * and its bci + 1 (debugInfoRec.cpp, scopeDesc.cpp). The outermost scope
+ * is nm's own method, which checks the layout and the reads.
+ */
+static int nm_scopes(struct hotspot *hs, uint64_t nm, uint64_t method, uint64_t pc,
+		     struct hotspot_scope *out, int max)
+{
+	struct nm_debug d;
+	int32_t dec;
+	int n = 0;
+
+	if (nm_debug(hs, nm, &d) || pc_scope(hs, &d, pc, &dec) || dec <= 0)
+		return -ENOENT;
+	while (n < max && n < MAX_SCOPES) {
+		unsigned char buf[16];
+		uint32_t hdr[3];
+		uint64_t m;
+		size_t len;
+
+		if ((uint64_t)dec >= d.sd_hi - d.sd_lo)
+			return -EFAULT;
+		len = d.sd_hi - d.sd_lo - (uint64_t)dec;
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		if (rd(hs, d.sd_lo + (uint64_t)dec, buf, len) ||
+		    hotspot_scope_header(buf, len, hs->unsigned5, hdr) || !hdr[1] ||
+		    (uint64_t)hdr[1] > (d.md_hi - d.md_lo) / 8 ||
+		    rd64(hs, d.md_lo + (uint64_t)(hdr[1] - 1) * 8, &m) || !m || (m & 7))
+			return -EFAULT;
+		out[n].method = m;
+		out[n].bci = hdr[2] >= 1 && hdr[2] <= 65536 ? (int)hdr[2] - 1 : HOTSPOT_BCI_COMPILED;
+		n++;
+		if (!hdr[0])
+			return m == method ? n : -EFAULT;
+		if (hdr[0] > INT32_MAX)
+			return -EFAULT;
+		dec = (int32_t)hdr[0];
+	}
+	return -E2BIG;
+}
+
+int hotspot_compiled_frames(struct hotspot *hs, uint64_t pc, struct hotspot_scope *out, int max)
+{
+	uint64_t nm, method;
+	bool native;
+	int n;
+
+	if (max < 1 || nmethod_of(hs, pc, &nm, &method, &native))
+		return -ENOENT;
+	if (!native && (n = nm_scopes(hs, nm, method, pc, out, max)) > 0)
+		return n;
+	out[0].method = method;
+	out[0].bci = native ? HOTSPOT_BCI_NATIVE : HOTSPOT_BCI_COMPILED;
+	return 1;
 }
 
 /* Frames beyond this size are none a JVM makes: the walk has gone astray. */
@@ -647,9 +867,12 @@ void hotspot_signature_args(struct strbuf *sb, const char *sig)
 	}
 }
 
-/* Reads one zig-zag coded int of a line table; false past the end. */
-static bool read_signed(const unsigned char *tab, size_t len, size_t *pos, bool unsigned5,
-			int64_t *out)
+/*
+ * Reads one compressed int (base-64 digits, a byte below 192 ends it;
+ * UNSIGNED5 stores each byte plus one); false past the end.
+ */
+static bool read_uint(const unsigned char *tab, size_t len, size_t *pos, bool unsigned5,
+		      uint32_t *out)
 {
 	const unsigned x = unsigned5 ? 1 : 0, l = 256 - 64 - x;
 	uint64_t sum = 0;
@@ -664,9 +887,30 @@ static bool read_signed(const unsigned char *tab, size_t len, size_t *pos, bool 
 		if (b < l)
 			break;
 	}
-	sum &= 0xffffffffu;
-	*out = (int32_t)((uint32_t)(sum >> 1) ^ (uint32_t) - (int32_t)(sum & 1));
+	*out = (uint32_t)sum;
 	return true;
+}
+
+/* Reads one zig-zag coded int of a line table; false past the end. */
+static bool read_signed(const unsigned char *tab, size_t len, size_t *pos, bool unsigned5,
+			int64_t *out)
+{
+	uint32_t v;
+
+	if (!read_uint(tab, len, pos, unsigned5, &v))
+		return false;
+	*out = (int32_t)((v >> 1) ^ (uint32_t) - (int32_t)(v & 1));
+	return true;
+}
+
+int hotspot_scope_header(const unsigned char *buf, size_t len, bool unsigned5, uint32_t hdr[3])
+{
+	size_t pos = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (!read_uint(buf, len, &pos, unsigned5, &hdr[i]))
+			return -EINVAL;
+	return 0;
 }
 
 int hotspot_line_of(const unsigned char *tab, size_t len, int bci, bool unsigned5)

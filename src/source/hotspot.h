@@ -56,12 +56,30 @@ int hotspot_step(struct hotspot *hs, struct hotspot_regs *r);
  */
 int hotspot_frame(struct hotspot *hs, uint64_t fp, uint64_t *method, int *bci);
 
+/* A Java frame a compiled frame stands for: its Method* and bci (or HOTSPOT_BCI_*). */
+struct hotspot_scope {
+	uint64_t method;
+	int bci;
+};
+
 /*
- * The Java method compiled into the code blob holding pc: C1 or C2 code, or
- * a native method's wrapper (*native). 0, or -ENOENT when pc is in no such
- * blob (a stub, an adapter) or it does not read as one.
+ * The Java frames of the compiled frame whose return address is pc, innermost
+ * first, in out (up to max): the methods the compiler inlined at that call
+ * and the one compiled, each with the bci of its call, read from the
+ * nmethod's PcDescs and scopes. Where those are not known (a JDK whose
+ * layout is not one of ours, a pc that is no call's return), the compiled
+ * method alone with HOTSPOT_BCI_COMPILED; a native method's wrapper with
+ * HOTSPOT_BCI_NATIVE. The count, or -ENOENT when pc is in no nmethod (a
+ * stub, an adapter) or it does not read as one.
  */
-int hotspot_compiled_method(struct hotspot *hs, uint64_t pc, uint64_t *method, bool *native);
+int hotspot_compiled_frames(struct hotspot *hs, uint64_t pc, struct hotspot_scope *out, int max);
+
+/*
+ * Decodes a scope's header from debug-information bytes: its sender's
+ * offset, its method's metadata index and its bci + 1, in hdr. 0, or
+ * -EINVAL when buf ends first.
+ */
+int hotspot_scope_header(const unsigned char *buf, size_t len, bool unsigned5, uint32_t hdr[3]);
 
 /* A Java frame's name, as a stack trace prints it. */
 struct hotspot_name {

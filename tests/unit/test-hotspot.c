@@ -1,8 +1,10 @@
-/* Unit tests for hotspot: HotSpot's compressed line-number tables, well formed and hostile. */
+/* Unit tests for hotspot: HotSpot's compressed line tables and scope headers, well formed and hostile. */
 #include "tap.h"
 #include "hotspot.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 /*
@@ -64,5 +66,32 @@ int main(void)
 		is_int(hotspot_line_of(neg, sizeof(neg), 0, false), -1, "a negative bci: no line");
 	}
 	is_int(hotspot_line_of((const unsigned char *)"", 1, 0, false), -1, "an empty table");
+
+	/*
+	 * A scope's header: sender offset 1234 (two digits, 1234 = 210 + 16 * 64:
+	 * a first digit of 192 or more goes on in JDK 17's encoding, of 191 or
+	 * more in UNSIGNED5, which stores each digit plus one), metadata index 3,
+	 * bci + 1 = 18.
+	 */
+	{
+		unsigned char jdk17[] = { 210, 16, 3, 18, 0xAA };
+		unsigned char u5[] = { 210 + 1, 16 + 1, 3 + 1, 18 + 1 };
+		unsigned char zero[] = { 1, 1, 1 }; /* UNSIGNED5 never stores a 0 byte */
+		uint32_t h[3] = { 0 };
+
+		ok(hotspot_scope_header(jdk17, sizeof(jdk17), false, h) == 0 && h[0] == 1234 &&
+			   h[1] == 3 && h[2] == 18,
+		   "JDK 17: sender 1234, method 3, bci 17");
+		ok(hotspot_scope_header(u5, sizeof(u5), true, h) == 0 && h[0] == 1234 && h[1] == 3 &&
+			   h[2] == 18,
+		   "UNSIGNED5: the same header");
+		ok(hotspot_scope_header(zero, sizeof(zero), true, h) == 0 && !h[0] && !h[1] && !h[2],
+		   "UNSIGNED5 zeros: the outermost scope's sender");
+		is_int(hotspot_scope_header(jdk17, 3, false, h), -EINVAL, "cut before the bci");
+		is_int(hotspot_scope_header(jdk17, 1, false, h), -EINVAL, "cut inside a number");
+		u5[2] = 0;
+		is_int(hotspot_scope_header(u5, sizeof(u5), true, h), -EINVAL,
+		       "a 0 byte is no UNSIGNED5 digit");
+	}
 	return done_testing();
 }
