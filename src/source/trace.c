@@ -772,24 +772,12 @@ static struct hotspot *mm_hotspot(struct trace_mm *mm)
 	return mm->hs;
 }
 
-/*
- * The tagged pc naming the Java frame at pc (the thread is stopped): an
- * interpreted one by its method and bci (its frame pointer is fp), a
- * compiled one by its method alone. 0 when it reads as neither (a stub).
- */
-static uint64_t java_frame_pc(struct trace_mm *mm, uint64_t pc, uint64_t fp)
+/* The tagged pc of the Java frame (method, bci), named the first time it is met; 0 if it cannot be. */
+static uint64_t java_frame_tag(struct trace_mm *mm, uint64_t method, int bci)
 {
 	struct trace_jframe *j;
 	struct hotspot_name nm;
-	uint64_t method;
-	int bci = HOTSPOT_BCI_COMPILED;
-	bool native = false;
 
-	if (hotspot_in_interpreter(mm->hs, pc) ? hotspot_frame(mm->hs, fp, &method, &bci)
-					       : hotspot_compiled_method(mm->hs, pc, &method, &native))
-		return 0;
-	if (native)
-		bci = HOTSPOT_BCI_NATIVE;
 	for (size_t i = 0; i < mm->njframes; i++)
 		if (mm->jframes[i].method == method && mm->jframes[i].bci == bci)
 			return TRACE_JAVA_TAG | i;
@@ -804,6 +792,38 @@ static uint64_t java_frame_pc(struct trace_mm *mm, uint64_t pc, uint64_t fp)
 	j->line = nm.line;
 	j->native = nm.native;
 	return TRACE_JAVA_TAG | mm->njframes++;
+}
+
+/* Java frames a compiled frame may stand for: the methods inlined at a call, and its own. */
+#define INLINED_MAX 32
+
+/*
+ * The Java frames at pc (the thread is stopped), as tagged pcs in out (up
+ * to max, max ≥ 1): an interpreted frame by its method and bci (its frame
+ * pointer is fp); a compiled one by every method inlined at its call and
+ * its own, each with its bci, so a method is the same frame whatever its
+ * tier. A frame that reads as neither (a stub) is its pc. The count.
+ */
+static uint32_t java_frames(struct trace_mm *mm, uint64_t pc, uint64_t fp, uint64_t *out,
+			    uint32_t max)
+{
+	struct hotspot_scope sc[INLINED_MAX];
+	uint32_t k = 0;
+	int n;
+
+	if (hotspot_in_interpreter(mm->hs, pc))
+		n = hotspot_frame(mm->hs, fp, &sc[0].method, &sc[0].bci) ? 0 : 1;
+	else
+		n = hotspot_compiled_frames(mm->hs, pc, sc, max < INLINED_MAX ? (int)max : INLINED_MAX);
+	for (int i = 0; i < n && k < max; i++) {
+		uint64_t tag = java_frame_tag(mm, sc[i].method, sc[i].bci);
+
+		if (tag)
+			out[k++] = tag;
+	}
+	if (!k)
+		out[k++] = pc;
+	return k;
 }
 
 /* ---- events ---- */
@@ -830,9 +850,7 @@ static bool walk_java(struct tthread *th, struct hotspot *hs, unw_cursor_t *cur,
 	r.sp = r.usp = v[1];
 	r.fp = v[2];
 	while (*n < depth && hotspot_in_code(hs, r.pc)) {
-		uint64_t jpc = java_frame_pc(th->mm, r.pc, r.fp);
-
-		pcs[(*n)++] = jpc ? jpc : r.pc;
+		*n += java_frames(th->mm, r.pc, r.fp, pcs + *n, depth - *n);
 		if (hotspot_step(hs, &r))
 			return false;
 	}
