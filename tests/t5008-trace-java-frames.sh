@@ -80,14 +80,21 @@ keep_compiled() {
 
 # compiled_trace NAME: traces JVM NAME into NAME.json while MapInline.keep's nmethod
 # stays the same (compiled before, the same after), with open inlined into every
-# compile of keep (PrintInlining, in out.NAME); then its frames in NAME.txt
+# compile of keep (PrintInlining, in out.NAME); then its frames in NAME.txt. A JIT may
+# throw keep's code away and compile it again (a class loaded meanwhile): the trace is
+# then taken again, three times at most.
 compiled_trace() {
-	_id=$(keep_compiled "$1") && test -n "$_id" &&
+	for _try in 1 2 3; do
+		wait_for 60 "test -n \"\$(keep_compiled $1)\"" || return 1
+		_id=$(keep_compiled "$1") &&
+			eval "offheap trace \$PID_$1 -d 2s --json >$1.json" || return 1
+		test "$(keep_compiled "$1")" = "$_id" && break
+		say "MapInline.keep compiled again during the trace of $1 (try $_try)"
+	done
+	test "$(keep_compiled "$1")" = "$_id" &&
 		awk '/MapInline::keep \(/ { k = 1; next } k && /MapInline::open .*inline/ { n++ } { k = 0 }
 			END { exit !(n > 0) }' "out.$1" &&
 		! grep -q "MapInline::open .*failed" "out.$1" &&
-		eval "offheap trace \$PID_$1 -d 2s --json >$1.json" &&
-		test "$(keep_compiled "$1")" = "$_id" &&
 		frames "$1.json" >"$1.txt" && cat "$1.txt"
 }
 
