@@ -1224,24 +1224,31 @@ enum site_kind { SITE_ANY, SITE_DIRECT, SITE_INTERN, SITE_ZLIB, SITE_OTHER };
 
 static const char *java_method(const struct alloc_frame *fr, char *buf, size_t n);
 
-/* A stack through String.intern: the JVM's entry, or the Java method when the walk has it. */
-static bool stack_interns(const struct alloc_stack *st)
+/*
+ * Whether a Java frame of st is method name ("pkg.Class.method"), or with
+ * prefix, one whose name starts with it (allocateMemory0 for allocateMemory).
+ */
+static bool stack_has_method(const struct alloc_stack *st, const char *name, bool prefix)
 {
-	static const char name[] = "java.lang.String.intern";
+	size_t len = strlen(name);
 	char a[160];
 
-	if (stack_calls(st, "JVM_InternString"))
-		return true;
 	for (size_t i = 0; i < st->nframes; i++) {
 		const char *m;
 
 		if (allocrank_frame_is_java(&st->frames[i]) &&
-		    (m = java_method(&st->frames[i], a, sizeof(a))) &&
-		    !strncmp(m, name, sizeof(name) - 1) &&
-		    (!m[sizeof(name) - 1] || m[sizeof(name) - 1] == '(' || m[sizeof(name) - 1] == ' '))
+		    (m = java_method(&st->frames[i], a, sizeof(a))) && !strncmp(m, name, len) &&
+		    (prefix || !m[len] || m[len] == '(' || m[len] == ' '))
 			return true;
 	}
 	return false;
+}
+
+/* A stack through String.intern: the JVM's entry, or the Java method when the walk has it. */
+static bool stack_interns(const struct alloc_stack *st)
+{
+	return stack_calls(st, "JVM_InternString") ||
+	       stack_has_method(st, "java.lang.String.intern", false);
 }
 
 static bool stack_is_direct(const struct alloc_stack *st);
@@ -1689,6 +1696,15 @@ static void culprit_from_file_site(struct finding *f, const struct doctor_mmap_s
 }
 
 #define DIRECT_API "java.nio.ByteBuffer.allocateDirect"
+/*
+ * What direct memory is allocated by below allocateDirect, and what the
+ * JDK calls itself: Temurin 25's NIO takes its temporary buffers
+ * (sun.nio.ch.Util.getTemporaryDirectBuffer, for a read into a heap buffer)
+ * from Unsafe.allocateMemory, and its stacks reach os::malloc from the Java
+ * frame with no Unsafe_AllocateMemory0 between. NMT counts both as Other.
+ */
+static const char *const direct_methods[] = { DIRECT_API, "jdk.internal.misc.Unsafe.allocateMemory",
+					      "sun.misc.Unsafe.allocateMemory" };
 
 /* A stack through zlib (Inflater/Deflater, GZIP streams): a zlib-inflater's own. */
 static bool stack_is_zlib(const struct alloc_stack *st)
@@ -1713,22 +1729,27 @@ static bool stack_is_zlib(const struct alloc_stack *st)
 	return false;
 }
 
-/* A stack through ByteBuffer.allocateDirect (its Java frames, or the VM's entry). */
+/* A stack through ByteBuffer.allocateDirect or Unsafe.allocateMemory (Java frames, or the VM's entry). */
 static bool stack_is_direct(const struct alloc_stack *st)
 {
-	char buf[160];
-
-	for (size_t i = 0; i < st->nframes; i++) {
-		const struct alloc_frame *fr = &st->frames[i];
-		const char *m;
-
-		if (fr->function && !strcmp(fr->function, "Unsafe_AllocateMemory0"))
+	if (stack_calls(st, "Unsafe_AllocateMemory0"))
+		return true;
+	for (size_t k = 0; k < sizeof(direct_methods) / sizeof(direct_methods[0]); k++)
+		if (stack_has_method(st, direct_methods[k], true))
 			return true;
-		if (allocrank_frame_is_java(fr) && (m = java_method(fr, buf, sizeof(buf))) &&
-		    !strncmp(m, DIRECT_API, strlen(DIRECT_API)))
-			return true;
-	}
 	return false;
+}
+
+/*
+ * The JDK method a direct buffer's culprit names, the API the program
+ * called: NIO's temporary buffer (an I/O call with a heap buffer) when the
+ * stack goes through it, else allocateDirect.
+ */
+static const char *direct_api(const struct alloc_stack *st)
+{
+	static const char temp[] = "sun.nio.ch.Util.getTemporaryDirectBuffer";
+
+	return stack_has_method(st, temp, false) ? temp : DIRECT_API;
 }
 
 /*
@@ -2078,7 +2099,7 @@ static void culprits_from_windows(struct ctx *c)
 			direct_fix(c, f);
 			direct = true;
 		}
-		culprit_from_stack(f, st, direct || stack_is_direct(st) ? DIRECT_API : NULL);
+		culprit_from_stack(f, st, direct || stack_is_direct(st) ? direct_api(st) : NULL);
 		if (!strcmp(f->pattern, "malloc-leak"))
 			continue; /* rule_malloc_sites said the site's figures */
 		/* the site is named: the fix is at it, no longer a recording to make */

@@ -1057,6 +1057,52 @@ static void test_direct_by_site(void)
 }
 
 /*
+ * Temurin 25's NIO reads into a heap buffer through a temporary direct
+ * buffer per thread, taken from Unsafe.allocateMemory with no
+ * allocateDirect and no Unsafe_AllocateMemory0 on the stack (JVM-named
+ * frames, as the recorder keeps them); threads that live on keep theirs.
+ * NMT Other grows: direct-buffers, and its culprit is the program's read.
+ */
+static void test_direct_temporary(void)
+{
+	struct alloc_frame fr[] = {
+		frame("os::malloc(unsigned long, MemTag)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
+		frame("jdk.internal.misc.Unsafe.allocateMemory0", "Unsafe.java", 0, NULL, false),
+		frame("jdk.internal.misc.Unsafe.allocateMemory", "Unsafe.java", 636, NULL, false),
+		frame("sun.nio.ch.Util.getTemporaryDirectBuffer", "Util.java", 244, NULL, false),
+		frame("sun.nio.ch.IOUtil.read", "IOUtil.java", 304, NULL, false),
+		frame("sun.nio.ch.FileChannelImpl.read", "FileChannelImpl.java", 231, NULL, false),
+		frame("com.example.Reader.job", "Reader.java", 21, NULL, false),
+		frame("java.lang.Thread.run", "Thread.java", 1474, NULL, false),
+	};
+	int64_t up[] = { 0, 2 * MIB, 4 * MIB, 6 * MIB, 8 * MIB, 10 * MIB };
+	struct alloc_stack st = { .id = 1, .frames = fr, .nframes = 8, .live = up, .n = 6,
+				  .live_bytes = 10 * MIB, .alloc_count = 40 };
+	struct alloc_data d = { .stacks = &st, .nr = 1, .span_ms = 10000 };
+	struct doctor_probes p;
+	struct doctor_report r;
+	struct series s;
+
+	for (size_t i = 1; i < 8; i++)
+		fr[i].java = true;
+	memset(&p, 0, sizeof(p));
+	p.cgroup_limit = -1;
+	p.allocs = &d;
+	p.allocs_sample = 64 << 10;
+	make(&s, DIRECT);
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && !strcmp(r.f[0].pattern, "direct-buffers") &&
+		   strstr(r.f[0].culprit, "sun.nio.ch.Util.getTemporaryDirectBuffer") &&
+		   strstr(r.f[0].culprit, "com.example.Reader.job (Reader.java:21)"),
+	   "a temporary buffer's site through Unsafe.allocateMemory names the program's read");
+	if (r.n)
+		printf("# culprit: %s\n", r.f[0].culprit);
+	doctor_report_release(&r);
+	series_release(&s);
+}
+
+/*
  * A JVM without NMT whose anonymous memory grows while glibc's bytes in use
  * do not, no site outside the JVM grows and the mmap trace saw nothing
  * kept: first use of memory mapped before, a warning; any of the three
@@ -1384,6 +1430,7 @@ int main(int argc, char **argv)
 	test_held_by_malloc();
 	test_classes_without_nmt();
 	test_direct_by_site();
+	test_direct_temporary();
 	test_intern_by_site();
 	test_program_path_first();
 	test_nothing_seen();
