@@ -18,9 +18,12 @@
  *    name reads like an allocator (a word of it is new, make, create, dup,
  *    clone or holds alloc) AND, across every stack of the recording, it is
  *    reached from at least WRAPPER_MIN_CALLERS distinct callers while it sits
- *    within the first frames above the allocator. A function that allocates
- *    for many callers forwards their decision; one with a single caller, or
- *    whose name says nothing of allocating (parse_request), is the decider;
+ *    within the first frames above the allocator, or its own caller is such
+ *    a function too (xstrdup calling my_alloc: a wrapper's helper, however
+ *    few of its callers the window saw). A function that allocates for many
+ *    callers forwards their decision; one with a single caller that is no
+ *    allocator, or whose name says nothing of allocating (parse_request), is
+ *    the decider;
  *  - below a Java frame: JNI glue (Java_* and JVM_* functions, libjvm and the
  *    JDK's own libraries) — the Java code above called them — and Java
  *    frames of the JDK itself (java., javax., jdk., sun., com.sun.) or of no
@@ -349,9 +352,12 @@ static size_t callers_of(const struct allocrank_culprits *c, const char *fn)
 	return n;
 }
 
-/* Frame f (not an entry) only forwards the allocation; java_above: a Java frame is above it. */
+/*
+ * Frame f (not an entry) only forwards the allocation; java_above: a Java
+ * frame is above it; up: its caller's frame, NULL for the last.
+ */
 static bool frame_forwards(const struct allocrank_culprits *c, const struct alloc_frame *f,
-			   bool java_above, bool app_java_above)
+			   const struct alloc_frame *up, bool java_above, bool app_java_above)
 {
 	if (allocrank_frame_is_java(f))
 		return app_java_above && java_is_runtime(f);
@@ -364,7 +370,17 @@ static bool frame_forwards(const struct allocrank_culprits *c, const struct allo
 		return false;
 	if (name_is_forwarder(f->function))
 		return true;
-	return name_reads_alloc(f->function) && callers_of(c, f->function) >= WRAPPER_MIN_CALLERS;
+	if (!name_reads_alloc(f->function))
+		return false;
+	/*
+	 * An allocator-like function called by one too (xstrdup -> my_alloc):
+	 * the inner helper of a wrapper, whatever the window saw of its other
+	 * callers; else a wrapper by its many callers.
+	 */
+	if (up && up->function && !allocrank_frame_is_java(up) &&
+	    (name_is_forwarder(up->function) || name_reads_alloc(up->function)))
+		return true;
+	return callers_of(c, f->function) >= WRAPPER_MIN_CALLERS;
 }
 
 const struct alloc_frame *allocrank_culprit(const struct allocrank_culprits *c,
@@ -389,7 +405,9 @@ const struct alloc_frame *allocrank_culprit(const struct allocrank_culprits *c,
 				app_java = k;
 		}
 	for (size_t k = first; k < st->nframes; k++) {
-		if (!frame_forwards(c, &st->frames[k], k < java, k < app_java)) {
+		if (!frame_forwards(c, &st->frames[k],
+				    k + 1 < st->nframes ? &st->frames[k + 1] : NULL, k < java,
+				    k < app_java)) {
 			if (via && k > first)
 				*via = &st->frames[k - 1];
 			return &st->frames[k];

@@ -1559,7 +1559,8 @@ static const struct alloc_stack *growing_stack(const struct alloc_data *d,
  * one whose method starts with it (the JDK call the user's code made).
  * When the nearest is the program's own (a JNI method), its caller follows.
  */
-static void culprit_from_stack(struct finding *f, const struct alloc_stack *st, const char *api)
+static void culprit_from_stack(struct finding *f, const struct allocrank_culprits *cu,
+			       const struct alloc_stack *st, const char *api)
 {
 	const struct alloc_frame *nat = allocrank_past_allocator(st), *near = NULL, *user = NULL;
 	char a[160], b[160], c[160];
@@ -1616,8 +1617,16 @@ static void culprit_from_stack(struct finding *f, const struct alloc_stack *st, 
 		    user && user != near ? java_method(user, b, sizeof(b)) : "",
 		    nat ? ", native " : "", nat ? native_frame(nat, c, sizeof(c)) : "");
 	} else if (nat) {
-		/* no Java frame: the caller of a libc forwarder (strdup, asprintf) decided */
-		SET(f->culprit, "%s", native_frame(allocrank_culprit(NULL, st, NULL), a, sizeof(a)));
+		/*
+		 * No Java frame: the caller of a forwarder (strdup, asprintf, the
+		 * program's own wrapper, told by the recording's stacks) decided.
+		 */
+		const struct alloc_frame *via;
+
+		SET(f->culprit, "%s", native_frame(allocrank_culprit(cu, st, &via), a, sizeof(a)));
+		if (via)
+			evidence(f, "it allocates through %s, which only forwards the allocation",
+				 native_frame(via, b, sizeof(b)));
 	} else {
 		SET(f->culprit, "stack %" PRId64 " (no frames)", st->id);
 	}
@@ -2006,6 +2015,7 @@ static void culprits_from_windows(struct ctx *c)
 {
 	const struct doctor_probes *p = c->p;
 	bool jvm = c->s && c->s->is_jvm, other_native = false;
+	struct allocrank_culprits *cu = p->allocs ? allocrank_culprits_new(p->allocs) : NULL;
 	char a[32], b[32], g[32];
 	uint64_t live;
 	int said = 0;
@@ -2099,7 +2109,7 @@ static void culprits_from_windows(struct ctx *c)
 			direct_fix(c, f);
 			direct = true;
 		}
-		culprit_from_stack(f, st, direct || stack_is_direct(st) ? direct_api(st) : NULL);
+		culprit_from_stack(f, cu, st, direct || stack_is_direct(st) ? direct_api(st) : NULL);
 		if (!strcmp(f->pattern, "malloc-leak"))
 			continue; /* rule_malloc_sites said the site's figures */
 		/* the site is named: the fix is at it, no longer a recording to make */
@@ -2113,6 +2123,7 @@ static void culprits_from_windows(struct ctx *c)
 			 format_size(b, sizeof(b), live), sz(g, sizeof(g), sat_i64(t.growth)),
 			 st->alloc_count, st->free_count);
 	}
+	allocrank_culprits_free(cu);
 }
 
 static int cmp_finding(const void *a, const void *b)

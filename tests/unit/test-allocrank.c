@@ -55,7 +55,7 @@ static const char *culprit(const struct allocrank_culprits *c, const struct allo
 int main(void)
 {
 	struct alloc_data d = { 0 };
-	struct alloc_stack *zlib, *alone, *w[3], *stripped, *jdk, *getter[2], *direct, *cut;
+	struct alloc_stack *zlib, *alone, *w[3], *stripped, *jdk, *getter[2], *direct, *cut, *chain;
 	struct allocrank_culprits *c;
 	const struct alloc_frame *via;
 	static const char *const callers[] = { "load_users", "load_orders", "load_items" };
@@ -91,6 +91,16 @@ int main(void)
 		add_frame(getter[i], "get_user", "/usr/bin/app", 0x500);
 		add_frame(getter[i], callers[i], "/usr/bin/app", 0x600 + (uint64_t)i);
 	}
+	/*
+	 * The program's wrapper and its helper: parse_line -> xstrdup -> my_alloc,
+	 * and no other caller of my_alloc in this recording
+	 */
+	chain = add_stack(&d);
+	add_frame(chain, "malloc", "/usr/lib/x86_64-linux-gnu/libc.so.6", 0x5);
+	add_frame(chain, "my_alloc", "/usr/bin/app", 0x700);
+	add_frame(chain, "xstrdup", "/usr/bin/app", 0x710);
+	add_frame(chain, "parse_line", "/usr/bin/app", 0x720);
+	add_frame(chain, "main", "/usr/bin/app", 0x730);
 	stripped = add_stack(&d);
 	add_frame(stripped, "__strdup", "/usr/lib/x86_64-linux-gnu/libc.so.6", 0x9);
 	add_frame(stripped, NULL, "/opt/app/server", 0x12cf);
@@ -131,6 +141,10 @@ int main(void)
 		snprintf(want, sizeof(want), "%s in app", callers[i]);
 		is_str(culprit(c, w[i]), want, "a wrapper with three callers is passed over");
 	}
+	is_str(culprit(c, chain), "parse_line in app",
+	       "an allocator-like function called by a wrapper is passed over with it");
+	ok(allocrank_culprit(c, chain, &via) && via && !strcmp(via->function, "xstrdup"),
+	   "... reached through xstrdup");
 	is_str(culprit(c, getter[0]), "get_user in app",
 	       "a name that does not read like an allocator decides");
 	is_str(culprit(c, stripped), "0x7f00000022cf in server+0x12cf",

@@ -353,6 +353,14 @@ static void test_culprits(void)
 		frame("__strdup", NULL, 0, "/usr/lib/libc.so.6", false),
 		frame("kv_set", "kv.c", 24, "/opt/kv", false),
 	};
+	/* held-out confparse.c: the program's wrapper and its helper, one caller seen */
+	struct alloc_frame wrapped[] = {
+		frame("malloc", NULL, 0, "/usr/lib/libc.so.6", false),
+		frame("my_alloc", "util.c", 9, "/opt/confparse", false),
+		frame("xstrdup", "util.c", 17, "/opt/confparse", false),
+		frame("parse_line", "confparse.c", 23, "/opt/confparse", false),
+		frame("main", "confparse.c", 42, "/opt/confparse", false),
+	};
 	struct alloc_frame jvm[] = {
 		frame("os::malloc(unsigned long, MEMFLAGS)", NULL, 0, "/jdk/lib/server/libjvm.so", false),
 		frame("[java] java.lang.Class java.lang.Class.forName0(java.lang.String)", NULL, 0,
@@ -432,6 +440,17 @@ static void test_culprits(void)
 	doctor_diagnose(&s, &p, &r);
 	is_str(r.n ? r.f[0].culprit : "", "kv_set (kv.c:24) in kv",
 	       "no Java frame, through strdup: its caller, not __strdup");
+	doctor_report_release(&r);
+
+	st[1].frames = wrapped;
+	st[1].nframes = 5;
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	is_str(r.n ? r.f[0].culprit : "", "parse_line (confparse.c:23) in confparse",
+	       "through the program's own wrappers: their caller, not my_alloc");
+	ok(r.n && r.f[0].nevidence >= 2 &&
+		   strstr(r.f[0].evidence[r.f[0].nevidence - 2], "allocates through xstrdup (util.c:17)"),
+	   "... and the evidence says which wrapper");
 	doctor_report_release(&r);
 
 	/* nothing grows in the recording: the trace's site, when there is one */
