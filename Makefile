@@ -93,7 +93,10 @@ $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@) $(B)/dep
 	$(CC) $(STD_CPPFLAGS) $(CPPFLAGS) $(filter-out -fsanitize%,$(CFLAGS)) $(WARN) \
 		-MMD -MP -MF $(B)/dep/$(@F).d \
-		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $< -lpthread -lm
+		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $< -lpthread -lm $(HELPER_LIBS)
+
+# zchurn makes and ends real zlib streams, as a JVM's Inflaters and Deflaters do.
+$(B)/helpers/zchurn: HELPER_LIBS := -lz
 
 $(B)/helpers/attacher-relro: LINK_MODE := -Wl,-z,relro,-z,now
 $(B)/helpers/attacher-lazy: LINK_MODE := -Wl,-z,lazy,-z,norelro

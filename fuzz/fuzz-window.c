@@ -5,7 +5,9 @@
  * two words of the input as the header read past it) and its zlib state scan. The first byte picks
  * the alignment, whether the heap is the brk heap and whether the window
  * opens the heap; the second where the window ends inside the bytes (the
- * rest is the margin read past it). Aborts when a result leaves the heap.
+ * rest is the margin read past it); with bit 6 of the first byte the walk
+ * starts at a chunk said to be known (as chain_windows asks). Aborts when a
+ * result leaves the heap, or the walk's end lies before its start.
  */
 #include "fuzz.h"
 
@@ -45,7 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	heaps[1] = (struct inspect_map){ w.heap_start, w.heap_end, RC_ARENA };
 	w.heaps = heaps;
 	w.nheaps = 2;
+	if (data[0] & 64)
+		w.known_first = w.heap_start + ((uint64_t)data[1] * 16) % (w.heap_end - w.heap_start);
 	inspect_window(&w, &c, &nc, &ac);
+	if (w.exit && (w.exit < w.first || w.exit > w.heap_end))
+		abort();
 	if (w.inuse_bytes + w.free_bytes + w.pending_size > w.heap_end - w.heap_start)
 		abort();
 	if (w.pending_hdr && (w.pending_hdr < w.data_end - 8 || w.pending_hdr >= w.heap_end))

@@ -646,7 +646,7 @@ static uint64_t win_size(const struct inspect_win *w, uint64_t c)
 {
 	uint64_t h, sz;
 
-	if (c < w->heap_start || c + 16 > w->data_end)
+	if (c < w->heap_start || c < w->start || c + 16 > w->data_end)
 		return 0;
 	h = rd64(w->data + (c - w->start) + 8);
 	sz = h & ~7ULL;
@@ -657,11 +657,39 @@ static uint64_t win_size(const struct inspect_win *w, uint64_t c)
 	return sz;
 }
 
+static int cmp_heap(const void *key, const void *elem);
+
+/*
+ * Whether the free chunk at c has the links of one: a chunk free in a bin
+ * is on a doubly linked list, its fd and bk point at chunks of its arena or
+ * at the arena's bins (in its malloc_state, inside its first heap; the brk
+ * heap's are in the C library). Data that only looks like a chain of
+ * chunks, inside a large chunk's payload where a window's walk may start,
+ * seldom holds such words: without this its sizes, up to the heap's,
+ * were counted as free (gigabytes in heaps of 900 MB).
+ */
+static bool win_links(const struct inspect_win *w, uint64_t c)
+{
+	uint64_t fd, bk;
+
+	if (c + 32 > w->data_end)
+		return true; /* not read: the successor's check decides */
+	fd = rd64(w->data + (c - w->start) + 16);
+	bk = rd64(w->data + (c - w->start) + 24);
+	if ((fd & 7) || (bk & 7) || fd < 4096 || bk < 4096 || fd >> 47 || bk >> 47)
+		return false;
+	if (w->main_arena || !w->nheaps)
+		return true;
+	return bsearch(&fd, w->heaps, w->nheaps, sizeof(*w->heaps), cmp_heap) &&
+	       bsearch(&bk, w->heaps, w->nheaps, sizeof(*w->heaps), cmp_heap);
+}
+
 /*
  * A chain of chunks checks out from c: each header is plausible, a chunk
  * that its successor marks in use carries NON_MAIN_ARENA exactly when the
  * heap is an arena's (glibc sets it on every chunk an arena hands out),
- * and a free one's size is repeated in its successor's prev_size. It holds
+ * and a free one's size is repeated in its successor's prev_size and it
+ * has a free chunk's links (win_links). It holds
  * when 16 chunks check out, or the chain reaches the top chunk, or it runs
  * past the bytes read after one chunk at least.
  */
@@ -682,7 +710,7 @@ static bool win_chain(const struct inspect_win *w, uint64_t c)
 		if (nh & PREV_INUSE) {
 			if (!(h & NON_MAIN_ARENA) != w->main_arena)
 				return false;
-		} else if (rd64(w->data + (n - w->start)) != sz) {
+		} else if (rd64(w->data + (n - w->start)) != sz || !win_links(w, c)) {
 			return false;
 		}
 		c = n;
@@ -706,6 +734,11 @@ void inspect_window_settle(struct inspect_win *w, uint64_t prev_size, uint64_t s
 
 	if (!w->pending_hdr)
 		return;
+	if (!inuse && !w->pending_links) {
+		w->chunks--; /* free, but without a free chunk's links: not a chunk */
+		w->exit = 0;
+		return;
+	}
 	if (w->pending_unsure) {
 		/* the successor is a chunk, or the top, and agrees with the guess */
 		bool fits = nsz >= 32 && !(nsz & 15) && nsz <= w->heap_end - next &&
@@ -717,6 +750,7 @@ void inspect_window_settle(struct inspect_win *w, uint64_t prev_size, uint64_t s
 			fits = prev_size == w->pending_size;
 		if (!fits) {
 			w->chunks--;
+			w->exit = 0;
 			return;
 		}
 	}
@@ -739,8 +773,10 @@ void inspect_window(struct inspect_win *w, struct inspect_zcand **cands, size_t 
 {
 	/* heap_info (and an arena's first heap's malloc_state) precede the first chunk */
 	uint64_t from = w->start == w->heap_start && !w->main_arena ? w->start + 32 : w->start;
-	uint64_t c = win_resync(w, from), lo, hi;
+	uint64_t c = w->known_first >= w->start ? w->known_first : win_resync(w, from), lo, hi;
 
+	w->first = c;
+	w->exit = 0;
 	if (!c) {
 		/*
 		 * No chain checks out: the window may hold the start of one
@@ -757,7 +793,10 @@ void inspect_window(struct inspect_win *w, struct inspect_zcand **cands, size_t 
 				w->pending_hdr = g + sz + 8;
 				w->pending_size = sz;
 				w->pending_head = rd64(w->data + (g - w->start) + 8);
+				w->pending_links = win_links(w, g);
 				w->pending_unsure = true;
+				w->first = g;
+				w->exit = g + sz;
 				break;
 			}
 		}
@@ -771,21 +810,34 @@ void inspect_window(struct inspect_win *w, struct inspect_zcand **cands, size_t 
 			continue;
 		}
 		n = c + sz;
-		if (n + 16 > w->heap_end)
-			break; /* the top chunk */
+		if (n + 16 > w->heap_end) {
+			c = w->heap_end; /* the top chunk: the heap ends with it */
+			break;
+		}
 		w->chunks++;
 		if (n + 16 > w->data_end) {
 			w->pending_hdr = n + 8;
 			w->pending_size = sz;
 			w->pending_head = rd64(w->data + (c - w->start) + 8);
+			w->pending_links = win_links(w, c);
+			c = n;
 			break;
 		}
-		if (rd64(w->data + (n - w->start) + 8) & PREV_INUSE)
+		if (rd64(w->data + (n - w->start) + 8) & PREV_INUSE) {
 			w->inuse_bytes += sz;
-		else
+		} else if (win_links(w, c)) {
 			w->free_bytes += sz;
+		} else {
+			/* free without links: the walk lost the chunks, find them again */
+			w->chunks--;
+			w->resyncs++;
+			c = win_resync(w, c + 16);
+			continue;
+		}
 		c = n;
 	}
+	if (w->first && c)
+		w->exit = c;
 
 	if (!w->nheaps)
 		return;

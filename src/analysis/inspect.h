@@ -95,9 +95,11 @@ void inspect_walk_chunks(struct inspect *in, const struct inspect_region *r, boo
 /*
  * One window of a malloc heap, for sampling a heap without reading all of
  * it (src/analysis/mallocprobe.c): the chunks and the zlib states that
- * start in [start, end). The walk starts at the first place from start (from
- * the first chunk when start opens the heap) where a chain of chunks checks
- * out, and resynchronises the same way after a header that does not.
+ * start in [start, end). The walk starts at known_first when set, else at
+ * the first place from start (from the first chunk when start opens the
+ * heap) where a chain of chunks checks out, and resynchronises the same way
+ * after a header that does not. first and exit tell where its chunks began
+ * and ended, so that the walks of adjacent windows can be checked end to end.
  */
 struct inspect_win {
 	/* in */
@@ -108,6 +110,7 @@ struct inspect_win {
 	bool main_arena;	      /* the brk heap */
 	const struct inspect_map *heaps; /* every heap, sorted: where a z_stream may be */
 	size_t nheaps;
+	uint64_t known_first;	      /* a chunk known to start there (0: find one) */
 	/* out */
 	uint64_t chunks, inuse_bytes, free_bytes; /* chunks starting in the window, the top excepted */
 	uint64_t resyncs;	      /* headers that did not check out, walked past */
@@ -115,7 +118,10 @@ struct inspect_win {
 	uint64_t pending_size;	      /* that chunk's size */
 	uint64_t pending_head;	      /* that chunk's own size word */
 	bool pending_unsure;	      /* no chain checked out in the window: that chunk is a guess */
+	bool pending_links;	      /* that chunk has a free chunk's links (counted free only so) */
 	uint64_t zlib;		      /* zlib states whose z_stream was in data too */
+	uint64_t first;		      /* where the walk started (0: no chunk found) */
+	uint64_t exit;		      /* where its last chunk ends, at or past end (0: not known) */
 };
 
 /*

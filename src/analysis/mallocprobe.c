@@ -9,8 +9,11 @@
  * numbers, rotated by a random amount: every window is equally likely to be
  * read, none of the heaps is favoured) until all are read or the reads have
  * taken the budget. A state or a chunk belongs to the window where it
- * starts, so the windows tile the heaps: when all are read the counts are
- * exact; otherwise each total is extrapolated by the ratio estimator (the
+ * starts, so the windows tile the heaps. A window's walk starts where a
+ * chain of chunks checks out, which inside a large chunk may be the stale
+ * headers it keeps of the chunks it was made of: when all are read, the
+ * walks are put end to end (chain_windows) and the counts are exact;
+ * otherwise each total is extrapolated by the ratio estimator (the
  * count per byte of the windows read times the bytes of all) with its
  * standard error, N * sqrt((1 - n/N) * s^2 / n) (Cochran, Sampling
  * Techniques, 3rd ed., 6.3), s^2 taken from the successive differences of
@@ -57,6 +60,23 @@ enum { S_BYTES, S_ZLIB, S_INUSE, S_FREE, S_NR };
 struct sample {
 	double v[S_NR];
 	bool read;
+	uint64_t first, exit; /* its walk's first chunk and where its last one ends (0: not known) */
+};
+
+/* What reading a window needs, kept across windows. */
+struct reader {
+	struct dump_reader rd;
+	const struct inspect_map *heaps;
+	size_t nheaps;
+	unsigned char *buf;
+	bool *present;
+	struct inspect_zcand *cands;
+	size_t ncands, alloc_cands;
+	uint64_t *addrs, *vals;
+	bool *ok;
+	size_t nwords;
+	struct malloc_probe *out;
+	pid_t pid;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -304,20 +324,128 @@ static int read_present(struct dump_reader *rd, uint64_t addr, unsigned char *bu
 	return 0;
 }
 
+/*
+ * Reads window wi and counts in it: its chunks (from known_first, a chunk
+ * known to start there, or 0: from the first place a chain checks out) and
+ * its zlib states, into *smp.
+ */
+static int read_window(struct reader *r, const struct window *wi, uint64_t known_first,
+		       struct sample *smp, struct strbuf *err)
+{
+	const struct inspect_map *h = &r->heaps[wi->heap];
+	uint64_t dend = wi->end + MARGIN < h->end ? wi->end + MARGIN : h->end, t, tw;
+	struct inspect_win w;
+	size_t n;
+	int ret;
+
+	t = cpu_ns();
+	tw = now_ns();
+	ret = read_present(&r->rd, wi->start, r->buf, (size_t)(dend - wi->start), r->present,
+			   &r->out->pagemap, err);
+	r->out->read_ns += cpu_ns() - t;
+	r->out->read_wall_ns += now_ns() - tw;
+	if (ret)
+		return ret;
+	memset(&w, 0, sizeof(w));
+	w.start = wi->start;
+	w.end = wi->end;
+	w.data = r->buf;
+	w.data_end = dend;
+	w.heap_start = h->start;
+	w.heap_end = h->end;
+	w.main_arena = h->cls == RC_HEAP;
+	w.heaps = r->heaps;
+	w.nheaps = r->nheaps;
+	w.known_first = known_first;
+	r->ncands = 0;
+	inspect_window(&w, &r->cands, &r->ncands, &r->alloc_cands);
+	n = r->ncands + (w.pending_hdr ? 2 : 0);
+	if (n > r->nwords) {
+		r->nwords = n;
+		r->addrs = xrealloc(r->addrs, n * sizeof(*r->addrs));
+		r->vals = xrealloc(r->vals, n * sizeof(*r->vals));
+		r->ok = xrealloc(r->ok, n * sizeof(*r->ok));
+	}
+	for (size_t k = 0; k < r->ncands; k++)
+		r->addrs[k] = r->cands[k].strm + INSPECT_ZSTREAM_STATE;
+	if (w.pending_hdr) {
+		r->addrs[r->ncands] = w.pending_hdr - 8;
+		r->addrs[r->ncands + 1] = w.pending_hdr;
+	}
+	ret = read_words(&r->rd, r->addrs, r->vals, r->ok, n, r->out);
+	if (ret) {
+		words_error(err, r->pid, ret);
+		return ret;
+	}
+	for (size_t k = 0; k < r->ncands; k++)
+		if (r->ok[k] && r->vals[k] == r->cands[k].state)
+			w.zlib++;
+	if (w.pending_hdr && r->ok[r->ncands] && r->ok[r->ncands + 1]) {
+		inspect_window_settle(&w, r->vals[r->ncands], r->vals[r->ncands + 1]);
+	} else if (w.pending_hdr) {
+		w.chunks--; /* its successor could not be read: not counted */
+		w.exit = 0;
+	}
+	*smp = (struct sample){{(double)(w.end - w.start), (double)w.zlib, (double)w.inuse_bytes,
+				(double)w.free_bytes},
+			       true, w.first, w.exit};
+	return 0;
+}
+
+/*
+ * With every window read, the walks are put end to end, heap by heap in
+ * address order: a window's chunks start where the last chunk of the
+ * window before it ends. A window whose walk started elsewhere took for
+ * chunks the stale headers left inside a larger chunk (what a free chunk's
+ * payload keeps of the chunks it was made of, links and all: 11 GiB "free"
+ * in 893 MB of heaps). Such a window is counted again from where its chunks
+ * really start, or counts none when a chunk from before covers it whole.
+ * A heap's first window starts at its first chunk.
+ */
+static int chain_windows(struct reader *r, const struct window *win, size_t nwin,
+			 struct sample *smp, struct strbuf *err)
+{
+	uint64_t carry = 0;
+
+	for (size_t i = 0; i < nwin; i++) {
+		struct sample *sm = &smp[i];
+		int ret;
+
+		if (!i || win[i].heap != win[i - 1].heap || !carry) {
+			carry = sm->exit;
+			continue;
+		}
+		if (carry >= win[i].end) {
+			/* inside a chunk that started before: no chunk starts here */
+			sm->v[S_INUSE] = sm->v[S_FREE] = 0;
+			continue;
+		}
+		if (sm->first != carry) {
+			double zlib = sm->v[S_ZLIB];
+
+			r->out->rewalked++;
+			ret = read_window(r, &win[i], carry < win[i].start ? win[i].start : carry, sm,
+					  err);
+			if (ret)
+				return ret;
+			sm->v[S_ZLIB] = zlib; /* its states were counted already */
+		}
+		carry = sm->exit;
+	}
+	return 0;
+}
+
 int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct strbuf *err)
 {
 	struct snapshot s;
-	struct dump_reader rd;
+	struct reader rdr = { .out = out, .pid = pid };
+	struct dump_reader *rd = &rdr.rd;
 	struct inspect_map *heaps = NULL;
 	struct window *win = NULL;
 	struct sample *smp = NULL;
-	struct inspect_zcand *cands = NULL;
-	uint64_t *addrs = NULL, *vals = NULL, seed, t0 = now_ns(), cap;
+	uint64_t seed, t0 = now_ns(), cap;
 	size_t *order = NULL;
-	bool *ok = NULL, *present = NULL;
-	unsigned char *buf = NULL;
-	size_t nheaps = 0, alloc_heaps = 0, nwin = 0, alloc_win = 0, ncands = 0, alloc_cands = 0,
-	       nwords = 0;
+	size_t nheaps = 0, alloc_heaps = 0, nwin = 0, alloc_win = 0;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -325,7 +453,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	/* the analysis between reads is ours, not the target's: bound it apart */
 	cap = budget_ns * 8 > 2000000000ULL ? budget_ns * 8 : 2000000000ULL;
 	snapshot_init(&s);
-	dump_reader_init(&rd, pid);
+	dump_reader_init(rd, pid);
 	ret = snapshot_take(pid, SNAP_NO_THREAD_SP, &s, err);
 	if (ret)
 		goto out;
@@ -340,7 +468,7 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		if (r->cls == RC_ARENA)
 			out->arenas++;
 	}
-	ret = merged_heaps(&rd, &s, &heaps, &nheaps, &alloc_heaps, out);
+	ret = merged_heaps(rd, &s, &heaps, &nheaps, &alloc_heaps, out);
 	if (ret) {
 		words_error(err, pid, ret);
 		goto out;
@@ -354,13 +482,13 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		goto out;
 	}
 	/* an arena heap ends where its heap_info.size says: a shrunk heap keeps its mapping */
-	addrs = xcalloc(nheaps, sizeof(*addrs));
-	vals = xcalloc(nheaps, sizeof(*vals));
-	ok = xcalloc(nheaps, sizeof(*ok));
-	nwords = nheaps;
+	rdr.addrs = xcalloc(nheaps, sizeof(*rdr.addrs));
+	rdr.vals = xcalloc(nheaps, sizeof(*rdr.vals));
+	rdr.ok = xcalloc(nheaps, sizeof(*rdr.ok));
+	rdr.nwords = nheaps;
 	for (size_t i = 0; i < nheaps; i++)
-		addrs[i] = heaps[i].start + 16;
-	ret = read_words(&rd, addrs, vals, ok, nheaps, out);
+		rdr.addrs[i] = heaps[i].start + 16;
+	ret = read_words(rd, rdr.addrs, rdr.vals, rdr.ok, nheaps, out);
 	if (ret) {
 		words_error(err, pid, ret);
 		goto out;
@@ -368,9 +496,9 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	for (size_t i = 0; i < nheaps; i++) {
 		uint64_t len = heaps[i].end - heaps[i].start;
 
-		if (heaps[i].cls == RC_ARENA && ok[i] && vals[i] >= 4096 && vals[i] <= len &&
-		    !(vals[i] & 4095))
-			heaps[i].end = heaps[i].start + vals[i];
+		if (heaps[i].cls == RC_ARENA && rdr.ok[i] && rdr.vals[i] >= 4096 && rdr.vals[i] <= len &&
+		    !(rdr.vals[i] & 4095))
+			heaps[i].end = heaps[i].start + rdr.vals[i];
 		out->total_bytes += heaps[i].end - heaps[i].start;
 		for (uint64_t a = heaps[i].start; a < heaps[i].end; a += MALLOC_PROBE_WINDOW) {
 			ALLOC_GROW(win, nwin + 1, alloc_win);
@@ -384,16 +512,12 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 	seed = now_ns() ^ ((uint64_t)pid << 32) ^ (uint64_t)getpid();
 	order = spread_order(nwin, nwin ? (size_t)(next_rand(&seed) % nwin) : 0);
 	smp = xcalloc(nwin, sizeof(*smp));
-	buf = xmalloc(MALLOC_PROBE_WINDOW + MARGIN);
-	present = xcalloc((MALLOC_PROBE_WINDOW + MARGIN) / DUMP_PAGE + 1, sizeof(*present));
+	rdr.heaps = heaps;
+	rdr.nheaps = nheaps;
+	rdr.buf = xmalloc(MALLOC_PROBE_WINDOW + MARGIN);
+	rdr.present = xcalloc((MALLOC_PROBE_WINDOW + MARGIN) / DUMP_PAGE + 1, sizeof(*rdr.present));
 	out->pagemap = true;
 	for (size_t i = 0; i < nwin; i++) {
-		const struct window *wi = &win[order[i]];
-		const struct inspect_map *h = &heaps[wi->heap];
-		uint64_t dend = wi->end + MARGIN < h->end ? wi->end + MARGIN : h->end, t, tw;
-		struct inspect_win w;
-		size_t n;
-
 		/*
 		 * Fewer windows than MALLOC_PROBE_MIN_WINDOWS give no usable error
 		 * (a loaded machine's first reads cost more CPU): the budget counts
@@ -402,76 +526,35 @@ int probe_malloc(pid_t pid, uint64_t budget_ns, struct malloc_probe *out, struct
 		if ((out->read_ns >= budget_ns && i >= MALLOC_PROBE_MIN_WINDOWS) ||
 		    now_ns() - t0 >= cap)
 			break;
-		t = cpu_ns();
-		tw = now_ns();
-		ret = read_present(&rd, wi->start, buf, (size_t)(dend - wi->start), present,
-				   &out->pagemap, err);
-		out->read_ns += cpu_ns() - t;
-		out->read_wall_ns += now_ns() - tw;
+		ret = read_window(&rdr, &win[order[i]], 0, &smp[order[i]], err);
 		if (ret)
 			goto out;
-		memset(&w, 0, sizeof(w));
-		w.start = wi->start;
-		w.end = wi->end;
-		w.data = buf;
-		w.data_end = dend;
-		w.heap_start = h->start;
-		w.heap_end = h->end;
-		w.main_arena = h->cls == RC_HEAP;
-		w.heaps = heaps;
-		w.nheaps = nheaps;
-		ncands = 0;
-		inspect_window(&w, &cands, &ncands, &alloc_cands);
-		n = ncands + (w.pending_hdr ? 2 : 0);
-		if (n > nwords) {
-			nwords = n;
-			addrs = xrealloc(addrs, n * sizeof(*addrs));
-			vals = xrealloc(vals, n * sizeof(*vals));
-			ok = xrealloc(ok, n * sizeof(*ok));
-		}
-		for (size_t k = 0; k < ncands; k++)
-			addrs[k] = cands[k].strm + INSPECT_ZSTREAM_STATE;
-		if (w.pending_hdr) {
-			addrs[ncands] = w.pending_hdr - 8;
-			addrs[ncands + 1] = w.pending_hdr;
-		}
-		ret = read_words(&rd, addrs, vals, ok, n, out);
-		if (ret) {
-			words_error(err, pid, ret);
-			goto out;
-		}
-		for (size_t k = 0; k < ncands; k++)
-			if (ok[k] && vals[k] == cands[k].state)
-				w.zlib++;
-		if (w.pending_hdr && ok[ncands] && ok[ncands + 1])
-			inspect_window_settle(&w, vals[ncands], vals[ncands + 1]);
-		else if (w.pending_hdr)
-			w.chunks--;
-		smp[order[i]] = (struct sample){{(double)(w.end - w.start), (double)w.zlib,
-						 (double)w.inuse_bytes, (double)w.free_bytes},
-						true};
 		out->windows_read++;
-		out->sampled_bytes += w.end - w.start;
-		out->zlib_seen += w.zlib;
+		out->sampled_bytes += win[order[i]].end - win[order[i]].start;
+		out->zlib_seen += (uint64_t)smp[order[i]].v[S_ZLIB];
 	}
 	out->exact = out->windows_read == nwin;
+	if (out->exact && (ret = chain_windows(&rdr, win, nwin, smp, err)))
+		goto out;
 	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_ZLIB,
 		 &out->zlib_states, &out->zlib_err);
 	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_INUSE, &out->inuse,
 		 &out->inuse_err);
 	estimate(smp, nwin, out->windows_read, (double)out->total_bytes, S_FREE, &out->free,
 		 &out->free_err);
+	out->overcount = out->inuse + out->free >
+			 out->total_bytes + out->total_bytes / 16 + 2 * (out->inuse_err + out->free_err);
 	ret = 0;
 out:
 	out->wall_ns = now_ns() - t0;
-	dump_reader_release(&rd);
-	free(buf);
-	free(present);
+	dump_reader_release(rd);
+	free(rdr.buf);
+	free(rdr.present);
 	free(smp);
-	free(cands);
-	free(addrs);
-	free(vals);
-	free(ok);
+	free(rdr.cands);
+	free(rdr.addrs);
+	free(rdr.vals);
+	free(rdr.ok);
 	free(win);
 	free(order);
 	free(heaps);

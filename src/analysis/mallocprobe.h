@@ -26,11 +26,18 @@ struct malloc_probe {
 	uint64_t sampled_bytes;	    /* bytes of the windows read */
 	uint64_t windows, windows_read;
 	bool exact;		    /* every window was read: the counts are not estimates */
+	uint64_t rewalked;	    /* windows walked again from where the window before ended */
 	uint64_t zlib_states;	    /* zlib streams (inflate/deflate states), estimated */
 	uint64_t zlib_err;	    /* its standard error, 0 when exact */
 	uint64_t zlib_seen;	    /* the states found in the windows read */
 	uint64_t inuse, inuse_err;  /* bytes in chunks in use, estimated, and the error */
 	uint64_t free, free_err;    /* bytes in free chunks (the top excepted), the same */
+	/*
+	 * The chunks counted hold more bytes than the heaps, beyond the
+	 * estimate's error: the walk took data for chunks somewhere, and
+	 * inuse and free are not to be used.
+	 */
+	bool overcount;
 	uint64_t read_ns;	    /* CPU time of the reads of the target's memory (the budget's) */
 	uint64_t read_wall_ns;	    /* their wall time (longer on a loaded machine) */
 	uint64_t wall_ns;	    /* time of the whole probe */

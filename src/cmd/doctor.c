@@ -656,7 +656,15 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		p.heap_read_last = m1.sampled_bytes;
 		p.heap_bytes_first = m0.total_bytes;
 		p.heap_bytes_last = m1.total_bytes;
-		p.have_chunks = true;
+		p.have_chunks = !m1.overcount;
+		if (m1.overcount) {
+			char in[32], fr[32], all[32];
+
+			doctor_unchecked(r, "malloc fragmentation: the chunks counted (%s in use, %s free) exceed the heaps' %s, so they are not used",
+					 format_size(in, sizeof(in), m1.inuse),
+					 format_size(fr, sizeof(fr), m1.free),
+					 format_size(all, sizeof(all), m1.total_bytes));
+		}
 		p.chunk_inuse = m1.inuse;
 		p.chunk_free = m1.free;
 		p.malloc_rss = m1.rss;

@@ -460,6 +460,8 @@ static int inspect_malloc(pid_t pid, uint64_t budget_ms, bool json)
 		json_u64(&j, "inuse_bytes_error", m.inuse_err);
 		json_u64(&j, "free_bytes", m.free);
 		json_u64(&j, "free_bytes_error", m.free_err);
+		json_bool(&j, "chunks_overcounted", m.overcount);
+		json_u64(&j, "windows_rewalked", m.rewalked);
 		json_double(&j, "read_ms", (double)m.read_ns / 1e6);
 		json_double(&j, "read_wall_ms", (double)m.read_wall_ns / 1e6);
 		json_double(&j, "wall_ms", (double)m.wall_ns / 1e6);
@@ -489,6 +491,8 @@ static int inspect_malloc(pid_t pid, uint64_t budget_ms, bool json)
 	printf("chunks in use: %s, free: %s\n",
 	       estimate(x, sizeof(x), m.inuse, m.inuse_err, m.exact, true),
 	       estimate(y, sizeof(y), m.free, m.free_err, m.exact, true));
+	if (m.overcount)
+		printf("warning: the chunks counted hold more bytes than the heaps: the walk took data for chunks, those two figures are not to be trusted\n");
 	return EXIT_OK;
 }
 

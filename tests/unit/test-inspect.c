@@ -252,18 +252,20 @@ static uint64_t get64(const unsigned char *heap, size_t off)
  * z_stream whose state field points at a 7184-byte state whose first word
  * points back, then a 32 KiB window) among filler chunks of any size, some
  * of them free (size repeated in the next chunk's prev_size, PREV_INUSE
- * clear), then the top. Cut into windows of several sizes, inspect_window
- * must find what the whole walk finds, and every state, once.
+ * clear, fd and bk into the heap), and large chunks in use whose payload
+ * looks like a run of free 256-byte chunks but for their links, then the
+ * top. Cut into windows of several sizes, inspect_window must find what
+ * the whole walk finds, and every state, once.
  */
 static void test_windows(void)
 {
-	const size_t len = 4u << 20, first = 2240;
+	const size_t len = 8u << 20, first = 2240;
 	const uint64_t base = 0x7f0004000000ULL;
 	unsigned char *heap = malloc(len);
 	struct inspect_map hm = {base, base + len, RC_ARENA};
 	struct inspect_region r = {base, base + len, RC_ARENA, heap};
 	struct inspect in;
-	uint64_t states = 0, prev_size = 0, off = first;
+	uint64_t states = 0, prev_size = 0, off = first, large = 0;
 	bool prev_free = false;
 
 	memset(heap, 0x5a, len);
@@ -290,10 +292,27 @@ static void test_windows(void)
 			prev_free = false;
 			continue;
 		}
-		sz = pick == 2 ? 100000 : 32 + (next() % 4000) * 16;
+		if (pick == 3 && off + 300000 + 200000 >= len)
+			pick = 4; /* no room for a large one */
+		sz = pick == 2 ? 100000 : pick == 3 ? 300000 : 32 + (next() % 4000) * 16;
+		if (pick == 3) {
+			free_it = false;
+			large++;
+			/* payload: fake free chunks, prev_size and size 256, links no pointers */
+			for (uint64_t u = off + 16; u + 32 <= off + sz; u += 256) {
+				put64(heap, u, 256);
+				put64(heap, u + 8, 256 | 4);
+				put64(heap, u + 16, 0x4141414141414141ULL);
+				put64(heap, u + 24, 0x20);
+			}
+		}
 		put64(heap, off + 8, sz | (free_it ? 0 : 4) | (prev_free ? 0 : 1));
 		if (prev_free)
 			put64(heap, off, prev_size);
+		if (free_it) {
+			put64(heap, off + 16, base + first); /* fd, bk: a bin's neighbours */
+			put64(heap, off + 24, base + off);
+		}
 		prev_free = free_it;
 		prev_size = sz;
 		off += sz;
@@ -353,7 +372,10 @@ static void test_windows(void)
 		is_u64(resyncs, 0, what);
 		free(c);
 	}
-	ok(states > 10 && in.walks[0].free_bytes > 0, "windows: the heap has states and free chunks");
+	ok(states > 5 && in.walks[0].free_bytes > 0 && large > 0,
+	   "windows: the heap has states, free chunks and large ones with fake chunks inside");
+	printf("# %" PRIu64 " states, %" PRIu64 " free bytes, %" PRIu64 " large\n", states,
+	       in.walks[0].free_bytes, large);
 	inspect_release(&in);
 	free(heap);
 }
