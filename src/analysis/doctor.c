@@ -175,22 +175,67 @@ static void rate(struct finding *f, const struct series_trend *t)
 	f->confidence = t->j.confidence;
 }
 
-/* The thread group that grew the most between the first and the last point. */
+/*
+ * Whether folded thread names a and b are one family cut at two lengths:
+ * the kernel keeps 15 bytes of a thread's name, so "pool-12-thread-1" is
+ * "pool-12-thread-" and "pool-123-thread-1" "pool-123-thread": folded,
+ * "pool-#-thread-" and "pool-#-thread", one a prefix of the other by a
+ * character or two. Only names of a numbered family (a '#') are joined.
+ */
+static bool same_family(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	const char *s = la < lb ? a : b, *l = la < lb ? b : a;
+	size_t ls = la < lb ? la : lb, ll = la < lb ? lb : la;
+
+	return ls >= 4 && ll - ls <= 2 && strchr(s, '#') && !strncmp(s, l, ls);
+}
+
+/*
+ * The thread group that grew the most between the first and the last
+ * point, the names of one family cut at different lengths counted as one
+ * (named by its longest, the least cut); its growth in *delta.
+ */
 static const char *grown_group(const struct series *s, int *delta)
 {
 	const struct series_point *a = &s->pts[0], *b = &s->pts[s->n - 1];
 	const char *best = NULL;
+	size_t n = b->ntgroups;
+	int *d = xcalloc(n ? n : 1, sizeof(*d));
+	size_t *root = xcalloc(n ? n : 1, sizeof(*root));
 
 	*delta = 0;
-	for (size_t i = 0; i < b->ntgroups; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct series_tgroup *g0 = series_point_tgroup(a, b->tgroups[i].name);
-		int d = b->tgroups[i].count - (g0 ? g0->count : 0);
 
-		if (d > *delta) {
-			*delta = d;
-			best = b->tgroups[i].name;
+		d[i] = b->tgroups[i].count - (g0 ? g0->count : 0);
+		root[i] = i;
+		/* joined to the family of the first earlier group it is cut from (or to) */
+		for (size_t k = 0; k < i; k++)
+			if (same_family(b->tgroups[k].name, b->tgroups[i].name)) {
+				root[i] = root[k];
+				break;
+			}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int sum = 0;
+		const char *name = b->tgroups[i].name;
+
+		if (root[i] != i)
+			continue;
+		for (size_t k = i; k < n; k++)
+			if (root[k] == i) {
+				sum += d[k];
+				if (strlen(b->tgroups[k].name) > strlen(name))
+					name = b->tgroups[k].name;
+			}
+		if (sum > *delta) {
+			*delta = sum;
+			best = name;
 		}
 	}
+	free(d);
+	free(root);
 	return best;
 }
 

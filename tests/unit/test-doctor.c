@@ -242,6 +242,33 @@ static void test_rules(void)
 	doctor_report_release(&r);
 	series_release(&s);
 
+	/*
+	 * Executors' threads as the kernel cuts their names at 15 bytes:
+	 * "pool-7-thread-1", "pool-12-thread-", "pool-123-thread" are one family,
+	 * which grows by 6 a point while "worker#" grows by 2.
+	 */
+	make(&s, THREADS);
+	for (size_t i = 0; i < s.n; i++) {
+		static const char *const names[] = { "pool-#-thread-#", "pool-#-thread-",
+						     "pool-#-thread", "worker#" };
+		static const int per_point[] = { 1, 2, 3, 2 };
+		struct series_point *pt = &s.pts[i];
+
+		free(pt->tgroups);
+		pt->tgroups = calloc(4, sizeof(*pt->tgroups));
+		pt->ntgroups = 4;
+		for (int k = 0; k < 4; k++) {
+			strcpy(pt->tgroups[k].name, names[k]);
+			pt->tgroups[k].count = (int)i * per_point[k];
+		}
+	}
+	doctor_report_init(&r);
+	doctor_diagnose(&s, &p, &r);
+	ok(r.n >= 1 && strstr(r.f[0].culprit, "threads named 'pool-#-thread-#' (+174)"),
+	   "a family cut at three lengths is one group, named by its longest name");
+	doctor_report_release(&r);
+	series_release(&s);
+
 	make(&s, DIRECT);
 	doctor_report_init(&r);
 	doctor_diagnose(&s, &p, &r);
