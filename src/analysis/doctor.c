@@ -549,6 +549,19 @@ static void direct_fix(const struct ctx *c, struct finding *f)
 		    "release or pool the direct buffers (Netty: release() every ByteBuf); set -XX:MaxDirectMemorySize (by default as large as -Xmx) to fail fast");
 }
 
+/*
+ * Direct buffers NIO takes for itself: an I/O call with a heap buffer goes
+ * through a temporary direct buffer that the thread keeps in a cache of its
+ * own (sun.nio.ch.Util), as large as the largest transfer, freed when the
+ * thread ends. Their growth is threads that live on, or transfers that grow.
+ */
+static void temporary_fix(const struct ctx *c, struct finding *f)
+{
+	SET(f->fix,
+	    "%sNIO keeps a temporary direct buffer per thread for I/O with heap buffers: use fewer, longer-lived threads for it, pass direct buffers yourself, or bound the cache with -Djdk.nio.maxCachedBufferSize=BYTES (larger transfers are then freed at once)",
+	    finding_named(c->r, "thread-leak") ? "end the leaking threads (the thread-leak finding): each keeps its buffer; " : "");
+}
+
 /* The collections hsperfdata counted between the first and the last point; -1: not counted. */
 static int64_t gcs_in_window(const struct series *s)
 {
@@ -2155,6 +2168,8 @@ static void culprits_from_windows(struct ctx *c)
 			direct = true;
 		}
 		culprit_from_stack(f, cu, st, direct || stack_is_direct(st) ? direct_api(st) : NULL);
+		if (!strcmp(f->pattern, "direct-buffers") && strcmp(direct_api(st), DIRECT_API))
+			temporary_fix(c, f);
 		if (!strcmp(f->pattern, "malloc-leak"))
 			continue; /* rule_malloc_sites said the site's figures */
 		/* the site is named: the fix is at it, no longer a recording to make */

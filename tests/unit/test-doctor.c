@@ -1142,6 +1142,9 @@ static void test_direct_temporary(void)
 		   strstr(r.f[0].culprit, "sun.nio.ch.Util.getTemporaryDirectBuffer") &&
 		   strstr(r.f[0].culprit, "com.example.Reader.job (Reader.java:21)"),
 	   "a temporary buffer's site through Unsafe.allocateMemory names the program's read");
+	ok(r.n >= 1 && strstr(r.f[0].fix, "jdk.nio.maxCachedBufferSize") &&
+		   !strstr(r.f[0].fix, "Netty"),
+	   "... and its fix is NIO's buffer cache, not releasing buffers");
 	if (r.n)
 		printf("# culprit: %s\n", r.f[0].culprit);
 	doctor_report_release(&r);
