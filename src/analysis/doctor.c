@@ -1074,10 +1074,11 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		    !c->s->is_jvm ? "malloc memory" : nmt_known ? "native memory outside NMT"
 							    : "native memory outside the Java heap",
 		    sz(a, sizeof(a), c->s->is_jvm ? out : d), c->span_s);
-		evidence(f, "live bytes of every allocation site while doctor was attached: %s",
+		evidence(f, "live bytes of every allocation site while doctor was attached: %s (at most: blocks from before the attach are not seen freed)",
 			 sz(a, sizeof(a), live_d));
 		SET(f->culprit,
 		    "glibc keeps the freed chunks in its arenas (one per thread): threads that malloc and free mixed sizes around long-lived blocks grow the heaps");
+		f->held = true;
 		SET(f->fix,
 		    "MALLOC_ARENA_MAX=2 (or 4) in the environment; malloc_trim(0) after large frees (a JVM: -XX:TrimNativeHeapInterval, JDK 17.0.9+, 21.0.1+); or another allocator (jemalloc); watch longer to see it level off");
 	} else if (c->s->is_jvm && nothing_seen_making(c, cheap, nmt_known ? out : d)) {
@@ -1335,6 +1336,7 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 {
 	const struct alloc_data *d = c->p->allocs;
 	const struct alloc_stack *best = NULL, *best_p = NULL;
+	const struct series_trend *cheap;
 	struct trend bt = { 0 }, tp = { 0 };
 	double best_conf = 0, conf_p = 0;
 	int64_t total = 0;
@@ -1372,6 +1374,14 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 		}
 	}
 	if (!best)
+		return;
+	/*
+	 * Attached, a site's live bytes rise by the blocks it made since the
+	 * attach whatever it frees of those made before: when glibc's own count
+	 * of bytes in use (a JVM's VM.info) did not follow, that is turnover.
+	 */
+	if (c->p->allocs_sample && (cheap = tr(c, "counter:offheap.cheap.outstanding")) &&
+	    cheap->n >= 2 && (double)(cheap->j.last - cheap->j.first) * 4 < bt.growth)
 		return;
 	/* the program's code over its path recorded without it (growing_stack) */
 	if (best_p && best_p != best && program_takes_over(tp.growth, bt.growth)) {
@@ -2135,6 +2145,15 @@ static void culprits_from_windows(struct ctx *c)
 			continue;
 		if (p->allocs_sample)
 			st = stack_for(p, f->pattern, &t);
+		if (f->held) {
+			/* no code to blame: the busiest site is said, not named the culprit */
+			char site[400];
+
+			if (st)
+				evidence(f, "the site whose live bytes rose most while attached: %s",
+					 allocrank_site_label(cu, st, site, sizeof(site)));
+			continue;
+		}
 		if (direct && !st)
 			continue; /* the rule's own culprit stays */
 		if (p->mmap_site && (mmap || !st)) {

@@ -43,8 +43,10 @@ struct finding {
 	double bytes_per_hour;		/* growth rate, 0 when not a growth */
 	double confidence;		/* 0..1 */
 	/* the culprit's stack when the code is known, innermost first (JSON) */
-	char culprit_frames[FINDING_MAX_FRAMES][160];
+	char culprit_frames[FINDING_MAX_FRAMES][256];
 	size_t nculprit_frames;
+	/* held by malloc: the culprit is the allocator's keeping, no code to name */
+	bool held;
 };
 
 /*
@@ -53,7 +55,7 @@ struct finding {
  */
 struct doctor_mmap_site {
 	char thread[16];		/* the thread's name when it mapped */
-	char frames[FINDING_MAX_FRAMES][160];	/* innermost first, past mmap & co */
+	char frames[FINDING_MAX_FRAMES][256];	/* innermost first, past mmap & co */
 	size_t nframes;
 	uint64_t outstanding, regions;	/* still mapped at the end of the window */
 	uint64_t window_ms;
