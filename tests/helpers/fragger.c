@@ -22,42 +22,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 static size_t nchunks = 65536, chunk_size = 1024, keep_every = 64;
 static pthread_barrier_t all_allocated, all_freed;
-
-static size_t arg(int argc, char **argv, int i, size_t def)
-{
-	char *end;
-	unsigned long long v;
-
-	if (argc <= i)
-		return def;
-	v = strtoull(argv[i], &end, 10);
-	if (*end || !v) {
-		fprintf(stderr, "fragger: bad number '%s'\n", argv[i]);
-		exit(2);
-	}
-	return v;
-}
-
-/* Written under a temporary name and renamed, so a reader never sees half of it. */
-static int write_ready(const char *path, const char *text)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -1;
-	if (fputs(text, f) < 0) {
-		fclose(f);
-		return -1;
-	}
-	if (fclose(f))
-		return -1;
-	return rename(tmp, path);
-}
 
 static void *worker(void *unused)
 {
@@ -95,11 +63,11 @@ int main(int argc, char **argv)
 				"[LIFETIME_S]\n");
 		return 2;
 	}
-	nthreads = arg(argc, argv, 2, 8);
-	nchunks = arg(argc, argv, 3, nchunks);
-	chunk_size = arg(argc, argv, 4, chunk_size);
-	keep_every = arg(argc, argv, 5, keep_every);
-	lifetime = arg(argc, argv, 6, 600);
+	nthreads = number_arg("fragger", argc, argv, 2, 8, SIZE_MAX);
+	nchunks = number_arg("fragger", argc, argv, 3, nchunks, SIZE_MAX);
+	chunk_size = number_arg("fragger", argc, argv, 4, chunk_size, SIZE_MAX);
+	keep_every = number_arg("fragger", argc, argv, 5, keep_every, SIZE_MAX);
+	lifetime = number_arg("fragger", argc, argv, 6, 600, SIZE_MAX);
 
 	pthread_barrier_init(&all_allocated, NULL, nthreads);
 	pthread_barrier_init(&all_freed, NULL, nthreads + 1);

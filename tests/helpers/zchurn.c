@@ -25,42 +25,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ready.h"
+
 static size_t steps = 3000, ring = 300, batch = 120;
 static pthread_barrier_t done;
 static size_t open_streams[64];
-
-static size_t arg(int argc, char **argv, int i, size_t def, size_t max)
-{
-	char *end;
-	unsigned long long v;
-
-	if (argc <= i)
-		return def;
-	v = strtoull(argv[i], &end, 10);
-	if (*end || !v || v > max) {
-		fprintf(stderr, "zchurn: bad number '%s'\n", argv[i]);
-		exit(2);
-	}
-	return v;
-}
-
-static int write_ready(const char *path, const char *text)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -1;
-	if (fputs(text, f) < 0) {
-		fclose(f);
-		return -1;
-	}
-	if (fclose(f))
-		return -1;
-	return rename(tmp, path);
-}
 
 static void *worker(void *arg_)
 {
@@ -114,11 +83,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: zchurn READY [THREADS] [STEPS] [RING] [BATCH] [LIFETIME_S]\n");
 		return 2;
 	}
-	nthreads = arg(argc, argv, 2, 4, 64);
-	steps = arg(argc, argv, 3, steps, 1000000);
-	ring = arg(argc, argv, 4, ring, 100000);
-	batch = arg(argc, argv, 5, batch, ring);
-	lifetime = arg(argc, argv, 6, 600, 86400);
+	nthreads = number_arg("zchurn", argc, argv, 2, 4, 64);
+	steps = number_arg("zchurn", argc, argv, 3, steps, 1000000);
+	ring = number_arg("zchurn", argc, argv, 4, ring, 100000);
+	batch = number_arg("zchurn", argc, argv, 5, batch, ring);
+	lifetime = number_arg("zchurn", argc, argv, 6, 600, 86400);
 
 	pthread_barrier_init(&done, NULL, (unsigned int)nthreads + 1);
 	for (size_t i = 0; i < nthreads; i++) {
