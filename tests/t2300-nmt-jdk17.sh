@@ -1,7 +1,8 @@
 #!/bin/sh
 # offheap nmt against OpenJDK 17 with -XX:NativeMemoryTracking=summary: figures equal jcmd's,
 # baseline and diff (the JVM's and --since FILE) see 32 MiB of direct memory, bad baseline
-# files are refused, a JVM without NMT gets the error and the hint.
+# files are refused, a JVM without NMT gets the error and the hint; with NMT detail, the Java
+# code a site's stack ends in is named from the JVM's own structures.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/nmt-lib.sh"
 . "$TEST_DIRECTORY/require-lib.sh"
@@ -161,6 +162,27 @@ test_expect_success 'no such process; usage errors exit 2' '
 	test_exit_code 2 offheap nmt $NPID diff --since x --detail 2>/dev/null &&
 	offheap nmt --help | grep -A3 "^Examples:" | grep "offheap nmt"
 '
+
+# NMT's detail stacks end at the first frame of Java code: a JVM allocating direct
+# buffers all the time (its native wrapper of Unsafe.allocateMemory0 compiled) gets it named
+mkdir dl
+start_bg "$JAVA" -XX:NativeMemoryTracking=detail -Xmx256m -XX:MaxDirectMemorySize=1g \
+	"$ROOT/tests/java/DirectLeak.java" dl/ready 8192 120 >dl.out 2>&1
+DLPID=$BG_PID
+wait_ready dl/ready 60 || fail_all "DirectLeak starts within 60 s" dl.out
+# the JIT compiles a native method's wrapper once it is called often: wait for it
+wait_for 60 "offheap jcmd $DLPID Compiler.codelist 2>/dev/null | grep -q 'Unsafe.allocateMemory0'" ||
+	fail_all "the JVM compiles allocateMemory0's wrapper within 60 s" dl.out
+
+test_expect_success 'detail: the Java code a direct buffer site ends in is named' '
+	offheap nmt $DLPID detail --json >dl.json &&
+	jq -e "[.malloc_sites[] | select(.category == \"Other\") | .frames[] |
+		select(.java == [\"jdk.internal.misc.Unsafe.allocateMemory0(long) (Native Method)\"])] |
+		length > 0" dl.json &&
+	offheap nmt $DLPID detail --top 50 >dl.txt &&
+	grep -x "        \[java\] jdk.internal.misc.Unsafe.allocateMemory0(long) (Native Method)" dl.txt
+'
+stop_bg $DLPID
 
 stop_bg $NPID
 stop_bg $OFFPID

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "attach.h"
+#include "hotspot.h"
 #include "json.h"
 #include "nmt.h"
 #include "nmtbase.h"
@@ -350,9 +351,56 @@ static void j_meta(struct json *j, const char *key, const struct nmt_metaspace *
 	json_obj_end(j);
 }
 
+/*
+ * NMT's walk ends at the first frame of Java code, a bare address. A live
+ * JVM's own structures name it (src/source/hotspot.c, as trace does): the
+ * native method of a wrapper, or a compiled method and those inlined at
+ * its call, with their lines. Its code may have been replaced since NMT took
+ * the stack: a compiled frame is named only when its call's debug
+ * information checks out (a PcDesc at that return address, its scopes
+ * ending at the nmethod's own method).
+ */
+static struct hotspot *java_hs;
+
+/* The Java frames at pc, one a line in sb ("pkg.Class.method(args) (File.java:42)"); how many. */
+static int java_names(uint64_t pc, struct strbuf *sb)
+{
+	struct hotspot_scope sc[16];
+	struct hotspot_name nm;
+	char buf[700];
+	int n, named = 0;
+
+	if (!java_hs || (n = hotspot_compiled_frames(java_hs, pc, sc, 16)) <= 0 ||
+	    (n == 1 && sc[0].bci == HOTSPOT_BCI_COMPILED))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (hotspot_method_name(java_hs, sc[i].method, sc[i].bci, &nm))
+			continue;
+		strbuf_addf(sb, "%s%s", named ? "\n" : "", hotspot_name_format(&nm, buf, sizeof(buf)));
+		named++;
+	}
+	return named;
+}
+
+/* Whether a site of r has a frame of Java code (worth reading the JVM's structures). */
+static bool has_java_code(const struct nmt_report *r)
+{
+	const struct nmt_stack *st;
+
+	for (size_t i = 0; i < r->nmalloc_sites + r->nmmap_sites; i++) {
+		st = i < r->nmalloc_sites ? &r->malloc_sites[i].stack
+					  : &r->mmap_sites[i - r->nmalloc_sites].stack;
+		for (size_t k = 0; k < st->nframes; k++)
+			if (!st->frames[k].sym)
+				return true;
+	}
+	return false;
+}
+
 static void j_stack(struct json *j, const struct nmt_stack *s)
 {
 	char addr[32];
+	struct strbuf names = STRBUF_INIT;
 
 	json_arr_begin(j, "frames");
 	for (size_t i = 0; i < s->nframes; i++) {
@@ -368,10 +416,24 @@ static void j_stack(struct json *j, const struct nmt_stack *s)
 				json_str(j, "library", f->lib);
 		} else {
 			json_bool(j, "jit", true);
+			if (hotspot_in_interpreter(java_hs, f->addr))
+				json_bool(j, "interpreted", true);
+			strbuf_reset(&names);
+			if (java_names(f->addr, &names)) {
+				json_arr_begin(j, "java");
+				for (char *line = names.buf, *nl; line; line = nl ? nl + 1 : NULL) {
+					nl = strchr(line, '\n');
+					if (nl)
+						*nl = '\0';
+					json_str(j, NULL, line);
+				}
+				json_arr_end(j);
+			}
 		}
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	strbuf_release(&names);
 }
 
 static void j_hex(struct json *j, const char *key, uint64_t v)
@@ -607,16 +669,28 @@ static void print_facts(const struct nmt_report *r, bool diff)
 
 static void print_stack(const struct nmt_stack *s)
 {
+	struct strbuf names = STRBUF_INIT;
+
 	for (size_t i = 0; i < s->nframes; i++) {
 		const struct nmt_frame *f = &s->frames[i];
 
-		if (!f->sym)
-			printf("        0x%" PRIx64 " (Java code)\n", f->addr);
+		strbuf_reset(&names);
+		if (!f->sym && java_names(f->addr, &names)) {
+			for (char *line = names.buf, *nl; line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				printf("        [java] %s\n", line);
+			}
+		} else if (!f->sym)
+			printf("        0x%" PRIx64 " (Java code%s)\n", f->addr,
+			       hotspot_in_interpreter(java_hs, f->addr) ? ", interpreted" : "");
 		else if (f->lib)
 			printf("        %s+0x%" PRIx64 " (%s)\n", f->sym, f->off, f->lib);
 		else
 			printf("        %s+0x%" PRIx64 "\n", f->sym, f->off);
 	}
+	strbuf_release(&names);
 }
 
 static int cmp_malloc(const void *a, const void *b)
@@ -733,12 +807,16 @@ static int do_show(const struct opts *o, const char *what)
 	rc = fetch(o, what, &text, &r);
 	if (rc)
 		goto out;
+	if (has_java_code(&r))
+		java_hs = hotspot_open(o->pid); /* NULL: the frames stay addresses */
 	if (o->json)
 		print_json(o, &r, NULL);
 	else
 		print_text(o, &r, NULL);
 	rc = finish_output();
 out:
+	hotspot_close(java_hs);
+	java_hs = NULL;
 	nmt_report_release(&r);
 	strbuf_release(&text);
 	return rc;
