@@ -961,18 +961,31 @@ static int64_t live_growth(const struct doctor_probes *p, int64_t dflt)
 }
 
 /*
+ * Whether glibc's own count of bytes in use rose by less than a quarter of
+ * grow: a JVM's VM.info C-Heap outstanding, or the malloc probe's chunks in
+ * use at doctor's first and last look (any process). Attached, the
+ * recording's live bytes cannot tell: they miss the frees of older blocks.
+ */
+static bool inuse_not_following(const struct series_trend *cheap, const struct doctor_probes *p,
+				double grow)
+{
+	if (cheap && cheap->n >= 2)
+		return (double)(cheap->j.last - cheap->j.first) * 4 < grow;
+	return p->have_inuse_delta && (double)p->inuse_delta * 4 < grow;
+}
+
+/*
  * Growth of the malloc heaps (not anonymous mmaps) that what is in use did
  * not follow: less than a quarter of it kept by the sites doctor's own window
  * saw (live_d), or by glibc's own count of bytes in use (a JVM's VM.info
  * C-Heap outstanding, its first and last point).
  */
 static bool held_by_malloc(const char *cls, int64_t live_d, const struct series_trend *cheap,
-			   int64_t grow)
+			   const struct doctor_probes *p, int64_t grow)
 {
 	if (!strcmp(cls, "anon"))
 		return false;
-	return live_d * 4 < grow ||
-	       (cheap && cheap->n >= 2 && (cheap->j.last - cheap->j.first) * 4 < grow);
+	return live_d * 4 < grow || inuse_not_following(cheap, p, grow);
 }
 
 /*
@@ -1062,7 +1075,7 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			    p->zlib_objects_last,
 			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
 		SET(f->fix, ZLIB_FIX);
-	} else if (held_by_malloc(cls, live_d, cheap, c->s->is_jvm ? out : d)) {
+	} else if (held_by_malloc(cls, live_d, cheap, p, c->s->is_jvm ? out : d)) {
 		/*
 		 * The malloc heaps grew but what is allocated and kept did not, so
 		 * malloc holds freed chunks: a healthy server under load, threads
@@ -1076,6 +1089,9 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 		    sz(a, sizeof(a), c->s->is_jvm ? out : d), c->span_s);
 		evidence(f, "live bytes of every allocation site while doctor was attached: %s (at most: blocks from before the attach are not seen freed)",
 			 sz(a, sizeof(a), live_d));
+		if (!cheap && p->have_inuse_delta)
+			evidence(f, "malloc chunks in use (glibc's count, read in the heaps at the first and last look): %s",
+				 sz(a, sizeof(a), p->inuse_delta));
 		SET(f->culprit,
 		    "glibc keeps the freed chunks in its arenas (one per thread): threads that malloc and free mixed sizes around long-lived blocks grow the heaps");
 		f->held = true;
@@ -1336,7 +1352,6 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 {
 	const struct alloc_data *d = c->p->allocs;
 	const struct alloc_stack *best = NULL, *best_p = NULL;
-	const struct series_trend *cheap;
 	struct trend bt = { 0 }, tp = { 0 };
 	double best_conf = 0, conf_p = 0;
 	int64_t total = 0;
@@ -1380,8 +1395,8 @@ static void malloc_sites_of(struct ctx *c, enum site_kind kind)
 	 * attach whatever it frees of those made before: when glibc's own count
 	 * of bytes in use (a JVM's VM.info) did not follow, that is turnover.
 	 */
-	if (c->p->allocs_sample && (cheap = tr(c, "counter:offheap.cheap.outstanding")) &&
-	    cheap->n >= 2 && (double)(cheap->j.last - cheap->j.first) * 4 < bt.growth)
+	if (c->p->allocs_sample && inuse_not_following(tr(c, "counter:offheap.cheap.outstanding"),
+						       c->p, bt.growth))
 		return;
 	/* the program's code over its path recorded without it (growing_stack) */
 	if (best_p && best_p != best && program_takes_over(tp.growth, bt.growth)) {
@@ -1631,7 +1646,7 @@ static void culprit_from_stack(struct finding *f, const struct allocrank_culprit
 			       const struct alloc_stack *st, const char *api)
 {
 	const struct alloc_frame *nat = allocrank_past_allocator(st), *near = NULL, *user = NULL;
-	char a[160], b[160], c[160];
+	char a[256], b[256], c[256];
 
 	f->nculprit_frames = 0;
 	for (size_t i = 0; i < st->nframes; i++) {

@@ -36,10 +36,10 @@ struct finding {
 	const char *pattern;
 	enum finding_severity severity;
 	char title[160];		/* one line: what is happening */
-	char evidence[FINDING_MAX_EVIDENCE][200];	/* the numbers behind it */
+	char evidence[FINDING_MAX_EVIDENCE][320];	/* the numbers behind it */
 	size_t nevidence;
 	char culprit[512];		/* which code / category / site */
-	char fix[300];			/* what to do */
+	char fix[480];			/* what to do */
 	double bytes_per_hour;		/* growth rate, 0 when not a growth */
 	double confidence;		/* 0..1 */
 	/* the culprit's stack when the code is known, innermost first (JSON) */
@@ -85,6 +85,13 @@ struct doctor_probes {
 	/* glibc chunk walk of the brk heap and arenas */
 	bool have_chunks;
 	uint64_t chunk_inuse, chunk_free;	/* bytes */
+	/*
+	 * glibc's bytes in use at the first and last look, when both counts
+	 * are sound (not overcounted) and their errors small: what malloc'd
+	 * memory was kept, for any process (a JVM also has VM.info's).
+	 */
+	bool have_inuse_delta;
+	int64_t inuse_delta;
 	uint64_t malloc_rss;			/* resident bytes of the walked regions */
 	uint64_t arenas;			/* arena heaps walked */
 	/* VM.classloader_stats: the loader type holding the most classes */

@@ -667,6 +667,12 @@ static int diagnose_live(pid_t pid, const struct live_opts *o, struct series *s,
 		}
 		p.chunk_inuse = m1.inuse;
 		p.chunk_free = m1.free;
+		p.have_inuse_delta = !m0.overcount && !m1.overcount;
+		p.inuse_delta = (int64_t)m1.inuse - (int64_t)m0.inuse;
+		/* sampled: the change must stand out of the two estimates' errors */
+		if ((int64_t)(2 * (m0.inuse_err + m1.inuse_err)) > (p.inuse_delta < 0 ? -p.inuse_delta : p.inuse_delta) &&
+		    !(m0.exact && m1.exact))
+			p.have_inuse_delta = false;
 		p.malloc_rss = m1.rss;
 		p.arenas = m1.arenas;
 	} else {
