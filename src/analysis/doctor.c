@@ -1177,6 +1177,42 @@ out:
 	f->confidence = conf;
 }
 
+/*
+ * zlib states that rose in the malloc heaps while native memory did not
+ * grow steadily (rule_native made no finding): a program that leaves its
+ * Inflaters and Deflaters to the Cleaner, whose GCs free them in batches,
+ * so the memory saws up and down while the states it holds between GCs
+ * pile up. Every byte of the heaps read (or a rise beyond twice the
+ * sampling error), 50 states and a quarter more at least, and the objects
+ * on the heap rising too when the histogram was read.
+ */
+static void rule_zlib_count(struct ctx *c)
+{
+	const struct doctor_probes *p = c->p;
+	uint64_t rise = p->zlib_last > p->zlib_first ? p->zlib_last - p->zlib_first : 0;
+	struct finding *f;
+
+	if (!c->s->is_jvm || !p->have_zlib || rise < 50 || rise * 4 < p->zlib_first ||
+	    (double)rise <= 2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last) ||
+	    finding_named(c->r, "zlib-inflater") ||
+	    (p->have_histogram && p->zlib_objects_last <= p->zlib_objects_first))
+		return;
+	f = add(c->r, "zlib-inflater", FS_LEAK);
+	/* a state and its buffers: about 7 KiB inflating, 270 KiB deflating; say the count */
+	f->confidence = p->have_histogram ? 0.7 : 0.55;
+	SET(f->title, "zlib streams never ended: %" PRIu64 " -> %" PRIu64 " zlib stream states in the malloc heaps in %.0f s",
+	    p->zlib_first, p->zlib_last, c->span_s);
+	zlib_evidence(f, p);
+	if (p->have_histogram)
+		evidence(f, "Inflater/Deflater objects on the Java heap: %" PRIu64 " -> %" PRIu64,
+			 p->zlib_objects_first, p->zlib_objects_last);
+	evidence(f, "native memory did not grow steadily: collections free such streams in batches, and the program makes them again");
+	SET(f->culprit,
+	    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed, left to the Cleaner: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
+	    p->zlib_last, (int64_t)rise);
+	SET(f->fix, ZLIB_FIX);
+}
+
 static void rule_fragmentation(struct ctx *c)
 {
 	const struct doctor_probes *p = c->p;
@@ -1188,13 +1224,15 @@ static void rule_fragmentation(struct ctx *c)
 		return;
 	f = add(c->r, "arena-fragmentation", FS_WARNING);
 	f->confidence = (double)p->chunk_free / (double)(held ? held : 1);
-	SET(f->title, "malloc fragmentation, not a leak: %s of the malloc heaps is free but held",
-	    format_size(a, sizeof(a), p->chunk_free));
+	/* beside a leak, its freed chunks are not the whole story: not "not a leak" */
+	SET(f->title, "malloc fragmentation%s: %s of the malloc heaps is free but held",
+	    doctor_has_leak(c->r) ? "" : ", not a leak", format_size(a, sizeof(a), p->chunk_free));
 	evidence(f, "malloc heaps (brk + %" PRIu64 " arenas): resident %s, chunks in use %s, free %s",
 		 p->arenas, format_size(a, sizeof(a), p->malloc_rss),
 		 format_size(b, sizeof(b), p->chunk_inuse), format_size(d, sizeof(d), p->chunk_free));
 	SET(f->culprit,
-	    "glibc keeps freed chunks inside its arenas (one per thread, up to 8 x cores): live data is small, RSS stays high");
+	    "glibc keeps freed chunks inside its arenas (one per thread, up to 8 x cores): %s, RSS stays high",
+	    p->chunk_inuse * 2 < p->chunk_free ? "live data is small" : "much of it is free");
 	/* TrimNativeHeapInterval: offered when this JVM's own flags list it (17.0.15 has it) */
 	if (!c->s->is_jvm)
 		SET(f->fix,
@@ -1856,6 +1894,30 @@ static bool stack_outside_jvm(const struct alloc_stack *st)
 	return !fr || !fr->module || !strstr(fr->module, "libjvm.so");
 }
 
+/*
+ * The stack of d matching want that allocated most in the window, the
+ * program's code first: a pattern another count proved (zlib states) is
+ * named by its busiest site when none grew steadily (streams a GC frees in
+ * batches rise and fall).
+ */
+static const struct alloc_stack *busiest_stack(const struct alloc_data *d,
+					       bool (*want)(const struct alloc_stack *))
+{
+	const struct alloc_stack *best = NULL;
+
+	for (size_t i = 0; d && i < d->nr; i++) {
+		const struct alloc_stack *st = &d->stacks[i];
+
+		if (!want(st) || !st->alloc_count)
+			continue;
+		if (!best || reaches_program(st) > reaches_program(best) ||
+		    (reaches_program(st) == reaches_program(best) &&
+		     st->alloc_count > best->alloc_count))
+			best = st;
+	}
+	return best;
+}
+
 /* The growing stack behind a finding of pattern, per what the pattern means. */
 static const struct alloc_stack *stack_for(const struct doctor_probes *p, const char *pattern,
 					   struct trend *t)
@@ -1875,6 +1937,8 @@ static const struct alloc_stack *stack_for(const struct doctor_probes *p, const 
 	 */
 	if (!st && !strcmp(pattern, "native-outside-nmt") && !p->nmt_on)
 		return growing_stack(p->allocs, stack_is_direct, t);
+	if (!st && !strcmp(pattern, "zlib-inflater") && (st = busiest_stack(p->allocs, stack_is_zlib)))
+		memset(t, 0, sizeof(*t)); /* named, not grown */
 	if (!strcmp(pattern, "zlib-inflater") || !strcmp(pattern, "native-outside-nmt"))
 		return st;
 	return st ? st : growing_stack(p->allocs, NULL, t);
@@ -2211,8 +2275,8 @@ static void culprits_from_windows(struct ctx *c)
 			SET(f->fix,
 			    "free what the named code allocates once it is no longer used; 'offheap record -o rec.db -- CMD' then 'offheap report rec.db' follows it over a longer run");
 		live = st->live_bytes < 0 ? 0 : (uint64_t)st->live_bytes;
-		evidence(f, "growing site (attached for %.0f s, sampled every %s): %s live, %s over the window, %" PRIu64 " allocations, %" PRIu64 " freed",
-			 (double)p->allocs->span_ms / 1000,
+		evidence(f, "%s site (attached for %.0f s, sampled every %s): %s live, %s over the window, %" PRIu64 " allocations, %" PRIu64 " freed",
+			 t.growth > 0 ? "growing" : "busiest", (double)p->allocs->span_ms / 1000,
 			 format_size(a, sizeof(a), p->allocs_sample),
 			 format_size(b, sizeof(b), live), sz(g, sizeof(g), sat_i64(t.growth)),
 			 st->alloc_count, st->free_count);
@@ -2252,6 +2316,7 @@ void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 			rule_threads(&c);
 		}
 		rule_native(&c, r->n > before);
+		rule_zlib_count(&c);
 		/* not native memory (heap, arenas, anon): they explain none of it */
 		rule_mapped(&c, RC_FILE);
 		rule_mapped(&c, RC_SHM);
