@@ -1183,7 +1183,7 @@ out:
  * Inflaters and Deflaters to the Cleaner, whose GCs free them in batches,
  * so the memory saws up and down while the states it holds between GCs
  * pile up. Every byte of the heaps read (or a rise beyond twice the
- * sampling error), 50 states and a quarter more at least, and the objects
+ * sampling error), 50 states and an eighth more at least, and the objects
  * on the heap rising too when the histogram was read.
  */
 static void rule_zlib_count(struct ctx *c)
@@ -1192,7 +1192,7 @@ static void rule_zlib_count(struct ctx *c)
 	uint64_t rise = p->zlib_last > p->zlib_first ? p->zlib_last - p->zlib_first : 0;
 	struct finding *f;
 
-	if (!c->s->is_jvm || !p->have_zlib || rise < 50 || rise * 4 < p->zlib_first ||
+	if (!c->s->is_jvm || !p->have_zlib || rise < 50 || rise * 8 < p->zlib_first ||
 	    (double)rise <= 2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last) ||
 	    finding_named(c->r, "zlib-inflater") ||
 	    (p->have_histogram && p->zlib_objects_last <= p->zlib_objects_first))
