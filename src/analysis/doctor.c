@@ -2321,7 +2321,6 @@ void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 		rule_mapped(&c, RC_FILE);
 		rule_mapped(&c, RC_SHM);
 		rule_budget(&c);
-		free(c.t);
 	} else if (s && s->n) {
 		doctor_unchecked(r, "growth: %zu sample%s, at least 3 are needed for a trend", s->n,
 				 s->n == 1 ? "" : "s");
@@ -2330,6 +2329,7 @@ void doctor_diagnose(const struct series *s, const struct doctor_probes *p,
 		rule_fragmentation(&c);
 	rule_malloc_sites(&c);
 	culprits_from_windows(&c);
+	free(c.t); /* the trends: the rules after the series' (malloc sites, culprits) read them too */
 	if (r->n)
 		qsort(r->f, r->n, sizeof(*r->f), cmp_finding);
 }
