@@ -1183,8 +1183,7 @@ out:
  * Inflaters and Deflaters to the Cleaner, whose GCs free them in batches,
  * so the memory saws up and down while the states it holds between GCs
  * pile up. Every byte of the heaps read (or a rise beyond twice the
- * sampling error), 50 states and an eighth more at least, and the objects
- * on the heap rising too when the histogram was read.
+ * sampling error), 50 states and an eighth more at least.
  */
 static void rule_zlib_count(struct ctx *c)
 {
@@ -1192,14 +1191,19 @@ static void rule_zlib_count(struct ctx *c)
 	uint64_t rise = p->zlib_last > p->zlib_first ? p->zlib_last - p->zlib_first : 0;
 	struct finding *f;
 
+	bool objects = p->have_histogram && p->zlib_objects_last > p->zlib_objects_first;
+
 	if (!c->s->is_jvm || !p->have_zlib || rise < 50 || rise * 8 < p->zlib_first ||
 	    (double)rise <= 2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last) ||
-	    finding_named(c->r, "zlib-inflater") ||
-	    (p->have_histogram && p->zlib_objects_last <= p->zlib_objects_first))
+	    finding_named(c->r, "zlib-inflater"))
 		return;
 	f = add(c->r, "zlib-inflater", FS_LEAK);
-	/* a state and its buffers: about 7 KiB inflating, 270 KiB deflating; say the count */
-	f->confidence = p->have_histogram ? 0.7 : 0.55;
+	/*
+	 * The histogram may have been taken on either side of a collection
+	 * (the objects left to the Cleaner go with it): objects that did not
+	 * rise lower the confidence, they do not undo an exact count.
+	 */
+	f->confidence = objects ? 0.7 : 0.5;
 	SET(f->title, "zlib streams never ended: %" PRIu64 " -> %" PRIu64 " zlib stream states in the malloc heaps in %.0f s",
 	    p->zlib_first, p->zlib_last, c->span_s);
 	zlib_evidence(f, p);
@@ -1232,7 +1236,8 @@ static void rule_fragmentation(struct ctx *c)
 		 format_size(b, sizeof(b), p->chunk_inuse), format_size(d, sizeof(d), p->chunk_free));
 	SET(f->culprit,
 	    "glibc keeps freed chunks inside its arenas (one per thread, up to 8 x cores): %s, RSS stays high",
-	    p->chunk_inuse * 2 < p->chunk_free ? "live data is small" : "much of it is free");
+	    p->chunk_inuse * 2 < p->chunk_free && !doctor_has_leak(c->r) ? "live data is small"
+									   : "much of it is free");
 	/* TrimNativeHeapInterval: offered when this JVM's own flags list it (17.0.15 has it) */
 	if (!c->s->is_jvm)
 		SET(f->fix,
@@ -1768,6 +1773,16 @@ static void culprit_from_mmap(struct finding *f, const struct doctor_mmap_site *
 			 m->frames[i]);
 }
 
+/* Whether a traced mapping was the JVM committing memory it had reserved (os::commit_memory). */
+static bool jvm_commits(const struct doctor_mmap_site *m)
+{
+	for (size_t i = 0; i < m->nframes && i < 4; i++)
+		if (!strncmp(m->frames[i], "os::pd_commit_memory", 20) ||
+		    !strncmp(m->frames[i], "os::commit_memory", 17))
+			return true;
+	return false;
+}
+
 /* A traced frame's text without the perf map's "[java] " and return type. */
 static const char *traced_method(const char *fr)
 {
@@ -2235,6 +2250,23 @@ static void culprits_from_windows(struct ctx *c)
 		}
 		if (direct && !st)
 			continue; /* the rule's own culprit stays */
+		if (p->mmap_site && (mmap || !st) && jvm && !strcmp(f->pattern, "native-outside-nmt") &&
+		    jvm_commits(p->mmap_site)) {
+			/*
+			 * What the trace saw kept is the JVM committing its own
+			 * reservations (metaspace, code cache), which NMT counts
+			 * as committed before the pages are touched: not outside
+			 * it. Beside a finding that names it (classes), nothing
+			 * more to say; alone, a warning.
+			 */
+			if (c->r->n > 1) {
+				drop_finding(c->r, i--);
+				continue;
+			}
+			f->severity = FS_WARNING;
+			evidence(f, "what the trace saw mapped and kept is the JVM's own commit of memory NMT counts (%s)",
+				 p->mmap_site->nframes > 2 ? p->mmap_site->frames[2] : p->mmap_site->frames[0]);
+		}
 		if (p->mmap_site && (mmap || !st)) {
 			culprit_from_mmap(f, p->mmap_site);
 			continue;
