@@ -5,7 +5,7 @@
 . "$(dirname "$0")/test-lib.sh"
 
 test_expect_success 'a snapshot: exit 1, no allocation data, how to make some' '
-	start_bg "$HELPERS/trackee" sleep 20 &&
+	start_bg "$HELPERS/trackee" sleep 20 >/dev/null &&
 	"$OFFHEAP" snap $BG_PID -o snap.db &&
 	test_exit_code 1 "$OFFHEAP" report snap.db >out 2>err &&
 	cat err &&

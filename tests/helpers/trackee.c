@@ -17,7 +17,8 @@
  *   trackee dlopen N            dlopens and dlcloses libz N times; prints "ok"
  *   trackee exit CODE           exits with CODE
  *   trackee sleep SECONDS       sleeps (at most SECONDS), for signal tests;
- *                               a SIGTERM handler exits 42
+ *                               a SIGTERM handler exits 42; prints
+ *                               "sleeping" once the handler is set
  *
  * Every mode ends by itself; nothing here runs longer than its arguments say.
  */
@@ -246,6 +247,9 @@ int main(int argc, char **argv)
 		return n;
 	} else if (!strcmp(mode, "sleep")) {
 		signal(SIGTERM, on_term);
+		/* a test sends its signal only after this line: the handler is in place */
+		printf("sleeping\n");
+		fflush(stdout);
 		for (int i = 0; i < n * 20; i++)
 			nap_ms(50);
 	} else {
