@@ -888,6 +888,88 @@ static bool count_grew(bool have, uint64_t first, uint64_t last, uint64_t floor)
 	return have && last > first && last - first >= floor;
 }
 
+static bool stack_is_zlib(const struct alloc_stack *st);
+
+/* What zlib_batch found: the zlib sites' live bytes before and after their largest fall. */
+struct zlib_batch {
+	int64_t low, high, after; /* the low the climb started from, its top, after the fall */
+	uint64_t ms;		  /* how long the fall took (one interval or two) */
+};
+
+/*
+ * Whether the zlib sites of the allocation data were freed in a batch: their
+ * live bytes, summed per interval, climbed to at least twice a low and then
+ * lost three quarters of it, and 8 MiB, within one interval or two, with the JVM
+ * collecting in the window (or its collections not counted). That is the
+ * Cleaner freeing the states of Inflaters and Deflaters that nobody ended,
+ * after the collection that found them unreachable, all at once: a program
+ * that ends its streams frees them as it goes (half of them in an interval
+ * as long as their life, when its load stops), one that keeps them never. The
+ * counts in the malloc heaps at doctor's first and last look cannot tell: a
+ * collection between them may leave as many states as before.
+ */
+static bool zlib_batch(const struct ctx *c, struct zlib_batch *out)
+{
+	const struct alloc_data *d = c->p->allocs;
+	size_t n = 0;
+	int64_t *sum, *low;
+	bool found = false;
+
+	if (!d || !c->s->is_jvm || gcs_in_window(c->s) == 0)
+		return false;
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->stacks[i].n > n && stack_is_zlib(&d->stacks[i]))
+			n = d->stacks[i].n;
+	if (n < 4)
+		return false;
+	sum = xcalloc(n, sizeof(*sum));
+	low = xcalloc(n, sizeof(*low));
+	/* the stacks of the run with the most intervals: doctor's window, or the last image */
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct alloc_stack *st = &d->stacks[i];
+
+		if (st->n == n && stack_is_zlib(st))
+			for (size_t k = 0; k < n; k++)
+				sum[k] = sat_i64((double)sum[k] + (double)st->live[k]);
+	}
+	for (size_t k = 0; k < n; k++) /* the lowest point up to k */
+		low[k] = k && low[k - 1] < sum[k] ? low[k - 1] : sum[k];
+	/*
+	 * A fall within one interval, or two: the Cleaner thread of a loaded
+	 * machine may be descheduled in the middle of its batch. Reckoned in
+	 * doubles: a hostile recording's sums may reach the ends of int64.
+	 */
+	for (size_t k = 1; k < n; k++)
+		for (size_t span = 1; span <= 2 && span <= k; span++) {
+			size_t j = k - span;
+			double top = (double)sum[j], fall = top - (double)sum[k];
+
+			if (fall >= (double)(8 * MIB) && fall * 4 >= 3 * top && top >= 2 * (double)low[j] &&
+			    (!found || fall > (double)out->high - (double)out->after)) {
+				out->low = low[j];
+				out->high = sum[j];
+				out->after = sum[k];
+				out->ms = d->span_ms * span / (n - 1);
+				found = true;
+			}
+		}
+	free(sum);
+	free(low);
+	return found;
+}
+
+static void zlib_batch_evidence(struct finding *f, const struct ctx *c, const struct zlib_batch *b)
+{
+	int64_t gcs = gcs_in_window(c->s);
+	char x[32], y[32], z[32];
+
+	evidence(f, "doctor's recording: the zlib sites' live bytes climbed from %s to %s, then fell to %s within %.1f s: freed at once, after a collection (%s)",
+		 format_size(x, sizeof(x), b->low > 0 ? (uint64_t)b->low : 0),
+		 format_size(y, sizeof(y), b->high > 0 ? (uint64_t)b->high : 0),
+		 format_size(z, sizeof(z), b->after > 0 ? (uint64_t)b->after : 0), (double)b->ms / 1000,
+		 gcs > 0 ? "the JVM collected in the window" : "the JVM's collections were not counted");
+}
+
 /*
  * Inputs of the native rule that were missing: each lowers the confidence
  * and is named in the evidence, so a verdict is never silently weaker.
@@ -1011,7 +1093,8 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	struct trend_judgement j;
 	const struct series_trend *cheap = tr(c, "counter:offheap.cheap.outstanding");
 	const struct doctor_probes *p = c->p;
-	bool nmt_known, zlib_states, zlib_objects, zlib;
+	bool nmt_known, zlib_states, zlib_objects, zlib_gc, zlib;
+	struct zlib_batch zb;
 	int64_t nmt_d, d, out, cls_d, live_d;
 	const char *cls;
 	struct finding *f;
@@ -1039,7 +1122,8 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 				  p->zlib_objects_last, 50) &&
 		       !(p->have_zlib && !zlib_states && p->heap_read_first >= p->heap_bytes_first &&
 			 p->heap_read_last >= p->heap_bytes_last);
-	zlib = zlib_states || zlib_objects;
+	zlib_gc = zlib_batch(c, &zb);
+	zlib = zlib_states || zlib_objects || zlib_gc;
 	/*
 	 * NMT counts what the JVM asked malloc for, glibc hands out more
 	 * (headers, rounding), and NMT's committed memory is not all resident:
@@ -1062,9 +1146,12 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 	share = d > 0 ? (double)out / (double)d : 1;
 	if (zlib) {
 		f = add(c->r, "zlib-inflater", FS_LEAK);
-		SET(f->title, "zlib streams never ended: native memory outside %s grows %s in %.0f s",
+		SET(f->title, "zlib streams never ended%s: native memory outside %s grows %s in %.0f s",
+		    zlib_states || zlib_objects ? "" : ", left to the Cleaner",
 		    !c->s->is_jvm ? "the heap" : nmt_known ? "NMT" : "the Java heap",
 		    sz(a, sizeof(a), out), c->span_s);
+		if (zlib_gc)
+			zlib_batch_evidence(f, c, &zb);
 		if (zlib_states)
 			SET(f->culprit,
 			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
@@ -1074,6 +1161,9 @@ static void rule_native(struct ctx *c, bool explained_by_rules)
 			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed: %" PRIu64 " Inflater/Deflater objects on the heap (%+" PRId64 " while sampled)",
 			    p->zlib_objects_last,
 			    (int64_t)(p->zlib_objects_last - p->zlib_objects_first));
+		if (!zlib_states && !zlib_objects)
+			SET(f->culprit,
+			    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed, left to the Cleaner: their states are freed only in batches, after collections, and the malloc heaps grow around them");
 		SET(f->fix, ZLIB_FIX);
 	} else if (held_by_malloc(cls, live_d, cheap, p, c->s->is_jvm ? out : d)) {
 		/*
@@ -1183,19 +1273,24 @@ out:
  * Inflaters and Deflaters to the Cleaner, whose GCs free them in batches,
  * so the memory saws up and down while the states it holds between GCs
  * pile up. Every byte of the heaps read (or a rise beyond twice the
- * sampling error), 50 states and an eighth more at least.
+ * sampling error), 50 states and an eighth more at least; or, whatever the
+ * two counts, doctor's recording saw the batch itself (zlib_batch).
  */
 static void rule_zlib_count(struct ctx *c)
 {
 	const struct doctor_probes *p = c->p;
 	uint64_t rise = p->zlib_last > p->zlib_first ? p->zlib_last - p->zlib_first : 0;
-	struct finding *f;
-
 	bool objects = p->have_histogram && p->zlib_objects_last > p->zlib_objects_first;
+	struct zlib_batch zb;
+	struct finding *f;
+	bool counted, batch;
 
-	if (!c->s->is_jvm || !p->have_zlib || rise < 50 || rise * 8 < p->zlib_first ||
-	    (double)rise <= 2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last) ||
-	    finding_named(c->r, "zlib-inflater"))
+	if (!c->s->is_jvm || finding_named(c->r, "zlib-inflater"))
+		return;
+	counted = p->have_zlib && rise >= 50 && rise * 8 >= p->zlib_first &&
+		  (double)rise > 2 * hypot((double)p->zlib_err_first, (double)p->zlib_err_last);
+	batch = zlib_batch(c, &zb);
+	if (!counted && !batch)
 		return;
 	f = add(c->r, "zlib-inflater", FS_LEAK);
 	/*
@@ -1203,17 +1298,28 @@ static void rule_zlib_count(struct ctx *c)
 	 * (the objects left to the Cleaner go with it): objects that did not
 	 * rise lower the confidence, they do not undo an exact count.
 	 */
-	f->confidence = objects ? 0.7 : 0.5;
-	SET(f->title, "zlib streams never ended: %" PRIu64 " -> %" PRIu64 " zlib stream states in the malloc heaps in %.0f s",
-	    p->zlib_first, p->zlib_last, c->span_s);
-	zlib_evidence(f, p);
+	f->confidence = counted ? (objects ? 0.7 : 0.5) : 0.6;
+	if (counted)
+		SET(f->title, "zlib streams never ended: %" PRIu64 " -> %" PRIu64 " zlib stream states in the malloc heaps in %.0f s",
+		    p->zlib_first, p->zlib_last, c->span_s);
+	else
+		SET(f->title, "zlib streams never ended, left to the Cleaner: their states are freed in batches after collections (%s at once while doctor watched)",
+		    format_size((char[32]){ 0 }, 32, sat_u64((double)zb.high - (double)zb.after)));
+	if (batch)
+		zlib_batch_evidence(f, c, &zb);
+	if (p->have_zlib)
+		zlib_evidence(f, p);
 	if (p->have_histogram)
 		evidence(f, "Inflater/Deflater objects on the Java heap: %" PRIu64 " -> %" PRIu64,
 			 p->zlib_objects_first, p->zlib_objects_last);
 	evidence(f, "native memory did not grow steadily: collections free such streams in batches, and the program makes them again");
-	SET(f->culprit,
-	    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed, left to the Cleaner: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
-	    p->zlib_last, (int64_t)rise);
+	if (p->have_zlib)
+		SET(f->culprit,
+		    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed, left to the Cleaner: %" PRIu64 " zlib stream states live in the malloc arenas (%+" PRId64 " while sampled)",
+		    p->zlib_last, (int64_t)p->zlib_last - (int64_t)p->zlib_first);
+	else
+		SET(f->culprit,
+		    "java.util.zip.Inflater/Deflater (GZIPInputStream, InflaterInputStream, ZipFile entries) never closed or end()ed, left to the Cleaner: their states are freed only in batches, after collections");
 	SET(f->fix, ZLIB_FIX);
 }
 
@@ -1325,8 +1431,6 @@ static bool jvm_housekeeping(const struct alloc_stack *st)
 			return false;
 	return fr && fr->module && strstr(fr->module, "libjvm.so");
 }
-
-static bool stack_is_zlib(const struct alloc_stack *st);
 
 /* A frame of st is the native function fn. */
 static bool stack_calls(const struct alloc_stack *st, const char *fn)
