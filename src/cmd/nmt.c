@@ -362,8 +362,11 @@ static void j_meta(struct json *j, const char *key, const struct nmt_metaspace *
  */
 static struct hotspot *java_hs;
 
-/* The Java frames at pc, one a line in sb ("pkg.Class.method(args) (File.java:42)"); how many. */
-static int java_names(uint64_t pc, struct strbuf *sb)
+/*
+ * Calls each(name, arg) for every Java frame at pc, innermost first
+ * ("pkg.Class.method(args) (File.java:42)"); how many.
+ */
+static int java_names(uint64_t pc, void (*each)(const char *name, void *arg), void *arg)
 {
 	struct hotspot_scope sc[16];
 	struct hotspot_name nm;
@@ -376,7 +379,7 @@ static int java_names(uint64_t pc, struct strbuf *sb)
 	for (int i = 0; i < n; i++) {
 		if (hotspot_method_name(java_hs, sc[i].method, sc[i].bci, &nm))
 			continue;
-		strbuf_addf(sb, "%s%s", named ? "\n" : "", hotspot_name_format(&nm, buf, sizeof(buf)));
+		each(hotspot_name_format(&nm, buf, sizeof(buf)), arg);
 		named++;
 	}
 	return named;
@@ -397,14 +400,29 @@ static bool has_java_code(const struct nmt_report *r)
 	return false;
 }
 
+/* java_names' callback for JSON: the "java" array, begun at the first name. */
+struct j_java {
+	struct json *j;
+	int n;
+};
+
+static void j_java_name(const char *name, void *arg)
+{
+	struct j_java *a = arg;
+
+	if (!a->n++)
+		json_arr_begin(a->j, "java");
+	json_str(a->j, NULL, name);
+}
+
 static void j_stack(struct json *j, const struct nmt_stack *s)
 {
 	char addr[32];
-	struct strbuf names = STRBUF_INIT;
 
 	json_arr_begin(j, "frames");
 	for (size_t i = 0; i < s->nframes; i++) {
 		const struct nmt_frame *f = &s->frames[i];
+		struct j_java names = { j, 0 };
 
 		json_obj_begin(j, NULL);
 		snprintf(addr, sizeof(addr), "0x%" PRIx64, f->addr);
@@ -418,22 +436,12 @@ static void j_stack(struct json *j, const struct nmt_stack *s)
 			json_bool(j, "jit", true);
 			if (hotspot_in_interpreter(java_hs, f->addr))
 				json_bool(j, "interpreted", true);
-			strbuf_reset(&names);
-			if (java_names(f->addr, &names)) {
-				json_arr_begin(j, "java");
-				for (char *line = names.buf, *nl; line; line = nl ? nl + 1 : NULL) {
-					nl = strchr(line, '\n');
-					if (nl)
-						*nl = '\0';
-					json_str(j, NULL, line);
-				}
+			if (java_names(f->addr, j_java_name, &names))
 				json_arr_end(j);
-			}
 		}
 		json_obj_end(j);
 	}
 	json_arr_end(j);
-	strbuf_release(&names);
 }
 
 static void j_hex(struct json *j, const char *key, uint64_t v)
@@ -667,22 +675,20 @@ static void print_facts(const struct nmt_report *r, bool diff)
 		putchar('\n');
 }
 
+static void print_java_name(const char *name, void *arg)
+{
+	(void)arg;
+	printf("        [java] %s\n", name);
+}
+
 static void print_stack(const struct nmt_stack *s)
 {
-	struct strbuf names = STRBUF_INIT;
-
 	for (size_t i = 0; i < s->nframes; i++) {
 		const struct nmt_frame *f = &s->frames[i];
 
-		strbuf_reset(&names);
-		if (!f->sym && java_names(f->addr, &names)) {
-			for (char *line = names.buf, *nl; line; line = nl ? nl + 1 : NULL) {
-				nl = strchr(line, '\n');
-				if (nl)
-					*nl = '\0';
-				printf("        [java] %s\n", line);
-			}
-		} else if (!f->sym)
+		if (!f->sym && java_names(f->addr, print_java_name, NULL))
+			continue;
+		if (!f->sym)
 			printf("        0x%" PRIx64 " (Java code%s)\n", f->addr,
 			       hotspot_in_interpreter(java_hs, f->addr) ? ", interpreted" : "");
 		else if (f->lib)
@@ -690,7 +696,6 @@ static void print_stack(const struct nmt_stack *s)
 		else
 			printf("        %s+0x%" PRIx64 "\n", f->sym, f->off);
 	}
-	strbuf_release(&names);
 }
 
 static int cmp_malloc(const void *a, const void *b)
