@@ -78,13 +78,16 @@ test_expect_success 'diff text: header, totals, class table, mappings, threads' 
 	grep -q "^Threads: 2 -> 2, 0 born, 0 gone$" d.txt
 '
 
+# The helper's other anonymous memory may shrink a little meanwhile (the
+# sanitizer build's allocator gives its freed pages back): 5 %, as above.
 test_expect_success 'diff PID --since FILE compares the live process' '
 	m4=$(mapped) &&
 	offheap diff $pid --since a.db --json >s.json &&
 	test "$(jq -r .before.file s.json)" = a.db &&
 	test "$(jq -r .after.file s.json)" = null &&
 	got=$(jq ".classes[] | select(.class == \"anon\") | .rss_delta" s.json) &&
-	test "$got" -ge $((m4 - m1)) &&
+	say "anon rss delta since a.db $got, mapped since $((m4 - m1))" &&
+	test "$got" -ge $(((m4 - m1) / 100 * 95)) &&
 	offheap diff $pid --since a.db >s.txt &&
 	grep -q "^pid $pid (leaker)" s.txt
 '
