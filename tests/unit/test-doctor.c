@@ -366,6 +366,18 @@ static bool finding_in(const struct doctor_report *r, const char *pattern)
 	return false;
 }
 
+/* A Deflater's zlib state made by method (Service.java:37): five frames, the Java ones marked. */
+static void deflater_stack(struct alloc_frame fr[5], const char *method)
+{
+	fr[0] = frame("deflateInit2_", NULL, 0, "/usr/lib/libz.so.1", false);
+	fr[1] = frame("Java_java_util_zip_Deflater_init", NULL, 0, "/jdk/lib/libzip.so", false);
+	fr[2] = frame("java.util.zip.Deflater.init", "Deflater.java", 0, NULL, false);
+	fr[3] = frame("java.util.zip.Deflater.<init>", "Deflater.java", 200, NULL, false);
+	fr[4] = frame(method, "Service.java", 37, NULL, false);
+	for (size_t i = 2; i < 5; i++)
+		fr[i].java = true;
+}
+
 /*
  * Deflaters left to the Cleaner (held-out DeflaterService 'forget' on ZGC):
  * native memory saws with the collections, no steady growth, while the
@@ -375,13 +387,7 @@ static bool finding_in(const struct doctor_report *r, const char *pattern)
  */
 static void test_zlib_count(void)
 {
-	struct alloc_frame fr[] = {
-		frame("deflateInit2_", NULL, 0, "/usr/lib/libz.so.1", false),
-		frame("Java_java_util_zip_Deflater_init", NULL, 0, "/jdk/lib/libzip.so", false),
-		frame("java.util.zip.Deflater.init", "Deflater.java", 0, NULL, false),
-		frame("java.util.zip.Deflater.<init>", "Deflater.java", 200, NULL, false),
-		frame("com.example.Service.compress", "Service.java", 37, NULL, false),
-	};
+	struct alloc_frame fr[5];
 	int64_t saw[] = { 30 * MIB, 60 * MIB, 20 * MIB, 55 * MIB, 25 * MIB, 50 * MIB };
 	struct alloc_stack st = { .id = 1, .frames = fr, .nframes = 5, .live = saw, .n = 6,
 				  .live_bytes = 50 * MIB, .alloc_count = 900, .free_count = 700 };
@@ -390,8 +396,7 @@ static void test_zlib_count(void)
 	struct doctor_report r;
 	struct series s;
 
-	for (size_t i = 2; i < 5; i++)
-		fr[i].java = true;
+	deflater_stack(fr, "com.example.Service.compress");
 	memset(&p, 0, sizeof(p));
 	p.cgroup_limit = -1;
 	p.have_zlib = true;
@@ -443,13 +448,7 @@ static void test_zlib_count(void)
  */
 static void test_zlib_batch(void)
 {
-	struct alloc_frame fr[] = {
-		frame("deflateInit2_", NULL, 0, "/usr/lib/libz.so.1", false),
-		frame("Java_java_util_zip_Deflater_init", NULL, 0, "/jdk/lib/libzip.so", false),
-		frame("java.util.zip.Deflater.init", "Deflater.java", 0, NULL, false),
-		frame("java.util.zip.Deflater.<init>", "Deflater.java", 200, NULL, false),
-		frame("com.example.Service.compressStream", "Service.java", 37, NULL, false),
-	};
+	struct alloc_frame fr[5];
 	int64_t batch[] = { 10 * MIB, 120 * MIB, 230 * MIB, 340 * MIB, 5 * MIB, 110 * MIB };
 	int64_t slow[] = { 10 * MIB, 120 * MIB, 230 * MIB, 340 * MIB, 60 * MIB, 20 * MIB };
 	int64_t steady[] = { 10 * MIB, 100 * MIB, 105 * MIB, 100 * MIB, 104 * MIB, 101 * MIB };
@@ -461,8 +460,7 @@ static void test_zlib_batch(void)
 	struct doctor_report r;
 	struct series s;
 
-	for (size_t i = 2; i < 5; i++)
-		fr[i].java = true;
+	deflater_stack(fr, "com.example.Service.compressStream");
 	memset(&p, 0, sizeof(p));
 	p.cgroup_limit = -1;
 	p.have_zlib = true;
