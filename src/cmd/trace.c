@@ -818,6 +818,10 @@ int cmd_trace(int argc, char **argv)
 			exit_code = WEXITSTATUS(t.child_status);
 		else if (WIFSIGNALED(t.child_status))
 			exit_code = 128 + WTERMSIG(t.child_status);
+	} else if (command) {
+		/* Never pass an unknown end for a success. */
+		warning("the command's exit status was not seen");
+		exit_code = EXIT_RUNTIME;
 	}
 	if (t.undetached)
 		warning("%u threads did not stop to be detached", t.undetached);

@@ -1880,11 +1880,21 @@ int trace_run(struct trace *t, const struct trace_opts *opts, struct strbuf *err
 				kill(tr->threads[i]->mm->pid, SIGKILL);
 	}
 	detach_all(t, tr);
-	if (t->child && !t->child_exited) {
-		if (waitpid(t->child, &status, 0) == t->child) {
-			t->child_status = status;
-			t->child_exited = true;
+	/*
+	 * The command may still be ours when it stops next: a thread whose ptrace
+	 * call failed with ESRCH while it died is marked gone, not detached, and
+	 * a killed tracee can still stop at PTRACE_EVENT_EXIT. That stop is not
+	 * its exit status: let it go and wait on (a detached child stops no more).
+	 */
+	for (int i = 0; t->child && !t->child_exited && i < 16; i++) {
+		if (waitpid(t->child, &status, __WALL) != t->child)
+			break;
+		if (WIFSTOPPED(status)) {
+			ptrace(PTRACE_DETACH, t->child, 0, 0);
+			continue;
 		}
+		t->child_status = status;
+		t->child_exited = true;
 	}
 	if (tr->errpipe >= 0 && !tr->execd && t->child_exited) {
 		int e = 0;
