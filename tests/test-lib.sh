@@ -270,7 +270,7 @@ test_exit_code() {
 	shift
 	"$@"
 	_rc=$?
-	[ $_rc -eq "$_want" ] || { echo "exit code $_rc, want $_want: $*"; return 1; }
+	[ $_rc -eq "$_want" ] || { echo "exit code $_rc, want $_want: $*" >&2; return 1; }
 }
 
 # within_pct GOT WANT PCT: GOT is within PCT percent of WANT.
