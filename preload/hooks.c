@@ -12,7 +12,8 @@
  *   OFFHEAP_SAMPLE   mean bytes between samples (default 524288); 0: exact
  *   OFFHEAP_MAX_MEM  ceiling of the tracker's own memory (default 64 MiB)
  *   OFFHEAP_MAX_STACKS  entries in the stack table (default 32768)
- *   OFFHEAP_SYNC     1: wait at start (at most 2 s) for the recorder's ack
+ *   OFFHEAP_SYNC     the recorder's PID (not 0): wait at start and exit (at most
+ *                    2 s) for its ack; its child wakes it with SIGURG first
  *   OFFHEAP_FOLLOW   record --follow-fork: the directory where the command's
  *                    descendants keep their own files (trackshm.h)
  *

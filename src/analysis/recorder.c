@@ -627,7 +627,9 @@ static pid_t start_child(char **argv, const char *lib, const char *shm, const ch
 		setenv("OFFHEAP_OUT", shm, 1);
 		setenv("OFFHEAP_PID", pidbuf, 1);
 		setenv("OFFHEAP_SAMPLE", sample, 1);
-		setenv("OFFHEAP_SYNC", "1", 1);
+		/* our PID: the tracker wakes us at its handshakes (SIGURG) */
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getppid());
+		setenv("OFFHEAP_SYNC", pidbuf, 1);
 		if (*max_mem)
 			setenv("OFFHEAP_MAX_MEM", max_mem, 1);
 		if (*follow)
@@ -696,6 +698,7 @@ int recorder_start(struct recorder *r, struct allocdb *adb, char **argv,
 	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
 		sigaddset(&r->set, passed[i]);
 	sigaddset(&r->set, SIGCHLD);
+	sigaddset(&r->set, SIGURG);	/* the tracker's wake-up at its handshakes */
 	sigprocmask(SIG_BLOCK, &r->set, &r->oldmask);
 	r->masked = true;
 
@@ -749,7 +752,7 @@ bool recorder_step(struct recorder *r)
 
 		if (p == r->child && (WIFEXITED(r->status) || WIFSIGNALED(r->status)))
 			r->exited = true;
-	} else if (sig > 0) {
+	} else if (sig > 0 && sig != SIGURG) {
 		/*
 		 * Signals from the terminal reach the command's process
 		 * group already; pass on those sent to us alone.
