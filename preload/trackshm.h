@@ -15,10 +15,10 @@
  * are then final. hash 0 marks a free entry. All integers little-endian
  * (native; the recorder runs on the same host). The header's generation
  * changes when a new image (exec) re-initialises the file. With
- * OFFHEAP_SYNC set (to the recorder's PID) the target waits (up to 2 s, in its constructor, never in a
- * hook) until the recorder has written that generation into ack: the
- * recorder reads the module list of every image while it is alive, even of a
- * program that ends at once.
+ * OFFHEAP_SYNC set (to the recorder's PID) the target waits (up to 2 s, in
+ * its constructor, never in a hook) until the recorder has written that
+ * generation into ack: the recorder reads the module list of every image
+ * while it is alive, even of a program that ends at once.
  */
 #include <stdint.h>
 
