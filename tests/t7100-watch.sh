@@ -67,6 +67,19 @@ test_expect_success 'a one-off 64 MiB step is a step with no confidence, not gro
 	jq -e "[.trends[] | select(.trend == \"growing\")] | length == 0" step.json
 '
 
+test_expect_success 'an executor per task: pools cut at three lengths are one growing group' '
+	start_bg "$HELPERS/threadleak" blocked 100 poolrd 60 8 &&
+	pools=$BG_PID &&
+	wait_ready poolrd &&
+	wait_for 60 "test \$(ls /proc/$pools/task | wc -l) -ge 120" &&
+	offheap watch $pools -i 200ms -d 2s --json -o pools.db >pools.json &&
+	stop_bg $pools &&
+	say "groups: $(jq -c "[.trends[] | select(.figure | startswith(\"tgroup:\")) | .figure]" pools.json)" &&
+	jq -e "[.trends[] | select(.figure | startswith(\"tgroup:pool-\"))] | length == 1" pools.json &&
+	jq -e ".trends[] | select(.figure == \"tgroup:pool-#-thread-#\") | .trend == \"growing\"" \
+		pools.json
+'
+
 start_bg "$HELPERS/leaker" --mmap-thread grower --rate 8 --chunk 512k --ready prd --lifetime 60
 pleaker=$BG_PID
 wait_ready prd || { echo "not ok - the leaker did not start"; exit 1; }

@@ -176,25 +176,10 @@ static void rate(struct finding *f, const struct series_trend *t)
 }
 
 /*
- * Whether folded thread names a and b are one family cut at two lengths:
- * the kernel keeps 15 bytes of a thread's name, so "pool-12-thread-1" is
- * "pool-12-thread-" and "pool-123-thread-1" "pool-123-thread": folded,
- * "pool-#-thread-" and "pool-#-thread", one a prefix of the other by a
- * character or two. Only names of a numbered family (a '#') are joined.
- */
-static bool same_family(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	const char *s = la < lb ? a : b, *l = la < lb ? b : a;
-	size_t ls = la < lb ? la : lb, ll = la < lb ? lb : la;
-
-	return ls >= 4 && ll - ls <= 2 && strchr(s, '#') && !strncmp(s, l, ls);
-}
-
-/*
  * The thread group that grew the most between the first and the last
  * point, the names of one family cut at different lengths counted as one
- * (named by its longest, the least cut); its growth in *delta.
+ * (named by its longest, the least cut); its growth in *delta. A series
+ * built by series_add or series_load has them joined already.
  */
 static const char *grown_group(const struct series *s, int *delta)
 {
@@ -212,7 +197,7 @@ static const char *grown_group(const struct series *s, int *delta)
 		root[i] = i;
 		/* joined to the family of the first earlier group it is cut from (or to) */
 		for (size_t k = 0; k < i; k++)
-			if (same_family(b->tgroups[k].name, b->tgroups[i].name)) {
+			if (series_same_family(b->tgroups[k].name, b->tgroups[i].name)) {
 				root[i] = root[k];
 				break;
 			}

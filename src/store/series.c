@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ void series_release(struct series *s)
 		point_release(&s->pts[i]);
 	free(s->pts);
 	free(s->cmdline);
+	free(s->fam);
 	series_init(s);
 }
 
@@ -149,6 +151,159 @@ static int cmp_tgroup(const void *a, const void *b)
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+bool series_same_family(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	const char *s = la < lb ? a : b, *l = la < lb ? b : a;
+	size_t ls = la < lb ? la : lb, ll = la < lb ? lb : la;
+
+	return ls >= 4 && ll - ls <= 2 && strchr(s, '#') && !strncmp(s, l, ls);
+}
+
+/*
+ * Group names kept for joining families: a process that names its threads
+ * without digits to fold (hex ids, say) would otherwise grow the list and
+ * the cost of each new name for as long as it is watched. Names past it
+ * stay groups of their own.
+ */
+#define FAMILY_NAMES_MAX 4096
+/* Names after one that are compared with it: a bound for hostile files. */
+#define FAMILY_SCAN 64
+
+static int cmp_family(const void *a, const void *b)
+{
+	return strcmp(((const struct series_family *)a)->name,
+		      ((const struct series_family *)b)->name);
+}
+
+static struct series_family *family_find(const struct series *s, const char *name)
+{
+	struct series_family key;
+
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return s->nfam ? bsearch(&key, s->fam, s->nfam, sizeof(*s->fam), cmp_family) : NULL;
+}
+
+/* Adds p's group names not seen yet, in order; whether it added any. */
+static bool family_add_names(struct series *s, const struct series_point *p)
+{
+	bool added = false;
+
+	for (size_t i = 0; i < p->ntgroups && s->nfam < FAMILY_NAMES_MAX; i++) {
+		const char *name = p->tgroups[i].name;
+		size_t at = 0;
+
+		if (family_find(s, name))
+			continue;
+		while (at < s->nfam && strcmp(s->fam[at].name, name) < 0)
+			at++;
+		ALLOC_GROW(s->fam, s->nfam + 1, s->fam_alloc);
+		memmove(s->fam + at + 1, s->fam + at, (s->nfam - at) * sizeof(*s->fam));
+		snprintf(s->fam[at].name, sizeof(s->fam[at].name), "%s", name);
+		s->fam[at].canon[0] = '\0';
+		s->nfam++;
+		added = true;
+	}
+	return added;
+}
+
+static size_t family_root(size_t *up, size_t x)
+{
+	while (up[x] != x) {
+		up[x] = up[up[x]];
+		x = up[x];
+	}
+	return x;
+}
+
+/*
+ * Gives every name its family's name: the longest name joined to it (the
+ * least cut), the first in order among equals. The names are in order, so
+ * those that extend a name follow it, together. Whether a name seen before
+ * now has another family name.
+ */
+static bool family_resolve(struct series *s)
+{
+	size_t n = s->nfam, *up = xmalloc((n ? n : 1) * sizeof(*up));
+	size_t *best = xmalloc((n ? n : 1) * sizeof(*best));
+	bool changed = false;
+
+	for (size_t i = 0; i < n; i++)
+		up[i] = best[i] = i;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(s->fam[i].name);
+
+		for (size_t j = i + 1; j < n && j <= i + FAMILY_SCAN; j++) {
+			size_t a, b;
+
+			if (strncmp(s->fam[j].name, s->fam[i].name, len))
+				break;
+			if (!series_same_family(s->fam[i].name, s->fam[j].name))
+				continue;
+			a = family_root(up, i);
+			b = family_root(up, j);
+			if (a != b)
+				up[b] = a;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t r = family_root(up, i);
+
+		if (strlen(s->fam[i].name) > strlen(s->fam[best[r]].name))
+			best[r] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *c = s->fam[best[family_root(up, i)]].name;
+
+		if (strcmp(s->fam[i].canon, c)) {
+			changed |= s->fam[i].canon[0] != '\0';
+			snprintf(s->fam[i].canon, sizeof(s->fam[i].canon), "%s", c);
+		}
+	}
+	free(up);
+	free(best);
+	return changed;
+}
+
+/* Renames p's groups to their families' names, one group per family (order left to the caller). */
+static void family_join_point(const struct series *s, struct series_point *p)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < p->ntgroups; i++) {
+		const struct series_family *f = family_find(s, p->tgroups[i].name);
+		struct series_tgroup g = p->tgroups[i];
+		size_t k;
+
+		if (f && f->canon[0])
+			snprintf(g.name, sizeof(g.name), "%s", f->canon);
+		for (k = 0; k < o && strcmp(p->tgroups[k].name, g.name); k++)
+			;
+		if (k < o) {
+			int64_t sum = (int64_t)p->tgroups[k].count + g.count;
+
+			p->tgroups[k].count = sum > INT_MAX ? INT_MAX : (int)sum;
+			continue;
+		}
+		p->tgroups[o++] = g;
+	}
+	p->ntgroups = o;
+}
+
+/* Joins the families of p (the newest point), and of every point when a family's name changed. */
+static void family_join(struct series *s, struct series_point *p)
+{
+	if (family_add_names(s, p) && family_resolve(s)) {
+		for (size_t i = 0; i < s->n; i++) {
+			family_join_point(s, &s->pts[i]);
+			qsort(s->pts[i].tgroups, s->pts[i].ntgroups, sizeof(*s->pts[i].tgroups),
+			      cmp_tgroup);
+		}
+		return;
+	}
+	family_join_point(s, p);
 }
 
 /* Adds one thread of that (folded) name to the groups of p; the overflow goes to "(other)". */
@@ -283,6 +438,7 @@ struct series_point *series_add(struct series *s, const struct snapshot *snap,
 		series_fold_thread_name(snap->threads[i].name, folded, sizeof(folded));
 		tgroup_add(p, &talloc, folded, 1);
 	}
+	family_join(s, p);
 	if (p->ntgroups)
 		qsort(p->tgroups, p->ntgroups, sizeof(*p->tgroups), cmp_tgroup);
 	p->counter[SC_STACKS_KEPT] = (int64_t)classify_kept_stacks(snap, &kept_rss);
@@ -803,7 +959,11 @@ int series_load(struct store *st, struct series *s, struct strbuf *err)
 	if (!ret && thread_rows)
 		ret = each_row(db, s, ids, "SELECT sample_id, name FROM thread", row_tgroup,
 			       &thread_rows, err);
+	for (size_t i = 0; i < s->n; i++)
+		family_add_names(s, &s->pts[i]);
+	family_resolve(s);
 	for (size_t i = 0; i < s->n; i++) {
+		family_join_point(s, &s->pts[i]);
 		if (s->pts[i].ntgroups)
 			qsort(s->pts[i].tgroups, s->pts[i].ntgroups, sizeof(*s->pts[i].tgroups),
 			      cmp_tgroup);

@@ -105,6 +105,12 @@ struct series_point {
  */
 void series_point_clamp(struct series_point *p);
 
+/* A thread group name seen in a series, and the family name it is shown under. */
+struct series_family {
+	char name[64];
+	char canon[64];
+};
+
 struct series {
 	pid_t pid;
 	uint64_t start_time;		/* /proc/PID/stat starttime: tells a reused PID */
@@ -114,6 +120,8 @@ struct series {
 	uint64_t stack_rlimit;
 	struct series_point *pts;	/* owned, in time order */
 	size_t n, alloc;
+	struct series_family *fam;	/* owned, by name: every group name seen */
+	size_t nfam, fam_alloc;
 };
 
 void series_init(struct series *s);
@@ -146,6 +154,17 @@ const struct series_tgroup *series_point_tgroup(const struct series_point *p, co
  * kind and are kept.
  */
 void series_fold_thread_name(const char *name, char *out, size_t n);
+
+/*
+ * Whether folded thread names a and b are one family cut at two lengths:
+ * the kernel keeps 15 bytes of a thread's name, so "pool-12-thread-1" is
+ * "pool-12-thread-" and "pool-123-thread-1" "pool-123-thread": folded,
+ * "pool-#-thread-" and "pool-#-thread", one a prefix of the other by a
+ * character or two. Only names of a numbered family (a '#') are joined.
+ * series_add and series_load join every point's groups so, each family
+ * under its longest name over the whole series.
+ */
+bool series_same_family(const char *a, const char *b);
 
 /*
  * The trend of every figure of a series over its whole span: totals

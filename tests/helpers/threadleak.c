@@ -2,7 +2,7 @@
  * threadleak: a C program that starts threads at a steady rate, leaking them
  * or not, for doctor's thread rules.
  *
- *   threadleak MODE RATE READY [LIFETIME_S]
+ *   threadleak MODE RATE READY [LIFETIME_S [POOL_FROM]]
  *
  * MODE: blocked   the threads never end (their number rises)
  *       unjoined  the threads end at once and are never joined (their
@@ -11,7 +11,10 @@
  *       detached  the threads are created detached and end (healthy)
  * RATE threads a second. READY is written once the first thread ran. The
  * threads are started by spawn_loop, which is never inlined: the code a
- * diagnosis must name.
+ * diagnosis must name. With POOL_FROM, thread i names itself
+ * "pool-(POOL_FROM + i)-thread-1", as an executor made per task and never
+ * shut down does: past pool 9 the kernel cuts the names at 15 bytes, at
+ * three lengths as the pool numbers reach 10, 100 and 1000.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,10 +27,20 @@
 enum mode { BLOCKED, UNJOINED, JOINED, DETACHED };
 
 static atomic_int ran;
+static atomic_long named;
+static long pool_from = -1;
 
 static void *worker(void *arg)
 {
 	volatile char scratch[16384]; /* touch some stack, as real work does */
+
+	if (pool_from >= 0) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "pool-%ld-thread-1", pool_from + atomic_fetch_add(&named, 1));
+		name[15] = '\0'; /* what the kernel keeps */
+		pthread_setname_np(pthread_self(), name);
+	}
 
 	memset((char *)scratch, (int)(long)arg, sizeof(scratch));
 	atomic_fetch_add(&ran, 1);
@@ -77,7 +90,8 @@ int main(int argc, char **argv)
 	int mode = -1, rate;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: threadleak blocked|unjoined|joined|detached RATE READY [LIFETIME_S]\n");
+		fprintf(stderr, "usage: threadleak blocked|unjoined|joined|detached RATE READY "
+				"[LIFETIME_S [POOL_FROM]]\n");
 		return 2;
 	}
 	for (int i = 0; i < 4; i++)
@@ -88,6 +102,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "threadleak: bad mode or rate\n");
 		return 2;
 	}
+	if (argc > 5)
+		pool_from = atol(argv[5]);
 	spawn_loop((enum mode)mode, rate, argv[3], argc > 4 ? atol(argv[4]) : 120);
 	return 0;
 }

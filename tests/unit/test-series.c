@@ -305,6 +305,89 @@ static void test_empty(const char *path)
 	strbuf_release(&err);
 }
 
+/* A point whose threads have these names (each name count times, from a 0-terminated list). */
+static void add_named(struct series *s, int i, const char *const *names, const int *count)
+{
+	struct snapshot snap;
+	pid_t tid = 5000;
+
+	snapshot_init(&snap);
+	snap.pid = 4242;
+	snap.time_ns = 1700000000000000000ull + (uint64_t)i * 1000000000ull;
+	for (size_t k = 0; names[k]; k++)
+		for (int c = 0; c < count[k]; c++)
+			add_thread(&snap, tid++, names[k]);
+	series_add(s, &snap, NULL, NULL);
+	snapshot_release(&snap);
+}
+
+static int group_count(const struct series_point *p, const char *name)
+{
+	const struct series_tgroup *g = series_point_tgroup(p, name);
+
+	return g ? g->count : -1;
+}
+
+/*
+ * One executor per task, never shut down: pools 7, 12 and 123 name their
+ * threads "pool-7-thread-1", "pool-12-thread-" and "pool-123-thread" (the
+ * kernel keeps 15 bytes). The leak must be one group, whichever cut came
+ * first, in every point and in the trends.
+ */
+static void test_families(void)
+{
+	static const char *const first[] = { "pool-12-thread-", "worker-1", "pool-3-worker-1",
+					      NULL };
+	static const int first_n[] = { 2, 1, 1 };
+	static const char *const later[] = { "pool-12-thread-", "pool-123-thread",
+					      "pool-7-thread-1", "worker-2", "pool-3-worker-1", NULL };
+	static const int later_n[] = { 2, 1, 1, 1, 1 };
+	struct series_trend *t = NULL;
+	struct series s;
+	size_t n;
+
+	series_init(&s);
+	add_named(&s, 0, first, first_n);
+	is_int(group_count(&s.pts[0], "pool-#-thread-"), 2, "a cut family alone keeps its name");
+	add_named(&s, 1, later, later_n);
+	add_named(&s, 2, later, later_n);
+	is_int(group_count(&s.pts[1], "pool-#-thread-#"), 4,
+	       "three cuts of one family: one group, named by its longest name");
+	is_int(group_count(&s.pts[1], "pool-#-thread"), -1, "no group left under a shorter cut");
+	is_int(group_count(&s.pts[0], "pool-#-thread-#"), 2,
+	       "an earlier point is renamed when a longer name of its family appears");
+	is_int(group_count(&s.pts[0], "pool-#-thread-"), -1, "and its old name is gone");
+	is_int(group_count(&s.pts[1], "pool-#-worker-#"), 1, "another family is not joined");
+	is_int(group_count(&s.pts[1], "worker-#"), 1, "nor a name without the family's prefix");
+	ok(s.pts[1].tgroups[0].count >= s.pts[1].tgroups[s.pts[1].ntgroups - 1].count,
+	   "groups still largest first");
+	n = series_trends(&s, &t);
+	ok(series_trend_find(t, n, "tgroup:pool-#-thread-#") &&
+		   !series_trend_find(t, n, "tgroup:pool-#-thread-"),
+	   "one trend for the family");
+	free(t);
+	series_release(&s);
+
+	/* thousands of names that fold to nothing: the list stops growing, nothing breaks */
+	series_init(&s);
+	for (int i = 0; i < 80; i++) {
+		struct snapshot snap;
+
+		snapshot_init(&snap);
+		snap.pid = 4242;
+		for (int k = 0; k < SERIES_TGROUP_MAX; k++) {
+			char name[8] = { (char)('a' + i % 26), (char)('a' + i / 26),
+					 (char)('a' + k % 26), (char)('A' + k / 26), '\0' };
+
+			add_thread(&snap, 6000 + k, name);
+		}
+		series_add(&s, &snap, NULL, NULL);
+		snapshot_release(&snap);
+	}
+	ok(s.n == 80 && s.nfam == 4096, "the family names are bounded, the points all kept");
+	series_release(&s);
+}
+
 static void test_fold(void)
 {
 	static const char *const cases[][2] = {
@@ -334,6 +417,7 @@ static void test_fold(void)
 int main(void)
 {
 	test_fold();
+	test_families();
 	char path[256], empty[256];
 
 	if (!mkdtemp(dir)) {
