@@ -58,7 +58,11 @@ test_expect_success 'the recorder killed by SIGKILL: the target detaches itself 
 	cat /proc/$T/task/*/comm 2>/dev/null | grep -q offheap-watch &&
 	kill -KILL $R &&
 	wait_for 30 "! cat /proc/$T/task/*/comm 2>/dev/null | grep -q offheap-watch" &&
-	kill -0 $T
+	kill -0 $T &&
+	# what a recorder killed by SIGKILL cannot remove: its pid file (left, it would
+	# outlast the run, and a later process given this PID would find it)
+	grep -qx "$R" /tmp/offheap-$(id -u)/record-$T.pid &&
+	rm -f /tmp/offheap-$(id -u)/record-$T.pid
 '
 
 test_expect_success 'and then ends right' '
