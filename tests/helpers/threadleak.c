@@ -35,9 +35,10 @@ static void *worker(void *arg)
 	volatile char scratch[16384]; /* touch some stack, as real work does */
 
 	if (pool_from >= 0) {
+		long pool = pool_from + atomic_fetch_add(&named, 1);
 		char name[32];
 
-		snprintf(name, sizeof(name), "pool-%ld-thread-1", pool_from + atomic_fetch_add(&named, 1));
+		snprintf(name, sizeof(name), "pool-%ld-thread-1", pool);
 		name[15] = '\0'; /* what the kernel keeps */
 		pthread_setname_np(pthread_self(), name);
 	}

@@ -340,7 +340,8 @@ static void test_families(void)
 					      NULL };
 	static const int first_n[] = { 2, 1, 1 };
 	static const char *const later[] = { "pool-12-thread-", "pool-123-thread",
-					      "pool-7-thread-1", "worker-2", "pool-3-worker-1", NULL };
+					      "pool-7-thread-1", "worker-2", "pool-3-worker-1",
+					      NULL };
 	static const int later_n[] = { 2, 1, 1, 1, 1 };
 	struct series_trend *t = NULL;
 	struct series s;
