@@ -39,8 +39,22 @@ ALL_CFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN)
 all: $(B)/offheap $(B)/liboffheap.so $(B)/liboffheap-check.so $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 
 # --wrap: `offheap --list-options CMD` reads CMD's own getopt_long table (src/cmd/complete.c).
-$(B)/offheap: $(OBJ_CMD) $(B)/liboffheap-core.a
+$(B)/offheap: $(OBJ_CMD) $(B)/obj/gen/alloctemplate.o $(B)/liboffheap-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=getopt_long -o $@ $^ $(LIBS) $(MHD_LIBS)
+
+# record's empty recording (allocdb_template, src/store/allocdb.h), made by SQLite from the
+# core's own schema at build time, so that a recording starts as a copy, not as executed SQL.
+$(B)/tools/mktemplate: tools/mktemplate.c $(B)/liboffheap-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liboffheap-core.a $(LIBS)
+
+$(B)/gen/alloctemplate.c: $(B)/tools/mktemplate
+	@mkdir -p $(dir $@)
+	$(B)/tools/mktemplate $@
+
+$(B)/obj/gen/alloctemplate.o: $(B)/gen/alloctemplate.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/obj/cmd/serve.o: ALL_CFLAGS += $(MHD_CFLAGS)
 
@@ -84,7 +98,11 @@ $(B)/obj/%.o: src/%.c
 
 $(B)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(B)/liboffheap-core.a
 	@mkdir -p $(dir $@) $(B)/dep
-	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(B)/dep/$(@F).d -Itests/unit $(LDFLAGS) -o $@ $< $(B)/liboffheap-core.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(B)/dep/$(@F).d -Itests/unit $(LDFLAGS) -o $@ $< $(UNIT_EXTRA) $(B)/liboffheap-core.a $(LIBS)
+
+# test-allocdb compares a recording made from the template with one made by SQL.
+$(B)/tests/test-allocdb: $(B)/obj/gen/alloctemplate.o
+$(B)/tests/test-allocdb: UNIT_EXTRA := $(B)/obj/gen/alloctemplate.o
 
 # Helpers are the processes offheap observes, not offheap: they stay plain glibc
 # programs in a sanitizer build too (ASan's allocator has no arenas to find).

@@ -439,7 +439,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
-	ret = store_create(out, STORE_RECORDING, force, &st, &err);
+	ret = store_create_image(out, STORE_RECORDING, allocdb_template, allocdb_template_size,
+				 force, &st, &err);
 	if (!ret)
 		ret = store_commit(st, &err);
 	if (!ret) {

@@ -139,6 +139,25 @@ static int prep(struct allocdb *a, sqlite3_stmt **st, const char *sql, struct st
 	return 0;
 }
 
+const char *allocdb_schema(void)
+{
+	return schema;
+}
+
+/* Whether db has the alloc_* tables already (a file made from allocdb_template). */
+static bool has_tables(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	bool yes = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE name = 'alloc_run'", -1, &q,
+			       NULL) != SQLITE_OK)
+		return false;
+	yes = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return yes;
+}
+
 int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct strbuf *err)
 {
 	struct allocdb *a = xcalloc(1, sizeof(*a));
@@ -147,9 +166,10 @@ int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct s
 	a->db = db;
 	if (create) {
 		/* one transaction: each statement alone would be a commit of its own */
-		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		if (!has_tables(db) &&
+		    (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		     sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+		     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
 			ret = sql_err(a, err, "create tables for");
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;

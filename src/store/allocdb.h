@@ -31,6 +31,19 @@ enum alloc_flags {
  * allocdb_free, which does not close db) or -EIO with err filled.
  */
 int allocdb_open(struct sqlite3 *db, bool create, struct allocdb **out, struct strbuf *err);
+
+/* The alloc_* tables (docs/SCHEMA.md), as SQL: for tools/mktemplate. */
+const char *allocdb_schema(void);
+
+/*
+ * An empty recording: the store's tables and the alloc_* tables, no rows,
+ * 512-byte pages; for store_create_image. Made at build time by
+ * tools/mktemplate from store_schema() and allocdb_schema() (so it cannot
+ * drift from them) into build/gen/alloctemplate.c, which only the offheap
+ * binary links.
+ */
+extern const unsigned char allocdb_template[];
+extern const size_t allocdb_template_size;
 void allocdb_free(struct allocdb *a);
 
 /* A new run: one image of the target (a new one after exec). Fills *run_id. */

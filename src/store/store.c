@@ -223,7 +223,8 @@ static int put_meta(struct store *st, const char *key, const char *val, struct s
 	return ret;
 }
 
-static int write_schema(struct store *st, struct strbuf *err)
+/* The meta rows; with_schema: the pragmas and tables first, in the same transaction. */
+static int write_schema(struct store *st, bool with_schema, struct strbuf *err)
 {
 	char buf[256], host[256] = "";
 	struct timespec ts;
@@ -233,9 +234,9 @@ static int write_schema(struct store *st, struct strbuf *err)
 	snprintf(buf, sizeof(buf), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
 		 STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
 	ret = exec(st, "BEGIN", "write", err);
-	if (!ret)
+	if (!ret && with_schema)
 		ret = exec(st, buf, "write", err);
-	if (!ret)
+	if (!ret && with_schema)
 		ret = exec(st, schema_sql, "write", err);
 	if (!ret)
 		ret = put_meta(st, "format", "offheap", err);
@@ -260,12 +261,33 @@ static int write_schema(struct store *st, struct strbuf *err)
 	return ret;
 }
 
-int store_create(const char *path, enum store_kind kind, bool overwrite, struct store **out,
-		 struct strbuf *err)
+const char *store_schema(void)
+{
+	return schema_sql;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An image's header: SQLite's, with our application id at offset 68. */
+static bool image_ours(const unsigned char *p, size_t n)
+{
+	return n >= 100 && n % 512 == 0 && !memcmp(p, "SQLite format 3", 16) &&
+	       be32(p + 68) == STORE_APPLICATION_ID;
+}
+
+int store_create_image(const char *path, enum store_kind kind, const void *image, size_t n,
+		       bool overwrite, struct store **out, struct strbuf *err)
 {
 	struct store *st;
 	int ret;
 
+	if (image && !image_ours(image, n)) {
+		strbuf_addf(err, "cannot create '%s': the built-in empty file is not ours", path);
+		return -EINVAL;
+	}
 	st = xcalloc(1, sizeof(*st));
 	ret = outfile_open(&st->out, path, overwrite, err);
 	if (ret) {
@@ -275,6 +297,10 @@ int store_create(const char *path, enum store_kind kind, bool overwrite, struct 
 	st->path = xstrdup(path);
 	st->tmp = st->out.tmp;
 	st->kind = kind;
+	if (image && (ret = outfile_write(&st->out, image, n))) {
+		strbuf_addf(err, "cannot write '%s': %s", path, strerror(-ret));
+		goto fail;
+	}
 	ret = open_db(st, st->tmp, SQLITE_OPEN_READWRITE, err);
 	if (ret)
 		goto fail;
@@ -283,14 +309,14 @@ int store_create(const char *path, enum store_kind kind, bool overwrite, struct 
 	 * at the least), and small rows: SQLite's smallest page keeps a short
 	 * run's file small (an empty recording: 80 KiB in 4 KiB pages, 18 KiB).
 	 */
-	if (kind == STORE_RECORDING)
+	if (kind == STORE_RECORDING && !image)
 		ret = exec(st, "PRAGMA page_size = 512;", "write", err);
 	/* The temporary file is thrown away on any failure: no journal needed until commit. */
 	if (!ret)
 		ret = exec(st, "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;", "write",
 			   err);
 	if (!ret)
-		ret = write_schema(st, err);
+		ret = write_schema(st, !image, err);
 	if (ret)
 		goto fail;
 	*out = st;
@@ -298,6 +324,12 @@ int store_create(const char *path, enum store_kind kind, bool overwrite, struct 
 fail:
 	store_close(st);
 	return ret;
+}
+
+int store_create(const char *path, enum store_kind kind, bool overwrite, struct store **out,
+		 struct strbuf *err)
+{
+	return store_create_image(path, kind, NULL, 0, overwrite, out, err);
 }
 
 int store_commit(struct store *st, struct strbuf *err)
@@ -335,11 +367,6 @@ int store_commit(struct store *st, struct strbuf *err)
 }
 
 #define STORE_HEADER_SIZE 100 /* SQLite's database header */
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * Checks the first n bytes (at most 100) of a file of size bytes, named

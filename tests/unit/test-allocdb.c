@@ -1,6 +1,7 @@
 /* test-allocdb: the alloc_* tables written by allocdb_add_* and read back by allocdb_load. */
 #include "tap.h"
 #include "allocdb.h"
+#include "store.h"
 #include "strbuf.h"
 #include "symbolize.h"
 #include "trackfile.h"
@@ -9,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One interval of one stack with the tracker's header flags set to flags. */
 static int add_interval(struct allocdb *a, int64_t run, int64_t stack, int64_t t_ms,
@@ -488,6 +490,98 @@ static void test_rollback(void)
 	strbuf_release(&err);
 }
 
+/* What a file's schema and header say, one line per object, sorted. */
+static void describe(const char *path, struct strbuf *out)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+
+	strbuf_reset(out);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, '')"
+			       " FROM sqlite_schema UNION ALL"
+			       " SELECT 'page_size ' || page_size FROM pragma_page_size UNION ALL"
+			       " SELECT 'application_id ' || application_id FROM pragma_application_id"
+			       " UNION ALL SELECT 'user_version ' || user_version FROM pragma_user_version"
+			       " UNION ALL SELECT 'meta ' || key FROM meta ORDER BY 1",
+			       -1, &q, NULL) != SQLITE_OK) {
+		strbuf_addf(out, "cannot read: %s", db ? sqlite3_errmsg(db) : "no memory");
+	} else {
+		while (sqlite3_step(q) == SQLITE_ROW)
+			strbuf_addf(out, "%s\n", (const char *)sqlite3_column_text(q, 0));
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* A recording made by record (store_create_image, allocdb_open) and its writes. */
+static int make_recording(const char *path, const void *image, size_t n, struct strbuf *err)
+{
+	struct store *st = NULL;
+	struct allocdb *a = NULL;
+	uint64_t pc = 0x401000;
+	int64_t run = 0, stack = 0;
+	int ret;
+
+	unlink(path);
+	ret = store_create_image(path, STORE_RECORDING, image, n, false, &st, err);
+	if (!ret)
+		ret = store_commit(st, err);
+	if (!ret)
+		ret = allocdb_open(store_db(st), true, &a, err);
+	if (!ret)
+		ret = allocdb_add_run(a, 1, 42, 0, "prog", &run, err);
+	if (!ret)
+		ret = allocdb_add_stack(a, run, 1, &pc, 1, &stack, err);
+	allocdb_free(a);
+	store_close(st);
+	return ret;
+}
+
+/*
+ * The empty recording built in (allocdb_template) is what executing the
+ * schema makes: same tables, columns, indexes, view, page size, ids and
+ * meta rows, and the writer works on it. A stale template (the schema
+ * changed, the template did not) fails here. An image that is not ours
+ * is refused and leaves no file.
+ */
+static void test_template(void)
+{
+	char dir[] = "/tmp/test-allocdb.XXXXXX";
+	struct strbuf err = STRBUF_INIT, by_sql = STRBUF_INIT, by_image = STRBUF_INIT;
+	static const unsigned char junk[1024] = "SQLite format 3";
+	char a[64], b[64], c[64];
+	struct store *st = NULL;
+
+	if (!mkdtemp(dir)) {
+		ok(false, "template: a temporary directory");
+		return;
+	}
+	snprintf(a, sizeof(a), "%s/sql.db", dir);
+	snprintf(b, sizeof(b), "%s/image.db", dir);
+	snprintf(c, sizeof(c), "%s/junk.db", dir);
+	is_int(make_recording(a, NULL, 0, &err), 0, "template: a recording by SQL");
+	is_int(make_recording(b, allocdb_template, allocdb_template_size, &err), 0,
+	       "template: a recording from the template");
+	describe(a, &by_sql);
+	describe(b, &by_image);
+	ok(strstr(by_sql.buf, "table alloc_run alloc_run CREATE TABLE alloc_run (") &&
+		   strstr(by_sql.buf, "page_size 512\n") && strstr(by_sql.buf, "meta host\n"),
+	   "template: the SQL recording has the alloc tables, small pages and its meta rows");
+	is_str(by_image.buf, by_sql.buf, "template: same schema, header and meta keys");
+
+	is_int(store_create_image(c, STORE_RECORDING, junk, sizeof(junk), false, &st, &err),
+	       -EINVAL, "template: an image without our application id is refused");
+	ok(access(c, F_OK) && !st, "template: and leaves no file");
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+	strbuf_release(&err);
+	strbuf_release(&by_sql);
+	strbuf_release(&by_image);
+}
+
 int main(void)
 {
 	test_flags_or();
@@ -496,5 +590,6 @@ int main(void)
 	test_hostile_rows();
 	test_runs();
 	test_rollback();
+	test_template();
 	return done_testing();
 }
