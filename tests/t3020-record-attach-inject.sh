@@ -58,6 +58,21 @@ test_expect_success 'record --stop with no recorder for the pid fails and says s
 	grep -q "^offheap: error: no '\''offheap record -p $PID'\'' is running as this user$" err
 '
 
+# A recorder killed by SIGKILL leaves its pid file; by the next --stop its PID may be
+# another offheap's (pid_max may be 32768), which the old executable check let through.
+test_expect_success 'record --stop leaves alone the offheap that a stale pid file names' '
+	start_bg "$OFFHEAP" watch $PID -i 1s -o watch.db --plain >/dev/null 2>&1 &&
+	OTHER=$BG_PID &&
+	wait_for 10 "readlink /proc/$OTHER/exe | grep -q /offheap\$" &&
+	printf "%s\n" $OTHER >/tmp/offheap-$(id -u)/record-$PID.pid &&
+	test_exit_code 1 "$OFFHEAP" record --stop $PID 2>err &&
+	cat err &&
+	grep -q "^offheap: error: no '\''offheap record -p $PID'\'' is running as this user$" err &&
+	kill -0 $OTHER &&
+	test ! -e /tmp/offheap-$(id -u)/record-$PID.pid &&
+	stop_bg $OTHER
+'
+
 test_expect_success 'the target exits while recorded: the recording ends, no detach is tried' '
 	: >stub.log &&
 	INJSTUB_LOG=$TRASH/stub.log start_bg "$HELPERS/attachee" --ready eready --until euntil \

@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -899,6 +900,7 @@ struct rattach {
 	uint64_t duration_ms;	/* 0: none */
 	enum recorder_end end;
 	char pidfile[PATH_MAX + 32]; /* '' when none */
+	int pidfile_fd;		/* open on pidfile, locked while we live; -1 when none */
 };
 
 /* alloc_run.ended of an attached run: let go, or ended while recorded (its status is not ours). */
@@ -948,6 +950,12 @@ static int runtime_dir(char *buf, size_t n, bool create)
 	return 0;
 }
 
+/*
+ * record-TARGET.pid names the recorder of TARGET for `record --stop`. The
+ * recorder holds a lock on it while it lives, taken before the file can be
+ * seen: a file that no one holds was left by a recorder killed by SIGKILL,
+ * and the PID in it may be another process's now, another offheap too.
+ */
 static void write_pidfile(struct rattach *a)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 32];
@@ -958,17 +966,20 @@ static void write_pidfile(struct rattach *a)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s/.record-%d.XXXXXX", dir, (int)a->pid);
 	snprintf(a->pidfile, sizeof(a->pidfile), "%s/record-%d.pid", dir, (int)a->pid);
-	fd = mkstemp(tmp);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		a->pidfile[0] = '\0';
 		return;
 	}
 	len = snprintf(line, sizeof(line), "%d\n", (int)getpid());
-	if (write(fd, line, (size_t)len) != len || rename(tmp, a->pidfile)) {
+	if (flock(fd, LOCK_EX | LOCK_NB) || write(fd, line, (size_t)len) != len ||
+	    rename(tmp, a->pidfile)) {
 		unlink(tmp);
+		close(fd);
 		a->pidfile[0] = '\0';
+		return;
 	}
-	close(fd);
+	a->pidfile_fd = fd;
 }
 
 static void rattach_release(struct recorder *r)
@@ -979,6 +990,8 @@ static void rattach_release(struct recorder *r)
 		return;
 	if (a->pidfile[0])
 		unlink(a->pidfile);
+	if (a->pidfile_fd >= 0)
+		close(a->pidfile_fd);
 	if (a->lib_copied)
 		inject_remove_copy(a->pid, a->lib);
 	if (a->pidfd >= 0)
@@ -1065,6 +1078,7 @@ int recorder_attach(struct recorder *r, struct allocdb *adb, pid_t pid, uint64_t
 	a = r->att = xcalloc(1, sizeof(*r->att));
 	a->pid = pid;
 	a->pidfd = -1;
+	a->pidfile_fd = -1;
 	a->duration_ms = duration_ms;
 	r->child = pid;
 	r->adb = adb;
@@ -1291,40 +1305,59 @@ done:
 	return ret;
 }
 
+/*
+ * The PID in a pid file that its recorder still holds (write_pidfile); 0
+ * when there is none, or when no one holds it: then it is removed, unless
+ * a new recorder has put its own file there meanwhile.
+ */
+static long live_recorder(const char *path)
+{
+	char buf[32];
+	struct stat a, b;
+	ssize_t n;
+	long rec = 0;
+	char *end;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return 0;
+	if (!flock(fd, LOCK_SH | LOCK_NB)) {
+		if (!fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			unlink(path);
+	} else if (errno == EWOULDBLOCK && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		rec = strtol(buf, &end, 10);
+		if (end == buf || *end != '\n' || rec <= 0 || rec > INT_MAX)
+			rec = 0;
+	}
+	close(fd);
+	return rec;
+}
+
 int recorder_stop(pid_t pid, int timeout_ms, pid_t *recorder, struct strbuf *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
-	struct strbuf sb = STRBUF_INIT;
 	struct pollfd pfd = {.events = POLLIN};
-	char *end, *exe, *base;
-	long rec;
+	char *exe, *base;
+	long rec = 0;
 	int ret;
 
-	ret = runtime_dir(dir, sizeof(dir), false);
-	if (!ret) {
+	if (!runtime_dir(dir, sizeof(dir), false)) {
 		snprintf(path, sizeof(path), "%s/record-%d.pid", dir, (int)pid);
-		ret = procfs_read_file(path, &sb, 64);
+		rec = live_recorder(path);
 	}
-	rec = ret ? 0 : strtol(sb.buf, &end, 10);
-	strbuf_release(&sb);
-	if (ret || rec <= 0 || rec > INT_MAX) {
-		strbuf_addf(err, "no 'offheap record -p %d' is running as this user", (int)pid);
-		return -ENOENT;
-	}
-	pfd.fd = (int)syscall(SYS_pidfd_open, (pid_t)rec, 0);
+	pfd.fd = rec ? (int)syscall(SYS_pidfd_open, (pid_t)rec, 0) : -1;
 	if (pfd.fd < 0) {
-		/* it died without removing its file */
-		unlink(path);
 		strbuf_addf(err, "no 'offheap record -p %d' is running as this user", (int)pid);
 		return -ENOENT;
 	}
 	*recorder = (pid_t)rec;
-	/* a recorder killed by SIGKILL leaves its file: its pid may be another program's now */
+	/* the holder of the lock wrote its own PID: this only guards against a damaged file */
 	exe = proc_exe_read((pid_t)rec);
 	base = strrchr(exe, '/');
 	if (!base || strcmp(base, "/offheap")) {
 		free(exe);
-		unlink(path);
 		strbuf_addf(err, "no 'offheap record -p %d' is running as this user", (int)pid);
 		ret = -ENOENT;
 		goto out;

@@ -198,7 +198,8 @@ int recorder_attach_end(struct recorder *r, struct strbuf *err);
 
 /*
  * 'record --stop PID': finds the recorder that records pid (its pid file,
- * ours only), sends it SIGTERM and waits at most timeout_ms for it to end.
+ * ours only, which a live recorder holds locked; an unlocked one is stale and
+ * removed), sends it SIGTERM and waits at most timeout_ms for it to end.
  * Returns 0 and *recorder, -ENOENT (no recorder for pid), -ETIMEDOUT, or
  * -errno, with err filled.
  */
