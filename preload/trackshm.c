@@ -143,40 +143,37 @@ static void count_descendant(const char *path)
 
 /*
  * The stacks entered in the table, in the order they were (index + 1; 0:
- * being entered), in private memory: copy_peak_sites reads these rather
- * than the whole table. Scanning all its 32768 entries (with a mincore per
- * 256 pages, so as not to map the holes) at each new peak took 5 % of
- * `git log -p` under sampling, where a few hundred stacks are in use.
+ * being entered), in the file after the names (trackshm.h), counted by
+ * hdr->entered. copy_peak_sites reads these rather than the whole table:
+ * scanning all its 32768 entries (with a mincore per 256 pages, so as not
+ * to map the holes) at each new peak took 5 % of `git log -p` under
+ * sampling, where a few hundred stacks are in use. So does the recorder,
+ * which searched the file's data with two lseeks per entry.
  */
-static uint32_t *used;
-static uint32_t used_cap, nused;
+static uint32_t *entered;
 
-/* Empties the list for a new table, (re)mapping it for this table's size. */
-static void used_reset(void)
+/* The bytes of the file: header, stack table, names, list of entries. */
+static uint64_t file_bytes(void)
 {
-	void *p;
+	return sizeof(*hdr) + (uint64_t)max_stacks * (sizeof(*stacks) + sizeof(*entered)) +
+	       JAVA_BYTES;
+}
 
-	__atomic_store_n(&nused, 0, __ATOMIC_RELEASE);
-	if (used && used_cap >= max_stacks)
-		return;
-	if (used)
-		syscall(SYS_munmap, used, (size_t)used_cap * sizeof(*used));
-	used = NULL;
-	used_cap = 0;
-	p = (void *)syscall(SYS_mmap, NULL, (size_t)max_stacks * sizeof(*used),
-			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if ((long)p < 0 && (long)p > -4096)
-		return; /* no list: the sites at the peak are not copied */
-	used = p;
-	used_cap = max_stacks;
+/* The regions of the file mapped at p. */
+static void set_regions(void *p)
+{
+	hdr = p;
+	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
+	java_names = (struct trackshm_java *)(stacks + max_stacks);
+	entered = (uint32_t *)(java_names + java_max);
 }
 
 void stack_entered(uint32_t idx)
 {
-	uint32_t k = __atomic_fetch_add(&nused, 1, __ATOMIC_ACQ_REL);
+	uint32_t k = __atomic_fetch_add(&hdr->entered, 1, __ATOMIC_ACQ_REL);
 
-	if (used && k < used_cap)
-		__atomic_store_n(&used[k], idx + 1, __ATOMIC_RELEASE);
+	if (k < max_stacks)
+		__atomic_store_n(&entered[k], idx + 1, __ATOMIC_RELEASE);
 }
 
 /* --follow-fork: a process of the command's tree records into its own file (trackshm.h). */
@@ -286,7 +283,7 @@ static bool follow_image(char *path, size_t n, int32_t *ppid)
  */
 static bool follow_child(void)
 {
-	uint64_t stack_bytes = sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks) + JAVA_BYTES;
+	uint64_t stack_bytes = file_bytes();
 	struct trackshm_header *h;
 	char path[PATH_MAX];
 	void *p;
@@ -324,14 +321,11 @@ static bool follow_child(void)
 	h->ppid = hdr->pid;
 	addr_init(); /* (empties it: the table is mapped) */
 	syscall(SYS_munmap, hdr, stack_bytes);
-	hdr = h;
-	stacks = (struct trackshm_stack *)((char *)p + sizeof(*h));
-	java_names = (struct trackshm_java *)(stacks + max_stacks);
+	set_regions(p);
 	javastack_forget();
 	stacks[0].hash = 1;
 	stacks[0].ready = 1;
 	hdr->nstacks = 1;
-	used_reset();
 	stackwalk_forget();
 	__atomic_store_n(&h->magic, TRACKSHM_MAGIC, __ATOMIC_RELEASE);
 	return true;
@@ -417,11 +411,12 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	size_table(env_u64("OFFHEAP_MAX_STACKS", 32768) + 1);
 	if (JAVA_BYTES > max_mem / 8)
 		java_max = (uint32_t)(max_mem / 8 / sizeof(struct trackshm_java));
-	stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+	stack_bytes = file_bytes();
 	if (stack_bytes > max_mem / 2) {
 		/* max_mem >= 1 MiB: half of it holds the header, the names and 16 stacks */
-		size_table((max_mem / 2 - sizeof(*hdr) - JAVA_BYTES) / sizeof(*stacks));
-		stack_bytes = JAVA_BYTES + sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks);
+		size_table((max_mem / 2 - sizeof(*hdr) - JAVA_BYTES) /
+			   (sizeof(*stacks) + sizeof(*entered)));
+		stack_bytes = file_bytes();
 	}
 	addr_budget = max_mem - stack_bytes;
 
@@ -461,14 +456,12 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	}
 	if (shm_epoch)
 		filter_clear();
-	hdr = p;
+	set_regions(p);
 	shm_bytes = stack_bytes;
-	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
-	java_names = (struct trackshm_java *)(stacks + max_stacks);
 	javastack_forget();
 	__atomic_store_n(&hdr->magic, 0, __ATOMIC_RELEASE);
 	if (st.st_size && !punched)
-		memset(stacks, 0, (size_t)max_stacks * sizeof(*stacks) + JAVA_BYTES);
+		memset(stacks, 0, stack_bytes - sizeof(*hdr));
 	memset((char *)hdr + sizeof(hdr->magic), 0, sizeof(*hdr) - sizeof(hdr->magic));
 	sample_mean = sample;
 	sample_big = sample_mean > UINT64_MAX / BIG_MEANS ? UINT64_MAX : sample_mean * BIG_MEANS;
@@ -493,7 +486,6 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	stacks[0].hash = 1;
 	stacks[0].ready = 1;
 	hdr->nstacks = 1;
-	used_reset();
 	next_shard = 0;
 	/* every thread's shard, live delta and last stack belong to the last file */
 	__atomic_add_fetch(&shm_epoch, 1, __ATOMIC_RELEASE);
@@ -659,14 +651,14 @@ static void copy_peak_sites(void)
 	int64_t sum = 0;
 	uint32_t n;
 
-	if (!used || __atomic_exchange_n(&hdr->sites_busy, 1, __ATOMIC_ACQUIRE))
+	if (__atomic_exchange_n(&hdr->sites_busy, 1, __ATOMIC_ACQUIRE))
 		return;
-	n = __atomic_load_n(&nused, __ATOMIC_ACQUIRE);
-	if (n > used_cap)
-		n = used_cap;
+	n = __atomic_load_n(&hdr->entered, __ATOMIC_ACQUIRE);
+	if (n > max_stacks)
+		n = max_stacks;
 	/* the list, then entry 0 ("other", where stacks go once the table is full) */
 	for (uint32_t k = 0; k <= n; k++) {
-		uint32_t i = k < n ? __atomic_load_n(&used[k], __ATOMIC_ACQUIRE) : 1;
+		uint32_t i = k < n ? __atomic_load_n(&entered[k], __ATOMIC_ACQUIRE) : 1;
 		struct trackshm_stack *s;
 		uint64_t live = 0;
 

@@ -10,7 +10,8 @@
  * target loses nothing the recorder could still have read.
  *
  * Layout: struct trackshm_header at offset 0, then max_stacks entries of
- * struct trackshm_stack, then java_max records of struct trackshm_java. Entry 0 is "other": allocations whose stack could
+ * struct trackshm_stack, then java_max records of struct trackshm_java,
+ * then max_stacks uint32_t: the list of entries in use (header's entered). Entry 0 is "other": allocations whose stack could
  * not be stored (table full). An entry is valid when ready is 1; its frames
  * are then final. hash 0 marks a free entry. All integers little-endian
  * (native; the recorder runs on the same host). The header's generation
@@ -23,7 +24,7 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   7
+#define TRACKSHM_VERSION   8
 #define TRACKSHM_MAX_DEPTH 64 /* frames of a stack: native ones (at most 32) and Java ones */
 #define TRACKSHM_SHARDS    4
 #define TRACKSHM_MAX_STACKS (1u << 24) /* entries of the stack table, at most */
@@ -114,6 +115,13 @@ struct trackshm_header {
 	 */
 	uint32_t java_max;
 	uint32_t java_n;
+	/*
+	 * The entries filled, in the order they were, after the names: list
+	 * index k (< entered, < max_stacks) holds entry + 1, or 0 while that
+	 * entry is still being made ready. Entry 0 is never listed. A reader
+	 * reads the listed entries instead of searching the table's holes.
+	 */
+	uint32_t entered;
 };
 
 /*

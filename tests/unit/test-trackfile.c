@@ -184,6 +184,55 @@ int main(void)
 	ok(v.live_bytes == (int64_t)((uint64_t)INT64_MAX * 2), "their total wraps, as the counters do");
 	track_view_release(&v);
 
+	/*
+	 * The list of filled entries after the names: only the listed ones
+	 * (and entry 0) are read, in slot order; a list not whole or not sound
+	 * falls back to the scan, which also finds the unlisted entry 5.
+	 */
+	{
+		struct {
+			struct trackshm_header h;
+			struct trackshm_stack s[8];
+			struct trackshm_java j[1];
+			uint32_t list[8];
+		} g;
+		static const struct {
+			uint32_t entered, a, b;
+			int nr;
+			const char *what;
+		} c[] = {
+			{2, 7, 4, 2, "listed entries read, the unlisted one not"},
+			{2, 7, 0, 3, "an entry still being listed: the table is scanned"},
+			{2, 7, 7, 3, "an entry listed twice: scanned"},
+			{2, 4, 9, 3, "an entry past the table: scanned"},
+			{2, 1, 4, 3, "entry 0 listed: scanned"},
+			{8, 7, 4, 3, "as many listed as the table holds: scanned"},
+		};
+
+		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+			memset(&g, 0, sizeof(g));
+			g.h = f.h;
+			g.h.max_stacks = 8;
+			g.h.java_max = 1;
+			for (int e = 3; e <= 6; e++) {
+				if (e == 4)
+					continue;
+				g.s[e] = f.s[2];
+				g.s[e].shard[0].alloc_bytes = 100 * (uint64_t)e;
+			}
+			g.h.entered = c[k].entered;
+			g.list[0] = c[k].a;
+			g.list[1] = c[k].b;
+			write_file(&g, sizeof(g));
+			is_int(read_once(&v), 0, c[k].what);
+			is_int((int)v.nr, c[k].nr, c[k].what);
+			ok(v.nr >= 2 && v.sites[0].slot == 3 && v.sites[v.nr - 1].slot == 6 &&
+				   v.sites[0].alloc_bytes == 300,
+			   "in slot order, each its own counters");
+		}
+		track_view_release(&v);
+	}
+
 	/* the Java frames' names after the stack table, read as hostile as the rest */
 	{
 		struct {
