@@ -7,8 +7,8 @@
 # when installed (its own recording, interpreted as it runs), in the same run.
 # Runs are interleaved (one of each configuration per round, N rounds, default 3) so a
 # load change on a shared machine hits every configuration alike. Prints per workload the
-# median wall time, CPU time (user + sys) and peak RSS (GNU time's %M: the largest process
-# of the tree, which is the target for these workloads) of each configuration, the
+# median wall time, CPU time (user + sys, the whole tree) and peak RSS (ru_maxrss: the largest
+# process of the tree, which is the target for these workloads) of each configuration, the
 # recording's size (offheap's .db, heaptrack's .zst), and the ratios to plain and to heaptrack.
 # heaptrack is not run on cc1 unless HT_CC1=1: it needed 19 GB there on a 2-core machine.
 # Workload `true` is the recorder's fixed cost: start, first and final write, no work.
@@ -93,15 +93,16 @@ cmdline() {
 	esac
 }
 
-# run KEY CMD...: one timed run; appends "wall_ms cpu_ms peak_kib" to $TMP/KEY.
+# run KEY CMD...: one timed run; appends "wall_ms cpu_ms peak_kib" to $TMP/KEY. CPU in
+# microseconds from wait4 (build/bench/runstat); GNU time's hundredths of a second were a
+# tenth of a git run.
+RUNSTAT="$BUILD/bench/runstat"
+[ -x "$RUNSTAT" ] || { echo "bench/realprog.sh: build first (make)" >&2; exit 1; }
 run() {
 	_key=$1
 	shift
-	_t0=$(date +%s%N)
-	/usr/bin/time -f "%U %S %M" -o "$TMP/t" "$@" >/dev/null 2>&1 || true
-	_t1=$(date +%s%N)
-	awk -v w="$(((_t1 - _t0) / 1000))" '{ printf "%.1f %.1f %d\n", w / 1000, ($1 + $2) * 1000, $3 }' \
-		"$TMP/t" >>"$TMP/$_key"
+	"$RUNSTAT" "$@" 2>"$TMP/t" >/dev/null || true
+	tail -n 1 "$TMP/t" >>"$TMP/$_key"
 }
 
 # med KEY COLUMN: median of one column (1 wall, 2 cpu, 3 peak RSS).

@@ -148,7 +148,7 @@ const char *allocdb_schema(void)
 static bool has_tables(sqlite3 *db)
 {
 	sqlite3_stmt *q;
-	bool yes = false;
+	bool yes;
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE name = 'alloc_run'", -1, &q,
 			       NULL) != SQLITE_OK)
