@@ -298,7 +298,9 @@ int store_create_image(const char *path, enum store_kind kind, const void *image
 	st->tmp = st->out.tmp;
 	st->kind = kind;
 	if (image && (ret = outfile_write(&st->out, image, n))) {
-		strbuf_addf(err, "cannot write '%s': %s", path, strerror(-ret));
+		/* as SQLite says it when its own writes fail so (sql_error) */
+		strbuf_addf(err, "cannot write '%s': %s", path,
+			    ret == -ENOSPC ? "the disk is full" : strerror(-ret));
 		goto fail;
 	}
 	ret = open_db(st, st->tmp, SQLITE_OPEN_READWRITE, err);
