@@ -96,6 +96,7 @@ struct recorder {
 	uint64_t gen_children;	/* of them, counted in the current image's header */
 	uint64_t degraded_gen;	/* the image whose ceiling was last noticed, at: */
 	uint32_t degraded_kib;
+	int in_tmpdir;		/* shm is in $TMPDIR, not /tmp (tmp_path) */
 	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
 	/*
@@ -662,6 +663,31 @@ static void guard(struct recorder *r)
 	r->guarded = r->guard >= 0;
 }
 
+/*
+ * name (a mkstemp or mkdtemp template) in $TMPDIR when it names a
+ * directory by an absolute path, else in /tmp: 1, 0, or -ENAMETOOLONG
+ * (buf then holds the directory).
+ */
+static int tmp_path(char *buf, size_t n, const char *name)
+{
+	const char *d = getenv("TMPDIR");
+	int w;
+
+	if (d && d[0] == '/') {
+		w = snprintf(buf, n, "%s/%s", d, name);
+		if (w < 0 || (size_t)w >= n) {
+			snprintf(buf, n, "%s/", d);
+			return -ENAMETOOLONG;
+		}
+		return 1;
+	}
+	if (sysroot_path(buf, n, "/tmp/%s", name)) {
+		snprintf(buf, n, "/tmp/");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 int recorder_new(const char *lib, uint64_t sample, const char *command, struct recorder **out,
 		 struct strbuf *err)
 {
@@ -673,11 +699,12 @@ int recorder_new(const char *lib, uint64_t sample, const char *command, struct r
 	r->errpipe = -1;
 	strbuf_init(&r->lost_why, 0);
 	snprintf(r->sample, sizeof(r->sample), "%" PRIu64, sample);
-	if (sysroot_path(r->shm, sizeof(r->shm), "/tmp/offheap-track.XXXXXX") ||
-	    (fd = mkstemp(r->shm)) < 0) {
-		int e = errno;
+	r->in_tmpdir = tmp_path(r->shm, sizeof(r->shm), "offheap-track.XXXXXX");
+	if (r->in_tmpdir < 0 || (fd = mkstemp(r->shm)) < 0) {
+		int e = r->in_tmpdir < 0 ? ENAMETOOLONG : errno;
 
-		strbuf_addf(err, "cannot create the tracker's file in /tmp: %s", strerror(e));
+		*strrchr(r->shm, '/') = '\0';
+		strbuf_addf(err, "cannot create the tracker's file in %s: %s", r->shm, strerror(e));
 		recorder_free(r);
 		return -e;
 	}
@@ -1014,7 +1041,9 @@ static int place_trackfile(struct recorder *r, const struct proc_status *st, cha
 	if (sysroot_path(ours, sizeof(ours), "/tmp") ||
 	    procfs_path(theirs, sizeof(theirs), "/%d/root/tmp", (int)r->att->pid))
 		return -ENAMETOOLONG;
-	if (stat(ours, &a) || stat(theirs, &b) || (a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+	/* (not in $TMPDIR: the target, perhaps another user's, may not reach it) */
+	if (!r->in_tmpdir &&
+	    (stat(ours, &a) || stat(theirs, &b) || (a.st_dev == b.st_dev && a.st_ino == b.st_ino))) {
 		/* the same /tmp (or none to tell): the file as recorder_new made it */
 		if (snprintf(inside, n, "%s", r->shm) >= (int)n)
 			return -ENAMETOOLONG;
@@ -1433,11 +1462,12 @@ int recorder_follow(struct recorder *r, unsigned max, struct strbuf *err)
 {
 	int ret;
 
-	if (sysroot_path(r->follow, sizeof(r->follow), "/tmp/offheap-follow.XXXXXX") ||
-	    !mkdtemp(r->follow)) {
-		ret = -errno;
-		strbuf_addf(err, "cannot create a directory in /tmp for the children's files: %s",
-			    strerror(errno));
+	ret = tmp_path(r->follow, sizeof(r->follow), "offheap-follow.XXXXXX");
+	if (ret < 0 || !mkdtemp(r->follow)) {
+		ret = ret < 0 ? ret : -errno;
+		*strrchr(r->follow, '/') = '\0';
+		strbuf_addf(err, "cannot create a directory in %s for the children's files: %s",
+			    r->follow, strerror(-ret));
 		r->follow[0] = '\0';
 		return ret;
 	}

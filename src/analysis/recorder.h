@@ -76,7 +76,7 @@ struct recorder_nothing {
 };
 
 /*
- * Creates a recorder and the tracker's file in /tmp. lib is the path of
+ * Creates a recorder and the tracker's file in $TMPDIR or /tmp. lib is the path of
  * liboffheap.so, sample the mean bytes between samples (0 records every
  * allocation), command the command line as stored in the runs (copied).
  * Returns 0 and *out (free with recorder_free), or -errno with err filled.
