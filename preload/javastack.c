@@ -489,12 +489,18 @@ static int line_of(void *ti, jmethodID method, jlocation bci)
 /* A free index of the names region; 0 when it is full. */
 static uint32_t take_index(void)
 {
-	/* (a full region is not taken again: java_n must not wrap to a used index) */
-	uint32_t idx = __atomic_load_n(&hdr->java_n, __ATOMIC_RELAXED) < hdr->java_max
-			       ? __atomic_add_fetch(&hdr->java_n, 1, __ATOMIC_RELAXED)
-			       : hdr->java_max;
+	uint32_t n = __atomic_load_n(&hdr->java_n, __ATOMIC_RELAXED);
 
-	return idx < hdr->java_max ? idx : 0;
+	/*
+	 * The record's page has storage before its index is handed out: every
+	 * record up to java_n may be read (name_pending, the recorder).
+	 */
+	do {
+		if (n + 1 >= hdr->java_max || !java_ready(n + 1))
+			return 0;
+	} while (!__atomic_compare_exchange_n(&hdr->java_n, &n, n + 1, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return n + 1;
 }
 
 /* Writes record r: cls, method, file and line (not ready yet). */

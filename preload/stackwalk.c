@@ -471,7 +471,11 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 	idx = (uint32_t)(h & stack_mask) + 1;
 	for (i = 0; i < PROBE_MAX; i++) {
 		struct trackshm_stack *s = &stacks[idx];
-		uint64_t cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE), zero = 0;
+		uint64_t cur, zero = 0;
+
+		if (!stack_ready(idx))
+			break; /* no storage for its page: not even a look */
+		cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE);
 
 		if (cur == h) {
 			if (!nested) {

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/falloc.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,12 +170,201 @@ static void set_regions(void *p)
 	entered = (uint32_t *)(java_names + java_max);
 }
 
+static bool list_ready(uint32_t k);
+
 void stack_entered(uint32_t idx)
 {
-	uint32_t k = __atomic_fetch_add(&hdr->entered, 1, __ATOMIC_ACQ_REL);
+	uint32_t k = __atomic_load_n(&hdr->entered, __ATOMIC_ACQUIRE);
 
-	if (k < max_stacks)
-		__atomic_store_n(&entered[k], idx + 1, __ATOMIC_RELEASE);
+	/*
+	 * The list's page has storage before the count covers it: a reader
+	 * reads the list up to entered. An entry that cannot be listed (no
+	 * storage) makes the list short of nstacks, and the reader scans.
+	 */
+	do {
+		if (k >= max_stacks || !list_ready(k))
+			return;
+	} while (!__atomic_compare_exchange_n(&hdr->entered, &k, k + 1, true, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	__atomic_store_n(&entered[k], idx + 1, __ATOMIC_RELEASE);
+}
+
+/* ---- storage for the file's pages (internal.h: shm_back) ---- */
+
+uint64_t *shm_backed;
+static uint64_t backed_size; /* bytes of shm_backed's mapping */
+static int shm_fd = -1;	     /* the file, kept open to give its pages storage */
+static dev_t shm_dev;
+static ino_t shm_ino;
+static char shm_path[PATH_MAX]; /* to open it again when the program closed shm_fd */
+static bool shm_nofalloc; /* its file system has no fallocate: pages are touched as before */
+
+/* The first bytes of the file: the header and entry 0 ("other"), written from the start. */
+#define FIRST_BYTES (sizeof(struct trackshm_header) + sizeof(struct trackshm_stack))
+
+/* The list of entries: the end of the file (file_bytes). */
+static uint64_t list_off(void)
+{
+	return file_bytes() - (uint64_t)max_stacks * sizeof(*entered);
+}
+
+/*
+ * Storage for [off, off + len) of fd (mode 0 may make the file longer):
+ * true when it has it, or when its file system cannot allocate ahead.
+ */
+static bool allocate(int fd, uint64_t off, uint64_t len, int mode)
+{
+	if (!fallocate(fd, mode, (off_t)off, (off_t)len))
+		return true;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return false;
+	shm_nofalloc = true;
+	return true;
+}
+
+static void mark_backed(uint64_t off, uint64_t len)
+{
+	for (uint64_t p = off >> 12; p <= (off + len - 1) >> 12; p++)
+		__atomic_fetch_or(&shm_backed[p >> 6], 1ULL << (p & 63), __ATOMIC_RELEASE);
+}
+
+/* Whether fd is still the file we mapped (a program may close it, and the number be reused). */
+static bool is_ours(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && !fstat(fd, &st) && st.st_dev == shm_dev && st.st_ino == shm_ino;
+}
+
+/*
+ * fd, the file at path mapped bytes long, becomes the file whose pages
+ * shm_back gives storage: none of its pages is marked yet. The last file's
+ * descriptor is closed if it still is ours.
+ */
+static bool shm_adopt(int fd, const char *path, uint64_t bytes)
+{
+	uint64_t need = (((bytes + 4095) >> 12) + 63) / 64 * sizeof(uint64_t);
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (fstat(fd, &st) || n >= sizeof(shm_path))
+		return false;
+	if (need > backed_size) {
+		/* the old bitmap is left mapped: a hook since a detach may still read it */
+		void *m = (void *)syscall(SYS_mmap, NULL, need, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if ((long)m < 0 && (long)m > -4096)
+			return false;
+		shm_backed = m;
+		backed_size = need;
+	} else {
+		memset(shm_backed, 0, backed_size);
+	}
+	if (shm_fd >= 0 && shm_fd != fd && is_ours(shm_fd))
+		close(shm_fd);
+	shm_dev = st.st_dev;
+	shm_ino = st.st_ino;
+	memcpy(shm_path, path, n + 1);
+	__atomic_store_n(&shm_fd, fd, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* Lets the file's descriptor go (a detach). */
+static void shm_let_go(void)
+{
+	int fd = __atomic_exchange_n(&shm_fd, -1, __ATOMIC_ACQ_REL);
+
+	if (is_ours(fd))
+		close(fd);
+}
+
+bool shm_back(uint64_t off, uint64_t len)
+{
+	int saved = errno, fd = __atomic_load_n(&shm_fd, __ATOMIC_ACQUIRE);
+	uint64_t from = off & ~4095ULL, to = (off + len + 4095) & ~4095ULL;
+	bool ok = true;
+
+	if (!shm_nofalloc && !is_ours(fd)) {
+		/*
+		 * Closed by the program (a daemon closing every descriptor),
+		 * and the number perhaps another file's now: open ours again
+		 * (not once detached: the recorder is letting it go).
+		 */
+		fd = __atomic_load_n(&active, __ATOMIC_ACQUIRE)
+			     ? open(shm_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+			     : -1;
+		if (fd >= 0 && !is_ours(fd)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd >= 0)
+			__atomic_store_n(&shm_fd, fd, __ATOMIC_RELEASE);
+	}
+	if (!shm_nofalloc)
+		ok = fd >= 0 && allocate(fd, from, to - from, FALLOC_FL_KEEP_SIZE);
+	if (ok)
+		mark_backed(from, to - from);
+	else
+		__atomic_fetch_or(&hdr->flags, TRACKSHM_NOSPACE, __ATOMIC_RELAXED);
+	errno = saved;
+	return ok;
+}
+
+/* Whether [off, off + len) (len <= 4096) may be touched, as stack_ready. */
+static bool bytes_ready(uint64_t off, uint64_t len)
+{
+	if (page_backed(off >> 12) && page_backed((off + len - 1) >> 12))
+		return true;
+	return shm_back(off, len);
+}
+
+bool java_ready(uint32_t idx)
+{
+	return bytes_ready(sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks) +
+				   (uint64_t)idx * sizeof(*java_names),
+			   sizeof(*java_names));
+}
+
+static bool list_ready(uint32_t k)
+{
+	return bytes_ready(list_off() + (uint64_t)k * sizeof(*entered), sizeof(*entered));
+}
+
+/*
+ * On a disk, storage for the whole file at once: a page at a time, each
+ * at its own place, split the file into as many extents, and ext4 took
+ * 20 us a page once there were thousands (a run that met 4,000 stacks
+ * took twice as long). Disk blocks reserved this way cost no memory; on
+ * tmpfs they would, so there the pages get storage one at a time as they
+ * are used (cheap there). false: page by page (tmpfs, or not the room).
+ */
+static bool back_whole(int fd, uint64_t bytes)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) || fs.f_type == TMPFS_MAGIC || shm_nofalloc)
+		return false;
+	return allocate(fd, 0, bytes, FALLOC_FL_KEEP_SIZE);
+}
+
+/* The file is empty and no page of it can have storage: says so to the recorder (trackshm.h). */
+static void mark_nospace(int fd)
+{
+	if (ftruncate(fd, TRACKSHM_NOSPACE_SIZE))
+		return; /* (the recorder then cannot tell why nothing came) */
+}
+
+/*
+ * A new file (fd, bytes long once made ready, now shorter): storage for
+ * its first page before it grows, so that the recorder, which maps the
+ * file as soon as it holds a header, never reads a page without; then the
+ * whole length. false, errno set: the file system is full (or the file
+ * could not grow).
+ */
+static bool make_ready(int fd, uint64_t bytes)
+{
+	return allocate(fd, 0, FIRST_BYTES, 0) && !ftruncate(fd, (off_t)bytes);
 }
 
 /* --follow-fork: a process of the command's tree records into its own file (trackshm.h). */
@@ -294,17 +485,21 @@ static bool follow_child(void)
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return false;
-	if (ftruncate(fd, (off_t)stack_bytes)) {
+	shm_nofalloc = false;
+	if (!make_ready(fd, stack_bytes)) {
 		close(fd);
 		unlink(path);
 		return false;
 	}
 	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if ((long)p < 0 && (long)p > -4096) {
+	if (((long)p < 0 && (long)p > -4096) || !shm_adopt(fd, path, stack_bytes)) {
+		if (!((long)p < 0 && (long)p > -4096))
+			syscall(SYS_munmap, p, stack_bytes);
+		close(fd);
 		unlink(path);
 		return false;
 	}
+	mark_backed(0, back_whole(fd, stack_bytes) ? stack_bytes : FIRST_BYTES);
 	h = p;
 	h->version = TRACKSHM_VERSION;
 	h->header_size = sizeof(*h);
@@ -425,24 +620,43 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 		return -errno;
 	if (create)
 		exec_handshake(fd);
+	shm_nofalloc = false;
 	/*
 	 * Never shrink: the recorder may have the file mapped (an exec
 	 * re-initialises it), and reading past a shrunk end would fault.
 	 */
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (st.st_size < (off_t)stack_bytes && ftruncate(fd, (off_t)stack_bytes))) {
+	    (st.st_size < (off_t)stack_bytes && !make_ready(fd, stack_bytes))) {
 		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
 
+		if ((e == ENOSPC || e == EDQUOT) && !st.st_size)
+			mark_nospace(fd);
 		close(fd);
 		return -e;
 	}
-	/* A file used before: zero the stack table without touching its pages. */
+	/*
+	 * A file used before: zero the stack table without touching its pages
+	 * (their storage goes with them: the first page gets it again; a file
+	 * system that cannot punch has the whole file's).
+	 */
 	punched = st.st_size && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					   (off_t)sizeof(*hdr), (off_t)(stack_bytes - sizeof(*hdr)));
+	if (st.st_size && !allocate(fd, 0, punched ? FIRST_BYTES : stack_bytes, 0)) {
+		close(fd);
+		return -ENOSPC;
+	}
 	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if ((long)p < 0 && (long)p > -4096)
+	if ((long)p < 0 && (long)p > -4096) {
+		close(fd);
 		return (int)(long)p;
+	}
+	if (!shm_adopt(fd, path, stack_bytes)) {
+		syscall(SYS_munmap, p, stack_bytes);
+		close(fd);
+		return -ENOMEM;
+	}
+	mark_backed(0, (st.st_size && !punched) || back_whole(fd, stack_bytes) ? stack_bytes
+									      : FIRST_BYTES);
 	/*
 	 * A read of an entry's hash would otherwise read ahead around it (a
 	 * page cache page per hole page) and map what is around: the table
@@ -452,6 +666,7 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	/* another attach: the blocks of the last one are forgotten */
 	if (!addr_init()) {
 		syscall(SYS_munmap, p, stack_bytes);
+		shm_let_go();
 		return -ENOMEM;
 	}
 	if (shm_epoch)
@@ -557,6 +772,7 @@ void shared_close(bool (*recorder_alive)(void))
 	 * anonymous memory) for a hook still running since the detach; the
 	 * last detach's such mapping is surely unused by now.
 	 */
+	shm_let_go();
 	if (grave)
 		syscall(SYS_munmap, grave, grave_bytes);
 	anon = (void *)syscall(SYS_mmap, hdr, shm_bytes, PROT_READ | PROT_WRITE,

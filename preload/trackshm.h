@@ -34,7 +34,14 @@ enum trackshm_flags {
 	TRACKSHM_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
 	TRACKSHM_EXACT = 1 << 2,       /* every allocation recorded */
 	TRACKSHM_DEGRADED = 1 << 3,    /* sampled since degraded_ns: the ceiling was reached */
+	TRACKSHM_NOSPACE = 1 << 4,     /* a page of the file could not get storage (file system full) */
 };
+
+/*
+ * A tracker that cannot give the file's first page storage (its file
+ * system is full) leaves the file one byte long, and records nothing.
+ */
+#define TRACKSHM_NOSPACE_SIZE 1
 
 struct trackshm_header {
 	uint64_t magic;
@@ -111,7 +118,8 @@ struct trackshm_header {
 	/*
 	 * The Java frames' names (struct trackshm_java), after the stack
 	 * table: java_max records; java_n is the number of indices handed
-	 * out (it may pass java_max: those found the region full).
+	 * out (below java_max: a record's page has storage before its index
+	 * is handed out, so every record up to java_n may be read).
 	 */
 	uint32_t java_max;
 	uint32_t java_n;

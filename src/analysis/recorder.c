@@ -96,6 +96,7 @@ struct recorder {
 	uint64_t gen_children;	/* of them, counted in the current image's header */
 	uint64_t degraded_gen;	/* the image whose ceiling was last noticed, at: */
 	uint32_t degraded_kib;
+	uint64_t nospace_gen;	/* the image whose full file system was last noticed */
 	int in_tmpdir;		/* shm is in $TMPDIR, not /tmp (tmp_path) */
 	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
@@ -358,6 +359,16 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		strbuf_release(&sb);
 		r->degraded_kib = v->degraded_kib;
 		r->degraded_gen = v->generation;
+	}
+	if ((v->flags & TRACK_NOSPACE) && v->generation != r->nospace_gen) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "the file system of the tracker's file '%s' is full: "
+				 "allocations from call stacks first seen from now on are counted as \"other\"",
+			    r->shm);
+		notice(r, RECORDER_NOSPACE, sb.buf);
+		strbuf_release(&sb);
+		r->nospace_gen = v->generation;
 	}
 	if (v->children > r->gen_children) {
 		r->children += v->children - r->gen_children;
@@ -882,6 +893,7 @@ void recorder_finish(struct recorder *r, struct recorder_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->lost_why = "";
+	res->tracker_file = "";
 	if (read(r->errpipe, &child_errno, sizeof(child_errno)) == (ssize_t)sizeof(child_errno)) {
 		res->exec_errno = child_errno;
 		return;
@@ -898,6 +910,8 @@ void recorder_finish(struct recorder *r, struct recorder_result *res)
 	strbuf_release(&err);
 	res->status = r->status;
 	res->any = r->any;
+	res->tracker_file = r->shm;
+	res->no_space = !r->any && trackfile_no_space(r->shm);
 	res->stacks += r->stacks;
 	res->children += r->children;
 	res->lost = r->lost;

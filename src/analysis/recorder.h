@@ -31,6 +31,7 @@ enum recorder_notice_kind {
 	RECORDER_LOST,		/* the first interval that could not be written */
 	RECORDER_AGENT_REFUSED,	/* record -p: the JVM refused the agent; ptrace is used instead */
 	RECORDER_DEGRADED,	/* the tracker reached its ceiling and samples (coarser) */
+	RECORDER_NOSPACE,	/* the tracker's file system is full: new stacks are "other" */
 };
 
 struct recorder_notice {
@@ -51,6 +52,8 @@ struct recorder_result {
 	int exec_errno;		/* the command could not be executed: errno; else 0 */
 	int status;		/* the command's wait status */
 	bool any;		/* the tracker reported at all */
+	bool no_space;		/* it did not, for want of room in its file's file system */
+	const char *tracker_file; /* the tracker's file (owned by the recorder) */
 	size_t stacks;		/* stacks seen over every image */
 	uint64_t children;	/* processes started below the images, not recorded */
 	size_t followed;	/* --follow-fork: descendants recorded as runs of their own */

@@ -139,6 +139,10 @@ static void show_notices(struct recorder *r)
 			warning("%s", no[i].detail);
 			hint("a larger --max-memory keeps it exact for longer");
 			break;
+		case RECORDER_NOSPACE:
+			warning("%s", no[i].detail);
+			hint("free space there, or set TMPDIR to a directory on a file system with room");
+			break;
 		case RECORDER_LOST:
 			warning("%s", no[i].detail);
 			warning("the recording misses intervals until it can be written again");
@@ -203,6 +207,10 @@ static void attach_hint(int ret, pid_t pid)
 	case -EDEADLK:
 	case -ETIMEDOUT:
 		hint("try again; nothing was changed in process %d", (int)pid);
+		break;
+	case -ENOSPC:
+	case -EDQUOT:
+		hint("the tracker's file lives in the /tmp of process %d: free space there", (int)pid);
 		break;
 	default:
 		break;
@@ -495,8 +503,13 @@ int cmd_record(int argc, char **argv)
 		exit_code = WEXITSTATUS(res.status);
 	else
 		exit_code = 128 + WTERMSIG(res.status);
-	if (!res.any)
+	if (res.no_space) {
+		warning("the tracker could not start: the file system of its file '%s' is full",
+			res.tracker_file);
+		hint("free space there, or set TMPDIR to a directory on a file system with room");
+	} else if (!res.any) {
 		explain_nothing(argv[optind]);
+	}
 	if (res.refused) {
 		warning("%" PRIu64 " processes of the command were not recorded: --follow-fork records at most %u",
 			res.refused, res.follow_max);

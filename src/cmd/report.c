@@ -301,7 +301,9 @@ static void print_text(const struct alloc_data *d, struct alloc_site *v, size_t 
 		growing += v[i].t.growing;
 	printf("%zu sites, %zu growing, %zu intervals%s%s\n", n, growing, d->intervals,
 	       d->sample_mean ? ", sampled" : ", exact",
-	       d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL)
+	       d->flags & ALLOC_NOSPACE
+		   ? " (the tracker's file system was full: figures are incomplete)"
+	       : d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL)
 		   ? " (tracker reached its memory ceiling: figures are incomplete)"
 		   : "");
 	if (d->unended)
@@ -484,6 +486,7 @@ static void print_json(const struct alloc_data *d, struct alloc_site *v, size_t 
 	json_u64(&j, "intervals", d->intervals);
 	json_u64(&j, "sample_mean", d->sample_mean);
 	json_bool(&j, "incomplete", d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL));
+	json_bool(&j, "tracker_disk_full", d->flags & ALLOC_NOSPACE);
 	json_u64(&j, "dropped_blocks", d->dropped);
 	json_bool(&j, "degraded", d->degraded);
 	if (d->degraded) {

@@ -223,7 +223,10 @@ static void section_header(struct strbuf *o, const struct html_input *in)
 		if (d->sample_mean)
 			strbuf_addf(o, " (one sample per %s on average)",
 				    format_size(a, sizeof(a), d->sample_mean));
-		if (d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL))
+		if (d->flags & ALLOC_NOSPACE)
+			strbuf_addstr(o, "; the tracker's file system was full: figures are"
+					 " incomplete");
+		else if (d->flags & (ALLOC_STACKS_FULL | ALLOC_ADDRS_FULL))
 			strbuf_addstr(o, "; the tracker reached its memory ceiling: figures are"
 					 " incomplete");
 		strbuf_addstr(o, "</td></tr>\n");

@@ -28,6 +28,7 @@
 _Static_assert(TRACK_MAX_DEPTH == TRACKSHM_MAX_DEPTH, "trackfile.h and trackshm.h disagree");
 _Static_assert(TRACK_JAVA_TAG == TRACKSHM_JAVA_TAG, "trackfile.h and trackshm.h disagree");
 _Static_assert((int)TRACK_STACKS_FULL == (int)TRACKSHM_STACKS_FULL, "the ABI's bits");
+_Static_assert((int)TRACK_NOSPACE == (int)TRACKSHM_NOSPACE, "the ABI's bits");
 _Static_assert((int)TRACK_ADDRS_FULL == (int)TRACKSHM_ADDRS_FULL, "the ABI's bits");
 _Static_assert((int)TRACK_EXACT == (int)TRACKSHM_EXACT, "the ABI's bits");
 _Static_assert((int)TRACK_DEGRADED == (int)TRACKSHM_DEGRADED, "the ABI's bits");
@@ -165,9 +166,9 @@ static int cmp_u32(const void *a, const void *b)
  * The entries the tracker lists as filled (trackshm.h: entered), entry 0
  * first and the rest in rising order, as scan_table finds them. false,
  * with nothing read, when the list is not whole (an entry still being made
- * ready, or a target killed between the two stores) or not sound (an
- * index out of range or listed twice: a hostile file); the table is then
- * scanned instead.
+ * ready, or a target killed between the two stores; entries the tracker
+ * had no storage to list) or not sound (an index out of range or listed
+ * twice: a hostile file); the table is then scanned instead.
  */
 static bool read_listed(struct trackfile *tf, const struct trackshm_header *h,
 			const char *base, struct track_view *v)
@@ -178,6 +179,10 @@ static bool read_listed(struct trackfile *tf, const struct trackshm_header *h,
 	const uint32_t *list;
 
 	if (n >= h->max_stacks || off + (uint64_t)h->max_stacks * sizeof(*list) > tf->len)
+		return false;
+	/* entries the tracker had no storage to list (a full file system): scanned */
+	if ((h->flags & TRACKSHM_NOSPACE) &&
+	    (uint64_t)n + 1 < __atomic_load_n(&h->nstacks, __ATOMIC_ACQUIRE))
 		return false;
 	list = (const uint32_t *)((const char *)tf->map + off);
 	ALLOC_GROW(tf->order, (size_t)n + 1, tf->order_alloc);
@@ -213,8 +218,12 @@ static void scan_table(struct trackfile *tf, const struct trackshm_header *h, co
 		/*
 		 * Reading a hole of the file through the map would put a page
 		 * there, which the target's next look at its table (its copy
-		 * of the peak's sites) then maps too: read only where the
+		 * of the peak's sites) then maps too, and on a full tmpfs
+		 * raises SIGBUS: read only entries that begin where the
 		 * target wrote (SEEK_DATA; a file system without it: all).
+		 * An entry's hash, in its first page, is written when it is
+		 * entered, and the tracker had the room of both its pages
+		 * first; an entry not entered is read no further than that.
 		 */
 		if (off + (off_t)sizeof(*s) > hole_from) {
 			data_from = lseek(tf->fd, off, SEEK_DATA);
@@ -226,7 +235,7 @@ static void scan_table(struct trackfile *tf, const struct trackshm_header *h, co
 				hole_from = INT64_MAX;
 			}
 		}
-		if (off + (off_t)sizeof(*s) <= data_from)
+		if (off < data_from || off >= hole_from)
 			continue;
 		read_entry(v, s, i);
 	}
@@ -322,7 +331,8 @@ int trackfile_java(struct trackfile *tf, uint64_t pc, struct track_java *out)
 	    h->version != TRACKSHM_VERSION || h->header_size != sizeof(*h) ||
 	    h->stack_size != sizeof(struct trackshm_stack))
 		return -EPROTO;
-	if (i >= h->java_max)
+	/* a record past java_n may have no storage (on tmpfs, a read of it faults) */
+	if (i >= h->java_max || i > __atomic_load_n(&h->java_n, __ATOMIC_ACQUIRE))
 		return -ENOENT;
 	off = sizeof(*h) + (uint64_t)h->max_stacks * sizeof(struct trackshm_stack) +
 	      i * sizeof(*r);
@@ -336,6 +346,13 @@ int trackfile_java(struct trackfile *tf, uint64_t pc, struct track_java *out)
 	copy_name(out->file, sizeof(out->file), r->file, sizeof(r->file));
 	out->line = r->line > 0 ? r->line : 0;
 	return 0;
+}
+
+bool trackfile_no_space(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && st.st_size == TRACKSHM_NOSPACE_SIZE;
 }
 
 void trackfile_ack(struct trackfile *tf, uint64_t generation)

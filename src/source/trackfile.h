@@ -2,6 +2,7 @@
 #ifndef OFFHEAP_TRACKFILE_H
 #define OFFHEAP_TRACKFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@ enum track_flags {
 	TRACK_ADDRS_FULL = 1 << 1,  /* some blocks not tracked (address table full) */
 	TRACK_EXACT = 1 << 2,	    /* every allocation recorded */
 	TRACK_DEGRADED = 1 << 3,    /* sampled since degraded_ms: the ceiling was reached */
+	TRACK_NOSPACE = 1 << 4,	    /* the file system of the file was full: stacks under entry 0 */
 };
 
 /* One stack entry as copied out of the file. */
@@ -100,6 +102,9 @@ struct track_java {
  * them (or for index 0, which has none); -EPROTO when the file is not ours.
  */
 int trackfile_java(struct trackfile *tf, uint64_t pc, struct track_java *out);
+
+/* Whether the tracker left the file at path as it does when its file system is full. */
+bool trackfile_no_space(const char *path);
 
 /* The generation of the image that initialised the file; 0 while none has. */
 uint64_t trackfile_generation(struct trackfile *tf);

@@ -30,6 +30,7 @@ _Static_assert((int)ALLOC_STACKS_FULL == (int)TRACK_STACKS_FULL, "stored as they
 _Static_assert((int)ALLOC_ADDRS_FULL == (int)TRACK_ADDRS_FULL, "stored as they come");
 _Static_assert((int)ALLOC_EXACT == (int)TRACK_EXACT, "stored as they come");
 _Static_assert((int)ALLOC_DEGRADED == (int)TRACK_DEGRADED, "stored as they come");
+_Static_assert((int)ALLOC_NOSPACE == (int)TRACK_NOSPACE, "stored as they come");
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alloc_run ("

@@ -23,6 +23,7 @@ enum alloc_flags {
 	ALLOC_ADDRS_FULL = 1 << 1,  /* blocks not tracked: the address table was full */
 	ALLOC_EXACT = 1 << 2,	    /* every allocation recorded, not sampled */
 	ALLOC_DEGRADED = 1 << 3,    /* sampled since the tracker reached its ceiling */
+	ALLOC_NOSPACE = 1 << 4,	    /* stacks counted under "other": its file system was full */
 };
 
 /*

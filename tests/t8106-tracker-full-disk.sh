@@ -1,0 +1,114 @@
+#!/bin/sh
+# The tracker's file on a full file system. A store to a hole of a shared file mapping on a
+# full file system raises SIGBUS, and on tmpfs any touch of one does: the recorded command
+# must never die of its tracker, nor the recorder of its reads. The file is put (TMPDIR) on
+# a 512 KiB tmpfs filled to leave a few sizes free: no room to start, room for the first
+# page only, room for a few stacks, room enough. The command's output and exit code stay its
+# own, the totals stay exact (stacks with no room are counted under "other"), and offheap
+# says once what happened.
+. "$(dirname "$0")/test-lib.sh"
+
+SMALL="$TRASH/small"
+mkdir "$SMALL"
+if ! mount -t tmpfs -o size=512k tmpfs "$SMALL" 2>/dev/null; then
+	skip_all 'cannot mount a tmpfs here (needs root)'
+fi
+cleanup_mount() { umount "$SMALL" 2>/dev/null; }
+
+# fill KIB: leaves about KIB free on the tmpfs, nothing else in it.
+fill() {
+	rm -rf "$SMALL"/* "$SMALL"/.[!.]* &&
+	dd if=/dev/zero of="$SMALL/filler" bs=1k count=$((512 - $1)) 2>/dev/null
+	test "$(df -k "$SMALL" | awk 'NR == 2 { print $4 }')" -le "$1"
+}
+
+# leaked FILE: the report's "leaked at exit" line of recording FILE.
+leaked() { offheap report "$1" | grep "^leaked at exit:"; }
+
+# no_left: the tracker's files are gone from the tmpfs.
+no_left() { ! ls "$SMALL" | grep "^offheap-"; }
+
+test_expect_success 'with room: the reference run' '
+	fill 500 &&
+	TMPDIR="$SMALL" offheap record --exact -o ref.db -- "$HELPERS/trackee" storm 2 3000 \
+		>ref.out 2>ref.err &&
+	cat ref.err &&
+	test -s ref.out &&
+	! grep "file system" ref.err &&
+	leaked ref.db >ref.leak &&
+	cat ref.leak &&
+	! offheap report ref.db | grep "incomplete" &&
+	no_left
+'
+
+test_expect_success 'no room at all: the command runs unrecorded, and offheap says why' '
+	fill 0 &&
+	TMPDIR="$SMALL" offheap record --exact -o none.db -- "$HELPERS/trackee" storm 2 3000 \
+		>none.out 2>none.err &&
+	cat none.err &&
+	diff -u ref.out none.out &&
+	test "$(grep -c "^offheap: warning: the tracker could not start: the file system of its file .*is full" none.err)" = 1 &&
+	grep "^hint: free space there, or set TMPDIR" none.err &&
+	! grep "statically linked" none.err &&
+	no_left
+'
+
+# Room for the header page and a few more: the stacks with no room are counted under
+# "other", so the totals are those of the reference run.
+for k in 4 8 12; do
+	test_expect_success "$k KiB free: the command unharmed, the totals exact, the figures said incomplete" '
+		fill $k &&
+		TMPDIR="$SMALL" offheap record --exact -o r$k.db -- "$HELPERS/trackee" storm 2 3000 \
+			>r$k.out 2>r$k.err &&
+		cat r$k.err &&
+		diff -u ref.out r$k.out &&
+		test "$(grep -c "^offheap: warning: the file system of the tracker.s file .* is full: allocations from call stacks first seen from now on are counted as \"other\"" r$k.err)" = 1 &&
+		grep "^hint: free space there" r$k.err &&
+		leaked r$k.db >r$k.leak &&
+		diff -u ref.leak r$k.leak &&
+		offheap report r$k.db | grep "(the tracker.s file system was full: figures are incomplete)" &&
+		offheap report --json r$k.db | jq -e ".tracker_disk_full == true and .incomplete == true" &&
+		offheap report --json ref.db | jq -e ".tracker_disk_full == false" &&
+		no_left
+	'
+done
+
+# A real program with hundreds of call stacks, at a few sizes: it runs to its end with its
+# own output whatever the room.
+cat >churn.py <<'EOF'
+import json, re, zlib
+rows = [{"k%d" % i: [i, str(i) * 3, {"x": i / 7}]} for i in range(4000)]
+text = json.dumps(rows)
+pat = re.compile(r'"k(\d+)7"')
+print(len(text), len(pat.findall(text)), zlib.crc32(zlib.compress(text.encode())))
+EOF
+python3 churn.py >py.ref
+
+for k in 0 8 24 64; do
+	test_expect_success "python3 with $k KiB free: its own output and exit code" '
+		fill $k &&
+		TMPDIR="$SMALL" offheap record --exact -o py$k.db -- python3 churn.py >py$k.out 2>py$k.err &&
+		cat py$k.err &&
+		diff -u py.ref py$k.out &&
+		grep "file system .*is full" py$k.err &&
+		no_left
+	'
+done
+
+test_expect_success 'record --follow-fork, little room: every process ends as it would' '
+	fill 500 &&
+	"$HELPERS/forkleak" 3 >fork.ref; echo $? >fork.rc &&
+	for k in 8 20 40; do
+		fill $k &&
+		{ TMPDIR="$SMALL" offheap record --exact --follow-fork -o fk$k.db -- \
+			"$HELPERS/forkleak" 3 >fk$k.out 2>fk$k.err; echo $? >fk$k.rc; } &&
+		cat fk$k.err &&
+		diff -u fork.ref fk$k.out &&
+		diff -u fork.rc fk$k.rc &&
+		! grep -i "bus error" fk$k.err &&
+		no_left || return 1
+	done
+'
+
+cleanup_mount
+test_done
