@@ -2,7 +2,8 @@
 # bench/realprog.sh: the allocation tracker on real programs, built without frame pointers
 # as Debian ships them: `git log -p -n 200` on a clone of this repository, `sqlite3 :memory:`
 # running 200k INSERTs, `cc1 -O2` on a generated ~6k-line C file, and a python3 script
-# that creates and drops dicts, lists and strings. Each runs plain, under
+# that creates and drops dicts, lists and strings; and build/bench/stackstorm, 4,096 call
+# stacks that each allocate a few times (the cost of entering stacks). Each runs plain, under
 # `offheap record --exact`, under `offheap record` (sampled, 512 KiB) and under heaptrack
 # when installed (its own recording, interpreted as it runs), in the same run.
 # Runs are interleaved (one of each configuration per round, N rounds, default 3) so a
@@ -14,12 +15,12 @@
 # Workload `true` is the recorder's fixed cost: start, first and final write, no work.
 # BASE=DIR (another build folder, e.g. BASE=/work/main/build) adds that build's offheap
 # record, exact and sampled, to every round: before and after in the same run.
-# Usage: [BASE=DIR] bench/realprog.sh [N] [true|git|sqlite|cc1|python]...
+# Usage: [BASE=DIR] bench/realprog.sh [N] [true|git|sqlite|cc1|python|stacks]...
 set -eu
 . "$(dirname "$0")/lib.sh"
 N=${1:-3}
 [ $# -gt 0 ] && shift
-WORK=${*:-true git sqlite cc1 python}
+WORK=${*:-true git sqlite cc1 python stacks}
 BASE=${BASE:-}
 [ -x "$OFFHEAP" ] || { echo "bench/realprog.sh: build first (make)" >&2; exit 1; }
 TMP=$(mktemp -d)
@@ -90,6 +91,7 @@ cmdline() {
 	# Debian's interpreter by its path: a python3 first in PATH may be a shim (pyenv's is
 	# a bash script that forks a dozen shells), which would be measured instead
 	python) echo "/usr/bin/python3 $TMP/churn.py" ;;
+	stacks) echo "$BUILD/bench/stackstorm 12 3" ;;
 	esac
 }
 
