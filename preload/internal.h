@@ -32,7 +32,9 @@ extern bool active; /* recording in this process */
 extern struct trackshm_header *hdr;
 extern struct trackshm_stack *stacks;
 extern uint32_t max_stacks;
-extern uint32_t stack_mask; /* a power of two minus 1, below max_stacks - 1 */
+/* The stack table's index (trackshm.c): entry numbers by hash, 0 when free. */
+extern uint32_t *stack_index;
+extern uint64_t index_mask; /* slots - 1, a power of two minus 1 */
 extern uint64_t sample_mean;
 #define BIG_MEANS 4
 extern uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
@@ -50,8 +52,11 @@ void open_shared(void);
  */
 int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample, bool sync,
 		bool wait_ack, int32_t ppid);
-/* Stack idx was just entered in the table (its hash set): a site copy_peak_sites reads. */
-void stack_entered(uint32_t idx);
+/*
+ * The next entry of the stack table, its pages given storage, for a new
+ * stack; 0 when the table is full or there is no room for its pages.
+ */
+uint32_t take_entry(void);
 
 /*
  * Storage for the file's pages, had before anything touches them: on a

@@ -422,8 +422,8 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 {
 	uint64_t frames[TRACKSHM_MAX_DEPTH];
 	int i, depth, at = 0;
-	uint64_t h;
-	uint32_t idx;
+	uint64_t h, slot;
+	uint32_t mine = 0;
 	bool lost, loader_ok;
 	struct tail *tail = NULL;
 
@@ -468,45 +468,44 @@ uint32_t find_stack(uint64_t ret0, uintptr_t fp, bool nested)
 	if (nested)
 		tail = NULL; /* nested walks write no tail */
 
-	idx = (uint32_t)(h & stack_mask) + 1;
-	for (i = 0; i < PROBE_MAX; i++) {
-		struct trackshm_stack *s = &stacks[idx];
-		uint64_t cur, zero = 0;
+	for (i = 0, slot = h & index_mask; i < PROBE_MAX; i++, slot = (slot + 1) & index_mask) {
+		uint32_t x = __atomic_load_n(&stack_index[slot], __ATOMIC_ACQUIRE);
 
-		if (!stack_ready(idx))
-			break; /* no storage for its page: not even a look */
-		cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE);
+		if (!x) {
+			/* a new stack: an entry of its own, made whole before the index shows it */
+			if (!mine) {
+				struct trackshm_stack *s;
 
-		if (cur == h) {
+				mine = take_entry();
+				if (!mine)
+					break;
+				s = &stacks[mine];
+				memcpy(s->frames, frames, (size_t)depth * sizeof(frames[0]));
+				s->depth = (uint32_t)depth;
+				__atomic_store_n(&s->hash, h, __ATOMIC_RELAXED);
+			}
+			if (__atomic_compare_exchange_n(&stack_index[slot], &x, mine, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				__atomic_store_n(&stacks[mine].ready, 1, __ATOMIC_RELEASE);
+				__atomic_fetch_add(&hdr->seq, 1, __ATOMIC_RELEASE);
+				return mine;
+			}
+			/* another thread took the slot first: x is its entry */
+		}
+		/* (an entry of ours taken meanwhile stays not ready: nobody reads it) */
+		if (__atomic_load_n(&stacks[x].hash, __ATOMIC_RELAXED) == h) {
 			if (!nested) {
 				last_hash = h;
-				last_idx = idx;
+				last_idx = x;
 				last_epoch = shm_epoch;
 			}
 			if (tail) {
-				tail->idx = idx;
+				tail->idx = x;
 				tail->hash = h;
 				tail->when = stack_token();
 			}
-			return idx;
+			return x;
 		}
-		if (!cur) {
-			if (__atomic_load_n(&hdr->nstacks, __ATOMIC_RELAXED) >= max_stacks * 3 / 4)
-				break;
-			if (__atomic_compare_exchange_n(&s->hash, &zero, h, false, __ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE)) {
-				memcpy(s->frames, frames, (size_t)depth * sizeof(frames[0]));
-				s->depth = (uint32_t)depth;
-				__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
-				__atomic_fetch_add(&hdr->nstacks, 1, __ATOMIC_RELAXED);
-				stack_entered(idx);
-				__atomic_fetch_add(&hdr->seq, 1, __ATOMIC_RELEASE);
-				return idx;
-			}
-			if (zero == h)
-				return idx;
-		}
-		idx = idx + 1 == max_stacks ? 1 : idx + 1;
 	}
 	__atomic_fetch_or(&hdr->flags, TRACKSHM_STACKS_FULL, __ATOMIC_RELAXED);
 	return 0;

@@ -40,7 +40,6 @@ static bool sync_mode; /* OFFHEAP_SYNC: the recorder waits on our handshakes */
 struct trackshm_header *hdr;
 struct trackshm_stack *stacks;
 uint32_t max_stacks;
-uint32_t stack_mask; /* max_stacks - 2, a power of two minus 1 (size_table) */
 uint64_t sample_mean;
 uint64_t sample_big; /* BIG_MEANS * sample_mean: always recorded from there */
 static TLS unsigned shard_plus1; /* this thread's counter shard + 1; 0: not chosen */
@@ -143,22 +142,10 @@ static void count_descendant(const char *path)
 	syscall(SYS_munmap, h, sizeof(*h));
 }
 
-/*
- * The stacks entered in the table, in the order they were (index + 1; 0:
- * being entered), in the file after the names (trackshm.h), counted by
- * hdr->entered. copy_peak_sites reads these rather than the whole table:
- * scanning all its 32768 entries (with a mincore per 256 pages, so as not
- * to map the holes) at each new peak took 5 % of `git log -p` under
- * sampling, where a few hundred stacks are in use. So does the recorder,
- * which searched the file's data with two lseeks per entry.
- */
-static uint32_t *entered;
-
-/* The bytes of the file: header, stack table, names, list of entries. */
+/* The bytes of the file: header, stack table, names. */
 static uint64_t file_bytes(void)
 {
-	return sizeof(*hdr) + (uint64_t)max_stacks * (sizeof(*stacks) + sizeof(*entered)) +
-	       JAVA_BYTES;
+	return sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks) + JAVA_BYTES;
 }
 
 /* The regions of the file mapped at p. */
@@ -167,26 +154,65 @@ static void set_regions(void *p)
 	hdr = p;
 	stacks = (struct trackshm_stack *)((char *)p + sizeof(*hdr));
 	java_names = (struct trackshm_java *)(stacks + max_stacks);
-	entered = (uint32_t *)(java_names + java_max);
 }
 
-static bool list_ready(uint32_t k);
+/*
+ * The index of the stack table, in this process's memory: a slot holds an
+ * entry's number, found by the entry's hash (linear probes), 0 when free.
+ * It has at least twice as many slots as the table has entries. Entries
+ * are handed out in order, so that the stacks met fill the file's first
+ * pages one after another: spread over the table by their hash, each took
+ * a page of its own (543 stacks, 2.2 MB of a git run's memory, and as many
+ * page faults in the target and in the recorder).
+ */
+uint32_t *stack_index;
+uint64_t index_mask;
+static uint64_t index_size; /* bytes of stack_index's mapping */
 
-void stack_entered(uint32_t idx)
+static uint64_t index_bytes(void)
 {
-	uint32_t k = __atomic_load_n(&hdr->entered, __ATOMIC_ACQUIRE);
+	uint64_t n = 64;
+
+	while (n < 2 * (uint64_t)max_stacks)
+		n *= 2;
+	return n * sizeof(*stack_index);
+}
+
+/* An empty index for the table's size (the last one's pages given back); false: no memory. */
+static bool index_reset(void)
+{
+	uint64_t bytes = index_bytes();
+
+	if (bytes > index_size) {
+		/* the old one is left mapped: a hook since a detach may still read it */
+		void *m = (void *)syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if ((long)m < 0 && (long)m > -4096)
+			return false;
+		stack_index = m;
+		index_size = bytes;
+	} else if (syscall(SYS_madvise, stack_index, index_size, MADV_DONTNEED)) {
+		memset(stack_index, 0, index_size);
+	}
+	index_mask = bytes / sizeof(*stack_index) - 1;
+	return true;
+}
+
+uint32_t take_entry(void)
+{
+	uint64_t n = __atomic_load_n(&hdr->nstacks, __ATOMIC_RELAXED);
 
 	/*
-	 * The list's page has storage before the count covers it: a reader
-	 * reads the list up to entered. An entry that cannot be listed (no
-	 * storage) makes the list short of nstacks, and the reader scans.
+	 * The entry's pages have storage before it is handed out: every entry
+	 * below nstacks may be read (copy_peak_sites, the recorder).
 	 */
 	do {
-		if (k >= max_stacks || !list_ready(k))
-			return;
-	} while (!__atomic_compare_exchange_n(&hdr->entered, &k, k + 1, true, __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
-	__atomic_store_n(&entered[k], idx + 1, __ATOMIC_RELEASE);
+		if (n >= max_stacks || !stack_ready((uint32_t)n))
+			return 0;
+	} while (!__atomic_compare_exchange_n(&hdr->nstacks, &n, n + 1, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return (uint32_t)n;
 }
 
 /* ---- storage for the file's pages (internal.h: shm_back) ---- */
@@ -201,12 +227,6 @@ static bool shm_nofalloc; /* its file system has no fallocate: pages are touched
 
 /* The first bytes of the file: the header and entry 0 ("other"), written from the start. */
 #define FIRST_BYTES (sizeof(struct trackshm_header) + sizeof(struct trackshm_stack))
-
-/* The list of entries: the end of the file (file_bytes). */
-static uint64_t list_off(void)
-{
-	return file_bytes() - (uint64_t)max_stacks * sizeof(*entered);
-}
 
 /*
  * Storage for [off, off + len) of fd (mode 0 may make the file longer):
@@ -324,11 +344,6 @@ bool java_ready(uint32_t idx)
 	return bytes_ready(sizeof(*hdr) + (uint64_t)max_stacks * sizeof(*stacks) +
 				   (uint64_t)idx * sizeof(*java_names),
 			   sizeof(*java_names));
-}
-
-static bool list_ready(uint32_t k)
-{
-	return bytes_ready(list_off() + (uint64_t)k * sizeof(*entered), sizeof(*entered));
 }
 
 /*
@@ -515,6 +530,7 @@ static bool follow_child(void)
 	h->pid = (int32_t)getpid();
 	h->ppid = hdr->pid;
 	addr_init(); /* (empties it: the table is mapped) */
+	index_reset(); /* (empties it: of the same size, mapped) */
 	syscall(SYS_munmap, hdr, stack_bytes);
 	set_regions(p);
 	javastack_forget();
@@ -573,22 +589,10 @@ static void filter_clear(void)
 	memset((void *)pe, 0, e - pe);
 }
 
-/*
- * The stack table in at most n slots: slot 0 ("other") and 2^k more, the
- * most that fit (k >= 4), which the hash picks from with a mask and probes
- * on through. (Slots past the masked range were reached only by probing:
- * a table of 16384 filled at 8,200 stacks, and the rest was left unused.)
- */
+/* The stack table in n entries, entry 0 ("other") among them; at least 16. */
 static void size_table(uint64_t n)
 {
-	uint64_t p = 16;
-
-	if (n > TRACKSHM_MAX_STACKS)
-		n = TRACKSHM_MAX_STACKS;
-	while (p * 2 + 1 <= n)
-		p *= 2;
-	max_stacks = (uint32_t)p + 1;
-	stack_mask = (uint32_t)p - 1;
+	max_stacks = (uint32_t)(n < 16 ? 16 : n > TRACKSHM_MAX_STACKS ? TRACKSHM_MAX_STACKS : n);
 }
 
 int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample, bool sync,
@@ -603,17 +607,17 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 
 	if (max_mem < (1ULL << 20))
 		max_mem = 1ULL << 20;
-	size_table(env_u64("OFFHEAP_MAX_STACKS", 32768) + 1);
+	size_table(env_u64("OFFHEAP_MAX_STACKS", 32768));
 	if (JAVA_BYTES > max_mem / 8)
 		java_max = (uint32_t)(max_mem / 8 / sizeof(struct trackshm_java));
 	stack_bytes = file_bytes();
-	if (stack_bytes > max_mem / 2) {
+	if (stack_bytes + index_bytes() > max_mem / 2) {
 		/* max_mem >= 1 MiB: half of it holds the header, the names and 16 stacks */
 		size_table((max_mem / 2 - sizeof(*hdr) - JAVA_BYTES) /
-			   (sizeof(*stacks) + sizeof(*entered)));
+			   (sizeof(*stacks) + 4 * sizeof(*stack_index)));
 		stack_bytes = file_bytes();
 	}
-	addr_budget = max_mem - stack_bytes;
+	addr_budget = max_mem - stack_bytes - index_bytes();
 
 	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : O_NOFOLLOW), 0600);
 	if (fd < 0)
@@ -663,8 +667,8 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 	 * counts in our memory only where stacks are.
 	 */
 	syscall(SYS_madvise, p, stack_bytes, MADV_RANDOM);
-	/* another attach: the blocks of the last one are forgotten */
-	if (!addr_init()) {
+	/* another attach: the blocks and stacks of the last one are forgotten */
+	if (!addr_init() || !index_reset()) {
 		syscall(SYS_munmap, p, stack_bytes);
 		shm_let_go();
 		return -ENOMEM;
@@ -860,27 +864,25 @@ void degrade(void)
  * copying skips (the next growth by 1/64 copies again). The copy is not
  * atomic against other threads' updates, which may move it by what they
  * allocate meanwhile; within one thread it is exact. A stack still being
- * entered is left for the next copy.
+ * entered (not ready) is left for the next copy.
  */
 static void copy_peak_sites(void)
 {
 	int64_t sum = 0;
-	uint32_t n;
+	uint64_t n;
 
 	if (__atomic_exchange_n(&hdr->sites_busy, 1, __ATOMIC_ACQUIRE))
 		return;
-	n = __atomic_load_n(&hdr->entered, __ATOMIC_ACQUIRE);
+	n = __atomic_load_n(&hdr->nstacks, __ATOMIC_ACQUIRE);
 	if (n > max_stacks)
 		n = max_stacks;
-	/* the list, then entry 0 ("other", where stacks go once the table is full) */
-	for (uint32_t k = 0; k <= n; k++) {
-		uint32_t i = k < n ? __atomic_load_n(&entered[k], __ATOMIC_ACQUIRE) : 1;
-		struct trackshm_stack *s;
+	/* entry 0 ("other", where stacks go once the table is full) and those handed out */
+	for (uint32_t i = 0; i < n; i++) {
+		struct trackshm_stack *s = &stacks[i];
 		uint64_t live = 0;
 
-		if (!i || i > max_stacks)
+		if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
 			continue;
-		s = &stacks[i - 1];
 		for (int j = 0; j < TRACKSHM_SHARDS; j++)
 			live += __atomic_load_n(&s->shard[j].alloc_bytes, __ATOMIC_RELAXED) -
 				__atomic_load_n(&s->shard[j].free_bytes, __ATOMIC_RELAXED);

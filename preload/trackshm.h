@@ -10,10 +10,14 @@
  * target loses nothing the recorder could still have read.
  *
  * Layout: struct trackshm_header at offset 0, then max_stacks entries of
- * struct trackshm_stack, then java_max records of struct trackshm_java,
- * then max_stacks uint32_t: the list of entries in use (header's entered). Entry 0 is "other": allocations whose stack could
- * not be stored (table full). An entry is valid when ready is 1; its frames
- * are then final. hash 0 marks a free entry. All integers little-endian
+ * struct trackshm_stack, then java_max records of struct trackshm_java.
+ * Entry 0 is "other": allocations whose stack could not be stored (table
+ * full, or no room for its page). Entries are handed out in order: the
+ * header's nstacks of them are, and each of their pages has storage
+ * (so a reader reads entries 0 to nstacks - 1, and nothing past them). An
+ * entry is valid when ready is 1; its frames are then final. One below
+ * nstacks that is not ready is being made, or was left by a thread that
+ * met another making the same stack at once. All integers little-endian
  * (native; the recorder runs on the same host). The header's generation
  * changes when a new image (exec) re-initialises the file. With
  * OFFHEAP_SYNC set (to the recorder's PID) the target waits (up to 2 s, in
@@ -24,7 +28,7 @@
 #include <stdint.h>
 
 #define TRACKSHM_MAGIC	   0x315041454846464fULL /* "OFFHEAP1" */
-#define TRACKSHM_VERSION   8
+#define TRACKSHM_VERSION   9
 #define TRACKSHM_MAX_DEPTH 64 /* frames of a stack: native ones (at most 32) and Java ones */
 #define TRACKSHM_SHARDS    4
 #define TRACKSHM_MAX_STACKS (1u << 24) /* entries of the stack table, at most */
@@ -53,7 +57,7 @@ struct trackshm_header {
 	uint64_t seq;	      /* bumped on every new stack */
 	uint64_t flags;	      /* enum trackshm_flags */
 	uint64_t sample_mean; /* 0 in exact mode */
-	uint64_t nstacks;     /* entries used (including 0) */
+	uint64_t nstacks;     /* entries handed out (including 0), in order */
 	uint64_t dropped;     /* blocks not tracked (address table full) */
 	int32_t pid;
 	int32_t ppid; /* --follow-fork: the recorded process that forked this one; 0 none */
@@ -123,13 +127,6 @@ struct trackshm_header {
 	 */
 	uint32_t java_max;
 	uint32_t java_n;
-	/*
-	 * The entries filled, in the order they were, after the names: list
-	 * index k (< entered, < max_stacks) holds entry + 1, or 0 while that
-	 * entry is still being made ready. Entry 0 is never listed. A reader
-	 * reads the listed entries instead of searching the table's holes.
-	 */
-	uint32_t entered;
 };
 
 /*
@@ -192,7 +189,7 @@ struct trackshm_counters {
 } __attribute__((aligned(64)));
 
 struct trackshm_stack {
-	uint64_t hash; /* 0: free entry */
+	uint64_t hash; /* of the frames; 0: not handed out */
 	uint32_t ready;
 	uint32_t depth;
 	uint64_t frames[TRACKSHM_MAX_DEPTH];

@@ -3,9 +3,9 @@
 # full file system raises SIGBUS, and on tmpfs any touch of one does: the recorded command
 # must never die of its tracker, nor the recorder of its reads. The file is put (TMPDIR) on
 # a 512 KiB tmpfs filled to leave a few sizes free: no room to start, room for the first
-# page only, room for a few stacks, room enough. The command's output and exit code stay its
-# own, the totals stay exact (stacks with no room are counted under "other"), and offheap
-# says once what happened.
+# page only, room for some of the 256 stacks of `trackee stacks 8`, room enough. The
+# command's output and exit code stay its own, the totals stay exact (stacks with no room
+# are counted under "other"), and offheap says once what happened.
 . "$(dirname "$0")/test-lib.sh"
 
 SMALL="$TRASH/small"
@@ -30,20 +30,22 @@ no_left() { ! ls "$SMALL" | grep "^offheap-"; }
 
 test_expect_success 'with room: the reference run' '
 	fill 500 &&
-	TMPDIR="$SMALL" offheap record --exact -o ref.db -- "$HELPERS/trackee" storm 2 3000 \
+	TMPDIR="$SMALL" offheap record --exact -o ref.db -- "$HELPERS/trackee" stacks 8 \
 		>ref.out 2>ref.err &&
 	cat ref.err &&
 	test -s ref.out &&
 	! grep "file system" ref.err &&
 	leaked ref.db >ref.leak &&
 	cat ref.leak &&
+	test "$(cat ref.out)" = 16384 &&
+	test "$(offheap report --json ref.db | jq ".sites | length")" -ge 256 &&
 	! offheap report ref.db | grep "incomplete" &&
 	no_left
 '
 
 test_expect_success 'no room at all: the command runs unrecorded, and offheap says why' '
 	fill 0 &&
-	TMPDIR="$SMALL" offheap record --exact -o none.db -- "$HELPERS/trackee" storm 2 3000 \
+	TMPDIR="$SMALL" offheap record --exact -o none.db -- "$HELPERS/trackee" stacks 8 \
 		>none.out 2>none.err &&
 	cat none.err &&
 	diff -u ref.out none.out &&
@@ -53,12 +55,12 @@ test_expect_success 'no room at all: the command runs unrecorded, and offheap sa
 	no_left
 '
 
-# Room for the header page and a few more: the stacks with no room are counted under
-# "other", so the totals are those of the reference run.
-for k in 4 8 12; do
+# Room for the header page and a few more (256 stacks of 832 bytes need 53 pages): the
+# stacks with no room are counted under "other", so the totals are those of the reference run.
+for k in 4 12 60 120; do
 	test_expect_success "$k KiB free: the command unharmed, the totals exact, the figures said incomplete" '
 		fill $k &&
-		TMPDIR="$SMALL" offheap record --exact -o r$k.db -- "$HELPERS/trackee" storm 2 3000 \
+		TMPDIR="$SMALL" offheap record --exact -o r$k.db -- "$HELPERS/trackee" stacks 8 \
 			>r$k.out 2>r$k.err &&
 		cat r$k.err &&
 		diff -u ref.out r$k.out &&
@@ -69,9 +71,18 @@ for k in 4 8 12; do
 		offheap report r$k.db | grep "(the tracker.s file system was full: figures are incomplete)" &&
 		offheap report --json r$k.db | jq -e ".tracker_disk_full == true and .incomplete == true" &&
 		offheap report --json ref.db | jq -e ".tracker_disk_full == false" &&
+		offheap report --json r$k.db | jq ".sites | length" >r$k.sites &&
+		test "$(cat r$k.sites)" -lt 257 &&
 		no_left
 	'
 done
+
+test_expect_success 'the more room, the more stacks kept apart from "other"' '
+	cat r4.sites r12.sites r60.sites r120.sites &&
+	test "$(cat r4.sites)" -le "$(cat r12.sites)" &&
+	test "$(cat r12.sites)" -lt "$(cat r60.sites)" &&
+	test "$(cat r60.sites)" -lt "$(cat r120.sites)"
+'
 
 # A real program with hundreds of call stacks, at a few sizes: it runs to its end with its
 # own output whatever the room.

@@ -38,8 +38,6 @@ struct trackfile {
 	char *path;
 	void *map;
 	size_t len;
-	uint32_t *order; /* the listed entries, sorted (read_listed) */
-	size_t order_alloc;
 };
 
 int trackfile_open(const char *path, struct trackfile **out, struct strbuf *err)
@@ -68,7 +66,6 @@ void trackfile_close(struct trackfile *tf)
 		munmap(tf->map, tf->len);
 	close(tf->fd);
 	free(tf->path);
-	free(tf->order);
 	free(tf);
 }
 
@@ -155,96 +152,11 @@ static void read_entry(struct track_view *v, const struct trackshm_stack *s, uin
 	v->live_bytes = (int64_t)((uint64_t)v->live_bytes + (uint64_t)o->live_bytes);
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * The entries the tracker lists as filled (trackshm.h: entered), entry 0
- * first and the rest in rising order, as scan_table finds them. false,
- * with nothing read, when the list is not whole (an entry still being made
- * ready, or a target killed between the two stores; entries the tracker
- * had no storage to list) or not sound (an index out of range or listed
- * twice: a hostile file); the table is then scanned instead.
- */
-static bool read_listed(struct trackfile *tf, const struct trackshm_header *h,
-			const char *base, struct track_view *v)
-{
-	uint64_t off = sizeof(*h) + (uint64_t)h->max_stacks * sizeof(struct trackshm_stack) +
-		       (uint64_t)h->java_max * sizeof(struct trackshm_java);
-	uint32_t n = __atomic_load_n(&h->entered, __ATOMIC_ACQUIRE);
-	const uint32_t *list;
-
-	if (n >= h->max_stacks || off + (uint64_t)h->max_stacks * sizeof(*list) > tf->len)
-		return false;
-	/* entries the tracker had no storage to list (a full file system): scanned */
-	if ((h->flags & TRACKSHM_NOSPACE) &&
-	    (uint64_t)n + 1 < __atomic_load_n(&h->nstacks, __ATOMIC_ACQUIRE))
-		return false;
-	list = (const uint32_t *)((const char *)tf->map + off);
-	ALLOC_GROW(tf->order, (size_t)n + 1, tf->order_alloc);
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t e = __atomic_load_n(&list[k], __ATOMIC_ACQUIRE);
-
-		if (e < 2 || e > h->max_stacks)
-			return false;
-		tf->order[k] = e - 1;
-	}
-	qsort(tf->order, n, sizeof(*tf->order), cmp_u32);
-	for (uint32_t k = 1; k < n; k++)
-		if (tf->order[k] == tf->order[k - 1])
-			return false;
-	read_entry(v, (const void *)base, 0);
-	for (uint32_t k = 0; k < n; k++)
-		read_entry(v, (const void *)(base + (size_t)tf->order[k] * sizeof(struct trackshm_stack)),
-			   tf->order[k]);
-	return true;
-}
-
-/* Every entry of the table, through the file's data only. */
-static void scan_table(struct trackfile *tf, const struct trackshm_header *h, const char *base,
-		       struct track_view *v)
-{
-	off_t data_from = 0, hole_from = -1; /* the file's data run [data_from, hole_from) */
-
-	for (uint32_t i = 0; i < h->max_stacks; i++) {
-		const struct trackshm_stack *s =
-		    (const void *)(base + (size_t)i * sizeof(struct trackshm_stack));
-		off_t off = (off_t)(sizeof(*h) + (size_t)i * sizeof(*s));
-
-		/*
-		 * Reading a hole of the file through the map would put a page
-		 * there, which the target's next look at its table (its copy
-		 * of the peak's sites) then maps too, and on a full tmpfs
-		 * raises SIGBUS: read only entries that begin where the
-		 * target wrote (SEEK_DATA; a file system without it: all).
-		 * An entry's hash, in its first page, is written when it is
-		 * entered, and the tracker had the room of both its pages
-		 * first; an entry not entered is read no further than that.
-		 */
-		if (off + (off_t)sizeof(*s) > hole_from) {
-			data_from = lseek(tf->fd, off, SEEK_DATA);
-			if (data_from < 0 && errno == ENXIO)
-				break;
-			hole_from = data_from < 0 ? -1 : lseek(tf->fd, data_from, SEEK_HOLE);
-			if (data_from < 0 || hole_from < 0) {
-				data_from = 0;
-				hole_from = INT64_MAX;
-			}
-		}
-		if (off < data_from || off >= hole_from)
-			continue;
-		read_entry(v, s, i);
-	}
-}
-
 int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *err)
 {
 	const struct trackshm_header *h;
 	const char *base;
+	uint64_t n;
 	int ret = remap(tf, err);
 
 	if (ret)
@@ -298,8 +210,12 @@ int trackfile_read(struct trackfile *tf, struct track_view *v, struct strbuf *er
 	v->nr = 0;
 	v->live_bytes = 0;
 	base = (const char *)tf->map + sizeof(*h);
-	if (!read_listed(tf, h, base, v))
-		scan_table(tf, h, base, v);
+	/* the entries handed out, in order; none past them (on tmpfs a read of a hole faults) */
+	n = __atomic_load_n(&h->nstacks, __ATOMIC_ACQUIRE);
+	if (n > h->max_stacks)
+		n = h->max_stacks;
+	for (uint32_t i = 0; i < n; i++)
+		read_entry(v, (const void *)(base + (size_t)i * sizeof(struct trackshm_stack)), i);
 	return 0;
 }
 

@@ -5,6 +5,9 @@
  *   trackee steady STEPS        keeps 64 blocks of 4 KiB, replacing one per step
  *   trackee storm THREADS N     each thread mallocs/frees N blocks and keeps every
  *                               16th (storm_keep); prints the bytes still held
+ *   trackee stacks DEPTH        keeps a 64-byte block from each of 2^DEPTH distinct
+ *                               call stacks (0..16; stacks_leaf under left/right
+ *                               in every combination); prints the bytes kept
  *   trackee realloc             realloc(NULL, n), realloc(p, m), realloc(p, 0);
  *                               holds 3000 bytes from realloc_keep; prints 3000
  *   trackee fork                the child allocates and exits 7; the parent
@@ -57,6 +60,40 @@ __attribute__((noinline)) static void *steady_block(size_t n)
 	if (p)
 		memset(p, 2, n);
 	return p;
+}
+
+static long stacks_kept;
+
+__attribute__((noinline)) static void stacks_leaf(void)
+{
+	if (malloc(64))
+		stacks_kept += 64;
+}
+
+__attribute__((noinline)) static void stacks_left(int d);
+__attribute__((noinline)) static void stacks_right(int d);
+
+/* the empty asm after the calls keeps them from being tail calls: every path a stack */
+__attribute__((noinline)) static void stacks_left(int d)
+{
+	if (!d) {
+		stacks_leaf();
+		return;
+	}
+	stacks_left(d - 1);
+	stacks_right(d - 1);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline)) static void stacks_right(int d)
+{
+	if (!d) {
+		stacks_leaf();
+		return;
+	}
+	stacks_left(d - 1);
+	stacks_right(d - 1);
+	__asm__ volatile("");
 }
 
 __attribute__((noinline)) static void *storm_keep(size_t n)
@@ -164,6 +201,9 @@ int main(int argc, char **argv)
 			if (i >= 64)
 				nap_ms(20);
 		}
+	} else if (!strcmp(mode, "stacks")) {
+		stacks_left(n >= 0 && n <= 16 ? (int)n : 8);
+		printf("%ld\n", stacks_kept);
 	} else if (!strcmp(mode, "storm")) {
 		int threads = n > 0 && n <= 64 ? n : 16;
 		pthread_t t[64];
@@ -253,7 +293,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n * 20; i++)
 			nap_ms(50);
 	} else {
-		fprintf(stderr, "usage: trackee grow|steady|storm|realloc|fork|signal|threadexit|"
+		fprintf(stderr, "usage: trackee grow|steady|stacks|storm|realloc|fork|signal|threadexit|"
 				"dlopen|exit|sleep N\n");
 		return 2;
 	}
