@@ -178,24 +178,36 @@ static uint64_t index_bytes(void)
 	return n * sizeof(*stack_index);
 }
 
-/* An empty index for the table's size (the last one's pages given back); false: no memory. */
-static bool index_reset(void)
+/*
+ * *p, an array of this process of *size bytes, zeroed (its pages given
+ * back), or a new one when it holds less than need (the old one is left
+ * mapped: a hook since a detach may still read it). false: no memory.
+ */
+static bool zeroed_array(void **p, uint64_t *size, uint64_t need)
 {
-	uint64_t bytes = index_bytes();
-
-	if (bytes > index_size) {
-		/* the old one is left mapped: a hook since a detach may still read it */
-		void *m = (void *)syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
+	if (need > *size) {
+		void *m = (void *)syscall(SYS_mmap, NULL, need, PROT_READ | PROT_WRITE,
 					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 		if ((long)m < 0 && (long)m > -4096)
 			return false;
-		stack_index = m;
-		index_size = bytes;
-	} else if (syscall(SYS_madvise, stack_index, index_size, MADV_DONTNEED)) {
-		memset(stack_index, 0, index_size);
+		*p = m;
+		*size = need;
+	} else if (syscall(SYS_madvise, *p, *size, MADV_DONTNEED)) {
+		memset(*p, 0, *size);
 	}
-	index_mask = bytes / sizeof(*stack_index) - 1;
+	return true;
+}
+
+/* An empty index for the table's size; false: no memory. */
+static bool index_reset(void)
+{
+	void *p = stack_index;
+
+	if (!zeroed_array(&p, &index_size, index_bytes()))
+		return false;
+	stack_index = p;
+	index_mask = index_bytes() / sizeof(*stack_index) - 1;
 	return true;
 }
 
@@ -264,23 +276,13 @@ static bool is_ours(int fd)
 static bool shm_adopt(int fd, const char *path, uint64_t bytes)
 {
 	uint64_t need = (((bytes + 4095) >> 12) + 63) / 64 * sizeof(uint64_t);
+	void *map = shm_backed;
 	struct stat st;
 	size_t n = strlen(path);
 
-	if (fstat(fd, &st) || n >= sizeof(shm_path))
+	if (fstat(fd, &st) || n >= sizeof(shm_path) || !zeroed_array(&map, &backed_size, need))
 		return false;
-	if (need > backed_size) {
-		/* the old bitmap is left mapped: a hook since a detach may still read it */
-		void *m = (void *)syscall(SYS_mmap, NULL, need, PROT_READ | PROT_WRITE,
-					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-		if ((long)m < 0 && (long)m > -4096)
-			return false;
-		shm_backed = m;
-		backed_size = need;
-	} else {
-		memset(shm_backed, 0, backed_size);
-	}
+	shm_backed = map;
 	if (shm_fd >= 0 && shm_fd != fd && is_ours(shm_fd))
 		close(shm_fd);
 	shm_dev = st.st_dev;
