@@ -500,12 +500,15 @@ static bool follow_child(void)
 	if (!active || !follow_path(path, sizeof(path), (long)getpid(), NULL) || !follow_take())
 		return false;
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return false;
 	shm_nofalloc = false;
-	if (!make_ready(fd, stack_bytes)) {
-		close(fd);
-		unlink(path);
+	if (fd < 0 || !make_ready(fd, stack_bytes)) {
+		/* said in the parent's header (still ours): the recorder tells why */
+		if (errno == ENOSPC || errno == EDQUOT)
+			__atomic_fetch_or(&hdr->flags, TRACKSHM_CHILD_NOSPACE, __ATOMIC_RELAXED);
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
 		return false;
 	}
 	p = (void *)syscall(SYS_mmap, NULL, stack_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

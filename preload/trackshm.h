@@ -39,6 +39,7 @@ enum trackshm_flags {
 	TRACKSHM_EXACT = 1 << 2,       /* every allocation recorded */
 	TRACKSHM_DEGRADED = 1 << 3,    /* sampled since degraded_ns: the ceiling was reached */
 	TRACKSHM_NOSPACE = 1 << 4,     /* a page of the file could not get storage (file system full) */
+	TRACKSHM_CHILD_NOSPACE = 1 << 5, /* --follow-fork: a child had no room for its file */
 };
 
 /*

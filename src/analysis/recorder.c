@@ -96,7 +96,8 @@ struct recorder {
 	uint64_t gen_children;	/* of them, counted in the current image's header */
 	uint64_t degraded_gen;	/* the image whose ceiling was last noticed, at: */
 	uint32_t degraded_kib;
-	uint64_t nospace_gen;	/* the image whose full file system was last noticed */
+	bool said_nospace;	/* a full file system was told (the command's recorder) */
+	bool said_child_nospace; /* a child without room for its file was told */
 	int in_tmpdir;		/* shm is in $TMPDIR, not /tmp (tmp_path) */
 	size_t stacks;		/* stacks seen over every image */
 	int64_t run_id;
@@ -143,12 +144,14 @@ struct recorder {
 #define JIT_MAP_TRIES 5
 #define JVM_CHECKS 20
 
+/* A descendant's notices are the command's recorder's to tell. */
 static void notice(struct recorder *r, enum recorder_notice_kind kind, const char *detail)
 {
+	struct recorder *to = r->top ? r->top : r;
 	struct recorder_notice *n;
 
-	ALLOC_GROW(r->notices, r->nnotices + 1, r->anotices);
-	n = &r->notices[r->nnotices++];
+	ALLOC_GROW(to->notices, to->nnotices + 1, to->anotices);
+	n = &to->notices[to->nnotices++];
 	n->kind = kind;
 	n->pid = r->child;
 	n->detail = xstrdup(detail ? detail : "");
@@ -323,6 +326,29 @@ static void note_lost(struct recorder *r, int ret, const struct strbuf *why)
 	}
 }
 
+/* A full file system under the tracker's files, told once a recording. */
+static void full_disk_notices(struct recorder *r, const struct track_view *v)
+{
+	struct recorder *t = r->top ? r->top : r;
+	struct strbuf sb = STRBUF_INIT;
+
+	if ((v->flags & TRACK_NOSPACE) && !t->said_nospace) {
+		strbuf_addf(&sb, "the file system of the tracker's file '%s' is full: "
+				 "allocations from call stacks first seen from now on are counted as \"other\"",
+			    r->shm);
+		notice(r, RECORDER_NOSPACE, sb.buf);
+		t->said_nospace = true;
+	}
+	if ((v->flags & TRACK_CHILD_NOSPACE) && !t->said_child_nospace) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "processes of the command are not recorded: the file system of "
+				 "their files' directory '%s' is full", t->follow);
+		notice(r, RECORDER_NOSPACE, sb.buf);
+		t->said_child_nospace = true;
+	}
+	strbuf_release(&sb);
+}
+
 /* Copies the counters once; writes one interval. -EAGAIN: nothing yet. */
 static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 {
@@ -360,16 +386,7 @@ static int poll_once(struct recorder *r, bool alive, struct strbuf *err)
 		r->degraded_kib = v->degraded_kib;
 		r->degraded_gen = v->generation;
 	}
-	if ((v->flags & TRACK_NOSPACE) && v->generation != r->nospace_gen) {
-		struct strbuf sb = STRBUF_INIT;
-
-		strbuf_addf(&sb, "the file system of the tracker's file '%s' is full: "
-				 "allocations from call stacks first seen from now on are counted as \"other\"",
-			    r->shm);
-		notice(r, RECORDER_NOSPACE, sb.buf);
-		strbuf_release(&sb);
-		r->nospace_gen = v->generation;
-	}
+	full_disk_notices(r, v);
 	if (v->children > r->gen_children) {
 		r->children += v->children - r->gen_children;
 		r->gen_children = v->children;

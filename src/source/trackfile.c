@@ -29,6 +29,7 @@ _Static_assert(TRACK_MAX_DEPTH == TRACKSHM_MAX_DEPTH, "trackfile.h and trackshm.
 _Static_assert(TRACK_JAVA_TAG == TRACKSHM_JAVA_TAG, "trackfile.h and trackshm.h disagree");
 _Static_assert((int)TRACK_STACKS_FULL == (int)TRACKSHM_STACKS_FULL, "the ABI's bits");
 _Static_assert((int)TRACK_NOSPACE == (int)TRACKSHM_NOSPACE, "the ABI's bits");
+_Static_assert((int)TRACK_CHILD_NOSPACE == (int)TRACKSHM_CHILD_NOSPACE, "the ABI's bits");
 _Static_assert((int)TRACK_ADDRS_FULL == (int)TRACKSHM_ADDRS_FULL, "the ABI's bits");
 _Static_assert((int)TRACK_EXACT == (int)TRACKSHM_EXACT, "the ABI's bits");
 _Static_assert((int)TRACK_DEGRADED == (int)TRACKSHM_DEGRADED, "the ABI's bits");

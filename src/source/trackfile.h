@@ -30,6 +30,7 @@ enum track_flags {
 	TRACK_EXACT = 1 << 2,	    /* every allocation recorded */
 	TRACK_DEGRADED = 1 << 3,    /* sampled since degraded_ms: the ceiling was reached */
 	TRACK_NOSPACE = 1 << 4,	    /* the file system of the file was full: stacks under entry 0 */
+	TRACK_CHILD_NOSPACE = 1 << 5, /* a child could not be followed: no room for its file */
 };
 
 /* One stack entry as copied out of the file. */
