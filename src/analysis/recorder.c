@@ -333,9 +333,10 @@ static void full_disk_notices(struct recorder *r, const struct track_view *v)
 	struct strbuf sb = STRBUF_INIT;
 
 	if ((v->flags & TRACK_NOSPACE) && !t->said_nospace) {
+		/* (a descendant's file is in the children's directory) */
 		strbuf_addf(&sb, "the file system of the tracker's file '%s' is full: "
 				 "allocations from call stacks first seen from now on are counted as \"other\"",
-			    r->shm);
+			    r->top ? t->follow : r->shm);
 		notice(r, RECORDER_NOSPACE, sb.buf);
 		t->said_nospace = true;
 	}
