@@ -15,9 +15,11 @@ sub() {
 	} >"$1.sh"
 }
 
-# run_sub NAME: runs NAME.sh, output in NAME.out, exit code in NAME.rc.
+# run_sub NAME: runs NAME.sh, output in NAME.out, exit code in NAME.rc. Its own folder is
+# made in ours (TMPDIR): a script the watchdog kills cannot remove it, and left in /tmp
+# it stayed there after every suite run.
 run_sub() {
-	(sh "./$1.sh" 2>"$1.err"; echo $? >"$1.rc") | cat >"$1.out"
+	(TMPDIR="$TRASH" sh "./$1.sh" 2>"$1.err"; echo $? >"$1.rc") | cat >"$1.out"
 }
 
 test_expect_success 'skip_all at once: the plan says skip, exit 0, no watchdog left behind' '
