@@ -6,21 +6,10 @@
 # at the first sample, or later.
 . "$(dirname "$0")/test-lib.sh"
 
-SMALL="$TRASH/small"
-mkdir "$SMALL"
-if ! mount -t tmpfs -o size=512k tmpfs "$SMALL" 2>/dev/null; then
-	skip_all 'cannot mount a tmpfs here (needs root)'
-fi
-cleanup_mount() { umount "$SMALL" 2>/dev/null; }
+small_disk 512
 
 start_bg sleep 120
 SP=$BG_PID
-
-# fill KIB: leaves about KIB free on the tmpfs, nothing else in it.
-fill() {
-	rm -rf "$SMALL"/* "$SMALL"/.[!.]* &&
-	dd if=/dev/zero of="$SMALL/filler" bs=1k count=$((512 - $1)) 2>/dev/null
-}
 
 # check_err FILE NAME: a failure's stderr FILE, for the output NAME, is one clear message.
 check_err() {
@@ -59,5 +48,4 @@ test_expect_success 'snap, watch, doctor -o, record: one clear message for a ful
 '
 
 stop_bg $SP
-cleanup_mount
 test_done

@@ -8,19 +8,7 @@
 # are counted under "other"), and offheap says once what happened.
 . "$(dirname "$0")/test-lib.sh"
 
-SMALL="$TRASH/small"
-mkdir "$SMALL"
-if ! mount -t tmpfs -o size=512k tmpfs "$SMALL" 2>/dev/null; then
-	skip_all 'cannot mount a tmpfs here (needs root)'
-fi
-cleanup_mount() { umount "$SMALL" 2>/dev/null; }
-
-# fill KIB: leaves about KIB free on the tmpfs, nothing else in it.
-fill() {
-	rm -rf "$SMALL"/* "$SMALL"/.[!.]* &&
-	dd if=/dev/zero of="$SMALL/filler" bs=1k count=$((512 - $1)) 2>/dev/null
-	test "$(df -k "$SMALL" | awk 'NR == 2 { print $4 }')" -le "$1"
-}
+small_disk 512
 
 # leaked FILE: the report's "leaked at exit" line of recording FILE.
 leaked() { offheap report "$1" | grep "^leaked at exit:"; }
@@ -134,5 +122,4 @@ test_expect_success 'record --follow-fork, little room: every process ends as it
 	test $told -ge 1
 '
 
-cleanup_mount
 test_done

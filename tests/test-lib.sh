@@ -67,6 +67,7 @@ _cleanup() {
 		rm -f "/tmp/.java_pid$p" "/tmp/.attach_pid$p" /tmp/hsperfdata_*/"$p"
 	done
 	cd /
+	[ -n "${SMALL:-}" ] && umount "$SMALL" 2>/dev/null
 	# OFFHEAP_KEEP_TRASH=1 keeps a failed script's folder for a post-mortem
 	if [ "$test_failed" -gt 0 ] && [ -n "${OFFHEAP_KEEP_TRASH:-}" ]; then
 		echo "# kept $TRASH" >&2
@@ -248,6 +249,22 @@ test_skip() {
 skip_all() {
 	echo "1..0 # SKIP $1"
 	exit 0
+}
+
+# small_disk KIB: a KIB tmpfs at $SMALL, for the full-disk tests (unmounted at the end); the
+# whole script is skipped when it cannot be mounted (root only).
+small_disk() {
+	SMALL="$TRASH/small"
+	SMALL_KIB=$1
+	{ mkdir "$SMALL" && mount -t tmpfs -o size="${1}k" tmpfs "$SMALL" 2>/dev/null; } ||
+		skip_all 'cannot mount a tmpfs here (needs root)'
+}
+
+# fill KIB: leaves at most KIB free on $SMALL, nothing else in it.
+fill() {
+	rm -rf "$SMALL"/* "$SMALL"/.[!.]* &&
+	dd if=/dev/zero of="$SMALL/filler" bs=1k count=$((SMALL_KIB - $1)) 2>/dev/null
+	test "$(df -k "$SMALL" | awk 'NR == 2 { print $4 }')" -le "$1"
 }
 
 # test_must_fail CMD...: CMD must exit non-zero without crashing (no signal death).
