@@ -59,35 +59,9 @@ int shared_open(const char *path, bool create, uint64_t max_mem, uint64_t sample
 uint32_t take_entry(void);
 
 /*
- * Storage for the file's pages, had before anything touches them: on a
- * full file system a store to a hole of a shared file mapping raises
- * SIGBUS (on tmpfs any access does), and the target would die of its
- * tracker. The header's page gets its storage when the file is opened; a
- * page of stack entries, Java names or the list the first time it is
- * needed. shm_backed has a bit per page of the file that has storage.
- * shm_back gets it for [off, off + len) (fallocate); false, with
- * TRACKSHM_NOSPACE set, when it cannot: nothing may touch those bytes.
+ * Whether Java name record idx may be touched: its pages have storage (got
+ * now if need be; trackshm.c: shm_back). false: the file system is full.
  */
-extern uint64_t *shm_backed;
-bool shm_back(uint64_t off, uint64_t len);
-
-static inline bool page_backed(uint64_t page)
-{
-	return __atomic_load_n(&shm_backed[page >> 6], __ATOMIC_ACQUIRE) >> (page & 63) & 1;
-}
-
-/* Whether stack entry idx may be touched (its pages have storage, got now if need be). */
-static inline bool stack_ready(uint32_t idx)
-{
-	uint64_t off = sizeof(struct trackshm_header) + (uint64_t)idx * sizeof(struct trackshm_stack);
-
-	if (__builtin_expect(page_backed(off >> 12) &&
-			     page_backed((off + sizeof(struct trackshm_stack) - 1) >> 12), 1))
-		return true;
-	return shm_back(off, sizeof(struct trackshm_stack));
-}
-
-/* Whether Java name record idx may be touched, as stack_ready. */
 bool java_ready(uint32_t idx);
 /*
  * After a detach (active already false): folds this thread's live delta,

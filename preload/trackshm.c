@@ -211,6 +211,8 @@ static bool index_reset(void)
 	return true;
 }
 
+static bool stack_ready(uint32_t idx);
+
 uint32_t take_entry(void)
 {
 	uint64_t n = __atomic_load_n(&hdr->nstacks, __ATOMIC_RELAXED);
@@ -227,9 +229,19 @@ uint32_t take_entry(void)
 	return (uint32_t)n;
 }
 
-/* ---- storage for the file's pages (internal.h: shm_back) ---- */
-
-uint64_t *shm_backed;
+/*
+ * ---- storage for the file's pages ----
+ *
+ * Had before anything touches them: on a full file system a store to a
+ * hole of a shared file mapping raises SIGBUS (on tmpfs any access does),
+ * and the target would die of its tracker. The header's page gets its
+ * storage when the file is opened (the whole file, on a disk with room);
+ * a page of stack entries or Java names the first time it is needed.
+ * shm_backed has a bit per page of the file that has storage. shm_back
+ * gets it for [off, off + len) (fallocate); false, with TRACKSHM_NOSPACE
+ * set, when it cannot: nothing may touch those bytes.
+ */
+static uint64_t *shm_backed;
 static uint64_t backed_size; /* bytes of shm_backed's mapping */
 static int shm_fd = -1;	     /* the file, kept open to give its pages storage */
 static dev_t shm_dev;
@@ -301,7 +313,7 @@ static void shm_let_go(void)
 		close(fd);
 }
 
-bool shm_back(uint64_t off, uint64_t len)
+static bool shm_back(uint64_t off, uint64_t len)
 {
 	int saved = errno, fd = __atomic_load_n(&shm_fd, __ATOMIC_ACQUIRE);
 	uint64_t from = off & ~4095ULL, to = (off + len + 4095) & ~4095ULL;
@@ -333,12 +345,22 @@ bool shm_back(uint64_t off, uint64_t len)
 	return ok;
 }
 
-/* Whether [off, off + len) (len <= 4096) may be touched, as stack_ready. */
+static bool page_backed(uint64_t page)
+{
+	return __atomic_load_n(&shm_backed[page >> 6], __ATOMIC_ACQUIRE) >> (page & 63) & 1;
+}
+
+/* Whether [off, off + len) (len <= 4096) may be touched: storage got now if need be. */
 static bool bytes_ready(uint64_t off, uint64_t len)
 {
 	if (page_backed(off >> 12) && page_backed((off + len - 1) >> 12))
 		return true;
 	return shm_back(off, len);
+}
+
+static bool stack_ready(uint32_t idx)
+{
+	return bytes_ready(sizeof(*hdr) + (uint64_t)idx * sizeof(*stacks), sizeof(*stacks));
 }
 
 bool java_ready(uint32_t idx)
